@@ -1,0 +1,40 @@
+@{
+    RootModule           = 'Sysprog.PowerShell.dll'
+    ModuleVersion        = '0.1.0'
+    CompatiblePSEditions = @('Core')
+    GUID                 = '6f0c2d4e-7a5b-4c1e-9d38-2b7e51a0c9f4'
+    Author               = 'Sysprog contributors'
+    CompanyName          = 'Sysprog'
+    Copyright            = '(c) Sysprog contributors. MIT License.'
+    Description          = 'Linux systems programming from PowerShell: memory maps, POSIX shared memory, /proc/PID/maps, with strace-style -Verbose narration.'
+    PowerShellVersion    = '7.4'
+    FormatsToProcess     = @('Sysprog.Format.ps1xml')
+    CmdletsToExport      = @(
+        'Close-MemoryMap'
+        'Close-SharedMemory'
+        'Get-ProcessMapping'
+        'Get-SharedMemory'
+        'Invoke-MemoryMap'
+        'Lock-Memory'
+        'New-MemoryMap'
+        'New-SharedMemory'
+        'Open-SharedMemory'
+        'Remove-SharedMemory'
+        'Resize-SharedMemory'
+        'Set-MemoryAdvice'
+        'Set-MemoryProtection'
+        'Sync-MemoryMap'
+        'Unlock-Memory'
+    )
+    FunctionsToExport    = @()
+    VariablesToExport    = @()
+    AliasesToExport      = @()
+    PrivateData          = @{
+        PSData = @{
+            Tags         = @('Linux', 'PSEdition_Core', 'IPC', 'mmap', 'SharedMemory', 'sysprog')
+            ProjectUri   = 'https://github.com/sysprog/Sysprog'
+            LicenseUri   = 'https://github.com/sysprog/Sysprog/blob/main/LICENSE'
+            ReleaseNotes = 'Virtual memory and POSIX shared memory: mmap, mprotect, msync, madvise, mlock, /proc/PID/maps and smaps.'
+        }
+    }
+}

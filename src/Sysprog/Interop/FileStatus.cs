@@ -1,0 +1,24 @@
+namespace Sysprog.Interop;
+
+/// <summary>statx(2) wrappers: by fd for open objects, by path for listings.</summary>
+internal static class FileStatus
+{
+    public static StatX OfFd(SafeFdHandle fd, string target)
+    {
+        int rc = Libc.statx(fd.Fd, "", Libc.AT_EMPTY_PATH, Libc.STATX_BASIC_STATS, out StatX status);
+        Syscall.Check(rc, null, "statx", target, $"");
+        return status;
+    }
+
+    /// <summary>Null when the path vanished in between (a listing racing an unlink).</summary>
+    public static StatX? OfPath(string path)
+    {
+        int rc = Libc.statx(Libc.AT_FDCWD, path, Libc.AT_SYMLINK_NOFOLLOW, Libc.STATX_BASIC_STATS, out StatX status);
+        if (rc == -1 && Syscall.LastErrno() == Errno.ENOENT)
+        {
+            return null;
+        }
+        Syscall.Check(rc, null, "statx", path, $"");
+        return status;
+    }
+}

@@ -1,0 +1,20 @@
+using System.Runtime.InteropServices;
+
+namespace Sysprog.Interop;
+
+// sys/resource.h
+internal static partial class Libc
+{
+    internal const int RLIMIT_MEMLOCK = 8;
+    internal const ulong RLIM_INFINITY = ulong.MaxValue;
+
+    [LibraryImport(LibcName, SetLastError = true)]
+    internal static partial int getrlimit(int resource, out ResourceLimit limit);
+}
+
+[StructLayout(LayoutKind.Sequential)]
+internal struct ResourceLimit
+{
+    public ulong Current;
+    public ulong Maximum;
+}

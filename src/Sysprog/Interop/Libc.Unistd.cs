@@ -1,0 +1,19 @@
+using System.Runtime.InteropServices;
+
+namespace Sysprog.Interop;
+
+// unistd.h
+internal static partial class Libc
+{
+    [LibraryImport(LibcName, SetLastError = true)]
+    internal static partial int close(int fd);
+
+    [LibraryImport(LibcName, SetLastError = true)]
+    internal static partial int ftruncate(int fd, long length);
+
+    [LibraryImport(LibcName, SetLastError = true)]
+    internal static unsafe partial nint read(int fd, byte* buffer, nuint count);
+
+    [LibraryImport(LibcName)]
+    internal static partial int getpid();
+}

@@ -1,0 +1,40 @@
+using System.Runtime.InteropServices;
+
+namespace Sysprog.Interop;
+
+/// <summary>Owns one file descriptor; closes it when disposed or, as a backstop, when finalized.</summary>
+internal sealed class SafeFdHandle : SafeHandle
+{
+    public SafeFdHandle() : base(invalidHandleValue: -1, ownsHandle: true)
+    {
+    }
+
+    public SafeFdHandle(int fd) : this() => SetHandle(fd);
+
+    public override bool IsInvalid => handle == -1;
+
+    public int Fd => (int)handle;
+
+    /// <summary>errno of the close(2) done by the release, 0 when it succeeded; for the trace.</summary>
+    public Errno CloseErrno { get; private set; }
+
+    protected override bool ReleaseHandle()
+    {
+        // close(2) is never retried on Linux: the fd is released even when it reports EINTR.
+        bool closed = Libc.close((int)handle) == 0;
+        CloseErrno = closed ? Errno.None : Syscall.LastErrno();
+        return closed;
+    }
+
+    /// <summary>Closes the fd now and traces it as <c>close(7) = 0</c>.</summary>
+    public void Close(SyscallTrace? trace)
+    {
+        if (IsClosed)
+        {
+            return;
+        }
+        int fd = Fd;
+        Dispose();
+        trace?.Invoke(CloseErrno == Errno.None ? $"close({fd}) = 0" : $"close({fd}) = -1 {CloseErrno.Symbol()} ({CloseErrno.Description()})");
+    }
+}

@@ -1,0 +1,42 @@
+using System.Runtime.InteropServices;
+
+namespace Sysprog.Interop;
+
+/// <summary>Owns one mmap'd region; munmaps it when disposed or, as a backstop, when finalized.</summary>
+internal sealed class SafeMappingHandle : SafeBuffer
+{
+    public SafeMappingHandle() : base(ownsHandle: true)
+    {
+    }
+
+    public SafeMappingHandle(IntPtr address, ulong length) : this()
+    {
+        SetHandle(address);
+        Initialize(length);
+    }
+
+    public IntPtr Address => handle;
+
+    public Errno UnmapErrno { get; private set; }
+
+    protected override bool ReleaseHandle()
+    {
+        bool unmapped = Libc.munmap(handle, (nuint)ByteLength) == 0;
+        UnmapErrno = unmapped ? Errno.None : Syscall.LastErrno();
+        return unmapped;
+    }
+
+    public void Unmap(SyscallTrace? trace)
+    {
+        if (IsClosed)
+        {
+            return;
+        }
+        IntPtr address = handle;
+        ulong length = ByteLength;
+        Dispose();
+        trace?.Invoke(UnmapErrno == Errno.None
+            ? $"munmap(0x{address:x}, {length}) = 0"
+            : $"munmap(0x{address:x}, {length}) = -1 {UnmapErrno.Symbol()} ({UnmapErrno.Description()})");
+    }
+}

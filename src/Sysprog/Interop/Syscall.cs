@@ -1,0 +1,139 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace Sysprog.Interop;
+
+/// <summary>
+/// The one path from a libc return value to a result, a trace line and, on failure, a
+/// <see cref="SysprogException"/>. Call sites stay one line; the argument text is only formatted when
+/// a trace is listening, so untraced calls allocate nothing.
+/// </summary>
+internal static class Syscall
+{
+    public static int Check(int result, SyscallTrace? trace, string call, string target,
+        [InterpolatedStringHandlerArgument(nameof(trace))] ref TraceArguments arguments, string? detailOnFailure = null)
+    {
+        if (result == -1)
+        {
+            Fail(trace, call, target, ref arguments, detailOnFailure);
+        }
+        arguments.Emit(trace, call, result);
+        return result;
+    }
+
+    public static long Check(long result, SyscallTrace? trace, string call, string target,
+        [InterpolatedStringHandlerArgument(nameof(trace))] ref TraceArguments arguments)
+    {
+        if (result == -1)
+        {
+            Fail(trace, call, target, ref arguments, null);
+        }
+        arguments.Emit(trace, call, result);
+        return result;
+    }
+
+    /// <summary>For calls returning a pointer, with (void*)-1 as the failure value (mmap).</summary>
+    public static IntPtr CheckPointer(IntPtr result, SyscallTrace? trace, string call, string target,
+        [InterpolatedStringHandlerArgument(nameof(trace))] ref TraceArguments arguments)
+    {
+        if (result == -1)
+        {
+            Fail(trace, call, target, ref arguments, null);
+        }
+        arguments.EmitPointer(trace, call, result);
+        return result;
+    }
+
+    /// <summary>The last call failed with EINTR and should be made again.</summary>
+    public static bool Interrupted(long result) => result == -1 && Marshal.GetLastPInvokeError() == (int)Errno.EINTR;
+
+    public static Errno LastErrno() => (Errno)Marshal.GetLastPInvokeError();
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void Fail(SyscallTrace? trace, string call, string target, ref TraceArguments arguments, string? detail)
+    {
+        Errno errno = LastErrno();
+        arguments.EmitFailure(trace, call, errno);
+        throw new SysprogException(errno, call, target, detail);
+    }
+}
+
+/// <summary>Formats a call's arguments only when a trace is attached.</summary>
+[InterpolatedStringHandler]
+internal ref struct TraceArguments
+{
+    private DefaultInterpolatedStringHandler _text;
+    private readonly bool _enabled;
+
+    public TraceArguments(int literalLength, int formattedCount, SyscallTrace? trace, out bool shouldAppend)
+    {
+        _enabled = shouldAppend = trace is not null;
+        _text = _enabled ? new DefaultInterpolatedStringHandler(literalLength, formattedCount) : default;
+    }
+
+    public void AppendLiteral(string value) => _text.AppendLiteral(value);
+
+    public void AppendFormatted<T>(T value) => _text.AppendFormatted(value);
+
+    public void AppendFormatted<T>(T value, string? format) => _text.AppendFormatted(value, format);
+
+    public void AppendFormatted(string? value) => _text.AppendFormatted(value);
+
+    internal void Emit(SyscallTrace? trace, string call, long result)
+    {
+        if (_enabled && trace is not null)
+        {
+            trace($"{call}({_text.ToStringAndClear()}) = {result}");
+        }
+    }
+
+    internal void EmitPointer(SyscallTrace? trace, string call, IntPtr result)
+    {
+        if (_enabled && trace is not null)
+        {
+            trace($"{call}({_text.ToStringAndClear()}) = 0x{result:x}");
+        }
+    }
+
+    internal void EmitFailure(SyscallTrace? trace, string call, Errno errno)
+    {
+        if (_enabled && trace is not null)
+        {
+            trace($"{call}({_text.ToStringAndClear()}) = -1 {errno.Symbol()} ({errno.Description()})");
+        }
+    }
+}
+
+/// <summary>Helpers for rendering arguments the way strace does.</summary>
+internal static class TraceFormat
+{
+    public static string Quote(string value) => $"\"{value}\"";
+
+    public static string Octal(int mode) => "0" + Convert.ToString(mode, 8).PadLeft(3, '0');
+
+    public static string Pointer(IntPtr address) => address == IntPtr.Zero ? "NULL" : $"0x{address:x}";
+
+    /// <summary>Renders flags as C names joined with '|', with any unnamed bits in hex.</summary>
+    public static string Flags(long value, ReadOnlySpan<(long Bit, string Name)> names, string zero)
+    {
+        if (value == 0)
+        {
+            return zero;
+        }
+        var parts = new List<string>();
+        long rest = value;
+        foreach ((long bit, string name) in names)
+        {
+            if (bit != 0 && (rest & bit) == bit)
+            {
+                parts.Add(name);
+                rest &= ~bit;
+            }
+        }
+        if (rest != 0)
+        {
+            parts.Add($"0x{rest:x}");
+        }
+        return string.Join('|', parts);
+    }
+}

@@ -1,0 +1,339 @@
+using System.Runtime.CompilerServices;
+using System.Text;
+using Sysprog.Interop;
+using static Sysprog.Interop.TraceFormat;
+
+namespace Sysprog;
+
+/// <summary>
+/// A region mapped with mmap(2): a file, an anonymous region, or a shared memory object. Access goes through spans
+/// and typed reads, writes and atomics at byte offsets, all bounds-checked and checked against the protection this
+/// object set, so a write to a read-only mapping is an exception rather than a SIGSEGV. Disposing unmaps it.
+/// Access must not race with <see cref="Close"/>: spans taken before closing are dangling after it.
+/// </summary>
+public sealed class MemoryMapping : IDisposable
+{
+    private readonly SafeMappingHandle _region;
+
+    private MemoryMapping(SafeMappingHandle region, long length, MappingKind kind, string source, long fileOffset,
+        MemoryProtection protection, MappingVisibility visibility)
+    {
+        _region = region;
+        Length = length;
+        Kind = kind;
+        Source = source;
+        FileOffset = fileOffset;
+        Protection = protection;
+        Visibility = visibility;
+    }
+
+    /// <summary>Where the region starts in this process's address space (as in /proc/PID/maps).</summary>
+    public IntPtr Address => _region.Address;
+
+    public long Length { get; }
+
+    public MappingKind Kind { get; }
+
+    /// <summary>The file path, the shared memory name, or "anonymous".</summary>
+    public string Source { get; }
+
+    /// <summary>The offset in the file or object where the mapping starts.</summary>
+    public long FileOffset { get; }
+
+    /// <summary>The protection as last set by mmap or <see cref="Protect"/>.</summary>
+    public MemoryProtection Protection { get; private set; }
+
+    public MappingVisibility Visibility { get; }
+
+    public bool IsLocked { get; private set; }
+
+    public bool IsClosed => _region.IsClosed;
+
+    /// <summary>Maps a file. A shared writable mapping opens the file read-write; anything else opens it read-only.</summary>
+    public static MemoryMapping MapFile(string path, MemoryProtection protection = MemoryProtection.Read,
+        MappingVisibility visibility = MappingVisibility.Shared, long offset = 0, long? length = null, SyscallTrace? trace = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        ValidateProtection(protection);
+        string fullPath = System.IO.Path.GetFullPath(path);
+        if (!File.Exists(fullPath))
+        {
+            throw new FileNotFoundException(System.IO.Directory.Exists(fullPath) ? $"{fullPath} is a directory; only files can be mapped." : $"No file at {fullPath}.", fullPath);
+        }
+        bool needsWrite = visibility == MappingVisibility.Shared && protection.HasFlag(MemoryProtection.Write);
+        int flags = (needsWrite ? Libc.O_RDWR : Libc.O_RDONLY) | Libc.O_CLOEXEC;
+        int rawFd;
+        do
+        {
+            rawFd = Libc.open(fullPath, flags, 0);
+        }
+        while (Syscall.Interrupted(rawFd));
+        using var fd = new SafeFdHandle(Syscall.Check(rawFd, trace, "open", fullPath, $"{Quote(fullPath)}, {Libc.OpenFlagsText(flags)}"));
+        long size = (long)FileStatus.OfFd(fd, fullPath).Size;
+        MemoryMapping mapping = MapFd(fd, fullPath, MappingKind.File, size, protection, visibility, offset, length, trace);
+        fd.Close(trace);
+        return mapping;
+    }
+
+    /// <summary>Maps zero-filled memory backed by no file. Shared anonymous memory is shared with children after fork only.</summary>
+    public static MemoryMapping MapAnonymous(long length, MemoryProtection protection = MemoryProtection.ReadWrite,
+        MappingVisibility visibility = MappingVisibility.Private, SyscallTrace? trace = null)
+    {
+        MemorySize.ValidateLength(length, nameof(length));
+        ValidateProtection(protection);
+        ValidateVisibility(visibility);
+        int flags = (int)visibility | Libc.MAP_ANONYMOUS;
+        IntPtr address = Syscall.CheckPointer(Libc.mmap(IntPtr.Zero, (nuint)length, (int)protection, flags, -1, 0), trace, "mmap", "anonymous mapping",
+            $"NULL, {length}, {Libc.ProtText((int)protection)}, {Libc.MapFlagsText(flags)}, -1, 0");
+        return new MemoryMapping(new SafeMappingHandle(address, (ulong)length), length, MappingKind.Anonymous, "anonymous", 0, protection, visibility);
+    }
+
+    internal static MemoryMapping MapFd(SafeFdHandle fd, string source, MappingKind kind, long objectSize, MemoryProtection protection,
+        MappingVisibility visibility, long offset, long? length, SyscallTrace? trace)
+    {
+        ValidateProtection(protection);
+        ValidateVisibility(visibility);
+        if (offset < 0 || offset % Environment.SystemPageSize != 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(offset), offset, $"An mmap offset must be a non-negative multiple of the page size ({Environment.SystemPageSize}).");
+        }
+        long mapLength = length ?? objectSize - offset;
+        if (objectSize == 0)
+        {
+            throw new ArgumentException($"{source} is empty: there is nothing to map (resize it first).", nameof(length));
+        }
+        MemorySize.ValidateLength(mapLength, nameof(length));
+        if (offset + mapLength > objectSize)
+        {
+            // Touching pages past the end of the object raises SIGBUS, which would kill the process.
+            throw new ArgumentOutOfRangeException(nameof(length), mapLength,
+                $"Offset {offset} + length {mapLength} goes past the end of {source} ({objectSize} bytes).");
+        }
+        int flags = (int)visibility;
+        IntPtr address = Syscall.CheckPointer(Libc.mmap(IntPtr.Zero, (nuint)mapLength, (int)protection, flags, fd.Fd, offset), trace, "mmap", source,
+            $"NULL, {mapLength}, {Libc.ProtText((int)protection)}, {Libc.MapFlagsText(flags)}, {fd.Fd}, {offset}");
+        return new MemoryMapping(new SafeMappingHandle(address, (ulong)mapLength), mapLength, kind, source, offset, protection, visibility);
+    }
+
+    // ---- Bulk access ----
+
+    /// <summary>The bytes from <paramref name="offset"/> on, writable; the mapping must be readable and writable.</summary>
+    public Span<byte> AsSpan(long offset = 0, int? length = null)
+    {
+        (IntPtr start, int count) = Range(offset, length, MemoryProtection.ReadWrite);
+        return Span(start, count);
+    }
+
+    public ReadOnlySpan<byte> AsReadOnlySpan(long offset = 0, int? length = null)
+    {
+        (IntPtr start, int count) = Range(offset, length, MemoryProtection.Read);
+        return Span(start, count);
+    }
+
+    public byte[] Read(long offset, int count) => AsReadOnlySpan(offset, count).ToArray();
+
+    public void Read(long offset, Span<byte> destination) => AsReadOnlySpan(offset, destination.Length).CopyTo(destination);
+
+    public void Write(long offset, ReadOnlySpan<byte> source) => source.CopyTo(AsSpan(offset, source.Length));
+
+    /// <summary>For callers that cannot pass spans (PowerShell).</summary>
+    public void Write(long offset, byte[] data) => Write(offset, (ReadOnlySpan<byte>)data);
+
+    /// <summary>Decodes <paramref name="byteCount"/> bytes (all up to the end by default) as text, UTF-8 unless told.</summary>
+    public string ReadString(long offset = 0, int byteCount = -1, Encoding? encoding = null) =>
+        (encoding ?? Encoding.UTF8).GetString(AsReadOnlySpan(offset, byteCount < 0 ? null : byteCount));
+
+    /// <summary>Encodes <paramref name="value"/> at <paramref name="offset"/>; returns the number of bytes written.</summary>
+    public int WriteString(long offset, string value, Encoding? encoding = null)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        Encoding chosen = encoding ?? Encoding.UTF8;
+        return chosen.GetBytes(value, AsSpan(offset, chosen.GetByteCount(value)));
+    }
+
+    // ---- Typed cells: naturally aligned 32/64-bit integers ----
+
+    public int ReadInt32(long offset) => Volatile.Read(ref Cell<int>(offset, MemoryProtection.Read));
+
+    public long ReadInt64(long offset) => Volatile.Read(ref Cell<long>(offset, MemoryProtection.Read));
+
+    public void WriteInt32(long offset, int value) => Volatile.Write(ref Cell<int>(offset, MemoryProtection.ReadWrite), value);
+
+    public void WriteInt64(long offset, long value) => Volatile.Write(ref Cell<long>(offset, MemoryProtection.ReadWrite), value);
+
+    /// <summary>Atomically adds (lock xadd); correct across processes sharing the mapping. Returns the new value.</summary>
+    public int AddInt32(long offset, int value) => Interlocked.Add(ref Cell<int>(offset, MemoryProtection.ReadWrite), value);
+
+    public long AddInt64(long offset, long value) => Interlocked.Add(ref Cell<long>(offset, MemoryProtection.ReadWrite), value);
+
+    public int IncrementInt32(long offset) => Interlocked.Increment(ref Cell<int>(offset, MemoryProtection.ReadWrite));
+
+    public long IncrementInt64(long offset) => Interlocked.Increment(ref Cell<long>(offset, MemoryProtection.ReadWrite));
+
+    /// <summary>Stores <paramref name="value"/> if the cell holds <paramref name="comparand"/>; returns what the cell held.</summary>
+    public int CompareExchangeInt32(long offset, int value, int comparand) =>
+        Interlocked.CompareExchange(ref Cell<int>(offset, MemoryProtection.ReadWrite), value, comparand);
+
+    public long CompareExchangeInt64(long offset, long value, long comparand) =>
+        Interlocked.CompareExchange(ref Cell<long>(offset, MemoryProtection.ReadWrite), value, comparand);
+
+    // ---- Calls on the region ----
+
+    /// <summary>mprotect(2): changes the protection of the whole mapping.</summary>
+    public void Protect(MemoryProtection protection, SyscallTrace? trace = null)
+    {
+        ValidateProtection(protection);
+        IntPtr address = LiveAddress();
+        Syscall.Check(Libc.mprotect(address, (nuint)Length, (int)protection), trace, "mprotect", Source,
+            $"{Pointer(address)}, {Length}, {Libc.ProtText((int)protection)}");
+        Protection = protection;
+    }
+
+    /// <summary>msync(2): writes dirty pages of a shared file mapping back to the file.</summary>
+    public void Sync(MemorySyncOptions options = MemorySyncOptions.Synchronous, SyscallTrace? trace = null)
+    {
+        bool sync = options.HasFlag(MemorySyncOptions.Synchronous), async = options.HasFlag(MemorySyncOptions.Asynchronous);
+        if (sync == async || ((int)options & ~7) != 0)
+        {
+            throw new ArgumentException("Choose exactly one of Synchronous or Asynchronous (optionally with Invalidate).", nameof(options));
+        }
+        IntPtr address = LiveAddress();
+        Syscall.Check(Libc.msync(address, (nuint)Length, (int)options), trace, "msync", Source,
+            $"{Pointer(address)}, {Length}, {Libc.MsyncFlagsText((int)options)}");
+    }
+
+    /// <summary>madvise(2): tells the kernel how the mapping will be used.</summary>
+    public void Advise(MemoryAdvice advice, SyscallTrace? trace = null)
+    {
+        if (!Enum.IsDefined(advice))
+        {
+            throw new ArgumentOutOfRangeException(nameof(advice), advice, "Not a known madvise advice.");
+        }
+        IntPtr address = LiveAddress();
+        Syscall.Check(Libc.madvise(address, (nuint)Length, (int)advice), trace, "madvise", Source,
+            $"{Pointer(address)}, {Length}, {AdviceName(advice)}");
+    }
+
+    /// <summary>mlock(2): keeps the pages in RAM. Failure over RLIMIT_MEMLOCK says what the limit is.</summary>
+    public void Lock(SyscallTrace? trace = null)
+    {
+        IntPtr address = LiveAddress();
+        int rc = Libc.mlock(address, (nuint)Length);
+        string? detail = rc == -1 ? MemoryLock.LimitDetail(Syscall.LastErrno(), Length) : null;
+        Syscall.Check(rc, trace, "mlock", Source, $"{Pointer(address)}, {Length}", detail);
+        IsLocked = true;
+    }
+
+    public void Unlock(SyscallTrace? trace = null)
+    {
+        IntPtr address = LiveAddress();
+        Syscall.Check(Libc.munlock(address, (nuint)Length), trace, "munlock", Source, $"{Pointer(address)}, {Length}");
+        IsLocked = false;
+    }
+
+    /// <summary>munmap(2). Idempotent.</summary>
+    public void Close(SyscallTrace? trace = null) => _region.Unmap(trace);
+
+    public void Dispose() => Close();
+
+    public override string ToString() =>
+        IsClosed ? $"{Source} (unmapped)" : $"{Source} at 0x{Address:x} ({Length} bytes, {ProtectionText(Protection)}, {Visibility})";
+
+    /// <summary>"rw-", as in /proc/PID/maps.</summary>
+    public static string ProtectionText(MemoryProtection protection) => string.Create(3, protection, static (text, p) =>
+    {
+        text[0] = p.HasFlag(MemoryProtection.Read) ? 'r' : '-';
+        text[1] = p.HasFlag(MemoryProtection.Write) ? 'w' : '-';
+        text[2] = p.HasFlag(MemoryProtection.Execute) ? 'x' : '-';
+    });
+
+    private IntPtr LiveAddress()
+    {
+        ObjectDisposedException.ThrowIf(_region.IsClosed, this);
+        return _region.Address;
+    }
+
+    private (IntPtr Start, int Count) Range(long offset, int? length, MemoryProtection needed)
+    {
+        IntPtr address = LiveAddress();
+        CheckAccess(needed);
+        if (offset < 0 || offset > Length)
+        {
+            throw new ArgumentOutOfRangeException(nameof(offset), offset, $"Offset must be within the {Length}-byte mapping.");
+        }
+        long count = length ?? Math.Min(Length - offset, int.MaxValue);
+        if (count < 0 || offset + count > Length)
+        {
+            throw new ArgumentOutOfRangeException(nameof(length), count, $"{count} bytes at offset {offset} go past the end of the {Length}-byte mapping.");
+        }
+        return (address + (nint)offset, (int)count);
+    }
+
+    private static unsafe Span<byte> Span(IntPtr start, int count) => new((void*)start, count);
+
+    private unsafe ref T Cell<T>(long offset, MemoryProtection needed) where T : unmanaged
+    {
+        if (_region.IsClosed)
+        {
+            ThrowClosed();
+        }
+        if ((Protection & needed) != needed)
+        {
+            CheckAccess(needed);
+        }
+        if ((ulong)offset > (ulong)(Length - sizeof(T)) || offset % sizeof(T) != 0)
+        {
+            ThrowBadCell(offset, sizeof(T));
+        }
+        return ref Unsafe.AsRef<T>((void*)(_region.Address + (nint)offset));
+    }
+
+    private void CheckAccess(MemoryProtection needed)
+    {
+        if ((Protection & needed) != needed)
+        {
+            throw new UnauthorizedAccessException(
+                $"The mapping of {Source} is {ProtectionText(Protection)} ({Libc.ProtText((int)Protection)}); this access needs {ProtectionText(needed)}. " +
+                "Change it with Protect (Set-MemoryProtection) first.");
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void ThrowClosed() => throw new ObjectDisposedException(ToString());
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void ThrowBadCell(long offset, int size) => throw new ArgumentOutOfRangeException(nameof(offset), offset,
+        $"A {size * 8}-bit cell needs an offset that is a multiple of {size} and within the {Length}-byte mapping.");
+
+    private static void ValidateProtection(MemoryProtection protection)
+    {
+        if (((int)protection & ~7) != 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(protection), protection, "Protection is a combination of Read, Write and Execute (or None).");
+        }
+    }
+
+    private static void ValidateVisibility(MappingVisibility visibility)
+    {
+        if (visibility is not (MappingVisibility.Shared or MappingVisibility.Private))
+        {
+            throw new ArgumentOutOfRangeException(nameof(visibility), visibility, "A mapping is Shared or Private.");
+        }
+    }
+
+    private static string AdviceName(MemoryAdvice advice) => advice switch
+    {
+        MemoryAdvice.WillNeed => "MADV_WILLNEED",
+        MemoryAdvice.DontNeed => "MADV_DONTNEED",
+        MemoryAdvice.DontFork => "MADV_DONTFORK",
+        MemoryAdvice.DoFork => "MADV_DOFORK",
+        MemoryAdvice.HugePage => "MADV_HUGEPAGE",
+        MemoryAdvice.NoHugePage => "MADV_NOHUGEPAGE",
+        MemoryAdvice.DontDump => "MADV_DONTDUMP",
+        MemoryAdvice.DoDump => "MADV_DODUMP",
+        MemoryAdvice.PageOut => "MADV_PAGEOUT",
+        MemoryAdvice.PopulateRead => "MADV_POPULATE_READ",
+        MemoryAdvice.PopulateWrite => "MADV_POPULATE_WRITE",
+        _ => "MADV_" + advice.ToString().ToUpperInvariant(),
+    };
+}

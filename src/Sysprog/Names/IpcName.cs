@@ -1,0 +1,63 @@
+using System.Text;
+
+namespace Sysprog;
+
+/// <summary>Validates POSIX IPC names ("/demo") before any system call sees them.</summary>
+public static class IpcName
+{
+    /// <summary>NAME_MAX: the longest name component, in bytes, that Linux accepts.</summary>
+    public const int NameMax = 255;
+
+    /// <summary>
+    /// Returns the canonical form with one leading '/'. Accepts "demo" or "/demo"; refuses an empty name, a '/' after
+    /// the optional leading one, NUL, "." and "..", and names longer than <paramref name="maxBytes"/> UTF-8 bytes.
+    /// </summary>
+    public static string Normalize(string? name, int maxBytes = NameMax)
+    {
+        if (string.IsNullOrEmpty(name))
+        {
+            throw new ArgumentException("An IPC name is required, such as /demo.", nameof(name));
+        }
+        string bare = name[0] == '/' ? name[1..] : name;
+        if (bare.Length == 0)
+        {
+            throw new ArgumentException($"'{name}' names nothing after the leading '/'; use a name such as /demo.", nameof(name));
+        }
+        if (bare.Contains('/'))
+        {
+            throw new ArgumentException($"'{name}' has a '/' after the leading one; a POSIX IPC name is a single component such as /demo.", nameof(name));
+        }
+        if (bare.Contains('\0'))
+        {
+            throw new ArgumentException($"'{name.Replace("\0", "\\0")}' contains a NUL character.", nameof(name));
+        }
+        if (bare is "." or "..")
+        {
+            throw new ArgumentException($"'{name}' is not a usable IPC name.", nameof(name));
+        }
+        int bytes = Encoding.UTF8.GetByteCount(bare);
+        if (bytes > maxBytes)
+        {
+            throw new ArgumentException($"'{name[..Math.Min(name.Length, 40)]}...' is {bytes} bytes long; the limit is {maxBytes} (NAME_MAX).", nameof(name));
+        }
+        return "/" + bare;
+    }
+
+    /// <summary>The names among <paramref name="existing"/> that start with what the user typed so far, for tab completion.</summary>
+    public static IEnumerable<string> Complete(IEnumerable<string> existing, string? typed)
+    {
+        string prefix = string.IsNullOrEmpty(typed) ? "/" : (typed[0] == '/' ? typed : "/" + typed);
+        return existing.Where(n => n.StartsWith(prefix, StringComparison.Ordinal)).Order(StringComparer.Ordinal);
+    }
+
+    /// <summary>Whether <paramref name="name"/> matches a wildcard pattern (* and ?), with or without the leading '/'.</summary>
+    public static bool Matches(string name, string? pattern)
+    {
+        if (string.IsNullOrEmpty(pattern))
+        {
+            return true;
+        }
+        string normalizedPattern = pattern[0] == '/' ? pattern : "/" + pattern;
+        return System.IO.Enumeration.FileSystemName.MatchesSimpleExpression(normalizedPattern, name, ignoreCase: false);
+    }
+}

@@ -1,0 +1,43 @@
+using System.Text;
+using Sysprog.Interop;
+using static Sysprog.Interop.TraceFormat;
+
+namespace Sysprog;
+
+/// <summary>Reads /proc files through open/read so a failure carries the real errno (EACCES, ENOENT, ESRCH).</summary>
+internal static class ProcFile
+{
+    public static unsafe string ReadAllText(string path, SyscallTrace? trace)
+    {
+        const int flags = Libc.O_RDONLY | Libc.O_CLOEXEC;
+        int rawFd;
+        do
+        {
+            rawFd = Libc.open(path, flags, 0);
+        }
+        while (Syscall.Interrupted(rawFd));
+        using var fd = new SafeFdHandle(Syscall.Check(rawFd, trace, "open", path, $"{Quote(path)}, {Libc.OpenFlagsText(flags)}"));
+        var text = new MemoryStream();
+        byte[] buffer = new byte[64 * 1024];
+        while (true)
+        {
+            nint got;
+            fixed (byte* start = buffer)
+            {
+                do
+                {
+                    got = Libc.read(fd.Fd, start, (nuint)buffer.Length);
+                }
+                while (Syscall.Interrupted(got));
+            }
+            Syscall.Check((long)got, trace, "read", path, $"{fd.Fd}, ..., {buffer.Length}");
+            if (got == 0)
+            {
+                break;
+            }
+            text.Write(buffer, 0, (int)got);
+        }
+        fd.Close(trace);
+        return Encoding.UTF8.GetString(text.GetBuffer(), 0, (int)text.Length);
+    }
+}

@@ -1,0 +1,191 @@
+using Sysprog.Interop;
+using static Sysprog.Interop.TraceFormat;
+
+namespace Sysprog;
+
+/// <summary>
+/// An open POSIX shared memory object (shm_open). Disposing closes this process's fd; the name stays until
+/// <see cref="Unlink"/> removes it, as in C.
+/// </summary>
+public sealed class SharedMemory : IDisposable
+{
+    /// <summary>Where Linux (glibc and musl) keeps shared memory objects: a tmpfs.</summary>
+    public const string Directory = "/dev/shm";
+
+    private readonly SafeFdHandle _fd;
+    private long _lastKnownSize;
+
+    private SharedMemory(SafeFdHandle fd, string name, bool isReadOnly, long size)
+    {
+        _fd = fd;
+        Name = name;
+        IsReadOnly = isReadOnly;
+        _lastKnownSize = size;
+    }
+
+    /// <summary>The name, with its leading '/': <c>/demo</c>.</summary>
+    public string Name { get; }
+
+    /// <summary>The file behind the name: <c>/dev/shm/demo</c>.</summary>
+    public string Path => Directory + Name;
+
+    public bool IsReadOnly { get; }
+
+    public bool IsClosed => _fd.IsClosed;
+
+    /// <summary>This process's file descriptor, or -1 once closed.</summary>
+    public int Fd => _fd.IsClosed ? -1 : _fd.Fd;
+
+    /// <summary>The current size (fstat), which another process may have changed; the last known size once closed.</summary>
+    public long Size => _fd.IsClosed ? _lastKnownSize : _lastKnownSize = (long)FileStatus.OfFd(_fd, Name).Size;
+
+    public UnixFileMode Mode => _fd.IsClosed ? 0 : (UnixFileMode)(FileStatus.OfFd(_fd, Name).Mode & 0xFFF);
+
+    /// <summary>
+    /// Creates a new object: shm_open(O_RDWR|O_CREAT|O_EXCL), fchmod to <paramref name="mode"/> (so the umask does not
+    /// narrow it), ftruncate to <paramref name="size"/>. If a step fails, the name is unlinked again.
+    /// </summary>
+    public static SharedMemory Create(string name, long size, UnixFileMode mode = FileModes.OwnerReadWrite, SyscallTrace? trace = null)
+    {
+        string canonical = IpcName.Normalize(name);
+        MemorySize.ValidateLength(size, nameof(size));
+        FileModes.Validate(mode, nameof(mode));
+
+        const int flags = Libc.O_RDWR | Libc.O_CREAT | Libc.O_EXCL | Libc.O_CLOEXEC;
+        int rawFd = Libc.shm_open(canonical, flags, (int)mode);
+        var fd = new SafeFdHandle(Syscall.Check(rawFd, trace, "shm_open", canonical,
+            $"{Quote(canonical)}, {Libc.OpenFlagsText(flags)}, {Octal((int)mode)}"));
+        try
+        {
+            Syscall.Check(Libc.fchmod(fd.Fd, (int)mode), trace, "fchmod", canonical, $"{fd.Fd}, {Octal((int)mode)}");
+            Truncate(fd, canonical, size, trace);
+        }
+        catch
+        {
+            fd.Close(trace);
+            Syscall.Check(Libc.shm_unlink(canonical), trace, "shm_unlink", canonical, $"{Quote(canonical)}");
+            throw;
+        }
+        return new SharedMemory(fd, canonical, isReadOnly: false, size);
+    }
+
+    /// <summary>Opens an existing object without changing its size.</summary>
+    public static SharedMemory Open(string name, bool readOnly = false, SyscallTrace? trace = null)
+    {
+        string canonical = IpcName.Normalize(name);
+        int flags = (readOnly ? Libc.O_RDONLY : Libc.O_RDWR) | Libc.O_CLOEXEC;
+        int rawFd = Libc.shm_open(canonical, flags, 0);
+        string? hint = rawFd == -1 && Syscall.LastErrno() == Errno.ENOENT
+            ? "No shared memory object has that name; create it first (New-SharedMemory, sysprog shm create)."
+            : null;
+        var fd = new SafeFdHandle(Syscall.Check(rawFd, trace, "shm_open", canonical, $"{Quote(canonical)}, {Libc.OpenFlagsText(flags)}, 0", hint));
+        return new SharedMemory(fd, canonical, readOnly, (long)FileStatus.OfFd(fd, canonical).Size);
+    }
+
+    /// <summary>Removes the name; processes that have it open or mapped keep their access until they close it.</summary>
+    public static void Unlink(string name, SyscallTrace? trace = null)
+    {
+        string canonical = IpcName.Normalize(name);
+        Syscall.Check(Libc.shm_unlink(canonical), trace, "shm_unlink", canonical, $"{Quote(canonical)}");
+    }
+
+    /// <summary>The objects in /dev/shm (semaphores, "sem.*", excluded), optionally filtered by a wildcard pattern.</summary>
+    public static IReadOnlyList<SharedMemoryInfo> List(string? pattern = null)
+    {
+        if (!System.IO.Directory.Exists(Directory))
+        {
+            throw new SysprogException(Errno.ENOENT, "opendir", Directory, "POSIX shared memory needs a tmpfs mounted on /dev/shm.");
+        }
+        var found = new List<SharedMemoryInfo>();
+        foreach (string path in System.IO.Directory.EnumerateFileSystemEntries(Directory))
+        {
+            string fileName = System.IO.Path.GetFileName(path);
+            if (fileName.StartsWith("sem.", StringComparison.Ordinal) || !IpcName.Matches("/" + fileName, pattern))
+            {
+                continue;
+            }
+            if (FileStatus.OfPath(path) is StatX status && (status.Mode & 0xF000) == 0x8000)
+            {
+                found.Add(new SharedMemoryInfo("/" + fileName, status));
+            }
+        }
+        found.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
+        return found;
+    }
+
+    /// <summary>Changes the size with ftruncate; shrinking discards the bytes past the new end for every process.</summary>
+    public void Resize(long size, SyscallTrace? trace = null)
+    {
+        MemorySize.ValidateLength(size, nameof(size));
+        ObjectDisposedException.ThrowIf(_fd.IsClosed, this);
+        Truncate(_fd, Name, size, trace);
+        _lastKnownSize = size;
+    }
+
+    /// <summary>
+    /// Maps the object (or a page-aligned part of it). The default protection is read-write, or read-only for an
+    /// object opened read-only.
+    /// </summary>
+    public MemoryMapping Map(MemoryProtection? protection = null, MappingVisibility visibility = MappingVisibility.Shared,
+        long offset = 0, long? length = null, SyscallTrace? trace = null)
+    {
+        ObjectDisposedException.ThrowIf(_fd.IsClosed, this);
+        MemoryProtection effective = protection ?? (IsReadOnly ? MemoryProtection.Read : MemoryProtection.ReadWrite);
+        return MemoryMapping.MapFd(_fd, Name, MappingKind.SharedMemory, Size, effective, visibility, offset, length, trace);
+    }
+
+    /// <summary>Closes this process's fd (mappings made from it stay valid).</summary>
+    public void Close(SyscallTrace? trace = null)
+    {
+        if (!_fd.IsClosed)
+        {
+            _lastKnownSize = Size;
+        }
+        _fd.Close(trace);
+    }
+
+    public void Dispose() => Close();
+
+    public override string ToString() => IsClosed ? $"{Name} (closed)" : $"{Name} ({Size} bytes, fd {Fd})";
+
+    private static void Truncate(SafeFdHandle fd, string name, long size, SyscallTrace? trace)
+    {
+        int rc;
+        do
+        {
+            rc = Libc.ftruncate(fd.Fd, size);
+        }
+        while (Syscall.Interrupted(rc));
+        Syscall.Check(rc, trace, "ftruncate", name, $"{fd.Fd}, {size}");
+    }
+}
+
+/// <summary>One entry of /dev/shm, as listed (nothing is opened).</summary>
+public sealed class SharedMemoryInfo
+{
+    internal SharedMemoryInfo(string name, StatX status)
+    {
+        Name = name;
+        Size = (long)status.Size;
+        Mode = (UnixFileMode)(status.Mode & 0xFFF);
+        OwnerId = status.Uid;
+        GroupId = status.Gid;
+        LastWriteTime = status.ModifyTime.ToDateTimeOffset().LocalDateTime;
+        LastAccessTime = status.AccessTime.ToDateTimeOffset().LocalDateTime;
+        ChangeTime = status.ChangeTime.ToDateTimeOffset().LocalDateTime;
+    }
+
+    public string Name { get; }
+    public long Size { get; }
+    public UnixFileMode Mode { get; }
+    public uint OwnerId { get; }
+    public string Owner => Accounts.UserName(OwnerId);
+    public uint GroupId { get; }
+    public string Group => Accounts.GroupName(GroupId);
+    public DateTime LastWriteTime { get; }
+    public DateTime LastAccessTime { get; }
+    public DateTime ChangeTime { get; }
+    public string Path => SharedMemory.Directory + Name;
+
+    public override string ToString() => $"{Name} ({Size} bytes, {FileModes.ToOctal(Mode)}, {Owner})";
+}
