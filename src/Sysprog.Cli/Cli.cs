@@ -1,0 +1,56 @@
+using System.CommandLine;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Sysprog;
+
+namespace Sysprog.Cli;
+
+internal static class Cli
+{
+    public const int Success = 0;
+    public const int Failed = 1;
+    public const int BadInput = 2;
+
+    public static readonly JsonSerializerOptions Json = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        WriteIndented = true,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
+    };
+
+    public static SyscallTrace? Trace(ParseResult result, Option<bool> trace) =>
+        result.GetValue(trace) ? line => Console.Error.WriteLine(line) : null;
+
+    /// <summary>Runs an action, turning failures into the same errno-named message the cmdlets show, and an exit code.</summary>
+    public static int Run(Action action)
+    {
+        try
+        {
+            action();
+            return Success;
+        }
+        catch (SysprogException e)
+        {
+            return Fail(e.Message, Failed);
+        }
+        catch (Exception e) when (e is ArgumentException or FormatException or FileNotFoundException or OverflowException)
+        {
+            return Fail(e.Message, BadInput);
+        }
+        catch (Exception e) when (e is TimeoutException or UnauthorizedAccessException or OperationCanceledException)
+        {
+            return Fail(e.Message, Failed);
+        }
+    }
+
+    public static int Fail(string message, int code)
+    {
+        Console.Error.WriteLine($"sysprog: {message}");
+        return code;
+    }
+
+    public static void WriteJson<T>(T value) => Console.WriteLine(JsonSerializer.Serialize(value, Json));
+
+    public static Argument<string> NameArgument(string description = "The object's name, such as /demo.") =>
+        new("name") { Description = description };
+}

@@ -1,0 +1,143 @@
+using System.CommandLine;
+using System.Diagnostics;
+using Sysprog;
+
+namespace Sysprog.Cli;
+
+/// <summary>The course screenplay, replayed across real processes with narration.</summary>
+internal static class DemoCommand
+{
+    private const long CounterOffset = 0;
+
+    public static Command Build()
+    {
+        var producers = new Option<int>("--producers") { Description = "Concurrent producer processes.", DefaultValueFactory = _ => 4 };
+        var increments = new Option<long>("--increments") { Description = "Increments per producer.", DefaultValueFactory = _ => 2_000_000 };
+        var command = new Command("demo", "Replay the course: mmap /etc/passwd, shared memory, lost and kept increments, /proc/PID/maps.")
+        {
+            producers, increments,
+        };
+        command.SetAction(r => Cli.Run(() => Run(r.GetValue(producers), r.GetValue(increments))));
+        return command;
+    }
+
+    private static void Run(int producers, long increments)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(producers, 2);
+        ArgumentOutOfRangeException.ThrowIfLessThan(increments, 1);
+        string name = $"/sysprog-demo-{Environment.ProcessId}";
+        SyscallTrace trace = line => Console.WriteLine($"    | {line}");
+        ConsoleCancelEventHandler cleanUpOnCtrlC = (_, _) => TryUnlink(name);
+        Console.CancelKeyPress += cleanUpOnCtrlC;
+        try
+        {
+            Step(1, "Map /etc/passwd read-only and print it through memory alone (no read(2) of the file).");
+            using (MemoryMapping passwd = MemoryMapping.MapFile("/etc/passwd", MemoryProtection.Read, MappingVisibility.Private, trace: trace))
+            {
+                foreach (string line in passwd.ReadString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Take(5))
+                {
+                    Console.WriteLine($"    {line}");
+                }
+                Console.WriteLine($"    ... ({passwd.Length} bytes in all, read straight from the page cache)");
+                passwd.Close(trace);
+            }
+
+            Step(2, $"Create shared memory {name}: 4096 bytes, mode 0600, and map it shared.");
+            using SharedMemory shm = SharedMemory.Create(name, 4096, trace: trace);
+            using MemoryMapping view = shm.Map(trace: trace);
+
+            long expected = producers * increments;
+            Step(3, $"{producers} producer processes each add 1 to a 64-bit counter {increments:N0} times with a plain load and store.");
+            RunProducers(name, producers, increments, racy: true);
+            long racyTotal = view.ReadInt64(CounterOffset);
+            Console.WriteLine($"    counter = {racyTotal:N0}, expected {expected:N0}: {expected - racyTotal:N0} increments lost " +
+                "(two processes read the same value, both write value+1).");
+
+            Step(4, "Reset, and the same producers again, with an atomic add (lock xadd) instead.");
+            view.WriteInt64(CounterOffset, 0);
+            view.WriteInt64(CounterOffset + 8, 0);
+            RunProducers(name, producers, increments, racy: false);
+            long atomicTotal = view.ReadInt64(CounterOffset);
+            Console.WriteLine($"    counter = {atomicTotal:N0}, expected {expected:N0}: {(atomicTotal == expected ? "none lost" : $"{expected - atomicTotal:N0} LOST: a bug")}.");
+
+            Step(5, "A consumer process opens the object by name and reads the result.");
+            string consumed = RunPeer(["shm", "read", name, "--int64"]).Trim();
+            Console.WriteLine($"    consumer read {consumed}");
+
+            Step(6, "The mapping, as this process's /proc/self/maps shows it.");
+            foreach (ProcessMapping m in ProcessMaps.Read(Environment.ProcessId).Where(m => m.Path == shm.Path))
+            {
+                Console.WriteLine($"    {m.Start:x}-{m.End:x} {m.Permissions} {m.Offset:x8} {m.Device} {m.Inode} {m.Path}  [{m.Kind}]");
+            }
+
+            Step(7, "Unmap, close, unlink: nothing is left behind.");
+            view.Close(trace);
+            shm.Close(trace);
+            SharedMemory.Unlink(name, trace);
+            Console.WriteLine($"    {shm.Path} exists: {File.Exists(shm.Path)}");
+        }
+        finally
+        {
+            TryUnlink(name);
+            Console.CancelKeyPress -= cleanUpOnCtrlC;
+        }
+    }
+
+    private static void Step(int number, string text) => Console.WriteLine($"\n[{number}] {text}");
+
+    private static void TryUnlink(string name)
+    {
+        if (File.Exists(SharedMemory.Directory + name))
+        {
+            SharedMemory.Unlink(name);
+        }
+    }
+
+    private static void RunProducers(string name, int producers, long increments, bool racy)
+    {
+        var arguments = new List<string> { "shm", "increment", name, "--count", increments.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "--participants", producers.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+        if (racy)
+        {
+            arguments.Add("--racy");
+        }
+        var started = Enumerable.Range(0, producers).Select(_ => Start(arguments)).ToList();
+        foreach (Process process in started)
+        {
+            using (process)
+            {
+                string errors = process.StandardError.ReadToEnd();
+                process.WaitForExit();
+                Console.WriteLine($"    producer pid {process.Id} exited {process.ExitCode}");
+                if (process.ExitCode != 0)
+                {
+                    throw new InvalidOperationException($"producer {process.Id} failed: {errors.Trim()}");
+                }
+            }
+        }
+    }
+
+    private static string RunPeer(IEnumerable<string> arguments)
+    {
+        using Process process = Start(arguments);
+        string output = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        return process.ExitCode == 0 ? output : throw new InvalidOperationException($"peer failed: {process.StandardError.ReadToEnd().Trim()}");
+    }
+
+    /// <summary>Starts this same program again, whether it runs as an apphost or as "dotnet sysprog.dll".</summary>
+    private static Process Start(IEnumerable<string> arguments)
+    {
+        string host = Environment.ProcessPath ?? throw new InvalidOperationException("Cannot tell which executable is running.");
+        var info = new ProcessStartInfo(host) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        if (Path.GetFileNameWithoutExtension(host) == "dotnet")
+        {
+            info.ArgumentList.Add(typeof(DemoCommand).Assembly.Location);
+        }
+        foreach (string argument in arguments)
+        {
+            info.ArgumentList.Add(argument);
+        }
+        return Process.Start(info) ?? throw new InvalidOperationException($"Could not start {host}.");
+    }
+}

@@ -1,0 +1,78 @@
+using System.CommandLine;
+using Sysprog;
+
+namespace Sysprog.Cli;
+
+internal static class MappingCommands
+{
+    public static Command BuildMap(Option<bool> trace)
+    {
+        var path = new Argument<string>("path") { Description = "The file to map read-only and print." };
+        var offset = new Option<long>("--offset") { Description = "Page-aligned offset into the file." };
+        var length = new Option<long?>("--length") { Description = "Bytes to map (default: to the end of the file)." };
+        var command = new Command("map", "Map a file read-only and print it through memory alone (no read(2)).") { path, offset, length };
+        command.SetAction(r => Cli.Run(() =>
+        {
+            SyscallTrace? t = Cli.Trace(r, trace);
+            using MemoryMapping view = MemoryMapping.MapFile(r.GetValue(path)!, MemoryProtection.Read, MappingVisibility.Private,
+                r.GetValue(offset), r.GetValue(length), t);
+            using Stream stdout = Console.OpenStandardOutput();
+            stdout.Write(view.AsReadOnlySpan());
+            view.Close(t);
+        }));
+        return command;
+    }
+
+    public static Command BuildMaps(Option<bool> trace)
+    {
+        var pids = new Argument<int[]>("pid") { Description = "Process ids.", Arity = ArgumentArity.OneOrMore };
+        var detail = new Option<bool>("--detail") { Description = "Read /proc/PID/smaps for Rss, Pss, Swap and Locked." };
+        var json = new Option<bool>("--json") { Description = "Write JSON (addresses as hex strings, exact beyond 2^53)." };
+        var command = new Command("maps", "Show the memory mappings of processes (/proc/PID/maps).") { pids, detail, json };
+        command.SetAction(r =>
+        {
+            int exit = Cli.Success;
+            var all = new List<ProcessMapping>();
+            foreach (int pid in r.GetValue(pids)!)
+            {
+                // One unreadable process is an error for it alone; the others are still shown.
+                int code = Cli.Run(() => all.AddRange(ProcessMaps.Read(pid, r.GetValue(detail), Cli.Trace(r, trace))));
+                exit = Math.Max(exit, code);
+            }
+            if (r.GetValue(json))
+            {
+                Cli.WriteJson(all.Select(m => new
+                {
+                    m.ProcessId, Start = $"0x{m.Start:x}", End = $"0x{m.End:x}", m.Size, m.Permissions, Offset = $"0x{m.Offset:x}", m.Device,
+                    m.Inode, m.Path, m.IsDeleted, m.Kind, m.Rss, m.Pss, m.Swap, m.Locked,
+                }));
+            }
+            else
+            {
+                foreach (ProcessMapping m in all)
+                {
+                    string rss = m.Rss is long b ? $" rss={b / 1024}k" : "";
+                    Console.WriteLine($"{m.ProcessId,7} {m.Start:x12}-{m.End:x12} {m.Permissions} {m.Offset:x8} {m.Device} {m.Inode,-9} {m.Kind,-12} {m.Path}{(m.IsDeleted ? " (deleted)" : "")}{rss}");
+                }
+            }
+            return exit;
+        });
+        return command;
+    }
+
+    public static Command BuildMlock(Option<bool> trace)
+    {
+        var size = new Option<string>("--size") { Description = "Bytes of anonymous memory to map and lock.", Required = true };
+        var command = new Command("mlock", "Map anonymous memory and lock it into RAM (mlock), reporting RLIMIT_MEMLOCK on failure.") { size };
+        command.SetAction(r => Cli.Run(() =>
+        {
+            SyscallTrace? t = Cli.Trace(r, trace);
+            using MemoryMapping view = MemoryMapping.MapAnonymous(Units.ParseByteSize(r.GetValue(size)!), trace: t);
+            view.Lock(t);
+            Console.WriteLine($"locked {view.Length} bytes at 0x{view.Address:x}");
+            view.Unlock(t);
+            view.Close(t);
+        }));
+        return command;
+    }
+}
