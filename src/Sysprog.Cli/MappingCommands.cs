@@ -25,7 +25,7 @@ internal static class MappingCommands
 
     public static Command BuildMaps(Option<bool> trace)
     {
-        var pids = new Argument<int[]>("pid") { Description = "Process ids.", Arity = ArgumentArity.OneOrMore };
+        var pids = new Argument<string[]>("pid") { Description = "Process ids, or 'self'.", Arity = ArgumentArity.OneOrMore };
         var detail = new Option<bool>("--detail") { Description = "Read /proc/PID/smaps for Rss, Pss, Swap and Locked." };
         var json = new Option<bool>("--json") { Description = "Write JSON (addresses as hex strings, exact beyond 2^53)." };
         var command = new Command("maps", "Show the memory mappings of processes (/proc/PID/maps).") { pids, detail, json };
@@ -33,10 +33,10 @@ internal static class MappingCommands
         {
             int exit = Cli.Success;
             var all = new List<ProcessMapping>();
-            foreach (int pid in r.GetValue(pids)!)
+            foreach (string pid in r.GetValue(pids)!)
             {
                 // One unreadable process is an error for it alone; the others are still shown.
-                int code = Cli.Run(() => all.AddRange(ProcessMaps.Read(pid, r.GetValue(detail), Cli.Trace(r, trace))));
+                int code = Cli.Run(() => all.AddRange(ProcessMaps.Read(ParsePid(pid), r.GetValue(detail), Cli.Trace(r, trace))));
                 exit = Math.Max(exit, code);
             }
             if (r.GetValue(json))
@@ -59,6 +59,11 @@ internal static class MappingCommands
         });
         return command;
     }
+
+    private static int ParsePid(string text) =>
+        text == "self" ? Environment.ProcessId
+        : int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int pid) ? pid
+        : throw new FormatException($"'{text}' is not a process id.");
 
     public static Command BuildMlock(Option<bool> trace)
     {

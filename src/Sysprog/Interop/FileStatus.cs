@@ -5,7 +5,7 @@ internal static class FileStatus
 {
     public static StatX OfFd(SafeFdHandle fd, string target)
     {
-        int rc = Libc.statx(fd.Fd, "", Libc.AT_EMPTY_PATH, Libc.STATX_BASIC_STATS, out StatX status);
+        SyscallResult rc = Libc.statx(fd.Fd, "", Libc.AT_EMPTY_PATH, Libc.STATX_BASIC_STATS, out StatX status);
         Syscall.Check(rc, null, "statx", target, $"");
         return status;
     }
@@ -13,8 +13,8 @@ internal static class FileStatus
     /// <summary>Null when the path vanished in between (a listing racing an unlink).</summary>
     public static StatX? OfPath(string path)
     {
-        int rc = Libc.statx(Libc.AT_FDCWD, path, Libc.AT_SYMLINK_NOFOLLOW, Libc.STATX_BASIC_STATS, out StatX status);
-        if (rc == -1 && Syscall.LastErrno() == Errno.ENOENT)
+        SyscallResult rc = Libc.statx(Libc.AT_FDCWD, path, Libc.AT_SYMLINK_NOFOLLOW, Libc.STATX_BASIC_STATS, out StatX status);
+        if (rc.Errno == Errno.ENOENT)
         {
             return null;
         }

@@ -21,9 +21,9 @@ internal sealed class SafeFdHandle : SafeHandle
     protected override bool ReleaseHandle()
     {
         // close(2) is never retried on Linux: the fd is released even when it reports EINTR.
-        bool closed = Libc.close((int)handle) == 0;
-        CloseErrno = closed ? Errno.None : Syscall.LastErrno();
-        return closed;
+        SyscallResult result = Libc.close((int)handle);
+        CloseErrno = result.Errno;
+        return !result.Failed;
     }
 
     /// <summary>Closes the fd now and traces it as <c>close(7) = 0</c>.</summary>

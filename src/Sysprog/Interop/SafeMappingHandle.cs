@@ -21,9 +21,9 @@ internal sealed class SafeMappingHandle : SafeBuffer
 
     protected override bool ReleaseHandle()
     {
-        bool unmapped = Libc.munmap(handle, (nuint)ByteLength) == 0;
-        UnmapErrno = unmapped ? Errno.None : Syscall.LastErrno();
-        return unmapped;
+        SyscallResult result = Libc.munmap(handle, (nuint)ByteLength);
+        UnmapErrno = result.Errno;
+        return !result.Failed;
     }
 
     public void Unmap(SyscallTrace? trace)

@@ -4,55 +4,72 @@ using System.Runtime.InteropServices;
 namespace Sysprog.Interop;
 
 /// <summary>
+/// A libc return value with the errno captured the moment it was produced. The implicit conversion runs as the call
+/// result is evaluated, before any other argument (C# evaluates arguments left to right); that matters because
+/// formatting a trace or a target can itself P/Invoke (ICU loads lazily) and overwrite the last error.
+/// </summary>
+internal readonly struct SyscallResult
+{
+    private SyscallResult(long value) => (Value, Errno) = (value, value == -1 ? (Errno)Marshal.GetLastPInvokeError() : Errno.None);
+
+    public long Value { get; }
+
+    public Errno Errno { get; }
+
+    public bool Failed => Value == -1;
+
+    public static implicit operator SyscallResult(int value) => new(value);
+
+    public static implicit operator SyscallResult(long value) => new(value);
+
+    public static implicit operator SyscallResult(IntPtr value) => new(value);
+}
+
+/// <summary>
 /// The one path from a libc return value to a result, a trace line and, on failure, a
 /// <see cref="SysprogException"/>. Call sites stay one line; the argument text is only formatted when
 /// a trace is listening, so untraced calls allocate nothing.
 /// </summary>
 internal static class Syscall
 {
-    public static int Check(int result, SyscallTrace? trace, string call, string target,
+    /// <summary>For calls returning an int (an fd, 0).</summary>
+    public static int Check(SyscallResult result, SyscallTrace? trace, string call, string target,
         [InterpolatedStringHandlerArgument(nameof(trace))] ref TraceArguments arguments, string? detailOnFailure = null)
     {
-        if (result == -1)
-        {
-            Fail(trace, call, target, ref arguments, detailOnFailure);
-        }
-        arguments.Emit(trace, call, result);
-        return result;
+        Complete(result, trace, call, target, ref arguments, detailOnFailure);
+        arguments.Emit(trace, call, result.Value);
+        return (int)result.Value;
     }
 
-    public static long Check(long result, SyscallTrace? trace, string call, string target,
+    /// <summary>For calls returning a byte count (read, write).</summary>
+    public static long CheckCount(SyscallResult result, SyscallTrace? trace, string call, string target,
         [InterpolatedStringHandlerArgument(nameof(trace))] ref TraceArguments arguments)
     {
-        if (result == -1)
-        {
-            Fail(trace, call, target, ref arguments, null);
-        }
-        arguments.Emit(trace, call, result);
-        return result;
+        Complete(result, trace, call, target, ref arguments, null);
+        arguments.Emit(trace, call, result.Value);
+        return result.Value;
     }
 
     /// <summary>For calls returning a pointer, with (void*)-1 as the failure value (mmap).</summary>
-    public static IntPtr CheckPointer(IntPtr result, SyscallTrace? trace, string call, string target,
+    public static IntPtr CheckPointer(SyscallResult result, SyscallTrace? trace, string call, string target,
         [InterpolatedStringHandlerArgument(nameof(trace))] ref TraceArguments arguments)
     {
-        if (result == -1)
-        {
-            Fail(trace, call, target, ref arguments, null);
-        }
-        arguments.EmitPointer(trace, call, result);
-        return result;
+        Complete(result, trace, call, target, ref arguments, null);
+        arguments.EmitPointer(trace, call, (IntPtr)result.Value);
+        return (IntPtr)result.Value;
     }
 
-    /// <summary>The last call failed with EINTR and should be made again.</summary>
-    public static bool Interrupted(long result) => result == -1 && Marshal.GetLastPInvokeError() == (int)Errno.EINTR;
-
-    public static Errno LastErrno() => (Errno)Marshal.GetLastPInvokeError();
+    private static void Complete(SyscallResult result, SyscallTrace? trace, string call, string target, ref TraceArguments arguments, string? detail)
+    {
+        if (result.Failed)
+        {
+            Fail(result.Errno, trace, call, target, ref arguments, detail);
+        }
+    }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void Fail(SyscallTrace? trace, string call, string target, ref TraceArguments arguments, string? detail)
+    private static void Fail(Errno errno, SyscallTrace? trace, string call, string target, ref TraceArguments arguments, string? detail)
     {
-        Errno errno = LastErrno();
         arguments.EmitFailure(trace, call, errno);
         throw new SysprogException(errno, call, target, detail);
     }

@@ -11,8 +11,8 @@ public static class MemoryLock
         {
             throw new ArgumentException("Choose Current and/or Future (OnFault only alongside them).", nameof(options));
         }
-        int rc = Libc.mlockall((int)options);
-        string? detail = rc == -1 ? LimitDetail(Syscall.LastErrno(), null) : null;
+        SyscallResult rc = Libc.mlockall((int)options);
+        string? detail = LimitDetail(rc.Errno, null);
         Syscall.Check(rc, trace, "mlockall", "this process", $"{Libc.MlockallFlagsText((int)options)}", detail);
     }
 

@@ -62,12 +62,12 @@ public sealed class MemoryMapping : IDisposable
         }
         bool needsWrite = visibility == MappingVisibility.Shared && protection.HasFlag(MemoryProtection.Write);
         int flags = (needsWrite ? Libc.O_RDWR : Libc.O_RDONLY) | Libc.O_CLOEXEC;
-        int rawFd;
+        SyscallResult rawFd;
         do
         {
             rawFd = Libc.open(fullPath, flags, 0);
         }
-        while (Syscall.Interrupted(rawFd));
+        while (rawFd.Errno == Errno.EINTR);
         using var fd = new SafeFdHandle(Syscall.Check(rawFd, trace, "open", fullPath, $"{Quote(fullPath)}, {Libc.OpenFlagsText(flags)}"));
         long size = (long)FileStatus.OfFd(fd, fullPath).Size;
         MemoryMapping mapping = MapFd(fd, fullPath, MappingKind.File, size, protection, visibility, offset, length, trace);
@@ -184,7 +184,7 @@ public sealed class MemoryMapping : IDisposable
     {
         ValidateProtection(protection);
         IntPtr address = LiveAddress();
-        Syscall.Check(Libc.mprotect(address, (nuint)Length, (int)protection), trace, "mprotect", Source,
+        Syscall.Check(Libc.mprotect(address, (nuint)Length, (int)protection), trace, "mprotect", Target,
             $"{Pointer(address)}, {Length}, {Libc.ProtText((int)protection)}");
         Protection = protection;
     }
@@ -198,7 +198,7 @@ public sealed class MemoryMapping : IDisposable
             throw new ArgumentException("Choose exactly one of Synchronous or Asynchronous (optionally with Invalidate).", nameof(options));
         }
         IntPtr address = LiveAddress();
-        Syscall.Check(Libc.msync(address, (nuint)Length, (int)options), trace, "msync", Source,
+        Syscall.Check(Libc.msync(address, (nuint)Length, (int)options), trace, "msync", Target,
             $"{Pointer(address)}, {Length}, {Libc.MsyncFlagsText((int)options)}");
     }
 
@@ -210,7 +210,7 @@ public sealed class MemoryMapping : IDisposable
             throw new ArgumentOutOfRangeException(nameof(advice), advice, "Not a known madvise advice.");
         }
         IntPtr address = LiveAddress();
-        Syscall.Check(Libc.madvise(address, (nuint)Length, (int)advice), trace, "madvise", Source,
+        Syscall.Check(Libc.madvise(address, (nuint)Length, (int)advice), trace, "madvise", Target,
             $"{Pointer(address)}, {Length}, {AdviceName(advice)}");
     }
 
@@ -218,16 +218,16 @@ public sealed class MemoryMapping : IDisposable
     public void Lock(SyscallTrace? trace = null)
     {
         IntPtr address = LiveAddress();
-        int rc = Libc.mlock(address, (nuint)Length);
-        string? detail = rc == -1 ? MemoryLock.LimitDetail(Syscall.LastErrno(), Length) : null;
-        Syscall.Check(rc, trace, "mlock", Source, $"{Pointer(address)}, {Length}", detail);
+        SyscallResult rc = Libc.mlock(address, (nuint)Length);
+        string? detail = MemoryLock.LimitDetail(rc.Errno, Length);
+        Syscall.Check(rc, trace, "mlock", Target, $"{Pointer(address)}, {Length}", detail);
         IsLocked = true;
     }
 
     public void Unlock(SyscallTrace? trace = null)
     {
         IntPtr address = LiveAddress();
-        Syscall.Check(Libc.munlock(address, (nuint)Length), trace, "munlock", Source, $"{Pointer(address)}, {Length}");
+        Syscall.Check(Libc.munlock(address, (nuint)Length), trace, "munlock", Target, $"{Pointer(address)}, {Length}");
         IsLocked = false;
     }
 
@@ -246,6 +246,9 @@ public sealed class MemoryMapping : IDisposable
         text[1] = p.HasFlag(MemoryProtection.Write) ? 'w' : '-';
         text[2] = p.HasFlag(MemoryProtection.Execute) ? 'x' : '-';
     });
+
+    /// <summary>How failures name this mapping: its file or object, or its address when it has neither.</summary>
+    private string Target => Kind == MappingKind.Anonymous ? $"anonymous mapping at 0x{Address:x}" : Source;
 
     private IntPtr LiveAddress()
     {

@@ -10,32 +10,32 @@ internal static class ProcFile
     public static unsafe string ReadAllText(string path, SyscallTrace? trace)
     {
         const int flags = Libc.O_RDONLY | Libc.O_CLOEXEC;
-        int rawFd;
+        SyscallResult rawFd;
         do
         {
             rawFd = Libc.open(path, flags, 0);
         }
-        while (Syscall.Interrupted(rawFd));
+        while (rawFd.Errno == Errno.EINTR);
         using var fd = new SafeFdHandle(Syscall.Check(rawFd, trace, "open", path, $"{Quote(path)}, {Libc.OpenFlagsText(flags)}"));
         var text = new MemoryStream();
         byte[] buffer = new byte[64 * 1024];
         while (true)
         {
-            nint got;
+            SyscallResult got;
             fixed (byte* start = buffer)
             {
                 do
                 {
                     got = Libc.read(fd.Fd, start, (nuint)buffer.Length);
                 }
-                while (Syscall.Interrupted(got));
+                while (got.Errno == Errno.EINTR);
             }
-            Syscall.Check((long)got, trace, "read", path, $"{fd.Fd}, ..., {buffer.Length}");
-            if (got == 0)
+            Syscall.CheckCount(got, trace, "read", path, $"{fd.Fd}, ..., {buffer.Length}");
+            if (got.Value == 0)
             {
                 break;
             }
-            text.Write(buffer, 0, (int)got);
+            text.Write(buffer, 0, (int)got.Value);
         }
         fd.Close(trace);
         return Encoding.UTF8.GetString(text.GetBuffer(), 0, (int)text.Length);

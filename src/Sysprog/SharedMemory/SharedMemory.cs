@@ -52,7 +52,7 @@ public sealed class SharedMemory : IDisposable
         FileModes.Validate(mode, nameof(mode));
 
         const int flags = Libc.O_RDWR | Libc.O_CREAT | Libc.O_EXCL | Libc.O_CLOEXEC;
-        int rawFd = Libc.shm_open(canonical, flags, (int)mode);
+        SyscallResult rawFd = Libc.shm_open(canonical, flags, (int)mode);
         var fd = new SafeFdHandle(Syscall.Check(rawFd, trace, "shm_open", canonical,
             $"{Quote(canonical)}, {Libc.OpenFlagsText(flags)}, {Octal((int)mode)}"));
         try
@@ -74,8 +74,8 @@ public sealed class SharedMemory : IDisposable
     {
         string canonical = IpcName.Normalize(name);
         int flags = (readOnly ? Libc.O_RDONLY : Libc.O_RDWR) | Libc.O_CLOEXEC;
-        int rawFd = Libc.shm_open(canonical, flags, 0);
-        string? hint = rawFd == -1 && Syscall.LastErrno() == Errno.ENOENT
+        SyscallResult rawFd = Libc.shm_open(canonical, flags, 0);
+        string? hint = rawFd.Errno == Errno.ENOENT
             ? "No shared memory object has that name; create it first (New-SharedMemory, sysprog shm create)."
             : null;
         var fd = new SafeFdHandle(Syscall.Check(rawFd, trace, "shm_open", canonical, $"{Quote(canonical)}, {Libc.OpenFlagsText(flags)}, 0", hint));
@@ -150,12 +150,12 @@ public sealed class SharedMemory : IDisposable
 
     private static void Truncate(SafeFdHandle fd, string name, long size, SyscallTrace? trace)
     {
-        int rc;
+        SyscallResult rc;
         do
         {
             rc = Libc.ftruncate(fd.Fd, size);
         }
-        while (Syscall.Interrupted(rc));
+        while (rc.Errno == Errno.EINTR);
         Syscall.Check(rc, trace, "ftruncate", name, $"{fd.Fd}, {size}");
     }
 }

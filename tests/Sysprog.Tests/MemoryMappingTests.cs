@@ -1,0 +1,226 @@
+using System.Text;
+using Xunit;
+
+namespace Sysprog.Tests;
+
+public sealed class MemoryMappingTests : IDisposable
+{
+    private readonly HashSet<int> _fdsBefore = OpenFds.Snapshot();
+    private readonly string _file = Path.Combine(Path.GetTempPath(), $"sysprog-map-{Guid.NewGuid():N}");
+
+    public void Dispose()
+    {
+        File.Delete(_file);
+        Assert.Empty(OpenFds.OpenedSince(_fdsBefore));
+    }
+
+    private static int PageSize => Environment.SystemPageSize;
+
+    [Fact]
+    public void MapFile_ReadOnly_ReadsEtcPasswdThroughMemoryAlone()
+    {
+        var trace = new List<string>();
+        using MemoryMapping view = MemoryMapping.MapFile("/etc/passwd", trace: trace.Add);
+        Assert.Equal(File.ReadAllText("/etc/passwd"), view.ReadString());
+        Assert.Equal(MappingKind.File, view.Kind);
+        Assert.Equal("/etc/passwd", view.Source);
+        Assert.StartsWith("open(\"/etc/passwd\", O_RDONLY|O_CLOEXEC) = ", trace[0], StringComparison.Ordinal);
+        Assert.Matches(@"^mmap\(NULL, \d+, PROT_READ, MAP_SHARED, \d+, 0\) = 0x[0-9a-f]+$", trace[1]);
+        Assert.Matches(@"^close\(\d+\) = 0$", trace[2]);
+    }
+
+    [Fact]
+    public void Write_ToAReadOnlyMapping_IsAnException_NotACrash()
+    {
+        using MemoryMapping view = MemoryMapping.MapFile("/etc/passwd");
+        var e = Assert.Throws<UnauthorizedAccessException>(() => view.WriteInt32(0, 1));
+        Assert.Contains("PROT_READ", e.Message, StringComparison.Ordinal);
+        Assert.Throws<UnauthorizedAccessException>(() => view.AsSpan());
+        Assert.Throws<UnauthorizedAccessException>(() => view.Write(0, [1, 2]));
+        Assert.Throws<UnauthorizedAccessException>(() => view.AddInt64(0, 1));
+        Assert.Equal(File.ReadAllBytes("/etc/passwd")[0], view.Read(0, 1)[0]);
+    }
+
+    [Fact]
+    public void Protect_None_RefusesReads_ThenReadWriteAllowsWrites_WithTrace()
+    {
+        using MemoryMapping view = MemoryMapping.MapAnonymous(PageSize);
+        var trace = new List<string>();
+        view.Protect(MemoryProtection.None, trace.Add);
+        Assert.Equal($"mprotect(0x{view.Address:x}, {PageSize}, PROT_NONE) = 0", Assert.Single(trace));
+        Assert.Throws<UnauthorizedAccessException>(() => view.ReadInt32(0));
+        view.Protect(MemoryProtection.ReadWrite);
+        view.WriteInt32(0, 5);
+        Assert.Equal(5, view.ReadInt32(0));
+        Assert.Equal("rw-p", ProcessMaps.Read(Environment.ProcessId).Single(m => m.Start == (ulong)view.Address).Permissions);
+    }
+
+    [Fact]
+    public void SharedFileMapping_WritesReachTheFile_AfterMsync()
+    {
+        File.WriteAllBytes(_file, new byte[PageSize]);
+        using MemoryMapping view = MemoryMapping.MapFile(_file, MemoryProtection.ReadWrite, MappingVisibility.Shared);
+        view.WriteString(10, "shared");
+        var trace = new List<string>();
+        view.Sync(trace: trace.Add);
+        Assert.Equal($"msync(0x{view.Address:x}, {PageSize}, MS_SYNC) = 0", Assert.Single(trace));
+        Assert.Equal("shared", Encoding.UTF8.GetString(File.ReadAllBytes(_file), 10, 6));
+    }
+
+    [Fact]
+    public void PrivateFileMapping_IsCopyOnWrite_TheFileAndOtherMappingsNeverSeeIt()
+    {
+        File.WriteAllText(_file, new string('a', PageSize));
+        using MemoryMapping shared = MemoryMapping.MapFile(_file, MemoryProtection.Read, MappingVisibility.Shared);
+        using MemoryMapping copy = MemoryMapping.MapFile(_file, MemoryProtection.ReadWrite, MappingVisibility.Private);
+        copy.WriteString(0, "private");
+        copy.Sync();
+        Assert.Equal("private", copy.ReadString(0, 7));
+        Assert.Equal("aaaaaaa", shared.ReadString(0, 7));
+        Assert.Equal("aaaaaaa", File.ReadAllText(_file)[..7]);
+    }
+
+    [Fact]
+    public void MapAnonymous_IsZeroFilled_AndShowsAsAnonymousInProcMaps()
+    {
+        using MemoryMapping view = MemoryMapping.MapAnonymous(3 * PageSize);
+        Assert.True(view.AsReadOnlySpan().IndexOfAnyExcept((byte)0) < 0);
+        ProcessMapping entry = ProcessMaps.Read(Environment.ProcessId).Single(m => m.Contains((ulong)view.Address));
+        Assert.Equal(ProcessMappingKind.Anonymous, entry.Kind);
+    }
+
+    [Fact]
+    public void Offsets_MustBePageAligned_AndWithinTheFile_BeforeAnyMmap()
+    {
+        File.WriteAllBytes(_file, new byte[2 * PageSize]);
+        var trace = new List<string>();
+        Assert.Throws<ArgumentOutOfRangeException>(() => MemoryMapping.MapFile(_file, offset: 100, trace: trace.Add));
+        Assert.Throws<ArgumentOutOfRangeException>(() => MemoryMapping.MapFile(_file, offset: PageSize, length: 2 * PageSize, trace: trace.Add));
+        Assert.DoesNotContain(trace, l => l.StartsWith("mmap", StringComparison.Ordinal));
+        using MemoryMapping second = MemoryMapping.MapFile(_file, offset: PageSize);
+        Assert.Equal(PageSize, second.Length);
+        Assert.Equal(PageSize, second.FileOffset);
+    }
+
+    [Fact]
+    public void EmptyFile_CannotBeMapped_WithAClearError()
+    {
+        File.WriteAllBytes(_file, []);
+        var e = Assert.Throws<ArgumentException>(() => MemoryMapping.MapFile(_file));
+        Assert.Contains("is empty", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Access_IsBoundsChecked()
+    {
+        using MemoryMapping view = MemoryMapping.MapAnonymous(PageSize);
+        Assert.Throws<ArgumentOutOfRangeException>(() => view.Read(PageSize - 2, 4));
+        Assert.Throws<ArgumentOutOfRangeException>(() => view.ReadInt64(PageSize - 4));
+        Assert.Throws<ArgumentOutOfRangeException>(() => view.ReadInt64(-8));
+        Assert.Throws<ArgumentOutOfRangeException>(() => view.AddInt32(2, 1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => view.Write(PageSize, [1]));
+        view.Write(PageSize - 1, [9]);
+        Assert.Equal(9, view.Read(PageSize - 1, 1)[0]);
+    }
+
+    [Fact]
+    public void TypedCellsAndAtomics_ReadWriteAddAndCompareExchange()
+    {
+        using MemoryMapping view = MemoryMapping.MapAnonymous(PageSize);
+        view.WriteInt64(8, long.MaxValue - 1);
+        Assert.Equal(long.MaxValue, view.IncrementInt64(8));
+        Assert.Equal(10, view.AddInt32(0, 10));
+        Assert.Equal(11, view.IncrementInt32(0));
+        Assert.Equal(11, view.CompareExchangeInt32(0, 20, 11));
+        Assert.Equal(20, view.CompareExchangeInt32(0, 30, 11));
+        Assert.Equal(20, view.ReadInt32(0));
+        Assert.Equal(long.MaxValue, view.CompareExchangeInt64(8, 0, 1));
+        Assert.Equal(6, view.WriteString(16, "héllo"));
+        Assert.Equal("héllo", view.ReadString(16, 6));
+        Assert.Equal("héllo", view.ReadString(16, 6, Encoding.UTF8));
+    }
+
+    [Fact]
+    public void Atomics_FromManyThreads_LoseNoIncrement()
+    {
+        using MemoryMapping view = MemoryMapping.MapAnonymous(PageSize);
+        Parallel.For(0, 4, _ => SharedCounter.Increment(view, 0, 250_000, atomic: true));
+        Assert.Equal(1_000_000, view.ReadInt64(0));
+    }
+
+    [Fact]
+    public void Advise_CallsMadvise_AndDontNeedZeroesPrivateAnonymousPages()
+    {
+        using MemoryMapping view = MemoryMapping.MapAnonymous(PageSize);
+        view.WriteInt64(0, 99);
+        var trace = new List<string>();
+        view.Advise(MemoryAdvice.DontNeed, trace.Add);
+        Assert.Equal($"madvise(0x{view.Address:x}, {PageSize}, MADV_DONTNEED) = 0", Assert.Single(trace));
+        Assert.Equal(0, view.ReadInt64(0));
+        view.Advise(MemoryAdvice.Sequential);
+        Assert.Throws<ArgumentOutOfRangeException>(() => view.Advise((MemoryAdvice)999));
+    }
+
+    [Fact]
+    public void Lock_KeepsThePagesResident_AsSmapsLockedShows()
+    {
+        using MemoryMapping view = MemoryMapping.MapAnonymous(4 * PageSize);
+        view.Lock();
+        Assert.True(view.IsLocked);
+        ProcessMapping locked = ProcessMaps.Read(Environment.ProcessId, detail: true).Single(m => m.Contains((ulong)view.Address));
+        Assert.Equal(4 * PageSize, locked.Locked);
+        view.Unlock();
+        ProcessMapping unlocked = ProcessMaps.Read(Environment.ProcessId, detail: true).Single(m => m.Contains((ulong)view.Address));
+        Assert.Equal(0, unlocked.Locked);
+    }
+
+    [Fact]
+    public void Sync_RequiresExactlyOneOfSyncOrAsync()
+    {
+        using MemoryMapping view = MemoryMapping.MapAnonymous(PageSize, visibility: MappingVisibility.Shared);
+        Assert.Throws<ArgumentException>(() => view.Sync(MemorySyncOptions.Synchronous | MemorySyncOptions.Asynchronous));
+        Assert.Throws<ArgumentException>(() => view.Sync(MemorySyncOptions.Invalidate));
+        view.Sync(MemorySyncOptions.Asynchronous | MemorySyncOptions.Invalidate);
+    }
+
+    [Fact]
+    public void Close_UnmapsOnce_AndLaterAccessThrows()
+    {
+        MemoryMapping view = MemoryMapping.MapAnonymous(PageSize);
+        ulong address = (ulong)view.Address;
+        var trace = new List<string>();
+        view.Close(trace.Add);
+        view.Close(trace.Add);
+        Assert.Equal($"munmap(0x{address:x}, {PageSize}) = 0", Assert.Single(trace));
+        Assert.Throws<ObjectDisposedException>(() => view.ReadInt32(0));
+        Assert.Throws<ObjectDisposedException>(() => view.Read(0, 1));
+        Assert.Throws<ObjectDisposedException>(() => view.Protect(MemoryProtection.Read));
+    }
+
+    [Fact]
+    public void MlockOverTheLimit_NamesRlimitMemlockAndItsValue()
+    {
+        // Root holds CAP_IPC_LOCK and is never limited, so the peer drops to nobody under a 64 KiB limit.
+        if (!File.Exists("/usr/bin/setpriv") || !File.Exists("/usr/bin/prlimit"))
+        {
+            Assert.Fail("setpriv and prlimit (util-linux) are needed to run mlock unprivileged");
+        }
+        Peer.Result result = Peer.RunWith(
+            ["prlimit", "--memlock=65536:65536", "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all", "env", "HOME=/tmp"],
+            "mlock", "--size", "1MiB");
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("mlock(anonymous mapping at 0x", result.Error, StringComparison.Ordinal);
+        Assert.Contains(") failed: ENOMEM (Cannot allocate memory).", result.Error, StringComparison.Ordinal);
+        Assert.Contains("RLIMIT_MEMLOCK", result.Error, StringComparison.Ordinal);
+        Assert.Contains("65536 bytes (64 KiB)", result.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void LimitMessage_ExplainsAZeroLimitAsAMissingCapability()
+    {
+        string text = MemoryLock.FormatLimit(Errno.EPERM, 4096, 0, 0);
+        Assert.Contains("RLIMIT_MEMLOCK is 0", text, StringComparison.Ordinal);
+        Assert.Contains("CAP_IPC_LOCK", text, StringComparison.Ordinal);
+        Assert.Contains("unlimited", MemoryLock.FormatLimit(Errno.ENOMEM, 4096, 65536, null), StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,122 @@
+using System.Diagnostics;
+using System.Reflection;
+
+namespace Sysprog.Tests;
+
+/// <summary>Unique IPC names for one test run, and the check that none of them outlives it.</summary>
+internal static class TestNames
+{
+    public static readonly string Prefix = $"sysprog-test-{Environment.ProcessId}-";
+
+    public static string New() => $"/{Prefix}{Guid.NewGuid():N}"[..40];
+
+    public static string[] Leftovers() =>
+        Directory.EnumerateFiles("/dev/shm", Prefix + "*").Select(Path.GetFileName).ToArray()!;
+
+    public static void UnlinkIfPresent(string name)
+    {
+        if (File.Exists("/dev/shm" + name))
+        {
+            SharedMemory.Unlink(name);
+        }
+    }
+}
+
+/// <summary>Open file descriptors of this process, from /proc/self/fd.</summary>
+internal static class OpenFds
+{
+    public static HashSet<int> Snapshot() =>
+        Directory.EnumerateFileSystemEntries("/proc/self/fd").Select(p => int.Parse(Path.GetFileName(p), System.Globalization.CultureInfo.InvariantCulture)).ToHashSet();
+
+    /// <summary>
+    /// The fds opened since <paramref name="before"/> on the kinds of object Sysprog opens (shared memory, /proc,
+    /// mapped files). The runtime's own fds (pipes of finished child processes, lazily opened framework files) come
+    /// and go with the garbage collector and are not Sysprog's to account for.
+    /// </summary>
+    public static string[] OpenedSince(HashSet<int> before) => Snapshot()
+        .Where(fd => !before.Contains(fd))
+        .Select(fd => (Fd: fd, Target: Target(fd)))
+        .Where(f => f.Target.StartsWith("/dev/shm/", StringComparison.Ordinal) || f.Target.StartsWith("/proc/", StringComparison.Ordinal) ||
+                    f.Target == "/etc/passwd" || f.Target.Contains("sysprog-", StringComparison.Ordinal))
+        .Select(f => $"{f.Fd} -> {f.Target}")
+        .ToArray();
+
+    private static string Target(int fd)
+    {
+        try
+        {
+            return new FileInfo($"/proc/self/fd/{fd}").LinkTarget ?? "?";
+        }
+        catch (IOException)
+        {
+            return "?";
+        }
+    }
+
+    public static bool IsCloseOnExec(int fd)
+    {
+        string flags = File.ReadLines($"/proc/self/fdinfo/{fd}").First(l => l.StartsWith("flags:", StringComparison.Ordinal))["flags:".Length..].Trim();
+        return (Convert.ToInt64(flags, 8) & 0x80000) != 0;
+    }
+}
+
+/// <summary>Runs the sysprog CLI as a separate process: the peer of cross-process tests.</summary>
+internal static class Peer
+{
+    public static readonly string CliPath = typeof(Peer).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
+        .Single(a => a.Key == "SysprogCli").Value!;
+
+    public sealed record Result(int ExitCode, string Output, string Error);
+
+    public static Process Start(params string[] arguments) => StartWith(null, arguments);
+
+    /// <summary>Starts the CLI behind a wrapper command (prlimit, setpriv, bash -c ...).</summary>
+    public static Process StartWith(string[]? wrapper, params string[] arguments)
+    {
+        var info = new ProcessStartInfo(wrapper?[0] ?? "dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        info.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        info.Environment["DOTNET_NOLOGO"] = "1";
+        foreach (string part in wrapper?.Skip(1) ?? [])
+        {
+            info.ArgumentList.Add(part);
+        }
+        if (wrapper is not null)
+        {
+            info.ArgumentList.Add(DotnetHost);
+        }
+        info.ArgumentList.Add(CliPath);
+        foreach (string argument in arguments)
+        {
+            info.ArgumentList.Add(argument);
+        }
+        return Process.Start(info)!;
+    }
+
+    public static Result Run(params string[] arguments) => Finish(Start(arguments));
+
+    public static Result RunWith(string[] wrapper, params string[] arguments) => Finish(StartWith(wrapper, arguments));
+
+    public static Result Finish(Process process)
+    {
+        using (process)
+        {
+            Task<string> output = process.StandardOutput.ReadToEndAsync();
+            Task<string> error = process.StandardError.ReadToEndAsync();
+            if (!process.WaitForExit(TimeSpan.FromMinutes(2)))
+            {
+                process.Kill(entireProcessTree: true);
+                throw new TimeoutException($"peer {process.Id} did not finish in 2 minutes");
+            }
+            return new Result(process.ExitCode, output.Result, error.Result);
+        }
+    }
+
+    private static string DotnetHost => Environment.ProcessPath is string p && Path.GetFileNameWithoutExtension(p) == "dotnet"
+        ? p
+        : "dotnet";
+}
