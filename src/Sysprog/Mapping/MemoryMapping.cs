@@ -49,11 +49,20 @@ public sealed class MemoryMapping : IDisposable
 
     public bool IsClosed => _region.IsClosed;
 
-    /// <summary>Maps a file. A shared writable mapping opens the file read-write; anything else opens it read-only.</summary>
-    public static MemoryMapping MapFile(string path, MemoryProtection protection = MemoryProtection.Read,
-        MappingVisibility visibility = MappingVisibility.Shared, long offset = 0, long? length = null, SyscallTrace? trace = null)
+    /// <summary>
+    /// Maps a file, read-only and shared unless told otherwise. A shared writable mapping opens the file read-write;
+    /// anything else opens it read-only.
+    /// </summary>
+    public static MemoryMapping MapFile(string path, MemoryProtection? protection = null, MappingVisibility? visibility = null,
+        long offset = 0, long? length = null, SyscallTrace? trace = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
+        return MapFile(path, protection ?? MemoryProtection.Read, visibility ?? MappingVisibility.Shared, offset, length, trace);
+    }
+
+    private static MemoryMapping MapFile(string path, MemoryProtection protection, MappingVisibility visibility, long offset, long? length,
+        SyscallTrace? trace)
+    {
         ValidateProtection(protection);
         string fullPath = System.IO.Path.GetFullPath(path);
         if (!File.Exists(fullPath))
@@ -75,9 +84,15 @@ public sealed class MemoryMapping : IDisposable
         return mapping;
     }
 
-    /// <summary>Maps zero-filled memory backed by no file. Shared anonymous memory is shared with children after fork only.</summary>
-    public static MemoryMapping MapAnonymous(long length, MemoryProtection protection = MemoryProtection.ReadWrite,
-        MappingVisibility visibility = MappingVisibility.Private, SyscallTrace? trace = null)
+    /// <summary>
+    /// Maps zero-filled memory backed by no file, read-write and private unless told otherwise. Shared anonymous memory
+    /// is shared with children after fork only.
+    /// </summary>
+    public static MemoryMapping MapAnonymous(long length, MemoryProtection? protection = null, MappingVisibility? visibility = null,
+        SyscallTrace? trace = null) =>
+        MapAnonymous(length, protection ?? MemoryProtection.ReadWrite, visibility ?? MappingVisibility.Private, trace);
+
+    private static MemoryMapping MapAnonymous(long length, MemoryProtection protection, MappingVisibility visibility, SyscallTrace? trace)
     {
         MemorySize.ValidateLength(length, nameof(length));
         ValidateProtection(protection);

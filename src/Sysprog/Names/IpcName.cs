@@ -46,9 +46,13 @@ public static class IpcName
     /// <summary>The names among <paramref name="existing"/> that start with what the user typed so far, for tab completion.</summary>
     public static IEnumerable<string> Complete(IEnumerable<string> existing, string? typed)
     {
-        string prefix = string.IsNullOrEmpty(typed) ? "/" : (typed[0] == '/' ? typed : "/" + typed);
+        string bare = (typed ?? "").Trim('\'', '"');
+        string prefix = bare.StartsWith('/') ? bare : "/" + bare;
         return existing.Where(n => n.StartsWith(prefix, StringComparison.Ordinal)).Order(StringComparer.Ordinal);
     }
+
+    /// <summary>Whether a name given by a user is a wildcard pattern rather than one exact name.</summary>
+    public static bool HasWildcards(string? pattern) => pattern is not null && pattern.AsSpan().IndexOfAny('*', '?') >= 0;
 
     /// <summary>Whether <paramref name="name"/> matches a wildcard pattern (* and ?), with or without the leading '/'.</summary>
     public static bool Matches(string name, string? pattern)

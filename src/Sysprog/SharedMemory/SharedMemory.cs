@@ -126,12 +126,12 @@ public sealed class SharedMemory : IDisposable
     /// Maps the object (or a page-aligned part of it). The default protection is read-write, or read-only for an
     /// object opened read-only.
     /// </summary>
-    public MemoryMapping Map(MemoryProtection? protection = null, MappingVisibility visibility = MappingVisibility.Shared,
+    public MemoryMapping Map(MemoryProtection? protection = null, MappingVisibility? visibility = null,
         long offset = 0, long? length = null, SyscallTrace? trace = null)
     {
         ObjectDisposedException.ThrowIf(_fd.IsClosed, this);
         MemoryProtection effective = protection ?? (IsReadOnly ? MemoryProtection.Read : MemoryProtection.ReadWrite);
-        return MemoryMapping.MapFd(_fd, Name, MappingKind.SharedMemory, Size, effective, visibility, offset, length, trace);
+        return MemoryMapping.MapFd(_fd, Name, MappingKind.SharedMemory, Size, effective, visibility ?? MappingVisibility.Shared, offset, length, trace);
     }
 
     /// <summary>Closes this process's fd (mappings made from it stay valid).</summary>

@@ -1,0 +1,167 @@
+using System.Management.Automation;
+
+namespace Sysprog.PowerShell.Commands;
+
+/// <summary>New-SharedMemory: shm_open(O_CREAT|O_EXCL), fchmod, ftruncate.</summary>
+[Cmdlet(VerbsCommon.New, "SharedMemory", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
+[OutputType(typeof(SharedMemory))]
+public sealed class NewSharedMemoryCommand : SysprogCmdlet
+{
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    public string[] Name { get; set; } = [];
+
+    [Parameter(Mandatory = true, Position = 1)]
+    [ValidateRange(1L, MemorySize.MaxMappable)]
+    public long Size { get; set; }
+
+    /// <summary>Octal, as a string: PowerShell has no octal literals, so 0600 typed bare would be decimal 600.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string Mode { get; set; } = "0600";
+
+    protected override void ProcessRecord()
+    {
+        foreach (string name in Name)
+        {
+            if (ShouldProcess(name, $"Create shared memory object ({Size} bytes, mode {Mode})"))
+            {
+                TryRun(name, () => WriteObject(Handles.Track(SharedMemory.Create(name, Size, FileModes.ParseOctal(Mode), Trace))));
+            }
+        }
+    }
+}
+
+/// <summary>Open-SharedMemory: shm_open of an existing object, never resized.</summary>
+[Cmdlet(VerbsCommon.Open, "SharedMemory")]
+[OutputType(typeof(SharedMemory))]
+public sealed class OpenSharedMemoryCommand : SysprogCmdlet
+{
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(SharedMemoryNameCompleter))]
+    public string[] Name { get; set; } = [];
+
+    [Parameter]
+    public SwitchParameter ReadOnly { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        foreach (string name in Name)
+        {
+            TryRun(name, () => WriteObject(Handles.Track(SharedMemory.Open(name, ReadOnly, Trace))));
+        }
+    }
+}
+
+/// <summary>Get-SharedMemory: lists /dev/shm.</summary>
+[Cmdlet(VerbsCommon.Get, "SharedMemory")]
+[OutputType(typeof(SharedMemoryInfo))]
+public sealed class GetSharedMemoryCommand : SysprogCmdlet
+{
+    [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [SupportsWildcards]
+    [ArgumentCompleter(typeof(SharedMemoryNameCompleter))]
+    public string[] Name { get; set; } = ["*"];
+
+    protected override void ProcessRecord()
+    {
+        foreach (string pattern in Name)
+        {
+            TryRun(pattern, () =>
+            {
+                IReadOnlyList<SharedMemoryInfo> found = SharedMemory.List(pattern);
+                if (found.Count == 0 && !IpcName.HasWildcards(pattern))
+                {
+                    throw new SysprogException(Errno.ENOENT, "stat", IpcName.Normalize(pattern), "No shared memory object has that name.");
+                }
+                WriteObject(found, enumerateCollection: true);
+            });
+        }
+    }
+}
+
+/// <summary>Remove-SharedMemory: shm_unlink of a name; open handles keep working.</summary>
+[Cmdlet(VerbsCommon.Remove, "SharedMemory", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+[OutputType(typeof(void))]
+public sealed class RemoveSharedMemoryCommand : SysprogCmdlet
+{
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(SharedMemoryNameCompleter))]
+    public string[] Name { get; set; } = [];
+
+    protected override void ProcessRecord()
+    {
+        foreach (string name in Name)
+        {
+            if (ShouldProcess(name, "Unlink shared memory object"))
+            {
+                TryRun(name, () => SharedMemory.Unlink(name, Trace));
+            }
+        }
+    }
+}
+
+/// <summary>Close-SharedMemory: closes this session's fd; the name stays.</summary>
+[Cmdlet(VerbsCommon.Close, "SharedMemory")]
+[OutputType(typeof(void))]
+public sealed class CloseSharedMemoryCommand : SysprogCmdlet
+{
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true)]
+    public SharedMemory[] InputObject { get; set; } = [];
+
+    protected override void ProcessRecord()
+    {
+        foreach (SharedMemory shm in InputObject)
+        {
+            TryRun(shm, () => shm.Close(Trace));
+        }
+    }
+}
+
+/// <summary>Resize-SharedMemory: ftruncate to a new size.</summary>
+[Cmdlet(VerbsCommon.Resize, "SharedMemory", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = ByObject)]
+[OutputType(typeof(SharedMemory))]
+public sealed class ResizeSharedMemoryCommand : SysprogCmdlet
+{
+    private const string ByObject = "ByObject";
+    private const string ByName = "ByName";
+
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ParameterSetName = ByObject)]
+    public SharedMemory InputObject { get; set; } = null!;
+
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = ByName)]
+    [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(SharedMemoryNameCompleter))]
+    public string Name { get; set; } = "";
+
+    [Parameter(Mandatory = true, Position = 1)]
+    [ValidateRange(1L, MemorySize.MaxMappable)]
+    public long Size { get; set; }
+
+    [Parameter(ParameterSetName = ByObject)]
+    public SwitchParameter PassThru { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        string target = ParameterSetName == ByName ? Name : InputObject.Name;
+        if (!ShouldProcess(target, $"Resize shared memory object to {Size} bytes"))
+        {
+            return;
+        }
+        if (ParameterSetName == ByName)
+        {
+            TryRun(Name, () =>
+            {
+                using SharedMemory shm = SharedMemory.Open(Name, trace: Trace);
+                shm.Resize(Size, Trace);
+                shm.Close(Trace);
+            });
+        }
+        else if (TryRun(InputObject, () => InputObject.Resize(Size, Trace)) && PassThru)
+        {
+            WriteObject(InputObject);
+        }
+    }
+}

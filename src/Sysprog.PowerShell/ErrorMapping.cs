@@ -1,0 +1,45 @@
+using System.Management.Automation;
+
+namespace Sysprog.PowerShell;
+
+/// <summary>Exceptions from the core to (ErrorId, ErrorCategory): a pure table, tested without building ErrorRecords.</summary>
+public static class ErrorMapping
+{
+    /// <summary>Failures the core reports on bad input or a failed call; anything else is a bug and stays terminating.</summary>
+    public static bool IsExpected(Exception exception) => exception is SysprogException or ArgumentException or IOException
+        or UnauthorizedAccessException or ObjectDisposedException or TimeoutException or FormatException or OperationCanceledException;
+
+    /// <summary>"ShmOpen.EEXIST" for a failed shm_open; a kind-of-failure id otherwise.</summary>
+    public static (string ErrorId, ErrorCategory Category) Classify(Exception exception) => exception switch
+    {
+        SysprogException e => ($"{PascalCase(e.Call)}.{e.Errno.Symbol().Replace(' ', '_')}", Category(e.Errno)),
+        FileNotFoundException => ("FileNotFound", ErrorCategory.ObjectNotFound),
+        ArgumentException => ("InvalidArgument", ErrorCategory.InvalidArgument),
+        FormatException => ("InvalidArgument", ErrorCategory.InvalidArgument),
+        UnauthorizedAccessException => ("AccessDenied", ErrorCategory.PermissionDenied),
+        ObjectDisposedException => ("ObjectClosed", ErrorCategory.InvalidOperation),
+        TimeoutException => ("Timeout", ErrorCategory.OperationTimeout),
+        OperationCanceledException => ("Stopped", ErrorCategory.OperationStopped),
+        _ => ("Failed", ErrorCategory.NotSpecified),
+    };
+
+    public static ErrorCategory Category(Errno errno) => errno switch
+    {
+        Errno.ENOENT or Errno.ESRCH => ErrorCategory.ObjectNotFound,
+        Errno.EEXIST => ErrorCategory.ResourceExists,
+        Errno.EACCES or Errno.EPERM or Errno.EROFS => ErrorCategory.PermissionDenied,
+        Errno.EINVAL or Errno.ENAMETOOLONG or Errno.EBADF or Errno.EFAULT => ErrorCategory.InvalidArgument,
+        Errno.ETIMEDOUT => ErrorCategory.OperationTimeout,
+        Errno.EAGAIN or Errno.EBUSY or Errno.ETXTBSY => ErrorCategory.ResourceBusy,
+        Errno.EMFILE or Errno.ENFILE or Errno.ENOSPC or Errno.ENOMEM or Errno.EFBIG or Errno.EOVERFLOW or Errno.EMSGSIZE => ErrorCategory.LimitsExceeded,
+        Errno.EDQUOT => ErrorCategory.QuotaExceeded,
+        Errno.EDEADLK => ErrorCategory.DeadlockDetected,
+        Errno.ENOSYS or Errno.EOPNOTSUPP or Errno.ENODEV => ErrorCategory.NotImplemented,
+        Errno.EINTR or Errno.ECANCELED => ErrorCategory.OperationStopped,
+        _ => ErrorCategory.NotSpecified,
+    };
+
+    /// <summary>shm_open → ShmOpen.</summary>
+    public static string PascalCase(string cName) =>
+        string.Concat(cName.Split('_', StringSplitOptions.RemoveEmptyEntries).Select(part => char.ToUpperInvariant(part[0]) + part[1..]));
+}

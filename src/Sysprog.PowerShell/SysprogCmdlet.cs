@@ -1,0 +1,46 @@
+using System.Management.Automation;
+
+namespace Sysprog.PowerShell;
+
+/// <summary>
+/// What every Sysprog cmdlet shares: -Verbose narration of system calls, Ctrl+C (StopProcessing) as a cancellation
+/// token, failures as ErrorRecords that name the object, and tracking of handles for module removal.
+/// </summary>
+public abstract class SysprogCmdlet : PSCmdlet, IDisposable
+{
+    /// <summary>Handles given out by this module, closed when the module is removed.</summary>
+    internal static readonly OpenHandles Handles = new();
+
+    private readonly CancellationTokenSource _stopping = new();
+    private SyscallTrace? _trace;
+
+    /// <summary>Fires when the user presses Ctrl+C or the pipeline is stopped.</summary>
+    protected CancellationToken Cancellation => _stopping.Token;
+
+    /// <summary>Narrates each system call, strace-style, on the verbose stream.</summary>
+    protected SyscallTrace Trace => _trace ??= WriteVerbose;
+
+    protected override void StopProcessing() => _stopping.Cancel();
+
+    /// <summary>Runs one core call for one input; a failure becomes a non-terminating error targeting that input.</summary>
+    protected bool TryRun(object target, Action action)
+    {
+        try
+        {
+            action();
+            return true;
+        }
+        catch (Exception e) when (ErrorMapping.IsExpected(e))
+        {
+            (string errorId, ErrorCategory category) = ErrorMapping.Classify(e);
+            WriteError(new ErrorRecord(e, errorId, category, target));
+            return false;
+        }
+    }
+
+    public void Dispose()
+    {
+        _stopping.Dispose();
+        GC.SuppressFinalize(this);
+    }
+}

@@ -1,0 +1,2 @@
+// Sysprog binds Linux system calls; nothing here runs elsewhere.
+[assembly: System.Runtime.Versioning.SupportedOSPlatform("linux")]

@@ -1,0 +1,78 @@
+using System.Management.Automation;
+using System.Reflection;
+
+namespace Sysprog.PowerShell.Tests;
+
+/// <summary>
+/// Cmdlet metadata read through CustomAttributeData: PowerShellStandard's attribute constructors are empty stubs, so
+/// an instantiated [Cmdlet] or [Parameter] would report nothing.
+/// </summary>
+internal sealed record CmdletInfo(Type Type, string Verb, string Noun, bool SupportsShouldProcess, string? DefaultParameterSet,
+    IReadOnlyList<Type> OutputTypes, IReadOnlyList<ParameterInfo> Parameters)
+{
+    public string Name => $"{Verb}-{Noun}";
+
+    public IReadOnlyList<string> ParameterSets =>
+        Parameters.SelectMany(p => p.Sets).Where(s => s != ParameterInfo.AllSets).Distinct().Order(StringComparer.Ordinal).ToList();
+}
+
+internal sealed record ParameterInfo(string Name, Type Type, IReadOnlyList<string> Sets, bool Mandatory, int? Position,
+    bool FromPipeline, bool FromPipelineByPropertyName, bool Wildcards, IReadOnlyList<string> Aliases)
+{
+    public const string AllSets = "__AllParameterSets";
+}
+
+internal static class CmdletMetadata
+{
+    public static readonly Assembly Assembly = typeof(SysprogCmdlet).Assembly;
+
+    public static readonly string RepoRoot = typeof(CmdletMetadata).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
+        .Single(a => a.Key == "RepoRoot").Value!;
+
+    public static IReadOnlyList<CmdletInfo> All { get; } = Assembly.GetTypes()
+        .Where(t => t.GetCustomAttributesData().Any(a => a.AttributeType == typeof(CmdletAttribute)))
+        .Select(Read)
+        .OrderBy(c => c.Name, StringComparer.Ordinal)
+        .ToList();
+
+    private static CmdletInfo Read(Type type)
+    {
+        CustomAttributeData cmdlet = type.GetCustomAttributesData().Single(a => a.AttributeType == typeof(CmdletAttribute));
+        var outputs = type.GetCustomAttributesData().Where(a => a.AttributeType == typeof(OutputTypeAttribute))
+            .SelectMany(a => a.ConstructorArguments)
+            .SelectMany(arg => arg.Value is IEnumerable<CustomAttributeTypedArgument> many ? many.Select(m => m.Value) : [arg.Value])
+            .OfType<Type>()
+            .ToList();
+        var parameters = type.GetProperties(BindingFlags.Public | BindingFlags.Instance)
+            .Select(ReadParameter)
+            .OfType<ParameterInfo>()
+            .ToList();
+        return new CmdletInfo(type, (string)cmdlet.ConstructorArguments[0].Value!, (string)cmdlet.ConstructorArguments[1].Value!,
+            Named<bool>(cmdlet, nameof(CmdletAttribute.SupportsShouldProcess)), Named<string>(cmdlet, nameof(CmdletAttribute.DefaultParameterSetName)),
+            outputs, parameters);
+    }
+
+    private static ParameterInfo? ReadParameter(PropertyInfo property)
+    {
+        var attributes = property.GetCustomAttributesData().Where(a => a.AttributeType == typeof(ParameterAttribute)).ToList();
+        if (attributes.Count == 0)
+        {
+            return null;
+        }
+        var sets = attributes.Select(a => Named<string>(a, nameof(ParameterAttribute.ParameterSetName)) ?? ParameterInfo.AllSets).ToList();
+        int? position = attributes.Select(a => a.NamedArguments.Where(n => n.MemberName == nameof(ParameterAttribute.Position)).Select(n => (int?)(int)n.TypedValue.Value!).FirstOrDefault()).FirstOrDefault(p => p is not null);
+        var aliases = property.GetCustomAttributesData().Where(a => a.AttributeType == typeof(AliasAttribute))
+            .SelectMany(a => a.ConstructorArguments)
+            .SelectMany(arg => arg.Value is IEnumerable<CustomAttributeTypedArgument> many ? many.Select(m => (string)m.Value!) : [(string)arg.Value!])
+            .ToList();
+        return new ParameterInfo(property.Name, property.PropertyType, sets,
+            attributes.Any(a => Named<bool>(a, nameof(ParameterAttribute.Mandatory))), position,
+            attributes.Any(a => Named<bool>(a, nameof(ParameterAttribute.ValueFromPipeline))),
+            attributes.Any(a => Named<bool>(a, nameof(ParameterAttribute.ValueFromPipelineByPropertyName))),
+            property.GetCustomAttributesData().Any(a => a.AttributeType == typeof(SupportsWildcardsAttribute)),
+            aliases);
+    }
+
+    private static T? Named<T>(CustomAttributeData attribute, string name) =>
+        attribute.NamedArguments.Where(n => n.MemberName == name).Select(n => (T?)n.TypedValue.Value).FirstOrDefault();
+}

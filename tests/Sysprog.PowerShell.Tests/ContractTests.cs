@@ -1,0 +1,109 @@
+using System.Management.Automation;
+using System.Reflection;
+using System.Text.RegularExpressions;
+using Xunit;
+
+namespace Sysprog.PowerShell.Tests;
+
+public partial class ContractTests
+{
+    public static TheoryData<string> CmdletNames => new(CmdletMetadata.All.Select(c => c.Name));
+
+    private static CmdletInfo Cmdlet(string name) => CmdletMetadata.All.Single(c => c.Name == name);
+
+    private static readonly HashSet<string> ApprovedVerbs = new[]
+        {
+            typeof(VerbsCommon), typeof(VerbsData), typeof(VerbsLifecycle), typeof(VerbsDiagnostic), typeof(VerbsCommunications),
+            typeof(VerbsSecurity), typeof(VerbsOther),
+        }
+        .SelectMany(t => t.GetFields(BindingFlags.Public | BindingFlags.Static))
+        .Where(f => f.IsLiteral)
+        .Select(f => (string)f.GetRawConstantValue()!)
+        .ToHashSet(StringComparer.Ordinal);
+
+    [Fact]
+    public void TheAssembly_HasTheDesignedCmdlets()
+    {
+        Assert.Contains("New-SharedMemory", CmdletMetadata.All.Select(c => c.Name));
+        Assert.Contains("Invoke-MemoryMap", CmdletMetadata.All.Select(c => c.Name));
+        Assert.Contains("Get-ProcessMapping", CmdletMetadata.All.Select(c => c.Name));
+        Assert.Contains("Open", ApprovedVerbs);
+        Assert.DoesNotContain("Create", ApprovedVerbs);
+    }
+
+    [Theory]
+    [MemberData(nameof(CmdletNames))]
+    public void EveryCmdlet_UsesAnApprovedVerb_IsSealed_AndDerivesFromTheBase(string name)
+    {
+        CmdletInfo cmdlet = Cmdlet(name);
+        Assert.Contains(cmdlet.Verb, ApprovedVerbs);
+        Assert.True(cmdlet.Type.IsSealed, $"{cmdlet.Type.Name} is not sealed");
+        Assert.True(typeof(SysprogCmdlet).IsAssignableFrom(cmdlet.Type));
+        Assert.Equal($"{cmdlet.Verb}{cmdlet.Noun}Command", cmdlet.Type.Name);
+    }
+
+    [Theory]
+    [MemberData(nameof(CmdletNames))]
+    public void EveryCmdlet_DeclaresItsOutputType(string name) => Assert.NotEmpty(Cmdlet(name).OutputTypes);
+
+    [Theory]
+    [MemberData(nameof(CmdletNames))]
+    public void DestructiveVerbs_SupportShouldProcess(string name)
+    {
+        CmdletInfo cmdlet = Cmdlet(name);
+        // New-SharedMemory makes a name every process sees; New-MemoryMap only changes this process, like New-Object.
+        if (cmdlet.Verb is "Remove" or "Set" or "Resize" || name == "New-SharedMemory")
+        {
+            Assert.True(cmdlet.SupportsShouldProcess, $"{name} must support -WhatIf/-Confirm");
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(CmdletNames))]
+    public void ParameterSets_HaveADefault_WhenThereAreSeveral(string name)
+    {
+        CmdletInfo cmdlet = Cmdlet(name);
+        if (cmdlet.ParameterSets.Count > 1)
+        {
+            Assert.Contains(cmdlet.DefaultParameterSet, cmdlet.ParameterSets);
+        }
+    }
+
+    [Fact]
+    public void TheManifest_ExportsExactlyTheCmdletsInTheAssembly()
+    {
+        string manifest = File.ReadAllText(Path.Combine(CmdletMetadata.RepoRoot, "Sysprog.psd1"));
+        string list = Regex.Match(manifest, @"CmdletsToExport\s*=\s*@\(([^)]*)\)").Groups[1].Value;
+        string[] exported = Regex.Matches(list, "'([^']+)'").Select(m => m.Groups[1].Value).Order(StringComparer.Ordinal).ToArray();
+        Assert.Equal(CmdletMetadata.All.Select(c => c.Name).ToArray(), exported);
+        Assert.Matches(@"RootModule\s*=\s*'Sysprog\.PowerShell\.dll'", manifest);
+        Assert.Matches(@"FunctionsToExport\s*=\s*@\(\)", manifest);
+    }
+
+    [Fact]
+    public void TheManifest_VersionIsTheAssemblyVersion_AndItsFormatFilesExist()
+    {
+        string manifest = File.ReadAllText(Path.Combine(CmdletMetadata.RepoRoot, "Sysprog.psd1"));
+        string version = Regex.Match(manifest, @"ModuleVersion\s*=\s*'([^']+)'").Groups[1].Value;
+        Assert.Equal(new Version(version), new Version(CmdletMetadata.Assembly.GetName().Version!.ToString(3)));
+        foreach (Match format in Regex.Matches(Regex.Match(manifest, @"FormatsToProcess\s*=\s*@\(([^)]*)\)").Groups[1].Value, "'([^']+)'"))
+        {
+            Assert.True(File.Exists(Path.Combine(CmdletMetadata.RepoRoot, "module", format.Groups[1].Value)), format.Groups[1].Value);
+        }
+    }
+
+    [Fact]
+    public void TheFormatFile_HasATableViewForEveryOutputType()
+    {
+        string format = File.ReadAllText(Path.Combine(CmdletMetadata.RepoRoot, "module", "Sysprog.Format.ps1xml"));
+        var viewed = Regex.Matches(format, "<TypeName>([^<]+)</TypeName>").Select(m => m.Groups[1].Value).ToHashSet();
+        foreach (Type output in CmdletMetadata.All.SelectMany(c => c.OutputTypes).Where(t => t.Namespace == "Sysprog").Distinct())
+        {
+            Assert.Contains(output.FullName!, viewed);
+        }
+        foreach (string typeName in viewed)
+        {
+            Assert.NotNull(typeof(SharedMemory).Assembly.GetType(typeName));
+        }
+    }
+}
