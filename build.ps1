@@ -1,0 +1,108 @@
+#Requires -Version 7.4
+<#
+.SYNOPSIS
+    Builds, documents, packages and tests Sysprog.
+
+.DESCRIPTION
+    Tasks run in the order given:
+      Clean     removes out/ and the build output.
+      Build     dotnet build of the solution; MSBuild also assembles the importable module in out/Sysprog.
+      Docs      platyPS New-ExternalHelp: docs/*.md to out/Sysprog/en-US (skipped, with a warning, without platyPS).
+      Package   Build, then Docs: out/Sysprog is the module to import or publish.
+      UnitTest  xunit (core, CLI and cmdlet contracts).
+      Pester    the Pester 5 tests in tests/, in a child pwsh so the loaded module never locks the next build.
+      Test      UnitTest, then Pester.
+
+.EXAMPLE
+    ./build.ps1
+    Import-Module ./out/Sysprog/Sysprog.psd1
+
+.EXAMPLE
+    ./build.ps1 -Task Clean, Package, Test -Configuration Release
+#>
+[CmdletBinding()]
+param(
+    [ValidateSet('Clean', 'Build', 'Docs', 'Package', 'UnitTest', 'Pester', 'Test')]
+    [string[]] $Task = @('Package'),
+
+    [ValidateSet('Debug', 'Release')]
+    [string] $Configuration = 'Debug'
+)
+
+$ErrorActionPreference = 'Stop'
+Set-StrictMode -Version Latest
+
+$solution = Join-Path $PSScriptRoot 'Sysprog.sln'
+$moduleOut = Join-Path $PSScriptRoot 'out' 'Sysprog'
+
+function Invoke-Native {
+    param([Parameter(Mandatory)][string] $Command, [string[]] $ArgumentList = @())
+    Write-Host "> $Command $($ArgumentList -join ' ')"
+    & $Command @ArgumentList
+    if ($LASTEXITCODE -ne 0) {
+        throw "$Command exited with $LASTEXITCODE."
+    }
+}
+
+function Invoke-CleanTask {
+    Remove-Item -LiteralPath (Join-Path $PSScriptRoot 'out') -Recurse -Force -ErrorAction SilentlyContinue
+    Invoke-Native dotnet 'clean', $solution, '-c', $Configuration, '--nologo', '-v', 'quiet'
+}
+
+function Invoke-BuildTask {
+    Invoke-Native dotnet 'build', $solution, '-c', $Configuration, '--nologo'
+}
+
+function Invoke-DocsTask {
+    $platyPS = Get-Module -ListAvailable -Name platyPS | Sort-Object Version -Descending | Select-Object -First 1
+    if (-not $platyPS) {
+        Write-Warning 'platyPS is not installed, so no en-US help XML was built (Install-Module platyPS -RequiredVersion 0.14.2). docs/ is still checked by the contract tests.'
+        return
+    }
+    Import-Module $platyPS
+    # The module page (Sysprog.md) is not help content; cmdlet pages and about_ topics are.
+    $pages = Get-ChildItem -LiteralPath (Join-Path $PSScriptRoot 'docs') -Filter '*.md' | Where-Object Name -NE 'Sysprog.md'
+    New-ExternalHelp -Path $pages.FullName -OutputPath (Join-Path $moduleOut 'en-US') -Force | Out-Null
+    Write-Host "help written to $(Join-Path $moduleOut 'en-US')"
+}
+
+function Invoke-UnitTestTask {
+    Invoke-Native dotnet 'test', $solution, '-c', $Configuration, '--nologo'
+}
+
+function Invoke-PesterTask {
+    $pester = Get-Module -ListAvailable -Name Pester | Where-Object Version -GE ([version]'5.0') | Sort-Object Version -Descending | Select-Object -First 1
+    if (-not $pester) {
+        Write-Warning 'Pester 5 is not installed, so the Pester tests were not run (Install-Module Pester -MinimumVersion 5.0).'
+        return
+    }
+    if (-not (Test-Path -LiteralPath (Join-Path $moduleOut 'Sysprog.psd1'))) {
+        throw "The module is not assembled in $moduleOut: run the Build task first."
+    }
+    $pwsh = (Get-Process -Id $PID).Path
+    & $pwsh -NoProfile -NonInteractive -Command {
+        param($PesterPath, $TestPath)
+        Import-Module $PesterPath
+        $configuration = New-PesterConfiguration
+        $configuration.Run.Path = $TestPath
+        $configuration.Run.Exit = $true
+        $configuration.Output.Verbosity = 'Detailed'
+        Invoke-Pester -Configuration $configuration
+    } -args $pester.Path, (Join-Path $PSScriptRoot 'tests')
+    if ($LASTEXITCODE -ne 0) {
+        throw "Pester reported $LASTEXITCODE failure(s)."
+    }
+}
+
+foreach ($name in $Task) {
+    Write-Host "== $name" -ForegroundColor Cyan
+    switch ($name) {
+        'Clean' { Invoke-CleanTask }
+        'Build' { Invoke-BuildTask }
+        'Docs' { Invoke-DocsTask }
+        'Package' { Invoke-BuildTask; Invoke-DocsTask }
+        'UnitTest' { Invoke-UnitTestTask }
+        'Pester' { Invoke-PesterTask }
+        'Test' { Invoke-UnitTestTask; Invoke-PesterTask }
+    }
+}
