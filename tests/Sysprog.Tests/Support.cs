@@ -71,7 +71,9 @@ internal static class Peer
     public static Process Start(params string[] arguments) => StartWith(null, arguments);
 
     /// <summary>Starts the CLI behind a wrapper command (prlimit, setpriv, bash -c ...).</summary>
-    public static Process StartWith(string[]? wrapper, params string[] arguments)
+    public static Process StartWith(string[]? wrapper, params string[] arguments) => StartCli(CliPath, wrapper, arguments);
+
+    private static Process StartCli(string cliPath, string[]? wrapper, string[] arguments)
     {
         var info = new ProcessStartInfo(wrapper?[0] ?? "dotnet")
         {
@@ -89,7 +91,7 @@ internal static class Peer
         {
             info.ArgumentList.Add(DotnetHost);
         }
-        info.ArgumentList.Add(CliPath);
+        info.ArgumentList.Add(cliPath);
         foreach (string argument in arguments)
         {
             info.ArgumentList.Add(argument);
@@ -98,6 +100,19 @@ internal static class Peer
     }
 
     public static Result Run(params string[] arguments) => Finish(Start(arguments));
+
+    /// <summary>
+    /// Runs the CLI without privileges: as nobody (setpriv) when the tests run as root, as this user otherwise.
+    /// <paramref name="limits"/> (a prlimit command, say) is applied before the drop. A copy of the CLI in a
+    /// world-readable folder is used, since the checkout may sit below a private one (mktemp -d is 0700).
+    /// </summary>
+    public static Result RunUnprivileged(string[] limits, params string[] arguments)
+    {
+        string[] drop = Environment.UserName == "root"
+            ? ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all", "env", "HOME=/tmp"]
+            : ["env"];
+        return Finish(StartCli(UnprivilegedCliPath.Value, [.. limits, .. drop], arguments));
+    }
 
     public static Result RunWith(string[] wrapper, params string[] arguments) => Finish(StartWith(wrapper, arguments));
 
@@ -115,6 +130,21 @@ internal static class Peer
             return new Result(process.ExitCode, output.Result, error.Result);
         }
     }
+
+    private static readonly Lazy<string> UnprivilegedCliPath = new(() =>
+    {
+        string folder = Path.Combine(Path.GetTempPath(), $"sysprog-peer-{Environment.ProcessId}");
+        Directory.CreateDirectory(folder);
+        foreach (string file in Directory.EnumerateFiles(Path.GetDirectoryName(CliPath)!))
+        {
+            File.Copy(file, Path.Combine(folder, Path.GetFileName(file)), overwrite: true);
+        }
+        const UnixFileMode readable = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute |
+            UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute;
+        File.SetUnixFileMode(folder, readable);
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => Directory.Delete(folder, recursive: true);
+        return Path.Combine(folder, Path.GetFileName(CliPath));
+    });
 
     private static string DotnetHost => Environment.ProcessPath is string p && Path.GetFileNameWithoutExtension(p) == "dotnet"
         ? p
