@@ -67,12 +67,28 @@ internal static class MappingCommands
 
     public static Command BuildMlock(Option<bool> trace)
     {
-        var size = new Option<string>("--size") { Description = "Bytes of anonymous memory to map and lock.", Required = true };
-        var command = new Command("mlock", "Map anonymous memory and lock it into RAM (mlock), reporting RLIMIT_MEMLOCK on failure.") { size };
+        var size = new Option<string>("--size") { Description = "Bytes of anonymous memory to map and lock." };
+        var all = new Option<bool>("--all") { Description = "Lock the whole process instead (mlockall MCL_CURRENT)." };
+        var future = new Option<bool>("--future") { Description = "With --all, also MCL_FUTURE." };
+        var onFault = new Option<bool>("--on-fault") { Description = "With --all, MCL_ONFAULT: lock pages as they are touched." };
+        var command = new Command("mlock", "Lock memory into RAM (mlock, or mlockall with --all), reporting RLIMIT_MEMLOCK on failure.")
+        {
+            size, all, future, onFault,
+        };
         command.SetAction(r => Cli.Run(() =>
         {
             SyscallTrace? t = Cli.Trace(r, trace);
-            using MemoryMapping view = MemoryMapping.MapAnonymous(Units.ParseByteSize(r.GetValue(size)!), trace: t);
+            if (r.GetValue(all))
+            {
+                MemoryLockAllOptions options = MemoryLockAllOptions.Current | (r.GetValue(future) ? MemoryLockAllOptions.Future : 0) |
+                    (r.GetValue(onFault) ? MemoryLockAllOptions.OnFault : 0);
+                MemoryLock.LockAll(options, t);
+                Console.WriteLine($"locked: {File.ReadLines("/proc/self/status").Single(l => l.StartsWith("VmLck:", StringComparison.Ordinal))}");
+                MemoryLock.UnlockAll(t);
+                return;
+            }
+            string sizeText = r.GetValue(size) ?? throw new ArgumentException("Give --size, or --all.");
+            using MemoryMapping view = MemoryMapping.MapAnonymous(Units.ParseByteSize(sizeText), trace: t);
             view.Lock(t);
             Console.WriteLine($"locked {view.Length} bytes at 0x{view.Address:x}");
             view.Unlock(t);

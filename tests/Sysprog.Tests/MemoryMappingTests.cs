@@ -210,6 +210,51 @@ public sealed class MemoryMappingTests : IDisposable
     }
 
     [Fact]
+    public void LockAll_LocksTheProcess_AndUnlockAllUndoesIt_WithTrace()
+    {
+        // In a peer: MCL_CURRENT|MCL_ONFAULT in this test host would pin whatever the runtime maps from then on.
+        Peer.Result result = Peer.Run("mlock", "--all", "--on-fault", "--trace");
+        Assert.True(result.ExitCode == 0, result.Error);
+        Assert.Matches(@"locked: VmLck:\s+[1-9]\d* kB", result.Output);
+        Assert.Contains("mlockall(MCL_CURRENT|MCL_ONFAULT) = 0", result.Error, StringComparison.Ordinal);
+        Assert.Contains("munlockall() = 0", result.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void LockAllOverTheLimit_NamesRlimitMemlock()
+    {
+        Peer.Result result = Peer.RunUnprivileged(["prlimit", "--memlock=65536:65536"], "mlock", "--all");
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("mlockall(this process) failed: ENOMEM", result.Error, StringComparison.Ordinal);
+        Assert.Contains("the soft limit is 65536 bytes (64 KiB)", result.Error, StringComparison.Ordinal);
+        Assert.Throws<ArgumentException>(() => MemoryLock.LockAll(MemoryLockAllOptions.OnFault));
+        Assert.Throws<ArgumentException>(() => MemoryLock.LockAll(0));
+    }
+
+    [Fact]
+    public void HotPaths_AllocateNothing()
+    {
+        using MemoryMapping view = MemoryMapping.MapAnonymous(PageSize);
+        Span<byte> buffer = stackalloc byte[64];
+        SharedCounter.Increment(view, 0, 10, atomic: true);
+        view.Read(64, buffer);
+        view.Protect(MemoryProtection.ReadWrite);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        SharedCounter.Increment(view, 0, 100_000, atomic: true);
+        SharedCounter.Increment(view, 8, 100_000, atomic: false);
+        for (int i = 0; i < 1000; i++)
+        {
+            view.CompareExchangeInt32(16, i + 1, i);
+            view.Write(64, buffer);
+            view.Read(64, buffer);
+        }
+        view.Protect(MemoryProtection.ReadWrite);
+        view.Sync(MemorySyncOptions.Asynchronous);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(100_010, view.ReadInt64(0));
+    }
+
+    [Fact]
     public void LimitMessage_ExplainsAZeroLimitAsAMissingCapability()
     {
         string text = MemoryLock.FormatLimit(Errno.EPERM, 4096, 0, 0);

@@ -15,6 +15,9 @@ public sealed class MemoryMapping : IDisposable
 {
     private readonly SafeMappingHandle _region;
 
+    /// <summary>How failures name this mapping: its file or object, or its address when it has neither.</summary>
+    private readonly string _target;
+
     private MemoryMapping(SafeMappingHandle region, long length, MappingKind kind, string source, long fileOffset,
         MemoryProtection protection, MappingVisibility visibility)
     {
@@ -25,6 +28,7 @@ public sealed class MemoryMapping : IDisposable
         FileOffset = fileOffset;
         Protection = protection;
         Visibility = visibility;
+        _target = kind == MappingKind.Anonymous ? $"anonymous mapping at 0x{region.Address:x}" : source;
     }
 
     /// <summary>Where the region starts in this process's address space (as in /proc/PID/maps).</summary>
@@ -199,7 +203,7 @@ public sealed class MemoryMapping : IDisposable
     {
         ValidateProtection(protection);
         IntPtr address = LiveAddress();
-        Syscall.Check(Libc.mprotect(address, (nuint)Length, (int)protection), trace, "mprotect", Target,
+        Syscall.Check(Libc.mprotect(address, (nuint)Length, (int)protection), trace, "mprotect", _target,
             $"{Pointer(address)}, {Length}, {Libc.ProtText((int)protection)}");
         Protection = protection;
     }
@@ -207,13 +211,13 @@ public sealed class MemoryMapping : IDisposable
     /// <summary>msync(2): writes dirty pages of a shared file mapping back to the file.</summary>
     public void Sync(MemorySyncOptions options = MemorySyncOptions.Synchronous, SyscallTrace? trace = null)
     {
-        bool sync = options.HasFlag(MemorySyncOptions.Synchronous), async = options.HasFlag(MemorySyncOptions.Asynchronous);
+        bool sync = (options & MemorySyncOptions.Synchronous) != 0, async = (options & MemorySyncOptions.Asynchronous) != 0;
         if (sync == async || ((int)options & ~7) != 0)
         {
             throw new ArgumentException("Choose exactly one of Synchronous or Asynchronous (optionally with Invalidate).", nameof(options));
         }
         IntPtr address = LiveAddress();
-        Syscall.Check(Libc.msync(address, (nuint)Length, (int)options), trace, "msync", Target,
+        Syscall.Check(Libc.msync(address, (nuint)Length, (int)options), trace, "msync", _target,
             $"{Pointer(address)}, {Length}, {Libc.MsyncFlagsText((int)options)}");
     }
 
@@ -225,7 +229,7 @@ public sealed class MemoryMapping : IDisposable
             throw new ArgumentOutOfRangeException(nameof(advice), advice, "Not a known madvise advice.");
         }
         IntPtr address = LiveAddress();
-        Syscall.Check(Libc.madvise(address, (nuint)Length, (int)advice), trace, "madvise", Target,
+        Syscall.Check(Libc.madvise(address, (nuint)Length, (int)advice), trace, "madvise", _target,
             $"{Pointer(address)}, {Length}, {AdviceName(advice)}");
     }
 
@@ -235,14 +239,14 @@ public sealed class MemoryMapping : IDisposable
         IntPtr address = LiveAddress();
         SyscallResult rc = Libc.mlock(address, (nuint)Length);
         string? detail = MemoryLock.LimitDetail(rc.Errno, Length);
-        Syscall.Check(rc, trace, "mlock", Target, $"{Pointer(address)}, {Length}", detail);
+        Syscall.Check(rc, trace, "mlock", _target, $"{Pointer(address)}, {Length}", detail);
         IsLocked = true;
     }
 
     public void Unlock(SyscallTrace? trace = null)
     {
         IntPtr address = LiveAddress();
-        Syscall.Check(Libc.munlock(address, (nuint)Length), trace, "munlock", Target, $"{Pointer(address)}, {Length}");
+        Syscall.Check(Libc.munlock(address, (nuint)Length), trace, "munlock", _target, $"{Pointer(address)}, {Length}");
         IsLocked = false;
     }
 
@@ -261,9 +265,6 @@ public sealed class MemoryMapping : IDisposable
         text[1] = p.HasFlag(MemoryProtection.Write) ? 'w' : '-';
         text[2] = p.HasFlag(MemoryProtection.Execute) ? 'x' : '-';
     });
-
-    /// <summary>How failures name this mapping: its file or object, or its address when it has neither.</summary>
-    private string Target => Kind == MappingKind.Anonymous ? $"anonymous mapping at 0x{Address:x}" : Source;
 
     private IntPtr LiveAddress()
     {
