@@ -77,7 +77,7 @@ function Invoke-PesterTask {
         return
     }
     if (-not (Test-Path -LiteralPath (Join-Path $moduleOut 'Sysprog.psd1'))) {
-        throw "The module is not assembled in $moduleOut: run the Build task first."
+        throw "The module is not assembled in ${moduleOut}: run the Build task first."
     }
     $pwsh = (Get-Process -Id $PID).Path
     & $pwsh -NoProfile -NonInteractive -Command {

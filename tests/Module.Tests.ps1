@@ -2,7 +2,8 @@
 Describe 'The Sysprog module' {
     BeforeAll {
         . (Join-Path $PSScriptRoot 'common.ps1')
-        $script:manifest = Test-ModuleManifest -Path (Join-Path $PSScriptRoot '..' 'Sysprog.psd1')
+        # The assembled manifest: RootModule and FormatsToProcess resolve there.
+        $script:manifest = Test-ModuleManifest -Path $SysprogModulePath
     }
 
     It 'has a valid manifest whose exports are the loaded cmdlets' {
