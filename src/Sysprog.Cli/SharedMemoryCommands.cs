@@ -124,9 +124,10 @@ internal static class SharedMemoryCommands
             DefaultValueFactory = _ => 1,
         };
         var timeout = new Option<string>("--timeout") { Description = "How long to wait at the start line.", DefaultValueFactory = _ => "30s" };
-        var command = new Command("increment", "Increment a 64-bit counter in an object, atomically unless --racy.")
+        var guard = new Option<string?>("--semaphore") { Description = "Hold this named semaphore around each plain read-add-write (implies --racy's plain access)." };
+        var command = new Command("increment", "Increment a 64-bit counter in an object, atomically unless --racy or --semaphore.")
         {
-            name, offset, count, racy, participants, timeout,
+            name, offset, count, racy, participants, timeout, guard,
         };
         command.SetAction(r => Cli.Run(() =>
         {
@@ -139,7 +140,15 @@ internal static class SharedMemoryCommands
             {
                 SharedCounter.WaitForParticipants(view, cell + 8, r.GetValue(participants), wait);
             }
-            SharedCounter.Increment(view, cell, r.GetValue(count), atomic: !r.GetValue(racy));
+            if (r.GetValue(guard) is string semaphoreName)
+            {
+                using PosixSemaphore semaphore = PosixSemaphore.Open(semaphoreName, t);
+                SharedCounter.IncrementGuarded(view, cell, r.GetValue(count), semaphore);
+            }
+            else
+            {
+                SharedCounter.Increment(view, cell, r.GetValue(count), atomic: !r.GetValue(racy));
+            }
             view.Close(t);
             shm.Close(t);
         }));

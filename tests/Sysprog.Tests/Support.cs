@@ -11,7 +11,17 @@ internal static class TestNames
     public static string New() => $"/{Prefix}{Guid.NewGuid():N}"[..40];
 
     public static string[] Leftovers() =>
-        Directory.EnumerateFiles("/dev/shm", Prefix + "*").Select(Path.GetFileName).ToArray()!;
+        Directory.EnumerateFiles("/dev/shm", Prefix + "*").Concat(Directory.EnumerateFiles("/dev/shm", "sem." + Prefix + "*"))
+            .Select(Path.GetFileName).ToArray()!;
+
+    /// <summary>Semaphore names lose 4 bytes of NAME_MAX to the "sem." prefix; this prefix fits either way.</summary>
+    public static void UnlinkSemaphoreIfPresent(string name)
+    {
+        if (File.Exists("/dev/shm/sem." + name[1..]))
+        {
+            PosixSemaphore.Unlink(name);
+        }
+    }
 
     public static void UnlinkIfPresent(string name)
     {

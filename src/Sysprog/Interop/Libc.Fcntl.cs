@@ -80,3 +80,10 @@ internal struct StatXTimestamp
     public readonly DateTimeOffset ToDateTimeOffset() =>
         DateTimeOffset.FromUnixTimeSeconds(Seconds).AddTicks(Nanoseconds / 100);
 }
+
+// sys/stat.h: chmod, for objects that have no fd to fchmod (named semaphores).
+internal static partial class Libc
+{
+    [LibraryImport(LibcName, EntryPoint = "chmod", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    internal static partial int chmod(string path, int mode);
+}

@@ -10,13 +10,21 @@ namespace Sysprog.Interop;
 /// </summary>
 internal readonly struct SyscallResult
 {
-    private SyscallResult(long value) => (Value, Errno) = (value, value == -1 ? (Errno)Marshal.GetLastPInvokeError() : Errno.None);
+    private SyscallResult(long value, bool failed) =>
+        (Value, Failed, Errno) = (value, failed, failed ? (Errno)Marshal.GetLastPInvokeError() : Errno.None);
+
+    private SyscallResult(long value) : this(value, value == -1)
+    {
+    }
 
     public long Value { get; }
 
     public Errno Errno { get; }
 
-    public bool Failed => Value == -1;
+    public bool Failed { get; }
+
+    /// <summary>For calls that return NULL on failure (sem_open's SEM_FAILED is 0 in glibc and musl).</summary>
+    public static SyscallResult NullOnFailure(IntPtr value) => new(value, value == IntPtr.Zero);
 
     public static implicit operator SyscallResult(int value) => new(value);
 
@@ -52,9 +60,9 @@ internal static class Syscall
 
     /// <summary>For calls returning a pointer, with (void*)-1 as the failure value (mmap).</summary>
     public static IntPtr CheckPointer(SyscallResult result, SyscallTrace? trace, string call, string target,
-        [InterpolatedStringHandlerArgument(nameof(trace))] ref TraceArguments arguments)
+        [InterpolatedStringHandlerArgument(nameof(trace))] ref TraceArguments arguments, string? detailOnFailure = null)
     {
-        Complete(result, trace, call, target, ref arguments, null);
+        Complete(result, trace, call, target, ref arguments, detailOnFailure);
         arguments.EmitPointer(trace, call, (IntPtr)result.Value);
         return (IntPtr)result.Value;
     }

@@ -50,4 +50,21 @@ public static class SharedCounter
             }
         }
     }
+
+    /// <summary>
+    /// Plain read-add-write, each inside wait/post of <paramref name="semaphore"/> (initial value 1): a critical
+    /// section, so no increment is lost however the processes interleave.
+    /// </summary>
+    public static void IncrementGuarded(MemoryMapping mapping, long offset, long times, PosixSemaphore semaphore)
+    {
+        ArgumentNullException.ThrowIfNull(mapping);
+        ArgumentNullException.ThrowIfNull(semaphore);
+        ArgumentOutOfRangeException.ThrowIfNegative(times);
+        for (long i = 0; i < times; i++)
+        {
+            semaphore.Wait(Timeout.InfiniteTimeSpan);
+            mapping.WriteInt64(offset, mapping.ReadInt64(offset) + 1);
+            semaphore.Post();
+        }
+    }
 }

@@ -1,0 +1,353 @@
+using Sysprog.Interop;
+using static Sysprog.Interop.TraceFormat;
+
+namespace Sysprog;
+
+/// <summary>
+/// A POSIX semaphore: named (sem_open, visible to every process as /dev/shm/sem.NAME) or unnamed and process-shared
+/// inside a shared mapping (sem_init with pshared=1). Waits are measured on CLOCK_MONOTONIC, retried on EINTR, and
+/// cancellable; post and wait allocate nothing. Semaphores are not robust: a process killed while "holding" one
+/// never posts it, so waits take a timeout.
+/// </summary>
+public sealed class PosixSemaphore : IDisposable
+{
+    /// <summary>SEM_VALUE_MAX on Linux.</summary>
+    public const int MaxValue = int.MaxValue;
+
+    /// <summary>NAME_MAX less the "sem." prefix glibc and musl put before the name in /dev/shm.</summary>
+    public const int NameMaxBytes = IpcName.NameMax - 4;
+
+    /// <summary>Bytes a semaphore takes inside a mapping (sizeof(sem_t) on 64-bit Linux).</summary>
+    public const int SizeInMemory = Libc.SemaphoreSize;
+
+    /// <summary>The longest wait accepted; anything longer is taken for a mistake (use an infinite timeout instead).</summary>
+    public static readonly TimeSpan MaxTimeout = TimeSpan.FromDays(24);
+
+    /// <summary>Waits sleep in slices of this length between cancellation checks: Ctrl+C is honoured within one slice.</summary>
+    internal static readonly TimeSpan WaitSlice = TimeSpan.FromMilliseconds(20);
+
+    private readonly SafeSemaphoreHandle? _named;
+    private readonly MemoryMapping? _mapping;
+    private readonly long _offset;
+    private readonly string _target;
+
+    private PosixSemaphore(SafeSemaphoreHandle named, string name)
+    {
+        _named = named;
+        Name = name;
+        _target = name;
+    }
+
+    private PosixSemaphore(MemoryMapping mapping, long offset)
+    {
+        _mapping = mapping;
+        _offset = offset;
+        _target = $"semaphore at offset {offset} of {mapping.Source}";
+    }
+
+    /// <summary>The name (/demo) of a named semaphore; null for one inside a mapping.</summary>
+    public string? Name { get; }
+
+    public bool IsNamed => _named is not null;
+
+    /// <summary>Where it lives: /dev/shm/sem.demo, or the mapping and offset.</summary>
+    public string Location => Name is not null ? SharedMemory.Directory + "/sem." + Name[1..] : _target;
+
+    public bool IsClosed => _named?.IsClosed ?? _mapping!.IsClosed;
+
+    /// <summary>The current value (sem_getvalue); 0 when waiters are blocked.</summary>
+    public int Value
+    {
+        get
+        {
+            Syscall.Check(Libc.sem_getvalue(Address(), out int value), null, "sem_getvalue", _target, $"");
+            return value;
+        }
+    }
+
+    /// <summary>sem_open(O_CREAT|O_EXCL) with the exact <paramref name="mode"/>, whatever the umask.</summary>
+    public static PosixSemaphore Create(string name, int initialValue = 0, UnixFileMode mode = FileModes.OwnerReadWrite, SyscallTrace? trace = null)
+    {
+        string canonical = IpcName.Normalize(name, NameMaxBytes);
+        ValidateValue(initialValue);
+        FileModes.Validate(mode, nameof(mode));
+        const int flags = Libc.O_CREAT | Libc.O_EXCL;
+        IntPtr semaphore = Syscall.CheckPointer(SyscallResult.NullOnFailure(Libc.sem_open(canonical, flags, (int)mode, (uint)initialValue)),
+            trace, "sem_open", canonical, $"{Quote(canonical)}, {Libc.OpenFlagsText(flags)}, {Octal((int)mode)}, {initialValue}");
+        var created = new PosixSemaphore(new SafeSemaphoreHandle(semaphore), canonical);
+        try
+        {
+            string path = created.Location;
+            Syscall.Check(Libc.chmod(path, (int)mode), trace, "chmod", canonical, $"{Quote(path)}, {Octal((int)mode)}");
+        }
+        catch
+        {
+            created.Close(trace);
+            Unlink(canonical, trace);
+            throw;
+        }
+        return created;
+    }
+
+    /// <summary>sem_open of an existing semaphore.</summary>
+    public static PosixSemaphore Open(string name, SyscallTrace? trace = null)
+    {
+        string canonical = IpcName.Normalize(name, NameMaxBytes);
+        SyscallResult result = SyscallResult.NullOnFailure(Libc.sem_open(canonical, 0, 0, 0));
+        string? hint = result.Errno == Errno.ENOENT ? "No semaphore has that name; create it first (New-Semaphore, sysprog sem create)." : null;
+        IntPtr semaphore = Syscall.CheckPointer(result, trace, "sem_open", canonical, $"{Quote(canonical)}, 0", hint);
+        return new PosixSemaphore(new SafeSemaphoreHandle(semaphore), canonical);
+    }
+
+    public static void Unlink(string name, SyscallTrace? trace = null)
+    {
+        string canonical = IpcName.Normalize(name, NameMaxBytes);
+        Syscall.Check(Libc.sem_unlink(canonical), trace, "sem_unlink", canonical, $"{Quote(canonical)}");
+    }
+
+    /// <summary>The named semaphores in /dev/shm, with their values where this user may open them.</summary>
+    public static IReadOnlyList<SemaphoreInfo> List(string? pattern = null)
+    {
+        if (!Directory.Exists(SharedMemory.Directory))
+        {
+            throw new SysprogException(Errno.ENOENT, "opendir", SharedMemory.Directory, "POSIX semaphores need a tmpfs mounted on /dev/shm.");
+        }
+        var found = new List<SemaphoreInfo>();
+        foreach (string path in Directory.EnumerateFiles(SharedMemory.Directory, "sem.*"))
+        {
+            string name = "/" + Path.GetFileName(path)["sem.".Length..];
+            if (name.Length > 1 && IpcName.Matches(name, pattern) && FileStatus.OfPath(path) is StatX status)
+            {
+                found.Add(new SemaphoreInfo(name, status, ReadValue(name)));
+            }
+        }
+        found.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
+        return found;
+
+        static int? ReadValue(string name)
+        {
+            IntPtr semaphore = Libc.sem_open(name, 0, 0, 0);
+            if (semaphore == IntPtr.Zero)
+            {
+                return null;
+            }
+            using var handle = new SafeSemaphoreHandle(semaphore);
+            return Libc.sem_getvalue(semaphore, out int value) == 0 ? value : null;
+        }
+    }
+
+    /// <summary>
+    /// sem_init(pshared=1) at <paramref name="offset"/> of a shared, read-write mapping: an unnamed semaphore every
+    /// process mapping the same object can use. Initialize once; other processes <see cref="Attach"/>.
+    /// </summary>
+    public static PosixSemaphore Initialize(MemoryMapping mapping, long offset, int initialValue = 0, SyscallTrace? trace = null)
+    {
+        ValidateValue(initialValue);
+        var semaphore = Attach(mapping, offset);
+        IntPtr pointer = semaphore.Address();
+        Syscall.Check(Libc.sem_init(pointer, 1, (uint)initialValue), trace, "sem_init", semaphore._target, $"{Pointer(pointer)}, 1, {initialValue}");
+        return semaphore;
+    }
+
+    /// <summary>Uses a semaphore another process (or this one) initialized in a shared mapping.</summary>
+    public static PosixSemaphore Attach(MemoryMapping mapping, long offset)
+    {
+        ArgumentNullException.ThrowIfNull(mapping);
+        ObjectDisposedException.ThrowIf(mapping.IsClosed, mapping);
+        if (mapping.Visibility != MappingVisibility.Shared)
+        {
+            throw new ArgumentException("A process-shared semaphore needs a Shared mapping; in a Private one each process has its own copy.", nameof(mapping));
+        }
+        if ((mapping.Protection & MemoryProtection.ReadWrite) != MemoryProtection.ReadWrite)
+        {
+            throw new UnauthorizedAccessException($"A semaphore needs a read-write mapping; {mapping.Source} is mapped {MemoryMapping.ProtectionText(mapping.Protection)}.");
+        }
+        if (offset < 0 || offset % 8 != 0 || offset > mapping.Length - SizeInMemory)
+        {
+            throw new ArgumentOutOfRangeException(nameof(offset), offset,
+                $"A semaphore takes {SizeInMemory} bytes at an 8-byte aligned offset within the {mapping.Length}-byte mapping.");
+        }
+        return new PosixSemaphore(mapping, offset);
+    }
+
+    /// <summary>sem_post: adds one, waking one waiter. EOVERFLOW at SEM_VALUE_MAX.</summary>
+    public void Post(SyscallTrace? trace = null)
+    {
+        IntPtr semaphore = Address();
+        SyscallResult result = Libc.sem_post(semaphore);
+        string? detail = result.Errno == Errno.EOVERFLOW ? $"The value is already SEM_VALUE_MAX ({MaxValue})." : null;
+        Syscall.Check(result, trace, "sem_post", _target, $"{Pointer(semaphore)}", detail);
+    }
+
+    /// <summary>sem_trywait: takes one if the value is above zero; false (EAGAIN) otherwise, without blocking.</summary>
+    public bool TryWait(SyscallTrace? trace = null)
+    {
+        IntPtr semaphore = Address();
+        SyscallResult result;
+        do
+        {
+            result = Libc.sem_trywait(semaphore);
+        }
+        while (result.Errno == Errno.EINTR);
+        if (result.Errno == Errno.EAGAIN)
+        {
+            trace?.Invoke($"sem_trywait({Pointer(semaphore)}) = -1 EAGAIN ({Errno.EAGAIN.Description()})");
+            return false;
+        }
+        Syscall.Check(result, trace, "sem_trywait", _target, $"{Pointer(semaphore)}");
+        return true;
+    }
+
+    /// <summary>
+    /// Takes one, blocking up to <paramref name="timeout"/> (<see cref="Timeout.InfiniteTimeSpan"/> for no limit).
+    /// Returns false on timeout; throws <see cref="OperationCanceledException"/> within about 20 ms of cancellation.
+    /// The trace shows the call that ended the wait, not the intermediate slices.
+    /// </summary>
+    public bool Wait(TimeSpan timeout, CancellationToken cancellationToken = default, SyscallTrace? trace = null)
+    {
+        ValidateTimeout(timeout);
+        IntPtr semaphore = Address();
+        bool infinite = timeout == Timeout.InfiniteTimeSpan;
+        if (infinite && !cancellationToken.CanBeCanceled)
+        {
+            SyscallResult result;
+            do
+            {
+                result = Libc.sem_wait(semaphore);
+            }
+            while (result.Errno == Errno.EINTR);
+            Syscall.Check(result, trace, "sem_wait", _target, $"{Pointer(semaphore)}");
+            return true;
+        }
+
+        Timespec deadline = infinite ? default : Now(Libc.CLOCK_MONOTONIC).Add(timeout);
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            TimeSpan slice = WaitSlice;
+            bool lastSlice = false;
+            if (!infinite)
+            {
+                TimeSpan remaining = Between(Now(Libc.CLOCK_MONOTONIC), deadline);
+                lastSlice = remaining <= WaitSlice;
+                slice = lastSlice ? (remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero) : WaitSlice;
+            }
+            SyscallResult result = WaitSliceOnce(semaphore, slice, out string call, out Timespec until);
+            if (!result.Failed)
+            {
+                Syscall.Check(result, trace, call, _target, $"{Pointer(semaphore)}, {ClockArgument()}{until}");
+                return true;
+            }
+            if (result.Errno is Errno.EINTR || (result.Errno == Errno.ETIMEDOUT && !lastSlice))
+            {
+                continue;
+            }
+            if (result.Errno == Errno.ETIMEDOUT)
+            {
+                trace?.Invoke($"{call}({Pointer(semaphore)}, {ClockArgument()}{until}) = -1 ETIMEDOUT ({Errno.ETIMEDOUT.Description()})");
+                return false;
+            }
+            Syscall.Check(result, trace, call, _target, $"{Pointer(semaphore)}, {ClockArgument()}{until}");
+        }
+    }
+
+    /// <summary>sem_destroy for a semaphore inside a mapping, once no process waits on it any more.</summary>
+    public void Destroy(SyscallTrace? trace = null)
+    {
+        if (IsNamed)
+        {
+            throw new InvalidOperationException("A named semaphore is removed with Unlink, not destroyed.");
+        }
+        IntPtr semaphore = Address();
+        Syscall.Check(Libc.sem_destroy(semaphore), trace, "sem_destroy", _target, $"{Pointer(semaphore)}");
+    }
+
+    /// <summary>sem_close for a named semaphore; for one inside a mapping, nothing (the mapping owns the memory).</summary>
+    public void Close(SyscallTrace? trace = null) => _named?.Close(trace);
+
+    public void Dispose() => Close();
+
+    public override string ToString() => IsClosed ? $"{Name ?? _target} (closed)" : $"{Name ?? _target} (value {Value})";
+
+    private IntPtr Address()
+    {
+        if (_named is not null)
+        {
+            ObjectDisposedException.ThrowIf(_named.IsClosed, this);
+            return _named.Pointer;
+        }
+        ObjectDisposedException.ThrowIf(_mapping!.IsClosed, _mapping);
+        return _mapping.Address + (nint)_offset;
+    }
+
+    private static SyscallResult WaitSliceOnce(IntPtr semaphore, TimeSpan slice, out string call, out Timespec until)
+    {
+        if (Libc.HasSemClockwait)
+        {
+            call = "sem_clockwait";
+            until = Now(Libc.CLOCK_MONOTONIC).Add(slice);
+            return Libc.sem_clockwait(semaphore, Libc.CLOCK_MONOTONIC, in until);
+        }
+        // musl and glibc < 2.30: a realtime deadline per slice, so a clock jump distorts one slice, not the wait.
+        call = "sem_timedwait";
+        until = Now(Libc.CLOCK_REALTIME).Add(slice);
+        return Libc.sem_timedwait(semaphore, in until);
+    }
+
+    private static string ClockArgument() => Libc.HasSemClockwait ? "CLOCK_MONOTONIC, " : "";
+
+    private static Timespec Now(int clock)
+    {
+        Libc.clock_gettime(clock, out Timespec now);
+        return now;
+    }
+
+    private static TimeSpan Between(Timespec from, Timespec to) =>
+        TimeSpan.FromTicks(((to.Seconds - from.Seconds) * 1_000_000_000 + (to.Nanoseconds - from.Nanoseconds)) / 100);
+
+    private static void ValidateValue(int value)
+    {
+        if (value < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(value), value, $"A semaphore value is between 0 and SEM_VALUE_MAX ({MaxValue}).");
+        }
+    }
+
+    /// <summary>Refuses negative timeouts (other than infinite) and ones beyond <see cref="MaxTimeout"/>.</summary>
+    public static void ValidateTimeout(TimeSpan timeout)
+    {
+        if (timeout != Timeout.InfiniteTimeSpan && (timeout < TimeSpan.Zero || timeout > MaxTimeout))
+        {
+            throw new ArgumentOutOfRangeException(nameof(timeout), timeout,
+                $"A timeout is between 0 and {MaxTimeout.TotalDays} days, or infinite.");
+        }
+    }
+}
+
+/// <summary>One named semaphore in /dev/shm, as listed.</summary>
+public sealed class SemaphoreInfo
+{
+    internal SemaphoreInfo(string name, StatX status, int? value)
+    {
+        Name = name;
+        Value = value;
+        Mode = (UnixFileMode)(status.Mode & 0xFFF);
+        OwnerId = status.Uid;
+        GroupId = status.Gid;
+        LastWriteTime = status.ModifyTime.ToDateTimeOffset().LocalDateTime;
+    }
+
+    public string Name { get; }
+
+    /// <summary>The value, or null when this user may not open the semaphore.</summary>
+    public int? Value { get; }
+    public UnixFileMode Mode { get; }
+    public uint OwnerId { get; }
+    public string Owner => Accounts.UserName(OwnerId);
+    public uint GroupId { get; }
+    public string Group => Accounts.GroupName(GroupId);
+    public DateTime LastWriteTime { get; }
+    public string Path => SharedMemory.Directory + "/sem." + Name[1..];
+
+    public override string ToString() => $"{Name} (value {Value?.ToString() ?? "?"}, {FileModes.ToOctal(Mode)}, {Owner})";
+}

@@ -1,0 +1,174 @@
+using System.Diagnostics;
+using Xunit;
+
+namespace Sysprog.Tests;
+
+public sealed class SemaphoreTests : IDisposable
+{
+    private readonly HashSet<int> _fdsBefore = OpenFds.Snapshot();
+    private readonly string _name = TestNames.New();
+
+    public void Dispose()
+    {
+        TestNames.UnlinkSemaphoreIfPresent(_name);
+        TestNames.UnlinkIfPresent(_name);
+        Assert.Empty(OpenFds.OpenedSince(_fdsBefore));
+        Assert.Empty(TestNames.Leftovers());
+    }
+
+    [Fact]
+    public void ValueSeven_SevenWaitsReturnAtOnce_TheEighthWouldBlock()
+    {
+        using PosixSemaphore semaphore = PosixSemaphore.Create(_name, 7);
+        Assert.Equal(7, semaphore.Value);
+        for (int i = 0; i < 7; i++)
+        {
+            Assert.True(semaphore.TryWait());
+        }
+        Assert.False(semaphore.TryWait());
+        Assert.False(semaphore.Wait(TimeSpan.Zero));
+        semaphore.Post();
+        Assert.Equal(1, semaphore.Value);
+        Assert.True(semaphore.Wait(TimeSpan.FromSeconds(5)));
+    }
+
+    [Fact]
+    public void Create_Mode0600_ExactTrace_AndListShowsNameValueModeOwner()
+    {
+        var trace = new List<string>();
+        using PosixSemaphore semaphore = PosixSemaphore.Create(_name, 3, trace: trace.Add);
+        Assert.Matches($@"^sem_open\(""{_name}"", O_RDONLY\|O_CREAT\|O_EXCL, 0600, 3\) = 0x[0-9a-f]+$", trace[0]);
+        Assert.Equal($"chmod(\"/dev/shm/sem.{_name[1..]}\", 0600) = 0", trace[1]);
+        Assert.Equal(FileModes.OwnerReadWrite, File.GetUnixFileMode(semaphore.Location));
+        SemaphoreInfo info = Assert.Single(PosixSemaphore.List(_name));
+        Assert.Equal((_name, 3, FileModes.OwnerReadWrite, Environment.UserName), (info.Name, info.Value!.Value, info.Mode, info.Owner));
+        Assert.DoesNotContain(SharedMemory.List(), i => i.Name == _name);
+        semaphore.Close(trace.Add);
+        Assert.Matches(@"^sem_close\(0x[0-9a-f]+\) = 0$", trace[^1]);
+        Assert.True(semaphore.IsClosed);
+        Assert.Throws<ObjectDisposedException>(() => semaphore.Post());
+    }
+
+    [Fact]
+    public void Create_Existing_IsEEXIST_Open_Missing_IsENOENT_WithAHint()
+    {
+        using (PosixSemaphore.Create(_name, 1))
+        {
+            Assert.Equal(Errno.EEXIST, Assert.Throws<SysprogException>(() => PosixSemaphore.Create(_name, 1)).Errno);
+        }
+        PosixSemaphore.Unlink(_name);
+        var e = Assert.Throws<SysprogException>(() => PosixSemaphore.Open(_name));
+        Assert.Equal(Errno.ENOENT, e.Errno);
+        Assert.StartsWith($"sem_open(\"{_name}\") failed: ENOENT (No such file or directory).", e.Message, StringComparison.Ordinal);
+        Assert.Contains("New-Semaphore", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void BadInput_IsRefusedBeforeAnySyscall()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => PosixSemaphore.Create(_name, -1));
+        Assert.Throws<ArgumentException>(() => PosixSemaphore.Create("/" + new string('s', 252), 1));
+        Assert.Throws<ArgumentException>(() => PosixSemaphore.Create("/a/b", 1));
+        using PosixSemaphore semaphore = PosixSemaphore.Create(_name, 1);
+        Assert.Throws<ArgumentOutOfRangeException>(() => semaphore.Wait(TimeSpan.FromSeconds(-2)));
+        Assert.Throws<ArgumentOutOfRangeException>(() => semaphore.Wait(TimeSpan.FromDays(365)));
+        Assert.Equal(1, semaphore.Value);
+    }
+
+    [Fact]
+    public void Post_AtSemValueMax_IsEOVERFLOW_Named()
+    {
+        using PosixSemaphore semaphore = PosixSemaphore.Create(_name, PosixSemaphore.MaxValue);
+        var e = Assert.Throws<SysprogException>(() => semaphore.Post());
+        Assert.Equal(Errno.EOVERFLOW, e.Errno);
+        Assert.Contains("EOVERFLOW", e.Message, StringComparison.Ordinal);
+        Assert.Contains("SEM_VALUE_MAX (2147483647)", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Wait_TimesOut_DistinctlyFromSuccess_AfterTheTimeout()
+    {
+        using PosixSemaphore semaphore = PosixSemaphore.Create(_name, 0);
+        var trace = new List<string>();
+        var clock = Stopwatch.StartNew();
+        Assert.False(semaphore.Wait(TimeSpan.FromMilliseconds(300), trace: trace.Add));
+        Assert.InRange(clock.Elapsed, TimeSpan.FromMilliseconds(295), TimeSpan.FromSeconds(5));
+        Assert.Matches(@"^sem_clockwait\(0x[0-9a-f]+, CLOCK_MONOTONIC, \{tv_sec=\d+, tv_nsec=\d+\}\) = -1 ETIMEDOUT", Assert.Single(trace));
+    }
+
+    [Fact]
+    public async Task Wait_StopsWithin100ms_OfCancellation_WithoutSpinning()
+    {
+        using PosixSemaphore semaphore = PosixSemaphore.Create(_name, 0);
+        using var cancel = new CancellationTokenSource();
+        long cancelledAt = 0;
+        TimeSpan cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+        Task wait = Task.Run(() => semaphore.Wait(Timeout.InfiniteTimeSpan, cancel.Token));
+        await Task.WhenAny(wait, Task.Delay(500));
+        Assert.False(wait.IsCompleted);
+        cancelledAt = Stopwatch.GetTimestamp();
+        cancel.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => wait.WaitAsync(TimeSpan.FromSeconds(5)));
+        TimeSpan latency = Stopwatch.GetElapsedTime(cancelledAt);
+        Assert.True(latency < TimeSpan.FromMilliseconds(100), $"stopped {latency.TotalMilliseconds} ms after cancellation");
+        TimeSpan cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
+        Assert.True(cpu < TimeSpan.FromMilliseconds(250), $"a 500 ms wait used {cpu.TotalMilliseconds} ms of CPU");
+    }
+
+    [Fact]
+    public async Task Wait_ReturnsWhenAnotherThreadPosts()
+    {
+        using PosixSemaphore semaphore = PosixSemaphore.Create(_name, 0);
+        Task<bool> wait = Task.Run(() => semaphore.Wait(TimeSpan.FromSeconds(30)));
+        semaphore.Post();
+        Assert.True(await wait.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Equal(0, semaphore.Value);
+    }
+
+    [Fact]
+    public void Unnamed_InSharedMemory_IsSharedBetweenMappings()
+    {
+        using SharedMemory shm = SharedMemory.Create(_name, 4096);
+        using MemoryMapping first = shm.Map();
+        using MemoryMapping second = shm.Map();
+        var trace = new List<string>();
+        PosixSemaphore a = PosixSemaphore.Initialize(first, 64, 0, trace.Add);
+        Assert.Matches(@"^sem_init\(0x[0-9a-f]+, 1, 0\) = 0$", Assert.Single(trace));
+        PosixSemaphore b = PosixSemaphore.Attach(second, 64);
+        Assert.False(b.IsNamed);
+        a.Post();
+        Assert.Equal(1, b.Value);
+        Assert.True(b.TryWait());
+        Assert.Equal(0, a.Value);
+        a.Destroy();
+        Assert.Throws<ArgumentOutOfRangeException>(() => PosixSemaphore.Attach(first, 4));
+        Assert.Throws<ArgumentOutOfRangeException>(() => PosixSemaphore.Attach(first, 4096 - 16));
+        using MemoryMapping copy = shm.Map(visibility: MappingVisibility.Private);
+        Assert.Throws<ArgumentException>(() => PosixSemaphore.Attach(copy, 0));
+        first.Close();
+        Assert.Throws<ObjectDisposedException>(() => a.Post());
+    }
+
+    [Fact]
+    public void PostAndWait_AllocateNothing()
+    {
+        using PosixSemaphore semaphore = PosixSemaphore.Create(_name, 0);
+        semaphore.Post();
+        semaphore.Wait(Timeout.InfiniteTimeSpan);
+        semaphore.Post();
+        semaphore.Wait(TimeSpan.FromSeconds(1));
+        semaphore.Post();
+        semaphore.TryWait();
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 1000; i++)
+        {
+            semaphore.Post();
+            semaphore.Wait(Timeout.InfiniteTimeSpan);
+            semaphore.Post();
+            semaphore.Wait(TimeSpan.FromSeconds(1));
+            semaphore.Post();
+            semaphore.TryWait();
+        }
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+}
