@@ -6,35 +6,42 @@
     Author               = 'Sysprog contributors'
     CompanyName          = 'Sysprog'
     Copyright            = '(c) Sysprog contributors. MIT License.'
-    Description          = 'Linux systems programming from PowerShell: memory maps, POSIX shared memory, /proc/PID/maps, with strace-style -Verbose narration.'
+    Description          = 'Linux systems programming from PowerShell: memory maps, POSIX shared memory and semaphores, /proc/PID/maps, with strace-style -Verbose narration.'
     PowerShellVersion    = '7.4'
     FormatsToProcess     = @('Sysprog.Format.ps1xml')
     CmdletsToExport      = @(
         'Close-MemoryMap'
+        'Close-Semaphore'
         'Close-SharedMemory'
         'Get-ProcessMapping'
+        'Get-Semaphore'
         'Get-SharedMemory'
         'Invoke-MemoryMap'
         'Lock-Memory'
         'New-MemoryMap'
+        'New-Semaphore'
         'New-SharedMemory'
+        'Open-Semaphore'
         'Open-SharedMemory'
+        'Remove-Semaphore'
         'Remove-SharedMemory'
         'Resize-SharedMemory'
         'Set-MemoryAdvice'
         'Set-MemoryProtection'
         'Sync-MemoryMap'
         'Unlock-Memory'
+        'Unlock-Semaphore'
+        'Wait-Semaphore'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()
     AliasesToExport      = @()
     PrivateData          = @{
         PSData = @{
-            Tags         = @('Linux', 'PSEdition_Core', 'IPC', 'mmap', 'SharedMemory', 'sysprog')
+            Tags         = @('Linux', 'PSEdition_Core', 'IPC', 'mmap', 'SharedMemory', 'Semaphore', 'sysprog')
             ProjectUri   = 'https://github.com/sysprog/Sysprog'
             LicenseUri   = 'https://github.com/sysprog/Sysprog/blob/main/LICENSE'
-            ReleaseNotes = 'Virtual memory and POSIX shared memory: mmap, mprotect, msync, madvise, mlock, /proc/PID/maps and smaps.'
+            ReleaseNotes = 'Virtual memory, POSIX shared memory and POSIX semaphores: mmap, mprotect, msync, madvise, mlock, /proc/PID/maps and smaps, sem_open and sem_init.'
         }
     }
 }

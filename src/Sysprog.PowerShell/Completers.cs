@@ -12,3 +12,12 @@ public sealed class SharedMemoryNameCompleter : IArgumentCompleter
         IpcName.Complete(SharedMemory.List().Select(i => i.Name), wordToComplete)
             .Select(name => new CompletionResult(name, name, CompletionResultType.ParameterValue, name));
 }
+
+/// <summary>Tab completion of the named semaphores that exist in /dev/shm.</summary>
+public sealed class SemaphoreNameCompleter : IArgumentCompleter
+{
+    public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
+        CommandAst commandAst, IDictionary fakeBoundParameters) =>
+        IpcName.Complete(PosixSemaphore.List().Select(i => i.Name), wordToComplete)
+            .Select(name => new CompletionResult(name, name, CompletionResultType.ParameterValue, name));
+}

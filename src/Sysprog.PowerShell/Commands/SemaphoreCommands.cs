@@ -1,0 +1,264 @@
+using System.Management.Automation;
+
+namespace Sysprog.PowerShell.Commands;
+
+/// <summary>New-Semaphore: sem_open(O_CREAT|O_EXCL) by name, or sem_init(pshared=1) inside a shared mapping.</summary>
+[Cmdlet(VerbsCommon.New, "Semaphore", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low, DefaultParameterSetName = ByName)]
+[OutputType(typeof(PosixSemaphore))]
+public sealed class NewSemaphoreCommand : SysprogCmdlet
+{
+    private const string ByName = "Name";
+    private const string InMemory = "Memory";
+
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, ParameterSetName = ByName)]
+    [ValidateNotNullOrEmpty]
+    public string[] Name { get; set; } = [];
+
+    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = InMemory)]
+    public MemoryMapping InputObject { get; set; } = null!;
+
+    [Parameter(ParameterSetName = InMemory)]
+    [ValidateRange(0L, long.MaxValue)]
+    public long Offset { get; set; }
+
+    [Parameter(Position = 1)]
+    [ValidateRange(0, PosixSemaphore.MaxValue)]
+    public int Value { get; set; }
+
+    [Parameter(ParameterSetName = ByName)]
+    [ValidateNotNullOrEmpty]
+    public string Mode { get; set; } = "0600";
+
+    protected override void ProcessRecord()
+    {
+        if (ParameterSetName == InMemory)
+        {
+            if (ShouldProcess($"{InputObject.Source} offset {Offset}", $"Initialize a process-shared semaphore with value {Value}"))
+            {
+                TryRun(InputObject, () => WriteObject(PosixSemaphore.Initialize(InputObject, Offset, Value, Trace)));
+            }
+            return;
+        }
+        foreach (string name in Name)
+        {
+            if (ShouldProcess(name, $"Create semaphore (value {Value}, mode {Mode})"))
+            {
+                TryRun(name, () => WriteObject(Handles.Track(PosixSemaphore.Create(name, Value, FileModes.ParseOctal(Mode), Trace))));
+            }
+        }
+    }
+}
+
+/// <summary>Open-Semaphore: sem_open of an existing name, or a semaphore another process initialized in a mapping.</summary>
+[Cmdlet(VerbsCommon.Open, "Semaphore", DefaultParameterSetName = ByName)]
+[OutputType(typeof(PosixSemaphore))]
+public sealed class OpenSemaphoreCommand : SysprogCmdlet
+{
+    private const string ByName = "Name";
+    private const string InMemory = "Memory";
+
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, ParameterSetName = ByName)]
+    [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(SemaphoreNameCompleter))]
+    public string[] Name { get; set; } = [];
+
+    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = InMemory)]
+    public MemoryMapping InputObject { get; set; } = null!;
+
+    [Parameter(ParameterSetName = InMemory)]
+    [ValidateRange(0L, long.MaxValue)]
+    public long Offset { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        if (ParameterSetName == InMemory)
+        {
+            TryRun(InputObject, () => WriteObject(PosixSemaphore.Attach(InputObject, Offset)));
+            return;
+        }
+        foreach (string name in Name)
+        {
+            TryRun(name, () => WriteObject(Handles.Track(PosixSemaphore.Open(name, Trace))));
+        }
+    }
+}
+
+/// <summary>Get-Semaphore: lists the named semaphores (/dev/shm/sem.*).</summary>
+[Cmdlet(VerbsCommon.Get, "Semaphore")]
+[OutputType(typeof(SemaphoreInfo))]
+public sealed class GetSemaphoreCommand : SysprogCmdlet
+{
+    [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [SupportsWildcards]
+    [ArgumentCompleter(typeof(SemaphoreNameCompleter))]
+    public string[] Name { get; set; } = ["*"];
+
+    protected override void ProcessRecord()
+    {
+        foreach (string pattern in Name)
+        {
+            TryRun(pattern, () =>
+            {
+                IReadOnlyList<SemaphoreInfo> found = PosixSemaphore.List(pattern);
+                if (found.Count == 0 && !IpcName.HasWildcards(pattern))
+                {
+                    throw new SysprogException(Errno.ENOENT, "stat", IpcName.Normalize(pattern, PosixSemaphore.NameMaxBytes), "No semaphore has that name.");
+                }
+                WriteObject(found, enumerateCollection: true);
+            });
+        }
+    }
+}
+
+/// <summary>Remove-Semaphore: sem_unlink.</summary>
+[Cmdlet(VerbsCommon.Remove, "Semaphore", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+[OutputType(typeof(void))]
+public sealed class RemoveSemaphoreCommand : SysprogCmdlet
+{
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(SemaphoreNameCompleter))]
+    public string[] Name { get; set; } = [];
+
+    protected override void ProcessRecord()
+    {
+        foreach (string name in Name)
+        {
+            if (ShouldProcess(name, "Unlink semaphore"))
+            {
+                TryRun(name, () => PosixSemaphore.Unlink(name, Trace));
+            }
+        }
+    }
+}
+
+/// <summary>Close-Semaphore: sem_close; the name stays.</summary>
+[Cmdlet(VerbsCommon.Close, "Semaphore")]
+[OutputType(typeof(void))]
+public sealed class CloseSemaphoreCommand : SysprogCmdlet
+{
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true)]
+    public PosixSemaphore[] InputObject { get; set; } = [];
+
+    protected override void ProcessRecord()
+    {
+        foreach (PosixSemaphore semaphore in InputObject)
+        {
+            TryRun(semaphore, () => semaphore.Close(Trace));
+        }
+    }
+}
+
+/// <summary>Wait-Semaphore: takes one unit, blocking up to -TimeoutSeconds; Ctrl+C stops it.</summary>
+[Cmdlet(VerbsLifecycle.Wait, "Semaphore", DefaultParameterSetName = ByObject)]
+[OutputType(typeof(PosixSemaphore))]
+public sealed class WaitSemaphoreCommand : SysprogCmdlet
+{
+    private const string ByObject = "Object";
+    private const string ByName = "Name";
+
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ParameterSetName = ByObject)]
+    public PosixSemaphore[] InputObject { get; set; } = [];
+
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = ByName)]
+    [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(SemaphoreNameCompleter))]
+    public string[] Name { get; set; } = [];
+
+    /// <summary>Default: wait until the semaphore is posted or Ctrl+C.</summary>
+    [Parameter]
+    [ValidateRange(0.0, 2073600.0)]
+    public double? TimeoutSeconds { get; set; }
+
+    [Parameter(ParameterSetName = ByObject)]
+    public SwitchParameter PassThru { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        TimeSpan timeout = TimeoutSeconds is double seconds ? TimeSpan.FromSeconds(seconds) : Timeout.InfiniteTimeSpan;
+        if (ParameterSetName == ByName)
+        {
+            foreach (string name in Name)
+            {
+                TryRun(name, () =>
+                {
+                    using PosixSemaphore semaphore = PosixSemaphore.Open(name, Trace);
+                    Take(semaphore, timeout);
+                });
+            }
+            return;
+        }
+        foreach (PosixSemaphore semaphore in InputObject)
+        {
+            TryRun(semaphore, () => Take(semaphore, timeout));
+        }
+    }
+
+    private void Take(PosixSemaphore semaphore, TimeSpan timeout)
+    {
+        if (!semaphore.Wait(timeout, Cancellation, Trace))
+        {
+            throw new TimeoutException($"{semaphore.Name ?? semaphore.Location} was not posted within {Units.FormatDuration(timeout)}.");
+        }
+        if (PassThru)
+        {
+            WriteObject(semaphore);
+        }
+    }
+}
+
+/// <summary>Unlock-Semaphore: sem_post, waking a waiter.</summary>
+[Cmdlet(VerbsCommon.Unlock, "Semaphore", DefaultParameterSetName = ByObject)]
+[OutputType(typeof(PosixSemaphore))]
+public sealed class UnlockSemaphoreCommand : SysprogCmdlet
+{
+    private const string ByObject = "Object";
+    private const string ByName = "Name";
+
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ParameterSetName = ByObject)]
+    public PosixSemaphore[] InputObject { get; set; } = [];
+
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = ByName)]
+    [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(SemaphoreNameCompleter))]
+    public string[] Name { get; set; } = [];
+
+    [Parameter]
+    [ValidateRange(1, PosixSemaphore.MaxValue)]
+    public int Count { get; set; } = 1;
+
+    [Parameter(ParameterSetName = ByObject)]
+    public SwitchParameter PassThru { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        if (ParameterSetName == ByName)
+        {
+            foreach (string name in Name)
+            {
+                TryRun(name, () =>
+                {
+                    using PosixSemaphore semaphore = PosixSemaphore.Open(name, Trace);
+                    PostTimes(semaphore);
+                    semaphore.Close(Trace);
+                });
+            }
+            return;
+        }
+        foreach (PosixSemaphore semaphore in InputObject)
+        {
+            if (TryRun(semaphore, () => PostTimes(semaphore)) && PassThru)
+            {
+                WriteObject(semaphore);
+            }
+        }
+    }
+
+    private void PostTimes(PosixSemaphore semaphore)
+    {
+        for (int i = 0; i < Count; i++)
+        {
+            semaphore.Post(Trace);
+        }
+    }
+}
