@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Sysprog.Interop;
 using static Sysprog.Interop.TraceFormat;
 
@@ -171,6 +172,8 @@ public sealed class PosixSemaphore : IDisposable
     }
 
     /// <summary>sem_post: adds one, waking one waiter. EOVERFLOW at SEM_VALUE_MAX.</summary>
+    // Hot path: compiled fully optimized from the first call rather than tiering up while a ping-pong runs.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Post(SyscallTrace? trace = null)
     {
         IntPtr semaphore = Address();
@@ -180,6 +183,8 @@ public sealed class PosixSemaphore : IDisposable
     }
 
     /// <summary>sem_trywait: takes one if the value is above zero; false (EAGAIN) otherwise, without blocking.</summary>
+    // Hot path: compiled fully optimized from the first call rather than tiering up while a ping-pong runs.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool TryWait(SyscallTrace? trace = null)
     {
         IntPtr semaphore = Address();
@@ -203,6 +208,8 @@ public sealed class PosixSemaphore : IDisposable
     /// Returns false on timeout; throws <see cref="OperationCanceledException"/> within about 20 ms of cancellation.
     /// The trace shows the call that ended the wait, not the intermediate slices.
     /// </summary>
+    // Hot path: compiled fully optimized from the first call rather than tiering up while a ping-pong runs.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool Wait(TimeSpan timeout, CancellationToken cancellationToken = default, SyscallTrace? trace = null)
     {
         ValidateTimeout(timeout);

@@ -1,0 +1,42 @@
+/* Semaphore ping-pong between two processes: the C baseline for Sysprog.Bench (same protocol, same arguments). */
+#include <errno.h>
+#include <fcntl.h>
+#include <semaphore.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static double now_ns(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec * 1e9 + t.tv_nsec;
+}
+
+int main(int argc, char **argv) {
+    if (argc != 5) { fprintf(stderr, "usage: pingpong ping|pong /semA /semB ITERATIONS\n"); return 2; }
+    int iterations = atoi(argv[4]);
+    if (strcmp(argv[1], "ping") == 0) {
+        sem_t *a = sem_open(argv[2], O_CREAT | O_EXCL, 0600, 0), *b = sem_open(argv[3], O_CREAT | O_EXCL, 0600, 0);
+        if (a == SEM_FAILED || b == SEM_FAILED) { perror("sem_open"); return 1; }
+        sem_wait(b);
+        for (int i = 0; i < iterations; i++) { sem_post(a); sem_wait(b); } /* warm-up, as in Sysprog.Bench */
+        double start = now_ns();
+        for (int i = 0; i < iterations; i++) { sem_post(a); sem_wait(b); }
+        printf("%.0f\n", (now_ns() - start) / iterations);
+        sem_unlink(argv[2]);
+        sem_unlink(argv[3]);
+        return 0;
+    }
+    sem_t *a = SEM_FAILED, *b = SEM_FAILED;
+    for (int attempt = 0; attempt < 500 && (a == SEM_FAILED || b == SEM_FAILED); attempt++) {
+        a = sem_open(argv[2], 0);
+        b = sem_open(argv[3], 0);
+        if (a == SEM_FAILED || b == SEM_FAILED) usleep(10000);
+    }
+    if (a == SEM_FAILED || b == SEM_FAILED) { perror("pong: sem_open"); return 1; }
+    sem_post(b);
+    for (int i = 0; i < 2 * iterations; i++) { sem_wait(a); sem_post(b); }
+    return 0;
+}
