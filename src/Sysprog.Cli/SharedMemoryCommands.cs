@@ -124,10 +124,14 @@ internal static class SharedMemoryCommands
             DefaultValueFactory = _ => 1,
         };
         var timeout = new Option<string>("--timeout") { Description = "How long to wait at the start line.", DefaultValueFactory = _ => "30s" };
-        var guard = new Option<string?>("--semaphore") { Description = "Hold this named semaphore around each plain read-add-write (implies --racy's plain access)." };
+        var guard = new Option<string?>("--semaphore") { Description = "Hold this named semaphore around each plain read-add-write." };
+        var guardAt = new Option<long?>("--semaphore-at")
+        {
+            Description = "Hold the unnamed semaphore initialized at this offset of the same object around each plain read-add-write.",
+        };
         var command = new Command("increment", "Increment a 64-bit counter in an object, atomically unless --racy or --semaphore.")
         {
-            name, offset, count, racy, participants, timeout, guard,
+            name, offset, count, racy, participants, timeout, guard, guardAt,
         };
         command.SetAction(r => Cli.Run(() =>
         {
@@ -140,7 +144,11 @@ internal static class SharedMemoryCommands
             {
                 SharedCounter.WaitForParticipants(view, cell + 8, r.GetValue(participants), wait);
             }
-            if (r.GetValue(guard) is string semaphoreName)
+            if (r.GetValue(guardAt) is long semaphoreOffset)
+            {
+                SharedCounter.IncrementGuarded(view, cell, r.GetValue(count), PosixSemaphore.Attach(view, semaphoreOffset));
+            }
+            else if (r.GetValue(guard) is string semaphoreName)
             {
                 using PosixSemaphore semaphore = PosixSemaphore.Open(semaphoreName, t);
                 SharedCounter.IncrementGuarded(view, cell, r.GetValue(count), semaphore);

@@ -53,6 +53,26 @@ public sealed class SemaphoreCrossProcessTests : IDisposable
     }
 
     [Fact]
+    public void AnUnnamedSemaphoreInSharedMemory_GuardsIncrementsFromFourProcesses()
+    {
+        const int Producers = 4;
+        const long Increments = 20_000;
+        using SharedMemory shm = SharedMemory.Create(_name, 4096);
+        using MemoryMapping view = shm.Map();
+        PosixSemaphore guard = PosixSemaphore.Initialize(view, 64, 1);
+        string[] arguments = ["shm", "increment", _name, "--count", Increments.ToString(CultureInfo.InvariantCulture), "--semaphore-at", "64",
+            "--participants", Producers.ToString(CultureInfo.InvariantCulture), "--timeout", "60s"];
+        List<Process> peers = Enumerable.Range(0, Producers).Select(_ => Peer.Start(arguments)).ToList();
+        foreach (Peer.Result result in peers.Select(Peer.Finish))
+        {
+            Assert.True(result.ExitCode == 0, result.Error);
+        }
+        Assert.Equal(Producers * Increments, view.ReadInt64(0));
+        Assert.Equal(1, guard.Value);
+        guard.Destroy();
+    }
+
+    [Fact]
     public void AHolderKilledWithoutPosting_LeavesAWaiterThatTimesOut()
     {
         using PosixSemaphore semaphore = PosixSemaphore.Create(_name, 1);
