@@ -172,3 +172,47 @@ public sealed class SemaphoreTests : IDisposable
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
     }
 }
+
+/// <summary>sem_wait and sem_clockwait fail with EINTR whenever a signal handler runs, SA_RESTART or not.</summary>
+public sealed partial class SemaphoreSignalTests : IDisposable
+{
+    private const int SIGCONT = 18;
+    private readonly string _name = TestNames.New();
+
+    public void Dispose()
+    {
+        TestNames.UnlinkSemaphoreIfPresent(_name);
+        Assert.Empty(TestNames.Leftovers());
+    }
+
+    [System.Runtime.InteropServices.LibraryImport("libc")]
+    private static partial int gettid();
+
+    [System.Runtime.InteropServices.LibraryImport("libc")]
+    private static partial int tgkill(int processId, int threadId, int signal);
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Waits_AreRetriedWhenASignalInterruptsThem(bool timed)
+    {
+        // A handler makes SIGCONT interrupt the blocked call rather than be ignored.
+        using var handler = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGCONT, _ => { });
+        using PosixSemaphore semaphore = PosixSemaphore.Create(_name, 0);
+        var waiterThread = new TaskCompletionSource<int>();
+        Task<bool> wait = Task.Factory.StartNew(() =>
+        {
+            waiterThread.SetResult(gettid());
+            return semaphore.Wait(timed ? TimeSpan.FromSeconds(30) : Timeout.InfiniteTimeSpan);
+        }, TaskCreationOptions.LongRunning);
+        int threadId = await waiterThread.Task;
+        for (int i = 0; i < 20; i++)
+        {
+            Assert.Equal(0, tgkill(Environment.ProcessId, threadId, SIGCONT));
+            await Task.Delay(5);
+        }
+        Assert.False(wait.IsCompleted, "the wait ended before the semaphore was posted");
+        semaphore.Post();
+        Assert.True(await wait.WaitAsync(TimeSpan.FromSeconds(10)));
+    }
+}
