@@ -160,3 +160,10 @@ internal static class Peer
         ? p
         : "dotnet";
 }
+
+/// <summary>What the calling thread has used, from /proc/thread-self/schedstat (nanoseconds on a CPU).</summary>
+internal static class ThreadCpu
+{
+    public static TimeSpan Used() => TimeSpan.FromTicks(
+        long.Parse(File.ReadAllText("/proc/thread-self/schedstat").Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture) / 100);
+}
