@@ -18,6 +18,9 @@ internal static class Cli
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
     };
 
+    /// <summary>One object per line, for streams of records.</summary>
+    public static readonly JsonSerializerOptions CompactJson = new(Json) { WriteIndented = false };
+
     public static SyscallTrace? Trace(ParseResult result, Option<bool> trace) =>
         result.GetValue(trace) ? line => Console.Error.WriteLine(line) : null;
 

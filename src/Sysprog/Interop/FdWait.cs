@@ -1,0 +1,96 @@
+using System.Diagnostics;
+
+namespace Sysprog.Interop;
+
+/// <summary>
+/// Waits until an fd is ready, for at most a deadline on the monotonic clock, cancellable: poll(2) watches the fd
+/// together with an eventfd that the CancellationToken writes to, so cancellation wakes the wait at once and
+/// nothing spins.
+/// </summary>
+internal static class FdWait
+{
+    /// <summary>A deadline in Stopwatch ticks, or -1 for none.</summary>
+    public static long Deadline(TimeSpan timeout) =>
+        timeout == Timeout.InfiniteTimeSpan ? -1 : Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
+
+    public static bool Expired(long deadline) => deadline != -1 && Stopwatch.GetTimestamp() >= deadline;
+
+    /// <summary>True when <paramref name="events"/> are ready on <paramref name="fd"/>; false when the deadline passed first.</summary>
+    public static unsafe bool WaitReady(SafeFdHandle fd, short events, long deadline, CancellationToken cancellationToken, SyscallTrace? trace, string target)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        SafeFdHandle? cancelFd = null;
+        CancellationTokenRegistration registration = default;
+        try
+        {
+            if (cancellationToken.CanBeCanceled)
+            {
+                cancelFd = new SafeFdHandle(Syscall.Check(Libc.eventfd(0, Libc.EFD_CLOEXEC | Libc.EFD_NONBLOCK), trace, "eventfd", target, $"0, EFD_CLOEXEC|EFD_NONBLOCK"));
+                registration = cancellationToken.UnsafeRegister(static state => Signal((SafeFdHandle)state!), cancelFd);
+            }
+            PollFd* fds = stackalloc PollFd[2];
+            while (true)
+            {
+                int timeout = TimeoutMilliseconds(deadline);
+                fds[0] = new PollFd { Fd = fd.Fd, Events = events };
+                fds[1] = new PollFd { Fd = cancelFd?.Fd ?? -1, Events = Libc.POLLIN };
+                SyscallResult result = Libc.poll(fds, cancelFd is null ? 1u : 2u, timeout);
+                if (result.Errno == Errno.EINTR)
+                {
+                    continue;
+                }
+                int ready = Syscall.Check(result, trace, "poll", target,
+                    $"[{{fd={fd.Fd}, events={Libc.PollEventsText(events)}}}{(cancelFd is null ? "" : $", {{fd={cancelFd.Fd}, events=POLLIN}}")}], {(cancelFd is null ? 1 : 2)}, {timeout}");
+                if (fds[1].ReturnedEvents != 0)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                }
+                if (fds[0].ReturnedEvents != 0)
+                {
+                    return true;
+                }
+                if (ready == 0 && Expired(deadline))
+                {
+                    return false;
+                }
+            }
+        }
+        finally
+        {
+            registration.Dispose();
+            cancelFd?.Dispose();
+        }
+    }
+
+    private static int TimeoutMilliseconds(long deadline)
+    {
+        if (deadline == -1)
+        {
+            return -1;
+        }
+        double milliseconds = Math.Ceiling((deadline - Stopwatch.GetTimestamp()) * 1000.0 / Stopwatch.Frequency);
+        return (int)Math.Clamp(milliseconds, 0, int.MaxValue);
+    }
+
+    private static unsafe void Signal(SafeFdHandle cancelFd)
+    {
+        bool added = false;
+        try
+        {
+            cancelFd.DangerousAddRef(ref added);
+            ulong one = 1;
+            Libc.write(cancelFd.Fd, (byte*)&one, sizeof(ulong));
+        }
+        catch (ObjectDisposedException)
+        {
+            // The wait already ended; nothing to wake.
+        }
+        finally
+        {
+            if (added)
+            {
+                cancelFd.DangerousRelease();
+            }
+        }
+    }
+}

@@ -1,0 +1,30 @@
+using System.Runtime.InteropServices;
+
+namespace Sysprog.Interop;
+
+// poll.h
+internal static partial class Libc
+{
+    internal const short POLLIN = 0x001;
+    internal const short POLLOUT = 0x004;
+    internal const short POLLERR = 0x008;
+    internal const short POLLHUP = 0x010;
+    internal const short POLLNVAL = 0x020;
+
+    [LibraryImport(LibcName, SetLastError = true)]
+    internal static unsafe partial int poll(PollFd* fds, nuint count, int timeoutMilliseconds);
+
+    internal static string PollEventsText(short events) =>
+        TraceFormat.Flags(events, PollEventNames, "0");
+
+    private static readonly (long, string)[] PollEventNames =
+        [(POLLIN, "POLLIN"), (POLLOUT, "POLLOUT"), (POLLERR, "POLLERR"), (POLLHUP, "POLLHUP"), (POLLNVAL, "POLLNVAL")];
+}
+
+[StructLayout(LayoutKind.Sequential)]
+internal struct PollFd
+{
+    public int Fd;
+    public short Events;
+    public short ReturnedEvents;
+}

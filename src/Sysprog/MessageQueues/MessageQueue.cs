@@ -1,0 +1,462 @@
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using System.Text;
+using Sysprog.Interop;
+using static Sysprog.Interop.TraceFormat;
+
+namespace Sysprog;
+
+/// <summary>
+/// An open POSIX message queue (mq_open). Messages carry a priority (0 to 32767); receive returns the highest
+/// priority first and FIFO within a priority. Blocking sends and receives wait with poll(2) on the queue's fd, on
+/// the monotonic clock, and stop at once when their CancellationToken fires. The byte-span send and receive
+/// allocate nothing. Disposing closes this descriptor; <see cref="Unlink"/> removes the name.
+/// </summary>
+public sealed class MessageQueue : IDisposable
+{
+    /// <summary>Where the mqueue filesystem is conventionally mounted; listing needs it, the queues themselves do not.</summary>
+    public const string Directory = "/dev/mqueue";
+
+    public const int MaxPriority = Libc.MqPriorityMax - 1;
+
+    // An absolute deadline in the past: mq_timedsend/receive then never block, whatever O_NONBLOCK says.
+    private static readonly Timespec AlreadyExpired = default;
+
+    private readonly SafeFdHandle _fd;
+    private readonly object _watchGate = new();
+    private Thread? _watcher;
+    private CancellationTokenSource? _stopWatching;
+
+    private MessageQueue(SafeFdHandle fd, string name, long maxMessages, long maxMessageSize, bool canSend, bool canReceive)
+    {
+        _fd = fd;
+        Name = name;
+        MaxMessages = maxMessages;
+        MaxMessageSize = maxMessageSize;
+        CanSend = canSend;
+        CanReceive = canReceive;
+    }
+
+    public string Name { get; }
+
+    /// <summary>mq_maxmsg: how many messages the queue holds before senders wait.</summary>
+    public long MaxMessages { get; }
+
+    /// <summary>mq_msgsize: the largest message, in bytes.</summary>
+    public long MaxMessageSize { get; }
+
+    public bool CanSend { get; }
+
+    public bool CanReceive { get; }
+
+    public bool IsClosed => _fd.IsClosed;
+
+    public int Fd => _fd.IsClosed ? -1 : _fd.Fd;
+
+    /// <summary>Messages in the queue now (mq_getattr).</summary>
+    public long CurrentMessages => GetAttributes().CurrentMessages;
+
+    /// <summary>Whether this descriptor is O_NONBLOCK (mq_getattr): blocking calls then fail with EAGAIN instead of waiting.</summary>
+    public bool IsNonBlocking => (GetAttributes().Flags & Libc.O_NONBLOCK) != 0;
+
+    /// <summary>
+    /// mq_open(O_CREAT|O_EXCL) with the given capacity and the exact <paramref name="mode"/>. A capacity beyond
+    /// fs.mqueue.msg_max or msgsize_max, the queues_max count or RLIMIT_MSGQUEUE is an error naming that limit.
+    /// </summary>
+    public static MessageQueue Create(string name, long maxMessages = 10, long maxMessageSize = 8192, UnixFileMode mode = FileModes.OwnerReadWrite,
+        SyscallTrace? trace = null)
+    {
+        string canonical = IpcName.Normalize(name);
+        if (maxMessages < 1 || maxMessages > Libc.HardMessageCountMax)
+        {
+            throw new ArgumentOutOfRangeException(nameof(maxMessages), maxMessages, $"A queue holds 1 to {Libc.HardMessageCountMax} messages (HARD_MSGMAX).");
+        }
+        if (maxMessageSize < 1 || maxMessageSize > Libc.HardMessageSizeMax)
+        {
+            throw new ArgumentOutOfRangeException(nameof(maxMessageSize), maxMessageSize, $"A message is 1 to {Libc.HardMessageSizeMax} bytes (HARD_MSGSIZEMAX).");
+        }
+        FileModes.Validate(mode, nameof(mode));
+        var attributes = new MqAttributes { MaxMessages = maxMessages, MessageSize = maxMessageSize };
+        const int flags = Libc.O_RDWR | Libc.O_CREAT | Libc.O_EXCL | Libc.O_CLOEXEC;
+        SyscallResult result = Libc.mq_open(canonical, flags, (int)mode, in attributes);
+        string? detail = result.Failed ? MessageQueueLimits.Explain(result.Errno, maxMessages, maxMessageSize) : null;
+        var fd = new SafeFdHandle(Syscall.Check(result, trace, "mq_open", canonical,
+            $"{Quote(canonical)}, {Libc.OpenFlagsText(flags)}, {Octal((int)mode)}, {{mq_maxmsg={maxMessages}, mq_msgsize={maxMessageSize}}}", detail));
+        try
+        {
+            Syscall.Check(Libc.fchmod(fd.Fd, (int)mode), trace, "fchmod", canonical, $"{fd.Fd}, {Octal((int)mode)}");
+        }
+        catch
+        {
+            fd.Close(trace);
+            Syscall.Check(Libc.mq_unlink(canonical), trace, "mq_unlink", canonical, $"{Quote(canonical)}");
+            throw;
+        }
+        return new MessageQueue(fd, canonical, maxMessages, maxMessageSize, canSend: true, canReceive: true);
+    }
+
+    /// <summary>mq_open of an existing queue, for sending and receiving unless told otherwise.</summary>
+    public static MessageQueue Open(string name, FileAccess access = FileAccess.ReadWrite, bool nonBlocking = false, SyscallTrace? trace = null)
+    {
+        string canonical = IpcName.Normalize(name);
+        int flags = access switch
+        {
+            FileAccess.Read => Libc.O_RDONLY,
+            FileAccess.Write => Libc.O_WRONLY,
+            FileAccess.ReadWrite => Libc.O_RDWR,
+            _ => throw new ArgumentOutOfRangeException(nameof(access), access, "Read, Write or ReadWrite."),
+        } | Libc.O_CLOEXEC | (nonBlocking ? Libc.O_NONBLOCK : 0);
+        SyscallResult result = Libc.mq_open_existing(canonical, flags);
+        string? hint = result.Errno == Errno.ENOENT ? "No message queue has that name; create it first (New-MessageQueue, sysprog mq create)." : null;
+        var fd = new SafeFdHandle(Syscall.Check(result, trace, "mq_open", canonical, $"{Quote(canonical)}, {Libc.OpenFlagsText(flags)}", hint));
+        Syscall.Check(Libc.mq_getattr(fd.Fd, out MqAttributes attributes), null, "mq_getattr", canonical, $"");
+        return new MessageQueue(fd, canonical, attributes.MaxMessages, attributes.MessageSize,
+            canSend: access != FileAccess.Read, canReceive: access != FileAccess.Write);
+    }
+
+    public static void Unlink(string name, SyscallTrace? trace = null)
+    {
+        string canonical = IpcName.Normalize(name);
+        Syscall.Check(Libc.mq_unlink(canonical), trace, "mq_unlink", canonical, $"{Quote(canonical)}");
+    }
+
+    /// <summary>The queues in /dev/mqueue; an error says so when the mqueue filesystem is not mounted there.</summary>
+    public static IReadOnlyList<MessageQueueInfo> List(string? pattern = null)
+    {
+        if (!IsMqueueFsMounted())
+        {
+            throw new SysprogException(Errno.ENOENT, "opendir", Directory,
+                "The mqueue filesystem is not mounted there, so queues cannot be listed (they still work). As root: mkdir -p /dev/mqueue && mount -t mqueue none /dev/mqueue.");
+        }
+        var found = new List<MessageQueueInfo>();
+        foreach (string path in System.IO.Directory.EnumerateFiles(Directory))
+        {
+            string name = "/" + Path.GetFileName(path);
+            if (!IpcName.Matches(name, pattern) || FileStatus.OfPath(path) is not StatX status)
+            {
+                continue;
+            }
+            found.Add(new MessageQueueInfo(name, status, ReadQueueBytes(path), ReadAttributes(name)));
+        }
+        found.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
+        return found;
+
+        static long? ReadQueueBytes(string path)
+        {
+            try
+            {
+                // "QSIZE:129 NOTIFY:0 SIGNO:0 NOTIFY_PID:0"
+                string text = ProcFile.ReadAllText(path, null);
+                string size = text.Split(' ', StringSplitOptions.RemoveEmptyEntries).First(f => f.StartsWith("QSIZE:", StringComparison.Ordinal))[6..];
+                return long.Parse(size, CultureInfo.InvariantCulture);
+            }
+            catch (SysprogException)
+            {
+                return null;
+            }
+        }
+
+        static MqAttributes? ReadAttributes(string name)
+        {
+            int fd = Libc.mq_open_existing(name, Libc.O_RDONLY | Libc.O_CLOEXEC | Libc.O_NONBLOCK);
+            if (fd == -1)
+            {
+                return null;
+            }
+            using var handle = new SafeFdHandle(fd);
+            return Libc.mq_getattr(fd, out MqAttributes attributes) == 0 ? attributes : null;
+        }
+    }
+
+    public static bool IsMqueueFsMounted() =>
+        File.Exists("/proc/self/mounts") && File.ReadLines("/proc/self/mounts").Any(l => l.Split(' ') is [_, Directory, "mqueue", ..]);
+
+    /// <summary>mq_setattr: sets or clears O_NONBLOCK on this descriptor.</summary>
+    public void SetNonBlocking(bool nonBlocking, SyscallTrace? trace = null)
+    {
+        int fd = LiveFd();
+        var attributes = new MqAttributes { Flags = nonBlocking ? Libc.O_NONBLOCK : 0 };
+        Syscall.Check(Libc.mq_setattr(fd, in attributes, out _), trace, "mq_setattr", Name, $"{fd}, {{mq_flags={(nonBlocking ? "O_NONBLOCK" : "0")}}}");
+    }
+
+    // ---- Sending ----
+
+    /// <summary>Sends without waiting; false when the queue is full.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public bool TrySend(ReadOnlySpan<byte> body, int priority = 0, SyscallTrace? trace = null) =>
+        Send(body, priority, TimeSpan.Zero, default, trace);
+
+    /// <summary>
+    /// Sends, waiting up to <paramref name="timeout"/> (<see cref="Timeout.InfiniteTimeSpan"/>: no limit) while the
+    /// queue is full. False on timeout. On an O_NONBLOCK descriptor a full queue is an EAGAIN error instead.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public unsafe bool Send(ReadOnlySpan<byte> body, int priority, TimeSpan timeout, CancellationToken cancellationToken = default, SyscallTrace? trace = null)
+    {
+        int fd = LiveFd();
+        if (!CanSend)
+        {
+            ThrowWrongAccess("send to", "read-only");
+        }
+        if (body.Length > MaxMessageSize)
+        {
+            ThrowTooLarge(body.Length);
+        }
+        ValidatePriority(priority);
+        PosixSemaphore.ValidateTimeout(timeout);
+        long deadline = FdWait.Deadline(timeout);
+        while (true)
+        {
+            SyscallResult result;
+            fixed (byte* start = body)
+            {
+                result = Libc.mq_timedsend(fd, start, (nuint)body.Length, (uint)priority, in AlreadyExpired);
+            }
+            if (!result.Failed)
+            {
+                Syscall.Check(result, trace, "mq_timedsend", Name, $"{fd}, \"{Preview(body)}\", {body.Length}, {priority}, {{0, 0}}");
+                return true;
+            }
+            if (!ShouldWait(result.Errno, fd, "mq_timedsend", timeout, deadline, trace))
+            {
+                return false;
+            }
+            if (!FdWait.WaitReady(_fd, Libc.POLLOUT, deadline, cancellationToken, trace, Name))
+            {
+                return false;
+            }
+        }
+    }
+
+    /// <summary>Sends text, UTF-8 unless told otherwise.</summary>
+    public bool Send(string text, int priority = 0, TimeSpan? timeout = null, Encoding? encoding = null, CancellationToken cancellationToken = default,
+        SyscallTrace? trace = null)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        return Send((encoding ?? Encoding.UTF8).GetBytes(text), priority, timeout ?? Timeout.InfiniteTimeSpan, cancellationToken, trace);
+    }
+
+    // ---- Receiving ----
+
+    /// <summary>Receives without waiting; false when the queue is empty.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public bool TryReceive(Span<byte> buffer, out int length, out int priority, SyscallTrace? trace = null) =>
+        Receive(buffer, out length, out priority, TimeSpan.Zero, default, trace);
+
+    /// <summary>
+    /// Receives the oldest message of the highest priority into <paramref name="buffer"/> (at least
+    /// <see cref="MaxMessageSize"/> bytes), waiting up to <paramref name="timeout"/> while the queue is empty.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public unsafe bool Receive(Span<byte> buffer, out int length, out int priority, TimeSpan timeout, CancellationToken cancellationToken = default,
+        SyscallTrace? trace = null)
+    {
+        int fd = LiveFd();
+        if (!CanReceive)
+        {
+            ThrowWrongAccess("receive from", "write-only");
+        }
+        if (buffer.Length < MaxMessageSize)
+        {
+            ThrowBufferTooSmall(buffer.Length);
+        }
+        PosixSemaphore.ValidateTimeout(timeout);
+        long deadline = FdWait.Deadline(timeout);
+        while (true)
+        {
+            SyscallResult result;
+            uint received;
+            fixed (byte* start = buffer)
+            {
+                result = Libc.mq_timedreceive(fd, start, (nuint)buffer.Length, out received, in AlreadyExpired);
+            }
+            if (!result.Failed)
+            {
+                length = (int)result.Value;
+                priority = (int)received;
+                Syscall.CheckCount(result, trace, "mq_timedreceive", Name, $"{fd}, \"{Preview(buffer[..(int)result.Value])}\", {buffer.Length}, [{received}], {{0, 0}}");
+                return true;
+            }
+            length = 0;
+            priority = 0;
+            if (!ShouldWait(result.Errno, fd, "mq_timedreceive", timeout, deadline, trace))
+            {
+                return false;
+            }
+            if (!FdWait.WaitReady(_fd, Libc.POLLIN, deadline, cancellationToken, trace, Name))
+            {
+                return false;
+            }
+        }
+    }
+
+    /// <summary>Receives one message as an object (allocates; the span overload does not). Null on timeout.</summary>
+    public MqMessage? Receive(TimeSpan timeout, CancellationToken cancellationToken = default, SyscallTrace? trace = null)
+    {
+        byte[] buffer = new byte[MaxMessageSize];
+        return Receive(buffer, out int length, out int priority, timeout, cancellationToken, trace)
+            ? new MqMessage(Name, priority, buffer.AsSpan(0, length).ToArray(), DateTime.Now)
+            : null;
+    }
+
+    // ---- Notification ----
+
+    /// <summary>
+    /// Raised on a background thread for each message received by <see cref="StartWatching"/>. Built on polling the
+    /// queue's fd rather than mq_notify: mq_notify allows one registration per queue across all processes, fires once
+    /// and must be re-armed (racing with arrivals), and delivers by signal or by a thread the C library creates.
+    /// </summary>
+    public event EventHandler<MqMessageEventArgs>? MessageReceived;
+
+    /// <summary>Receives every message that arrives, on a background thread, raising <see cref="MessageReceived"/>.</summary>
+    public void StartWatching()
+    {
+        LiveFd();
+        if (!CanReceive)
+        {
+            ThrowWrongAccess("watch", "write-only");
+        }
+        lock (_watchGate)
+        {
+            if (_watcher is not null)
+            {
+                throw new InvalidOperationException($"{Name} is already being watched by this object.");
+            }
+            var stop = new CancellationTokenSource();
+            _stopWatching = stop;
+            _watcher = new Thread(() => Watch(stop.Token)) { IsBackground = true, Name = $"mq watcher {Name}" };
+            _watcher.Start();
+        }
+    }
+
+    public void StopWatching()
+    {
+        Thread? watcher;
+        lock (_watchGate)
+        {
+            watcher = _watcher;
+            _stopWatching?.Cancel();
+            _watcher = null;
+        }
+        if (watcher is not null && watcher != Thread.CurrentThread)
+        {
+            watcher.Join();
+        }
+        lock (_watchGate)
+        {
+            _stopWatching?.Dispose();
+            _stopWatching = null;
+        }
+    }
+
+    public bool IsWatching
+    {
+        get
+        {
+            lock (_watchGate)
+            {
+                return _watcher is not null;
+            }
+        }
+    }
+
+    private void Watch(CancellationToken stop)
+    {
+        try
+        {
+            while (Receive(Timeout.InfiniteTimeSpan, stop) is MqMessage message)
+            {
+                MessageReceived?.Invoke(this, new MqMessageEventArgs(message));
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+    }
+
+    // ---- Lifetime ----
+
+    public void Close(SyscallTrace? trace = null)
+    {
+        StopWatching();
+        _fd.Close(trace);
+    }
+
+    public void Dispose() => Close();
+
+    public override string ToString() => IsClosed ? $"{Name} (closed)" : $"{Name} ({CurrentMessages}/{MaxMessages} messages of up to {MaxMessageSize} bytes)";
+
+    internal MqAttributes GetAttributes()
+    {
+        int fd = LiveFd();
+        Syscall.Check(Libc.mq_getattr(fd, out MqAttributes attributes), null, "mq_getattr", Name, $"");
+        return attributes;
+    }
+
+    private int LiveFd()
+    {
+        ObjectDisposedException.ThrowIf(_fd.IsClosed, this);
+        return _fd.Fd;
+    }
+
+    /// <summary>After a failed non-blocking attempt: true to wait for readiness, false on timeout; throws otherwise.</summary>
+    private bool ShouldWait(Errno errno, int fd, string call, TimeSpan timeout, long deadline, SyscallTrace? trace)
+    {
+        switch (errno)
+        {
+            case Errno.EINTR:
+                return true;
+            case Errno.EAGAIN or Errno.ETIMEDOUT when IsNonBlockingFlag(fd) && timeout != TimeSpan.Zero:
+                throw new SysprogException(Errno.EAGAIN, call, Name,
+                    $"The queue is {(call == "mq_timedsend" ? "full" : "empty")} and this descriptor is O_NONBLOCK, so it does not wait.");
+            case Errno.EAGAIN or Errno.ETIMEDOUT:
+                if (timeout == TimeSpan.Zero || FdWait.Expired(deadline))
+                {
+                    trace?.Invoke($"{call}({fd}, ...) = -1 {errno.Symbol()} ({errno.Description()})");
+                    return false;
+                }
+                return true;
+            default:
+                throw new SysprogException(errno, call, Name);
+        }
+    }
+
+    private static bool IsNonBlockingFlag(int fd) => Libc.mq_getattr(fd, out MqAttributes attributes) == 0 && (attributes.Flags & Libc.O_NONBLOCK) != 0;
+
+    private static void ValidatePriority(int priority)
+    {
+        if ((uint)priority > MaxPriority)
+        {
+            ThrowBadPriority(priority);
+        }
+    }
+
+    private static string Preview(ReadOnlySpan<byte> body)
+    {
+        var text = new StringBuilder();
+        foreach (byte b in body[..Math.Min(body.Length, 32)])
+        {
+            text.Append(b is >= 0x20 and < 0x7f and not (byte)'"' and not (byte)'\\' ? (char)b : $"\\x{b:x2}");
+        }
+        return body.Length > 32 ? text.Append("...").ToString() : text.ToString();
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowBadPriority(int priority) =>
+        throw new ArgumentOutOfRangeException(nameof(priority), priority, $"A priority is 0 to {MaxPriority}.");
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void ThrowTooLarge(int length) =>
+        throw new ArgumentException($"The message is {length} bytes; {Name} takes messages of at most {MaxMessageSize} bytes (mq_msgsize).", "body");
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void ThrowBufferTooSmall(int length) =>
+        throw new ArgumentException($"The buffer is {length} bytes; receiving from {Name} needs at least its mq_msgsize, {MaxMessageSize} bytes.", "buffer");
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void ThrowWrongAccess(string action, string opened) =>
+        throw new UnauthorizedAccessException($"Cannot {action} {Name}: this descriptor was opened {opened}.");
+}
