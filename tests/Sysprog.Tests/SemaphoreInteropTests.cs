@@ -29,7 +29,7 @@ public sealed class SemaphoreInteropTests : IDisposable
         }
         """;
 
-    private static readonly Lazy<string?> CompiledPeer = new(Compile);
+    private static readonly Lazy<string?> CompiledPeer = new(() => CPeer.Compile("sempeer", PeerSource));
     private readonly string _name = TestNames.New();
 
     public void Dispose()
@@ -69,37 +69,5 @@ public sealed class SemaphoreInteropTests : IDisposable
         return peer!;
     }
 
-    private static string Run(string peer, params string[] arguments)
-    {
-        var info = new ProcessStartInfo(peer) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (string argument in arguments)
-        {
-            info.ArgumentList.Add(argument);
-        }
-        using Process process = Process.Start(info)!;
-        string output = process.StandardOutput.ReadToEnd();
-        string error = process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        Assert.True(process.ExitCode == 0, $"C peer {string.Join(' ', arguments)}: {error}");
-        return output.Trim();
-    }
-
-    private static string? Compile()
-    {
-        string? cc = Environment.GetEnvironmentVariable("PATH")?.Split(':').Select(d => Path.Combine(d, "cc")).FirstOrDefault(File.Exists);
-        if (cc is null)
-        {
-            return null;
-        }
-        string folder = Path.Combine(Path.GetTempPath(), $"sysprog-cpeer-{Environment.ProcessId}");
-        Directory.CreateDirectory(folder);
-        AppDomain.CurrentDomain.ProcessExit += (_, _) => Directory.Delete(folder, recursive: true);
-        string source = Path.Combine(folder, "peer.c");
-        string binary = Path.Combine(folder, "peer");
-        File.WriteAllText(source, PeerSource);
-        using Process compiler = Process.Start(new ProcessStartInfo(cc, ["-O2", "-o", binary, source, "-pthread"]) { RedirectStandardError = true })!;
-        string errors = compiler.StandardError.ReadToEnd();
-        compiler.WaitForExit();
-        return compiler.ExitCode == 0 ? binary : throw new InvalidOperationException($"cc failed: {errors}");
-    }
+    private static string Run(string peer, params string[] arguments) => CPeer.Run(peer, arguments);
 }

@@ -12,7 +12,19 @@ internal static class TestNames
 
     public static string[] Leftovers() =>
         Directory.EnumerateFiles("/dev/shm", Prefix + "*").Concat(Directory.EnumerateFiles("/dev/shm", "sem." + Prefix + "*"))
+            .Concat(MessageQueue.IsMqueueFsMounted() ? Directory.EnumerateFiles(MessageQueue.Directory, Prefix + "*") : [])
             .Select(Path.GetFileName).ToArray()!;
+
+    public static void UnlinkQueueIfPresent(string name)
+    {
+        try
+        {
+            MessageQueue.Unlink(name);
+        }
+        catch (SysprogException e) when (e.Errno == Errno.ENOENT)
+        {
+        }
+    }
 
     /// <summary>Semaphore names lose 4 bytes of NAME_MAX to the "sem." prefix; this prefix fits either way.</summary>
     public static void UnlinkSemaphoreIfPresent(string name)
