@@ -6,28 +6,36 @@
     Author               = 'Sysprog contributors'
     CompanyName          = 'Sysprog'
     Copyright            = '(c) Sysprog contributors. MIT License.'
-    Description          = 'Linux systems programming from PowerShell: memory maps, POSIX shared memory and semaphores, /proc/PID/maps, with strace-style -Verbose narration.'
+    Description          = 'Linux systems programming from PowerShell: memory maps, POSIX shared memory, semaphores and message queues, /proc/PID/maps, with strace-style -Verbose narration.'
     PowerShellVersion    = '7.4'
     FormatsToProcess     = @('Sysprog.Format.ps1xml')
     CmdletsToExport      = @(
         'Close-MemoryMap'
+        'Close-MessageQueue'
         'Close-Semaphore'
         'Close-SharedMemory'
+        'Get-MessageQueue'
         'Get-ProcessMapping'
         'Get-Semaphore'
         'Get-SharedMemory'
         'Invoke-MemoryMap'
         'Lock-Memory'
         'New-MemoryMap'
+        'New-MessageQueue'
         'New-Semaphore'
         'New-SharedMemory'
+        'Open-MessageQueue'
         'Open-Semaphore'
         'Open-SharedMemory'
+        'Receive-MqMessage'
+        'Remove-MessageQueue'
         'Remove-Semaphore'
         'Remove-SharedMemory'
         'Resize-SharedMemory'
+        'Send-MqMessage'
         'Set-MemoryAdvice'
         'Set-MemoryProtection'
+        'Set-MessageQueue'
         'Sync-MemoryMap'
         'Unlock-Memory'
         'Unlock-Semaphore'
@@ -38,10 +46,10 @@
     AliasesToExport      = @()
     PrivateData          = @{
         PSData = @{
-            Tags         = @('Linux', 'PSEdition_Core', 'IPC', 'mmap', 'SharedMemory', 'Semaphore', 'sysprog')
+            Tags         = @('Linux', 'PSEdition_Core', 'IPC', 'mmap', 'SharedMemory', 'Semaphore', 'MessageQueue', 'sysprog')
             ProjectUri   = 'https://github.com/sysprog/Sysprog'
             LicenseUri   = 'https://github.com/sysprog/Sysprog/blob/main/LICENSE'
-            ReleaseNotes = 'Virtual memory, POSIX shared memory and POSIX semaphores: mmap, mprotect, msync, madvise, mlock, /proc/PID/maps and smaps, sem_open and sem_init.'
+            ReleaseNotes = 'Virtual memory, POSIX shared memory and POSIX semaphores: mmap, mprotect, msync, madvise, mlock, /proc/PID/maps and smaps, sem_open and sem_init, mq_open with priorities, timed and cancellable send and receive.'
         }
     }
 }

@@ -21,3 +21,14 @@ public sealed class SemaphoreNameCompleter : IArgumentCompleter
         IpcName.Complete(PosixSemaphore.List().Select(i => i.Name), wordToComplete)
             .Select(name => new CompletionResult(name, name, CompletionResultType.ParameterValue, name));
 }
+
+/// <summary>Tab completion of the message queues in /dev/mqueue (nothing when it is not mounted).</summary>
+public sealed class MessageQueueNameCompleter : IArgumentCompleter
+{
+    public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
+        CommandAst commandAst, IDictionary fakeBoundParameters) =>
+        !MessageQueue.IsMqueueFsMounted()
+            ? []
+            : IpcName.Complete(MessageQueue.List().Select(i => i.Name), wordToComplete)
+                .Select(name => new CompletionResult(name, name, CompletionResultType.ParameterValue, name));
+}

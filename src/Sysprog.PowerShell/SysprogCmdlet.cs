@@ -38,8 +38,14 @@ public abstract class SysprogCmdlet : PSCmdlet, IDisposable
         }
     }
 
+    /// <summary>Releases what a cmdlet held across records (an opened queue, say); runs even when the pipeline is stopped.</summary>
+    protected virtual void ReleaseResources()
+    {
+    }
+
     public void Dispose()
     {
+        ReleaseResources();
         _stopping.Dispose();
         GC.SuppressFinalize(this);
     }

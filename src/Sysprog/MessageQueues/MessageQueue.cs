@@ -290,12 +290,15 @@ public sealed class MessageQueue : IDisposable
         }
     }
 
-    /// <summary>Receives one message as an object (allocates; the span overload does not). Null on timeout.</summary>
-    public MqMessage? Receive(TimeSpan timeout, CancellationToken cancellationToken = default, SyscallTrace? trace = null)
+    /// <summary>
+    /// Receives one message as an object whose Text decodes with <paramref name="textEncoding"/> (UTF-8 by default).
+    /// Allocates; the span overload does not. Null on timeout.
+    /// </summary>
+    public MqMessage? Receive(TimeSpan timeout, CancellationToken cancellationToken = default, SyscallTrace? trace = null, Encoding? textEncoding = null)
     {
         byte[] buffer = new byte[MaxMessageSize];
         return Receive(buffer, out int length, out int priority, timeout, cancellationToken, trace)
-            ? new MqMessage(Name, priority, buffer.AsSpan(0, length).ToArray(), DateTime.Now)
+            ? new MqMessage(Name, priority, buffer.AsSpan(0, length).ToArray(), DateTime.Now, textEncoding)
             : null;
     }
 

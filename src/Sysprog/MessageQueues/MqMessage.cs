@@ -6,14 +6,16 @@ namespace Sysprog;
 public sealed class MqMessage
 {
     private readonly byte[] _body;
+    private readonly Encoding _textEncoding;
 
-    public MqMessage(string queue, int priority, byte[] body, DateTime receivedAt)
+    public MqMessage(string queue, int priority, byte[] body, DateTime receivedAt, Encoding? textEncoding = null)
     {
         ArgumentNullException.ThrowIfNull(body);
         Queue = queue;
         Priority = priority;
         _body = body;
         ReceivedAt = receivedAt;
+        _textEncoding = textEncoding ?? Encoding.UTF8;
     }
 
     /// <summary>The queue it came from.</summary>
@@ -26,8 +28,8 @@ public sealed class MqMessage
     /// <summary>A copy of the raw bytes.</summary>
     public byte[] Body => (byte[])_body.Clone();
 
-    /// <summary>The body decoded as UTF-8 (see <see cref="GetText"/> for other encodings).</summary>
-    public string Text => GetText(Encoding.UTF8);
+    /// <summary>The body decoded as text: UTF-8 unless the receiver chose another encoding.</summary>
+    public string Text => GetText(_textEncoding);
 
     public DateTime ReceivedAt { get; }
 
