@@ -6,9 +6,13 @@ using Sysprog;
 // ping posts A and waits B, ITERATIONS times. Ping prints the nanoseconds per round trip.
 [assembly: System.Runtime.Versioning.SupportedOSPlatform("linux")]
 
+if (args.Length > 0 && args[0] == "mq")
+{
+    return MessageQueueBench.Run(args[1..]);
+}
 if (args.Length != 4 || args[0] is not ("ping" or "pong"))
 {
-    Console.Error.WriteLine("usage: Sysprog.Bench ping|pong /semA /semB ITERATIONS");
+    Console.Error.WriteLine("usage: Sysprog.Bench ping|pong /semA /semB ITERATIONS | mq ...");
     return 2;
 }
 int iterations = int.Parse(args[3], CultureInfo.InvariantCulture);

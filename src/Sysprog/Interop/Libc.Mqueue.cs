@@ -30,10 +30,10 @@ internal static partial class Libc
     internal static partial int mq_setattr(int queue, in MqAttributes attributes, out MqAttributes previous);
 
     [LibraryImport(LibrtName, SetLastError = true)]
-    internal static unsafe partial int mq_timedsend(int queue, byte* body, nuint length, uint priority, in Timespec absoluteRealtime);
+    internal static unsafe partial int mq_timedsend(int queue, byte* body, nuint length, uint priority, Timespec* absoluteRealtime);
 
     [LibraryImport(LibrtName, SetLastError = true)]
-    internal static unsafe partial nint mq_timedreceive(int queue, byte* buffer, nuint length, out uint priority, in Timespec absoluteRealtime);
+    internal static unsafe partial nint mq_timedreceive(int queue, byte* buffer, nuint length, out uint priority, Timespec* absoluteRealtime);
 }
 
 /// <summary>struct mq_attr: four longs and reserved space.</summary>

@@ -19,8 +19,6 @@ public sealed class MessageQueue : IDisposable
 
     public const int MaxPriority = Libc.MqPriorityMax - 1;
 
-    // An absolute deadline in the past: mq_timedsend/receive then never block, whatever O_NONBLOCK says.
-    private static readonly Timespec AlreadyExpired = default;
 
     private readonly SafeFdHandle _fd;
     private readonly object _watchGate = new();
@@ -204,22 +202,31 @@ public sealed class MessageQueue : IDisposable
         }
         ValidatePriority(priority);
         PosixSemaphore.ValidateTimeout(timeout);
+        // No deadline and nothing to cancel: one blocking call, as C would make. Otherwise a call that cannot block
+        // (its absolute deadline, the epoch, has passed), then poll(2) on the monotonic clock with cancellation.
+        bool blockInKernel = timeout == Timeout.InfiniteTimeSpan && !cancellationToken.CanBeCanceled;
+        Timespec alreadyExpired = default;
+        Timespec* deadlineArgument = blockInKernel ? null : &alreadyExpired;
         long deadline = FdWait.Deadline(timeout);
         while (true)
         {
             SyscallResult result;
             fixed (byte* start = body)
             {
-                result = Libc.mq_timedsend(fd, start, (nuint)body.Length, (uint)priority, in AlreadyExpired);
+                result = Libc.mq_timedsend(fd, start, (nuint)body.Length, (uint)priority, deadlineArgument);
             }
             if (!result.Failed)
             {
-                Syscall.Check(result, trace, "mq_timedsend", Name, $"{fd}, \"{Preview(body)}\", {body.Length}, {priority}, {{0, 0}}");
+                Syscall.Check(result, trace, "mq_timedsend", Name, $"{fd}, \"{Preview(body)}\", {body.Length}, {priority}, {(blockInKernel ? "NULL" : "{0, 0}")}");
                 return true;
             }
             if (!ShouldWait(result.Errno, fd, "mq_timedsend", timeout, deadline, trace))
             {
                 return false;
+            }
+            if (blockInKernel)
+            {
+                continue;
             }
             if (!FdWait.WaitReady(_fd, Libc.POLLOUT, deadline, cancellationToken, trace, Name))
             {
@@ -261,6 +268,9 @@ public sealed class MessageQueue : IDisposable
             ThrowBufferTooSmall(buffer.Length);
         }
         PosixSemaphore.ValidateTimeout(timeout);
+        bool blockInKernel = timeout == Timeout.InfiniteTimeSpan && !cancellationToken.CanBeCanceled;
+        Timespec alreadyExpired = default;
+        Timespec* deadlineArgument = blockInKernel ? null : &alreadyExpired;
         long deadline = FdWait.Deadline(timeout);
         while (true)
         {
@@ -268,13 +278,14 @@ public sealed class MessageQueue : IDisposable
             uint received;
             fixed (byte* start = buffer)
             {
-                result = Libc.mq_timedreceive(fd, start, (nuint)buffer.Length, out received, in AlreadyExpired);
+                result = Libc.mq_timedreceive(fd, start, (nuint)buffer.Length, out received, deadlineArgument);
             }
             if (!result.Failed)
             {
                 length = (int)result.Value;
                 priority = (int)received;
-                Syscall.CheckCount(result, trace, "mq_timedreceive", Name, $"{fd}, \"{Preview(buffer[..(int)result.Value])}\", {buffer.Length}, [{received}], {{0, 0}}");
+                Syscall.CheckCount(result, trace, "mq_timedreceive", Name,
+                    $"{fd}, \"{Preview(buffer[..(int)result.Value])}\", {buffer.Length}, [{received}], {(blockInKernel ? "NULL" : "{0, 0}")}");
                 return true;
             }
             length = 0;
@@ -282,6 +293,10 @@ public sealed class MessageQueue : IDisposable
             if (!ShouldWait(result.Errno, fd, "mq_timedreceive", timeout, deadline, trace))
             {
                 return false;
+            }
+            if (blockInKernel)
+            {
+                continue;
             }
             if (!FdWait.WaitReady(_fd, Libc.POLLIN, deadline, cancellationToken, trace, Name))
             {
