@@ -75,6 +75,17 @@ public sealed class MessageQueueCrossProcessTests : IDisposable
         Assert.Equal(Enumerable.Range(0, 10).Select(i => $"killed-{producer.Id}-{i}"), texts);
     }
 
+    [SkippableFact]
+    public void Listing_WithoutTheMqueueFilesystem_SaysSoAndHowToMountIt()
+    {
+        // A private mount namespace without /dev/mqueue: needs root (unshare -m), so it skips, saying so, otherwise.
+        Skip.IfNot(Environment.UserName == "root", "only root can make a mount namespace without the mqueue filesystem");
+        Peer.Result result = Peer.RunWith(["unshare", "-m", "sh", "-c", "umount /dev/mqueue 2>/dev/null; exec \"$@\"", "sh"], "mq", "list");
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("The mqueue filesystem is not mounted there", result.Error, StringComparison.Ordinal);
+        Assert.Contains("mount -t mqueue none /dev/mqueue", result.Error, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void TheCli_CreatesSendsReceivesListsAndRemoves_AndATimedOutReceiveExitsNonZero()
     {
