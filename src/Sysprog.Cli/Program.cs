@@ -4,12 +4,15 @@ using Sysprog.Cli;
 
 // Exit codes: 0 success, 1 a system call failed or timed out, 2 bad input.
 var trace = new Option<bool>("--trace") { Description = "Print each system call strace-style on stderr.", Recursive = true };
-var root = new RootCommand("sysprog: Linux systems programming from the shell (shared memory, semaphores, message queues, memory maps, /proc/PID/maps).")
+var root = new RootCommand("sysprog: Linux systems programming from the shell (shared memory, semaphores, message queues, fd events, memory maps, /proc/PID/maps).")
 {
     trace,
     SharedMemoryCommands.Build(trace),
     SemaphoreCommands.Build(trace),
     MessageQueueCommands.Build(trace),
+    EventCommands.BuildEventFd(trace),
+    EventCommands.BuildTimer(trace),
+    EventCommands.BuildSignal(trace),
     MappingCommands.BuildMap(trace),
     MappingCommands.BuildMaps(trace),
     MappingCommands.BuildMlock(trace),

@@ -12,7 +12,7 @@ namespace Sysprog;
 /// the monotonic clock, and stop at once when their CancellationToken fires. The byte-span send and receive
 /// allocate nothing. Disposing closes this descriptor; <see cref="Unlink"/> removes the name.
 /// </summary>
-public sealed class MessageQueue : IDisposable
+public sealed class MessageQueue : IPollable, IDisposable
 {
     /// <summary>Where the mqueue filesystem is conventionally mounted; listing needs it, the queues themselves do not.</summary>
     public const string Directory = "/dev/mqueue";
@@ -50,6 +50,10 @@ public sealed class MessageQueue : IDisposable
     public bool IsClosed => _fd.IsClosed;
 
     public int Fd => _fd.IsClosed ? -1 : _fd.Fd;
+
+    public string Description => $"message queue {Name}";
+
+    SafeFdHandle IPollable.PollHandle => _fd;
 
     /// <summary>Messages in the queue now (mq_getattr).</summary>
     public long CurrentMessages => GetAttributes().CurrentMessages;

@@ -1,0 +1,161 @@
+using System.Runtime.CompilerServices;
+using Sysprog.Interop;
+
+namespace Sysprog;
+
+/// <summary>
+/// What eventfd, timerfd and signalfd objects share: one descriptor, close-on-exec unless made inheritable, and
+/// O_NONBLOCK in the kernel, because Sysprog does its own waiting with poll(2) so that every wait can be cancelled.
+/// </summary>
+public abstract class FileDescriptorObject : IPollable, IDisposable
+{
+    private protected FileDescriptorObject(SafeFdHandle fd) => Handle = fd;
+
+    private protected SafeFdHandle Handle { get; }
+
+    public int Fd => Handle.IsClosed ? -1 : Handle.Fd;
+
+    public bool IsClosed => Handle.IsClosed;
+
+    public abstract string Description { get; }
+
+    SafeFdHandle IPollable.PollHandle => Handle;
+
+    /// <summary>Whether a child process started from here inherits the descriptor (FD_CLOEXEC clear).</summary>
+    public bool IsInheritable => (Syscall.Check(Libc.fcntl(LiveFd(), Libc.F_GETFD, 0), null, "fcntl", Description, $"") & Libc.FD_CLOEXEC) == 0;
+
+    /// <summary>Clears (or sets again) FD_CLOEXEC, so children started afterwards inherit the descriptor under the same number.</summary>
+    public void SetInheritable(bool inheritable, SyscallTrace? trace = null)
+    {
+        int fd = LiveFd();
+        int flags = inheritable ? 0 : Libc.FD_CLOEXEC;
+        Syscall.Check(Libc.fcntl(fd, Libc.F_SETFD, flags), trace, "fcntl", Description, $"{fd}, F_SETFD, {(inheritable ? "0" : "FD_CLOEXEC")}");
+    }
+
+    public void Close(SyscallTrace? trace = null)
+    {
+        OnClosing();
+        Handle.Close(trace);
+    }
+
+    public void Dispose()
+    {
+        Close();
+        GC.SuppressFinalize(this);
+    }
+
+    public override string ToString() => IsClosed ? $"{Description} (closed)" : Description;
+
+    private protected virtual void OnClosing()
+    {
+    }
+
+    private protected int LiveFd()
+    {
+        if (Handle.IsClosed)
+        {
+            ThrowClosed();
+        }
+        return Handle.Fd;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void ThrowClosed() => throw new ObjectDisposedException(Description);
+
+    /// <summary>Reads one 8-byte counter (eventfd, timerfd), waiting with poll until the deadline; null on timeout.</summary>
+    private protected unsafe ulong? ReadCounter(bool waitAllowed, TimeSpan timeout, CancellationToken cancellationToken, SyscallTrace? trace)
+    {
+        PosixSemaphore.ValidateTimeout(timeout);
+        int fd = LiveFd();
+        long deadline = FdWait.Deadline(timeout);
+        while (true)
+        {
+            ulong value;
+            SyscallResult result = Libc.read(fd, (byte*)&value, sizeof(ulong));
+            if (!result.Failed)
+            {
+                Syscall.CheckCount(result, trace, "read", Description, $"{fd}, [{value}], 8");
+                return value;
+            }
+            if (result.Errno == Errno.EINTR)
+            {
+                continue;
+            }
+            if (result.Errno != Errno.EAGAIN)
+            {
+                Syscall.CheckCount(result, trace, "read", Description, $"{fd}, ..., 8");
+            }
+            if (timeout == TimeSpan.Zero || FdWait.Expired(deadline))
+            {
+                trace?.Invoke($"read({fd}, ..., 8) = -1 EAGAIN ({Errno.EAGAIN.Description()})");
+                return null;
+            }
+            if (!waitAllowed)
+            {
+                throw new SysprogException(Errno.EAGAIN, "read", Description, "Nothing to read, and this object is non-blocking, so it does not wait.");
+            }
+            if (!FdWait.WaitReady(Handle, Libc.POLLIN, deadline, cancellationToken, trace, Description))
+            {
+                return null;
+            }
+        }
+    }
+
+    /// <summary>Adopts a descriptor: checks what it is and makes it O_NONBLOCK, as Sysprog's own are.</summary>
+    private protected static SafeFdHandle Adopt(int fd, string expectedLink, string what, SyscallTrace? trace)
+    {
+        if (fd < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(fd), fd, "A file descriptor is 0 or more.");
+        }
+        string link;
+        try
+        {
+            link = new FileInfo($"/proc/self/fd/{fd}").LinkTarget ?? "";
+        }
+        catch (IOException)
+        {
+            throw new SysprogException(Errno.EBADF, "readlink", $"/proc/self/fd/{fd}", $"This process has no file descriptor {fd}.");
+        }
+        if (link != expectedLink)
+        {
+            throw new ArgumentException($"File descriptor {fd} is {link}, not {what}.", nameof(fd));
+        }
+        var handle = new SafeFdHandle(fd);
+        int flags = Syscall.Check(Libc.fcntl(fd, Libc.F_GETFL, 0), trace, "fcntl", what, $"{fd}, F_GETFL");
+        Syscall.Check(Libc.fcntl(fd, Libc.F_SETFL, flags | Libc.O_NONBLOCK), trace, "fcntl", what, $"{fd}, F_SETFL, O_NONBLOCK");
+        return handle;
+    }
+
+    /// <summary>Copies descriptor <paramref name="fd"/> of process <paramref name="processId"/> into this one (pidfd_getfd).</summary>
+    private protected static int TakeFromProcess(int processId, int fd, SyscallTrace? trace)
+    {
+        string target = $"fd {fd} of process {processId}";
+        SyscallResult pidfdResult = Libc.pidfd_open(processId);
+        string? openDetail = pidfdResult.Errno == Errno.ENOSYS ? "pidfd_open needs Linux 5.3 or later." : null;
+        using var pidfd = new SafeFdHandle(Syscall.Check(pidfdResult, trace, "pidfd_open", target, $"{processId}, 0", openDetail));
+        SyscallResult result = Libc.pidfd_getfd(pidfd.Fd, fd);
+        string? detail = result.Errno switch
+        {
+            Errno.EPERM => $"Taking a descriptor from another process needs ptrace permission over it: the same user with kernel.yama.ptrace_scope 0 (it is {PtraceScope()} here), or CAP_SYS_PTRACE. Passing it at start-up (an inheritable descriptor) needs neither.",
+            Errno.EBADF => $"Process {processId} has no file descriptor {fd}.",
+            Errno.ENOSYS => "pidfd_getfd needs Linux 5.6 or later.",
+            _ => null,
+        };
+        int copied = Syscall.Check(result, trace, "pidfd_getfd", target, $"{pidfd.Fd}, {fd}, 0", detail);
+        pidfd.Close(trace);
+        return copied;
+    }
+
+    private static string PtraceScope()
+    {
+        try
+        {
+            return File.ReadAllText("/proc/sys/kernel/yama/ptrace_scope").Trim();
+        }
+        catch (IOException)
+        {
+            return "unknown (no Yama)";
+        }
+    }
+}

@@ -1,0 +1,230 @@
+using System.Runtime.CompilerServices;
+using Sysprog.Interop;
+
+namespace Sysprog;
+
+/// <summary>What to wait for on each descriptor.</summary>
+[Flags]
+public enum Readiness
+{
+    Readable = 1,
+    Writable = 2,
+}
+
+/// <summary>One ready descriptor: its position in the set, the object, and what it is ready for.</summary>
+public readonly record struct ReadyHandle(int Index, IPollable Handle, bool Readable, bool Writable, bool Error, bool HangUp);
+
+/// <summary>
+/// The single-threaded event loop's core: an epoll(7) set of Sysprog handles (eventfd, timerfd, signalfd, message
+/// queue) with a cancellation eventfd of its own, waited on with a timeout on the monotonic clock. Wait fills a
+/// caller's span and allocates nothing. One thread waits on a set at a time.
+/// </summary>
+public sealed class PollSet : IDisposable
+{
+    private const ulong CancelMarker = ulong.MaxValue;
+
+    private readonly SafeFdHandle _epoll;
+    private readonly SafeFdHandle _cancel;
+    private readonly List<(IPollable Handle, Readiness Interest)> _members = [];
+    private readonly SyscallTrace? _trace;
+
+    public PollSet(SyscallTrace? trace = null)
+    {
+        _trace = trace;
+        _epoll = new SafeFdHandle(Syscall.Check(Libc.epoll_create1(Libc.EPOLL_CLOEXEC), trace, "epoll_create1", "poll set", $"EPOLL_CLOEXEC"));
+        try
+        {
+            _cancel = new SafeFdHandle(Syscall.Check(Libc.eventfd(0, Libc.EFD_NONBLOCK | Libc.EFD_CLOEXEC), trace, "eventfd", "poll set",
+                $"0, EFD_NONBLOCK|EFD_CLOEXEC"));
+            Register(_cancel.Fd, Libc.EPOLLIN, CancelMarker);
+        }
+        catch
+        {
+            _epoll.Dispose();
+            throw;
+        }
+    }
+
+    public int Count => _members.Count;
+
+    public IPollable this[int index] => _members[index].Handle;
+
+    /// <summary>Adds a handle; returns its index, which <see cref="ReadyHandle.Index"/> reports.</summary>
+    public int Add(IPollable handle, Readiness interest = Readiness.Readable)
+    {
+        ArgumentNullException.ThrowIfNull(handle);
+        if (interest == 0 || ((int)interest & ~3) != 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(interest), interest, "Readable, Writable or both.");
+        }
+        if (handle.PollHandle.IsClosed)
+        {
+            throw new ObjectDisposedException(handle.Description);
+        }
+        if (_members.Any(m => m.Handle.Fd == handle.Fd))
+        {
+            throw new ArgumentException($"{handle.Description} is in the set already.", nameof(handle));
+        }
+        int index = _members.Count;
+        uint events = ((interest & Readiness.Readable) != 0 ? Libc.EPOLLIN : 0) | ((interest & Readiness.Writable) != 0 ? Libc.EPOLLOUT : 0);
+        Register(handle.Fd, events, (ulong)index);
+        _members.Add((handle, interest));
+        return index;
+    }
+
+    /// <summary>
+    /// Waits until at least one handle is ready, or <paramref name="timeout"/> passes; writes the ready ones into
+    /// <paramref name="ready"/> and returns how many (0 on timeout). Throws <see cref="OperationCanceledException"/>
+    /// as soon as <paramref name="cancellationToken"/> fires.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public unsafe int Wait(Span<ReadyHandle> ready, TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        PosixSemaphore.ValidateTimeout(timeout);
+        ObjectDisposedException.ThrowIf(_epoll.IsClosed, this);
+        if (ready.Length == 0)
+        {
+            throw new ArgumentException("Give room for at least one ready handle.", nameof(ready));
+        }
+        cancellationToken.ThrowIfCancellationRequested();
+        CancellationTokenRegistration registration = cancellationToken.CanBeCanceled
+            ? cancellationToken.UnsafeRegister(static state => ((PollSet)state!).WakeForCancellation(), this)
+            : default;
+        try
+        {
+            long deadline = FdWait.Deadline(timeout);
+            int capacity = Math.Min(ready.Length + 1, 256);
+            byte* events = stackalloc byte[capacity * Libc.EpollEventSize];
+            while (true)
+            {
+                int timeoutMilliseconds = deadline == -1 ? -1 : (int)Math.Clamp(Math.Ceiling((deadline - System.Diagnostics.Stopwatch.GetTimestamp()) * 1000.0 / System.Diagnostics.Stopwatch.Frequency), 0, int.MaxValue);
+                SyscallResult result = Libc.epoll_wait(_epoll.Fd, events, capacity, timeoutMilliseconds);
+                if (result.Errno == Errno.EINTR)
+                {
+                    continue;
+                }
+                int count = Syscall.Check(result, _trace, "epoll_wait", "poll set", $"{_epoll.Fd}, ..., {capacity}, {timeoutMilliseconds}");
+                int written = 0;
+                bool cancelled = false;
+                for (int i = 0; i < count; i++)
+                {
+                    (uint flags, ulong data) = Libc.ReadEpollEvent(events + i * Libc.EpollEventSize);
+                    if (data == CancelMarker)
+                    {
+                        cancelled = true;
+                        continue;
+                    }
+                    if (written < ready.Length)
+                    {
+                        ready[written++] = new ReadyHandle((int)data, _members[(int)data].Handle, (flags & Libc.EPOLLIN) != 0,
+                            (flags & Libc.EPOLLOUT) != 0, (flags & Libc.EPOLLERR) != 0, (flags & Libc.EPOLLHUP) != 0);
+                    }
+                }
+                if (cancelled)
+                {
+                    DrainCancellation();
+                    cancellationToken.ThrowIfCancellationRequested();
+                }
+                if (written > 0 || (count == 0 && FdWait.Expired(deadline)))
+                {
+                    return written;
+                }
+            }
+        }
+        finally
+        {
+            registration.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Waits on <paramref name="handles"/> until any is ready (or, with <paramref name="all"/>, until each has been
+    /// seen ready during the wait). Returns the ready ones, empty on timeout.
+    /// </summary>
+    public static IReadOnlyList<ReadyHandle> WaitFor(IReadOnlyList<IPollable> handles, Readiness interest, bool all, TimeSpan timeout,
+        CancellationToken cancellationToken = default, SyscallTrace? trace = null)
+    {
+        ArgumentNullException.ThrowIfNull(handles);
+        if (handles.Count == 0)
+        {
+            throw new ArgumentException("Give at least one handle to wait on.", nameof(handles));
+        }
+        using var set = new PollSet(trace);
+        foreach (IPollable handle in handles)
+        {
+            set.Add(handle, interest);
+        }
+        var seen = new Dictionary<int, ReadyHandle>();
+        var buffer = new ReadyHandle[handles.Count];
+        long deadline = FdWait.Deadline(timeout);
+        while (true)
+        {
+            TimeSpan remaining = deadline == -1 ? Timeout.InfiniteTimeSpan
+                : TimeSpan.FromSeconds(Math.Max(0, (deadline - System.Diagnostics.Stopwatch.GetTimestamp()) / (double)System.Diagnostics.Stopwatch.Frequency));
+            int count = set.Wait(buffer, remaining, cancellationToken);
+            if (count == 0)
+            {
+                return all ? [] : seen.Values.ToList();
+            }
+            foreach (ReadyHandle ready in buffer.AsSpan(0, count))
+            {
+                if (seen.TryAdd(ready.Index, ready) && all)
+                {
+                    // Level-triggered: stop watching what has been seen, or it would be reported again and again.
+                    set.Unregister(ready.Handle.Fd);
+                }
+            }
+            if (!all || seen.Count == handles.Count)
+            {
+                return seen.Values.OrderBy(r => r.Index).ToList();
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        _cancel.Close(_trace);
+        _epoll.Close(_trace);
+    }
+
+    private unsafe void Register(int fd, uint events, ulong data)
+    {
+        byte* ev = stackalloc byte[16];
+        Libc.WriteEpollEvent(ev, events, data);
+        Syscall.Check(Libc.epoll_ctl(_epoll.Fd, Libc.EPOLL_CTL_ADD, fd, ev), _trace, "epoll_ctl", "poll set",
+            $"{_epoll.Fd}, EPOLL_CTL_ADD, {fd}, {{events={Libc.PollEventsText((short)events)}}}");
+    }
+
+    private unsafe void Unregister(int fd)
+    {
+        byte* ev = stackalloc byte[16];
+        Syscall.Check(Libc.epoll_ctl(_epoll.Fd, Libc.EPOLL_CTL_DEL, fd, ev), _trace, "epoll_ctl", "poll set", $"{_epoll.Fd}, EPOLL_CTL_DEL, {fd}");
+    }
+
+    private unsafe void WakeForCancellation()
+    {
+        bool added = false;
+        try
+        {
+            _cancel.DangerousAddRef(ref added);
+            ulong one = 1;
+            Libc.write(_cancel.Fd, (byte*)&one, sizeof(ulong));
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+        finally
+        {
+            if (added)
+            {
+                _cancel.DangerousRelease();
+            }
+        }
+    }
+
+    private unsafe void DrainCancellation()
+    {
+        ulong value;
+        Libc.read(_cancel.Fd, (byte*)&value, sizeof(ulong));
+    }
+}

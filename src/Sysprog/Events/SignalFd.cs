@@ -1,0 +1,236 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using Sysprog.Interop;
+
+namespace Sysprog;
+
+/// <summary>One received signal.</summary>
+public sealed class SignalRecord
+{
+    internal SignalRecord(int signal, int? senderPid, uint? senderUid, int? code, DateTime receivedAt)
+    {
+        Signal = signal;
+        SenderPid = senderPid;
+        SenderUid = senderUid;
+        Code = code;
+        ReceivedAt = receivedAt;
+    }
+
+    public int Signal { get; }
+
+    public string Name => Signals.Name(Signal);
+
+    /// <summary>Who sent it; null when the signal came through the runtime's handler, which does not pass it on.</summary>
+    public int? SenderPid { get; }
+
+    public uint? SenderUid { get; }
+
+    /// <summary>si_code: 0 SI_USER (kill), -1 SI_QUEUE (sigqueue), -6 SI_TKILL (tgkill), 128 SI_KERNEL; null as for the sender.</summary>
+    public int? Code { get; }
+
+    public string? CodeName => Code switch
+    {
+        null => null,
+        0 => "SI_USER",
+        -1 => "SI_QUEUE",
+        -2 => "SI_TIMER",
+        -3 => "SI_MESGQ",
+        -4 => "SI_ASYNCIO",
+        -6 => "SI_TKILL",
+        0x80 => "SI_KERNEL",
+        int other => other.ToString(CultureInfo.InvariantCulture),
+    };
+
+    public DateTime ReceivedAt { get; }
+
+    public override string ToString() => SenderPid is int pid ? $"{Name} from pid {pid} (uid {SenderUid}, {CodeName})" : Name;
+}
+
+/// <summary>
+/// Receives chosen signals as records, from a descriptor that poll/epoll can watch.
+/// A signalfd(2) only sees a process-directed signal (kill) that every thread of the process blocks; a .NET process
+/// has threads Sysprog does not control, so it can block nothing everywhere itself. Two mechanisms follow:
+/// when the process was started with the signals already blocked (the mask is inherited by every thread the
+/// runtime creates), a real signalfd, with the sender's pid and uid; otherwise the runtime's own signal handling
+/// (PosixSignalRegistration), which suppresses the default action while the object lives and delivers the signal
+/// number and time, but not the sender. Signals that cannot be caught (SIGKILL, SIGSTOP) or that the runtime
+/// relies on (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGABRT, SIGPIPE, SIGRTMIN) are refused. Closing releases
+/// the registrations, so every signal's disposition is what it was before; nothing is ever blocked by Sysprog.
+/// </summary>
+public sealed class SignalFd : FileDescriptorObject
+{
+    private readonly List<PosixSignalRegistration> _registrations = [];
+    private readonly ConcurrentQueue<SignalRecord> _received = new();
+
+    private SignalFd(SafeFdHandle fd, IReadOnlyList<int> signals, bool kernelSignalFd) : base(fd)
+    {
+        Signals = signals;
+        HasSenderDetail = kernelSignalFd;
+    }
+
+    public IReadOnlyList<int> Signals { get; }
+
+    /// <summary>True for a real signalfd (records carry the sender); false for the runtime's handling.</summary>
+    public bool HasSenderDetail { get; }
+
+    public string Mechanism => HasSenderDetail ? "signalfd" : "runtime handler";
+
+    public override string Description => $"signalfd {Fd} ({string.Join(", ", Signals.Select(Sysprog.Signals.Name))})";
+
+    public static SignalFd Create(IEnumerable<int> signals, SyscallTrace? trace = null)
+    {
+        ArgumentNullException.ThrowIfNull(signals);
+        int[] chosen = signals.Distinct().Order().ToArray();
+        if (chosen.Length == 0)
+        {
+            throw new ArgumentException("Name at least one signal.", nameof(signals));
+        }
+        foreach (int signal in chosen)
+        {
+            Validate(signal);
+        }
+        ulong mask = chosen.Aggregate(0UL, (m, s) => m | (1UL << (s - 1)));
+        ulong blockedEverywhere = BlockedInEveryThread();
+        if ((blockedEverywhere & mask) == mask)
+        {
+            var set = new SigSet { Signals = mask };
+            int flags = Libc.SFD_NONBLOCK | Libc.SFD_CLOEXEC;
+            var fd = new SafeFdHandle(Syscall.Check(Libc.signalfd(-1, in set, flags), trace, "signalfd", "signalfd",
+                $"-1, [{string.Join(' ', chosen.Select(Sysprog.Signals.Name))}], SFD_NONBLOCK|SFD_CLOEXEC"));
+            return new SignalFd(fd, chosen, kernelSignalFd: true);
+        }
+        if ((blockedEverywhere & mask) != 0)
+        {
+            throw new ArgumentException(
+                $"Of {string.Join(", ", chosen.Select(Sysprog.Signals.Name))}, some are blocked in every thread (a signalfd can take those) and some are not " +
+                "(those need the runtime's handler): make one object for each group.", nameof(signals));
+        }
+        var eventFd = new SafeFdHandle(Syscall.Check(Libc.eventfd(0, Libc.EFD_SEMAPHORE | Libc.EFD_NONBLOCK | Libc.EFD_CLOEXEC), trace, "eventfd",
+            "signalfd", $"0, EFD_SEMAPHORE|EFD_NONBLOCK|EFD_CLOEXEC"));
+        var created = new SignalFd(eventFd, chosen, kernelSignalFd: false);
+        try
+        {
+            foreach (int signal in chosen)
+            {
+                created._registrations.Add(PosixSignalRegistration.Create((PosixSignal)signal, created.OnSignal));
+                trace?.Invoke($"PosixSignalRegistration({Sysprog.Signals.Name(signal)}): the runtime's handler now reports it here");
+            }
+        }
+        catch
+        {
+            created.Dispose();
+            throw;
+        }
+        return created;
+    }
+
+    /// <summary>The next signal, waiting up to <paramref name="timeout"/>; null on timeout.</summary>
+    public unsafe SignalRecord? Read(TimeSpan timeout, CancellationToken cancellationToken = default, SyscallTrace? trace = null)
+    {
+        if (!HasSenderDetail)
+        {
+            return ReadCounter(true, timeout, cancellationToken, trace) is null ? null
+                : _received.TryDequeue(out SignalRecord? record) ? record
+                : throw new InvalidOperationException("The signal count and the received signals disagree.");
+        }
+        PosixSemaphore.ValidateTimeout(timeout);
+        int fd = LiveFd();
+        long deadline = FdWait.Deadline(timeout);
+        while (true)
+        {
+            SignalFdSigInfo info;
+            SyscallResult result = Libc.read(fd, (byte*)&info, (nuint)sizeof(SignalFdSigInfo));
+            if (!result.Failed)
+            {
+                Syscall.CheckCount(result, trace, "read", Description, $"{fd}, {{ssi_signo={Sysprog.Signals.Name((int)info.Signal)}, ssi_pid={info.Pid}, ssi_uid={info.Uid}}}, 128");
+                return new SignalRecord((int)info.Signal, (int)info.Pid, info.Uid, info.Code, DateTime.Now);
+            }
+            if (result.Errno == Errno.EINTR)
+            {
+                continue;
+            }
+            if (result.Errno != Errno.EAGAIN)
+            {
+                Syscall.CheckCount(result, trace, "read", Description, $"{fd}, ..., 128");
+            }
+            if (timeout == TimeSpan.Zero || FdWait.Expired(deadline) ||
+                !FdWait.WaitReady(Handle, Libc.POLLIN, deadline, cancellationToken, trace, Description))
+            {
+                return null;
+            }
+        }
+    }
+
+    private protected override void OnClosing()
+    {
+        foreach (PosixSignalRegistration registration in _registrations)
+        {
+            registration.Dispose();
+        }
+        _registrations.Clear();
+    }
+
+    private unsafe void OnSignal(PosixSignalContext context)
+    {
+        // Keep the default action (termination, for most) from happening while someone is listening.
+        context.Cancel = true;
+        _received.Enqueue(new SignalRecord((int)context.Signal, null, null, null, DateTime.Now));
+        bool added = false;
+        try
+        {
+            Handle.DangerousAddRef(ref added);
+            ulong one = 1;
+            Libc.write(Handle.Fd, (byte*)&one, sizeof(ulong));
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+        finally
+        {
+            if (added)
+            {
+                Handle.DangerousRelease();
+            }
+        }
+    }
+
+    private static void Validate(int signal)
+    {
+        string? why = signal switch
+        {
+            < 1 or > Sysprog.Signals.SIGRTMAX => $"there is no signal {signal} (1 to {Sysprog.Signals.SIGRTMAX})",
+            Sysprog.Signals.SIGKILL or Sysprog.Signals.SIGSTOP => "it cannot be caught, blocked or ignored by any process",
+            Sysprog.Signals.SIGSEGV or Sysprog.Signals.SIGBUS or Sysprog.Signals.SIGFPE or Sysprog.Signals.SIGILL or Sysprog.Signals.SIGTRAP =>
+                "the .NET runtime turns it into exceptions (null references, divide by zero) or uses it for debugging; taking it over would break the process",
+            Sysprog.Signals.SIGABRT => "the .NET runtime uses it to report fatal errors and dump",
+            Sysprog.Signals.SIGPIPE => "the .NET runtime ignores it so that writes to closed pipes fail with EPIPE instead of killing the process",
+            Sysprog.Signals.SIGRTMIN => "the .NET runtime uses it to interrupt threads for garbage collection",
+            32 or 33 => "the C library keeps signals 32 and 33 for its threads",
+            _ => null,
+        };
+        if (why is not null)
+        {
+            throw new ArgumentException($"{Sysprog.Signals.Name(signal)} cannot be received here: {why}.", "signals");
+        }
+    }
+
+    /// <summary>The signals every thread of this process blocks, from /proc/self/task/*/status (SigBlk).</summary>
+    internal static ulong BlockedInEveryThread()
+    {
+        ulong common = ulong.MaxValue;
+        foreach (string task in Directory.EnumerateDirectories("/proc/self/task"))
+        {
+            try
+            {
+                string line = File.ReadLines(Path.Combine(task, "status")).First(l => l.StartsWith("SigBlk:", StringComparison.Ordinal));
+                common &= ulong.Parse(line["SigBlk:".Length..].Trim(), NumberStyles.HexNumber, CultureInfo.InvariantCulture);
+            }
+            catch (IOException)
+            {
+                // A thread that ended while being looked at blocks nothing any more.
+            }
+        }
+        return common;
+    }
+}
