@@ -75,6 +75,14 @@ internal static class OpenFds
         }
     }
 
+    /// <summary>eventfds, timerfds, signalfds and epoll sets opened since <paramref name="before"/> and still open.</summary>
+    public static string[] AnonymousOpenedSince(HashSet<int> before) => Snapshot()
+        .Where(fd => !before.Contains(fd))
+        .Select(fd => (Fd: fd, Target: Target(fd)))
+        .Where(f => f.Target is "anon_inode:[eventfd]" or "anon_inode:[timerfd]" or "anon_inode:[signalfd]" or "anon_inode:[eventpoll]" or "anon_inode:[pidfd]")
+        .Select(f => $"{f.Fd} -> {f.Target}")
+        .ToArray();
+
     public static bool IsCloseOnExec(int fd)
     {
         string flags = File.ReadLines($"/proc/self/fdinfo/{fd}").First(l => l.StartsWith("flags:", StringComparison.Ordinal))["flags:".Length..].Trim();

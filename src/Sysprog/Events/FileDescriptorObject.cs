@@ -17,7 +17,12 @@ public abstract class FileDescriptorObject : IPollable, IDisposable
 
     public bool IsClosed => Handle.IsClosed;
 
-    public abstract string Description { get; }
+    private string? _description;
+
+    /// <summary>How messages name it ("eventfd 7"); made once, since failure paths and traces name it on every call.</summary>
+    public string Description => _description ??= Describe();
+
+    private protected abstract string Describe();
 
     SafeFdHandle IPollable.PollHandle => Handle;
 
@@ -108,12 +113,16 @@ public abstract class FileDescriptorObject : IPollable, IDisposable
         {
             throw new ArgumentOutOfRangeException(nameof(fd), fd, "A file descriptor is 0 or more.");
         }
-        string link;
+        string? link;
         try
         {
-            link = new FileInfo($"/proc/self/fd/{fd}").LinkTarget ?? "";
+            link = new FileInfo($"/proc/self/fd/{fd}").LinkTarget;
         }
         catch (IOException)
+        {
+            link = null;
+        }
+        if (link is null)
         {
             throw new SysprogException(Errno.EBADF, "readlink", $"/proc/self/fd/{fd}", $"This process has no file descriptor {fd}.");
         }

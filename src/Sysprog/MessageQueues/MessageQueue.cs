@@ -51,7 +51,7 @@ public sealed class MessageQueue : IPollable, IDisposable
 
     public int Fd => _fd.IsClosed ? -1 : _fd.Fd;
 
-    public string Description => $"message queue {Name}";
+    public string Description => Name;
 
     SafeFdHandle IPollable.PollHandle => _fd;
 
