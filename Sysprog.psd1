@@ -6,27 +6,36 @@
     Author               = 'Sysprog contributors'
     CompanyName          = 'Sysprog'
     Copyright            = '(c) Sysprog contributors. MIT License.'
-    Description          = 'Linux systems programming from PowerShell: memory maps, POSIX shared memory, semaphores and message queues, /proc/PID/maps, with strace-style -Verbose narration.'
+    Description          = 'Linux systems programming from PowerShell: memory maps, POSIX shared memory, semaphores and message queues, eventfd, timerfd, signalfd and epoll, /proc/PID/maps, with strace-style -Verbose narration.'
     PowerShellVersion    = '7.4'
     FormatsToProcess     = @('Sysprog.Format.ps1xml')
     CmdletsToExport      = @(
+        'Close-EventFd'
         'Close-MemoryMap'
         'Close-MessageQueue'
         'Close-Semaphore'
         'Close-SharedMemory'
+        'Close-SignalFd'
+        'Close-TimerFd'
         'Get-MessageQueue'
         'Get-ProcessMapping'
         'Get-Semaphore'
         'Get-SharedMemory'
         'Invoke-MemoryMap'
         'Lock-Memory'
+        'New-EventFd'
         'New-MemoryMap'
         'New-MessageQueue'
         'New-Semaphore'
         'New-SharedMemory'
+        'New-SignalFd'
+        'New-TimerFd'
         'Open-MessageQueue'
         'Open-Semaphore'
         'Open-SharedMemory'
+        'Read-EventFd'
+        'Read-SignalFd'
+        'Read-TimerFd'
         'Receive-MqMessage'
         'Remove-MessageQueue'
         'Remove-Semaphore'
@@ -36,20 +45,23 @@
         'Set-MemoryAdvice'
         'Set-MemoryProtection'
         'Set-MessageQueue'
+        'Set-TimerFd'
         'Sync-MemoryMap'
         'Unlock-Memory'
         'Unlock-Semaphore'
+        'Wait-FileDescriptor'
         'Wait-Semaphore'
+        'Write-EventFd'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()
     AliasesToExport      = @()
     PrivateData          = @{
         PSData = @{
-            Tags         = @('Linux', 'PSEdition_Core', 'IPC', 'mmap', 'SharedMemory', 'Semaphore', 'MessageQueue', 'sysprog')
+            Tags         = @('Linux', 'PSEdition_Core', 'IPC', 'mmap', 'SharedMemory', 'Semaphore', 'MessageQueue', 'eventfd', 'epoll', 'sysprog')
             ProjectUri   = 'https://github.com/sysprog/Sysprog'
             LicenseUri   = 'https://github.com/sysprog/Sysprog/blob/main/LICENSE'
-            ReleaseNotes = 'Virtual memory, POSIX shared memory and POSIX semaphores: mmap, mprotect, msync, madvise, mlock, /proc/PID/maps and smaps, sem_open and sem_init, mq_open with priorities, timed and cancellable send and receive.'
+            ReleaseNotes = 'Virtual memory, POSIX shared memory and POSIX semaphores: mmap, mprotect, msync, madvise, mlock, /proc/PID/maps and smaps, sem_open and sem_init, mq_open with priorities, timed and cancellable send and receive; eventfd, timerfd, signalfd and one wait over many handles.'
         }
     }
 }

@@ -1,0 +1,292 @@
+using System.Management.Automation;
+
+namespace Sysprog.PowerShell.Commands;
+
+/// <summary>What the Close- cmdlets of descriptor objects share.</summary>
+public abstract class CloseDescriptorCommandBase<T> : SysprogCmdlet where T : FileDescriptorObject
+{
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true)]
+    public T[] InputObject { get; set; } = [];
+
+    protected override void ProcessRecord()
+    {
+        foreach (T handle in InputObject)
+        {
+            TryRun(handle, () => handle.Close(Trace));
+        }
+    }
+}
+
+/// <summary>Reads of -TimeoutSeconds, shared by the Read- cmdlets of descriptor objects.</summary>
+public abstract class ReadDescriptorCommandBase<T> : SysprogCmdlet where T : FileDescriptorObject
+{
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true)]
+    public T InputObject { get; set; } = null!;
+
+    /// <summary>Default: wait until there is something to read, or Ctrl+C.</summary>
+    [Parameter]
+    [ValidateRange(0.0, 2073600.0)]
+    public double? TimeoutSeconds { get; set; }
+
+    protected TimeSpan Timeout => TimeoutSeconds is double seconds ? TimeSpan.FromSeconds(seconds) : System.Threading.Timeout.InfiniteTimeSpan;
+
+    /// <summary>Writes what one read returned, or a timeout error targeting the object.</summary>
+    protected void ReadOnce(Func<object?> read)
+    {
+        TryRun(InputObject, () =>
+        {
+            object? value = read();
+            if (value is null)
+            {
+                throw new TimeoutException($"Nothing to read from {InputObject.Description} within {Units.FormatDuration(Timeout)}.");
+            }
+            WriteObject(value);
+        });
+    }
+}
+
+/// <summary>New-EventFd: eventfd(2).</summary>
+[Cmdlet(VerbsCommon.New, "EventFd")]
+[OutputType(typeof(EventFd))]
+public sealed class NewEventFdCommand : SysprogCmdlet
+{
+    [Parameter(Position = 0)]
+    public uint InitialValue { get; set; }
+
+    /// <summary>EFD_SEMAPHORE: each read takes 1.</summary>
+    [Parameter]
+    public SwitchParameter Semaphore { get; set; }
+
+    /// <summary>Reads of 0 and overflowing writes fail with EAGAIN instead of waiting.</summary>
+    [Parameter]
+    public SwitchParameter NonBlocking { get; set; }
+
+    /// <summary>Leave FD_CLOEXEC clear, so programs started from this session inherit it under the same number.</summary>
+    [Parameter]
+    public SwitchParameter Inheritable { get; set; }
+
+    protected override void ProcessRecord() =>
+        TryRun("eventfd", () => WriteObject(Handles.Track(EventFd.Create(InitialValue, Semaphore, NonBlocking, Inheritable, Trace))));
+}
+
+/// <summary>Write-EventFd: adds to the counter.</summary>
+[Cmdlet(VerbsCommunications.Write, "EventFd")]
+[OutputType(typeof(EventFd))]
+public sealed class WriteEventFdCommand : SysprogCmdlet
+{
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true)]
+    public EventFd InputObject { get; set; } = null!;
+
+    [Parameter(Position = 1)]
+    [ValidateRange(1UL, EventFd.MaxValue)]
+    public ulong Value { get; set; } = 1;
+
+    /// <summary>How long to wait while the add would overflow the counter. Default: until Ctrl+C.</summary>
+    [Parameter]
+    [ValidateRange(0.0, 2073600.0)]
+    public double? TimeoutSeconds { get; set; }
+
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        TimeSpan timeout = TimeoutSeconds is double seconds ? TimeSpan.FromSeconds(seconds) : Timeout.InfiniteTimeSpan;
+        bool added = TryRun(InputObject, () =>
+        {
+            if (!InputObject.Add(Value, timeout, Cancellation, Trace))
+            {
+                throw new TimeoutException($"{InputObject.Description} stayed too full to add {Value} for {Units.FormatDuration(timeout)}.");
+            }
+        });
+        if (added && PassThru)
+        {
+            WriteObject(InputObject);
+        }
+    }
+}
+
+/// <summary>Read-EventFd: the count (reset to 0), or 1 in semaphore mode.</summary>
+[Cmdlet(VerbsCommunications.Read, "EventFd")]
+[OutputType(typeof(ulong))]
+public sealed class ReadEventFdCommand : ReadDescriptorCommandBase<EventFd>
+{
+    protected override void ProcessRecord() => ReadOnce(() => InputObject.Read(Timeout, Cancellation, Trace));
+}
+
+/// <summary>Close-EventFd.</summary>
+[Cmdlet(VerbsCommon.Close, "EventFd")]
+[OutputType(typeof(void))]
+public sealed class CloseEventFdCommand : CloseDescriptorCommandBase<EventFd>
+{
+}
+
+/// <summary>New-TimerFd: timerfd_create(2).</summary>
+[Cmdlet(VerbsCommon.New, "TimerFd")]
+[OutputType(typeof(TimerFd))]
+public sealed class NewTimerFdCommand : SysprogCmdlet
+{
+    [Parameter(Position = 0)]
+    public TimerClock Clock { get; set; } = TimerClock.Monotonic;
+
+    [Parameter]
+    public SwitchParameter Inheritable { get; set; }
+
+    protected override void ProcessRecord() =>
+        TryRun("timerfd", () => WriteObject(Handles.Track(TimerFd.Create(Clock, Inheritable, Trace))));
+}
+
+/// <summary>Set-TimerFd: arms (after a delay, or at a date) or disarms (timerfd_settime).</summary>
+[Cmdlet(VerbsCommon.Set, "TimerFd", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low, DefaultParameterSetName = AfterDelay)]
+[OutputType(typeof(TimerFd))]
+public sealed class SetTimerFdCommand : SysprogCmdlet
+{
+    private const string AfterDelay = "Delay";
+    private const string AtTime = "At";
+    private const string Stop = "Disarm";
+
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true)]
+    public TimerFd InputObject { get; set; } = null!;
+
+    [Parameter(Mandatory = true, Position = 1, ParameterSetName = AfterDelay)]
+    [ValidateRange(0.000001, 2073600.0)]
+    public double DelaySeconds { get; set; }
+
+    /// <summary>Absolute wall-clock time (Realtime timers only).</summary>
+    [Parameter(Mandatory = true, ParameterSetName = AtTime)]
+    public DateTime At { get; set; }
+
+    /// <summary>Then expire every this many seconds (0: once).</summary>
+    [Parameter(ParameterSetName = AfterDelay)]
+    [Parameter(ParameterSetName = AtTime)]
+    [ValidateRange(0.0, 2073600.0)]
+    public double IntervalSeconds { get; set; }
+
+    [Parameter(Mandatory = true, ParameterSetName = Stop)]
+    public SwitchParameter Disarm { get; set; }
+
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        string action = ParameterSetName switch
+        {
+            Stop => "Disarm timer",
+            AtTime => $"Arm timer at {At:o}, then every {IntervalSeconds} s",
+            _ => $"Arm timer in {DelaySeconds} s, then every {IntervalSeconds} s",
+        };
+        if (!ShouldProcess(InputObject.Description, action))
+        {
+            return;
+        }
+        TimeSpan interval = TimeSpan.FromSeconds(IntervalSeconds);
+        bool done = TryRun(InputObject, () =>
+        {
+            switch (ParameterSetName)
+            {
+                case Stop: InputObject.Disarm(Trace); break;
+                case AtTime: InputObject.ArmAt(new DateTimeOffset(At), interval, Trace); break;
+                default: InputObject.Arm(TimeSpan.FromSeconds(DelaySeconds), interval, Trace); break;
+            }
+        });
+        if (done && PassThru)
+        {
+            WriteObject(InputObject);
+        }
+    }
+}
+
+/// <summary>Read-TimerFd: the number of expirations since the last read.</summary>
+[Cmdlet(VerbsCommunications.Read, "TimerFd")]
+[OutputType(typeof(ulong))]
+public sealed class ReadTimerFdCommand : ReadDescriptorCommandBase<TimerFd>
+{
+    protected override void ProcessRecord() => ReadOnce(() => InputObject.Read(Timeout, Cancellation, Trace));
+}
+
+/// <summary>Close-TimerFd.</summary>
+[Cmdlet(VerbsCommon.Close, "TimerFd")]
+[OutputType(typeof(void))]
+public sealed class CloseTimerFdCommand : CloseDescriptorCommandBase<TimerFd>
+{
+}
+
+/// <summary>New-SignalFd: receive chosen signals as records.</summary>
+[Cmdlet(VerbsCommon.New, "SignalFd")]
+[OutputType(typeof(SignalFd))]
+public sealed class NewSignalFdCommand : SysprogCmdlet
+{
+    /// <summary>Names or numbers: USR1, SIGTERM, 10.</summary>
+    [Parameter(Mandatory = true, Position = 0)]
+    [ValidateNotNullOrEmpty]
+    public string[] Signal { get; set; } = [];
+
+    protected override void ProcessRecord() =>
+        TryRun(string.Join(",", Signal), () => WriteObject(Handles.Track(SignalFd.Create(Signal.Select(Signals.Parse), Trace))));
+}
+
+/// <summary>Read-SignalFd: the next signals received.</summary>
+[Cmdlet(VerbsCommunications.Read, "SignalFd")]
+[OutputType(typeof(SignalRecord))]
+public sealed class ReadSignalFdCommand : ReadDescriptorCommandBase<SignalFd>
+{
+    [Parameter]
+    [ValidateRange(1, int.MaxValue)]
+    public int Count { get; set; } = 1;
+
+    protected override void ProcessRecord()
+    {
+        for (int i = 0; i < Count && !Cancellation.IsCancellationRequested; i++)
+        {
+            ReadOnce(() => InputObject.Read(Timeout, Cancellation, Trace));
+        }
+    }
+}
+
+/// <summary>Close-SignalFd: the signals' dispositions are what they were before.</summary>
+[Cmdlet(VerbsCommon.Close, "SignalFd")]
+[OutputType(typeof(void))]
+public sealed class CloseSignalFdCommand : CloseDescriptorCommandBase<SignalFd>
+{
+}
+
+/// <summary>Wait-FileDescriptor: one wait over many handles (epoll), until any or all are ready.</summary>
+[Cmdlet(VerbsLifecycle.Wait, "FileDescriptor")]
+[OutputType(typeof(ReadyHandle))]
+public sealed class WaitFileDescriptorCommand : SysprogCmdlet
+{
+    private readonly List<IPollable> _handles = [];
+
+    /// <summary>EventFd, TimerFd, SignalFd and MessageQueue objects, from the pipeline or as an array.</summary>
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true)]
+    public IPollable[] InputObject { get; set; } = [];
+
+    /// <summary>Wait until every handle has been ready, rather than any.</summary>
+    [Parameter]
+    public SwitchParameter All { get; set; }
+
+    /// <summary>Wait for room to write (a queue with space, an eventfd below its maximum) instead of something to read.</summary>
+    [Parameter]
+    public SwitchParameter Writable { get; set; }
+
+    [Parameter]
+    [ValidateRange(0.0, 2073600.0)]
+    public double? TimeoutSeconds { get; set; }
+
+    protected override void ProcessRecord() => _handles.AddRange(InputObject);
+
+    protected override void EndProcessing()
+    {
+        TimeSpan timeout = TimeoutSeconds is double seconds ? TimeSpan.FromSeconds(seconds) : Timeout.InfiniteTimeSpan;
+        TryRun(_handles.ToArray(), () =>
+        {
+            IReadOnlyList<ReadyHandle> ready = PollSet.WaitFor(_handles, Writable ? Readiness.Writable : Readiness.Readable, All, timeout, Cancellation, Trace);
+            if (ready.Count == 0)
+            {
+                throw new TimeoutException($"None of the {_handles.Count} handles {(All ? "were all" : "was")} ready within {Units.FormatDuration(timeout)}.");
+            }
+            WriteObject(ready, enumerateCollection: true);
+        });
+    }
+}
