@@ -6,6 +6,10 @@ using Sysprog;
 // ping posts A and waits B, ITERATIONS times. Ping prints the nanoseconds per round trip.
 [assembly: System.Runtime.Versioning.SupportedOSPlatform("linux")]
 
+if (args.Length > 0 && args[0] == "events")
+{
+    return EventBench.Run(args[1..]);
+}
 if (args.Length > 0 && args[0] == "mq")
 {
     return MessageQueueBench.Run(args[1..]);

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using Sysprog.Interop;
 
 namespace Sysprog;
@@ -104,9 +105,11 @@ public sealed class EventFd : FileDescriptorObject
     }
 
     /// <summary>Adds without waiting: one write(2).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool Add(ulong value = 1, SyscallTrace? trace = null) => Add(value, TimeSpan.Zero, default, trace) || ThrowOverflow(value);
 
     /// <summary>Reads the counter (or 1 in semaphore mode), waiting up to <paramref name="timeout"/> while it is 0; null on timeout.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public ulong? Read(TimeSpan timeout, CancellationToken cancellationToken = default, SyscallTrace? trace = null) =>
         ReadCounter(!NonBlocking, timeout, cancellationToken, trace);
 

@@ -1,0 +1,76 @@
+using System.Diagnostics;
+using System.Globalization;
+using Sysprog;
+
+/// <summary>
+/// The same protocols as eventbench.c. pingpong: this process makes two inheritable eventfds, starts the pong side
+/// with their numbers, and times round trips. poll: N eventfds in one epoll set, one of them ready (level-triggered,
+/// it stays ready), and the cost of one wait that reports it.
+/// </summary>
+internal static class EventBench
+{
+    public static int Run(string[] args)
+    {
+        int iterations = int.Parse(args[^1], CultureInfo.InvariantCulture);
+        switch (args[0])
+        {
+            case "ping":
+            {
+                using EventFd ping = EventFd.Create(inheritable: true);
+                using EventFd pong = EventFd.Create(inheritable: true);
+                string self = typeof(EventBench).Assembly.Location;
+                using Process child = Process.Start(new ProcessStartInfo("taskset",
+                    ["-c", "0", "dotnet", self, "events", "pong", ping.Fd.ToString(CultureInfo.InvariantCulture), pong.Fd.ToString(CultureInfo.InvariantCulture), (2 * iterations).ToString(CultureInfo.InvariantCulture)]))!;
+                for (int i = 0; i < iterations; i++)
+                {
+                    ping.Add(1);
+                    pong.Read(Timeout.InfiniteTimeSpan);
+                }
+                long start = Stopwatch.GetTimestamp();
+                for (int i = 0; i < iterations; i++)
+                {
+                    ping.Add(1);
+                    pong.Read(Timeout.InfiniteTimeSpan);
+                }
+                Console.WriteLine((Stopwatch.GetElapsedTime(start).TotalNanoseconds / iterations).ToString("F0", CultureInfo.InvariantCulture));
+                child.WaitForExit();
+                return 0;
+            }
+            case "pong":
+            {
+                using EventFd ping = EventFd.FromDescriptor(int.Parse(args[1], CultureInfo.InvariantCulture));
+                using EventFd pong = EventFd.FromDescriptor(int.Parse(args[2], CultureInfo.InvariantCulture));
+                for (int i = 0; i < iterations; i++)
+                {
+                    ping.Read(Timeout.InfiniteTimeSpan);
+                    pong.Add(1);
+                }
+                return 0;
+            }
+            case "poll":
+            {
+                int handles = int.Parse(args[1], CultureInfo.InvariantCulture);
+                var eventFds = Enumerable.Range(0, handles).Select(_ => EventFd.Create()).ToList();
+                using var set = new PollSet();
+                eventFds.ForEach(e => set.Add(e));
+                eventFds[handles / 2].Add(1);
+                var ready = new ReadyHandle[handles];
+                for (int i = 0; i < iterations; i++)
+                {
+                    set.Wait(ready, Timeout.InfiniteTimeSpan);
+                }
+                long start = Stopwatch.GetTimestamp();
+                for (int i = 0; i < iterations; i++)
+                {
+                    set.Wait(ready, Timeout.InfiniteTimeSpan);
+                }
+                Console.WriteLine((Stopwatch.GetElapsedTime(start).TotalNanoseconds / iterations).ToString("F0", CultureInfo.InvariantCulture));
+                eventFds.ForEach(e => e.Dispose());
+                return 0;
+            }
+            default:
+                Console.Error.WriteLine("usage: Sysprog.Bench events ping ITERATIONS | poll HANDLES ITERATIONS");
+                return 2;
+        }
+    }
+}
