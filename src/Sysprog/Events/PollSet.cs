@@ -90,7 +90,7 @@ public sealed class PollSet : IDisposable
         }
         cancellationToken.ThrowIfCancellationRequested();
         CancellationTokenRegistration registration = cancellationToken.CanBeCanceled
-            ? cancellationToken.UnsafeRegister(static state => ((PollSet)state!).WakeForCancellation(), this)
+            ? cancellationToken.UnsafeRegister(static state => ((SafeFdHandle)state!).SignalEventFd(), _cancel)
             : default;
         try
         {
@@ -201,27 +201,6 @@ public sealed class PollSet : IDisposable
     {
         byte* ev = stackalloc byte[16];
         Syscall.Check(Libc.epoll_ctl(_epoll.Fd, Libc.EPOLL_CTL_DEL, fd, ev), _trace, "epoll_ctl", "poll set", $"{_epoll.Fd}, EPOLL_CTL_DEL, {fd}");
-    }
-
-    private unsafe void WakeForCancellation()
-    {
-        bool added = false;
-        try
-        {
-            _cancel.DangerousAddRef(ref added);
-            ulong one = 1;
-            Libc.write(_cancel.Fd, (byte*)&one, sizeof(ulong));
-        }
-        catch (ObjectDisposedException)
-        {
-        }
-        finally
-        {
-            if (added)
-            {
-                _cancel.DangerousRelease();
-            }
-        }
     }
 
     private unsafe void DrainCancellation()

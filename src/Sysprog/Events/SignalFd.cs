@@ -171,28 +171,12 @@ public sealed class SignalFd : FileDescriptorObject
         _registrations.Clear();
     }
 
-    private unsafe void OnSignal(PosixSignalContext context)
+    private void OnSignal(PosixSignalContext context)
     {
         // Keep the default action (termination, for most) from happening while someone is listening.
         context.Cancel = true;
         _received.Enqueue(new SignalRecord((int)context.Signal, null, null, null, DateTime.Now));
-        bool added = false;
-        try
-        {
-            Handle.DangerousAddRef(ref added);
-            ulong one = 1;
-            Libc.write(Handle.Fd, (byte*)&one, sizeof(ulong));
-        }
-        catch (ObjectDisposedException)
-        {
-        }
-        finally
-        {
-            if (added)
-            {
-                Handle.DangerousRelease();
-            }
-        }
+        Handle.SignalEventFd();
     }
 
     private static void Validate(int signal)

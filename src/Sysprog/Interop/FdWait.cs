@@ -26,7 +26,7 @@ internal static class FdWait
             if (cancellationToken.CanBeCanceled)
             {
                 cancelFd = new SafeFdHandle(Syscall.Check(Libc.eventfd(0, Libc.EFD_CLOEXEC | Libc.EFD_NONBLOCK), trace, "eventfd", target, $"0, EFD_CLOEXEC|EFD_NONBLOCK"));
-                registration = cancellationToken.UnsafeRegister(static state => Signal((SafeFdHandle)state!), cancelFd);
+                registration = cancellationToken.UnsafeRegister(static state => ((SafeFdHandle)state!).SignalEventFd(), cancelFd);
             }
             PollFd* fds = stackalloc PollFd[2];
             while (true)
@@ -70,27 +70,5 @@ internal static class FdWait
         }
         double milliseconds = Math.Ceiling((deadline - Stopwatch.GetTimestamp()) * 1000.0 / Stopwatch.Frequency);
         return (int)Math.Clamp(milliseconds, 0, int.MaxValue);
-    }
-
-    private static unsafe void Signal(SafeFdHandle cancelFd)
-    {
-        bool added = false;
-        try
-        {
-            cancelFd.DangerousAddRef(ref added);
-            ulong one = 1;
-            Libc.write(cancelFd.Fd, (byte*)&one, sizeof(ulong));
-        }
-        catch (ObjectDisposedException)
-        {
-            // The wait already ended; nothing to wake.
-        }
-        finally
-        {
-            if (added)
-            {
-                cancelFd.DangerousRelease();
-            }
-        }
     }
 }

@@ -26,6 +26,32 @@ internal sealed class SafeFdHandle : SafeHandle
         return !result.Failed;
     }
 
+    /// <summary>
+    /// Adds 1 to this eventfd, from any thread (a cancellation callback, a signal handler), and does nothing if the
+    /// descriptor is being closed at the same moment.
+    /// </summary>
+    public unsafe void SignalEventFd()
+    {
+        bool added = false;
+        try
+        {
+            DangerousAddRef(ref added);
+            ulong one = 1;
+            Libc.write((int)handle, (byte*)&one, sizeof(ulong));
+        }
+        catch (ObjectDisposedException)
+        {
+            // Closed already: whoever waited on it is gone.
+        }
+        finally
+        {
+            if (added)
+            {
+                DangerousRelease();
+            }
+        }
+    }
+
     /// <summary>Closes the fd now and traces it as <c>close(7) = 0</c>.</summary>
     public void Close(SyscallTrace? trace)
     {

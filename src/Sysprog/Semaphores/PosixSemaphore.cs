@@ -332,29 +332,13 @@ public sealed class PosixSemaphore : IDisposable
 }
 
 /// <summary>One named semaphore in /dev/shm, as listed.</summary>
-public sealed class SemaphoreInfo
+public sealed class SemaphoreInfo : NamedObjectInfo
 {
-    internal SemaphoreInfo(string name, StatX status, int? value)
-    {
-        Name = name;
-        Value = value;
-        Mode = (UnixFileMode)(status.Mode & 0xFFF);
-        OwnerId = status.Uid;
-        GroupId = status.Gid;
-        LastWriteTime = status.ModifyTime.ToDateTimeOffset().LocalDateTime;
-    }
-
-    public string Name { get; }
+    internal SemaphoreInfo(string name, StatX status, int? value) : base(name, status) => Value = value;
 
     /// <summary>The value, or null when this user may not open the semaphore.</summary>
     public int? Value { get; }
-    public UnixFileMode Mode { get; }
-    public uint OwnerId { get; }
-    public string Owner => Accounts.UserName(OwnerId);
-    public uint GroupId { get; }
-    public string Group => Accounts.GroupName(GroupId);
-    public DateTime LastWriteTime { get; }
-    public string Path => SharedMemory.Directory + "/sem." + Name[1..];
+    public override string Path => SharedMemory.Directory + "/sem." + Name[1..];
 
     public override string ToString() => $"{Name} (value {Value?.ToString() ?? "?"}, {FileModes.ToOctal(Mode)}, {Owner})";
 }

@@ -161,31 +161,19 @@ public sealed class SharedMemory : IDisposable
 }
 
 /// <summary>One entry of /dev/shm, as listed (nothing is opened).</summary>
-public sealed class SharedMemoryInfo
+public sealed class SharedMemoryInfo : NamedObjectInfo
 {
-    internal SharedMemoryInfo(string name, StatX status)
+    internal SharedMemoryInfo(string name, StatX status) : base(name, status)
     {
-        Name = name;
         Size = (long)status.Size;
-        Mode = (UnixFileMode)(status.Mode & 0xFFF);
-        OwnerId = status.Uid;
-        GroupId = status.Gid;
-        LastWriteTime = status.ModifyTime.ToDateTimeOffset().LocalDateTime;
         LastAccessTime = status.AccessTime.ToDateTimeOffset().LocalDateTime;
         ChangeTime = status.ChangeTime.ToDateTimeOffset().LocalDateTime;
     }
 
-    public string Name { get; }
     public long Size { get; }
-    public UnixFileMode Mode { get; }
-    public uint OwnerId { get; }
-    public string Owner => Accounts.UserName(OwnerId);
-    public uint GroupId { get; }
-    public string Group => Accounts.GroupName(GroupId);
-    public DateTime LastWriteTime { get; }
     public DateTime LastAccessTime { get; }
     public DateTime ChangeTime { get; }
-    public string Path => SharedMemory.Directory + Name;
+    public override string Path => SharedMemory.Directory + Name;
 
     public override string ToString() => $"{Name} ({Size} bytes, {FileModes.ToOctal(Mode)}, {Owner})";
 }

@@ -1,0 +1,28 @@
+using Sysprog.Interop;
+
+namespace Sysprog;
+
+/// <summary>What listings of named IPC objects share: the name and the file's mode, owner and time.</summary>
+public abstract class NamedObjectInfo
+{
+    private protected NamedObjectInfo(string name, StatX status)
+    {
+        Name = name;
+        Mode = (UnixFileMode)(status.Mode & 0xFFF);
+        OwnerId = status.Uid;
+        GroupId = status.Gid;
+        LastWriteTime = status.ModifyTime.ToDateTimeOffset().LocalDateTime;
+    }
+
+    /// <summary>The name, with its leading '/'.</summary>
+    public string Name { get; }
+    public UnixFileMode Mode { get; }
+    public uint OwnerId { get; }
+    public string Owner => Accounts.UserName(OwnerId);
+    public uint GroupId { get; }
+    public string Group => Accounts.GroupName(GroupId);
+    public DateTime LastWriteTime { get; }
+
+    /// <summary>The file that stands for the object.</summary>
+    public abstract string Path { get; }
+}
