@@ -32,10 +32,16 @@ public abstract class SysprogCmdlet : PSCmdlet, IDisposable
         }
         catch (Exception e) when (ErrorMapping.IsExpected(e))
         {
-            (string errorId, ErrorCategory category) = ErrorMapping.Classify(e);
-            WriteError(new ErrorRecord(e, errorId, category, target));
+            WriteError(ToErrorRecord(e, target));
             return false;
         }
+    }
+
+    /// <summary>An expected failure as an ErrorRecord: the id and category from the errno or exception kind, the target as given.</summary>
+    protected static ErrorRecord ToErrorRecord(Exception exception, object target)
+    {
+        (string errorId, ErrorCategory category) = ErrorMapping.Classify(exception);
+        return new ErrorRecord(exception, errorId, category, target);
     }
 
     /// <summary>Releases what a cmdlet held across records (an opened queue, say); runs even when the pipeline is stopped.</summary>

@@ -201,8 +201,7 @@ public sealed class SendMqMessageCommand : SysprogCmdlet
         }
         catch (Exception e) when (ErrorMapping.IsExpected(e))
         {
-            (string id, ErrorCategory category) = ErrorMapping.Classify(e);
-            ThrowTerminatingError(new ErrorRecord(e, id, category, Queue.Name));
+            ThrowTerminatingError(ToErrorRecord(e, Queue.Name));
         }
     }
 
@@ -277,8 +276,7 @@ public sealed class ReceiveMqMessageCommand : SysprogCmdlet
         }
         catch (Exception e) when (ErrorMapping.IsExpected(e))
         {
-            (string id, ErrorCategory category) = ErrorMapping.Classify(e);
-            WriteError(new ErrorRecord(e, id, category, Queue.Name));
+            WriteError(ToErrorRecord(e, Queue.Name));
             return;
         }
         TimeSpan timeout = TimeoutSeconds is double seconds ? TimeSpan.FromSeconds(seconds) : Wait ? Timeout.InfiniteTimeSpan : TimeSpan.Zero;
