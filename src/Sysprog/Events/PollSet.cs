@@ -99,7 +99,7 @@ public sealed class PollSet : IDisposable
             byte* events = stackalloc byte[capacity * Libc.EpollEventSize];
             while (true)
             {
-                int timeoutMilliseconds = deadline == -1 ? -1 : (int)Math.Clamp(Math.Ceiling((deadline - System.Diagnostics.Stopwatch.GetTimestamp()) * 1000.0 / System.Diagnostics.Stopwatch.Frequency), 0, int.MaxValue);
+                int timeoutMilliseconds = FdWait.TimeoutMilliseconds(deadline);
                 SyscallResult result = Libc.epoll_wait(_epoll.Fd, events, capacity, timeoutMilliseconds);
                 if (result.Errno == Errno.EINTR)
                 {
@@ -161,9 +161,7 @@ public sealed class PollSet : IDisposable
         long deadline = FdWait.Deadline(timeout);
         while (true)
         {
-            TimeSpan remaining = deadline == -1 ? Timeout.InfiniteTimeSpan
-                : TimeSpan.FromSeconds(Math.Max(0, (deadline - System.Diagnostics.Stopwatch.GetTimestamp()) / (double)System.Diagnostics.Stopwatch.Frequency));
-            int count = set.Wait(buffer, remaining, cancellationToken);
+            int count = set.Wait(buffer, FdWait.Remaining(deadline), cancellationToken);
             if (count == 0)
             {
                 return all ? [] : seen.Values.ToList();

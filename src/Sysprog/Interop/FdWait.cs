@@ -9,11 +9,24 @@ namespace Sysprog.Interop;
 /// </summary>
 internal static class FdWait
 {
-    /// <summary>A deadline in Stopwatch ticks, or -1 for none.</summary>
+    /// <summary>
+    /// A deadline in Stopwatch ticks: -1 for none, 0 for "already passed" (a zero timeout, which so costs no clock
+    /// read on the non-blocking fast paths).
+    /// </summary>
     public static long Deadline(TimeSpan timeout) =>
-        timeout == Timeout.InfiniteTimeSpan ? -1 : Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
+        timeout == Timeout.InfiniteTimeSpan ? -1
+        : timeout == TimeSpan.Zero ? 0
+        : Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
 
-    public static bool Expired(long deadline) => deadline != -1 && Stopwatch.GetTimestamp() >= deadline;
+    /// <summary>What is left of a deadline as a TimeSpan: infinite for none, never negative.</summary>
+    public static TimeSpan Remaining(long deadline) => deadline switch
+    {
+        -1 => Timeout.InfiniteTimeSpan,
+        0 => TimeSpan.Zero,
+        _ => TimeSpan.FromSeconds(Math.Max(0, (deadline - Stopwatch.GetTimestamp()) / (double)Stopwatch.Frequency)),
+    };
+
+    public static bool Expired(long deadline) => deadline == 0 || (deadline != -1 && Stopwatch.GetTimestamp() >= deadline);
 
     /// <summary>True when <paramref name="events"/> are ready on <paramref name="fd"/>; false when the deadline passed first.</summary>
     public static unsafe bool WaitReady(SafeFdHandle fd, short events, long deadline, CancellationToken cancellationToken, SyscallTrace? trace, string target)
@@ -62,11 +75,12 @@ internal static class FdWait
         }
     }
 
-    private static int TimeoutMilliseconds(long deadline)
+    /// <summary>What is left of a deadline, as poll(2) and epoll_wait(2) take it: -1 for none, rounded up.</summary>
+    public static int TimeoutMilliseconds(long deadline)
     {
-        if (deadline == -1)
+        if (deadline is -1 or 0)
         {
-            return -1;
+            return (int)deadline;
         }
         double milliseconds = Math.Ceiling((deadline - Stopwatch.GetTimestamp()) * 1000.0 / Stopwatch.Frequency);
         return (int)Math.Clamp(milliseconds, 0, int.MaxValue);
