@@ -68,7 +68,7 @@ public sealed class EventFd : FileDescriptorObject
         {
             throw new ArgumentOutOfRangeException(nameof(value), value, $"An eventfd takes 1 to {MaxValue} (0xfffffffffffffffe) per write.");
         }
-        PosixSemaphore.ValidateTimeout(timeout);
+        Timeouts.Validate(timeout);
         int fd = LiveFd();
         long deadline = FdWait.Deadline(timeout);
         while (true)

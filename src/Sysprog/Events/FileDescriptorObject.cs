@@ -70,7 +70,7 @@ public abstract class FileDescriptorObject : IPollable, IDisposable
     /// <summary>Reads one 8-byte counter (eventfd, timerfd), waiting with poll until the deadline; null on timeout.</summary>
     private protected unsafe ulong? ReadCounter(bool waitAllowed, TimeSpan timeout, CancellationToken cancellationToken, SyscallTrace? trace)
     {
-        PosixSemaphore.ValidateTimeout(timeout);
+        Timeouts.Validate(timeout);
         int fd = LiveFd();
         long deadline = FdWait.Deadline(timeout);
         if (waitAllowed && deadline == -1 && !cancellationToken.CanBeCanceled)

@@ -82,7 +82,7 @@ public sealed class PollSet : IDisposable
     [SkipLocalsInit]
     public unsafe int Wait(Span<ReadyHandle> ready, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
-        PosixSemaphore.ValidateTimeout(timeout);
+        Timeouts.Validate(timeout);
         ObjectDisposedException.ThrowIf(_epoll.IsClosed, this);
         if (ready.Length == 0)
         {

@@ -134,7 +134,7 @@ public sealed class SignalFd : FileDescriptorObject
                 : _received.TryDequeue(out SignalRecord? record) ? record
                 : throw new InvalidOperationException("The signal count and the received signals disagree.");
         }
-        PosixSemaphore.ValidateTimeout(timeout);
+        Timeouts.Validate(timeout);
         int fd = LiveFd();
         long deadline = FdWait.Deadline(timeout);
         while (true)

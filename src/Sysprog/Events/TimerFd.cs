@@ -93,9 +93,9 @@ public sealed class TimerFd : FileDescriptorObject
 
     private static void ValidateInterval(TimeSpan interval)
     {
-        if (interval < TimeSpan.Zero || interval > PosixSemaphore.MaxTimeout)
+        if (interval < TimeSpan.Zero || interval > Timeouts.Max)
         {
-            throw new ArgumentOutOfRangeException(nameof(interval), interval, $"An interval is between 0 (one-shot) and {PosixSemaphore.MaxTimeout.TotalDays} days.");
+            throw new ArgumentOutOfRangeException(nameof(interval), interval, $"An interval is between 0 (one-shot) and {Timeouts.Max.TotalDays} days.");
         }
     }
 

@@ -205,7 +205,7 @@ public sealed class MessageQueue : IPollable, IDisposable
             ThrowTooLarge(body.Length);
         }
         ValidatePriority(priority);
-        PosixSemaphore.ValidateTimeout(timeout);
+        Timeouts.Validate(timeout);
         // No deadline and nothing to cancel: one blocking call, as C would make. Otherwise a call that cannot block
         // (its absolute deadline, the epoch, has passed), then poll(2) on the monotonic clock with cancellation.
         bool blockInKernel = timeout == Timeout.InfiniteTimeSpan && !cancellationToken.CanBeCanceled;
@@ -271,7 +271,7 @@ public sealed class MessageQueue : IPollable, IDisposable
         {
             ThrowBufferTooSmall(buffer.Length);
         }
-        PosixSemaphore.ValidateTimeout(timeout);
+        Timeouts.Validate(timeout);
         bool blockInKernel = timeout == Timeout.InfiniteTimeSpan && !cancellationToken.CanBeCanceled;
         Timespec alreadyExpired = default;
         Timespec* deadlineArgument = blockInKernel ? null : &alreadyExpired;

@@ -21,9 +21,6 @@ public sealed class PosixSemaphore : IDisposable
     /// <summary>Bytes a semaphore takes inside a mapping (sizeof(sem_t) on 64-bit Linux).</summary>
     public const int SizeInMemory = Libc.SemaphoreSize;
 
-    /// <summary>The longest wait accepted; anything longer is taken for a mistake (use an infinite timeout instead).</summary>
-    public static readonly TimeSpan MaxTimeout = TimeSpan.FromDays(24);
-
     /// <summary>Waits sleep in slices of this length between cancellation checks: Ctrl+C is honoured within one slice.</summary>
     internal static readonly TimeSpan WaitSlice = TimeSpan.FromMilliseconds(20);
 
@@ -212,7 +209,7 @@ public sealed class PosixSemaphore : IDisposable
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool Wait(TimeSpan timeout, CancellationToken cancellationToken = default, SyscallTrace? trace = null)
     {
-        ValidateTimeout(timeout);
+        Timeouts.Validate(timeout);
         IntPtr semaphore = Address();
         bool infinite = timeout == Timeout.InfiniteTimeSpan;
         if (infinite && !cancellationToken.CanBeCanceled)
@@ -317,16 +314,6 @@ public sealed class PosixSemaphore : IDisposable
         if (value < 0)
         {
             throw new ArgumentOutOfRangeException(nameof(value), value, $"A semaphore value is between 0 and SEM_VALUE_MAX ({MaxValue}).");
-        }
-    }
-
-    /// <summary>Refuses negative timeouts (other than infinite) and ones beyond <see cref="MaxTimeout"/>.</summary>
-    public static void ValidateTimeout(TimeSpan timeout)
-    {
-        if (timeout != Timeout.InfiniteTimeSpan && (timeout < TimeSpan.Zero || timeout > MaxTimeout))
-        {
-            throw new ArgumentOutOfRangeException(nameof(timeout), timeout,
-                $"A timeout is between 0 and {MaxTimeout.TotalDays} days, or infinite.");
         }
     }
 }
