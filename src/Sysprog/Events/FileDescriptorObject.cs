@@ -68,7 +68,15 @@ public abstract class FileDescriptorObject : IPollable, IDisposable
     private void ThrowClosed() => throw new ObjectDisposedException(Description);
 
     /// <summary>Reads one 8-byte counter (eventfd, timerfd), waiting with poll until the deadline; null on timeout.</summary>
-    private protected unsafe ulong? ReadCounter(bool waitAllowed, TimeSpan timeout, CancellationToken cancellationToken, SyscallTrace? trace)
+    private protected ulong? ReadCounter(bool waitAllowed, TimeSpan timeout, CancellationToken cancellationToken, SyscallTrace? trace) =>
+        ReadRecord(out ulong value, waitAllowed, timeout, cancellationToken, trace) ? value : null;
+
+    /// <summary>
+    /// Reads one fixed-size record (a counter, a signalfd_siginfo) from the O_NONBLOCK descriptor, waiting with poll
+    /// until the deadline; false on timeout.
+    /// </summary>
+    private protected unsafe bool ReadRecord<T>(out T record, bool waitAllowed, TimeSpan timeout, CancellationToken cancellationToken,
+        SyscallTrace? trace) where T : unmanaged
     {
         Timeouts.Validate(timeout);
         int fd = LiveFd();
@@ -80,12 +88,13 @@ public abstract class FileDescriptorObject : IPollable, IDisposable
         }
         while (true)
         {
-            ulong value;
-            SyscallResult result = Libc.read(fd, (byte*)&value, sizeof(ulong));
+            T value;
+            SyscallResult result = Libc.read(fd, (byte*)&value, (nuint)sizeof(T));
             if (!result.Failed)
             {
-                Syscall.CheckCount(result, trace, "read", Description, $"{fd}, [{value}], 8");
-                return value;
+                Syscall.CheckCount(result, trace, "read", Description, $"{fd}, [{value}], {sizeof(T)}");
+                record = value;
+                return true;
             }
             if (result.Errno == Errno.EINTR)
             {
@@ -93,12 +102,13 @@ public abstract class FileDescriptorObject : IPollable, IDisposable
             }
             if (result.Errno != Errno.EAGAIN)
             {
-                Syscall.CheckCount(result, trace, "read", Description, $"{fd}, ..., 8");
+                Syscall.CheckCount(result, trace, "read", Description, $"{fd}, ..., {sizeof(T)}");
             }
+            record = default;
             if (timeout == TimeSpan.Zero || FdWait.Expired(deadline))
             {
-                trace?.Invoke($"read({fd}, ..., 8) = -1 EAGAIN ({Errno.EAGAIN.Description()})");
-                return null;
+                trace?.Invoke($"read({fd}, ..., {sizeof(T)}) = -1 EAGAIN ({Errno.EAGAIN.Description()})");
+                return false;
             }
             if (!waitAllowed)
             {
@@ -106,7 +116,7 @@ public abstract class FileDescriptorObject : IPollable, IDisposable
             }
             if (!FdWait.WaitReady(Handle, Libc.POLLIN, deadline, cancellationToken, trace, Description))
             {
-                return null;
+                return false;
             }
         }
     }

@@ -126,7 +126,7 @@ public sealed class SignalFd : FileDescriptorObject
     }
 
     /// <summary>The next signal, waiting up to <paramref name="timeout"/>; null on timeout.</summary>
-    public unsafe SignalRecord? Read(TimeSpan timeout, CancellationToken cancellationToken = default, SyscallTrace? trace = null)
+    public SignalRecord? Read(TimeSpan timeout, CancellationToken cancellationToken = default, SyscallTrace? trace = null)
     {
         if (!HasSenderDetail)
         {
@@ -134,32 +134,9 @@ public sealed class SignalFd : FileDescriptorObject
                 : _received.TryDequeue(out SignalRecord? record) ? record
                 : throw new InvalidOperationException("The signal count and the received signals disagree.");
         }
-        Timeouts.Validate(timeout);
-        int fd = LiveFd();
-        long deadline = FdWait.Deadline(timeout);
-        while (true)
-        {
-            SignalFdSigInfo info;
-            SyscallResult result = Libc.read(fd, (byte*)&info, (nuint)sizeof(SignalFdSigInfo));
-            if (!result.Failed)
-            {
-                Syscall.CheckCount(result, trace, "read", Description, $"{fd}, {{ssi_signo={Sysprog.Signals.Name((int)info.Signal)}, ssi_pid={info.Pid}, ssi_uid={info.Uid}}}, 128");
-                return new SignalRecord((int)info.Signal, (int)info.Pid, info.Uid, info.Code, DateTime.Now);
-            }
-            if (result.Errno == Errno.EINTR)
-            {
-                continue;
-            }
-            if (result.Errno != Errno.EAGAIN)
-            {
-                Syscall.CheckCount(result, trace, "read", Description, $"{fd}, ..., 128");
-            }
-            if (timeout == TimeSpan.Zero || FdWait.Expired(deadline) ||
-                !FdWait.WaitReady(Handle, Libc.POLLIN, deadline, cancellationToken, trace, Description))
-            {
-                return null;
-            }
-        }
+        return ReadRecord(out SignalFdSigInfo info, true, timeout, cancellationToken, trace)
+            ? new SignalRecord((int)info.Signal, (int)info.Pid, info.Uid, info.Code, DateTime.Now)
+            : null;
     }
 
     private protected override void OnClosing()

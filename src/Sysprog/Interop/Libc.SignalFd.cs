@@ -39,4 +39,6 @@ internal struct SignalFdSigInfo
     public ulong Utime;
     public ulong Stime;
     public ulong Addr;
+
+    public override readonly string ToString() => $"{{ssi_signo={Sysprog.Signals.Name((int)Signal)}, ssi_pid={Pid}, ssi_uid={Uid}}}";
 }
