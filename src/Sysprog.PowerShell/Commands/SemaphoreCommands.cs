@@ -149,13 +149,11 @@ public sealed class CloseSemaphoreCommand : SysprogCmdlet
     }
 }
 
-/// <summary>Wait-Semaphore: takes one unit, blocking up to -TimeoutSeconds; Ctrl+C stops it.</summary>
-[Cmdlet(VerbsLifecycle.Wait, "Semaphore", DefaultParameterSetName = ByObject)]
-[OutputType(typeof(PosixSemaphore))]
-public sealed class WaitSemaphoreCommand : SysprogCmdlet
+/// <summary>What Wait- and Unlock-Semaphore share: semaphores given as objects, or by name (opened, used, closed).</summary>
+public abstract class SemaphoreTargetCommandBase : SysprogCmdlet
 {
-    private const string ByObject = "Object";
-    private const string ByName = "Name";
+    protected const string ByObject = "Object";
+    protected const string ByName = "Name";
 
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ParameterSetName = ByObject)]
     public PosixSemaphore[] InputObject { get; set; } = [];
@@ -165,72 +163,11 @@ public sealed class WaitSemaphoreCommand : SysprogCmdlet
     [ArgumentCompleter(typeof(SemaphoreNameCompleter))]
     public string[] Name { get; set; } = [];
 
-    /// <summary>Default: wait until the semaphore is posted or Ctrl+C.</summary>
-    [Parameter]
-    [ValidateRange(0.0, 2073600.0)]
-    public double? TimeoutSeconds { get; set; }
-
     [Parameter(ParameterSetName = ByObject)]
     public SwitchParameter PassThru { get; set; }
 
-    protected override void ProcessRecord()
-    {
-        TimeSpan timeout = TimeoutSeconds is double seconds ? TimeSpan.FromSeconds(seconds) : Timeout.InfiniteTimeSpan;
-        if (ParameterSetName == ByName)
-        {
-            foreach (string name in Name)
-            {
-                TryRun(name, () =>
-                {
-                    using PosixSemaphore semaphore = PosixSemaphore.Open(name, Trace);
-                    Take(semaphore, timeout);
-                });
-            }
-            return;
-        }
-        foreach (PosixSemaphore semaphore in InputObject)
-        {
-            TryRun(semaphore, () => Take(semaphore, timeout));
-        }
-    }
-
-    private void Take(PosixSemaphore semaphore, TimeSpan timeout)
-    {
-        if (!semaphore.Wait(timeout, Cancellation, Trace))
-        {
-            throw new TimeoutException($"{semaphore.Name ?? semaphore.Location} was not posted within {Units.FormatDuration(timeout)}.");
-        }
-        if (PassThru)
-        {
-            WriteObject(semaphore);
-        }
-    }
-}
-
-/// <summary>Unlock-Semaphore: sem_post, waking a waiter.</summary>
-[Cmdlet(VerbsCommon.Unlock, "Semaphore", DefaultParameterSetName = ByObject)]
-[OutputType(typeof(PosixSemaphore))]
-public sealed class UnlockSemaphoreCommand : SysprogCmdlet
-{
-    private const string ByObject = "Object";
-    private const string ByName = "Name";
-
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ParameterSetName = ByObject)]
-    public PosixSemaphore[] InputObject { get; set; } = [];
-
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = ByName)]
-    [ValidateNotNullOrEmpty]
-    [ArgumentCompleter(typeof(SemaphoreNameCompleter))]
-    public string[] Name { get; set; } = [];
-
-    [Parameter]
-    [ValidateRange(1, PosixSemaphore.MaxValue)]
-    public int Count { get; set; } = 1;
-
-    [Parameter(ParameterSetName = ByObject)]
-    public SwitchParameter PassThru { get; set; }
-
-    protected override void ProcessRecord()
+    /// <summary>Runs <paramref name="act"/> on each semaphore; a failure is an error for that one alone.</summary>
+    protected void ForEachSemaphore(Action<PosixSemaphore> act)
     {
         if (ParameterSetName == ByName)
         {
@@ -239,7 +176,7 @@ public sealed class UnlockSemaphoreCommand : SysprogCmdlet
                 TryRun(name, () =>
                 {
                     using PosixSemaphore semaphore = PosixSemaphore.Open(name, Trace);
-                    PostTimes(semaphore);
+                    act(semaphore);
                     semaphore.Close(Trace);
                 });
             }
@@ -247,18 +184,51 @@ public sealed class UnlockSemaphoreCommand : SysprogCmdlet
         }
         foreach (PosixSemaphore semaphore in InputObject)
         {
-            if (TryRun(semaphore, () => PostTimes(semaphore)) && PassThru)
+            if (TryRun(semaphore, () => act(semaphore)) && PassThru)
             {
                 WriteObject(semaphore);
             }
         }
     }
+}
 
-    private void PostTimes(PosixSemaphore semaphore)
+/// <summary>Wait-Semaphore: takes one unit, blocking up to -TimeoutSeconds; Ctrl+C stops it.</summary>
+[Cmdlet(VerbsLifecycle.Wait, "Semaphore", DefaultParameterSetName = ByObject)]
+[OutputType(typeof(PosixSemaphore))]
+public sealed class WaitSemaphoreCommand : SemaphoreTargetCommandBase
+{
+    /// <summary>Default: wait until the semaphore is posted or Ctrl+C.</summary>
+    [Parameter]
+    [ValidateRange(0.0, 2073600.0)]
+    public double? TimeoutSeconds { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        TimeSpan timeout = TimeoutSeconds is double seconds ? TimeSpan.FromSeconds(seconds) : Timeout.InfiniteTimeSpan;
+        ForEachSemaphore(semaphore =>
+        {
+            if (!semaphore.Wait(timeout, Cancellation, Trace))
+            {
+                throw new TimeoutException($"{semaphore.Name ?? semaphore.Location} was not posted within {Units.FormatDuration(timeout)}.");
+            }
+        });
+    }
+}
+
+/// <summary>Unlock-Semaphore: sem_post, waking a waiter.</summary>
+[Cmdlet(VerbsCommon.Unlock, "Semaphore", DefaultParameterSetName = ByObject)]
+[OutputType(typeof(PosixSemaphore))]
+public sealed class UnlockSemaphoreCommand : SemaphoreTargetCommandBase
+{
+    [Parameter]
+    [ValidateRange(1, PosixSemaphore.MaxValue)]
+    public int Count { get; set; } = 1;
+
+    protected override void ProcessRecord() => ForEachSemaphore(semaphore =>
     {
         for (int i = 0; i < Count; i++)
         {
             semaphore.Post(Trace);
         }
-    }
+    });
 }
