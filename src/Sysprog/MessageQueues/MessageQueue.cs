@@ -23,11 +23,15 @@ public sealed class MessageQueue : IPollable, IDisposable
     private readonly SafeFdHandle _fd;
     private readonly object _watchGate = new();
     private Thread? _watcher;
+
+    // O_NONBLOCK as this object last set it: only it changes the flag, so waits need not ask the kernel each time.
+    private bool _nonBlocking;
     private CancellationTokenSource? _stopWatching;
 
-    private MessageQueue(SafeFdHandle fd, string name, long maxMessages, long maxMessageSize, bool canSend, bool canReceive)
+    private MessageQueue(SafeFdHandle fd, string name, long maxMessages, long maxMessageSize, bool canSend, bool canReceive, bool nonBlocking = false)
     {
         _fd = fd;
+        _nonBlocking = nonBlocking;
         Name = name;
         MaxMessages = maxMessages;
         MaxMessageSize = maxMessageSize;
@@ -113,7 +117,7 @@ public sealed class MessageQueue : IPollable, IDisposable
         var fd = new SafeFdHandle(Syscall.Check(result, trace, "mq_open", canonical, $"{Quote(canonical)}, {Libc.OpenFlagsText(flags)}", hint));
         Syscall.Check(Libc.mq_getattr(fd.Fd, out MqAttributes attributes), null, "mq_getattr", canonical, $"");
         return new MessageQueue(fd, canonical, attributes.MaxMessages, attributes.MessageSize,
-            canSend: access != FileAccess.Read, canReceive: access != FileAccess.Write);
+            canSend: access != FileAccess.Read, canReceive: access != FileAccess.Write, nonBlocking);
     }
 
     public static void Unlink(string name, SyscallTrace? trace = null)
@@ -179,6 +183,7 @@ public sealed class MessageQueue : IPollable, IDisposable
         int fd = LiveFd();
         var attributes = new MqAttributes { Flags = nonBlocking ? Libc.O_NONBLOCK : 0 };
         Syscall.Check(Libc.mq_setattr(fd, in attributes, out _), trace, "mq_setattr", Name, $"{fd}, {{mq_flags={(nonBlocking ? "O_NONBLOCK" : "0")}}}");
+        _nonBlocking = nonBlocking;
     }
 
     // ---- Sending ----
@@ -431,7 +436,7 @@ public sealed class MessageQueue : IPollable, IDisposable
         {
             case Errno.EINTR:
                 return true;
-            case Errno.EAGAIN or Errno.ETIMEDOUT when IsNonBlockingFlag(fd) && timeout != TimeSpan.Zero:
+            case Errno.EAGAIN or Errno.ETIMEDOUT when timeout != TimeSpan.Zero && _nonBlocking:
                 throw new SysprogException(Errno.EAGAIN, call, Name,
                     $"The queue is {(call == "mq_timedsend" ? "full" : "empty")} and this descriptor is O_NONBLOCK, so it does not wait.");
             case Errno.EAGAIN or Errno.ETIMEDOUT:
@@ -445,8 +450,6 @@ public sealed class MessageQueue : IPollable, IDisposable
                 throw new SysprogException(errno, call, Name);
         }
     }
-
-    private static bool IsNonBlockingFlag(int fd) => Libc.mq_getattr(fd, out MqAttributes attributes) == 0 && (attributes.Flags & Libc.O_NONBLOCK) != 0;
 
     private static void ValidatePriority(int priority)
     {
