@@ -54,6 +54,9 @@ internal static class Cli
 
     public static void WriteJson<T>(T value) => Console.WriteLine(JsonSerializer.Serialize(value, Json));
 
+    /// <summary>"  (a directory, not a semaphore)" after a listed entry that is not a usable object, nothing otherwise.</summary>
+    public static string ProblemSuffix(NamedObjectInfo info) => info.Problem is null ? "" : $"  ({info.Problem})";
+
     public static Argument<string> NameArgument(string description = "The object's name, such as /demo.") =>
         new("name") { Description = description };
 }

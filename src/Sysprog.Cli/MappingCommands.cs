@@ -17,7 +17,7 @@ internal static class MappingCommands
             using MemoryMapping view = MemoryMapping.MapFile(r.GetValue(path)!, MemoryProtection.Read, MappingVisibility.Private,
                 r.GetValue(offset), r.GetValue(length), t);
             using Stream stdout = Console.OpenStandardOutput();
-            stdout.Write(view.AsReadOnlySpan());
+            view.CopyTo(stdout);
             view.Close(t);
         }));
         return command;

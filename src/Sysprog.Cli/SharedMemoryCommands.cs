@@ -38,13 +38,13 @@ internal static class SharedMemoryCommands
             {
                 Cli.WriteJson(found.Select(i => new
                 {
-                    i.Name, i.Size, Mode = FileModes.ToOctal(i.Mode), i.Owner, i.OwnerId, i.Group, i.GroupId, i.LastWriteTime, i.Path,
+                    i.Name, i.Size, Mode = FileModes.ToOctal(i.Mode), i.Owner, i.OwnerId, i.Group, i.GroupId, i.LastWriteTime, i.Path, i.Problem,
                 }));
                 return;
             }
             foreach (SharedMemoryInfo info in found)
             {
-                Console.WriteLine($"{FileModes.ToSymbolic(info.Mode)} {info.Owner,-10} {info.Size,12} {info.LastWriteTime:yyyy-MM-dd HH:mm} {info.Name}");
+                Console.WriteLine($"{FileModes.ToSymbolic(info.Mode)} {info.Owner,-10} {info.Size,12} {info.LastWriteTime:yyyy-MM-dd HH:mm} {info.Name}{Cli.ProblemSuffix(info)}");
             }
         }));
         return command;
@@ -62,12 +62,13 @@ internal static class SharedMemoryCommands
     {
         var name = Cli.NameArgument();
         var size = new Option<string>("--size") { Description = "New size.", Required = true };
-        var command = new Command("resize", "Change an object's size (ftruncate).") { name, size };
+        var force = new Option<bool>("--force") { Description = "Shrink even below the end of a mapping this process holds." };
+        var command = new Command("resize", "Change an object's size (ftruncate).") { name, size, force };
         command.SetAction(r => Cli.Run(() =>
         {
             SyscallTrace? t = Cli.Trace(r, trace);
             using SharedMemory shm = SharedMemory.Open(r.GetValue(name)!, trace: t);
-            shm.Resize(Units.ParseByteSize(r.GetValue(size)!), t);
+            shm.Resize(Units.ParseByteSize(r.GetValue(size)!), r.GetValue(force), t);
             shm.Close(t);
         }));
         return command;

@@ -4,31 +4,46 @@ using System.Management.Automation.Language;
 
 namespace Sysprog.PowerShell;
 
-/// <summary>Tab completion of the shared memory names that exist in /dev/shm.</summary>
-public sealed class SharedMemoryNameCompleter : IArgumentCompleter
+/// <summary>
+/// What the name completers share: the names a listing gives, filtered by what was typed. Completion runs on Tab in
+/// an interactive session, so a listing that fails (no /dev/shm, no mqueue filesystem) completes nothing rather
+/// than throwing into the user's prompt; listings never map anything, so a planted file cannot crash it either.
+/// </summary>
+public abstract class IpcNameCompleter : IArgumentCompleter
 {
+    private protected abstract IEnumerable<string> ListNames();
+
     public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
-        CommandAst commandAst, IDictionary fakeBoundParameters) =>
-        IpcName.Complete(SharedMemory.List().Select(i => i.Name), wordToComplete)
-            .Select(name => new CompletionResult(name, name, CompletionResultType.ParameterValue, name));
+        CommandAst commandAst, IDictionary fakeBoundParameters)
+    {
+        List<string> names;
+        try
+        {
+            names = ListNames().ToList();
+        }
+        catch (Exception e) when (ErrorMapping.IsExpected(e))
+        {
+            return [];
+        }
+        return IpcName.Complete(names, wordToComplete).Select(name => new CompletionResult(name, name, CompletionResultType.ParameterValue, name));
+    }
+}
+
+/// <summary>Tab completion of the shared memory names that exist in /dev/shm.</summary>
+public sealed class SharedMemoryNameCompleter : IpcNameCompleter
+{
+    private protected override IEnumerable<string> ListNames() => SharedMemory.List().Where(i => i.Problem is null).Select(i => i.Name);
 }
 
 /// <summary>Tab completion of the named semaphores that exist in /dev/shm.</summary>
-public sealed class SemaphoreNameCompleter : IArgumentCompleter
+public sealed class SemaphoreNameCompleter : IpcNameCompleter
 {
-    public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
-        CommandAst commandAst, IDictionary fakeBoundParameters) =>
-        IpcName.Complete(PosixSemaphore.List().Select(i => i.Name), wordToComplete)
-            .Select(name => new CompletionResult(name, name, CompletionResultType.ParameterValue, name));
+    private protected override IEnumerable<string> ListNames() => PosixSemaphore.List().Where(i => i.Problem is null).Select(i => i.Name);
 }
 
 /// <summary>Tab completion of the message queues in /dev/mqueue (nothing when it is not mounted).</summary>
-public sealed class MessageQueueNameCompleter : IArgumentCompleter
+public sealed class MessageQueueNameCompleter : IpcNameCompleter
 {
-    public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
-        CommandAst commandAst, IDictionary fakeBoundParameters) =>
-        !MessageQueue.IsMqueueFsMounted()
-            ? []
-            : IpcName.Complete(MessageQueue.List().Select(i => i.Name), wordToComplete)
-                .Select(name => new CompletionResult(name, name, CompletionResultType.ParameterValue, name));
+    private protected override IEnumerable<string> ListNames() =>
+        MessageQueue.IsMqueueFsMounted() ? MessageQueue.List().Select(i => i.Name) : [];
 }

@@ -7,7 +7,7 @@ public static class ErrorMapping
 {
     /// <summary>Failures the core reports on bad input or a failed call; anything else is a bug and stays terminating.</summary>
     public static bool IsExpected(Exception exception) => exception is SysprogException or ArgumentException or IOException
-        or UnauthorizedAccessException or ObjectDisposedException or TimeoutException or FormatException or OperationCanceledException;
+        or UnauthorizedAccessException or InvalidOperationException or TimeoutException or FormatException or OperationCanceledException;
 
     /// <summary>"ShmOpen.EEXIST" for a failed shm_open; a kind-of-failure id otherwise.</summary>
     public static (string ErrorId, ErrorCategory Category) Classify(Exception exception) => exception switch
@@ -18,6 +18,8 @@ public static class ErrorMapping
         FormatException => ("InvalidArgument", ErrorCategory.InvalidArgument),
         UnauthorizedAccessException => ("AccessDenied", ErrorCategory.PermissionDenied),
         ObjectDisposedException => ("ObjectClosed", ErrorCategory.InvalidOperation),
+        // The object is in the wrong state for the call (a Monotonic timer armed at a date, a queue watched twice).
+        InvalidOperationException => ("InvalidOperation", ErrorCategory.InvalidOperation),
         TimeoutException => ("Timeout", ErrorCategory.OperationTimeout),
         OperationCanceledException => ("Stopped", ErrorCategory.OperationStopped),
         _ => ("Failed", ErrorCategory.NotSpecified),

@@ -6,8 +6,8 @@ namespace Sysprog;
 /// </summary>
 public sealed class SysprogException : IOException
 {
-    public SysprogException(Errno errno, string call, string target, string? detail = null)
-        : base(Format(errno, call, target, detail))
+    public SysprogException(Errno errno, string call, string target, string? detail = null, Exception? innerException = null)
+        : base(Format(errno, call, target, detail), innerException)
     {
         Errno = errno;
         Call = call;

@@ -28,6 +28,8 @@ public class ErrorMappingTests
         Assert.Equal(("AccessDenied", ErrorCategory.PermissionDenied), ErrorMapping.Classify(new UnauthorizedAccessException()));
         Assert.Equal(("ObjectClosed", ErrorCategory.InvalidOperation), ErrorMapping.Classify(new ObjectDisposedException("x")));
         Assert.Equal(("Timeout", ErrorCategory.OperationTimeout), ErrorMapping.Classify(new TimeoutException()));
+        Assert.Equal(("InvalidOperation", ErrorCategory.InvalidOperation), ErrorMapping.Classify(new InvalidOperationException()));
+        Assert.True(ErrorMapping.IsExpected(new InvalidOperationException()));
         Assert.False(ErrorMapping.IsExpected(new NullReferenceException()));
         Assert.True(ErrorMapping.IsExpected(new SysprogException(Errno.EIO, "read", "/x")));
     }

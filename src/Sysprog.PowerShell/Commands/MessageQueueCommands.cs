@@ -298,7 +298,36 @@ public sealed class ReceiveMqMessageCommand : SysprogCmdlet
                 }
                 return;
             }
-            WriteObject(AsObject ? PSSerializer.Deserialize(message.Text) : message);
+            if (!AsObject)
+            {
+                WriteObject(message);
+            }
+            else if (TryDeserialize(message, out object? value))
+            {
+                WriteObject(value);
+            }
+        }
+    }
+
+    /// <summary>
+    /// A body that is not CLIXML is an error on that message alone, targeting it, so its bytes are not lost and the
+    /// stream goes on. Any failure of the deserializer counts: the body came from another process, not from this code.
+    /// </summary>
+    private bool TryDeserialize(MqMessage message, out object? value)
+    {
+        try
+        {
+            value = PSSerializer.Deserialize(message.Text);
+            return true;
+        }
+        catch (Exception e) when (e is not PipelineStoppedException)
+        {
+            WriteError(new ErrorRecord(new InvalidDataException(
+                $"A message of priority {message.Priority} ({message.Length} bytes) from {message.Queue} is not CLIXML, so -AsObject cannot read it " +
+                $"(was it sent with Send-MqMessage -AsObject?). The message is this error's TargetObject. {e.Message}", e),
+                "NotClixml", ErrorCategory.InvalidData, message));
+            value = null;
+            return false;
         }
     }
 

@@ -143,6 +143,10 @@ public sealed class ResizeSharedMemoryCommand : SysprogCmdlet
     [Parameter(ParameterSetName = ByObject)]
     public SwitchParameter PassThru { get; set; }
 
+    /// <summary>Shrink even below the end of a mapping this session holds of the object (touching it then raises SIGBUS).</summary>
+    [Parameter]
+    public SwitchParameter Force { get; set; }
+
     protected override void ProcessRecord()
     {
         string target = ParameterSetName == ByName ? Name : InputObject.Name;
@@ -155,11 +159,11 @@ public sealed class ResizeSharedMemoryCommand : SysprogCmdlet
             TryRun(Name, () =>
             {
                 using SharedMemory shm = SharedMemory.Open(Name, trace: Trace);
-                shm.Resize(Size, Trace);
+                shm.Resize(Size, Force, Trace);
                 shm.Close(Trace);
             });
         }
-        else if (TryRun(InputObject, () => InputObject.Resize(Size, Trace)) && PassThru)
+        else if (TryRun(InputObject, () => InputObject.Resize(Size, Force, Trace)) && PassThru)
         {
             WriteObject(InputObject);
         }

@@ -33,7 +33,8 @@ public sealed class EventFd : FileDescriptorObject
     {
         get
         {
-            string line = File.ReadLines($"/proc/self/fdinfo/{LiveFd()}").First(l => l.StartsWith("eventfd-count:", StringComparison.Ordinal));
+            using HandleLease lease = Lease();
+            string line = File.ReadLines($"/proc/self/fdinfo/{lease.Fd}").First(l => l.StartsWith("eventfd-count:", StringComparison.Ordinal));
             return ulong.Parse(line["eventfd-count:".Length..].Trim(), NumberStyles.HexNumber, CultureInfo.InvariantCulture);
         }
     }
@@ -69,7 +70,8 @@ public sealed class EventFd : FileDescriptorObject
             throw new ArgumentOutOfRangeException(nameof(value), value, $"An eventfd takes 1 to {MaxValue} (0xfffffffffffffffe) per write.");
         }
         Timeouts.Validate(timeout);
-        int fd = LiveFd();
+        using HandleLease lease = Lease();
+        int fd = lease.Fd;
         long deadline = FdWait.Deadline(timeout);
         while (true)
         {

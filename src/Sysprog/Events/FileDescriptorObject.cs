@@ -27,12 +27,20 @@ public abstract class FileDescriptorObject : IPollable, IDisposable
     SafeFdHandle IPollable.PollHandle => Handle;
 
     /// <summary>Whether a child process started from here inherits the descriptor (FD_CLOEXEC clear).</summary>
-    public bool IsInheritable => (Syscall.Check(Libc.fcntl(LiveFd(), Libc.F_GETFD, 0), null, "fcntl", Description, $"") & Libc.FD_CLOEXEC) == 0;
+    public bool IsInheritable
+    {
+        get
+        {
+            using HandleLease lease = Lease();
+            return (Syscall.Check(Libc.fcntl(lease.Fd, Libc.F_GETFD, 0), null, "fcntl", Description, $"") & Libc.FD_CLOEXEC) == 0;
+        }
+    }
 
     /// <summary>Clears (or sets again) FD_CLOEXEC, so children started afterwards inherit the descriptor under the same number.</summary>
     public void SetInheritable(bool inheritable, SyscallTrace? trace = null)
     {
-        int fd = LiveFd();
+        using HandleLease lease = Lease();
+        int fd = lease.Fd;
         int flags = inheritable ? 0 : Libc.FD_CLOEXEC;
         Syscall.Check(Libc.fcntl(fd, Libc.F_SETFD, flags), trace, "fcntl", Description, $"{fd}, F_SETFD, {(inheritable ? "0" : "FD_CLOEXEC")}");
     }
@@ -55,17 +63,8 @@ public abstract class FileDescriptorObject : IPollable, IDisposable
     {
     }
 
-    private protected int LiveFd()
-    {
-        if (Handle.IsClosed)
-        {
-            ThrowClosed();
-        }
-        return Handle.Fd;
-    }
-
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private void ThrowClosed() => throw new ObjectDisposedException(Description);
+    /// <summary>A reference on the descriptor for one call or wait, so a Close on another thread cannot free the number under it.</summary>
+    private protected HandleLease Lease() => Handle.Lease(Description);
 
     /// <summary>Reads one 8-byte counter (eventfd, timerfd), waiting with poll until the deadline; null on timeout.</summary>
     private protected ulong? ReadCounter(bool waitAllowed, TimeSpan timeout, CancellationToken cancellationToken, SyscallTrace? trace) =>
@@ -79,7 +78,8 @@ public abstract class FileDescriptorObject : IPollable, IDisposable
         SyscallTrace? trace) where T : unmanaged
     {
         Timeouts.Validate(timeout);
-        int fd = LiveFd();
+        using HandleLease lease = Lease();
+        int fd = lease.Fd;
         long deadline = FdWait.Deadline(timeout);
         if (waitAllowed && deadline == -1 && !cancellationToken.CanBeCanceled)
         {

@@ -36,7 +36,7 @@ public sealed class PollSet : IDisposable
         {
             _cancel = new SafeFdHandle(Syscall.Check(Libc.eventfd(0, Libc.EFD_NONBLOCK | Libc.EFD_CLOEXEC), trace, "eventfd", "poll set",
                 $"0, EFD_NONBLOCK|EFD_CLOEXEC"));
-            Register(_cancel.Fd, Libc.EPOLLIN, CancelMarker);
+            Register(_cancel, "poll set", Libc.EPOLLIN, CancelMarker);
         }
         catch
         {
@@ -57,17 +57,13 @@ public sealed class PollSet : IDisposable
         {
             throw new ArgumentOutOfRangeException(nameof(interest), interest, "Readable, Writable or both.");
         }
-        if (handle.PollHandle.IsClosed)
-        {
-            throw new ObjectDisposedException(handle.Description);
-        }
-        if (_members.Any(m => m.Handle.Fd == handle.Fd))
+        if (_members.Any(m => m.Handle.PollHandle == handle.PollHandle))
         {
             throw new ArgumentException($"{handle.Description} is in the set already.", nameof(handle));
         }
         int index = _members.Count;
         uint events = ((interest & Readiness.Readable) != 0 ? Libc.EPOLLIN : 0) | ((interest & Readiness.Writable) != 0 ? Libc.EPOLLOUT : 0);
-        Register(handle.Fd, events, (ulong)index);
+        Register(handle.PollHandle, handle.Description, events, (ulong)index);
         _members.Add((handle, interest));
         return index;
     }
@@ -83,7 +79,7 @@ public sealed class PollSet : IDisposable
     public unsafe int Wait(Span<ReadyHandle> ready, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
         Timeouts.Validate(timeout);
-        ObjectDisposedException.ThrowIf(_epoll.IsClosed, this);
+        using HandleLease epoll = _epoll.Lease("poll set");
         if (ready.Length == 0)
         {
             throw new ArgumentException("Give room for at least one ready handle.", nameof(ready));
@@ -100,12 +96,12 @@ public sealed class PollSet : IDisposable
             while (true)
             {
                 int timeoutMilliseconds = FdWait.TimeoutMilliseconds(deadline);
-                SyscallResult result = Libc.epoll_wait(_epoll.Fd, events, capacity, timeoutMilliseconds);
+                SyscallResult result = Libc.epoll_wait(epoll.Fd, events, capacity, timeoutMilliseconds);
                 if (result.Errno == Errno.EINTR)
                 {
                     continue;
                 }
-                int count = Syscall.Check(result, _trace, "epoll_wait", "poll set", $"{_epoll.Fd}, ..., {capacity}, {timeoutMilliseconds}");
+                int count = Syscall.Check(result, _trace, "epoll_wait", "poll set", $"{epoll.Fd}, ..., {capacity}, {timeoutMilliseconds}");
                 int written = 0;
                 bool cancelled = false;
                 for (int i = 0; i < count; i++)
@@ -171,7 +167,7 @@ public sealed class PollSet : IDisposable
                 if (seen.TryAdd(ready.Index, ready) && all)
                 {
                     // Level-triggered: stop watching what has been seen, or it would be reported again and again.
-                    set.Unregister(ready.Handle.Fd);
+                    set.Unregister(ready.Handle);
                 }
             }
             if (!all || seen.Count == handles.Count)
@@ -187,23 +183,29 @@ public sealed class PollSet : IDisposable
         _epoll.Close(_trace);
     }
 
-    private unsafe void Register(int fd, uint events, ulong data)
+    private unsafe void Register(SafeFdHandle handle, string name, uint events, ulong data)
     {
+        using HandleLease epoll = _epoll.Lease("poll set");
+        using HandleLease member = handle.Lease(name);
         byte* ev = stackalloc byte[16];
         Libc.WriteEpollEvent(ev, events, data);
-        Syscall.Check(Libc.epoll_ctl(_epoll.Fd, Libc.EPOLL_CTL_ADD, fd, ev), _trace, "epoll_ctl", "poll set",
-            $"{_epoll.Fd}, EPOLL_CTL_ADD, {fd}, {{events={Libc.PollEventsText((short)events)}}}");
+        Syscall.Check(Libc.epoll_ctl(epoll.Fd, Libc.EPOLL_CTL_ADD, member.Fd, ev), _trace, "epoll_ctl", name,
+            $"{epoll.Fd}, EPOLL_CTL_ADD, {member.Fd}, {{events={Libc.PollEventsText((short)events)}}}");
     }
 
-    private unsafe void Unregister(int fd)
+    private unsafe void Unregister(IPollable handle)
     {
+        using HandleLease epoll = _epoll.Lease("poll set");
+        using HandleLease member = handle.PollHandle.Lease(handle.Description);
         byte* ev = stackalloc byte[16];
-        Syscall.Check(Libc.epoll_ctl(_epoll.Fd, Libc.EPOLL_CTL_DEL, fd, ev), _trace, "epoll_ctl", "poll set", $"{_epoll.Fd}, EPOLL_CTL_DEL, {fd}");
+        Syscall.Check(Libc.epoll_ctl(epoll.Fd, Libc.EPOLL_CTL_DEL, member.Fd, ev), _trace, "epoll_ctl", handle.Description,
+            $"{epoll.Fd}, EPOLL_CTL_DEL, {member.Fd}");
     }
 
     private unsafe void DrainCancellation()
     {
+        using HandleLease cancel = _cancel.Lease("poll set");
         ulong value;
-        Libc.read(_cancel.Fd, (byte*)&value, sizeof(ulong));
+        Libc.read(cancel.Fd, (byte*)&value, sizeof(ulong));
     }
 }

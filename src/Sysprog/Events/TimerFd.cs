@@ -79,7 +79,8 @@ public sealed class TimerFd : FileDescriptorObject
 
     private void Set(int flags, Timespec value, TimeSpan interval, SyscallTrace? trace)
     {
-        int fd = LiveFd();
+        using HandleLease lease = Lease();
+        int fd = lease.Fd;
         var spec = new TimerSpec { Value = value, Interval = Timespecs.From(interval) };
         Syscall.Check(Libc.timerfd_settime(fd, flags, in spec, out _), trace, "timerfd_settime", Description,
             $"{fd}, {(flags == 0 ? "0" : "TFD_TIMER_ABSTIME")}, {{it_interval={spec.Interval}, it_value={spec.Value}}}");
@@ -87,7 +88,8 @@ public sealed class TimerFd : FileDescriptorObject
 
     private TimerSpec Get()
     {
-        Syscall.Check(Libc.timerfd_gettime(LiveFd(), out TimerSpec current), null, "timerfd_gettime", Description, $"");
+        using HandleLease lease = Lease();
+        Syscall.Check(Libc.timerfd_gettime(lease.Fd, out TimerSpec current), null, "timerfd_gettime", Description, $"");
         return current;
     }
 

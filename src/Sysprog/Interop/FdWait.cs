@@ -41,19 +41,22 @@ internal static class FdWait
                 cancelFd = new SafeFdHandle(Syscall.Check(Libc.eventfd(0, Libc.EFD_CLOEXEC | Libc.EFD_NONBLOCK), trace, "eventfd", target, $"0, EFD_CLOEXEC|EFD_NONBLOCK"));
                 registration = cancellationToken.UnsafeRegister(static state => ((SafeFdHandle)state!).SignalEventFd(), cancelFd);
             }
+            // Held for the whole wait, so neither number can be closed and reused under poll.
+            using HandleLease waited = fd.Lease(target);
+            using HandleLease cancel = cancelFd is null ? default : cancelFd.Lease(target);
             PollFd* fds = stackalloc PollFd[2];
             while (true)
             {
                 int timeout = TimeoutMilliseconds(deadline);
-                fds[0] = new PollFd { Fd = fd.Fd, Events = events };
-                fds[1] = new PollFd { Fd = cancelFd?.Fd ?? -1, Events = Libc.POLLIN };
+                fds[0] = new PollFd { Fd = waited.Fd, Events = events };
+                fds[1] = new PollFd { Fd = cancelFd is null ? -1 : cancel.Fd, Events = Libc.POLLIN };
                 SyscallResult result = Libc.poll(fds, cancelFd is null ? 1u : 2u, timeout);
                 if (result.Errno == Errno.EINTR)
                 {
                     continue;
                 }
                 int ready = Syscall.Check(result, trace, "poll", target,
-                    $"[{{fd={fd.Fd}, events={Libc.PollEventsText(events)}}}{(cancelFd is null ? "" : $", {{fd={cancelFd.Fd}, events=POLLIN}}")}], {(cancelFd is null ? 1 : 2)}, {timeout}");
+                    $"[{{fd={fds[0].Fd}, events={Libc.PollEventsText(events)}}}{(cancelFd is null ? "" : $", {{fd={fds[1].Fd}, events=POLLIN}}")}], {(cancelFd is null ? 1 : 2)}, {timeout}");
                 if (fds[1].ReturnedEvents != 0)
                 {
                     cancellationToken.ThrowIfCancellationRequested();

@@ -5,7 +5,8 @@ internal static class FileStatus
 {
     public static StatX OfFd(SafeFdHandle fd, string target)
     {
-        SyscallResult rc = Libc.statx(fd.Fd, "", Libc.AT_EMPTY_PATH, Libc.STATX_BASIC_STATS, out StatX status);
+        using HandleLease lease = fd.Lease(target);
+        SyscallResult rc = Libc.statx(lease.Fd, "", Libc.AT_EMPTY_PATH, Libc.STATX_BASIC_STATS, out StatX status);
         Syscall.Check(rc, null, "statx", target, $"");
         return status;
     }

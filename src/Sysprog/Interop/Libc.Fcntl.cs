@@ -14,6 +14,7 @@ internal static partial class Libc
     internal const int O_NOCTTY = 0x100;
     internal const int O_TRUNC = 0x200;
     internal const int O_NONBLOCK = 0x800;
+    internal const int O_NOFOLLOW = 0x20000;
     internal const int O_CLOEXEC = 0x80000;
 
     internal const int AT_FDCWD = -100;
@@ -40,7 +41,7 @@ internal static partial class Libc
     private static readonly (long, string)[] OpenFlagNames =
     [
         (O_CREAT, "O_CREAT"), (O_EXCL, "O_EXCL"), (O_NOCTTY, "O_NOCTTY"), (O_TRUNC, "O_TRUNC"),
-        (O_NONBLOCK, "O_NONBLOCK"), (O_CLOEXEC, "O_CLOEXEC"),
+        (O_NONBLOCK, "O_NONBLOCK"), (O_NOFOLLOW, "O_NOFOLLOW"), (O_CLOEXEC, "O_CLOEXEC"),
     ];
 }
 

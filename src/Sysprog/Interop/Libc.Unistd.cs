@@ -14,6 +14,9 @@ internal static partial class Libc
     [LibraryImport(LibcName, SetLastError = true)]
     internal static unsafe partial nint read(int fd, byte* buffer, nuint count);
 
+    [LibraryImport(LibcName, SetLastError = true)]
+    internal static unsafe partial nint pread(int fd, byte* buffer, nuint count, long offset);
+
     [LibraryImport(LibcName)]
     internal static partial int getpid();
 }

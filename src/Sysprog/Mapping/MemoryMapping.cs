@@ -9,7 +9,9 @@ namespace Sysprog;
 /// A region mapped with mmap(2): a file, an anonymous region, or a shared memory object. Access goes through spans
 /// and typed reads, writes and atomics at byte offsets, all bounds-checked and checked against the protection this
 /// object set, so a write to a read-only mapping is an exception rather than a SIGSEGV. Disposing unmaps it.
-/// Access must not race with <see cref="Close"/>: spans taken before closing are dangling after it.
+/// Every method holds the mapping for the length of its access, so a <see cref="Close"/> on another thread never
+/// unmaps memory under it (the access completes, or fails with ObjectDisposedException); spans from
+/// <see cref="AsSpan"/> are the exception, as raw memory that must not outlive Close.
 /// </summary>
 public sealed class MemoryMapping : IDisposable
 {
@@ -52,6 +54,9 @@ public sealed class MemoryMapping : IDisposable
     public bool IsLocked { get; private set; }
 
     public bool IsClosed => _region.IsClosed;
+
+    /// <summary>For objects that live inside the mapping (a semaphore) and must hold it while they use it.</summary>
+    internal SafeMappingHandle Region => _region;
 
     /// <summary>
     /// Maps a file, read-only and shared unless told otherwise. A shared writable mapping opens the file read-write;
@@ -129,72 +134,134 @@ public sealed class MemoryMapping : IDisposable
                 $"Offset {offset} + length {mapLength} goes past the end of {source} ({objectSize} bytes).");
         }
         int flags = (int)visibility;
-        IntPtr address = Syscall.CheckPointer(Libc.mmap(IntPtr.Zero, (nuint)mapLength, (int)protection, flags, fd.Fd, offset), trace, "mmap", source,
-            $"NULL, {mapLength}, {Libc.ProtText((int)protection)}, {Libc.MapFlagsText(flags)}, {fd.Fd}, {offset}");
+        using HandleLease lease = fd.Lease(source);
+        IntPtr address = Syscall.CheckPointer(Libc.mmap(IntPtr.Zero, (nuint)mapLength, (int)protection, flags, lease.Fd, offset), trace, "mmap", source,
+            $"NULL, {mapLength}, {Libc.ProtText((int)protection)}, {Libc.MapFlagsText(flags)}, {lease.Fd}, {offset}");
         return new MemoryMapping(new SafeMappingHandle(address, (ulong)mapLength), mapLength, kind, source, offset, protection, visibility);
     }
 
     // ---- Bulk access ----
 
-    /// <summary>The bytes from <paramref name="offset"/> on, writable; the mapping must be readable and writable.</summary>
+    /// <summary>
+    /// The bytes from <paramref name="offset"/> on, writable; the mapping must be readable and writable. A span is
+    /// raw memory: it must not outlive <see cref="Close"/> (the methods below hold the mapping while they copy).
+    /// </summary>
     public Span<byte> AsSpan(long offset = 0, int? length = null)
     {
-        (IntPtr start, int count) = Range(offset, length, MemoryProtection.ReadWrite);
-        return Span(start, count);
+        using HandleLease region = Lease();
+        return Bytes(region.Value, offset, length, MemoryProtection.ReadWrite);
     }
 
     public ReadOnlySpan<byte> AsReadOnlySpan(long offset = 0, int? length = null)
     {
-        (IntPtr start, int count) = Range(offset, length, MemoryProtection.Read);
-        return Span(start, count);
+        using HandleLease region = Lease();
+        return Bytes(region.Value, offset, length, MemoryProtection.Read);
     }
 
-    public byte[] Read(long offset, int count) => AsReadOnlySpan(offset, count).ToArray();
+    public byte[] Read(long offset, int count)
+    {
+        using HandleLease region = Lease();
+        return Bytes(region.Value, offset, count, MemoryProtection.Read).ToArray();
+    }
 
-    public void Read(long offset, Span<byte> destination) => AsReadOnlySpan(offset, destination.Length).CopyTo(destination);
+    public void Read(long offset, Span<byte> destination)
+    {
+        using HandleLease region = Lease();
+        Bytes(region.Value, offset, destination.Length, MemoryProtection.Read).CopyTo(destination);
+    }
 
-    public void Write(long offset, ReadOnlySpan<byte> source) => source.CopyTo(AsSpan(offset, source.Length));
+    public void Write(long offset, ReadOnlySpan<byte> source)
+    {
+        using HandleLease region = Lease();
+        source.CopyTo(Bytes(region.Value, offset, source.Length, MemoryProtection.ReadWrite));
+    }
+
+    /// <summary>Writes the whole mapping to <paramref name="destination"/>, in parts, so mappings past 2 GiB are copied whole.</summary>
+    public void CopyTo(Stream destination)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        using HandleLease region = Lease();
+        const int part = 1 << 30;
+        for (long offset = 0; offset < Length; offset += part)
+        {
+            destination.Write(Bytes(region.Value, offset, (int)Math.Min(part, Length - offset), MemoryProtection.Read));
+        }
+    }
 
     /// <summary>For callers that cannot pass spans (PowerShell).</summary>
     public void Write(long offset, byte[] data) => Write(offset, (ReadOnlySpan<byte>)data);
 
     /// <summary>Decodes <paramref name="byteCount"/> bytes (all up to the end by default) as text, UTF-8 unless told.</summary>
-    public string ReadString(long offset = 0, int byteCount = -1, Encoding? encoding = null) =>
-        (encoding ?? Encoding.UTF8).GetString(AsReadOnlySpan(offset, byteCount < 0 ? null : byteCount));
+    public string ReadString(long offset = 0, int byteCount = -1, Encoding? encoding = null)
+    {
+        using HandleLease region = Lease();
+        return (encoding ?? Encoding.UTF8).GetString(Bytes(region.Value, offset, byteCount < 0 ? null : byteCount, MemoryProtection.Read));
+    }
 
     /// <summary>Encodes <paramref name="value"/> at <paramref name="offset"/>; returns the number of bytes written.</summary>
     public int WriteString(long offset, string value, Encoding? encoding = null)
     {
         ArgumentNullException.ThrowIfNull(value);
         Encoding chosen = encoding ?? Encoding.UTF8;
-        return chosen.GetBytes(value, AsSpan(offset, chosen.GetByteCount(value)));
+        using HandleLease region = Lease();
+        return chosen.GetBytes(value, Bytes(region.Value, offset, chosen.GetByteCount(value), MemoryProtection.ReadWrite));
     }
 
     // ---- Typed cells: naturally aligned 32/64-bit integers ----
 
-    public int ReadInt32(long offset) => Volatile.Read(ref Cell<int>(offset, MemoryProtection.Read));
+    public int ReadInt32(long offset)
+    {
+        using HandleLease region = Lease();
+        return Volatile.Read(ref Cell<int>(region, offset, MemoryProtection.Read));
+    }
 
-    public long ReadInt64(long offset) => Volatile.Read(ref Cell<long>(offset, MemoryProtection.Read));
+    public long ReadInt64(long offset)
+    {
+        using HandleLease region = Lease();
+        return Volatile.Read(ref Cell<long>(region, offset, MemoryProtection.Read));
+    }
 
-    public void WriteInt32(long offset, int value) => Volatile.Write(ref Cell<int>(offset, MemoryProtection.ReadWrite), value);
+    public void WriteInt32(long offset, int value)
+    {
+        using HandleLease region = Lease();
+        Volatile.Write(ref Cell<int>(region, offset, MemoryProtection.ReadWrite), value);
+    }
 
-    public void WriteInt64(long offset, long value) => Volatile.Write(ref Cell<long>(offset, MemoryProtection.ReadWrite), value);
+    public void WriteInt64(long offset, long value)
+    {
+        using HandleLease region = Lease();
+        Volatile.Write(ref Cell<long>(region, offset, MemoryProtection.ReadWrite), value);
+    }
 
     /// <summary>Atomically adds (lock xadd); correct across processes sharing the mapping. Returns the new value.</summary>
-    public int AddInt32(long offset, int value) => Interlocked.Add(ref Cell<int>(offset, MemoryProtection.ReadWrite), value);
+    public int AddInt32(long offset, int value)
+    {
+        using HandleLease region = Lease();
+        return Interlocked.Add(ref Cell<int>(region, offset, MemoryProtection.ReadWrite), value);
+    }
 
-    public long AddInt64(long offset, long value) => Interlocked.Add(ref Cell<long>(offset, MemoryProtection.ReadWrite), value);
+    public long AddInt64(long offset, long value)
+    {
+        using HandleLease region = Lease();
+        return Interlocked.Add(ref Cell<long>(region, offset, MemoryProtection.ReadWrite), value);
+    }
 
-    public int IncrementInt32(long offset) => Interlocked.Increment(ref Cell<int>(offset, MemoryProtection.ReadWrite));
+    public int IncrementInt32(long offset) => AddInt32(offset, 1);
 
-    public long IncrementInt64(long offset) => Interlocked.Increment(ref Cell<long>(offset, MemoryProtection.ReadWrite));
+    public long IncrementInt64(long offset) => AddInt64(offset, 1);
 
     /// <summary>Stores <paramref name="value"/> if the cell holds <paramref name="comparand"/>; returns what the cell held.</summary>
-    public int CompareExchangeInt32(long offset, int value, int comparand) =>
-        Interlocked.CompareExchange(ref Cell<int>(offset, MemoryProtection.ReadWrite), value, comparand);
+    public int CompareExchangeInt32(long offset, int value, int comparand)
+    {
+        using HandleLease region = Lease();
+        return Interlocked.CompareExchange(ref Cell<int>(region, offset, MemoryProtection.ReadWrite), value, comparand);
+    }
 
-    public long CompareExchangeInt64(long offset, long value, long comparand) =>
-        Interlocked.CompareExchange(ref Cell<long>(offset, MemoryProtection.ReadWrite), value, comparand);
+    public long CompareExchangeInt64(long offset, long value, long comparand)
+    {
+        using HandleLease region = Lease();
+        return Interlocked.CompareExchange(ref Cell<long>(region, offset, MemoryProtection.ReadWrite), value, comparand);
+    }
 
     // ---- Calls on the region ----
 
@@ -202,7 +269,8 @@ public sealed class MemoryMapping : IDisposable
     public void Protect(MemoryProtection protection, SyscallTrace? trace = null)
     {
         ValidateProtection(protection);
-        IntPtr address = LiveAddress();
+        using HandleLease region = Lease();
+        IntPtr address = region.Value;
         Syscall.Check(Libc.mprotect(address, (nuint)Length, (int)protection), trace, "mprotect", _target,
             $"{Pointer(address)}, {Length}, {Libc.ProtText((int)protection)}");
         Protection = protection;
@@ -216,7 +284,8 @@ public sealed class MemoryMapping : IDisposable
         {
             throw new ArgumentException("Choose exactly one of Synchronous or Asynchronous (optionally with Invalidate).", nameof(options));
         }
-        IntPtr address = LiveAddress();
+        using HandleLease region = Lease();
+        IntPtr address = region.Value;
         Syscall.Check(Libc.msync(address, (nuint)Length, (int)options), trace, "msync", _target,
             $"{Pointer(address)}, {Length}, {Libc.MsyncFlagsText((int)options)}");
     }
@@ -228,7 +297,8 @@ public sealed class MemoryMapping : IDisposable
         {
             throw new ArgumentOutOfRangeException(nameof(advice), advice, "Not a known madvise advice.");
         }
-        IntPtr address = LiveAddress();
+        using HandleLease region = Lease();
+        IntPtr address = region.Value;
         Syscall.Check(Libc.madvise(address, (nuint)Length, (int)advice), trace, "madvise", _target,
             $"{Pointer(address)}, {Length}, {AdviceName(advice)}");
     }
@@ -236,7 +306,8 @@ public sealed class MemoryMapping : IDisposable
     /// <summary>mlock(2): keeps the pages in RAM. Failure over RLIMIT_MEMLOCK says what the limit is.</summary>
     public void Lock(SyscallTrace? trace = null)
     {
-        IntPtr address = LiveAddress();
+        using HandleLease region = Lease();
+        IntPtr address = region.Value;
         SyscallResult rc = Libc.mlock(address, (nuint)Length);
         string? detail = MemoryLock.LimitDetail(rc.Errno, Length);
         Syscall.Check(rc, trace, "mlock", _target, $"{Pointer(address)}, {Length}", detail);
@@ -245,7 +316,8 @@ public sealed class MemoryMapping : IDisposable
 
     public void Unlock(SyscallTrace? trace = null)
     {
-        IntPtr address = LiveAddress();
+        using HandleLease region = Lease();
+        IntPtr address = region.Value;
         Syscall.Check(Libc.munlock(address, (nuint)Length), trace, "munlock", _target, $"{Pointer(address)}, {Length}");
         IsLocked = false;
     }
@@ -266,45 +338,42 @@ public sealed class MemoryMapping : IDisposable
         text[2] = p.HasFlag(MemoryProtection.Execute) ? 'x' : '-';
     });
 
-    private IntPtr LiveAddress()
-    {
-        ObjectDisposedException.ThrowIf(_region.IsClosed, this);
-        return _region.Address;
-    }
+    private HandleLease Lease() => _region.Lease(_target);
 
-    private (IntPtr Start, int Count) Range(long offset, int? length, MemoryProtection needed)
+    /// <summary>The checked span of <paramref name="length"/> bytes (all up to the end by default) at <paramref name="offset"/>.</summary>
+    private unsafe Span<byte> Bytes(IntPtr start, long offset, int? length, MemoryProtection needed)
     {
-        IntPtr address = LiveAddress();
         CheckAccess(needed);
         if (offset < 0 || offset > Length)
         {
             throw new ArgumentOutOfRangeException(nameof(offset), offset, $"Offset must be within the {Length}-byte mapping.");
         }
-        long count = length ?? Math.Min(Length - offset, int.MaxValue);
+        long count = length ?? Length - offset;
         if (count < 0 || offset + count > Length)
         {
             throw new ArgumentOutOfRangeException(nameof(length), count, $"{count} bytes at offset {offset} go past the end of the {Length}-byte mapping.");
         }
-        return (address + (nint)offset, (int)count);
+        if (count > int.MaxValue)
+        {
+            // A span holds at most 2^31-1 bytes; capping silently would hand back part of the mapping as if it were all.
+            throw new ArgumentOutOfRangeException(nameof(length), count,
+                $"The {count} bytes from offset {offset} are more than one span holds ({int.MaxValue}); take the mapping in parts with an offset and a length.");
+        }
+        return new Span<byte>((void*)(start + (nint)offset), (int)count);
     }
 
-    private static unsafe Span<byte> Span(IntPtr start, int count) => new((void*)start, count);
-
-    private unsafe ref T Cell<T>(long offset, MemoryProtection needed) where T : unmanaged
+    private unsafe ref T Cell<T>(in HandleLease region, long offset, MemoryProtection needed) where T : unmanaged
     {
-        if (_region.IsClosed)
-        {
-            ThrowClosed();
-        }
         if ((Protection & needed) != needed)
         {
             CheckAccess(needed);
         }
-        if ((ulong)offset > (ulong)(Length - sizeof(T)) || offset % sizeof(T) != 0)
+        // Signed: a mapping shorter than the cell makes Length - sizeof(T) negative, and every offset fails.
+        if (offset < 0 || offset > Length - sizeof(T) || offset % sizeof(T) != 0)
         {
             ThrowBadCell(offset, sizeof(T));
         }
-        return ref Unsafe.AsRef<T>((void*)(_region.Address + (nint)offset));
+        return ref Unsafe.AsRef<T>((void*)(region.Value + (nint)offset));
     }
 
     private void CheckAccess(MemoryProtection needed)
@@ -316,9 +385,6 @@ public sealed class MemoryMapping : IDisposable
                 "Change it with Protect (Set-MemoryProtection) first.");
         }
     }
-
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private void ThrowClosed() => throw new ObjectDisposedException(ToString());
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void ThrowBadCell(long offset, int size) => throw new ArgumentOutOfRangeException(nameof(offset), offset,

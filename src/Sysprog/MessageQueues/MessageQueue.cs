@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Text;
@@ -88,16 +89,7 @@ public sealed class MessageQueue : IPollable, IDisposable
         string? detail = result.Failed ? MessageQueueLimits.Explain(result.Errno, maxMessages, maxMessageSize) : null;
         var fd = new SafeFdHandle(Syscall.Check(result, trace, "mq_open", canonical,
             $"{Quote(canonical)}, {Libc.OpenFlagsText(flags)}, {Octal((int)mode)}, {{mq_maxmsg={maxMessages}, mq_msgsize={maxMessageSize}}}", detail));
-        try
-        {
-            Syscall.Check(Libc.fchmod(fd.Fd, (int)mode), trace, "fchmod", canonical, $"{fd.Fd}, {Octal((int)mode)}");
-        }
-        catch
-        {
-            fd.Close(trace);
-            Syscall.Check(Libc.mq_unlink(canonical), trace, "mq_unlink", canonical, $"{Quote(canonical)}");
-            throw;
-        }
+        ExclusiveCreation.CompleteOrUndo(() => ExclusiveCreation.ChangeMode(fd, canonical, mode, trace), () => fd.Close(trace), () => Unlink(canonical, trace));
         return new MessageQueue(fd, canonical, maxMessages, maxMessageSize, canSend: true, canReceive: true);
     }
 
@@ -115,7 +107,11 @@ public sealed class MessageQueue : IPollable, IDisposable
         SyscallResult result = Libc.mq_open_existing(canonical, flags);
         string? hint = result.Errno == Errno.ENOENT ? "No message queue has that name; create it first (New-MessageQueue, sysprog mq create)." : null;
         var fd = new SafeFdHandle(Syscall.Check(result, trace, "mq_open", canonical, $"{Quote(canonical)}, {Libc.OpenFlagsText(flags)}", hint));
-        Syscall.Check(Libc.mq_getattr(fd.Fd, out MqAttributes attributes), null, "mq_getattr", canonical, $"");
+        MqAttributes attributes;
+        using (HandleLease lease = fd.Lease(canonical))
+        {
+            Syscall.Check(Libc.mq_getattr(lease.Fd, out attributes), null, "mq_getattr", canonical, $"");
+        }
         return new MessageQueue(fd, canonical, attributes.MaxMessages, attributes.MessageSize,
             canSend: access != FileAccess.Read, canReceive: access != FileAccess.Write, nonBlocking);
     }
@@ -142,7 +138,9 @@ public sealed class MessageQueue : IPollable, IDisposable
             {
                 continue;
             }
-            found.Add(new MessageQueueInfo(name, status, ReadQueueBytes(path), ReadAttributes(name)));
+            MqAttributes? attributes = ReadAttributes(name, out Errno openErrno);
+            string? problem = attributes is null ? (openErrno == Errno.EACCES ? "not readable by this user" : $"mq_open failed: {openErrno.Symbol()}") : null;
+            found.Add(new MessageQueueInfo(name, status, ReadQueueBytes(path), attributes, problem));
         }
         found.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
         return found;
@@ -162,15 +160,18 @@ public sealed class MessageQueue : IPollable, IDisposable
             }
         }
 
-        static MqAttributes? ReadAttributes(string name)
+        static MqAttributes? ReadAttributes(string name, out Errno errno)
         {
-            int fd = Libc.mq_open_existing(name, Libc.O_RDONLY | Libc.O_CLOEXEC | Libc.O_NONBLOCK);
-            if (fd == -1)
+            SyscallResult opened = Libc.mq_open_existing(name, Libc.O_RDONLY | Libc.O_CLOEXEC | Libc.O_NONBLOCK);
+            errno = opened.Errno;
+            if (opened.Failed)
             {
                 return null;
             }
-            using var handle = new SafeFdHandle(fd);
-            return Libc.mq_getattr(fd, out MqAttributes attributes) == 0 ? attributes : null;
+            using var handle = new SafeFdHandle((int)opened.Value);
+            SyscallResult got = Libc.mq_getattr(handle.Fd, out MqAttributes attributes);
+            errno = got.Errno;
+            return got.Failed ? null : attributes;
         }
     }
 
@@ -180,7 +181,8 @@ public sealed class MessageQueue : IPollable, IDisposable
     /// <summary>mq_setattr: sets or clears O_NONBLOCK on this descriptor.</summary>
     public void SetNonBlocking(bool nonBlocking, SyscallTrace? trace = null)
     {
-        int fd = LiveFd();
+        using HandleLease lease = Lease();
+        int fd = lease.Fd;
         var attributes = new MqAttributes { Flags = nonBlocking ? Libc.O_NONBLOCK : 0 };
         Syscall.Check(Libc.mq_setattr(fd, in attributes, out _), trace, "mq_setattr", Name, $"{fd}, {{mq_flags={(nonBlocking ? "O_NONBLOCK" : "0")}}}");
         _nonBlocking = nonBlocking;
@@ -198,9 +200,11 @@ public sealed class MessageQueue : IPollable, IDisposable
     /// queue is full. False on timeout. On an O_NONBLOCK descriptor a full queue is an EAGAIN error instead.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [OverloadResolutionPriority(1)]
     public unsafe bool Send(ReadOnlySpan<byte> body, int priority, TimeSpan timeout, CancellationToken cancellationToken = default, SyscallTrace? trace = null)
     {
-        int fd = LiveFd();
+        using HandleLease lease = Lease();
+        int fd = lease.Fd;
         if (!CanSend)
         {
             ThrowWrongAccess("send to", "read-only");
@@ -244,12 +248,19 @@ public sealed class MessageQueue : IPollable, IDisposable
         }
     }
 
+    /// <summary>Sends raw bytes whole, as one message (the overload PowerShell picks for a byte[]).</summary>
+    public bool Send(byte[] body, int priority = 0, TimeSpan? timeout = null, CancellationToken cancellationToken = default, SyscallTrace? trace = null)
+    {
+        ArgumentNullException.ThrowIfNull(body);
+        return Send((ReadOnlySpan<byte>)body, priority, timeout ?? Timeout.InfiniteTimeSpan, cancellationToken, trace);
+    }
+
     /// <summary>Sends text, UTF-8 unless told otherwise.</summary>
     public bool Send(string text, int priority = 0, TimeSpan? timeout = null, Encoding? encoding = null, CancellationToken cancellationToken = default,
         SyscallTrace? trace = null)
     {
         ArgumentNullException.ThrowIfNull(text);
-        return Send((encoding ?? Encoding.UTF8).GetBytes(text), priority, timeout ?? Timeout.InfiniteTimeSpan, cancellationToken, trace);
+        return Send((ReadOnlySpan<byte>)(encoding ?? Encoding.UTF8).GetBytes(text), priority, timeout ?? Timeout.InfiniteTimeSpan, cancellationToken, trace);
     }
 
     // ---- Receiving ----
@@ -267,7 +278,8 @@ public sealed class MessageQueue : IPollable, IDisposable
     public unsafe bool Receive(Span<byte> buffer, out int length, out int priority, TimeSpan timeout, CancellationToken cancellationToken = default,
         SyscallTrace? trace = null)
     {
-        int fd = LiveFd();
+        using HandleLease lease = Lease();
+        int fd = lease.Fd;
         if (!CanReceive)
         {
             ThrowWrongAccess("receive from", "write-only");
@@ -316,20 +328,30 @@ public sealed class MessageQueue : IPollable, IDisposable
 
     /// <summary>
     /// Receives one message as an object whose Text decodes with <paramref name="textEncoding"/> (UTF-8 by default).
-    /// Allocates; the span overload does not. Null on timeout.
+    /// Allocates the message and its bytes only (the mq_msgsize buffer is pooled); the span overload allocates
+    /// nothing. Null on timeout.
     /// </summary>
     public MqMessage? Receive(TimeSpan timeout, CancellationToken cancellationToken = default, SyscallTrace? trace = null, Encoding? textEncoding = null)
     {
-        byte[] buffer = new byte[MaxMessageSize];
-        return Receive(buffer, out int length, out int priority, timeout, cancellationToken, trace)
-            ? new MqMessage(Name, priority, buffer.AsSpan(0, length).ToArray(), DateTime.Now, textEncoding)
-            : null;
+        byte[] buffer = ArrayPool<byte>.Shared.Rent((int)MaxMessageSize);
+        try
+        {
+            return Receive(buffer, out int length, out int priority, timeout, cancellationToken, trace)
+                ? new MqMessage(Name, priority, buffer.AsSpan(0, length).ToArray(), DateTime.Now, textEncoding)
+                : null;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 
     // ---- Notification ----
 
     /// <summary>
-    /// Raised on a background thread for each message received by <see cref="StartWatching"/>. Built on polling the
+    /// Raised on a background thread for each message received by <see cref="StartWatching"/>. From PowerShell,
+    /// subscribe with Register-ObjectEvent (a script block added directly would run on a thread with no runspace).
+    /// A handler that throws stops the watcher: see <see cref="WatchError"/>. Built on polling the
     /// queue's fd rather than mq_notify: mq_notify allows one registration per queue across all processes, fires once
     /// and must be re-armed (racing with arrivals), and delivers by signal or by a thread the C library creates.
     /// </summary>
@@ -338,7 +360,7 @@ public sealed class MessageQueue : IPollable, IDisposable
     /// <summary>Receives every message that arrives, on a background thread, raising <see cref="MessageReceived"/>.</summary>
     public void StartWatching()
     {
-        LiveFd();
+        ObjectDisposedException.ThrowIf(IsClosed, this);
         if (!CanReceive)
         {
             ThrowWrongAccess("watch", "write-only");
@@ -350,7 +372,9 @@ public sealed class MessageQueue : IPollable, IDisposable
                 throw new InvalidOperationException($"{Name} is already being watched by this object.");
             }
             var stop = new CancellationTokenSource();
+            _stopWatching?.Dispose();
             _stopWatching = stop;
+            WatchError = null;
             _watcher = new Thread(() => Watch(stop.Token)) { IsBackground = true, Name = $"mq watcher {Name}" };
             _watcher.Start();
         }
@@ -376,6 +400,15 @@ public sealed class MessageQueue : IPollable, IDisposable
         }
     }
 
+    /// <summary>
+    /// Why the watcher stopped on its own: a handler's exception, or a failed receive. Null while it runs and after a
+    /// <see cref="StopWatching"/>. A failure on the watcher's thread never escapes it, since that would end the process.
+    /// </summary>
+    public Exception? WatchError { get; private set; }
+
+    /// <summary>Raised once, on the watcher's thread, when the watcher stops because of <see cref="WatchError"/>.</summary>
+    public event EventHandler<ErrorEventArgs>? WatchFailed;
+
     public bool IsWatching
     {
         get
@@ -396,11 +429,27 @@ public sealed class MessageQueue : IPollable, IDisposable
                 MessageReceived?.Invoke(this, new MqMessageEventArgs(message));
             }
         }
-        catch (OperationCanceledException)
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
         }
-        catch (ObjectDisposedException)
+        catch (ObjectDisposedException) when (IsClosed)
         {
+        }
+        catch (Exception e)
+        {
+            lock (_watchGate)
+            {
+                WatchError = e;
+                _watcher = null;
+            }
+            try
+            {
+                WatchFailed?.Invoke(this, new ErrorEventArgs(e));
+            }
+            catch (Exception)
+            {
+                // Already reported through WatchError; a second failure here has nowhere safer to go.
+            }
         }
     }
 
@@ -418,16 +467,14 @@ public sealed class MessageQueue : IPollable, IDisposable
 
     internal MqAttributes GetAttributes()
     {
-        int fd = LiveFd();
+        using HandleLease lease = Lease();
+        int fd = lease.Fd;
         Syscall.Check(Libc.mq_getattr(fd, out MqAttributes attributes), null, "mq_getattr", Name, $"");
         return attributes;
     }
 
-    private int LiveFd()
-    {
-        ObjectDisposedException.ThrowIf(_fd.IsClosed, this);
-        return _fd.Fd;
-    }
+    /// <summary>A reference on the descriptor for one call or wait, so a Close on another thread cannot free the number under it.</summary>
+    private HandleLease Lease() => _fd.Lease(Name);
 
     /// <summary>After a failed non-blocking attempt: true to wait for readiness, false on timeout; throws otherwise.</summary>
     private bool ShouldWait(Errno errno, int fd, string call, TimeSpan timeout, long deadline, SyscallTrace? trace)

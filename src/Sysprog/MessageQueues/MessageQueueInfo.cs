@@ -5,7 +5,7 @@ namespace Sysprog;
 /// <summary>One queue in /dev/mqueue, as listed.</summary>
 public sealed class MessageQueueInfo : NamedObjectInfo
 {
-    internal MessageQueueInfo(string name, StatX status, long? queueBytes, MqAttributes? attributes) : base(name, status)
+    internal MessageQueueInfo(string name, StatX status, long? queueBytes, MqAttributes? attributes, string? problem) : base(name, status, problem)
     {
         QueueBytes = queueBytes;
         CurrentMessages = attributes?.CurrentMessages;

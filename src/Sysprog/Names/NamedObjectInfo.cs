@@ -5,9 +5,10 @@ namespace Sysprog;
 /// <summary>What listings of named IPC objects share: the name and the file's mode, owner and time.</summary>
 public abstract class NamedObjectInfo
 {
-    private protected NamedObjectInfo(string name, StatX status)
+    private protected NamedObjectInfo(string name, StatX status, string? problem = null)
     {
         Name = name;
+        Problem = problem;
         Mode = (UnixFileMode)(status.Mode & 0xFFF);
         OwnerId = status.Uid;
         GroupId = status.Gid;
@@ -22,6 +23,12 @@ public abstract class NamedObjectInfo
     public uint GroupId { get; }
     public string Group => Accounts.GroupName(GroupId);
     public DateTime LastWriteTime { get; }
+
+    /// <summary>
+    /// Why the entry is not a usable object of its kind (a directory, a file of the wrong size, one this user may not
+    /// read), or null. Anyone can put files in /dev/shm: listings show such entries with the reason and never map them.
+    /// </summary>
+    public string? Problem { get; }
 
     /// <summary>The file that stands for the object.</summary>
     public abstract string Path { get; }

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using Sysprog.Interop;
 using static Sysprog.Interop.TraceFormat;
 
@@ -58,8 +59,23 @@ public sealed class PosixSemaphore : IDisposable
     {
         get
         {
-            Syscall.Check(Libc.sem_getvalue(Address(), out int value), null, "sem_getvalue", _target, $"");
+            using HandleLease lease = Lease();
+            Syscall.Check(Libc.sem_getvalue(Address(lease), out int value), null, "sem_getvalue", _target, $"");
             return value;
+        }
+    }
+
+    /// <summary>
+    /// How many threads, in any process, are asleep in a wait on this semaphore now, as the C library counts them:
+    /// glibc (the high half of its 64-bit word) and musl (its second int) both keep that count at byte 4 of sem_t.
+    /// It is what shows that a waiter really is blocked, which <see cref="Value"/> (0 either way) cannot.
+    /// </summary>
+    public unsafe int Waiters
+    {
+        get
+        {
+            using HandleLease lease = Lease();
+            return Volatile.Read(ref *(int*)(Address(lease) + 4));
         }
     }
 
@@ -73,17 +89,11 @@ public sealed class PosixSemaphore : IDisposable
         IntPtr semaphore = Syscall.CheckPointer(SyscallResult.NullOnFailure(Libc.sem_open(canonical, flags, (int)mode, (uint)initialValue)),
             trace, "sem_open", canonical, $"{Quote(canonical)}, {Libc.OpenFlagsText(flags)}, {Octal((int)mode)}, {initialValue}");
         var created = new PosixSemaphore(new SafeSemaphoreHandle(semaphore), canonical);
-        try
-        {
-            string path = created.Location;
-            Syscall.Check(Libc.chmod(path, (int)mode), trace, "chmod", canonical, $"{Quote(path)}, {Octal((int)mode)}");
-        }
-        catch
-        {
-            created.Close(trace);
-            Unlink(canonical, trace);
-            throw;
-        }
+        string path = created.Location;
+        ExclusiveCreation.CompleteOrUndo(
+            () => Syscall.Check(Libc.chmod(path, (int)mode), trace, "chmod", canonical, $"{Quote(path)}, {Octal((int)mode)}"),
+            () => created.Close(trace),
+            () => Unlink(canonical, trace));
         return created;
     }
 
@@ -91,6 +101,12 @@ public sealed class PosixSemaphore : IDisposable
     public static PosixSemaphore Open(string name, SyscallTrace? trace = null)
     {
         string canonical = IpcName.Normalize(name, NameMaxBytes);
+        // sem_open maps whatever file has the name; a file that is not a semaphore (planted, truncated) would raise
+        // SIGBUS at the first wait. Another process that truncates a real one later can still do that: see about_Sysprog.
+        if (FileStatus.OfPath($"{SharedMemory.Directory}/sem.{canonical[1..]}") is StatX status && FileProblem(status) is string problem)
+        {
+            throw new SysprogException(Errno.EINVAL, "sem_open", canonical, $"{SharedMemory.Directory}/sem.{canonical[1..]} is {problem}.");
+        }
         SyscallResult result = SyscallResult.NullOnFailure(Libc.sem_open(canonical, 0, 0, 0));
         string? hint = result.Errno == Errno.ENOENT ? "No semaphore has that name; create it first (New-Semaphore, sysprog sem create)." : null;
         IntPtr semaphore = Syscall.CheckPointer(result, trace, "sem_open", canonical, $"{Quote(canonical)}, 0", hint);
@@ -103,7 +119,12 @@ public sealed class PosixSemaphore : IDisposable
         Syscall.Check(Libc.sem_unlink(canonical), trace, "sem_unlink", canonical, $"{Quote(canonical)}");
     }
 
-    /// <summary>The named semaphores in /dev/shm, with their values where this user may open them.</summary>
+    /// <summary>
+    /// The named semaphores in /dev/shm, with their values where this user may read them. Nothing is mapped or
+    /// sem_open'd: each file is opened (O_NOFOLLOW|O_NONBLOCK), checked to be a regular file of sizeof(sem_t), and its
+    /// value read with pread, so a planted or truncated file is listed with its <see cref="NamedObjectInfo.Problem"/>
+    /// instead of raising SIGBUS.
+    /// </summary>
     public static IReadOnlyList<SemaphoreInfo> List(string? pattern = null)
     {
         if (!Directory.Exists(SharedMemory.Directory))
@@ -111,27 +132,51 @@ public sealed class PosixSemaphore : IDisposable
             throw new SysprogException(Errno.ENOENT, "opendir", SharedMemory.Directory, "POSIX semaphores need a tmpfs mounted on /dev/shm.");
         }
         var found = new List<SemaphoreInfo>();
-        foreach (string path in Directory.EnumerateFiles(SharedMemory.Directory, "sem.*"))
+        foreach (string path in Directory.EnumerateFileSystemEntries(SharedMemory.Directory, "sem.*"))
         {
             string name = "/" + Path.GetFileName(path)["sem.".Length..];
             if (name.Length > 1 && IpcName.Matches(name, pattern) && FileStatus.OfPath(path) is StatX status)
             {
-                found.Add(new SemaphoreInfo(name, status, ReadValue(name)));
+                (int? value, string? problem) = ReadValue(path, status);
+                found.Add(new SemaphoreInfo(name, status, value, problem));
             }
         }
         found.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
         return found;
+    }
 
-        static int? ReadValue(string name)
+    /// <summary>Why a file in /dev/shm is not a semaphore that sem_open could map safely, or null when it is one.</summary>
+    internal static string? FileProblem(in StatX status) =>
+        (status.Mode & 0xF000) switch
         {
-            IntPtr semaphore = Libc.sem_open(name, 0, 0, 0);
-            if (semaphore == IntPtr.Zero)
-            {
-                return null;
-            }
-            using var handle = new SafeSemaphoreHandle(semaphore);
-            return Libc.sem_getvalue(semaphore, out int value) == 0 ? value : null;
+            0x8000 when status.Size == Libc.SemaphoreSize => null,
+            0x8000 => $"{status.Size} bytes, not a semaphore: sem_open makes files of exactly {Libc.SemaphoreSize} bytes, and mapping a shorter one would raise SIGBUS",
+            0x4000 => "a directory, not a semaphore",
+            0xA000 => "a symbolic link, not a semaphore",
+            _ => "not a regular file, so not a semaphore",
+        };
+
+    /// <summary>The value from the file's first word, as sem_getvalue reads it (glibc and musl keep it there), without mapping it.</summary>
+    private static unsafe (int? Value, string? Problem) ReadValue(string path, StatX listed)
+    {
+        if (FileProblem(listed) is string problem)
+        {
+            return (null, problem);
         }
+        SyscallResult opened = Libc.open(path, Libc.O_RDONLY | Libc.O_NONBLOCK | Libc.O_NOFOLLOW | Libc.O_CLOEXEC, 0);
+        if (opened.Failed)
+        {
+            return (null, opened.Errno == Errno.EACCES ? "not readable by this user" : $"open failed: {opened.Errno.Symbol()}");
+        }
+        using var fd = new SafeFdHandle((int)opened.Value);
+        // Checked again on the descriptor itself: the name may have been replaced since it was listed.
+        if (FileProblem(FileStatus.OfFd(fd, path)) is string changed)
+        {
+            return (null, changed);
+        }
+        int word;
+        SyscallResult read = Libc.pread(fd.Fd, (byte*)&word, sizeof(int), 0);
+        return read.Value == sizeof(int) ? (word & int.MaxValue, null) : (null, $"pread failed: {read.Errno.Symbol()}");
     }
 
     /// <summary>
@@ -142,7 +187,8 @@ public sealed class PosixSemaphore : IDisposable
     {
         ValidateValue(initialValue);
         var semaphore = Attach(mapping, offset);
-        IntPtr pointer = semaphore.Address();
+        using HandleLease lease = semaphore.Lease();
+        IntPtr pointer = semaphore.Address(lease);
         Syscall.Check(Libc.sem_init(pointer, 1, (uint)initialValue), trace, "sem_init", semaphore._target, $"{Pointer(pointer)}, 1, {initialValue}");
         return semaphore;
     }
@@ -173,7 +219,8 @@ public sealed class PosixSemaphore : IDisposable
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Post(SyscallTrace? trace = null)
     {
-        IntPtr semaphore = Address();
+        using HandleLease lease = Lease();
+        IntPtr semaphore = Address(lease);
         SyscallResult result = Libc.sem_post(semaphore);
         string? detail = result.Errno == Errno.EOVERFLOW ? $"The value is already SEM_VALUE_MAX ({MaxValue})." : null;
         Syscall.Check(result, trace, "sem_post", _target, $"{Pointer(semaphore)}", detail);
@@ -184,7 +231,8 @@ public sealed class PosixSemaphore : IDisposable
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool TryWait(SyscallTrace? trace = null)
     {
-        IntPtr semaphore = Address();
+        using HandleLease lease = Lease();
+        IntPtr semaphore = Address(lease);
         SyscallResult result;
         do
         {
@@ -210,7 +258,9 @@ public sealed class PosixSemaphore : IDisposable
     public bool Wait(TimeSpan timeout, CancellationToken cancellationToken = default, SyscallTrace? trace = null)
     {
         Timeouts.Validate(timeout);
-        IntPtr semaphore = Address();
+        // Held for the whole wait: a Close on another thread ends the wait at the next slice, never frees the sem_t under it.
+        using HandleLease lease = Lease();
+        IntPtr semaphore = Address(lease);
         bool infinite = timeout == Timeout.InfiniteTimeSpan;
         if (infinite && !cancellationToken.CanBeCanceled)
         {
@@ -228,6 +278,10 @@ public sealed class PosixSemaphore : IDisposable
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
+            if (IsClosed)
+            {
+                ThrowClosed();
+            }
             TimeSpan slice = WaitSlice;
             bool lastSlice = false;
             if (!infinite)
@@ -262,7 +316,8 @@ public sealed class PosixSemaphore : IDisposable
         {
             throw new InvalidOperationException("A named semaphore is removed with Unlink, not destroyed.");
         }
-        IntPtr semaphore = Address();
+        using HandleLease lease = Lease();
+        IntPtr semaphore = Address(lease);
         Syscall.Check(Libc.sem_destroy(semaphore), trace, "sem_destroy", _target, $"{Pointer(semaphore)}");
     }
 
@@ -273,16 +328,13 @@ public sealed class PosixSemaphore : IDisposable
 
     public override string ToString() => IsClosed ? $"{Name ?? _target} (closed)" : $"{Name ?? _target} (value {Value})";
 
-    private IntPtr Address()
-    {
-        if (_named is not null)
-        {
-            ObjectDisposedException.ThrowIf(_named.IsClosed, this);
-            return _named.Pointer;
-        }
-        ObjectDisposedException.ThrowIf(_mapping!.IsClosed, _mapping);
-        return _mapping.Address + (nint)_offset;
-    }
+    /// <summary>A reference on what holds the sem_t: the sem_open mapping, or the shared mapping it lives in.</summary>
+    private HandleLease Lease() => (_named as SafeHandle ?? _mapping!.Region).Lease(_target);
+
+    private IntPtr Address(in HandleLease lease) => _named is not null ? lease.Value : lease.Value + (nint)_offset;
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void ThrowClosed() => throw new ObjectDisposedException(_target, $"{_target} is closed.");
 
     private static SyscallResult WaitSliceOnce(IntPtr semaphore, TimeSpan slice, out string call, out Timespec until)
     {
@@ -321,9 +373,9 @@ public sealed class PosixSemaphore : IDisposable
 /// <summary>One named semaphore in /dev/shm, as listed.</summary>
 public sealed class SemaphoreInfo : NamedObjectInfo
 {
-    internal SemaphoreInfo(string name, StatX status, int? value) : base(name, status) => Value = value;
+    internal SemaphoreInfo(string name, StatX status, int? value, string? problem) : base(name, status, problem) => Value = value;
 
-    /// <summary>The value, or null when this user may not open the semaphore.</summary>
+    /// <summary>The value, or null when this user may not read the semaphore or it is not one (see <see cref="NamedObjectInfo.Problem"/>).</summary>
     public int? Value { get; }
     public override string Path => SharedMemory.Directory + "/sem." + Name[1..];
 

@@ -55,17 +55,14 @@ public sealed class SharedMemory : IDisposable
         SyscallResult rawFd = Libc.shm_open(canonical, flags, (int)mode);
         var fd = new SafeFdHandle(Syscall.Check(rawFd, trace, "shm_open", canonical,
             $"{Quote(canonical)}, {Libc.OpenFlagsText(flags)}, {Octal((int)mode)}"));
-        try
-        {
-            Syscall.Check(Libc.fchmod(fd.Fd, (int)mode), trace, "fchmod", canonical, $"{fd.Fd}, {Octal((int)mode)}");
-            Truncate(fd, canonical, size, trace);
-        }
-        catch
-        {
-            fd.Close(trace);
-            Syscall.Check(Libc.shm_unlink(canonical), trace, "shm_unlink", canonical, $"{Quote(canonical)}");
-            throw;
-        }
+        ExclusiveCreation.CompleteOrUndo(
+            () =>
+            {
+                ExclusiveCreation.ChangeMode(fd, canonical, mode, trace);
+                Truncate(fd, canonical, size, trace);
+            },
+            () => fd.Close(trace),
+            () => Unlink(canonical, trace));
         return new SharedMemory(fd, canonical, isReadOnly: false, size);
     }
 
@@ -104,22 +101,62 @@ public sealed class SharedMemory : IDisposable
             {
                 continue;
             }
-            if (FileStatus.OfPath(path) is StatX status && (status.Mode & 0xF000) == 0x8000)
+            if (FileStatus.OfPath(path) is StatX status)
             {
-                found.Add(new SharedMemoryInfo("/" + fileName, status));
+                found.Add(new SharedMemoryInfo("/" + fileName, status, FileProblem(status)));
             }
         }
         found.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
         return found;
     }
 
-    /// <summary>Changes the size with ftruncate; shrinking discards the bytes past the new end for every process.</summary>
-    public void Resize(long size, SyscallTrace? trace = null)
+    /// <summary>Why an entry of /dev/shm is not a shared memory object shm_open would give, or null when it is one.</summary>
+    private static string? FileProblem(in StatX status) => (status.Mode & 0xF000) switch
+    {
+        0x8000 => null,
+        0x4000 => "a directory, not a shared memory object",
+        0xA000 => "a symbolic link, which shm_open refuses (O_NOFOLLOW)",
+        _ => "not a regular file, so not a shared memory object",
+    };
+
+    /// <summary>
+    /// Changes the size with ftruncate; shrinking discards the bytes past the new end for every process. Shrinking
+    /// below the end of a mapping this process holds of the object is refused, naming the mapping, since touching the
+    /// pages past the new end would raise SIGBUS and end the process; <paramref name="force"/> skips that check.
+    /// Another process's mappings cannot be checked from here: see about_Sysprog.
+    /// </summary>
+    public void Resize(long size, bool force = false, SyscallTrace? trace = null)
     {
         MemorySize.ValidateLength(size, nameof(size));
         ObjectDisposedException.ThrowIf(_fd.IsClosed, this);
+        if (!force && MappingPastEnd(size) is ProcessMapping mapped)
+        {
+            throw new InvalidOperationException(
+                $"{Name} is mapped in this process at 0x{mapped.Start:x}-0x{mapped.End:x} (its bytes {mapped.Offset} to {mapped.Offset + mapped.Size}); " +
+                $"shrinking it to {size} bytes would make that memory raise SIGBUS when touched, which ends the process. " +
+                "Close the mapping first, or force the resize (-Force) if nothing will touch it again.");
+        }
         Truncate(_fd, Name, size, trace);
         _lastKnownSize = size;
+    }
+
+    /// <summary>
+    /// A mapping of this object, in this process, that reaches past the last page a file of <paramref name="size"/>
+    /// bytes keeps (pages that still hold part of the file stay readable). /proc/self/maps is the one list that knows
+    /// every mapping, whoever made it.
+    /// </summary>
+    private ProcessMapping? MappingPastEnd(long size)
+    {
+        StatX status = FileStatus.OfFd(_fd, Name);
+        if ((long)status.Size <= size)
+        {
+            return null;
+        }
+        long page = Environment.SystemPageSize;
+        ulong keptEnd = (ulong)((size + page - 1) / page * page);
+        string device = $"{status.DevMajor:x2}:{status.DevMinor:x2}";
+        return ProcessMaps.Read(Environment.ProcessId)
+            .FirstOrDefault(m => m.Inode == status.Inode && m.Device == device && m.Offset + m.Size > keptEnd);
     }
 
     /// <summary>
@@ -150,20 +187,21 @@ public sealed class SharedMemory : IDisposable
 
     private static void Truncate(SafeFdHandle fd, string name, long size, SyscallTrace? trace)
     {
+        using HandleLease lease = fd.Lease(name);
         SyscallResult rc;
         do
         {
-            rc = Libc.ftruncate(fd.Fd, size);
+            rc = Libc.ftruncate(lease.Fd, size);
         }
         while (rc.Errno == Errno.EINTR);
-        Syscall.Check(rc, trace, "ftruncate", name, $"{fd.Fd}, {size}");
+        Syscall.Check(rc, trace, "ftruncate", name, $"{lease.Fd}, {size}");
     }
 }
 
 /// <summary>One entry of /dev/shm, as listed (nothing is opened).</summary>
 public sealed class SharedMemoryInfo : NamedObjectInfo
 {
-    internal SharedMemoryInfo(string name, StatX status) : base(name, status)
+    internal SharedMemoryInfo(string name, StatX status, string? problem) : base(name, status, problem)
     {
         Size = (long)status.Size;
         LastAccessTime = status.AccessTime.ToDateTimeOffset().LocalDateTime;

@@ -1,0 +1,403 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Xunit;
+
+namespace Sysprog.Tests;
+
+/// <summary>
+/// Nothing a user, a script or another local user does may crash the process: planted files in /dev/shm, shrinking
+/// under a mapping, handlers that throw, and closes racing with use on other threads.
+/// </summary>
+public sealed class HardeningTests : IDisposable
+{
+    private readonly List<string> _planted = [];
+
+    public void Dispose()
+    {
+        foreach (string path in _planted)
+        {
+            if (Directory.Exists(path) && !File.GetAttributes(path).HasFlag(FileAttributes.ReparsePoint))
+            {
+                Directory.Delete(path);
+            }
+            else if (File.Exists(path) || new FileInfo(path).LinkTarget is not null || IsFifo(path))
+            {
+                File.Delete(path);
+            }
+        }
+        Assert.Empty(TestNames.Leftovers());
+    }
+
+    [Fact]
+    public void Listings_ShowPlantedEntriesWithTheReason_AndNeverMapThem()
+    {
+        string prefix = TestNames.New()[1..];
+        string Plant(string name) => Track($"/dev/shm/{prefix}{name}");
+        File.WriteAllBytes(Track($"/dev/shm/sem.{prefix}zero"), []);
+        File.WriteAllBytes(Track($"/dev/shm/sem.{prefix}short"), new byte[16]);
+        File.WriteAllBytes(Track($"/dev/shm/sem.{prefix}big"), new byte[4096]);
+        Directory.CreateDirectory(Track($"/dev/shm/sem.{prefix}dir"));
+        File.CreateSymbolicLink(Track($"/dev/shm/sem.{prefix}link"), "/dev/zero");
+        MakeFifo(Track($"/dev/shm/sem.{prefix}fifo"));
+        Directory.CreateDirectory(Plant("shmdir"));
+
+        IReadOnlyList<SemaphoreInfo> semaphores = PosixSemaphore.List($"/{prefix}*");
+        Assert.Equal(["big", "dir", "fifo", "link", "short", "zero"], semaphores.Select(s => s.Name[(prefix.Length + 1)..]).Order());
+        Assert.All(semaphores, s => Assert.Null(s.Value));
+        Assert.Contains("0 bytes, not a semaphore", semaphores.Single(s => s.Name.EndsWith("zero", StringComparison.Ordinal)).Problem);
+        Assert.Contains("16 bytes", semaphores.Single(s => s.Name.EndsWith("short", StringComparison.Ordinal)).Problem);
+        Assert.Contains("4096 bytes", semaphores.Single(s => s.Name.EndsWith("big", StringComparison.Ordinal)).Problem);
+        Assert.Contains("directory", semaphores.Single(s => s.Name.EndsWith("dir", StringComparison.Ordinal)).Problem);
+        Assert.Contains("symbolic link", semaphores.Single(s => s.Name.EndsWith("link", StringComparison.Ordinal)).Problem);
+        Assert.Contains("not a regular file", semaphores.Single(s => s.Name.EndsWith("fifo", StringComparison.Ordinal)).Problem);
+
+        SharedMemoryInfo directory = Assert.Single(SharedMemory.List($"/{prefix}shmdir"));
+        Assert.Contains("directory", directory.Problem);
+
+        foreach (string planted in new[] { "zero", "short", "big", "dir", "link", "fifo" })
+        {
+            var refused = Assert.Throws<SysprogException>(() => PosixSemaphore.Open($"/{prefix}{planted}"));
+            Assert.Equal((Errno.EINVAL, "sem_open"), (refused.Errno, refused.Call));
+            Assert.Contains("not a semaphore", refused.Message, StringComparison.Ordinal);
+        }
+
+        // The CLI died of SIGBUS (exit 135) listing a zero-length sem.* file.
+        Peer.Result list = Peer.Run("sem", "list", $"/{prefix}*", "--json");
+        Assert.True(list.ExitCode == 0, list.Error);
+        using JsonDocument listed = JsonDocument.Parse(list.Output);
+        Assert.Equal(6, listed.RootElement.GetArrayLength());
+        Assert.All(listed.RootElement.EnumerateArray(), e => Assert.False(string.IsNullOrEmpty(e.GetProperty("problem").GetString())));
+        Peer.Result shm = Peer.Run("shm", "list", $"/{prefix}*");
+        Assert.True(shm.ExitCode == 0, shm.Error);
+        Assert.Contains("directory", shm.Output, StringComparison.Ordinal);
+    }
+
+    [SkippableFact]
+    public void Listings_ShowEntriesThisUserMayNotRead_AsSuch()
+    {
+        Skip.IfNot(Environment.UserName == "root", "needs root, to make objects an unprivileged peer may not read");
+        string semaphore = TestNames.New();
+        PosixSemaphore.Create(semaphore, 3, mode: 0).Dispose();
+        try
+        {
+            Peer.Result list = Peer.RunUnprivileged([], "sem", "list", semaphore, "--json");
+            Assert.True(list.ExitCode == 0, list.Error);
+            using JsonDocument listed = JsonDocument.Parse(list.Output);
+            JsonElement entry = Assert.Single(listed.RootElement.EnumerateArray());
+            Assert.Equal(JsonValueKind.Null, entry.GetProperty("value").ValueKind);
+            Assert.Equal("not readable by this user", entry.GetProperty("problem").GetString());
+            Assert.Equal(3, Assert.Single(PosixSemaphore.List(semaphore)).Value);
+        }
+        finally
+        {
+            PosixSemaphore.Unlink(semaphore);
+        }
+    }
+
+    [Fact]
+    public void Resize_BelowAMappingThisProcessHolds_IsRefusedNamingIt_UnlessForced()
+    {
+        string name = TestNames.New();
+        using SharedMemory shm = SharedMemory.Create(name, 8192);
+        try
+        {
+            MemoryMapping view = shm.Map();
+            view.WriteInt64(4096, 42);
+            var refused = Assert.Throws<InvalidOperationException>(() => shm.Resize(1));
+            Assert.Contains($"0x{view.Address:x}", refused.Message, StringComparison.Ordinal);
+            Assert.Contains("SIGBUS", refused.Message, StringComparison.Ordinal);
+            Assert.Equal(8192, shm.Size);
+            Assert.Equal(42, view.ReadInt64(4096));
+
+            // Within the mapping's last page is safe: the page still holds part of the object.
+            shm.Resize(4097);
+            Assert.Equal(42, view.ReadInt64(4096));
+
+            // Another handle's mapping counts too: /proc/self/maps knows them all.
+            using SharedMemory other = SharedMemory.Open(name);
+            Assert.Throws<InvalidOperationException>(() => other.Resize(1));
+
+            view.Dispose();
+            shm.Resize(1);
+            Assert.Equal(1, shm.Size);
+
+            using MemoryMapping again = shm.Map();
+            shm.Resize(8192);
+            shm.Resize(4096, force: true);
+            Assert.Equal(4096, shm.Size);
+        }
+        finally
+        {
+            SharedMemory.Unlink(name);
+        }
+    }
+
+    [Fact]
+    public void ACellLargerThanTheMapping_IsRefused_NotReadPastItsEnd()
+    {
+        using MemoryMapping tiny = MemoryMapping.MapAnonymous(4);
+        Assert.Throws<ArgumentOutOfRangeException>(() => tiny.ReadInt64(0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => tiny.AddInt64(0, 1));
+        Assert.Equal(0, tiny.ReadInt32(0));
+    }
+
+    [Fact]
+    public void MappingsPast2GiB_AreNeverTruncatedSilently_AndCopyWhole()
+    {
+        const long length = 3L << 30;
+        using MemoryMapping large = MemoryMapping.MapAnonymous(length, MemoryProtection.Read);
+        Assert.Throws<ArgumentOutOfRangeException>(() => large.AsReadOnlySpan());
+        Assert.Equal(4096, large.AsReadOnlySpan(length - 4096).Length);
+        var counter = new CountingStream();
+        large.CopyTo(counter);
+        Assert.Equal(length, counter.Written);
+    }
+
+    [Fact]
+    public void AWatcherHandlerThatThrows_StopsTheWatcherWithTheReason_NotTheProcess()
+    {
+        string name = TestNames.New();
+        using MessageQueue queue = MessageQueue.Create(name);
+        try
+        {
+            using var failed = new ManualResetEventSlim();
+            Exception? reported = null;
+            queue.MessageReceived += (_, _) => throw new InvalidOperationException("handler failed");
+            queue.WatchFailed += (_, e) =>
+            {
+                reported = e.GetException();
+                failed.Set();
+            };
+            queue.StartWatching();
+            queue.Send("one");
+            Assert.True(failed.Wait(TimeSpan.FromSeconds(30)));
+            Assert.False(queue.IsWatching);
+            Assert.Equal("handler failed", queue.WatchError?.Message);
+            Assert.Same(queue.WatchError, reported);
+
+            // It can be started again, and the error is cleared.
+            queue.StartWatching();
+            Assert.Null(queue.WatchError);
+            queue.StopWatching();
+        }
+        finally
+        {
+            MessageQueue.Unlink(name);
+        }
+    }
+
+    [Fact]
+    public void AByteArray_IsSentWhole_AsRawBytes()
+    {
+        string name = TestNames.New();
+        using MessageQueue queue = MessageQueue.Create(name, maxMessageSize: 128);
+        try
+        {
+            Assert.True(queue.Send(new byte[64]));
+            MqMessage received = queue.Receive(TimeSpan.Zero)!;
+            Assert.Equal(new byte[64], received.Body);
+        }
+        finally
+        {
+            MessageQueue.Unlink(name);
+        }
+    }
+
+    [Fact]
+    public void AFailedUndo_NeverHidesTheOriginalError()
+    {
+        var original = new SysprogException(Errno.ENOSPC, "ftruncate", "/x");
+        var undo = new SysprogException(Errno.EACCES, "shm_unlink", "/x");
+        var thrown = Assert.Throws<SysprogException>(() => ExclusiveCreation.CompleteOrUndo(() => throw original, () => { }, () => throw undo));
+        Assert.Equal((Errno.ENOSPC, "ftruncate"), (thrown.Errno, thrown.Call));
+        Assert.Same(undo, thrown.InnerException);
+        Assert.Contains("shm_unlink", thrown.Message, StringComparison.Ordinal);
+
+        bool closed = false, unlinked = false;
+        Assert.Same(original, Assert.Throws<SysprogException>(() =>
+            ExclusiveCreation.CompleteOrUndo(() => throw original, () => closed = true, () => unlinked = true)));
+        Assert.True(closed && unlinked);
+    }
+
+    // ---- Close on one thread while others use the object ----
+
+    private const int StressOperations = 100_000;
+
+    [Fact]
+    public void ClosingAMapping_WhileThreadsUseIt_GivesValidResultsOrObjectDisposed_AndNeverTouchesAReusedAddress()
+    {
+        long operations = Stress(
+            () => MemoryMapping.MapAnonymous(4096),
+            mapping => Assert.InRange(mapping.AddInt64(0, 1), 1, long.MaxValue),
+            mapping =>
+            {
+                // Whatever the kernel hands out next (often the same address) must see no stray writes.
+                using MemoryMapping successor = MemoryMapping.MapAnonymous(4096);
+                Thread.Sleep(1);
+                Assert.Equal(0, successor.ReadInt64(0));
+            });
+        Assert.True(operations >= StressOperations, $"{operations} operations");
+    }
+
+    [Fact]
+    public void ClosingAnEventFd_WhileThreadsUseIt_NeverWritesToTheDescriptorThatReusesItsNumber()
+    {
+        long operations = Stress(
+            () => EventFd.Create(),
+            eventFd =>
+            {
+                eventFd.Add(1);
+                _ = eventFd.TryRead();
+            },
+            _ =>
+            {
+                using EventFd successor = EventFd.Create();
+                Thread.Sleep(1);
+                Assert.Null(successor.TryRead());
+            });
+        Assert.True(operations >= StressOperations, $"{operations} operations");
+    }
+
+    [Fact]
+    public void ClosingASemaphore_WhileThreadsUseIt_GivesValidResultsOrObjectDisposed()
+    {
+        string name = TestNames.New();
+        try
+        {
+            long operations = Stress(
+                () =>
+                {
+                    TestNames.UnlinkSemaphoreIfPresent(name);
+                    return PosixSemaphore.Create(name, 1);
+                },
+                semaphore =>
+                {
+                    semaphore.Post();
+                    Assert.True(semaphore.TryWait());
+                    Assert.InRange(semaphore.Value, 0, 4);
+                },
+                _ => { });
+            Assert.True(operations >= StressOperations, $"{operations} operations");
+        }
+        finally
+        {
+            TestNames.UnlinkSemaphoreIfPresent(name);
+        }
+    }
+
+    [Fact]
+    public void ClosingAQueue_WhileThreadsUseIt_GivesValidResultsOrObjectDisposed()
+    {
+        string name = TestNames.New();
+        try
+        {
+            byte[] buffer = new byte[64];
+            long operations = Stress(
+                () =>
+                {
+                    TestNames.UnlinkQueueIfPresent(name);
+                    return MessageQueue.Create(name, maxMessages: 10, maxMessageSize: 64);
+                },
+                queue =>
+                {
+                    _ = queue.TrySend("x"u8);
+                    if (queue.TryReceive(new byte[64], out int length, out _))
+                    {
+                        Assert.Equal(1, length);
+                    }
+                },
+                _ => { });
+            Assert.True(operations >= StressOperations, $"{operations} operations");
+        }
+        finally
+        {
+            TestNames.UnlinkQueueIfPresent(name);
+        }
+    }
+
+    /// <summary>
+    /// Rounds of: three threads use a fresh object until it is closed under them, the closer closes it after a few
+    /// hundred operations and runs <paramref name="afterClose"/>. Every operation must succeed or throw
+    /// ObjectDisposedException; any other outcome fails the test. Returns how many operations ran in all.
+    /// </summary>
+    private static long Stress<T>(Func<T> create, Action<T> use, Action<T> afterClose) where T : IDisposable
+    {
+        HashSet<int> fdsBefore = OpenFds.Snapshot();
+        long total = 0;
+        var clock = Stopwatch.StartNew();
+        while (total < StressOperations && clock.Elapsed < TimeSpan.FromMinutes(2))
+        {
+            T target = create();
+            long round = 0;
+            Exception? unexpected = null;
+            Thread[] users = Enumerable.Range(0, 3).Select(_ => new Thread(() =>
+            {
+                try
+                {
+                    while (true)
+                    {
+                        use(target);
+                        Interlocked.Increment(ref round);
+                    }
+                }
+                catch (ObjectDisposedException)
+                {
+                }
+                catch (Exception e)
+                {
+                    unexpected = e;
+                }
+            })).ToArray();
+            foreach (Thread user in users)
+            {
+                user.Start();
+            }
+            while (Interlocked.Read(ref round) < 500 && users.Any(u => u.IsAlive))
+            {
+                Thread.Yield();
+            }
+            target.Dispose();
+            afterClose(target);
+            foreach (Thread user in users)
+            {
+                Assert.True(user.Join(TimeSpan.FromSeconds(30)), "a user thread did not stop after the close");
+            }
+            Assert.Null(unexpected);
+            total += round;
+        }
+        Assert.Empty(OpenFds.OpenedSince(fdsBefore));
+        return total;
+    }
+
+    private string Track(string path)
+    {
+        _planted.Add(path);
+        return path;
+    }
+
+    private static void MakeFifo(string path)
+    {
+        using Process mkfifo = Process.Start("mkfifo", [path]);
+        mkfifo.WaitForExit();
+        Assert.Equal(0, mkfifo.ExitCode);
+    }
+
+    private static bool IsFifo(string path) =>
+        Interop.FileStatus.OfPath(path) is Interop.StatX status && (status.Mode & 0xF000) == 0x1000;
+
+    private sealed class CountingStream : Stream
+    {
+        public long Written { get; private set; }
+        public override bool CanRead => false;
+        public override bool CanSeek => false;
+        public override bool CanWrite => true;
+        public override long Length => Written;
+        public override long Position { get => Written; set => throw new NotSupportedException(); }
+        public override void Flush() { }
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => Written += count;
+        public override void Write(ReadOnlySpan<byte> buffer) => Written += buffer.Length;
+    }
+}
