@@ -7,11 +7,15 @@
     Tasks run in the order given:
       Clean     removes out/ and the build output.
       Build     dotnet build of the solution; MSBuild also assembles the importable module in out/Sysprog.
-      Docs      platyPS New-ExternalHelp: docs/*.md to out/Sysprog/en-US (skipped, with a warning, without platyPS).
+      Docs      platyPS New-ExternalHelp: docs/*.md to out/Sysprog/en-US (a warning without platyPS; an error under CI).
       Package   Build, then Docs: out/Sysprog is the module to import or publish.
       UnitTest  xunit (core, CLI and cmdlet contracts).
-      Pester    the Pester 5 tests in tests/, in a child pwsh so the loaded module never locks the next build.
+      Pester    the Pester 5 tests in tests/ and the demos in docs/demos, in a child pwsh so the loaded module never
+                locks the next build. Ends with one line, "pester: N passed, N failed, N skipped"; fails when any test
+                failed or none ran.
       Test      UnitTest, then Pester.
+
+    The configuration is Release unless told: the module users import is the optimized one.
 
 .EXAMPLE
     ./build.ps1
@@ -20,17 +24,31 @@
 .EXAMPLE
     ./build.ps1 -Task Clean, Package, Test -Configuration Release
 #>
-[CmdletBinding()]
+[CmdletBinding(PositionalBinding = $false)]
 param(
-    [ValidateSet('Clean', 'Build', 'Docs', 'Package', 'UnitTest', 'Pester', 'Test')]
+    # Validated below, after splitting: pwsh -File passes "-Task Package, Test" as "Package," then "Test", which
+    # lands in $MoreTasks.
+    [Parameter(Position = 0)]
+    [ArgumentCompleter({ 'Clean', 'Build', 'Docs', 'Package', 'UnitTest', 'Pester', 'Test' })]
     [string[]] $Task = @('Package'),
 
+    [Parameter(ValueFromRemainingArguments = $true, DontShow = $true)]
+    [string[]] $MoreTasks = @(),
+
     [ValidateSet('Debug', 'Release')]
-    [string] $Configuration = 'Debug'
+    [string] $Configuration = 'Release'
 )
 
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version Latest
+
+$knownTasks = 'Clean', 'Build', 'Docs', 'Package', 'UnitTest', 'Pester', 'Test'
+$Task = @(@($Task) + @($MoreTasks) -split ',' | ForEach-Object Trim | Where-Object { $_ })
+foreach ($name in $Task) {
+    if ($name -notin $knownTasks) {
+        throw "Unknown task '$name'; the tasks are $($knownTasks -join ', ')."
+    }
+}
 
 $solution = Join-Path $PSScriptRoot 'Sysprog.sln'
 $moduleOut = Join-Path $PSScriptRoot 'out' 'Sysprog'
@@ -56,6 +74,9 @@ function Invoke-BuildTask {
 function Invoke-DocsTask {
     $platyPS = Get-Module -ListAvailable -Name platyPS | Sort-Object Version -Descending | Select-Object -First 1
     if (-not $platyPS) {
+        if ($env:CI) {
+            throw 'platyPS 0.14 is not installed, so the help XML cannot be built (CI builds it always).'
+        }
         Write-Warning 'platyPS is not installed, so no en-US help XML was built (Install-Module platyPS -RequiredVersion 0.14.2). docs/ is still checked by the contract tests.'
         return
     }
@@ -73,24 +94,28 @@ function Invoke-UnitTestTask {
 function Invoke-PesterTask {
     $pester = Get-Module -ListAvailable -Name Pester | Where-Object Version -GE ([version]'5.0') | Sort-Object Version -Descending | Select-Object -First 1
     if (-not $pester) {
-        Write-Warning 'Pester 5 is not installed, so the Pester tests were not run (Install-Module Pester -MinimumVersion 5.0).'
-        return
+        throw 'Pester 5 is not installed, so the Pester tests cannot run (Install-Module Pester -MinimumVersion 5.0).'
     }
     if (-not (Test-Path -LiteralPath (Join-Path $moduleOut 'Sysprog.psd1'))) {
         throw "The module is not assembled in ${moduleOut}: run the Build task first."
     }
     $pwsh = (Get-Process -Id $PID).Path
+    # The tests find the CLI of the same configuration as the module.
+    $env:SYSPROG_CONFIGURATION = $Configuration
     & $pwsh -NoProfile -NonInteractive -Command {
-        param($PesterPath, $TestPath)
+        param($PesterPath, [string[]] $TestPath)
         Import-Module $PesterPath
         $configuration = New-PesterConfiguration
         $configuration.Run.Path = $TestPath
-        $configuration.Run.Exit = $true
+        $configuration.Run.PassThru = $true
         $configuration.Output.Verbosity = 'Detailed'
-        Invoke-Pester -Configuration $configuration
-    } -args $pester.Path, (Join-Path $PSScriptRoot 'tests')
+        $result = Invoke-Pester -Configuration $configuration
+        $skipped = $result.SkippedCount + $result.NotRunCount
+        "pester: $($result.PassedCount) passed, $($result.FailedCount + $result.FailedBlocksCount + $result.FailedContainersCount) failed, $skipped skipped"
+        exit $(if ($result.Result -eq 'Passed' -and $result.PassedCount -gt 0) { 0 } else { 1 })
+    } -args $pester.Path, @((Join-Path $PSScriptRoot 'tests'), (Join-Path $PSScriptRoot 'docs' 'demos'))
     if ($LASTEXITCODE -ne 0) {
-        throw "Pester reported $LASTEXITCODE failure(s)."
+        throw 'The Pester tests failed, or none ran.'
     }
 }
 

@@ -3,7 +3,6 @@ Describe 'eventfd, timerfd, signalfd and Wait-FileDescriptor' -Skip:(-not $IsLin
     BeforeAll {
         . (Join-Path $PSScriptRoot 'common.ps1')
         $script:modulePath = (Resolve-Path -LiteralPath $SysprogModulePath).ProviderPath
-        $script:cli = Join-Path $PSScriptRoot '..' 'src' 'Sysprog.Cli' 'bin' 'Debug' 'net8.0' 'Sysprog.Cli.dll'
     }
 
     Context 'eventfd' {
@@ -41,13 +40,10 @@ Describe 'eventfd, timerfd, signalfd and Wait-FileDescriptor' -Skip:(-not $IsLin
         }
 
         It 'is passed to a child process by number when inheritable' {
-            if (-not (Test-Path -LiteralPath $script:cli)) {
-                Set-ItResult -Skipped -Because "the sysprog CLI is not built at $script:cli"
-                return
-            }
+            $SysprogCliPath | Should -Exist -Because 'the CLI is built with the module'
             $e = New-EventFd -Inheritable
             try {
-                & dotnet $script:cli eventfd add --fd $e.Fd --value 42
+                & dotnet $SysprogCliPath eventfd add --fd $e.Fd --value 42
                 $LASTEXITCODE | Should -Be 0
                 Read-EventFd $e -TimeoutSeconds 5 | Should -Be 42
             }
@@ -61,9 +57,12 @@ Describe 'eventfd, timerfd, signalfd and Wait-FileDescriptor' -Skip:(-not $IsLin
         It 'expires once after its delay, periodically with an interval, and stops when disarmed' {
             $t = New-TimerFd
             try {
-                Set-TimerFd $t -DelaySeconds 0.1
+                # A delay no loaded machine reaches before the check, then one that expires.
+                Set-TimerFd $t -DelaySeconds 3600
                 $t.IsArmed | Should -BeTrue
+                Set-TimerFd $t -DelaySeconds 0.1
                 Read-TimerFd $t -TimeoutSeconds 5 | Should -Be 1
+                $t.IsArmed | Should -BeFalse
                 Set-TimerFd $t -DelaySeconds 0.02 -IntervalSeconds 0.02
                 Read-TimerFd $t -TimeoutSeconds 5 | Should -BeGreaterOrEqual 1
                 Set-TimerFd $t -Disarm
@@ -81,7 +80,11 @@ Describe 'eventfd, timerfd, signalfd and Wait-FileDescriptor' -Skip:(-not $IsLin
                 Set-TimerFd $wall -At (Get-Date).AddMilliseconds(100)
                 Read-TimerFd $wall -TimeoutSeconds 5 | Should -Be 1
                 Set-TimerFd $mono -At (Get-Date).AddSeconds(1) -ErrorAction SilentlyContinue -ErrorVariable err
+                $err.Count | Should -Be 1
+                $err[0].FullyQualifiedErrorId | Should -Be 'InvalidOperation,Sysprog.PowerShell.Commands.SetTimerFdCommand'
+                $err[0].TargetObject | Should -Be $mono
                 $err[0].Exception.Message | Should -BeLike '*Realtime*'
+                $mono.IsArmed | Should -BeFalse
             }
             finally {
                 $wall, $mono | Close-TimerFd

@@ -108,8 +108,9 @@ Describe 'Memory map cmdlets' -Skip:(-not $IsLinux) {
         It 'changes protection with Set-MemoryProtection and narrates mprotect' {
             $map = New-MemoryMap -Anonymous -Size 4KB
             try {
-                $verbose = Set-MemoryProtection $map -Protection Read -Verbose 4>&1
-                "$verbose" | Should -Match '^mprotect\(0x[0-9a-f]+, 4096, PROT_READ\) = 0$'
+                $verbose = @(Set-MemoryProtection $map -Protection Read -Verbose 4>&1 | Select-SyscallLine)
+                $verbose.Count | Should -Be 1
+                $verbose[0] | Should -Match '^mprotect\(0x[0-9a-f]+, 4096, PROT_READ\) = 0$'
                 { $map.WriteInt32(0, 1) } | Should -Throw '*PROT_READ*'
                 Set-MemoryProtection $map -Protection ReadWrite
                 $map.WriteInt32(0, 1)

@@ -17,9 +17,26 @@ Describe 'The Sysprog module' {
         (Get-Command -Module Sysprog).Verb | Where-Object { $_ -notin $approved } | Should -BeNullOrEmpty
     }
 
-    It 'loads a table view for each output type' {
-        foreach ($type in 'Sysprog.SharedMemory', 'Sysprog.SharedMemoryInfo', 'Sysprog.MemoryMapping', 'Sysprog.ProcessMapping') {
-            Get-FormatData -TypeName $type | Should -Not -BeNullOrEmpty -Because "$type needs a view"
+    It 'has a table view for the output type of every cmdlet' {
+        $types = Get-Command -Module Sysprog | ForEach-Object { $_.OutputType.Type } | Where-Object Namespace -EQ 'Sysprog' | Sort-Object FullName -Unique
+        $types.Count | Should -BeGreaterThan 10
+        foreach ($type in $types) {
+            $format = Get-FormatData -TypeName $type.FullName
+            $format | Should -Not -BeNullOrEmpty -Because "$($type.FullName) needs a view"
+            $format.FormatViewDefinition.Control | Where-Object { $_ -is [System.Management.Automation.TableControl] } |
+                Should -Not -BeNullOrEmpty -Because "$($type.FullName) needs a table view"
+        }
+    }
+
+    It 'parses every PowerShell file of the repository' {
+        $root = Join-Path $PSScriptRoot '..'
+        $files = Get-ChildItem -LiteralPath $root -Recurse -Include '*.ps1', '*.psm1', '*.psd1' -File |
+            Where-Object FullName -NotMatch '[\\/](out|bin|obj|node_modules)[\\/]'
+        $files.Count | Should -BeGreaterThan 5
+        foreach ($file in $files) {
+            $errors = $null
+            $null = [System.Management.Automation.Language.Parser]::ParseFile($file.FullName, [ref] $null, [ref] $errors)
+            $errors | Should -BeNullOrEmpty -Because $file.FullName
         }
     }
 
@@ -34,16 +51,35 @@ Describe 'The Sysprog module' {
         }
     }
 
-    It 'shows the docs/ synopsis as help for every cmdlet' {
-        $helpFile = Join-Path (Split-Path -Parent (Get-Module Sysprog).Path) 'en-US' 'Sysprog.PowerShell.dll-Help.xml'
-        if (-not (Test-Path -LiteralPath $helpFile)) {
-            Set-ItResult -Skipped -Because 'the help XML is built by ./build.ps1 -Task Docs, which needs platyPS; it was not built'
-            return
+    Context 'Help, from the MAML that build.ps1 -Task Package builds' {
+        BeforeDiscovery {
+            $script:commands = @((Import-PowerShellDataFile (Join-Path $PSScriptRoot '..' 'Sysprog.psd1')).CmdletsToExport | ForEach-Object { @{ Name = $_ } })
         }
-        foreach ($command in Get-Command -Module Sysprog) {
-            $page = Get-Content -LiteralPath (Join-Path $PSScriptRoot '..' 'docs' "$($command.Name).md")
-            $synopsis = $page[([array]::IndexOf($page, '## SYNOPSIS') + 1)]
-            (Get-Help $command.Name).Synopsis | Should -Be $synopsis -Because $command.Name
+
+        BeforeAll {
+            $script:helpFile = Join-Path (Split-Path -Parent (Get-Module Sysprog).Path) 'en-US' 'Sysprog.PowerShell.dll-Help.xml'
+        }
+
+        It 'is built' {
+            $script:helpFile | Should -Exist -Because 'build.ps1 -Task Package runs platyPS New-ExternalHelp'
+        }
+
+        It '<Name> has the synopsis of its docs page, a description of every parameter and an example' -ForEach $script:commands {
+            $help = Get-Help $Name -Full
+            $page = Get-Content -LiteralPath (Join-Path $PSScriptRoot '..' 'docs' "$Name.md")
+            $help.Synopsis | Should -Be $page[([array]::IndexOf($page, '## SYNOPSIS') + 1)]
+            @($help.Examples.Example).Count | Should -BeGreaterOrEqual 1
+            $help.Examples.Example[0].Code | Should -Not -BeNullOrEmpty
+            foreach ($parameter in (Get-Command $Name).Parameters.Values | Where-Object { $_.Name -notin [System.Management.Automation.PSCmdlet]::CommonParameters -and $_.Name -notin [System.Management.Automation.PSCmdlet]::OptionalCommonParameters }) {
+                $described = $help.Parameters.Parameter | Where-Object Name -EQ $parameter.Name
+                ($described.Description | Out-String).Trim() | Should -Not -BeNullOrEmpty -Because "$Name -$($parameter.Name) needs a description"
+            }
+        }
+
+        It 'about_Sysprog is there' {
+            $about = Get-Help about_Sysprog
+            ($about | Out-String) | Should -Match 'about_Sysprog'
+            ($about | Out-String) | Should -Match 'errno'
         }
     }
 }

@@ -36,7 +36,7 @@ Describe 'Semaphore cmdlets' -Skip:(-not $IsLinux) {
         }
     }
 
-    It 'wakes a waiting job when this session posts' {
+    It 'wakes a waiting job when this session posts, once the job is asleep in the wait' {
         $name = New-Name
         $sem = New-Semaphore -Name $name -Value 0
         try {
@@ -46,8 +46,13 @@ Describe 'Semaphore cmdlets' -Skip:(-not $IsLinux) {
                 Wait-Semaphore -Name $Name -TimeoutSeconds 60 -ErrorAction Stop
                 'woken'
             } -ArgumentList $script:modulePath, $name
+            # The C library counts the job's thread among the semaphore's waiters only while it sleeps in the wait.
+            Wait-Until { $sem.Waiters -ge 1 } -TimeoutSeconds 60 | Should -BeTrue -Because 'the job must be blocked before the post'
+            $job.State | Should -Be 'Running'
+            $sem.Value | Should -Be 0
             Unlock-Semaphore $sem
             $job | Receive-Job -Wait -AutoRemoveJob -ErrorAction Stop | Should -Be 'woken'
+            $sem.Value | Should -Be 0
         }
         finally {
             Close-Semaphore $sem

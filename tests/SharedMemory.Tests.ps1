@@ -71,7 +71,8 @@ Describe 'Shared memory cmdlets' -Skip:(-not $IsLinux) {
         It 'narrates its system calls under -Verbose' {
             $name = New-Name
             $records = New-SharedMemory -Name $name -Size 4KB -Verbose 4>&1
-            $verbose = @($records | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] } | ForEach-Object Message)
+            $verbose = @($records | Select-SyscallLine)
+            $verbose.Count | Should -Be 3
             $verbose[0] | Should -Match ('^shm_open\("' + [regex]::Escape($name) + '", O_RDWR\|O_CREAT\|O_EXCL\|O_CLOEXEC, 0600\) = \d+$')
             $verbose[1] | Should -Match '^fchmod\(\d+, 0600\) = 0$'
             $verbose[2] | Should -Match '^ftruncate\(\d+, 4096\) = 0$'

@@ -7,6 +7,10 @@ if (-not (Get-Module -Name Sysprog)) {
     Import-Module -Name $SysprogModulePath -Force -ErrorAction Stop
 }
 
+# The sysprog CLI of the same build as the module (build.ps1 names its configuration; a plain dotnet build is Debug).
+# Tests that need it fail when it is missing: it is built with the module, so its absence is a broken build.
+$SysprogCliPath = Join-Path $PSScriptRoot '..' 'src' 'Sysprog.Cli' 'bin' ($env:SYSPROG_CONFIGURATION ?? 'Debug') 'net8.0' 'Sysprog.Cli.dll'
+
 function New-TestName {
     # Unique per run and per call, so parallel runs and leftovers from a crash never collide.
     "/sysprog-pester-$PID-$([guid]::NewGuid().ToString('N').Substring(0, 12))"
@@ -20,5 +24,38 @@ function Remove-TestObject {
                 Remove-SharedMemory -Name $n -Confirm:$false
             }
         }
+    }
+}
+
+function Select-SyscallLine {
+    # The strace-style lines of a -Verbose stream merged with 4>&1, without PowerShell's own ShouldProcess line
+    # ("Performing the operation ..."), which every cmdlet that supports -WhatIf writes first under -Verbose.
+    param([Parameter(ValueFromPipeline)] $InputObject)
+    process {
+        if ($InputObject -is [System.Management.Automation.VerboseRecord] -and $InputObject.Message -match '^\w+\(.*\) = ') {
+            $InputObject.Message
+        }
+    }
+}
+
+function Wait-Until {
+    # Polls a condition (a script block) until it holds or the deadline passes; returns whether it held. For waiting
+    # on another process's state, never for timing: callers assert on the state itself afterwards.
+    param([Parameter(Mandatory)][scriptblock] $Condition, [double] $TimeoutSeconds = 30)
+    $deadline = [DateTime]::UtcNow.AddSeconds($TimeoutSeconds)
+    while (-not (& $Condition)) {
+        if ([DateTime]::UtcNow -ge $deadline) { return $false }
+        Start-Sleep -Milliseconds 10
+    }
+    $true
+}
+
+function Remove-TestObjectAll {
+    # Everything this session's tests named (shared memory, semaphores, queues), whatever test made it.
+    foreach ($entry in Get-ChildItem -LiteralPath /dev/shm -Filter "*sysprog-pester-$PID-*" -Force) {
+        Remove-Item -LiteralPath $entry.FullName -Recurse -Force
+    }
+    if (Test-Path -LiteralPath /dev/mqueue) {
+        Get-ChildItem -LiteralPath /dev/mqueue -Filter "sysprog-pester-$PID-*" | ForEach-Object { Remove-MessageQueue -Name "/$($_.Name)" -Confirm:$false }
     }
 }

@@ -77,7 +77,7 @@ public sealed class GetMessageQueueCommand : SysprogCmdlet
         {
             TryRun(pattern, () =>
             {
-                IReadOnlyList<MessageQueueInfo> found = MessageQueue.List(pattern);
+                IReadOnlyList<MessageQueueInfo> found = MessageQueue.List(pattern, Trace);
                 if (found.Count == 0 && !IpcName.HasWildcards(pattern))
                 {
                     throw new SysprogException(Errno.ENOENT, "stat", IpcName.Normalize(pattern), "No message queue has that name.");

@@ -99,7 +99,7 @@ public sealed class GetSemaphoreCommand : SysprogCmdlet
         {
             TryRun(pattern, () =>
             {
-                IReadOnlyList<SemaphoreInfo> found = PosixSemaphore.List(pattern);
+                IReadOnlyList<SemaphoreInfo> found = PosixSemaphore.List(pattern, Trace);
                 if (found.Count == 0 && !IpcName.HasWildcards(pattern))
                 {
                     throw new SysprogException(Errno.ENOENT, "stat", IpcName.Normalize(pattern, PosixSemaphore.NameMaxBytes), "No semaphore has that name.");

@@ -70,7 +70,7 @@ public sealed class GetSharedMemoryCommand : SysprogCmdlet
         {
             TryRun(pattern, () =>
             {
-                IReadOnlyList<SharedMemoryInfo> found = SharedMemory.List(pattern);
+                IReadOnlyList<SharedMemoryInfo> found = SharedMemory.List(pattern, Trace);
                 if (found.Count == 0 && !IpcName.HasWildcards(pattern))
                 {
                     throw new SysprogException(Errno.ENOENT, "stat", IpcName.Normalize(pattern), "No shared memory object has that name.");

@@ -12,14 +12,15 @@ internal static class FileStatus
     }
 
     /// <summary>Null when the path vanished in between (a listing racing an unlink).</summary>
-    public static StatX? OfPath(string path)
+    public static StatX? OfPath(string path, SyscallTrace? trace = null)
     {
         SyscallResult rc = Libc.statx(Libc.AT_FDCWD, path, Libc.AT_SYMLINK_NOFOLLOW, Libc.STATX_BASIC_STATS, out StatX status);
         if (rc.Errno == Errno.ENOENT)
         {
+            trace?.Invoke($"statx(AT_FDCWD, {TraceFormat.Quote(path)}, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS) = -1 ENOENT ({Errno.ENOENT.Description()})");
             return null;
         }
-        Syscall.Check(rc, null, "statx", path, $"");
+        Syscall.Check(rc, trace, "statx", path, $"AT_FDCWD, {TraceFormat.Quote(path)}, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS");
         return status;
     }
 }

@@ -123,7 +123,7 @@ public sealed class MessageQueue : IPollable, IDisposable
     }
 
     /// <summary>The queues in /dev/mqueue; an error says so when the mqueue filesystem is not mounted there.</summary>
-    public static IReadOnlyList<MessageQueueInfo> List(string? pattern = null)
+    public static IReadOnlyList<MessageQueueInfo> List(string? pattern = null, SyscallTrace? trace = null)
     {
         if (!IsMqueueFsMounted())
         {
@@ -134,11 +134,11 @@ public sealed class MessageQueue : IPollable, IDisposable
         foreach (string path in System.IO.Directory.EnumerateFiles(Directory))
         {
             string name = "/" + Path.GetFileName(path);
-            if (!IpcName.Matches(name, pattern) || FileStatus.OfPath(path) is not StatX status)
+            if (!IpcName.Matches(name, pattern) || FileStatus.OfPath(path, trace) is not StatX status)
             {
                 continue;
             }
-            MqAttributes? attributes = ReadAttributes(name, out Errno openErrno);
+            MqAttributes? attributes = ReadAttributes(name, trace, out Errno openErrno);
             string? problem = attributes is null ? (openErrno == Errno.EACCES ? "not readable by this user" : $"mq_open failed: {openErrno.Symbol()}") : null;
             found.Add(new MessageQueueInfo(name, status, ReadQueueBytes(path), attributes, problem));
         }
@@ -160,10 +160,14 @@ public sealed class MessageQueue : IPollable, IDisposable
             }
         }
 
-        static MqAttributes? ReadAttributes(string name, out Errno errno)
+        static MqAttributes? ReadAttributes(string name, SyscallTrace? trace, out Errno errno)
         {
-            SyscallResult opened = Libc.mq_open_existing(name, Libc.O_RDONLY | Libc.O_CLOEXEC | Libc.O_NONBLOCK);
+            const int flags = Libc.O_RDONLY | Libc.O_CLOEXEC | Libc.O_NONBLOCK;
+            SyscallResult opened = Libc.mq_open_existing(name, flags);
             errno = opened.Errno;
+            trace?.Invoke(opened.Failed
+                ? $"mq_open({Quote(name)}, {Libc.OpenFlagsText(flags)}) = -1 {errno.Symbol()} ({errno.Description()})"
+                : $"mq_open({Quote(name)}, {Libc.OpenFlagsText(flags)}) = {opened.Value}");
             if (opened.Failed)
             {
                 return null;
@@ -171,6 +175,10 @@ public sealed class MessageQueue : IPollable, IDisposable
             using var handle = new SafeFdHandle((int)opened.Value);
             SyscallResult got = Libc.mq_getattr(handle.Fd, out MqAttributes attributes);
             errno = got.Errno;
+            trace?.Invoke(got.Failed
+                ? $"mq_getattr({handle.Fd}, ...) = -1 {errno.Symbol()} ({errno.Description()})"
+                : $"mq_getattr({handle.Fd}, {{mq_flags={attributes.Flags}, mq_maxmsg={attributes.MaxMessages}, mq_msgsize={attributes.MessageSize}, mq_curmsgs={attributes.CurrentMessages}}}) = 0");
+            handle.Close(trace);
             return got.Failed ? null : attributes;
         }
     }

@@ -125,7 +125,7 @@ public sealed class PosixSemaphore : IDisposable
     /// value read with pread, so a planted or truncated file is listed with its <see cref="NamedObjectInfo.Problem"/>
     /// instead of raising SIGBUS.
     /// </summary>
-    public static IReadOnlyList<SemaphoreInfo> List(string? pattern = null)
+    public static IReadOnlyList<SemaphoreInfo> List(string? pattern = null, SyscallTrace? trace = null)
     {
         if (!Directory.Exists(SharedMemory.Directory))
         {
@@ -135,9 +135,9 @@ public sealed class PosixSemaphore : IDisposable
         foreach (string path in Directory.EnumerateFileSystemEntries(SharedMemory.Directory, "sem.*"))
         {
             string name = "/" + Path.GetFileName(path)["sem.".Length..];
-            if (name.Length > 1 && IpcName.Matches(name, pattern) && FileStatus.OfPath(path) is StatX status)
+            if (name.Length > 1 && IpcName.Matches(name, pattern) && FileStatus.OfPath(path, trace) is StatX status)
             {
-                (int? value, string? problem) = ReadValue(path, status);
+                (int? value, string? problem) = ReadValue(path, status, trace);
                 found.Add(new SemaphoreInfo(name, status, value, problem));
             }
         }
@@ -157,13 +157,17 @@ public sealed class PosixSemaphore : IDisposable
         };
 
     /// <summary>The value from the file's first word, as sem_getvalue reads it (glibc and musl keep it there), without mapping it.</summary>
-    private static unsafe (int? Value, string? Problem) ReadValue(string path, StatX listed)
+    private static unsafe (int? Value, string? Problem) ReadValue(string path, StatX listed, SyscallTrace? trace)
     {
         if (FileProblem(listed) is string problem)
         {
             return (null, problem);
         }
-        SyscallResult opened = Libc.open(path, Libc.O_RDONLY | Libc.O_NONBLOCK | Libc.O_NOFOLLOW | Libc.O_CLOEXEC, 0);
+        const int flags = Libc.O_RDONLY | Libc.O_NONBLOCK | Libc.O_NOFOLLOW | Libc.O_CLOEXEC;
+        SyscallResult opened = Libc.open(path, flags, 0);
+        trace?.Invoke(opened.Failed
+            ? $"open({Quote(path)}, {Libc.OpenFlagsText(flags)}) = -1 {opened.Errno.Symbol()} ({opened.Errno.Description()})"
+            : $"open({Quote(path)}, {Libc.OpenFlagsText(flags)}) = {opened.Value}");
         if (opened.Failed)
         {
             return (null, opened.Errno == Errno.EACCES ? "not readable by this user" : $"open failed: {opened.Errno.Symbol()}");
@@ -176,6 +180,8 @@ public sealed class PosixSemaphore : IDisposable
         }
         int word;
         SyscallResult read = Libc.pread(fd.Fd, (byte*)&word, sizeof(int), 0);
+        trace?.Invoke($"pread({fd.Fd}, [{word}], {sizeof(int)}, 0) = {read.Value}");
+        fd.Close(trace);
         return read.Value == sizeof(int) ? (word & int.MaxValue, null) : (null, $"pread failed: {read.Errno.Symbol()}");
     }
 

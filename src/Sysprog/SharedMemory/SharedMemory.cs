@@ -87,7 +87,7 @@ public sealed class SharedMemory : IDisposable
     }
 
     /// <summary>The objects in /dev/shm (semaphores, "sem.*", excluded), optionally filtered by a wildcard pattern.</summary>
-    public static IReadOnlyList<SharedMemoryInfo> List(string? pattern = null)
+    public static IReadOnlyList<SharedMemoryInfo> List(string? pattern = null, SyscallTrace? trace = null)
     {
         if (!System.IO.Directory.Exists(Directory))
         {
@@ -101,7 +101,7 @@ public sealed class SharedMemory : IDisposable
             {
                 continue;
             }
-            if (FileStatus.OfPath(path) is StatX status)
+            if (FileStatus.OfPath(path, trace) is StatX status)
             {
                 found.Add(new SharedMemoryInfo("/" + fileName, status, FileProblem(status)));
             }

@@ -1,0 +1,223 @@
+#Requires -Version 7.4
+# Every exported cmdlet, run for real: its -Verbose narration of system calls, its output's table view, -WhatIf where
+# it changes something, and pipeline input by value and by property name.
+BeforeDiscovery {
+    # Each case runs one cmdlet under -Verbose (and only that cmdlet: set-up runs quietly) and names the call its
+    # narration starts with. $n is a fresh name, $mq says whether queues can be listed here.
+    $script:cases = @(
+        @{ Cmdlet = 'Close-EventFd'; Call = 'close'; Run = { $e = New-EventFd; Close-EventFd $e -Verbose } }
+        @{ Cmdlet = 'Close-MemoryMap'; Call = 'munmap'; Run = { $m = New-MemoryMap -Anonymous -Size 4KB; Close-MemoryMap $m -Verbose } }
+        @{ Cmdlet = 'Close-MessageQueue'; Call = 'close'; Run = { $q = New-MessageQueue -Name $n; Close-MessageQueue $q -Verbose } }
+        @{ Cmdlet = 'Close-Semaphore'; Call = 'sem_close'; Run = { $s = New-Semaphore -Name $n; Close-Semaphore $s -Verbose } }
+        @{ Cmdlet = 'Close-SharedMemory'; Call = 'close'; Run = { $s = New-SharedMemory -Name $n -Size 4KB; Close-SharedMemory $s -Verbose } }
+        @{ Cmdlet = 'Close-SignalFd'; Call = '\w+'; Run = { $s = New-SignalFd -Signal USR1; Close-SignalFd $s -Verbose } }
+        @{ Cmdlet = 'Close-TimerFd'; Call = 'close'; Run = { $t = New-TimerFd; Close-TimerFd $t -Verbose } }
+        @{ Cmdlet = 'Get-MessageQueue'; Call = 'mq_open'; NeedsMqueueFs = $true; Run = { New-MessageQueue -Name $n | Close-MessageQueue; Get-MessageQueue -Name $n -Verbose } }
+        @{ Cmdlet = 'Get-ProcessMapping'; Call = 'open'; Run = { Get-ProcessMapping -Verbose | Select-Object -First 2 } }
+        @{ Cmdlet = 'Get-Semaphore'; Call = 'open'; Run = { New-Semaphore -Name $n -Value 2 | Close-Semaphore; Get-Semaphore -Name $n -Verbose } }
+        @{ Cmdlet = 'Get-SharedMemory'; Call = 'statx'; Run = { New-SharedMemory -Name $n -Size 4KB | Close-SharedMemory; Get-SharedMemory -Name $n -Verbose } }
+        @{ Cmdlet = 'Invoke-MemoryMap'; Call = 'mmap'; Run = { Invoke-MemoryMap -Anonymous -Size 4KB -ScriptBlock { $_.Length } -Verbose } }
+        @{ Cmdlet = 'Lock-Memory'; Call = 'mlock'; Run = { $m = New-MemoryMap -Anonymous -Size 4KB; Lock-Memory $m -PassThru -Verbose; Close-MemoryMap $m } }
+        @{ Cmdlet = 'New-EventFd'; Call = 'eventfd'; Run = { New-EventFd -InitialValue 3 -Verbose | Tee-Object -Variable made; Close-EventFd $made } }
+        @{ Cmdlet = 'New-MemoryMap'; Call = 'mmap'; Run = { New-MemoryMap -Anonymous -Size 4KB -Verbose | Tee-Object -Variable made; Close-MemoryMap $made } }
+        @{ Cmdlet = 'New-MessageQueue'; Call = 'mq_open'; Run = { New-MessageQueue -Name $n -Verbose | Tee-Object -Variable made; Close-MessageQueue $made } }
+        @{ Cmdlet = 'New-Semaphore'; Call = 'sem_open'; Run = { New-Semaphore -Name $n -Value 1 -Verbose | Tee-Object -Variable made; Close-Semaphore $made } }
+        @{ Cmdlet = 'New-SharedMemory'; Call = 'shm_open'; Run = { New-SharedMemory -Name $n -Size 4KB -Verbose | Tee-Object -Variable made; Close-SharedMemory $made } }
+        @{ Cmdlet = 'New-SignalFd'; Call = '\w+'; Run = { New-SignalFd -Signal USR1 -Verbose | Tee-Object -Variable made; Close-SignalFd $made } }
+        @{ Cmdlet = 'New-TimerFd'; Call = 'timerfd_create'; Run = { New-TimerFd -Verbose | Tee-Object -Variable made; Close-TimerFd $made } }
+        @{ Cmdlet = 'Open-MessageQueue'; Call = 'mq_open'; Run = { New-MessageQueue -Name $n | Close-MessageQueue; Open-MessageQueue -Name $n -Verbose | Tee-Object -Variable made; Close-MessageQueue $made } }
+        @{ Cmdlet = 'Open-Semaphore'; Call = 'sem_open'; Run = { New-Semaphore -Name $n | Close-Semaphore; Open-Semaphore -Name $n -Verbose | Tee-Object -Variable made; Close-Semaphore $made } }
+        @{ Cmdlet = 'Open-SharedMemory'; Call = 'shm_open'; Run = { New-SharedMemory -Name $n -Size 4KB | Close-SharedMemory; Open-SharedMemory -Name $n -Verbose | Tee-Object -Variable made; Close-SharedMemory $made } }
+        @{ Cmdlet = 'Read-EventFd'; Call = 'read'; Run = { $e = New-EventFd -InitialValue 2; Read-EventFd $e -TimeoutSeconds 1 -Verbose; Close-EventFd $e } }
+        @{ Cmdlet = 'Read-SignalFd'; Call = '\w+'; Run = { $s = New-SignalFd -Signal USR2; & kill -USR2 $PID; Read-SignalFd $s -TimeoutSeconds 10 -Verbose; Close-SignalFd $s } }
+        @{ Cmdlet = 'Read-TimerFd'; Call = 'read'; Run = { $t = New-TimerFd; Set-TimerFd $t -DelaySeconds 0.01; Read-TimerFd $t -TimeoutSeconds 5 -Verbose; Close-TimerFd $t } }
+        @{ Cmdlet = 'Receive-MqMessage'; Call = 'mq_open'; Run = { $q = New-MessageQueue -Name $n; 'hi' | Send-MqMessage -Queue $q; Receive-MqMessage -Queue $n -Verbose; Close-MessageQueue $q } }
+        @{ Cmdlet = 'Remove-MessageQueue'; Call = 'mq_unlink'; Run = { New-MessageQueue -Name $n | Close-MessageQueue; Remove-MessageQueue -Name $n -Confirm:$false -Verbose } }
+        @{ Cmdlet = 'Remove-Semaphore'; Call = 'sem_unlink'; Run = { New-Semaphore -Name $n | Close-Semaphore; Remove-Semaphore -Name $n -Confirm:$false -Verbose } }
+        @{ Cmdlet = 'Remove-SharedMemory'; Call = 'shm_unlink'; Run = { New-SharedMemory -Name $n -Size 4KB | Close-SharedMemory; Remove-SharedMemory -Name $n -Confirm:$false -Verbose } }
+        @{ Cmdlet = 'Resize-SharedMemory'; Call = 'ftruncate'; Run = { $s = New-SharedMemory -Name $n -Size 4KB; Resize-SharedMemory $s -Size 8KB -PassThru -Verbose; Close-SharedMemory $s } }
+        @{ Cmdlet = 'Send-MqMessage'; Call = 'mq_timedsend'; Run = { $q = New-MessageQueue -Name $n; 'hi' | Send-MqMessage -Queue $q -Verbose; Close-MessageQueue $q } }
+        @{ Cmdlet = 'Set-MemoryAdvice'; Call = 'madvise'; Run = { $m = New-MemoryMap -Anonymous -Size 4KB; Set-MemoryAdvice $m -Advice WillNeed -PassThru -Verbose; Close-MemoryMap $m } }
+        @{ Cmdlet = 'Set-MemoryProtection'; Call = 'mprotect'; Run = { $m = New-MemoryMap -Anonymous -Size 4KB; Set-MemoryProtection $m -Protection Read -PassThru -Verbose; Close-MemoryMap $m } }
+        @{ Cmdlet = 'Set-MessageQueue'; Call = 'mq_setattr'; Run = { $q = New-MessageQueue -Name $n; Set-MessageQueue $q -NonBlocking -PassThru -Verbose; Close-MessageQueue $q } }
+        @{ Cmdlet = 'Set-TimerFd'; Call = 'timerfd_settime'; Run = { $t = New-TimerFd; Set-TimerFd $t -DelaySeconds 60 -PassThru -Verbose; Close-TimerFd $t } }
+        @{ Cmdlet = 'Sync-MemoryMap'; Call = 'msync'; Run = { $m = New-MemoryMap -Anonymous -Size 4KB -Visibility Shared; Sync-MemoryMap $m -PassThru -Verbose; Close-MemoryMap $m } }
+        @{ Cmdlet = 'Unlock-Memory'; Call = 'munlock'; Run = { $m = New-MemoryMap -Anonymous -Size 4KB; Lock-Memory $m; Unlock-Memory $m -PassThru -Verbose; Close-MemoryMap $m } }
+        @{ Cmdlet = 'Unlock-Semaphore'; Call = 'sem_post'; Run = { $s = New-Semaphore -Name $n; Unlock-Semaphore $s -PassThru -Verbose; Close-Semaphore $s } }
+        @{ Cmdlet = 'Wait-FileDescriptor'; Call = 'epoll_create1'; Run = { $e = New-EventFd -InitialValue 1; Wait-FileDescriptor $e -TimeoutSeconds 5 -Verbose; Close-EventFd $e } }
+        @{ Cmdlet = 'Wait-Semaphore'; Call = 'sem_'; Run = { $s = New-Semaphore -Name $n -Value 1; Wait-Semaphore $s -TimeoutSeconds 5 -PassThru -Verbose; Close-Semaphore $s } }
+        @{ Cmdlet = 'Write-EventFd'; Call = 'write'; Run = { $e = New-EventFd; Write-EventFd $e -Value 5 -PassThru -Verbose; Close-EventFd $e } }
+    )
+
+    # Each -WhatIf case changes nothing and says whether the state is still as it was.
+    $script:whatIf = @(
+        @{ Cmdlet = 'New-SharedMemory'; Unchanged = { New-SharedMemory -Name $n -Size 4KB -WhatIf; -not (Test-Path -LiteralPath "/dev/shm$n") } }
+        @{ Cmdlet = 'New-Semaphore'; Unchanged = { New-Semaphore -Name $n -WhatIf; -not (Test-Path -LiteralPath "/dev/shm/sem.$($n.Substring(1))") } }
+        @{ Cmdlet = 'New-MessageQueue'; Unchanged = { New-MessageQueue -Name $n -WhatIf; $null -eq (Open-MessageQueue -Name $n -ErrorAction SilentlyContinue) } }
+        @{ Cmdlet = 'Remove-SharedMemory'; Unchanged = { New-SharedMemory -Name $n -Size 4KB | Close-SharedMemory; Remove-SharedMemory -Name $n -WhatIf; Test-Path -LiteralPath "/dev/shm$n" } }
+        @{ Cmdlet = 'Remove-Semaphore'; Unchanged = { New-Semaphore -Name $n | Close-Semaphore; Remove-Semaphore -Name $n -WhatIf; Test-Path -LiteralPath "/dev/shm/sem.$($n.Substring(1))" } }
+        @{ Cmdlet = 'Remove-MessageQueue'; Unchanged = { New-MessageQueue -Name $n | Close-MessageQueue; Remove-MessageQueue -Name $n -WhatIf; $q = Open-MessageQueue -Name $n; $null -ne $q; Close-MessageQueue $q } }
+        @{ Cmdlet = 'Resize-SharedMemory'; Unchanged = { $s = New-SharedMemory -Name $n -Size 4KB; Resize-SharedMemory $s -Size 8KB -WhatIf; $s.Size -eq 4KB; Close-SharedMemory $s } }
+        @{ Cmdlet = 'Set-MemoryAdvice'; Unchanged = { $m = New-MemoryMap -Anonymous -Size 4KB; $m.WriteInt64(0, 7); Set-MemoryAdvice $m -Advice DontNeed -WhatIf; $m.ReadInt64(0) -eq 7; Close-MemoryMap $m } }
+        @{ Cmdlet = 'Set-MemoryProtection'; Unchanged = { $m = New-MemoryMap -Anonymous -Size 4KB; Set-MemoryProtection $m -Protection Read -WhatIf; $m.Protection -eq 'ReadWrite'; Close-MemoryMap $m } }
+        @{ Cmdlet = 'Set-MessageQueue'; Unchanged = { $q = New-MessageQueue -Name $n; Set-MessageQueue $q -NonBlocking -WhatIf; -not $q.IsNonBlocking; Close-MessageQueue $q } }
+        @{ Cmdlet = 'Set-TimerFd'; Unchanged = { $t = New-TimerFd; Set-TimerFd $t -DelaySeconds 60 -WhatIf; -not $t.IsArmed; Close-TimerFd $t } }
+    )
+}
+
+Describe 'Every cmdlet' -Skip:(-not $IsLinux) {
+    BeforeAll {
+        . (Join-Path $PSScriptRoot 'common.ps1')
+        $script:mqueueFs = [Sysprog.MessageQueue]::IsMqueueFsMounted()
+    }
+
+    AfterAll {
+        Remove-TestObjectAll
+        Get-ChildItem -Path /dev/shm -Filter "*sysprog-pester-$PID-*" | Should -BeNullOrEmpty
+    }
+
+    It 'is in the table of cases' -ForEach @(@{ Covered = $script:cases.Cmdlet }) {
+        $Covered | Sort-Object | Should -Be ((Get-Command -Module Sysprog -CommandType Cmdlet).Name | Sort-Object)
+    }
+
+    It '<Cmdlet> narrates its system calls under -Verbose, <Call> among them, and its output shows its table view' -ForEach $script:cases {
+        if ($NeedsMqueueFs -and -not $script:mqueueFs) {
+            Set-ItResult -Skipped -Because 'the mqueue filesystem is not mounted on /dev/mqueue'
+            return
+        }
+        $n = New-TestName
+        $records = @(& $Run 4>&1)
+        $lines = @($records | Select-SyscallLine)
+        $lines.Count | Should -BeGreaterThan 0 -Because "$Cmdlet -Verbose names each system call"
+        @($lines -match "^$Call\w*\(").Count | Should -BeGreaterThan 0 -Because "$Cmdlet makes that call: $($lines -join '; ')"
+
+        $objects = @($records | Where-Object { $_ -isnot [System.Management.Automation.VerboseRecord] -and $_ -isnot [System.Management.Automation.ErrorRecord] })
+        $declared = @((Get-Command $Cmdlet).OutputType.Type | Where-Object Namespace -EQ 'Sysprog')
+        foreach ($object in $objects | Where-Object { $_.GetType().Namespace -eq 'Sysprog' } | Select-Object -First 1) {
+            $object.GetType() | Should -BeIn $declared -Because "$Cmdlet declares what it writes ([OutputType])"
+            $table = (Get-FormatData -TypeName $object.GetType().FullName).FormatViewDefinition.Control | Where-Object { $_ -is [System.Management.Automation.TableControl] }
+            # As a terminal of 160 columns shows it (an 80-column one leaves the last column of a wide view no room).
+            $shown = $object | Format-Table | Out-String -Width 160
+            foreach ($header in $table.Headers) {
+                $label = if ($header.Label) { $header.Label } else { ($table.Rows[0].Columns[$table.Headers.IndexOf($header)].DisplayEntry.Value) }
+                $shown | Should -Match ([regex]::Escape($label)) -Because "the $($object.GetType().Name) view has a $label column"
+            }
+        }
+        Remove-TestObjectAll
+    }
+
+    It 'that supports -WhatIf is in the table of -WhatIf cases' -ForEach @(@{ Covered = $script:whatIf.Cmdlet }) {
+        $Covered | Sort-Object | Should -Be ((Get-Command -Module Sysprog | Where-Object { $_.Parameters.ContainsKey('WhatIf') }).Name | Sort-Object)
+    }
+
+    It '<Cmdlet> -WhatIf changes nothing' -ForEach $script:whatIf {
+        $n = New-TestName
+        $results = @(& $Unchanged)
+        $results.Count | Should -Be 1
+        $results[0] | Should -BeTrue
+        Remove-TestObjectAll
+    }
+
+    Context 'Pipeline input' {
+        BeforeEach {
+            $script:n = New-TestName
+        }
+
+        AfterEach {
+            Remove-TestObjectAll
+        }
+
+        It 'takes names by value and by property name (New-, Open-, Get-, Resize-, Remove-SharedMemory)' {
+            $script:n | New-SharedMemory -Size 4KB | Close-SharedMemory
+            ($script:n | Open-SharedMemory) | Close-SharedMemory
+            ([pscustomobject]@{ Name = $script:n } | Open-SharedMemory) | Close-SharedMemory
+            ($script:n | Get-SharedMemory).Size | Should -Be 4KB
+            [pscustomobject]@{ Name = $script:n } | Resize-SharedMemory -Size 8KB
+            ([pscustomobject]@{ Name = $script:n } | Get-SharedMemory).Size | Should -Be 8KB
+            Get-SharedMemory -Name $script:n | Remove-SharedMemory -Confirm:$false
+            Test-Path -LiteralPath "/dev/shm$($script:n)" | Should -BeFalse
+            [pscustomobject]@{ Name = $script:n } | New-SharedMemory -Size 4KB | Close-SharedMemory
+            $script:n | Remove-SharedMemory -Confirm:$false
+            Test-Path -LiteralPath "/dev/shm$($script:n)" | Should -BeFalse
+        }
+
+        It 'takes names by value and by property name (New-, Open-, Get-, Wait-, Unlock-, Remove-Semaphore)' {
+            $script:n | New-Semaphore -Value 1 | Close-Semaphore
+            [pscustomobject]@{ Name = $script:n } | Unlock-Semaphore
+            [pscustomobject]@{ Name = $script:n } | Wait-Semaphore -TimeoutSeconds 1 -ErrorAction Stop
+            ($script:n | Get-Semaphore).Value | Should -Be 1
+            ([pscustomobject]@{ Name = $script:n } | Get-Semaphore).Value | Should -Be 1
+            $s = $script:n | Open-Semaphore
+            $s | Wait-Semaphore -TimeoutSeconds 1 -ErrorAction Stop
+            $s | Unlock-Semaphore -PassThru | Close-Semaphore
+            $s.IsClosed | Should -BeTrue
+            Get-Semaphore -Name $script:n | Remove-Semaphore -Confirm:$false
+            Test-Path -LiteralPath "/dev/shm/sem.$($script:n.Substring(1))" | Should -BeFalse
+        }
+
+        It 'takes names by value and by property name (New-, Open-, Remove-MessageQueue), queues and bodies by value (Send-, Receive-MqMessage)' {
+            $q = $script:n | New-MessageQueue
+            'one', 'two' | Send-MqMessage -Queue $q
+            ($q | Receive-MqMessage).Text | Should -Be 'one'
+            $other = [pscustomobject]@{ Name = $script:n } | Open-MessageQueue
+            ($other | Receive-MqMessage).Text | Should -Be 'two'
+            $q, $other | Close-MessageQueue
+            $q.IsClosed | Should -BeTrue
+            $other.IsClosed | Should -BeTrue
+            [pscustomobject]@{ Name = $script:n } | Remove-MessageQueue -Confirm:$false
+            Open-MessageQueue -Name $script:n -ErrorAction SilentlyContinue -ErrorVariable err | Should -BeNullOrEmpty
+            $err[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
+        }
+
+        It 'lists queues by name piped by value and by property name (Get-MessageQueue)' {
+            if (-not [Sysprog.MessageQueue]::IsMqueueFsMounted()) {
+                Set-ItResult -Skipped -Because 'the mqueue filesystem is not mounted on /dev/mqueue'
+                return
+            }
+            New-MessageQueue -Name $script:n -MaxMessages 3 | Close-MessageQueue
+            ($script:n | Get-MessageQueue).MaxMessages | Should -Be 3
+            ([pscustomobject]@{ Name = $script:n } | Get-MessageQueue).MaxMessages | Should -Be 3
+            Get-MessageQueue -Name $script:n | Remove-MessageQueue -Confirm:$false
+        }
+
+        It 'takes mappings by value (New-MemoryMap from shared memory, Lock-, Unlock-Memory, Sync-MemoryMap, Set-MemoryProtection, Set-MemoryAdvice, Close-MemoryMap)' {
+            $shm = New-SharedMemory -Name $script:n -Size 4KB
+            $m = $shm | New-MemoryMap
+            $same = $m | Lock-Memory -PassThru | Unlock-Memory -PassThru | Sync-MemoryMap -PassThru | Set-MemoryAdvice -Advice WillNeed -PassThru | Set-MemoryProtection -Protection Read -PassThru
+            $same | Should -Be $m
+            $m.Protection | Should -Be 'Read'
+            Invoke-MemoryMap -InputObject $shm -ScriptBlock { $_.Length } | Should -Be 4KB
+            $m | Close-MemoryMap
+            $m.IsClosed | Should -BeTrue
+            $shm | Close-SharedMemory
+        }
+
+        It 'takes descriptors by value (Write-, Read-, Close-EventFd; Set-, Read-, Close-TimerFd; Wait-FileDescriptor)' {
+            $e = New-EventFd
+            $e | Write-EventFd -Value 4
+            $e | Read-EventFd -TimeoutSeconds 1 | Should -Be 4
+            $t = New-TimerFd
+            $t | Set-TimerFd -DelaySeconds 0.01
+            $t | Read-TimerFd -TimeoutSeconds 5 | Should -Be 1
+            $e | Write-EventFd
+            @($e, $t | Wait-FileDescriptor -TimeoutSeconds 5).Handle | Should -Be $e
+            $e | Close-EventFd
+            $t | Close-TimerFd
+            $e.IsClosed | Should -BeTrue
+            $t.IsClosed | Should -BeTrue
+        }
+
+        It 'takes signal descriptors by value (Read-, Close-SignalFd)' {
+            $s = New-SignalFd -Signal USR2
+            & kill -USR2 $PID
+            ($s | Read-SignalFd -TimeoutSeconds 10).Name | Should -Be 'SIGUSR2'
+            $s | Close-SignalFd
+            $s.IsClosed | Should -BeTrue
+        }
+
+        It 'takes process ids by value and by property name (Get-ProcessMapping)' {
+            @($PID | Get-ProcessMapping).Count | Should -BeGreaterThan 10
+            @(Get-Process -Id $PID | Get-ProcessMapping | Select-Object -ExpandProperty ProcessId -Unique) | Should -Be @($PID)
+        }
+    }
+}
