@@ -59,8 +59,7 @@
     PrivateData          = @{
         PSData = @{
             Tags         = @('Linux', 'PSEdition_Core', 'IPC', 'mmap', 'SharedMemory', 'Semaphore', 'MessageQueue', 'eventfd', 'epoll', 'sysprog')
-            ProjectUri   = 'https://github.com/sysprog/Sysprog'
-            LicenseUri   = 'https://github.com/sysprog/Sysprog/blob/main/LICENSE'
+            # ProjectUri and LicenseUri are left out until the project has a public home; LICENSE ships in the module.
             ReleaseNotes = 'Virtual memory, POSIX shared memory and POSIX semaphores: mmap, mprotect, msync, madvise, mlock, /proc/PID/maps and smaps, sem_open and sem_init, mq_open with priorities, timed and cancellable send and receive; eventfd, timerfd, signalfd and one wait over many handles.'
         }
     }

@@ -8,7 +8,8 @@
       Clean     removes out/ and the build output.
       Build     dotnet build of the solution; MSBuild also assembles the importable module in out/Sysprog.
       Docs      platyPS New-ExternalHelp: docs/*.md to out/Sysprog/en-US (a warning without platyPS; an error under CI).
-      Package   Build, then Docs: out/Sysprog is the module to import or publish.
+      Package   Build, then Docs, then the packages: out/Sysprog is the module to import; out/packages holds the
+                module's .nupkg as the PowerShell Gallery takes it (gallery/) and the core library's NuGet package (nuget/).
       UnitTest  xunit (core, CLI and cmdlet contracts).
       Pester    the Pester 5 tests in tests/ and the demos in docs/demos, in a child pwsh so the loaded module never
                 locks the next build. Ends with one line, "pester: N passed, N failed, N skipped"; fails when any test
@@ -87,6 +88,59 @@ function Invoke-DocsTask {
     Write-Host "help written to $(Join-Path $moduleOut 'en-US')"
 }
 
+function Invoke-PackTask {
+    # The core library as a NuGet package (with its XML docs and the README), and the module as the PowerShell
+    # Gallery receives it from Publish-Module: a .nupkg whose root is the module folder and whose nuspec carries
+    # the manifest's metadata and the PSModule/PSCmdlet_ tags the Gallery searches by.
+    # Both are named Sysprog.<version>.nupkg, as each registry knows its own: hence two folders.
+    $packages = Join-Path $PSScriptRoot 'out' 'packages'
+    Invoke-Native dotnet 'pack', (Join-Path $PSScriptRoot 'src' 'Sysprog' 'Sysprog.csproj'), '-c', $Configuration, '--no-build', '--nologo', '-o', (Join-Path $packages 'nuget')
+    $manifest = Import-PowerShellDataFile (Join-Path $moduleOut 'Sysprog.psd1')
+    $psData = $manifest.PrivateData.PSData
+    $tags = @('PSModule', 'PSIncludes_Cmdlet') + $psData.Tags + @($manifest.CmdletsToExport | ForEach-Object { "PSCmdlet_$_"; "PSCommand_$_" })
+    $escape = { param($text) [System.Security.SecurityElement]::Escape($text) }
+    $nuspec = @"
+<?xml version="1.0" encoding="utf-8"?>
+<package xmlns="http://schemas.microsoft.com/packaging/2011/08/nuspec.xsd">
+  <metadata>
+    <id>Sysprog</id>
+    <version>$($manifest.ModuleVersion)</version>
+    <authors>$(& $escape $manifest.Author)</authors>
+    <owners>$(& $escape $manifest.CompanyName)</owners>
+    <requireLicenseAcceptance>false</requireLicenseAcceptance>
+    <license type="expression">MIT</license>
+    <description>$(& $escape $manifest.Description)</description>
+    <releaseNotes>$(& $escape $psData.ReleaseNotes)</releaseNotes>
+    <copyright>$(& $escape $manifest.Copyright)</copyright>
+    <tags>$($tags -join ' ')</tags>
+  </metadata>
+</package>
+"@
+    $path = Join-Path $packages 'gallery' "Sysprog.$($manifest.ModuleVersion).nupkg"
+    $null = New-Item -ItemType Directory -Force -Path (Split-Path -Parent $path)
+    Remove-Item -LiteralPath $path -ErrorAction SilentlyContinue
+    Add-Type -AssemblyName System.IO.Compression
+    $zip = [System.IO.Compression.ZipFile]::Open($path, 'Create')
+    try {
+        $add = {
+            param($name, $text)
+            $writer = [System.IO.StreamWriter]::new($zip.CreateEntry($name).Open())
+            try { $writer.Write($text) } finally { $writer.Dispose() }
+        }
+        & $add 'Sysprog.nuspec' $nuspec
+        & $add '[Content_Types].xml' '<?xml version="1.0" encoding="utf-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml" /><Default Extension="nuspec" ContentType="application/octet" /><Default Extension="psd1" ContentType="application/octet" /><Default Extension="dll" ContentType="application/octet" /><Default Extension="ps1xml" ContentType="application/octet" /><Default Extension="xml" ContentType="application/octet" /><Default Extension="txt" ContentType="application/octet" /><Default Extension="psmdcp" ContentType="application/vnd.openxmlformats-package.core-properties+xml" /><Override PartName="/LICENSE" ContentType="application/octet" /></Types>'
+        & $add '_rels/.rels' '<?xml version="1.0" encoding="utf-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Type="http://schemas.microsoft.com/packaging/2010/07/manifest" Target="/Sysprog.nuspec" Id="R1" /></Relationships>'
+        foreach ($file in Get-ChildItem -LiteralPath $moduleOut -Recurse -File) {
+            $relative = [System.IO.Path]::GetRelativePath($moduleOut, $file.FullName).Replace('\', '/')
+            $null = [System.IO.Compression.ZipFileExtensions]::CreateEntryFromFile($zip, $file.FullName, $relative)
+        }
+    }
+    finally {
+        $zip.Dispose()
+    }
+    Write-Host "packages written to $packages"
+}
+
 function Invoke-UnitTestTask {
     Invoke-Native dotnet 'test', $solution, '-c', $Configuration, '--nologo'
 }
@@ -125,7 +179,7 @@ foreach ($name in $Task) {
         'Clean' { Invoke-CleanTask }
         'Build' { Invoke-BuildTask }
         'Docs' { Invoke-DocsTask }
-        'Package' { Invoke-BuildTask; Invoke-DocsTask }
+        'Package' { Invoke-BuildTask; Invoke-DocsTask; Invoke-PackTask }
         'UnitTest' { Invoke-UnitTestTask }
         'Pester' { Invoke-PesterTask }
         'Test' { Invoke-UnitTestTask; Invoke-PesterTask }
