@@ -13,7 +13,7 @@ internal static class DemoCommand
     {
         var producers = new Option<int>("--producers") { Description = "Concurrent producer processes.", DefaultValueFactory = _ => 4 };
         var increments = new Option<long>("--increments") { Description = "Increments per producer.", DefaultValueFactory = _ => 2_000_000 };
-        var command = new Command("demo", "Replay the course: mmap /etc/passwd, shared memory, lost and kept increments, /proc/PID/maps.")
+        var command = new Command("demo", "Replay the course: mmap /etc/passwd, shared memory, lost and kept increments, /proc/PID/maps, a semaphore.")
         {
             producers, increments,
         };
@@ -70,7 +70,27 @@ internal static class DemoCommand
                 Console.WriteLine($"    {m.Start:x}-{m.End:x} {m.Permissions} {m.Offset:x8} {m.Device} {m.Inode} {m.Path}  [{m.Kind}]");
             }
 
-            Step(7, "Unmap, close, unlink: nothing is left behind.");
+            Step(7, $"Semaphore {name} of value 7: seven waits pass at once; the eighth blocks in another process until this one posts.");
+            using (PosixSemaphore semaphore = PosixSemaphore.Create(name, 7, trace: trace))
+            {
+                int passed = Enumerable.Range(0, 7).Count(_ => semaphore.TryWait());
+                Console.WriteLine($"    {passed} waits passed at once; the value is now {semaphore.Value}.");
+                using Process waiter = Start(["sem", "wait", name, "--timeout", "60s"]);
+                var asleep = Stopwatch.StartNew();
+                while (semaphore.Waiters == 0 && !waiter.HasExited && asleep.Elapsed < TimeSpan.FromSeconds(60))
+                {
+                    Thread.Sleep(10);
+                }
+                Console.WriteLine($"    waiter pid {waiter.Id} is asleep in sem_wait: the C library counts {semaphore.Waiters} waiter(s).");
+                semaphore.Post(trace);
+                string said = waiter.StandardOutput.ReadToEnd().Trim();
+                waiter.WaitForExit();
+                Console.WriteLine($"    waiter pid {waiter.Id} woke and exited {waiter.ExitCode}{(said.Length > 0 ? $": {said}" : "")}");
+                semaphore.Close(trace);
+                PosixSemaphore.Unlink(name, trace);
+            }
+
+            Step(8, "Unmap, close, unlink: nothing is left behind.");
             view.Close(trace);
             shm.Close(trace);
             SharedMemory.Unlink(name, trace);
@@ -90,6 +110,10 @@ internal static class DemoCommand
         if (File.Exists(SharedMemory.Directory + name))
         {
             SharedMemory.Unlink(name);
+        }
+        if (File.Exists($"{SharedMemory.Directory}/sem.{name[1..]}"))
+        {
+            PosixSemaphore.Unlink(name);
         }
     }
 

@@ -121,7 +121,11 @@ public sealed class CrossProcessTests(ITestOutputHelper output) : IDisposable
         Assert.Contains("counter = 800,000, expected 800,000: none lost.", result.Output, StringComparison.Ordinal);
         Assert.Contains("consumer read 800000", result.Output, StringComparison.Ordinal);
         Assert.Matches(@"rw-s 00000000 \S+ \d+ /dev/shm/sysprog-demo-\d+  \[SharedMemory\]", result.Output);
+        Assert.Contains("7 waits passed at once; the value is now 0.", result.Output, StringComparison.Ordinal);
+        Assert.Matches(@"waiter pid \d+ is asleep in sem_wait: the C library counts 1 waiter", result.Output);
+        Assert.Matches(@"waiter pid \d+ woke and exited 0", result.Output);
         Assert.Contains("exists: False", result.Output, StringComparison.Ordinal);
         Assert.Empty(Directory.EnumerateFiles("/dev/shm", "sysprog-demo-*"));
+        Assert.Empty(Directory.EnumerateFiles("/dev/shm", "sem.sysprog-demo-*"));
     }
 }
