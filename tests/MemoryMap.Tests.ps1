@@ -161,5 +161,26 @@ Describe 'Memory map cmdlets' -Skip:(-not $IsLinux) {
             } -args (Resolve-Path -LiteralPath $SysprogModulePath).ProviderPath
             $result | Should -BeTrue
         }
+
+        It 'closes only what the removing runspace opened, not what another runspace of the process still uses' {
+            $mine = New-MemoryMap -Anonymous -Size 4KB
+            $other = [powershell]::Create()
+            try {
+                $theirs = $other.AddScript({
+                        param($ModulePath)
+                        Import-Module $ModulePath
+                        New-MemoryMap -Anonymous -Size 4KB
+                    }).AddArgument((Resolve-Path -LiteralPath $SysprogModulePath).ProviderPath).Invoke()[0]
+                $other.Commands.Clear()
+                $null = $other.AddScript({ Remove-Module Sysprog }).Invoke()
+                $theirs.IsClosed | Should -BeTrue
+                $mine.IsClosed | Should -BeFalse
+                $mine.WriteInt64(0, 1)
+            }
+            finally {
+                $other.Dispose()
+                Close-MemoryMap $mine
+            }
+        }
     }
 }

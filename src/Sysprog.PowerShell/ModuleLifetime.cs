@@ -14,5 +14,6 @@ public sealed class ModuleLifetime : IModuleAssemblyInitializer, IModuleAssembly
         }
     }
 
-    public void OnRemove(PSModuleInfo psModuleInfo) => SysprogCmdlet.Handles.CloseAll();
+    /// <summary>Runs on the removing runspace's thread, so it closes what that runspace opened and nothing else.</summary>
+    public void OnRemove(PSModuleInfo psModuleInfo) => SysprogCmdlet.HandlesOfThisRunspace.CloseAll();
 }

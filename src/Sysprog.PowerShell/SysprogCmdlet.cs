@@ -1,4 +1,6 @@
 using System.Management.Automation;
+using System.Management.Automation.Runspaces;
+using System.Runtime.CompilerServices;
 
 namespace Sysprog.PowerShell;
 
@@ -8,8 +10,19 @@ namespace Sysprog.PowerShell;
 /// </summary>
 public abstract class SysprogCmdlet : PSCmdlet, IDisposable
 {
-    /// <summary>Handles given out by this module, closed when the module is removed.</summary>
-    internal static readonly OpenHandles Handles = new();
+    private static readonly ConditionalWeakTable<Runspace, OpenHandles> HandlesByRunspace = new();
+    private static readonly OpenHandles HandlesWithoutRunspace = new();
+
+    /// <summary>
+    /// The handles this runspace was given, closed when the module is removed from it. Per runspace, because the
+    /// assembly is loaded once per process: Remove-Module (or Import-Module -Force) in one runspace must not close
+    /// what a ForEach-Object -Parallel or Start-ThreadJob runspace is still using, nor the other way round.
+    /// </summary>
+    internal static OpenHandles HandlesOfThisRunspace =>
+        Runspace.DefaultRunspace is Runspace runspace ? HandlesByRunspace.GetValue(runspace, _ => new OpenHandles()) : HandlesWithoutRunspace;
+
+    /// <summary>Where this cmdlet's runspace tracks the handles it gives out.</summary>
+    protected static OpenHandles Handles => HandlesOfThisRunspace;
 
     private readonly CancellationTokenSource _stopping = new();
     private SyscallTrace? _trace;
