@@ -118,6 +118,29 @@ Describe 'Every cmdlet' -Skip:(-not $IsLinux) {
         Remove-TestObjectAll
     }
 
+    It '<_> -Confirm asks before removing, and removes nothing when it cannot ask' -ForEach @('Remove-SharedMemory', 'Remove-Semaphore', 'Remove-MessageQueue') {
+        $n = New-TestName
+        $cmdlet = $_
+        switch ($cmdlet) {
+            'Remove-SharedMemory' { New-SharedMemory -Name $n -Size 4KB | Close-SharedMemory; $exists = { Test-Path -LiteralPath "/dev/shm$n" } }
+            'Remove-Semaphore' { New-Semaphore -Name $n | Close-Semaphore; $exists = { Test-Path -LiteralPath "/dev/shm/sem.$($n.Substring(1))" } }
+            'Remove-MessageQueue' { New-MessageQueue -Name $n | Close-MessageQueue; $exists = { $q = Open-MessageQueue -Name $n -ErrorAction SilentlyContinue; $null -ne $q; if ($q) { Close-MessageQueue $q } } }
+        }
+        # A runspace without a host cannot answer the prompt: the confirmation fails, so nothing may be removed.
+        $ps = [powershell]::Create()
+        try {
+            $null = $ps.AddCommand('Import-Module').AddParameter('Name', (Get-Module Sysprog).Path).AddStatement().AddCommand($cmdlet).AddParameter('Name', $n).AddParameter('Confirm', $true)
+            $null = $ps.Invoke()
+            $ps.Streams.Error.Count | Should -Be 1
+            $ps.Streams.Error[0].ToString() | Should -BeLike '*attempting to request confirmation*'
+        }
+        finally {
+            $ps.Dispose()
+        }
+        & $exists | Should -BeTrue
+        Remove-TestObjectAll
+    }
+
     Context 'Pipeline input' {
         BeforeEach {
             $script:n = New-TestName
