@@ -139,8 +139,13 @@ Describe 'Shared memory cmdlets' -Skip:(-not $IsLinux) {
         }
 
         It 'reports an exact name that does not exist as ObjectNotFound' {
-            Get-SharedMemory -Name (New-Name) -ErrorAction SilentlyContinue -ErrorVariable err | Should -BeNullOrEmpty
+            $missing = New-Name
+            Get-SharedMemory -Name $missing -ErrorAction SilentlyContinue -ErrorVariable err | Should -BeNullOrEmpty
+            $err.Count | Should -Be 1
+            $err[0].FullyQualifiedErrorId | Should -Be 'NameNotFound,Sysprog.PowerShell.Commands.GetSharedMemoryCommand'
             $err[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
+            $err[0].TargetObject | Should -Be $missing
+            Get-SharedMemory -Name "$missing*" -ErrorAction Stop | Should -BeNullOrEmpty
         }
 
         It 'keeps the object under -WhatIf, removes it otherwise' {

@@ -13,6 +13,7 @@ public static class ErrorMapping
     public static (string ErrorId, ErrorCategory Category) Classify(Exception exception) => exception switch
     {
         SysprogException e => ($"{PascalCase(e.Call)}.{e.Errno.Symbol().Replace(' ', '_')}", Category(e.Errno)),
+        NameNotFoundException => ("NameNotFound", ErrorCategory.ObjectNotFound),
         FileNotFoundException => ("FileNotFound", ErrorCategory.ObjectNotFound),
         ArgumentException => ("InvalidArgument", ErrorCategory.InvalidArgument),
         FormatException => ("InvalidArgument", ErrorCategory.InvalidArgument),

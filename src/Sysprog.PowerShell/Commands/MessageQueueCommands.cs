@@ -77,12 +77,8 @@ public sealed class GetMessageQueueCommand : SysprogCmdlet
         {
             TryRun(pattern, () =>
             {
-                IReadOnlyList<MessageQueueInfo> found = MessageQueue.List(pattern, Trace);
-                if (found.Count == 0 && !IpcName.HasWildcards(pattern))
-                {
-                    throw new SysprogException(Errno.ENOENT, "stat", IpcName.Normalize(pattern), "No message queue has that name.");
-                }
-                WriteObject(found, enumerateCollection: true);
+                WriteObject(NameNotFoundException.ThrowIfExactNameMissing(MessageQueue.List(pattern, Trace), pattern, "message queue",
+                    "Create it with New-MessageQueue."), enumerateCollection: true);
             });
         }
     }

@@ -99,12 +99,8 @@ public sealed class GetSemaphoreCommand : SysprogCmdlet
         {
             TryRun(pattern, () =>
             {
-                IReadOnlyList<SemaphoreInfo> found = PosixSemaphore.List(pattern, Trace);
-                if (found.Count == 0 && !IpcName.HasWildcards(pattern))
-                {
-                    throw new SysprogException(Errno.ENOENT, "stat", IpcName.Normalize(pattern, PosixSemaphore.NameMaxBytes), "No semaphore has that name.");
-                }
-                WriteObject(found, enumerateCollection: true);
+                WriteObject(NameNotFoundException.ThrowIfExactNameMissing(PosixSemaphore.List(pattern, Trace), pattern, "semaphore",
+                    "Create it with New-Semaphore.", PosixSemaphore.NameMaxBytes), enumerateCollection: true);
             });
         }
     }

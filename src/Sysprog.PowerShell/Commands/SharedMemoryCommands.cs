@@ -70,12 +70,8 @@ public sealed class GetSharedMemoryCommand : SysprogCmdlet
         {
             TryRun(pattern, () =>
             {
-                IReadOnlyList<SharedMemoryInfo> found = SharedMemory.List(pattern, Trace);
-                if (found.Count == 0 && !IpcName.HasWildcards(pattern))
-                {
-                    throw new SysprogException(Errno.ENOENT, "stat", IpcName.Normalize(pattern), "No shared memory object has that name.");
-                }
-                WriteObject(found, enumerateCollection: true);
+                WriteObject(NameNotFoundException.ThrowIfExactNameMissing(SharedMemory.List(pattern, Trace), pattern, "shared memory object",
+                    "Create it with New-SharedMemory."), enumerateCollection: true);
             });
         }
     }
