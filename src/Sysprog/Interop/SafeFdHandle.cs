@@ -32,23 +32,15 @@ internal sealed class SafeFdHandle : SafeHandle
     /// </summary>
     public unsafe void SignalEventFd()
     {
-        bool added = false;
         try
         {
-            DangerousAddRef(ref added);
+            using HandleLease eventFd = this.Lease("eventfd");
             ulong one = 1;
-            Libc.write((int)handle, (byte*)&one, sizeof(ulong));
+            Libc.write(eventFd.Fd, (byte*)&one, sizeof(ulong));
         }
         catch (ObjectDisposedException)
         {
             // Closed already: whoever waited on it is gone.
-        }
-        finally
-        {
-            if (added)
-            {
-                DangerousRelease();
-            }
         }
     }
 
