@@ -187,3 +187,33 @@ internal static class ThreadCpu
     public static TimeSpan Used() => TimeSpan.FromTicks(
         long.Parse(File.ReadAllText("/proc/thread-self/schedstat").Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture) / 100);
 }
+
+/// <summary>Where another thread of this process is: so a wake-up test acts only once the waiter really sleeps.</summary>
+internal static partial class ThreadWait
+{
+    [System.Runtime.InteropServices.LibraryImport("libc")]
+    private static partial int gettid();
+
+    public static int CurrentThreadId() => gettid();
+
+    /// <summary>Waits until thread <paramref name="threadId"/> sleeps in a kernel function whose name contains
+    /// <paramref name="kernelFunction"/> (/proc/self/task/TID/wchan: "poll_schedule_timeout" for poll and ppoll).</summary>
+    public static void UntilSleepingIn(int threadId, string kernelFunction, TimeSpan? limit = null)
+    {
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            string state = File.ReadAllText($"/proc/self/task/{threadId}/stat");
+            string wchan = File.ReadAllText($"/proc/self/task/{threadId}/wchan");
+            if (state[(state.LastIndexOf(')') + 2)..].StartsWith('S') && wchan.Contains(kernelFunction, StringComparison.Ordinal))
+            {
+                return;
+            }
+            if (clock.Elapsed > (limit ?? TimeSpan.FromSeconds(10)))
+            {
+                throw new TimeoutException($"thread {threadId} is not sleeping in {kernelFunction} (wchan {wchan}, stat {state})");
+            }
+            Thread.Sleep(1);
+        }
+    }
+}

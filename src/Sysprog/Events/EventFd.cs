@@ -69,10 +69,9 @@ public sealed class EventFd : FileDescriptorObject
         {
             throw new ArgumentOutOfRangeException(nameof(value), value, $"An eventfd takes 1 to {MaxValue} (0xfffffffffffffffe) per write.");
         }
-        Timeouts.Validate(timeout);
+        var retry = new FdRetry(Handle, Libc.POLLOUT, timeout, cancellationToken, Description, NonBlocking ? CounterFullNonBlocking : null);
         using HandleLease lease = Lease();
         int fd = lease.Fd;
-        long deadline = FdWait.Deadline(timeout);
         while (true)
         {
             SyscallResult result = Libc.write(fd, (byte*)&value, sizeof(ulong));
@@ -81,30 +80,15 @@ public sealed class EventFd : FileDescriptorObject
                 Syscall.CheckCount(result, trace, "write", Description, $"{fd}, [{value}], 8");
                 return true;
             }
-            if (result.Errno == Errno.EINTR)
-            {
-                continue;
-            }
-            if (result.Errno != Errno.EAGAIN)
-            {
-                Syscall.CheckCount(result, trace, "write", Description, $"{fd}, [{value}], 8");
-            }
-            if (timeout == TimeSpan.Zero || FdWait.Expired(deadline))
-            {
-                trace?.Invoke($"write({fd}, [{value}], 8) = -1 EAGAIN ({Errno.EAGAIN.Description()})");
-                return false;
-            }
-            if (NonBlocking)
-            {
-                throw new SysprogException(Errno.EAGAIN, "write", Description,
-                    $"Adding {value} would pass the counter's maximum ({MaxValue}), and this eventfd is non-blocking, so it does not wait for a read.");
-            }
-            if (!FdWait.WaitReady(Handle, Libc.POLLOUT, deadline, cancellationToken, trace, Description))
+            if (!retry.AfterFailure(result, trace, "write", $"{fd}, [{value}], 8"))
             {
                 return false;
             }
         }
     }
+
+    private const string CounterFullNonBlocking =
+        "The addition would pass the counter's maximum, and this eventfd is non-blocking, so it does not wait for a read.";
 
     /// <summary>Adds without waiting: one write(2).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

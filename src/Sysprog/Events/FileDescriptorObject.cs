@@ -77,14 +77,13 @@ public abstract class FileDescriptorObject : IPollable, IDisposable
     private protected unsafe bool ReadRecord<T>(out T record, bool waitAllowed, TimeSpan timeout, CancellationToken cancellationToken,
         SyscallTrace? trace) where T : unmanaged
     {
-        Timeouts.Validate(timeout);
+        var retry = new FdRetry(Handle, Libc.POLLIN, timeout, cancellationToken, Description, waitAllowed ? null : NothingToReadNonBlocking);
         using HandleLease lease = Lease();
         int fd = lease.Fd;
-        long deadline = FdWait.Deadline(timeout);
-        if (waitAllowed && deadline == -1 && !cancellationToken.CanBeCanceled)
+        if (waitAllowed && retry.WaitsForever && !cancellationToken.CanBeCanceled)
         {
             // A caller ready to wait forever usually has to: poll first, so that it costs two system calls, not three.
-            FdWait.WaitReady(Handle, Libc.POLLIN, deadline, cancellationToken, trace, Description);
+            retry.WaitUntilReady(trace);
         }
         while (true)
         {
@@ -96,30 +95,15 @@ public abstract class FileDescriptorObject : IPollable, IDisposable
                 record = value;
                 return true;
             }
-            if (result.Errno == Errno.EINTR)
+            if (!retry.AfterFailure(result, trace, "read", $"{fd}, ..., {sizeof(T)}"))
             {
-                continue;
-            }
-            if (result.Errno != Errno.EAGAIN)
-            {
-                Syscall.CheckCount(result, trace, "read", Description, $"{fd}, ..., {sizeof(T)}");
-            }
-            record = default;
-            if (timeout == TimeSpan.Zero || FdWait.Expired(deadline))
-            {
-                trace?.Invoke($"read({fd}, ..., {sizeof(T)}) = -1 EAGAIN ({Errno.EAGAIN.Description()})");
-                return false;
-            }
-            if (!waitAllowed)
-            {
-                throw new SysprogException(Errno.EAGAIN, "read", Description, "Nothing to read, and this object is non-blocking, so it does not wait.");
-            }
-            if (!FdWait.WaitReady(Handle, Libc.POLLIN, deadline, cancellationToken, trace, Description))
-            {
+                record = default;
                 return false;
             }
         }
     }
+
+    private const string NothingToReadNonBlocking = "Nothing to read, and this object is non-blocking, so it does not wait.";
 
     /// <summary>Adopts a descriptor: checks what it is and makes it O_NONBLOCK, as Sysprog's own are.</summary>
     private protected static SafeFdHandle Adopt(int fd, string expectedLink, string what, SyscallTrace? trace)

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 
 namespace Sysprog.Interop;
 
@@ -88,4 +89,67 @@ internal static class FdWait
         double milliseconds = Math.Ceiling((deadline - Stopwatch.GetTimestamp()) * 1000.0 / Stopwatch.Frequency);
         return (int)Math.Clamp(milliseconds, 0, int.MaxValue);
     }
+}
+
+/// <summary>
+/// The one wait-and-retry rule for a call on a descriptor that reports "would block" (EAGAIN on an O_NONBLOCK fd,
+/// ETIMEDOUT from mq_timed* given a deadline that has passed). Every blocking operation is the same loop: attempt
+/// the call; on success trace and return; otherwise ask <see cref="AfterFailure"/>, which decides in one fixed
+/// order: EINTR retries; any other error than would-block is thrown, traced; a zero timeout returns false at once
+/// (the Try form); a descriptor that may not wait throws EAGAIN with the reason; a passed deadline returns false;
+/// otherwise it waits with poll(2) until the fd is ready (cancellable) and says to retry.
+/// </summary>
+internal readonly struct FdRetry
+{
+    private readonly SafeFdHandle _fd;
+    private readonly short _events;
+    private readonly TimeSpan _timeout;
+    private readonly long _deadline;
+    private readonly CancellationToken _cancellationToken;
+    private readonly string _target;
+    private readonly string? _cannotWaitReason;
+
+    /// <summary>Validates the timeout and fixes the deadline. <paramref name="cannotWaitReason"/> is null when the call
+    /// may wait; otherwise why it may not (it becomes the EAGAIN error's detail).</summary>
+    public FdRetry(SafeFdHandle fd, short events, TimeSpan timeout, CancellationToken cancellationToken, string target, string? cannotWaitReason)
+    {
+        Timeouts.Validate(timeout);
+        (_fd, _events, _timeout, _cancellationToken, _target, _cannotWaitReason) = (fd, events, timeout, cancellationToken, target, cannotWaitReason);
+        _deadline = FdWait.Deadline(timeout);
+    }
+
+    public bool WaitsForever => _deadline == -1;
+
+    /// <summary>True to attempt the call again; false when the timeout passed first. Throws for real errors, for a
+    /// descriptor that may not wait, and on cancellation.</summary>
+    public bool AfterFailure(SyscallResult result, SyscallTrace? trace, string call,
+        [InterpolatedStringHandlerArgument(nameof(trace))] ref TraceArguments arguments)
+    {
+        Errno errno = result.Errno;
+        if (errno == Errno.EINTR)
+        {
+            return true;
+        }
+        arguments.EmitFailure(trace, call, errno);
+        if (errno is not (Errno.EAGAIN or Errno.ETIMEDOUT))
+        {
+            throw new SysprogException(errno, call, _target);
+        }
+        if (_timeout == TimeSpan.Zero)
+        {
+            return false;
+        }
+        if (_cannotWaitReason is not null)
+        {
+            throw new SysprogException(Errno.EAGAIN, call, _target, _cannotWaitReason);
+        }
+        if (FdWait.Expired(_deadline))
+        {
+            return false;
+        }
+        return WaitUntilReady(trace);
+    }
+
+    /// <summary>Waits until the fd is ready or the deadline passes (false), without attempting anything.</summary>
+    public bool WaitUntilReady(SyscallTrace? trace) => FdWait.WaitReady(_fd, _events, _deadline, _cancellationToken, trace, _target);
 }

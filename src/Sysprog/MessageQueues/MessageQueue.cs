@@ -222,36 +222,26 @@ public sealed class MessageQueue : IPollable, IDisposable
             ThrowTooLarge(body.Length);
         }
         ValidatePriority(priority);
-        Timeouts.Validate(timeout);
+        var retry = new FdRetry(_fd, Libc.POLLOUT, timeout, cancellationToken, Name, _nonBlocking ? QueueFullNonBlocking : null);
         // No deadline and nothing to cancel: one blocking call, as C would make. Otherwise a call that cannot block
         // (its absolute deadline, the epoch, has passed), then poll(2) on the monotonic clock with cancellation.
-        bool blockInKernel = timeout == Timeout.InfiniteTimeSpan && !cancellationToken.CanBeCanceled;
+        bool blockInKernel = retry.WaitsForever && !cancellationToken.CanBeCanceled;
         Timespec alreadyExpired = default;
         Timespec* deadlineArgument = blockInKernel ? null : &alreadyExpired;
-        long deadline = FdWait.Deadline(timeout);
-        while (true)
+        fixed (byte* start = body)
         {
-            SyscallResult result;
-            fixed (byte* start = body)
+            while (true)
             {
-                result = Libc.mq_timedsend(fd, start, (nuint)body.Length, (uint)priority, deadlineArgument);
-            }
-            if (!result.Failed)
-            {
-                Syscall.Check(result, trace, "mq_timedsend", Name, $"{fd}, \"{Preview(body)}\", {body.Length}, {priority}, {(blockInKernel ? "NULL" : "{0, 0}")}");
-                return true;
-            }
-            if (!ShouldWait(result.Errno, fd, "mq_timedsend", timeout, deadline, trace))
-            {
-                return false;
-            }
-            if (blockInKernel)
-            {
-                continue;
-            }
-            if (!FdWait.WaitReady(_fd, Libc.POLLOUT, deadline, cancellationToken, trace, Name))
-            {
-                return false;
+                SyscallResult result = Libc.mq_timedsend(fd, start, (nuint)body.Length, (uint)priority, deadlineArgument);
+                if (!result.Failed)
+                {
+                    Syscall.Check(result, trace, "mq_timedsend", Name, $"{fd}, \"{Preview(body)}\", {body.Length}, {priority}, {(blockInKernel ? "NULL" : "{0, 0}")}");
+                    return true;
+                }
+                if (!retry.AfterFailure(result, trace, "mq_timedsend", $"{fd}, \"{Preview(body)}\", {body.Length}, {priority}, {(blockInKernel ? "NULL" : "{0, 0}")}"))
+                {
+                    return false;
+                }
             }
         }
     }
@@ -296,40 +286,29 @@ public sealed class MessageQueue : IPollable, IDisposable
         {
             ThrowBufferTooSmall(buffer.Length);
         }
-        Timeouts.Validate(timeout);
-        bool blockInKernel = timeout == Timeout.InfiniteTimeSpan && !cancellationToken.CanBeCanceled;
+        var retry = new FdRetry(_fd, Libc.POLLIN, timeout, cancellationToken, Name, _nonBlocking ? QueueEmptyNonBlocking : null);
+        bool blockInKernel = retry.WaitsForever && !cancellationToken.CanBeCanceled;
         Timespec alreadyExpired = default;
         Timespec* deadlineArgument = blockInKernel ? null : &alreadyExpired;
-        long deadline = FdWait.Deadline(timeout);
-        while (true)
+        fixed (byte* start = buffer)
         {
-            SyscallResult result;
-            uint received;
-            fixed (byte* start = buffer)
+            while (true)
             {
-                result = Libc.mq_timedreceive(fd, start, (nuint)buffer.Length, out received, deadlineArgument);
-            }
-            if (!result.Failed)
-            {
-                length = (int)result.Value;
-                priority = (int)received;
-                Syscall.CheckCount(result, trace, "mq_timedreceive", Name,
-                    $"{fd}, \"{Preview(buffer[..(int)result.Value])}\", {buffer.Length}, [{received}], {(blockInKernel ? "NULL" : "{0, 0}")}");
-                return true;
-            }
-            length = 0;
-            priority = 0;
-            if (!ShouldWait(result.Errno, fd, "mq_timedreceive", timeout, deadline, trace))
-            {
-                return false;
-            }
-            if (blockInKernel)
-            {
-                continue;
-            }
-            if (!FdWait.WaitReady(_fd, Libc.POLLIN, deadline, cancellationToken, trace, Name))
-            {
-                return false;
+                SyscallResult result = Libc.mq_timedreceive(fd, start, (nuint)buffer.Length, out uint received, deadlineArgument);
+                if (!result.Failed)
+                {
+                    length = (int)result.Value;
+                    priority = (int)received;
+                    Syscall.CheckCount(result, trace, "mq_timedreceive", Name,
+                        $"{fd}, \"{Preview(buffer[..length])}\", {buffer.Length}, [{received}], {(blockInKernel ? "NULL" : "{0, 0}")}");
+                    return true;
+                }
+                if (!retry.AfterFailure(result, trace, "mq_timedreceive", $"{fd}, ..., {buffer.Length}, ..., {(blockInKernel ? "NULL" : "{0, 0}")}"))
+                {
+                    length = 0;
+                    priority = 0;
+                    return false;
+                }
             }
         }
     }
@@ -484,27 +463,9 @@ public sealed class MessageQueue : IPollable, IDisposable
     /// <summary>A reference on the descriptor for one call or wait, so a Close on another thread cannot free the number under it.</summary>
     private HandleLease Lease() => _fd.Lease(Name);
 
-    /// <summary>After a failed non-blocking attempt: true to wait for readiness, false on timeout; throws otherwise.</summary>
-    private bool ShouldWait(Errno errno, int fd, string call, TimeSpan timeout, long deadline, SyscallTrace? trace)
-    {
-        switch (errno)
-        {
-            case Errno.EINTR:
-                return true;
-            case Errno.EAGAIN or Errno.ETIMEDOUT when timeout != TimeSpan.Zero && _nonBlocking:
-                throw new SysprogException(Errno.EAGAIN, call, Name,
-                    $"The queue is {(call == "mq_timedsend" ? "full" : "empty")} and this descriptor is O_NONBLOCK, so it does not wait.");
-            case Errno.EAGAIN or Errno.ETIMEDOUT:
-                if (timeout == TimeSpan.Zero || FdWait.Expired(deadline))
-                {
-                    trace?.Invoke($"{call}({fd}, ...) = -1 {errno.Symbol()} ({errno.Description()})");
-                    return false;
-                }
-                return true;
-            default:
-                throw new SysprogException(errno, call, Name);
-        }
-    }
+    private const string QueueFullNonBlocking = "The queue is full and this descriptor is O_NONBLOCK, so it does not wait.";
+
+    private const string QueueEmptyNonBlocking = "The queue is empty and this descriptor is O_NONBLOCK, so it does not wait.";
 
     private static void ValidatePriority(int priority)
     {

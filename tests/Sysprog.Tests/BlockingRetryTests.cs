@@ -1,0 +1,149 @@
+using System.Diagnostics;
+using Xunit;
+
+namespace Sysprog.Tests;
+
+/// <summary>
+/// Every fd-based blocking operation goes through one wait-and-retry rule (FdRetry), so each one, put in a state
+/// where it would block, behaves the same way: a zero timeout returns false after one traced attempt and no poll;
+/// a timeout waits in poll(2) and then returns false; a non-blocking object refuses to wait with EAGAIN; a token
+/// cancels the wait.
+/// </summary>
+public sealed class BlockingRetryTests : IDisposable
+{
+    private readonly List<IDisposable> _objects = [];
+    private readonly List<string> _queues = [];
+
+    public void Dispose()
+    {
+        _objects.ForEach(o => o.Dispose());
+        _queues.ForEach(TestNames.UnlinkQueueIfPresent);
+        Assert.Empty(TestNames.Leftovers());
+    }
+
+    /// <summary>One operation in its would-block state: given a timeout, a token and a trace, it returns whether it succeeded.</summary>
+    private delegate bool Blocked(TimeSpan timeout, CancellationToken cancellationToken, SyscallTrace trace);
+
+    public static TheoryData<string> Operations => new() { "mq send", "mq receive", "eventfd add", "eventfd read", "timerfd read" };
+
+    public static TheoryData<string> NonBlockingOperations => new() { "mq send", "mq receive", "eventfd add", "eventfd read" };
+
+    private Blocked WouldBlock(string operation, bool nonBlocking = false)
+    {
+        switch (operation)
+        {
+            case "mq send":
+            case "mq receive":
+                MessageQueue queue = Track(MessageQueue.Create(TrackQueue(TestNames.New()), maxMessages: 1, maxMessageSize: 16));
+                if (nonBlocking)
+                {
+                    queue = Track(MessageQueue.Open(queue.Name, nonBlocking: true));
+                }
+                if (operation == "mq send")
+                {
+                    Assert.True(queue.Send("fills it", timeout: TimeSpan.Zero));
+                    return (timeout, token, trace) => queue.Send("one more"u8, 0, timeout, token, trace);
+                }
+                var buffer = new byte[16];
+                return (timeout, token, trace) => queue.Receive(buffer, out _, out _, timeout, token, trace);
+            case "eventfd add":
+                EventFd full = Track(EventFd.Create(nonBlocking: nonBlocking));
+                Assert.True(full.Add(EventFd.MaxValue, TimeSpan.Zero));
+                return (timeout, token, trace) => full.Add(1, timeout, token, trace);
+            case "eventfd read":
+                EventFd empty = Track(EventFd.Create(nonBlocking: nonBlocking));
+                return (timeout, token, trace) => empty.Read(timeout, token, trace) is not null;
+            case "timerfd read":
+                TimerFd unarmed = Track(TimerFd.Create());
+                return (timeout, token, trace) => unarmed.Read(timeout, token, trace) is not null;
+            default:
+                throw new ArgumentOutOfRangeException(nameof(operation), operation, null);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Operations))]
+    public void ZeroTimeout_OneTracedAttempt_NoPoll_False(string operation)
+    {
+        Blocked blocked = WouldBlock(operation);
+        var lines = new List<string>();
+
+        Assert.False(blocked(TimeSpan.Zero, default, lines.Add));
+
+        string attempt = Assert.Single(lines);
+        Assert.Matches(@"^(write|read|mq_timedsend|mq_timedreceive)\(.*\) = -1 (EAGAIN|ETIMEDOUT) \(", attempt);
+    }
+
+    [Theory]
+    [MemberData(nameof(Operations))]
+    public void Timeout_WaitsInPoll_ThenFalse(string operation)
+    {
+        Blocked blocked = WouldBlock(operation);
+        var lines = new List<string>();
+        var clock = Stopwatch.StartNew();
+
+        Assert.False(blocked(TimeSpan.FromMilliseconds(60), default, lines.Add));
+
+        Assert.InRange(clock.Elapsed, TimeSpan.FromMilliseconds(55), TimeSpan.FromSeconds(5));
+        Assert.Matches(@"= -1 (EAGAIN|ETIMEDOUT) \(", lines[0]);
+        Assert.Contains(lines, line => line.StartsWith("poll(", StringComparison.Ordinal) && line.EndsWith("= 0", StringComparison.Ordinal));
+        Assert.DoesNotContain(lines, line => line.EndsWith(") = 1", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [MemberData(nameof(NonBlockingOperations))]
+    public void NonBlockingObject_WithATimeout_RefusesToWait(string operation)
+    {
+        Blocked blocked = WouldBlock(operation, nonBlocking: true);
+        var lines = new List<string>();
+
+        var refused = Assert.Throws<SysprogException>(() => blocked(TimeSpan.FromSeconds(10), default, lines.Add));
+
+        Assert.Equal(Errno.EAGAIN, refused.Errno);
+        Assert.Matches("non-blocking|O_NONBLOCK", refused.Message);
+        Assert.DoesNotContain(lines, line => line.StartsWith("poll(", StringComparison.Ordinal));
+        Assert.Single(lines);
+    }
+
+    [Theory]
+    [MemberData(nameof(NonBlockingOperations))]
+    public void NonBlockingObject_ZeroTimeout_IsATry(string operation)
+    {
+        Blocked blocked = WouldBlock(operation, nonBlocking: true);
+
+        Assert.False(blocked(TimeSpan.Zero, default, _ => { }));
+    }
+
+    [Theory]
+    [MemberData(nameof(Operations))]
+    public async Task Cancellation_EndsTheWaitAtOnce(string operation)
+    {
+        Blocked blocked = WouldBlock(operation);
+        using var cancellation = new CancellationTokenSource();
+        var waiterThread = new TaskCompletionSource<int>();
+        Task<bool> waiter = Task.Factory.StartNew(() =>
+        {
+            waiterThread.SetResult(ThreadWait.CurrentThreadId());
+            return blocked(Timeout.InfiniteTimeSpan, cancellation.Token, _ => { });
+        }, TaskCreationOptions.LongRunning);
+        ThreadWait.UntilSleepingIn(await waiterThread.Task, "poll_schedule");
+        var clock = Stopwatch.StartNew();
+
+        cancellation.Cancel();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiter);
+        Assert.InRange(clock.Elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(1));
+    }
+
+    private T Track<T>(T value) where T : IDisposable
+    {
+        _objects.Add(value);
+        return value;
+    }
+
+    private string TrackQueue(string name)
+    {
+        _queues.Add(name);
+        return name;
+    }
+}
