@@ -75,6 +75,32 @@ Describe 'Message queue cmdlets' -Skip:(-not $IsLinux) {
         $object.Tags | Should -Be @('x', 'y')
     }
 
+    It 'reports a body that is not CLIXML as an error on that message alone, and goes on with the next' {
+        $name = New-Name
+        New-MessageQueue -Name $name | Close-MessageQueue
+        Send-MqMessage -Queue $name -InputObject 'plain text'
+        42 | Send-MqMessage -Queue $name -AsObject
+        $objects = Receive-MqMessage -Queue $name -Count 2 -AsObject -ErrorAction SilentlyContinue -ErrorVariable err
+        $objects | Should -Be 42
+        $err.Count | Should -Be 1
+        $err[0].FullyQualifiedErrorId | Should -Be 'NotClixml,Sysprog.PowerShell.Commands.ReceiveMqMessageCommand'
+        $err[0].CategoryInfo.Category | Should -Be 'InvalidData'
+        $err[0].TargetObject.Text | Should -Be 'plain text'
+    }
+
+    It 'reports an input that cannot be made into a message as an error on that input, and sends the rest' {
+        $name = New-Name
+        New-MessageQueue -Name $name | Close-MessageQueue
+        $broken = [pscustomobject]@{ Id = 1 } | Add-Member -MemberType ScriptMethod -Name ToString -Value { throw 'no text for this one' } -Force -PassThru
+        'first', $broken, 'last' | Send-MqMessage -Queue $name -ErrorAction SilentlyContinue -ErrorVariable err
+        (Receive-MqMessage -Queue $name -Count 2).Text | Should -Be @('first', 'last')
+        Receive-MqMessage -Queue $name -TimeoutSeconds 0 -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        $err.Count | Should -Be 1
+        $err[0].FullyQualifiedErrorId | Should -Be 'NotSerializable,Sysprog.PowerShell.Commands.SendMqMessageCommand'
+        $err[0].Exception.Message | Should -BeLike '*no text for this one*'
+        $err[0].TargetObject.Id | Should -Be 1
+    }
+
     It 'decodes with -Encoding' {
         $name = New-Name
         New-MessageQueue -Name $name | Close-MessageQueue

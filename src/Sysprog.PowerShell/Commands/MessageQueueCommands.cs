@@ -203,10 +203,10 @@ public sealed class SendMqMessageCommand : SysprogCmdlet
 
     protected override void ProcessRecord()
     {
-        object input = InputObject is PSObject wrapped ? wrapped.BaseObject : InputObject;
-        byte[] body = AsObject
-            ? System.Text.Encoding.UTF8.GetBytes(PSSerializer.Serialize(InputObject, Depth))
-            : input as byte[] ?? _encoding.GetBytes(LanguagePrimitives.ConvertTo<string>(InputObject) ?? "");
+        if (!TryEncode(out byte[]? body))
+        {
+            return;
+        }
         TimeSpan timeout = TimeoutSeconds is double seconds ? TimeSpan.FromSeconds(seconds) : Timeout.InfiniteTimeSpan;
         TryRun(_queue!, () =>
         {
@@ -215,6 +215,31 @@ public sealed class SendMqMessageCommand : SysprogCmdlet
                 throw new TimeoutException($"{_queue.Name} stayed full for {Units.FormatDuration(timeout)}; the message was not sent.");
             }
         });
+    }
+
+    /// <summary>
+    /// The input as a message body. An input that cannot be turned into one (its ToString or a property throws) is an
+    /// error on that input alone, targeting it, and the rest of the pipeline is still sent: the object came from the
+    /// user's script, so any failure of its conversion counts, not only the expected kinds.
+    /// </summary>
+    private bool TryEncode([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out byte[]? body)
+    {
+        object input = InputObject is PSObject wrapped ? wrapped.BaseObject : InputObject;
+        try
+        {
+            body = AsObject
+                ? System.Text.Encoding.UTF8.GetBytes(PSSerializer.Serialize(InputObject, Depth))
+                : input as byte[] ?? _encoding.GetBytes(LanguagePrimitives.ConvertTo<string>(InputObject) ?? "");
+            return true;
+        }
+        catch (Exception e) when (e is not PipelineStoppedException)
+        {
+            WriteError(new ErrorRecord(new InvalidDataException(
+                $"This input cannot be made into a message for {_queue!.Name} ({(AsObject ? "CLIXML" : "text")}); it was not sent. {e.Message}{(e.GetBaseException() == e ? "" : " " + e.GetBaseException().Message)}", e),
+                "NotSerializable", ErrorCategory.InvalidData, InputObject));
+            body = null;
+            return false;
+        }
     }
 
     protected override void ReleaseResources()
