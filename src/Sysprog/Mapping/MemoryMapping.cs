@@ -149,53 +149,63 @@ public sealed class MemoryMapping : IDisposable
     public Span<byte> AsSpan(long offset = 0, int? length = null)
     {
         using HandleLease region = Lease();
-        return Bytes(region.Value, offset, length, MemoryProtection.ReadWrite);
+        return Bytes(region.Value, offset, length, MemoryProtection.ReadWrite, nameof(length));
     }
 
     public ReadOnlySpan<byte> AsReadOnlySpan(long offset = 0, int? length = null)
     {
         using HandleLease region = Lease();
-        return Bytes(region.Value, offset, length, MemoryProtection.Read);
+        return Bytes(region.Value, offset, length, MemoryProtection.Read, nameof(length));
     }
 
     public byte[] Read(long offset, int count)
     {
         using HandleLease region = Lease();
-        return Bytes(region.Value, offset, count, MemoryProtection.Read).ToArray();
+        return Bytes(region.Value, offset, count, MemoryProtection.Read, nameof(count)).ToArray();
     }
 
     public void Read(long offset, Span<byte> destination)
     {
         using HandleLease region = Lease();
-        Bytes(region.Value, offset, destination.Length, MemoryProtection.Read).CopyTo(destination);
+        Bytes(region.Value, offset, destination.Length, MemoryProtection.Read, nameof(destination)).CopyTo(destination);
     }
 
-    public void Write(long offset, ReadOnlySpan<byte> source)
-    {
-        using HandleLease region = Lease();
-        source.CopyTo(Bytes(region.Value, offset, source.Length, MemoryProtection.ReadWrite));
-    }
+    public void Write(long offset, ReadOnlySpan<byte> source) => Write(offset, source, nameof(source));
 
     /// <summary>Writes the whole mapping to <paramref name="destination"/>, in parts, so mappings past 2 GiB are copied whole.</summary>
     public void CopyTo(Stream destination)
     {
         ArgumentNullException.ThrowIfNull(destination);
+        if (!destination.CanWrite)
+        {
+            throw new ArgumentException("The stream cannot be written to.", nameof(destination));
+        }
         using HandleLease region = Lease();
         const int part = 1 << 30;
         for (long offset = 0; offset < Length; offset += part)
         {
-            destination.Write(Bytes(region.Value, offset, (int)Math.Min(part, Length - offset), MemoryProtection.Read));
+            destination.Write(Bytes(region.Value, offset, (int)Math.Min(part, Length - offset), MemoryProtection.Read, nameof(destination)));
         }
     }
 
     /// <summary>For callers that cannot pass spans (PowerShell).</summary>
-    public void Write(long offset, byte[] data) => Write(offset, (ReadOnlySpan<byte>)data);
+    public void Write(long offset, byte[] data)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        Write(offset, data, nameof(data));
+    }
+
+    private void Write(long offset, ReadOnlySpan<byte> source, string sourceName)
+    {
+        using HandleLease region = Lease();
+        source.CopyTo(Bytes(region.Value, offset, source.Length, MemoryProtection.ReadWrite, sourceName));
+    }
 
     /// <summary>Decodes <paramref name="byteCount"/> bytes (all up to the end by default) as text, UTF-8 unless told.</summary>
     public string ReadString(long offset = 0, int byteCount = -1, Encoding? encoding = null)
     {
         using HandleLease region = Lease();
-        return (encoding ?? Encoding.UTF8).GetString(Bytes(region.Value, offset, byteCount < 0 ? null : byteCount, MemoryProtection.Read));
+        return (encoding ?? Encoding.UTF8).GetString(Bytes(region.Value, offset, byteCount < 0 ? null : byteCount, MemoryProtection.Read, nameof(byteCount)));
     }
 
     /// <summary>Encodes <paramref name="value"/> at <paramref name="offset"/>; returns the number of bytes written.</summary>
@@ -204,7 +214,7 @@ public sealed class MemoryMapping : IDisposable
         ArgumentNullException.ThrowIfNull(value);
         Encoding chosen = encoding ?? Encoding.UTF8;
         using HandleLease region = Lease();
-        return chosen.GetBytes(value, Bytes(region.Value, offset, chosen.GetByteCount(value), MemoryProtection.ReadWrite));
+        return chosen.GetBytes(value, Bytes(region.Value, offset, chosen.GetByteCount(value), MemoryProtection.ReadWrite, nameof(value)));
     }
 
     // ---- Typed cells: naturally aligned 32/64-bit integers ----
@@ -341,7 +351,7 @@ public sealed class MemoryMapping : IDisposable
     private HandleLease Lease() => _region.Lease(_target);
 
     /// <summary>The checked span of <paramref name="length"/> bytes (all up to the end by default) at <paramref name="offset"/>.</summary>
-    private unsafe Span<byte> Bytes(IntPtr start, long offset, int? length, MemoryProtection needed)
+    private unsafe Span<byte> Bytes(IntPtr start, long offset, int? length, MemoryProtection needed, string lengthName)
     {
         CheckAccess(needed);
         if (offset < 0 || offset > Length)
@@ -351,12 +361,12 @@ public sealed class MemoryMapping : IDisposable
         long count = length ?? Length - offset;
         if (count < 0 || offset + count > Length)
         {
-            throw new ArgumentOutOfRangeException(nameof(length), count, $"{count} bytes at offset {offset} go past the end of the {Length}-byte mapping.");
+            throw new ArgumentOutOfRangeException(lengthName, count, $"{count} bytes at offset {offset} go past the end of the {Length}-byte mapping.");
         }
         if (count > int.MaxValue)
         {
             // A span holds at most 2^31-1 bytes; capping silently would hand back part of the mapping as if it were all.
-            throw new ArgumentOutOfRangeException(nameof(length), count,
+            throw new ArgumentOutOfRangeException(lengthName, count,
                 $"The {count} bytes from offset {offset} are more than one span holds ({int.MaxValue}); take the mapping in parts with an offset and a length.");
         }
         return new Span<byte>((void*)(start + (nint)offset), (int)count);
@@ -369,9 +379,9 @@ public sealed class MemoryMapping : IDisposable
             CheckAccess(needed);
         }
         // Signed: a mapping shorter than the cell makes Length - sizeof(T) negative, and every offset fails.
-        if (offset < 0 || offset > Length - sizeof(T) || offset % sizeof(T) != 0)
+        if (!IsCell<T>(offset))
         {
-            ThrowBadCell(offset, sizeof(T));
+            ThrowBadCell(offset, sizeof(T), nameof(offset));
         }
         return ref Unsafe.AsRef<T>((void*)(region.Value + (nint)offset));
     }
@@ -386,8 +396,19 @@ public sealed class MemoryMapping : IDisposable
         }
     }
 
+    private unsafe bool IsCell<T>(long offset) where T : unmanaged => offset >= 0 && offset <= Length - sizeof(T) && offset % sizeof(T) == 0;
+
+    /// <summary>Refuses an offset that is no aligned cell of this mapping, naming the caller's parameter (for helpers that take offsets to use later).</summary>
+    internal unsafe void ValidateCell<T>(long offset, string paramName) where T : unmanaged
+    {
+        if (!IsCell<T>(offset))
+        {
+            ThrowBadCell(offset, sizeof(T), paramName);
+        }
+    }
+
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private void ThrowBadCell(long offset, int size) => throw new ArgumentOutOfRangeException(nameof(offset), offset,
+    private void ThrowBadCell(long offset, int size, string paramName) => throw new ArgumentOutOfRangeException(paramName, offset,
         $"A {size * 8}-bit cell needs an offset that is a multiple of {size} and within the {Length}-byte mapping.");
 
     private static void ValidateProtection(MemoryProtection protection)

@@ -219,7 +219,7 @@ public sealed class MessageQueue : IPollable, IDisposable
         }
         if (body.Length > MaxMessageSize)
         {
-            ThrowTooLarge(body.Length);
+            ThrowTooLarge(body.Length, nameof(body));
         }
         ValidatePriority(priority);
         var retry = new FdRetry(_fd, Libc.POLLOUT, timeout, cancellationToken, Name, _nonBlocking ? QueueFullNonBlocking : null);
@@ -258,7 +258,12 @@ public sealed class MessageQueue : IPollable, IDisposable
         SyscallTrace? trace = null)
     {
         ArgumentNullException.ThrowIfNull(text);
-        return Send((ReadOnlySpan<byte>)(encoding ?? Encoding.UTF8).GetBytes(text), priority, timeout ?? Timeout.InfiniteTimeSpan, cancellationToken, trace);
+        byte[] body = (encoding ?? Encoding.UTF8).GetBytes(text);
+        if (body.Length > MaxMessageSize)
+        {
+            ThrowTooLarge(body.Length, nameof(text));
+        }
+        return Send((ReadOnlySpan<byte>)body, priority, timeout ?? Timeout.InfiniteTimeSpan, cancellationToken, trace);
     }
 
     // ---- Receiving ----
@@ -490,8 +495,8 @@ public sealed class MessageQueue : IPollable, IDisposable
         throw new ArgumentOutOfRangeException(nameof(priority), priority, $"A priority is 0 to {MaxPriority}.");
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private void ThrowTooLarge(int length) =>
-        throw new ArgumentException($"The message is {length} bytes; {Name} takes messages of at most {MaxMessageSize} bytes (mq_msgsize).", "body");
+    private void ThrowTooLarge(int length, string paramName) =>
+        throw new ArgumentException($"The message is {length} bytes; {Name} takes messages of at most {MaxMessageSize} bytes (mq_msgsize).", paramName);
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void ThrowBufferTooSmall(int length) =>

@@ -46,6 +46,7 @@ public static class IpcName
     /// <summary>The names among <paramref name="existing"/> that start with what the user typed so far, for tab completion.</summary>
     public static IEnumerable<string> Complete(IEnumerable<string> existing, string? typed)
     {
+        ArgumentNullException.ThrowIfNull(existing);
         string bare = (typed ?? "").Trim('\'', '"');
         string prefix = bare.StartsWith('/') ? bare : "/" + bare;
         return existing.Where(n => n.StartsWith(prefix, StringComparison.Ordinal)).Order(StringComparer.Ordinal);

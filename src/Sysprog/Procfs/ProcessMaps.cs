@@ -23,10 +23,15 @@ public static class ProcessMaps
     /// <summary>Parses maps or smaps text; pure, so any captured file can be checked.</summary>
     public static IReadOnlyList<ProcessMapping> Parse(int processId, IEnumerable<string> lines)
     {
+        ArgumentNullException.ThrowIfNull(lines);
         var mappings = new List<ProcessMapping>();
         ProcessMapping? current = null;
-        foreach (string line in lines)
+        foreach (string? line in lines)
         {
+            if (line is null)
+            {
+                throw new ArgumentException("A line of maps text is null.", nameof(lines));
+            }
             if (line.Length == 0)
             {
                 continue;

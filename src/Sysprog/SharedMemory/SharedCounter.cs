@@ -1,3 +1,5 @@
+using Sysprog.Interop;
+
 namespace Sysprog;
 
 /// <summary>
@@ -14,14 +16,16 @@ public static class SharedCounter
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(mapping);
+        mapping.ValidateCell<long>(arrivalOffset, nameof(arrivalOffset));
         ArgumentOutOfRangeException.ThrowIfLessThan(participants, 1);
-        long deadline = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
+        Timeouts.Validate(timeout);
+        long deadline = FdWait.Deadline(timeout);
         mapping.IncrementInt64(arrivalOffset);
         var spinner = new SpinWait();
         while (mapping.ReadInt64(arrivalOffset) < participants)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            if (Environment.TickCount64 > deadline)
+            if (FdWait.Expired(deadline))
             {
                 throw new TimeoutException($"Only {mapping.ReadInt64(arrivalOffset)} of {participants} participants arrived within {Units.FormatDuration(timeout)}.");
             }
@@ -30,24 +34,22 @@ public static class SharedCounter
         }
     }
 
-    /// <summary>Adds 1 to the cell <paramref name="times"/> times, atomically or with a plain load and store.</summary>
-    public static void Increment(MemoryMapping mapping, long offset, long times, bool atomic)
+    /// <summary>Adds 1 to the cell <paramref name="times"/> times, atomically or with a plain load and store; a
+    /// cancellation stops the loop between increments.</summary>
+    public static void Increment(MemoryMapping mapping, long offset, long times, bool atomic, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(mapping);
-        ArgumentOutOfRangeException.ThrowIfNegative(times);
-        if (atomic)
+        Validate(mapping, offset, times);
+        for (long i = 0; i < times; i++)
         {
-            for (long i = 0; i < times; i++)
+            if (atomic)
             {
                 mapping.IncrementInt64(offset);
             }
-        }
-        else
-        {
-            for (long i = 0; i < times; i++)
+            else
             {
                 mapping.WriteInt64(offset, mapping.ReadInt64(offset) + 1);
             }
+            ThrowIfCancelledEvery(i, cancellationToken);
         }
     }
 
@@ -55,16 +57,32 @@ public static class SharedCounter
     /// Plain read-add-write, each inside wait/post of <paramref name="semaphore"/> (initial value 1): a critical
     /// section, so no increment is lost however the processes interleave.
     /// </summary>
-    public static void IncrementGuarded(MemoryMapping mapping, long offset, long times, PosixSemaphore semaphore)
+    public static void IncrementGuarded(MemoryMapping mapping, long offset, long times, PosixSemaphore semaphore, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(mapping);
+        Validate(mapping, offset, times);
         ArgumentNullException.ThrowIfNull(semaphore);
-        ArgumentOutOfRangeException.ThrowIfNegative(times);
         for (long i = 0; i < times; i++)
         {
-            semaphore.Wait(Timeout.InfiniteTimeSpan);
+            semaphore.Wait(Timeout.InfiniteTimeSpan, cancellationToken);
             mapping.WriteInt64(offset, mapping.ReadInt64(offset) + 1);
             semaphore.Post();
+            ThrowIfCancelledEvery(i, cancellationToken);
+        }
+    }
+
+    private static void Validate(MemoryMapping mapping, long offset, long times)
+    {
+        ArgumentNullException.ThrowIfNull(mapping);
+        mapping.ValidateCell<long>(offset, nameof(offset));
+        ArgumentOutOfRangeException.ThrowIfNegative(times);
+    }
+
+    /// <summary>Looks at the token once per 4096 increments: often enough to stop within a millisecond, rarely enough to cost nothing.</summary>
+    private static void ThrowIfCancelledEvery(long iteration, CancellationToken cancellationToken)
+    {
+        if ((iteration & 4095) == 4095)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
         }
     }
 }
