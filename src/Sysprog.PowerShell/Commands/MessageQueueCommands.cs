@@ -68,6 +68,7 @@ public sealed class GetMessageQueueCommand : SysprogCmdlet
 {
     [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [SupportsWildcards]
+    [ValidateNotNullOrEmpty]
     [ArgumentCompleter(typeof(MessageQueueNameCompleter))]
     public string[] Name { get; set; } = ["*"];
 

@@ -90,6 +90,7 @@ public sealed class GetSemaphoreCommand : SysprogCmdlet
 {
     [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [SupportsWildcards]
+    [ValidateNotNullOrEmpty]
     [ArgumentCompleter(typeof(SemaphoreNameCompleter))]
     public string[] Name { get; set; } = ["*"];
 

@@ -61,6 +61,7 @@ public sealed class GetSharedMemoryCommand : SysprogCmdlet
 {
     [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [SupportsWildcards]
+    [ValidateNotNullOrEmpty]
     [ArgumentCompleter(typeof(SharedMemoryNameCompleter))]
     public string[] Name { get; set; } = ["*"];
 

@@ -1,0 +1,216 @@
+#Requires -Version 7.4
+# Bad input, tried systematically on every cmdlet parameter: each parameter of each parameter set in turn gets the bad
+# values below while the others keep a valid value. Every case must end within a second in success or a named error
+# (a parameter-binding error, or an ErrorRecord whose id says what failed): never a crash, a hang, or an unexpected
+# .NET exception (an id like System.NullReferenceException). Cases run in a second runspace, so a hang is stopped
+# (StopProcessing) and reported instead of blocking the suite.
+BeforeDiscovery {
+    # One valid call per cmdlet and parameter set: a script block, run in the case runspace, that returns the splat.
+    # New-TestName and $BadInputFile (an 8 KiB file) are there.
+    $script:baselines = @(
+        @{ Cmdlet = 'Close-EventFd'; Valid = { @{ InputObject = New-EventFd } } }
+        @{ Cmdlet = 'Close-MemoryMap'; Valid = { @{ InputObject = New-MemoryMap -Anonymous -Size 4KB } } }
+        @{ Cmdlet = 'Close-MessageQueue'; Valid = { @{ InputObject = New-MessageQueue -Name (New-TestName) -MaxMessages 2 -MaxMessageSize 64 } } }
+        @{ Cmdlet = 'Close-Semaphore'; Valid = { @{ InputObject = New-Semaphore -Name (New-TestName) } } }
+        @{ Cmdlet = 'Close-SharedMemory'; Valid = { @{ InputObject = New-SharedMemory -Name (New-TestName) -Size 4KB } } }
+        @{ Cmdlet = 'Close-SignalFd'; Valid = { @{ InputObject = New-SignalFd -Signal USR1 } } }
+        @{ Cmdlet = 'Close-TimerFd'; Valid = { @{ InputObject = New-TimerFd } } }
+        @{ Cmdlet = 'Get-MessageQueue'; Valid = { @{ Name = '/sysprog-pester-none*' } } }
+        @{ Cmdlet = 'Get-ProcessMapping'; Valid = { @{ Id = $PID; Kind = 'Heap' } } }
+        @{ Cmdlet = 'Get-Semaphore'; Valid = { @{ Name = '/sysprog-pester-none*' } } }
+        @{ Cmdlet = 'Get-SharedMemory'; Valid = { @{ Name = '/sysprog-pester-none*' } } }
+        @{ Cmdlet = 'Invoke-MemoryMap'; Set = 'Anonymous'; Valid = { @{ Anonymous = $true; Size = 4KB; ScriptBlock = { $_.Length } } } }
+        @{ Cmdlet = 'Invoke-MemoryMap'; Set = 'File'; Valid = { @{ Path = $BadInputFile; Length = 4KB; Offset = 0; ScriptBlock = { $_.Length } } } }
+        @{ Cmdlet = 'Invoke-MemoryMap'; Set = 'SharedMemory'; Valid = { @{ InputObject = New-SharedMemory -Name (New-TestName) -Size 8KB; ScriptBlock = { $_.Length } } } }
+        @{ Cmdlet = 'Invoke-MemoryMap'; Set = 'Name'; Valid = { $n = New-TestName; New-SharedMemory -Name $n -Size 8KB | Close-SharedMemory; @{ Name = $n; ScriptBlock = { $_.Length } } } }
+        @{ Cmdlet = 'Lock-Memory'; Set = 'Mapping'; Valid = { @{ InputObject = New-MemoryMap -Anonymous -Size 4KB } } }
+        @{ Cmdlet = 'New-EventFd'; Valid = { @{ InitialValue = 1 } } }
+        @{ Cmdlet = 'New-MemoryMap'; Set = 'Anonymous'; Valid = { @{ Anonymous = $true; Size = 4KB; Protection = 'ReadWrite'; Visibility = 'Private' } } }
+        @{ Cmdlet = 'New-MemoryMap'; Set = 'File'; Valid = { @{ Path = $BadInputFile; Offset = 0; Length = 4KB } } }
+        @{ Cmdlet = 'New-MemoryMap'; Set = 'SharedMemory'; Valid = { @{ InputObject = New-SharedMemory -Name (New-TestName) -Size 8KB } } }
+        @{ Cmdlet = 'New-MemoryMap'; Set = 'Name'; Valid = { $n = New-TestName; New-SharedMemory -Name $n -Size 8KB | Close-SharedMemory; @{ Name = $n } } }
+        @{ Cmdlet = 'New-MessageQueue'; Valid = { @{ Name = New-TestName; MaxMessages = 4; MaxMessageSize = 64; Mode = '600' } } }
+        @{ Cmdlet = 'New-Semaphore'; Set = 'Name'; Valid = { @{ Name = New-TestName; Value = 1; Mode = '600' } } }
+        @{ Cmdlet = 'New-Semaphore'; Set = 'Memory'; Valid = { @{ InputObject = New-MemoryMap -Anonymous -Size 4KB -Visibility Shared; Offset = 0; Value = 1 } } }
+        @{ Cmdlet = 'New-SharedMemory'; Valid = { @{ Name = New-TestName; Size = 4KB; Mode = '600' } } }
+        @{ Cmdlet = 'New-SignalFd'; Valid = { @{ Signal = 'USR1' } } }
+        @{ Cmdlet = 'New-TimerFd'; Valid = { @{ Clock = 'Monotonic' } } }
+        @{ Cmdlet = 'Open-MessageQueue'; Valid = { $n = New-TestName; New-MessageQueue -Name $n -MaxMessages 2 -MaxMessageSize 64 | Close-MessageQueue; @{ Name = $n; Access = 'ReadWrite' } } }
+        @{ Cmdlet = 'Open-Semaphore'; Set = 'Name'; Valid = { $n = New-TestName; New-Semaphore -Name $n | Close-Semaphore; @{ Name = $n } } }
+        @{ Cmdlet = 'Open-Semaphore'; Set = 'Memory'; Valid = { $m = New-MemoryMap -Anonymous -Size 4KB -Visibility Shared; $null = New-Semaphore -InputObject $m -Offset 0; @{ InputObject = $m; Offset = 0 } } }
+        @{ Cmdlet = 'Open-SharedMemory'; Valid = { $n = New-TestName; New-SharedMemory -Name $n -Size 4KB | Close-SharedMemory; @{ Name = $n } } }
+        @{ Cmdlet = 'Read-EventFd'; Valid = { @{ InputObject = New-EventFd -InitialValue 1; TimeoutSeconds = 0 } } }
+        @{ Cmdlet = 'Read-SignalFd'; Valid = { @{ InputObject = New-SignalFd -Signal USR1; TimeoutSeconds = 0; Count = 1 } } }
+        @{ Cmdlet = 'Read-TimerFd'; Valid = { @{ InputObject = New-TimerFd; TimeoutSeconds = 0 } } }
+        @{ Cmdlet = 'Receive-MqMessage'; Valid = { $q = New-MessageQueue -Name (New-TestName) -MaxMessages 2 -MaxMessageSize 64; 'hi' | Send-MqMessage -Queue $q; @{ Queue = $q; TimeoutSeconds = 0; Count = 1; Encoding = 'utf8' } } }
+        @{ Cmdlet = 'Remove-MessageQueue'; Valid = { $n = New-TestName; New-MessageQueue -Name $n -MaxMessages 2 -MaxMessageSize 64 | Close-MessageQueue; @{ Name = $n; Confirm = $false } } }
+        @{ Cmdlet = 'Remove-Semaphore'; Valid = { $n = New-TestName; New-Semaphore -Name $n | Close-Semaphore; @{ Name = $n; Confirm = $false } } }
+        @{ Cmdlet = 'Remove-SharedMemory'; Valid = { $n = New-TestName; New-SharedMemory -Name $n -Size 4KB | Close-SharedMemory; @{ Name = $n; Confirm = $false } } }
+        @{ Cmdlet = 'Resize-SharedMemory'; Set = 'ByObject'; Valid = { @{ InputObject = New-SharedMemory -Name (New-TestName) -Size 4KB; Size = 8KB; Confirm = $false } } }
+        @{ Cmdlet = 'Resize-SharedMemory'; Set = 'ByName'; Valid = { $n = New-TestName; New-SharedMemory -Name $n -Size 4KB | Close-SharedMemory; @{ Name = $n; Size = 8KB; Confirm = $false } } }
+        @{ Cmdlet = 'Send-MqMessage'; Valid = { @{ Queue = New-MessageQueue -Name (New-TestName) -MaxMessages 2 -MaxMessageSize 64; InputObject = 'hi'; TimeoutSeconds = 0; Priority = 1; Encoding = 'utf8'; Depth = 2 } } }
+        @{ Cmdlet = 'Set-MemoryAdvice'; Valid = { @{ InputObject = New-MemoryMap -Anonymous -Size 4KB; Advice = 'Normal' } } }
+        @{ Cmdlet = 'Set-MemoryProtection'; Valid = { @{ InputObject = New-MemoryMap -Anonymous -Size 4KB; Protection = 'Read' } } }
+        @{ Cmdlet = 'Set-MessageQueue'; Valid = { @{ InputObject = New-MessageQueue -Name (New-TestName) -MaxMessages 2 -MaxMessageSize 64; NonBlocking = $true } } }
+        @{ Cmdlet = 'Set-TimerFd'; Set = 'Delay'; Valid = { @{ InputObject = New-TimerFd; DelaySeconds = 60; IntervalSeconds = 0 } } }
+        @{ Cmdlet = 'Set-TimerFd'; Set = 'At'; Valid = { @{ InputObject = New-TimerFd -Clock Realtime; At = (Get-Date).AddHours(1) } } }
+        @{ Cmdlet = 'Set-TimerFd'; Set = 'Disarm'; Valid = { @{ InputObject = New-TimerFd; Disarm = $true } } }
+        @{ Cmdlet = 'Sync-MemoryMap'; Valid = { @{ InputObject = New-MemoryMap -Anonymous -Size 4KB -Visibility Shared } } }
+        @{ Cmdlet = 'Unlock-Memory'; Set = 'Mapping'; Valid = { @{ InputObject = New-MemoryMap -Anonymous -Size 4KB } } }
+        @{ Cmdlet = 'Unlock-Semaphore'; Set = 'Object'; Valid = { @{ InputObject = New-Semaphore -Name (New-TestName); Count = 1 } } }
+        @{ Cmdlet = 'Unlock-Semaphore'; Set = 'Name'; Valid = { $n = New-TestName; New-Semaphore -Name $n | Close-Semaphore; @{ Name = $n; Count = 1 } } }
+        @{ Cmdlet = 'Wait-FileDescriptor'; Valid = { @{ InputObject = New-EventFd -InitialValue 1; TimeoutSeconds = 0 } } }
+        @{ Cmdlet = 'Wait-Semaphore'; Set = 'Object'; Valid = { @{ InputObject = New-Semaphore -Name (New-TestName) -Value 1; TimeoutSeconds = 0 } } }
+        @{ Cmdlet = 'Wait-Semaphore'; Set = 'Name'; Valid = { $n = New-TestName; New-Semaphore -Name $n -Value 1 | Close-Semaphore; @{ Name = $n; TimeoutSeconds = 0 } } }
+        @{ Cmdlet = 'Write-EventFd'; Valid = { @{ InputObject = New-EventFd; Value = 1; TimeoutSeconds = 0 } } }
+    )
+}
+
+Describe 'Bad input to every cmdlet parameter' -Skip:(-not $IsLinux) {
+    BeforeAll {
+        . (Join-Path $PSScriptRoot 'common.ps1')
+        # Empty, huge, negative, NaN, infinite, NUL, non-UTF-8 (a lone surrogate), wrong type, null, empty array, dates.
+        $script:badValues = [ordered]@{
+            'empty string' = ''
+            '100000 characters' = 'x' * 100000
+            '-1' = -1
+            'long.MinValue' = [long]::MinValue
+            'long.MaxValue' = [long]::MaxValue
+            'NaN' = [double]::NaN
+            'Infinity' = [double]::PositiveInfinity
+            '-Infinity' = [double]::NegativeInfinity
+            'NUL inside' = "a$([char]0)b"
+            'lone surrogate' = "a$([char]0xD800)b"
+            'wrong type' = [pscustomobject]@{ Wrong = 'type' }
+            'null' = $null
+            'empty array' = @()
+            'DateTime.MinValue' = [datetime]::MinValue
+        }
+        # A bad value that is a valid name ("-1", "NaN") may create an object; one that exists already would be removed
+        # by a Remove-* case, so the test refuses to run over such names rather than touch someone's object.
+        $script:nameLike = @($script:badValues.Values | Where-Object { $_ -isnot [array] -and $null -ne $_ } | ForEach-Object { "$_" } |
+            Where-Object { $_ -and $_.Length -lt 200 -and -not $_.Contains('/') -and -not $_.Contains([char]0) })
+        $script:entries = { @(Get-ChildItem -LiteralPath /dev/shm -Force -Name) + @(if (Test-Path /dev/mqueue) { Get-ChildItem -LiteralPath /dev/mqueue -Name }) }
+        $script:collisions = @(& $script:entries | Where-Object { $_ -in $script:nameLike -or $_ -in ($script:nameLike | ForEach-Object { "sem.$_" }) })
+        $script:before = & $script:entries
+
+        $script:badInputFile = Join-Path ([System.IO.Path]::GetTempPath()) "sysprog-badinput-$PID"
+        [System.IO.File]::WriteAllBytes($script:badInputFile, [byte[]]::new(8192))
+        $script:runspace = $null
+        function New-CaseRunspace {
+            $runspace = [runspacefactory]::CreateRunspace()
+            $runspace.Open()
+            $runspace.SessionStateProxy.SetVariable('BadInputFile', $script:badInputFile)
+            $ps = [powershell]::Create()
+            $ps.Runspace = $runspace
+            $null = $ps.AddScript(". '$(Join-Path $PSScriptRoot 'common.ps1')'").Invoke()
+            $ps.Dispose()
+            $runspace
+        }
+        $script:caseScript = {
+            param($ValidText, $Cmdlet, $Parameter, $Value)
+            $arguments = & ([scriptblock]::Create($ValidText))
+            $arguments[$Parameter] = $Value
+            $clock = [System.Diagnostics.Stopwatch]::StartNew()
+            $outcome = $null
+            try {
+                $output = & $Cmdlet @arguments -ErrorAction Stop
+            }
+            catch {
+                $outcome = $_
+            }
+            $elapsed = $clock.Elapsed
+            foreach ($made in @($arguments.Values) + @($output)) {
+                if ($made -is [System.IDisposable]) { $made.Dispose() }
+            }
+            # Queues count against RLIMIT_MSGQUEUE until unlinked, so each case removes what it named.
+            Remove-TestObjectAll
+            [pscustomobject]@{ Error = $outcome; Elapsed = $elapsed }
+        }
+        $script:caseCount = 0
+
+        function Invoke-BadInputCase {
+            # Null when the case ended well; otherwise what went wrong.
+            param($ValidText, $Cmdlet, $Parameter, $Value)
+            if (-not $script:runspace) { $script:runspace = New-CaseRunspace }
+            $ps = [powershell]::Create()
+            $ps.Runspace = $script:runspace
+            try {
+                $null = $ps.AddScript($script:caseScript.ToString()).AddArgument($ValidText).AddArgument($Cmdlet).AddArgument($Parameter).AddArgument($Value)
+                $async = $ps.BeginInvoke()
+                # One second for the call itself, one for making and closing the valid objects around it.
+                if (-not $async.AsyncWaitHandle.WaitOne(2000)) {
+                    $stopped = $ps.BeginStop($null, $null).AsyncWaitHandle.WaitOne(2000)
+                    if (-not $stopped) { $script:runspace = $null }
+                    return "still running after 2 s$(if (-not $stopped) { ', and Stop did not end it' })"
+                }
+                $result = @($ps.EndInvoke($async))
+                if ($ps.Streams.Error.Count -gt 0) {
+                    return "the case itself failed: $($ps.Streams.Error[0])"
+                }
+                $case = $result[-1]
+                if ($case.Elapsed -gt [TimeSpan]::FromSeconds(1)) {
+                    return "took $($case.Elapsed.TotalSeconds) s"
+                }
+                $errorRecord = $case.Error
+                if ($null -eq $errorRecord) { return $null }
+                $id = $errorRecord.FullyQualifiedErrorId.Split(',')[0]
+                if ($id -match '^System\.' -or $id -eq 'Failed' -or [string]::IsNullOrWhiteSpace($errorRecord.Exception.Message)) {
+                    return "not a named error: $($errorRecord.FullyQualifiedErrorId): $($errorRecord.Exception.GetType().Name): $($errorRecord.Exception.Message)"
+                }
+                $null
+            }
+            catch {
+                "the case runspace failed: $_"
+            }
+            finally {
+                $ps.Dispose()
+            }
+        }
+    }
+
+    AfterAll {
+        if ($script:runspace) { $script:runspace.Dispose() }
+        Remove-Item -LiteralPath $script:badInputFile -ErrorAction SilentlyContinue
+        Remove-TestObjectAll
+    }
+
+    It 'has a valid call for every cmdlet' -ForEach @(@{ Covered = $script:baselines.Cmdlet | Sort-Object -Unique }) {
+        $Covered | Should -Be ((Get-Command -Module Sysprog -CommandType Cmdlet).Name | Sort-Object)
+    }
+
+    It 'runs over no existing object named like a bad value' {
+        $script:collisions | Should -BeNullOrEmpty -Because 'a Remove-* case given such a name would remove it'
+    }
+
+    It '<Cmdlet> <Set>: every parameter given every bad value ends within a second in success or a named error' -ForEach $script:baselines {
+        if ($script:collisions) { Set-ItResult -Skipped -Because "objects named like bad values exist: $($script:collisions -join ', ')"; return }
+        if ($Cmdlet -eq 'Get-MessageQueue' -and -not [Sysprog.MessageQueue]::IsMqueueFsMounted()) {
+            Set-ItResult -Skipped -Because 'the mqueue filesystem is not mounted on /dev/mqueue'
+            return
+        }
+        $command = Get-Command $Cmdlet
+        $parameterSet = if ($Set) { $command.ParameterSets | Where-Object Name -EQ $Set } else { $command.ParameterSets | Select-Object -First 1 }
+        $common = [System.Management.Automation.Cmdlet]::CommonParameters + [System.Management.Automation.Cmdlet]::OptionalCommonParameters
+        $parameters = @($parameterSet.Parameters | Where-Object { $_.Name -notin $common -and $_.ParameterType -ne [switch] })
+        $failures = [System.Collections.Generic.List[string]]::new()
+        foreach ($parameter in $parameters) {
+            foreach ($bad in $script:badValues.GetEnumerator()) {
+                $script:caseCount++
+                $problem = Invoke-BadInputCase -ValidText $Valid.ToString() -Cmdlet $Cmdlet -Parameter $parameter.Name -Value $bad.Value
+                if ($problem) { $failures.Add("-$($parameter.Name) $($bad.Key): $problem") }
+            }
+        }
+        foreach ($entry in & $script:entries | Where-Object { $_ -notin $script:before }) {
+            # Objects a bad value created because it was also a valid name ("/-1"), and the case's own.
+            $path = if (Test-Path -LiteralPath "/dev/shm/$entry") { "/dev/shm/$entry" } else { "/dev/mqueue/$entry" }
+            Remove-Item -LiteralPath $path -Force -Recurse
+        }
+        $failures | Should -BeNullOrEmpty
+    }
+
+    It 'ran every case' {
+        Write-Host "bad-input cases (cmdlets): $script:caseCount"
+        $script:caseCount | Should -BeGreaterThan 500
+    }
+}
