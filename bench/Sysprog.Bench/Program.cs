@@ -14,9 +14,13 @@ if (args.Length > 0 && args[0] == "mq")
 {
     return MessageQueueBench.Run(args[1..]);
 }
+if (args.Length > 0 && args[0] == "soak")
+{
+    return Soak.Run(args[1..]);
+}
 if (args.Length != 4 || args[0] is not ("ping" or "pong"))
 {
-    Console.Error.WriteLine("usage: Sysprog.Bench ping|pong /semA /semB ITERATIONS | mq ...");
+    Console.Error.WriteLine("usage: Sysprog.Bench ping|pong /semA /semB ITERATIONS | mq ... | events ... | soak [CYCLES]");
     return 2;
 }
 int iterations = int.Parse(args[3], CultureInfo.InvariantCulture);

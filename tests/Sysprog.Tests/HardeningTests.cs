@@ -401,3 +401,39 @@ public sealed class HardeningTests : IDisposable
         public override void Write(ReadOnlySpan<byte> buffer) => Written += buffer.Length;
     }
 }
+
+/// <summary>HandleAudit counts what was left to the finalizer, and nothing that was closed.</summary>
+[Collection(nameof(HandleAuditTests))]
+[CollectionDefinition(nameof(HandleAuditTests), DisableParallelization = true)]
+public sealed class HandleAuditTests
+{
+    [Fact]
+    public void CountsHandlesReleasedByTheFinalizer_NotClosedOnes()
+    {
+        Flush();
+        long before = HandleAudit.ReleasedByFinalizer;
+        EventFd.Create().Dispose();
+        MemoryMapping.MapAnonymous(4096).Dispose();
+        Flush();
+        Assert.Equal(before, HandleAudit.ReleasedByFinalizer);
+
+        DropUnclosed();
+        Flush();
+
+        Assert.Equal(before + 2, HandleAudit.ReleasedByFinalizer);
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static void DropUnclosed()
+    {
+        _ = EventFd.Create();
+        _ = MemoryMapping.MapAnonymous(4096);
+    }
+
+    private static void Flush()
+    {
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+    }
+}

@@ -18,6 +18,15 @@ internal sealed class SafeFdHandle : SafeHandle
     /// <summary>errno of the close(2) done by the release, 0 when it succeeded; for the trace.</summary>
     public Errno CloseErrno { get; private set; }
 
+    protected override void Dispose(bool disposing)
+    {
+        if (!disposing)
+        {
+            HandleAudit.CountFinalized(this);
+        }
+        base.Dispose(disposing);
+    }
+
     protected override bool ReleaseHandle()
     {
         // close(2) is never retried on Linux: the fd is released even when it reports EINTR.

@@ -19,6 +19,15 @@ internal sealed class SafeMappingHandle : SafeBuffer
 
     public Errno UnmapErrno { get; private set; }
 
+    protected override void Dispose(bool disposing)
+    {
+        if (!disposing)
+        {
+            HandleAudit.CountFinalized(this);
+        }
+        base.Dispose(disposing);
+    }
+
     protected override bool ReleaseHandle()
     {
         SyscallResult result = Libc.munmap(handle, (nuint)ByteLength);

@@ -17,6 +17,15 @@ internal sealed class SafeSemaphoreHandle : SafeHandle
 
     public Errno CloseErrno { get; private set; }
 
+    protected override void Dispose(bool disposing)
+    {
+        if (!disposing)
+        {
+            HandleAudit.CountFinalized(this);
+        }
+        base.Dispose(disposing);
+    }
+
     protected override bool ReleaseHandle()
     {
         SyscallResult result = Libc.sem_close(handle);
