@@ -106,6 +106,25 @@ Describe 'Every cmdlet' -Skip:(-not $IsLinux) {
         Remove-TestObjectAll
     }
 
+    It 'narrates only when verbose output is wanted: <Case>' -ForEach @(
+        @{ Case = '-Verbose'; Preference = 'SilentlyContinue'; Switch = @{ Verbose = $true }; Expected = $true }
+        @{ Case = '$VerbosePreference = Continue'; Preference = 'Continue'; Switch = @{}; Expected = $true }
+        @{ Case = '-Verbose:$false under Continue'; Preference = 'Continue'; Switch = @{ Verbose = $false }; Expected = $false }
+        @{ Case = 'neither'; Preference = 'SilentlyContinue'; Switch = @{}; Expected = $false }
+    ) {
+        $e = New-EventFd
+        try {
+            $VerbosePreference = $Preference
+            $lines = @(Write-EventFd $e -Value 1 @Switch 4>&1 | Select-SyscallLine)
+            $VerbosePreference = 'SilentlyContinue'
+            ($lines.Count -gt 0) | Should -Be $Expected -Because "the lines were: $($lines -join '; ')"
+        }
+        finally {
+            $VerbosePreference = 'SilentlyContinue'
+            Close-EventFd $e
+        }
+    }
+
     It 'that supports -WhatIf is in the table of -WhatIf cases' -ForEach @(@{ Covered = $script:whatIf.Cmdlet }) {
         $Covered | Sort-Object | Should -Be ((Get-Command -Module Sysprog | Where-Object { $_.Parameters.ContainsKey('WhatIf') }).Name | Sort-Object)
     }

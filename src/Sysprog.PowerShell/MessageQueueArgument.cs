@@ -20,7 +20,7 @@ public sealed class MessageQueueArgument
     public MessageQueue? Queue { get; }
 
     /// <summary>The open queue, opening it by name when needed; <paramref name="opened"/> says whether the caller must close it.</summary>
-    internal MessageQueue Resolve(FileAccess access, SyscallTrace trace, out bool opened)
+    internal MessageQueue Resolve(FileAccess access, SyscallTrace? trace, out bool opened)
     {
         opened = Queue is null;
         return Queue ?? MessageQueue.Open(Name, access, trace: trace);

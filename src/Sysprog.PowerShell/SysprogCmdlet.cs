@@ -26,12 +26,38 @@ public abstract class SysprogCmdlet : PSCmdlet, IDisposable
 
     private readonly CancellationTokenSource _stopping = new();
     private SyscallTrace? _trace;
+    private bool _traceDecided;
 
     /// <summary>Fires when the user presses Ctrl+C or the pipeline is stopped.</summary>
     protected CancellationToken Cancellation => _stopping.Token;
 
-    /// <summary>Narrates each system call, strace-style, on the verbose stream.</summary>
-    protected SyscallTrace Trace => _trace ??= WriteVerbose;
+    /// <summary>
+    /// Narrates each system call, strace-style, on the verbose stream; null unless verbose output is wanted, so that
+    /// without -Verbose the core formats no trace line at all (decided once per cmdlet invocation).
+    /// </summary>
+    protected SyscallTrace? Trace
+    {
+        get
+        {
+            if (!_traceDecided)
+            {
+                _trace = IsVerboseWanted() ? WriteVerbose : null;
+                _traceDecided = true;
+            }
+            return _trace;
+        }
+    }
+
+    /// <summary>-Verbose (or -Verbose:$false) as bound, else $VerbosePreference as the caller's scope has it.</summary>
+    private bool IsVerboseWanted()
+    {
+        if (MyInvocation.BoundParameters.TryGetValue("Verbose", out object? bound))
+        {
+            return bound is SwitchParameter verbose ? verbose.IsPresent : LanguagePrimitives.IsTrue(bound);
+        }
+        return LanguagePrimitives.TryConvertTo(GetVariableValue("VerbosePreference"), out ActionPreference preference)
+            && preference is not (ActionPreference.SilentlyContinue or ActionPreference.Ignore);
+    }
 
     protected override void StopProcessing() => _stopping.Cancel();
 
