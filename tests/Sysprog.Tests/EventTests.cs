@@ -132,13 +132,21 @@ public sealed class EventFdTests : IDisposable
         eventFd.Read(TimeSpan.FromSeconds(1));
         eventFd.Add(1, TimeSpan.FromSeconds(1));
         eventFd.TryRead();
+        using var cancellation = new CancellationTokenSource();
+        CancellationToken token = cancellation.Token;
+        eventFd.Add(1, Timeout.InfiniteTimeSpan, token);
+        eventFd.Read(Timeout.InfiniteTimeSpan, token);
         long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 1000; i++)
+        for (int i = 0; i < 10_000; i++)
         {
             eventFd.Add(2);
             eventFd.Read(TimeSpan.FromSeconds(1));
             eventFd.Add(1, TimeSpan.FromSeconds(1));
             eventFd.TryRead();
+            eventFd.Add(1, Timeout.InfiniteTimeSpan, token);
+            eventFd.Read(Timeout.InfiniteTimeSpan, token);
+            eventFd.Add(1, TimeSpan.FromSeconds(1), token);
+            eventFd.Read(TimeSpan.FromSeconds(1), token);
         }
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
     }

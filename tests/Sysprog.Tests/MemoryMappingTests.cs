@@ -238,8 +238,10 @@ public sealed class MemoryMappingTests : IDisposable
         using MemoryMapping view = MemoryMapping.MapAnonymous(PageSize);
         Span<byte> buffer = stackalloc byte[64];
         SharedCounter.Increment(view, 0, 10, atomic: true);
+        SharedCounter.Increment(view, 8, 10, atomic: false);
         view.Read(64, buffer);
         view.Protect(MemoryProtection.ReadWrite);
+        view.Sync(MemorySyncOptions.Asynchronous);
         long before = GC.GetAllocatedBytesForCurrentThread();
         SharedCounter.Increment(view, 0, 100_000, atomic: true);
         SharedCounter.Increment(view, 8, 100_000, atomic: false);
@@ -253,6 +255,7 @@ public sealed class MemoryMappingTests : IDisposable
         view.Sync(MemorySyncOptions.Asynchronous);
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
         Assert.Equal(100_010, view.ReadInt64(0));
+        Assert.Equal(100_010, view.ReadInt64(8));
     }
 
     [Fact]

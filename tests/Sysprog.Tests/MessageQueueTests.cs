@@ -167,13 +167,21 @@ public sealed class MessageQueueTests : IDisposable
         Span<byte> buffer = stackalloc byte[64];
         queue.TrySend(body, 1);
         queue.TryReceive(buffer, out _, out _);
+        using var cancellation = new CancellationTokenSource();
+        CancellationToken token = cancellation.Token;
         queue.Send(body, 1, TimeSpan.FromSeconds(1));
         queue.Receive(buffer, out _, out _, TimeSpan.FromSeconds(1));
+        queue.Send(body, 1, Timeout.InfiniteTimeSpan, token);
+        queue.Receive(buffer, out _, out _, Timeout.InfiniteTimeSpan, token);
         long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 1000; i++)
+        for (int i = 0; i < 10_000; i++)
         {
             queue.Send(body, i % 5, TimeSpan.FromSeconds(1));
             queue.Receive(buffer, out int length, out int priority, TimeSpan.FromSeconds(1));
+            queue.Send(body, i % 5, Timeout.InfiniteTimeSpan, token);
+            queue.Receive(buffer, out length, out priority, Timeout.InfiniteTimeSpan, token);
+            queue.Send(body, 3, TimeSpan.FromSeconds(1), token);
+            queue.Receive(buffer, out length, out priority, TimeSpan.FromSeconds(1), token);
             queue.TrySend(body[..8], 2);
             queue.TryReceive(buffer, out length, out priority);
         }

@@ -163,21 +163,26 @@ public sealed class SemaphoreTests : IDisposable
     public void PostAndWait_AllocateNothing()
     {
         using PosixSemaphore semaphore = PosixSemaphore.Create(_name, 0);
-        semaphore.Post();
-        semaphore.Wait(Timeout.InfiniteTimeSpan);
-        semaphore.Post();
-        semaphore.Wait(TimeSpan.FromSeconds(1));
-        semaphore.Post();
-        semaphore.TryWait();
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 1000; i++)
+        using var cancellation = new CancellationTokenSource();
+        CancellationToken token = cancellation.Token;
+        void Operations()
         {
             semaphore.Post();
             semaphore.Wait(Timeout.InfiniteTimeSpan);
             semaphore.Post();
             semaphore.Wait(TimeSpan.FromSeconds(1));
             semaphore.Post();
+            semaphore.Wait(Timeout.InfiniteTimeSpan, token);
+            semaphore.Post();
+            semaphore.Wait(TimeSpan.FromSeconds(1), token);
+            semaphore.Post();
             semaphore.TryWait();
+        }
+        Operations();
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 10_000; i++)
+        {
+            Operations();
         }
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
     }
