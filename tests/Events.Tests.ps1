@@ -2,7 +2,6 @@
 Describe 'eventfd, timerfd, signalfd and Wait-FileDescriptor' -Skip:(-not $IsLinux) {
     BeforeAll {
         . (Join-Path $PSScriptRoot 'common.ps1')
-        $script:modulePath = (Resolve-Path -LiteralPath $SysprogModulePath).ProviderPath
     }
 
     Context 'eventfd' {
@@ -152,9 +151,8 @@ Describe 'eventfd, timerfd, signalfd and Wait-FileDescriptor' -Skip:(-not $IsLin
         }
 
         It 'stops promptly when the pipeline is stopped' {
-            $ps = [powershell]::Create()
+            $ps = New-ModulePowerShell
             try {
-                $null = $ps.AddCommand('Import-Module').AddParameter('Name', $script:modulePath).AddStatement()
                 $null = $ps.AddScript('$e = New-EventFd -Verbose; Wait-FileDescriptor $e -Verbose')
                 $async = $ps.BeginInvoke()
                 $deadline = [DateTime]::UtcNow.AddSeconds(30)

@@ -189,9 +189,8 @@ Describe 'Message queue cmdlets' -Skip:(-not $IsLinux) {
     It 'stops a blocked Receive-MqMessage -Wait promptly when the pipeline is stopped' {
         $name = New-Name
         New-MessageQueue -Name $name | Close-MessageQueue
-        $ps = [powershell]::Create()
+        $ps = New-ModulePowerShell
         try {
-            $null = $ps.AddCommand('Import-Module').AddParameter('Name', $script:modulePath).AddStatement()
             $null = $ps.AddCommand('Receive-MqMessage').AddParameter('Queue', $name).AddParameter('Wait', $true).AddParameter('Verbose', $true)
             $async = $ps.BeginInvoke()
             $deadline = [DateTime]::UtcNow.AddSeconds(30)

@@ -149,12 +149,11 @@ Describe 'Semaphore cmdlets' -Skip:(-not $IsLinux) {
     It 'stops a blocked Wait-Semaphore promptly when the pipeline is stopped' {
         $name = New-Name
         New-Semaphore -Name $name -Value 0 | Close-Semaphore
-        $ps = [powershell]::Create()
+        $ps = New-ModulePowerShell
         try {
-            $null = $ps.AddCommand('Import-Module').AddParameter('Name', $script:modulePath).AddStatement()
             $null = $ps.AddCommand('Wait-Semaphore').AddParameter('Name', $name).AddParameter('Verbose', $true)
             $async = $ps.BeginInvoke()
-            # Its verbose sem_open line says the import is over and the wait is starting.
+            # Its verbose sem_open line says the wait is starting.
             $deadline = [DateTime]::UtcNow.AddSeconds(30)
             while ($ps.Streams.Verbose.Count -eq 0 -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 20 }
             $ps.Streams.Verbose[0].Message | Should -BeLike 'sem_open(*'

@@ -59,3 +59,13 @@ function Remove-TestObjectAll {
         Get-ChildItem -LiteralPath /dev/mqueue -Filter "sysprog-pester-$PID-*" | ForEach-Object { Remove-MessageQueue -Name "/$($_.Name)" -Confirm:$false }
     }
 }
+
+function New-ModulePowerShell {
+    # A [powershell] whose own runspace imports the module as it opens, so a test that stops it runs one statement.
+    # A batch (Import-Module; AddStatement(); the command) stopped with Stop() races PowerShell's batch loop, which
+    # reads a variable of the runspace on a pool thread, against Dispose closing it: an unhandled exception that
+    # ends the whole process.
+    $state = [initialsessionstate]::CreateDefault2()
+    $state.ImportPSModule([string[]] @((Resolve-Path -LiteralPath $SysprogModulePath).ProviderPath))
+    [powershell]::Create($state)
+}
