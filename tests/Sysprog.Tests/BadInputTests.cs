@@ -20,8 +20,6 @@ public sealed class BadInputTests : IDisposable
 {
     private static readonly TimeSpan CaseLimit = TimeSpan.FromSeconds(1);
     private readonly ITestOutputHelper _output;
-    private readonly List<IDisposable> _made = [];
-    private readonly List<string> _names = [];
     private readonly string _file = Path.Combine(Path.GetTempPath(), $"sysprog-badinput-{Environment.ProcessId}");
     private readonly HashSet<string> _before = Entries();
 
@@ -335,7 +333,7 @@ public sealed class BadInputTests : IDisposable
         }
         else if (type == typeof(PosixSemaphore))
         {
-            yield return ("closed", () => Closed(PosixSemaphore.Create(Name(), 1)));
+            yield return ("closed", () => Closed(PosixSemaphore.Create(TestNames.New(), 1)));
         }
         else if (type == typeof(IPollable))
         {
@@ -378,7 +376,7 @@ public sealed class BadInputTests : IDisposable
             (nameof(TextEncodings), nameof(TextEncodings.Parse), _) => "utf8",
             (_, _, "path") => _file,
             (_, _, "pattern") => $"/{TestNames.Prefix}*",
-            (_, _, "name") when type == typeof(string) => Name(),
+            (_, _, "name") when type == typeof(string) => TestNames.New(),
             (_, _, "processId") => Environment.ProcessId,
             (_, _, "fd") => -1,
             (_, _, "signal") => 10,
@@ -404,10 +402,10 @@ public sealed class BadInputTests : IDisposable
             (_, _, "buffer") => new byte[64],
             (_, _, "ready") => new ReadyHandle[4],
             _ when type == typeof(byte[]) => new byte[] { 1, 2, 3 },
-            _ when type == typeof(MessageQueue) => Keep(MessageQueue.Create(Name(), 4, 64)),
+            _ when type == typeof(MessageQueue) => Keep(MessageQueue.Create(TestNames.New(), 4, 64)),
             _ when type == typeof(PollSet) => Keep(new PollSet()),
             _ when type == typeof(MemoryMapping) => Keep(MemoryMapping.MapAnonymous(4096, MemoryProtection.ReadWrite, MappingVisibility.Shared)),
-            _ when type == typeof(PosixSemaphore) => Keep(PosixSemaphore.Create(Name(), 1)),
+            _ when type == typeof(PosixSemaphore) => Keep(PosixSemaphore.Create(TestNames.New(), 1)),
             _ when type == typeof(IPollable) => Keep(EventFd.Create(1)),
             _ when type == typeof(IReadOnlyList<IPollable>) => new IPollable[] { Keep(EventFd.Create(1)) },
             _ when type == typeof(Stream) => new MemoryStream(),
@@ -423,10 +421,10 @@ public sealed class BadInputTests : IDisposable
     {
         IDisposable instance = type switch
         {
-            _ when type == typeof(SharedMemory) => SharedMemory.Create(Name(), 8192),
+            _ when type == typeof(SharedMemory) => SharedMemory.Create(TestNames.New(), 8192),
             _ when type == typeof(MemoryMapping) => MemoryMapping.MapAnonymous(8192, MemoryProtection.ReadWrite, MappingVisibility.Shared),
-            _ when type == typeof(PosixSemaphore) => PosixSemaphore.Create(Name(), 1),
-            _ when type == typeof(MessageQueue) => MessageQueue.Create(Name(), 4, 64),
+            _ when type == typeof(PosixSemaphore) => PosixSemaphore.Create(TestNames.New(), 1),
+            _ when type == typeof(MessageQueue) => MessageQueue.Create(TestNames.New(), 4, 64),
             _ when type == typeof(EventFd) || type == typeof(FileDescriptorObject) => EventFd.Create(1),
             _ when type == typeof(TimerFd) => TimerFd.Create(),
             _ when type == typeof(SignalFd) => SignalFd.Create([10]),
@@ -444,13 +442,6 @@ public sealed class BadInputTests : IDisposable
         public void Dispose()
         {
         }
-    }
-
-    private string Name()
-    {
-        string name = TestNames.New();
-        _names.Add(name);
-        return name;
     }
 
     private static HashSet<string> Entries() =>

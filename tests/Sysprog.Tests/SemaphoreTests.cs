@@ -201,9 +201,6 @@ public sealed partial class SemaphoreSignalTests : IDisposable
     }
 
     [System.Runtime.InteropServices.LibraryImport("libc")]
-    private static partial int gettid();
-
-    [System.Runtime.InteropServices.LibraryImport("libc")]
     private static partial int tgkill(int processId, int threadId, int signal);
 
     [Theory]
@@ -217,7 +214,7 @@ public sealed partial class SemaphoreSignalTests : IDisposable
         var waiterThread = new TaskCompletionSource<int>();
         Task<bool> wait = Task.Factory.StartNew(() =>
         {
-            waiterThread.SetResult(gettid());
+            waiterThread.SetResult(ThreadWait.CurrentThreadId());
             return semaphore.Wait(timed ? TimeSpan.FromSeconds(30) : Timeout.InfiniteTimeSpan);
         }, TaskCreationOptions.LongRunning);
         int threadId = await waiterThread.Task;

@@ -80,7 +80,7 @@ public abstract class FileDescriptorObject : IPollable, IDisposable
         var retry = new FdRetry(Handle, Libc.POLLIN, timeout, cancellationToken, Description, waitAllowed ? null : NothingToReadNonBlocking);
         using HandleLease lease = Lease();
         int fd = lease.Fd;
-        if (waitAllowed && retry.WaitsForever && !cancellationToken.CanBeCanceled)
+        if (waitAllowed && retry.IsUnbounded)
         {
             // A caller ready to wait forever usually has to: poll first, so that it costs two system calls, not three.
             retry.WaitUntilReady(trace);

@@ -147,11 +147,11 @@ public sealed class PollSet : IDisposable
         {
             throw new ArgumentException("Give at least one handle to wait on.", nameof(handles));
         }
-        using var set = new PollSet(trace);
         if (handles.Any(h => h is null))
         {
             throw new ArgumentException("A handle in the list is null.", nameof(handles));
         }
+        using var set = new PollSet(trace);
         foreach (IPollable handle in handles)
         {
             set.Add(handle, interest);

@@ -118,7 +118,8 @@ internal readonly struct FdRetry
         _deadline = FdWait.Deadline(timeout);
     }
 
-    public bool WaitsForever => _deadline == -1;
+    /// <summary>No deadline and nothing to cancel: the call may block in the kernel, as C would.</summary>
+    public bool IsUnbounded => _deadline == -1 && !_cancellationToken.CanBeCanceled;
 
     /// <summary>True to attempt the call again; false when the timeout passed first. Throws for real errors, for a
     /// descriptor that may not wait, and on cancellation.</summary>

@@ -225,7 +225,7 @@ public sealed class MessageQueue : IPollable, IDisposable
         var retry = new FdRetry(_fd, Libc.POLLOUT, timeout, cancellationToken, Name, _nonBlocking ? QueueFullNonBlocking : null);
         // No deadline and nothing to cancel: one blocking call, as C would make. Otherwise a call that cannot block
         // (its absolute deadline, the epoch, has passed), then poll(2) on the monotonic clock with cancellation.
-        bool blockInKernel = retry.WaitsForever && !cancellationToken.CanBeCanceled;
+        bool blockInKernel = retry.IsUnbounded;
         Timespec alreadyExpired = default;
         Timespec* deadlineArgument = blockInKernel ? null : &alreadyExpired;
         fixed (byte* start = body)
@@ -292,7 +292,7 @@ public sealed class MessageQueue : IPollable, IDisposable
             ThrowBufferTooSmall(buffer.Length);
         }
         var retry = new FdRetry(_fd, Libc.POLLIN, timeout, cancellationToken, Name, _nonBlocking ? QueueEmptyNonBlocking : null);
-        bool blockInKernel = retry.WaitsForever && !cancellationToken.CanBeCanceled;
+        bool blockInKernel = retry.IsUnbounded;
         Timespec alreadyExpired = default;
         Timespec* deadlineArgument = blockInKernel ? null : &alreadyExpired;
         fixed (byte* start = buffer)
