@@ -17,11 +17,13 @@
         'Close-SharedMemory'
         'Close-SignalFd'
         'Close-TimerFd'
+        'Get-FileLock'
         'Get-MessageQueue'
         'Get-ProcessMapping'
         'Get-Semaphore'
         'Get-SharedMemory'
         'Invoke-MemoryMap'
+        'Lock-File'
         'Lock-Memory'
         'New-EventFd'
         'New-MemoryMap'
@@ -47,6 +49,8 @@
         'Set-MessageQueue'
         'Set-TimerFd'
         'Sync-MemoryMap'
+        'Test-FileLock'
+        'Unlock-File'
         'Unlock-Memory'
         'Unlock-Semaphore'
         'Wait-FileDescriptor'
@@ -58,9 +62,9 @@
     AliasesToExport      = @()
     PrivateData          = @{
         PSData = @{
-            Tags         = @('Linux', 'PSEdition_Core', 'IPC', 'mmap', 'SharedMemory', 'Semaphore', 'MessageQueue', 'eventfd', 'epoll', 'sysprog')
+            Tags         = @('Linux', 'PSEdition_Core', 'IPC', 'mmap', 'SharedMemory', 'Semaphore', 'MessageQueue', 'eventfd', 'epoll', 'flock', 'FileLock', 'sysprog')
             # ProjectUri and LicenseUri are left out until the project has a public home; LICENSE ships in the module.
-            ReleaseNotes = 'Virtual memory, POSIX shared memory and POSIX semaphores: mmap, mprotect, msync, madvise, mlock, /proc/PID/maps and smaps, sem_open and sem_init, mq_open with priorities, timed and cancellable send and receive; eventfd, timerfd, signalfd and one wait over many handles.'
+            ReleaseNotes = 'Virtual memory, POSIX shared memory and POSIX semaphores: mmap, mprotect, msync, madvise, mlock, /proc/PID/maps and smaps, sem_open and sem_init, mq_open with priorities, timed and cancellable send and receive; eventfd, timerfd, signalfd and one wait over many handles; flock, POSIX and OFD file locks with cancellable waits and an lslocks-style listing.'
         }
     }
 }

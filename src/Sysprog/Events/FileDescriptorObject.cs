@@ -27,23 +27,10 @@ public abstract class FileDescriptorObject : IPollable, IDisposable
     SafeFdHandle IPollable.PollHandle => Handle;
 
     /// <summary>Whether a child process started from here inherits the descriptor (FD_CLOEXEC clear).</summary>
-    public bool IsInheritable
-    {
-        get
-        {
-            using HandleLease lease = Lease();
-            return (Syscall.Check(Libc.fcntl(lease.Fd, Libc.F_GETFD, 0), null, "fcntl", Description, $"") & Libc.FD_CLOEXEC) == 0;
-        }
-    }
+    public bool IsInheritable => Handle.IsInheritable(Description);
 
     /// <summary>Clears (or sets again) FD_CLOEXEC, so children started afterwards inherit the descriptor under the same number.</summary>
-    public void SetInheritable(bool inheritable, SyscallTrace? trace = null)
-    {
-        using HandleLease lease = Lease();
-        int fd = lease.Fd;
-        int flags = inheritable ? 0 : Libc.FD_CLOEXEC;
-        Syscall.Check(Libc.fcntl(fd, Libc.F_SETFD, flags), trace, "fcntl", Description, $"{fd}, F_SETFD, {(inheritable ? "0" : "FD_CLOEXEC")}");
-    }
+    public void SetInheritable(bool inheritable, SyscallTrace? trace = null) => Handle.SetInheritable(inheritable, trace, Description);
 
     public void Close(SyscallTrace? trace = null)
     {

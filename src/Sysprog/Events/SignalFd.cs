@@ -168,6 +168,7 @@ public sealed class SignalFd : FileDescriptorObject
             Sysprog.Signals.SIGPIPE => "the .NET runtime ignores it so that writes to closed pipes fail with EPIPE instead of killing the process",
             Sysprog.Signals.SIGRTMIN => "the .NET runtime uses it to interrupt threads for garbage collection",
             32 or 33 => "the C library keeps signals 32 and 33 for its threads",
+            _ when signal == ThreadInterrupt.Signal => "Sysprog interrupts lock waits with it in this process",
             _ => null,
         };
         if (why is not null)
@@ -176,22 +177,6 @@ public sealed class SignalFd : FileDescriptorObject
         }
     }
 
-    /// <summary>The signals every thread of this process blocks, from /proc/self/task/*/status (SigBlk).</summary>
-    internal static ulong BlockedInEveryThread()
-    {
-        ulong common = ulong.MaxValue;
-        foreach (string task in Directory.EnumerateDirectories("/proc/self/task"))
-        {
-            try
-            {
-                string line = File.ReadLines(Path.Combine(task, "status")).First(l => l.StartsWith("SigBlk:", StringComparison.Ordinal));
-                common &= ulong.Parse(line["SigBlk:".Length..].Trim(), NumberStyles.HexNumber, CultureInfo.InvariantCulture);
-            }
-            catch (IOException)
-            {
-                // A thread that ended while being looked at blocks nothing any more.
-            }
-        }
-        return common;
-    }
+    /// <summary>The signals every thread of this process blocks.</summary>
+    internal static ulong BlockedInEveryThread() => Sysprog.Signals.BlockedByEachThread().Aggregate(ulong.MaxValue, (common, mask) => common & mask);
 }

@@ -53,4 +53,23 @@ public static class Signals
         }
         throw new ArgumentException($"'{text}' is not a signal: give a name such as USR1 or SIGTERM, or a number from 1 to {SIGRTMAX}.", nameof(text));
     }
+
+    /// <summary>Each thread's blocked-signal mask (SigBlk in /proc/self/task/*/status), one bit per signal from bit 0 for signal 1.</summary>
+    internal static IEnumerable<ulong> BlockedByEachThread()
+    {
+        foreach (string task in Directory.EnumerateDirectories("/proc/self/task"))
+        {
+            string? line;
+            try
+            {
+                line = File.ReadLines(Path.Combine(task, "status")).First(l => l.StartsWith("SigBlk:", StringComparison.Ordinal));
+            }
+            catch (IOException)
+            {
+                // A thread that ended while being looked at blocks nothing any more.
+                continue;
+            }
+            yield return ulong.Parse(line["SigBlk:".Length..].Trim(), NumberStyles.HexNumber, CultureInfo.InvariantCulture);
+        }
+    }
 }

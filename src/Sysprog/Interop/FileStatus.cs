@@ -11,16 +11,18 @@ internal static class FileStatus
         return status;
     }
 
-    /// <summary>Null when the path vanished in between (a listing racing an unlink).</summary>
-    public static StatX? OfPath(string path, SyscallTrace? trace = null)
+    /// <summary>Null when the path vanished in between (a listing racing an unlink). A symbolic link is described itself unless <paramref name="followLinks"/>.</summary>
+    public static StatX? OfPath(string path, SyscallTrace? trace = null, bool followLinks = false)
     {
-        SyscallResult rc = Libc.statx(Libc.AT_FDCWD, path, Libc.AT_SYMLINK_NOFOLLOW, Libc.STATX_BASIC_STATS, out StatX status);
+        int flags = followLinks ? 0 : Libc.AT_SYMLINK_NOFOLLOW;
+        string flagText = followLinks ? "0" : "AT_SYMLINK_NOFOLLOW";
+        SyscallResult rc = Libc.statx(Libc.AT_FDCWD, path, flags, Libc.STATX_BASIC_STATS, out StatX status);
         if (rc.Errno == Errno.ENOENT)
         {
-            trace?.Invoke($"statx(AT_FDCWD, {TraceFormat.Quote(path)}, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS) = -1 ENOENT ({Errno.ENOENT.Description()})");
+            trace?.Invoke($"statx(AT_FDCWD, {TraceFormat.Quote(path)}, {flagText}, STATX_BASIC_STATS) = -1 ENOENT ({Errno.ENOENT.Description()})");
             return null;
         }
-        Syscall.Check(rc, trace, "statx", path, $"AT_FDCWD, {TraceFormat.Quote(path)}, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS");
+        Syscall.Check(rc, trace, "statx", path, $"AT_FDCWD, {TraceFormat.Quote(path)}, {flagText}, STATX_BASIC_STATS");
         return status;
     }
 }

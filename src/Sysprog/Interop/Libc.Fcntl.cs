@@ -31,6 +31,28 @@ internal static partial class Libc
     [LibraryImport(LibcName, StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     internal static partial int statx(int dirfd, string path, int flags, uint mask, out StatX buffer);
 
+    // Record locks: F_GETLK/F_SETLK/F_SETLKW belong to the process, the F_OFD_* ones to the open file description.
+    internal const int F_GETLK = 5;
+    internal const int F_SETLK = 6;
+    internal const int F_SETLKW = 7;
+    internal const int F_OFD_GETLK = 36;
+    internal const int F_OFD_SETLK = 37;
+    internal const int F_OFD_SETLKW = 38;
+    internal const short F_RDLCK = 0;
+    internal const short F_WRLCK = 1;
+    internal const short F_UNLCK = 2;
+    internal const short SEEK_SET = 0;
+
+    [LibraryImport(LibcName, EntryPoint = "fcntl", SetLastError = true)]
+    internal static unsafe partial int fcntl_lock(int fd, int command, RecordLock* record);
+
+    internal static string LockCommandText(int command) => command switch
+    {
+        F_GETLK => "F_GETLK", F_SETLK => "F_SETLK", F_SETLKW => "F_SETLKW",
+        F_OFD_GETLK => "F_OFD_GETLK", F_OFD_SETLK => "F_OFD_SETLK", F_OFD_SETLKW => "F_OFD_SETLKW",
+        _ => command.ToString(System.Globalization.CultureInfo.InvariantCulture),
+    };
+
     internal static string OpenFlagsText(int flags)
     {
         string access = (flags & 0x3) switch { O_WRONLY => "O_WRONLY", O_RDWR => "O_RDWR", _ => "O_RDONLY" };
@@ -43,6 +65,20 @@ internal static partial class Libc
         (O_CREAT, "O_CREAT"), (O_EXCL, "O_EXCL"), (O_NOCTTY, "O_NOCTTY"), (O_TRUNC, "O_TRUNC"),
         (O_NONBLOCK, "O_NONBLOCK"), (O_NOFOLLOW, "O_NOFOLLOW"), (O_CLOEXEC, "O_CLOEXEC"),
     ];
+}
+
+/// <summary>struct flock (64-bit off_t, as on every 64-bit Linux): a byte range, its lock type and, from F_GETLK, its owner.</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal struct RecordLock
+{
+    public short Type;
+    public short Whence;
+    public long Start;
+    public long Length;
+    public int ProcessId;
+
+    public override readonly string ToString() =>
+        $"{{l_type={(Type switch { Libc.F_RDLCK => "F_RDLCK", Libc.F_WRLCK => "F_WRLCK", _ => "F_UNLCK" })}, l_whence=SEEK_SET, l_start={Start}, l_len={Length}, l_pid={ProcessId}}}";
 }
 
 /// <summary>struct statx: one layout on every Linux architecture, unlike struct stat.</summary>

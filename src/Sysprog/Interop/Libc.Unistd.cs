@@ -17,6 +17,12 @@ internal static partial class Libc
     [LibraryImport(LibcName, SetLastError = true)]
     internal static unsafe partial nint pread(int fd, byte* buffer, nuint count, long offset);
 
+    [LibraryImport(LibcName, StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    internal static partial int unlink(string path);
+
     [LibraryImport(LibcName)]
     internal static partial int getpid();
+
+    [LibraryImport(LibcName)]
+    internal static partial int gettid();
 }

@@ -53,6 +53,22 @@ internal sealed class SafeFdHandle : SafeHandle
         }
     }
 
+    /// <summary>Whether a child process started from here inherits the descriptor (FD_CLOEXEC clear).</summary>
+    public bool IsInheritable(string target)
+    {
+        using HandleLease lease = this.Lease(target);
+        return (Syscall.Check(Libc.fcntl(lease.Fd, Libc.F_GETFD, 0), null, "fcntl", target, $"") & Libc.FD_CLOEXEC) == 0;
+    }
+
+    /// <summary>Clears (or sets again) FD_CLOEXEC, so children started afterwards inherit the descriptor under the same number.</summary>
+    public void SetInheritable(bool inheritable, SyscallTrace? trace, string target)
+    {
+        using HandleLease lease = this.Lease(target);
+        int fd = lease.Fd;
+        Syscall.Check(Libc.fcntl(fd, Libc.F_SETFD, inheritable ? 0 : Libc.FD_CLOEXEC), trace, "fcntl", target,
+            $"{fd}, F_SETFD, {(inheritable ? "0" : "FD_CLOEXEC")}");
+    }
+
     /// <summary>Closes the fd now and traces it as <c>close(7) = 0</c>.</summary>
     public void Close(SyscallTrace? trace)
     {

@@ -67,6 +67,21 @@ internal static class Syscall
         return (IntPtr)result.Value;
     }
 
+    /// <summary>Traces a call whose failure the caller handles itself (a would-block, a retry) and returns the result unchanged.</summary>
+    public static SyscallResult Traced(SyscallResult result, SyscallTrace? trace, string call,
+        [InterpolatedStringHandlerArgument(nameof(trace))] ref TraceArguments arguments)
+    {
+        if (result.Failed)
+        {
+            arguments.EmitFailure(trace, call, result.Errno);
+        }
+        else
+        {
+            arguments.Emit(trace, call, result.Value);
+        }
+        return result;
+    }
+
     private static void Complete(SyscallResult result, SyscallTrace? trace, string call, string target, ref TraceArguments arguments, string? detail)
     {
         if (result.Failed)

@@ -40,4 +40,17 @@ internal static class ProcFile
         fd.Close(trace);
         return Encoding.UTF8.GetString(text.GetBuffer(), 0, (int)text.Length);
     }
+
+    /// <summary>The process's command name (/proc/PID/comm); null when it has gone or cannot be read.</summary>
+    public static string? ProcessName(int processId)
+    {
+        try
+        {
+            return File.ReadAllText($"/proc/{processId}/comm").TrimEnd('\n');
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
 }

@@ -1,0 +1,98 @@
+using System.Runtime.InteropServices;
+
+namespace Sysprog.Interop;
+
+/// <summary>
+/// Wakes a thread blocked in a system call that no descriptor can wake (the lock waits: flock(2), F_SETLKW,
+/// F_OFD_SETLKW), when a CancellationToken fires. Polling with LOCK_NB instead would lose the kernel's queueing and its
+/// deadlock detection (EDEADLK), so the call blocks for real and is interrupted the way C programs do it: the thread
+/// is sent a real-time signal whose handler does nothing and is installed without SA_RESTART, so the call fails with
+/// EINTR and the caller looks at its token. The runtime's own handlers all use SA_RESTART, under which lock waits
+/// resume, so Sysprog takes a signal of its own: the highest real-time signal that nobody handles and no thread
+/// blocks, chosen once per process.
+/// <para>
+/// A signal sent just before the thread enters the call would be lost (the handler runs, the call then blocks), so
+/// the canceller sends it again every millisecond until the thread says it has left the call. Nothing spins while
+/// the wait lasts; the repeats happen only after cancellation, usually once.
+/// </para>
+/// </summary>
+internal sealed class ThreadInterrupt : IDisposable
+{
+    private static readonly object InstallGate = new();
+    private static int _signal;
+
+    private readonly int _threadId = Libc.gettid();
+    private readonly int _managedThreadId = Environment.CurrentManagedThreadId;
+    private readonly CancellationTokenRegistration _registration;
+    private int _inCall = 1;
+
+    private ThreadInterrupt(CancellationToken token) =>
+        _registration = token.UnsafeRegister(static state => ((ThreadInterrupt)state!).Interrupt(), this);
+
+    /// <summary>The signal in use; 0 until the first interruptible wait chose one.</summary>
+    public static int Signal => Volatile.Read(ref _signal);
+
+    /// <summary>Arms interruption of the calling thread for as long as the result is not disposed.</summary>
+    public static ThreadInterrupt Arm(CancellationToken token, SyscallTrace? trace, string target)
+    {
+        EnsureHandler(trace, target);
+        return new ThreadInterrupt(token);
+    }
+
+    private void Interrupt()
+    {
+        if (Environment.CurrentManagedThreadId == _managedThreadId)
+        {
+            // Cancelled while arming, on the waiting thread itself: it checks its token before every call.
+            return;
+        }
+        int processId = Environment.ProcessId;
+        while (Volatile.Read(ref _inCall) == 1)
+        {
+            if (Libc.tgkill(processId, _threadId, _signal) != 0)
+            {
+                return;
+            }
+            Thread.Sleep(1);
+        }
+    }
+
+    /// <summary>Says the thread has left the call, then waits until a canceller running now has stopped sending.</summary>
+    public void Dispose()
+    {
+        Volatile.Write(ref _inCall, 0);
+        _registration.Dispose();
+    }
+
+    private static unsafe void EnsureHandler(SyscallTrace? trace, string target)
+    {
+        if (Signal != 0)
+        {
+            return;
+        }
+        lock (InstallGate)
+        {
+            if (Signal != 0)
+            {
+                return;
+            }
+            ulong blockedSomewhere = Signals.BlockedByEachThread().Aggregate(0UL, (any, mask) => any | mask);
+            for (int signal = Signals.SIGRTMAX; signal > Signals.SIGRTMIN; signal--)
+            {
+                SigAction current;
+                if (Libc.sigaction(signal, null, &current) != 0 || current.Handler != Libc.SIG_DFL || (blockedSomewhere & (1UL << (signal - 1))) != 0)
+                {
+                    continue;
+                }
+                // Any async-signal-safe function that ignores its argument serves: the only effect wanted is the EINTR.
+                var action = new SigAction { Handler = NativeLibrary.GetExport(Libc.Load(Libc.LibcName), "getpid"), Flags = 0 };
+                Syscall.Check(Libc.sigaction(signal, &action, null), trace, "sigaction", target,
+                    $"{Signals.Name(signal)}, {{sa_handler=getpid, sa_flags=0}}, NULL");
+                Volatile.Write(ref _signal, signal);
+                return;
+            }
+            throw new InvalidOperationException(
+                "Every real-time signal above SIGRTMIN is handled or blocked in this process, so a lock wait could not be interrupted; wait with a timeout of 0 (try once) instead.");
+        }
+    }
+}

@@ -1,0 +1,256 @@
+using System.Globalization;
+using Sysprog.Interop;
+
+namespace Sysprog;
+
+/// <summary>
+/// One line of /proc/locks: a lock held (or waited for) anywhere on the machine, with the file resolved to a path and
+/// the processes holding it found through their /proc/PID/fdinfo "lock:" lines, as lslocks does.
+/// </summary>
+public sealed class FileLockInfo
+{
+    private FileLockInfo(int id, string type, bool isWaiting, string modeText, int? processId, FileKey file, long start, long? end)
+    {
+        Id = id;
+        Type = type;
+        IsWaiting = isWaiting;
+        ModeText = modeText;
+        ProcessId = processId;
+        File = file;
+        Start = start;
+        End = end;
+    }
+
+    /// <summary>The line's number in /proc/locks; a waiter shares the number of the lock it waits for.</summary>
+    public int Id { get; }
+
+    /// <summary>As the kernel prints it: FLOCK, POSIX, OFDLCK, LEASE, DELEG.</summary>
+    public string Type { get; }
+
+    /// <summary>Null for leases and delegations, which Sysprog does not take.</summary>
+    public FileLockKind? Kind => Type switch { "FLOCK" => FileLockKind.Flock, "POSIX" => FileLockKind.Posix, "OFDLCK" => FileLockKind.Ofd, _ => null };
+
+    /// <summary>READ or WRITE as a mode; null for a lease being broken (UNLCK).</summary>
+    public FileLockMode? Mode => ModeText switch { "READ" => FileLockMode.Shared, "WRITE" => FileLockMode.Exclusive, _ => null };
+
+    /// <summary>READ, WRITE or UNLCK, as the kernel prints it.</summary>
+    public string ModeText { get; }
+
+    /// <summary>True for a process blocked waiting for lock <see cref="Id"/> (a "->" line).</summary>
+    public bool IsWaiting { get; }
+
+    /// <summary>The process the kernel names: the locker for FLOCK and POSIX, null for OFD locks (see <see cref="HeldBy"/>).</summary>
+    public int? ProcessId { get; }
+
+    /// <summary>The processes whose descriptors carry the lock, from /proc/PID/fdinfo; the only owners an OFD lock has.</summary>
+    public IReadOnlyList<int> HeldBy { get; private set; } = [];
+
+    public string? ProcessName => (ProcessId ?? (HeldBy.Count > 0 ? HeldBy[0] : null)) is int pid ? ProcFile.ProcessName(pid) : null;
+
+    public long Start { get; }
+
+    /// <summary>The last byte; null for EOF (to the end of the file).</summary>
+    public long? End { get; }
+
+    /// <summary>0 for a lock that runs to the end of the file, as fcntl counts it.</summary>
+    public long Length => End is long end ? end - Start + 1 : 0;
+
+    public string Range => ByteRanges.Describe(Start, Length);
+
+    /// <summary>major:minor of the device, in hex as /proc/locks prints it.</summary>
+    public string Device => $"{File.DevMajor:x2}:{File.DevMinor:x2}";
+
+    public ulong Inode => File.Inode;
+
+    /// <summary>The file, from a holder's descriptor; null when no holder could be inspected (another user's process).</summary>
+    public string? Path { get; private set; }
+
+    internal FileKey File { get; }
+
+    public override string ToString() =>
+        $"{Type} {ModeText} {Range} of {Path ?? $"{Device}:{Inode}"}{(IsWaiting ? " (waiting)" : "")} pid {ProcessId?.ToString(CultureInfo.InvariantCulture) ?? "-1"}";
+
+    /// <summary>Every lock on the machine, optionally only those on one file or involving one process.</summary>
+    public static IReadOnlyList<FileLockInfo> List(string? path = null, int? processId = null, SyscallTrace? trace = null)
+    {
+        if (path is not null && (path.Length == 0 || path.Contains('\0')))
+        {
+            throw new ArgumentException("A path is not empty and has no NUL.", nameof(path));
+        }
+        if (processId is <= 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(processId), processId, "A process id is 1 or more.");
+        }
+        FileKey? only = null;
+        if (path is not null)
+        {
+            string fullPath = System.IO.Path.GetFullPath(path);
+            only = FileStatus.OfPath(fullPath, trace, followLinks: true) is StatX status
+                ? FileKey.Of(status)
+                : throw new SysprogException(Errno.ENOENT, "statx", fullPath);
+        }
+        List<FileLockInfo> locks = Parse(ProcFile.ReadAllText("/proc/locks", trace).Split('\n'))
+            .Where(l => only is null || l.File == only)
+            .ToList();
+        FindHolders(locks);
+        return locks.Where(l => processId is null || l.ProcessId == processId || l.HeldBy.Contains(processId.Value)).ToList();
+    }
+
+    /// <summary>Parses /proc/locks lines ("1: POSIX  ADVISORY  WRITE 123 fe:00:4567 0 EOF", waiters with "->"); unreadable lines are skipped.</summary>
+    internal static IEnumerable<FileLockInfo> Parse(IEnumerable<string> lines)
+    {
+        foreach (string line in lines)
+        {
+            if (TryParse(line, out FileLockInfo? info))
+            {
+                yield return info;
+            }
+        }
+    }
+
+    private static bool TryParse(string line, out FileLockInfo info)
+    {
+        info = null!;
+        string[] fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        int at = 0;
+        if (fields.Length < 8 || !fields[0].EndsWith(':') || !int.TryParse(fields[0].AsSpan(0, fields[0].Length - 1), NumberStyles.None, CultureInfo.InvariantCulture, out int id))
+        {
+            return false;
+        }
+        at++;
+        bool waiting = fields[at] == "->";
+        if (waiting)
+        {
+            at++;
+        }
+        if (fields.Length - at < 7)
+        {
+            return false;
+        }
+        string type = fields[at];
+        string mode = fields[at + 2];
+        string[] file = fields[at + 4].Split(':');
+        if (!int.TryParse(fields[at + 3], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int pid)
+            || file.Length != 3
+            || !uint.TryParse(file[0], NumberStyles.HexNumber, CultureInfo.InvariantCulture, out uint major)
+            || !uint.TryParse(file[1], NumberStyles.HexNumber, CultureInfo.InvariantCulture, out uint minor)
+            || !ulong.TryParse(file[2], NumberStyles.None, CultureInfo.InvariantCulture, out ulong inode)
+            || !long.TryParse(fields[at + 5], NumberStyles.None, CultureInfo.InvariantCulture, out long start))
+        {
+            return false;
+        }
+        long? end = null;
+        if (fields[at + 6] != "EOF")
+        {
+            if (!long.TryParse(fields[at + 6], NumberStyles.None, CultureInfo.InvariantCulture, out long last))
+            {
+                return false;
+            }
+            end = last;
+        }
+        info = new FileLockInfo(id, type, waiting, mode, pid > 0 ? pid : null, new FileKey(major, minor, inode), start, end);
+        return true;
+    }
+
+    /// <summary>
+    /// Matches each lock to the descriptors whose fdinfo lists it. Only the named processes are searched when every lock
+    /// names one; OFD locks name none, so then every process is.
+    /// </summary>
+    private static void FindHolders(List<FileLockInfo> locks)
+    {
+        List<FileLockInfo> held = locks.Where(l => !l.IsWaiting).ToList();
+        if (held.Count == 0)
+        {
+            return;
+        }
+        IEnumerable<int> processes = held.Any(l => l.ProcessId is null)
+            ? AllProcesses()
+            : held.Select(l => l.ProcessId!.Value).Distinct();
+        var holders = new Dictionary<FileLockInfo, List<int>>();
+        foreach (int pid in processes)
+        {
+            foreach ((string fdinfo, FileLockInfo fdLock) in LocksInFdInfo(pid))
+            {
+                FileLockInfo? match = held.FirstOrDefault(l => l.Type == fdLock.Type && l.ModeText == fdLock.ModeText && l.File == fdLock.File
+                    && l.Start == fdLock.Start && l.End == fdLock.End && l.ProcessId == fdLock.ProcessId);
+                if (match is null)
+                {
+                    continue;
+                }
+                if (!holders.TryGetValue(match, out List<int>? pids))
+                {
+                    holders[match] = pids = [];
+                }
+                if (!pids.Contains(pid))
+                {
+                    pids.Add(pid);
+                }
+                match.Path ??= LinkTarget($"/proc/{pid}/fd/{System.IO.Path.GetFileName(fdinfo)}");
+            }
+        }
+        foreach ((FileLockInfo info, List<int> pids) in holders)
+        {
+            info.HeldBy = pids;
+        }
+        foreach (FileLockInfo waiter in locks.Where(l => l.IsWaiting))
+        {
+            waiter.Path = held.FirstOrDefault(l => l.File == waiter.File && l.Path is not null)?.Path;
+        }
+    }
+
+    private static IEnumerable<int> AllProcesses()
+    {
+        foreach (string entry in Directory.EnumerateDirectories("/proc"))
+        {
+            if (int.TryParse(System.IO.Path.GetFileName(entry), NumberStyles.None, CultureInfo.InvariantCulture, out int pid))
+            {
+                yield return pid;
+            }
+        }
+    }
+
+    /// <summary>The "lock:" lines of a process's fdinfo files; nothing for a process that cannot be inspected or has gone.</summary>
+    private static IEnumerable<(string FdInfo, FileLockInfo Lock)> LocksInFdInfo(int processId)
+    {
+        string[] files;
+        try
+        {
+            files = Directory.GetFiles($"/proc/{processId}/fdinfo");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            yield break;
+        }
+        foreach (string fdinfo in files)
+        {
+            string[] lines;
+            try
+            {
+                lines = System.IO.File.ReadAllLines(fdinfo);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                continue;
+            }
+            foreach (string line in lines)
+            {
+                if (line.StartsWith("lock:", StringComparison.Ordinal) && TryParse(line["lock:".Length..].Trim(), out FileLockInfo info))
+                {
+                    yield return (fdinfo, info);
+                }
+            }
+        }
+    }
+
+    private static string? LinkTarget(string link)
+    {
+        try
+        {
+            return new FileInfo(link).LinkTarget;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+}
