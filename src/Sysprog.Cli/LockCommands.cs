@@ -14,7 +14,7 @@ internal static class LockCommands
         var program = new Argument<string[]>("command") { Description = "After --: the command to run while holding the lock. Without one, hold it until killed.", Arity = ArgumentArity.ZeroOrMore };
         var shared = new Option<bool>("--shared") { Description = "A shared (read) lock; the default is exclusive." };
         var kind = new Option<FileLockKind>("--kind") { Description = "flock (whole file), posix (fcntl ranges, per process) or ofd (fcntl ranges, per open file).", DefaultValueFactory = _ => FileLockKind.Flock };
-        var range = new Option<string?>("--range") { Description = "Bytes to lock: 10-19 (both included) or 10- (to the end). Default: the whole file. Not for flock." };
+        var range = new Option<string[]>("--range") { Description = "Bytes to lock: 10-19 (both included) or 10- (to the end); repeat it to take several ranges one after the other, in the order given (two such commands in opposite orders show a POSIX deadlock). Default: the whole file. Not for flock.", Arity = ArgumentArity.ZeroOrMore };
         var timeout = new Option<string?>("--timeout") { Description = "Give up after this long (0 tries once); exit 1. Default: wait until Ctrl+C." };
         var mode = new Option<string>("--mode") { Description = "Octal permissions if the file is created.", DefaultValueFactory = _ => "0600" };
         var close = new Option<bool>("--close") { Description = "Do not let the command inherit the lock's descriptor (flock(1) -o): a flock or OFD lock then ends with this process, not with the last of the command's children." };
@@ -34,40 +34,61 @@ internal static class LockCommands
             int ran = Cli.Run(() =>
             {
                 SyscallTrace? t = Cli.Trace(r, trace);
-                (long start, long length) = r.GetValue(range) is string text ? ByteRanges.Parse(text) : (0, 0);
+                (long Start, long Length)[] ranges = r.GetValue(range) is { Length: > 0 } texts ? texts.Select(ByteRanges.Parse).ToArray() : [(0, 0)];
                 TimeSpan wait = r.GetValue(timeout) is string duration ? Units.ParseDuration(duration) : Timeout.InfiniteTimeSpan;
                 FileLockMode lockMode = r.GetValue(shared) ? FileLockMode.Shared : FileLockMode.Exclusive;
                 string file = Path.GetFullPath(r.GetValue(path)!);
                 FileLockKind lockKind = r.GetValue(kind);
-                using FileLock held = FileLock.Acquire(file, lockKind, lockMode, wait, cancel.Token, start, length, FileModes.ParseOctal(r.GetValue(mode)!), t)
-                    ?? throw new TimeoutException(FileLock.TimedOutMessage(file, lockKind, lockMode, wait, start, length));
-                string[] argv = r.GetValue(program) ?? [];
-                if (argv.Length == 0)
+                var locks = new List<FileLock>();
+                try
                 {
-                    Console.WriteLine($"locked: {held.Description} (pid {Environment.ProcessId})");
-                    Console.Out.Flush();
-                    cancel.Token.WaitHandle.WaitOne();
-                    held.Release(t);
-                    return;
+                    foreach ((long start, long length) in ranges)
+                    {
+                        locks.Add(FileLock.Acquire(file, lockKind, lockMode, wait, cancel.Token, start, length, FileModes.ParseOctal(r.GetValue(mode)!), t)
+                            ?? throw new TimeoutException(FileLock.TimedOutMessage(file, lockKind, lockMode, wait, start, length)));
+                        Console.WriteLine($"locked: {locks[^1].Description} (pid {Environment.ProcessId})");
+                        Console.Out.Flush();
+                    }
+                    exit = RunUnder(locks, r.GetValue(program) ?? [], !r.GetValue(close), cancel.Token, t);
                 }
-                if (!r.GetValue(close))
+                finally
                 {
-                    held.SetInheritable(true, t);
+                    foreach (FileLock held in locks)
+                    {
+                        held.Release(t);
+                    }
                 }
-                var startInfo = new ProcessStartInfo(argv[0]) { UseShellExecute = false };
-                foreach (string argument in argv.Skip(1))
-                {
-                    startInfo.ArgumentList.Add(argument);
-                }
-                using Process child = Process.Start(startInfo) ?? throw new InvalidOperationException($"Could not start {argv[0]}.");
-                child.WaitForExit();
-                exit = child.ExitCode;
-                // As flock(1) does: what the command left running with the descriptor goes on holding the lock.
-                held.Close(t);
             });
             return ran != Cli.Success ? ran : exit;
         });
         return command;
+    }
+
+    /// <summary>Runs the command (or, without one, waits until Ctrl+C) while the locks are held; its exit status.</summary>
+    private static int RunUnder(List<FileLock> locks, string[] argv, bool inherit, CancellationToken cancel, SyscallTrace? trace)
+    {
+        if (argv.Length == 0)
+        {
+            cancel.WaitHandle.WaitOne();
+            return Cli.Success;
+        }
+        foreach (FileLock held in locks)
+        {
+            held.SetInheritable(inherit, trace);
+        }
+        var startInfo = new ProcessStartInfo(argv[0]) { UseShellExecute = false };
+        foreach (string argument in argv.Skip(1))
+        {
+            startInfo.ArgumentList.Add(argument);
+        }
+        using Process child = Process.Start(startInfo) ?? throw new InvalidOperationException($"Could not start {argv[0]}.");
+        child.WaitForExit();
+        foreach (FileLock held in locks)
+        {
+            // As flock(1) does: what the command left running with the descriptor goes on holding the lock.
+            held.Close(trace);
+        }
+        return child.ExitCode;
     }
 
     public static Command BuildLocks(Option<bool> trace)

@@ -54,6 +54,9 @@ public sealed class FileLock : IDisposable
 
     public void SetInheritable(bool inheritable, SyscallTrace? trace = null) => _fd.SetInheritable(inheritable, trace, Description);
 
+    /// <summary>The real-time signal that interrupts lock waits in this process; 0 until the first wait that had to block.</summary>
+    public static int InterruptSignal => ThreadInterrupt.Signal;
+
     public override string ToString() => IsReleased ? $"{Description} (released)" : Description;
 
     /// <summary>

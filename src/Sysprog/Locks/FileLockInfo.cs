@@ -97,7 +97,13 @@ public sealed class FileLockInfo
     }
 
     /// <summary>Parses /proc/locks lines ("1: POSIX  ADVISORY  WRITE 123 fe:00:4567 0 EOF", waiters with "->"); unreadable lines are skipped.</summary>
-    internal static IEnumerable<FileLockInfo> Parse(IEnumerable<string> lines)
+    public static IEnumerable<FileLockInfo> Parse(IEnumerable<string> lines)
+    {
+        ArgumentNullException.ThrowIfNull(lines);
+        return ParseLines(lines);
+    }
+
+    private static IEnumerable<FileLockInfo> ParseLines(IEnumerable<string> lines)
     {
         foreach (string line in lines)
         {
@@ -108,9 +114,13 @@ public sealed class FileLockInfo
         }
     }
 
-    private static bool TryParse(string line, out FileLockInfo info)
+    private static bool TryParse(string? line, out FileLockInfo info)
     {
         info = null!;
+        if (line is null)
+        {
+            return false;
+        }
         string[] fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
         int at = 0;
         if (fields.Length < 8 || !fields[0].EndsWith(':') || !int.TryParse(fields[0].AsSpan(0, fields[0].Length - 1), NumberStyles.None, CultureInfo.InvariantCulture, out int id))
@@ -153,20 +163,32 @@ public sealed class FileLockInfo
     }
 
     /// <summary>
-    /// Matches each lock to the descriptors whose fdinfo lists it. Only the named processes are searched when every lock
-    /// names one; OFD locks name none, so then every process is.
+    /// Matches each lock to the descriptors whose fdinfo lists it. The processes /proc/locks names are searched first;
+    /// every other process only if a lock is still without a holder: OFD locks name none, and a flock lock names the
+    /// process that took it, which may have gone while a child that inherited the descriptor holds it.
     /// </summary>
     private static void FindHolders(List<FileLockInfo> locks)
     {
         List<FileLockInfo> held = locks.Where(l => !l.IsWaiting).ToList();
-        if (held.Count == 0)
-        {
-            return;
-        }
-        IEnumerable<int> processes = held.Any(l => l.ProcessId is null)
-            ? AllProcesses()
-            : held.Select(l => l.ProcessId!.Value).Distinct();
         var holders = new Dictionary<FileLockInfo, List<int>>();
+        HashSet<int> named = held.Where(l => l.ProcessId is not null).Select(l => l.ProcessId!.Value).ToHashSet();
+        Search(named, held, holders);
+        if (held.Any(l => !holders.ContainsKey(l)))
+        {
+            Search(AllProcesses().Where(pid => !named.Contains(pid)), held, holders);
+        }
+        foreach ((FileLockInfo info, List<int> pids) in holders)
+        {
+            info.HeldBy = pids;
+        }
+        foreach (FileLockInfo waiter in locks.Where(l => l.IsWaiting))
+        {
+            waiter.Path = held.FirstOrDefault(l => l.File == waiter.File && l.Path is not null)?.Path;
+        }
+    }
+
+    private static void Search(IEnumerable<int> processes, List<FileLockInfo> held, Dictionary<FileLockInfo, List<int>> holders)
+    {
         foreach (int pid in processes)
         {
             foreach ((string fdinfo, FileLockInfo fdLock) in LocksInFdInfo(pid))
@@ -187,14 +209,6 @@ public sealed class FileLockInfo
                 }
                 match.Path ??= LinkTarget($"/proc/{pid}/fd/{System.IO.Path.GetFileName(fdinfo)}");
             }
-        }
-        foreach ((FileLockInfo info, List<int> pids) in holders)
-        {
-            info.HeldBy = pids;
-        }
-        foreach (FileLockInfo waiter in locks.Where(l => l.IsWaiting))
-        {
-            waiter.Path = held.FirstOrDefault(l => l.File == waiter.File && l.Path is not null)?.Path;
         }
     }
 
