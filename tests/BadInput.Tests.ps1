@@ -23,6 +23,11 @@ BeforeDiscovery {
         @{ Cmdlet = 'Invoke-MemoryMap'; Set = 'File'; Valid = { @{ Path = $BadInputFile; Length = 4KB; Offset = 0; ScriptBlock = { $_.Length } } } }
         @{ Cmdlet = 'Invoke-MemoryMap'; Set = 'SharedMemory'; Valid = { @{ InputObject = New-SharedMemory -Name (New-TestName) -Size 8KB; ScriptBlock = { $_.Length } } } }
         @{ Cmdlet = 'Invoke-MemoryMap'; Set = 'Name'; Valid = { $n = New-TestName; New-SharedMemory -Name $n -Size 8KB | Close-SharedMemory; @{ Name = $n; ScriptBlock = { $_.Length } } } }
+        @{ Cmdlet = 'Lock-File'; Set = 'Hold'; Valid = { @{ Path = Join-Path $BadInputFolder 'valid.lock'; TimeoutSeconds = 0 } } }
+        @{ Cmdlet = 'Lock-File'; Set = 'ScriptBlock'; Valid = { @{ Path = Join-Path $BadInputFolder 'valid.lock'; TimeoutSeconds = 0; ScriptBlock = { 1 } } } }
+        @{ Cmdlet = 'Unlock-File'; Valid = { @{ InputObject = Lock-File -Path (Join-Path $BadInputFolder 'valid.lock') -TimeoutSeconds 0 } } }
+        @{ Cmdlet = 'Test-FileLock'; Valid = { @{ Path = $BadInputFile } } }
+        @{ Cmdlet = 'Get-FileLock'; Valid = { @{ Path = $BadInputFile; ProcessId = $PID } } }
         @{ Cmdlet = 'Lock-Memory'; Set = 'Mapping'; Valid = { @{ InputObject = New-MemoryMap -Anonymous -Size 4KB } } }
         @{ Cmdlet = 'New-EventFd'; Valid = { @{ InitialValue = 1 } } }
         @{ Cmdlet = 'New-MemoryMap'; Set = 'Anonymous'; Valid = { @{ Anonymous = $true; Size = 4KB; Protection = 'ReadWrite'; Visibility = 'Private' } } }
@@ -96,11 +101,16 @@ Describe 'Bad input to every cmdlet parameter' -Skip:(-not $IsLinux) {
 
         $script:badInputFile = Join-Path ([System.IO.Path]::GetTempPath()) "sysprog-badinput-$PID"
         [System.IO.File]::WriteAllBytes($script:badInputFile, [byte[]]::new(8192))
+        # Cmdlets that create files (Lock-File) run in this folder, so a bad path that is a valid name ("-1") lands here.
+        $script:badInputFolder = Join-Path ([System.IO.Path]::GetTempPath()) "sysprog-badinput-files-$PID"
+        $null = New-Item -ItemType Directory -Path $script:badInputFolder -Force
         $script:runspace = $null
         function New-CaseRunspace {
             $runspace = [runspacefactory]::CreateRunspace()
             $runspace.Open()
             $runspace.SessionStateProxy.SetVariable('BadInputFile', $script:badInputFile)
+            $runspace.SessionStateProxy.SetVariable('BadInputFolder', $script:badInputFolder)
+            $runspace.SessionStateProxy.Path.SetLocation($script:badInputFolder)
             $ps = [powershell]::Create()
             $ps.Runspace = $runspace
             $null = $ps.AddScript(". '$(Join-Path $PSScriptRoot 'common.ps1')'").Invoke()
@@ -172,6 +182,7 @@ Describe 'Bad input to every cmdlet parameter' -Skip:(-not $IsLinux) {
     AfterAll {
         if ($script:runspace) { $script:runspace.Dispose() }
         Remove-Item -LiteralPath $script:badInputFile -ErrorAction SilentlyContinue
+        Remove-Item -LiteralPath $script:badInputFolder -Recurse -Force -ErrorAction SilentlyContinue
         Remove-TestObjectAll
     }
 

@@ -12,11 +12,13 @@ BeforeDiscovery {
         @{ Cmdlet = 'Close-SharedMemory'; Call = 'close'; Run = { $s = New-SharedMemory -Name $n -Size 4KB; Close-SharedMemory $s -Verbose } }
         @{ Cmdlet = 'Close-SignalFd'; Call = '\w+'; Run = { $s = New-SignalFd -Signal USR1; Close-SignalFd $s -Verbose } }
         @{ Cmdlet = 'Close-TimerFd'; Call = 'close'; Run = { $t = New-TimerFd; Close-TimerFd $t -Verbose } }
+        @{ Cmdlet = 'Get-FileLock'; Call = 'open'; Run = { $p = Join-Path $TestDrive 'g.lock'; $l = Lock-File $p; Get-FileLock -Path $p -Verbose; Unlock-File $l } }
         @{ Cmdlet = 'Get-MessageQueue'; Call = 'mq_open'; NeedsMqueueFs = $true; Run = { New-MessageQueue -Name $n | Close-MessageQueue; Get-MessageQueue -Name $n -Verbose } }
         @{ Cmdlet = 'Get-ProcessMapping'; Call = 'open'; Run = { Get-ProcessMapping -Verbose | Select-Object -First 2 } }
         @{ Cmdlet = 'Get-Semaphore'; Call = 'open'; Run = { New-Semaphore -Name $n -Value 2 | Close-Semaphore; Get-Semaphore -Name $n -Verbose } }
         @{ Cmdlet = 'Get-SharedMemory'; Call = 'statx'; Run = { New-SharedMemory -Name $n -Size 4KB | Close-SharedMemory; Get-SharedMemory -Name $n -Verbose } }
         @{ Cmdlet = 'Invoke-MemoryMap'; Call = 'mmap'; Run = { Invoke-MemoryMap -Anonymous -Size 4KB -ScriptBlock { $_.Length } -Verbose } }
+        @{ Cmdlet = 'Lock-File'; Call = 'flock'; Run = { Lock-File (Join-Path $TestDrive 'l.lock') -Verbose | Tee-Object -Variable made; Unlock-File $made } }
         @{ Cmdlet = 'Lock-Memory'; Call = 'mlock'; Run = { $m = New-MemoryMap -Anonymous -Size 4KB; Lock-Memory $m -PassThru -Verbose; Close-MemoryMap $m } }
         @{ Cmdlet = 'New-EventFd'; Call = 'eventfd'; Run = { New-EventFd -InitialValue 3 -Verbose | Tee-Object -Variable made; Close-EventFd $made } }
         @{ Cmdlet = 'New-MemoryMap'; Call = 'mmap'; Run = { New-MemoryMap -Anonymous -Size 4KB -Verbose | Tee-Object -Variable made; Close-MemoryMap $made } }
@@ -42,6 +44,8 @@ BeforeDiscovery {
         @{ Cmdlet = 'Set-MessageQueue'; Call = 'mq_setattr'; Run = { $q = New-MessageQueue -Name $n; Set-MessageQueue $q -NonBlocking -PassThru -Verbose; Close-MessageQueue $q } }
         @{ Cmdlet = 'Set-TimerFd'; Call = 'timerfd_settime'; Run = { $t = New-TimerFd; Set-TimerFd $t -DelaySeconds 60 -PassThru -Verbose; Close-TimerFd $t } }
         @{ Cmdlet = 'Sync-MemoryMap'; Call = 'msync'; Run = { $m = New-MemoryMap -Anonymous -Size 4KB -Visibility Shared; Sync-MemoryMap $m -PassThru -Verbose; Close-MemoryMap $m } }
+        @{ Cmdlet = 'Test-FileLock'; Call = 'fcntl'; Run = { $p = Join-Path $TestDrive 't.lock'; $l = Lock-File $p -Kind Ofd; Test-FileLock $p -Kind Ofd -Verbose; Unlock-File $l } }
+        @{ Cmdlet = 'Unlock-File'; Call = 'flock'; Run = { $l = Lock-File (Join-Path $TestDrive 'u.lock'); Unlock-File $l -Verbose } }
         @{ Cmdlet = 'Unlock-Memory'; Call = 'munlock'; Run = { $m = New-MemoryMap -Anonymous -Size 4KB; Lock-Memory $m; Unlock-Memory $m -PassThru -Verbose; Close-MemoryMap $m } }
         @{ Cmdlet = 'Unlock-Semaphore'; Call = 'sem_post'; Run = { $s = New-Semaphore -Name $n; Unlock-Semaphore $s -PassThru -Verbose; Close-Semaphore $s } }
         @{ Cmdlet = 'Wait-FileDescriptor'; Call = 'epoll_create1'; Run = { $e = New-EventFd -InitialValue 1; Wait-FileDescriptor $e -TimeoutSeconds 5 -Verbose; Close-EventFd $e } }
