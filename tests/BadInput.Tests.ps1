@@ -25,7 +25,8 @@ BeforeDiscovery {
         @{ Cmdlet = 'Invoke-MemoryMap'; Set = 'Name'; Valid = { $n = New-TestName; New-SharedMemory -Name $n -Size 8KB | Close-SharedMemory; @{ Name = $n; ScriptBlock = { $_.Length } } } }
         @{ Cmdlet = 'Lock-File'; Set = 'Hold'; Valid = { @{ Path = Join-Path $BadInputFolder 'valid.lock'; TimeoutSeconds = 0 } } }
         @{ Cmdlet = 'Lock-File'; Set = 'ScriptBlock'; Valid = { @{ Path = Join-Path $BadInputFolder 'valid.lock'; TimeoutSeconds = 0; ScriptBlock = { 1 } } } }
-        @{ Cmdlet = 'Unlock-File'; Valid = { @{ InputObject = Lock-File -Path (Join-Path $BadInputFolder 'valid.lock') -TimeoutSeconds 0 } } }
+        # A lock file per case: a case whose bad value replaced the lock leaves that lock to the finalizer.
+        @{ Cmdlet = 'Unlock-File'; Valid = { @{ InputObject = Lock-File -Path (Join-Path $BadInputFolder "$([guid]::NewGuid()).lock") -TimeoutSeconds 0 } } }
         @{ Cmdlet = 'Test-FileLock'; Valid = { @{ Path = $BadInputFile } } }
         @{ Cmdlet = 'Get-FileLock'; Valid = { @{ Path = $BadInputFile; ProcessId = $PID } } }
         @{ Cmdlet = 'Lock-Memory'; Set = 'Mapping'; Valid = { @{ InputObject = New-MemoryMap -Anonymous -Size 4KB } } }
@@ -110,7 +111,7 @@ Describe 'Bad input to every cmdlet parameter' -Skip:(-not $IsLinux) {
             $runspace.Open()
             $runspace.SessionStateProxy.SetVariable('BadInputFile', $script:badInputFile)
             $runspace.SessionStateProxy.SetVariable('BadInputFolder', $script:badInputFolder)
-            $runspace.SessionStateProxy.Path.SetLocation($script:badInputFolder)
+            $null = $runspace.SessionStateProxy.Path.SetLocation($script:badInputFolder)
             $ps = [powershell]::Create()
             $ps.Runspace = $runspace
             $null = $ps.AddScript(". '$(Join-Path $PSScriptRoot 'common.ps1')'").Invoke()

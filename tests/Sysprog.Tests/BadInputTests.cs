@@ -23,14 +23,21 @@ public sealed class BadInputTests : IDisposable
     private readonly string _file = Path.Combine(Path.GetTempPath(), $"sysprog-badinput-{Environment.ProcessId}");
     private readonly HashSet<string> _before = Entries();
 
+    // Bad paths that are valid relative names (" ", "*") make lock files: in a folder of this test's own, not the checkout.
+    private readonly string _previousDirectory = Environment.CurrentDirectory;
+    private readonly string _folder = Directory.CreateTempSubdirectory("sysprog-badinput-cwd-").FullName;
+
     public BadInputTests(ITestOutputHelper output)
     {
         _output = output;
         File.WriteAllBytes(_file, new byte[8192]);
+        Environment.CurrentDirectory = _folder;
     }
 
     public void Dispose()
     {
+        Environment.CurrentDirectory = _previousDirectory;
+        Directory.Delete(_folder, recursive: true);
         File.Delete(_file);
         // A bad value that happens to be a valid name (" ", "x") may create an object: remove what appeared.
         foreach (string entry in Entries().Except(_before))
@@ -384,6 +391,7 @@ public sealed class BadInputTests : IDisposable
             (_, _, "participants") => 1,
             (_, _, "maxMessages") => 4L,
             (_, _, "maxMessageSize") => 64L,
+            (nameof(FileLock), _, "length") => 0L,
             (_, _, "size" or "length" or "bytes") when type == typeof(long) => 4096L,
             (_, _, "count" or "byteCount") => 4,
             (_, _, "times") => 1L,
@@ -429,6 +437,7 @@ public sealed class BadInputTests : IDisposable
             _ when type == typeof(TimerFd) => TimerFd.Create(),
             _ when type == typeof(SignalFd) => SignalFd.Create([10]),
             _ when type == typeof(PollSet) => new PollSet(),
+            _ when type == typeof(FileLock) => FileLock.Acquire(_file, FileLockKind.Ofd, FileLockMode.Shared, TimeSpan.Zero)!,
             _ when type == typeof(ProcessMapping) => new ProcessMappingHolder(ProcessMaps.Read(Environment.ProcessId)[0]),
             _ => throw new NotSupportedException($"no instance of {type.Name} for the bad-input test: add one"),
         };
