@@ -175,6 +175,14 @@ internal static class Soak
             Check(set.Wait(new ReadyHandle[1], TimeSpan.Zero) == 1);
         }),
         new("process maps", () => Check(ProcessMaps.Read(Environment.ProcessId).Count > 0)),
+        new("file locks", () =>
+        {
+            using FileLock posix = FileLock.Acquire(file, FileLockKind.Posix, FileLockMode.Exclusive, TimeSpan.Zero, default, 0, 10)!;
+            using FileLock ofd = FileLock.Acquire(file, FileLockKind.Ofd, FileLockMode.Shared, TimeSpan.Zero, default, 20, 10)!;
+            using FileLock flock = FileLock.Acquire(file, FileLockKind.Flock, FileLockMode.Exclusive, TimeSpan.Zero)!;
+            // POSIX and OFD locks conflict even within one process: they have different owners.
+            Check(FileLock.FindConflict(file, FileLockKind.Ofd, FileLockMode.Shared, 0, 10)?.ProcessId == Environment.ProcessId);
+        }),
     ];
 
     private static void Check(bool condition)
