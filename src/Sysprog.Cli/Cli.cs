@@ -52,6 +52,28 @@ internal static class Cli
         return code;
     }
 
+    /// <summary>A token Ctrl+C cancels (instead of ending the process) until disposed, for waits that must let go of what they hold.</summary>
+    public sealed class CtrlC : IDisposable
+    {
+        private readonly CancellationTokenSource _source = new();
+
+        public CtrlC() => Console.CancelKeyPress += OnCancelKeyPress;
+
+        public CancellationToken Token => _source.Token;
+
+        private void OnCancelKeyPress(object? sender, ConsoleCancelEventArgs e)
+        {
+            e.Cancel = true;
+            _source.Cancel();
+        }
+
+        public void Dispose()
+        {
+            Console.CancelKeyPress -= OnCancelKeyPress;
+            _source.Dispose();
+        }
+    }
+
     public static void WriteJson<T>(T value) => Console.WriteLine(JsonSerializer.Serialize(value, Json));
 
     /// <summary>"  (a directory, not a semaphore)" after a listed entry that is not a usable object, nothing otherwise.</summary>

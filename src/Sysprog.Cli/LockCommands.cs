@@ -24,12 +24,7 @@ internal static class LockCommands
         };
         command.SetAction(r =>
         {
-            using var cancel = new CancellationTokenSource();
-            Console.CancelKeyPress += (_, e) =>
-            {
-                e.Cancel = true;
-                cancel.Cancel();
-            };
+            using var cancel = new Cli.CtrlC();
             int exit = Cli.Success;
             int ran = Cli.Run(() =>
             {
@@ -72,9 +67,10 @@ internal static class LockCommands
             cancel.WaitHandle.WaitOne();
             return Cli.Success;
         }
-        foreach (FileLock held in locks)
+        // Locks are made close-on-exec; the command gets them only when it is to hold them too.
+        foreach (FileLock held in inherit ? locks : [])
         {
-            held.SetInheritable(inherit, trace);
+            held.SetInheritable(true, trace);
         }
         var startInfo = new ProcessStartInfo(argv[0]) { UseShellExecute = false };
         foreach (string argument in argv.Skip(1))

@@ -119,52 +119,39 @@ internal static class MessageQueueCommands
         var command = new Command("receive", "Receive messages, highest priority first, printing each.") { name, count, timeout, json };
         command.SetAction(r =>
         {
-            using var cancel = new CancellationTokenSource();
-            ConsoleCancelEventHandler onCtrlC = (_, e) =>
+            using var cancel = new Cli.CtrlC();
+            return Cli.Run(() =>
             {
-                e.Cancel = true;
-                cancel.Cancel();
-            };
-            Console.CancelKeyPress += onCtrlC;
-            try
-            {
-                return Cli.Run(() =>
+                SyscallTrace? t = Cli.Trace(r, trace);
+                TimeSpan wait = r.GetValue(timeout) is string text ? Units.ParseDuration(text) : Timeout.InfiniteTimeSpan;
+                int wanted = r.GetValue(count);
+                using MessageQueue queue = MessageQueue.Open(r.GetValue(name)!, FileAccess.Read, trace: t);
+                int received = 0;
+                while (wanted <= 0 || received < wanted)
                 {
-                    SyscallTrace? t = Cli.Trace(r, trace);
-                    TimeSpan wait = r.GetValue(timeout) is string text ? Units.ParseDuration(text) : Timeout.InfiniteTimeSpan;
-                    int wanted = r.GetValue(count);
-                    using MessageQueue queue = MessageQueue.Open(r.GetValue(name)!, FileAccess.Read, trace: t);
-                    int received = 0;
-                    while (wanted <= 0 || received < wanted)
+                    MqMessage? message;
+                    try
                     {
-                        MqMessage? message;
-                        try
-                        {
-                            message = queue.Receive(wait, cancel.Token, t);
-                        }
-                        catch (OperationCanceledException)
-                        {
-                            return;
-                        }
-                        if (message is null)
-                        {
-                            if (wanted > 0)
-                            {
-                                throw new TimeoutException($"{queue.Name}: {received} of {wanted} messages arrived; none for {Units.FormatDuration(wait)}.");
-                            }
-                            return;
-                        }
-                        received++;
-                        Console.WriteLine(r.GetValue(json)
-                            ? System.Text.Json.JsonSerializer.Serialize(new { message.Priority, message.Length, message.Text, message.ReceivedAt }, Cli.CompactJson)
-                            : $"{message.Priority}\t{message.Text}");
+                        message = queue.Receive(wait, cancel.Token, t);
                     }
-                });
-            }
-            finally
-            {
-                Console.CancelKeyPress -= onCtrlC;
-            }
+                    catch (OperationCanceledException)
+                    {
+                        return;
+                    }
+                    if (message is null)
+                    {
+                        if (wanted > 0)
+                        {
+                            throw new TimeoutException($"{queue.Name}: {received} of {wanted} messages arrived; none for {Units.FormatDuration(wait)}.");
+                        }
+                        return;
+                    }
+                    received++;
+                    Console.WriteLine(r.GetValue(json)
+                        ? System.Text.Json.JsonSerializer.Serialize(new { message.Priority, message.Length, message.Text, message.ReceivedAt }, Cli.CompactJson)
+                        : $"{message.Priority}\t{message.Text}");
+                }
+            });
         });
         return command;
     }

@@ -75,12 +75,7 @@ internal static class SemaphoreCommands
         var command = new Command("wait", "Take one (sem_wait); blocks while the value is 0.") { name, timeout, hold };
         command.SetAction(r =>
         {
-            using var cancel = new CancellationTokenSource();
-            Console.CancelKeyPress += (_, e) =>
-            {
-                e.Cancel = true;
-                cancel.Cancel();
-            };
+            using var cancel = new Cli.CtrlC();
             bool took = false;
             int exit = Cli.Run(() =>
             {

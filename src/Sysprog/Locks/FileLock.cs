@@ -72,25 +72,9 @@ public sealed class FileLock : IDisposable
         FileModes.Validate(createMode, nameof(createMode));
         cancellationToken.ThrowIfCancellationRequested();
         var fileLock = new FileLock(fullPath, kind, mode, start, length);
-        if (kind == FileLockKind.Posix)
-        {
-            fileLock._fd = FileLockTable.Join(fullPath, fileLock, () => OpenOrCreate(fullPath, createMode, trace));
-            try
-            {
-                if (fileLock.Take(timeout, cancellationToken, trace))
-                {
-                    return fileLock;
-                }
-            }
-            catch
-            {
-                FileLockTable.Leave(fileLock, _ => { }, trace);
-                throw;
-            }
-            FileLockTable.Leave(fileLock, _ => { }, trace);
-            return null;
-        }
-        fileLock._fd = OpenOrCreate(fullPath, createMode, trace);
+        fileLock._fd = kind == FileLockKind.Posix
+            ? FileLockTable.Join(fullPath, fileLock, () => OpenOrCreate(fullPath, createMode, trace))
+            : OpenOrCreate(fullPath, createMode, trace);
         bool taken = false;
         try
         {
@@ -100,7 +84,7 @@ public sealed class FileLock : IDisposable
         {
             if (!taken)
             {
-                FileLockTable.CloseOrPark(fileLock._fd, fullPath, trace);
+                fileLock.End(unlock: false, trace);
             }
         }
         return taken ? fileLock : null;
@@ -146,15 +130,16 @@ public sealed class FileLock : IDisposable
     }
 
     /// <summary>Unlocks and closes the descriptor (a POSIX lock's shared one once its file has no other). Releasing twice does nothing.</summary>
-    public void Release(SyscallTrace? trace = null) => End(unlockShared: true, trace);
+    public void Release(SyscallTrace? trace = null) => End(unlock: true, trace);
 
     /// <summary>
     /// Closes the descriptor without unlocking first: programs that inherited it keep a flock or OFD lock until the last
     /// of them closes its copy, as with flock(1) COMMAND. A POSIX lock is released as by <see cref="Release"/>.
     /// </summary>
-    public void Close(SyscallTrace? trace = null) => End(unlockShared: false, trace);
+    public void Close(SyscallTrace? trace = null) => End(unlock: Kind == FileLockKind.Posix, trace);
 
-    private void End(bool unlockShared, SyscallTrace? trace)
+    /// <summary>Lets go of the descriptor, unlocking first if asked (not for a lock never taken).</summary>
+    private void End(bool unlock, SyscallTrace? trace)
     {
         if (Interlocked.Exchange(ref _released, 1) != 0)
         {
@@ -162,12 +147,13 @@ public sealed class FileLock : IDisposable
         }
         if (Kind == FileLockKind.Posix)
         {
-            FileLockTable.Leave(this, fd => Unlock(fd, trace), trace);
+            // The shared descriptor stays open for the file's other POSIX locks, so the range is unlocked explicitly.
+            FileLockTable.Leave(this, unlock ? fd => Unlock(fd, trace) : null, trace);
             return;
         }
         try
         {
-            if (unlockShared)
+            if (unlock)
             {
                 // Explicitly, so that a program that inherited the descriptor does not keep holding it.
                 Unlock(_fd, trace);
@@ -400,8 +386,7 @@ public sealed class FileLock : IDisposable
         {
             throw new SysprogException(tried.Errno, "flock", path);
         }
-        FileKey key = FileLockTable.KeyOf(handle, path);
-        FileLockInfo? holder = FileLockInfo.List().FirstOrDefault(l => l.Kind == FileLockKind.Flock && !l.IsWaiting && l.File == key
+        FileLockInfo? holder = FileLockInfo.List(path).FirstOrDefault(l => l.Kind == FileLockKind.Flock && !l.IsWaiting
             && (mode == FileLockMode.Exclusive || l.Mode == FileLockMode.Exclusive));
         return new FileLockConflict(path, FileLockKind.Flock, holder?.Mode ?? FileLockMode.Exclusive, 0, 0, holder?.ProcessId);
     }

@@ -20,8 +20,9 @@ internal readonly record struct FileKey(uint DevMajor, uint DevMinor, ulong Inod
 /// </summary>
 internal static class FileLockTable
 {
-    private sealed class LockedFile(SafeFdHandle fd)
+    private sealed class LockedFile(FileKey key, SafeFdHandle fd)
     {
+        public FileKey Key { get; } = key;
         public SafeFdHandle Fd { get; } = fd;
         public List<FileLock> Locks { get; } = [];
         public List<SafeFdHandle> Parked { get; } = [];
@@ -45,7 +46,7 @@ internal static class FileLockTable
                 FileKey key = KeyOf(fd, path);
                 if (!Files.TryGetValue(key, out file))
                 {
-                    file = new LockedFile(fd);
+                    file = new LockedFile(key, fd);
                     Files.Add(key, file);
                 }
                 else
@@ -65,8 +66,8 @@ internal static class FileLockTable
         }
     }
 
-    /// <summary>Forgets a POSIX lock (released, or never taken); closes the shared descriptor and the parked ones after the last.</summary>
-    public static void Leave(FileLock posixLock, Action<SafeFdHandle> unlock, SyscallTrace? trace)
+    /// <summary>Forgets a POSIX lock (released, or never taken: no <paramref name="unlock"/>); closes the shared descriptor and the parked ones after the last.</summary>
+    public static void Leave(FileLock posixLock, Action<SafeFdHandle>? unlock, SyscallTrace? trace)
     {
         lock (Gate)
         {
@@ -77,7 +78,7 @@ internal static class FileLockTable
             }
             try
             {
-                unlock(file.Fd);
+                unlock?.Invoke(file.Fd);
             }
             finally
             {
@@ -93,14 +94,7 @@ internal static class FileLockTable
         {
             return;
         }
-        foreach ((FileKey key, LockedFile value) in Files)
-        {
-            if (value == file)
-            {
-                Files.Remove(key);
-                break;
-            }
-        }
+        Files.Remove(file.Key);
         file.Fd.Close(trace);
         foreach (SafeFdHandle parked in file.Parked)
         {
@@ -113,7 +107,7 @@ internal static class FileLockTable
     {
         lock (Gate)
         {
-            if (!fd.IsClosed && Files.TryGetValue(KeyOf(fd, path), out LockedFile? file))
+            if (Files.Count > 0 && !fd.IsClosed && Files.TryGetValue(KeyOf(fd, path), out LockedFile? file))
             {
                 file.Parked.Add(fd);
                 return;
@@ -156,5 +150,5 @@ internal static class FileLockTable
         return status is StatX found && Files.TryGetValue(FileKey.Of(found), out LockedFile? file) ? file : null;
     }
 
-    public static FileKey KeyOf(SafeFdHandle fd, string path) => FileKey.Of(FileStatus.OfFd(fd, path));
+    private static FileKey KeyOf(SafeFdHandle fd, string path) => FileKey.Of(FileStatus.OfFd(fd, path));
 }
