@@ -4,7 +4,7 @@ using Sysprog.Cli;
 
 // Exit codes: 0 success, 1 a system call failed or timed out, 2 bad input.
 var trace = new Option<bool>("--trace") { Description = "Print each system call strace-style on stderr.", Recursive = true };
-var root = new RootCommand("sysprog: Linux systems programming from the shell (shared memory, semaphores, message queues, fd events, memory maps, /proc/PID/maps, file locks).")
+var root = new RootCommand("sysprog: Linux systems programming from the shell (shared memory, semaphores, message queues, fd events, memory maps, /proc/PID/maps, file locks, inotify).")
 {
     trace,
     SharedMemoryCommands.Build(trace),
@@ -18,6 +18,7 @@ var root = new RootCommand("sysprog: Linux systems programming from the shell (s
     MappingCommands.BuildMlock(trace),
     LockCommands.BuildLock(trace),
     LockCommands.BuildLocks(trace),
+    InotifyCommands.BuildWatch(trace),
     DemoCommand.Build(),
 };
 return root.Parse(args).Invoke();

@@ -24,7 +24,7 @@ public sealed class BlockingRetryTests : IDisposable
     /// <summary>One operation in its would-block state: given a timeout, a token and a trace, it returns whether it succeeded.</summary>
     private delegate bool Blocked(TimeSpan timeout, CancellationToken cancellationToken, SyscallTrace trace);
 
-    public static TheoryData<string> Operations => new() { "mq send", "mq receive", "eventfd add", "eventfd read", "timerfd read" };
+    public static TheoryData<string> Operations => new() { "mq send", "mq receive", "eventfd add", "eventfd read", "timerfd read", "inotify read" };
 
     public static TheoryData<string> NonBlockingOperations => new() { "mq send", "mq receive", "eventfd add", "eventfd read" };
 
@@ -56,6 +56,10 @@ public sealed class BlockingRetryTests : IDisposable
             case "timerfd read":
                 TimerFd unarmed = Track(TimerFd.Create());
                 return (timeout, token, trace) => unarmed.Read(timeout, token, trace) is not null;
+            case "inotify read":
+                Inotify quiet = Track(Inotify.Create());
+                quiet.AddWatch(Path.GetTempPath(), InotifyEvents.DeleteSelf);
+                return (timeout, token, trace) => quiet.Read(timeout, token, trace) is not null;
             default:
                 throw new ArgumentOutOfRangeException(nameof(operation), operation, null);
         }

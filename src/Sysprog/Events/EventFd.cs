@@ -26,7 +26,7 @@ public sealed class EventFd : FileDescriptorObject
     /// <summary>Reads of 0 and overflowing adds fail with EAGAIN at once instead of waiting.</summary>
     public bool NonBlocking { get; set; }
 
-    private protected override string Describe() => $"eventfd {Fd}";
+    private protected override string Describe() => $"eventfd {Number}";
 
     /// <summary>The counter now, from /proc/self/fdinfo (nothing is read or reset).</summary>
     public ulong Count

@@ -9,7 +9,14 @@ namespace Sysprog;
 /// </summary>
 public abstract class FileDescriptorObject : IPollable, IDisposable
 {
-    private protected FileDescriptorObject(SafeFdHandle fd) => Handle = fd;
+    private protected FileDescriptorObject(SafeFdHandle fd)
+    {
+        Handle = fd;
+        Number = fd.Fd;
+    }
+
+    /// <summary>The descriptor number it was made with, for its description, which may first be asked for once it is closed.</summary>
+    private protected int Number { get; }
 
     private protected SafeFdHandle Handle { get; }
 
@@ -64,9 +71,29 @@ public abstract class FileDescriptorObject : IPollable, IDisposable
     private protected unsafe bool ReadRecord<T>(out T record, bool waitAllowed, TimeSpan timeout, CancellationToken cancellationToken,
         SyscallTrace? trace) where T : unmanaged
     {
-        var retry = new FdRetry(Handle, Libc.POLLIN, timeout, cancellationToken, Description, waitAllowed ? null : NothingToReadNonBlocking);
         using HandleLease lease = Lease();
-        int fd = lease.Fd;
+        T value;
+        long count = ReadWaiting(lease.Fd, (byte*)&value, sizeof(T), waitAllowed, timeout, cancellationToken, trace);
+        if (count < 0)
+        {
+            record = default;
+            return false;
+        }
+        Syscall.CheckCount(count, trace, "read", Description, $"{lease.Fd}, [{value}], {sizeof(T)}");
+        record = value;
+        return true;
+    }
+
+    /// <summary>
+    /// Reads into <paramref name="buffer"/> from <paramref name="fd"/> (this object's descriptor, under a lease the
+    /// caller holds), waiting with poll until the deadline: the byte count, or -1 on timeout. The caller traces the
+    /// success, since only it knows how to show what was read.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private protected unsafe long ReadWaiting(int fd, byte* buffer, int length, bool waitAllowed, TimeSpan timeout, CancellationToken cancellationToken,
+        SyscallTrace? trace)
+    {
+        var retry = new FdRetry(Handle, Libc.POLLIN, timeout, cancellationToken, Description, waitAllowed ? null : NothingToReadNonBlocking);
         if (waitAllowed && retry.IsUnbounded)
         {
             // A caller ready to wait forever usually has to: poll first, so that it costs two system calls, not three.
@@ -74,18 +101,14 @@ public abstract class FileDescriptorObject : IPollable, IDisposable
         }
         while (true)
         {
-            T value;
-            SyscallResult result = Libc.read(fd, (byte*)&value, (nuint)sizeof(T));
+            SyscallResult result = Libc.read(fd, buffer, (nuint)length);
             if (!result.Failed)
             {
-                Syscall.CheckCount(result, trace, "read", Description, $"{fd}, [{value}], {sizeof(T)}");
-                record = value;
-                return true;
+                return result.Value;
             }
-            if (!retry.AfterFailure(result, trace, "read", $"{fd}, ..., {sizeof(T)}"))
+            if (!retry.AfterFailure(result, trace, "read", $"{fd}, ..., {length}"))
             {
-                record = default;
-                return false;
+                return -1;
             }
         }
     }

@@ -26,6 +26,7 @@ public sealed class PollSet : IDisposable
     private readonly SafeFdHandle _epoll;
     private readonly SafeFdHandle _cancel;
     private readonly List<(IPollable Handle, Readiness Interest)> _members = [];
+    private readonly List<(int Index, IBufferedInput Source)> _readAhead = [];
     private readonly SyscallTrace? _trace;
 
     public PollSet(SyscallTrace? trace = null)
@@ -65,6 +66,10 @@ public sealed class PollSet : IDisposable
         uint events = ((interest & Readiness.Readable) != 0 ? Libc.EPOLLIN : 0) | ((interest & Readiness.Writable) != 0 ? Libc.EPOLLOUT : 0);
         Register(handle.PollHandle, handle.Description, events, (ulong)index);
         _members.Add((handle, interest));
+        if (handle is IBufferedInput source && (interest & Readiness.Readable) != 0)
+        {
+            _readAhead.Add((index, source));
+        }
         return index;
     }
 
@@ -95,14 +100,16 @@ public sealed class PollSet : IDisposable
             byte* events = stackalloc byte[capacity * Libc.EpollEventSize];
             while (true)
             {
-                int timeoutMilliseconds = FdWait.TimeoutMilliseconds(deadline);
+                // What a member read ahead is ready already: then epoll only adds what else is ready now, without waiting.
+                int readAhead = _readAhead.Count == 0 ? 0 : TakeReadAhead(ready);
+                int timeoutMilliseconds = readAhead > 0 ? 0 : FdWait.TimeoutMilliseconds(deadline);
                 SyscallResult result = Libc.epoll_wait(epoll.Fd, events, capacity, timeoutMilliseconds);
                 if (result.Errno == Errno.EINTR)
                 {
                     continue;
                 }
                 int count = Syscall.Check(result, _trace, "epoll_wait", "poll set", $"{epoll.Fd}, ..., {capacity}, {timeoutMilliseconds}");
-                int written = 0;
+                int written = readAhead;
                 bool cancelled = false;
                 for (int i = 0; i < count; i++)
                 {
@@ -112,7 +119,7 @@ public sealed class PollSet : IDisposable
                         cancelled = true;
                         continue;
                     }
-                    if (written < ready.Length)
+                    if (written < ready.Length && !IsAmong(ready[..readAhead], (int)data))
                     {
                         ready[written++] = new ReadyHandle((int)data, _members[(int)data].Handle, (flags & Libc.EPOLLIN) != 0,
                             (flags & Libc.EPOLLOUT) != 0, (flags & Libc.EPOLLERR) != 0, (flags & Libc.EPOLLHUP) != 0);
@@ -181,6 +188,31 @@ public sealed class PollSet : IDisposable
         }
     }
 
+    private int TakeReadAhead(Span<ReadyHandle> ready)
+    {
+        int written = 0;
+        foreach ((int index, IBufferedInput source) in _readAhead)
+        {
+            if (written < ready.Length && source.HasBufferedInput)
+            {
+                ready[written++] = new ReadyHandle(index, _members[index].Handle, Readable: true, Writable: false, Error: false, HangUp: false);
+            }
+        }
+        return written;
+    }
+
+    private static bool IsAmong(ReadOnlySpan<ReadyHandle> ready, int index)
+    {
+        foreach (ReadyHandle handle in ready)
+        {
+            if (handle.Index == index)
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
     public void Dispose()
     {
         _cancel.Close(_trace);
@@ -199,6 +231,7 @@ public sealed class PollSet : IDisposable
 
     private unsafe void Unregister(IPollable handle)
     {
+        _readAhead.RemoveAll(r => ReferenceEquals(r.Source, handle));
         using HandleLease epoll = _epoll.Lease("poll set");
         using HandleLease member = handle.PollHandle.Lease(handle.Description);
         byte* ev = stackalloc byte[16];

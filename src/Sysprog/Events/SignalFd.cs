@@ -76,7 +76,7 @@ public sealed class SignalFd : FileDescriptorObject
 
     public string Mechanism => HasSenderDetail ? "signalfd" : "runtime handler";
 
-    private protected override string Describe() => $"signalfd {Fd} ({string.Join(", ", Signals.Select(Sysprog.Signals.Name))})";
+    private protected override string Describe() => $"signalfd {Number} ({string.Join(", ", Signals.Select(Sysprog.Signals.Name))})";
 
     public static SignalFd Create(IEnumerable<int> signals, SyscallTrace? trace = null)
     {

@@ -22,7 +22,7 @@ public sealed class TimerFd : FileDescriptorObject
 
     public TimerClock Clock { get; }
 
-    private protected override string Describe() => $"timerfd {Fd} ({Clock})";
+    private protected override string Describe() => $"timerfd {Number} ({Clock})";
 
     /// <summary>Time left to the next expiration; zero when disarmed (timerfd_gettime).</summary>
     public TimeSpan Remaining => Get().Value.ToTimeSpan();

@@ -5,6 +5,7 @@ namespace Sysprog.Interop;
 // sys/resource.h
 internal static partial class Libc
 {
+    internal const int RLIMIT_NOFILE = 7;
     internal const int RLIMIT_MEMLOCK = 8;
     internal const ulong RLIM_INFINITY = ulong.MaxValue;
 

@@ -58,19 +58,5 @@ public static class MessageQueueLimits
         }
     }
 
-    private static long? ReadSysctl(string name)
-    {
-        try
-        {
-            return long.Parse(File.ReadAllText(Sysctl + name).Trim(), CultureInfo.InvariantCulture);
-        }
-        catch (IOException)
-        {
-            return null;
-        }
-        catch (UnauthorizedAccessException)
-        {
-            return null;
-        }
-    }
+    private static long? ReadSysctl(string name) => ProcFile.Sysctl("fs.mqueue." + name);
 }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 using Sysprog.Interop;
 using static Sysprog.Interop.TraceFormat;
@@ -39,6 +40,19 @@ internal static class ProcFile
         }
         fd.Close(trace);
         return Encoding.UTF8.GetString(text.GetBuffer(), 0, (int)text.Length);
+    }
+
+    /// <summary>A numeric sysctl by its dotted name ("fs.mqueue.msg_max"); null when this kernel or namespace does not show it.</summary>
+    public static long? Sysctl(string name)
+    {
+        try
+        {
+            return long.Parse(File.ReadAllText("/proc/sys/" + name.Replace('.', '/')).Trim(), CultureInfo.InvariantCulture);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
+        {
+            return null;
+        }
     }
 
     /// <summary>The process's command name (/proc/PID/comm); null when it has gone or cannot be read.</summary>
