@@ -36,13 +36,11 @@ public abstract class ReadDescriptorCommandBase<T> : SysprogCmdlet where T : Fil
         TryRun(InputObject, () =>
         {
             object? value = read();
-            if (value is null)
-            {
-                throw new TimeoutException($"Nothing to read from {InputObject.Description} within {Units.FormatDuration(Timeout)}.");
-            }
-            WriteObject(value);
+            WriteObject(value ?? throw NothingToRead());
         });
     }
+
+    protected TimeoutException NothingToRead() => new($"Nothing to read from {InputObject.Description} within {Units.FormatDuration(Timeout)}.");
 }
 
 /// <summary>New-EventFd: eventfd(2).</summary>
@@ -258,7 +256,7 @@ public sealed class WaitFileDescriptorCommand : SysprogCmdlet
 {
     private readonly List<IPollable> _handles = [];
 
-    /// <summary>EventFd, TimerFd, SignalFd and MessageQueue objects, from the pipeline or as an array.</summary>
+    /// <summary>EventFd, TimerFd, SignalFd, Inotify and MessageQueue objects, from the pipeline or as an array.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true)]
     public IPollable[] InputObject { get; set; } = [];
 
