@@ -8,6 +8,12 @@ BeforeDiscovery {
     # One valid call per cmdlet and parameter set: a script block, run in the case runspace, that returns the splat.
     # New-TestName and $BadInputFile (an 8 KiB file) are there.
     $script:baselines = @(
+        @{ Cmdlet = 'New-Inotify'; Valid = { @{ Path = $BadInputFolder; Event = 'Create' } } }
+        @{ Cmdlet = 'Add-InotifyWatch'; Valid = { @{ InputObject = New-Inotify; Path = $BadInputFolder; Option = 'OnlyDir' } } }
+        @{ Cmdlet = 'Remove-InotifyWatch'; Set = 'Watch'; Valid = { @{ Watch = (New-Inotify $BadInputFolder).Watches } } }
+        @{ Cmdlet = 'Remove-InotifyWatch'; Set = 'Path'; Valid = { @{ InputObject = New-Inotify $BadInputFolder; Path = $BadInputFolder } } }
+        @{ Cmdlet = 'Read-Inotify'; Valid = { @{ InputObject = New-Inotify $BadInputFolder; TimeoutSeconds = 0 } } }
+        @{ Cmdlet = 'Close-Inotify'; Valid = { @{ InputObject = New-Inotify } } }
         @{ Cmdlet = 'Close-EventFd'; Valid = { @{ InputObject = New-EventFd } } }
         @{ Cmdlet = 'Close-MemoryMap'; Valid = { @{ InputObject = New-MemoryMap -Anonymous -Size 4KB } } }
         @{ Cmdlet = 'Close-MessageQueue'; Valid = { @{ InputObject = New-MessageQueue -Name (New-TestName) -MaxMessages 2 -MaxMessageSize 64 } } }

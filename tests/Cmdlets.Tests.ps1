@@ -5,6 +5,11 @@ BeforeDiscovery {
     # Each case runs one cmdlet under -Verbose (and only that cmdlet: set-up runs quietly) and names the call its
     # narration starts with. $n is a fresh name, $mq says whether queues can be listed here.
     $script:cases = @(
+        @{ Cmdlet = 'Add-InotifyWatch'; Call = 'inotify_add_watch'; Run = { $i = New-Inotify; Add-InotifyWatch $i $TestDrive -Verbose; Close-Inotify $i } }
+        @{ Cmdlet = 'Close-Inotify'; Call = 'close'; Run = { $i = New-Inotify; Close-Inotify $i -Verbose } }
+        @{ Cmdlet = 'New-Inotify'; Call = 'inotify_init1'; Run = { New-Inotify $TestDrive -Verbose | Tee-Object -Variable made; Close-Inotify $made } }
+        @{ Cmdlet = 'Read-Inotify'; Call = 'read'; Run = { $i = New-Inotify $TestDrive; $null = New-Item (Join-Path $TestDrive "r$(Get-Random)"); Read-Inotify $i -TimeoutSeconds 5 -Verbose; Close-Inotify $i } }
+        @{ Cmdlet = 'Remove-InotifyWatch'; Call = 'inotify_rm_watch'; Run = { $i = New-Inotify $TestDrive; $i.Watches | Remove-InotifyWatch -Verbose; Close-Inotify $i } }
         @{ Cmdlet = 'Close-EventFd'; Call = 'close'; Run = { $e = New-EventFd; Close-EventFd $e -Verbose } }
         @{ Cmdlet = 'Close-MemoryMap'; Call = 'munmap'; Run = { $m = New-MemoryMap -Anonymous -Size 4KB; Close-MemoryMap $m -Verbose } }
         @{ Cmdlet = 'Close-MessageQueue'; Call = 'close'; Run = { $q = New-MessageQueue -Name $n; Close-MessageQueue $q -Verbose } }
@@ -60,6 +65,7 @@ BeforeDiscovery {
         @{ Cmdlet = 'New-MessageQueue'; Unchanged = { New-MessageQueue -Name $n -WhatIf; $null -eq (Open-MessageQueue -Name $n -ErrorAction SilentlyContinue) } }
         @{ Cmdlet = 'Remove-SharedMemory'; Unchanged = { New-SharedMemory -Name $n -Size 4KB | Close-SharedMemory; Remove-SharedMemory -Name $n -WhatIf; Test-Path -LiteralPath "/dev/shm$n" } }
         @{ Cmdlet = 'Remove-Semaphore'; Unchanged = { New-Semaphore -Name $n | Close-Semaphore; Remove-Semaphore -Name $n -WhatIf; Test-Path -LiteralPath "/dev/shm/sem.$($n.Substring(1))" } }
+        @{ Cmdlet = 'Remove-InotifyWatch'; Unchanged = { $i = New-Inotify $TestDrive; $i.Watches | Remove-InotifyWatch -WhatIf; $i.Watches.Count -eq 1; Close-Inotify $i } }
         @{ Cmdlet = 'Remove-MessageQueue'; Unchanged = { New-MessageQueue -Name $n | Close-MessageQueue; Remove-MessageQueue -Name $n -WhatIf; $q = Open-MessageQueue -Name $n; $null -ne $q; Close-MessageQueue $q } }
         @{ Cmdlet = 'Resize-SharedMemory'; Unchanged = { $s = New-SharedMemory -Name $n -Size 4KB; Resize-SharedMemory $s -Size 8KB -WhatIf; $s.Size -eq 4KB; Close-SharedMemory $s } }
         @{ Cmdlet = 'Set-MemoryAdvice'; Unchanged = { $m = New-MemoryMap -Anonymous -Size 4KB; $m.WriteInt64(0, 7); Set-MemoryAdvice $m -Advice DontNeed -WhatIf; $m.ReadInt64(0) -eq 7; Close-MemoryMap $m } }

@@ -7,7 +7,8 @@ public static class ErrorMapping
 {
     /// <summary>Failures the core reports on bad input or a failed call; anything else is a bug and stays terminating.</summary>
     public static bool IsExpected(Exception exception) => exception is SysprogException or ArgumentException or IOException
-        or UnauthorizedAccessException or InvalidOperationException or TimeoutException or FormatException or OperationCanceledException;
+        or UnauthorizedAccessException or InvalidOperationException or TimeoutException or FormatException or OperationCanceledException
+        or ItemNotFoundException;
 
     /// <summary>"ShmOpen.EEXIST" for a failed shm_open; a kind-of-failure id otherwise.</summary>
     public static (string ErrorId, ErrorCategory Category) Classify(Exception exception) => exception switch
@@ -15,6 +16,7 @@ public static class ErrorMapping
         SysprogException e => ($"{PascalCase(e.Call)}.{e.Errno.Symbol().Replace(' ', '_')}", Category(e.Errno)),
         NameNotFoundException => ("NameNotFound", ErrorCategory.ObjectNotFound),
         FileNotFoundException => ("FileNotFound", ErrorCategory.ObjectNotFound),
+        ItemNotFoundException => ("ItemNotFound", ErrorCategory.ObjectNotFound),
         ArgumentException => ("InvalidArgument", ErrorCategory.InvalidArgument),
         FormatException => ("InvalidArgument", ErrorCategory.InvalidArgument),
         UnauthorizedAccessException => ("AccessDenied", ErrorCategory.PermissionDenied),

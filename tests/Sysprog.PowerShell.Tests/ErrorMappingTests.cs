@@ -26,6 +26,7 @@ public class ErrorMappingTests
         Assert.Equal(("InvalidArgument", ErrorCategory.InvalidArgument), ErrorMapping.Classify(new ArgumentOutOfRangeException("size")));
         Assert.Equal(("FileNotFound", ErrorCategory.ObjectNotFound), ErrorMapping.Classify(new FileNotFoundException("x")));
         Assert.Equal(("NameNotFound", ErrorCategory.ObjectNotFound), ErrorMapping.Classify(new NameNotFoundException("semaphore", "/x", "")));
+        Assert.Equal(("ItemNotFound", ErrorCategory.ObjectNotFound), ErrorMapping.Classify(new ItemNotFoundException("no watch")));
         Assert.Equal(("AccessDenied", ErrorCategory.PermissionDenied), ErrorMapping.Classify(new UnauthorizedAccessException()));
         Assert.Equal(("ObjectClosed", ErrorCategory.InvalidOperation), ErrorMapping.Classify(new ObjectDisposedException("x")));
         Assert.Equal(("Timeout", ErrorCategory.OperationTimeout), ErrorMapping.Classify(new TimeoutException()));

@@ -128,14 +128,15 @@ public sealed class RemoveInotifyWatchCommand : SysprogCmdlet
         }
         foreach (string path in Path)
         {
-            string fullPath = SessionState.Path.GetUnresolvedProviderPathFromPSPath(path);
-            if (InputObject.FindWatch(fullPath) is InotifyWatch watch)
+            InotifyWatch? watch = null;
+            bool found = TryRun(path, () =>
             {
-                Remove(watch);
-            }
-            else
+                string fullPath = SessionState.Path.GetUnresolvedProviderPathFromPSPath(path);
+                watch = InputObject.FindWatch(fullPath) ?? throw new ItemNotFoundException($"{InputObject.Description} has no active watch on {fullPath}.");
+            });
+            if (found)
             {
-                WriteError(ToErrorRecord(new ItemNotFoundException($"{InputObject.Description} has no active watch on {fullPath}."), path));
+                Remove(watch!);
             }
         }
     }
