@@ -185,6 +185,14 @@ internal static class Soak
             inotify.RemoveWatch(watch);
             Check(inotify.Read(TimeSpan.FromSeconds(10))?.Events == InotifyEvents.Ignored);
         }),
+        new("pty", () =>
+        {
+            using Pty pty = Pty.Start("true");
+            while (pty.Read(TimeSpan.FromSeconds(10)) is { Length: > 0 })
+            {
+            }
+            Check(pty.WaitForExit(TimeSpan.FromSeconds(10))?.ExitCode == 0);
+        }),
         new("process maps", () => Check(ProcessMaps.Read(Environment.ProcessId).Count > 0)),
         new("file locks", () =>
         {

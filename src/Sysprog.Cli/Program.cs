@@ -4,7 +4,7 @@ using Sysprog.Cli;
 
 // Exit codes: 0 success, 1 a system call failed or timed out, 2 bad input.
 var trace = new Option<bool>("--trace") { Description = "Print each system call strace-style on stderr.", Recursive = true };
-var root = new RootCommand("sysprog: Linux systems programming from the shell (shared memory, semaphores, message queues, fd events, memory maps, /proc/PID/maps, file locks, inotify).")
+var root = new RootCommand("sysprog: Linux systems programming from the shell (shared memory, semaphores, message queues, fd events, memory maps, /proc/PID/maps, file locks, inotify, pseudoterminals).")
 {
     trace,
     SharedMemoryCommands.Build(trace),
@@ -19,6 +19,7 @@ var root = new RootCommand("sysprog: Linux systems programming from the shell (s
     LockCommands.BuildLock(trace),
     LockCommands.BuildLocks(trace),
     InotifyCommands.BuildWatch(trace),
+    PtyCommands.BuildPty(trace),
     DemoCommand.Build(),
 };
 return root.Parse(args).Invoke();

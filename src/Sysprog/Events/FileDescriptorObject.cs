@@ -43,6 +43,7 @@ public abstract class FileDescriptorObject : IPollable, IDisposable
     {
         OnClosing();
         Handle.Close(trace);
+        OnClosed(trace);
     }
 
     public void Dispose()
@@ -54,6 +55,11 @@ public abstract class FileDescriptorObject : IPollable, IDisposable
     public override string ToString() => IsClosed ? $"{Description} (closed)" : Description;
 
     private protected virtual void OnClosing()
+    {
+    }
+
+    /// <summary>What has to follow the close of the descriptor (a child process to reap once its terminal hung up).</summary>
+    private protected virtual void OnClosed(SyscallTrace? trace)
     {
     }
 

@@ -23,6 +23,11 @@ internal readonly struct SyscallResult
 
     public bool Failed { get; }
 
+    private SyscallResult(long value, Errno errno) => (Value, Failed, Errno) = (value, errno != Errno.None, errno);
+
+    /// <summary>For calls that return 0 or an error number instead of setting errno (posix_spawn, the pthread family).</summary>
+    public static SyscallResult FromErrorNumber(int result) => new(result == 0 ? 0 : -1, (Errno)result);
+
     /// <summary>For calls that return NULL on failure (sem_open's SEM_FAILED is 0 in glibc and musl).</summary>
     public static SyscallResult NullOnFailure(IntPtr value) => new(value, value == IntPtr.Zero);
 

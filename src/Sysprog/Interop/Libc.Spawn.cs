@@ -1,0 +1,48 @@
+using System.Runtime.InteropServices;
+
+namespace Sysprog.Interop;
+
+// spawn.h: posix_spawn and its attribute and file-action objects, which the C library defines opaquely (glibc: 336
+// and 80 bytes); Sysprog allocates them larger and only ever passes pointers.
+internal static partial class Libc
+{
+    internal const int SpawnObjectSize = 1024;
+
+    internal const short POSIX_SPAWN_SETSIGDEF = 0x04;
+    internal const short POSIX_SPAWN_SETSIGMASK = 0x08;
+    internal const short POSIX_SPAWN_SETSID = 0x80;
+
+    /// <summary>Returns 0 or an error number (not -1 and errno).</summary>
+    [LibraryImport(LibcName, StringMarshalling = StringMarshalling.Utf8)]
+    internal static unsafe partial int posix_spawnp(out int processId, string file, void* fileActions, void* attributes, byte** argv, byte** envp);
+
+    [LibraryImport(LibcName)]
+    internal static unsafe partial int posix_spawn_file_actions_init(void* fileActions);
+
+    [LibraryImport(LibcName)]
+    internal static unsafe partial int posix_spawn_file_actions_destroy(void* fileActions);
+
+    [LibraryImport(LibcName, StringMarshalling = StringMarshalling.Utf8)]
+    internal static unsafe partial int posix_spawn_file_actions_addopen(void* fileActions, int fd, string path, int flags, int mode);
+
+    [LibraryImport(LibcName)]
+    internal static unsafe partial int posix_spawn_file_actions_adddup2(void* fileActions, int fd, int newFd);
+
+    [LibraryImport(LibcName, StringMarshalling = StringMarshalling.Utf8)]
+    internal static unsafe partial int posix_spawn_file_actions_addchdir_np(void* fileActions, string path);
+
+    [LibraryImport(LibcName)]
+    internal static unsafe partial int posix_spawnattr_init(void* attributes);
+
+    [LibraryImport(LibcName)]
+    internal static unsafe partial int posix_spawnattr_destroy(void* attributes);
+
+    [LibraryImport(LibcName)]
+    internal static unsafe partial int posix_spawnattr_setflags(void* attributes, short flags);
+
+    [LibraryImport(LibcName)]
+    internal static unsafe partial int posix_spawnattr_setsigdefault(void* attributes, in SigSet signals);
+
+    [LibraryImport(LibcName)]
+    internal static unsafe partial int posix_spawnattr_setsigmask(void* attributes, in SigSet signals);
+}

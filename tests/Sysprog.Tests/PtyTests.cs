@@ -1,0 +1,218 @@
+using System.Diagnostics;
+using System.Text.RegularExpressions;
+using Xunit;
+
+namespace Sysprog.Tests;
+
+/// <summary>Programs on a pseudoterminal: they see a terminal of the given size, resizes, cooked and raw input, Ctrl+C; exits; no leaks.</summary>
+public sealed class PtyTests : IDisposable
+{
+    private static readonly TimeSpan Soon = TimeSpan.FromSeconds(10);
+    private readonly HashSet<int> _fdsBefore = OpenFds.Snapshot();
+    private readonly List<Pty> _ptys = [];
+
+    public void Dispose()
+    {
+        _ptys.ForEach(p => p.Dispose());
+        Assert.Empty(OpenFds.OpenedSince(_fdsBefore));
+        Assert.All(_ptys, p => Assert.False(Directory.Exists($"/proc/{p.ProcessId}"), $"{p.Description} was not reaped"));
+    }
+
+    private Pty Start(string script, int rows = 24, int columns = 80)
+    {
+        Pty pty = Pty.Start("sh", ["-c", script], rows, columns);
+        _ptys.Add(pty);
+        return pty;
+    }
+
+    private static string Expect(Pty pty, string pattern) =>
+        pty.Expect(new Regex(pattern), Soon)?.Value ?? throw new TimeoutException($"no /{pattern}/ from {pty.Description}");
+
+    [Fact]
+    public void TheProgram_SeesATerminal_AsItsControllingTerminal_OfTheGivenSize()
+    {
+        Pty pty = Start("test -t 0 && test -t 1 && test -t 2 && echo terminal; tty; stty size; ps -o tty= -p $$", rows: 30, columns: 100);
+
+        Expect(pty, "terminal");
+        Assert.Equal(pty.SecondaryPath, Expect(pty, "/dev/pts/[0-9]+"));
+        Assert.Equal("30 100", Expect(pty, "[0-9]+ [0-9]+"));
+        // ps names the process's controlling terminal: set only because the program acquired it.
+        Assert.Equal(pty.SecondaryPath["/dev/".Length..], Expect(pty, "pts/[0-9]+"));
+        Assert.Equal(new PtyExit(0, null, false), pty.WaitForExit(Soon));
+        Assert.Equal((30, 100), pty.Size);
+    }
+
+    [Fact]
+    public void AResize_SendsSIGWINCH_AndTheProgramSeesTheNewSize()
+    {
+        Pty pty = Start("trap 'stty size' WINCH; echo ready; while :; do sleep 0.02; done");
+        Expect(pty, "ready");
+
+        pty.Resize(40, 120);
+
+        Assert.Equal("40 120", Expect(pty, "40 120"));
+        Assert.Equal((40, 120), pty.Size);
+    }
+
+    [Fact]
+    public void CookedInput_IsEditedAndGivenALineAtATime_RawInputAtOnce()
+    {
+        Pty cooked = Start("read line; echo \"[$line]\"");
+        Assert.True(cooked.Canonical);
+        Assert.True(cooked.Echo);
+        cooked.Write("abc\u007fd\r", Soon);
+        Assert.Equal("[abd]", Expect(cooked, @"\[.*\]"));
+
+        Pty raw = Start("echo ready; head -c 3 | od -An -c");
+        raw.SetRaw(true);
+        Assert.False(raw.Canonical);
+        Assert.False(raw.Echo);
+        Expect(raw, "ready");
+        raw.Write("a\u007fb", Soon);
+        Assert.Matches(@"a\s+177\s+b", Expect(raw, @"a\s+177\s+b"));
+    }
+
+    [Fact]
+    public void WithoutANewline_CookedInputWaits()
+    {
+        Pty pty = Start("echo ready; head -c 1 | od -An -c");
+        Expect(pty, "ready");
+
+        pty.Write("x", Soon);
+
+        // The terminal echoes the x at once; od prints it (indented) only once Enter ends the line.
+        Assert.Null(pty.Expect(new Regex(" {3}x"), TimeSpan.FromMilliseconds(300)));
+        pty.Write("\r", Soon);
+        Expect(pty, " {3}x");
+    }
+
+    [Fact]
+    public void EchoCanBeTurnedOff()
+    {
+        Pty pty = Start("echo ready; read secret; echo \"got $secret\"");
+        Expect(pty, "ready");
+
+        pty.SetEcho(false);
+        pty.Write("hunter2\r", Soon);
+
+        PtyMatch got = pty.Expect(new Regex("got hunter2"), Soon)!;
+        Assert.DoesNotContain("hunter2", got.Before, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void CtrlC_IsSIGINT_ToTheForegroundProgram()
+    {
+        Pty pty = Start("echo ready; exec sleep 30");
+        Expect(pty, "ready");
+
+        pty.Write("\u0003", Soon);
+
+        PtyExit? exit = pty.WaitForExit(Soon);
+        Assert.Equal(Signals.SIGINT, exit?.Signal);
+        Assert.Equal("SIGINT", exit?.SignalName);
+    }
+
+    [Fact]
+    public void ExitCodesAndSignals_AreReported()
+    {
+        Assert.Equal(7, Start("exit 7").WaitForExit(Soon)?.ExitCode);
+
+        Pty killed = Start("echo ready; exec sleep 30");
+        Expect(killed, "ready");
+        killed.Signal(Signals.SIGTERM);
+        Assert.Equal(new PtyExit(null, Signals.SIGTERM, false), killed.WaitForExit(Soon));
+        Assert.Throws<InvalidOperationException>(() => killed.Signal(Signals.SIGTERM));
+    }
+
+    [Fact]
+    public void TheOutputEnding_EndsAnExpect_WithWhatWasLeft()
+    {
+        Pty pty = Start("echo last words");
+
+        var ended = Assert.Throws<EndOfStreamException>(() => pty.Expect(new Regex("never"), Soon));
+
+        Assert.Contains("last words", ended.Message, StringComparison.Ordinal);
+        Assert.True(pty.IsEnded);
+        Assert.Equal("last words\r\n", pty.Read(Soon));
+        Assert.Equal("", pty.Read(Soon));
+    }
+
+    [Fact]
+    public void AnExpectThatTimesOut_TakesNothing()
+    {
+        Pty pty = Start("echo one two; exec sleep 30");
+        Expect(pty, "one");
+
+        Assert.Null(pty.Expect(new Regex("three"), TimeSpan.FromMilliseconds(100)));
+
+        PtyMatch two = pty.Expect(new Regex("t(w)o"), Soon)!;
+        Assert.Equal(" ", two.Before);
+        Assert.Equal(["w"], two.Groups);
+    }
+
+    [Fact]
+    public void Closing_HangsUp_AndKillsAProgramThatIgnoresIt()
+    {
+        Pty polite = Start("echo ready; exec sleep 30");
+        Expect(polite, "ready");
+        polite.Close();
+        Assert.Equal(Signals.SIGHUP, polite.Exit?.Signal);
+
+        Pty stubborn = Start("trap '' HUP; echo ready; exec sleep 30");
+        Expect(stubborn, "ready");
+        var clock = Stopwatch.StartNew();
+        stubborn.Close();
+        Assert.Equal(Signals.SIGKILL, stubborn.Exit?.Signal);
+        Assert.InRange(clock.Elapsed, Pty.HangUpGrace, Pty.HangUpGrace + TimeSpan.FromSeconds(3));
+    }
+
+    [Fact]
+    public void TheEnvironment_IsInheritedWithChanges_AndTheWorkingDirectoryIsSet()
+    {
+        Pty pty = Pty.Start("sh", ["-c", "echo \"[$SYSPROG_PTY_TEST] [${HOME-unset}] [$TERM]\"; pwd"], workingDirectory: "/tmp",
+            environment: new Dictionary<string, string?> { ["SYSPROG_PTY_TEST"] = "yes", ["HOME"] = null, ["TERM"] = "vt100" });
+        _ptys.Add(pty);
+
+        Assert.Equal("[yes] [unset] [vt100]", Expect(pty, @"\[.*\]"));
+        Assert.Equal("/tmp", Expect(pty, "/tmp"));
+    }
+
+    [Fact]
+    public void AMissingProgram_IsENOENT_Explained()
+    {
+        var failed = Assert.Throws<SysprogException>(() => Pty.Start("sysprog-no-such-program"));
+
+        Assert.Equal(Errno.ENOENT, failed.Errno);
+        Assert.Equal("posix_spawnp", failed.Call);
+        Assert.Contains("PATH", failed.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void TheProgram_StartsWithDefaultSignalsAndNothingBlocked()
+    {
+        // The runtime ignores SIGPIPE; a program started from it must not inherit that.
+        Pty pty = Start("grep -E '^Sig(Blk|Ign)' /proc/$$/status");
+
+        Assert.Equal("SigBlk:\t0000000000000000", Expect(pty, @"SigBlk:\s+[0-9a-f]+"));
+        Assert.Equal("SigIgn:\t0000000000000000", Expect(pty, @"SigIgn:\s+[0-9a-f]+"));
+    }
+
+    [Fact]
+    public void TheCli_RunsACommandOnATerminal_AndExitsWithItsStatus()
+    {
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (string argument in new[] { Peer.CliPath, "pty", "--rows", "33", "--columns", "77", "--", "sh", "-c", "read answer; test -t 0 && stty size && echo \"got $answer\"; exit 5" })
+        {
+            info.ArgumentList.Add(argument);
+        }
+        Process cli = Process.Start(info)!;
+        cli.StandardInput.Write("42\n");
+        cli.StandardInput.Close();
+
+        Peer.Result result = Peer.Finish(cli);
+
+        Assert.Equal(5, result.ExitCode);
+        Assert.Contains("33 77", result.Output, StringComparison.Ordinal);
+        Assert.Contains("got 42", result.Output, StringComparison.Ordinal);
+    }
+}
