@@ -151,20 +151,11 @@ Describe 'eventfd, timerfd, signalfd and Wait-FileDescriptor' -Skip:(-not $IsLin
         }
 
         It 'stops promptly when the pipeline is stopped' {
-            $ps = New-ModulePowerShell
-            try {
-                $null = $ps.AddScript('$e = New-EventFd -Verbose; Wait-FileDescriptor $e -Verbose')
-                $async = $ps.BeginInvoke()
-                $deadline = [DateTime]::UtcNow.AddSeconds(30)
-                while (@($ps.Streams.Verbose | Where-Object Message -Like 'epoll_create1*').Count -eq 0 -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 20 }
-                $async.IsCompleted | Should -BeFalse
-                $clock = [System.Diagnostics.Stopwatch]::StartNew()
-                $ps.Stop()
-                $clock.Elapsed.TotalMilliseconds | Should -BeLessThan 1000
-            }
-            finally {
-                $ps.Dispose()
-            }
+            $stop = Measure-PipelineStop -Start { param($ps) $null = $ps.AddScript('$e = New-EventFd -Verbose; Wait-FileDescriptor $e -Verbose') } `
+                -IsBlocked { param($ps) @($ps.Streams.Verbose | Where-Object Message -Like 'epoll_create1*').Count -gt 0 }
+            $stop.Blocked | Should -BeTrue
+            $stop.WasRunning | Should -BeTrue
+            $stop.Milliseconds | Should -BeLessThan 1000
         }
 
         It 'serves a timer, an eventfd and a queue from one loop' {

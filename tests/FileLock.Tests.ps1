@@ -88,21 +88,17 @@ Describe 'File locks' -Skip:(-not $IsLinux) {
 
     It 'stops a blocked Lock-File promptly when the pipeline is stopped' {
         $holder = Start-Holder $script:path
-        $ps = New-ModulePowerShell
         try {
-            $null = $ps.AddCommand('Lock-File').AddParameter('Path', $script:path)
-            $async = $ps.BeginInvoke()
             # Blocked for real: /proc/locks lists this process as waiting for the holder's lock.
-            Wait-Until { @(Get-FileLock -Path $script:path | Where-Object { $_.IsWaiting -and $_.ProcessId -eq $PID }).Count -eq 1 } | Should -BeTrue
-            $async.IsCompleted | Should -BeFalse
-            $clock = [System.Diagnostics.Stopwatch]::StartNew()
-            $ps.Stop()
-            $clock.Elapsed.TotalMilliseconds | Should -BeLessThan 1000
-            $ps.InvocationStateInfo.State | Should -Be 'Stopped'
+            $stop = Measure-PipelineStop -Start { param($ps) $null = $ps.AddCommand('Lock-File').AddParameter('Path', $script:path) } `
+                -IsBlocked { param($ps) @(Get-FileLock -Path $script:path | Where-Object { $_.IsWaiting -and $_.ProcessId -eq $PID }).Count -eq 1 }
+            $stop.Blocked | Should -BeTrue
+            $stop.WasRunning | Should -BeTrue
+            $stop.Milliseconds | Should -BeLessThan 1000
+            $stop.State | Should -Be 'Stopped'
             @(Get-FileLock -Path $script:path | Where-Object IsWaiting).Count | Should -Be 0
         }
         finally {
-            $ps.Dispose()
             $holder.Kill(); $holder.WaitForExit(); $holder.Dispose()
         }
     }

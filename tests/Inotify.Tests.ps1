@@ -163,19 +163,11 @@ Describe 'inotify' -Skip:(-not $IsLinux) {
     }
 
     It 'stops a -Wait read promptly when the pipeline is stopped' {
-        $ps = New-ModulePowerShell
-        try {
-            $null = $ps.AddScript("`$i = New-Inotify '$script:folder'; Read-Inotify `$i -Wait -Verbose")
-            $async = $ps.BeginInvoke()
-            $deadline = [DateTime]::UtcNow.AddSeconds(30)
-            while (@($ps.Streams.Verbose | Where-Object Message -Like 'read(*EAGAIN*').Count -eq 0 -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 20 }
-            $async.IsCompleted | Should -BeFalse
-            $clock = [System.Diagnostics.Stopwatch]::StartNew()
-            $ps.Stop()
-            $clock.Elapsed.TotalMilliseconds | Should -BeLessThan 1000
-        }
-        finally {
-            $ps.Dispose()
-        }
+        $stop = Measure-PipelineStop -Start { param($ps) $null = $ps.AddScript("`$i = New-Inotify '$script:folder'; Read-Inotify `$i -Wait -Verbose") } `
+            -IsBlocked { param($ps) @($ps.Streams.Verbose | Where-Object Message -Like 'read(*EAGAIN*').Count -gt 0 }
+        $stop.Blocked | Should -BeTrue
+        $stop.WasRunning | Should -BeTrue
+        $stop.Milliseconds | Should -BeLessThan 1000
+        $stop.State | Should -Be 'Stopped'
     }
 }

@@ -189,20 +189,10 @@ Describe 'Message queue cmdlets' -Skip:(-not $IsLinux) {
     It 'stops a blocked Receive-MqMessage -Wait promptly when the pipeline is stopped' {
         $name = New-Name
         New-MessageQueue -Name $name | Close-MessageQueue
-        $ps = New-ModulePowerShell
-        try {
-            $null = $ps.AddCommand('Receive-MqMessage').AddParameter('Queue', $name).AddParameter('Wait', $true).AddParameter('Verbose', $true)
-            $async = $ps.BeginInvoke()
-            $deadline = [DateTime]::UtcNow.AddSeconds(30)
-            while ($ps.Streams.Verbose.Count -eq 0 -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 20 }
-            $ps.Streams.Verbose[0].Message | Should -BeLike 'mq_open(*'
-            $async.IsCompleted | Should -BeFalse
-            $clock = [System.Diagnostics.Stopwatch]::StartNew()
-            $ps.Stop()
-            $clock.Elapsed.TotalMilliseconds | Should -BeLessThan 1000
-        }
-        finally {
-            $ps.Dispose()
-        }
+        $stop = Measure-PipelineStop -Start { param($ps) $null = $ps.AddCommand('Receive-MqMessage').AddParameter('Queue', $name).AddParameter('Wait', $true).AddParameter('Verbose', $true) } `
+            -IsBlocked { param($ps) @($ps.Streams.Verbose | Where-Object Message -Like 'mq_open(*').Count -gt 0 }
+        $stop.Blocked | Should -BeTrue
+        $stop.WasRunning | Should -BeTrue
+        $stop.Milliseconds | Should -BeLessThan 1000
     }
 }

@@ -149,22 +149,12 @@ Describe 'Semaphore cmdlets' -Skip:(-not $IsLinux) {
     It 'stops a blocked Wait-Semaphore promptly when the pipeline is stopped' {
         $name = New-Name
         New-Semaphore -Name $name -Value 0 | Close-Semaphore
-        $ps = New-ModulePowerShell
-        try {
-            $null = $ps.AddCommand('Wait-Semaphore').AddParameter('Name', $name).AddParameter('Verbose', $true)
-            $async = $ps.BeginInvoke()
-            # Its verbose sem_open line says the wait is starting.
-            $deadline = [DateTime]::UtcNow.AddSeconds(30)
-            while ($ps.Streams.Verbose.Count -eq 0 -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 20 }
-            $ps.Streams.Verbose[0].Message | Should -BeLike 'sem_open(*'
-            $async.IsCompleted | Should -BeFalse
-            $clock = [System.Diagnostics.Stopwatch]::StartNew()
-            $ps.Stop()
-            $clock.Elapsed.TotalMilliseconds | Should -BeLessThan 1000
-            $ps.InvocationStateInfo.State | Should -Be 'Stopped'
-        }
-        finally {
-            $ps.Dispose()
-        }
+        # Its verbose sem_open line says the wait is starting.
+        $stop = Measure-PipelineStop -Start { param($ps) $null = $ps.AddCommand('Wait-Semaphore').AddParameter('Name', $name).AddParameter('Verbose', $true) } `
+            -IsBlocked { param($ps) @($ps.Streams.Verbose | Where-Object Message -Like 'sem_open(*').Count -gt 0 }
+        $stop.Blocked | Should -BeTrue
+        $stop.WasRunning | Should -BeTrue
+        $stop.Milliseconds | Should -BeLessThan 1000
+        $stop.State | Should -Be 'Stopped'
     }
 }

@@ -69,3 +69,23 @@ function New-ModulePowerShell {
     $state.ImportPSModule([string[]] @((Resolve-Path -LiteralPath $SysprogModulePath).ProviderPath))
     [powershell]::Create($state)
 }
+
+function Measure-PipelineStop {
+    # Starts what $Start adds to a module [powershell] (it gets the [powershell]), waits until $IsBlocked (given the
+    # [powershell] too) says the command is blocked, then stops it. Returns whether it was blocked and still running
+    # when stopped, how long Stop() took, and the state it ended in.
+    param([Parameter(Mandatory)][scriptblock] $Start, [Parameter(Mandatory)][scriptblock] $IsBlocked)
+    $ps = New-ModulePowerShell
+    try {
+        & $Start $ps
+        $async = $ps.BeginInvoke()
+        $blocked = Wait-Until { & $IsBlocked $ps }
+        $running = -not $async.IsCompleted
+        $clock = [System.Diagnostics.Stopwatch]::StartNew()
+        $ps.Stop()
+        [pscustomobject]@{ Blocked = $blocked; WasRunning = $running; Milliseconds = $clock.Elapsed.TotalMilliseconds; State = $ps.InvocationStateInfo.State }
+    }
+    finally {
+        $ps.Dispose()
+    }
+}
