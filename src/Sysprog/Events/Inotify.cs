@@ -278,27 +278,11 @@ public sealed class Inotify : FileDescriptorObject, IBufferedInput
         }
     }
 
-    internal static string MaskText(uint mask)
-    {
-        var names = new List<string>();
-        foreach ((uint bit, string name) in MaskNames)
-        {
-            if ((mask & bit) == bit && bit != 0)
-            {
-                names.Add(name);
-                mask &= ~bit;
-            }
-        }
-        if (mask != 0)
-        {
-            names.Add($"0x{mask:x}");
-        }
-        return names.Count == 0 ? "0" : string.Join('|', names);
-    }
+    private static string MaskText(uint mask) => Flags(mask, MaskNames, "0");
 
-    private static readonly (uint Bit, string Name)[] MaskNames =
+    private static readonly (long Bit, string Name)[] MaskNames =
     [
-        ((uint)InotifyEvents.All, "IN_ALL_EVENTS"), (0x1, "IN_ACCESS"), (0x2, "IN_MODIFY"), (0x4, "IN_ATTRIB"), (0x8, "IN_CLOSE_WRITE"),
+        ((long)InotifyEvents.All, "IN_ALL_EVENTS"), (0x1, "IN_ACCESS"), (0x2, "IN_MODIFY"), (0x4, "IN_ATTRIB"), (0x8, "IN_CLOSE_WRITE"),
         (0x10, "IN_CLOSE_NOWRITE"), (0x20, "IN_OPEN"), (0x40, "IN_MOVED_FROM"), (0x80, "IN_MOVED_TO"), (0x100, "IN_CREATE"),
         (0x200, "IN_DELETE"), (0x400, "IN_DELETE_SELF"), (0x800, "IN_MOVE_SELF"), (0x01000000, "IN_ONLYDIR"), (0x02000000, "IN_DONT_FOLLOW"),
         (0x04000000, "IN_EXCL_UNLINK"), (0x10000000, "IN_MASK_CREATE"), (0x20000000, "IN_MASK_ADD"), (0x80000000, "IN_ONESHOT"),
