@@ -193,24 +193,16 @@ public sealed class Inotify : FileDescriptorObject, IBufferedInput
         {
             return false;
         }
-        Syscall.CheckCount(count, trace, "read", Description, $"{lease.Fd}, [{EventCount(count)} events], {BufferSize}");
-        Parse(_buffer.AsSpan(0, (int)count));
+        int parsed = Parse(_buffer.AsSpan(0, (int)count));
+        Syscall.CheckCount(count, trace, "read", Description, $"{lease.Fd}, [{parsed} events], {BufferSize}");
         Volatile.Write(ref _pendingCount, _pending.Count);
         return true;
     }
 
-    private int EventCount(long bytes)
+    /// <summary>Queues every event in what one read returned; how many there were.</summary>
+    private int Parse(ReadOnlySpan<byte> events)
     {
-        int events = 0;
-        for (int offset = 0; offset + Libc.InotifyEventHeaderSize <= bytes; events++)
-        {
-            offset += Libc.InotifyEventHeaderSize + (int)BitConverter.ToUInt32(_buffer, offset + 12);
-        }
-        return events;
-    }
-
-    private void Parse(ReadOnlySpan<byte> events)
-    {
+        int parsed = 0;
         while (events.Length >= Libc.InotifyEventHeaderSize)
         {
             int watchDescriptor = BitConverter.ToInt32(events);
@@ -222,7 +214,9 @@ public sealed class Inotify : FileDescriptorObject, IBufferedInput
             string? name = nameLength == 0 ? null : Encoding.UTF8.GetString(end < 0 ? nameBytes : nameBytes[..end]);
             events = events[(Libc.InotifyEventHeaderSize + nameLength)..];
             _pending.Enqueue(MakeEvent(watchDescriptor, mask, cookie, name));
+            parsed++;
         }
+        return parsed;
     }
 
     private InotifyEvent MakeEvent(int watchDescriptor, uint mask, uint cookie, string? name)

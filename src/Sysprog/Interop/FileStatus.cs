@@ -16,13 +16,13 @@ internal static class FileStatus
     {
         int flags = followLinks ? 0 : Libc.AT_SYMLINK_NOFOLLOW;
         string flagText = followLinks ? "0" : "AT_SYMLINK_NOFOLLOW";
-        SyscallResult rc = Libc.statx(Libc.AT_FDCWD, path, flags, Libc.STATX_BASIC_STATS, out StatX status);
+        SyscallResult rc = Syscall.Traced(Libc.statx(Libc.AT_FDCWD, path, flags, Libc.STATX_BASIC_STATS, out StatX status), trace, "statx",
+            $"AT_FDCWD, {TraceFormat.Quote(path)}, {flagText}, STATX_BASIC_STATS");
         if (rc.Errno == Errno.ENOENT)
         {
-            trace?.Invoke($"statx(AT_FDCWD, {TraceFormat.Quote(path)}, {flagText}, STATX_BASIC_STATS) = -1 ENOENT ({Errno.ENOENT.Description()})");
             return null;
         }
-        Syscall.Check(rc, trace, "statx", path, $"AT_FDCWD, {TraceFormat.Quote(path)}, {flagText}, STATX_BASIC_STATS");
+        Syscall.Check(rc, null, "statx", path, $"");
         return status;
     }
 }

@@ -160,13 +160,7 @@ public sealed class Pty : FileDescriptorObject
             NativeMemory.Free(attributes);
         }
 
-        void Check(int result, string call)
-        {
-            if (result != 0)
-            {
-                throw new SysprogException((Errno)result, call, commandLine);
-            }
-        }
+        void Check(int result, string call) => Syscall.Check(SyscallResult.FromErrorNumber(result), null, call, commandLine, $"");
     }
 
     private const ulong EverySignalButKillAndStop = ~((1UL << (Signals.SIGKILL - 1)) | (1UL << (Signals.SIGSTOP - 1)));
@@ -304,10 +298,9 @@ public sealed class Pty : FileDescriptorObject
             return true;
         }
         Syscall.CheckCount(count, trace, "read", Description, $"{lease.Fd}, {Quote(Encoding.UTF8.GetString(_chunk, 0, (int)count))}, {ChunkSize}");
-        int charCount = _decoder.GetCharCount(_chunk, 0, (int)count);
-        char[] chars = new char[charCount];
-        _decoder.GetChars(_chunk, 0, (int)count, chars, 0);
-        _unread.Append(chars);
+        // A sequence split across reads waits in the decoder, so a chunk never decodes to more chars than bytes plus that.
+        Span<char> chars = stackalloc char[ChunkSize + 4];
+        _unread.Append(chars[.._decoder.GetChars(_chunk.AsSpan(0, (int)count), chars, flush: false)]);
         return true;
     }
 
@@ -467,7 +460,7 @@ public sealed class Pty : FileDescriptorObject
         // The primary side is closed: the kernel hangs up the terminal and sends the program SIGHUP.
         try
         {
-            if (_exit is null && _pidfd is { IsClosed: false } && WaitForExit(HangUpGrace, default, trace) is null)
+            if (_exit is null && !_pidfd.IsClosed && WaitForExit(HangUpGrace, default, trace) is null)
             {
                 Libc.kill(ProcessId, Signals.SIGKILL);
                 trace?.Invoke($"kill({ProcessId}, SIGKILL) after {Units.FormatDuration(HangUpGrace)}: it outlived the hang-up");
