@@ -128,6 +128,9 @@ public sealed class BadInputTests : IDisposable
 
         public static int Wait(PollSet set, ReadyHandle[] ready, TimeSpan timeout, CancellationToken cancellationToken) =>
             set.Wait(ready, timeout, cancellationToken);
+
+        public static void Write(Pty pty, byte[] input, TimeSpan timeout, CancellationToken cancellationToken) =>
+            pty.Write(input.AsSpan(), timeout, cancellationToken);
     }
 
     private const int ClosedInstance = -1;
@@ -416,6 +419,9 @@ public sealed class BadInputTests : IDisposable
             _ when type == typeof(byte[]) => new byte[] { 1, 2, 3 },
             _ when type == typeof(MessageQueue) => Keep(MessageQueue.Create(TestNames.New(), 4, 64)),
             _ when type == typeof(PollSet) => Keep(new PollSet()),
+            _ when type == typeof(Pty) => Keep(Pty.Start("cat")),
+            // A file, not a terminal: the terminal calls refuse it with ENOTTY.
+            _ when type == typeof(System.Runtime.InteropServices.SafeHandle) => Keep(File.OpenHandle(_file)),
             _ when type == typeof(MemoryMapping) => Keep(MemoryMapping.MapAnonymous(4096, MemoryProtection.ReadWrite, MappingVisibility.Shared)),
             _ when type == typeof(PosixSemaphore) => Keep(PosixSemaphore.Create(TestNames.New(), 1)),
             _ when type == typeof(IPollable) => Keep(EventFd.Create(1)),

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Text.RegularExpressions;
 using Xunit;
 
@@ -31,15 +32,15 @@ public sealed class PtyTests : IDisposable
     [Fact]
     public void TheProgram_SeesATerminal_AsItsControllingTerminal_OfTheGivenSize()
     {
-        Pty pty = Start("test -t 0 && test -t 1 && test -t 2 && echo terminal; tty; stty size; ps -o tty= -p $$", rows: 30, columns: 100);
+        // /dev/tty opens only for a process with a controlling terminal (ENXIO otherwise).
+        Pty pty = Start("test -t 0 && test -t 1 && test -t 2 && echo terminal; tty; stty size; : >/dev/tty && echo controlling", rows: 30, columns: 100);
 
         Expect(pty, "terminal");
         Assert.Equal(pty.SecondaryPath, Expect(pty, "/dev/pts/[0-9]+"));
         Assert.Equal("30 100", Expect(pty, "[0-9]+ [0-9]+"));
-        // ps names the process's controlling terminal: set only because the program acquired it.
-        Assert.Equal(pty.SecondaryPath["/dev/".Length..], Expect(pty, "pts/[0-9]+"));
+        Expect(pty, "controlling");
         Assert.Equal(new PtyExit(0, null, false), pty.WaitForExit(Soon));
-        Assert.Equal((30, 100), pty.Size);
+        Assert.Equal(new TerminalSize(30, 100), pty.Size);
     }
 
     [Fact]
@@ -51,7 +52,7 @@ public sealed class PtyTests : IDisposable
         pty.Resize(40, 120);
 
         Assert.Equal("40 120", Expect(pty, "40 120"));
-        Assert.Equal((40, 120), pty.Size);
+        Assert.Equal(new TerminalSize(40, 120), pty.Size);
     }
 
     [Fact]
@@ -215,4 +216,68 @@ public sealed class PtyTests : IDisposable
         Assert.Contains("33 77", result.Output, StringComparison.Ordinal);
         Assert.Contains("got 42", result.Output, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void TheCli_RunFromATerminal_PassesKeysThroughRaw_FollowsItsSize_AndRestoresIt()
+    {
+        // The CLI on a terminal of this test's, as when a person runs it: its stdin and stdout are that terminal.
+        Pty outer = Pty.Start("dotnet", [Peer.CliPath, "pty", "--", "sh"], rows: 30, columns: 90,
+            environment: new Dictionary<string, string?> { ["PS1"] = "inner> ", ["DOTNET_NOLOGO"] = "1" });
+        _ptys.Add(outer);
+        Expect(outer, "inner> ");
+        Assert.True(SpinWait.SpinUntil(() => !outer.Canonical, Soon), "the CLI puts its terminal in raw mode");
+
+        outer.Write("echo $((6 * 7))\r", Soon);
+        PtyMatch answer = outer.Expect(new Regex(@"42\r\n"), Soon)!;
+        // Only the command's terminal echoes: a cooked outer terminal would echo the line a second time.
+        Assert.Single(Regex.Matches(answer.Before, Regex.Escape("echo $((6 * 7))")));
+        Assert.Equal(new TerminalSize(30, 90), TerminalSizeSeenBy(outer, "30 90"));
+
+        outer.Resize(40, 100);
+        Assert.Equal(new TerminalSize(40, 100), TerminalSizeSeenBy(outer, "40 100"));
+
+        outer.Write("sleep 30; echo slept\r", Soon);
+        int shell = ChildProcesses(outer.ProcessId, "sh").Single();
+        Assert.True(SpinWait.SpinUntil(() => ChildProcesses(shell, "sleep").Any(), Soon), "sleep runs before Ctrl+C is typed");
+        outer.Write("\u0003", Soon);
+        PtyMatch interrupted = outer.Expect(new Regex("inner> "), Soon)!;
+        Assert.DoesNotContain("\nslept", interrupted.Before, StringComparison.Ordinal);
+
+        outer.Write("exit 7\r", Soon);
+        Assert.Equal(7, outer.WaitForExit(Soon)?.ExitCode);
+        Assert.True(outer.Canonical && outer.Echo, "the CLI restores its terminal's modes");
+    }
+
+    /// <summary>Asks the shell for its terminal's size until it says <paramref name="expected"/> (a resize reaches it through a signal) or time runs out.</summary>
+    private static TerminalSize TerminalSizeSeenBy(Pty pty, string expected)
+    {
+        var clock = Stopwatch.StartNew();
+        string said;
+        do
+        {
+            pty.Write("stty size\r", Soon);
+            said = pty.Expect(new Regex(@"(\d+ \d+)\r\n"), Soon)!.Groups[0];
+        }
+        while (said != expected && clock.Elapsed < Soon);
+        string[] parts = said.Split(' ');
+        return new TerminalSize(int.Parse(parts[0], CultureInfo.InvariantCulture), int.Parse(parts[1], CultureInfo.InvariantCulture));
+    }
+
+    /// <summary>The children of <paramref name="parent"/> named <paramref name="command"/>, from /proc.</summary>
+    private static IEnumerable<int> ChildProcesses(int parent, string command) =>
+        Directory.EnumerateDirectories("/proc").Select(Path.GetFileName).Where(n => n!.All(char.IsAsciiDigit)).Select(n => int.Parse(n!, CultureInfo.InvariantCulture))
+            .Where(pid =>
+            {
+                try
+                {
+                    string stat = File.ReadAllText($"/proc/{pid}/stat");
+                    string[] after = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                    return int.Parse(after[1], CultureInfo.InvariantCulture) == parent && File.ReadAllText($"/proc/{pid}/comm").Trim() == command;
+                }
+                catch (IOException)
+                {
+                    return false;
+                }
+            })
+            .ToList();
 }

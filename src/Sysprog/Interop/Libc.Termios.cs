@@ -13,8 +13,8 @@ internal static partial class Libc
     internal const uint ECHO = 0x8;
     internal const uint IEXTEN = 0x8000;
 
-    // c_iflag and c_oflag bits that raw mode clears, as cfmakeraw(3) does.
-    internal const uint IGNBRK = 0x1, BRKINT = 0x2, PARMRK = 0x8, ISTRIP = 0x20, INLCR = 0x40, IGNCR = 0x80, ICRNL = 0x100, IXON = 0x400;
+    // The c_iflag and c_oflag bits that cooked mode needs back after cfmakeraw.
+    internal const uint ICRNL = 0x100;
     internal const uint OPOST = 0x1;
 
     [LibraryImport(LibcName, SetLastError = true)]
@@ -22,6 +22,10 @@ internal static partial class Libc
 
     [LibraryImport(LibcName, SetLastError = true)]
     internal static partial int tcsetattr(int fd, int when, in Termios attributes);
+
+    /// <summary>Clears the flags of line editing, echo, signal keys and output processing, and sets VMIN 1, VTIME 0.</summary>
+    [LibraryImport(LibcName)]
+    internal static partial void cfmakeraw(ref Termios attributes);
 }
 
 /// <summary>The C library's struct termios (glibc: 60 bytes; musl's is the same size and layout).</summary>

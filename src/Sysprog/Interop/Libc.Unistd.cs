@@ -25,4 +25,8 @@ internal static partial class Libc
 
     [LibraryImport(LibcName)]
     internal static partial int gettid();
+
+    /// <summary>1 for a terminal; 0 with errno ENOTTY (or EBADF) otherwise.</summary>
+    [LibraryImport(LibcName, SetLastError = true)]
+    internal static partial int isatty(int fd);
 }

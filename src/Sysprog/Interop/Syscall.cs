@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Text;
 
 namespace Sysprog.Interop;
 
@@ -153,6 +154,46 @@ internal ref struct TraceArguments
 internal static class TraceFormat
 {
     public static string Quote(string value) => $"\"{value}\"";
+
+    /// <summary>
+    /// Bytes of data as strace shows them: quoted, printable ASCII as it is, control characters as \n, \r, \t, \e or
+    /// \xNN, other bytes as \xNN; at most <paramref name="limit"/> of them, then "...".
+    /// </summary>
+    public static string Data(ReadOnlySpan<byte> data, int limit = 32)
+    {
+        var text = new StringBuilder("\"");
+        foreach (byte b in data[..Math.Min(data.Length, limit)])
+        {
+            AppendEscaped(text, (char)b, escapeNonAscii: true);
+        }
+        return text.Append(data.Length > limit ? "\"..." : "\"").ToString();
+    }
+
+    /// <summary>Text as <see cref="Data(ReadOnlySpan{byte}, int)"/> shows bytes, but with characters beyond ASCII as they are.</summary>
+    public static string Data(ReadOnlySpan<char> data, int limit = 32)
+    {
+        var text = new StringBuilder("\"");
+        foreach (char c in data[..Math.Min(data.Length, limit)])
+        {
+            AppendEscaped(text, c, escapeNonAscii: false);
+        }
+        return text.Append(data.Length > limit ? "\"..." : "\"").ToString();
+    }
+
+    private static void AppendEscaped(StringBuilder text, char c, bool escapeNonAscii)
+    {
+        _ = c switch
+        {
+            '\n' => text.Append("\\n"),
+            '\r' => text.Append("\\r"),
+            '\t' => text.Append("\\t"),
+            '\x1b' => text.Append("\\e"),
+            '"' or '\\' => text.Append('\\').Append(c),
+            < ' ' or '\x7f' => text.Append($"\\x{(int)c:x2}"),
+            > '\x7f' when escapeNonAscii => text.Append($"\\x{(int)c:x2}"),
+            _ => text.Append(c),
+        };
+    }
 
     public static string Octal(int mode) => "0" + Convert.ToString(mode, 8).PadLeft(3, '0');
 

@@ -235,10 +235,10 @@ public sealed class MessageQueue : IPollable, IDisposable
                 SyscallResult result = Libc.mq_timedsend(fd, start, (nuint)body.Length, (uint)priority, deadlineArgument);
                 if (!result.Failed)
                 {
-                    Syscall.Check(result, trace, "mq_timedsend", Name, $"{fd}, \"{Preview(body)}\", {body.Length}, {priority}, {(blockInKernel ? "NULL" : "{0, 0}")}");
+                    Syscall.Check(result, trace, "mq_timedsend", Name, $"{fd}, {Data(body)}, {body.Length}, {priority}, {(blockInKernel ? "NULL" : "{0, 0}")}");
                     return true;
                 }
-                if (!retry.AfterFailure(result, trace, "mq_timedsend", $"{fd}, \"{Preview(body)}\", {body.Length}, {priority}, {(blockInKernel ? "NULL" : "{0, 0}")}"))
+                if (!retry.AfterFailure(result, trace, "mq_timedsend", $"{fd}, {Data(body)}, {body.Length}, {priority}, {(blockInKernel ? "NULL" : "{0, 0}")}"))
                 {
                     return false;
                 }
@@ -305,7 +305,7 @@ public sealed class MessageQueue : IPollable, IDisposable
                     length = (int)result.Value;
                     priority = (int)received;
                     Syscall.CheckCount(result, trace, "mq_timedreceive", Name,
-                        $"{fd}, \"{Preview(buffer[..length])}\", {buffer.Length}, [{received}], {(blockInKernel ? "NULL" : "{0, 0}")}");
+                        $"{fd}, {Data(buffer[..length])}, {buffer.Length}, [{received}], {(blockInKernel ? "NULL" : "{0, 0}")}");
                     return true;
                 }
                 if (!retry.AfterFailure(result, trace, "mq_timedreceive", $"{fd}, ..., {buffer.Length}, ..., {(blockInKernel ? "NULL" : "{0, 0}")}"))
@@ -478,16 +478,6 @@ public sealed class MessageQueue : IPollable, IDisposable
         {
             ThrowBadPriority(priority);
         }
-    }
-
-    private static string Preview(ReadOnlySpan<byte> body)
-    {
-        var text = new StringBuilder();
-        foreach (byte b in body[..Math.Min(body.Length, 32)])
-        {
-            text.Append(b is >= 0x20 and < 0x7f and not (byte)'"' and not (byte)'\\' ? (char)b : $"\\x{b:x2}");
-        }
-        return body.Length > 32 ? text.Append("...").ToString() : text.ToString();
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]

@@ -15,6 +15,12 @@ public sealed record PtyExit(int? ExitCode, int? Signal, bool CoreDumped)
     public override string ToString() => ExitCode is int code ? $"exit code {code}" : $"killed by {SignalName}{(CoreDumped ? " (core dumped)" : "")}";
 }
 
+/// <summary>A terminal's size in character cells.</summary>
+public readonly record struct TerminalSize(int Rows, int Columns)
+{
+    public override string ToString() => $"{Rows}x{Columns}";
+}
+
 /// <summary>Output that matched an expected pattern: the text before it, and the match.</summary>
 public sealed record PtyMatch(string Before, string Value, IReadOnlyList<string> Groups);
 
@@ -260,7 +266,7 @@ public sealed class Pty : FileDescriptorObject
                 }
                 if (IsEnded)
                 {
-                    throw new EndOfStreamException($"{Description}: the output ended without matching /{pattern}/; what was left: {Quote(Tail(text))}.");
+                    throw new EndOfStreamException($"{Description}: the output ended without matching /{pattern}/; what was left: {Tail(text)}.");
                 }
                 if (!ReadMore(FdWait.Remaining(deadline), cancellationToken, trace))
                 {
@@ -270,7 +276,27 @@ public sealed class Pty : FileDescriptorObject
         }
     }
 
-    private static string Tail(string text) => text.Length <= 200 ? text : "..." + text[^200..];
+    /// <summary>Output read from the terminal that no Read or Expect has taken yet (what an Expect that timed out saw last).</summary>
+    public string PendingOutput
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _unread.ToString();
+            }
+        }
+    }
+
+    /// <summary>Why an <see cref="Expect"/> gave null: the pattern, the time it had, and the end of the output it saw.</summary>
+    public string DescribeUnmatched(Regex pattern, TimeSpan timeout) =>
+        $"No output of {Description} matched /{pattern}/ within {Units.FormatDuration(timeout)}; the output not yet taken: {Tail(PendingOutput)}.";
+
+    /// <summary>
+    /// The last 200 characters of <paramref name="text"/>, quoted, with control characters escaped (\r, \n, \e):
+    /// enough of the output to show where a script's expectations went wrong.
+    /// </summary>
+    private static string Tail(string text) => text.Length <= 200 ? Data(text, 200) : "..." + Data(text.AsSpan()[^200..], 200);
 
     /// <summary>One read(2) of the primary side into the unread text; false on timeout. EIO means every secondary descriptor closed.</summary>
     private unsafe bool ReadMore(TimeSpan timeout, CancellationToken cancellationToken, SyscallTrace? trace)
@@ -297,7 +323,7 @@ public sealed class Pty : FileDescriptorObject
             IsEnded = true;
             return true;
         }
-        Syscall.CheckCount(count, trace, "read", Description, $"{lease.Fd}, {Quote(Encoding.UTF8.GetString(_chunk, 0, (int)count))}, {ChunkSize}");
+        Syscall.CheckCount(count, trace, "read", Description, $"{lease.Fd}, {Data(_chunk.AsSpan(0, (int)count))}, {ChunkSize}");
         // A sequence split across reads waits in the decoder, so a chunk never decodes to more chars than bytes plus that.
         Span<char> chars = stackalloc char[ChunkSize + 4];
         _unread.Append(chars[.._decoder.GetChars(_chunk.AsSpan(0, (int)count), chars, flush: false)]);
@@ -305,42 +331,48 @@ public sealed class Pty : FileDescriptorObject
     }
 
     /// <summary>Writes <paramref name="text"/> as the program's terminal input (a typed Enter is "\r").</summary>
-    public unsafe void Write(string text, TimeSpan timeout, CancellationToken cancellationToken = default, SyscallTrace? trace = null)
+    public void Write(string text, TimeSpan timeout, CancellationToken cancellationToken = default, SyscallTrace? trace = null)
     {
         ArgumentNullException.ThrowIfNull(text);
-        byte[] bytes = Encoding.UTF8.GetBytes(text);
+        Write(Encoding.UTF8.GetBytes(text), timeout, cancellationToken, trace);
+    }
+
+    /// <summary>Writes <paramref name="input"/> as the program's terminal input, waiting up to <paramref name="timeout"/> while the terminal takes no more.</summary>
+    public unsafe void Write(ReadOnlySpan<byte> input, TimeSpan timeout, CancellationToken cancellationToken = default, SyscallTrace? trace = null)
+    {
         var retry = new FdRetry(Handle, Libc.POLLOUT, timeout, cancellationToken, Description, null);
         using HandleLease lease = Lease();
         int written = 0;
-        while (written < bytes.Length)
+        while (written < input.Length)
         {
+            ReadOnlySpan<byte> rest = input[written..];
             SyscallResult result;
-            fixed (byte* start = &bytes[written])
+            fixed (byte* start = rest)
             {
-                result = Libc.write(lease.Fd, start, (nuint)(bytes.Length - written));
+                result = Libc.write(lease.Fd, start, (nuint)rest.Length);
             }
             if (!result.Failed)
             {
-                Syscall.CheckCount(result, trace, "write", Description, $"{lease.Fd}, {Quote(text)}, {bytes.Length - written}");
+                Syscall.CheckCount(result, trace, "write", Description, $"{lease.Fd}, {Data(rest)}, {rest.Length}");
                 written += (int)result.Value;
                 continue;
             }
-            if (!retry.AfterFailure(result, trace, "write", $"{lease.Fd}, ..., {bytes.Length - written}"))
+            if (!retry.AfterFailure(result, trace, "write", $"{lease.Fd}, ..., {rest.Length}"))
             {
-                throw new TimeoutException($"{Description} took {written} of {bytes.Length} bytes of input within {Units.FormatDuration(timeout)}: the program is not reading.");
+                throw new TimeoutException($"{Description} took {written} of {input.Length} bytes of input within {Units.FormatDuration(timeout)}: the program is not reading.");
             }
         }
     }
 
     /// <summary>The terminal's size (TIOCGWINSZ).</summary>
-    public unsafe (int Rows, int Columns) Size
+    public unsafe TerminalSize Size
     {
         get
         {
             using HandleLease lease = Lease();
             WindowSize size;
             Syscall.Check(Libc.ioctl(lease.Fd, Libc.TIOCGWINSZ, &size), null, "ioctl", Description, $"");
-            return (size.Rows, size.Columns);
+            return new TerminalSize(size.Rows, size.Columns);
         }
     }
 
@@ -369,19 +401,15 @@ public sealed class Pty : FileDescriptorObject
     /// </summary>
     public void SetRaw(bool raw, SyscallTrace? trace = null) => ChangeAttributes(trace, (ref Termios t) =>
     {
-        const uint inputRaw = Libc.IGNBRK | Libc.BRKINT | Libc.PARMRK | Libc.ISTRIP | Libc.INLCR | Libc.IGNCR | Libc.ICRNL | Libc.IXON;
-        const uint localRaw = Libc.ECHO | Libc.ICANON | Libc.ISIG | Libc.IEXTEN;
         if (raw)
         {
-            t.InputFlags &= ~inputRaw;
-            t.OutputFlags &= ~Libc.OPOST;
-            t.LocalFlags &= ~localRaw;
+            Libc.cfmakeraw(ref t);
         }
         else
         {
             t.InputFlags |= Libc.ICRNL;
             t.OutputFlags |= Libc.OPOST;
-            t.LocalFlags |= localRaw;
+            t.LocalFlags |= Libc.ECHO | Libc.ICANON | Libc.ISIG | Libc.IEXTEN;
         }
     });
 
@@ -462,8 +490,10 @@ public sealed class Pty : FileDescriptorObject
         {
             if (_exit is null && !_pidfd.IsClosed && WaitForExit(HangUpGrace, default, trace) is null)
             {
-                Libc.kill(ProcessId, Signals.SIGKILL);
-                trace?.Invoke($"kill({ProcessId}, SIGKILL) after {Units.FormatDuration(HangUpGrace)}: it outlived the hang-up");
+                // Its process group: what it started in the foreground ignored the hang-up with it (an ignored
+                // SIGHUP is inherited). The unreaped leader keeps the group's id from being reused.
+                Libc.kill(-ProcessId, Signals.SIGKILL);
+                trace?.Invoke($"kill(-{ProcessId}, SIGKILL) after {Units.FormatDuration(HangUpGrace)}: it outlived the hang-up");
                 WaitForExit(Timeout.InfiniteTimeSpan, default, trace);
             }
         }
