@@ -6,7 +6,7 @@
     Author               = 'Sysprog contributors'
     CompanyName          = 'Sysprog'
     Copyright            = '(c) Sysprog contributors. MIT License.'
-    Description          = 'Linux systems programming from PowerShell: memory maps, POSIX shared memory, semaphores and message queues, eventfd, timerfd, signalfd and epoll, /proc/PID/maps, with strace-style -Verbose narration.'
+    Description          = 'Linux systems programming from PowerShell: memory maps, POSIX shared memory, semaphores and message queues, eventfd, timerfd, signalfd and epoll, file locks, inotify, pseudoterminals, /proc/PID/maps, with strace-style -Verbose narration.'
     PowerShellVersion    = '7.4'
     FormatsToProcess     = @('Sysprog.Format.ps1xml')
     CmdletsToExport      = @(
@@ -15,6 +15,7 @@
         'Close-Inotify'
         'Close-MemoryMap'
         'Close-MessageQueue'
+        'Close-Pty'
         'Close-Semaphore'
         'Close-SharedMemory'
         'Close-SignalFd'
@@ -40,6 +41,7 @@
         'Open-SharedMemory'
         'Read-EventFd'
         'Read-Inotify'
+        'Read-Pty'
         'Read-SignalFd'
         'Read-TimerFd'
         'Receive-MqMessage'
@@ -52,22 +54,26 @@
         'Set-MemoryAdvice'
         'Set-MemoryProtection'
         'Set-MessageQueue'
+        'Set-Pty'
         'Set-TimerFd'
+        'Start-Pty'
         'Sync-MemoryMap'
         'Test-FileLock'
         'Unlock-File'
         'Unlock-Memory'
         'Unlock-Semaphore'
         'Wait-FileDescriptor'
+        'Wait-Pty'
         'Wait-Semaphore'
         'Write-EventFd'
+        'Write-Pty'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()
     AliasesToExport      = @()
     PrivateData          = @{
         PSData = @{
-            Tags         = @('Linux', 'PSEdition_Core', 'IPC', 'mmap', 'SharedMemory', 'Semaphore', 'MessageQueue', 'eventfd', 'epoll', 'flock', 'FileLock', 'sysprog')
+            Tags         = @('Linux', 'PSEdition_Core', 'IPC', 'mmap', 'SharedMemory', 'Semaphore', 'MessageQueue', 'eventfd', 'epoll', 'flock', 'FileLock', 'inotify', 'pty', 'sysprog')
             # ProjectUri and LicenseUri are left out until the project has a public home; LICENSE ships in the module.
             ReleaseNotes = 'Virtual memory, POSIX shared memory and POSIX semaphores: mmap, mprotect, msync, madvise, mlock, /proc/PID/maps and smaps, sem_open and sem_init, mq_open with priorities, timed and cancellable send and receive; eventfd, timerfd, signalfd and one wait over many handles; flock, POSIX and OFD file locks with cancellable waits and an lslocks-style listing.'
         }

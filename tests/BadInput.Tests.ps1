@@ -14,6 +14,14 @@ BeforeDiscovery {
         @{ Cmdlet = 'Remove-InotifyWatch'; Set = 'Path'; Valid = { @{ InputObject = New-Inotify $BadInputFolder; Path = $BadInputFolder } } }
         @{ Cmdlet = 'Read-Inotify'; Valid = { @{ InputObject = New-Inotify $BadInputFolder; TimeoutSeconds = 0 } } }
         @{ Cmdlet = 'Close-Inotify'; Valid = { @{ InputObject = New-Inotify } } }
+        # Programs that end on the hang-up when the case closes the pty, so a case never waits out the grace period.
+        @{ Cmdlet = 'Start-Pty'; Valid = { @{ FilePath = 'cat'; ArgumentList = @('-u'); Rows = 24; Columns = 80; WorkingDirectory = $BadInputFolder; Environment = @{ SYSPROG_BAD_INPUT = '1' } } } }
+        @{ Cmdlet = 'Read-Pty'; Valid = { @{ InputObject = Start-Pty cat; TimeoutSeconds = 0 } } }
+        @{ Cmdlet = 'Write-Pty'; Valid = { @{ InputObject = Start-Pty cat; Text = 'hi'; TimeoutSeconds = 0 } } }
+        @{ Cmdlet = 'Wait-Pty'; Set = 'Pattern'; Valid = { @{ InputObject = Start-Pty echo hi; Pattern = 'hi'; TimeoutSeconds = 1 } } }
+        @{ Cmdlet = 'Wait-Pty'; Set = 'Exit'; Valid = { @{ InputObject = Start-Pty true; Exit = $true; TimeoutSeconds = 1 } } }
+        @{ Cmdlet = 'Set-Pty'; Valid = { @{ InputObject = Start-Pty cat; Rows = 30; Columns = 100; Confirm = $false } } }
+        @{ Cmdlet = 'Close-Pty'; Valid = { @{ InputObject = Start-Pty cat } } }
         @{ Cmdlet = 'Close-EventFd'; Valid = { @{ InputObject = New-EventFd } } }
         @{ Cmdlet = 'Close-MemoryMap'; Valid = { @{ InputObject = New-MemoryMap -Anonymous -Size 4KB } } }
         @{ Cmdlet = 'Close-MessageQueue'; Valid = { @{ InputObject = New-MessageQueue -Name (New-TestName) -MaxMessages 2 -MaxMessageSize 64 } } }

@@ -10,6 +10,12 @@ BeforeDiscovery {
         @{ Cmdlet = 'New-Inotify'; Call = 'inotify_init1'; Run = { New-Inotify $TestDrive -Verbose | Tee-Object -Variable made; Close-Inotify $made } }
         @{ Cmdlet = 'Read-Inotify'; Call = 'read'; Run = { $i = New-Inotify $TestDrive; $null = New-Item (Join-Path $TestDrive "r$(Get-Random)"); Read-Inotify $i -TimeoutSeconds 5 -Verbose; Close-Inotify $i } }
         @{ Cmdlet = 'Remove-InotifyWatch'; Call = 'inotify_rm_watch'; Run = { $i = New-Inotify $TestDrive; $i.Watches | Remove-InotifyWatch -Verbose; Close-Inotify $i } }
+        @{ Cmdlet = 'Close-Pty'; Call = 'close'; Run = { $p = Start-Pty cat; Close-Pty $p -Verbose } }
+        @{ Cmdlet = 'Read-Pty'; Call = 'read'; Run = { $p = Start-Pty echo hi; Read-Pty $p -TimeoutSeconds 5 -Verbose; Close-Pty $p } }
+        @{ Cmdlet = 'Set-Pty'; Call = 'ioctl'; Run = { $p = Start-Pty cat; Set-Pty $p -Rows 30 -PassThru -Verbose; Close-Pty $p } }
+        @{ Cmdlet = 'Start-Pty'; Call = 'posix_openpt'; Run = { Start-Pty cat -Verbose | Tee-Object -Variable made; Close-Pty $made } }
+        @{ Cmdlet = 'Wait-Pty'; Call = 'read'; Run = { $p = Start-Pty echo hi; Wait-Pty $p hi -TimeoutSeconds 5 -Verbose; Close-Pty $p } }
+        @{ Cmdlet = 'Write-Pty'; Call = 'write'; Run = { $p = Start-Pty cat; Write-Pty $p hi -TimeoutSeconds 5 -Verbose; Close-Pty $p } }
         @{ Cmdlet = 'Close-EventFd'; Call = 'close'; Run = { $e = New-EventFd; Close-EventFd $e -Verbose } }
         @{ Cmdlet = 'Close-MemoryMap'; Call = 'munmap'; Run = { $m = New-MemoryMap -Anonymous -Size 4KB; Close-MemoryMap $m -Verbose } }
         @{ Cmdlet = 'Close-MessageQueue'; Call = 'close'; Run = { $q = New-MessageQueue -Name $n; Close-MessageQueue $q -Verbose } }
@@ -71,6 +77,7 @@ BeforeDiscovery {
         @{ Cmdlet = 'Set-MemoryAdvice'; Unchanged = { $m = New-MemoryMap -Anonymous -Size 4KB; $m.WriteInt64(0, 7); Set-MemoryAdvice $m -Advice DontNeed -WhatIf; $m.ReadInt64(0) -eq 7; Close-MemoryMap $m } }
         @{ Cmdlet = 'Set-MemoryProtection'; Unchanged = { $m = New-MemoryMap -Anonymous -Size 4KB; Set-MemoryProtection $m -Protection Read -WhatIf; $m.Protection -eq 'ReadWrite'; Close-MemoryMap $m } }
         @{ Cmdlet = 'Set-MessageQueue'; Unchanged = { $q = New-MessageQueue -Name $n; Set-MessageQueue $q -NonBlocking -WhatIf; -not $q.IsNonBlocking; Close-MessageQueue $q } }
+        @{ Cmdlet = 'Set-Pty'; Unchanged = { $p = Start-Pty cat; Set-Pty $p -Rows 50 -Raw -WhatIf; $p.Size.Rows -eq 24 -and $p.Canonical; Close-Pty $p } }
         @{ Cmdlet = 'Set-TimerFd'; Unchanged = { $t = New-TimerFd; Set-TimerFd $t -DelaySeconds 60 -WhatIf; -not $t.IsArmed; Close-TimerFd $t } }
     )
 }

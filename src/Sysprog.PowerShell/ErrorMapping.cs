@@ -17,6 +17,8 @@ public static class ErrorMapping
         NameNotFoundException => ("NameNotFound", ErrorCategory.ObjectNotFound),
         FileNotFoundException => ("FileNotFound", ErrorCategory.ObjectNotFound),
         ItemNotFoundException => ("ItemNotFound", ErrorCategory.ObjectNotFound),
+        // The other side is gone: a terminal whose program ended before the output matched.
+        EndOfStreamException => ("EndOfStream", ErrorCategory.ReadError),
         ArgumentException => ("InvalidArgument", ErrorCategory.InvalidArgument),
         FormatException => ("InvalidArgument", ErrorCategory.InvalidArgument),
         UnauthorizedAccessException => ("AccessDenied", ErrorCategory.PermissionDenied),

@@ -27,6 +27,7 @@ public class ErrorMappingTests
         Assert.Equal(("FileNotFound", ErrorCategory.ObjectNotFound), ErrorMapping.Classify(new FileNotFoundException("x")));
         Assert.Equal(("NameNotFound", ErrorCategory.ObjectNotFound), ErrorMapping.Classify(new NameNotFoundException("semaphore", "/x", "")));
         Assert.Equal(("ItemNotFound", ErrorCategory.ObjectNotFound), ErrorMapping.Classify(new ItemNotFoundException("no watch")));
+        Assert.Equal(("EndOfStream", ErrorCategory.ReadError), ErrorMapping.Classify(new EndOfStreamException("output ended")));
         Assert.Equal(("AccessDenied", ErrorCategory.PermissionDenied), ErrorMapping.Classify(new UnauthorizedAccessException()));
         Assert.Equal(("ObjectClosed", ErrorCategory.InvalidOperation), ErrorMapping.Classify(new ObjectDisposedException("x")));
         Assert.Equal(("Timeout", ErrorCategory.OperationTimeout), ErrorMapping.Classify(new TimeoutException()));
