@@ -96,6 +96,28 @@ Describe 'Memory map cmdlets' -Skip:(-not $IsLinux) {
             }
         }
 
+        It 'refuses to map an object a full /dev/shm cannot back, with ENOSPC instead of a crash' {
+            # A pwsh of its own, in a user and mount namespace with a 1 MiB tmpfs on /dev/shm: touching a page of the
+            # 4 MiB object would need a block the tmpfs does not have, which the kernel reports as SIGBUS.
+            $child = @'
+Import-Module $env:SYSPROG_MODULE
+$shm = New-SharedMemory -Name /big -Size 4MB
+$map = New-MemoryMap -InputObject $shm -ErrorAction SilentlyContinue -ErrorVariable failed
+if ($map) { 0..1023 | ForEach-Object { $map.WriteInt64($_ * 4096, 1) } }
+"mapped=$([bool]$map) id=$($failed[0].FullyQualifiedErrorId) message=$($failed[0].Exception.Message)"
+'@
+            $env:SYSPROG_MODULE = (Resolve-Path -LiteralPath $SysprogModulePath).ProviderPath
+            try {
+                $pwsh = (Get-Process -Id $PID).Path
+                $output = & unshare --user --map-root-user --mount sh -c 'mount -t tmpfs -o size=1m tmpfs /dev/shm && exec "$0" -NoProfile -NonInteractive -Command "$1"' $pwsh $child 2>&1
+                $LASTEXITCODE | Should -Be 0 -Because "the session survives: $output"
+            }
+            finally {
+                Remove-Item Env:SYSPROG_MODULE
+            }
+            "$output" | Should -BeLike 'mapped=False id=Fallocate.ENOSPC,* message=fallocate("/big") failed: ENOSPC*The tmpfs has * bytes free*'
+        }
+
         It 'unmaps after the script block, also when it throws' {
             $script:seen = $null
             { Invoke-MemoryMap -Anonymous -Size 4KB -ScriptBlock { $script:seen = $_; throw 'boom' } } | Should -Throw '*boom*'

@@ -133,6 +133,32 @@ public sealed class HardeningTests : IDisposable
     }
 
     [Fact]
+    public void OnAFullTmpfs_MappingIsENOSPC_NotSIGBUS_ForWritersAndReaders()
+    {
+        // A 1 MiB tmpfs over /dev/shm, in a user and mount namespace of the test's own ($0 is dotnet, $1 the CLI). The
+        // object is all hole; touching its pages would need blocks the tmpfs does not have, which the kernel reports
+        // as SIGBUS. The writer's mapping (read-write: fallocate reserves) and the reader's (read-only: the holes are
+        // measured against the free space) must both fail with ENOSPC instead.
+        const string script = """
+            mount -t tmpfs -o size=1m tmpfs /dev/shm || exit 99
+            "$0" "$1" shm create /big --size 4MiB || exit 98
+            "$0" "$1" shm write /big x --offset 3145728; echo "writer=$?"
+            head -c 900000 /dev/zero > /dev/shm/filler
+            "$0" "$1" map /dev/shm/big > /dev/null; echo "reader=$?"
+            "$0" "$1" shm write /big x --offset 4096; echo "small=$?"
+            """;
+
+        Peer.Result result = Peer.RunWith(["unshare", "--user", "--map-root-user", "--mount", "sh", "-c", script]);
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.Contains("writer=1", result.Output, StringComparison.Ordinal);
+        Assert.Contains("reader=1", result.Output, StringComparison.Ordinal);
+        Assert.Contains("fallocate(\"/big\") failed: ENOSPC", result.Error, StringComparison.Ordinal);
+        Assert.Contains("mmap(\"/dev/shm/big\") failed: ENOSPC", result.Error, StringComparison.Ordinal);
+        Assert.Contains("small=1", result.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void ACellLargerThanTheMapping_IsRefused_NotReadPastItsEnd()
     {
         using MemoryMapping tiny = MemoryMapping.MapAnonymous(4);

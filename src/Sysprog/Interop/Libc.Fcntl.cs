@@ -28,6 +28,14 @@ internal static partial class Libc
     [LibraryImport(LibcName, SetLastError = true)]
     internal static partial int fchmod(int fd, int mode);
 
+    internal const int O_ACCMODE = 0x3;
+
+    /// <summary>fallocate: allocate blocks for the range without changing the file's size or contents.</summary>
+    internal const int FALLOC_FL_KEEP_SIZE = 0x1;
+
+    [LibraryImport(LibcName, SetLastError = true)]
+    internal static partial int fallocate(int fd, int mode, long offset, long length);
+
     [LibraryImport(LibcName, StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     internal static partial int statx(int dirfd, string path, int flags, uint mask, out StatX buffer);
 

@@ -26,6 +26,16 @@ internal static partial class Libc
     [LibraryImport(LibcName)]
     internal static partial int gettid();
 
+    /// <summary>lseek whences that find where a sparse file's data and holes begin.</summary>
+    internal const int SEEK_DATA = 3;
+    internal const int SEEK_HOLE = 4;
+
+    [LibraryImport(LibcName, SetLastError = true)]
+    internal static partial long lseek(int fd, long offset, int whence);
+
+    [LibraryImport(LibcName, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    internal static unsafe partial nint readlink(string path, byte* buffer, nuint size);
+
     /// <summary>1 for a terminal; 0 with errno ENOTTY (or EBADF) otherwise.</summary>
     [LibraryImport(LibcName, SetLastError = true)]
     internal static partial int isatty(int fd);

@@ -135,10 +135,69 @@ public sealed class MemoryMapping : IDisposable
         }
         int flags = (int)visibility;
         using HandleLease lease = fd.Lease(source);
+        ReserveBlocks(lease.Fd, source, offset, mapLength, trace);
         IntPtr address = Syscall.CheckPointer(Libc.mmap(IntPtr.Zero, (nuint)mapLength, (int)protection, flags, lease.Fd, offset), trace, "mmap", source,
             $"NULL, {mapLength}, {Libc.ProtText((int)protection)}, {Libc.MapFlagsText(flags)}, {lease.Fd}, {offset}");
         return new MemoryMapping(new SafeMappingHandle(address, (ulong)mapLength), mapLength, kind, source, offset, protection, visibility);
     }
+
+    /// <summary>
+    /// Touching a mapped page that has no block behind it (a hole: ftruncate makes new objects all hole) makes the
+    /// kernel allocate one then, reads included on tmpfs; on a full filesystem (a 64 MiB /dev/shm in a container)
+    /// that fails as SIGBUS, which ends the process. So the mapped range gets its blocks first (fallocate with
+    /// FALLOC_FL_KEEP_SIZE: nothing is written, the size stays), and a full filesystem is ENOSPC here instead. A
+    /// descriptor opened read-only cannot allocate: the range's holes are measured (SEEK_HOLE) against the free space.
+    /// </summary>
+    private static void ReserveBlocks(int fd, string source, long offset, long length, SyscallTrace? trace)
+    {
+        int status = Syscall.Check(Libc.fcntl(fd, Libc.F_GETFL, 0), null, "fcntl", source, $"{fd}, F_GETFL");
+        if ((status & Libc.O_ACCMODE) != Libc.O_RDONLY)
+        {
+            SyscallResult reserved = Libc.fallocate(fd, Libc.FALLOC_FL_KEEP_SIZE, offset, length);
+            if (reserved.Errno is Errno.EOPNOTSUPP or Errno.ENOSYS)
+            {
+                // A filesystem that cannot allocate ahead (some network and FUSE ones): there is nothing to reserve with.
+                Syscall.Traced(reserved, trace, "fallocate", $"{fd}, FALLOC_FL_KEEP_SIZE, {offset}, {length}");
+                return;
+            }
+            Syscall.Check(reserved, trace, "fallocate", source, $"{fd}, FALLOC_FL_KEEP_SIZE, {offset}, {length}",
+                reserved.Errno == Errno.ENOSPC ? NoSpaceDetail(fd, length) : null);
+            return;
+        }
+        long holes = HoleBytes(fd, offset, length);
+        if (holes > 0 && Libc.fstatfs(fd, out FileSystemStatus fs) == 0 && (long)fs.AvailableBlocks * fs.BlockSize < holes)
+        {
+            throw new SysprogException(Errno.ENOSPC, "mmap", source,
+                $"{holes} bytes of the range have no blocks yet and the filesystem has {(long)fs.AvailableBlocks * fs.BlockSize} bytes free: reading them would allocate blocks, " +
+                "and failing to raises SIGBUS. " + NoSpaceDetail(fd, holes));
+        }
+    }
+
+    /// <summary>The bytes of [offset, offset + length) that are holes; 0 where the filesystem cannot tell (no SEEK_HOLE).</summary>
+    private static long HoleBytes(int fd, long offset, long length)
+    {
+        long end = offset + length;
+        long holes = 0;
+        for (long position = offset; position < end;)
+        {
+            long hole = Libc.lseek(fd, position, Libc.SEEK_HOLE);
+            if (hole < 0 || hole >= end)
+            {
+                break;
+            }
+            long data = Libc.lseek(fd, hole, Libc.SEEK_DATA);
+            long holeEnd = data < 0 || data > end ? end : data;
+            holes += holeEnd - hole;
+            position = holeEnd;
+        }
+        return holes;
+    }
+
+    private static string NoSpaceDetail(int fd, long needed) =>
+        Libc.fstatfs(fd, out FileSystemStatus fs) == 0 && fs.Type == Libc.TMPFS_MAGIC
+            ? $"The tmpfs has {(long)fs.AvailableBlocks * fs.BlockSize} bytes free of {(long)fs.Blocks * fs.BlockSize} and the mapping needs up to {needed}. " +
+                "Remove unused objects (Get-SharedMemory, Remove-SharedMemory) or give it more room (docker run --shm-size=1g; as root mount -o remount,size=1G /dev/shm)."
+            : $"The filesystem has no room for the {needed} bytes the mapping may need.";
 
     // ---- Bulk access ----
 
