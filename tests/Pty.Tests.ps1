@@ -15,16 +15,6 @@ Describe 'pseudoterminals' -Skip:(-not $IsLinux) {
         # What a Pty holds: the primary side and a pidfd. (Other descriptors come and go with the runtime: throwing an
         # exception opens a .pdb for the stack trace, for one.)
         function Get-OpenFdCount { @(Get-ChildItem -LiteralPath "/proc/$PID/fd" | Where-Object LinkTarget -In '/dev/ptmx', 'anon_inode:[pidfd]').Count }
-        # From /proc, not Get-Process: .NET's process support opens descriptors of its own the first time it is used.
-        function Get-ChildProcessId {
-            param([int] $ParentId, [string] $Name)
-            foreach ($stat in Get-ChildItem -Path /proc/[0-9]*/stat -ErrorAction SilentlyContinue) {
-                $fields = (Get-Content -LiteralPath $stat.FullName -Raw -ErrorAction SilentlyContinue) -split '\) ' | Select-Object -Last 1
-                if ($fields -and [int]($fields -split ' ')[1] -eq $ParentId -and (Get-Content -LiteralPath "$($stat.Directory)/comm" -ErrorAction SilentlyContinue) -eq $Name) {
-                    [int]$stat.Directory.Name
-                }
-            }
-        }
     }
 
     BeforeEach {

@@ -89,3 +89,15 @@ function Measure-PipelineStop {
         $ps.Dispose()
     }
 }
+
+function Get-ChildProcessId {
+    # The children of a process with a given command name, from /proc (not Get-Process: .NET's process support opens
+    # descriptors of its own the first time it is used, which the leak checks would count).
+    param([Parameter(Mandatory)][int] $ParentId, [Parameter(Mandatory)][string] $Name)
+    foreach ($stat in Get-ChildItem -Path /proc/[0-9]*/stat -ErrorAction SilentlyContinue) {
+        $fields = (Get-Content -LiteralPath $stat.FullName -Raw -ErrorAction SilentlyContinue) -split '\) ' | Select-Object -Last 1
+        if ($fields -and [int]($fields -split ' ')[1] -eq $ParentId -and (Get-Content -LiteralPath "$($stat.Directory)/comm" -ErrorAction SilentlyContinue) -eq $Name) {
+            [int]$stat.Directory.Name
+        }
+    }
+}

@@ -35,7 +35,7 @@ Describe 'pseudoterminals: scripting an interactive program' -Skip:(-not $IsLinu
 
     It 'interrupts a long command with Ctrl+C, as a person would' {
         Write-Pty $script:bash 'sleep 600'
-        $null = Wait-Pty $script:bash 'sleep 600\r\n' -TimeoutSeconds 10
+        Wait-Until { Get-ChildProcessId $script:bash.ProcessId sleep } | Should -BeTrue -Because 'Ctrl+C is typed while sleep runs'
         Write-Pty $script:bash "`u{3}" -NoNewline
         (Wait-Pty $script:bash 'demo$ ' -SimpleMatch -TimeoutSeconds 10).Before | Should -Match '\^C'
         Write-Narration 'Ctrl+C is a byte (0x03) to the line discipline, which sends SIGINT to the foreground job and echoes ^C.'
