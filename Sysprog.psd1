@@ -21,6 +21,7 @@
         'Close-SignalFd'
         'Close-TimerFd'
         'Get-FileLock'
+        'Get-IpcLimit'
         'Get-MessageQueue'
         'Get-ProcessMapping'
         'Get-Semaphore'

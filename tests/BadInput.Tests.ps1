@@ -29,6 +29,7 @@ BeforeDiscovery {
         @{ Cmdlet = 'Close-SharedMemory'; Valid = { @{ InputObject = New-SharedMemory -Name (New-TestName) -Size 4KB } } }
         @{ Cmdlet = 'Close-SignalFd'; Valid = { @{ InputObject = New-SignalFd -Signal USR1 } } }
         @{ Cmdlet = 'Close-TimerFd'; Valid = { @{ InputObject = New-TimerFd } } }
+        @{ Cmdlet = 'Get-IpcLimit'; Valid = { @{ Name = 'fs.*' } } }
         @{ Cmdlet = 'Get-MessageQueue'; Valid = { @{ Name = '/sysprog-pester-none*' } } }
         @{ Cmdlet = 'Get-ProcessMapping'; Valid = { @{ Id = $PID; Kind = 'Heap' } } }
         @{ Cmdlet = 'Get-Semaphore'; Valid = { @{ Name = '/sysprog-pester-none*' } } }

@@ -18,6 +18,7 @@ var root = new RootCommand("sysprog: Linux systems programming from the shell (s
     MappingCommands.BuildMlock(trace),
     LockCommands.BuildLock(trace),
     LockCommands.BuildLocks(trace),
+    LimitCommands.BuildLimits(trace),
     InotifyCommands.BuildWatch(trace),
     PtyCommands.BuildPty(trace),
     DemoCommand.Build(),

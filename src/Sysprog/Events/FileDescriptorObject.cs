@@ -128,16 +128,12 @@ public abstract class FileDescriptorObject : IPollable, IDisposable
         {
             throw new ArgumentOutOfRangeException(nameof(fd), fd, "A file descriptor is 0 or more.");
         }
-        string? link;
+        string link;
         try
         {
-            link = new FileInfo($"/proc/self/fd/{fd}").LinkTarget;
+            link = ProcFile.ReadLink($"/proc/self/fd/{fd}", trace);
         }
-        catch (IOException)
-        {
-            link = null;
-        }
-        if (link is null)
+        catch (SysprogException e) when (e.Errno == Errno.ENOENT)
         {
             throw new SysprogException(Errno.EBADF, "readlink", $"/proc/self/fd/{fd}", $"This process has no file descriptor {fd}.");
         }

@@ -311,10 +311,10 @@ public sealed class Inotify : FileDescriptorObject, IBufferedInput
 
     private static string InstanceLimitDetail()
     {
-        Syscall.Check(Libc.getrlimit(Libc.RLIMIT_NOFILE, out ResourceLimit limit), null, "getrlimit", "RLIMIT_NOFILE", $"");
+        long? limit = ProcessLimit.Get(Libc.RLIMIT_NOFILE, "RLIMIT_NOFILE").Soft;
         int open = Directory.GetFiles("/proc/self/fd").Length;
-        return (ulong)open + 1 >= limit.Current
-            ? $"This process has {open} file descriptors open, its limit (RLIMIT_NOFILE, ulimit -n) is {limit.Current}."
+        return open + 1 >= limit
+            ? $"This process has {open} file descriptors open, its limit (RLIMIT_NOFILE, ulimit -n) is {limit}."
             : Limit("user.max_inotify_instances", "fs.inotify.max_user_instances", "inotify instances", "Close unused instances") + ".";
     }
 }

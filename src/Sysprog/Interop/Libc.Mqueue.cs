@@ -12,8 +12,6 @@ internal static partial class Libc
     /// <summary>sysconf(_SC_MQ_PRIO_MAX) on Linux: priorities are 0 to 32767.</summary>
     internal const int MqPriorityMax = 32768;
 
-    internal const int RLIMIT_MSGQUEUE = 12;
-
     [LibraryImport(LibrtName, StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     internal static partial int mq_open(string name, int flags, int mode, in MqAttributes attributes);
 

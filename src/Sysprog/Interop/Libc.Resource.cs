@@ -7,6 +7,8 @@ internal static partial class Libc
 {
     internal const int RLIMIT_NOFILE = 7;
     internal const int RLIMIT_MEMLOCK = 8;
+    internal const int RLIMIT_MSGQUEUE = 12;
+    internal const int RLIMIT_RTPRIO = 14;
     internal const ulong RLIM_INFINITY = ulong.MaxValue;
 
     [LibraryImport(LibcName, SetLastError = true)]

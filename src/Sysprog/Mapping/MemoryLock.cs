@@ -22,10 +22,8 @@ public static class MemoryLock
     /// <summary>The soft and hard RLIMIT_MEMLOCK of this process, in bytes (null = unlimited).</summary>
     public static (long? Soft, long? Hard) Limit()
     {
-        Syscall.Check(Libc.getrlimit(Libc.RLIMIT_MEMLOCK, out ResourceLimit limit), null, "getrlimit", "RLIMIT_MEMLOCK", $"");
-        return (Bytes(limit.Current), Bytes(limit.Maximum));
-
-        static long? Bytes(ulong value) => value == Libc.RLIM_INFINITY ? null : (long)Math.Min(value, long.MaxValue);
+        ProcessLimit limit = ProcessLimit.Get(Libc.RLIMIT_MEMLOCK, "RLIMIT_MEMLOCK");
+        return (limit.Soft, limit.Hard);
     }
 
     /// <summary>For ENOMEM, EPERM and EAGAIN from mlock and mlockall: what the limit is and how to raise it.</summary>

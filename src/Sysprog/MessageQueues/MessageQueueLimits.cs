@@ -18,14 +18,7 @@ public static class MessageQueueLimits
     public static long? QueueCountMax => ReadSysctl("queues_max");
 
     /// <summary>RLIMIT_MSGQUEUE (soft): bytes of queue capacity this user's queues may reserve; null when unlimited.</summary>
-    public static long? UserBytesMax
-    {
-        get
-        {
-            Syscall.Check(Libc.getrlimit(Libc.RLIMIT_MSGQUEUE, out ResourceLimit limit), null, "getrlimit", "RLIMIT_MSGQUEUE", $"");
-            return limit.Current == Libc.RLIM_INFINITY ? null : (long)Math.Min(limit.Current, long.MaxValue);
-        }
-    }
+    public static long? UserBytesMax => ProcessLimit.Get(Libc.RLIMIT_MSGQUEUE, "RLIMIT_MSGQUEUE").Soft;
 
     /// <summary>
     /// About what a queue of this capacity reserves against RLIMIT_MSGQUEUE: the kernel counts the message bytes plus

@@ -42,14 +42,25 @@ internal static class ProcFile
         return Encoding.UTF8.GetString(text.GetBuffer(), 0, (int)text.Length);
     }
 
-    /// <summary>A numeric sysctl by its dotted name ("fs.mqueue.msg_max"); null when this kernel or namespace does not show it.</summary>
-    public static long? Sysctl(string name)
+    /// <summary>Where a /proc link points ("ipc:[4026531839]", "/dev/pts/3"), with readlink's errno when it cannot be read (EACCES: another user's process).</summary>
+    public static unsafe string ReadLink(string path, SyscallTrace? trace)
+    {
+        byte* buffer = stackalloc byte[4096];
+        long length = Syscall.CheckCount(Libc.readlink(path, buffer, 4096), trace, "readlink", path, $"{Quote(path)}, ..., 4096");
+        return Encoding.UTF8.GetString(buffer, (int)length);
+    }
+
+    /// <summary>A sysctl's text by its dotted name ("fs.mqueue.msg_max"), read with open/read; ENOENT when this kernel or namespace does not show it.</summary>
+    public static string SysctlText(string name, SyscallTrace? trace) => ReadAllText("/proc/sys/" + name.Replace('.', '/'), trace).Trim();
+
+    /// <summary>A numeric sysctl by its dotted name; null when this kernel or namespace does not show it.</summary>
+    public static long? Sysctl(string name, SyscallTrace? trace = null)
     {
         try
         {
-            return long.Parse(File.ReadAllText("/proc/sys/" + name.Replace('.', '/')).Trim(), CultureInfo.InvariantCulture);
+            return long.Parse(SysctlText(name, trace), CultureInfo.InvariantCulture);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
+        catch (Exception e) when (e is SysprogException or FormatException or OverflowException)
         {
             return null;
         }
