@@ -150,11 +150,7 @@ Describe 'Semaphore cmdlets' -Skip:(-not $IsLinux) {
         $name = New-Name
         New-Semaphore -Name $name -Value 0 | Close-Semaphore
         # Its verbose sem_open line says the wait is starting.
-        $stop = Measure-PipelineStop -Start { param($ps) $null = $ps.AddCommand('Wait-Semaphore').AddParameter('Name', $name).AddParameter('Verbose', $true) } `
+        Assert-StopsPromptly -Start { param($ps) $null = $ps.AddCommand('Wait-Semaphore').AddParameter('Name', $name).AddParameter('Verbose', $true) } `
             -IsBlocked { param($ps) @($ps.Streams.Verbose | Where-Object Message -Like 'sem_open(*').Count -gt 0 }
-        $stop.Blocked | Should -BeTrue
-        $stop.WasRunning | Should -BeTrue
-        $stop.Milliseconds | Should -BeLessThan 1000
-        $stop.State | Should -Be 'Stopped'
     }
 }

@@ -101,3 +101,14 @@ function Get-ChildProcessId {
         }
     }
 }
+
+function Assert-StopsPromptly {
+    # The assertion every "stops promptly" test makes: what $Start runs was blocked and still running when the
+    # pipeline was stopped, and Stop() ended it, in the Stopped state, within a second.
+    param([Parameter(Mandatory)][scriptblock] $Start, [Parameter(Mandatory)][scriptblock] $IsBlocked)
+    $stop = Measure-PipelineStop -Start $Start -IsBlocked $IsBlocked
+    $stop.Blocked | Should -BeTrue -Because 'the command must be blocked before it is stopped'
+    $stop.WasRunning | Should -BeTrue
+    $stop.Milliseconds | Should -BeLessThan 1000
+    $stop.State | Should -Be 'Stopped'
+}
