@@ -41,9 +41,9 @@ public static class IpcLimits
     {
         bool mqueueMounted = MessageQueue.IsMqueueFsMounted();
         long? queues = mqueueMounted ? Directory.EnumerateFiles(MessageQueue.Directory).LongCount() : null;
-        IReadOnlyList<Dictionary<string, string>> sysVShared = SysVObjects("shm", trace);
-        IReadOnlyList<Dictionary<string, string>> sysVSemaphores = SysVObjects("sem", trace);
-        IReadOnlyList<Dictionary<string, string>> sysVMessages = SysVObjects("msg", trace);
+        IReadOnlyList<Dictionary<string, string>>? sysVShared = SysVObjects("shm", trace);
+        IReadOnlyList<Dictionary<string, string>>? sysVSemaphores = SysVObjects("sem", trace);
+        IReadOnlyList<Dictionary<string, string>>? sysVMessages = SysVObjects("msg", trace);
         long pageSize = Environment.SystemPageSize;
         string[] sem = Sysctl("kernel.sem", trace, out string? semError)?.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries) ?? [];
 
@@ -68,17 +68,17 @@ public static class IpcLimits
             ResourceRow(Process, Libc.RLIMIT_RTPRIO, "RLIMIT_RTPRIO", Unit.Count, null,
                 "The highest real-time priority (SCHED_FIFO, SCHED_RR) this process may set without CAP_SYS_NICE; ulimit -r.", trace),
             SysctlRow(SysVShared, "kernel.shmmax", Unit.Bytes, null, "The largest segment shmget may create.", trace),
-            SysctlRow(SysVShared, "kernel.shmall", Unit.Pages, sysVShared.Sum(s => (Number(s, "size") + pageSize - 1) / pageSize),
+            SysctlRow(SysVShared, "kernel.shmall", Unit.Pages, sysVShared?.Sum(s => (Number(s, "size") + pageSize - 1) / pageSize),
                 $"Pages ({pageSize} bytes) all segments may use together.", trace),
-            SysctlRow(SysVShared, "kernel.shmmni", Unit.Count, sysVShared.Count, "Segments that may exist.", trace),
-            SemaphoreRow(sem, 0, "SEMMSL", sysVSemaphores.Select(s => Number(s, "nsems")).DefaultIfEmpty().Max(), "Semaphores per set (used: the largest set).", semError),
-            SemaphoreRow(sem, 1, "SEMMNS", sysVSemaphores.Sum(s => Number(s, "nsems")), "Semaphores in all sets together.", semError),
+            SysctlRow(SysVShared, "kernel.shmmni", Unit.Count, sysVShared?.Count, "Segments that may exist.", trace),
+            SemaphoreRow(sem, 0, "SEMMSL", sysVSemaphores?.Select(s => Number(s, "nsems")).DefaultIfEmpty().Max(), "Semaphores per set (used: the largest set).", semError),
+            SemaphoreRow(sem, 1, "SEMMNS", sysVSemaphores?.Sum(s => Number(s, "nsems")), "Semaphores in all sets together.", semError),
             SemaphoreRow(sem, 2, "SEMOPM", null, "Operations one semop call may make.", semError),
-            SemaphoreRow(sem, 3, "SEMMNI", sysVSemaphores.Count, "Semaphore sets that may exist.", semError),
+            SemaphoreRow(sem, 3, "SEMMNI", sysVSemaphores?.Count, "Semaphore sets that may exist.", semError),
             SysctlRow(SysVMessages, "kernel.msgmax", Unit.Bytes, null, "The largest message msgsnd takes.", trace),
-            SysctlRow(SysVMessages, "kernel.msgmnb", Unit.Bytes, sysVMessages.Select(q => Number(q, "cbytes")).DefaultIfEmpty().Max(),
+            SysctlRow(SysVMessages, "kernel.msgmnb", Unit.Bytes, sysVMessages?.Select(q => Number(q, "cbytes")).DefaultIfEmpty().Max(),
                 "Bytes a queue may hold (used: the fullest queue).", trace),
-            SysctlRow(SysVMessages, "kernel.msgmni", Unit.Count, sysVMessages.Count, "Message queues that may exist.", trace),
+            SysctlRow(SysVMessages, "kernel.msgmni", Unit.Count, sysVMessages?.Count, "Message queues that may exist.", trace),
             NamespaceRow(trace),
         };
         return rows.Select(WithUsageHint).ToList();
@@ -221,17 +221,20 @@ public static class IpcLimits
         return null;
     }
 
-    /// <summary>The rows of /proc/sysvipc/KIND, each by its header's column names; none when this kernel has no System V IPC.</summary>
-    private static IReadOnlyList<Dictionary<string, string>> SysVObjects(string kind, SyscallTrace? trace)
+    /// <summary>
+    /// The rows of /proc/sysvipc/KIND, each by its header's column names; null when it cannot be read (no System V
+    /// IPC in this kernel, or a /proc that hides it), which leaves the usage it would give unknown rather than 0.
+    /// </summary>
+    private static IReadOnlyList<Dictionary<string, string>>? SysVObjects(string kind, SyscallTrace? trace)
     {
         string text;
         try
         {
             text = ProcFile.ReadAllText($"/proc/sysvipc/{kind}", trace);
         }
-        catch (SysprogException e) when (e.Errno == Errno.ENOENT)
+        catch (SysprogException)
         {
-            return [];
+            return null;
         }
         string[][] lines = text.Split('\n', StringSplitOptions.RemoveEmptyEntries)
             .Select(l => l.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)).ToArray();
