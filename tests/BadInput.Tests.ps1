@@ -30,6 +30,8 @@ BeforeDiscovery {
         @{ Cmdlet = 'Close-SignalFd'; Valid = { @{ InputObject = New-SignalFd -Signal USR1 } } }
         @{ Cmdlet = 'Close-TimerFd'; Valid = { @{ InputObject = New-TimerFd } } }
         @{ Cmdlet = 'Get-IpcLimit'; Valid = { @{ Name = 'fs.*' } } }
+        @{ Cmdlet = 'Get-IpcObject'; Valid = { @{ Name = '/sysprog-pester-none*'; Kind = 'SharedMemory'; WarningAction = 'SilentlyContinue' } } }
+        @{ Cmdlet = 'Remove-IpcObject'; Valid = { $n = New-TestName; New-SharedMemory -Name $n -Size 4KB | Close-SharedMemory; @{ InputObject = Get-IpcObject $n -WarningAction SilentlyContinue; Confirm = $false } } }
         @{ Cmdlet = 'Get-MessageQueue'; Valid = { @{ Name = '/sysprog-pester-none*' } } }
         @{ Cmdlet = 'Get-ProcessMapping'; Valid = { @{ Id = $PID; Kind = 'Heap' } } }
         @{ Cmdlet = 'Get-Semaphore'; Valid = { @{ Name = '/sysprog-pester-none*' } } }

@@ -25,6 +25,7 @@ BeforeDiscovery {
         @{ Cmdlet = 'Close-TimerFd'; Call = 'close'; Run = { $t = New-TimerFd; Close-TimerFd $t -Verbose } }
         @{ Cmdlet = 'Get-FileLock'; Call = 'open'; Run = { $p = Join-Path $TestDrive 'g.lock'; $l = Lock-File $p; Get-FileLock -Path $p -Verbose; Unlock-File $l } }
         @{ Cmdlet = 'Get-IpcLimit'; Call = 'getrlimit'; Run = { Get-IpcLimit RLIMIT_* -Verbose } }
+        @{ Cmdlet = 'Get-IpcObject'; Call = 'open'; Run = { New-SharedMemory -Name $n -Size 4KB | Close-SharedMemory; Get-IpcObject $n -Verbose -WarningAction SilentlyContinue } }
         @{ Cmdlet = 'Get-MessageQueue'; Call = 'mq_open'; NeedsMqueueFs = $true; Run = { New-MessageQueue -Name $n | Close-MessageQueue; Get-MessageQueue -Name $n -Verbose } }
         @{ Cmdlet = 'Get-ProcessMapping'; Call = 'open'; Run = { Get-ProcessMapping -Verbose | Select-Object -First 2 } }
         @{ Cmdlet = 'Get-Semaphore'; Call = 'open'; Run = { New-Semaphore -Name $n -Value 2 | Close-Semaphore; Get-Semaphore -Name $n -Verbose } }
@@ -46,6 +47,7 @@ BeforeDiscovery {
         @{ Cmdlet = 'Read-SignalFd'; Call = '\w+'; Run = { $s = New-SignalFd -Signal USR2; & kill -USR2 $PID; Read-SignalFd $s -TimeoutSeconds 10 -Verbose; Close-SignalFd $s } }
         @{ Cmdlet = 'Read-TimerFd'; Call = 'read'; Run = { $t = New-TimerFd; Set-TimerFd $t -DelaySeconds 0.01; Read-TimerFd $t -TimeoutSeconds 5 -Verbose; Close-TimerFd $t } }
         @{ Cmdlet = 'Receive-MqMessage'; Call = 'mq_open'; Run = { $q = New-MessageQueue -Name $n; 'hi' | Send-MqMessage -Queue $q; Receive-MqMessage -Queue $n -Verbose; Close-MessageQueue $q } }
+        @{ Cmdlet = 'Remove-IpcObject'; Call = 'shm_unlink'; Run = { New-SharedMemory -Name $n -Size 4KB | Close-SharedMemory; Get-IpcObject $n -WarningAction SilentlyContinue | Remove-IpcObject -Confirm:$false -Verbose } }
         @{ Cmdlet = 'Remove-MessageQueue'; Call = 'mq_unlink'; Run = { New-MessageQueue -Name $n | Close-MessageQueue; Remove-MessageQueue -Name $n -Confirm:$false -Verbose } }
         @{ Cmdlet = 'Remove-Semaphore'; Call = 'sem_unlink'; Run = { New-Semaphore -Name $n | Close-Semaphore; Remove-Semaphore -Name $n -Confirm:$false -Verbose } }
         @{ Cmdlet = 'Remove-SharedMemory'; Call = 'shm_unlink'; Run = { New-SharedMemory -Name $n -Size 4KB | Close-SharedMemory; Remove-SharedMemory -Name $n -Confirm:$false -Verbose } }
@@ -73,6 +75,7 @@ BeforeDiscovery {
         @{ Cmdlet = 'Remove-SharedMemory'; Unchanged = { New-SharedMemory -Name $n -Size 4KB | Close-SharedMemory; Remove-SharedMemory -Name $n -WhatIf; Test-Path -LiteralPath "/dev/shm$n" } }
         @{ Cmdlet = 'Remove-Semaphore'; Unchanged = { New-Semaphore -Name $n | Close-Semaphore; Remove-Semaphore -Name $n -WhatIf; Test-Path -LiteralPath "/dev/shm/sem.$($n.Substring(1))" } }
         @{ Cmdlet = 'Remove-InotifyWatch'; Unchanged = { $i = New-Inotify $TestDrive; $i.Watches | Remove-InotifyWatch -WhatIf; $i.Watches.Count -eq 1; Close-Inotify $i } }
+        @{ Cmdlet = 'Remove-IpcObject'; Unchanged = { New-SharedMemory -Name $n -Size 4KB | Close-SharedMemory; Get-IpcObject $n -WarningAction SilentlyContinue | Remove-IpcObject -WhatIf; Test-Path -LiteralPath "/dev/shm$n" } }
         @{ Cmdlet = 'Remove-MessageQueue'; Unchanged = { New-MessageQueue -Name $n | Close-MessageQueue; Remove-MessageQueue -Name $n -WhatIf; $q = Open-MessageQueue -Name $n; $null -ne $q; Close-MessageQueue $q } }
         @{ Cmdlet = 'Resize-SharedMemory'; Unchanged = { $s = New-SharedMemory -Name $n -Size 4KB; Resize-SharedMemory $s -Size 8KB -WhatIf; $s.Size -eq 4KB; Close-SharedMemory $s } }
         @{ Cmdlet = 'Set-MemoryAdvice'; Unchanged = { $m = New-MemoryMap -Anonymous -Size 4KB; $m.WriteInt64(0, 7); Set-MemoryAdvice $m -Advice DontNeed -WhatIf; $m.ReadInt64(0) -eq 7; Close-MemoryMap $m } }

@@ -140,23 +140,26 @@ public sealed class MessageQueue : IPollable, IDisposable
             }
             MqAttributes? attributes = ReadAttributes(name, trace, out Errno openErrno);
             string? problem = attributes is null ? (openErrno == Errno.EACCES ? "not readable by this user" : $"mq_open failed: {openErrno.Symbol()}") : null;
-            found.Add(new MessageQueueInfo(name, status, ReadQueueBytes(path), attributes, problem));
+            (long? queueBytes, int? notifyProcessId) = ReadQueueStatus(path);
+            found.Add(new MessageQueueInfo(name, status, queueBytes, notifyProcessId, attributes, problem));
         }
         found.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
         return found;
 
-        static long? ReadQueueBytes(string path)
+        static (long? QueueBytes, int? NotifyProcessId) ReadQueueStatus(string path)
         {
             try
             {
                 // "QSIZE:129 NOTIFY:0 SIGNO:0 NOTIFY_PID:0"
-                string text = ProcFile.ReadAllText(path, null);
-                string size = text.Split(' ', StringSplitOptions.RemoveEmptyEntries).First(f => f.StartsWith("QSIZE:", StringComparison.Ordinal))[6..];
-                return long.Parse(size, CultureInfo.InvariantCulture);
+                Dictionary<string, string> fields = ProcFile.ReadAllText(path, null).Split(' ', StringSplitOptions.RemoveEmptyEntries)
+                    .Select(f => f.Split(':', 2)).Where(f => f.Length == 2).ToDictionary(f => f[0], f => f[1].Trim(), StringComparer.Ordinal);
+                long? size = fields.TryGetValue("QSIZE", out string? q) && long.TryParse(q, NumberStyles.None, CultureInfo.InvariantCulture, out long bytes) ? bytes : null;
+                int? notify = fields.TryGetValue("NOTIFY_PID", out string? n) && int.TryParse(n, NumberStyles.None, CultureInfo.InvariantCulture, out int pid) && pid != 0 ? pid : null;
+                return (size, notify);
             }
             catch (SysprogException)
             {
-                return null;
+                return (null, null);
             }
         }
 

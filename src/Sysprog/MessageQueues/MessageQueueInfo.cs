@@ -5,9 +5,10 @@ namespace Sysprog;
 /// <summary>One queue in /dev/mqueue, as listed.</summary>
 public sealed class MessageQueueInfo : NamedObjectInfo
 {
-    internal MessageQueueInfo(string name, StatX status, long? queueBytes, MqAttributes? attributes, string? problem) : base(name, status, problem)
+    internal MessageQueueInfo(string name, StatX status, long? queueBytes, int? notifyProcessId, MqAttributes? attributes, string? problem) : base(name, status, problem)
     {
         QueueBytes = queueBytes;
+        NotifyProcessId = notifyProcessId;
         CurrentMessages = attributes?.CurrentMessages;
         MaxMessages = attributes?.MaxMessages;
         MaxMessageSize = attributes?.MessageSize;
@@ -15,6 +16,9 @@ public sealed class MessageQueueInfo : NamedObjectInfo
 
     /// <summary>QSIZE: bytes of message data in the queue now (null when this user may not read it).</summary>
     public long? QueueBytes { get; }
+
+    /// <summary>NOTIFY_PID: the process registered with mq_notify to hear of the next message; null when none (or unreadable).</summary>
+    public int? NotifyProcessId { get; }
 
     /// <summary>From mq_getattr; null when this user may not open the queue.</summary>
     public long? CurrentMessages { get; }

@@ -1,0 +1,68 @@
+using System.Management.Automation;
+
+namespace Sysprog.PowerShell.Commands;
+
+/// <summary>Get-IpcObject: every POSIX and System V IPC object on the machine, with its holders.</summary>
+[Cmdlet(VerbsCommon.Get, "IpcObject")]
+[OutputType(typeof(IpcObject))]
+public sealed class GetIpcObjectCommand : SysprogCmdlet
+{
+    /// <summary>POSIX names ("/jobs*") or System V keys ("0x0000162e"), with wildcards. Default: all.</summary>
+    [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [SupportsWildcards]
+    [ValidateNotNullOrEmpty]
+    public string[] Name { get; set; } = ["*"];
+
+    [Parameter]
+    public IpcObjectKind[]? Kind { get; set; }
+
+    /// <summary>Only objects nobody holds (no descriptor, mapping or attachment in any process).</summary>
+    [Parameter]
+    public SwitchParameter Orphaned { get; set; }
+
+    private IpcInventory? _inventory;
+
+    protected override void ProcessRecord()
+    {
+        if (_inventory is null)
+        {
+            if (!TryRun("IPC objects", () => _inventory = IpcInventory.Take(Trace)))
+            {
+                return;
+            }
+            if (_inventory!.UninspectedProcesses.Count > 0)
+            {
+                WriteWarning($"{_inventory.UninspectedProcesses.Count} processes could not be inspected (EACCES: other users' processes), so what they hold is unknown " +
+                    $"and an object only they hold looks orphaned. Run as root to see every holder. Their pids: {string.Join(", ", _inventory.UninspectedProcesses.Take(20))}" +
+                    (_inventory.UninspectedProcesses.Count > 20 ? ", ..." : "."));
+            }
+        }
+        foreach (string name in Name)
+        {
+            var pattern = new WildcardPattern(name, WildcardOptions.IgnoreCase);
+            WriteObject(_inventory!.Objects.Where(o => pattern.IsMatch(o.Name) && (Kind is null || Kind.Contains(o.Kind)) && (!Orphaned || o.IsOrphaned == true)),
+                enumerateCollection: true);
+        }
+    }
+}
+
+/// <summary>Remove-IpcObject: unlinks POSIX objects and removes System V ones (IPC_RMID), as Get-IpcObject gives them.</summary>
+[Cmdlet(VerbsCommon.Remove, "IpcObject", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
+[OutputType(typeof(void))]
+public sealed class RemoveIpcObjectCommand : SysprogCmdlet
+{
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true)]
+    public IpcObject[] InputObject { get; set; } = [];
+
+    protected override void ProcessRecord()
+    {
+        foreach (IpcObject target in InputObject)
+        {
+            string holders = target.Holders.Count == 0 ? "held by no process" : $"held by {string.Join(", ", target.Holders)}";
+            if (ShouldProcess($"{target.Description}, {holders}", target.Id is null ? "Unlink" : "Remove (IPC_RMID)"))
+            {
+                TryRun(target, () => IpcInventory.Remove(target, Trace));
+            }
+        }
+    }
+}

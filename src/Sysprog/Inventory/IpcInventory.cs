@@ -1,0 +1,274 @@
+using System.Diagnostics;
+using System.Globalization;
+using Sysprog.Interop;
+
+namespace Sysprog;
+
+/// <summary>
+/// Every IPC object on the machine, POSIX (/dev/shm, /dev/mqueue) and System V (/proc/sysvipc), with the processes
+/// that hold each: descriptors from /proc/PID/fd, mappings and attachments from /proc/PID/maps, notification
+/// registrations from the mqueue filesystem. Processes this user may not inspect are listed, never silently skipped.
+/// </summary>
+public sealed class IpcInventory
+{
+    private IpcInventory(IReadOnlyList<IpcObject> objects, int inspected, IReadOnlyList<int> uninspected)
+    {
+        Objects = objects;
+        InspectedProcessCount = inspected;
+        UninspectedProcesses = uninspected;
+    }
+
+    public IReadOnlyList<IpcObject> Objects { get; }
+
+    /// <summary>How many processes had their descriptors and mappings read.</summary>
+    public int InspectedProcessCount { get; }
+
+    /// <summary>Processes whose descriptors or mappings this user may not read (other users' without CAP_SYS_PTRACE): their holds are unknown.</summary>
+    public IReadOnlyList<int> UninspectedProcesses { get; }
+
+    /// <summary>Lists the objects, then reads every process's descriptors and mappings to find their holders.</summary>
+    public static IpcInventory Take(SyscallTrace? trace = null)
+    {
+        var objects = new List<IpcObject>();
+        var byFile = new Dictionary<FileKey, IpcObject>();
+        void AddPosix(IpcObjectKind kind, NamedObjectInfo info, long? size, long? count)
+        {
+            StatX? status = FileStatus.OfPath(info.Path);
+            var item = new IpcObject(kind, info.Name, null, size, count, info.Mode, info.OwnerId, info.LastWriteTime, info.Path, info.Problem);
+            objects.Add(item);
+            if (status is StatX s)
+            {
+                byFile[FileKey.Of(s)] = item;
+            }
+        }
+        foreach (SharedMemoryInfo info in SharedMemory.List(null, trace))
+        {
+            AddPosix(IpcObjectKind.SharedMemory, info, info.Size, null);
+        }
+        foreach (SemaphoreInfo info in PosixSemaphore.List(null, trace))
+        {
+            AddPosix(IpcObjectKind.Semaphore, info, null, info.Value);
+        }
+        List<MessageQueueInfo> queues = MessageQueue.IsMqueueFsMounted() ? [.. MessageQueue.List(null, trace)] : [];
+        foreach (MessageQueueInfo info in queues)
+        {
+            AddPosix(IpcObjectKind.MessageQueue, info, info.QueueBytes, info.CurrentMessages);
+        }
+        Dictionary<int, IpcObject> segments = SysV(objects, "shm", IpcObjectKind.SysVSharedMemory, "shmid", "size", null, trace);
+        SysV(objects, "sem", IpcObjectKind.SysVSemaphoreSet, "semid", null, "nsems", trace);
+        SysV(objects, "msg", IpcObjectKind.SysVMessageQueue, "msqid", "cbytes", "qnum", trace);
+
+        var clock = Stopwatch.StartNew();
+        (uint, uint)? mqueueDevice = MessageQueue.IsMqueueFsMounted() && FileStatus.OfPath(MessageQueue.Directory) is StatX mqueue ? FileKey.DeviceOf(mqueue) : null;
+        var scan = new ProcessScan(byFile, segments, objects, mqueueDevice);
+        foreach (string directory in Directory.EnumerateDirectories("/proc"))
+        {
+            if (int.TryParse(System.IO.Path.GetFileName(directory), NumberStyles.None, CultureInfo.InvariantCulture, out int processId))
+            {
+                scan.Inspect(processId);
+            }
+        }
+        foreach (MessageQueueInfo queue in queues.Where(q => q.NotifyProcessId is not null))
+        {
+            objects.First(o => o.Kind == IpcObjectKind.MessageQueue && o.Name == queue.Name)
+                .AddHolder(queue.NotifyProcessId!.Value, ProcFile.ProcessName(queue.NotifyProcessId.Value), IpcHold.Notification);
+        }
+        trace?.Invoke($"/proc/*/fd and /proc/*/maps of {scan.Inspected} processes read in {Units.FormatDuration(clock.Elapsed)}" +
+            (scan.Uninspected.Count > 0 ? $"; {scan.Uninspected.Count} could not be (EACCES)" : ""));
+        return new IpcInventory(objects, scan.Inspected, scan.Uninspected);
+    }
+
+    /// <summary>
+    /// Removes the object: shm_unlink, sem_unlink or mq_unlink for a POSIX one (its memory goes with the last holder),
+    /// IPC_RMID for a System V one (a segment still attached goes when the last process detaches).
+    /// </summary>
+    public static void Remove(IpcObject target, SyscallTrace? trace = null)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        if (target.IsUnlinked)
+        {
+            throw new InvalidOperationException($"{target.Description} is unlinked already: its memory is freed when the last holder ({string.Join(", ", target.Holders)}) lets go.");
+        }
+        switch (target.Kind)
+        {
+            case IpcObjectKind.SharedMemory:
+                SharedMemory.Unlink(target.Name, trace);
+                break;
+            case IpcObjectKind.Semaphore:
+                PosixSemaphore.Unlink(target.Name, trace);
+                break;
+            case IpcObjectKind.MessageQueue:
+                MessageQueue.Unlink(target.Name, trace);
+                break;
+            case IpcObjectKind.SysVSharedMemory:
+                Syscall.Check(Libc.shmctl(target.Id!.Value, Libc.IPC_RMID, IntPtr.Zero), trace, "shmctl", target.Description, $"{target.Id}, IPC_RMID, NULL");
+                break;
+            case IpcObjectKind.SysVSemaphoreSet:
+                Syscall.Check(Libc.semctl(target.Id!.Value, 0, Libc.IPC_RMID), trace, "semctl", target.Description, $"{target.Id}, 0, IPC_RMID");
+                break;
+            default:
+                Syscall.Check(Libc.msgctl(target.Id!.Value, Libc.IPC_RMID, IntPtr.Zero), trace, "msgctl", target.Description, $"{target.Id}, IPC_RMID, NULL");
+                break;
+        }
+    }
+
+    /// <summary>The objects of /proc/sysvipc/KIND, by id; the header names the columns.</summary>
+    private static Dictionary<int, IpcObject> SysV(List<IpcObject> objects, string kind, IpcObjectKind objectKind, string idColumn, string? sizeColumn,
+        string? countColumn, SyscallTrace? trace)
+    {
+        var byId = new Dictionary<int, IpcObject>();
+        string text;
+        try
+        {
+            text = ProcFile.ReadAllText($"/proc/sysvipc/{kind}", trace);
+        }
+        catch (SysprogException e) when (e.Errno == Errno.ENOENT)
+        {
+            return byId;
+        }
+        string[][] rows = text.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries)).ToArray();
+        string[] header = rows.FirstOrDefault() ?? [];
+        foreach (string[] fields in rows.Skip(1))
+        {
+            Dictionary<string, string> row = header.Zip(fields).ToDictionary(p => p.First, p => p.Second, StringComparer.Ordinal);
+            long Number(string? column) => column is not null && row.TryGetValue(column, out string? value) && long.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out long n) ? n : 0;
+            int id = (int)Number(idColumn);
+            int perms = Convert.ToInt32(row.GetValueOrDefault("perms", "0"), 8);
+            long key = Number("key");
+            var item = new IpcObject(objectKind, key == 0 ? "IPC_PRIVATE" : $"0x{(uint)key:x8}", id, sizeColumn is null ? null : Number(sizeColumn),
+                countColumn is null ? null : Number(countColumn), (UnixFileMode)(perms & 0x1FF), (uint)Number("uid"),
+                DateTimeOffset.FromUnixTimeSeconds(Number("ctime")).LocalDateTime, null, null)
+            {
+                Attachments = objectKind == IpcObjectKind.SysVSharedMemory ? Number("nattch") : null,
+                IsMarkedForDestruction = objectKind == IpcObjectKind.SysVSharedMemory && (perms & Libc.SHM_DEST) != 0,
+            };
+            objects.Add(item);
+            byId[id] = item;
+        }
+        return byId;
+    }
+
+    /// <summary>A file's identity: its device and inode, as statx and /proc/PID/maps both give them.</summary>
+    private readonly record struct FileKey(uint Major, uint Minor, ulong Inode)
+    {
+        public static FileKey Of(in StatX status) => new(status.DevMajor, status.DevMinor, status.Inode);
+
+        public static (uint Major, uint Minor) DeviceOf(in StatX status) => (status.DevMajor, status.DevMinor);
+    }
+
+    /// <summary>Reads each process's descriptors and mappings and records what they hold.</summary>
+    private sealed class ProcessScan(Dictionary<FileKey, IpcObject> byFile, Dictionary<int, IpcObject> segments, List<IpcObject> objects, (uint Major, uint Minor)? mqueueDevice)
+    {
+        public int Inspected { get; private set; }
+
+        public List<int> Uninspected { get; } = [];
+
+        public void Inspect(int processId)
+        {
+            string? name = ProcFile.ProcessName(processId);
+            try
+            {
+                foreach (string fd in Directory.EnumerateFileSystemEntries($"/proc/{processId}/fd"))
+                {
+                    Descriptor(processId, name, fd);
+                }
+                foreach (string line in ProcFile.ReadAllText($"/proc/{processId}/maps", null).Split('\n'))
+                {
+                    Mapping(processId, name, line);
+                }
+                Inspected++;
+            }
+            catch (Exception e) when (e is UnauthorizedAccessException || e is SysprogException { Errno: Errno.EACCES })
+            {
+                Uninspected.Add(processId);
+            }
+            catch (Exception e) when (e is DirectoryNotFoundException or SysprogException { Errno: Errno.ENOENT or Errno.ESRCH })
+            {
+                // The process ended while it was being read: it holds nothing any more.
+            }
+        }
+
+        private void Descriptor(int processId, string? name, string fd)
+        {
+            string link;
+            try
+            {
+                link = ProcFile.ReadLink(fd, null);
+            }
+            catch (SysprogException)
+            {
+                return; // closed between the listing and the readlink
+            }
+            // Only candidates get a statx: files of /dev/shm, and the root-level names an mqueue descriptor shows ("/jobs").
+            bool shm = link.StartsWith(SharedMemory.Directory + "/", StringComparison.Ordinal);
+            if (!shm && (mqueueDevice is null || !link.StartsWith('/') || link.IndexOf('/', 1) >= 0))
+            {
+                return;
+            }
+            if (FileStatusOrNull(fd) is not StatX status || !shm && (status.DevMajor, status.DevMinor) != mqueueDevice)
+            {
+                return;
+            }
+            Holder(FileKey.Of(status), link, shm ? null : IpcObjectKind.MessageQueue, status).AddHolder(processId, name, IpcHold.Descriptor);
+        }
+
+        private void Mapping(int processId, string? name, string line)
+        {
+            // "7f12a000-7f12b000 rw-s 00000000 00:1a 1234   /dev/shm/jobs (deleted)"
+            string[] fields = line.Split(' ', 6, StringSplitOptions.RemoveEmptyEntries);
+            if (fields.Length < 6 || !ulong.TryParse(fields[4], NumberStyles.None, CultureInfo.InvariantCulture, out ulong inode))
+            {
+                return;
+            }
+            string path = fields[5].Trim();
+            if (path.StartsWith("/SYSV", StringComparison.Ordinal))
+            {
+                // An attached System V segment: the inode is its shmid.
+                if (segments.TryGetValue((int)inode, out IpcObject? segment))
+                {
+                    segment.AddHolder(processId, name, IpcHold.Mapping);
+                }
+                return;
+            }
+            if (!path.StartsWith(SharedMemory.Directory + "/", StringComparison.Ordinal) || fields[3].Split(':') is not [string major, string minor])
+            {
+                return;
+            }
+            var key = new FileKey(uint.Parse(major, NumberStyles.HexNumber, CultureInfo.InvariantCulture), uint.Parse(minor, NumberStyles.HexNumber, CultureInfo.InvariantCulture), inode);
+            Holder(key, path, null, null).AddHolder(processId, name, IpcHold.Mapping);
+        }
+
+        /// <summary>The object a file key stands for; one unlinked but still held is added the first time it is met.</summary>
+        private IpcObject Holder(FileKey key, string link, IpcObjectKind? kind, StatX? status)
+        {
+            if (byFile.TryGetValue(key, out IpcObject? known))
+            {
+                return known;
+            }
+            string path = link.EndsWith(" (deleted)", StringComparison.Ordinal) ? link[..^" (deleted)".Length] : link;
+            string fileName = System.IO.Path.GetFileName(path);
+            IpcObjectKind found = kind ?? (fileName.StartsWith("sem.", StringComparison.Ordinal) ? IpcObjectKind.Semaphore : IpcObjectKind.SharedMemory);
+            string objectName = found == IpcObjectKind.Semaphore ? "/" + fileName[4..] : "/" + fileName;
+            var unlinked = new IpcObject(found, objectName, null, status is StatX s && found == IpcObjectKind.SharedMemory ? (long)s.Size : null, null,
+                status is StatX m ? (UnixFileMode)(m.Mode & 0xFFF) : UnixFileMode.None, status?.Uid ?? 0, null, path, null)
+            {
+                IsUnlinked = true,
+            };
+            objects.Add(unlinked);
+            byFile[key] = unlinked;
+            return unlinked;
+        }
+
+        private static StatX? FileStatusOrNull(string fd)
+        {
+            try
+            {
+                return FileStatus.OfPath(fd, null, followLinks: true);
+            }
+            catch (SysprogException)
+            {
+                return null;
+            }
+        }
+    }
+}

@@ -1,0 +1,80 @@
+#Requires -Version 7.4
+# The IPC inventory from pwsh: objects made here with this session as their holder, another process's descriptor,
+# orphans, kinds and names, System V objects, and the safe clean-up pipeline (Get-IpcObject -Orphaned | Remove-IpcObject).
+Describe 'Get-IpcObject and Remove-IpcObject' -Skip:(-not $IsLinux) {
+    BeforeAll {
+        . (Join-Path $PSScriptRoot 'common.ps1')
+    }
+
+    BeforeEach {
+        $script:held = New-TestName
+        $script:orphan = New-TestName
+        $script:shm = New-SharedMemory -Name $script:held -Size 8KB
+        $script:map = $script:shm | New-MemoryMap
+        New-SharedMemory -Name $script:orphan -Size 4KB | Close-SharedMemory
+    }
+
+    AfterEach {
+        Close-MemoryMap $script:map
+        Close-SharedMemory $script:shm
+        Remove-TestObjectAll
+    }
+
+    It 'lists objects with this session as holder, and one nobody holds as orphaned' {
+        $objects = @(Get-IpcObject $script:held, $script:orphan -WarningAction SilentlyContinue)
+
+        $objects.Name | Should -Be @($script:held, $script:orphan)
+        $objects[0].Holders.ProcessId | Should -Be $PID
+        $objects[0].Holders[0].How | Should -Be 'Descriptor, Mapping'
+        $objects[0].IsOrphaned | Should -BeFalse
+        $objects[1].IsOrphaned | Should -BeTrue
+        $objects[1].Size | Should -Be 4KB
+        (@(Get-IpcObject "/sysprog-pester-$PID-*" -Orphaned -WarningAction SilentlyContinue).Name) | Should -Be @($script:orphan)
+    }
+
+    It 'names another process that holds a descriptor' {
+        $job = Start-Job { param($path) sh -c "exec 3<'$path'; echo ready; exec sleep 60" } -ArgumentList "/dev/shm$($script:orphan)"
+        try {
+            Wait-Until { @(Get-IpcObject $script:orphan -WarningAction SilentlyContinue).Holders | Where-Object ProcessName -EQ 'sleep' } | Should -BeTrue
+            (Get-IpcObject $script:orphan -WarningAction SilentlyContinue).IsOrphaned | Should -BeFalse
+        }
+        finally {
+            Stop-Job $job
+            Remove-Job $job -Force
+        }
+    }
+
+    It 'filters by kind, and lists System V objects by key and id' {
+        $id = [int]((ipcmk -M 4096) -replace '\D', '')
+        try {
+            $segment = Get-IpcObject -Kind SysVSharedMemory -WarningAction SilentlyContinue | Where-Object Id -EQ $id
+            $segment.Size | Should -Be 4096
+            $segment.Name | Should -Match '^0x[0-9a-f]{8}$'
+            $segment.IsOrphaned | Should -BeTrue
+            @(Get-IpcObject -Kind SysVSharedMemory -WarningAction SilentlyContinue).Kind | Select-Object -Unique | Should -Be 'SysVSharedMemory'
+
+            $segment | Remove-IpcObject -Confirm:$false -Verbose 4>&1 | Select-SyscallLine | Should -Be "shmctl($id, IPC_RMID, NULL) = 0"
+            Get-IpcObject -Kind SysVSharedMemory -WarningAction SilentlyContinue | Where-Object Id -EQ $id | Should -BeNullOrEmpty
+        }
+        finally {
+            ipcrm -m $id 2>$null
+        }
+    }
+
+    It 'cleans up orphans safely: -WhatIf removes nothing, and the pipeline removes only them' {
+        Get-IpcObject "/sysprog-pester-$PID-*" -Orphaned -WarningAction SilentlyContinue | Remove-IpcObject -WhatIf
+        Test-Path -LiteralPath "/dev/shm$($script:orphan)" | Should -BeTrue
+
+        Get-IpcObject "/sysprog-pester-$PID-*" -Orphaned -WarningAction SilentlyContinue | Remove-IpcObject -Confirm:$false
+
+        Test-Path -LiteralPath "/dev/shm$($script:orphan)" | Should -BeFalse
+        Test-Path -LiteralPath "/dev/shm$($script:held)" | Should -BeTrue
+    }
+
+    It 'says how many processes it could not inspect' -Skip:((id -u) -ne 0) {
+        # As nobody: this root session's descriptors and maps are closed to it.
+        $command = "Import-Module '$((Resolve-Path $SysprogModulePath).ProviderPath)'; Get-IpcObject 3>&1 | Where-Object { `$_ -is [System.Management.Automation.WarningRecord] } | ForEach-Object { `"warning: `$_`" }"
+        $output = & setpriv --reuid=65534 --regid=65534 --clear-groups env HOME=/tmp (Get-Process -Id $PID).Path -NoProfile -NonInteractive -Command $command 2>&1
+        "$output" | Should -Match 'warning: \d+ processes could not be inspected \(EACCES'
+    }
+}

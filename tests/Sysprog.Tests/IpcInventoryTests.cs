@@ -1,0 +1,206 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Xunit;
+
+namespace Sysprog.Tests;
+
+/// <summary>The inventory: objects made here and by other processes, with the right holders; orphans; unlinked objects still held; System V objects; removal.</summary>
+public sealed class IpcInventoryTests : IDisposable
+{
+    private readonly string _name = TestNames.New();
+    private readonly List<Process> _peers = [];
+
+    public void Dispose()
+    {
+        foreach (Process peer in _peers)
+        {
+            peer.Kill();
+            peer.WaitForExit();
+            peer.Dispose();
+        }
+        TestNames.UnlinkIfPresent(_name);
+        TestNames.UnlinkQueueIfPresent(_name);
+        Assert.Empty(TestNames.Leftovers());
+    }
+
+    private static IpcObject Find(IpcInventory inventory, IpcObjectKind kind, string name) => inventory.Objects.Single(o => o.Kind == kind && o.Name == name);
+
+    /// <summary>A shell that holds <paramref name="path"/> open on descriptor 3 until killed; started when it says so.</summary>
+    private Process HoldOpen(string path)
+    {
+        var info = new ProcessStartInfo("sh", ["-c", $"exec 3<'{path}'; echo ready; exec sleep 60"]) { RedirectStandardOutput = true };
+        Process peer = Process.Start(info)!;
+        _peers.Add(peer);
+        Assert.Equal("ready", peer.StandardOutput.ReadLine());
+        return peer;
+    }
+
+    [Fact]
+    public void SharedMemory_IsHeldByItsDescriptorsAndMappings_AndOrphanedWhenTheyGo()
+    {
+        using (SharedMemory shm = SharedMemory.Create(_name, 8192))
+        {
+            using MemoryMapping map = shm.Map();
+            Process peer = HoldOpen(SharedMemory.Directory + _name);
+
+            IpcObject held = Find(IpcInventory.Take(), IpcObjectKind.SharedMemory, _name);
+
+            Assert.Equal(8192, held.Size);
+            Assert.False(held.IsOrphaned);
+            Assert.Contains(new IpcHolder(Environment.ProcessId, File.ReadAllText("/proc/self/comm").Trim(), IpcHold.Descriptor | IpcHold.Mapping), held.Holders);
+            Assert.Contains(new IpcHolder(peer.Id, "sleep", IpcHold.Descriptor), held.Holders);
+            peer.Kill();
+            peer.WaitForExit();
+        }
+
+        IpcObject orphan = Find(IpcInventory.Take(), IpcObjectKind.SharedMemory, _name);
+
+        Assert.Empty(orphan.Holders);
+        Assert.True(orphan.IsOrphaned);
+    }
+
+    [Fact]
+    public void AnUnlinkedObjectStillMapped_IsListedAsUnlinked_WithItsHolder_AndCannotBeRemovedAgain()
+    {
+        using SharedMemory shm = SharedMemory.Create(_name, 4096);
+        using MemoryMapping map = shm.Map();
+        SharedMemory.Unlink(_name);
+
+        IpcObject unlinked = Find(IpcInventory.Take(), IpcObjectKind.SharedMemory, _name);
+
+        Assert.True(unlinked.IsUnlinked);
+        Assert.Equal(Environment.ProcessId, unlinked.Holders.Single().ProcessId);
+        Assert.Contains("unlinked already", Assert.Throws<InvalidOperationException>(() => IpcInventory.Remove(unlinked)).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void SemaphoresAndQueues_AreListedWithValueAndMessages_AndRemoved()
+    {
+        using (PosixSemaphore semaphore = PosixSemaphore.Create(_name, 3))
+        using (MessageQueue queue = MessageQueue.Create(_name, 4, 64))
+        {
+            queue.Send("one"u8.ToArray(), 0, TimeSpan.Zero);
+            IpcInventory inventory = IpcInventory.Take();
+
+            Assert.Equal(3, Find(inventory, IpcObjectKind.Semaphore, _name).Count);
+            Assert.Equal(IpcHold.Mapping, Find(inventory, IpcObjectKind.Semaphore, _name).Holders.Single(h => h.ProcessId == Environment.ProcessId).How);
+            IpcObject listed = Find(inventory, IpcObjectKind.MessageQueue, _name);
+            Assert.Equal(1, listed.Count);
+            Assert.Equal(IpcHold.Descriptor, listed.Holders.Single(h => h.ProcessId == Environment.ProcessId).How);
+        }
+        IpcInventory after = IpcInventory.Take();
+        IpcInventory.Remove(Find(after, IpcObjectKind.Semaphore, _name));
+        IpcInventory.Remove(Find(after, IpcObjectKind.MessageQueue, _name));
+
+        Assert.DoesNotContain(IpcInventory.Take().Objects, o => o.Name == _name);
+    }
+
+    [Fact]
+    public void SystemVObjects_AreListedByKeyAndId_AndRemovedWithIpcRmid()
+    {
+        int segment = IpcMake("-M", "4096", "Shared memory id");
+        int set = IpcMake("-S", "2", "Semaphore id");
+        int queue = IpcMake("-Q", null, "Message queue id");
+        try
+        {
+            IpcInventory inventory = IpcInventory.Take();
+            IpcObject shm = inventory.Objects.Single(o => o.Kind == IpcObjectKind.SysVSharedMemory && o.Id == segment);
+            IpcObject sem = inventory.Objects.Single(o => o.Kind == IpcObjectKind.SysVSemaphoreSet && o.Id == set);
+            IpcObject msg = inventory.Objects.Single(o => o.Kind == IpcObjectKind.SysVMessageQueue && o.Id == queue);
+
+            Assert.Equal((4096L, 0L, true), (shm.Size!.Value, shm.Attachments!.Value, shm.IsOrphaned!.Value));
+            Assert.Matches("^0x[0-9a-f]{8}$", shm.Name);
+            Assert.Equal(2, sem.Count);
+            Assert.Null(sem.IsOrphaned);
+            Assert.Null(msg.IsOrphaned);
+            IpcInventory.Remove(shm);
+            IpcInventory.Remove(sem);
+            IpcInventory.Remove(msg);
+
+            Assert.DoesNotContain(IpcInventory.Take().Objects, o => o.Kind == IpcObjectKind.SysVSharedMemory && o.Id == segment);
+            var failed = Assert.Throws<SysprogException>(() => IpcInventory.Remove(shm));
+            Assert.Equal(("shmctl", Errno.EINVAL), (failed.Call, failed.Errno));
+        }
+        finally
+        {
+            Process.Start("ipcrm", ["-m", $"{segment}"])?.WaitForExit();
+            Process.Start("ipcrm", ["-s", $"{set}"])?.WaitForExit();
+            Process.Start("ipcrm", ["-q", $"{queue}"])?.WaitForExit();
+        }
+    }
+
+    [SkippableFact]
+    public void AQueueRegisteredForNotification_NamesTheRegisteredProcess()
+    {
+        string? peer = CPeer.Compile("mqnotify", """
+            #include <mqueue.h>
+            #include <signal.h>
+            #include <stdio.h>
+            #include <unistd.h>
+            int main(int argc, char **argv) {
+                mqd_t q = mq_open(argv[1], O_RDONLY);
+                struct sigevent none = { .sigev_notify = SIGEV_NONE };
+                if (q == (mqd_t)-1 || mq_notify(q, &none) != 0) { perror("mq_notify"); return 1; }
+                puts("ready"); fflush(stdout);
+                sleep(60);
+                return 0;
+            }
+            """, "-lrt");
+        Skip.If(peer is null, "no C compiler (cc) on PATH: this test compiles a tiny mq_notify peer with it");
+        using MessageQueue queue = MessageQueue.Create(_name, 4, 64);
+        Process registered = Process.Start(new ProcessStartInfo(peer!, [_name]) { RedirectStandardOutput = true })!;
+        _peers.Add(registered);
+        Assert.Equal("ready", registered.StandardOutput.ReadLine());
+
+        IpcObject listed = Find(IpcInventory.Take(), IpcObjectKind.MessageQueue, _name);
+
+        Assert.Equal(IpcHold.Descriptor | IpcHold.Notification, listed.Holders.Single(h => h.ProcessId == registered.Id).How);
+    }
+
+    [Fact]
+    public void ProcessesThisUserMayNotInspect_AreCounted_NotSkippedSilently()
+    {
+        Peer.Result result = Peer.RunUnprivileged([], "ipcs", "--json");
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.Matches(@"^\d+ processes could not be inspected \(EACCES\)", result.Error);
+        Assert.NotNull(JsonSerializer.Deserialize<JsonElement[]>(result.Output));
+    }
+
+    [Fact]
+    public void TheCli_ListsOrphansOnly_WithOrphaned()
+    {
+        using (SharedMemory.Create(_name, 4096))
+        {
+        }
+        string held = TestNames.New();
+        using SharedMemory holding = SharedMemory.Create(held, 4096);
+        try
+        {
+            Peer.Result result = Peer.Run("ipcs", "--orphaned");
+
+            Assert.Equal(0, result.ExitCode);
+            Assert.Contains(_name + " ", result.Output, StringComparison.Ordinal);
+            Assert.DoesNotContain(held + " ", result.Output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            SharedMemory.Unlink(held);
+        }
+    }
+
+    private static int IpcMake(string option, string? argument, string label)
+    {
+        var info = new ProcessStartInfo("ipcmk") { RedirectStandardOutput = true };
+        info.ArgumentList.Add(option);
+        if (argument is not null)
+        {
+            info.ArgumentList.Add(argument);
+        }
+        using Process made = Process.Start(info)!;
+        string output = made.StandardOutput.ReadToEnd();
+        made.WaitForExit();
+        // "Shared memory id: 3"
+        return int.Parse(output[(output.IndexOf(label, StringComparison.Ordinal) + label.Length + 1)..].Trim(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+}
