@@ -186,10 +186,19 @@ public sealed partial class FileLockTests : IDisposable
         Process holder = Hold(kind);
         int threadId = 0;
         FileLock? taken = null;
+        Exception? failed = null;
         var waiter = new Thread(() =>
         {
             Volatile.Write(ref threadId, ThreadWait.CurrentThreadId());
-            taken = FileLock.Acquire(_path, kind, FileLockMode.Exclusive, TimeSpan.FromSeconds(30));
+            try
+            {
+                taken = FileLock.Acquire(_path, kind, FileLockMode.Exclusive, TimeSpan.FromSeconds(30));
+            }
+            catch (Exception e)
+            {
+                // Reported by the asserts below: an exception escaping a thread would end the whole test run.
+                failed = e;
+            }
         });
         waiter.Start();
         SpinWait.SpinUntil(() => Volatile.Read(ref threadId) != 0);
@@ -201,6 +210,7 @@ public sealed partial class FileLockTests : IDisposable
         StopPeer(holder);
 
         Assert.True(waiter.Join(TimeSpan.FromSeconds(10)), "the waiter did not get the lock");
+        Assert.Null(failed);
         Assert.NotNull(taken);
         taken.Release();
     }

@@ -8,8 +8,8 @@ namespace Sysprog.Interop;
 /// deadlock detection (EDEADLK), so the call blocks for real and is interrupted the way C programs do it: the thread
 /// is sent a real-time signal whose handler does nothing and is installed without SA_RESTART, so the call fails with
 /// EINTR and the caller looks at its token. The runtime's own handlers all use SA_RESTART, under which lock waits
-/// resume, so Sysprog takes a signal of its own: the highest real-time signal that nobody handles and no thread
-/// blocks, chosen once per process.
+/// resume, so Sysprog takes a signal of its own: the highest real-time signal that nobody handles and not every
+/// thread blocks, chosen once per process.
 /// <para>
 /// A signal sent just before the thread enters the call would be lost (the handler runs, the call then blocks), so
 /// the canceller sends it again every millisecond until the thread says it has left the call. Nothing spins while
@@ -76,11 +76,14 @@ internal sealed class ThreadInterrupt : IDisposable
             {
                 return;
             }
-            ulong blockedSomewhere = Signals.BlockedByEachThread().Aggregate(0UL, (any, mask) => any | mask);
+            // A signal that every thread blocks is someone's to take with sigwait or a signalfd. One that only some
+            // threads block is not: the C library's helper threads (mq_notify and timer_create with SIGEV_THREAD)
+            // block every signal, and the interrupt goes to the waiting thread alone (tgkill).
+            ulong blockedEverywhere = Signals.BlockedByEachThread().Aggregate(ulong.MaxValue, (all, mask) => all & mask);
             for (int signal = Signals.SIGRTMAX; signal > Signals.SIGRTMIN; signal--)
             {
                 SigAction current;
-                if (Libc.sigaction(signal, null, &current) != 0 || current.Handler != Libc.SIG_DFL || (blockedSomewhere & (1UL << (signal - 1))) != 0)
+                if (Libc.sigaction(signal, null, &current) != 0 || current.Handler != Libc.SIG_DFL || (blockedEverywhere & (1UL << (signal - 1))) != 0)
                 {
                     continue;
                 }
@@ -92,7 +95,7 @@ internal sealed class ThreadInterrupt : IDisposable
                 return;
             }
             throw new InvalidOperationException(
-                "Every real-time signal above SIGRTMIN is handled or blocked in this process, so a lock wait could not be interrupted; wait with a timeout of 0 (try once) instead.");
+                "Every real-time signal above SIGRTMIN is handled here or blocked by every thread, so a lock wait could not be interrupted; wait with a timeout of 0 (try once) instead.");
         }
     }
 }
