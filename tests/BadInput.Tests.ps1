@@ -32,6 +32,9 @@ BeforeDiscovery {
         @{ Cmdlet = 'Get-IpcLimit'; Valid = { @{ Name = 'fs.*' } } }
         @{ Cmdlet = 'Get-IpcObject'; Valid = { @{ Name = '/sysprog-pester-none*'; Kind = 'SharedMemory'; WarningAction = 'SilentlyContinue' } } }
         @{ Cmdlet = 'Remove-IpcObject'; Valid = { $n = New-TestName; New-SharedMemory -Name $n -Size 4KB | Close-SharedMemory; @{ InputObject = Get-IpcObject $n -WarningAction SilentlyContinue; Confirm = $false } } }
+        @{ Cmdlet = 'New-MqNotification'; Valid = { @{ Queue = New-MessageQueue -Name (New-TestName) -MaxMessages 2 -MaxMessageSize 64; Signal = 'USR2' } } }
+        @{ Cmdlet = 'Enable-MqNotification'; Valid = { $m = New-MqNotification (New-MessageQueue -Name (New-TestName) -MaxMessages 2 -MaxMessageSize 64); $m.Disarm(); @{ InputObject = $m } } }
+        @{ Cmdlet = 'Close-MqNotification'; Valid = { @{ InputObject = New-MqNotification (New-MessageQueue -Name (New-TestName) -MaxMessages 2 -MaxMessageSize 64) } } }
         @{ Cmdlet = 'Get-MessageQueue'; Valid = { @{ Name = '/sysprog-pester-none*' } } }
         @{ Cmdlet = 'Get-ProcessMapping'; Valid = { @{ Id = $PID; Kind = 'Heap' } } }
         @{ Cmdlet = 'Get-Semaphore'; Valid = { @{ Name = '/sysprog-pester-none*' } } }

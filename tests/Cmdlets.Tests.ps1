@@ -19,6 +19,9 @@ BeforeDiscovery {
         @{ Cmdlet = 'Close-EventFd'; Call = 'close'; Run = { $e = New-EventFd; Close-EventFd $e -Verbose } }
         @{ Cmdlet = 'Close-MemoryMap'; Call = 'munmap'; Run = { $m = New-MemoryMap -Anonymous -Size 4KB; Close-MemoryMap $m -Verbose } }
         @{ Cmdlet = 'Close-MessageQueue'; Call = 'close'; Run = { $q = New-MessageQueue -Name $n; Close-MessageQueue $q -Verbose } }
+        @{ Cmdlet = 'Close-MqNotification'; Call = 'mq_notify'; Run = { $q = New-MessageQueue -Name $n; $m = New-MqNotification $q; Close-MqNotification $m -Verbose; Close-MessageQueue $q } }
+        @{ Cmdlet = 'Enable-MqNotification'; Call = 'mq_notify'; Run = { $q = New-MessageQueue -Name $n; $m = New-MqNotification $q; $m.Disarm(); Enable-MqNotification $m -PassThru -Verbose; Close-MqNotification $m; Close-MessageQueue $q } }
+        @{ Cmdlet = 'New-MqNotification'; Call = 'mq_notify'; Run = { $q = New-MessageQueue -Name $n; New-MqNotification $q -Verbose | Tee-Object -Variable made; Close-MqNotification $made; Close-MessageQueue $q } }
         @{ Cmdlet = 'Close-Semaphore'; Call = 'sem_close'; Run = { $s = New-Semaphore -Name $n; Close-Semaphore $s -Verbose } }
         @{ Cmdlet = 'Close-SharedMemory'; Call = 'close'; Run = { $s = New-SharedMemory -Name $n -Size 4KB; Close-SharedMemory $s -Verbose } }
         @{ Cmdlet = 'Close-SignalFd'; Call = '\w+'; Run = { $s = New-SignalFd -Signal USR1; Close-SignalFd $s -Verbose } }

@@ -71,6 +71,20 @@ Describe 'Get-IpcObject and Remove-IpcObject' -Skip:(-not $IsLinux) {
         Test-Path -LiteralPath "/dev/shm$($script:held)" | Should -BeTrue
     }
 
+    It 'completes names of every kind on Tab, System V keys included' {
+        $id = [int]((ipcmk -Q) -replace '\D', '')
+        try {
+            $key = (Get-IpcObject -Kind SysVMessageQueue -WarningAction SilentlyContinue | Where-Object Id -EQ $id).Name
+            $line = "Get-IpcObject -Name $($script:held.Substring(0, $script:held.Length - 3))"
+            (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText | Should -Be @($script:held)
+            $line = "Get-IpcObject -Name $key"
+            (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText | Should -Be @($key)
+        }
+        finally {
+            ipcrm -q $id 2>$null
+        }
+    }
+
     It 'says how many processes it could not inspect' -Skip:((id -u) -ne 0) {
         # As nobody: this root session's descriptors and maps are closed to it.
         $command = "Import-Module '$((Resolve-Path $SysprogModulePath).ProviderPath)'; Get-IpcObject 3>&1 | Where-Object { `$_ -is [System.Management.Automation.WarningRecord] } | ForEach-Object { `"warning: `$_`" }"

@@ -32,18 +32,34 @@ public abstract class IpcNameCompleter : IArgumentCompleter
 /// <summary>Tab completion of the shared memory names that exist in /dev/shm.</summary>
 public sealed class SharedMemoryNameCompleter : IpcNameCompleter
 {
-    private protected override IEnumerable<string> ListNames() => SharedMemory.List().Where(i => i.Problem is null).Select(i => i.Name);
+    private protected override IEnumerable<string> ListNames() => SharedMemoryNames();
+
+    internal static IEnumerable<string> SharedMemoryNames() => SharedMemory.List().Where(i => i.Problem is null).Select(i => i.Name);
 }
 
 /// <summary>Tab completion of the named semaphores that exist in /dev/shm.</summary>
 public sealed class SemaphoreNameCompleter : IpcNameCompleter
 {
-    private protected override IEnumerable<string> ListNames() => PosixSemaphore.List().Where(i => i.Problem is null).Select(i => i.Name);
+    private protected override IEnumerable<string> ListNames() => SemaphoreNames();
+
+    internal static IEnumerable<string> SemaphoreNames() => PosixSemaphore.List().Where(i => i.Problem is null).Select(i => i.Name);
 }
 
 /// <summary>Tab completion of the message queues in /dev/mqueue (nothing when it is not mounted).</summary>
 public sealed class MessageQueueNameCompleter : IpcNameCompleter
 {
+    private protected override IEnumerable<string> ListNames() => QueueNames();
+
+    internal static IEnumerable<string> QueueNames() => MessageQueue.IsMqueueFsMounted() ? MessageQueue.List().Select(i => i.Name) : [];
+}
+
+/// <summary>
+/// Tab completion of every IPC object's name: the POSIX names of the three listings above, then the System V keys.
+/// Only the listings, not the scan of every process that Get-IpcObject makes for holders, so Tab stays quick.
+/// </summary>
+public sealed class IpcObjectNameCompleter : IpcNameCompleter
+{
     private protected override IEnumerable<string> ListNames() =>
-        MessageQueue.IsMqueueFsMounted() ? MessageQueue.List().Select(i => i.Name) : [];
+        SharedMemoryNameCompleter.SharedMemoryNames().Concat(SemaphoreNameCompleter.SemaphoreNames()).Concat(MessageQueueNameCompleter.QueueNames())
+            .Concat(IpcInventory.SysVKeys()).Distinct(StringComparer.Ordinal);
 }

@@ -451,12 +451,19 @@ public sealed class BadInputTests : IDisposable
             _ when type == typeof(PollSet) => new PollSet(),
             _ when type == typeof(Inotify) => Inotify.Create(),
             _ when type == typeof(Pty) => Pty.Start("cat"),
+            _ when type == typeof(MqNotification) => MqNotification.ByThread(Made(MessageQueue.Create(TestNames.New(), 4, 64))),
             _ when type == typeof(FileLock) => FileLock.Acquire(_file, FileLockKind.Ofd, FileLockMode.Shared, TimeSpan.Zero)!,
             _ when type == typeof(ProcessMapping) => new ProcessMappingHolder(ProcessMaps.Read(Environment.ProcessId)[0]),
             _ => throw new NotSupportedException($"no instance of {type.Name} for the bad-input test: add one"),
         };
         made.Add(instance);
         return instance is ProcessMappingHolder holder ? holder.Mapping : instance;
+
+        T Made<T>(T part) where T : IDisposable
+        {
+            made.Add(part);
+            return part;
+        }
     }
 
     /// <summary>A value with nothing to release, carried through the list of things to dispose.</summary>

@@ -11,6 +11,7 @@ public sealed class GetIpcObjectCommand : SysprogCmdlet
     [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(IpcObjectNameCompleter))]
     public string[] Name { get; set; } = ["*"];
 
     [Parameter]

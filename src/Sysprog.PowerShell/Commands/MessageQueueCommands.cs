@@ -362,3 +362,62 @@ public sealed class ReceiveMqMessageCommand : SysprogCmdlet
         }
     }
 }
+
+/// <summary>New-MqNotification: mq_notify, by thread or by signal; the object raises Notified for Register-ObjectEvent and Wait-Event.</summary>
+[Cmdlet(VerbsCommon.New, "MqNotification")]
+[OutputType(typeof(MqNotification))]
+public sealed class NewMqNotificationCommand : SysprogCmdlet
+{
+    /// <summary>The queue, as Open-MessageQueue or New-MessageQueue gives it; it must stay open while the registration lives.</summary>
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true)]
+    public MessageQueue Queue { get; set; } = null!;
+
+    /// <summary>Deliver by this signal (SIGEV_SIGNAL: "USR1", "SIGRTMIN+2", 10). Default: on a thread the C library starts (SIGEV_THREAD).</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? Signal { get; set; }
+
+    protected override void ProcessRecord() => TryRun(Queue, () => WriteObject(Handles.Track(Signal is null
+        ? MqNotification.ByThread(Queue, Trace)
+        : MqNotification.BySignal(Queue, Signals.Parse(Signal), Trace))));
+}
+
+/// <summary>Enable-MqNotification: registers again after a notification (mq_notify is one-shot).</summary>
+[Cmdlet(VerbsLifecycle.Enable, "MqNotification")]
+[OutputType(typeof(MqNotification))]
+public sealed class EnableMqNotificationCommand : SysprogCmdlet
+{
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true)]
+    public MqNotification[] InputObject { get; set; } = [];
+
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        foreach (MqNotification notification in InputObject)
+        {
+            if (TryRun(notification, () => notification.Arm(Trace)) && PassThru)
+            {
+                WriteObject(notification);
+            }
+        }
+    }
+}
+
+/// <summary>Close-MqNotification: ends the registration (mq_notify with NULL) and stops listening; the queue stays open.</summary>
+[Cmdlet(VerbsCommon.Close, "MqNotification")]
+[OutputType(typeof(void))]
+public sealed class CloseMqNotificationCommand : SysprogCmdlet
+{
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true)]
+    public MqNotification[] InputObject { get; set; } = [];
+
+    protected override void ProcessRecord()
+    {
+        foreach (MqNotification notification in InputObject)
+        {
+            TryRun(notification, () => notification.Close(Trace));
+        }
+    }
+}

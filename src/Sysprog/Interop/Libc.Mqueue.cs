@@ -24,6 +24,14 @@ internal static partial class Libc
     [LibraryImport(LibrtName, SetLastError = true)]
     internal static partial int mq_getattr(int queue, out MqAttributes attributes);
 
+    // sigev_notify values (signal.h).
+    internal const int SIGEV_SIGNAL = 0;
+    internal const int SIGEV_THREAD = 2;
+
+    /// <summary>Registers (or, with null, unregisters) this process for the queue's next arrival on an empty queue.</summary>
+    [LibraryImport(LibrtName, SetLastError = true)]
+    internal static unsafe partial int mq_notify(int queue, SigEvent* notification);
+
     [LibraryImport(LibrtName, SetLastError = true)]
     internal static partial int mq_setattr(int queue, in MqAttributes attributes, out MqAttributes previous);
 
@@ -47,3 +55,27 @@ internal struct MqAttributes
     private long _reserved2;
     private long _reserved3;
 }
+
+/// <summary>struct sigevent (64 bytes on Linux): how mq_notify delivers, by signal or on a thread the C library starts.</summary>
+[StructLayout(LayoutKind.Explicit, Size = 64)]
+internal struct SigEvent
+{
+    /// <summary>sigev_value: passed to the thread function, or carried in the signal's si_value.</summary>
+    [FieldOffset(0)]
+    public IntPtr Value;
+
+    [FieldOffset(8)]
+    public int Signal;
+
+    [FieldOffset(12)]
+    public int Notify;
+
+    /// <summary>sigev_notify_function, for SIGEV_THREAD: void (*)(union sigval).</summary>
+    [FieldOffset(16)]
+    public IntPtr Function;
+
+    /// <summary>sigev_notify_attributes: pthread_attr_t*, or NULL for the defaults.</summary>
+    [FieldOffset(24)]
+    public IntPtr Attributes;
+}
+

@@ -112,6 +112,17 @@ public sealed class IpcInventory
         }
     }
 
+    /// <summary>The keys of the System V objects (0x0000162e), as the inventory names them; for completion, without the scan for holders.</summary>
+    public static IReadOnlyList<string> SysVKeys()
+    {
+        var objects = new List<IpcObject>();
+        foreach ((string kind, IpcObjectKind objectKind, string id) in new[] { ("shm", IpcObjectKind.SysVSharedMemory, "shmid"), ("sem", IpcObjectKind.SysVSemaphoreSet, "semid"), ("msg", IpcObjectKind.SysVMessageQueue, "msqid") })
+        {
+            SysV(objects, kind, objectKind, id, null, null, null);
+        }
+        return objects.Select(o => o.Name).Where(n => n != "IPC_PRIVATE").ToList();
+    }
+
     /// <summary>The objects of /proc/sysvipc/KIND, by id; the header names the columns.</summary>
     private static Dictionary<int, IpcObject> SysV(List<IpcObject> objects, string kind, IpcObjectKind objectKind, string idColumn, string? sizeColumn,
         string? countColumn, SyscallTrace? trace)

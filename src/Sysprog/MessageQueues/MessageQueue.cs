@@ -138,6 +138,13 @@ public sealed class MessageQueue : IPollable, IDisposable
             {
                 continue;
             }
+            if (MqNotification.ArmedHere(name) is MqNotification registered)
+            {
+                // Opening the queue or its file here would end this process's registration when closed: the
+                // registered object's own descriptor gives the attributes instead, and QSIZE stays unknown.
+                found.Add(new MessageQueueInfo(name, status, null, Environment.ProcessId, registered.Queue.GetAttributes(), null));
+                continue;
+            }
             MqAttributes? attributes = ReadAttributes(name, trace, out Errno openErrno);
             string? problem = attributes is null ? (openErrno == Errno.EACCES ? "not readable by this user" : $"mq_open failed: {openErrno.Symbol()}") : null;
             (long? queueBytes, int? notifyProcessId) = ReadQueueStatus(path);
@@ -469,7 +476,7 @@ public sealed class MessageQueue : IPollable, IDisposable
     }
 
     /// <summary>A reference on the descriptor for one call or wait, so a Close on another thread cannot free the number under it.</summary>
-    private HandleLease Lease() => _fd.Lease(Name);
+    internal HandleLease Lease() => _fd.Lease(Name);
 
     private const string QueueFullNonBlocking = "The queue is full and this descriptor is O_NONBLOCK, so it does not wait.";
 

@@ -49,7 +49,8 @@ public static class IpcName
         ArgumentNullException.ThrowIfNull(existing);
         string bare = (typed ?? "").Trim('\'', '"');
         string prefix = bare.StartsWith('/') ? bare : "/" + bare;
-        return existing.Where(n => n.StartsWith(prefix, StringComparison.Ordinal)).Order(StringComparer.Ordinal);
+        // POSIX names complete with or without their '/'; System V keys (0x0000162e) as typed.
+        return existing.Where(n => n.StartsWith(prefix, StringComparison.Ordinal) || bare.Length > 0 && n.StartsWith(bare, StringComparison.Ordinal)).Order(StringComparer.Ordinal);
     }
 
     /// <summary>Whether a name given by a user is a wildcard pattern rather than one exact name.</summary>

@@ -1,0 +1,70 @@
+#Requires -Version 7.4
+# mq_notify from pwsh: a registration as a PowerShell event source across processes, one notification per arming,
+# re-arming, the signal way, EBUSY for a second registration, and the end of the registration on close.
+Describe 'New-, Enable-, Close-MqNotification' -Skip:(-not $IsLinux) {
+    BeforeAll {
+        . (Join-Path $PSScriptRoot 'common.ps1')
+        # NOTIFY_PID as another process reads it: this one closing a descriptor of the queue would end its registration.
+        function Get-RegisteredProcess([string] $Name) { [int]((& cat "/dev/mqueue$Name") -replace '.*NOTIFY_PID:(\d+).*', '$1') }
+        function Send-FromAnotherProcess([string] $Name, [string] $Text) { & dotnet $SysprogCliPath mq send $Name $Text; $LASTEXITCODE | Should -Be 0 }
+    }
+
+    BeforeEach {
+        $script:name = New-TestName
+        $script:queue = New-MessageQueue -Name $script:name -MaxMessages 4 -MaxMessageSize 64
+    }
+
+    AfterEach {
+        Get-EventSubscriber | Unregister-Event
+        Get-Event | Remove-Event
+        Close-MessageQueue $script:queue
+        Remove-TestObjectAll
+    }
+
+    It 'raises Notified as a PowerShell event when another process sends to the empty queue, once per arming (<_>)' -ForEach @('thread', 'USR1') {
+        $notification = if ($_ -eq 'thread') { New-MqNotification $script:queue } else { New-MqNotification $script:queue -Signal $_ }
+        try {
+            $null = Register-ObjectEvent -InputObject $notification -EventName Notified -SourceIdentifier mq
+            Get-RegisteredProcess $script:name | Should -Be $PID
+
+            Send-FromAnotherProcess $script:name 'one'
+            $first = Wait-Event -SourceIdentifier mq -Timeout 10
+            $first | Remove-Event
+
+            $first.SourceEventArgs.Sequence | Should -Be 1
+            $first.SourceEventArgs.QueueName | Should -Be $script:name
+            Get-RegisteredProcess $script:name | Should -Be 0 -Because 'telling ends the registration'
+            $notification.IsArmed | Should -BeFalse
+            (Receive-MqMessage -Queue $script:queue -TimeoutSeconds 0).Text | Should -Be 'one'
+
+            Enable-MqNotification $notification -PassThru | Should -Be $notification
+            Send-FromAnotherProcess $script:name 'two'
+            (Wait-Event -SourceIdentifier mq -Timeout 10).SourceEventArgs.Sequence | Should -Be 2
+        }
+        finally {
+            Close-MqNotification $notification
+        }
+    }
+
+    It 'refuses a second registration with EBUSY, and Close ends the first' {
+        $notification = New-MqNotification $script:queue
+
+        New-MqNotification $script:queue -ErrorAction SilentlyContinue -ErrorVariable busy
+        Close-MqNotification $notification -Verbose 4>&1 | Select-SyscallLine | Should -BeLike 'mq_notify(*, NULL) = 0'
+
+        $busy[0].FullyQualifiedErrorId | Should -BeLike 'MqNotify.EBUSY,*'
+        $busy[0].Exception.Message | Should -BeLike '*This process is registered already*'
+        Get-RegisteredProcess $script:name | Should -Be 0
+    }
+
+    It 'is listed by Get-MessageQueue without ending the registration' {
+        $notification = New-MqNotification $script:queue
+        try {
+            (Get-MessageQueue $script:name).NotifyProcessId | Should -Be $PID
+            Get-RegisteredProcess $script:name | Should -Be $PID
+        }
+        finally {
+            Close-MqNotification $notification
+        }
+    }
+}
