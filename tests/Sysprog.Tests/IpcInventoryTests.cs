@@ -132,20 +132,7 @@ public sealed class IpcInventoryTests : IDisposable
     [SkippableFact]
     public void AQueueRegisteredForNotification_NamesTheRegisteredProcess()
     {
-        string? peer = CPeer.Compile("mqnotify", """
-            #include <mqueue.h>
-            #include <signal.h>
-            #include <stdio.h>
-            #include <unistd.h>
-            int main(int argc, char **argv) {
-                mqd_t q = mq_open(argv[1], O_RDONLY);
-                struct sigevent none = { .sigev_notify = SIGEV_NONE };
-                if (q == (mqd_t)-1 || mq_notify(q, &none) != 0) { perror("mq_notify"); return 1; }
-                puts("ready"); fflush(stdout);
-                sleep(60);
-                return 0;
-            }
-            """, "-lrt");
+        string? peer = CPeer.NotifyRegistrant();
         Skip.If(peer is null, "no C compiler (cc) on PATH: this test compiles a tiny mq_notify peer with it");
         using MessageQueue queue = MessageQueue.Create(_name, 4, 64);
         Process registered = Process.Start(new ProcessStartInfo(peer!, [_name]) { RedirectStandardOutput = true })!;

@@ -81,6 +81,28 @@ internal static class CPeer
         return compiler.ExitCode == 0 ? binary : throw new InvalidOperationException($"cc failed: {errors}");
     }
 
+    /// <summary>
+    /// A peer that opens the queue named by its argument, registers with mq_notify (SIGEV_NONE: registered, never
+    /// told), says "ready" and sleeps; its command name is mqnotify-holder.
+    /// </summary>
+    public static string? NotifyRegistrant() => NotifyRegistrantPath.Value;
+
+    // Compiled once per run: each compile's folder is deleted at exit, once.
+    private static readonly Lazy<string?> NotifyRegistrantPath = new(() => Compile("mqnotify-holder", """
+        #include <mqueue.h>
+        #include <signal.h>
+        #include <stdio.h>
+        #include <unistd.h>
+        int main(int argc, char **argv) {
+            mqd_t q = mq_open(argv[1], O_RDONLY);
+            struct sigevent none = { .sigev_notify = SIGEV_NONE };
+            if (q == (mqd_t)-1 || mq_notify(q, &none) != 0) { perror("mq_notify"); return 1; }
+            puts("ready"); fflush(stdout);
+            sleep(60);
+            return 0;
+        }
+        """, "-lrt"));
+
     public static string Run(string peer, params string[] arguments)
     {
         var info = new ProcessStartInfo(peer) { RedirectStandardOutput = true, RedirectStandardError = true };

@@ -134,20 +134,7 @@ public sealed class MqNotificationTests : IDisposable
     [SkippableFact]
     public void AnotherProcessesRegistration_IsEBUSY_NamingIt()
     {
-        string? peer = CPeer.Compile("mqnotify-holder", """
-            #include <mqueue.h>
-            #include <signal.h>
-            #include <stdio.h>
-            #include <unistd.h>
-            int main(int argc, char **argv) {
-                mqd_t q = mq_open(argv[1], O_RDONLY);
-                struct sigevent none = { .sigev_notify = SIGEV_NONE };
-                if (q == (mqd_t)-1 || mq_notify(q, &none) != 0) { perror("mq_notify"); return 1; }
-                puts("ready"); fflush(stdout);
-                sleep(60);
-                return 0;
-            }
-            """, "-lrt");
+        string? peer = CPeer.NotifyRegistrant();
         Skip.If(peer is null, "no C compiler (cc) on PATH: this test compiles a tiny mq_notify peer with it");
         using Process registered = Process.Start(new ProcessStartInfo(peer!, [_name]) { RedirectStandardOutput = true })!;
         try

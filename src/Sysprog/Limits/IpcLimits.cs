@@ -171,7 +171,8 @@ public static class IpcLimits
                 ? $"Only {MemorySize.Describe(size)}, the size container runtimes default to: larger shared memory fails (ENOSPC, or SIGBUS on touching pages past it, which Sysprog's maps refuse). " +
                     "Give it more: docker run --shm-size=1g, a Kubernetes emptyDir with medium: Memory mounted on /dev/shm, or as root mount -o remount,size=1G /dev/shm."
                 : null;
-        return new IpcLimit(SharedMemory, path, $"{Show(size, Unit.Bytes)}{(tmpfs ? " (tmpfs)" : "")}", size, used, meaning) { Hint = hint };
+        long free = (long)status.AvailableBlocks * status.BlockSize;
+        return new IpcLimit(SharedMemory, path, $"{Show(size, Unit.Bytes)}{(tmpfs ? " tmpfs" : "")}, {MemorySize.Describe(free)} free", size, used, meaning) { Hint = hint };
     }
 
     private static IpcLimit NamespaceRow(SyscallTrace? trace)
