@@ -87,8 +87,17 @@ Describe 'Get-IpcObject and Remove-IpcObject' -Skip:(-not $IsLinux) {
 
     It 'says how many processes it could not inspect' -Skip:((id -u) -ne 0) {
         # As nobody: this root session's descriptors and maps are closed to it.
-        $command = "Import-Module '$((Resolve-Path $SysprogModulePath).ProviderPath)'; Get-IpcObject 3>&1 | Where-Object { `$_ -is [System.Management.Automation.WarningRecord] } | ForEach-Object { `"warning: `$_`" }"
-        $output = & setpriv --reuid=65534 --regid=65534 --clear-groups env HOME=/tmp (Get-Process -Id $PID).Path -NoProfile -NonInteractive -Command $command 2>&1
+        # A copy of the module nobody can read: the checkout may sit in a folder only root may enter (mktemp -d).
+        $readable = Join-Path ([System.IO.Path]::GetTempPath()) "sysprog-pester-module-$PID"
+        Copy-Item -LiteralPath (Split-Path (Resolve-Path $SysprogModulePath).ProviderPath) -Destination $readable -Recurse
+        try {
+            & chmod -R a+rX $readable
+            $command = "Import-Module '$readable/Sysprog.psd1'; Get-IpcObject 3>&1 | Where-Object { `$_ -is [System.Management.Automation.WarningRecord] } | ForEach-Object { `"warning: `$_`" }"
+            $output = & setpriv --reuid=65534 --regid=65534 --clear-groups env HOME=/tmp (Get-Process -Id $PID).Path -NoProfile -NonInteractive -Command $command 2>&1
+        }
+        finally {
+            Remove-Item -LiteralPath $readable -Recurse -Force
+        }
         "$output" | Should -Match 'warning: \d+ processes could not be inspected \(EACCES'
     }
 }
