@@ -14,23 +14,28 @@ internal static class EventBench
         int iterations = int.Parse(args[^1], CultureInfo.InvariantCulture);
         switch (args[0])
         {
-            case "ping":
+            // ping: no timeout or token, the blocking read C makes; pingtoken: with a CancellationToken, as every
+            // cmdlet passes one; pingtimeout: with a timeout. The pong side is the same for all three.
+            case "ping" or "pingtoken" or "pingtimeout":
             {
                 using EventFd ping = EventFd.Create(inheritable: true);
                 using EventFd pong = EventFd.Create(inheritable: true);
+                using var cancellation = new CancellationTokenSource();
+                CancellationToken token = args[0] == "pingtoken" ? cancellation.Token : default;
+                TimeSpan timeout = args[0] == "pingtimeout" ? TimeSpan.FromSeconds(60) : Timeout.InfiniteTimeSpan;
                 string self = typeof(EventBench).Assembly.Location;
                 using Process child = Process.Start(new ProcessStartInfo("taskset",
                     ["-c", "0", "dotnet", self, "events", "pong", ping.Fd.ToString(CultureInfo.InvariantCulture), pong.Fd.ToString(CultureInfo.InvariantCulture), (2 * iterations).ToString(CultureInfo.InvariantCulture)]))!;
                 for (int i = 0; i < iterations; i++)
                 {
                     ping.Add(1);
-                    pong.Read(Timeout.InfiniteTimeSpan);
+                    pong.Read(timeout, token);
                 }
                 long start = Stopwatch.GetTimestamp();
                 for (int i = 0; i < iterations; i++)
                 {
                     ping.Add(1);
-                    pong.Read(Timeout.InfiniteTimeSpan);
+                    pong.Read(timeout, token);
                 }
                 Console.WriteLine((Stopwatch.GetElapsedTime(start).TotalNanoseconds / iterations).ToString("F0", CultureInfo.InvariantCulture));
                 child.WaitForExit();
@@ -69,7 +74,7 @@ internal static class EventBench
                 return 0;
             }
             default:
-                Console.Error.WriteLine("usage: Sysprog.Bench events ping ITERATIONS | poll HANDLES ITERATIONS");
+                Console.Error.WriteLine("usage: Sysprog.Bench events ping|pingtoken|pingtimeout ITERATIONS | poll HANDLES ITERATIONS");
                 return 2;
         }
     }
