@@ -150,6 +150,55 @@ public sealed class EventFdTests : IDisposable
         }
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
     }
+
+    [Fact]
+    public void ACancellableWaitThatBlocks_AllocatesNothing_AndCreatesNoDescriptor()
+    {
+        using EventFd ping = EventFd.Create();
+        using EventFd pong = EventFd.Create();
+        using var cancellation = new CancellationTokenSource();
+        CancellationToken token = cancellation.Token;
+        const int warmUp = 100, rounds = 10_000;
+        Exception? echoFailed = null;
+        var echo = new Thread(() =>
+        {
+            try
+            {
+                for (int i = 0; i < warmUp + rounds + 1; i++)
+                {
+                    ping.Read(Timeout.InfiniteTimeSpan);
+                    pong.Add(1);
+                }
+            }
+            catch (Exception e)
+            {
+                echoFailed = e;
+            }
+        });
+        echo.Start();
+        for (int i = 0; i < warmUp; i++)
+        {
+            ping.Add(1);
+            pong.Read(Timeout.InfiniteTimeSpan, token);
+        }
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < rounds; i++)
+        {
+            // The echo has not answered yet when the read starts, mostly: the read finds EAGAIN and waits in poll.
+            ping.Add(1);
+            pong.Read(TimeSpan.FromSeconds(10), token);
+        }
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        var trace = new List<string>();
+        ping.Add(1);
+        pong.Read(TimeSpan.FromSeconds(10), token, trace.Add);
+        echo.Join();
+
+        Assert.Null(echoFailed);
+        Assert.Equal(0, allocated);
+        Assert.DoesNotContain(trace, line => line.StartsWith("eventfd(", StringComparison.Ordinal));
+    }
 }
 
 public sealed class TimerFdTests : IDisposable

@@ -4,9 +4,9 @@ using System.Runtime.CompilerServices;
 namespace Sysprog.Interop;
 
 /// <summary>
-/// Waits until an fd is ready, for at most a deadline on the monotonic clock, cancellable: poll(2) watches the fd
-/// together with an eventfd that the CancellationToken writes to, so cancellation wakes the wait at once and
-/// nothing spins.
+/// Waits until an fd is ready, for at most a deadline on the monotonic clock, cancellable: a CancellationToken
+/// interrupts poll(2) with Sysprog's signal (<see cref="ThreadInterrupt"/>; poll fails with EINTR whatever the
+/// handler's flags), so cancellation wakes the wait at once, nothing spins, and a wait creates nothing.
 /// </summary>
 internal static class FdWait
 {
@@ -33,51 +33,39 @@ internal static class FdWait
     public static unsafe bool WaitReady(SafeFdHandle fd, short events, long deadline, CancellationToken cancellationToken, SyscallTrace? trace, string target)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        SafeFdHandle? cancelFd = null;
-        CancellationTokenRegistration registration = default;
-        try
+        // Held for the whole wait, so the number cannot be closed and reused under poll.
+        using HandleLease waited = fd.Lease(target);
+        using ThreadInterrupt? interrupt = cancellationToken.CanBeCanceled ? ThreadInterrupt.TryArm(cancellationToken, trace, target) : null;
+        // In the rare process that leaves no real-time signal free, the token is looked at every slice instead.
+        bool sliced = cancellationToken.CanBeCanceled && interrupt is null;
+        while (true)
         {
-            if (cancellationToken.CanBeCanceled)
+            int timeout = TimeoutMilliseconds(deadline);
+            if (sliced && (timeout < 0 || timeout > FallbackSliceMilliseconds))
             {
-                cancelFd = new SafeFdHandle(Syscall.Check(Libc.eventfd(0, Libc.EFD_CLOEXEC | Libc.EFD_NONBLOCK), trace, "eventfd", target, $"0, EFD_CLOEXEC|EFD_NONBLOCK"));
-                registration = cancellationToken.UnsafeRegister(static state => ((SafeFdHandle)state!).SignalEventFd(), cancelFd);
+                timeout = FallbackSliceMilliseconds;
             }
-            // Held for the whole wait, so neither number can be closed and reused under poll.
-            using HandleLease waited = fd.Lease(target);
-            using HandleLease cancel = cancelFd is null ? default : cancelFd.Lease(target);
-            PollFd* fds = stackalloc PollFd[2];
-            while (true)
+            var poll = new PollFd { Fd = waited.Fd, Events = events };
+            SyscallResult result = Libc.poll(&poll, 1, timeout);
+            if (result.Errno == Errno.EINTR)
             {
-                int timeout = TimeoutMilliseconds(deadline);
-                fds[0] = new PollFd { Fd = waited.Fd, Events = events };
-                fds[1] = new PollFd { Fd = cancelFd is null ? -1 : cancel.Fd, Events = Libc.POLLIN };
-                SyscallResult result = Libc.poll(fds, cancelFd is null ? 1u : 2u, timeout);
-                if (result.Errno == Errno.EINTR)
-                {
-                    continue;
-                }
-                int ready = Syscall.Check(result, trace, "poll", target,
-                    $"[{{fd={fds[0].Fd}, events={Libc.PollEventsText(events)}}}{(cancelFd is null ? "" : $", {{fd={fds[1].Fd}, events=POLLIN}}")}], {(cancelFd is null ? 1 : 2)}, {timeout}");
-                if (fds[1].ReturnedEvents != 0)
-                {
-                    cancellationToken.ThrowIfCancellationRequested();
-                }
-                if (fds[0].ReturnedEvents != 0)
-                {
-                    return true;
-                }
-                if (ready == 0 && Expired(deadline))
-                {
-                    return false;
-                }
+                cancellationToken.ThrowIfCancellationRequested();
+                continue;
             }
-        }
-        finally
-        {
-            registration.Dispose();
-            cancelFd?.Dispose();
+            int ready = Syscall.Check(result, trace, "poll", target, $"[{{fd={poll.Fd}, events={Libc.PollEventsText(events)}}}], 1, {timeout}");
+            if (poll.ReturnedEvents != 0)
+            {
+                return true;
+            }
+            if (ready == 0 && Expired(deadline))
+            {
+                return false;
+            }
+            cancellationToken.ThrowIfCancellationRequested();
         }
     }
+
+    private const int FallbackSliceMilliseconds = 20;
 
     /// <summary>What is left of a deadline, as poll(2) and epoll_wait(2) take it: -1 for none, rounded up.</summary>
     public static int TimeoutMilliseconds(long deadline)

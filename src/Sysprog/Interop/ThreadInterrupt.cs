@@ -21,22 +21,41 @@ internal sealed class ThreadInterrupt : IDisposable
     private static readonly object InstallGate = new();
     private static int _signal;
 
+    // One per thread, reused by every wait on it, so a cancellable wait allocates nothing.
+    [ThreadStatic]
+    private static ThreadInterrupt? _ofThisThread;
+
     private readonly int _threadId = Libc.gettid();
     private readonly int _managedThreadId = Environment.CurrentManagedThreadId;
-    private readonly CancellationTokenRegistration _registration;
-    private int _inCall = 1;
-
-    private ThreadInterrupt(CancellationToken token) =>
-        _registration = token.UnsafeRegister(static state => ((ThreadInterrupt)state!).Interrupt(), this);
+    private CancellationTokenRegistration _registration;
+    private int _inCall;
+    private int _sent;
 
     /// <summary>The signal in use; 0 until the first interruptible wait chose one.</summary>
     public static int Signal => Volatile.Read(ref _signal);
 
     /// <summary>Arms interruption of the calling thread for as long as the result is not disposed.</summary>
-    public static ThreadInterrupt Arm(CancellationToken token, SyscallTrace? trace, string target)
+    public static ThreadInterrupt Arm(CancellationToken token, SyscallTrace? trace, string target) =>
+        TryArm(token, trace, target) ?? throw new InvalidOperationException(
+            "Every real-time signal above SIGRTMIN is handled here or blocked by every thread, so a lock wait could not be interrupted; wait with a timeout of 0 (try once) instead.");
+
+    /// <summary>As <see cref="Arm"/>, or null when this process leaves no real-time signal to interrupt with.</summary>
+    public static ThreadInterrupt? TryArm(CancellationToken token, SyscallTrace? trace, string target)
     {
-        EnsureHandler(trace, target);
-        return new ThreadInterrupt(token);
+        if (!EnsureHandler(trace, target))
+        {
+            return null;
+        }
+        ThreadInterrupt interrupt = _ofThisThread ??= new ThreadInterrupt();
+        if (interrupt._inCall != 0)
+        {
+            // Armed already on this thread (a wait inside a wait): this one gets an interrupt of its own.
+            interrupt = new ThreadInterrupt();
+        }
+        interrupt._inCall = 1;
+        interrupt._sent = 0;
+        interrupt._registration = token.UnsafeRegister(static state => ((ThreadInterrupt)state!).Interrupt(), interrupt);
+        return interrupt;
     }
 
     private void Interrupt()
@@ -49,6 +68,7 @@ internal sealed class ThreadInterrupt : IDisposable
         int processId = Environment.ProcessId;
         while (Volatile.Read(ref _inCall) == 1)
         {
+            Volatile.Write(ref _sent, 1);
             if (Libc.tgkill(processId, _threadId, _signal) != 0)
             {
                 return;
@@ -57,24 +77,33 @@ internal sealed class ThreadInterrupt : IDisposable
         }
     }
 
-    /// <summary>Says the thread has left the call, then waits until a canceller running now has stopped sending.</summary>
+    /// <summary>
+    /// Says the thread has left the call, then waits until a canceller running now has stopped sending. A signal it
+    /// sent last may still be pending: one system call takes it now, so it cannot cut short the thread's next call.
+    /// </summary>
     public void Dispose()
     {
         Volatile.Write(ref _inCall, 0);
         _registration.Dispose();
+        _registration = default;
+        if (Volatile.Read(ref _sent) != 0)
+        {
+            Libc.getpid();
+        }
     }
 
-    private static unsafe void EnsureHandler(SyscallTrace? trace, string target)
+    /// <summary>Installs the handler on a signal chosen once per process; false when no signal is free.</summary>
+    private static unsafe bool EnsureHandler(SyscallTrace? trace, string target)
     {
         if (Signal != 0)
         {
-            return;
+            return true;
         }
         lock (InstallGate)
         {
             if (Signal != 0)
             {
-                return;
+                return true;
             }
             // A signal that every thread blocks is someone's to take with sigwait or a signalfd. One that only some
             // threads block is not: the C library's helper threads (mq_notify and timer_create with SIGEV_THREAD)
@@ -92,10 +121,9 @@ internal sealed class ThreadInterrupt : IDisposable
                 Syscall.Check(Libc.sigaction(signal, &action, null), trace, "sigaction", target,
                     $"{Signals.Name(signal)}, {{sa_handler=getpid, sa_flags=0}}, NULL");
                 Volatile.Write(ref _signal, signal);
-                return;
+                return true;
             }
-            throw new InvalidOperationException(
-                "Every real-time signal above SIGRTMIN is handled here or blocked by every thread, so a lock wait could not be interrupted; wait with a timeout of 0 (try once) instead.");
+            return false;
         }
     }
 }
