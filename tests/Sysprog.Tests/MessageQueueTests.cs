@@ -218,4 +218,24 @@ public sealed class MessageQueueTests : IDisposable
         Assert.Contains("RLIMIT_MSGQUEUE, which is 4096 bytes", bytes.Error, StringComparison.Ordinal);
         Assert.Contains("ulimit -q", bytes.Error, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void StoppingTheWatcherAsItGoesBackToWaiting_NeverLosesTheCancellation()
+    {
+        // The watcher takes a message, raises the event, and goes back to waiting while StopWatching cancels it: the
+        // cancellation then lands anywhere in the start of the wait, including while it arms its interrupt (whose
+        // callback then runs on the watcher's own thread). A lost one would leave StopWatching joined forever.
+        using MessageQueue queue = MessageQueue.Create(_name, 2, 64);
+        using var received = new SemaphoreSlim(0);
+        queue.MessageReceived += (_, _) => received.Release();
+        for (int i = 0; i < 1000; i++)
+        {
+            queue.StartWatching();
+            Assert.True(queue.Send("tick"u8.ToArray(), 0, TimeSpan.Zero));
+            Assert.True(received.Wait(TimeSpan.FromSeconds(10)));
+            var stop = new Thread(queue.StopWatching) { IsBackground = true };
+            stop.Start();
+            Assert.True(stop.Join(TimeSpan.FromSeconds(10)), $"StopWatching {i} did not end: the watcher missed its cancellation");
+        }
+    }
 }

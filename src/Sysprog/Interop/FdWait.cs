@@ -40,6 +40,10 @@ internal static class FdWait
         bool sliced = cancellationToken.CanBeCanceled && interrupt is null;
         while (true)
         {
+            // Before every poll: a token cancelled while the interrupt was being armed ran its callback on this
+            // thread, which sends no signal, and a signal sent before the poll starts is lost (the canceller repeats
+            // it until the wait ends, so one sent later is not).
+            cancellationToken.ThrowIfCancellationRequested();
             int timeout = TimeoutMilliseconds(deadline);
             if (sliced && (timeout < 0 || timeout > FallbackSliceMilliseconds))
             {
@@ -49,7 +53,6 @@ internal static class FdWait
             SyscallResult result = Libc.poll(&poll, 1, timeout);
             if (result.Errno == Errno.EINTR)
             {
-                cancellationToken.ThrowIfCancellationRequested();
                 continue;
             }
             int ready = Syscall.Check(result, trace, "poll", target, $"[{{fd={poll.Fd}, events={Libc.PollEventsText(events)}}}], 1, {timeout}");
@@ -61,7 +64,6 @@ internal static class FdWait
             {
                 return false;
             }
-            cancellationToken.ThrowIfCancellationRequested();
         }
     }
 
