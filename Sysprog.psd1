@@ -46,6 +46,7 @@
         'Open-SharedMemory'
         'Read-EventFd'
         'Read-Inotify'
+        'Read-ProcessMemory'
         'Read-Pty'
         'Read-SignalFd'
         'Read-TimerFd'
@@ -72,6 +73,7 @@
         'Wait-Pty'
         'Wait-Semaphore'
         'Write-EventFd'
+        'Write-ProcessMemory'
         'Write-Pty'
     )
     FunctionsToExport    = @()

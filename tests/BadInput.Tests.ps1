@@ -66,6 +66,11 @@ BeforeDiscovery {
         @{ Cmdlet = 'Open-Semaphore'; Set = 'Memory'; Valid = { $m = New-MemoryMap -Anonymous -Size 4KB -Visibility Shared; $null = New-Semaphore -InputObject $m -Offset 0; @{ InputObject = $m; Offset = 0 } } }
         @{ Cmdlet = 'Open-SharedMemory'; Valid = { $n = New-TestName; New-SharedMemory -Name $n -Size 4KB | Close-SharedMemory; @{ Name = $n } } }
         @{ Cmdlet = 'Read-EventFd'; Valid = { @{ InputObject = New-EventFd -InitialValue 1; TimeoutSeconds = 0 } } }
+        # This session's own memory, in a mapping made for the case and held by a global until the next case's
+        # replaces it, so the address written to stays this mapping's for the whole call.
+        @{ Cmdlet = 'Read-ProcessMemory'; Set = 'Address'; Valid = { $global:CaseMapping = New-MemoryMap -Anonymous -Size 4KB; @{ Id = $PID; Address = $CaseMapping.Address; Count = 8; As = 'Int64' } } }
+        @{ Cmdlet = 'Read-ProcessMemory'; Set = 'Mapping'; Valid = { @{ Mapping = Get-ProcessMapping -Id $PID | Select-Object -First 1; Offset = 0; Count = 16 } } }
+        @{ Cmdlet = 'Write-ProcessMemory'; Set = 'Bytes'; Valid = { $global:CaseMapping = New-MemoryMap -Anonymous -Size 4KB; @{ Id = $PID; Address = $CaseMapping.Address; Bytes = [byte[]](1, 2); Confirm = $false } } }
         @{ Cmdlet = 'Read-SignalFd'; Valid = { @{ InputObject = New-SignalFd -Signal USR1; TimeoutSeconds = 0; Count = 1 } } }
         @{ Cmdlet = 'Read-TimerFd'; Valid = { @{ InputObject = New-TimerFd; TimeoutSeconds = 0 } } }
         @{ Cmdlet = 'Receive-MqMessage'; Valid = { $q = New-MessageQueue -Name (New-TestName) -MaxMessages 2 -MaxMessageSize 64; 'hi' | Send-MqMessage -Queue $q; @{ Queue = $q; TimeoutSeconds = 0; Count = 1; Encoding = 'utf8' } } }

@@ -47,6 +47,7 @@ BeforeDiscovery {
         @{ Cmdlet = 'Open-Semaphore'; Call = 'sem_open'; Run = { New-Semaphore -Name $n | Close-Semaphore; Open-Semaphore -Name $n -Verbose | Tee-Object -Variable made; Close-Semaphore $made } }
         @{ Cmdlet = 'Open-SharedMemory'; Call = 'shm_open'; Run = { New-SharedMemory -Name $n -Size 4KB | Close-SharedMemory; Open-SharedMemory -Name $n -Verbose | Tee-Object -Variable made; Close-SharedMemory $made } }
         @{ Cmdlet = 'Read-EventFd'; Call = 'read'; Run = { $e = New-EventFd -InitialValue 2; Read-EventFd $e -TimeoutSeconds 1 -Verbose; Close-EventFd $e } }
+        @{ Cmdlet = 'Read-ProcessMemory'; Call = 'process_vm_readv'; Run = { $m = New-MemoryMap -Anonymous -Size 4KB; Read-ProcessMemory $PID $m.Address 16 -Verbose; Close-MemoryMap $m } }
         @{ Cmdlet = 'Read-SignalFd'; Call = '\w+'; Run = { $s = New-SignalFd -Signal USR2; & kill -USR2 $PID; Read-SignalFd $s -TimeoutSeconds 10 -Verbose; Close-SignalFd $s } }
         @{ Cmdlet = 'Read-TimerFd'; Call = 'read'; Run = { $t = New-TimerFd; Set-TimerFd $t -DelaySeconds 0.01; Read-TimerFd $t -TimeoutSeconds 5 -Verbose; Close-TimerFd $t } }
         @{ Cmdlet = 'Receive-MqMessage'; Call = 'mq_open'; Run = { $q = New-MessageQueue -Name $n; 'hi' | Send-MqMessage -Queue $q; Receive-MqMessage -Queue $n -Verbose; Close-MessageQueue $q } }
@@ -67,6 +68,7 @@ BeforeDiscovery {
         @{ Cmdlet = 'Unlock-Semaphore'; Call = 'sem_post'; Run = { $s = New-Semaphore -Name $n; Unlock-Semaphore $s -PassThru -Verbose; Close-Semaphore $s } }
         @{ Cmdlet = 'Wait-FileDescriptor'; Call = 'epoll_create1'; Run = { $e = New-EventFd -InitialValue 1; Wait-FileDescriptor $e -TimeoutSeconds 5 -Verbose; Close-EventFd $e } }
         @{ Cmdlet = 'Wait-Semaphore'; Call = 'sem_'; Run = { $s = New-Semaphore -Name $n -Value 1; Wait-Semaphore $s -TimeoutSeconds 5 -PassThru -Verbose; Close-Semaphore $s } }
+        @{ Cmdlet = 'Write-ProcessMemory'; Call = 'process_vm_writev'; Run = { $m = New-MemoryMap -Anonymous -Size 4KB; Write-ProcessMemory $PID $m.Address -Int64 5 -PassThru -Confirm:$false -Verbose; Close-MemoryMap $m } }
         @{ Cmdlet = 'Write-EventFd'; Call = 'write'; Run = { $e = New-EventFd; Write-EventFd $e -Value 5 -PassThru -Verbose; Close-EventFd $e } }
     )
 
@@ -85,6 +87,7 @@ BeforeDiscovery {
         @{ Cmdlet = 'Set-MemoryProtection'; Unchanged = { $m = New-MemoryMap -Anonymous -Size 4KB; Set-MemoryProtection $m -Protection Read -WhatIf; $m.Protection -eq 'ReadWrite'; Close-MemoryMap $m } }
         @{ Cmdlet = 'Set-MessageQueue'; Unchanged = { $q = New-MessageQueue -Name $n; Set-MessageQueue $q -NonBlocking -WhatIf; -not $q.IsNonBlocking; Close-MessageQueue $q } }
         @{ Cmdlet = 'Set-Pty'; Unchanged = { $p = Start-Pty cat; Set-Pty $p -Rows 50 -Raw -WhatIf; $p.Size.Rows -eq 24 -and $p.Canonical; Close-Pty $p } }
+        @{ Cmdlet = 'Write-ProcessMemory'; Unchanged = { $m = New-MemoryMap -Anonymous -Size 4KB; Write-ProcessMemory $PID $m.Address -Int64 5 -WhatIf; $m.ReadInt64(0) -eq 0; Close-MemoryMap $m } }
         @{ Cmdlet = 'Set-TimerFd'; Unchanged = { $t = New-TimerFd; Set-TimerFd $t -DelaySeconds 60 -WhatIf; -not $t.IsArmed; Close-TimerFd $t } }
     )
 }

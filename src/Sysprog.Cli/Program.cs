@@ -20,6 +20,8 @@ var root = new RootCommand("sysprog: Linux systems programming from the shell (s
     LockCommands.BuildLocks(trace),
     IpcCommands.BuildIpcs(trace),
     IpcCommands.BuildLimits(trace),
+    ProcessMemoryCommands.BuildPeek(trace),
+    ProcessMemoryCommands.BuildPoke(trace),
     InotifyCommands.BuildWatch(trace),
     PtyCommands.BuildPty(trace),
     DemoCommand.Build(),

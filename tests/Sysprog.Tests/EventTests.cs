@@ -98,7 +98,7 @@ public sealed class EventFdTests : IDisposable
         Peer.Result child = Peer.RunUnprivileged([], "eventfd", "add", "--from-pid", "1", "--fd", "0");
         Assert.Equal(1, child.ExitCode);
         Assert.Contains("pidfd_getfd(fd 0 of process 1) failed: EPERM", child.Error, StringComparison.Ordinal);
-        Assert.Contains("ptrace permission", child.Error, StringComparison.Ordinal);
+        Assert.Contains("ptrace access check", child.Error, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -157,7 +157,7 @@ public abstract class FileDescriptorObject : IPollable, IDisposable
         SyscallResult result = Libc.pidfd_getfd(pidfd.Fd, fd);
         string? detail = result.Errno switch
         {
-            Errno.EPERM => $"Taking a descriptor from another process needs ptrace permission over it: the same user with kernel.yama.ptrace_scope 0 (it is {PtraceScope()} here), or CAP_SYS_PTRACE. Passing it at start-up (an inheritable descriptor) needs neither.",
+            Errno.EPERM => PtraceAccess.Explain(processId, "pidfd_getfd") + " Passing the descriptor at start-up (an inheritable one) needs no such permission.",
             Errno.EBADF => $"Process {processId} has no file descriptor {fd}.",
             Errno.ENOSYS => "pidfd_getfd needs Linux 5.6 or later.",
             _ => null,
@@ -165,17 +165,5 @@ public abstract class FileDescriptorObject : IPollable, IDisposable
         int copied = Syscall.Check(result, trace, "pidfd_getfd", target, $"{pidfd.Fd}, {fd}, 0", detail);
         pidfd.Close(trace);
         return copied;
-    }
-
-    private static string PtraceScope()
-    {
-        try
-        {
-            return File.ReadAllText("/proc/sys/kernel/yama/ptrace_scope").Trim();
-        }
-        catch (IOException)
-        {
-            return "unknown (no Yama)";
-        }
     }
 }

@@ -57,9 +57,9 @@ internal static class Syscall
 
     /// <summary>For calls returning a byte count (read, write).</summary>
     public static long CheckCount(SyscallResult result, SyscallTrace? trace, string call, string target,
-        [InterpolatedStringHandlerArgument(nameof(trace))] ref TraceArguments arguments)
+        [InterpolatedStringHandlerArgument(nameof(trace))] ref TraceArguments arguments, string? detailOnFailure = null)
     {
-        Complete(result, trace, call, target, ref arguments, null);
+        Complete(result, trace, call, target, ref arguments, detailOnFailure);
         arguments.Emit(trace, call, result.Value);
         return result.Value;
     }

@@ -1,0 +1,154 @@
+using System.Management.Automation;
+using System.Runtime.InteropServices;
+
+namespace Sysprog.PowerShell.Commands;
+
+/// <summary>How Read-ProcessMemory gives what it read.</summary>
+public enum ProcessMemoryValue
+{
+    /// <summary>One byte[] (pipes into Format-Hex).</summary>
+    Bytes,
+    Int32,
+    UInt32,
+    Int64,
+    UInt64,
+}
+
+/// <summary>Read-ProcessMemory: process_vm_readv, by address or by a mapping from Get-ProcessMapping.</summary>
+[Cmdlet(VerbsCommunications.Read, "ProcessMemory", DefaultParameterSetName = ByAddress)]
+[OutputType(typeof(byte[]), typeof(int), typeof(uint), typeof(long), typeof(ulong))]
+public sealed class ReadProcessMemoryCommand : SysprogCmdlet
+{
+    private const string ByAddress = "Address";
+    private const string ByMapping = "Mapping";
+
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = ByAddress)]
+    [Alias("ProcessId", "Pid")]
+    [ValidateRange(1, int.MaxValue)]
+    public int Id { get; set; }
+
+    /// <summary>Where to read: a number (0x7f12a000), a mapping's Address, or hex text.</summary>
+    [Parameter(Mandatory = true, Position = 1, ParameterSetName = ByAddress)]
+    [AddressTransformation]
+    public ulong Address { get; set; }
+
+    /// <summary>A mapping of the process (Get-ProcessMapping): read from its start, plus -Offset.</summary>
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ParameterSetName = ByMapping)]
+    public ProcessMapping Mapping { get; set; } = null!;
+
+    [Parameter(ParameterSetName = ByMapping)]
+    [ValidateRange(0, long.MaxValue)]
+    public long Offset { get; set; }
+
+    /// <summary>How many values of -As: bytes by default. Default with -Mapping: to the end of the mapping.</summary>
+    [Parameter(Position = 2, ParameterSetName = ByAddress, Mandatory = true)]
+    [Parameter(ParameterSetName = ByMapping)]
+    [ValidateRange(1, ProcessMemory.MaxTransfer)]
+    public int Count { get; set; }
+
+    [Parameter]
+    public ProcessMemoryValue As { get; set; } = ProcessMemoryValue.Bytes;
+
+    protected override void ProcessRecord()
+    {
+        int width = As switch { ProcessMemoryValue.Bytes => 1, ProcessMemoryValue.Int32 or ProcessMemoryValue.UInt32 => 4, _ => 8 };
+        (int processId, ulong address, object target) = ParameterSetName == ByMapping
+            ? (Mapping.ProcessId, Mapping.Start + (ulong)Offset, (object)Mapping)
+            : (Id, Address, Id);
+        TryRun(target, () =>
+        {
+            long wanted = MyInvocation.BoundParameters.ContainsKey(nameof(Count)) ? (long)Count * width
+                : Offset >= (long)Mapping.Size ? throw new ArgumentOutOfRangeException(nameof(Offset), Offset, $"The mapping is {Mapping.Size} bytes.")
+                : (long)Mapping.Size - Offset;
+            if (wanted > ProcessMemory.MaxTransfer)
+            {
+                throw new ArgumentOutOfRangeException(nameof(Count), wanted, $"That is {wanted} bytes; one read takes at most {ProcessMemory.MaxTransfer}: read in parts.");
+            }
+            byte[] bytes = ProcessMemory.Read(processId, address, (int)wanted, out ProcessMemoryTransfer transfer, Trace);
+            Write(bytes, width);
+            transfer.ThrowIfIncomplete();
+        });
+    }
+
+    private void Write(byte[] bytes, int width)
+    {
+        ReadOnlySpan<byte> whole = bytes.AsSpan(0, bytes.Length / width * width);
+        switch (As)
+        {
+            case ProcessMemoryValue.Bytes:
+                WriteObject(bytes, enumerateCollection: false);
+                break;
+            case ProcessMemoryValue.Int32:
+                WriteObject(MemoryMarshal.Cast<byte, int>(whole).ToArray(), enumerateCollection: true);
+                break;
+            case ProcessMemoryValue.UInt32:
+                WriteObject(MemoryMarshal.Cast<byte, uint>(whole).ToArray(), enumerateCollection: true);
+                break;
+            case ProcessMemoryValue.Int64:
+                WriteObject(MemoryMarshal.Cast<byte, long>(whole).ToArray(), enumerateCollection: true);
+                break;
+            default:
+                WriteObject(MemoryMarshal.Cast<byte, ulong>(whole).ToArray(), enumerateCollection: true);
+                break;
+        }
+    }
+}
+
+/// <summary>Write-ProcessMemory: process_vm_writev; asks first, since it changes a running program under it.</summary>
+[Cmdlet(VerbsCommunications.Write, "ProcessMemory", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = AsBytes)]
+[OutputType(typeof(ProcessMemoryTransfer))]
+public sealed class WriteProcessMemoryCommand : SysprogCmdlet
+{
+    private const string AsBytes = "Bytes";
+    private const string AsInt64 = "Int64";
+    private const string AsInt32 = "Int32";
+
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    [Alias("ProcessId", "Pid")]
+    [ValidateRange(1, int.MaxValue)]
+    public int Id { get; set; }
+
+    /// <summary>Where to write: a number (0x7f12a000), a mapping's Address, or hex text.</summary>
+    [Parameter(Mandatory = true, Position = 1)]
+    [AddressTransformation]
+    public ulong Address { get; set; }
+
+    [Parameter(Mandatory = true, Position = 2, ParameterSetName = AsBytes)]
+    [ValidateCount(1, ProcessMemory.MaxTransfer)]
+    public byte[] Bytes { get; set; } = [];
+
+    /// <summary>One 64-bit integer, in this machine's byte order.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = AsInt64)]
+    public long Int64 { get; set; }
+
+    /// <summary>One 32-bit integer, in this machine's byte order.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = AsInt32)]
+    public int Int32 { get; set; }
+
+    /// <summary>Write the transfer: bytes asked and written.</summary>
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        byte[] data = ParameterSetName switch
+        {
+            AsInt64 => BitConverter.GetBytes(Int64),
+            AsInt32 => BitConverter.GetBytes(Int32),
+            _ => Bytes,
+        };
+        if (!ShouldProcess($"0x{Address:x} in process {Id}", $"Write {data.Length} bytes"))
+        {
+            return;
+        }
+        TryRun(Id, () =>
+        {
+            ProcessMemoryTransfer transfer = ProcessMemory.Write(Id, Address, data, Trace);
+            if (PassThru)
+            {
+                WriteObject(transfer);
+            }
+            transfer.ThrowIfIncomplete();
+        });
+    }
+}
