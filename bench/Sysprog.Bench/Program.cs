@@ -22,14 +22,19 @@ if (args.Length > 0 && args[0] == "soak")
 {
     return Soak.Run(args[1..]);
 }
-if (args.Length != 4 || args[0] is not ("ping" or "pong"))
+if (args.Length != 4 || args[0] is not ("ping" or "pingtoken" or "pingtimeout" or "pong"))
 {
-    Console.Error.WriteLine("usage: Sysprog.Bench ping|pong /semA /semB ITERATIONS | mq ... | events ... | inventory RUNS PREFIX | soak [CYCLES]");
+    Console.Error.WriteLine("usage: Sysprog.Bench ping|pingtoken|pingtimeout|pong /semA /semB ITERATIONS | mq ... | events ... | inventory RUNS PREFIX | soak [CYCLES]");
     return 2;
 }
 int iterations = int.Parse(args[3], CultureInfo.InvariantCulture);
-if (args[0] == "ping")
+if (args[0] != "pong")
 {
+    // ping: no timeout or token, the sem_wait C makes; pingtoken: with a CancellationToken, as every cmdlet passes
+    // one; pingtimeout: with a timeout. The pong side is the same for all three.
+    using var cancellation = new CancellationTokenSource();
+    CancellationToken token = args[0] == "pingtoken" ? cancellation.Token : default;
+    TimeSpan timeout = args[0] == "pingtimeout" ? TimeSpan.FromSeconds(60) : Timeout.InfiniteTimeSpan;
     using PosixSemaphore a = PosixSemaphore.Create(args[1], 0);
     using PosixSemaphore b = PosixSemaphore.Create(args[2], 0);
     try
@@ -40,13 +45,13 @@ if (args[0] == "ping")
         for (int i = 0; i < iterations; i++)
         {
             a.Post();
-            b.Wait(Timeout.InfiniteTimeSpan);
+            b.Wait(timeout, token);
         }
         long start = Stopwatch.GetTimestamp();
         for (int i = 0; i < iterations; i++)
         {
             a.Post();
-            b.Wait(Timeout.InfiniteTimeSpan);
+            b.Wait(timeout, token);
         }
         double nanoseconds = Stopwatch.GetElapsedTime(start).TotalNanoseconds / iterations;
         Console.WriteLine(nanoseconds.ToString("F0", CultureInfo.InvariantCulture));
