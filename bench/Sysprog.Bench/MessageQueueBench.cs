@@ -12,7 +12,7 @@ internal static class MessageQueueBench
     {
         if (args.Length != 5)
         {
-            Console.Error.WriteLine("usage: Sysprog.Bench mq rtt-ping|rtt-pong|tput-send|tput-receive /qA /qB SIZE ITERATIONS");
+            Console.Error.WriteLine("usage: Sysprog.Bench mq rtt-ping|rtt-pingtoken|rtt-pingtimeout|rtt-pong|tput-send|tput-receive /qA /qB SIZE ITERATIONS");
             return 2;
         }
         string a = args[1], b = args[2];
@@ -21,8 +21,13 @@ internal static class MessageQueueBench
         byte[] message = new byte[size];
         switch (args[0])
         {
-            case "rtt-ping":
+            // rtt-ping: no timeout or token, the blocking calls C makes; rtt-pingtoken: receives with a
+            // CancellationToken, as every cmdlet passes one; rtt-pingtimeout: with a timeout. The pong side is the same.
+            case "rtt-ping" or "rtt-pingtoken" or "rtt-pingtimeout":
             {
+                using var cancellation = new CancellationTokenSource();
+                CancellationToken token = args[0] == "rtt-pingtoken" ? cancellation.Token : default;
+                TimeSpan timeout = args[0] == "rtt-pingtimeout" ? TimeSpan.FromSeconds(60) : Timeout.InfiniteTimeSpan;
                 using MessageQueue qa = MessageQueue.Create(a, 10, size);
                 using MessageQueue qb = MessageQueue.Create(b, 10, size);
                 try
@@ -32,13 +37,13 @@ internal static class MessageQueueBench
                     for (int i = 0; i < iterations; i++)
                     {
                         qa.Send(message, 0, Timeout.InfiniteTimeSpan);
-                        qb.Receive(buffer, out _, out _, Timeout.InfiniteTimeSpan);
+                        qb.Receive(buffer, out _, out _, timeout, token);
                     }
                     long start = Stopwatch.GetTimestamp();
                     for (int i = 0; i < iterations; i++)
                     {
                         qa.Send(message, 0, Timeout.InfiniteTimeSpan);
-                        qb.Receive(buffer, out _, out _, Timeout.InfiniteTimeSpan);
+                        qb.Receive(buffer, out _, out _, timeout, token);
                     }
                     Console.WriteLine((Stopwatch.GetElapsedTime(start).TotalNanoseconds / iterations).ToString("F0", CultureInfo.InvariantCulture));
                 }
