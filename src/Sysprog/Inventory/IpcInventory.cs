@@ -128,21 +128,18 @@ public sealed class IpcInventory
         string? countColumn, SyscallTrace? trace)
     {
         var byId = new Dictionary<int, IpcObject>();
-        string text;
+        List<Dictionary<string, string>> rows;
         try
         {
-            text = ProcFile.ReadAllText($"/proc/sysvipc/{kind}", trace);
+            rows = ProcFile.ReadTable($"/proc/sysvipc/{kind}", trace);
         }
         catch (SysprogException e) when (e.Errno == Errno.ENOENT)
         {
             return byId;
         }
-        string[][] rows = text.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries)).ToArray();
-        string[] header = rows.FirstOrDefault() ?? [];
-        foreach (string[] fields in rows.Skip(1))
+        foreach (Dictionary<string, string> row in rows)
         {
-            Dictionary<string, string> row = header.Zip(fields).ToDictionary(p => p.First, p => p.Second, StringComparer.Ordinal);
-            long Number(string? column) => column is not null && row.TryGetValue(column, out string? value) && long.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out long n) ? n : 0;
+            long Number(string? column) => column is null ? 0 : ProcFile.Column(row, column);
             int id = (int)Number(idColumn);
             int perms = Convert.ToInt32(row.GetValueOrDefault("perms", "0"), 8);
             long key = Number("key");

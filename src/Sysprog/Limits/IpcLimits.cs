@@ -68,15 +68,15 @@ public static class IpcLimits
             ResourceRow(Process, Libc.RLIMIT_RTPRIO, "RLIMIT_RTPRIO", Unit.Count, null,
                 "The highest real-time priority (SCHED_FIFO, SCHED_RR) this process may set without CAP_SYS_NICE; ulimit -r.", trace),
             SysctlRow(SysVShared, "kernel.shmmax", Unit.Bytes, null, "The largest segment shmget may create.", trace),
-            SysctlRow(SysVShared, "kernel.shmall", Unit.Pages, sysVShared?.Sum(s => (Number(s, "size") + pageSize - 1) / pageSize),
+            SysctlRow(SysVShared, "kernel.shmall", Unit.Pages, sysVShared?.Sum(s => (ProcFile.Column(s, "size") + pageSize - 1) / pageSize),
                 $"Pages ({pageSize} bytes) all segments may use together.", trace),
             SysctlRow(SysVShared, "kernel.shmmni", Unit.Count, sysVShared?.Count, "Segments that may exist.", trace),
-            SemaphoreRow(sem, 0, "SEMMSL", sysVSemaphores?.Select(s => Number(s, "nsems")).DefaultIfEmpty().Max(), "Semaphores per set (used: the largest set).", semError),
-            SemaphoreRow(sem, 1, "SEMMNS", sysVSemaphores?.Sum(s => Number(s, "nsems")), "Semaphores in all sets together.", semError),
+            SemaphoreRow(sem, 0, "SEMMSL", sysVSemaphores?.Select(s => ProcFile.Column(s, "nsems")).DefaultIfEmpty().Max(), "Semaphores per set (used: the largest set).", semError),
+            SemaphoreRow(sem, 1, "SEMMNS", sysVSemaphores?.Sum(s => ProcFile.Column(s, "nsems")), "Semaphores in all sets together.", semError),
             SemaphoreRow(sem, 2, "SEMOPM", null, "Operations one semop call may make.", semError),
             SemaphoreRow(sem, 3, "SEMMNI", sysVSemaphores?.Count, "Semaphore sets that may exist.", semError),
             SysctlRow(SysVMessages, "kernel.msgmax", Unit.Bytes, null, "The largest message msgsnd takes.", trace),
-            SysctlRow(SysVMessages, "kernel.msgmnb", Unit.Bytes, sysVMessages?.Select(q => Number(q, "cbytes")).DefaultIfEmpty().Max(),
+            SysctlRow(SysVMessages, "kernel.msgmnb", Unit.Bytes, sysVMessages?.Select(q => ProcFile.Column(q, "cbytes")).DefaultIfEmpty().Max(),
                 "Bytes a queue may hold (used: the fullest queue).", trace),
             SysctlRow(SysVMessages, "kernel.msgmni", Unit.Count, sysVMessages?.Count, "Message queues that may exist.", trace),
             NamespaceRow(trace),
@@ -228,27 +228,15 @@ public static class IpcLimits
     /// </summary>
     private static IReadOnlyList<Dictionary<string, string>>? SysVObjects(string kind, SyscallTrace? trace)
     {
-        string text;
         try
         {
-            text = ProcFile.ReadAllText($"/proc/sysvipc/{kind}", trace);
+            return ProcFile.ReadTable($"/proc/sysvipc/{kind}", trace);
         }
         catch (SysprogException)
         {
             return null;
         }
-        string[][] lines = text.Split('\n', StringSplitOptions.RemoveEmptyEntries)
-            .Select(l => l.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)).ToArray();
-        if (lines.Length == 0)
-        {
-            return [];
-        }
-        string[] header = lines[0];
-        return lines.Skip(1).Select(fields => header.Zip(fields).ToDictionary(p => p.First, p => p.Second, StringComparer.Ordinal)).ToList();
     }
-
-    private static long Number(Dictionary<string, string> row, string column) =>
-        row.TryGetValue(column, out string? text) && long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out long value) ? value : 0;
 
     /// <summary>A limit 90% used gets a hint, unless it has one already.</summary>
     private static IpcLimit WithUsageHint(IpcLimit row) =>

@@ -42,6 +42,19 @@ internal static class ProcFile
         return Encoding.UTF8.GetString(text.GetBuffer(), 0, (int)text.Length);
     }
 
+    /// <summary>A /proc table whose first line names its columns (/proc/sysvipc/*): one dictionary per row, by column name.</summary>
+    public static List<Dictionary<string, string>> ReadTable(string path, SyscallTrace? trace)
+    {
+        string[][] lines = ReadAllText(path, trace).Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries)).ToArray();
+        string[] header = lines.FirstOrDefault() ?? [];
+        return lines.Skip(1).Select(fields => header.Zip(fields).ToDictionary(p => p.First, p => p.Second, StringComparer.Ordinal)).ToList();
+    }
+
+    /// <summary>A column of a <see cref="ReadTable"/> row as a number (keys may be negative); 0 when it is missing or not a number.</summary>
+    public static long Column(Dictionary<string, string> row, string column) =>
+        row.TryGetValue(column, out string? text) && long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out long value) ? value : 0;
+
     /// <summary>Where a /proc link points ("ipc:[4026531839]", "/dev/pts/3"), with readlink's errno when it cannot be read (EACCES: another user's process).</summary>
     public static unsafe string ReadLink(string path, SyscallTrace? trace)
     {
