@@ -153,23 +153,6 @@ public sealed class MessageQueue : IPollable, IDisposable
         found.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
         return found;
 
-        static (long? QueueBytes, int? NotifyProcessId) ReadQueueStatus(string path)
-        {
-            try
-            {
-                // "QSIZE:129 NOTIFY:0 SIGNO:0 NOTIFY_PID:0"
-                Dictionary<string, string> fields = ProcFile.ReadAllText(path, null).Split(' ', StringSplitOptions.RemoveEmptyEntries)
-                    .Select(f => f.Split(':', 2)).Where(f => f.Length == 2).ToDictionary(f => f[0], f => f[1].Trim(), StringComparer.Ordinal);
-                long? size = fields.TryGetValue("QSIZE", out string? q) && long.TryParse(q, NumberStyles.None, CultureInfo.InvariantCulture, out long bytes) ? bytes : null;
-                int? notify = fields.TryGetValue("NOTIFY_PID", out string? n) && int.TryParse(n, NumberStyles.None, CultureInfo.InvariantCulture, out int pid) && pid != 0 ? pid : null;
-                return (size, notify);
-            }
-            catch (SysprogException)
-            {
-                return (null, null);
-            }
-        }
-
         static MqAttributes? ReadAttributes(string name, SyscallTrace? trace, out Errno errno)
         {
             const int flags = Libc.O_RDONLY | Libc.O_CLOEXEC | Libc.O_NONBLOCK;
@@ -190,6 +173,25 @@ public sealed class MessageQueue : IPollable, IDisposable
                 : $"mq_getattr({handle.Fd}, {{mq_flags={attributes.Flags}, mq_maxmsg={attributes.MaxMessages}, mq_msgsize={attributes.MessageSize}, mq_curmsgs={attributes.CurrentMessages}}}) = 0");
             handle.Close(trace);
             return got.Failed ? null : attributes;
+        }
+    }
+
+    /// <summary>QSIZE and NOTIFY_PID from a queue's file in the mqueue filesystem; nulls when it cannot be read. Reading it
+    /// opens and closes the queue, which ends this process's own mq_notify registration on it.</summary>
+    internal static (long? QueueBytes, int? NotifyProcessId) ReadQueueStatus(string path)
+    {
+        try
+        {
+            // "QSIZE:129 NOTIFY:0 SIGNO:0 NOTIFY_PID:0"
+            Dictionary<string, string> fields = ProcFile.ReadAllText(path, null).Split(' ', StringSplitOptions.RemoveEmptyEntries)
+                .Select(f => f.Split(':', 2)).Where(f => f.Length == 2).ToDictionary(f => f[0], f => f[1].Trim(), StringComparer.Ordinal);
+            long? size = fields.TryGetValue("QSIZE", out string? q) && long.TryParse(q, NumberStyles.None, CultureInfo.InvariantCulture, out long bytes) ? bytes : null;
+            int? notify = fields.TryGetValue("NOTIFY_PID", out string? n) && int.TryParse(n, NumberStyles.None, CultureInfo.InvariantCulture, out int pid) && pid != 0 ? pid : null;
+            return (size, notify);
+        }
+        catch (SysprogException)
+        {
+            return (null, null);
         }
     }
 

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Globalization;
 using System.Runtime.InteropServices;
 using Sysprog.Interop;
 
@@ -188,27 +187,16 @@ public sealed class MqNotification : IDisposable
     /// <summary>Who holds the registration, from NOTIFY_PID in the mqueue filesystem.</summary>
     private string BusyDetail()
     {
-        if (ArmedHere(Queue.Name) is not null)
-        {
-            return "This process is registered already: a registration lasts until it is told, so arm again only after a notification, or close the other registration.";
-        }
+        // Our own armed registration is known without reading the queue's file, which would end it.
         string path = MessageQueue.Directory + Queue.Name;
-        try
+        int? registered = ArmedHere(Queue.Name) is not null ? Environment.ProcessId : MessageQueue.ReadQueueStatus(path).NotifyProcessId;
+        return registered switch
         {
-            string text = ProcFile.ReadAllText(path, null);
-            int at = text.IndexOf("NOTIFY_PID:", StringComparison.Ordinal);
-            if (at >= 0 && int.TryParse(text.AsSpan(at + "NOTIFY_PID:".Length).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out int pid) && pid != 0)
-            {
-                return pid == Environment.ProcessId
-                    ? $"This process is registered already (NOTIFY_PID {pid}): a registration lasts until it is told, so arm again only after a notification, or close the other registration."
-                    : $"Process {pid} ({ProcFile.ProcessName(pid) ?? "gone"}) is registered (NOTIFY_PID in {path}); a queue takes one registration at a time. Use the polling watcher (StartWatching) to follow it as well.";
-            }
-        }
-        catch (SysprogException)
-        {
-            // The mqueue filesystem is not mounted or the queue is not readable: the registered process cannot be named.
-        }
-        return "Another process is registered; a queue takes one registration at a time (mount the mqueue filesystem on /dev/mqueue to see which: NOTIFY_PID).";
+            null => "Another process is registered; a queue takes one registration at a time (mount the mqueue filesystem on /dev/mqueue to see which: NOTIFY_PID).",
+            int pid when pid == Environment.ProcessId =>
+                "This process is registered already: a registration lasts until it is told, so arm again only after a notification, or close the other registration.",
+            int pid => $"Process {pid} ({ProcFile.ProcessName(pid) ?? "gone"}) is registered (NOTIFY_PID in {path}); a queue takes one registration at a time. Use the polling watcher (StartWatching) to follow it as well.",
+        };
     }
 
     /// <summary>Ends the registration if it is still this process's (mq_notify with NULL).</summary>
