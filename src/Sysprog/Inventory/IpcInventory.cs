@@ -33,13 +33,11 @@ public sealed class IpcInventory
         var byFile = new Dictionary<FileKey, IpcObject>();
         void AddPosix(IpcObjectKind kind, NamedObjectInfo info, long? size, long? count)
         {
-            StatX? status = FileStatus.OfPath(info.Path);
             var item = new IpcObject(kind, info.Name, null, size, count, info.Mode, info.OwnerId, info.LastWriteTime, info.Path, info.Problem);
             objects.Add(item);
-            if (status is StatX s)
-            {
-                byFile[FileKey.Of(s)] = item;
-            }
+            // The listing's own statx identifies the file: no second one per object.
+            (uint major, uint minor, ulong inode) = info.FileIdentity;
+            byFile[new FileKey(major, minor, inode)] = item;
         }
         foreach (SharedMemoryInfo info in SharedMemory.List(null, trace))
         {

@@ -13,7 +13,11 @@ public abstract class NamedObjectInfo
         OwnerId = status.Uid;
         GroupId = status.Gid;
         LastWriteTime = status.ModifyTime.ToDateTimeOffset().LocalDateTime;
+        FileIdentity = (status.DevMajor, status.DevMinor, status.Inode);
     }
+
+    /// <summary>The file's device and inode, as statx and /proc/PID/maps both give them: what the inventory matches holders by.</summary>
+    internal (uint Major, uint Minor, ulong Inode) FileIdentity { get; }
 
     /// <summary>The name, with its leading '/'.</summary>
     public string Name { get; }
