@@ -365,16 +365,7 @@ public sealed class Pty : FileDescriptorObject
     }
 
     /// <summary>The terminal's size (TIOCGWINSZ).</summary>
-    public unsafe TerminalSize Size
-    {
-        get
-        {
-            using HandleLease lease = Lease();
-            WindowSize size;
-            Syscall.Check(Libc.ioctl(lease.Fd, Libc.TIOCGWINSZ, &size), null, "ioctl", Description, $"");
-            return new TerminalSize(size.Rows, size.Columns);
-        }
-    }
+    public TerminalSize Size => TerminalRawMode.SizeOf(Handle, Description);
 
     /// <summary>Sets the terminal's size (TIOCSWINSZ); the kernel sends SIGWINCH to the program's foreground process group.</summary>
     public unsafe void Resize(int rows, int columns, SyscallTrace? trace = null)

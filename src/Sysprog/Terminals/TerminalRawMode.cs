@@ -32,12 +32,18 @@ public sealed class TerminalRawMode : IDisposable
     }
 
     /// <summary>The terminal's size (TIOCGWINSZ), as the window it is shown in has it.</summary>
-    public static unsafe TerminalSize SizeOf(SafeHandle handle)
+    public static TerminalSize SizeOf(SafeHandle handle)
     {
         ArgumentNullException.ThrowIfNull(handle);
-        using HandleLease lease = HandleLease.Take(handle, "terminal");
+        return SizeOf(handle, "terminal");
+    }
+
+    /// <summary>TIOCGWINSZ on any terminal descriptor, a pty's primary side included; errors name <paramref name="target"/>.</summary>
+    internal static unsafe TerminalSize SizeOf(SafeHandle handle, string target)
+    {
+        using HandleLease lease = HandleLease.Take(handle, target);
         WindowSize size;
-        Syscall.Check(Libc.ioctl(lease.Fd, Libc.TIOCGWINSZ, &size), null, "ioctl", $"fd {lease.Fd}", $"");
+        Syscall.Check(Libc.ioctl(lease.Fd, Libc.TIOCGWINSZ, &size), null, "ioctl", target, $"");
         return new TerminalSize(size.Rows, size.Columns);
     }
 
