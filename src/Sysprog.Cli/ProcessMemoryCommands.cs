@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Runtime.InteropServices;
 using Sysprog;
 
 namespace Sysprog.Cli;
@@ -22,19 +21,10 @@ internal static class ProcessMemoryCommands
         };
         command.SetAction(r => Cli.Run(() =>
         {
-            string kind = r.GetValue(format)!;
-            int width = kind == "bytes" ? 1 : kind.EndsWith("32", StringComparison.Ordinal) ? 4 : 8;
+            ProcessMemoryValue kind = Enum.Parse<ProcessMemoryValue>(r.GetValue(format)!, ignoreCase: true);
             ulong at = ParseAddress(r.GetValue(address)!);
-            byte[] bytes = ProcessMemory.Read(r.GetValue(processId), at, checked(r.GetValue(count) * width), out ProcessMemoryTransfer transfer, Cli.Trace(r, trace));
-            ReadOnlySpan<byte> whole = bytes.AsSpan(0, bytes.Length / width * width);
-            object values = kind switch
-            {
-                "int32" => MemoryMarshal.Cast<byte, int>(whole).ToArray(),
-                "uint32" => MemoryMarshal.Cast<byte, uint>(whole).ToArray(),
-                "int64" => MemoryMarshal.Cast<byte, long>(whole).ToArray(),
-                "uint64" => MemoryMarshal.Cast<byte, ulong>(whole).ToArray(),
-                _ => Convert.ToHexString(bytes).ToLowerInvariant(),
-            };
+            byte[] bytes = ProcessMemory.Read(r.GetValue(processId), at, checked(r.GetValue(count) * ProcessMemory.WidthOf(kind)), out ProcessMemoryTransfer transfer, Cli.Trace(r, trace));
+            object values = kind == ProcessMemoryValue.Bytes ? Convert.ToHexString(bytes).ToLowerInvariant() : ProcessMemory.Decode(bytes, kind);
             if (r.GetValue(json))
             {
                 Cli.WriteJson(new { transfer.ProcessId, Address = $"0x{at:x}", transfer.Requested, transfer.Transferred, StoppedAt = transfer.StoppedAt is ulong s ? $"0x{s:x}" : null, StopReason = transfer.StopReason?.Symbol(), Values = values });

@@ -1,18 +1,6 @@
 using System.Management.Automation;
-using System.Runtime.InteropServices;
 
 namespace Sysprog.PowerShell.Commands;
-
-/// <summary>How Read-ProcessMemory gives what it read.</summary>
-public enum ProcessMemoryValue
-{
-    /// <summary>One byte[] (pipes into Format-Hex).</summary>
-    Bytes,
-    Int32,
-    UInt32,
-    Int64,
-    UInt64,
-}
 
 /// <summary>Read-ProcessMemory: process_vm_readv, by address or by a mapping from Get-ProcessMapping.</summary>
 [Cmdlet(VerbsCommunications.Read, "ProcessMemory", DefaultParameterSetName = ByAddress)]
@@ -51,7 +39,7 @@ public sealed class ReadProcessMemoryCommand : SysprogCmdlet
 
     protected override void ProcessRecord()
     {
-        int width = As switch { ProcessMemoryValue.Bytes => 1, ProcessMemoryValue.Int32 or ProcessMemoryValue.UInt32 => 4, _ => 8 };
+        int width = ProcessMemory.WidthOf(As);
         (int processId, ulong address, object target) = ParameterSetName == ByMapping
             ? (Mapping.ProcessId, Mapping.Start + (ulong)Offset, (object)Mapping)
             : (Id, Address, Id);
@@ -65,32 +53,10 @@ public sealed class ReadProcessMemoryCommand : SysprogCmdlet
                 throw new ArgumentOutOfRangeException(nameof(Count), wanted, $"That is {wanted} bytes; one read takes at most {ProcessMemory.MaxTransfer}: read in parts.");
             }
             byte[] bytes = ProcessMemory.Read(processId, address, (int)wanted, out ProcessMemoryTransfer transfer, Trace);
-            Write(bytes, width);
+            // A byte[] stays one object, for Format-Hex; integers go down the pipeline one by one.
+            WriteObject(ProcessMemory.Decode(bytes, As), enumerateCollection: As != ProcessMemoryValue.Bytes);
             transfer.ThrowIfIncomplete();
         });
-    }
-
-    private void Write(byte[] bytes, int width)
-    {
-        ReadOnlySpan<byte> whole = bytes.AsSpan(0, bytes.Length / width * width);
-        switch (As)
-        {
-            case ProcessMemoryValue.Bytes:
-                WriteObject(bytes, enumerateCollection: false);
-                break;
-            case ProcessMemoryValue.Int32:
-                WriteObject(MemoryMarshal.Cast<byte, int>(whole).ToArray(), enumerateCollection: true);
-                break;
-            case ProcessMemoryValue.UInt32:
-                WriteObject(MemoryMarshal.Cast<byte, uint>(whole).ToArray(), enumerateCollection: true);
-                break;
-            case ProcessMemoryValue.Int64:
-                WriteObject(MemoryMarshal.Cast<byte, long>(whole).ToArray(), enumerateCollection: true);
-                break;
-            default:
-                WriteObject(MemoryMarshal.Cast<byte, ulong>(whole).ToArray(), enumerateCollection: true);
-                break;
-        }
     }
 }
 

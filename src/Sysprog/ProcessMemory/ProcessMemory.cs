@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Sysprog.Interop;
 using static Sysprog.Interop.TraceFormat;
 
@@ -34,6 +35,16 @@ public sealed record ProcessMemoryTransfer(int ProcessId, ulong Address, long Re
     public override string ToString() => IsComplete
         ? $"{Transferred} bytes at 0x{Address:x} of process {ProcessId}"
         : $"{Transferred} of {Requested} bytes at 0x{Address:x} of process {ProcessId}: stopped at 0x{StoppedAt:x} ({StopReason?.Symbol() ?? "?"})";
+}
+
+/// <summary>How read memory is given back: one byte[], or integers in this machine's byte order.</summary>
+public enum ProcessMemoryValue
+{
+    Bytes,
+    Int32,
+    UInt32,
+    Int64,
+    UInt64,
 }
 
 /// <summary>
@@ -74,6 +85,29 @@ public static class ProcessMemory
         {
             return Transfer(processId, address, local, source.Length, write: true, trace);
         }
+    }
+
+    /// <summary>The bytes one value of <paramref name="value"/> takes.</summary>
+    public static int WidthOf(ProcessMemoryValue value) => value switch
+    {
+        ProcessMemoryValue.Bytes => 1,
+        ProcessMemoryValue.Int32 or ProcessMemoryValue.UInt32 => 4,
+        _ => 8,
+    };
+
+    /// <summary>Read bytes as <paramref name="value"/>: the bytes themselves, or the whole integers they hold (a short read's partial last one dropped).</summary>
+    public static Array Decode(byte[] bytes, ProcessMemoryValue value)
+    {
+        ArgumentNullException.ThrowIfNull(bytes);
+        ReadOnlySpan<byte> whole = bytes.AsSpan(0, bytes.Length / WidthOf(value) * WidthOf(value));
+        return value switch
+        {
+            ProcessMemoryValue.Int32 => MemoryMarshal.Cast<byte, int>(whole).ToArray(),
+            ProcessMemoryValue.UInt32 => MemoryMarshal.Cast<byte, uint>(whole).ToArray(),
+            ProcessMemoryValue.Int64 => MemoryMarshal.Cast<byte, long>(whole).ToArray(),
+            ProcessMemoryValue.UInt64 => MemoryMarshal.Cast<byte, ulong>(whole).ToArray(),
+            _ => bytes,
+        };
     }
 
     private static void Validate(int processId, ulong address, int count, string countName)
