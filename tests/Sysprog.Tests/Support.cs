@@ -181,13 +181,6 @@ internal static class Peer
         : "dotnet";
 }
 
-/// <summary>What the calling thread has used, from /proc/thread-self/schedstat (nanoseconds on a CPU).</summary>
-internal static class ThreadCpu
-{
-    public static TimeSpan Used() => TimeSpan.FromTicks(
-        long.Parse(File.ReadAllText("/proc/thread-self/schedstat").Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture) / 100);
-}
-
 /// <summary>Where another thread of this process is: so a wake-up test acts only once the waiter really sleeps.</summary>
 internal static partial class ThreadWait
 {

@@ -22,7 +22,10 @@ public sealed class PosixSemaphore : IDisposable
     /// <summary>Bytes a semaphore takes inside a mapping (sizeof(sem_t) on 64-bit Linux).</summary>
     public const int SizeInMemory = Libc.SemaphoreSize;
 
-    /// <summary>Waits sleep in slices of this length between cancellation checks: Ctrl+C is honoured within one slice.</summary>
+    /// <summary>
+    /// The slice of a wait that cannot be interrupted (no real-time signal free, or no sem_clockwait): its token is
+    /// looked at between slices, so cancellation is honoured within one.
+    /// </summary>
     internal static readonly TimeSpan WaitSlice = TimeSpan.FromMilliseconds(20);
 
     private readonly SafeSemaphoreHandle? _named;
@@ -256,15 +259,16 @@ public sealed class PosixSemaphore : IDisposable
 
     /// <summary>
     /// Takes one, blocking up to <paramref name="timeout"/> (<see cref="Timeout.InfiniteTimeSpan"/> for no limit).
-    /// Returns false on timeout; throws <see cref="OperationCanceledException"/> within about 20 ms of cancellation.
-    /// The trace shows the call that ended the wait, not the intermediate slices.
+    /// Returns false on timeout; throws <see cref="OperationCanceledException"/> as soon as the token is cancelled
+    /// (the wait is interrupted with <see cref="ThreadInterrupt"/>'s signal). A Close on another thread takes effect
+    /// when the wait ends, as for every other handle.
     /// </summary>
     // Hot path: compiled fully optimized from the first call rather than tiering up while a ping-pong runs.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool Wait(TimeSpan timeout, CancellationToken cancellationToken = default, SyscallTrace? trace = null)
     {
         Timeouts.Validate(timeout);
-        // Held for the whole wait: a Close on another thread ends the wait at the next slice, never frees the sem_t under it.
+        // Held for the whole wait, so a Close on another thread never frees the sem_t under it.
         using HandleLease lease = Lease();
         IntPtr semaphore = Address(lease);
         bool infinite = timeout == Timeout.InfiniteTimeSpan;
@@ -280,26 +284,27 @@ public sealed class PosixSemaphore : IDisposable
             return true;
         }
 
+        using ThreadInterrupt? interrupt = cancellationToken.CanBeCanceled ? ThreadInterrupt.TryArm(cancellationToken, trace, _target) : null;
+        // One call waits the whole time, unless nothing else would end it in time: then slices, between which the
+        // token is looked at (no real-time signal free to interrupt with), or a realtime deadline is taken afresh
+        // (C libraries without sem_clockwait, where a clock jump would otherwise move the whole wait).
+        bool sliced = !Libc.HasSemClockwait || (cancellationToken.CanBeCanceled && interrupt is null);
         Timespec deadline = infinite ? default : Now(Libc.CLOCK_MONOTONIC).Add(timeout);
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            if (IsClosed)
+            TimeSpan? slice = null;
+            bool lastSlice = true;
+            if (sliced)
             {
-                ThrowClosed();
-            }
-            TimeSpan slice = WaitSlice;
-            bool lastSlice = false;
-            if (!infinite)
-            {
-                TimeSpan remaining = Between(Now(Libc.CLOCK_MONOTONIC), deadline);
-                lastSlice = remaining <= WaitSlice;
+                TimeSpan remaining = infinite ? Timeout.InfiniteTimeSpan : Between(Now(Libc.CLOCK_MONOTONIC), deadline);
+                lastSlice = !infinite && remaining <= WaitSlice;
                 slice = lastSlice ? (remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero) : WaitSlice;
             }
-            SyscallResult result = WaitSliceOnce(semaphore, slice, out string call, out Timespec until);
+            SyscallResult result = WaitOnce(semaphore, infinite ? null : deadline, slice, out string call, out Timespec until);
             if (!result.Failed)
             {
-                Syscall.Check(result, trace, call, _target, $"{Pointer(semaphore)}, {ClockArgument()}{until}");
+                Syscall.Check(result, trace, call, _target, $"{WaitArguments(semaphore, call, until)}");
                 return true;
             }
             if (result.Errno is Errno.EINTR || (result.Errno == Errno.ETIMEDOUT && !lastSlice))
@@ -308,10 +313,10 @@ public sealed class PosixSemaphore : IDisposable
             }
             if (result.Errno == Errno.ETIMEDOUT)
             {
-                trace?.Invoke($"{call}({Pointer(semaphore)}, {ClockArgument()}{until}) = -1 ETIMEDOUT ({Errno.ETIMEDOUT.Description()})");
+                trace?.Invoke($"{call}({WaitArguments(semaphore, call, until)}) = -1 ETIMEDOUT ({Errno.ETIMEDOUT.Description()})");
                 return false;
             }
-            Syscall.Check(result, trace, call, _target, $"{Pointer(semaphore)}, {ClockArgument()}{until}");
+            Syscall.Check(result, trace, call, _target, $"{WaitArguments(semaphore, call, until)}");
         }
     }
 
@@ -342,19 +347,36 @@ public sealed class PosixSemaphore : IDisposable
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void ThrowClosed() => throw new ObjectDisposedException(_target, $"{_target} is closed.");
 
-    private static SyscallResult WaitSliceOnce(IntPtr semaphore, TimeSpan slice, out string call, out Timespec until)
+    /// <summary>
+    /// One blocking call: until <paramref name="slice"/> from now when given, otherwise until the monotonic
+    /// <paramref name="deadline"/>, otherwise without a limit.
+    /// </summary>
+    private static SyscallResult WaitOnce(IntPtr semaphore, Timespec? deadline, TimeSpan? slice, out string call, out Timespec until)
     {
+        if (slice is null && deadline is null)
+        {
+            call = "sem_wait";
+            until = default;
+            return Libc.sem_wait(semaphore);
+        }
         if (Libc.HasSemClockwait)
         {
             call = "sem_clockwait";
-            until = Now(Libc.CLOCK_MONOTONIC).Add(slice);
+            until = slice is { } length ? Now(Libc.CLOCK_MONOTONIC).Add(length) : deadline!.Value;
             return Libc.sem_clockwait(semaphore, Libc.CLOCK_MONOTONIC, in until);
         }
-        // musl and glibc < 2.30: a realtime deadline per slice, so a clock jump distorts one slice, not the wait.
+        // musl and glibc < 2.30 (always sliced): a realtime deadline per slice, so a clock jump distorts one slice.
         call = "sem_timedwait";
-        until = Now(Libc.CLOCK_REALTIME).Add(slice);
+        until = Now(Libc.CLOCK_REALTIME).Add(slice!.Value);
         return Libc.sem_timedwait(semaphore, in until);
     }
+
+    private static string WaitArguments(IntPtr semaphore, string call, Timespec until) => call switch
+    {
+        "sem_wait" => Pointer(semaphore),
+        "sem_clockwait" => $"{Pointer(semaphore)}, CLOCK_MONOTONIC, {until}",
+        _ => $"{Pointer(semaphore)}, {until}",
+    };
 
     private static string ClockArgument() => Libc.HasSemClockwait ? "CLOCK_MONOTONIC, " : "";
 
