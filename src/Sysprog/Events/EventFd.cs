@@ -63,6 +63,7 @@ public sealed class EventFd : FileDescriptorObject
     }
 
     /// <summary>Adds <paramref name="value"/> (1 to <see cref="MaxValue"/>), waiting up to <paramref name="timeout"/> while it would overflow. False on timeout.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public unsafe bool Add(ulong value, TimeSpan timeout, CancellationToken cancellationToken = default, SyscallTrace? trace = null)
     {
         if (value is 0 or > MaxValue)

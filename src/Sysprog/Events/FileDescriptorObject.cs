@@ -74,6 +74,7 @@ public abstract class FileDescriptorObject : IPollable, IDisposable
     /// Reads one fixed-size record (a counter, a signalfd_siginfo) from the O_NONBLOCK descriptor, waiting with poll
     /// until the deadline; false on timeout.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private protected unsafe bool ReadRecord<T>(out T record, bool waitAllowed, TimeSpan timeout, CancellationToken cancellationToken,
         SyscallTrace? trace) where T : unmanaged
     {

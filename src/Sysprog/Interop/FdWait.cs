@@ -30,6 +30,7 @@ internal static class FdWait
     public static bool Expired(long deadline) => deadline == 0 || (deadline != -1 && Stopwatch.GetTimestamp() >= deadline);
 
     /// <summary>True when <paramref name="events"/> are ready on <paramref name="fd"/>; false when the deadline passed first.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static unsafe bool WaitReady(SafeFdHandle fd, short events, long deadline, CancellationToken cancellationToken, SyscallTrace? trace, string target)
     {
         cancellationToken.ThrowIfCancellationRequested();
@@ -113,6 +114,7 @@ internal readonly struct FdRetry
 
     /// <summary>True to attempt the call again; false when the timeout passed first. Throws for real errors, for a
     /// descriptor that may not wait, and on cancellation.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool AfterFailure(SyscallResult result, SyscallTrace? trace, string call,
         [InterpolatedStringHandlerArgument(nameof(trace))] ref TraceArguments arguments)
     {
