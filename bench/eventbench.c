@@ -9,16 +9,12 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-
-static double now_ns(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec * 1e9 + t.tv_nsec;
-}
+#include "bench.h"
 
 int main(int argc, char **argv) {
     if (argc < 3) { fprintf(stderr, "usage: eventbench ping ITERATIONS | poll HANDLES ITERATIONS\n"); return 2; }
     uint64_t one = 1, value;
+    start_idle_thread_if_asked();
     /* ping: blocking reads, as most C does; pingpoll: non-blocking descriptors read after poll(2), as any C program
        that must also honour a timeout or a cancellation does, and as Sysprog does. */
     int polled = strcmp(argv[1], "pingpoll") == 0;
@@ -28,6 +24,7 @@ int main(int argc, char **argv) {
         int ping = eventfd(0, flags), pong = eventfd(0, flags);
         pid_t child = fork();
         if (child == 0) {
+            start_idle_thread_if_asked();
             struct pollfd p = { .fd = ping, .events = POLLIN };
             for (int i = 0; i < 2 * iterations; i++) { if (polled) poll(&p, 1, -1); read(ping, &value, 8); write(pong, &one, 8); }
             _exit(0);

@@ -3,7 +3,7 @@
 # (.NET) against the same loops in C, as interleaved pairs with both processes pinned to CPU 0. Reports each median
 # and the median of the per-pair ratios (for latency Sysprog/C, lower is better; for throughput C/Sysprog, so that
 # for both, 1.0 is parity and above 1 is Sysprog slower). Round trips also run with a CancellationToken and with a
-# timeout, as the cmdlets wait. Each side goes first in every other pair; every pair is written to a TSV in bench/out.
+# timeout, as the cmdlets wait (see pairs.sh: C also runs with an idle thread). Each side goes first in every other pair; every pair is written to a TSV in bench/out.
 # usage: bench/mq.sh [PAIRS=11] [ITERATIONS=50000]
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -12,7 +12,7 @@ iterations=${2:-50000}
 out=out
 mkdir -p "$out"
 dotnet build Sysprog.Bench -c Release -o "$out/dotnet" --nologo -v quiet >/dev/null
-cc -O2 -o "$out/mqbench-c" mqbench.c -lrt
+cc -O2 -o "$out/mqbench-c" mqbench.c -lrt -pthread
 
 run() { # MEASURING-MODE OTHER-MODE SIZE, then the program as words; prints the measuring side's number
     local measure=$1 other=$2 size=$3; shift 3
@@ -24,26 +24,11 @@ run() { # MEASURING-MODE OTHER-MODE SIZE, then the program as words; prints the 
     cat "$out/measure.txt"
 }
 
-# Every pair, for comparing runs: label, pair, C, Sysprog, ratio.
-tsv="$out/mq-$(date +%Y%m%d-%H%M%S).tsv"
-printf 'bench\tpair\tc\tsysprog\tratio\n' > "$tsv"
-median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+source ./pairs.sh
+pairs_begin mq
 
-measure() { # LABEL UNIT C-MEASURING SYSPROG-MEASURING OTHER SIZE; the ratio is Sysprog/C for times, C/Sysprog for rates
-    local label=$1 unit=$2 cmode=$3 nmode=$4 other=$5 size=$6
-    : > "$out/pairs.txt"
-    for i in $(seq "$pairs"); do
-        # Each side goes first in every other pair, so neither always meets the warmer (or noisier) machine.
-        if ((i % 2)); then
-            c=$(run "$cmode" "$other" "$size" "$out/mqbench-c"); n=$(run "$nmode" "$other" "$size" dotnet "$out/dotnet/Sysprog.Bench.dll" mq)
-        else
-            n=$(run "$nmode" "$other" "$size" dotnet "$out/dotnet/Sysprog.Bench.dll" mq); c=$(run "$cmode" "$other" "$size" "$out/mqbench-c")
-        fi
-        if [ "$unit" = "messages/s" ]; then ratio=$(awk -v c="$c" -v n="$n" 'BEGIN { printf "%.3f", c / n }'); else ratio=$(awk -v c="$c" -v n="$n" 'BEGIN { printf "%.3f", n / c }'); fi
-        echo "$c $n $ratio" >> "$out/pairs.txt"
-        printf '%s\t%s\t%s\t%s\t%s\n' "$label" "$i" "$c" "$n" "$ratio" >> "$tsv"
-    done
-    echo "$label: C $(awk '{print $1}' "$out/pairs.txt" | median), Sysprog $(awk '{print $2}' "$out/pairs.txt" | median) $unit; median ratio $(awk '{print $3}' "$out/pairs.txt" | median)"
+measure() { # LABEL UNIT C-MEASURING SYSPROG-MEASURING OTHER SIZE
+    measure_pairs "$1" "$2" "run $3 $5 $6 $out/mqbench-c" "run $4 $5 $6 dotnet $out/dotnet/Sysprog.Bench.dll mq"
 }
 
 for size in 64 8192; do

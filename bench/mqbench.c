@@ -6,12 +6,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-
-static double now_ns(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec * 1e9 + t.tv_nsec;
-}
+#include "bench.h"
 
 static mqd_t create(const char *name, long size) {
     struct mq_attr attr = { .mq_maxmsg = 10, .mq_msgsize = size };
@@ -31,11 +26,12 @@ static mqd_t open_when_there(const char *name) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 6) { fprintf(stderr, "usage: mqbench rtt-ping|rtt-pong|tput-send|tput-receive /qA /qB SIZE ITERATIONS\n"); return 2; }
+    if (argc != 6) { fprintf(stderr, "usage: mqbench rtt-ping|rtt-pong|tput-send|tput-receive|local /qA /qB SIZE ITERATIONS\n"); return 2; }
     const char *mode = argv[1], *a = argv[2], *b = argv[3];
     long size = atol(argv[4]);
     int iterations = atoi(argv[5]);
     char *message = calloc(1, size), *buffer = malloc(size);
+    start_idle_thread_if_asked();
     if (strcmp(mode, "rtt-ping") == 0) {
         mqd_t qa = create(a, size), qb = create(b, size);
         mq_receive(qb, buffer, size, NULL);
@@ -52,6 +48,13 @@ int main(int argc, char **argv) {
             ssize_t n = mq_receive(qa, buffer, size, NULL);
             mq_send(qb, buffer, n, 0);
         }
+    } else if (strcmp(mode, "local") == 0) { /* send+receive in one process, for the per-call table (pwsh-calls.ps1) */
+        mqd_t qa = create(a, size);
+        for (int i = 0; i < iterations; i++) { mq_send(qa, message, size, 0); mq_receive(qa, buffer, size, NULL); }
+        double start = now_ns();
+        for (int i = 0; i < iterations; i++) { mq_send(qa, message, size, 0); mq_receive(qa, buffer, size, NULL); }
+        printf("%.1f\n", (now_ns() - start) / iterations);
+        mq_unlink(a);
     } else if (strcmp(mode, "tput-receive") == 0) {
         mqd_t qa = create(a, size);
         for (int i = 0; i < iterations; i++) mq_receive(qa, buffer, size, NULL);

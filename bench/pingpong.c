@@ -7,16 +7,22 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-
-static double now_ns(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec * 1e9 + t.tv_nsec;
-}
+#include "bench.h"
 
 int main(int argc, char **argv) {
-    if (argc != 5) { fprintf(stderr, "usage: pingpong ping|pong /semA /semB ITERATIONS\n"); return 2; }
+    if (argc != 5) { fprintf(stderr, "usage: pingpong ping|pong|local /semA /semB ITERATIONS\n"); return 2; }
     int iterations = atoi(argv[4]);
+    start_idle_thread_if_asked();
+    if (strcmp(argv[1], "local") == 0) { /* post+wait in one process, for the per-call table (pwsh-calls.ps1) */
+        sem_t *a = sem_open(argv[2], O_CREAT | O_EXCL, 0600, 0);
+        if (a == SEM_FAILED) { perror("sem_open"); return 1; }
+        for (int i = 0; i < iterations; i++) { sem_post(a); sem_wait(a); }
+        double start = now_ns();
+        for (int i = 0; i < iterations; i++) { sem_post(a); sem_wait(a); }
+        printf("%.1f\n", (now_ns() - start) / iterations);
+        sem_unlink(argv[2]);
+        return 0;
+    }
     if (strcmp(argv[1], "ping") == 0) {
         sem_t *a = sem_open(argv[2], O_CREAT | O_EXCL, 0600, 0), *b = sem_open(argv[3], O_CREAT | O_EXCL, 0600, 0);
         if (a == SEM_FAILED || b == SEM_FAILED) { perror("sem_open"); return 1; }

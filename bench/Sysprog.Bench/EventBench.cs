@@ -7,8 +7,39 @@ using Sysprog;
 /// with their numbers, and times round trips. poll: N eventfds in one epoll set, one of them ready (level-triggered,
 /// it stays ready), and the cost of one wait that reports it.
 /// </summary>
-internal static class EventBench
+internal static partial class EventBench
 {
+    // The bare protocol, without Sysprog: what .NET itself costs here, so that what remains between it and C is
+    // known to be the runtime's and what lies between it and Sysprog to be Sysprog's.
+    [System.Runtime.InteropServices.LibraryImport("libc", SetLastError = true)]
+    private static partial int eventfd(uint initialValue, int flags);
+
+    [System.Runtime.InteropServices.LibraryImport("libc", SetLastError = true)]
+    private static unsafe partial nint read(int fd, void* buffer, nuint count);
+
+    [System.Runtime.InteropServices.LibraryImport("libc", SetLastError = true)]
+    private static unsafe partial nint write(int fd, void* buffer, nuint count);
+
+    [System.Runtime.InteropServices.LibraryImport("libc", SetLastError = true)]
+    private static unsafe partial int poll(long* pollFd, nuint count, int timeoutMilliseconds);
+
+    private const int EFD_NONBLOCK = 0x800;
+
+    private static unsafe void BareSend(int fd)
+    {
+        ulong one = 1;
+        write(fd, &one, 8);
+    }
+
+    // struct pollfd { int fd; short events; short revents; } as one long: POLLIN (1) in events.
+    private static unsafe void BareWaitAndRead(int fd)
+    {
+        long pollFd = (uint)fd | (1L << 32);
+        poll(&pollFd, 1, -1);
+        ulong value;
+        read(fd, &value, 8);
+    }
+
     public static int Run(string[] args)
     {
         int iterations = int.Parse(args[^1], CultureInfo.InvariantCulture);
@@ -39,6 +70,37 @@ internal static class EventBench
                 }
                 Console.WriteLine((Stopwatch.GetElapsedTime(start).TotalNanoseconds / iterations).ToString("F0", CultureInfo.InvariantCulture));
                 child.WaitForExit();
+                return 0;
+            }
+            case "pingbare":
+            {
+                int ping = eventfd(0, EFD_NONBLOCK), pong = eventfd(0, EFD_NONBLOCK);
+                string self = typeof(EventBench).Assembly.Location;
+                using Process child = Process.Start(new ProcessStartInfo("taskset",
+                    ["-c", "0", "dotnet", self, "events", "pongbare", ping.ToString(CultureInfo.InvariantCulture), pong.ToString(CultureInfo.InvariantCulture), (2 * iterations).ToString(CultureInfo.InvariantCulture)]))!;
+                for (int i = 0; i < iterations; i++)
+                {
+                    BareSend(ping);
+                    BareWaitAndRead(pong);
+                }
+                long start = Stopwatch.GetTimestamp();
+                for (int i = 0; i < iterations; i++)
+                {
+                    BareSend(ping);
+                    BareWaitAndRead(pong);
+                }
+                Console.WriteLine((Stopwatch.GetElapsedTime(start).TotalNanoseconds / iterations).ToString("F0", CultureInfo.InvariantCulture));
+                child.WaitForExit();
+                return 0;
+            }
+            case "pongbare":
+            {
+                int ping = int.Parse(args[1], CultureInfo.InvariantCulture), pong = int.Parse(args[2], CultureInfo.InvariantCulture);
+                for (int i = 0; i < iterations; i++)
+                {
+                    BareWaitAndRead(ping);
+                    BareSend(pong);
+                }
                 return 0;
             }
             case "pong":
@@ -74,7 +136,7 @@ internal static class EventBench
                 return 0;
             }
             default:
-                Console.Error.WriteLine("usage: Sysprog.Bench events ping|pingtoken|pingtimeout ITERATIONS | poll HANDLES ITERATIONS");
+                Console.Error.WriteLine("usage: Sysprog.Bench events ping|pingtoken|pingtimeout|pingbare ITERATIONS | poll HANDLES ITERATIONS");
                 return 2;
         }
     }

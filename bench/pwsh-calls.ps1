@@ -1,0 +1,135 @@
+#requires -Version 7.4
+<#
+.SYNOPSIS
+    What a script pays per call: Sysprog's cmdlets and its objects' methods in a real pwsh, next to the same work in C
+    and through the core from C#, next to a built-in cmdlet in the same loop, and a ping-pong between two pwsh
+    processes. Run by pwsh-calls.sh, which builds everything and pins this process (and so its children) to CPU 0.
+.DESCRIPTION
+    Every figure is nanoseconds per pair of calls (post+wait, send+receive, or two built-in calls), the median of
+    -Rounds rounds of -Calls pairs each. In each round the cases run in a rotated order, so none always meets the
+    warmer or noisier moment. A table goes to the output, and every sample to a TSV in bench/out.
+#>
+param(
+    [int] $Rounds = 9,
+    [int] $Calls = 3000,
+    [int] $RoundTrips = 2000
+)
+$ErrorActionPreference = 'Stop'
+Set-StrictMode -Version Latest
+$out = Join-Path $PSScriptRoot 'out'
+Import-Module (Join-Path $PSScriptRoot '..' 'out' 'Sysprog' 'Sysprog.psd1')
+
+$prefix = "/sysprog-calls-$PID"
+$forever = [System.Threading.Timeout]::InfiniteTimeSpan
+$semaphore = New-Semaphore -Name "$prefix-sem"
+$queue = New-MessageQueue -Name "$prefix-mq" -MaxMessages 10 -MaxMessageSize 64
+$body = [byte[]]::new(64)
+
+# Each case is a loop over $n pairs, so that the loop itself is compiled the same way for all of them.
+$cases = [ordered]@{
+    'empty loop iteration'                    = { param($n) for ($i = 0; $i -lt $n; $i++) { } }
+    'two trivial .NET method calls'           = { param($n) for ($i = 0; $i -lt $n; $i++) { $null = [Math]::Abs($i); $null = [Math]::Abs($i) } }
+    'semaphore post+wait, methods'            = { param($n) for ($i = 0; $i -lt $n; $i++) { $semaphore.Post(); $null = $semaphore.Wait($forever) } }
+    'semaphore post+wait, cmdlets'            = { param($n) for ($i = 0; $i -lt $n; $i++) { Unlock-Semaphore $semaphore; Wait-Semaphore $semaphore } }
+    'mq send+receive 64 B, methods'           = { param($n) for ($i = 0; $i -lt $n; $i++) { $null = $queue.Send($body); $null = $queue.Receive($forever) } }
+    'mq send+receive 64 B, cmdlets'           = { param($n) for ($i = 0; $i -lt $n; $i++) { Send-MqMessage $queue $body; $null = Receive-MqMessage $queue } }
+    # Built-in compiled cmdlets of the same shape (one positional argument, one object out or none): the engine's
+    # cost of invoking any cmdlet, the floor under Sysprog's.
+    'built-in: Get-Variable -ValueOnly, twice' = { param($n) for ($i = 0; $i -lt $n; $i++) { $null = Get-Variable n -ValueOnly; $null = Get-Variable n -ValueOnly } }
+    'built-in: Out-Null -InputObject, twice'  = { param($n) for ($i = 0; $i -lt $n; $i++) { Out-Null -InputObject $semaphore; Out-Null -InputObject $semaphore } }
+}
+$names = @($cases.Keys)
+$samples = @{}
+$names | ForEach-Object { $samples[$_] = [System.Collections.Generic.List[double]]::new() }
+
+function Measure-Pairs([scriptblock] $Case, [int] $Count) {
+    $null = & $Case $Count    # warm-up: the loop and every call in it compiled, caches filled
+    $watch = [System.Diagnostics.Stopwatch]::StartNew()
+    $null = & $Case $Count
+    $watch.Elapsed.TotalNanoseconds / $Count
+}
+
+function Get-Median([double[]] $Values) {
+    $sorted = [double[]]($Values | Sort-Object)
+    if ($sorted.Count % 2) { $sorted[[int][Math]::Floor($sorted.Count / 2)] } else { ($sorted[$sorted.Count / 2 - 1] + $sorted[$sorted.Count / 2]) / 2 }
+}
+
+$tsv = Join-Path $out "pwsh-calls-$(Get-Date -Format 'yyyyMMdd-HHmmss').tsv"
+"case`tround`tns" | Set-Content $tsv
+try {
+    for ($round = 0; $round -lt $Rounds; $round++) {
+        for ($k = 0; $k -lt $names.Count; $k++) {
+            $name = $names[($k + $round) % $names.Count]
+            $ns = Measure-Pairs $cases[$name] $Calls
+            $samples[$name].Add($ns)
+            "$name`t$round`t$([Math]::Round($ns))" | Add-Content $tsv
+        }
+    }
+} finally {
+    $semaphore | Close-Semaphore
+    Remove-Semaphore -Name "$prefix-sem" -Confirm:$false
+    $queue | Close-MessageQueue
+    Remove-MessageQueue -Name "$prefix-mq" -Confirm:$false
+}
+
+# A round trip between two pwsh processes: this one posts A and waits B, the other waits A and posts B.
+function Measure-RoundTrip([switch] $Cmdlets) {
+    $a = New-Semaphore -Name "$prefix-a"
+    $b = New-Semaphore -Name "$prefix-b"
+    try {
+        $loop = if ($Cmdlets) { 'for ($i = 0; $i -lt $n; $i++) { Wait-Semaphore $a; Unlock-Semaphore $b }' }
+                else { 'for ($i = 0; $i -lt $n; $i++) { $null = $a.Wait($forever); $b.Post() }' }
+        $pong = "Import-Module '$(Join-Path $PSScriptRoot '..' 'out' 'Sysprog' 'Sysprog.psd1')'; " +
+            "`$forever = [System.Threading.Timeout]::InfiniteTimeSpan; `$n = $(2 * $RoundTrips); " +
+            "`$a = Open-Semaphore -Name '$prefix-a'; `$b = Open-Semaphore -Name '$prefix-b'; Unlock-Semaphore `$b; $loop"
+        $process = Start-Process pwsh -ArgumentList '-NoProfile', '-NonInteractive', '-Command', $pong -PassThru -NoNewWindow
+        Wait-Semaphore $b -TimeoutSeconds 60    # the other side is ready
+        $trip = if ($Cmdlets) { { param($n) for ($i = 0; $i -lt $n; $i++) { Unlock-Semaphore $a; Wait-Semaphore $b } } }
+                else { { param($n) for ($i = 0; $i -lt $n; $i++) { $a.Post(); $null = $b.Wait($forever) } } }
+        Measure-Pairs $trip $RoundTrips
+        $process.WaitForExit()
+    } finally {
+        $a, $b | Close-Semaphore
+        Remove-Semaphore -Name "$prefix-a", "$prefix-b" -Confirm:$false
+    }
+}
+$tripMethods = [System.Collections.Generic.List[double]]::new()
+$tripCmdlets = [System.Collections.Generic.List[double]]::new()
+for ($round = 0; $round -lt [Math]::Max(3, [int]($Rounds / 3)); $round++) {
+    $tripMethods.Add((Measure-RoundTrip))
+    $tripCmdlets.Add((Measure-RoundTrip -Cmdlets))
+}
+
+# C and the core from C#, in their own processes (pinned like this one).
+$cLines = @{
+    'semaphore' = & (Join-Path $out 'pingpong-c') local "$prefix-c-sem" "$prefix-c-unused" ($Calls * 10)
+    'mq'        = & (Join-Path $out 'mqbench-c') local "$prefix-c-mq" "$prefix-c-unused" 64 ($Calls * 10)
+}
+$core = @{}
+& dotnet (Join-Path $out 'dotnet' 'Sysprog.Bench.dll') calls "$prefix-core" $Rounds ($Calls * 10) | ForEach-Object {
+    $name, $ns = $_ -split "`t"
+    $core[$name] = [double]$ns
+}
+
+$median = @{}
+$names | ForEach-Object { $median[$_] = Get-Median $samples[$_] }
+$row = { param($What, $Ns) [pscustomobject]@{ 'per pair of calls' = $What; ns = [long]$Ns } }
+@(
+    & $row 'semaphore post+wait: C' ([double]$cLines.semaphore)
+    & $row 'semaphore post+wait: core from C#' $core['semaphore post+wait']
+    & $row 'semaphore post+wait: core from C#, with a token' $core['semaphore post+wait with a token']
+    & $row 'semaphore post+wait: pwsh, methods' $median['semaphore post+wait, methods']
+    & $row 'semaphore post+wait: pwsh, cmdlets' $median['semaphore post+wait, cmdlets']
+    & $row 'mq send+receive 64 B: C' ([double]$cLines.mq)
+    & $row 'mq send+receive 64 B: core from C#, spans' $core['mq send+receive 64 B (spans)']
+    & $row 'mq send+receive 64 B: core from C#, byte[] and MqMessage' $core['mq send+receive 64 B (byte[] in, MqMessage out)']
+    & $row 'mq send+receive 64 B: pwsh, methods' $median['mq send+receive 64 B, methods']
+    & $row 'mq send+receive 64 B: pwsh, cmdlets' $median['mq send+receive 64 B, cmdlets']
+    & $row 'pwsh: empty loop iteration' $median['empty loop iteration']
+    & $row 'pwsh: two trivial .NET method calls' $median['two trivial .NET method calls']
+    & $row 'pwsh: built-in Get-Variable -ValueOnly, twice' $median['built-in: Get-Variable -ValueOnly, twice']
+    & $row 'pwsh: built-in Out-Null -InputObject, twice' $median['built-in: Out-Null -InputObject, twice']
+    & $row 'round trip between two pwsh processes, methods' (Get-Median $tripMethods)
+    & $row 'round trip between two pwsh processes, cmdlets' (Get-Median $tripCmdlets)
+) | Format-Table -AutoSize | Out-String -Width 200
+"samples: $tsv"
