@@ -15,4 +15,45 @@ public static class TextEncodings
         "LATIN1" or "ISO88591" => Encoding.Latin1,
         _ => throw new ArgumentException($"'{name}' is not an encoding Sysprog knows: use utf8, unicode, bigendianunicode, utf32, ascii or latin1.", nameof(name)),
     };
+
+    /// <summary>
+    /// How many bytes at the end of <paramref name="bytes"/> begin a character that has not fully arrived (a UTF-8
+    /// sequence cut short, an odd byte of UTF-16, a lone high surrogate), so a reader can wait for the rest.
+    /// </summary>
+    public static int IncompleteTail(Encoding encoding, ReadOnlySpan<byte> bytes)
+    {
+        ArgumentNullException.ThrowIfNull(encoding);
+        switch (encoding)
+        {
+            case UTF8Encoding:
+                // A lead byte within the last three whose sequence runs past the end.
+                for (int back = 1; back <= Math.Min(3, bytes.Length); back++)
+                {
+                    byte b = bytes[^back];
+                    if ((b & 0xC0) == 0x80)
+                    {
+                        continue;
+                    }
+                    int length = b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : b >= 0xC0 ? 2 : 1;
+                    return length > back ? back : 0;
+                }
+                return 0;
+            case UnicodeEncoding:
+            {
+                int odd = bytes.Length % 2;
+                if (bytes.Length - odd < 2)
+                {
+                    return odd;
+                }
+                ReadOnlySpan<byte> last = bytes.Slice(bytes.Length - odd - 2, 2);
+                bool bigEndian = encoding.GetPreamble() is [0xFE, 0xFF] || encoding.CodePage == 1201;
+                char unit = (char)(bigEndian ? last[0] << 8 | last[1] : last[1] << 8 | last[0]);
+                return odd + (char.IsHighSurrogate(unit) ? 2 : 0);
+            }
+            case UTF32Encoding:
+                return bytes.Length % 4;
+            default:
+                return 0;
+        }
+    }
 }

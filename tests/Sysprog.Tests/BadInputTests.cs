@@ -131,6 +131,15 @@ public sealed class BadInputTests : IDisposable
 
         public static void Write(Pty pty, byte[] input, TimeSpan timeout, CancellationToken cancellationToken) =>
             pty.Write(input.AsSpan(), timeout, cancellationToken);
+
+        public static int? Read(StreamDescriptor stream, byte[] buffer, TimeSpan timeout, CancellationToken cancellationToken) =>
+            stream.Read(buffer.AsSpan(), timeout, cancellationToken);
+
+        public static byte[]? ReadTo(StreamDescriptor stream, byte[] delimiter, TimeSpan timeout, CancellationToken cancellationToken) =>
+            stream.ReadTo(delimiter.AsSpan(), timeout, cancellationToken);
+
+        public static void Write(StreamDescriptor stream, byte[] data, TimeSpan timeout, CancellationToken cancellationToken) =>
+            stream.Write(data.AsSpan(), timeout, cancellationToken);
     }
 
     private const int ClosedInstance = -1;
@@ -400,6 +409,7 @@ public sealed class BadInputTests : IDisposable
             (_, _, "maxMessageSize") => 64L,
             (nameof(FileLock), _, "length") => 0L,
             (_, _, "size" or "length" or "bytes") when type == typeof(long) => 4096L,
+            (_, _, "bytes") when type == typeof(int) => 4096,
             (_, _, "count" or "byteCount") => 4,
             (_, _, "times") => 1L,
             (_, _, "value") when type == typeof(ulong) => 1UL,
@@ -420,6 +430,7 @@ public sealed class BadInputTests : IDisposable
             _ when type == typeof(MessageQueue) => Keep(MessageQueue.Create(TestNames.New(), 4, 64)),
             _ when type == typeof(PollSet) => Keep(new PollSet()),
             _ when type == typeof(Pty) => Keep(Pty.Start("cat")),
+            _ when type == typeof(StreamDescriptor) || type == typeof(PipeEnd) => Keep(Pipe.Create()).ReadEnd,
             // A file, not a terminal: the terminal calls refuse it with ENOTTY.
             _ when type == typeof(System.Runtime.InteropServices.SafeHandle) => Keep(File.OpenHandle(_file)),
             _ when type == typeof(MemoryMapping) => Keep(MemoryMapping.MapAnonymous(4096, MemoryProtection.ReadWrite, MappingVisibility.Shared)),
@@ -454,6 +465,9 @@ public sealed class BadInputTests : IDisposable
             _ when type == typeof(MqNotification) => MqNotification.ByThread(Made(MessageQueue.Create(TestNames.New(), 4, 64))),
             _ when type == typeof(FileLock) => FileLock.Acquire(_file, FileLockKind.Ofd, FileLockMode.Shared, TimeSpan.Zero)!,
             _ when type == typeof(ProcessMapping) => new ProcessMappingHolder(ProcessMaps.Read(Environment.ProcessId)[0]),
+            _ when type == typeof(Pipe) => Pipe.Create(),
+            // A read end with something to read and its writer still open (write calls on it are refused as such).
+            _ when type == typeof(PipeEnd) || type == typeof(StreamDescriptor) => ReadEndHolding("abc"u8),
             _ => throw new NotSupportedException($"no instance of {type.Name} for the bad-input test: add one"),
         };
         made.Add(instance);
@@ -463,6 +477,13 @@ public sealed class BadInputTests : IDisposable
         {
             made.Add(part);
             return part;
+        }
+
+        PipeEnd ReadEndHolding(ReadOnlySpan<byte> data)
+        {
+            Pipe pipe = Made(Pipe.Create());
+            pipe.WriteEnd.Write(data, TimeSpan.FromSeconds(5));
+            return pipe.ReadEnd;
         }
     }
 

@@ -4,16 +4,24 @@ using Sysprog.Interop;
 namespace Sysprog;
 
 /// <summary>
-/// What eventfd, timerfd and signalfd objects share: one descriptor, close-on-exec unless made inheritable, and
-/// O_NONBLOCK in the kernel, because Sysprog does its own waiting with poll(2) so that every wait can be cancelled.
+/// What every descriptor object shares: one descriptor, close-on-exec unless made inheritable, and waits that
+/// Sysprog does itself with poll(2), so that every wait can time out and be cancelled. Most descriptors are O_NONBLOCK
+/// in the kernel for that. Pipe ends are kept blocking instead (<see cref="KeptBlocking"/>): a child that inherits one
+/// expects the ordinary blocking pipe, and O_NONBLOCK belongs to the open file description both share. Calls on
+/// them that must not wait ask per call (preadv2/pwritev2 with RWF_NOWAIT), and a wait with no timeout and no token
+/// blocks in the kernel in one call, as C does.
 /// </summary>
 public abstract class FileDescriptorObject : IPollable, IDisposable
 {
-    private protected FileDescriptorObject(SafeFdHandle fd)
+    private protected FileDescriptorObject(SafeFdHandle fd, bool keptBlocking = false)
     {
         Handle = fd;
         Number = fd.Fd;
+        KeptBlocking = keptBlocking;
     }
+
+    /// <summary>The descriptor is blocking in the kernel; calls that must not wait pass RWF_NOWAIT.</summary>
+    private protected bool KeptBlocking { get; }
 
     /// <summary>The descriptor number it was made with, for its description, which may first be asked for once it is closed.</summary>
     private protected int Number { get; }
@@ -80,7 +88,7 @@ public abstract class FileDescriptorObject : IPollable, IDisposable
     {
         using HandleLease lease = Lease();
         T value;
-        long count = ReadWaiting(lease.Fd, (byte*)&value, sizeof(T), waitAllowed, timeout, cancellationToken, trace);
+        long count = ReadWaiting(lease.Fd, (byte*)&value, sizeof(T), waitAllowed, timeout, cancellationToken, trace, out _);
         if (count < 0)
         {
             record = default;
@@ -94,30 +102,86 @@ public abstract class FileDescriptorObject : IPollable, IDisposable
     /// <summary>
     /// Reads into <paramref name="buffer"/> from <paramref name="fd"/> (this object's descriptor, under a lease the
     /// caller holds), waiting with poll until the deadline: the byte count, or -1 on timeout. The caller traces the
-    /// success, since only it knows how to show what was read.
+    /// success as <paramref name="call"/> (read, or preadv2 for a kept-blocking descriptor's attempt that must not
+    /// wait), since only it knows how to show what was read.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private protected unsafe long ReadWaiting(int fd, byte* buffer, int length, bool waitAllowed, TimeSpan timeout, CancellationToken cancellationToken,
-        SyscallTrace? trace)
+        SyscallTrace? trace, out string call)
     {
         var retry = new FdRetry(Handle, Libc.POLLIN, timeout, cancellationToken, Description, waitAllowed ? null : NothingToReadNonBlocking);
-        if (waitAllowed && retry.IsUnbounded)
+        bool blockInKernel = waitAllowed && retry.IsUnbounded;
+        if (blockInKernel && !KeptBlocking)
         {
             // A caller ready to wait forever usually has to: poll first, so that it costs two system calls, not three.
             retry.WaitUntilReady(trace);
         }
+        bool noWait = KeptBlocking && !blockInKernel;
+        call = noWait ? "preadv2" : "read";
         while (true)
         {
-            SyscallResult result = Libc.read(fd, buffer, (nuint)length);
+            SyscallResult result = noWait ? ReadNoWait(fd, buffer, length) : Libc.read(fd, buffer, (nuint)length);
             if (!result.Failed)
             {
                 return result.Value;
             }
-            if (!retry.AfterFailure(result, trace, "read", $"{fd}, ..., {length}"))
+            if (!retry.AfterFailure(result, trace, call, $"{fd}, ..., {length}"))
             {
                 return -1;
             }
         }
+    }
+
+    /// <summary>
+    /// Writes all of <paramref name="data"/> to this object's descriptor, waiting with poll while it takes no more,
+    /// until the deadline: the bytes written, fewer than asked only on timeout. EPIPE (no reader left) is an error
+    /// that says so; SIGPIPE cannot end the process, since the .NET runtime ignores it.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private protected unsafe int WriteWaiting(ReadOnlySpan<byte> data, TimeSpan timeout, CancellationToken cancellationToken, SyscallTrace? trace)
+    {
+        var retry = new FdRetry(Handle, Libc.POLLOUT, timeout, cancellationToken, Description, null);
+        bool noWait = KeptBlocking && !retry.IsUnbounded;
+        string call = noWait ? "pwritev2" : "write";
+        using HandleLease lease = Lease();
+        int written = 0;
+        while (written < data.Length)
+        {
+            ReadOnlySpan<byte> rest = data[written..];
+            SyscallResult result;
+            fixed (byte* start = rest)
+            {
+                result = noWait ? WriteNoWait(lease.Fd, start, rest.Length) : Libc.write(lease.Fd, start, (nuint)rest.Length);
+            }
+            if (!result.Failed)
+            {
+                Syscall.CheckCount(result, trace, call, Description, $"{lease.Fd}, {TraceFormat.Data(rest)}, {rest.Length}");
+                written += (int)result.Value;
+                continue;
+            }
+            if (result.Errno == Errno.EPIPE)
+            {
+                Syscall.CheckCount(result, trace, call, Description, $"{lease.Fd}, ..., {rest.Length}",
+                    $"Nothing can read it any more: every read end is closed ({written} of {data.Length} bytes were written before).");
+            }
+            if (!retry.AfterFailure(result, trace, call, $"{lease.Fd}, ..., {rest.Length}"))
+            {
+                break;
+            }
+        }
+        return written;
+    }
+
+    private static unsafe SyscallResult ReadNoWait(int fd, byte* buffer, int length)
+    {
+        var vector = new IoVec { Base = (nint)buffer, Length = (nuint)length };
+        return Libc.preadv2(fd, &vector, 1, -1, Libc.RWF_NOWAIT);
+    }
+
+    private static unsafe SyscallResult WriteNoWait(int fd, byte* buffer, int length)
+    {
+        var vector = new IoVec { Base = (nint)buffer, Length = (nuint)length };
+        return Libc.pwritev2(fd, &vector, 1, -1, Libc.RWF_NOWAIT);
     }
 
     private const string NothingToReadNonBlocking = "Nothing to read, and this object is non-blocking, so it does not wait.";

@@ -187,7 +187,7 @@ public sealed class Inotify : FileDescriptorObject, IBufferedInput
         long count;
         fixed (byte* buffer = _buffer)
         {
-            count = ReadWaiting(lease.Fd, buffer, BufferSize, true, timeout, cancellationToken, trace);
+            count = ReadWaiting(lease.Fd, buffer, BufferSize, true, timeout, cancellationToken, trace, out _);
         }
         if (count < 0)
         {

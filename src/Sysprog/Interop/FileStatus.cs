@@ -3,6 +3,14 @@ namespace Sysprog.Interop;
 /// <summary>statx(2) wrappers: by fd for open objects, by path for listings.</summary>
 internal static class FileStatus
 {
+    // st_mode's file type (S_IFMT and its values).
+    public const int TypeMask = 0xF000;
+    public const int Fifo = 0x1000;
+    public const int Socket = 0xC000;
+    public const int Regular = 0x8000;
+    public const int Directory = 0x4000;
+    public const int SymbolicLink = 0xA000;
+
     public static StatX OfFd(SafeFdHandle fd, string target)
     {
         using HandleLease lease = fd.Lease(target);

@@ -11,7 +11,4 @@ internal static partial class Libc
 
     [LibraryImport(LibcName, SetLastError = true)]
     internal static partial int eventfd(uint initialValue, int flags);
-
-    [LibraryImport(LibcName, SetLastError = true)]
-    internal static unsafe partial nint write(int fd, byte* buffer, nuint count);
 }

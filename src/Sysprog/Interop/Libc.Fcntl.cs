@@ -30,6 +30,13 @@ internal static partial class Libc
 
     internal const int O_ACCMODE = 0x3;
 
+    /// <summary>O_DIRECT: on a pipe, packet mode (each write one packet, each read at most one). Not asm-generic.</summary>
+    internal static readonly int O_DIRECT = RuntimeInformation.ProcessArchitecture is Architecture.Arm64 or Architecture.Arm ? 0x10000 : 0x4000;
+
+    // A pipe's capacity in bytes (F_SETPIPE_SZ rounds up to a power-of-two number of pages).
+    internal const int F_SETPIPE_SZ = 1031;
+    internal const int F_GETPIPE_SZ = 1032;
+
     /// <summary>fallocate: allocate blocks for the range without changing the file's size or contents.</summary>
     internal const int FALLOC_FL_KEEP_SIZE = 0x1;
 
@@ -126,9 +133,12 @@ internal struct StatXTimestamp
         DateTimeOffset.FromUnixTimeSeconds(Seconds).AddTicks(Nanoseconds / 100);
 }
 
-// sys/stat.h: chmod, for objects that have no fd to fchmod (named semaphores).
+// sys/stat.h: chmod, for objects that have no fd to fchmod (named semaphores), and mkfifo.
 internal static partial class Libc
 {
+    [LibraryImport(LibcName, StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    internal static partial int mkfifo(string path, int mode);
+
     [LibraryImport(LibcName, EntryPoint = "chmod", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     internal static partial int chmod(string path, int mode);
 }

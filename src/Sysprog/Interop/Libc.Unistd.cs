@@ -15,6 +15,16 @@ internal static partial class Libc
     internal static unsafe partial nint read(int fd, byte* buffer, nuint count);
 
     [LibraryImport(LibcName, SetLastError = true)]
+    internal static unsafe partial nint write(int fd, byte* buffer, nuint count);
+
+    /// <summary>Both ends of a new pipe: fds[0] reads, fds[1] writes. Flags: O_CLOEXEC, O_NONBLOCK, O_DIRECT (packet mode).</summary>
+    [LibraryImport(LibcName, SetLastError = true)]
+    internal static unsafe partial int pipe2(int* fds, int flags);
+
+    /// <summary>Bytes a write of at most this many to a pipe or FIFO is atomic for (PIPE_BUF, limits.h).</summary>
+    internal const int PIPE_BUF = 4096;
+
+    [LibraryImport(LibcName, SetLastError = true)]
     internal static unsafe partial nint pread(int fd, byte* buffer, nuint count, long offset);
 
     [LibraryImport(LibcName, StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]

@@ -307,7 +307,7 @@ public sealed class Pty : FileDescriptorObject
         {
             fixed (byte* buffer = _chunk)
             {
-                count = ReadWaiting(lease.Fd, buffer, ChunkSize, true, timeout, cancellationToken, trace);
+                count = ReadWaiting(lease.Fd, buffer, ChunkSize, true, timeout, cancellationToken, trace, out _);
             }
         }
         catch (SysprogException e) when (e.Errno == Errno.EIO)
@@ -338,29 +338,12 @@ public sealed class Pty : FileDescriptorObject
     }
 
     /// <summary>Writes <paramref name="input"/> as the program's terminal input, waiting up to <paramref name="timeout"/> while the terminal takes no more.</summary>
-    public unsafe void Write(ReadOnlySpan<byte> input, TimeSpan timeout, CancellationToken cancellationToken = default, SyscallTrace? trace = null)
+    public void Write(ReadOnlySpan<byte> input, TimeSpan timeout, CancellationToken cancellationToken = default, SyscallTrace? trace = null)
     {
-        var retry = new FdRetry(Handle, Libc.POLLOUT, timeout, cancellationToken, Description, null);
-        using HandleLease lease = Lease();
-        int written = 0;
-        while (written < input.Length)
+        int written = WriteWaiting(input, timeout, cancellationToken, trace);
+        if (written < input.Length)
         {
-            ReadOnlySpan<byte> rest = input[written..];
-            SyscallResult result;
-            fixed (byte* start = rest)
-            {
-                result = Libc.write(lease.Fd, start, (nuint)rest.Length);
-            }
-            if (!result.Failed)
-            {
-                Syscall.CheckCount(result, trace, "write", Description, $"{lease.Fd}, {Data(rest)}, {rest.Length}");
-                written += (int)result.Value;
-                continue;
-            }
-            if (!retry.AfterFailure(result, trace, "write", $"{lease.Fd}, ..., {rest.Length}"))
-            {
-                throw new TimeoutException($"{Description} took {written} of {input.Length} bytes of input within {Units.FormatDuration(timeout)}: the program is not reading.");
-            }
+            throw new TimeoutException($"{Description} took {written} of {input.Length} bytes of input within {Units.FormatDuration(timeout)}: the program is not reading.");
         }
     }
 
