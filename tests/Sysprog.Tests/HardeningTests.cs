@@ -95,6 +95,26 @@ public sealed class HardeningTests : IDisposable
     }
 
     [Fact]
+    public async Task AFifoWhereAFileIsExpected_NeverMakesAnOpenWaitForAWriter()
+    {
+        string folder = Directory.CreateTempSubdirectory("sysprog-planted-fifo-").FullName;
+        try
+        {
+            string path = Fifo.Create(Path.Combine(folder, "planted")).FullName;
+            await Task.Run(() => Assert.Throws<ArgumentException>(() => MemoryMapping.MapFile(path))).WaitAsync(TimeSpan.FromSeconds(5));
+            await Task.Run(() =>
+            {
+                using FileLock? held = FileLock.Acquire(path, FileLockKind.Flock, FileLockMode.Exclusive, TimeSpan.FromSeconds(1));
+                Assert.NotNull(held);
+            }).WaitAsync(TimeSpan.FromSeconds(5));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
     public void Resize_BelowAMappingThisProcessHolds_IsRefusedNamingIt_UnlessForced()
     {
         string name = TestNames.New();

@@ -121,16 +121,17 @@ public sealed class SemaphoreTests : IDisposable
         }, TaskCreationOptions.LongRunning);
         int waiter = await waiterThread.Task;
         ThreadWait.UntilSleepingIn(waiter, "futex");
-        // Long enough for a wait in 20 ms slices to wake 15 times.
-        await Task.Delay(300);
+        // Long enough for a wait in 20 ms slices to wake 25 times.
+        await Task.Delay(500);
         Assert.False(wait.IsCompleted);
         long cancelledAt = Stopwatch.GetTimestamp();
         cancel.Cancel();
         long switches = await wait.WaitAsync(TimeSpan.FromSeconds(5));
         TimeSpan latency = Stopwatch.GetElapsedTime(cancelledAt);
         Assert.True(latency < TimeSpan.FromMilliseconds(100), $"stopped {latency.TotalMilliseconds} ms after cancellation");
-        // One sleep, ended by the interrupt (and perhaps a repeat of it); slices would make one per slice.
-        Assert.InRange(switches, 1, 4);
+        // One sleep, ended by the interrupt (perhaps repeated), and under a loaded test run a few waits for the
+        // garbage collector; slices would make one per slice.
+        Assert.InRange(switches, 1, 10);
     }
 
     private static long VoluntarySwitches(int threadId) =>

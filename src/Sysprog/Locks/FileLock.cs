@@ -193,7 +193,9 @@ public sealed class FileLock : IDisposable
     /// <summary>Opens read-write, or read-only where writing is refused (a directory, a file without write permission: enough for flock and shared locks).</summary>
     private static SafeFdHandle OpenOrCreate(string path, UnixFileMode createMode, SyscallTrace? trace)
     {
-        const int flags = Libc.O_RDWR | Libc.O_CLOEXEC | Libc.O_NOCTTY;
+        // O_NONBLOCK: where a FIFO stands at the path, a read-only open would otherwise wait for a writer forever. Locks
+        // do not look at it: F_SETLKW and flock without LOCK_NB still wait.
+        const int flags = Libc.O_RDWR | Libc.O_NONBLOCK | Libc.O_CLOEXEC | Libc.O_NOCTTY;
         while (true)
         {
             SyscallResult opened = Syscall.Traced(Libc.open(path, flags, 0), trace, "open", $"{Quote(path)}, {Libc.OpenFlagsText(flags)}");
@@ -203,7 +205,7 @@ public sealed class FileLock : IDisposable
             }
             if (opened.Errno is Errno.EACCES or Errno.EISDIR or Errno.EROFS or Errno.ETXTBSY)
             {
-                return Open(path, Libc.O_RDONLY | Libc.O_CLOEXEC | Libc.O_NOCTTY, 0, trace);
+                return Open(path, Libc.O_RDONLY | Libc.O_NONBLOCK | Libc.O_CLOEXEC | Libc.O_NOCTTY, 0, trace);
             }
             if (opened.Errno != Errno.ENOENT)
             {

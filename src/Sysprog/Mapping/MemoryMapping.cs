@@ -79,7 +79,8 @@ public sealed class MemoryMapping : IDisposable
             throw new FileNotFoundException(System.IO.Directory.Exists(fullPath) ? $"{fullPath} is a directory; only files can be mapped." : $"No file at {fullPath}.", fullPath);
         }
         bool needsWrite = visibility == MappingVisibility.Shared && protection.HasFlag(MemoryProtection.Write);
-        int flags = (needsWrite ? Libc.O_RDWR : Libc.O_RDONLY) | Libc.O_CLOEXEC;
+        // O_NONBLOCK: a FIFO at the path (planted, or made by mistake) would otherwise make open wait for a writer forever.
+        int flags = (needsWrite ? Libc.O_RDWR : Libc.O_RDONLY) | Libc.O_NONBLOCK | Libc.O_CLOEXEC;
         SyscallResult rawFd;
         do
         {
@@ -87,7 +88,12 @@ public sealed class MemoryMapping : IDisposable
         }
         while (rawFd.Errno == Errno.EINTR);
         using var fd = new SafeFdHandle(Syscall.Check(rawFd, trace, "open", fullPath, $"{Quote(fullPath)}, {Libc.OpenFlagsText(flags)}"));
-        long size = (long)FileStatus.OfFd(fd, fullPath).Size;
+        StatX status = FileStatus.OfFd(fd, fullPath);
+        if ((status.Mode & FileStatus.TypeMask) is FileStatus.Fifo or FileStatus.Socket)
+        {
+            throw new ArgumentException($"{fullPath} is a {((status.Mode & FileStatus.TypeMask) == FileStatus.Fifo ? "FIFO" : "socket")}, which cannot be mapped.", nameof(path));
+        }
+        long size = (long)status.Size;
         MemoryMapping mapping = MapFd(fd, fullPath, MappingKind.File, size, protection, visibility, offset, length, trace);
         fd.Close(trace);
         return mapping;

@@ -150,12 +150,12 @@ public sealed class PosixSemaphore : IDisposable
 
     /// <summary>Why a file in /dev/shm is not a semaphore that sem_open could map safely, or null when it is one.</summary>
     internal static string? FileProblem(in StatX status) =>
-        (status.Mode & 0xF000) switch
+        (status.Mode & FileStatus.TypeMask) switch
         {
-            0x8000 when status.Size == Libc.SemaphoreSize => null,
-            0x8000 => $"{status.Size} bytes, not a semaphore: sem_open makes files of exactly {Libc.SemaphoreSize} bytes, and mapping a shorter one would raise SIGBUS",
-            0x4000 => "a directory, not a semaphore",
-            0xA000 => "a symbolic link, not a semaphore",
+            FileStatus.Regular when status.Size == Libc.SemaphoreSize => null,
+            FileStatus.Regular => $"{status.Size} bytes, not a semaphore: sem_open makes files of exactly {Libc.SemaphoreSize} bytes, and mapping a shorter one would raise SIGBUS",
+            FileStatus.Directory => "a directory, not a semaphore",
+            FileStatus.SymbolicLink => "a symbolic link, not a semaphore",
             _ => "not a regular file, so not a semaphore",
         };
 

@@ -111,11 +111,11 @@ public sealed class SharedMemory : IDisposable
     }
 
     /// <summary>Why an entry of /dev/shm is not a shared memory object shm_open would give, or null when it is one.</summary>
-    private static string? FileProblem(in StatX status) => (status.Mode & 0xF000) switch
+    private static string? FileProblem(in StatX status) => (status.Mode & FileStatus.TypeMask) switch
     {
-        0x8000 => null,
-        0x4000 => "a directory, not a shared memory object",
-        0xA000 => "a symbolic link, which shm_open refuses (O_NOFOLLOW)",
+        FileStatus.Regular => null,
+        FileStatus.Directory => "a directory, not a shared memory object",
+        FileStatus.SymbolicLink => "a symbolic link, which shm_open refuses (O_NOFOLLOW)",
         _ => "not a regular file, so not a shared memory object",
     };
 
