@@ -284,6 +284,15 @@ public sealed class PosixSemaphore : IDisposable
             return true;
         }
 
+        cancellationToken.ThrowIfCancellationRequested();
+        // One that can be taken at once is, without a clock read or an interrupt to arm (sem_trywait makes no system call).
+        SyscallResult attempt = Libc.sem_trywait(semaphore);
+        if (!attempt.Failed || attempt.Errno is not (Errno.EAGAIN or Errno.EINTR))
+        {
+            Syscall.Check(attempt, trace, "sem_trywait", _target, $"{Pointer(semaphore)}");
+            return true;
+        }
+        trace?.Invoke($"sem_trywait({Pointer(semaphore)}) = -1 {attempt.Errno.Symbol()} ({attempt.Errno.Description()})");
         using ThreadInterrupt? interrupt = cancellationToken.CanBeCanceled ? ThreadInterrupt.TryArm(cancellationToken, trace, _target) : null;
         // One call waits the whole time, unless nothing else would end it in time: then slices, between which the
         // token is looked at (no real-time signal free to interrupt with), or a realtime deadline is taken afresh
