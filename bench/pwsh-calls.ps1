@@ -28,15 +28,16 @@ $body = [byte[]]::new(64)
 # Each case is a loop over $n pairs, so that the loop itself is compiled the same way for all of them.
 $cases = [ordered]@{
     'empty loop iteration'                    = { param($n) for ($i = 0; $i -lt $n; $i++) { } }
-    'two trivial .NET method calls'           = { param($n) for ($i = 0; $i -lt $n; $i++) { $null = [Math]::Abs($i); $null = [Math]::Abs($i) } }
+    # The same object's most trivial instance method: what PowerShell's method binding itself costs.
+    'two calls of Equals on the same object'  = { param($n) for ($i = 0; $i -lt $n; $i++) { $null = $semaphore.Equals($null); $null = $semaphore.Equals($null) } }
     'semaphore post+wait, methods'            = { param($n) for ($i = 0; $i -lt $n; $i++) { $semaphore.Post(); $null = $semaphore.Wait($forever) } }
     'semaphore post+wait, cmdlets'            = { param($n) for ($i = 0; $i -lt $n; $i++) { Unlock-Semaphore $semaphore; Wait-Semaphore $semaphore } }
     'mq send+receive 64 B, methods'           = { param($n) for ($i = 0; $i -lt $n; $i++) { $null = $queue.Send($body); $null = $queue.Receive($forever) } }
     'mq send+receive 64 B, cmdlets'           = { param($n) for ($i = 0; $i -lt $n; $i++) { Send-MqMessage $queue $body; $null = Receive-MqMessage $queue } }
-    # Built-in compiled cmdlets of the same shape (one positional argument, one object out or none): the engine's
-    # cost of invoking any cmdlet, the floor under Sysprog's.
-    'built-in: Get-Variable -ValueOnly, twice' = { param($n) for ($i = 0; $i -lt $n; $i++) { $null = Get-Variable n -ValueOnly; $null = Get-Variable n -ValueOnly } }
-    'built-in: Out-Null -InputObject, twice'  = { param($n) for ($i = 0; $i -lt $n; $i++) { Out-Null -InputObject $semaphore; Out-Null -InputObject $semaphore } }
+    # Built-in compiled cmdlets of a similar shape (parameter sets, one argument, trivial work): the engine's cost of
+    # invoking a cmdlet, the floor under Sysprog's. (Out-Null is left out: the engine takes a shortcut for it.)
+    'built-in: New-TimeSpan -Seconds 1, twice' = { param($n) for ($i = 0; $i -lt $n; $i++) { $null = New-TimeSpan -Seconds 1; $null = New-TimeSpan -Seconds 1 } }
+    'built-in: Get-Date, twice'                = { param($n) for ($i = 0; $i -lt $n; $i++) { $null = Get-Date; $null = Get-Date } }
 }
 $names = @($cases.Keys)
 $samples = @{}
@@ -126,9 +127,9 @@ $row = { param($What, $Ns) [pscustomobject]@{ 'per pair of calls' = $What; ns = 
     & $row 'mq send+receive 64 B: pwsh, methods' $median['mq send+receive 64 B, methods']
     & $row 'mq send+receive 64 B: pwsh, cmdlets' $median['mq send+receive 64 B, cmdlets']
     & $row 'pwsh: empty loop iteration' $median['empty loop iteration']
-    & $row 'pwsh: two trivial .NET method calls' $median['two trivial .NET method calls']
-    & $row 'pwsh: built-in Get-Variable -ValueOnly, twice' $median['built-in: Get-Variable -ValueOnly, twice']
-    & $row 'pwsh: built-in Out-Null -InputObject, twice' $median['built-in: Out-Null -InputObject, twice']
+    & $row 'pwsh: Equals on the same object, twice' $median['two calls of Equals on the same object']
+    & $row 'pwsh: built-in New-TimeSpan -Seconds 1, twice' $median['built-in: New-TimeSpan -Seconds 1, twice']
+    & $row 'pwsh: built-in Get-Date, twice' $median['built-in: Get-Date, twice']
     & $row 'round trip between two pwsh processes, methods' (Get-Median $tripMethods)
     & $row 'round trip between two pwsh processes, cmdlets' (Get-Median $tripCmdlets)
 ) | Format-Table -AutoSize | Out-String -Width 200

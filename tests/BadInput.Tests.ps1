@@ -23,6 +23,16 @@ BeforeDiscovery {
         @{ Cmdlet = 'Set-Pty'; Valid = { @{ InputObject = Start-Pty cat; Rows = 30; Columns = 100; Confirm = $false } } }
         @{ Cmdlet = 'Close-Pty'; Valid = { @{ InputObject = Start-Pty cat } } }
         @{ Cmdlet = 'Close-EventFd'; Valid = { @{ InputObject = New-EventFd } } }
+        @{ Cmdlet = 'New-Pipe'; Valid = { @{ Capacity = 8192; Packet = $true; Inheritable = $false } } }
+        @{ Cmdlet = 'New-Fifo'; Valid = { @{ Path = Join-Path $BadInputFolder "$([guid]::NewGuid()).fifo"; Mode = '600'; Confirm = $false } } }
+        # Non-blocking, or a timeout of 0: a case never waits for a writer.
+        @{ Cmdlet = 'Open-Fifo'; Valid = { @{ Path = (New-Fifo (Join-Path $BadInputFolder "$([guid]::NewGuid()).fifo")).FullName; Access = 'Read'; NonBlocking = $true; TimeoutSeconds = 0; Inheritable = $false } } }
+        @{ Cmdlet = 'Read-FileDescriptor'; Set = 'Available'; Valid = { $p = New-Pipe; Write-FileDescriptor $p 'hi'; @{ InputObject = $p.ReadEnd; Wait = $true; AsByteStream = $true; Encoding = 'utf8'; TimeoutSeconds = 0 } } }
+        @{ Cmdlet = 'Read-FileDescriptor'; Set = 'Count'; Valid = { $p = New-Pipe; Write-FileDescriptor $p 'hi'; @{ InputObject = $p.ReadEnd; Count = 2; Encoding = 'utf8'; TimeoutSeconds = 0 } } }
+        @{ Cmdlet = 'Read-FileDescriptor'; Set = 'Delimiter'; Valid = { $p = New-Pipe; Write-FileDescriptor $p 'hi'; @{ InputObject = $p.ReadEnd; Delimiter = "`n"; Wait = $true; TimeoutSeconds = 0 } } }
+        @{ Cmdlet = 'Write-FileDescriptor'; Valid = { @{ InputObject = (New-Pipe).WriteEnd; Value = 'hi'; NoNewline = $true; Encoding = 'utf8'; TimeoutSeconds = 0 } } }
+        @{ Cmdlet = 'Set-Pipe'; Valid = { @{ InputObject = New-Pipe; Capacity = 8192; PassThru = $true; Confirm = $false } } }
+        @{ Cmdlet = 'Close-Pipe'; Valid = { @{ InputObject = New-Pipe } } }
         @{ Cmdlet = 'Close-MemoryMap'; Valid = { @{ InputObject = New-MemoryMap -Anonymous -Size 4KB } } }
         @{ Cmdlet = 'Close-MessageQueue'; Valid = { @{ InputObject = New-MessageQueue -Name (New-TestName) -MaxMessages 2 -MaxMessageSize 64 } } }
         @{ Cmdlet = 'Close-Semaphore'; Valid = { @{ InputObject = New-Semaphore -Name (New-TestName) } } }

@@ -10,6 +10,13 @@ BeforeDiscovery {
         @{ Cmdlet = 'New-Inotify'; Call = 'inotify_init1'; Run = { New-Inotify $TestDrive -Verbose | Tee-Object -Variable made; Close-Inotify $made } }
         @{ Cmdlet = 'Read-Inotify'; Call = 'read'; Run = { $i = New-Inotify $TestDrive; $null = New-Item (Join-Path $TestDrive "r$(Get-Random)"); Read-Inotify $i -TimeoutSeconds 5 -Verbose; Close-Inotify $i } }
         @{ Cmdlet = 'Remove-InotifyWatch'; Call = 'inotify_rm_watch'; Run = { $i = New-Inotify $TestDrive; $i.Watches | Remove-InotifyWatch -Verbose; Close-Inotify $i } }
+        @{ Cmdlet = 'Close-Pipe'; Call = 'close'; Run = { $p = New-Pipe; Close-Pipe $p -Verbose } }
+        @{ Cmdlet = 'New-Fifo'; Call = 'mkfifo'; Run = { New-Fifo (Join-Path $TestDrive "f$(Get-Random)") -Verbose } }
+        @{ Cmdlet = 'New-Pipe'; Call = 'pipe2'; Run = { New-Pipe -Verbose | Tee-Object -Variable made; Close-Pipe $made } }
+        @{ Cmdlet = 'Open-Fifo'; Call = 'open'; Run = { $f = New-Fifo (Join-Path $TestDrive "o$(Get-Random)"); Open-Fifo $f.FullName Read -NonBlocking -Verbose | Tee-Object -Variable made; Close-Pipe $made } }
+        @{ Cmdlet = 'Read-FileDescriptor'; Call = 'p?read'; Run = { $p = New-Pipe; Write-FileDescriptor $p hi; Read-FileDescriptor $p -TimeoutSeconds 5 -Verbose; Close-Pipe $p } }
+        @{ Cmdlet = 'Set-Pipe'; Call = 'fcntl'; Run = { $p = New-Pipe; Set-Pipe $p -Capacity 8KB -PassThru -Verbose; Close-Pipe $p } }
+        @{ Cmdlet = 'Write-FileDescriptor'; Call = 'p?write'; Run = { $p = New-Pipe; Write-FileDescriptor $p hi -TimeoutSeconds 5 -Verbose; Close-Pipe $p } }
         @{ Cmdlet = 'Close-Pty'; Call = 'close'; Run = { $p = Start-Pty cat; Close-Pty $p -Verbose } }
         @{ Cmdlet = 'Read-Pty'; Call = 'read'; Run = { $p = Start-Pty echo hi; Read-Pty $p -TimeoutSeconds 5 -Verbose; Close-Pty $p } }
         @{ Cmdlet = 'Set-Pty'; Call = 'ioctl'; Run = { $p = Start-Pty cat; Set-Pty $p -Rows 30 -PassThru -Verbose; Close-Pty $p } }
@@ -77,6 +84,8 @@ BeforeDiscovery {
         @{ Cmdlet = 'New-SharedMemory'; Unchanged = { New-SharedMemory -Name $n -Size 4KB -WhatIf; -not (Test-Path -LiteralPath "/dev/shm$n") } }
         @{ Cmdlet = 'New-Semaphore'; Unchanged = { New-Semaphore -Name $n -WhatIf; -not (Test-Path -LiteralPath "/dev/shm/sem.$($n.Substring(1))") } }
         @{ Cmdlet = 'New-MessageQueue'; Unchanged = { New-MessageQueue -Name $n -WhatIf; $null -eq (Open-MessageQueue -Name $n -ErrorAction SilentlyContinue) } }
+        @{ Cmdlet = 'New-Fifo'; Unchanged = { $f = Join-Path $TestDrive "w$(Get-Random)"; New-Fifo $f -WhatIf; -not (Test-Path -LiteralPath $f) } }
+        @{ Cmdlet = 'Set-Pipe'; Unchanged = { $p = New-Pipe; Set-Pipe $p -Capacity 1MB -WhatIf; $p.Capacity -eq 64KB; Close-Pipe $p } }
         @{ Cmdlet = 'Remove-SharedMemory'; Unchanged = { New-SharedMemory -Name $n -Size 4KB | Close-SharedMemory; Remove-SharedMemory -Name $n -WhatIf; Test-Path -LiteralPath "/dev/shm$n" } }
         @{ Cmdlet = 'Remove-Semaphore'; Unchanged = { New-Semaphore -Name $n | Close-Semaphore; Remove-Semaphore -Name $n -WhatIf; Test-Path -LiteralPath "/dev/shm/sem.$($n.Substring(1))" } }
         @{ Cmdlet = 'Remove-InotifyWatch'; Unchanged = { $i = New-Inotify $TestDrive; $i.Watches | Remove-InotifyWatch -WhatIf; $i.Watches.Count -eq 1; Close-Inotify $i } }

@@ -24,6 +24,8 @@ var root = new RootCommand("sysprog: Linux systems programming from the shell (s
     ProcessMemoryCommands.BuildPoke(trace),
     InotifyCommands.BuildWatch(trace),
     PtyCommands.BuildPty(trace),
+    PipeCommands.BuildPipe(trace),
+    PipeCommands.BuildFifo(trace),
     DemoCommand.Build(),
 };
 return root.Parse(args).Invoke();

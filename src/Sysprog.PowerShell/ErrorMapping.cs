@@ -43,6 +43,9 @@ public static class ErrorMapping
         Errno.EDEADLK => ErrorCategory.DeadlockDetected,
         Errno.ENOSYS or Errno.EOPNOTSUPP or Errno.ENODEV => ErrorCategory.NotImplemented,
         Errno.EINTR or Errno.ECANCELED => ErrorCategory.OperationStopped,
+        // The other side is not there: no reader of a pipe being written, no reader yet for a FIFO opened to write.
+        Errno.EPIPE => ErrorCategory.WriteError,
+        Errno.ENXIO => ErrorCategory.ConnectionError,
         _ => ErrorCategory.NotSpecified,
     };
 

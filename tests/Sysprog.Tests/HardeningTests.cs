@@ -107,6 +107,7 @@ public sealed class HardeningTests : IDisposable
                 using FileLock? held = FileLock.Acquire(path, FileLockKind.Flock, FileLockMode.Exclusive, TimeSpan.FromSeconds(1));
                 Assert.NotNull(held);
             }).WaitAsync(TimeSpan.FromSeconds(5));
+            await Task.Run(() => FileLock.FindConflict(path, FileLockKind.Ofd, FileLockMode.Exclusive)).WaitAsync(TimeSpan.FromSeconds(5));
         }
         finally
         {

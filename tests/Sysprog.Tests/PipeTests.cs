@@ -311,6 +311,41 @@ public sealed class FifoTests : IDisposable
         Assert.Throws<ArgumentException>(() => Fifo.Open(file, FileAccess.ReadWrite));
     }
 
+    [Fact]
+    public void TheCli_WritesAndReadsAFifo_WaitingForThisProcessOnTheOtherSide()
+    {
+        string path = Fifo.Create(Path.Combine(_folder, "f")).FullName;
+        using (Process writer = Peer.Start("fifo", "write", path, "from", "the", "cli"))
+        using (PipeEnd reader = Fifo.Open(path, FileAccess.Read, timeout: Long)!)
+        {
+            Assert.Equal("from the cli\n", reader.ReadAvailableText(null, Long));
+            Assert.Equal(0, Peer.Finish(writer).ExitCode);
+        }
+        using (Process peer = Peer.Start("fifo", "read", path, "--timeout", "30s"))
+        {
+            using (PipeEnd writer = Fifo.Open(path, FileAccess.Write, timeout: Long)!)
+            {
+                writer.Write("to the cli\n", null, Long);
+            }
+            Peer.Result read = Peer.Finish(peer);
+            Assert.Equal((0, "to the cli\n"), (read.ExitCode, read.Output));
+        }
+        Peer.Result refused = Peer.Run("fifo", "write", path, "x", "--nonblock");
+        Assert.Equal(1, refused.ExitCode);
+        Assert.Contains("ENXIO", refused.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void TheCli_FillsAPipeToItsCapacity()
+    {
+        Peer.Result result = Peer.Run("pipe", "--capacity", "256K", "--json");
+        Assert.Equal(0, result.ExitCode);
+        using var report = System.Text.Json.JsonDocument.Parse(result.Output);
+        Assert.Equal(256 * 1024, report.RootElement.GetProperty("capacity").GetInt32());
+        Assert.Equal(256 * 1024, report.RootElement.GetProperty("filled").GetInt64());
+        Assert.Equal(4096, report.RootElement.GetProperty("pipeBuf").GetInt32());
+    }
+
     [SkippableFact]
     public void WritesOfAtMostPipeBuf_FromSeveralProcesses_NeverInterleave()
     {

@@ -103,7 +103,7 @@ public sealed class FileLock : IDisposable
         {
             return conflict;
         }
-        SafeFdHandle opened = Open(fullPath, Libc.O_RDONLY | Libc.O_CLOEXEC | Libc.O_NOCTTY, 0, trace);
+        SafeFdHandle opened = Open(fullPath, Libc.O_RDONLY | Libc.O_NONBLOCK | Libc.O_CLOEXEC | Libc.O_NOCTTY, 0, trace);
         try
         {
             return kind == FileLockKind.Flock ? QueryFlock(opened, fullPath, mode, trace) : QueryRecordLock(opened, fullPath, kind, mode, start, length, trace);

@@ -60,7 +60,7 @@ public static class Fifo
         {
             SyscallResult result = Libc.open(full, flags, 0);
             string? detail = result.Errno == Errno.ENXIO
-                ? "No process has the FIFO open for reading, and a non-blocking open for writing does not wait for one; open it without -NonBlocking to wait."
+                ? "No process has the FIFO open for reading, and a non-blocking open for writing does not wait for one (a blocking open does)."
                 : null;
             fd = Syscall.Check(result, trace, "open", full, $"{Quote(full)}, {flagText}", detail);
         }

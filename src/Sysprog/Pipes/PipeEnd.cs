@@ -62,6 +62,9 @@ public sealed class PipeEnd : StreamDescriptor
         return Syscall.Check(result, trace, "fcntl", Description, $"{lease.Fd}, F_SETPIPE_SZ, {bytes}", detail);
     }
 
+    /// <summary>PIPE_BUF: writes of at most this many bytes are atomic, never interleaved with other writers'.</summary>
+    public const int AtomicWriteLimit = Libc.PIPE_BUF;
+
     /// <summary>fs.pipe-max-size: the largest capacity an unprivileged process may set.</summary>
     public static int MaxCapacity => (int)(ProcFile.Sysctl("fs.pipe-max-size") ?? 1024 * 1024);
 

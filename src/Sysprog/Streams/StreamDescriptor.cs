@@ -225,6 +225,13 @@ public abstract class StreamDescriptor : FileDescriptorObject, IBufferedInput
         }
     }
 
+    /// <summary>Writes what fits now, without waiting: the bytes written, 0 when the other side takes nothing now.</summary>
+    public int WriteWithoutWaiting(ReadOnlySpan<byte> data, SyscallTrace? trace = null)
+    {
+        ThrowUnlessWritable();
+        return WriteWaiting(data, TimeSpan.Zero, default, trace);
+    }
+
     /// <summary>Writes <paramref name="text"/> encoded (UTF-8 unless told), as <see cref="Write(ReadOnlySpan{byte}, TimeSpan, CancellationToken, SyscallTrace?)"/>.</summary>
     public void Write(string text, Encoding? encoding, TimeSpan timeout, CancellationToken cancellationToken = default, SyscallTrace? trace = null)
     {

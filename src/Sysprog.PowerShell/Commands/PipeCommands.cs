@@ -1,0 +1,323 @@
+using System.Management.Automation;
+using System.Text;
+
+namespace Sysprog.PowerShell.Commands;
+
+/// <summary>
+/// Lets a Pipe stand for the end a cmdlet needs: its read end for Read-FileDescriptor, its write end for
+/// Write-FileDescriptor, so that `$pipe | Read-FileDescriptor` reads.
+/// </summary>
+[AttributeUsage(AttributeTargets.Property | AttributeTargets.Field)]
+public sealed class PipeEndTransformationAttribute(bool readEnd) : ArgumentTransformationAttribute
+{
+    public override object Transform(EngineIntrinsics engineIntrinsics, object inputData) =>
+        (inputData is PSObject wrapped ? wrapped.BaseObject : inputData) is Pipe pipe ? (readEnd ? pipe.ReadEnd : pipe.WriteEnd) : inputData;
+}
+
+/// <summary>New-Pipe: pipe2(2), with F_SETPIPE_SZ for -Capacity and O_DIRECT for -Packet.</summary>
+[Cmdlet(VerbsCommon.New, "Pipe")]
+[OutputType(typeof(Pipe))]
+public sealed class NewPipeCommand : SysprogCmdlet
+{
+    /// <summary>Bytes it holds before a writer waits; the kernel rounds up to a power-of-two number of pages. Default: the kernel's (64 KiB).</summary>
+    [Parameter(Position = 0)]
+    [ValidateRange(1, int.MaxValue)]
+    public int Capacity { get; set; }
+
+    /// <summary>Packet mode (O_DIRECT): each write is one packet, each read takes at most one.</summary>
+    [Parameter]
+    public SwitchParameter Packet { get; set; }
+
+    /// <summary>Leave FD_CLOEXEC clear, so programs started from here inherit both ends under the same numbers.</summary>
+    [Parameter]
+    public SwitchParameter Inheritable { get; set; }
+
+    protected override void ProcessRecord() =>
+        TryRun("pipe", () => WriteObject(Handles.Track(Pipe.Create(Capacity, Packet, Inheritable, Trace))));
+}
+
+/// <summary>New-Fifo: mkfifo(3) with the exact mode; an existing path is an error, never replaced.</summary>
+[Cmdlet(VerbsCommon.New, "Fifo", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
+[OutputType(typeof(FileInfo))]
+public sealed class NewFifoCommand : SysprogCmdlet
+{
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [Alias("FullName")]
+    [ValidateNotNullOrEmpty]
+    public string[] Path { get; set; } = [];
+
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string Mode { get; set; } = "0600";
+
+    protected override void ProcessRecord()
+    {
+        foreach (string path in Path)
+        {
+            string full = SessionState.Path.GetUnresolvedProviderPathFromPSPath(path);
+            if (ShouldProcess(full, $"Create FIFO (mode {Mode})"))
+            {
+                TryRun(path, () => WriteObject(Fifo.Create(full, FileModes.ParseOctal(Mode), Trace)));
+            }
+        }
+    }
+}
+
+/// <summary>Open-Fifo: open(2) of a FIFO for reading or writing, waiting for the other side unless -NonBlocking.</summary>
+[Cmdlet(VerbsCommon.Open, "Fifo")]
+[OutputType(typeof(PipeEnd))]
+public sealed class OpenFifoCommand : SysprogCmdlet
+{
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [Alias("FullName")]
+    [ValidateNotNullOrEmpty]
+    public string Path { get; set; } = "";
+
+    [Parameter(Mandatory = true, Position = 1)]
+    [ValidateSet("Read", "Write")]
+    public string Access { get; set; } = "";
+
+    /// <summary>Do not wait for the other side: for reading, open at once; for writing, fail with ENXIO when no one reads.</summary>
+    [Parameter]
+    public SwitchParameter NonBlocking { get; set; }
+
+    /// <summary>Default: wait for the other side until Ctrl+C.</summary>
+    [Parameter]
+    [ValidateRange(0.0, 2073600.0)]
+    public double? TimeoutSeconds { get; set; }
+
+    [Parameter]
+    public SwitchParameter Inheritable { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        string full = SessionState.Path.GetUnresolvedProviderPathFromPSPath(Path);
+        TimeSpan timeout = TimeoutSeconds is double seconds ? TimeSpan.FromSeconds(seconds) : Timeout.InfiniteTimeSpan;
+        FileAccess access = Access == "Read" ? FileAccess.Read : FileAccess.Write;
+        TryRun(Path, () =>
+        {
+            PipeEnd end = Fifo.Open(full, access, NonBlocking, timeout, Inheritable, Cancellation, Trace)
+                ?? throw new TimeoutException($"No process opened {full} for {(access == FileAccess.Read ? "writing" : "reading")} within {Units.FormatDuration(timeout)}.");
+            WriteObject(Handles.Track(end));
+        });
+    }
+}
+
+/// <summary>Read-FileDescriptor: what a pipe, FIFO or other stream descriptor carries, as text or bytes.</summary>
+[Cmdlet(VerbsCommunications.Read, "FileDescriptor", DefaultParameterSetName = Available)]
+[OutputType(typeof(string), typeof(byte[]))]
+public sealed class ReadFileDescriptorCommand : SysprogCmdlet
+{
+    private const string Available = "Available";
+    private const string ByCount = "Count";
+    private const string ByDelimiter = "Delimiter";
+
+    /// <summary>A pipe end, a FIFO end, or a pipe (its read end).</summary>
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true)]
+    [PipeEndTransformation(readEnd: true)]
+    public StreamDescriptor InputObject { get; set; } = null!;
+
+    /// <summary>Exactly this many bytes (fewer only when the stream ends first).</summary>
+    [Parameter(Mandatory = true, ParameterSetName = ByCount)]
+    [ValidateRange(1, int.MaxValue)]
+    public int Count { get; set; }
+
+    /// <summary>Up to and including this text (as Get-Content -Delimiter, it is kept at the end); what follows stays for the next read.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = ByDelimiter)]
+    [ValidateNotNullOrEmpty]
+    public string Delimiter { get; set; } = "";
+
+    /// <summary>Keep reading, writing each piece as it comes, until the stream ends (every writer closed), Ctrl+C, or -TimeoutSeconds pass without anything.</summary>
+    [Parameter(ParameterSetName = Available)]
+    [Parameter(ParameterSetName = ByDelimiter)]
+    public SwitchParameter Wait { get; set; }
+
+    /// <summary>Bytes (one byte[] per read, which pipes into Format-Hex) instead of text.</summary>
+    [Parameter]
+    public SwitchParameter AsByteStream { get; set; }
+
+    /// <summary>utf8 (the default), unicode, bigendianunicode, utf32, ascii or latin1.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string Encoding { get; set; } = "utf8";
+
+    /// <summary>Default: wait until there is something to read, or Ctrl+C.</summary>
+    [Parameter]
+    [ValidateRange(0.0, 2073600.0)]
+    public double? TimeoutSeconds { get; set; }
+
+    private Encoding _encoding = null!;
+
+    protected override void BeginProcessing()
+    {
+        try
+        {
+            _encoding = TextEncodings.Parse(Encoding);
+        }
+        catch (ArgumentException e)
+        {
+            ThrowTerminatingError(ToErrorRecord(e, Encoding));
+        }
+    }
+
+    protected override void ProcessRecord()
+    {
+        TimeSpan timeout = TimeoutSeconds is double seconds ? TimeSpan.FromSeconds(seconds) : Timeout.InfiniteTimeSpan;
+        TryRun(InputObject, () =>
+        {
+            // An empty piece is the end of the stream: nothing to write, and no error (as Get-Content at the end of a file).
+            object piece = ReadPiece(timeout) ?? throw new TimeoutException($"Nothing to read from {InputObject.Description} within {Units.FormatDuration(timeout)}.");
+            while (!IsEmpty(piece))
+            {
+                WriteObject(piece, enumerateCollection: false);
+                if (!Wait || ReadPiece(timeout) is not object next)
+                {
+                    return;
+                }
+                piece = next;
+            }
+        });
+    }
+
+    private object? ReadPiece(TimeSpan timeout)
+    {
+        if (ParameterSetName == Available && !AsByteStream)
+        {
+            return InputObject.ReadAvailableText(_encoding, timeout, Cancellation, Trace);
+        }
+        byte[]? bytes = ParameterSetName switch
+        {
+            ByCount => InputObject.ReadExactly(Count, timeout, Cancellation, Trace),
+            ByDelimiter => InputObject.ReadTo(_encoding.GetBytes(Delimiter), timeout, Cancellation, Trace),
+            _ => InputObject.ReadAvailable(timeout, Cancellation, Trace),
+        };
+        return bytes is null ? null : AsByteStream ? bytes : _encoding.GetString(bytes);
+    }
+
+    private static bool IsEmpty(object piece) => piece is string { Length: 0 } or byte[] { Length: 0 };
+}
+
+/// <summary>Write-FileDescriptor: text or bytes into a pipe, FIFO or other stream descriptor.</summary>
+[Cmdlet(VerbsCommunications.Write, "FileDescriptor")]
+[OutputType(typeof(void))]
+public sealed class WriteFileDescriptorCommand : SysprogCmdlet
+{
+    /// <summary>A pipe end, a FIFO end, or a pipe (its write end).</summary>
+    [Parameter(Mandatory = true, Position = 0)]
+    [PipeEndTransformation(readEnd: false)]
+    public StreamDescriptor InputObject { get; set; } = null!;
+
+    /// <summary>Text (each string followed by a newline unless -NoNewline) or a byte[] (written as it is).</summary>
+    [Parameter(Mandatory = true, Position = 1, ValueFromPipeline = true)]
+    [AllowEmptyString]
+    public object Value { get; set; } = null!;
+
+    [Parameter]
+    public SwitchParameter NoNewline { get; set; }
+
+    /// <summary>utf8 (the default), unicode, bigendianunicode, utf32, ascii or latin1.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string Encoding { get; set; } = "utf8";
+
+    /// <summary>Default: wait until the other side takes it all, or Ctrl+C.</summary>
+    [Parameter]
+    [ValidateRange(0.0, 2073600.0)]
+    public double? TimeoutSeconds { get; set; }
+
+    private Encoding _encoding = null!;
+
+    protected override void BeginProcessing()
+    {
+        try
+        {
+            _encoding = TextEncodings.Parse(Encoding);
+        }
+        catch (ArgumentException e)
+        {
+            ThrowTerminatingError(ToErrorRecord(e, Encoding));
+        }
+    }
+
+    protected override void ProcessRecord()
+    {
+        TimeSpan timeout = TimeoutSeconds is double seconds ? TimeSpan.FromSeconds(seconds) : Timeout.InfiniteTimeSpan;
+        object value = Value is PSObject wrapped ? wrapped.BaseObject : Value;
+        byte[] data = value is byte[] bytes ? bytes : _encoding.GetBytes(LanguagePrimitives.ConvertTo<string>(value) + (NoNewline ? "" : "\n"));
+        TryRun(InputObject, () => InputObject.Write(data, timeout, Cancellation, Trace));
+    }
+}
+
+/// <summary>Set-Pipe: a pipe's capacity (F_SETPIPE_SZ).</summary>
+[Cmdlet(VerbsCommon.Set, "Pipe", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
+[OutputType(typeof(Pipe), typeof(PipeEnd))]
+public sealed class SetPipeCommand : SysprogCmdlet
+{
+    /// <summary>A pipe, or one end of a pipe or FIFO.</summary>
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true)]
+    [ValidateNotNull]
+    public object InputObject { get; set; } = null!;
+
+    /// <summary>Bytes; the kernel rounds up to a power-of-two number of pages, and refuses less than the pipe holds now (EBUSY).</summary>
+    [Parameter(Mandatory = true, Position = 1)]
+    [ValidateRange(1, int.MaxValue)]
+    public int Capacity { get; set; }
+
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        object target = InputObject is PSObject wrapped ? wrapped.BaseObject : InputObject;
+        PipeEnd? end = target switch { Pipe pipe => pipe.WriteEnd, PipeEnd pipeEnd => pipeEnd, _ => null };
+        if (end is null)
+        {
+            WriteError(ToErrorRecord(new ArgumentException($"Set-Pipe takes a pipe or a pipe end, not {target.GetType().Name}."), target));
+            return;
+        }
+        if (ShouldProcess(end.Description, $"Set the capacity to {Capacity} bytes"))
+        {
+            TryRun(target, () =>
+            {
+                end.SetCapacity(Capacity, Trace);
+                if (PassThru)
+                {
+                    WriteObject(target);
+                }
+            });
+        }
+    }
+}
+
+/// <summary>Close-Pipe: closes both ends of a pipe, or one end of a pipe or FIFO.</summary>
+[Cmdlet(VerbsCommon.Close, "Pipe")]
+[OutputType(typeof(void))]
+public sealed class ClosePipeCommand : SysprogCmdlet
+{
+    /// <summary>Pipes or pipe ends.</summary>
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true)]
+    [ValidateNotNull]
+    public object[] InputObject { get; set; } = [];
+
+    protected override void ProcessRecord()
+    {
+        foreach (object item in InputObject)
+        {
+            object target = item is PSObject wrapped ? wrapped.BaseObject : item;
+            TryRun(target, () =>
+            {
+                switch (target)
+                {
+                    case Pipe pipe:
+                        pipe.Close(Trace);
+                        break;
+                    case PipeEnd end:
+                        end.Close(Trace);
+                        break;
+                    default:
+                        throw new ArgumentException($"Close-Pipe takes pipes and pipe ends, not {target.GetType().Name}.");
+                }
+            });
+        }
+    }
+}
