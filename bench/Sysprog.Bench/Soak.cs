@@ -193,6 +193,27 @@ internal static class Soak
             }
             Check(pty.WaitForExit(TimeSpan.FromSeconds(10))?.ExitCode == 0);
         }),
+        new("pipe", () =>
+        {
+            using Pipe pipe = Pipe.Create();
+            pipe.WriteEnd.Write("soak\n"u8, TimeSpan.Zero);
+            Check(pipe.ReadEnd.ReadTo("\n"u8, TimeSpan.Zero)?.Length == 5);
+        }),
+        new("fifo", () =>
+        {
+            string path = Fifo.Create(file + ".fifo").FullName;
+            try
+            {
+                using PipeEnd reader = Fifo.Open(path, FileAccess.Read, nonBlocking: true)!;
+                using PipeEnd writer = Fifo.Open(path, FileAccess.Write, nonBlocking: true)!;
+                writer.Write("soak"u8, TimeSpan.Zero);
+                Check(reader.ReadExactly(4, TimeSpan.Zero)?.Length == 4);
+            }
+            finally
+            {
+                File.Delete(path);
+            }
+        }),
         new("process maps", () => Check(ProcessMaps.Read(Environment.ProcessId).Count > 0)),
         new("file locks", () =>
         {
