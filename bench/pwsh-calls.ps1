@@ -19,6 +19,22 @@ Set-StrictMode -Version Latest
 $out = Join-Path $PSScriptRoot 'out'
 Import-Module (Join-Path $PSScriptRoot '..' 'out' 'Sysprog' 'Sysprog.psd1')
 
+# The floor under any cmdlet: a compiled cmdlet that does nothing, with Unlock-Semaphore's parameters (an object array
+# by position and from the pipeline in one set, names in another, a count and a switch).
+$floor = Add-Type -PassThru -TypeDefinition @'
+using System.Management.Automation;
+[Cmdlet(VerbsLifecycle.Invoke, "EmptyCmdlet", DefaultParameterSetName = "Object")]
+public sealed class InvokeEmptyCmdletCommand : PSCmdlet
+{
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ParameterSetName = "Object")] public object[] InputObject { get; set; }
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = "Name")] public string[] Name { get; set; }
+    [Parameter] [ValidateRange(1, int.MaxValue)] public int Count { get; set; } = 1;
+    [Parameter(ParameterSetName = "Object")] public SwitchParameter PassThru { get; set; }
+    protected override void ProcessRecord() { }
+}
+'@
+Import-Module $floor[0].Assembly
+
 $prefix = "/sysprog-calls-$PID"
 $forever = [System.Threading.Timeout]::InfiniteTimeSpan
 $semaphore = New-Semaphore -Name "$prefix-sem"
@@ -38,6 +54,7 @@ $cases = [ordered]@{
     # invoking a cmdlet, the floor under Sysprog's. (Out-Null is left out: the engine takes a shortcut for it.)
     'built-in: New-TimeSpan -Seconds 1, twice' = { param($n) for ($i = 0; $i -lt $n; $i++) { $null = New-TimeSpan -Seconds 1; $null = New-TimeSpan -Seconds 1 } }
     'built-in: Get-Date, twice'                = { param($n) for ($i = 0; $i -lt $n; $i++) { $null = Get-Date; $null = Get-Date } }
+    'empty compiled cmdlet, twice'             = { param($n) for ($i = 0; $i -lt $n; $i++) { Invoke-EmptyCmdlet $semaphore; Invoke-EmptyCmdlet $semaphore } }
 }
 $names = @($cases.Keys)
 $samples = @{}
@@ -130,6 +147,7 @@ $row = { param($What, $Ns) [pscustomobject]@{ 'per pair of calls' = $What; ns = 
     & $row 'pwsh: Equals on the same object, twice' $median['two calls of Equals on the same object']
     & $row 'pwsh: built-in New-TimeSpan -Seconds 1, twice' $median['built-in: New-TimeSpan -Seconds 1, twice']
     & $row 'pwsh: built-in Get-Date, twice' $median['built-in: Get-Date, twice']
+    & $row 'pwsh: an empty compiled cmdlet of the same parameters, twice' $median['empty compiled cmdlet, twice']
     & $row 'round trip between two pwsh processes, methods' (Get-Median $tripMethods)
     & $row 'round trip between two pwsh processes, cmdlets' (Get-Median $tripCmdlets)
 ) | Format-Table -AutoSize | Out-String -Width 200
