@@ -21,6 +21,10 @@ internal static class Cli
     /// <summary>One object per line, for streams of records.</summary>
     public static readonly JsonSerializerOptions CompactJson = new(Json) { WriteIndented = false };
 
+    /// <summary>A duration option as a timeout: absent is no limit.</summary>
+    public static TimeSpan Timeout(ParseResult result, Option<string?> option) =>
+        result.GetValue(option) is string text ? Units.ParseDuration(text) : System.Threading.Timeout.InfiniteTimeSpan;
+
     public static SyscallTrace? Trace(ParseResult result, Option<bool> trace) =>
         result.GetValue(trace) ? line => Console.Error.WriteLine(line) : null;
 

@@ -41,7 +41,7 @@ internal static class EventCommands
         command.SetAction(r => Cli.Run(() =>
         {
             SyscallTrace? t = Cli.Trace(r, trace);
-            TimeSpan wait = r.GetValue(timeout) is string text ? Units.ParseDuration(text) : Timeout.InfiniteTimeSpan;
+            TimeSpan wait = Cli.Timeout(r, timeout);
             using EventFd eventFd = Open(r, fd, fromPid, t);
             ulong value = eventFd.Read(wait, default, t) ?? throw new TimeoutException($"{eventFd.Description}: nothing within {Units.FormatDuration(wait)}.");
             Console.WriteLine(value.ToString(CultureInfo.InvariantCulture));
@@ -101,7 +101,7 @@ internal static class EventCommands
         command.SetAction(r => Cli.Run(() =>
         {
             SyscallTrace? t = Cli.Trace(r, trace);
-            TimeSpan wait = r.GetValue(timeout) is string text ? Units.ParseDuration(text) : Timeout.InfiniteTimeSpan;
+            TimeSpan wait = Cli.Timeout(r, timeout);
             using SignalFd signalFd = SignalFd.Create(r.GetValue(signals)!.Select(Signals.Parse), t);
             Console.WriteLine($"ready {Environment.ProcessId} {signalFd.Mechanism}");
             Console.Out.Flush();

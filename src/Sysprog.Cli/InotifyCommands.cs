@@ -28,7 +28,7 @@ internal static class InotifyCommands
                 SyscallTrace? t = Cli.Trace(r, trace);
                 InotifyEvents wanted = InotifyEvent.ParseEvents(r.GetValue(events)!);
                 InotifyWatchOptions options = (r.GetValue(onlyDir) ? InotifyWatchOptions.OnlyDir : 0) | (r.GetValue(noFollow) ? InotifyWatchOptions.DontFollow : 0);
-                TimeSpan wait = r.GetValue(timeout) is string text ? Units.ParseDuration(text) : Timeout.InfiniteTimeSpan;
+                TimeSpan wait = Cli.Timeout(r, timeout);
                 int? limit = r.GetValue(count);
                 if (limit <= 0)
                 {

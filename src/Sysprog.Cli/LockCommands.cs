@@ -30,7 +30,7 @@ internal static class LockCommands
             {
                 SyscallTrace? t = Cli.Trace(r, trace);
                 (long Start, long Length)[] ranges = r.GetValue(range) is { Length: > 0 } texts ? texts.Select(ByteRanges.Parse).ToArray() : [(0, 0)];
-                TimeSpan wait = r.GetValue(timeout) is string duration ? Units.ParseDuration(duration) : Timeout.InfiniteTimeSpan;
+                TimeSpan wait = Cli.Timeout(r, timeout);
                 FileLockMode lockMode = r.GetValue(shared) ? FileLockMode.Shared : FileLockMode.Exclusive;
                 string file = Path.GetFullPath(r.GetValue(path)!);
                 FileLockKind lockKind = r.GetValue(kind);

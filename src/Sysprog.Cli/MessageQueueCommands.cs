@@ -94,7 +94,7 @@ internal static class MessageQueueCommands
         command.SetAction(r => Cli.Run(() =>
         {
             SyscallTrace? t = Cli.Trace(r, trace);
-            TimeSpan wait = r.GetValue(timeout) is string text ? Units.ParseDuration(text) : Timeout.InfiniteTimeSpan;
+            TimeSpan wait = Cli.Timeout(r, timeout);
             using MessageQueue queue = MessageQueue.Open(r.GetValue(name)!, FileAccess.Write, trace: t);
             IEnumerable<string> messages = r.GetValue(count) > 0
                 ? Enumerable.Range(0, r.GetValue(count)).Select(i => $"{r.GetValue(prefix)}-{Environment.ProcessId}-{i}")
@@ -123,7 +123,7 @@ internal static class MessageQueueCommands
             return Cli.Run(() =>
             {
                 SyscallTrace? t = Cli.Trace(r, trace);
-                TimeSpan wait = r.GetValue(timeout) is string text ? Units.ParseDuration(text) : Timeout.InfiniteTimeSpan;
+                TimeSpan wait = Cli.Timeout(r, timeout);
                 int wanted = r.GetValue(count);
                 using MessageQueue queue = MessageQueue.Open(r.GetValue(name)!, FileAccess.Read, trace: t);
                 int received = 0;

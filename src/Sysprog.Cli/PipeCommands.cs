@@ -47,10 +47,6 @@ internal static class PipeCommands
 
     private static Argument<string> PathArgument() => new("path") { Description = "The FIFO's path." };
 
-    private static (Option<string?> Timeout, Option<bool> NonBlocking) OpenOptions(string otherSide) =>
-        (new Option<string?>("--timeout") { Description = $"Wait at most this long for {otherSide}; exit 1. Default: wait." },
-         new Option<bool>("--nonblock") { Description = $"Do not wait for {otherSide} (O_NONBLOCK)." });
-
     private static Command Make(Option<bool> trace)
     {
         Argument<string> path = PathArgument();
@@ -61,48 +57,28 @@ internal static class PipeCommands
         return command;
     }
 
-    private static Command Read(Option<bool> trace)
-    {
-        Argument<string> path = PathArgument();
-        (Option<string?> timeout, Option<bool> nonBlocking) = OpenOptions("a writer");
-        var command = new Command("read", "Open for reading (waiting for a writer) and copy what comes to stdout until every writer has closed.") { path, timeout, nonBlocking };
-        command.SetAction(r =>
-        {
-            using var cancel = new Cli.CtrlC();
-            return Cli.Run(() =>
+    private static Command Read(Option<bool> trace) =>
+        OnFifo("read", "Open for reading (waiting for a writer) and copy what comes to stdout until every writer has closed.", FileAccess.Read, trace, [],
+            (r, reader, cancellation, t) =>
             {
-                SyscallTrace? t = Cli.Trace(r, trace);
-                TimeSpan wait = r.GetValue(timeout) is string text ? Units.ParseDuration(text) : Timeout.InfiniteTimeSpan;
-                using PipeEnd reader = Open(r.GetValue(path)!, FileAccess.Read, r.GetValue(nonBlocking), wait, cancel.Token, t);
                 using Stream stdout = Console.OpenStandardOutput();
                 byte[] buffer = new byte[StreamDescriptor.ChunkSize];
-                while (reader.Read(buffer, Timeout.InfiniteTimeSpan, cancel.Token, t) is int count and > 0)
+                while (reader.Read(buffer, Timeout.InfiniteTimeSpan, cancellation, t) is int count and > 0)
                 {
                     stdout.Write(buffer, 0, count);
                     stdout.Flush();
                 }
             });
-        });
-        return command;
-    }
 
     private static Command Write(Option<bool> trace)
     {
-        Argument<string> path = PathArgument();
         var text = new Argument<string[]>("text") { Description = "What to write, joined by spaces, with a newline. Default: stdin, until it ends.", Arity = ArgumentArity.ZeroOrMore };
-        (Option<string?> timeout, Option<bool> nonBlocking) = OpenOptions("a reader");
-        var command = new Command("write", "Open for writing (waiting for a reader) and write the text, or stdin.") { path, text, timeout, nonBlocking };
-        command.SetAction(r =>
-        {
-            using var cancel = new Cli.CtrlC();
-            return Cli.Run(() =>
+        return OnFifo("write", "Open for writing (waiting for a reader) and write the text, or stdin.", FileAccess.Write, trace, [text],
+            (r, writer, cancellation, t) =>
             {
-                SyscallTrace? t = Cli.Trace(r, trace);
-                TimeSpan wait = r.GetValue(timeout) is string limit ? Units.ParseDuration(limit) : Timeout.InfiniteTimeSpan;
-                using PipeEnd writer = Open(r.GetValue(path)!, FileAccess.Write, r.GetValue(nonBlocking), wait, cancel.Token, t);
                 if (r.GetValue(text) is { Length: > 0 } words)
                 {
-                    writer.Write(string.Join(' ', words) + "\n", null, Timeout.InfiniteTimeSpan, cancel.Token, t);
+                    writer.Write(string.Join(' ', words) + "\n", null, Timeout.InfiniteTimeSpan, cancellation, t);
                     return;
                 }
                 using Stream stdin = Console.OpenStandardInput();
@@ -110,14 +86,40 @@ internal static class PipeCommands
                 int count;
                 while ((count = stdin.Read(buffer, 0, buffer.Length)) > 0)
                 {
-                    writer.Write(buffer.AsSpan(0, count), Timeout.InfiniteTimeSpan, cancel.Token, t);
+                    writer.Write(buffer.AsSpan(0, count), Timeout.InfiniteTimeSpan, cancellation, t);
                 }
+            });
+    }
+
+    /// <summary>
+    /// A fifo subcommand: opens PATH for <paramref name="access"/>, waiting for the other side (--timeout,
+    /// --nonblock, Ctrl+C), then hands the end to <paramref name="use"/>.
+    /// </summary>
+    private static Command OnFifo(string name, string description, FileAccess access, Option<bool> trace, Argument[] more,
+        Action<ParseResult, PipeEnd, CancellationToken, SyscallTrace?> use)
+    {
+        string otherSide = access == FileAccess.Read ? "a writer" : "a reader";
+        Argument<string> path = PathArgument();
+        var timeout = new Option<string?>("--timeout") { Description = $"Wait at most this long for {otherSide}; exit 1. Default: wait." };
+        var nonBlocking = new Option<bool>("--nonblock") { Description = $"Do not wait for {otherSide} (O_NONBLOCK)." };
+        var command = new Command(name, description) { path, timeout, nonBlocking };
+        foreach (Argument argument in more)
+        {
+            command.Add(argument);
+        }
+        command.SetAction(r =>
+        {
+            using var cancel = new Cli.CtrlC();
+            return Cli.Run(() =>
+            {
+                SyscallTrace? t = Cli.Trace(r, trace);
+                TimeSpan wait = Cli.Timeout(r, timeout);
+                string target = r.GetValue(path)!;
+                using PipeEnd end = Fifo.Open(target, access, r.GetValue(nonBlocking), wait, inheritable: false, cancel.Token, t)
+                    ?? throw new TimeoutException(Fifo.DescribeTimeout(target, access, wait));
+                use(r, end, cancel.Token, t);
             });
         });
         return command;
     }
-
-    private static PipeEnd Open(string path, FileAccess access, bool nonBlocking, TimeSpan wait, CancellationToken cancellation, SyscallTrace? trace) =>
-        Fifo.Open(path, access, nonBlocking, wait, inheritable: false, cancellation, trace)
-        ?? throw new TimeoutException($"No process opened {Path.GetFullPath(path)} for {(access == FileAccess.Read ? "writing" : "reading")} within {Units.FormatDuration(wait)}.");
 }

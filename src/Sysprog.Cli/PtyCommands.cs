@@ -27,7 +27,7 @@ internal static class PtyCommands
             {
                 SyscallTrace? t = Cli.Trace(r, trace);
                 string[] argv = r.GetValue(program)!;
-                TimeSpan limit = r.GetValue(timeout) is string text ? Units.ParseDuration(text) : Timeout.InfiniteTimeSpan;
+                TimeSpan limit = Cli.Timeout(r, timeout);
                 using var stdin = new SafeFileHandle(0, ownsHandle: false);
                 using var stdout = new SafeFileHandle(1, ownsHandle: false);
                 bool outputIsTerminal = TerminalRawMode.IsTerminal(stdout);

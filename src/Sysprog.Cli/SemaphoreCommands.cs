@@ -80,7 +80,7 @@ internal static class SemaphoreCommands
             int exit = Cli.Run(() =>
             {
                 SyscallTrace? t = Cli.Trace(r, trace);
-                TimeSpan wait = r.GetValue(timeout) is string text ? Units.ParseDuration(text) : Timeout.InfiniteTimeSpan;
+                TimeSpan wait = Cli.Timeout(r, timeout);
                 using PosixSemaphore semaphore = PosixSemaphore.Open(r.GetValue(name)!, t);
                 took = semaphore.Wait(wait, cancel.Token, t);
                 if (!took)

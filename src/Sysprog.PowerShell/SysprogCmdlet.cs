@@ -61,6 +61,9 @@ public abstract class SysprogCmdlet : PSCmdlet, IDisposable
 
     protected override void StopProcessing() => _stopping.Cancel();
 
+    /// <summary>A -TimeoutSeconds value as a timeout: none given is no limit (wait until done, or Ctrl+C).</summary>
+    protected static TimeSpan TimeoutOf(double? seconds) => seconds is double given ? TimeSpan.FromSeconds(given) : System.Threading.Timeout.InfiniteTimeSpan;
+
     /// <summary>Runs one core call for one input; a failure becomes a non-terminating error targeting that input.</summary>
     protected bool TryRun(object target, Action action)
     {

@@ -28,7 +28,7 @@ public abstract class ReadDescriptorCommandBase<T> : SysprogCmdlet where T : Fil
     [ValidateRange(0.0, 2073600.0)]
     public double? TimeoutSeconds { get; set; }
 
-    protected TimeSpan Timeout => TimeoutSeconds is double seconds ? TimeSpan.FromSeconds(seconds) : System.Threading.Timeout.InfiniteTimeSpan;
+    protected TimeSpan Timeout => TimeoutOf(TimeoutSeconds);
 
     /// <summary>Writes what one read returned, or a timeout error targeting the object.</summary>
     protected void ReadOnce(Func<object?> read)
@@ -89,7 +89,7 @@ public sealed class WriteEventFdCommand : SysprogCmdlet
 
     protected override void ProcessRecord()
     {
-        TimeSpan timeout = TimeoutSeconds is double seconds ? TimeSpan.FromSeconds(seconds) : Timeout.InfiniteTimeSpan;
+        TimeSpan timeout = TimeoutOf(TimeoutSeconds);
         bool added = TryRun(InputObject, () =>
         {
             if (!InputObject.Add(Value, timeout, Cancellation, Trace))
@@ -276,7 +276,7 @@ public sealed class WaitFileDescriptorCommand : SysprogCmdlet
 
     protected override void EndProcessing()
     {
-        TimeSpan timeout = TimeoutSeconds is double seconds ? TimeSpan.FromSeconds(seconds) : Timeout.InfiniteTimeSpan;
+        TimeSpan timeout = TimeoutOf(TimeoutSeconds);
         TryRun(_handles.ToArray(), () =>
         {
             IReadOnlyList<ReadyHandle> ready = PollSet.WaitFor(_handles, Writable ? Readiness.Writable : Readiness.Readable, All, timeout, Cancellation, Trace);

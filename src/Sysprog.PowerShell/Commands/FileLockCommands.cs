@@ -59,7 +59,7 @@ public sealed class LockFileCommand : FileLockRequestCommandBase
 
     protected override void ProcessRecord()
     {
-        TimeSpan timeout = TimeoutSeconds is double seconds ? TimeSpan.FromSeconds(seconds) : Timeout.InfiniteTimeSpan;
+        TimeSpan timeout = TimeoutOf(TimeoutSeconds);
         FileLock? held = null;
         bool acquired = TryRun(Path, () =>
         {

@@ -208,7 +208,7 @@ public sealed class SendMqMessageCommand : SysprogCmdlet
         {
             return;
         }
-        TimeSpan timeout = TimeoutSeconds is double seconds ? TimeSpan.FromSeconds(seconds) : Timeout.InfiniteTimeSpan;
+        TimeSpan timeout = TimeoutOf(TimeoutSeconds);
         TryRun(_queue!, () =>
         {
             if (!_queue!.Send(body, Priority, timeout, Cancellation, Trace))

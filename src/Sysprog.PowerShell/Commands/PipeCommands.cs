@@ -92,21 +92,49 @@ public sealed class OpenFifoCommand : SysprogCmdlet
     protected override void ProcessRecord()
     {
         string full = SessionState.Path.GetUnresolvedProviderPathFromPSPath(Path);
-        TimeSpan timeout = TimeoutSeconds is double seconds ? TimeSpan.FromSeconds(seconds) : Timeout.InfiniteTimeSpan;
+        TimeSpan timeout = TimeoutOf(TimeoutSeconds);
         FileAccess access = Access == "Read" ? FileAccess.Read : FileAccess.Write;
         TryRun(Path, () =>
         {
             PipeEnd end = Fifo.Open(full, access, NonBlocking, timeout, Inheritable, Cancellation, Trace)
-                ?? throw new TimeoutException($"No process opened {full} for {(access == FileAccess.Read ? "writing" : "reading")} within {Units.FormatDuration(timeout)}.");
+                ?? throw new TimeoutException(Fifo.DescribeTimeout(full, access, timeout));
             WriteObject(Handles.Track(end));
         });
+    }
+}
+
+/// <summary>What Read- and Write-FileDescriptor share: -Encoding (parsed once, before the first input) and -TimeoutSeconds.</summary>
+public abstract class StreamCommandBase : SysprogCmdlet
+{
+    /// <summary>utf8 (the default), unicode, bigendianunicode, utf32, ascii or latin1.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string Encoding { get; set; } = "utf8";
+
+    /// <summary>Default: wait until the read or write can be done, or Ctrl+C.</summary>
+    [Parameter]
+    [ValidateRange(0.0, 2073600.0)]
+    public double? TimeoutSeconds { get; set; }
+
+    private protected Encoding TextEncoding { get; private set; } = null!;
+
+    protected override void BeginProcessing()
+    {
+        try
+        {
+            TextEncoding = TextEncodings.Parse(Encoding);
+        }
+        catch (ArgumentException e)
+        {
+            ThrowTerminatingError(ToErrorRecord(e, Encoding));
+        }
     }
 }
 
 /// <summary>Read-FileDescriptor: what a pipe, FIFO or other stream descriptor carries, as text or bytes.</summary>
 [Cmdlet(VerbsCommunications.Read, "FileDescriptor", DefaultParameterSetName = Available)]
 [OutputType(typeof(string), typeof(byte[]))]
-public sealed class ReadFileDescriptorCommand : SysprogCmdlet
+public sealed class ReadFileDescriptorCommand : StreamCommandBase
 {
     private const string Available = "Available";
     private const string ByCount = "Count";
@@ -136,33 +164,10 @@ public sealed class ReadFileDescriptorCommand : SysprogCmdlet
     [Parameter]
     public SwitchParameter AsByteStream { get; set; }
 
-    /// <summary>utf8 (the default), unicode, bigendianunicode, utf32, ascii or latin1.</summary>
-    [Parameter]
-    [ValidateNotNullOrEmpty]
-    public string Encoding { get; set; } = "utf8";
-
-    /// <summary>Default: wait until there is something to read, or Ctrl+C.</summary>
-    [Parameter]
-    [ValidateRange(0.0, 2073600.0)]
-    public double? TimeoutSeconds { get; set; }
-
-    private Encoding _encoding = null!;
-
-    protected override void BeginProcessing()
-    {
-        try
-        {
-            _encoding = TextEncodings.Parse(Encoding);
-        }
-        catch (ArgumentException e)
-        {
-            ThrowTerminatingError(ToErrorRecord(e, Encoding));
-        }
-    }
 
     protected override void ProcessRecord()
     {
-        TimeSpan timeout = TimeoutSeconds is double seconds ? TimeSpan.FromSeconds(seconds) : Timeout.InfiniteTimeSpan;
+        TimeSpan timeout = TimeoutOf(TimeoutSeconds);
         TryRun(InputObject, () =>
         {
             // An empty piece is the end of the stream: nothing to write, and no error (as Get-Content at the end of a file).
@@ -183,15 +188,15 @@ public sealed class ReadFileDescriptorCommand : SysprogCmdlet
     {
         if (ParameterSetName == Available && !AsByteStream)
         {
-            return InputObject.ReadAvailableText(_encoding, timeout, Cancellation, Trace);
+            return InputObject.ReadAvailableText(TextEncoding, timeout, Cancellation, Trace);
         }
         byte[]? bytes = ParameterSetName switch
         {
             ByCount => InputObject.ReadExactly(Count, timeout, Cancellation, Trace),
-            ByDelimiter => InputObject.ReadTo(_encoding.GetBytes(Delimiter), timeout, Cancellation, Trace),
+            ByDelimiter => InputObject.ReadTo(TextEncoding.GetBytes(Delimiter), timeout, Cancellation, Trace),
             _ => InputObject.ReadAvailable(timeout, Cancellation, Trace),
         };
-        return bytes is null ? null : AsByteStream ? bytes : _encoding.GetString(bytes);
+        return bytes is null ? null : AsByteStream ? bytes : TextEncoding.GetString(bytes);
     }
 
     private static bool IsEmpty(object piece) => piece is string { Length: 0 } or byte[] { Length: 0 };
@@ -200,7 +205,7 @@ public sealed class ReadFileDescriptorCommand : SysprogCmdlet
 /// <summary>Write-FileDescriptor: text or bytes into a pipe, FIFO or other stream descriptor.</summary>
 [Cmdlet(VerbsCommunications.Write, "FileDescriptor")]
 [OutputType(typeof(void))]
-public sealed class WriteFileDescriptorCommand : SysprogCmdlet
+public sealed class WriteFileDescriptorCommand : StreamCommandBase
 {
     /// <summary>A pipe end, a FIFO end, or a pipe (its write end).</summary>
     [Parameter(Mandatory = true, Position = 0)]
@@ -215,35 +220,12 @@ public sealed class WriteFileDescriptorCommand : SysprogCmdlet
     [Parameter]
     public SwitchParameter NoNewline { get; set; }
 
-    /// <summary>utf8 (the default), unicode, bigendianunicode, utf32, ascii or latin1.</summary>
-    [Parameter]
-    [ValidateNotNullOrEmpty]
-    public string Encoding { get; set; } = "utf8";
-
-    /// <summary>Default: wait until the other side takes it all, or Ctrl+C.</summary>
-    [Parameter]
-    [ValidateRange(0.0, 2073600.0)]
-    public double? TimeoutSeconds { get; set; }
-
-    private Encoding _encoding = null!;
-
-    protected override void BeginProcessing()
-    {
-        try
-        {
-            _encoding = TextEncodings.Parse(Encoding);
-        }
-        catch (ArgumentException e)
-        {
-            ThrowTerminatingError(ToErrorRecord(e, Encoding));
-        }
-    }
 
     protected override void ProcessRecord()
     {
-        TimeSpan timeout = TimeoutSeconds is double seconds ? TimeSpan.FromSeconds(seconds) : Timeout.InfiniteTimeSpan;
+        TimeSpan timeout = TimeoutOf(TimeoutSeconds);
         object value = Value is PSObject wrapped ? wrapped.BaseObject : Value;
-        byte[] data = value is byte[] bytes ? bytes : _encoding.GetBytes(LanguagePrimitives.ConvertTo<string>(value) + (NoNewline ? "" : "\n"));
+        byte[] data = value is byte[] bytes ? bytes : TextEncoding.GetBytes(LanguagePrimitives.ConvertTo<string>(value) + (NoNewline ? "" : "\n"));
         TryRun(InputObject, () => InputObject.Write(data, timeout, Cancellation, Trace));
     }
 }

@@ -101,7 +101,7 @@ public sealed class WritePtyCommand : SysprogCmdlet
 
     protected override void ProcessRecord()
     {
-        TimeSpan timeout = TimeoutSeconds is double seconds ? TimeSpan.FromSeconds(seconds) : Timeout.InfiniteTimeSpan;
+        TimeSpan timeout = TimeoutOf(TimeoutSeconds);
         foreach (string text in Text)
         {
             TryRun(InputObject, () => InputObject.Write(NoNewline ? text : text + "\r", timeout, Cancellation, Trace));

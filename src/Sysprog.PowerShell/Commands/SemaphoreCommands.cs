@@ -201,7 +201,7 @@ public sealed class WaitSemaphoreCommand : SemaphoreTargetCommandBase
 
     protected override void ProcessRecord()
     {
-        TimeSpan timeout = TimeoutSeconds is double seconds ? TimeSpan.FromSeconds(seconds) : Timeout.InfiniteTimeSpan;
+        TimeSpan timeout = TimeoutOf(TimeoutSeconds);
         ForEachSemaphore(semaphore =>
         {
             if (!semaphore.Wait(timeout, Cancellation, Trace))

@@ -92,6 +92,10 @@ public static class Fifo
         }
     }
 
+    /// <summary>Why an <see cref="Open"/> gave null: no process came to the other side in time.</summary>
+    public static string DescribeTimeout(string path, FileAccess access, TimeSpan timeout) =>
+        $"No process opened {Path.GetFullPath(path)} for {(access == FileAccess.Read ? "writing" : "reading")} within {Units.FormatDuration(timeout)}.";
+
     /// <summary>A blocking open(2), interrupted by Sysprog's signal when the token or the timeout fires; null on timeout.</summary>
     private static int? OpenWaiting(string path, int flags, string flagText, TimeSpan timeout, CancellationToken cancellationToken, SyscallTrace? trace)
     {
