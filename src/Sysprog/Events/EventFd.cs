@@ -34,8 +34,9 @@ public sealed class EventFd : FileDescriptorObject
         get
         {
             using HandleLease lease = Lease();
-            string line = File.ReadLines($"/proc/self/fdinfo/{lease.Fd}").First(l => l.StartsWith("eventfd-count:", StringComparison.Ordinal));
-            return ulong.Parse(line["eventfd-count:".Length..].Trim(), NumberStyles.HexNumber, CultureInfo.InvariantCulture);
+            string count = ProcFile.Field($"/proc/self/fdinfo/{lease.Fd}", "eventfd-count")
+                ?? throw new InvalidOperationException($"/proc/self/fdinfo/{lease.Fd} shows no eventfd-count.");
+            return ulong.Parse(count, NumberStyles.HexNumber, CultureInfo.InvariantCulture);
         }
     }
 
@@ -109,7 +110,6 @@ public sealed class EventFd : FileDescriptorObject
     private static bool IsSemaphoreMode(int fd)
     {
         // Kernels since 6.5 print it; before that, semaphore mode cannot be seen from outside and is taken as off.
-        string? line = File.ReadLines($"/proc/self/fdinfo/{fd}").FirstOrDefault(l => l.StartsWith("eventfd-semaphore:", StringComparison.Ordinal));
-        return line is not null && line.EndsWith('1');
+        return ProcFile.Field($"/proc/self/fdinfo/{fd}", "eventfd-semaphore") == "1";
     }
 }

@@ -59,17 +59,20 @@ public static class Signals
     {
         foreach (string task in Directory.EnumerateDirectories("/proc/self/task"))
         {
-            string? line;
+            string? mask;
             try
             {
-                line = File.ReadLines(Path.Combine(task, "status")).First(l => l.StartsWith("SigBlk:", StringComparison.Ordinal));
+                mask = ProcFile.Field(Path.Combine(task, "status"), "SigBlk");
             }
-            catch (IOException)
+            catch (SysprogException)
             {
                 // A thread that ended while being looked at blocks nothing any more.
                 continue;
             }
-            yield return ulong.Parse(line["SigBlk:".Length..].Trim(), NumberStyles.HexNumber, CultureInfo.InvariantCulture);
+            if (mask is not null)
+            {
+                yield return ulong.Parse(mask, NumberStyles.HexNumber, CultureInfo.InvariantCulture);
+            }
         }
     }
 }

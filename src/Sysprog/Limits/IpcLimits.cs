@@ -211,15 +211,9 @@ public static class IpcLimits
     /// <summary>VmLck of /proc/self/status, in bytes.</summary>
     private static long? LockedBytes(SyscallTrace? trace)
     {
-        foreach (string line in ProcFile.ReadAllText("/proc/self/status", trace).Split('\n'))
-        {
-            if (line.StartsWith("VmLck:", StringComparison.Ordinal) &&
-                long.TryParse(line["VmLck:".Length..].Trim().Split(' ')[0], NumberStyles.None, CultureInfo.InvariantCulture, out long kib))
-            {
-                return kib * 1024;
-            }
-        }
-        return null;
+        // "VmLck:	     12 kB"
+        string? locked = ProcFile.Field("/proc/self/status", "VmLck", trace);
+        return locked is not null && long.TryParse(locked.Split(' ')[0], NumberStyles.None, CultureInfo.InvariantCulture, out long kib) ? kib * 1024 : null;
     }
 
     /// <summary>

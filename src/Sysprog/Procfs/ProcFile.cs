@@ -42,6 +42,22 @@ internal static class ProcFile
         return Encoding.UTF8.GetString(text.GetBuffer(), 0, (int)text.Length);
     }
 
+    /// <summary>
+    /// The value of a "Name: value" line of a /proc file (status, fdinfo), trimmed; null when the file has no such
+    /// line. Failures to read are SysprogExceptions with the errno (ENOENT, ESRCH: the process or thread is gone).
+    /// </summary>
+    public static string? Field(string path, string name, SyscallTrace? trace = null)
+    {
+        foreach (string line in ReadAllText(path, trace).Split('\n'))
+        {
+            if (line.Length > name.Length && line[name.Length] == ':' && line.StartsWith(name, StringComparison.Ordinal))
+            {
+                return line[(name.Length + 1)..].Trim();
+            }
+        }
+        return null;
+    }
+
     /// <summary>A /proc table whose first line names its columns (/proc/sysvipc/*): one dictionary per row, by column name.</summary>
     public static List<Dictionary<string, string>> ReadTable(string path, SyscallTrace? trace)
     {

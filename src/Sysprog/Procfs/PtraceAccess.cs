@@ -16,8 +16,8 @@ internal static class PtraceAccess
     public static string Explain(int processId, string call)
     {
         var reasons = new List<string>();
-        uint[]? target = Ids(processId, "Uid:");
-        uint[]? self = Ids(Environment.ProcessId, "Uid:");
+        uint[]? target = Ids(processId, "Uid");
+        uint[]? self = Ids(Environment.ProcessId, "Uid");
         bool privileged = HasCapability(CapSysPtrace);
         if (target is not null && self is not null && !privileged && (target[0] != self[0] || target[1] != self[0] || target[2] != self[0]))
         {
@@ -52,10 +52,10 @@ internal static class PtraceAccess
     {
         try
         {
-            string? line = File.ReadLines($"/proc/{processId}/status").FirstOrDefault(l => l.StartsWith(field, StringComparison.Ordinal));
-            return line?[field.Length..].Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries).Select(v => uint.Parse(v, CultureInfo.InvariantCulture)).ToArray();
+            return ProcFile.Field($"/proc/{processId}/status", field)?
+                .Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries).Select(v => uint.Parse(v, CultureInfo.InvariantCulture)).ToArray();
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
+        catch (Exception e) when (e is SysprogException or FormatException)
         {
             return null;
         }
@@ -66,10 +66,10 @@ internal static class PtraceAccess
     {
         try
         {
-            string? line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("CapEff:", StringComparison.Ordinal));
-            return line is not null && (ulong.Parse(line["CapEff:".Length..].Trim(), NumberStyles.HexNumber, CultureInfo.InvariantCulture) & (1UL << capability)) != 0;
+            string? mask = ProcFile.Field("/proc/self/status", "CapEff");
+            return mask is not null && (ulong.Parse(mask, NumberStyles.HexNumber, CultureInfo.InvariantCulture) & (1UL << capability)) != 0;
         }
-        catch (Exception e) when (e is IOException or FormatException)
+        catch (Exception e) when (e is SysprogException or FormatException)
         {
             return false;
         }
