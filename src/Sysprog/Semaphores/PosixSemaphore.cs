@@ -241,7 +241,13 @@ public sealed class PosixSemaphore : IDisposable
     public bool TryWait(SyscallTrace? trace = null)
     {
         using HandleLease lease = Lease();
-        IntPtr semaphore = Address(lease);
+        return TryTake(Address(lease), trace);
+    }
+
+    /// <summary>sem_trywait on the leased sem_t (a userspace atomic, no system call): false when the value is 0.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private bool TryTake(IntPtr semaphore, SyscallTrace? trace)
+    {
         SyscallResult result;
         do
         {
@@ -285,14 +291,11 @@ public sealed class PosixSemaphore : IDisposable
         }
 
         cancellationToken.ThrowIfCancellationRequested();
-        // One that can be taken at once is, without a clock read or an interrupt to arm (sem_trywait makes no system call).
-        SyscallResult attempt = Libc.sem_trywait(semaphore);
-        if (!attempt.Failed || attempt.Errno is not (Errno.EAGAIN or Errno.EINTR))
+        // One that can be taken at once is, without a clock read or an interrupt to arm.
+        if (TryTake(semaphore, trace))
         {
-            Syscall.Check(attempt, trace, "sem_trywait", _target, $"{Pointer(semaphore)}");
             return true;
         }
-        trace?.Invoke($"sem_trywait({Pointer(semaphore)}) = -1 {attempt.Errno.Symbol()} ({attempt.Errno.Description()})");
         using ThreadInterrupt? interrupt = cancellationToken.CanBeCanceled ? ThreadInterrupt.TryArm(cancellationToken, trace, _target) : null;
         // One call waits the whole time, unless nothing else would end it in time: then slices, between which the
         // token is looked at (no real-time signal free to interrupt with), or a realtime deadline is taken afresh
