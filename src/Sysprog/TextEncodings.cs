@@ -46,7 +46,7 @@ public static class TextEncodings
                     return odd;
                 }
                 ReadOnlySpan<byte> last = bytes.Slice(bytes.Length - odd - 2, 2);
-                bool bigEndian = encoding.GetPreamble() is [0xFE, 0xFF] || encoding.CodePage == 1201;
+                bool bigEndian = encoding.CodePage == 1201;
                 char unit = (char)(bigEndian ? last[0] << 8 | last[1] : last[1] << 8 | last[0]);
                 return odd + (char.IsHighSurrogate(unit) ? 2 : 0);
             }

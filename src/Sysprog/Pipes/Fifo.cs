@@ -75,7 +75,8 @@ public static class Fifo
         var handle = new SafeFdHandle(fd);
         try
         {
-            if ((FileStatus.OfFd(handle, full).Mode & FileStatus.TypeMask) != FileStatus.Fifo)
+            StatX opened = FileStatus.OfFd(handle, full);
+            if ((opened.Mode & FileStatus.TypeMask) != FileStatus.Fifo)
             {
                 throw new ArgumentException($"{full} was replaced by something that is not a FIFO while it was being opened.", nameof(path));
             }
@@ -83,7 +84,7 @@ public static class Fifo
             {
                 Syscall.Check(Libc.fcntl(fd, Libc.F_SETFL, flags | Libc.O_NONBLOCK), trace, "fcntl", full, $"{fd}, F_SETFL, {Libc.OpenFlagsText(flags | Libc.O_NONBLOCK)}");
             }
-            return new PipeEnd(handle, forReading, full, keptBlocking: false, packetMode: false);
+            return new PipeEnd(handle, opened.Inode, forReading, full, keptBlocking: false, packetMode: false);
         }
         catch
         {

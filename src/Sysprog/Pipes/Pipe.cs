@@ -44,7 +44,10 @@ public sealed class Pipe : IDisposable
         Pipe pipe;
         try
         {
-            pipe = new Pipe(new PipeEnd(readHandle, true, null, keptBlocking: true, packetMode), new PipeEnd(writeHandle, false, null, keptBlocking: true, packetMode));
+            // Both ends are one pipe: one statx names it.
+            ulong inode = FileStatus.OfFd(readHandle, "pipe").Inode;
+            pipe = new Pipe(new PipeEnd(readHandle, inode, true, null, keptBlocking: true, packetMode),
+                new PipeEnd(writeHandle, inode, false, null, keptBlocking: true, packetMode));
         }
         catch
         {

@@ -8,12 +8,12 @@ namespace Sysprog;
 /// </summary>
 public sealed class PipeEnd : StreamDescriptor
 {
-    internal PipeEnd(SafeFdHandle fd, bool isReadEnd, string? fifoPath, bool keptBlocking, bool packetMode) : base(fd, keptBlocking)
+    internal PipeEnd(SafeFdHandle fd, ulong inode, bool isReadEnd, string? fifoPath, bool keptBlocking, bool packetMode) : base(fd, keptBlocking)
     {
+        Inode = inode;
         IsReadEnd = isReadEnd;
         FifoPath = fifoPath;
         IsPacketMode = packetMode;
-        Inode = ReadInode(fd);
     }
 
     public bool IsReadEnd { get; }
@@ -74,6 +74,4 @@ public sealed class PipeEnd : StreamDescriptor
     private protected override string ReadRefusal => $"{Description} is a write end: read from the read end.";
 
     private protected override string WriteRefusal => $"{Description} is a read end: write to the write end.";
-
-    private static ulong ReadInode(SafeFdHandle fd) => FileStatus.OfFd(fd, "pipe").Inode;
 }
