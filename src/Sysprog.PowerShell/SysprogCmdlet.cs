@@ -64,6 +64,30 @@ public abstract class SysprogCmdlet : PSCmdlet, IDisposable
     /// <summary>A -TimeoutSeconds value as a timeout: none given is no limit (wait until done, or Ctrl+C).</summary>
     protected static TimeSpan TimeoutOf(double? seconds) => seconds is double given ? TimeSpan.FromSeconds(given) : System.Threading.Timeout.InfiniteTimeSpan;
 
+    /// <summary>
+    /// Writes what <paramref name="read"/> returns, and with <paramref name="follow"/> goes on reading and writing,
+    /// until it returns an empty piece (<paramref name="isEnd"/>: the end of the stream, which is no error, as
+    /// Get-Content at the end of a file) or, after the first piece, nothing in time. Nothing in time at the first read
+    /// is a timeout error.
+    /// </summary>
+    protected void WriteUntilEnd<T>(Func<T?> read, Func<T, bool> isEnd, bool follow, string source, TimeSpan timeout) where T : class
+    {
+        T piece = read() ?? throw NothingToRead(source, timeout);
+        while (!isEnd(piece))
+        {
+            WriteObject(piece, enumerateCollection: false);
+            if (!follow || read() is not T next)
+            {
+                return;
+            }
+            piece = next;
+        }
+    }
+
+    /// <summary>The timeout error of a read that found nothing.</summary>
+    protected static TimeoutException NothingToRead(string source, TimeSpan timeout) =>
+        new($"Nothing to read from {source} within {Units.FormatDuration(timeout)}.");
+
     /// <summary>Runs one core call for one input; a failure becomes a non-terminating error targeting that input.</summary>
     protected bool TryRun(object target, Action action)
     {

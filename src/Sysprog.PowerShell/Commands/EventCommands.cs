@@ -40,7 +40,7 @@ public abstract class ReadDescriptorCommandBase<T> : SysprogCmdlet where T : Fil
         });
     }
 
-    protected TimeoutException NothingToRead() => new($"Nothing to read from {InputObject.Description} within {Units.FormatDuration(Timeout)}.");
+    protected TimeoutException NothingToRead() => NothingToRead(InputObject.Description, Timeout);
 }
 
 /// <summary>New-EventFd: eventfd(2).</summary>

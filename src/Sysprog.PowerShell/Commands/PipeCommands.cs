@@ -168,20 +168,8 @@ public sealed class ReadFileDescriptorCommand : StreamCommandBase
     protected override void ProcessRecord()
     {
         TimeSpan timeout = TimeoutOf(TimeoutSeconds);
-        TryRun(InputObject, () =>
-        {
-            // An empty piece is the end of the stream: nothing to write, and no error (as Get-Content at the end of a file).
-            object piece = ReadPiece(timeout) ?? throw new TimeoutException($"Nothing to read from {InputObject.Description} within {Units.FormatDuration(timeout)}.");
-            while (!IsEmpty(piece))
-            {
-                WriteObject(piece, enumerateCollection: false);
-                if (!Wait || ReadPiece(timeout) is not object next)
-                {
-                    return;
-                }
-                piece = next;
-            }
-        });
+        TryRun(InputObject, () => WriteUntilEnd(() => ReadPiece(timeout), piece => piece is string { Length: 0 } or byte[] { Length: 0 }, Wait,
+            InputObject.Description, timeout));
     }
 
     private object? ReadPiece(TimeSpan timeout)
@@ -198,8 +186,6 @@ public sealed class ReadFileDescriptorCommand : StreamCommandBase
         };
         return bytes is null ? null : AsByteStream ? bytes : TextEncoding.GetString(bytes);
     }
-
-    private static bool IsEmpty(object piece) => piece is string { Length: 0 } or byte[] { Length: 0 };
 }
 
 /// <summary>Write-FileDescriptor: text or bytes into a pipe, FIFO or other stream descriptor.</summary>

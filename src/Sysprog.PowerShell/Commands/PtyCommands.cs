@@ -61,20 +61,8 @@ public sealed class ReadPtyCommand : ReadDescriptorCommandBase<Pty>
 
     protected override void ProcessRecord()
     {
-        TryRun(InputObject, () =>
-        {
-            // An empty string is the end of the output: nothing more to write, and no error (as Get-Content at the end of a file).
-            string? text = InputObject.Read(Timeout, Cancellation, Trace) ?? throw NothingToRead();
-            while (text.Length > 0)
-            {
-                WriteObject(text);
-                if (!Wait || InputObject.Read(Timeout, Cancellation, Trace) is not string next)
-                {
-                    return;
-                }
-                text = next;
-            }
-        });
+        TryRun(InputObject, () => WriteUntilEnd(() => InputObject.Read(Timeout, Cancellation, Trace), text => text.Length == 0, Wait,
+            InputObject.Description, Timeout));
     }
 }
 
