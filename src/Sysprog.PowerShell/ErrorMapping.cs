@@ -38,14 +38,18 @@ public static class ErrorMapping
         Errno.EINVAL or Errno.ENAMETOOLONG or Errno.EBADF or Errno.EFAULT => ErrorCategory.InvalidArgument,
         Errno.ETIMEDOUT => ErrorCategory.OperationTimeout,
         Errno.EAGAIN or Errno.EBUSY or Errno.ETXTBSY => ErrorCategory.ResourceBusy,
-        Errno.EMFILE or Errno.ENFILE or Errno.ENOSPC or Errno.ENOMEM or Errno.EFBIG or Errno.EOVERFLOW or Errno.EMSGSIZE => ErrorCategory.LimitsExceeded,
+        Errno.EMFILE or Errno.ENFILE or Errno.ENOSPC or Errno.ENOMEM or Errno.EFBIG or Errno.EOVERFLOW or Errno.EMSGSIZE or Errno.ENOBUFS => ErrorCategory.LimitsExceeded,
         Errno.EDQUOT => ErrorCategory.QuotaExceeded,
         Errno.EDEADLK => ErrorCategory.DeadlockDetected,
         Errno.ENOSYS or Errno.EOPNOTSUPP or Errno.ENODEV => ErrorCategory.NotImplemented,
         Errno.EINTR or Errno.ECANCELED => ErrorCategory.OperationStopped,
         // The other side is not there: no reader of a pipe being written, no reader yet for a FIFO opened to write.
         Errno.EPIPE => ErrorCategory.WriteError,
-        Errno.ENXIO => ErrorCategory.ConnectionError,
+        Errno.ENXIO or Errno.ECONNREFUSED or Errno.ECONNRESET or Errno.ECONNABORTED or Errno.ENOTCONN or Errno.EISCONN or Errno.ESHUTDOWN
+            or Errno.ENETUNREACH or Errno.EHOSTUNREACH or Errno.ENETDOWN or Errno.EDESTADDRREQ => ErrorCategory.ConnectionError,
+        Errno.EADDRINUSE => ErrorCategory.ResourceExists,
+        Errno.EADDRNOTAVAIL or Errno.EAFNOSUPPORT or Errno.EPROTOTYPE or Errno.ENOTSOCK or Errno.ENOPROTOOPT => ErrorCategory.InvalidArgument,
+        Errno.EPROTONOSUPPORT or Errno.ESOCKTNOSUPPORT => ErrorCategory.NotImplemented,
         _ => ErrorCategory.NotSpecified,
     };
 

@@ -42,7 +42,7 @@ public sealed class SharedMemoryTests : IDisposable
     public void Create_GivesTheRequestedMode_WhateverTheUmask()
     {
         using SharedMemory shm = SharedMemory.Create(_name, 1, FileModes.ParseOctal("0666"));
-        Assert.Equal(FileModes.ParseOctal("0666"), File.GetUnixFileMode(shm.Path));
+        Assert.Equal(FileModes.ParseOctal("0666"), File.GetUnixFileMode(shm.Path!));
     }
 
     [Fact]

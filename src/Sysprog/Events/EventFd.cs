@@ -56,6 +56,13 @@ public sealed class EventFd : FileDescriptorObject
         return new EventFd(handle, IsSemaphoreMode(fd), nonBlocking);
     }
 
+    /// <summary>Takes over an eventfd passed to this process (over a socket), making it O_NONBLOCK as Sysprog's own are.</summary>
+    internal static EventFd Adopt(SafeFdHandle handle, SyscallTrace? trace)
+    {
+        MakeNonBlocking(handle, "an eventfd", trace);
+        return new EventFd(handle, IsSemaphoreMode(handle.Fd), nonBlocking: false);
+    }
+
     /// <summary>Copies an eventfd out of another process with pidfd_getfd (needs ptrace permission over it).</summary>
     public static EventFd FromProcess(int processId, int fd, bool nonBlocking = false, SyscallTrace? trace = null)
     {

@@ -39,7 +39,10 @@ public abstract class FileDescriptorObject : IPollable, IDisposable
 
     private protected abstract string Describe();
 
-    SafeFdHandle IPollable.PollHandle => Handle;
+    /// <summary>Makes the description again at next use: what it names changed (a socket bound or connected).</summary>
+    private protected void Redescribe() => _description = null;
+
+    SafeFdHandle IDescriptorObject.DescriptorHandle => Handle;
 
     /// <summary>Whether a child process started from here inherits the descriptor (FD_CLOEXEC clear).</summary>
     public bool IsInheritable => Handle.IsInheritable(Description);
@@ -162,7 +165,7 @@ public abstract class FileDescriptorObject : IPollable, IDisposable
             if (result.Errno == Errno.EPIPE)
             {
                 Syscall.CheckCount(result, trace, call, Description, $"{lease.Fd}, ..., {rest.Length}",
-                    $"Nothing can read it any more: every read end is closed ({written} of {data.Length} bytes were written before).");
+                    $"{NoReaderLeft} ({written} of {data.Length} bytes were written before).");
             }
             if (!retry.AfterFailure(result, trace, call, $"{lease.Fd}, ..., {rest.Length}"))
             {
@@ -171,6 +174,9 @@ public abstract class FileDescriptorObject : IPollable, IDisposable
         }
         return written;
     }
+
+    /// <summary>Why a write failed with EPIPE, in this kind of object's terms.</summary>
+    private protected virtual string NoReaderLeft => "Nothing can read it any more: every read end is closed.";
 
     private static unsafe SyscallResult ReadNoWait(int fd, byte* buffer, int length)
     {
@@ -207,9 +213,23 @@ public abstract class FileDescriptorObject : IPollable, IDisposable
             throw new ArgumentException($"File descriptor {fd} is {link}, not {what}.", nameof(fd));
         }
         var handle = new SafeFdHandle(fd);
-        int flags = Syscall.Check(Libc.fcntl(fd, Libc.F_GETFL, 0), trace, "fcntl", what, $"{fd}, F_GETFL");
-        Syscall.Check(Libc.fcntl(fd, Libc.F_SETFL, flags | Libc.O_NONBLOCK), trace, "fcntl", what, $"{fd}, F_SETFL, O_NONBLOCK");
+        MakeNonBlocking(handle, what, trace);
         return handle;
+    }
+
+    /// <summary>
+    /// Sets O_NONBLOCK, which the waits of eventfds, timerfds and listening sockets rely on. It belongs to the open
+    /// file description, so a descriptor passed or inherited from elsewhere becomes non-blocking for its other holders too.
+    /// </summary>
+    internal static void MakeNonBlocking(SafeFdHandle handle, string what, SyscallTrace? trace)
+    {
+        using HandleLease lease = handle.Lease(what);
+        int fd = lease.Fd;
+        int flags = Syscall.Check(Libc.fcntl(fd, Libc.F_GETFL, 0), trace, "fcntl", what, $"{fd}, F_GETFL");
+        if ((flags & Libc.O_NONBLOCK) == 0)
+        {
+            Syscall.Check(Libc.fcntl(fd, Libc.F_SETFL, flags | Libc.O_NONBLOCK), trace, "fcntl", what, $"{fd}, F_SETFL, O_NONBLOCK");
+        }
     }
 
     /// <summary>Copies descriptor <paramref name="fd"/> of process <paramref name="processId"/> into this one (pidfd_getfd).</summary>

@@ -2,8 +2,11 @@ using Sysprog.Interop;
 
 namespace Sysprog;
 
-/// <summary>A Sysprog object backed by a file descriptor that poll/epoll can watch (eventfd, timerfd, signalfd, queue).</summary>
-public interface IPollable
+/// <summary>
+/// A Sysprog object that owns one file descriptor: what a socket can pass to another process (SCM_RIGHTS), and what
+/// a child process can be given.
+/// </summary>
+public interface IDescriptorObject
 {
     /// <summary>The descriptor, or -1 once closed.</summary>
     int Fd { get; }
@@ -11,5 +14,10 @@ public interface IPollable
     /// <summary>How it is named in messages and listings.</summary>
     string Description { get; }
 
-    internal SafeFdHandle PollHandle { get; }
+    internal SafeFdHandle DescriptorHandle { get; }
+}
+
+/// <summary>A descriptor object that poll/epoll can watch (eventfd, timerfd, signalfd, queue, pipe end, socket).</summary>
+public interface IPollable : IDescriptorObject
+{
 }

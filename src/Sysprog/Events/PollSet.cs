@@ -58,13 +58,13 @@ public sealed class PollSet : IDisposable
         {
             throw new ArgumentOutOfRangeException(nameof(interest), interest, "Readable, Writable or both.");
         }
-        if (_members.Any(m => m.Handle.PollHandle == handle.PollHandle))
+        if (_members.Any(m => m.Handle.DescriptorHandle == handle.DescriptorHandle))
         {
             throw new ArgumentException($"{handle.Description} is in the set already.", nameof(handle));
         }
         int index = _members.Count;
         uint events = ((interest & Readiness.Readable) != 0 ? Libc.EPOLLIN : 0) | ((interest & Readiness.Writable) != 0 ? Libc.EPOLLOUT : 0);
-        Register(handle.PollHandle, handle.Description, events, (ulong)index);
+        Register(handle.DescriptorHandle, handle.Description, events, (ulong)index);
         _members.Add((handle, interest));
         if (handle is IBufferedInput source && (interest & Readiness.Readable) != 0)
         {
@@ -233,7 +233,7 @@ public sealed class PollSet : IDisposable
     {
         _readAhead.RemoveAll(r => ReferenceEquals(r.Source, handle));
         using HandleLease epoll = _epoll.Lease("poll set");
-        using HandleLease member = handle.PollHandle.Lease(handle.Description);
+        using HandleLease member = handle.DescriptorHandle.Lease(handle.Description);
         byte* ev = stackalloc byte[16];
         Syscall.Check(Libc.epoll_ctl(epoll.Fd, Libc.EPOLL_CTL_DEL, member.Fd, ev), _trace, "epoll_ctl", handle.Description,
             $"{epoll.Fd}, EPOLL_CTL_DEL, {member.Fd}");

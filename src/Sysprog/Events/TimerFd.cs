@@ -44,6 +44,15 @@ public sealed class TimerFd : FileDescriptorObject
         return new TimerFd(fd, clock);
     }
 
+    /// <summary>Takes over a timerfd passed to this process (over a socket), making it O_NONBLOCK as Sysprog's own are.</summary>
+    internal static TimerFd Adopt(SafeFdHandle handle, SyscallTrace? trace)
+    {
+        MakeNonBlocking(handle, "a timerfd", trace);
+        string? clockId = ProcFile.Field($"/proc/self/fdinfo/{handle.Fd}", "clockid");
+        TimerClock clock = int.TryParse(clockId, out int id) && Enum.IsDefined((TimerClock)id) ? (TimerClock)id : TimerClock.Monotonic;
+        return new TimerFd(handle, clock);
+    }
+
     /// <summary>Arms the timer: first expiry after <paramref name="initialDelay"/>, then every <paramref name="interval"/> (zero: once).</summary>
     public void Arm(TimeSpan initialDelay, TimeSpan interval = default, SyscallTrace? trace = null)
     {

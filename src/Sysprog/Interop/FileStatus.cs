@@ -10,6 +10,8 @@ internal static class FileStatus
     public const int Regular = 0x8000;
     public const int Directory = 0x4000;
     public const int SymbolicLink = 0xA000;
+    public const int CharacterDevice = 0x2000;
+    public const int BlockDevice = 0x6000;
 
     public static StatX OfFd(SafeFdHandle fd, string target)
     {

@@ -14,7 +14,6 @@ internal static partial class Libc
     internal const int O_NOCTTY = 0x100;
     internal const int O_TRUNC = 0x200;
     internal const int O_NONBLOCK = 0x800;
-    internal const int O_NOFOLLOW = 0x20000;
     internal const int O_CLOEXEC = 0x80000;
 
     internal const int AT_FDCWD = -100;
@@ -33,9 +32,24 @@ internal static partial class Libc
     /// <summary>O_DIRECT: on a pipe, packet mode (each write one packet, each read at most one). Not asm-generic.</summary>
     internal static readonly int O_DIRECT = RuntimeInformation.ProcessArchitecture is Architecture.Arm64 or Architecture.Arm ? 0x10000 : 0x4000;
 
+    /// <summary>O_NOFOLLOW: not asm-generic either (x86-64 0x20000 is arm64's O_LARGEFILE).</summary>
+    internal static readonly int O_NOFOLLOW = RuntimeInformation.ProcessArchitecture is Architecture.Arm64 or Architecture.Arm ? 0x8000 : 0x20000;
+
+    /// <summary>O_LARGEFILE: set by the kernel on every file a 64-bit process opens, so F_GETFL shows it. Not asm-generic.</summary>
+    internal static readonly int O_LARGEFILE = RuntimeInformation.ProcessArchitecture is Architecture.Arm64 or Architecture.Arm ? 0x20000 : 0x8000;
+
     // A pipe's capacity in bytes (F_SETPIPE_SZ rounds up to a power-of-two number of pages).
     internal const int F_SETPIPE_SZ = 1031;
     internal const int F_GETPIPE_SZ = 1032;
+
+    // File seals, which only memfd objects made with MFD_ALLOW_SEALING take.
+    internal const int F_ADD_SEALS = 1033;
+    internal const int F_GET_SEALS = 1034;
+    internal const int F_SEAL_SEAL = 0x1;
+    internal const int F_SEAL_SHRINK = 0x2;
+    internal const int F_SEAL_GROW = 0x4;
+    internal const int F_SEAL_WRITE = 0x8;
+    internal const int F_SEAL_FUTURE_WRITE = 0x10;
 
     /// <summary>fallocate: allocate blocks for the range without changing the file's size or contents.</summary>
     internal const int FALLOC_FL_KEEP_SIZE = 0x1;

@@ -5,6 +5,14 @@ namespace Sysprog.Interop;
 // sys/mman.h
 internal static partial class Libc
 {
+    internal const int MFD_CLOEXEC = 0x1;
+    internal const int MFD_ALLOW_SEALING = 0x2;
+
+    /// <summary>An anonymous file in memory; the name only labels it (memfd:NAME in /proc/PID/fd and maps).</summary>
+    [LibraryImport(LibcName, StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    internal static partial int memfd_create(string name, int flags);
+
+
     internal const int PROT_NONE = 0x0;
     internal const int PROT_READ = 0x1;
     internal const int PROT_WRITE = 0x2;

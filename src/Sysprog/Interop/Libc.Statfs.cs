@@ -6,6 +6,7 @@ namespace Sysprog.Interop;
 internal static partial class Libc
 {
     internal const long TMPFS_MAGIC = 0x01021994;
+    internal const long MQUEUE_MAGIC = 0x19800202;
 
     [LibraryImport(LibcName, EntryPoint = "statfs", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial int statfs(string path, out FileSystemStatus status);

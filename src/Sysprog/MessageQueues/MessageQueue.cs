@@ -58,7 +58,7 @@ public sealed class MessageQueue : IPollable, IDisposable
 
     public string Description => Name;
 
-    SafeFdHandle IPollable.PollHandle => _fd;
+    SafeFdHandle IDescriptorObject.DescriptorHandle => _fd;
 
     /// <summary>Messages in the queue now (mq_getattr).</summary>
     public long CurrentMessages => GetAttributes().CurrentMessages;
@@ -114,6 +114,20 @@ public sealed class MessageQueue : IPollable, IDisposable
         }
         return new MessageQueue(fd, canonical, attributes.MaxMessages, attributes.MessageSize,
             canSend: access != FileAccess.Read, canReceive: access != FileAccess.Write, nonBlocking);
+    }
+
+    /// <summary>Takes over a queue descriptor passed to this process (over a socket); <paramref name="name"/> is its name in the mqueue filesystem.</summary>
+    internal static MessageQueue Adopt(SafeFdHandle fd, string name)
+    {
+        MqAttributes attributes;
+        int access;
+        using (HandleLease lease = fd.Lease(name))
+        {
+            Syscall.Check(Libc.mq_getattr(lease.Fd, out attributes), null, "mq_getattr", name, $"");
+            access = Syscall.Check(Libc.fcntl(lease.Fd, Libc.F_GETFL, 0), null, "fcntl", name, $"") & Libc.O_ACCMODE;
+        }
+        return new MessageQueue(fd, name, attributes.MaxMessages, attributes.MessageSize, canSend: access != Libc.O_RDONLY,
+            canReceive: access != Libc.O_WRONLY, nonBlocking: (attributes.Flags & Libc.O_NONBLOCK) != 0);
     }
 
     public static void Unlink(string name, SyscallTrace? trace = null)

@@ -100,26 +100,11 @@ public static class Fifo
     /// <summary>A blocking open(2), interrupted by Sysprog's signal when the token or the timeout fires; null on timeout.</summary>
     private static int? OpenWaiting(string path, int flags, string flagText, TimeSpan timeout, CancellationToken cancellationToken, SyscallTrace? trace)
     {
-        using var timer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        if (timeout != Timeout.InfiniteTimeSpan)
+        if (BlockingCall.Run(() => Libc.open(path, flags, 0), timeout, cancellationToken, trace, path) is not SyscallResult result)
         {
-            timer.CancelAfter(timeout);
+            trace?.Invoke($"open({Quote(path)}, {flagText}) = -1 EINTR (timed out after {Units.FormatDuration(timeout)})");
+            return null;
         }
-        using ThreadInterrupt interrupt = ThreadInterrupt.Arm(timer.Token, trace, path);
-        while (true)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            if (timer.IsCancellationRequested)
-            {
-                trace?.Invoke($"open({Quote(path)}, {flagText}) = -1 EINTR (timed out after {Units.FormatDuration(timeout)})");
-                return null;
-            }
-            SyscallResult result = Libc.open(path, flags, 0);
-            if (result.Errno == Errno.EINTR)
-            {
-                continue;
-            }
-            return Syscall.Check(result, trace, "open", path, $"{Quote(path)}, {flagText}");
-        }
+        return Syscall.Check(result, trace, "open", path, $"{Quote(path)}, {flagText}");
     }
 }

@@ -166,7 +166,7 @@ public sealed class PosixSemaphore : IDisposable
         {
             return (null, problem);
         }
-        const int flags = Libc.O_RDONLY | Libc.O_NONBLOCK | Libc.O_NOFOLLOW | Libc.O_CLOEXEC;
+        int flags = Libc.O_RDONLY | Libc.O_NONBLOCK | Libc.O_NOFOLLOW | Libc.O_CLOEXEC;
         SyscallResult opened = Libc.open(path, flags, 0);
         trace?.Invoke(opened.Failed
             ? $"open({Quote(path)}, {Libc.OpenFlagsText(flags)}) = -1 {opened.Errno.Symbol()} ({opened.Errno.Description()})"

@@ -4,10 +4,11 @@ using static Sysprog.Interop.TraceFormat;
 namespace Sysprog;
 
 /// <summary>
-/// An open POSIX shared memory object (shm_open). Disposing closes this process's fd; the name stays until
-/// <see cref="Unlink"/> removes it, as in C.
+/// An open POSIX shared memory object (shm_open), or an anonymous one (memfd_create: no name in /dev/shm, gone with
+/// its last descriptor and mapping, shared by passing the descriptor). Disposing closes this process's fd; a named
+/// object's name stays until <see cref="Unlink"/> removes it, as in C.
 /// </summary>
-public sealed class SharedMemory : IDisposable
+public sealed class SharedMemory : IDescriptorObject, IDisposable
 {
     /// <summary>Where Linux (glibc and musl) keeps shared memory objects: a tmpfs.</summary>
     public const string Directory = "/dev/shm";
@@ -15,19 +16,27 @@ public sealed class SharedMemory : IDisposable
     private readonly SafeFdHandle _fd;
     private long _lastKnownSize;
 
-    private SharedMemory(SafeFdHandle fd, string name, bool isReadOnly, long size)
+    private SharedMemory(SafeFdHandle fd, string name, bool isReadOnly, long size, bool isAnonymous = false)
     {
         _fd = fd;
         Name = name;
         IsReadOnly = isReadOnly;
+        IsAnonymous = isAnonymous;
         _lastKnownSize = size;
     }
 
-    /// <summary>The name, with its leading '/': <c>/demo</c>.</summary>
+    /// <summary>The name, with its leading '/': <c>/demo</c>; for an anonymous object its memfd name, <c>memfd:demo</c>.</summary>
     public string Name { get; }
 
-    /// <summary>The file behind the name: <c>/dev/shm/demo</c>.</summary>
-    public string Path => Directory + Name;
+    /// <summary>Made by memfd_create: it has no path, and other processes get it only as a passed or inherited descriptor.</summary>
+    public bool IsAnonymous { get; }
+
+    /// <summary>The file behind the name: <c>/dev/shm/demo</c>; null for an anonymous object.</summary>
+    public string? Path => IsAnonymous ? null : Directory + Name;
+
+    string IDescriptorObject.Description => Name;
+
+    SafeFdHandle IDescriptorObject.DescriptorHandle => _fd;
 
     public bool IsReadOnly { get; }
 
@@ -65,6 +74,105 @@ public sealed class SharedMemory : IDisposable
             () => Unlink(canonical, trace));
         return new SharedMemory(fd, canonical, isReadOnly: false, size);
     }
+
+    /// <summary>
+    /// An anonymous object (memfd_create with MFD_CLOEXEC and MFD_ALLOW_SEALING) of <paramref name="size"/> bytes,
+    /// with <paramref name="seals"/> added once it is sized (F_SEAL_WRITE and F_SEAL_FUTURE_WRITE are better added
+    /// after filling it). <paramref name="name"/> only labels it in /proc/PID/maps and /proc/PID/fd (memfd:NAME):
+    /// nothing can open it by name.
+    /// </summary>
+    public static SharedMemory CreateAnonymous(string name, long size, MemorySeals seals = MemorySeals.None, SyscallTrace? trace = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        if (System.Text.Encoding.UTF8.GetByteCount(name) > MaxAnonymousNameBytes || name.Contains('\0') || name.Contains('/'))
+        {
+            throw new ArgumentException($"A memfd name is at most {MaxAnonymousNameBytes} bytes, without '/' or NUL.", nameof(name));
+        }
+        MemorySize.ValidateLength(size, nameof(size));
+        ValidateSeals(seals);
+        const int flags = Libc.MFD_CLOEXEC | Libc.MFD_ALLOW_SEALING;
+        var fd = new SafeFdHandle(Syscall.Check(Libc.memfd_create(name, flags), trace, "memfd_create", $"memfd:{name}",
+            $"{Quote(name)}, MFD_CLOEXEC|MFD_ALLOW_SEALING"));
+        var memory = new SharedMemory(fd, $"memfd:{name}", isReadOnly: false, size, isAnonymous: true);
+        try
+        {
+            Truncate(fd, memory.Name, size, trace);
+            if (seals != MemorySeals.None)
+            {
+                memory.AddSeals(seals, trace);
+            }
+        }
+        catch
+        {
+            fd.Close(trace);
+            throw;
+        }
+        return memory;
+    }
+
+    /// <summary>memfd_create takes names of up to 249 bytes (NAME_MAX less the "memfd:" prefix).</summary>
+    public const int MaxAnonymousNameBytes = 249;
+
+    /// <summary>
+    /// The seals on the object (F_GET_SEALS). An object made without sealing allowed (every named one) shows
+    /// <see cref="MemorySeals.Seal"/>: nothing can be added.
+    /// </summary>
+    public MemorySeals Seals
+    {
+        get
+        {
+            using HandleLease lease = _fd.Lease(Name);
+            return (MemorySeals)Syscall.Check(Libc.fcntl(lease.Fd, Libc.F_GET_SEALS, 0), null, "fcntl", Name, $"{lease.Fd}, F_GET_SEALS");
+        }
+    }
+
+    /// <summary>
+    /// Adds seals (F_ADD_SEALS); they can never be removed. Sealed against shrinking, the object cannot make its
+    /// mappings raise SIGBUS in any process, which is what makes a passed memfd safe to map.
+    /// </summary>
+    public void AddSeals(MemorySeals seals, SyscallTrace? trace = null)
+    {
+        ValidateSeals(seals);
+        if (seals == MemorySeals.None)
+        {
+            throw new ArgumentException("Name at least one seal: Shrink, Grow, Write, FutureWrite or Seal.", nameof(seals));
+        }
+        using HandleLease lease = _fd.Lease(Name);
+        SyscallResult result = Libc.fcntl(lease.Fd, Libc.F_ADD_SEALS, (int)seals);
+        string? detail = result.Errno switch
+        {
+            Errno.EPERM => IsAnonymous
+                ? "The object is sealed against further seals (Seal)."
+                : "Only anonymous objects (memfd_create with sealing allowed, New-SharedMemory -Anonymous) take seals.",
+            Errno.EBUSY => "A writable shared mapping of the object exists (in some process): the Write seal needs every one of them closed first; FutureWrite does not.",
+            Errno.EINVAL => "The kernel does not know one of these seals (FutureWrite needs Linux 5.1).",
+            _ => null,
+        };
+        Syscall.Check(result, trace, "fcntl", Name, $"{lease.Fd}, F_ADD_SEALS, {MemorySealsText(seals)}", detail);
+    }
+
+    private static void ValidateSeals(MemorySeals seals)
+    {
+        if ((seals & ~MemorySeals.All) != 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(seals), seals, "Seals are Seal, Shrink, Grow, Write and FutureWrite.");
+        }
+    }
+
+    internal static string MemorySealsText(MemorySeals seals) => TraceFormat.Flags((long)seals, SealNames, "0");
+
+    private static readonly (long, string)[] SealNames =
+    [
+        ((long)MemorySeals.Seal, "F_SEAL_SEAL"), ((long)MemorySeals.Shrink, "F_SEAL_SHRINK"), ((long)MemorySeals.Grow, "F_SEAL_GROW"),
+        ((long)MemorySeals.Write, "F_SEAL_WRITE"), ((long)MemorySeals.FutureWrite, "F_SEAL_FUTURE_WRITE"),
+    ];
+
+    /// <summary>
+    /// Takes over a descriptor passed to this process: a /dev/shm object (<paramref name="name"/> "/NAME") or a memfd
+    /// ("memfd:NAME").
+    /// </summary>
+    internal static SharedMemory Adopt(SafeFdHandle fd, string name, bool isReadOnly, bool isAnonymous) =>
+        new(fd, name, isReadOnly, (long)FileStatus.OfFd(fd, name).Size, isAnonymous);
 
     /// <summary>Opens an existing object without changing its size.</summary>
     public static SharedMemory Open(string name, bool readOnly = false, SyscallTrace? trace = null)
@@ -136,7 +244,14 @@ public sealed class SharedMemory : IDisposable
                 $"shrinking it to {size} bytes would make that memory raise SIGBUS when touched, which ends the process. " +
                 "Close the mapping first, or force the resize (-Force) if nothing will touch it again.");
         }
-        Truncate(_fd, Name, size, trace);
+        try
+        {
+            Truncate(_fd, Name, size, trace);
+        }
+        catch (SysprogException e) when (e.Errno == Errno.EPERM && IsAnonymous)
+        {
+            throw new SysprogException(e.Errno, e.Call, Name, $"The object is sealed against this change ({Seals}).");
+        }
         _lastKnownSize = size;
     }
 
@@ -185,7 +300,7 @@ public sealed class SharedMemory : IDisposable
 
     public override string ToString() => IsClosed ? $"{Name} (closed)" : $"{Name} ({Size} bytes, fd {Fd})";
 
-    private static void Truncate(SafeFdHandle fd, string name, long size, SyscallTrace? trace)
+    internal static void Truncate(SafeFdHandle fd, string name, long size, SyscallTrace? trace)
     {
         using HandleLease lease = fd.Lease(name);
         SyscallResult rc;
@@ -196,6 +311,30 @@ public sealed class SharedMemory : IDisposable
         while (rc.Errno == Errno.EINTR);
         Syscall.Check(rc, trace, "ftruncate", name, $"{lease.Fd}, {size}");
     }
+}
+
+/// <summary>File seals of an anonymous shared memory object (F_SEAL_*): each forbids one kind of change, for every process, forever.</summary>
+[Flags]
+public enum MemorySeals
+{
+    None = 0,
+
+    /// <summary>No more seals can be added.</summary>
+    Seal = Libc.F_SEAL_SEAL,
+
+    /// <summary>The size cannot go down: no mapping of it can ever raise SIGBUS.</summary>
+    Shrink = Libc.F_SEAL_SHRINK,
+
+    /// <summary>The size cannot go up.</summary>
+    Grow = Libc.F_SEAL_GROW,
+
+    /// <summary>The contents cannot change: no write, no writable shared mapping.</summary>
+    Write = Libc.F_SEAL_WRITE,
+
+    /// <summary>No new write access (writable mappings that exist keep writing): the sender keeps writing, receivers only read.</summary>
+    FutureWrite = Libc.F_SEAL_FUTURE_WRITE,
+
+    All = Seal | Shrink | Grow | Write | FutureWrite,
 }
 
 /// <summary>One entry of /dev/shm, as listed (nothing is opened).</summary>

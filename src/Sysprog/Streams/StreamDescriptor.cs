@@ -4,7 +4,7 @@ using Sysprog.Interop;
 namespace Sysprog;
 
 /// <summary>
-/// A descriptor that carries a stream of bytes (pipe ends and FIFOs): reads of a count, of what is there, or up to a
+/// A descriptor that carries a stream of bytes (pipe ends, FIFOs, sockets, passed descriptors of other kinds): reads of a count, of what is there, or up to a
 /// delimiter, as bytes or text, and writes, each with a timeout and cancellation. Bytes read from the descriptor and
 /// not yet returned (what follows a delimiter, what came before a timeout, half of a character) stay here for the next
 /// read, so nothing read is ever lost; <see cref="BufferedCount"/> says how many, and they make the object ready for
@@ -272,6 +272,15 @@ public abstract class StreamDescriptor : FileDescriptorObject, IBufferedInput
         _readAhead.AsSpan(_start, buffered).CopyTo(target);
         (_readAhead, _start, _end) = (target, 0, buffered);
     }
+
+    /// <summary>The lock every read holds, so that subclasses' own reads (a socket's messages) keep the order of the bytes.</summary>
+    private protected object ReadGate => _gate;
+
+    /// <summary>Everything buffered, taken; null when nothing is. The caller holds <see cref="ReadGate"/>.</summary>
+    private protected byte[]? TakeAllBuffered() => _end > _start ? Take(_end - _start) : null;
+
+    /// <summary>What a subclass's own read saw of the end of the stream. The caller holds <see cref="ReadGate"/>.</summary>
+    private protected void SetEnded(bool ended) => IsEnded = ended;
 
     private byte[] Take(int count)
     {

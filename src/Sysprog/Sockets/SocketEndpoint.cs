@@ -1,0 +1,187 @@
+using System.Buffers.Binary;
+using System.Net;
+using System.Text;
+using Sysprog.Interop;
+
+namespace Sysprog;
+
+/// <summary>The address families Sysprog's sockets speak: UNIX domain (AF_UNIX), IPv4 (AF_INET), IPv6 (AF_INET6).</summary>
+public enum SocketFamily
+{
+    Unix = Libc.AF_UNIX,
+    IPv4 = Libc.AF_INET,
+    IPv6 = Libc.AF_INET6,
+}
+
+/// <summary>
+/// How a socket carries data: a byte stream (SOCK_STREAM: TCP, or UNIX stream), separate datagrams (SOCK_DGRAM: UDP,
+/// or UNIX datagram, which is reliable and ordered), or a connection of ordered, reliable messages (SOCK_SEQPACKET).
+/// </summary>
+public enum SocketKind
+{
+    Stream = Libc.SOCK_STREAM,
+    Datagram = Libc.SOCK_DGRAM,
+    SeqPacket = Libc.SOCK_SEQPACKET,
+}
+
+/// <summary>
+/// A socket address: a UNIX socket's filesystem path, its abstract name (Linux only: no file, gone with the last
+/// socket, written <c>@name</c>), or no name at all (an unbound or socketpair socket); or an IP address and port.
+/// </summary>
+public sealed class SocketEndpoint : IEquatable<SocketEndpoint>
+{
+    /// <summary>The most bytes a UNIX socket path (UTF-8, without its NUL) or abstract name may have: sun_path is 108.</summary>
+    public const int MaxUnixNameBytes = Libc.UnixPathCapacity - 1;
+
+    /// <summary>Room for any socket address (sizeof(struct sockaddr_storage)).</summary>
+    internal const int StorageSize = 128;
+
+    private SocketEndpoint(SocketFamily family, string? path, string? abstractName, IPAddress? address, int port)
+    {
+        Family = family;
+        Path = path;
+        AbstractName = abstractName;
+        Address = address;
+        Port = port;
+    }
+
+    public SocketFamily Family { get; }
+
+    /// <summary>A UNIX socket's filesystem path; null for an abstract or unnamed one.</summary>
+    public string? Path { get; }
+
+    /// <summary>A UNIX socket's abstract name, without the '@' it is written with; null otherwise.</summary>
+    public string? AbstractName { get; }
+
+    /// <summary>A UNIX socket with no name: unbound, one of a socketpair, or the connecting side of most connections.</summary>
+    public bool IsUnnamed => Family == SocketFamily.Unix && Path is null && AbstractName is null;
+
+    /// <summary>An Internet socket's IP address; null for a UNIX one.</summary>
+    public IPAddress? Address { get; }
+
+    /// <summary>An Internet socket's port; 0 for a UNIX one.</summary>
+    public int Port { get; }
+
+    /// <summary>A UNIX socket at a filesystem path (made absolute).</summary>
+    public static SocketEndpoint Unix(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        string full = System.IO.Path.GetFullPath(path);
+        ValidateUnixName(full, $"The path {full}", nameof(path));
+        return new SocketEndpoint(SocketFamily.Unix, full, null, null, 0);
+    }
+
+    /// <summary>A UNIX socket in the abstract namespace (no '@': that is how it is written, not part of the name).</summary>
+    public static SocketEndpoint Abstract(string name)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        ValidateUnixName(name, $"The abstract name @{name}", nameof(name));
+        return new SocketEndpoint(SocketFamily.Unix, null, name, null, 0);
+    }
+
+    /// <summary>An IP address and port (0 to 65535; 0 asks the kernel to choose when binding).</summary>
+    public static SocketEndpoint Internet(IPAddress address, int port)
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        if (port is < 0 or > 65535)
+        {
+            throw new ArgumentOutOfRangeException(nameof(port), port, "A port is 0 to 65535.");
+        }
+        SocketFamily family = address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? SocketFamily.IPv6 : SocketFamily.IPv4;
+        return new SocketEndpoint(family, null, null, address, port);
+    }
+
+    /// <summary>A UNIX address as users write it: <c>@name</c> for the abstract namespace, anything else a path.</summary>
+    public static SocketEndpoint ParseUnix(string text)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(text);
+        return text.StartsWith('@') ? Abstract(text[1..]) : Unix(text);
+    }
+
+    private static void ValidateUnixName(string name, string what, string parameter)
+    {
+        if (name.Contains('\0'))
+        {
+            throw new ArgumentException($"{what} contains a NUL character.", parameter);
+        }
+        int bytes = Encoding.UTF8.GetByteCount(name);
+        if (bytes > MaxUnixNameBytes)
+        {
+            throw new ArgumentException(
+                $"{what} is {bytes} bytes; a UNIX socket address holds at most {MaxUnixNameBytes} (sun_path). Use a shorter path, or an abstract name (@name).",
+                parameter);
+        }
+    }
+
+    public override string ToString() => Family switch
+    {
+        SocketFamily.Unix => Path ?? (AbstractName is not null ? "@" + AbstractName : "(unnamed)"),
+        SocketFamily.IPv6 => $"[{Address}]:{Port}",
+        _ => $"{Address}:{Port}",
+    };
+
+    public bool Equals(SocketEndpoint? other) => other is not null && ToString() == other.ToString();
+
+    public override bool Equals(object? obj) => Equals(obj as SocketEndpoint);
+
+    public override int GetHashCode() => ToString().GetHashCode(StringComparison.Ordinal);
+
+    /// <summary>Writes the sockaddr into <paramref name="storage"/>; returns its length (what bind and connect take).</summary>
+    internal int Write(Span<byte> storage)
+    {
+        storage.Clear();
+        BinaryPrimitives.WriteUInt16LittleEndian(storage, (ushort)Family);
+        switch (Family)
+        {
+            case SocketFamily.Unix when Path is not null:
+                // A path is NUL-terminated; the length counts the NUL, as SUN_LEN does.
+                return Libc.UnixPathOffset + Encoding.UTF8.GetBytes(Path, storage[Libc.UnixPathOffset..]) + 1;
+            case SocketFamily.Unix when AbstractName is not null:
+                // An abstract name starts with a NUL and is exactly as long as the length says: no terminator.
+                return Libc.UnixPathOffset + 1 + Encoding.UTF8.GetBytes(AbstractName, storage[(Libc.UnixPathOffset + 1)..]);
+            case SocketFamily.Unix:
+                return Libc.UnixPathOffset;
+            case SocketFamily.IPv4:
+                BinaryPrimitives.WriteUInt16BigEndian(storage[2..], (ushort)Port);
+                Address!.TryWriteBytes(storage[4..8], out _);
+                return 16;
+            default:
+                BinaryPrimitives.WriteUInt16BigEndian(storage[2..], (ushort)Port);
+                Address!.TryWriteBytes(storage[8..24], out _);
+                BinaryPrimitives.WriteUInt32LittleEndian(storage[24..], (uint)Address.ScopeId);
+                return 28;
+        }
+    }
+
+    /// <summary>The address a kernel call filled in (getsockname, getpeername, accept, recvmsg); null for a family Sysprog does not speak.</summary>
+    internal static SocketEndpoint? Read(ReadOnlySpan<byte> storage, int length)
+    {
+        if (length < 2)
+        {
+            // recvmsg on a connected socket, or from an unnamed UNIX sender, may leave no address at all.
+            return new SocketEndpoint(SocketFamily.Unix, null, null, null, 0);
+        }
+        switch ((int)BinaryPrimitives.ReadUInt16LittleEndian(storage))
+        {
+            case Libc.AF_UNIX:
+                ReadOnlySpan<byte> name = storage[Libc.UnixPathOffset..Math.Min(length, Libc.UnixPathOffset + Libc.UnixPathCapacity)];
+                if (name.IsEmpty)
+                {
+                    return new SocketEndpoint(SocketFamily.Unix, null, null, null, 0);
+                }
+                if (name[0] == 0)
+                {
+                    return new SocketEndpoint(SocketFamily.Unix, null, Encoding.UTF8.GetString(name[1..]), null, 0);
+                }
+                int end = name.IndexOf((byte)0);
+                return new SocketEndpoint(SocketFamily.Unix, Encoding.UTF8.GetString(end < 0 ? name : name[..end]), null, null, 0);
+            case Libc.AF_INET:
+                return new SocketEndpoint(SocketFamily.IPv4, null, null, new IPAddress(storage[4..8]), BinaryPrimitives.ReadUInt16BigEndian(storage[2..]));
+            case Libc.AF_INET6:
+                var address = new IPAddress(storage[8..24], BinaryPrimitives.ReadUInt32LittleEndian(storage[24..]));
+                return new SocketEndpoint(SocketFamily.IPv6, null, null, address, BinaryPrimitives.ReadUInt16BigEndian(storage[2..]));
+            default:
+                return null;
+        }
+    }
+}

@@ -1,0 +1,420 @@
+using System.Diagnostics;
+using System.Text;
+using Xunit;
+
+namespace Sysprog.Tests;
+
+public sealed class SocketTests : IDisposable
+{
+    private static readonly TimeSpan Long = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan Short = TimeSpan.FromMilliseconds(100);
+
+    private readonly string _folder = Directory.CreateTempSubdirectory("sysprog-sock-").FullName;
+
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
+
+    private string PathIn(string name) => Path.Combine(_folder, name);
+
+    private static string[] DescriptorsOf(ulong inode) => Directory.EnumerateFileSystemEntries("/proc/self/fd")
+        .Where(p => new FileInfo(p).LinkTarget == $"socket:[{inode}]").ToArray();
+
+    private static int FlagsOf(int fd) => Convert.ToInt32(File.ReadLines($"/proc/self/fdinfo/{fd}")
+        .First(l => l.StartsWith("flags:", StringComparison.Ordinal))["flags:".Length..].Trim(), 8);
+
+    [Fact]
+    public void ASocketPair_IsTwoBlockingCloseOnExecSockets_ThatReadEachOthersWrites_AndClosingLeavesNothing()
+    {
+        var trace = new List<string>();
+        ulong first, second;
+        using (SocketPair pair = Socket.CreatePair(trace: trace.Add))
+        {
+            Assert.Matches(@"^socketpair\(AF_UNIX, SOCK_STREAM\|SOCK_CLOEXEC, 0, \[\d+, \d+\]\) = 0$", trace[0]);
+            Assert.Contains(trace, line => line.Contains("SO_PASSCRED", StringComparison.Ordinal));
+            (first, second) = (pair.First.Inode, pair.Second.Inode);
+            Assert.Single(DescriptorsOf(first));
+            Assert.Equal(0, FlagsOf(pair.First.Fd) & 0x800);
+            Assert.True(OpenFds.IsCloseOnExec(pair.Second.Fd));
+            Assert.True(pair.First.LocalEndpoint.IsUnnamed);
+            Assert.Equal(SocketFamily.Unix, pair.Second.Family);
+
+            pair.First.Write("hello\n"u8, Long);
+            Assert.Equal("hello\n"u8.ToArray(), pair.Second.ReadTo("\n"u8, Long));
+            pair.Second.Write("back"u8, Long);
+            Assert.Equal("back"u8.ToArray(), pair.First.ReadExactly(4, Long));
+            Assert.Equal(Environment.ProcessId, pair.First.PeerCredentials!.ProcessId);
+        }
+        Assert.Empty(DescriptorsOf(first));
+        Assert.Empty(DescriptorsOf(second));
+    }
+
+    [Fact]
+    public void AServerAtAPath_HasTheModeAsked_AcceptsAConnection_KnowsItsPeer_AndRemovesItsFileOnClose()
+    {
+        string path = PathIn("server.sock");
+        var trace = new List<string>();
+        using (Socket server = Socket.CreateBound(SocketEndpoint.Unix(path), mode: (UnixFileMode)0x180, trace: trace.Add))
+        {
+            Assert.Equal(["socket", "setsockopt", "bind", "chmod", "listen", "fcntl", "fcntl"], trace.Select(l => l[..l.IndexOf('(')]));
+            Assert.Equal((UnixFileMode)0x180, File.GetUnixFileMode(path));
+            Assert.True(server.IsListening);
+            Assert.Equal(path, server.BoundPath);
+            Assert.Equal(path, server.LocalEndpoint.Path);
+            Assert.Equal($"UNIX stream socket {server.Fd} ({path})", server.Description);
+
+            using Socket client = Socket.CreateConnected(SocketEndpoint.Unix(path), timeout: Long)!;
+            using Socket accepted = server.Accept(Long)!;
+            Assert.Equal(path, client.RemoteEndpoint!.Path);
+            Assert.True(accepted.RemoteEndpoint!.IsUnnamed || accepted.RemoteEndpoint.AbstractName is not null);
+            SocketCredentials peer = accepted.PeerCredentials!;
+            Assert.Equal((Environment.ProcessId, (uint)Libc_getuid()), (peer.ProcessId, peer.UserId));
+
+            client.Write("ping"u8, Long);
+            SocketMessage message = accepted.Receive(Long)!;
+            Assert.Equal("ping", message.Text);
+            Assert.Equal(Environment.ProcessId, message.Credentials!.ProcessId);
+            client.Shutdown(SocketShutdown.Send);
+            SocketMessage end = accepted.Receive(Long)!;
+            Assert.True(end.IsEndOfStream);
+            Assert.True(accepted.IsEnded);
+        }
+        Assert.False(File.Exists(path));
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "getuid")]
+    private static extern uint Libc_getuid();
+
+    [Fact]
+    public void AnAcceptWithNothingToAccept_TimesOut_AndStopsPromptlyWhenCancelled()
+    {
+        using Socket server = Socket.CreateBound(SocketEndpoint.Unix(PathIn("idle.sock")));
+        var clock = Stopwatch.StartNew();
+        Assert.Null(server.Accept(Short));
+        Assert.InRange(clock.Elapsed, Short * 0.9, Long);
+
+        using var cancellation = new CancellationTokenSource();
+        int waiter = 0;
+        Exception? caught = null;
+        var thread = new Thread(() =>
+        {
+            waiter = ThreadWait.CurrentThreadId();
+            try
+            {
+                server.Accept(Timeout.InfiniteTimeSpan, cancellation.Token);
+            }
+            catch (Exception e)
+            {
+                caught = e;
+            }
+        });
+        thread.Start();
+        SpinWait.SpinUntil(() => waiter != 0);
+        ThreadWait.UntilSleepingIn(waiter, "poll_schedule_timeout");
+        cancellation.Cancel();
+        Assert.True(thread.Join(TimeSpan.FromSeconds(5)));
+        Assert.IsAssignableFrom<OperationCanceledException>(caught);
+    }
+
+    [Fact]
+    public void AReceiveBlockedInTheKernel_WakesWithWhatIsSent()
+    {
+        using SocketPair pair = Socket.CreatePair();
+        int waiter = 0;
+        SocketMessage? received = null;
+        var thread = new Thread(() =>
+        {
+            waiter = ThreadWait.CurrentThreadId();
+            received = pair.Second.Receive(Timeout.InfiniteTimeSpan);
+        });
+        thread.Start();
+        SpinWait.SpinUntil(() => waiter != 0);
+        // No timeout and no token: one recvmsg that blocks, as in C.
+        ThreadWait.UntilSleepingIn(waiter, "unix_stream_read_generic");
+        pair.First.Send("wake"u8);
+        Assert.True(thread.Join(Long));
+        Assert.Equal("wake", received!.Text);
+    }
+
+    [Fact]
+    public void AStaleSocketFile_IsReportedAsStale_AndReplacedOnlyWhenAsked_WhileOtherFilesAreNeverReplaced()
+    {
+        string path = PathIn("stale.sock");
+        using (Socket left = Socket.CreateBound(SocketEndpoint.Unix(path)))
+        {
+            left.RemovesPathOnClose = false;
+        }
+        Assert.True(File.Exists(path));
+        var inUse = Assert.Throws<SysprogException>(() => Socket.CreateBound(SocketEndpoint.Unix(path)));
+        Assert.Equal((Errno.EADDRINUSE, "bind"), (inUse.Errno, inUse.Call));
+        Assert.Contains("stale socket file", inUse.Message, StringComparison.Ordinal);
+        SysprogException refused = Assert.Throws<SysprogException>(() => Socket.CreateConnected(SocketEndpoint.Unix(path), timeout: Long));
+        Assert.Equal(Errno.ECONNREFUSED, refused.Errno);
+        Assert.Contains("stale", refused.Message, StringComparison.Ordinal);
+
+        using (Socket replaced = Socket.CreateBound(SocketEndpoint.Unix(path), replaceStale: true))
+        {
+            // A live socket is not stale: replacing is refused.
+            var live = Assert.Throws<SysprogException>(() => Socket.CreateBound(SocketEndpoint.Unix(path), replaceStale: true));
+            Assert.Equal(Errno.EADDRINUSE, live.Errno);
+            Assert.DoesNotContain("stale socket file", live.Message, StringComparison.Ordinal);
+        }
+
+        string file = PathIn("plain");
+        File.WriteAllText(file, "keep me");
+        var notASocket = Assert.Throws<SysprogException>(() => Socket.CreateBound(SocketEndpoint.Unix(file), replaceStale: true));
+        Assert.Equal(Errno.EADDRINUSE, notASocket.Errno);
+        Assert.Equal("keep me", File.ReadAllText(file));
+    }
+
+    [Fact]
+    public void TheSocketFileIsNotRemoved_WhenItNoLongerNamesThisSocket()
+    {
+        string path = PathIn("moved.sock");
+        Socket server = Socket.CreateBound(SocketEndpoint.Unix(path));
+        File.Delete(path);
+        File.WriteAllText(path, "someone else's");
+        server.Close();
+        Assert.Equal("someone else's", File.ReadAllText(path));
+    }
+
+    [Fact]
+    public void AnAbstractName_MakesNoFile_AndConnects()
+    {
+        string name = $"sysprog-test-{Guid.NewGuid():N}";
+        using Socket server = Socket.CreateBound(SocketEndpoint.Abstract(name), SocketKind.SeqPacket);
+        Assert.Equal("@" + name, server.LocalEndpoint.ToString());
+        Assert.Contains($"@{name}", File.ReadAllText("/proc/net/unix"), StringComparison.Ordinal);
+        using Socket client = Socket.CreateConnected(SocketEndpoint.ParseUnix("@" + name), SocketKind.SeqPacket, Long)!;
+        using Socket accepted = server.Accept(Long)!;
+        client.Send("one"u8);
+        client.Send("two"u8);
+        // Seqpacket keeps the messages apart.
+        Assert.Equal("one", accepted.Receive(Long)!.Text);
+        Assert.Equal("two", accepted.Receive(Long)!.Text);
+    }
+
+    [Fact]
+    public void Datagrams_KeepTheirBoundaries_SayWhoSentThem_AndArriveWholeHoweverLarge()
+    {
+        string path = PathIn("dgram.sock");
+        using Socket receiver = Socket.CreateBound(SocketEndpoint.Unix(path), SocketKind.Datagram);
+        Assert.False(receiver.IsListening);
+        using Socket sender = Socket.Create(SocketFamily.Unix, SocketKind.Datagram);
+        var destination = SocketEndpoint.Unix(path);
+        Assert.Equal(3, sender.Send("abc"u8, destination: destination));
+        Assert.Equal(0, sender.Send(ReadOnlySpan<byte>.Empty, destination: destination));
+        byte[] large = new byte[150_000];
+        Random.Shared.NextBytes(large);
+        sender.Send(large, destination: destination);
+
+        SocketMessage first = receiver.Receive(Long)!;
+        Assert.Equal("abc", first.Text);
+        Assert.Equal(Environment.ProcessId, first.Credentials!.ProcessId);
+        // SO_PASSCRED gave the unbound sender an address of its own (autobind), so it can be answered.
+        Assert.NotNull(first.Sender!.AbstractName);
+        Assert.Equal(first.Sender, sender.LocalEndpoint);
+        Assert.Empty(receiver.Receive(Long)!.Data);
+        SocketMessage whole = receiver.Receive(Long)!;
+        Assert.False(whole.IsTruncated);
+        Assert.Equal(large, whole.Data);
+        Assert.Null(receiver.Receive(TimeSpan.Zero));
+
+        receiver.Send("reply"u8, destination: first.Sender);
+        Assert.Equal("reply", sender.Receive(Long)!.Text);
+    }
+
+    [Fact]
+    public void Descriptors_ArriveAsTypedObjects_ThatWork_AndNoneIsLeft()
+    {
+        HashSet<int> before = OpenFds.Snapshot();
+        string shmName = TestNames.New();
+        string mqName = TestNames.New();
+        string file = PathIn("file.txt");
+        File.WriteAllText(file, "file contents");
+        try
+        {
+            using SocketPair pair = Socket.CreatePair();
+            using SharedMemory named = SharedMemory.Create(shmName, 4096);
+            using (MemoryMapping map = named.Map())
+            {
+                map.Write(0, "named"u8);
+            }
+            using SharedMemory anonymous = SharedMemory.CreateAnonymous("passed", 8192, MemorySeals.Shrink | MemorySeals.Grow);
+            using MessageQueue queue = MessageQueue.Create(mqName);
+            queue.Send("queued");
+            using EventFd eventFd = EventFd.Create(5);
+            using TimerFd timer = TimerFd.Create(TimerClock.Boottime);
+            using Pipe pipe = Pipe.Create();
+            using FileStream stream = File.OpenRead(file);
+            using SocketPair inner = Socket.CreatePair(SocketKind.Datagram);
+
+            var trace = new List<string>();
+            pair.First.Send("objects"u8, [named, anonymous, queue, eventFd, timer, pipe, stream, inner.Second], trace: trace.Add);
+            Assert.Matches(@"cmsg_type=SCM_RIGHTS, cmsg_data=\[(\d+, ){8}\d+\]", Assert.Single(trace));
+            SocketMessage message = pair.Second.Receive(Long, trace: trace.Add)!;
+            Assert.Equal("objects", message.Text);
+            Assert.Equal(9, message.Descriptors.Count);
+            try
+            {
+                var shm = Assert.IsType<SharedMemory>(message.Descriptors[0]);
+                Assert.Equal((shmName, false, 4096L), (shm.Name, shm.IsAnonymous, shm.Size));
+                using (MemoryMapping map = shm.Map())
+                {
+                    Assert.Equal("named"u8.ToArray(), map.AsSpan()[..5].ToArray());
+                }
+                var memfd = Assert.IsType<SharedMemory>(message.Descriptors[1]);
+                Assert.Equal(("memfd:passed", true, 8192L, MemorySeals.Shrink | MemorySeals.Grow), (memfd.Name, memfd.IsAnonymous, memfd.Size, memfd.Seals));
+                var mq = Assert.IsType<MessageQueue>(message.Descriptors[2]);
+                Assert.Equal(mqName, mq.Name);
+                Assert.Equal("queued", mq.Receive(Long)!.Text);
+                Assert.Equal(5UL, Assert.IsType<EventFd>(message.Descriptors[3]).Read(Long));
+                Assert.Equal(TimerClock.Boottime, Assert.IsType<TimerFd>(message.Descriptors[4]).Clock);
+                var readEnd = Assert.IsType<PipeEnd>(message.Descriptors[5]);
+                var writeEnd = Assert.IsType<PipeEnd>(message.Descriptors[6]);
+                Assert.Equal((true, false, pipe.Inode), (readEnd.IsReadEnd, writeEnd.IsReadEnd, writeEnd.Inode));
+                writeEnd.Write("through"u8, Long);
+                Assert.Equal("through"u8.ToArray(), pipe.ReadEnd.ReadExactly(7, Long));
+                var passedFile = Assert.IsType<FileDescriptor>(message.Descriptors[7]);
+                Assert.Equal((file, "regular file", true, false), (passedFile.Target, passedFile.Kind, passedFile.CanRead, passedFile.CanWrite));
+                Assert.Equal("file contents"u8.ToArray(), passedFile.ReadExactly(13, Long));
+                var socket = Assert.IsType<Socket>(message.Descriptors[8]);
+                Assert.Equal((SocketKind.Datagram, inner.Second.Inode), (socket.Kind, socket.Inode));
+                inner.First.Send("to the passed socket"u8);
+                Assert.Equal("to the passed socket", socket.Receive(Long)!.Text);
+            }
+            finally
+            {
+                foreach (IDisposable descriptor in message.Descriptors.Cast<IDisposable>())
+                {
+                    descriptor.Dispose();
+                }
+            }
+        }
+        finally
+        {
+            TestNames.UnlinkIfPresent(shmName);
+            TestNames.UnlinkQueueIfPresent(mqName);
+        }
+        Assert.Empty(OpenFds.OpenedSince(before));
+        Assert.Empty(OpenFds.AnonymousOpenedSince(before));
+        Assert.DoesNotContain(OpenFds.Snapshot().Except(before), fd => new FileInfo($"/proc/self/fd/{fd}").LinkTarget!.StartsWith("socket:", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void AStreamCarriesDescriptorsOnlyWithData_AndOnlyUnixSocketsCarryThem()
+    {
+        using SocketPair pair = Socket.CreatePair();
+        using EventFd eventFd = EventFd.Create();
+        Assert.Throws<ArgumentException>(() => pair.First.Send(ReadOnlySpan<byte>.Empty, [eventFd]));
+        Assert.Throws<ArgumentException>(() => pair.First.Send("x"u8, ["not a descriptor"]));
+        eventFd.Close();
+        Assert.Throws<ObjectDisposedException>(() => pair.First.Send("x"u8, [eventFd]));
+        Assert.Equal(0, pair.Second.BytesAvailable);
+    }
+
+    [Fact]
+    public void SendingToAClosedPeer_IsEpipe_ThatSaysSo()
+    {
+        using SocketPair pair = Socket.CreatePair();
+        pair.Second.Close();
+        SysprogException e = Assert.Throws<SysprogException>(() => pair.First.Send("lost"u8));
+        Assert.Equal((Errno.EPIPE, "sendmsg"), (e.Errno, e.Call));
+        Assert.Contains("peer closed", e.Message, StringComparison.Ordinal);
+        SysprogException write = Assert.Throws<SysprogException>(() => pair.First.Write("lost"u8, Long));
+        Assert.Equal(Errno.EPIPE, write.Errno);
+    }
+
+    [Fact]
+    public void ConnectingWhereNothingIs_NamesWhatIsMissing()
+    {
+        string path = PathIn("nothing.sock");
+        SysprogException missing = Assert.Throws<SysprogException>(() => Socket.CreateConnected(SocketEndpoint.Unix(path), timeout: Long));
+        Assert.Equal((Errno.ENOENT, "connect", path), (missing.Errno, missing.Call, missing.Target));
+        using Socket datagram = Socket.CreateBound(SocketEndpoint.Unix(path), SocketKind.Datagram);
+        SysprogException kind = Assert.Throws<SysprogException>(() => Socket.CreateConnected(SocketEndpoint.Unix(path), SocketKind.Stream, Long));
+        Assert.Equal(Errno.EPROTOTYPE, kind.Errno);
+        Assert.Contains("another kind", kind.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AConnectToAFullListenQueue_Waits_UntilItsTimeout()
+    {
+        string path = PathIn("full.sock");
+        using Socket server = Socket.CreateBound(SocketEndpoint.Unix(path), backlog: 1);
+        var queued = new List<Socket>();
+        try
+        {
+            // A UNIX listen queue takes backlog + 1 connections; the next connect waits for room.
+            var clock = Stopwatch.StartNew();
+            while (Socket.CreateConnected(SocketEndpoint.Unix(path), timeout: Short) is Socket connected)
+            {
+                queued.Add(connected);
+                Assert.True(queued.Count < 10, "the listen queue never filled");
+            }
+            Assert.InRange(clock.Elapsed, Short * 0.9, Long);
+            Assert.Equal(2, queued.Count);
+            using (server.Accept(Long))
+            {
+            }
+            using Socket admitted = Socket.CreateConnected(SocketEndpoint.Unix(path), timeout: Long)!;
+        }
+        finally
+        {
+            queued.ForEach(s => s.Dispose());
+        }
+    }
+
+    [Fact]
+    public void AnEndpoint_RefusesNamesThatDoNotFit_BeforeAnyCall()
+    {
+        Assert.Throws<ArgumentException>(() => SocketEndpoint.Unix("/" + new string('a', 107)));
+        Assert.Equal(107, Encoding.UTF8.GetByteCount(SocketEndpoint.Unix("/" + new string('a', 106)).Path!));
+        Assert.Throws<ArgumentException>(() => SocketEndpoint.Abstract("a\0b"));
+        Assert.Throws<ArgumentException>(() => SocketEndpoint.ParseUnix("@"));
+        Assert.Throws<ArgumentOutOfRangeException>(() => SocketEndpoint.Internet(System.Net.IPAddress.Loopback, 70000));
+        Assert.Equal("[::1]:80", SocketEndpoint.Internet(System.Net.IPAddress.IPv6Loopback, 80).ToString());
+        using Socket unix = Socket.Create(SocketFamily.Unix, SocketKind.Stream);
+        Assert.Throws<ArgumentException>(() => unix.Bind(SocketEndpoint.Internet(System.Net.IPAddress.Loopback, 0)));
+        Assert.Throws<InvalidOperationException>(() => Socket.Create(SocketFamily.Unix, SocketKind.Datagram).Listen());
+    }
+
+    [Fact]
+    public void AnonymousSharedMemory_HasNoName_TakesSeals_AndExplainsWhatTheyForbid()
+    {
+        string[] shmBefore = Directory.GetFiles("/dev/shm");
+        var trace = new List<string>();
+        using SharedMemory memory = SharedMemory.CreateAnonymous("demo", 4096, trace: trace.Add);
+        Assert.Equal(["memfd_create(\"demo\", MFD_CLOEXEC|MFD_ALLOW_SEALING) = " + memory.Fd, "ftruncate(" + memory.Fd + ", 4096) = 0"], trace);
+        Assert.Equal(shmBefore, Directory.GetFiles("/dev/shm"));
+        Assert.Null(memory.Path);
+        Assert.Equal("/memfd:demo (deleted)", new FileInfo($"/proc/self/fd/{memory.Fd}").LinkTarget);
+        Assert.Equal(MemorySeals.None, memory.Seals);
+
+        using (MemoryMapping writable = memory.Map())
+        {
+            SysprogException busy = Assert.Throws<SysprogException>(() => memory.AddSeals(MemorySeals.Write));
+            Assert.Equal(Errno.EBUSY, busy.Errno);
+            Assert.Contains("writable shared mapping", busy.Message, StringComparison.Ordinal);
+        }
+        memory.AddSeals(MemorySeals.Shrink | MemorySeals.Seal, trace.Add);
+        Assert.EndsWith("F_ADD_SEALS, F_SEAL_SEAL|F_SEAL_SHRINK) = 0", trace[^1]);
+        SysprogException shrink = Assert.Throws<SysprogException>(() => memory.Resize(100));
+        Assert.Equal((Errno.EPERM, "ftruncate"), (shrink.Errno, shrink.Call));
+        Assert.Contains("sealed", shrink.Message, StringComparison.Ordinal);
+        memory.Resize(8192);
+        SysprogException sealedSeals = Assert.Throws<SysprogException>(() => memory.AddSeals(MemorySeals.Grow));
+        Assert.Equal(Errno.EPERM, sealedSeals.Errno);
+
+        string name = TestNames.New();
+        try
+        {
+            using SharedMemory named = SharedMemory.Create(name, 4096);
+            Assert.Equal(MemorySeals.Seal, named.Seals);
+            SysprogException unsealable = Assert.Throws<SysprogException>(() => named.AddSeals(MemorySeals.Shrink));
+            Assert.Contains("Only anonymous objects", unsealable.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            TestNames.UnlinkIfPresent(name);
+        }
+    }
+}
