@@ -15,6 +15,7 @@ public static class ErrorMapping
     {
         SysprogException e => ($"{PascalCase(e.Call)}.{e.Errno.Symbol().Replace(' ', '_')}", Category(e.Errno)),
         NameNotFoundException => ("NameNotFound", ErrorCategory.ObjectNotFound),
+        AddressResolutionException e => ($"Getaddrinfo.{e.Code}", e.Code is "EAI_AGAIN" or "EAI_FAIL" or "EAI_SYSTEM" ? ErrorCategory.ConnectionError : ErrorCategory.ObjectNotFound),
         FileNotFoundException => ("FileNotFound", ErrorCategory.ObjectNotFound),
         ItemNotFoundException => ("ItemNotFound", ErrorCategory.ObjectNotFound),
         // The other side is gone: a terminal whose program ended before the output matched.

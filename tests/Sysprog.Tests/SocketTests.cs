@@ -417,4 +417,86 @@ public sealed class SocketTests : IDisposable
             TestNames.UnlinkIfPresent(name);
         }
     }
+
+    [Fact]
+    public void Tcp_OnLoopback_BindsAPortTheKernelChooses_AcceptsAndCarriesAStream()
+    {
+        var trace = new List<string>();
+        using Socket server = Socket.CreateBound(SocketEndpoint.Internet(System.Net.IPAddress.Loopback, 0), reuseAddress: true, trace: trace.Add);
+        Assert.Equal(["socket", "setsockopt", "bind", "listen", "fcntl", "fcntl"], trace.Select(l => l[..l.IndexOf('(')]));
+        Assert.Contains("SO_REUSEADDR", trace[1], StringComparison.Ordinal);
+        int port = server.LocalEndpoint.Port;
+        Assert.InRange(port, 1, 65535);
+        using Socket client = Socket.CreateConnected(SocketEndpoint.Internet(System.Net.IPAddress.Loopback, port), timeout: Long)!;
+        using Socket accepted = server.Accept(Long)!;
+        Assert.Equal($"127.0.0.1:{port}", client.RemoteEndpoint!.ToString());
+        Assert.Equal(client.LocalEndpoint, accepted.RemoteEndpoint);
+        Assert.Null(accepted.PeerCredentials);
+        Assert.Equal($"IPv4 stream socket {accepted.Fd} (127.0.0.1:{port} -> {client.LocalEndpoint})", accepted.Description);
+        client.Write("over tcp\n"u8, Long);
+        Assert.Equal("over tcp\n"u8.ToArray(), accepted.ReadTo("\n"u8, Long));
+        client.Close();
+        Assert.True(accepted.Receive(Long)!.IsEndOfStream);
+
+        SysprogException inUse = Assert.Throws<SysprogException>(() => Socket.CreateBound(SocketEndpoint.Internet(System.Net.IPAddress.Loopback, port)));
+        Assert.Equal((Errno.EADDRINUSE, "bind", $"127.0.0.1:{port}"), (inUse.Errno, inUse.Call, inUse.Target));
+        server.Close();
+        SysprogException refused = Assert.Throws<SysprogException>(() => Socket.CreateConnected(SocketEndpoint.Internet(System.Net.IPAddress.Loopback, port), timeout: Long));
+        Assert.Equal(Errno.ECONNREFUSED, refused.Errno);
+        Assert.Contains("Nothing listens", refused.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Udp_OnLoopback_SaysWhoSentEachDatagram()
+    {
+        using Socket receiver = Socket.CreateBound(SocketEndpoint.Internet(System.Net.IPAddress.Loopback, 0), SocketKind.Datagram);
+        using Socket sender = Socket.Create(SocketFamily.IPv4, SocketKind.Datagram);
+        sender.Send("datagram"u8, destination: receiver.LocalEndpoint);
+        SocketMessage message = receiver.Receive(Long)!;
+        Assert.Equal("datagram", message.Text);
+        // The sender was bound on its first send: to the wildcard address, and a port of the kernel's choice.
+        Assert.Equal(("0.0.0.0", sender.LocalEndpoint.Port), (sender.LocalEndpoint.Address!.ToString(), message.Sender!.Port));
+        Assert.Equal("127.0.0.1", message.Sender.Address!.ToString());
+        Assert.Null(message.Credentials);
+        using EventFd eventFd = EventFd.Create();
+        Assert.Throws<ArgumentException>(() => sender.Send("x"u8, [eventFd], receiver.LocalEndpoint));
+    }
+
+    [SkippableFact]
+    public void Ipv6Loopback_Works_WhereTheMachineHasIt()
+    {
+        Socket server;
+        try
+        {
+            server = Socket.CreateBound(SocketEndpoint.Internet(System.Net.IPAddress.IPv6Loopback, 0));
+        }
+        catch (SysprogException e) when (e.Errno is Errno.EAFNOSUPPORT or Errno.EADDRNOTAVAIL)
+        {
+            Skip.If(true, $"No IPv6 loopback here: {e.Message}");
+            return;
+        }
+        using (server)
+        {
+            using Socket client = Socket.CreateConnected(server.LocalEndpoint, timeout: Long)!;
+            using Socket accepted = server.Accept(Long)!;
+            Assert.Equal(SocketFamily.IPv6, accepted.Family);
+            Assert.StartsWith("[::1]:", accepted.RemoteEndpoint!.ToString(), StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public void Resolution_GivesLoopbackAndWildcardAddresses_AndNamesItsErrors()
+    {
+        var trace = new List<string>();
+        IReadOnlyList<SocketEndpoint> local = SocketEndpoint.Resolve("127.0.0.1", "http", trace: trace.Add);
+        Assert.Equal("127.0.0.1:80", Assert.Single(local).ToString());
+        Assert.Equal("getaddrinfo(\"127.0.0.1\", \"http\", {ai_family=AF_UNSPEC, ai_socktype=SOCK_STREAM}) = 0 [127.0.0.1:80]", Assert.Single(trace));
+        Assert.Contains(SocketEndpoint.Resolve("localhost", "8080", family: SocketFamily.IPv4), e => e.ToString() == "127.0.0.1:8080");
+        Assert.Contains(SocketEndpoint.Resolve(null, "0", SocketKind.Datagram, forBinding: true), e => e.ToString() is "0.0.0.0:0" or "[::]:0");
+
+        AddressResolutionException e = Assert.Throws<AddressResolutionException>(() => SocketEndpoint.Resolve("127.0.0.1", "no-such-service-here"));
+        Assert.Equal("EAI_SERVICE", e.Code);
+        Assert.StartsWith("getaddrinfo(\"127.0.0.1\", \"no-such-service-here\") failed: EAI_SERVICE", e.Message, StringComparison.Ordinal);
+        Assert.Throws<ArgumentException>(() => SocketEndpoint.Resolve("127.0.0.1", "80", SocketKind.SeqPacket));
+    }
 }

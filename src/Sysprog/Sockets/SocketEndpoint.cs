@@ -91,6 +91,61 @@ public sealed class SocketEndpoint : IEquatable<SocketEndpoint>
         return new SocketEndpoint(family, null, null, address, port);
     }
 
+    /// <summary>
+    /// Resolves <paramref name="host"/> (a name or a numeric address; null for the wildcard address, which binding
+    /// servers want, with <paramref name="forBinding"/>, or loopback otherwise) and <paramref name="service"/> (a port
+    /// number or a name from /etc/services) with getaddrinfo, for a socket of <paramref name="kind"/>: every address,
+    /// in the order the resolver prefers (RFC 6724, /etc/gai.conf). <paramref name="family"/> narrows it to IPv4 or IPv6.
+    /// </summary>
+    public static unsafe IReadOnlyList<SocketEndpoint> Resolve(string? host, string service, SocketKind kind = SocketKind.Stream, SocketFamily? family = null,
+        bool forBinding = false, SyscallTrace? trace = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(service);
+        if (family == SocketFamily.Unix)
+        {
+            throw new ArgumentException("UNIX socket addresses are paths or @names; nothing resolves them.", nameof(family));
+        }
+        if (kind == SocketKind.SeqPacket)
+        {
+            throw new ArgumentException("Internet sockets here are Stream (TCP) or Datagram (UDP).", nameof(kind));
+        }
+        var hints = new AddressInfo
+        {
+            Family = (int?)family ?? 0,
+            SocketType = (int)kind,
+            Flags = forBinding && host is null ? Libc.AI_PASSIVE : 0,
+        };
+        AddressInfo* list = null;
+        int code = Libc.getaddrinfo(host, service, &hints, &list);
+        Errno errno = code == Libc.EAI_SYSTEM ? (Errno)System.Runtime.InteropServices.Marshal.GetLastPInvokeError() : Errno.None;
+        if (code != 0)
+        {
+            string name = Libc.AddressInfoErrorName(code);
+            string description = System.Runtime.InteropServices.Marshal.PtrToStringUTF8(Libc.gai_strerror(code)) ?? name;
+            trace?.Invoke($"getaddrinfo({TraceFormat.Quote(host ?? "NULL")}, {TraceFormat.Quote(service)}) = {name} ({description})");
+            throw new AddressResolutionException(name, description, host, service, errno);
+        }
+        var found = new List<SocketEndpoint>();
+        try
+        {
+            for (AddressInfo* entry = list; entry != null; entry = entry->Next)
+            {
+                if (Read(new ReadOnlySpan<byte>(entry->Address, (int)entry->AddressLength), (int)entry->AddressLength) is SocketEndpoint endpoint
+                    && !found.Contains(endpoint))
+                {
+                    found.Add(endpoint);
+                }
+            }
+        }
+        finally
+        {
+            Libc.freeaddrinfo(list);
+        }
+        trace?.Invoke($"getaddrinfo({TraceFormat.Quote(host ?? "NULL")}, {TraceFormat.Quote(service)}, {{ai_family={(family is null ? "AF_UNSPEC" : Libc.FamilyText((int)family))}, " +
+            $"ai_socktype={Libc.SocketTypeText((int)kind)}}}) = 0 [{string.Join(", ", found)}]");
+        return found;
+    }
+
     /// <summary>A UNIX address as users write it: <c>@name</c> for the abstract namespace, anything else a path.</summary>
     public static SocketEndpoint ParseUnix(string text)
     {
