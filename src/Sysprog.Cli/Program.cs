@@ -4,7 +4,7 @@ using Sysprog.Cli;
 
 // Exit codes: 0 success, 1 a system call failed or timed out, 2 bad input.
 var trace = new Option<bool>("--trace") { Description = "Print each system call strace-style on stderr.", Recursive = true };
-var root = new RootCommand("sysprog: Linux systems programming from the shell (shared memory, semaphores, message queues, fd events, memory maps, /proc/PID/maps, file locks, inotify, pseudoterminals).")
+var root = new RootCommand("sysprog: Linux systems programming from the shell (shared memory, semaphores, message queues, fd events, memory maps, /proc/PID/maps, file locks, inotify, pseudoterminals, pipes, FIFOs, sockets).")
 {
     trace,
     SharedMemoryCommands.Build(trace),
@@ -26,6 +26,8 @@ var root = new RootCommand("sysprog: Linux systems programming from the shell (s
     PtyCommands.BuildPty(trace),
     PipeCommands.BuildPipe(trace),
     PipeCommands.BuildFifo(trace),
+    SocketCommands.BuildUnix(trace),
     DemoCommand.Build(),
 };
-return root.Parse(args).Invoke();
+// No response files: '@name' is how abstract socket names are written.
+return root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null }).Invoke();

@@ -9,6 +9,9 @@ internal static partial class Libc
     internal const short POLLOUT = 0x004;
     internal const short POLLERR = 0x008;
     internal const short POLLHUP = 0x010;
+
+    /// <summary>The peer shut down its sending side (or closed): asked for explicitly, never reported unasked.</summary>
+    internal const short POLLRDHUP = 0x2000;
     internal const short POLLNVAL = 0x020;
 
     [LibraryImport(LibcName, SetLastError = true)]

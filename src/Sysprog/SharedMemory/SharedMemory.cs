@@ -151,6 +151,8 @@ public sealed class SharedMemory : IDescriptorObject, IDisposable
         Syscall.Check(result, trace, "fcntl", Name, $"{lease.Fd}, F_ADD_SEALS, {MemorySealsText(seals)}", detail);
     }
 
+    private bool IsWriteSealed => IsAnonymous && (Seals & (MemorySeals.Write | MemorySeals.FutureWrite)) != 0;
+
     private static void ValidateSeals(MemorySeals seals)
     {
         if ((seals & ~MemorySeals.All) != 0)
@@ -276,13 +278,13 @@ public sealed class SharedMemory : IDescriptorObject, IDisposable
 
     /// <summary>
     /// Maps the object (or a page-aligned part of it). The default protection is read-write, or read-only for an
-    /// object opened read-only.
+    /// object opened read-only or sealed against writing.
     /// </summary>
     public MemoryMapping Map(MemoryProtection? protection = null, MappingVisibility? visibility = null,
         long offset = 0, long? length = null, SyscallTrace? trace = null)
     {
         ObjectDisposedException.ThrowIf(_fd.IsClosed, this);
-        MemoryProtection effective = protection ?? (IsReadOnly ? MemoryProtection.Read : MemoryProtection.ReadWrite);
+        MemoryProtection effective = protection ?? (IsReadOnly || IsWriteSealed ? MemoryProtection.Read : MemoryProtection.ReadWrite);
         return MemoryMapping.MapFd(_fd, Name, MappingKind.SharedMemory, Size, effective, visibility ?? MappingVisibility.Shared, offset, length, trace);
     }
 

@@ -576,12 +576,23 @@ public sealed unsafe class Socket : StreamDescriptor
                     $"msg_control={ControlMessages.Describe(handles, credentials)}, msg_flags={Libc.MessageFlagsText(header.Flags)}}}, " +
                     $"{Libc.MessageFlagsText(flags)}) = {result.Value}");
                 IReadOnlyList<object> descriptors = PassedDescriptors.Adopt(handles, trace);
-                bool ended = Kind == SocketKind.Stream && result.Value == 0;
+                bool ended = result.Value == 0 && (Kind == SocketKind.Stream
+                    || Kind == SocketKind.SeqPacket && handles.Count == 0 && credentials is null && PeerHungUp(fd));
                 SetEnded(ended);
                 return new SocketMessage(data, sender, credentials, descriptors, isTruncated: (header.Flags & Libc.MSG_TRUNC) != 0,
                     descriptorsLost: (header.Flags & Libc.MSG_CTRUNC) != 0, isEndOfStream: ended, originalLength: (int)result.Value);
             }
         }
+    }
+
+    /// <summary>
+    /// Whether an empty seqpacket read was the end of the connection rather than an empty message: the peer hung up,
+    /// and the read carried nothing (a message from a socket with SO_PASSCRED always carries credentials).
+    /// </summary>
+    private static unsafe bool PeerHungUp(int fd)
+    {
+        var poll = new PollFd { Fd = fd, Events = Libc.POLLRDHUP };
+        return Libc.poll(&poll, 1, 0) == 1 && (poll.ReturnedEvents & (Libc.POLLRDHUP | Libc.POLLHUP)) != 0;
     }
 
     /// <summary>FIONREAD of a datagram or seqpacket socket: the size of the next message, so the buffer can take it whole.</summary>
