@@ -223,6 +223,8 @@ public sealed class BadInputTests : IDisposable
                 return sysprog.Call.Length > 0 ? null : $"SysprogException without the call: {error.Message}";
             case ObjectDisposedException:
                 return null;
+            case AddressResolutionException resolution:
+                return resolution.Code.StartsWith("EAI_", StringComparison.Ordinal) ? null : $"AddressResolutionException without its EAI_ code: {error.Message}";
             case NameNotFoundException or FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException
                 or InvalidOperationException or TimeoutException or OperationCanceledException or FormatException:
                 return null;
@@ -393,6 +395,11 @@ public sealed class BadInputTests : IDisposable
             (_, nameof(Units.ParseDuration), _) => "1s",
             (nameof(Signals), nameof(Signals.Parse), _) => "USR1",
             (nameof(TextEncodings), nameof(TextEncodings.Parse), _) => "utf8",
+            (nameof(SharedMemory), nameof(SharedMemory.CreateAnonymous), "name") => "bad-input",
+            (_, _, "host") => "127.0.0.1",
+            (_, _, "service") => "80",
+            (_, _, "seals") => MemorySeals.Shrink,
+            (nameof(Socket), _, "endpoint") => SocketEndpoint.Abstract(TestNames.New()),
             (_, _, "path") => _file,
             (nameof(Pty), _, "pattern") => new System.Text.RegularExpressions.Regex("x"),
             (nameof(Pty), _, "program") => "cat",
@@ -428,6 +435,7 @@ public sealed class BadInputTests : IDisposable
             (_, _, "ready") => new ReadyHandle[4],
             _ when type == typeof(byte[]) => new byte[] { 1, 2, 3 },
             _ when type == typeof(MessageQueue) => Keep(MessageQueue.Create(TestNames.New(), 4, 64)),
+            _ when type == typeof(System.Net.IPAddress) => System.Net.IPAddress.Loopback,
             _ when type == typeof(PollSet) => Keep(new PollSet()),
             _ when type == typeof(Pty) => Keep(Pty.Start("cat")),
             _ when type == typeof(StreamDescriptor) || type == typeof(PipeEnd) => Keep(Pipe.Create()).ReadEnd,
@@ -445,6 +453,17 @@ public sealed class BadInputTests : IDisposable
             _ when type.IsValueType => Activator.CreateInstance(type),
             _ => null,
         };
+    }
+
+    /// <summary>A FileDescriptor, which only a receive makes: the test's file, passed over a socket pair.</summary>
+    private FileDescriptor PassedFile(List<IDisposable> made)
+    {
+        using SocketPair pair = Socket.CreatePair();
+        using (FileStream stream = File.OpenRead(_file))
+        {
+            pair.First.Send("f"u8, [stream]);
+        }
+        return (FileDescriptor)pair.Second.Receive(TimeSpan.FromSeconds(10))!.Descriptors[0];
     }
 
     /// <summary>A fresh object to call an instance method on.</summary>
@@ -466,6 +485,9 @@ public sealed class BadInputTests : IDisposable
             _ when type == typeof(FileLock) => FileLock.Acquire(_file, FileLockKind.Ofd, FileLockMode.Shared, TimeSpan.Zero)!,
             _ when type == typeof(ProcessMapping) => new ProcessMappingHolder(ProcessMaps.Read(Environment.ProcessId)[0]),
             _ when type == typeof(Pipe) => Pipe.Create(),
+            _ when type == typeof(Socket) => Made(Socket.CreatePair()).First,
+            _ when type == typeof(SocketPair) => Socket.CreatePair(),
+            _ when type == typeof(FileDescriptor) => PassedFile(made),
             // A read end with something to read and its writer still open (write calls on it are refused as such).
             _ when type == typeof(PipeEnd) || type == typeof(StreamDescriptor) => ReadEndHolding("abc"u8),
             _ => throw new NotSupportedException($"no instance of {type.Name} for the bad-input test: add one"),

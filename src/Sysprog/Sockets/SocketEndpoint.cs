@@ -63,19 +63,24 @@ public sealed class SocketEndpoint : IEquatable<SocketEndpoint>
     public int Port { get; }
 
     /// <summary>A UNIX socket at a filesystem path (made absolute).</summary>
-    public static SocketEndpoint Unix(string path)
+    public static SocketEndpoint Unix(string path) => Unix(path, nameof(path));
+
+    private static SocketEndpoint Unix(string path, string parameter)
     {
-        ArgumentException.ThrowIfNullOrEmpty(path);
+        ArgumentException.ThrowIfNullOrEmpty(path, parameter);
+        ValidateUnixName(path, $"The path {path}", parameter);
         string full = System.IO.Path.GetFullPath(path);
-        ValidateUnixName(full, $"The path {full}", nameof(path));
+        ValidateUnixName(full, $"The path {full}", parameter);
         return new SocketEndpoint(SocketFamily.Unix, full, null, null, 0);
     }
 
     /// <summary>A UNIX socket in the abstract namespace (no '@': that is how it is written, not part of the name).</summary>
-    public static SocketEndpoint Abstract(string name)
+    public static SocketEndpoint Abstract(string name) => Abstract(name, nameof(name));
+
+    private static SocketEndpoint Abstract(string name, string parameter)
     {
-        ArgumentException.ThrowIfNullOrEmpty(name);
-        ValidateUnixName(name, $"The abstract name @{name}", nameof(name));
+        ArgumentException.ThrowIfNullOrEmpty(name, parameter);
+        ValidateUnixName(name, $"The abstract name @{name}", parameter);
         return new SocketEndpoint(SocketFamily.Unix, null, name, null, 0);
     }
 
@@ -101,6 +106,22 @@ public sealed class SocketEndpoint : IEquatable<SocketEndpoint>
         bool forBinding = false, SyscallTrace? trace = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(service);
+        if (service.Contains('\0'))
+        {
+            throw new ArgumentException("A service name contains no NUL character.", nameof(service));
+        }
+        if (host is not null && (host.Length == 0 || host.Contains('\0')))
+        {
+            throw new ArgumentException("A host name is not empty and contains no NUL character (null is the wildcard or loopback address).", nameof(host));
+        }
+        if (!Enum.IsDefined(kind))
+        {
+            throw new ArgumentOutOfRangeException(nameof(kind), kind, "Stream or Datagram.");
+        }
+        if (family is SocketFamily known && !Enum.IsDefined(known))
+        {
+            throw new ArgumentOutOfRangeException(nameof(family), family, "IPv4 or IPv6, or null for either.");
+        }
         if (family == SocketFamily.Unix)
         {
             throw new ArgumentException("UNIX socket addresses are paths or @names; nothing resolves them.", nameof(family));
@@ -150,7 +171,7 @@ public sealed class SocketEndpoint : IEquatable<SocketEndpoint>
     public static SocketEndpoint ParseUnix(string text)
     {
         ArgumentException.ThrowIfNullOrEmpty(text);
-        return text.StartsWith('@') ? Abstract(text[1..]) : Unix(text);
+        return text.StartsWith('@') ? Abstract(text[1..], nameof(text)) : Unix(text, nameof(text));
     }
 
     private static void ValidateUnixName(string name, string what, string parameter)
