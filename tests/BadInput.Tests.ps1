@@ -68,7 +68,23 @@ BeforeDiscovery {
         @{ Cmdlet = 'New-MessageQueue'; Valid = { @{ Name = New-TestName; MaxMessages = 4; MaxMessageSize = 64; Mode = '600' } } }
         @{ Cmdlet = 'New-Semaphore'; Set = 'Name'; Valid = { @{ Name = New-TestName; Value = 1; Mode = '600' } } }
         @{ Cmdlet = 'New-Semaphore'; Set = 'Memory'; Valid = { @{ InputObject = New-MemoryMap -Anonymous -Size 4KB -Visibility Shared; Offset = 0; Value = 1 } } }
-        @{ Cmdlet = 'New-SharedMemory'; Valid = { @{ Name = New-TestName; Size = 4KB; Mode = '600' } } }
+        @{ Cmdlet = 'New-SharedMemory'; Set = 'Named'; Valid = { @{ Name = New-TestName; Size = 4KB; Mode = '600' } } }
+        @{ Cmdlet = 'New-SharedMemory'; Set = 'Anonymous'; Valid = { @{ Anonymous = $true; Name = 'bad-input'; Size = 4KB; Seal = 'Shrink'; Confirm = $false } } }
+        @{ Cmdlet = 'Add-SharedMemorySeal'; Valid = { @{ InputObject = New-SharedMemory -Anonymous -Size 4KB; Seal = 'Grow'; PassThru = $true; Confirm = $false } } }
+        @{ Cmdlet = 'New-Socket'; Set = 'Path'; Valid = { @{ Path = Join-Path $BadInputFolder "$([guid]::NewGuid().ToString('N')).sock"; Type = 'Stream'; Backlog = 4; Mode = '600'; Force = $true; Inheritable = $false; Confirm = $false } } }
+        @{ Cmdlet = 'New-Socket'; Set = 'Name'; Valid = { @{ Name = "sysprog-bad-$([guid]::NewGuid().ToString('N'))"; Type = 'SeqPacket'; Backlog = 4; Confirm = $false } } }
+        @{ Cmdlet = 'New-Socket'; Set = 'Address'; Valid = { @{ Address = '127.0.0.1'; Port = 0; AddressFamily = 'IPv4'; ReuseAddress = $true; Type = 'Stream'; Backlog = 4; Confirm = $false } } }
+        @{ Cmdlet = 'New-Socket'; Set = 'Unbound'; Valid = { @{ Unbound = $true; Family = 'IPv4'; Type = 'Datagram' } } }
+        @{ Cmdlet = 'Connect-Socket'; Set = 'Path'; Valid = { $s = New-Socket -Path (Join-Path $BadInputFolder "$([guid]::NewGuid().ToString('N')).sock"); @{ Path = $s.BoundPath; Type = 'Stream'; TimeoutSeconds = 1; Inheritable = $false } } }
+        @{ Cmdlet = 'Connect-Socket'; Set = 'Name'; Valid = { $s = New-Socket -Name "sysprog-bad-$([guid]::NewGuid().ToString('N'))"; @{ Name = $s.LocalEndpoint.AbstractName; TimeoutSeconds = 1 } } }
+        @{ Cmdlet = 'Connect-Socket'; Set = 'Address'; Valid = { $s = New-Socket -Address 127.0.0.1 -Port 0; @{ Address = '127.0.0.1'; Port = $s.LocalEndpoint.Port; AddressFamily = 'IPv4'; TimeoutSeconds = 1 } } }
+        @{ Cmdlet = 'New-SocketPair'; Valid = { @{ Type = 'Datagram'; Inheritable = $false } } }
+        @{ Cmdlet = 'Receive-SocketConnection'; Valid = { $s = New-Socket -Name "sysprog-bad-$([guid]::NewGuid().ToString('N'))"; $null = Connect-Socket -Name $s.LocalEndpoint.AbstractName; @{ InputObject = $s; Count = 1; TimeoutSeconds = 0 } } }
+        @{ Cmdlet = 'Send-SocketMessage'; Valid = { $p = New-SocketPair -Type Datagram; @{ Socket = $p.First; Value = 'hi'; Descriptor = @(New-EventFd); Encoding = 'utf8'; TimeoutSeconds = 0 } } }
+        @{ Cmdlet = 'Receive-SocketMessage'; Set = 'Count'; Valid = { $p = New-SocketPair; Send-SocketMessage $p.First 'hi'; @{ InputObject = $p.Second; Count = 1; TimeoutSeconds = 0 } } }
+        @{ Cmdlet = 'Receive-SocketMessage'; Set = 'Wait'; Valid = { $p = New-SocketPair; Send-SocketMessage $p.First 'hi'; @{ InputObject = $p.Second; Wait = $true; TimeoutSeconds = 0 } } }
+        @{ Cmdlet = 'Disconnect-Socket'; Valid = { $p = New-SocketPair; @{ InputObject = $p.First; Direction = 'Send'; Confirm = $false } } }
+        @{ Cmdlet = 'Close-Socket'; Valid = { @{ InputObject = New-SocketPair } } }
         @{ Cmdlet = 'New-SignalFd'; Valid = { @{ Signal = 'USR1' } } }
         @{ Cmdlet = 'New-TimerFd'; Valid = { @{ Clock = 'Monotonic' } } }
         @{ Cmdlet = 'Open-MessageQueue'; Valid = { $n = New-TestName; New-MessageQueue -Name $n -MaxMessages 2 -MaxMessageSize 64 | Close-MessageQueue; @{ Name = $n; Access = 'ReadWrite' } } }

@@ -11,6 +11,15 @@ BeforeDiscovery {
         @{ Cmdlet = 'Read-Inotify'; Call = 'read'; Run = { $i = New-Inotify $TestDrive; $null = New-Item (Join-Path $TestDrive "r$(Get-Random)"); Read-Inotify $i -TimeoutSeconds 5 -Verbose; Close-Inotify $i } }
         @{ Cmdlet = 'Remove-InotifyWatch'; Call = 'inotify_rm_watch'; Run = { $i = New-Inotify $TestDrive; $i.Watches | Remove-InotifyWatch -Verbose; Close-Inotify $i } }
         @{ Cmdlet = 'Close-Pipe'; Call = 'close'; Run = { $p = New-Pipe; Close-Pipe $p -Verbose } }
+        @{ Cmdlet = 'Add-SharedMemorySeal'; Call = 'fcntl'; Run = { $s = New-SharedMemory -Anonymous -Size 4KB; Add-SharedMemorySeal $s Grow -PassThru -Confirm:$false -Verbose; Close-SharedMemory $s } }
+        @{ Cmdlet = 'Close-Socket'; Call = 'close'; Run = { $p = New-SocketPair; Close-Socket $p -Verbose } }
+        @{ Cmdlet = 'Connect-Socket'; Call = 'socket'; Run = { $s = New-Socket -Name "sysprog-pester-$(Get-Random)"; Connect-Socket -Name $s.LocalEndpoint.AbstractName -TimeoutSeconds 5 -Verbose | Tee-Object -Variable made; Close-Socket $made, $s } }
+        @{ Cmdlet = 'Disconnect-Socket'; Call = 'shutdown'; Run = { $p = New-SocketPair; Disconnect-Socket $p.First Send -Verbose; Close-Socket $p } }
+        @{ Cmdlet = 'New-Socket'; Call = 'socket'; Run = { New-Socket -Path (Join-Path $TestDrive "s$(Get-Random).sock") -Verbose | Tee-Object -Variable made; Close-Socket $made } }
+        @{ Cmdlet = 'New-SocketPair'; Call = 'socketpair'; Run = { New-SocketPair -Verbose | Tee-Object -Variable made; Close-Socket $made } }
+        @{ Cmdlet = 'Receive-SocketConnection'; Call = 'accept4'; Run = { $s = New-Socket -Name "sysprog-pester-$(Get-Random)"; $c = Connect-Socket -Name $s.LocalEndpoint.AbstractName; Receive-SocketConnection $s -TimeoutSeconds 5 -Verbose | Tee-Object -Variable made; Close-Socket $made, $c, $s } }
+        @{ Cmdlet = 'Receive-SocketMessage'; Call = 'recvmsg'; Run = { $p = New-SocketPair; Send-SocketMessage $p.First hi; Receive-SocketMessage $p.Second -TimeoutSeconds 5 -Verbose; Close-Socket $p } }
+        @{ Cmdlet = 'Send-SocketMessage'; Call = 'sendmsg'; Run = { $p = New-SocketPair; Send-SocketMessage $p.First hi -Verbose; Close-Socket $p } }
         @{ Cmdlet = 'New-Fifo'; Call = 'mkfifo'; Run = { New-Fifo (Join-Path $TestDrive "f$(Get-Random)") -Verbose } }
         @{ Cmdlet = 'New-Pipe'; Call = 'pipe2'; Run = { New-Pipe -Verbose | Tee-Object -Variable made; Close-Pipe $made } }
         @{ Cmdlet = 'Open-Fifo'; Call = 'open'; Run = { $f = New-Fifo (Join-Path $TestDrive "o$(Get-Random)"); Open-Fifo $f.FullName Read -NonBlocking -Verbose | Tee-Object -Variable made; Close-Pipe $made } }
@@ -86,6 +95,9 @@ BeforeDiscovery {
         @{ Cmdlet = 'New-MessageQueue'; Unchanged = { New-MessageQueue -Name $n -WhatIf; $null -eq (Open-MessageQueue -Name $n -ErrorAction SilentlyContinue) } }
         @{ Cmdlet = 'New-Fifo'; Unchanged = { $f = Join-Path $TestDrive "w$(Get-Random)"; New-Fifo $f -WhatIf; -not (Test-Path -LiteralPath $f) } }
         @{ Cmdlet = 'Set-Pipe'; Unchanged = { $p = New-Pipe; Set-Pipe $p -Capacity 1MB -WhatIf; $p.Capacity -eq 64KB; Close-Pipe $p } }
+        @{ Cmdlet = 'New-Socket'; Unchanged = { $f = Join-Path $TestDrive "w$(Get-Random).sock"; New-Socket $f -WhatIf; -not (Test-Path -LiteralPath $f) } }
+        @{ Cmdlet = 'Disconnect-Socket'; Unchanged = { $p = New-SocketPair; Disconnect-Socket $p.First Send -WhatIf; Send-SocketMessage $p.First 'x'; (Receive-SocketMessage $p.Second -TimeoutSeconds 5).Text -eq 'x'; Close-Socket $p } }
+        @{ Cmdlet = 'Add-SharedMemorySeal'; Unchanged = { $s = New-SharedMemory -Anonymous -Size 4KB; Add-SharedMemorySeal $s Shrink -WhatIf; $s.Seals -eq 'None'; Close-SharedMemory $s } }
         @{ Cmdlet = 'Remove-SharedMemory'; Unchanged = { New-SharedMemory -Name $n -Size 4KB | Close-SharedMemory; Remove-SharedMemory -Name $n -WhatIf; Test-Path -LiteralPath "/dev/shm$n" } }
         @{ Cmdlet = 'Remove-Semaphore'; Unchanged = { New-Semaphore -Name $n | Close-Semaphore; Remove-Semaphore -Name $n -WhatIf; Test-Path -LiteralPath "/dev/shm/sem.$($n.Substring(1))" } }
         @{ Cmdlet = 'Remove-InotifyWatch'; Unchanged = { $i = New-Inotify $TestDrive; $i.Watches | Remove-InotifyWatch -WhatIf; $i.Watches.Count -eq 1; Close-Inotify $i } }

@@ -2,28 +2,51 @@ using System.Management.Automation;
 
 namespace Sysprog.PowerShell.Commands;
 
-/// <summary>New-SharedMemory: shm_open(O_CREAT|O_EXCL), fchmod, ftruncate.</summary>
-[Cmdlet(VerbsCommon.New, "SharedMemory", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
+/// <summary>New-SharedMemory: shm_open(O_CREAT|O_EXCL), fchmod, ftruncate; or with -Anonymous memfd_create, ftruncate and F_ADD_SEALS.</summary>
+[Cmdlet(VerbsCommon.New, "SharedMemory", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low, DefaultParameterSetName = Named)]
 [OutputType(typeof(SharedMemory))]
 public sealed class NewSharedMemoryCommand : SysprogCmdlet
 {
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    private const string Named = "Named";
+    private const string AnonymousSet = "Anonymous";
+
+    /// <summary>The name (/demo); with -Anonymous, only a label shown in /proc/PID/fd and maps (memfd:LABEL).</summary>
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, ParameterSetName = Named)]
+    [Parameter(Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = AnonymousSet)]
     [ValidateNotNullOrEmpty]
-    public string[] Name { get; set; } = [];
+    public string[] Name { get; set; } = ["sysprog"];
 
     [Parameter(Mandatory = true, Position = 1)]
     [ValidateRange(1L, MemorySize.MaxMappable)]
     public long Size { get; set; }
 
     /// <summary>Octal, as a string: PowerShell has no octal literals, so 0600 typed bare would be decimal 600.</summary>
-    [Parameter]
+    [Parameter(ParameterSetName = Named)]
     [ValidateNotNullOrEmpty]
     public string Mode { get; set; } = "0600";
+
+    /// <summary>No name in /dev/shm (memfd_create): gone with its last descriptor and mapping; other processes get it passed over a socket or inherited.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = AnonymousSet)]
+    public SwitchParameter Anonymous { get; set; }
+
+    /// <summary>Seals to add once it is sized (Shrink, Grow, Write, FutureWrite, Seal); Add-SharedMemorySeal adds them later, after filling it.</summary>
+    [Parameter(ParameterSetName = AnonymousSet)]
+    [ValidateNotNullOrEmpty]
+    public MemorySeals[] Seal { get; set; } = [];
 
     protected override void ProcessRecord()
     {
         foreach (string name in Name)
         {
+            if (Anonymous)
+            {
+                MemorySeals seals = Seal.Aggregate(MemorySeals.None, (all, seal) => all | seal);
+                if (ShouldProcess($"memfd:{name}", $"Create anonymous shared memory ({Size} bytes{(seals == MemorySeals.None ? "" : $", seals {seals}")})"))
+                {
+                    TryRun(name, () => WriteObject(Handles.Track(SharedMemory.CreateAnonymous(name, Size, seals, Trace))));
+                }
+                continue;
+            }
             if (ShouldProcess(name, $"Create shared memory object ({Size} bytes, mode {Mode})"))
             {
                 TryRun(name, () => WriteObject(Handles.Track(SharedMemory.Create(name, Size, FileModes.ParseOctal(Mode), Trace))));

@@ -11,7 +11,7 @@ namespace Sysprog;
 internal static class PassedDescriptors
 {
     /// <summary>The descriptors of the objects to send, named for messages; a Pipe or SocketPair sends both its ends.</summary>
-    public static List<(SafeHandle Handle, string Name)> HandlesOf(IEnumerable<object>? items)
+    public static List<(SafeHandle Handle, string Name)> HandlesOf(IEnumerable<object>? items, string parameter)
     {
         var handles = new List<(SafeHandle, string)>();
         foreach (object item in items ?? [])
@@ -22,10 +22,10 @@ internal static class PassedDescriptors
                     handles.Add((descriptor.DescriptorHandle, descriptor.Description));
                     break;
                 case Pipe pipe:
-                    handles.AddRange(HandlesOf([pipe.ReadEnd, pipe.WriteEnd]));
+                    handles.AddRange(HandlesOf([pipe.ReadEnd, pipe.WriteEnd], parameter));
                     break;
                 case SocketPair pair:
-                    handles.AddRange(HandlesOf([pair.First, pair.Second]));
+                    handles.AddRange(HandlesOf([pair.First, pair.Second], parameter));
                     break;
                 case FileStream stream:
                     handles.Add((stream.SafeFileHandle, stream.Name));
@@ -34,11 +34,11 @@ internal static class PassedDescriptors
                     handles.Add((file, "file handle"));
                     break;
                 case null:
-                    throw new ArgumentNullException(nameof(items), "A descriptor to pass is null.");
+                    throw new ArgumentNullException(parameter, "A descriptor to pass is null.");
                 default:
                     throw new ArgumentException(
                         $"A {item.GetType().Name} has no descriptor to pass: pass Sysprog objects (shared memory, queues, pipes, sockets, eventfds...), FileStreams or SafeFileHandles.",
-                        nameof(items));
+                        parameter);
             }
         }
         return handles;

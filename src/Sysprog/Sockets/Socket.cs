@@ -209,6 +209,35 @@ public sealed unsafe class Socket : StreamDescriptor
     }
 
     /// <summary>
+    /// A socket connected to the first of <paramref name="candidates"/> that accepts (the addresses a name resolved
+    /// to, in the resolver's order), all within one <paramref name="timeout"/>: null when it passed first. When every
+    /// one refuses, the last one's error.
+    /// </summary>
+    public static Socket? CreateConnected(IReadOnlyList<SocketEndpoint> candidates, SocketKind kind = SocketKind.Stream, TimeSpan? timeout = null,
+        CancellationToken cancellationToken = default, bool inheritable = false, SyscallTrace? trace = null)
+    {
+        ArgumentNullException.ThrowIfNull(candidates);
+        if (candidates.Count == 0)
+        {
+            throw new ArgumentException("Give at least one address to connect to.", nameof(candidates));
+        }
+        TimeSpan wait = timeout ?? Timeout.InfiniteTimeSpan;
+        Timeouts.Validate(wait);
+        long deadline = FdWait.Deadline(wait);
+        for (int i = 0; ; i++)
+        {
+            try
+            {
+                return CreateConnected(candidates[i], kind, FdWait.Remaining(deadline), cancellationToken, inheritable, trace);
+            }
+            catch (SysprogException e) when (e.Call == "connect" && i < candidates.Count - 1)
+            {
+                trace?.Invoke($"# {candidates[i]} refused ({e.Errno.Symbol()}); trying {candidates[i + 1]}");
+            }
+        }
+    }
+
+    /// <summary>
     /// Binds the socket to <paramref name="endpoint"/>. A filesystem path gets the exact <paramref name="mode"/>
     /// (chmod after bind; connecting needs write permission on it) and is removed again on <see cref="FileDescriptorObject.Close"/>. A path
     /// that exists is never replaced, except a stale socket file (a socket file no socket is bound to, left by a
@@ -388,7 +417,7 @@ public sealed unsafe class Socket : StreamDescriptor
         {
             ThrowUnlessFamily(destination);
         }
-        List<(SafeHandle Handle, string Name)> passed = PassedDescriptors.HandlesOf(descriptors);
+        List<(SafeHandle Handle, string Name)> passed = PassedDescriptors.HandlesOf(descriptors, nameof(descriptors));
         if (passed.Count > Libc.SCM_MAX_FD)
         {
             throw new ArgumentException($"One message carries at most {Libc.SCM_MAX_FD} descriptors (SCM_MAX_FD); this one has {passed.Count}.", nameof(descriptors));

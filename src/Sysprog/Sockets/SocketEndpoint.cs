@@ -167,6 +167,26 @@ public sealed class SocketEndpoint : IEquatable<SocketEndpoint>
         return found;
     }
 
+    /// <summary>
+    /// Any address as users write it: <c>@name</c> (abstract), <c>host:port</c> or <c>[IPv6]:port</c> (resolved,
+    /// the first address for <paramref name="kind"/>), or else a UNIX socket path (a path with a ':' in it needs a '/').
+    /// </summary>
+    public static SocketEndpoint Parse(string text, SocketKind kind = SocketKind.Stream, SyscallTrace? trace = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(text);
+        int colon = text.LastIndexOf(':');
+        if (text.StartsWith('@') || colon <= 0 || text.Contains('/'))
+        {
+            return ParseUnix(text);
+        }
+        string host = text[..colon].Trim('[', ']');
+        if (colon == text.Length - 1 || host.Length == 0)
+        {
+            throw new ArgumentException($"{text} has no port after its ':', or no host before it.", nameof(text));
+        }
+        return Resolve(host, text[(colon + 1)..], kind, trace: trace)[0];
+    }
+
     /// <summary>A UNIX address as users write it: <c>@name</c> for the abstract namespace, anything else a path.</summary>
     public static SocketEndpoint ParseUnix(string text)
     {
