@@ -214,6 +214,27 @@ internal static class Soak
                 File.Delete(path);
             }
         }),
+        new("sockets passing descriptors", () =>
+        {
+            using SocketPair pair = Socket.CreatePair(SocketKind.SeqPacket);
+            using SharedMemory memory = SharedMemory.CreateAnonymous("soak", 4096, MemorySeals.Shrink);
+            using EventFd counter = EventFd.Create(1);
+            pair.First.Send("soak"u8, [memory, counter], timeout: TimeSpan.Zero);
+            SocketMessage message = pair.Second.Receive(TimeSpan.Zero)!;
+            foreach (IDisposable descriptor in message.Descriptors.Cast<IDisposable>())
+            {
+                descriptor.Dispose();
+            }
+            Check(message.Length == 4 && message.Descriptors.Count == 2 && message.Credentials?.ProcessId == Environment.ProcessId);
+        }),
+        new("socket file", () =>
+        {
+            using Socket server = Socket.CreateBound(SocketEndpoint.Unix(file + ".sock"));
+            using Socket client = Socket.CreateConnected(SocketEndpoint.Unix(file + ".sock"), timeout: TimeSpan.FromSeconds(10))!;
+            using Socket accepted = server.Accept(TimeSpan.FromSeconds(10))!;
+            client.Write("soak"u8, TimeSpan.Zero);
+            Check(accepted.ReadExactly(4, TimeSpan.FromSeconds(10))?.Length == 4);
+        }),
         new("process maps", () => Check(ProcessMaps.Read(Environment.ProcessId).Count > 0)),
         new("file locks", () =>
         {
