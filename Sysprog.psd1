@@ -34,6 +34,7 @@
         'Get-ProcessMapping'
         'Get-Semaphore'
         'Get-SharedMemory'
+        'Get-Socket'
         'Invoke-MemoryMap'
         'Lock-File'
         'Lock-Memory'

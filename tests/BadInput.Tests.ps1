@@ -85,6 +85,7 @@ BeforeDiscovery {
         @{ Cmdlet = 'Receive-SocketMessage'; Set = 'Wait'; Valid = { $p = New-SocketPair; Send-SocketMessage $p.First 'hi'; @{ InputObject = $p.Second; Wait = $true; TimeoutSeconds = 0 } } }
         @{ Cmdlet = 'Disconnect-Socket'; Valid = { $p = New-SocketPair; @{ InputObject = $p.First; Direction = 'Send'; Confirm = $false } } }
         @{ Cmdlet = 'Close-Socket'; Valid = { @{ InputObject = New-SocketPair } } }
+        @{ Cmdlet = 'Get-Socket'; Valid = { @{ Protocol = 'Unix'; State = 'LISTEN'; Port = 1; Path = '/nowhere/*'; ProcessId = $PID } } }
         @{ Cmdlet = 'New-SignalFd'; Valid = { @{ Signal = 'USR1' } } }
         @{ Cmdlet = 'New-TimerFd'; Valid = { @{ Clock = 'Monotonic' } } }
         @{ Cmdlet = 'Open-MessageQueue'; Valid = { $n = New-TestName; New-MessageQueue -Name $n -MaxMessages 2 -MaxMessageSize 64 | Close-MessageQueue; @{ Name = $n; Access = 'ReadWrite' } } }

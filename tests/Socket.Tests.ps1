@@ -219,6 +219,30 @@ Describe 'Sockets and anonymous shared memory' -Skip:(-not $IsLinux) {
         }
     }
 
+    Context 'Get-Socket' {
+        It 'lists this session''s sockets with their states, addresses and holders, and filters them' {
+            $path = Join-Path $TestDrive 'listed.sock'
+            $unix = New-Socket -Path $path
+            $tcp = New-Socket -Address 127.0.0.1 -Port 0
+            try {
+                $mine = Get-Socket -ProcessId $PID
+                $listed = $mine | Where-Object Inode -EQ $unix.Inode
+                $listed.State | Should -Be 'LISTEN'
+                $listed.LocalAddress | Should -Be $path
+                $listed.Holders.ProcessId | Should -Be $PID
+                $listed.Holders.Fd | Should -Be $unix.Fd
+                $port = $tcp.LocalEndpoint.Port
+                (Get-Socket Tcp -State listen -Port $port).Inode | Should -Be $tcp.Inode
+                (Get-Socket -Path (Join-Path $TestDrive '*.sock')).Inode | Should -Be $unix.Inode
+                (Get-Socket -Protocol Tcp -Port $port | Format-Table | Out-String) | Should -Match "tcp\s+LISTEN\s+0\s+0\s+pwsh/$PID"
+                Get-Process -Id $PID | Get-Socket -Protocol Unix | Where-Object Inode -EQ $unix.Inode | Should -Not -BeNullOrEmpty
+            }
+            finally {
+                Close-Socket $unix, $tcp
+            }
+        }
+    }
+
     Context 'New-SharedMemory -Anonymous, Add-SharedMemorySeal' {
         It 'makes memory with no name in /dev/shm, whose seals forbid what they name' {
             $before = @(Get-ChildItem /dev/shm -Name)

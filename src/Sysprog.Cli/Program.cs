@@ -27,6 +27,7 @@ var root = new RootCommand("sysprog: Linux systems programming from the shell (s
     PipeCommands.BuildPipe(trace),
     PipeCommands.BuildFifo(trace),
     SocketCommands.BuildUnix(trace),
+    SocketCommands.BuildSockets(trace),
     DemoCommand.Build(),
 };
 // No response files: '@name' is how abstract socket names are written.

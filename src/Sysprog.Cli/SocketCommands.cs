@@ -12,6 +12,45 @@ internal static class SocketCommands
         Listen(trace), Connect(trace), Send(trace), Receive(trace),
     };
 
+    public static Command BuildSockets(Option<bool> trace)
+    {
+        var processId = new Option<int?>("--pid") { Description = "Only the sockets this process holds." };
+        var protocols = new Option<SocketProtocol[]>("--protocol") { Description = "unix, tcp or udp (repeatable). Default: all.", AllowMultipleArgumentsPerToken = true };
+        var states = new Option<string[]>("--state") { Description = "LISTEN, ESTAB, UNCONN, TIME-WAIT... (repeatable)." };
+        var port = new Option<int?>("--port") { Description = "A local or peer port." };
+        var path = new Option<string?>("--path") { Description = "UNIX addresses matching this wildcard pattern." };
+        var json = new Option<bool>("--json") { Description = "Print JSON." };
+        var command = new Command("sockets", "List the machine's sockets with the processes that hold them, like ss -xtuap (/proc/net joined with /proc/PID/fd).")
+        {
+            processId, protocols, states, port, path, json,
+        };
+        command.SetAction(r => Cli.Run(() =>
+        {
+            var query = new SocketQuery
+            {
+                Protocols = r.GetValue(protocols) ?? [], States = r.GetValue(states) ?? [], Port = r.GetValue(port), Path = r.GetValue(path),
+                ProcessId = r.GetValue(processId),
+            };
+            IReadOnlyList<SocketInfo> sockets = SocketTable.List(query, Cli.Trace(r, trace));
+            if (r.GetValue(json))
+            {
+                Cli.WriteJson(sockets.Select(s => new
+                {
+                    protocol = s.Protocol, family = s.Family, kind = s.Kind, state = s.State, local = s.LocalAddress, peer = s.PeerAddress,
+                    receiveQueue = s.ReceiveQueue, sendQueue = s.SendQueue, inode = s.Inode, uid = s.UserId,
+                    holders = s.Holders.Select(h => new { pid = h.ProcessId, name = h.ProcessName, fd = h.Fd }),
+                }));
+                return;
+            }
+            Console.WriteLine($"{"Proto",-5} {"State",-10} {"Recv-Q",6} {"Send-Q",6} {"Local",-30} {"Peer",-24} Process");
+            foreach (SocketInfo s in sockets)
+            {
+                Console.WriteLine($"{s.Protocol.ToString().ToLowerInvariant(),-5} {s.State,-10} {s.ReceiveQueue,6} {s.SendQueue,6} {s.LocalAddress,-30} {s.PeerAddress ?? "",-24} {string.Join(", ", s.Holders)}");
+            }
+        }));
+        return command;
+    }
+
     private static Argument<string> AddressArgument() =>
         new("address") { Description = "A socket path, or @name for the abstract namespace (no file)." };
 

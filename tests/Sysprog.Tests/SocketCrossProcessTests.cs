@@ -95,4 +95,18 @@ public sealed class SocketCrossProcessTests
             File.Delete(file);
         }
     }
+
+    [Fact]
+    public void TheCliListsThisProcessesSockets_WithThisProcessAsTheirHolder()
+    {
+        string name = NewAbstractName();
+        using Socket server = Socket.CreateBound(SocketEndpoint.Abstract(name));
+        Peer.Result result = Peer.Run("sockets", "--pid", $"{Environment.ProcessId}", "--protocol", "unix", "--json");
+        Assert.True(result.ExitCode == 0, result.Error);
+        using JsonDocument listing = JsonDocument.Parse(result.Output);
+        JsonElement socket = Assert.Single(listing.RootElement.EnumerateArray(), s => s.GetProperty("local").GetString() == "@" + name);
+        Assert.Equal(("LISTEN", "stream"), (socket.GetProperty("state").GetString(), socket.GetProperty("kind").GetString()));
+        JsonElement holder = Assert.Single(socket.GetProperty("holders").EnumerateArray());
+        Assert.Equal((Environment.ProcessId, server.Fd), (holder.GetProperty("pid").GetInt32(), holder.GetProperty("fd").GetInt32()));
+    }
 }

@@ -499,4 +499,34 @@ public sealed class SocketTests : IDisposable
         Assert.StartsWith("getaddrinfo(\"127.0.0.1\", \"no-such-service-here\") failed: EAI_SERVICE", e.Message, StringComparison.Ordinal);
         Assert.Throws<ArgumentException>(() => SocketEndpoint.Resolve("127.0.0.1", "80", SocketKind.SeqPacket));
     }
+
+    [Fact]
+    public void TheListing_ShowsThisProcessesSockets_WithTheirStates_AddressesAndHolders()
+    {
+        string path = PathIn("listed.sock");
+        using Socket unix = Socket.CreateBound(SocketEndpoint.Unix(path));
+        using Socket tcp = Socket.CreateBound(SocketEndpoint.Internet(System.Net.IPAddress.Loopback, 0));
+        using Socket client = Socket.CreateConnected(tcp.LocalEndpoint, timeout: Long)!;
+        using Socket udp = Socket.CreateBound(SocketEndpoint.Internet(System.Net.IPAddress.Loopback, 0), SocketKind.Datagram);
+        var trace = new List<string>();
+        IReadOnlyList<SocketInfo> mine = SocketTable.List(new SocketQuery { ProcessId = Environment.ProcessId }, trace.Add);
+        Assert.Contains(trace, line => line.StartsWith("/proc/*/fd of 1 processes read", StringComparison.Ordinal));
+
+        SocketInfo listening = Assert.Single(mine, s => s.Inode == unix.Inode);
+        Assert.Equal((SocketProtocol.Unix, SocketKind.Stream, "LISTEN", path), (listening.Protocol, listening.Kind, listening.State, listening.LocalAddress));
+        SocketHolder holder = Assert.Single(listening.Holders);
+        Assert.Equal((Environment.ProcessId, unix.Fd), (holder.ProcessId, holder.Fd));
+
+        int port = tcp.LocalEndpoint.Port;
+        SocketInfo server = Assert.Single(mine, s => s.Inode == tcp.Inode);
+        Assert.Equal(("LISTEN", $"127.0.0.1:{port}", (int?)port, (long?)1), (server.State, server.LocalAddress, server.LocalPort, server.ReceiveQueue));
+        SocketInfo connection = Assert.Single(mine, s => s.Inode == client.Inode);
+        Assert.Equal(("ESTAB", $"127.0.0.1:{port}", client.LocalEndpoint.ToString()), (connection.State, connection.PeerAddress, connection.LocalAddress));
+        Assert.Equal(Libc_getuid(), connection.UserId);
+        Assert.Equal("UNCONN", Assert.Single(mine, s => s.Inode == udp.Inode).State);
+
+        Assert.Equal([tcp.Inode], SocketTable.List(new SocketQuery { Protocols = [SocketProtocol.Tcp], States = ["listen"], Port = port }).Select(s => s.Inode));
+        Assert.Equal([unix.Inode], SocketTable.List(new SocketQuery { Path = Path.Combine(_folder, "*.sock") }).Select(s => s.Inode));
+        Assert.DoesNotContain(SocketTable.List(new SocketQuery { Protocols = [SocketProtocol.Udp] }), s => s.Protocol != SocketProtocol.Udp);
+    }
 }

@@ -431,3 +431,42 @@ public sealed class AddSharedMemorySealCommand : SysprogCmdlet
         });
     }
 }
+
+/// <summary>Get-Socket: the machine's sockets (/proc/net/unix, tcp, udp) with the processes that hold them, like ss -p.</summary>
+[Cmdlet(VerbsCommon.Get, "Socket")]
+[OutputType(typeof(SocketInfo))]
+public sealed class GetSocketCommand : SysprogCmdlet
+{
+    /// <summary>Unix, Tcp, Udp; default all.</summary>
+    [Parameter(Position = 0)]
+    [ValidateNotNullOrEmpty]
+    public SocketProtocol[] Protocol { get; set; } = [];
+
+    /// <summary>States as ss names them: LISTEN, ESTAB, UNCONN, TIME-WAIT, CLOSE-WAIT, SYN-SENT...</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string[] State { get; set; } = [];
+
+    /// <summary>A local or peer TCP or UDP port.</summary>
+    [Parameter]
+    [ValidateRange(0, 65535)]
+    public int? Port { get; set; }
+
+    /// <summary>UNIX socket addresses matching this wildcard pattern (/run/*.sock, @*).</summary>
+    [Parameter]
+    [SupportsWildcards]
+    [ValidateNotNullOrEmpty]
+    public string? Path { get; set; }
+
+    /// <summary>Only the sockets this process holds.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [Alias("Id")]
+    [ValidateRange(1, int.MaxValue)]
+    public int? ProcessId { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        var query = new SocketQuery { Protocols = Protocol, States = State, Port = Port, Path = Path, ProcessId = ProcessId };
+        TryRun(ProcessId?.ToString(CultureInfo.InvariantCulture) ?? "sockets", () => WriteObject(SocketTable.List(query, Trace), enumerateCollection: true));
+    }
+}

@@ -59,12 +59,9 @@ public sealed class IpcInventory
         var clock = Stopwatch.StartNew();
         (uint, uint)? mqueueDevice = MessageQueue.IsMqueueFsMounted() && FileStatus.OfPath(MessageQueue.Directory) is StatX mqueue ? FileKey.DeviceOf(mqueue) : null;
         var scan = new ProcessScan(byFile, segments, objects, mqueueDevice);
-        foreach (string directory in Directory.EnumerateDirectories("/proc"))
+        foreach (int processId in ProcFile.ProcessIds())
         {
-            if (int.TryParse(System.IO.Path.GetFileName(directory), NumberStyles.None, CultureInfo.InvariantCulture, out int processId))
-            {
-                scan.Inspect(processId);
-            }
+            scan.Inspect(processId);
         }
         foreach (MessageQueueInfo queue in queues.Where(q => q.NotifyProcessId is not null))
         {
@@ -172,39 +169,29 @@ public sealed class IpcInventory
         public void Inspect(int processId)
         {
             string? name = ProcFile.ProcessName(processId);
-            try
+            ProcessInspection result = ProcFile.Inspect(() =>
             {
-                foreach (string fd in Directory.EnumerateFileSystemEntries($"/proc/{processId}/fd"))
+                foreach ((string fd, string link) in ProcFile.Descriptors(processId))
                 {
-                    Descriptor(processId, name, fd);
+                    Descriptor(processId, name, fd, link);
                 }
                 foreach (string line in ProcFile.ReadAllText($"/proc/{processId}/maps", null).Split('\n'))
                 {
                     Mapping(processId, name, line);
                 }
+            });
+            if (result == ProcessInspection.Done)
+            {
                 Inspected++;
             }
-            catch (Exception e) when (e is UnauthorizedAccessException || e is SysprogException { Errno: Errno.EACCES })
+            else if (result == ProcessInspection.Denied)
             {
                 Uninspected.Add(processId);
             }
-            catch (Exception e) when (e is DirectoryNotFoundException or SysprogException { Errno: Errno.ENOENT or Errno.ESRCH })
-            {
-                // The process ended while it was being read: it holds nothing any more.
-            }
         }
 
-        private void Descriptor(int processId, string? name, string fd)
+        private void Descriptor(int processId, string? name, string fd, string link)
         {
-            string link;
-            try
-            {
-                link = ProcFile.ReadLink(fd, null);
-            }
-            catch (SysprogException)
-            {
-                return; // closed between the listing and the readlink
-            }
             // Only candidates get a statx: files of /dev/shm, and the root-level names an mqueue descriptor shows ("/jobs").
             bool shm = link.StartsWith(SharedMemory.Directory + "/", StringComparison.Ordinal);
             if (!shm && (mqueueDevice is null || !link.StartsWith('/') || link.IndexOf('/', 1) >= 0))

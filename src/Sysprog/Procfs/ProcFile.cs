@@ -107,4 +107,67 @@ internal static class ProcFile
             return null;
         }
     }
+
+    /// <summary>The ids of the processes /proc shows (this PID namespace's).</summary>
+    public static IEnumerable<int> ProcessIds()
+    {
+        foreach (string directory in Directory.EnumerateDirectories("/proc"))
+        {
+            if (int.TryParse(Path.GetFileName(directory), NumberStyles.None, CultureInfo.InvariantCulture, out int processId))
+            {
+                yield return processId;
+            }
+        }
+    }
+
+    /// <summary>
+    /// A process's open descriptors and what each links to (/proc/PID/fd); one closed between the listing and its
+    /// readlink is left out. Throws UnauthorizedAccessException for another user's process (without
+    /// CAP_SYS_PTRACE) and DirectoryNotFoundException for one that ended: see <see cref="Inspect"/>.
+    /// </summary>
+    public static IEnumerable<(string Path, string Link)> Descriptors(int processId)
+    {
+        foreach (string fd in Directory.EnumerateFileSystemEntries($"/proc/{processId}/fd"))
+        {
+            string link;
+            try
+            {
+                link = ReadLink(fd, null);
+            }
+            catch (SysprogException)
+            {
+                continue;
+            }
+            yield return (fd, link);
+        }
+    }
+
+    /// <summary>
+    /// Runs a reading of one process's /proc files: <see cref="ProcessInspection.Denied"/> when they are another
+    /// user's (EACCES), <see cref="ProcessInspection.Gone"/> when the process ended meanwhile (it holds nothing any more).
+    /// </summary>
+    public static ProcessInspection Inspect(Action read)
+    {
+        try
+        {
+            read();
+            return ProcessInspection.Done;
+        }
+        catch (Exception e) when (e is UnauthorizedAccessException || e is SysprogException { Errno: Errno.EACCES })
+        {
+            return ProcessInspection.Denied;
+        }
+        catch (Exception e) when (e is DirectoryNotFoundException or SysprogException { Errno: Errno.ENOENT or Errno.ESRCH })
+        {
+            return ProcessInspection.Gone;
+        }
+    }
+}
+
+/// <summary>How the reading of one process's /proc files went.</summary>
+internal enum ProcessInspection
+{
+    Done,
+    Denied,
+    Gone,
 }

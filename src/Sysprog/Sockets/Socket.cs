@@ -256,7 +256,7 @@ public sealed unsafe class Socket : StreamDescriptor
         int length = endpoint.Write(new Span<byte>(address, SocketEndpoint.StorageSize));
         using HandleLease lease = Lease();
         SyscallResult result = Libc.bind(lease.Fd, address, (uint)length);
-        if (result.Errno == Errno.EADDRINUSE && endpoint.Path is string stalePath && replaceStale && UnixSocketTable.IsStaleSocketFile(stalePath))
+        if (result.Errno == Errno.EADDRINUSE && endpoint.Path is string stalePath && replaceStale && SocketTable.IsStaleSocketFile(stalePath))
         {
             Syscall.Traced(result, trace, "bind", $"{lease.Fd}, {{sa_family=AF_UNIX, sun_path={Quote(stalePath)}}}, {length}");
             Syscall.Check(Libc.unlink(stalePath), trace, "unlink", stalePath, $"{Quote(stalePath)}");
@@ -280,7 +280,7 @@ public sealed unsafe class Socket : StreamDescriptor
 
     private static string? ExplainBind(Errno errno, SocketEndpoint endpoint) => (errno, endpoint.Family) switch
     {
-        (Errno.EADDRINUSE, SocketFamily.Unix) when endpoint.Path is string path && UnixSocketTable.IsStaleSocketFile(path) =>
+        (Errno.EADDRINUSE, SocketFamily.Unix) when endpoint.Path is string path && SocketTable.IsStaleSocketFile(path) =>
             $"{path} is a stale socket file: no socket is bound to it (the process that made it did not remove it). Remove it, or replace it (-Force).",
         (Errno.EADDRINUSE, SocketFamily.Unix) when endpoint.Path is string path =>
             $"{path} exists: a socket in use, or a file that is not a socket. A socket is never bound over it.",
@@ -389,7 +389,7 @@ public sealed unsafe class Socket : StreamDescriptor
     private string? ExplainConnect(Errno errno, SocketEndpoint endpoint) => errno switch
     {
         Errno.ENOENT => $"There is no socket file at {endpoint}.",
-        Errno.ECONNREFUSED when endpoint.Path is string path && UnixSocketTable.IsStaleSocketFile(path) =>
+        Errno.ECONNREFUSED when endpoint.Path is string path && SocketTable.IsStaleSocketFile(path) =>
             $"{path} is a stale socket file: no socket is bound to it any more.",
         Errno.ECONNREFUSED when Family == SocketFamily.Unix => $"Nothing listens at {endpoint} (a socket is bound there, but is not listening).",
         Errno.ECONNREFUSED => $"Nothing listens at {endpoint}.",

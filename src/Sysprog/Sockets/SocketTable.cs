@@ -1,0 +1,278 @@
+using System.Buffers.Binary;
+using System.Globalization;
+using System.Net;
+using Sysprog.Interop;
+
+namespace Sysprog;
+
+/// <summary>The protocols the socket listing covers.</summary>
+public enum SocketProtocol
+{
+    Unix,
+    Tcp,
+    Udp,
+}
+
+/// <summary>A process that holds a socket: which descriptor of which process.</summary>
+public sealed class SocketHolder(int processId, string? processName, int fd)
+{
+    public int ProcessId { get; } = processId;
+
+    /// <summary>/proc/PID/comm; null when the process ended before it was read.</summary>
+    public string? ProcessName { get; } = processName;
+
+    public int Fd { get; } = fd;
+
+    public override string ToString() => $"{ProcessName ?? "?"}/{ProcessId}:{Fd}";
+}
+
+/// <summary>One socket of the machine (of this network namespace), as the kernel's tables show it: what `ss` lists.</summary>
+public sealed class SocketInfo
+{
+    internal SocketInfo(SocketProtocol protocol, SocketFamily family, SocketKind kind, string state, string local, string? peer, int? localPort,
+        int? peerPort, long? receiveQueue, long? sendQueue, ulong inode, uint? userId)
+    {
+        Protocol = protocol;
+        Family = family;
+        Kind = kind;
+        State = state;
+        LocalAddress = local;
+        PeerAddress = peer;
+        LocalPort = localPort;
+        PeerPort = peerPort;
+        ReceiveQueue = receiveQueue;
+        SendQueue = sendQueue;
+        Inode = inode;
+        UserId = userId;
+    }
+
+    public SocketProtocol Protocol { get; }
+
+    public SocketFamily Family { get; }
+
+    public SocketKind Kind { get; }
+
+    /// <summary>As ss names them: LISTEN, ESTAB, UNCONN, TIME-WAIT, CLOSE-WAIT, SYN-SENT...</summary>
+    public string State { get; }
+
+    /// <summary>A path, @name, or address:port ([address]:port for IPv6); empty for an unnamed UNIX socket.</summary>
+    public string LocalAddress { get; }
+
+    /// <summary>The peer's address:port for TCP and UDP; null for UNIX sockets (their tables do not show it) and unconnected ones.</summary>
+    public string? PeerAddress { get; }
+
+    public int? LocalPort { get; }
+
+    public int? PeerPort { get; }
+
+    /// <summary>Bytes waiting to be read (for a listening TCP socket, connections waiting to be accepted); null where the table does not say.</summary>
+    public long? ReceiveQueue { get; }
+
+    /// <summary>Bytes not yet sent or acknowledged; null where the table does not say.</summary>
+    public long? SendQueue { get; }
+
+    /// <summary>The socket's inode: socket:[N] in /proc/PID/fd.</summary>
+    public ulong Inode { get; }
+
+    /// <summary>The owner, for TCP and UDP sockets; null for UNIX ones.</summary>
+    public uint? UserId { get; }
+
+    public string? UserName => UserId is uint id ? Accounts.UserName(id) : null;
+
+    /// <summary>The processes that hold it, among those this user may inspect (all of them as root).</summary>
+    public IReadOnlyList<SocketHolder> Holders { get; internal set; } = [];
+
+    public override string ToString() => $"{Protocol.ToString().ToLowerInvariant()} {State} {LocalAddress}{(PeerAddress is null ? "" : $" -> {PeerAddress}")}";
+}
+
+/// <summary>What <see cref="SocketTable.List"/> keeps; every filter given must match.</summary>
+public sealed record SocketQuery
+{
+    /// <summary>Unix, Tcp, Udp; empty for all.</summary>
+    public IReadOnlyList<SocketProtocol> Protocols { get; init; } = [];
+
+    /// <summary>States as ss names them (LISTEN, ESTAB...), case-insensitive; empty for all.</summary>
+    public IReadOnlyList<string> States { get; init; } = [];
+
+    /// <summary>A local or peer port.</summary>
+    public int? Port { get; init; }
+
+    /// <summary>A wildcard pattern on UNIX socket addresses (/run/*.sock, @*).</summary>
+    public string? Path { get; init; }
+
+    /// <summary>Only sockets this process holds.</summary>
+    public int? ProcessId { get; init; }
+}
+
+/// <summary>
+/// The machine's sockets, from the kernel's tables (/proc/net/unix, tcp, tcp6, udp, udp6: this network namespace),
+/// joined with every process's /proc/PID/fd for the processes that hold each one.
+/// </summary>
+public static class SocketTable
+{
+    /// <summary>The sockets the query keeps, UNIX first, then TCP and UDP, each in the kernel's order.</summary>
+    public static IReadOnlyList<SocketInfo> List(SocketQuery? query = null, SyscallTrace? trace = null)
+    {
+        query ??= new SocketQuery();
+        if (query.Port is int port && port is < 0 or > 65535)
+        {
+            throw new ArgumentOutOfRangeException(nameof(query), port, "A port is 0 to 65535.");
+        }
+        var sockets = new List<SocketInfo>();
+        bool Wanted(SocketProtocol protocol) => query.Protocols.Count == 0 || query.Protocols.Contains(protocol);
+        if (Wanted(SocketProtocol.Unix))
+        {
+            sockets.AddRange(ReadUnix(trace));
+        }
+        foreach ((SocketProtocol protocol, string file, SocketFamily family) in InternetTables)
+        {
+            if (Wanted(protocol) && File.Exists(file))
+            {
+                sockets.AddRange(ReadInternet(protocol, file, family, trace));
+            }
+        }
+        sockets.RemoveAll(s => !Matches(s, query));
+        Dictionary<ulong, List<SocketHolder>> holders = Holders(query.ProcessId, trace);
+        foreach (SocketInfo socket in sockets)
+        {
+            socket.Holders = holders.TryGetValue(socket.Inode, out List<SocketHolder>? held) ? held : [];
+        }
+        if (query.ProcessId is int processId)
+        {
+            sockets.RemoveAll(s => !s.Holders.Any(h => h.ProcessId == processId));
+        }
+        return sockets;
+    }
+
+    private static bool Matches(SocketInfo socket, SocketQuery query) =>
+        (query.States.Count == 0 || query.States.Any(state => string.Equals(state, socket.State, StringComparison.OrdinalIgnoreCase)))
+        && (query.Port is not int port || socket.LocalPort == port || socket.PeerPort == port)
+        && (query.Path is not string pattern || socket.Protocol == SocketProtocol.Unix
+            && System.IO.Enumeration.FileSystemName.MatchesSimpleExpression(pattern, socket.LocalAddress, ignoreCase: false));
+
+    private static readonly (SocketProtocol, string, SocketFamily)[] InternetTables =
+    [
+        (SocketProtocol.Tcp, "/proc/net/tcp", SocketFamily.IPv4), (SocketProtocol.Tcp, "/proc/net/tcp6", SocketFamily.IPv6),
+        (SocketProtocol.Udp, "/proc/net/udp", SocketFamily.IPv4), (SocketProtocol.Udp, "/proc/net/udp6", SocketFamily.IPv6),
+    ];
+
+    // /proc/net/unix: "Num RefCount Protocol Flags Type St Inode Path"; the path, which may hold spaces, is last.
+    private static IEnumerable<SocketInfo> ReadUnix(SyscallTrace? trace)
+    {
+        foreach (string line in ProcFile.ReadAllText(UnixTable, trace).Split('\n').Skip(1))
+        {
+            string[] fields = line.Split(' ', 8, StringSplitOptions.RemoveEmptyEntries);
+            if (fields.Length < 7 || !ulong.TryParse(fields[6], NumberStyles.None, CultureInfo.InvariantCulture, out ulong inode))
+            {
+                continue;
+            }
+            int flags = int.Parse(fields[3], NumberStyles.HexNumber, CultureInfo.InvariantCulture);
+            var kind = (SocketKind)int.Parse(fields[4], NumberStyles.HexNumber, CultureInfo.InvariantCulture);
+            string state = (flags & AcceptingConnections) != 0 ? "LISTEN" : fields[5] switch
+            {
+                "01" => "UNCONN",
+                "02" => "CONNECTING",
+                "03" => "ESTAB",
+                "04" => "DISCONNECTING",
+                _ => fields[5],
+            };
+            // Abstract names show with '@' for their leading NUL, as ss writes them.
+            string path = fields.Length == 8 ? fields[7] : "";
+            yield return new SocketInfo(SocketProtocol.Unix, SocketFamily.Unix, kind, state, path, null, null, null, null, null, inode, null);
+        }
+    }
+
+    private const string UnixTable = "/proc/net/unix";
+
+    /// <summary>__SO_ACCEPTCON in /proc/net/unix's Flags: the socket listens.</summary>
+    private const int AcceptingConnections = 0x10000;
+
+    // /proc/net/tcp and udp: "sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt uid timeout inode ...".
+    private static IEnumerable<SocketInfo> ReadInternet(SocketProtocol protocol, string file, SocketFamily family, SyscallTrace? trace)
+    {
+        foreach (string line in ProcFile.ReadAllText(file, trace).Split('\n').Skip(1))
+        {
+            string[] fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (fields.Length < 10 || !ulong.TryParse(fields[9], NumberStyles.None, CultureInfo.InvariantCulture, out ulong inode))
+            {
+                continue;
+            }
+            (string local, int localPort) = Endpoint(fields[1], family);
+            (string remote, int remotePort) = Endpoint(fields[2], family);
+            int code = int.Parse(fields[3], NumberStyles.HexNumber, CultureInfo.InvariantCulture);
+            string state = protocol == SocketProtocol.Udp ? (code == 1 ? "ESTAB" : "UNCONN") : TcpStates.GetValueOrDefault(code, fields[3]);
+            string[] queues = fields[4].Split(':');
+            bool connected = remotePort != 0;
+            yield return new SocketInfo(protocol, family, protocol == SocketProtocol.Tcp ? SocketKind.Stream : SocketKind.Datagram, state, local,
+                connected ? remote : null, localPort, connected ? remotePort : null, Hex(queues[1]), Hex(queues[0]), inode,
+                uint.Parse(fields[7], CultureInfo.InvariantCulture));
+        }
+    }
+
+    private static readonly Dictionary<int, string> TcpStates = new()
+    {
+        [1] = "ESTAB", [2] = "SYN-SENT", [3] = "SYN-RECV", [4] = "FIN-WAIT-1", [5] = "FIN-WAIT-2", [6] = "TIME-WAIT", [7] = "UNCONN",
+        [8] = "CLOSE-WAIT", [9] = "LAST-ACK", [10] = "LISTEN", [11] = "CLOSING",
+    };
+
+    private static long Hex(string text) => long.Parse(text, NumberStyles.HexNumber, CultureInfo.InvariantCulture);
+
+    /// <summary>"0100007F:0050" (the address as the kernel's 32-bit words, each in this machine's byte order; the port in hex).</summary>
+    private static (string Text, int Port) Endpoint(string field, SocketFamily family)
+    {
+        int colon = field.IndexOf(':');
+        ReadOnlySpan<char> hex = field.AsSpan(0, colon);
+        Span<byte> bytes = stackalloc byte[hex.Length / 2];
+        for (int word = 0; word < hex.Length / 8; word++)
+        {
+            uint value = uint.Parse(hex.Slice(word * 8, 8), NumberStyles.HexNumber, CultureInfo.InvariantCulture);
+            BinaryPrimitives.WriteUInt32LittleEndian(bytes[(word * 4)..], value);
+        }
+        int port = int.Parse(field.AsSpan(colon + 1), NumberStyles.HexNumber, CultureInfo.InvariantCulture);
+        return (SocketEndpoint.Internet(new IPAddress(bytes), port).ToString(), port);
+    }
+
+    /// <summary>socket:[N] descriptors of every process this user may inspect (or of one), by inode.</summary>
+    private static Dictionary<ulong, List<SocketHolder>> Holders(int? processId, SyscallTrace? trace)
+    {
+        var holders = new Dictionary<ulong, List<SocketHolder>>();
+        int inspected = 0;
+        int denied = 0;
+        foreach (int pid in processId is int one ? [one] : ProcFile.ProcessIds())
+        {
+            string? name = ProcFile.ProcessName(pid);
+            ProcessInspection result = ProcFile.Inspect(() =>
+            {
+                foreach ((string path, string link) in ProcFile.Descriptors(pid))
+                {
+                    if (link.StartsWith("socket:[", StringComparison.Ordinal)
+                        && ulong.TryParse(link.AsSpan(8, link.Length - 9), NumberStyles.None, CultureInfo.InvariantCulture, out ulong inode))
+                    {
+                        int fd = int.Parse(Path.GetFileName(path), CultureInfo.InvariantCulture);
+                        (holders.TryGetValue(inode, out List<SocketHolder>? list) ? list : holders[inode] = []).Add(new SocketHolder(pid, name, fd));
+                    }
+                }
+            });
+            inspected += result == ProcessInspection.Done ? 1 : 0;
+            denied += result == ProcessInspection.Denied ? 1 : 0;
+        }
+        trace?.Invoke($"/proc/*/fd of {inspected} processes read" + (denied > 0 ? $"; {denied} could not be (EACCES: another user's, needs root)" : ""));
+        return holders;
+    }
+
+    /// <summary>
+    /// A socket file no socket is bound to: what a process that did not remove its socket file leaves. A socket bound
+    /// through a relative path is listed under that path, so any bound path with the same file name counts as this
+    /// one: a live socket file is never taken for a stale one.
+    /// </summary>
+    internal static bool IsStaleSocketFile(string path)
+    {
+        if (FileStatus.OfPath(path) is not { } status || (status.Mode & FileStatus.TypeMask) != FileStatus.Socket)
+        {
+            return false;
+        }
+        string fileName = Path.GetFileName(path);
+        return !ReadUnix(null).Any(socket => socket.LocalAddress.Length > 0 && !socket.LocalAddress.StartsWith('@')
+            && Path.GetFileName(socket.LocalAddress) == fileName);
+    }
+}
