@@ -73,7 +73,7 @@ BeforeDiscovery {
         @{ Cmdlet = 'Add-SharedMemorySeal'; Valid = { @{ InputObject = New-SharedMemory -Anonymous -Size 4KB; Seal = 'Grow'; PassThru = $true; Confirm = $false } } }
         @{ Cmdlet = 'New-Socket'; Set = 'Path'; Valid = { @{ Path = Join-Path $BadInputFolder "$([guid]::NewGuid().ToString('N')).sock"; Type = 'Stream'; Backlog = 4; Mode = '600'; Force = $true; Inheritable = $false; Confirm = $false } } }
         @{ Cmdlet = 'New-Socket'; Set = 'Name'; Valid = { @{ Name = "sysprog-bad-$([guid]::NewGuid().ToString('N'))"; Type = 'SeqPacket'; Backlog = 4; Confirm = $false } } }
-        @{ Cmdlet = 'New-Socket'; Set = 'Address'; Valid = { @{ Address = '127.0.0.1'; Port = 0; AddressFamily = 'IPv4'; ReuseAddress = $true; Type = 'Stream'; Backlog = 4; Confirm = $false } } }
+        @{ Cmdlet = 'New-Socket'; Set = 'Address'; Valid = { @{ Address = '127.0.0.1'; Port = 0; AddressFamily = 'IPv4'; ReuseAddress = $true; ReusePort = $true; Type = 'Stream'; Backlog = 4; Confirm = $false } } }
         @{ Cmdlet = 'New-Socket'; Set = 'Unbound'; Valid = { @{ Unbound = $true; Family = 'IPv4'; Type = 'Datagram' } } }
         @{ Cmdlet = 'Connect-Socket'; Set = 'Path'; Valid = { $s = New-Socket -Path (Join-Path $BadInputFolder "$([guid]::NewGuid().ToString('N')).sock"); @{ Path = $s.BoundPath; Type = 'Stream'; TimeoutSeconds = 1; Inheritable = $false } } }
         @{ Cmdlet = 'Connect-Socket'; Set = 'Name'; Valid = { $s = New-Socket -Name "sysprog-bad-$([guid]::NewGuid().ToString('N'))"; @{ Name = $s.LocalEndpoint.AbstractName; TimeoutSeconds = 1 } } }

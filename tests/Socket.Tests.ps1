@@ -53,6 +53,22 @@ Describe 'Sockets and anonymous shared memory' -Skip:(-not $IsLinux) {
             Get-Content $file | Should -Be 'keep'
         }
 
+        It 'completes the paths and names of listening sockets for Connect-Socket' {
+            $path = Join-Path $TestDrive 'complete-me.sock'
+            $name = New-AbstractName
+            $file = New-Socket -Path $path
+            $abstract = New-Socket -Name $name
+            try {
+                $line = 'Connect-Socket -Path complete-m'
+                (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText | Should -Be $path
+                $line = "Connect-Socket -Name $($name.Substring(0, 20))"
+                (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText | Should -Be $name
+            }
+            finally {
+                Close-Socket $file, $abstract
+            }
+        }
+
         It 'names what is missing when nothing listens' {
             Connect-Socket -Path (Join-Path $TestDrive 'none.sock') -ErrorAction SilentlyContinue -ErrorVariable err
             $err[0].FullyQualifiedErrorId | Should -Be 'Connect.ENOENT,Sysprog.PowerShell.Commands.ConnectSocketCommand'

@@ -63,3 +63,30 @@ public sealed class IpcObjectNameCompleter : IpcNameCompleter
         SharedMemoryNameCompleter.SharedMemoryNames().Concat(SemaphoreNameCompleter.SemaphoreNames()).Concat(MessageQueueNameCompleter.QueueNames())
             .Concat(IpcInventory.SysVKeys()).Distinct(StringComparer.Ordinal);
 }
+
+/// <summary>
+/// Tab completion of listening UNIX sockets for Connect-Socket: socket files for -Path (by full path, or by file name
+/// when what was typed has no '/'), abstract names for -Name. Only /proc/net/unix is read, no process scan.
+/// </summary>
+public sealed class SocketAddressCompleter : IArgumentCompleter
+{
+    public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
+        CommandAst commandAst, IDictionary fakeBoundParameters)
+    {
+        IReadOnlyList<string> addresses;
+        try
+        {
+            addresses = SocketTable.ListeningUnixAddresses();
+        }
+        catch (Exception e) when (ErrorMapping.IsExpected(e))
+        {
+            return [];
+        }
+        string typed = (wordToComplete ?? "").Trim('\'', '"');
+        IEnumerable<string> matches = parameterName == "Name"
+            ? addresses.Where(a => a.StartsWith('@')).Select(a => a[1..]).Where(n => n.StartsWith(typed.TrimStart('@'), StringComparison.Ordinal))
+            : addresses.Where(a => a.StartsWith('/') && (typed.Contains('/') ? a.StartsWith(typed, StringComparison.Ordinal)
+                : System.IO.Path.GetFileName(a).StartsWith(typed, StringComparison.Ordinal)));
+        return matches.Select(m => new CompletionResult(m.Contains(' ') ? $"'{m}'" : m, m, CompletionResultType.ParameterValue, m));
+    }
+}

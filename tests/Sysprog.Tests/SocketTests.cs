@@ -529,4 +529,30 @@ public sealed class SocketTests : IDisposable
         Assert.Equal([unix.Inode], SocketTable.List(new SocketQuery { Path = Path.Combine(_folder, "*.sock") }).Select(s => s.Inode));
         Assert.DoesNotContain(SocketTable.List(new SocketQuery { Protocols = [SocketProtocol.Udp] }), s => s.Protocol != SocketProtocol.Udp);
     }
+
+    [Fact]
+    public void ReusePort_LetsTwoSocketsBindOnePort_AndOnlyWhenBothAskForIt()
+    {
+        var trace = new List<string>();
+        using Socket first = Socket.CreateBound(SocketEndpoint.Internet(System.Net.IPAddress.Loopback, 0), reusePort: true, trace: trace.Add);
+        Assert.Contains("setsockopt(" + first.Fd + ", SOL_SOCKET, SO_REUSEPORT, [1], 4) = 0", trace);
+        var endpoint = first.LocalEndpoint;
+        using Socket second = Socket.CreateBound(endpoint, reusePort: true);
+        Assert.Equal(endpoint, second.LocalEndpoint);
+        Assert.Equal(Errno.EADDRINUSE, Assert.Throws<SysprogException>(() => Socket.CreateBound(endpoint)).Errno);
+    }
+
+    [Fact]
+    public void ListeningUnixAddresses_AreThePathsAndNamesThatListen()
+    {
+        string path = PathIn("completed.sock");
+        string name = $"sysprog-test-{Guid.NewGuid():N}";
+        using Socket file = Socket.CreateBound(SocketEndpoint.Unix(path));
+        using Socket named = Socket.CreateBound(SocketEndpoint.Abstract(name));
+        using Socket datagram = Socket.CreateBound(SocketEndpoint.Unix(PathIn("datagram.sock")), SocketKind.Datagram);
+        IReadOnlyList<string> listening = SocketTable.ListeningUnixAddresses();
+        Assert.Contains(path, listening);
+        Assert.Contains("@" + name, listening);
+        Assert.DoesNotContain(PathIn("datagram.sock"), listening);
+    }
 }

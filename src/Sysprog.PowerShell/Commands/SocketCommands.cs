@@ -46,11 +46,13 @@ public abstract class SocketAddressCommandBase : SysprogCmdlet
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = ByPath, ValueFromPipelineByPropertyName = true)]
     [Alias("FullName")]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(SocketAddressCompleter))]
     public string Path { get; set; } = "";
 
     /// <summary>A name in the abstract namespace (Linux only: no file; written @name, the '@' is optional here).</summary>
     [Parameter(Mandatory = true, ParameterSetName = ByName)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(SocketAddressCompleter))]
     public string Name { get; set; } = "";
 
     /// <summary>A host name or IP address. Default: every local address for New-Socket, the loopback address for Connect-Socket.</summary>
@@ -129,6 +131,10 @@ public sealed class NewSocketCommand : SocketAddressCommandBase
     [Parameter(ParameterSetName = ByAddress)]
     public SwitchParameter ReuseAddress { get; set; }
 
+    /// <summary>SO_REUSEPORT: let several sockets (of this user) bind the same address and port; the kernel spreads connections among them.</summary>
+    [Parameter(ParameterSetName = ByAddress)]
+    public SwitchParameter ReusePort { get; set; }
+
     protected override void ProcessRecord()
     {
         if (ParameterSetName == UnboundSet)
@@ -145,7 +151,7 @@ public sealed class NewSocketCommand : SocketAddressCommandBase
         {
             SocketEndpoint endpoint = Endpoints(forBinding: true)[0];
             UnixFileMode mode = FileModes.ParseOctal(Mode);
-            WriteObject(Handles.Track(Socket.CreateBound(endpoint, Type, Backlog, mode, Force, ReuseAddress, Inheritable, Trace)));
+            WriteObject(Handles.Track(Socket.CreateBound(endpoint, Type, Backlog, mode, Force, ReuseAddress, Inheritable, Trace, ReusePort)));
         });
     }
 }

@@ -158,10 +158,11 @@ public sealed unsafe class Socket : StreamDescriptor
     /// <summary>
     /// A socket bound to <paramref name="endpoint"/>, and for streams and seqpackets listening with
     /// <paramref name="backlog"/>: a server's socket. See <see cref="Bind"/> for <paramref name="mode"/> and
-    /// <paramref name="replaceStale"/>, and <paramref name="reuseAddress"/>.
+    /// <paramref name="replaceStale"/>, and <see cref="SetReuseAddress"/> and <see cref="SetReusePort"/>.
     /// </summary>
     public static Socket CreateBound(SocketEndpoint endpoint, SocketKind kind = SocketKind.Stream, int backlog = DefaultBacklog,
-        UnixFileMode mode = FileModes.OwnerReadWrite, bool replaceStale = false, bool reuseAddress = false, bool inheritable = false, SyscallTrace? trace = null)
+        UnixFileMode mode = FileModes.OwnerReadWrite, bool replaceStale = false, bool reuseAddress = false, bool inheritable = false, SyscallTrace? trace = null,
+        bool reusePort = false)
     {
         ArgumentNullException.ThrowIfNull(endpoint);
         ValidateBacklog(backlog);
@@ -171,6 +172,10 @@ public sealed unsafe class Socket : StreamDescriptor
             if (reuseAddress)
             {
                 socket.SetReuseAddress(true, trace);
+            }
+            if (reusePort)
+            {
+                socket.SetReusePort(true, trace);
             }
             socket.Bind(endpoint, mode, replaceStale, trace);
             if (kind != SocketKind.Datagram)
@@ -647,6 +652,9 @@ public sealed unsafe class Socket : StreamDescriptor
 
     /// <summary>SO_REUSEADDR: bind a port whose last connection is still in TIME_WAIT (Internet), as servers that restart do.</summary>
     public void SetReuseAddress(bool reuse, SyscallTrace? trace = null) => SetOption(Libc.SO_REUSEADDR, "SO_REUSEADDR", reuse ? 1 : 0, trace);
+
+    /// <summary>SO_REUSEPORT: several sockets of one user bind the same address and port, and the kernel spreads connections or datagrams among them.</summary>
+    public void SetReusePort(bool reuse, SyscallTrace? trace = null) => SetOption(Libc.SO_REUSEPORT, "SO_REUSEPORT", reuse ? 1 : 0, trace);
 
     private unsafe void SetOption(int option, string name, int value, SyscallTrace? trace)
     {
