@@ -257,15 +257,20 @@ public sealed class SetPipeCommand : SysprogCmdlet
     }
 }
 
-/// <summary>Close-Pipe: closes both ends of a pipe, or one end of a pipe or FIFO.</summary>
-[Cmdlet(VerbsCommon.Close, "Pipe")]
-[OutputType(typeof(void))]
-public sealed class ClosePipeCommand : SysprogCmdlet
+/// <summary>
+/// What Close-Pipe and Close-Socket share: each input is one descriptor object or a pair of them (a pipe's ends, a
+/// socket pair), closed; anything else is an error naming what the cmdlet takes.
+/// </summary>
+public abstract class ClosePairableCommandBase<TPair, TSingle> : SysprogCmdlet where TSingle : FileDescriptorObject
 {
-    /// <summary>Pipes or pipe ends.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true)]
     [ValidateNotNull]
     public object[] InputObject { get; set; } = [];
+
+    /// <summary>What the cmdlet takes, for the error on anything else: "pipes and pipe ends".</summary>
+    private protected abstract string Takes { get; }
+
+    private protected abstract void ClosePair(TPair pair);
 
     protected override void ProcessRecord()
     {
@@ -276,16 +281,26 @@ public sealed class ClosePipeCommand : SysprogCmdlet
             {
                 switch (target)
                 {
-                    case Pipe pipe:
-                        pipe.Close(Trace);
+                    case TPair pair:
+                        ClosePair(pair);
                         break;
-                    case PipeEnd end:
-                        end.Close(Trace);
+                    case TSingle single:
+                        single.Close(Trace);
                         break;
                     default:
-                        throw new ArgumentException($"Close-Pipe takes pipes and pipe ends, not {target.GetType().Name}.");
+                        throw new ArgumentException($"{MyInvocation.MyCommand.Name} takes {Takes}, not {target.GetType().Name}.");
                 }
             });
         }
     }
+}
+
+/// <summary>Close-Pipe: closes both ends of a pipe, or one end of a pipe or FIFO.</summary>
+[Cmdlet(VerbsCommon.Close, "Pipe")]
+[OutputType(typeof(void))]
+public sealed class ClosePipeCommand : ClosePairableCommandBase<Pipe, PipeEnd>
+{
+    private protected override string Takes => "pipes and pipe ends";
+
+    private protected override void ClosePair(Pipe pair) => pair.Close(Trace);
 }

@@ -372,34 +372,11 @@ public sealed class DisconnectSocketCommand : SysprogCmdlet
 /// <summary>Close-Socket: closes sockets, or both sockets of a pair; a socket that bound a path removes its socket file.</summary>
 [Cmdlet(VerbsCommon.Close, "Socket")]
 [OutputType(typeof(void))]
-public sealed class CloseSocketCommand : SysprogCmdlet
+public sealed class CloseSocketCommand : ClosePairableCommandBase<SocketPair, Socket>
 {
-    /// <summary>Sockets or socket pairs.</summary>
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true)]
-    [ValidateNotNull]
-    public object[] InputObject { get; set; } = [];
+    private protected override string Takes => "sockets and socket pairs";
 
-    protected override void ProcessRecord()
-    {
-        foreach (object item in InputObject)
-        {
-            object target = item is PSObject wrapped ? wrapped.BaseObject : item;
-            TryRun(target, () =>
-            {
-                switch (target)
-                {
-                    case Socket socket:
-                        socket.Close(Trace);
-                        break;
-                    case SocketPair pair:
-                        pair.Close(Trace);
-                        break;
-                    default:
-                        throw new ArgumentException($"Close-Socket takes sockets and socket pairs, not {target.GetType().Name}.");
-                }
-            });
-        }
-    }
+    private protected override void ClosePair(SocketPair pair) => pair.Close(Trace);
 }
 
 /// <summary>Add-SharedMemorySeal: fcntl(F_ADD_SEALS) on anonymous shared memory; seals are forever.</summary>
