@@ -276,6 +276,7 @@ public sealed class SocketTests : IDisposable
                 var passedFile = Assert.IsType<FileDescriptor>(message.Descriptors[7]);
                 Assert.Equal((file, "regular file", true, false), (passedFile.Target, passedFile.Kind, passedFile.CanRead, passedFile.CanWrite));
                 Assert.Equal("file contents"u8.ToArray(), passedFile.ReadExactly(13, Long));
+                Assert.Equal("13", passedFile.Details["pos"]);
                 var socket = Assert.IsType<Socket>(message.Descriptors[8]);
                 Assert.Equal((SocketKind.Datagram, inner.Second.Inode), (socket.Kind, socket.Inode));
                 inner.First.Send("to the passed socket"u8);

@@ -46,16 +46,21 @@ internal static class ProcFile
     /// The value of a "Name: value" line of a /proc file (status, fdinfo), trimmed; null when the file has no such
     /// line. Failures to read are SysprogExceptions with the errno (ENOENT, ESRCH: the process or thread is gone).
     /// </summary>
-    public static string? Field(string path, string name, SyscallTrace? trace = null)
+    public static string? Field(string path, string name, SyscallTrace? trace = null) => Fields(path, trace).GetValueOrDefault(name);
+
+    /// <summary>Every "Name: value" line of a /proc file, by name (the first of each), values trimmed.</summary>
+    public static Dictionary<string, string> Fields(string path, SyscallTrace? trace = null)
     {
+        var fields = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (string line in ReadAllText(path, trace).Split('\n'))
         {
-            if (line.Length > name.Length && line[name.Length] == ':' && line.StartsWith(name, StringComparison.Ordinal))
+            int colon = line.IndexOf(':');
+            if (colon > 0)
             {
-                return line[(name.Length + 1)..].Trim();
+                fields.TryAdd(line[..colon], line[(colon + 1)..].Trim());
             }
         }
-        return null;
+        return fields;
     }
 
     /// <summary>A /proc table whose first line names its columns (/proc/sysvipc/*): one dictionary per row, by column name.</summary>

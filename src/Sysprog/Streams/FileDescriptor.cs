@@ -29,6 +29,19 @@ public sealed class FileDescriptor : StreamDescriptor
     /// <summary>The open file description's flags (F_GETFL), as C names: O_RDONLY|O_NONBLOCK...</summary>
     public string StatusFlags { get; }
 
+    /// <summary>
+    /// What /proc/self/fdinfo says of it now, by field: pos, flags, mnt_id, ino, and each kind's own (a signalfd's
+    /// sigmask, a pidfd's Pid, an inotify instance's watches).
+    /// </summary>
+    public IReadOnlyDictionary<string, string> Details
+    {
+        get
+        {
+            using HandleLease lease = Lease();
+            return ProcFile.Fields($"/proc/self/fdinfo/{lease.Fd}");
+        }
+    }
+
     public override bool CanRead => _accessMode != Libc.O_WRONLY;
 
     public override bool CanWrite => _accessMode != Libc.O_RDONLY;
