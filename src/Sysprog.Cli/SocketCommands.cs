@@ -36,7 +36,7 @@ internal static class SocketCommands
             {
                 Cli.WriteJson(sockets.Select(s => new
                 {
-                    protocol = s.Protocol, family = s.Family, kind = s.Kind, state = s.State, local = s.LocalAddress, peer = s.PeerAddress,
+                    protocol = s.Protocol, family = s.Family, kind = s.Kind, state = s.State, local = s.LocalAddress, peer = s.PeerAddress, peerInode = s.PeerInode,
                     receiveQueue = s.ReceiveQueue, sendQueue = s.SendQueue, inode = s.Inode, uid = s.UserId,
                     holders = s.Holders.Select(h => new { pid = h.ProcessId, name = h.ProcessName, fd = h.Fd }),
                 }));
@@ -45,7 +45,7 @@ internal static class SocketCommands
             Console.WriteLine($"{"Proto",-5} {"State",-10} {"Recv-Q",6} {"Send-Q",6} {"Local",-30} {"Peer",-24} Process");
             foreach (SocketInfo s in sockets)
             {
-                Console.WriteLine($"{s.Protocol.ToString().ToLowerInvariant(),-5} {s.State,-10} {s.ReceiveQueue,6} {s.SendQueue,6} {s.LocalAddress,-30} {s.PeerAddress ?? "",-24} {string.Join(", ", s.Holders)}");
+                Console.WriteLine($"{s.Protocol.ToString().ToLowerInvariant(),-5} {s.State,-10} {s.ReceiveQueue,6} {s.SendQueue,6} {s.LocalAddress,-30} {s.PeerAddress ?? (s.PeerInode is ulong peer ? $"socket:[{peer}]" : ""),-24} {string.Join(", ", s.Holders)}");
             }
         }));
         return command;

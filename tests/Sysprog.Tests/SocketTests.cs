@@ -517,6 +517,18 @@ public sealed class SocketTests : IDisposable
         Assert.Equal((SocketProtocol.Unix, SocketKind.Stream, "LISTEN", path), (listening.Protocol, listening.Kind, listening.State, listening.LocalAddress));
         SocketHolder holder = Assert.Single(listening.Holders);
         Assert.Equal((Environment.ProcessId, unix.Fd), (holder.ProcessId, holder.Fd));
+        // sock_diag says what /proc/net/unix does not: queues (for a listener, waiting connections and the backlog), owner, peers.
+        Assert.Equal(((long?)0, (long?)Socket.DefaultBacklog, (uint?)Libc_getuid()), (listening.ReceiveQueue, listening.SendQueue, listening.UserId));
+        using (Socket unixClient = Socket.CreateConnected(SocketEndpoint.Unix(path), timeout: Long)!)
+        using (Socket unixServer = unix.Accept(Long)!)
+        {
+            unixClient.Write("12345"u8, Long);
+            IReadOnlyList<SocketInfo> pair = SocketTable.List(new SocketQuery { ProcessId = Environment.ProcessId, Protocols = [SocketProtocol.Unix] });
+            SocketInfo connecting = Assert.Single(pair, s => s.Inode == unixClient.Inode);
+            SocketInfo served = Assert.Single(pair, s => s.Inode == unixServer.Inode);
+            Assert.Equal(("ESTAB", path, (ulong?)unixServer.Inode), (connecting.State, connecting.PeerAddress, connecting.PeerInode));
+            Assert.Equal(((ulong?)unixClient.Inode, (long?)5), (served.PeerInode, served.ReceiveQueue));
+        }
 
         int port = tcp.LocalEndpoint.Port;
         SocketInfo server = Assert.Single(mine, s => s.Inode == tcp.Inode);

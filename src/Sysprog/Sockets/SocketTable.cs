@@ -46,6 +46,13 @@ public sealed class SocketInfo
         UserId = userId;
     }
 
+    /// <summary>A copy, for a with-like change of the init-only properties.</summary>
+    internal SocketInfo(SocketInfo other) : this(other.Protocol, other.Family, other.Kind, other.State, other.LocalAddress, other.PeerAddress,
+        other.LocalPort, other.PeerPort, other.ReceiveQueue, other.SendQueue, other.Inode, other.UserId)
+    {
+        PeerInode = other.PeerInode;
+    }
+
     public SocketProtocol Protocol { get; }
 
     public SocketFamily Family { get; }
@@ -58,8 +65,11 @@ public sealed class SocketInfo
     /// <summary>A path, @name, or address:port ([address]:port for IPv6); empty for an unnamed UNIX socket.</summary>
     public string LocalAddress { get; }
 
-    /// <summary>The peer's address:port for TCP and UDP; null for UNIX sockets (their tables do not show it) and unconnected ones.</summary>
-    public string? PeerAddress { get; }
+    /// <summary>The peer's address: address:port for TCP and UDP, the peer's path or @name for a UNIX socket; null when unconnected, or when the UNIX peer has no name.</summary>
+    public string? PeerAddress { get; internal init; }
+
+    /// <summary>A connected UNIX socket's peer, by inode (socket:[N]): Get-Socket lists it, with its holders.</summary>
+    public ulong? PeerInode { get; internal init; }
 
     public int? LocalPort { get; }
 
@@ -74,7 +84,7 @@ public sealed class SocketInfo
     /// <summary>The socket's inode: socket:[N] in /proc/PID/fd.</summary>
     public ulong Inode { get; }
 
-    /// <summary>The owner, for TCP and UDP sockets; null for UNIX ones.</summary>
+    /// <summary>The owner; for UNIX sockets only where sock_diag says (Linux 5.3 or later).</summary>
     public uint? UserId { get; }
 
     public string? UserName => UserId is uint id ? Accounts.UserName(id) : null;
@@ -122,7 +132,7 @@ public static class SocketTable
         bool Wanted(SocketProtocol protocol) => query.Protocols.Count == 0 || query.Protocols.Contains(protocol);
         if (Wanted(SocketProtocol.Unix))
         {
-            sockets.AddRange(ReadUnix(trace));
+            sockets.AddRange(UnixDiag.Read(trace) ?? ReadUnix(trace));
         }
         foreach ((SocketProtocol protocol, string file, SocketFamily family) in InternetTables)
         {
@@ -155,6 +165,9 @@ public static class SocketTable
         (SocketProtocol.Tcp, "/proc/net/tcp", SocketFamily.IPv4), (SocketProtocol.Tcp, "/proc/net/tcp6", SocketFamily.IPv6),
         (SocketProtocol.Udp, "/proc/net/udp", SocketFamily.IPv4), (SocketProtocol.Udp, "/proc/net/udp6", SocketFamily.IPv6),
     ];
+
+    /// <summary>A UNIX socket's state as ss names it, from its sk_state (TCP's numbers: ESTABLISHED, CLOSE, LISTEN).</summary>
+    internal static string StateName(int code) => code == 7 ? "UNCONN" : TcpStates.GetValueOrDefault(code, code.ToString(CultureInfo.InvariantCulture));
 
     // /proc/net/unix: "Num RefCount Protocol Flags Type St Inode Path"; the path, which may hold spaces, is last.
     private static IEnumerable<SocketInfo> ReadUnix(SyscallTrace? trace)
