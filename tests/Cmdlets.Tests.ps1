@@ -15,7 +15,7 @@ BeforeDiscovery {
         @{ Cmdlet = 'Close-Socket'; Call = 'close'; Run = { $p = New-SocketPair; Close-Socket $p -Verbose } }
         @{ Cmdlet = 'Connect-Socket'; Call = 'socket'; Run = { $s = New-Socket -Name "sysprog-pester-$(Get-Random)"; Connect-Socket -Name $s.LocalEndpoint.AbstractName -TimeoutSeconds 5 -Verbose | Tee-Object -Variable made; Close-Socket $made, $s } }
         @{ Cmdlet = 'Disconnect-Socket'; Call = 'shutdown'; Run = { $p = New-SocketPair; Disconnect-Socket $p.First Send -Verbose; Close-Socket $p } }
-        @{ Cmdlet = 'Get-Socket'; Call = 'open'; Run = { $s = New-Socket -Name "sysprog-pester-$(Get-Random)"; Get-Socket -ProcessId $PID -Protocol Unix -Verbose; Close-Socket $s } }
+        @{ Cmdlet = 'Get-Socket'; Call = 'socket'; Run = { $s = New-Socket -Name "sysprog-pester-$(Get-Random)"; Get-Socket -ProcessId $PID -Protocol Unix -Verbose; Close-Socket $s } }
         @{ Cmdlet = 'New-Socket'; Call = 'socket'; Run = { New-Socket -Path (Join-Path $TestDrive "s$(Get-Random).sock") -Verbose | Tee-Object -Variable made; Close-Socket $made } }
         @{ Cmdlet = 'New-SocketPair'; Call = 'socketpair'; Run = { New-SocketPair -Verbose | Tee-Object -Variable made; Close-Socket $made } }
         @{ Cmdlet = 'Receive-SocketConnection'; Call = 'accept4'; Run = { $s = New-Socket -Name "sysprog-pester-$(Get-Random)"; $c = Connect-Socket -Name $s.LocalEndpoint.AbstractName; Receive-SocketConnection $s -TimeoutSeconds 5 -Verbose | Tee-Object -Variable made; Close-Socket $made, $c, $s } }

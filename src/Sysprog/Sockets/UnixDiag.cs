@@ -28,7 +28,27 @@ internal static class UnixDiag
             Syscall.Traced(opened, trace, "socket", $"AF_NETLINK, SOCK_DGRAM|SOCK_CLOEXEC, NETLINK_SOCK_DIAG");
             return null;
         }
-        using var netlink = new SafeFdHandle(Syscall.Check(opened, trace, "socket", Target, $"AF_NETLINK, SOCK_DGRAM|SOCK_CLOEXEC, NETLINK_SOCK_DIAG"));
+        var netlink = new SafeFdHandle(Syscall.Check(opened, trace, "socket", Target, $"AF_NETLINK, SOCK_DGRAM|SOCK_CLOEXEC, NETLINK_SOCK_DIAG"));
+        List<(SocketInfo Socket, uint Peer)>? sockets;
+        try
+        {
+            sockets = Dump(netlink, trace);
+        }
+        finally
+        {
+            netlink.Close(trace);
+        }
+        if (sockets is null)
+        {
+            return null;
+        }
+        var names = sockets.Where(s => s.Socket.LocalAddress.Length > 0).ToDictionary(s => s.Socket.Inode, s => s.Socket.LocalAddress);
+        return sockets.Select(s => s.Peer == 0 ? s.Socket : new SocketInfo(s.Socket) { PeerInode = s.Peer, PeerAddress = names.GetValueOrDefault(s.Peer) }).ToList();
+    }
+
+    /// <summary>One dump of every UNIX socket over the netlink socket; null when the kernel has no unix_diag handler.</summary>
+    private static unsafe List<(SocketInfo Socket, uint Peer)>? Dump(SafeFdHandle netlink, SyscallTrace? trace)
+    {
         using HandleLease lease = netlink.Lease(Target);
         var request = new Request
         {
@@ -43,6 +63,7 @@ internal static class UnixDiag
             $"{lease.Fd}, {{SOCK_DIAG_BY_FAMILY, NLM_F_REQUEST|NLM_F_DUMP, {{sdiag_family=AF_UNIX, udiag_states=-1, udiag_show=UDIAG_SHOW_NAME|UDIAG_SHOW_PEER|UDIAG_SHOW_RQLEN|UDIAG_SHOW_UID}}}}, {sizeof(Request)}, 0, {{sa_family=AF_NETLINK}}, 12");
         var sockets = new List<(SocketInfo Socket, uint Peer)>();
         byte[] buffer = new byte[32 * 1024];
+        Errno error;
         while (true)
         {
             SyscallResult received;
@@ -55,18 +76,18 @@ internal static class UnixDiag
             }
             while (received.Errno == Errno.EINTR);
             int length = (int)Syscall.CheckCount(received, trace, "recv", Target, $"{lease.Fd}, ..., {buffer.Length}, 0");
-            if (!Parse(buffer.AsSpan(0, length), sockets, out Errno error))
+            if (!Parse(buffer.AsSpan(0, length), sockets, out error))
             {
                 break;
             }
-            if (error != Errno.None)
-            {
-                // ENOENT: the unix_diag handler is not there (a module that could not be loaded).
-                return error == Errno.ENOENT ? null : throw new SysprogException(error, "recv", Target);
-            }
         }
-        var names = sockets.Where(s => s.Socket.LocalAddress.Length > 0).ToDictionary(s => s.Socket.Inode, s => s.Socket.LocalAddress);
-        return sockets.Select(s => s.Peer == 0 ? s.Socket : new SocketInfo(s.Socket) { PeerInode = s.Peer, PeerAddress = names.GetValueOrDefault(s.Peer) }).ToList();
+        // ENOENT: the kernel has no unix_diag handler (a module that could not be loaded).
+        return error switch
+        {
+            Errno.None => sockets,
+            Errno.ENOENT => null,
+            _ => throw new SysprogException(error, "recv", Target),
+        };
     }
 
     /// <summary>The messages of one datagram; false once the dump is done (NLMSG_DONE) or failed (then <paramref name="error"/>).</summary>
