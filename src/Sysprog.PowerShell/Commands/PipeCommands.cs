@@ -118,6 +118,14 @@ public abstract class StreamCommandBase : SysprogCmdlet
 
     private protected Encoding TextEncoding { get; private set; } = null!;
 
+    /// <summary>What an input writes: a byte[] as it is; anything else as text with <paramref name="suffix"/>, encoded; null as nothing.</summary>
+    private protected byte[] BytesOf(object? input, string suffix) => (input is PSObject wrapped ? wrapped.BaseObject : input) switch
+    {
+        null => [],
+        byte[] bytes => bytes,
+        object value => TextEncoding.GetBytes(LanguagePrimitives.ConvertTo<string>(value) + suffix),
+    };
+
     protected override void BeginProcessing()
     {
         try
@@ -210,8 +218,7 @@ public sealed class WriteFileDescriptorCommand : StreamCommandBase
     protected override void ProcessRecord()
     {
         TimeSpan timeout = TimeoutOf(TimeoutSeconds);
-        object value = Value is PSObject wrapped ? wrapped.BaseObject : Value;
-        byte[] data = value is byte[] bytes ? bytes : TextEncoding.GetBytes(LanguagePrimitives.ConvertTo<string>(value) + (NoNewline ? "" : "\n"));
+        byte[] data = BytesOf(Value, NoNewline ? "" : "\n");
         TryRun(InputObject, () => InputObject.Write(data, timeout, Cancellation, Trace));
     }
 }

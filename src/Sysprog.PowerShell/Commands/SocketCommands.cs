@@ -20,8 +20,7 @@ public sealed class SocketEndpointTransformationAttribute : ArgumentTransformati
         }
         try
         {
-            bool isPath = !text.StartsWith('@') && (text.Contains('/') || !text.Contains(':'));
-            return isPath
+            return SocketEndpoint.IsPath(text)
                 ? SocketEndpoint.Unix(engineIntrinsics.SessionState.Path.GetUnresolvedProviderPathFromPSPath(text))
                 : SocketEndpoint.Parse(text, SocketKind.Datagram);
         }
@@ -263,13 +262,7 @@ public sealed class SendSocketMessageCommand : StreamCommandBase
     protected override void ProcessRecord()
     {
         TimeSpan timeout = TimeoutOf(TimeoutSeconds);
-        object? value = Value is PSObject wrapped ? wrapped.BaseObject : Value;
-        byte[] data = value switch
-        {
-            null => [],
-            byte[] bytes => bytes,
-            _ => TextEncoding.GetBytes(LanguagePrimitives.ConvertTo<string>(value)),
-        };
+        byte[] data = BytesOf(Value, suffix: "");
         object[] descriptors = Descriptor.Select(d => d is PSObject o ? o.BaseObject : d).ToArray();
         TryRun(Socket, () =>
         {

@@ -9,16 +9,18 @@ namespace Sysprog.Interop;
 internal static class BlockingCall
 {
     /// <summary>
-    /// Runs <paramref name="call"/> until it returns anything but EINTR: its result, or null when
-    /// <paramref name="timeout"/> passed first. Throws on cancellation. With no timeout and nothing to cancel it is
-    /// the plain call, as C makes it.
+    /// Runs <paramref name="call"/> on <paramref name="state"/> until it returns anything but EINTR: its result, or
+    /// null when <paramref name="timeout"/> passed first. Throws on cancellation. With no timeout and nothing to
+    /// cancel it is the plain call, as C makes it. The call gets its arguments as state, so a static lambda captures
+    /// nothing and a call on a hot path (a blocking send) allocates nothing.
     /// </summary>
-    public static SyscallResult? Run(Func<SyscallResult> call, TimeSpan timeout, CancellationToken cancellationToken, SyscallTrace? trace, string target)
+    public static SyscallResult? Run<TState>(TState state, Func<TState, SyscallResult> call, TimeSpan timeout, CancellationToken cancellationToken,
+        SyscallTrace? trace, string target)
     {
         Timeouts.Validate(timeout);
         if (timeout == Timeout.InfiniteTimeSpan && !cancellationToken.CanBeCanceled)
         {
-            return RetryInterrupted(call);
+            return RetryInterrupted(state, call);
         }
         using var timer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         if (timeout != Timeout.InfiniteTimeSpan)
@@ -33,7 +35,7 @@ internal static class BlockingCall
             {
                 return null;
             }
-            SyscallResult result = call();
+            SyscallResult result = call(state);
             if (result.Errno != Errno.EINTR)
             {
                 return result;
@@ -41,11 +43,11 @@ internal static class BlockingCall
         }
     }
 
-    private static SyscallResult RetryInterrupted(Func<SyscallResult> call)
+    private static SyscallResult RetryInterrupted<TState>(TState state, Func<TState, SyscallResult> call)
     {
         while (true)
         {
-            SyscallResult result = call();
+            SyscallResult result = call(state);
             if (result.Errno != Errno.EINTR)
             {
                 return result;

@@ -100,7 +100,7 @@ public static class Fifo
     /// <summary>A blocking open(2), interrupted by Sysprog's signal when the token or the timeout fires; null on timeout.</summary>
     private static int? OpenWaiting(string path, int flags, string flagText, TimeSpan timeout, CancellationToken cancellationToken, SyscallTrace? trace)
     {
-        if (BlockingCall.Run(() => Libc.open(path, flags, 0), timeout, cancellationToken, trace, path) is not SyscallResult result)
+        if (BlockingCall.Run((path, flags), static open => Libc.open(open.path, open.flags, 0), timeout, cancellationToken, trace, path) is not SyscallResult result)
         {
             trace?.Invoke($"open({Quote(path)}, {flagText}) = -1 EINTR (timed out after {Units.FormatDuration(timeout)})");
             return null;

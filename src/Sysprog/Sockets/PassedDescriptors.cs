@@ -73,7 +73,7 @@ internal static class PassedDescriptors
             switch (type)
             {
                 case FileStatus.Socket:
-                    return (object?)Socket.Adopt(handle, trace) ?? FileDescriptor.Adopt(handle, link, status);
+                    return (object?)Socket.Adopt(handle, status.Inode, trace) ?? FileDescriptor.Adopt(handle, link, status);
                 case FileStatus.Fifo:
                     bool isFifo = link.StartsWith('/');
                     if (isFifo)

@@ -362,11 +362,11 @@ public sealed unsafe class Socket : StreamDescriptor
         long deadline = FdWait.Deadline(timeout);
         using HandleLease lease = Lease();
         int fd = lease.Fd;
-        SyscallResult? attempt = BlockingCall.Run(() =>
+        SyscallResult? attempt = BlockingCall.Run((fd, address, length), static connecting =>
         {
-            fixed (byte* start = address)
+            fixed (byte* start = connecting.address)
             {
-                return Libc.connect(fd, start, (uint)length);
+                return Libc.connect(connecting.fd, start, (uint)connecting.length);
             }
         }, timeout, cancellationToken, trace, Description);
         if (attempt is not SyscallResult result)
@@ -422,7 +422,7 @@ public sealed unsafe class Socket : StreamDescriptor
         {
             ThrowUnlessFamily(destination);
         }
-        List<(SafeHandle Handle, string Name)> passed = PassedDescriptors.HandlesOf(descriptors, nameof(descriptors));
+        List<(SafeHandle Handle, string Name)> passed = descriptors is null ? NoDescriptors : PassedDescriptors.HandlesOf(descriptors, nameof(descriptors));
         if (passed.Count > Libc.SCM_MAX_FD)
         {
             throw new ArgumentException($"One message carries at most {Libc.SCM_MAX_FD} descriptors (SCM_MAX_FD); this one has {passed.Count}.", nameof(descriptors));
@@ -443,10 +443,10 @@ public sealed unsafe class Socket : StreamDescriptor
         int addressLength = destination?.Write(new Span<byte>(address, SocketEndpoint.StorageSize)) ?? 0;
         int controlLength = passed.Count == 0 ? 0 : Libc.ControlSpace(passed.Count * sizeof(int));
         byte* control = stackalloc byte[Math.Max(controlLength, 1)];
-        var leases = new PassedLeases(passed);
+        PassedLeases? leases = passed.Count == 0 ? null : new PassedLeases(passed);
         try
         {
-            if (passed.Count > 0)
+            if (leases is not null)
             {
                 new Span<byte>(control, controlLength).Clear();
                 var header = (ControlHeader*)control;
@@ -457,7 +457,7 @@ public sealed unsafe class Socket : StreamDescriptor
             }
             using HandleLease lease = Lease();
             var message = new OutgoingMessage(lease.Fd, (nint)address, addressLength, (nint)control, controlLength);
-            string callText = SendText(lease.Fd, destination, leases, data.Length);
+            string? callText = trace is null ? null : SendText(lease.Fd, destination, leases, data.Length);
             long deadline = FdWait.Deadline(wait);
             int sent = 0;
             fixed (byte* start = data)
@@ -483,13 +483,15 @@ public sealed unsafe class Socket : StreamDescriptor
         }
         finally
         {
-            leases.Dispose();
+            leases?.Dispose();
         }
     }
 
-    private string SendText(int fd, SocketEndpoint? destination, PassedLeases leases, int length) =>
+    private static readonly List<(SafeHandle Handle, string Name)> NoDescriptors = [];
+
+    private static string SendText(int fd, SocketEndpoint? destination, PassedLeases? leases, int length) =>
         $"{fd}, {{msg_name={(destination is null ? "NULL" : AddressText(destination))}, msg_iov=[{length} bytes]" +
-        (leases.Count == 0 ? "" : $", msg_control=[{{cmsg_level=SOL_SOCKET, cmsg_type=SCM_RIGHTS, cmsg_data={leases}}}]") + "}, MSG_NOSIGNAL";
+        (leases is null ? "" : $", msg_control=[{{cmsg_level=SOL_SOCKET, cmsg_type=SCM_RIGHTS, cmsg_data={leases}}}]") + "}, MSG_NOSIGNAL";
 
     private string? ExplainSend(Errno errno, int length, SocketEndpoint? destination) => errno switch
     {
@@ -510,7 +512,7 @@ public sealed unsafe class Socket : StreamDescriptor
     {
         if (timeout == Timeout.InfiniteTimeSpan && !cancellationToken.CanBeCanceled)
         {
-            return BlockingCall.Run(() => message.Send(Libc.MSG_NOSIGNAL), timeout, cancellationToken, trace, "sendmsg");
+            return BlockingCall.Run(message, static waiting => waiting.Send(Libc.MSG_NOSIGNAL), timeout, cancellationToken, trace, "sendmsg");
         }
         SyscallResult attempt = message.Send(Libc.MSG_NOSIGNAL | Libc.MSG_DONTWAIT);
         if (attempt.Errno != Errno.EAGAIN)
@@ -521,7 +523,7 @@ public sealed unsafe class Socket : StreamDescriptor
         {
             return null;
         }
-        return BlockingCall.Run(() => message.Send(Libc.MSG_NOSIGNAL), timeout, cancellationToken, trace, "sendmsg");
+        return BlockingCall.Run(message, static waiting => waiting.Send(Libc.MSG_NOSIGNAL), timeout, cancellationToken, trace, "sendmsg");
     }
 
     /// <summary>What one sendmsg needs, pinned by the caller for the length of the send.</summary>
@@ -690,7 +692,7 @@ public sealed unsafe class Socket : StreamDescriptor
     }
 
     /// <summary>Takes over a socket passed to this process; null for a family or kind Sysprog does not speak (netlink, raw).</summary>
-    internal static Socket? Adopt(SafeFdHandle handle, SyscallTrace? trace)
+    internal static Socket? Adopt(SafeFdHandle handle, ulong inode, SyscallTrace? trace)
     {
         int family = GetOption(handle, Libc.SO_DOMAIN);
         int kind = GetOption(handle, Libc.SO_TYPE);
@@ -698,7 +700,7 @@ public sealed unsafe class Socket : StreamDescriptor
         {
             return null;
         }
-        var socket = new Socket(handle, (SocketFamily)family, (SocketKind)kind, FileStatus.OfFd(handle, "socket").Inode);
+        var socket = new Socket(handle, (SocketFamily)family, (SocketKind)kind, inode);
         if (socket.IsListening)
         {
             MakeNonBlocking(handle, socket.Description, trace);

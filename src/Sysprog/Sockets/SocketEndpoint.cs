@@ -174,11 +174,11 @@ public sealed class SocketEndpoint : IEquatable<SocketEndpoint>
     public static SocketEndpoint Parse(string text, SocketKind kind = SocketKind.Stream, SyscallTrace? trace = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(text);
-        int colon = text.LastIndexOf(':');
-        if (text.StartsWith('@') || colon <= 0 || text.Contains('/'))
+        if (text.StartsWith('@') || IsPath(text))
         {
             return ParseUnix(text);
         }
+        int colon = text.LastIndexOf(':');
         string host = text[..colon].Trim('[', ']');
         if (colon == text.Length - 1 || host.Length == 0)
         {
@@ -186,6 +186,10 @@ public sealed class SocketEndpoint : IEquatable<SocketEndpoint>
         }
         return Resolve(host, text[(colon + 1)..], kind, trace: trace)[0];
     }
+
+    /// <summary>Whether <see cref="Parse"/> takes <paramref name="text"/> for a UNIX socket path (not @name, not host:port).</summary>
+    public static bool IsPath(string text) =>
+        !string.IsNullOrEmpty(text) && !text.StartsWith('@') && (text.Contains('/') || text.LastIndexOf(':') <= 0);
 
     /// <summary>A UNIX address as users write it: <c>@name</c> for the abstract namespace, anything else a path.</summary>
     public static SocketEndpoint ParseUnix(string text)
@@ -209,7 +213,10 @@ public sealed class SocketEndpoint : IEquatable<SocketEndpoint>
         }
     }
 
-    public override string ToString() => Family switch
+    private string? _text;
+
+    /// <summary>Made once: error targets and equality use it on every call that names the endpoint.</summary>
+    public override string ToString() => _text ??= Family switch
     {
         SocketFamily.Unix => Path ?? (AbstractName is not null ? "@" + AbstractName : "(unnamed)"),
         SocketFamily.IPv6 => $"[{Address}]:{Port}",

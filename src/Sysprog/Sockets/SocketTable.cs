@@ -142,6 +142,11 @@ public static class SocketTable
             }
         }
         sockets.RemoveAll(s => !Matches(s, query));
+        if (sockets.Count == 0)
+        {
+            // Nothing is left to find holders for: no process need be read.
+            return sockets;
+        }
         Dictionary<ulong, List<SocketHolder>> holders = Holders(query.ProcessId, trace);
         foreach (SocketInfo socket in sockets)
         {
