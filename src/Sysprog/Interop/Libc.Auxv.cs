@@ -1,0 +1,13 @@
+using System.Runtime.InteropServices;
+
+namespace Sysprog.Interop;
+
+// sys/auxv.h
+internal static partial class Libc
+{
+    /// <summary>AT_PLATFORM: the kernel's name for the CPU ("x86_64", "aarch64"), what $PLATFORM expands to.</summary>
+    internal const ulong AT_PLATFORM = 15;
+
+    [LibraryImport(LibcName)]
+    internal static partial nuint getauxval(ulong type);
+}
