@@ -5,12 +5,13 @@ namespace Sysprog.Interop;
 
 internal static partial class Libc
 {
-    // Logical names: glibc before 2.34 keeps shm_* and mq_* in librt and sem_* in libpthread; glibc 2.34+
+    // Logical names: glibc before 2.34 keeps shm_* and mq_* in librt, sem_* in libpthread and dl* in libdl; glibc 2.34+
     // still ships those sonames as stubs whose dependency is libc.so.6, so dlsym through them finds the
     // moved symbols; musl has no such libraries and everything lives in its libc.
     internal const string LibcName = "libc";
     internal const string LibrtName = "librt";
     internal const string LibpthreadName = "libpthread";
+    internal const string LibdlName = "libdl";
 
     static Libc() => NativeLibrary.SetDllImportResolver(typeof(Libc).Assembly, Resolve);
 
@@ -35,6 +36,9 @@ internal static partial class Libc
                 break;
             case LibpthreadName:
                 yield return "libpthread.so.0";
+                break;
+            case LibdlName:
+                yield return "libdl.so.2";
                 break;
             case LibcName:
                 break;
