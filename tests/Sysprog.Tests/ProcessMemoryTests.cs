@@ -82,6 +82,24 @@ public sealed class ProcessMemoryTests : IDisposable
     }
 
     [SkippableFact]
+    public void AGlobalIsFoundByName_FromTheMapsAndTheFilesSymbols()
+    {
+        int peer = PeerId;
+
+        ProcessSymbol counter = ProcessSymbols.Find(peer, "counter");
+        ProcessSymbol main = ProcessSymbols.Find(peer, "main");
+        ProcessSymbol printf = ProcessSymbols.Find(peer, "printf");
+
+        Assert.Equal((_counter, 8UL, ElfSymbolType.Object, ElfSymbolBinding.Global), (counter.Address, counter.Size, counter.Type, counter.Binding));
+        Assert.Equal(PeerPath.Value, counter.File);
+        Assert.Equal(ElfSymbolType.Function, main.Type);
+        Assert.Contains("libc.so", printf.File, StringComparison.Ordinal);
+        Assert.Equal(42L, BitConverter.ToInt64(ProcessMemory.Read(peer, counter.Address, 8, out _)));
+        var missing = Assert.Throws<KeyNotFoundException>(() => ProcessSymbols.Find(peer, "sysprog_no_such_symbol"));
+        Assert.Contains($"process {peer}", missing.Message, StringComparison.Ordinal);
+    }
+
+    [SkippableFact]
     public void AReadRunningIntoAnUnreadablePage_IsShort_AndSaysWhereAndWhy()
     {
         int peer = PeerId;
