@@ -20,6 +20,7 @@
         'Close-Pipe'
         'Close-Pty'
         'Close-Semaphore'
+        'Close-SharedLibrary'
         'Close-SharedMemory'
         'Close-SignalFd'
         'Close-Socket'
@@ -27,15 +28,20 @@
         'Connect-Socket'
         'Disconnect-Socket'
         'Enable-MqNotification'
+        'Get-ElfFile'
+        'Get-ElfSymbol'
         'Get-FileLock'
         'Get-IpcLimit'
         'Get-IpcObject'
         'Get-MessageQueue'
         'Get-ProcessMapping'
         'Get-Semaphore'
+        'Get-SharedLibrary'
+        'Get-SharedLibrarySymbol'
         'Get-SharedMemory'
         'Get-Socket'
         'Invoke-MemoryMap'
+        'Invoke-SharedLibraryFunction'
         'Lock-File'
         'Lock-Memory'
         'New-EventFd'
@@ -54,6 +60,7 @@
         'Open-Fifo'
         'Open-MessageQueue'
         'Open-Semaphore'
+        'Open-SharedLibrary'
         'Open-SharedMemory'
         'Read-EventFd'
         'Read-FileDescriptor'
@@ -71,6 +78,7 @@
         'Remove-Semaphore'
         'Remove-SharedMemory'
         'Resize-SharedMemory'
+        'Resolve-ElfDependency'
         'Send-MqMessage'
         'Send-SocketMessage'
         'Set-MemoryAdvice'
@@ -98,7 +106,7 @@
     AliasesToExport      = @()
     PrivateData          = @{
         PSData = @{
-            Tags         = @('Linux', 'PSEdition_Core', 'IPC', 'mmap', 'SharedMemory', 'Semaphore', 'MessageQueue', 'eventfd', 'epoll', 'flock', 'FileLock', 'inotify', 'pty', 'sysprog')
+            Tags         = @('Linux', 'PSEdition_Core', 'IPC', 'mmap', 'SharedMemory', 'Semaphore', 'MessageQueue', 'eventfd', 'epoll', 'flock', 'FileLock', 'inotify', 'pty', 'ELF', 'dlopen', 'ldd', 'sysprog')
             # ProjectUri and LicenseUri are left out until the project has a public home; LICENSE ships in the module.
             ReleaseNotes = 'Virtual memory, POSIX shared memory and POSIX semaphores: mmap, mprotect, msync, madvise, mlock, /proc/PID/maps and smaps, sem_open and sem_init, mq_open with priorities, timed and cancellable send and receive; eventfd, timerfd, signalfd and one wait over many handles; flock, POSIX and OFD file locks with cancellable waits and an lslocks-style listing.'
         }

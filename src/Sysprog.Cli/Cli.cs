@@ -40,11 +40,12 @@ internal static class Cli
         {
             return Fail(e.Message, Failed);
         }
-        catch (Exception e) when (e is ArgumentException or FormatException or FileNotFoundException or OverflowException)
+        catch (Exception e) when (e is ArgumentException or FormatException or FileNotFoundException or OverflowException or ElfFormatException)
         {
             return Fail(e.Message, BadInput);
         }
-        catch (Exception e) when (e is TimeoutException or UnauthorizedAccessException or OperationCanceledException)
+        catch (Exception e) when (e is TimeoutException or UnauthorizedAccessException or OperationCanceledException or IOException
+            or KeyNotFoundException or InvalidOperationException)
         {
             return Fail(e.Message, Failed);
         }

@@ -10,20 +10,23 @@ internal static class ProcessMemoryCommands
     public static Command BuildPeek(Option<bool> trace)
     {
         var processId = new Argument<int>("pid") { Description = "The process." };
-        var address = new Argument<string>("address") { Description = "Where to read: 0x7f12a000 or decimal." };
-        var count = new Option<int>("--count") { Description = "How many values of --as (bytes by default).", DefaultValueFactory = _ => 16 };
+        var address = new Argument<string>("address") { Description = "Where to read: 0x7f12a000, decimal, or a symbol of the process (a global variable)." };
+        var count = new Option<int?>("--count") { Description = "How many values of --as (bytes by default). Default: a symbol's size, or 16." };
         var format = new Option<string>("--as") { Description = "bytes (a hex dump), int32, uint32, int64 or uint64.", DefaultValueFactory = _ => "bytes" };
         format.AcceptOnlyFromAmong("bytes", "int32", "uint32", "int64", "uint64");
         var json = new Option<bool>("--json") { Description = "Write JSON." };
-        var command = new Command("peek", "Read another process's memory (process_vm_readv); a short read says where it stopped and why.")
+        var command = new Command("peek", "Read another process's memory (process_vm_readv) at an address or a symbol; a short read says where it stopped and why.")
         {
             processId, address, count, format, json,
         };
         command.SetAction(r => Cli.Run(() =>
         {
             ProcessMemoryValue kind = Enum.Parse<ProcessMemoryValue>(r.GetValue(format)!, ignoreCase: true);
-            ulong at = ParseAddress(r.GetValue(address)!);
-            byte[] bytes = ProcessMemory.Read(r.GetValue(processId), at, checked(r.GetValue(count) * ProcessMemory.WidthOf(kind)), out ProcessMemoryTransfer transfer, Cli.Trace(r, trace));
+            SyscallTrace? traced = Cli.Trace(r, trace);
+            (ulong at, ulong symbolSize) = Locate(r.GetValue(processId), r.GetValue(address)!, traced);
+            int width = ProcessMemory.WidthOf(kind);
+            int bytesWanted = r.GetValue(count) is int asked ? checked(asked * width) : symbolSize > 0 ? (int)Math.Min(symbolSize, ProcessMemory.MaxTransfer) : 16 * width;
+            byte[] bytes = ProcessMemory.Read(r.GetValue(processId), at, bytesWanted, out ProcessMemoryTransfer transfer, traced);
             object values = kind == ProcessMemoryValue.Bytes ? Convert.ToHexString(bytes).ToLowerInvariant() : ProcessMemory.Decode(bytes, kind);
             if (r.GetValue(json))
             {
@@ -51,7 +54,7 @@ internal static class ProcessMemoryCommands
     public static Command BuildPoke(Option<bool> trace)
     {
         var processId = new Argument<int>("pid") { Description = "The process." };
-        var address = new Argument<string>("address") { Description = "Where to write: 0x7f12a000 or decimal." };
+        var address = new Argument<string>("address") { Description = "Where to write: 0x7f12a000, decimal, or a symbol of the process (a global variable)." };
         var int64 = new Option<long?>("--int64") { Description = "Write one 64-bit integer (this machine's byte order)." };
         var int32 = new Option<int?>("--int32") { Description = "Write one 32-bit integer." };
         var hex = new Option<string?>("--hex") { Description = "Write these bytes, as hex digits (deadbeef)." };
@@ -69,12 +72,24 @@ internal static class ProcessMemoryCommands
                 throw new ArgumentException("Give exactly one of --int64, --int32 and --hex.");
             }
             byte[] data = asInt64 is long l ? BitConverter.GetBytes(l) : asInt32 is int i ? BitConverter.GetBytes(i) : Convert.FromHexString(asHex!);
-            ulong at = ParseAddress(r.GetValue(address)!);
-            ProcessMemoryTransfer transfer = ProcessMemory.Write(r.GetValue(processId), at, data, Cli.Trace(r, trace));
+            SyscallTrace? traced = Cli.Trace(r, trace);
+            (ulong at, _) = Locate(r.GetValue(processId), r.GetValue(address)!, traced);
+            ProcessMemoryTransfer transfer = ProcessMemory.Write(r.GetValue(processId), at, data, traced);
             Console.WriteLine(transfer);
             transfer.ThrowIfIncomplete();
         }));
         return command;
+    }
+
+    /// <summary>An address as written (0x7f12a000, decimal), or a symbol of the process found in its maps and files, with its size.</summary>
+    private static (ulong Address, ulong SymbolSize) Locate(int processId, string text, SyscallTrace? trace)
+    {
+        if (text.Length > 0 && (char.IsAsciiDigit(text[0])))
+        {
+            return (ParseAddress(text), 0);
+        }
+        ProcessSymbol symbol = ProcessSymbols.Find(processId, text, trace);
+        return (symbol.Address, symbol.Size);
     }
 
     private static ulong ParseAddress(string text) =>

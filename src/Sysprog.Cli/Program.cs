@@ -4,7 +4,7 @@ using Sysprog.Cli;
 
 // Exit codes: 0 success, 1 a system call failed or timed out, 2 bad input.
 var trace = new Option<bool>("--trace") { Description = "Print each system call strace-style on stderr.", Recursive = true };
-var root = new RootCommand("sysprog: Linux systems programming from the shell (shared memory, semaphores, message queues, fd events, memory maps, /proc/PID/maps, file locks, inotify, pseudoterminals, pipes, FIFOs, sockets).")
+var root = new RootCommand("sysprog: Linux systems programming from the shell (shared memory, semaphores, message queues, fd events, memory maps, /proc/PID/maps, file locks, inotify, pseudoterminals, pipes, FIFOs, sockets, ELF files and shared libraries).")
 {
     trace,
     SharedMemoryCommands.Build(trace),
@@ -28,6 +28,9 @@ var root = new RootCommand("sysprog: Linux systems programming from the shell (s
     PipeCommands.BuildFifo(trace),
     SocketCommands.BuildUnix(trace),
     SocketCommands.BuildSockets(trace),
+    ElfCommands.BuildElf(trace),
+    ElfCommands.BuildLdd(trace),
+    ElfCommands.BuildDlopen(trace),
     DemoCommand.Build(),
 };
 // No response files: '@name' is how abstract socket names are written.

@@ -8,7 +8,7 @@ public static class ErrorMapping
     /// <summary>Failures the core reports on bad input or a failed call; anything else is a bug and stays terminating.</summary>
     public static bool IsExpected(Exception exception) => exception is SysprogException or ArgumentException or IOException
         or UnauthorizedAccessException or InvalidOperationException or TimeoutException or FormatException or OperationCanceledException
-        or ItemNotFoundException;
+        or ItemNotFoundException or KeyNotFoundException;
 
     /// <summary>"ShmOpen.EEXIST" for a failed shm_open; a kind-of-failure id otherwise.</summary>
     public static (string ErrorId, ErrorCategory Category) Classify(Exception exception) => exception switch
@@ -16,6 +16,11 @@ public static class ErrorMapping
         SysprogException e => ($"{PascalCase(e.Call)}.{e.Errno.Symbol().Replace(' ', '_')}", Category(e.Errno)),
         NameNotFoundException => ("NameNotFound", ErrorCategory.ObjectNotFound),
         AddressResolutionException e => ($"Getaddrinfo.{e.Code}", e.Code is "EAI_AGAIN" or "EAI_FAIL" or "EAI_SYSTEM" ? ErrorCategory.ConnectionError : ErrorCategory.ObjectNotFound),
+        ElfFormatException => ("ElfFormat", ErrorCategory.InvalidData),
+        SharedLibraryException e => e.IsNotFound ? ($"{PascalCase(e.Call)}.NotFound", ErrorCategory.ObjectNotFound)
+            : e.LoaderMessage?.Contains("Permission denied", StringComparison.Ordinal) == true ? ($"{PascalCase(e.Call)}.PermissionDenied", ErrorCategory.PermissionDenied)
+            : ($"{PascalCase(e.Call)}.Failed", ErrorCategory.InvalidData),
+        KeyNotFoundException => ("NotFound", ErrorCategory.ObjectNotFound),
         FileNotFoundException => ("FileNotFound", ErrorCategory.ObjectNotFound),
         ItemNotFoundException => ("ItemNotFound", ErrorCategory.ObjectNotFound),
         // The other side is gone: a terminal whose program ended before the output matched.

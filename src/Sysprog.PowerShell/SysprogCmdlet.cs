@@ -88,6 +88,14 @@ public abstract class SysprogCmdlet : PSCmdlet, IDisposable
     protected static TimeoutException NothingToRead(string source, TimeSpan timeout) =>
         new($"Nothing to read from {source} within {Units.FormatDuration(timeout)}.");
 
+    /// <summary>
+    /// The file system paths one -Path value names: wildcards expand to what exists; a path without them is taken as
+    /// it is, so a missing one fails in the core with the kernel's ENOENT, naming it.
+    /// </summary>
+    protected IEnumerable<string> FileSystemPaths(string path) => WildcardPattern.ContainsWildcardCharacters(path)
+        ? SessionState.Path.GetResolvedProviderPathFromPSPath(path, out _)
+        : [SessionState.Path.GetUnresolvedProviderPathFromPSPath(path)];
+
     /// <summary>Runs one core call for one input; a failure becomes a non-terminating error targeting that input.</summary>
     protected bool TryRun(object target, Action action)
     {

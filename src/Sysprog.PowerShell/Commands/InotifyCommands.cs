@@ -12,20 +12,14 @@ public abstract class InotifyWatchRequestCommandBase : SysprogCmdlet
     [Parameter]
     public InotifyWatchOptions Option { get; set; }
 
-    /// <summary>
-    /// Adds a watch for each path: wildcards expand to what exists; a path without them is taken as it is, so a
-    /// missing one fails with the kernel's ENOENT, naming it.
-    /// </summary>
+    /// <summary>Adds a watch for each path (see <see cref="SysprogCmdlet.FileSystemPaths"/>).</summary>
     protected void AddWatches(Inotify inotify, string[] paths, bool writeWatches)
     {
         foreach (string path in paths)
         {
             TryRun(path, () =>
             {
-                IEnumerable<string> resolved = WildcardPattern.ContainsWildcardCharacters(path)
-                    ? SessionState.Path.GetResolvedProviderPathFromPSPath(path, out _)
-                    : [SessionState.Path.GetUnresolvedProviderPathFromPSPath(path)];
-                foreach (string file in resolved)
+                foreach (string file in FileSystemPaths(path))
                 {
                     InotifyWatch watch = inotify.AddWatch(file, Event, Option, Trace);
                     if (writeWatches)

@@ -2,15 +2,17 @@ using System.Management.Automation;
 
 namespace Sysprog.PowerShell.Commands;
 
-/// <summary>Read-ProcessMemory: process_vm_readv, by address or by a mapping from Get-ProcessMapping.</summary>
+/// <summary>Read-ProcessMemory: process_vm_readv, by address, by symbol name, or by a mapping from Get-ProcessMapping.</summary>
 [Cmdlet(VerbsCommunications.Read, "ProcessMemory", DefaultParameterSetName = ByAddress)]
 [OutputType(typeof(byte[]), typeof(int), typeof(uint), typeof(long), typeof(ulong))]
 public sealed class ReadProcessMemoryCommand : SysprogCmdlet
 {
     private const string ByAddress = "Address";
+    private const string BySymbol = "Symbol";
     private const string ByMapping = "Mapping";
 
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = ByAddress)]
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = BySymbol)]
     [Alias("ProcessId", "Pid")]
     [ValidateRange(1, int.MaxValue)]
     public int Id { get; set; }
@@ -20,6 +22,11 @@ public sealed class ReadProcessMemoryCommand : SysprogCmdlet
     [AddressTransformation]
     public ulong Address { get; set; }
 
+    /// <summary>A symbol of the process (a global variable, a function), found in its maps and its files' symbol tables.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = BySymbol)]
+    [ValidateNotNullOrEmpty]
+    public string Symbol { get; set; } = string.Empty;
+
     /// <summary>A mapping of the process (Get-ProcessMapping): read from its start, plus -Offset.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ParameterSetName = ByMapping)]
     public ProcessMapping Mapping { get; set; } = null!;
@@ -28,8 +35,9 @@ public sealed class ReadProcessMemoryCommand : SysprogCmdlet
     [ValidateRange(0, long.MaxValue)]
     public long Offset { get; set; }
 
-    /// <summary>How many values of -As: bytes by default. Default with -Mapping: to the end of the mapping.</summary>
+    /// <summary>How many values of -As: bytes by default. Default with -Mapping: to the end of the mapping; with -Symbol: the symbol's size.</summary>
     [Parameter(Position = 2, ParameterSetName = ByAddress, Mandatory = true)]
+    [Parameter(ParameterSetName = BySymbol)]
     [Parameter(ParameterSetName = ByMapping)]
     [ValidateRange(1, ProcessMemory.MaxTransfer)]
     public int Count { get; set; }
@@ -40,12 +48,23 @@ public sealed class ReadProcessMemoryCommand : SysprogCmdlet
     protected override void ProcessRecord()
     {
         int width = ProcessMemory.WidthOf(As);
-        (int processId, ulong address, object target) = ParameterSetName == ByMapping
-            ? (Mapping.ProcessId, Mapping.Start + (ulong)Offset, (object)Mapping)
-            : (Id, Address, Id);
+        object target = ParameterSetName switch
+        {
+            ByMapping => Mapping,
+            BySymbol => Symbol,
+            _ => Id,
+        };
         TryRun(target, () =>
         {
+            ProcessSymbol? symbol = ParameterSetName == BySymbol ? ProcessSymbols.Find(Id, Symbol, Trace) : null;
+            (int processId, ulong address) = ParameterSetName switch
+            {
+                ByMapping => (Mapping.ProcessId, Mapping.Start + (ulong)Offset),
+                BySymbol => (Id, symbol!.Address),
+                _ => (Id, Address),
+            };
             long wanted = MyInvocation.BoundParameters.ContainsKey(nameof(Count)) ? (long)Count * width
+                : symbol is not null ? (symbol.Size > 0 ? (long)symbol.Size : throw new ArgumentException($"{Symbol} has no size in its symbol table: give -Count.", nameof(Count)))
                 : Offset >= (long)Mapping.Size ? throw new ArgumentOutOfRangeException(nameof(Offset), Offset, $"The mapping is {Mapping.Size} bytes.")
                 : (long)Mapping.Size - Offset;
             if (wanted > ProcessMemory.MaxTransfer)
@@ -74,10 +93,15 @@ public sealed class WriteProcessMemoryCommand : SysprogCmdlet
     [ValidateRange(1, int.MaxValue)]
     public int Id { get; set; }
 
-    /// <summary>Where to write: a number (0x7f12a000), a mapping's Address, or hex text.</summary>
-    [Parameter(Mandatory = true, Position = 1)]
+    /// <summary>Where to write: a number (0x7f12a000), a mapping's Address, or hex text. Give this or -Symbol.</summary>
+    [Parameter(Position = 1)]
     [AddressTransformation]
-    public ulong Address { get; set; }
+    public ulong? Address { get; set; }
+
+    /// <summary>Write at a symbol of the process (a global variable), found in its maps and its files' symbol tables.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? Symbol { get; set; }
 
     [Parameter(Mandatory = true, Position = 2, ParameterSetName = AsBytes)]
     [ValidateCount(1, ProcessMemory.MaxTransfer)]
@@ -103,13 +127,19 @@ public sealed class WriteProcessMemoryCommand : SysprogCmdlet
             AsInt32 => BitConverter.GetBytes(Int32),
             _ => Bytes,
         };
-        if (!ShouldProcess($"0x{Address:x} in process {Id}", $"Write {data.Length} bytes"))
+        if ((Address is null) == (Symbol is null))
         {
-            return;
+            ThrowTerminatingError(new ErrorRecord(new ArgumentException("Give where to write: -Address or -Symbol, one of them."), "InvalidArgument", ErrorCategory.InvalidArgument, Id));
         }
-        TryRun(Id, () =>
+        TryRun(Symbol ?? (object)Id, () =>
         {
-            ProcessMemoryTransfer transfer = ProcessMemory.Write(Id, Address, data, Trace);
+            ulong address = Address ?? ProcessSymbols.Find(Id, Symbol!, Trace).Address;
+            string where = Symbol is null ? $"0x{address:x} in process {Id}" : $"{Symbol} (0x{address:x}) in process {Id}";
+            if (!ShouldProcess(where, $"Write {data.Length} bytes"))
+            {
+                return;
+            }
+            ProcessMemoryTransfer transfer = ProcessMemory.Write(Id, address, data, Trace);
             if (PassThru)
             {
                 WriteObject(transfer);

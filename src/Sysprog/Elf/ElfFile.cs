@@ -614,7 +614,7 @@ public sealed class ElfFile
                 }
             }
             symbols.Add(new ElfSymbol(kind, i, name, value, size, (ElfSymbolType)(info & 0xf), (ElfSymbolBinding)(info >> 4),
-                (ElfSymbolVisibility)(other & 0x3), sectionIndex, SectionNameOf(sectionIndex), version, isDefault));
+                (ElfSymbolVisibility)(other & 0x3), sectionIndex, SectionNameOf(sectionIndex), version, isDefault) { File = Path });
         }
     }
 

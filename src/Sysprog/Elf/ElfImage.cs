@@ -15,13 +15,15 @@ internal sealed class ElfImage : IDisposable
 {
     private readonly ReadOnlyMemory<byte> _memory;
     private readonly SafeFdHandle? _file;
+    private readonly SyscallTrace? _trace;
 
-    private ElfImage(string name, ReadOnlyMemory<byte> memory, SafeFdHandle? file, ulong length)
+    private ElfImage(string name, ReadOnlyMemory<byte> memory, SafeFdHandle? file, ulong length, SyscallTrace? trace)
     {
         Name = name;
         _memory = memory;
         _file = file;
         Length = length;
+        _trace = trace;
     }
 
     public string Name { get; }
@@ -32,7 +34,7 @@ internal sealed class ElfImage : IDisposable
 
     public bool Is64 { get; set; }
 
-    public static ElfImage OfMemory(ReadOnlyMemory<byte> image, string name) => new(name, image, null, (ulong)image.Length);
+    public static ElfImage OfMemory(ReadOnlyMemory<byte> image, string name) => new(name, image, null, (ulong)image.Length, null);
 
     /// <summary>Opens a regular file for reading; a FIFO, device or directory is refused before anything could block on it.</summary>
     public static ElfImage OfFile(string path, SyscallTrace? trace)
@@ -53,7 +55,7 @@ internal sealed class ElfImage : IDisposable
             {
                 throw new ElfFormatException(path, "file", 0, "not a regular file");
             }
-            return new ElfImage(path, default, fd, status.Size);
+            return new ElfImage(path, default, fd, status.Size, trace);
         }
         catch
         {
@@ -91,7 +93,7 @@ internal sealed class ElfImage : IDisposable
                     got = Libc.pread(lease.Fd, start + done, (nuint)(size - done), (long)offset + done);
                 }
                 while (got.Errno == Errno.EINTR);
-                Syscall.CheckCount(got, null, "pread", Name, $"");
+                Syscall.CheckCount(got, _trace, "pread", Name, $"{lease.Fd}, ..., {size - done}, {(long)offset + done}");
                 if (got.Value == 0)
                 {
                     throw Fail(part, offset + (ulong)done, "the file shrank while it was being read");
@@ -135,5 +137,5 @@ internal sealed class ElfImage : IDisposable
         return end == 0 ? string.Empty : Encoding.UTF8.GetString(rest[..end]);
     }
 
-    public void Dispose() => _file?.Dispose();
+    public void Dispose() => _file?.Close(_trace);
 }

@@ -376,6 +376,9 @@ public sealed record ElfSymbol(
     string? Version,
     bool IsDefaultVersion)
 {
+    /// <summary>The file the symbol was read from.</summary>
+    public string File { get; init; } = string.Empty;
+
     /// <summary>SHN_UNDEF: the symbol is a reference another object must define.</summary>
     public bool IsDefined => SectionIndex != ElfFile.SectionUndefined;
 

@@ -50,6 +50,9 @@ public sealed class SharedLibrary : IDisposable
 
     public bool IsClosed => _handle.IsClosed;
 
+    /// <summary>After <see cref="Close"/>: whether the object was still loaded (by other references, dependents or RTLD_NODELETE); null before.</summary>
+    public bool? IsStillLoaded { get; private set; }
+
     /// <summary>
     /// dlopen: loads the object (and what it needs) or takes one more reference on it. Immediate binding
     /// (<see cref="SharedLibraryOpenFlags.Now"/>) is the default: with lazy binding a function whose symbols cannot be
@@ -327,9 +330,11 @@ public sealed class SharedLibrary : IDisposable
         if (Name.Length == 0)
         {
             // The program itself is never unloaded.
+            IsStillLoaded = true;
             return true;
         }
         using SharedLibrary? probe = OpenIfLoaded(Path, trace);
+        IsStillLoaded = probe is not null;
         return probe is not null;
     }
 
