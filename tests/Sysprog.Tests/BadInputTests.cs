@@ -225,7 +225,11 @@ public sealed class BadInputTests : IDisposable
                 return null;
             case AddressResolutionException resolution:
                 return resolution.Code.StartsWith("EAI_", StringComparison.Ordinal) ? null : $"AddressResolutionException without its EAI_ code: {error.Message}";
-            case NameNotFoundException or FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException
+            case ElfFormatException format:
+                return format.Part.Length > 0 && format.Problem.Length > 0 ? null : $"ElfFormatException without the part or the problem: {error.Message}";
+            case SharedLibraryException loader:
+                return loader.Call.Length > 0 ? null : $"SharedLibraryException without the call: {error.Message}";
+            case NameNotFoundException or FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException or KeyNotFoundException
                 or InvalidOperationException or TimeoutException or OperationCanceledException or FormatException:
                 return null;
             default:
@@ -483,7 +487,13 @@ public sealed class BadInputTests : IDisposable
             _ when type == typeof(Pty) => Pty.Start("cat"),
             _ when type == typeof(MqNotification) => MqNotification.ByThread(Made(MessageQueue.Create(TestNames.New(), 4, 64))),
             _ when type == typeof(FileLock) => FileLock.Acquire(_file, FileLockKind.Ofd, FileLockMode.Shared, TimeSpan.Zero)!,
-            _ when type == typeof(ProcessMapping) => new ProcessMappingHolder(ProcessMaps.Read(Environment.ProcessId)[0]),
+            _ when type == typeof(ProcessMapping) => new ValueHolder(ProcessMaps.Read(Environment.ProcessId)[0]),
+            _ when type == typeof(ElfFile) => new ValueHolder(ElfFile.Parse(ElfImageBuilder.Build(ElfClass.Elf64, ElfByteOrder.LittleEndian), "demo.so")),
+            _ when type == typeof(ElfProgramHeader) => new ValueHolder(ElfFile.Parse(ElfImageBuilder.Build(ElfClass.Elf64, ElfByteOrder.LittleEndian), "demo.so").ProgramHeaders[0]),
+            _ when type == typeof(LibraryResolver) => new ValueHolder(new LibraryResolver()),
+            _ when type == typeof(NativeSignature) => new ValueHolder(NativeSignature.Parse("int(void)")),
+            _ when type == typeof(LoadedLibrary) => new ValueHolder(SharedLibrary.Loaded()[0]),
+            _ when type == typeof(SharedLibrary) => SharedLibrary.Open("libm.so.6"),
             _ when type == typeof(Pipe) => Pipe.Create(),
             _ when type == typeof(Socket) => Made(Socket.CreatePair()).First,
             _ when type == typeof(SocketPair) => Socket.CreatePair(),
@@ -493,7 +503,7 @@ public sealed class BadInputTests : IDisposable
             _ => throw new NotSupportedException($"no instance of {type.Name} for the bad-input test: add one"),
         };
         made.Add(instance);
-        return instance is ProcessMappingHolder holder ? holder.Mapping : instance;
+        return instance is ValueHolder holder ? holder.Value : instance;
 
         T Made<T>(T part) where T : IDisposable
         {
@@ -510,7 +520,7 @@ public sealed class BadInputTests : IDisposable
     }
 
     /// <summary>A value with nothing to release, carried through the list of things to dispose.</summary>
-    private sealed record ProcessMappingHolder(ProcessMapping Mapping) : IDisposable
+    private sealed record ValueHolder(object Value) : IDisposable
     {
         public void Dispose()
         {

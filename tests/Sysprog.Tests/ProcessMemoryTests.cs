@@ -100,6 +100,21 @@ public sealed class ProcessMemoryTests : IDisposable
     }
 
     [SkippableFact]
+    public void TheCli_PeeksAndPokesAGlobalByName_AndThePeerSeesTheNewValue()
+    {
+        int peer = PeerId;
+
+        Peer.Result peek = Peer.Run("peek", $"{peer}", "counter", "--as", "int64");
+        Peer.Result poke = Peer.Run("poke", $"{peer}", "counter", "--int64", "-7");
+        _peer!.StandardInput.WriteLine();
+
+        Assert.Equal((0, "42"), (peek.ExitCode, peek.Output.Trim()));
+        Assert.Equal(0, poke.ExitCode);
+        Assert.Equal("-7", _peer.StandardOutput.ReadLine());
+        Assert.Equal(1, Peer.Run("peek", $"{peer}", "sysprog_no_such_symbol").ExitCode);
+    }
+
+    [SkippableFact]
     public void AReadRunningIntoAnUnreadablePage_IsShort_AndSaysWhereAndWhy()
     {
         int peer = PeerId;

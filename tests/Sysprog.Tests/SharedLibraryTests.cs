@@ -179,6 +179,13 @@ public sealed class SharedLibraryTests : IDisposable
         Assert.Contains("undefined symbol: sysprog_missing_function", now.Message, StringComparison.Ordinal);
         using SharedLibrary opened = SharedLibrary.Open(lazy, SharedLibraryOpenFlags.Lazy);
         Assert.True(opened.GetSymbol("sysprog_use_missing").IsFunction);
+
+        // The lazy failure comes at the first call, and the loader ends the process: so it is shown in a child.
+        Peer.Result child = Peer.Run("dlopen", lazy, "--lazy", "--call", "sysprog_use_missing", "--signature", "int(void)");
+        Assert.Equal(127, child.ExitCode);
+        Assert.Contains($"{lazy} loaded at 0x", child.Output, StringComparison.Ordinal);
+        Assert.Contains("symbol lookup error", child.Error, StringComparison.Ordinal);
+        Assert.Contains("undefined symbol: sysprog_missing_function", child.Error, StringComparison.Ordinal);
         Assert.Throws<ArgumentException>(() => SharedLibrary.Open(lazy, SharedLibraryOpenFlags.Lazy | SharedLibraryOpenFlags.Now));
     }
 }
