@@ -98,6 +98,20 @@ BeforeDiscovery {
         @{ Cmdlet = 'Read-ProcessMemory'; Set = 'Address'; Valid = { $global:CaseMapping = New-MemoryMap -Anonymous -Size 4KB; @{ Id = $PID; Address = $CaseMapping.Address; Count = 8; As = 'Int64' } } }
         @{ Cmdlet = 'Read-ProcessMemory'; Set = 'Mapping'; Valid = { @{ Mapping = Get-ProcessMapping -Id $PID | Select-Object -First 1; Offset = 0; Count = 16 } } }
         @{ Cmdlet = 'Write-ProcessMemory'; Set = 'Bytes'; Valid = { $global:CaseMapping = New-MemoryMap -Anonymous -Size 4KB; @{ Id = $PID; Address = $CaseMapping.Address; Bytes = [byte[]](1, 2); Confirm = $false } } }
+        @{ Cmdlet = 'Read-ProcessMemory'; Set = 'Symbol'; Valid = { @{ Id = $PID; Symbol = 'environ'; Count = 1; As = 'Int64' } } }
+        @{ Cmdlet = 'Get-ElfFile'; Valid = { @{ Path = '/usr/bin/true' } } }
+        @{ Cmdlet = 'Get-ElfSymbol'; Valid = { @{ Path = '/usr/bin/true'; Name = 'mem*'; Table = 'Dynamic'; Type = 'Function'; Undefined = $true } } }
+        @{ Cmdlet = 'Resolve-ElfDependency'; Valid = { @{ Path = '/usr/bin/true'; LibraryPath = ''; All = $true } } }
+        @{ Cmdlet = 'Open-SharedLibrary'; Valid = { @{ Name = 'libm.so.6'; Global = $false; DeepBind = $false; NoDelete = $false; NoLoad = $false; Lazy = $false } } }
+        @{ Cmdlet = 'Close-SharedLibrary'; Valid = { @{ InputObject = Open-SharedLibrary libm.so.6; PassThru = $true } } }
+        @{ Cmdlet = 'Get-SharedLibrary'; Valid = { @{ Name = '*libc*' } } }
+        @{ Cmdlet = 'Get-SharedLibrarySymbol'; Set = 'Library'; Valid = { @{ Library = Open-SharedLibrary libm.so.6; Name = 'cos'; Version = 'GLIBC_2.2.5' } } }
+        @{ Cmdlet = 'Get-SharedLibrarySymbol'; Set = 'Scope'; Valid = { @{ Scope = 'Default'; Name = 'strlen' } } }
+        @{ Cmdlet = 'Get-SharedLibrarySymbol'; Set = 'Address'; Valid = { @{ Address = (Get-SharedLibrarySymbol -Scope Default strlen).Address } } }
+        # strlen and cos: whatever a bad value makes of the other parameters, no call can do harm.
+        @{ Cmdlet = 'Invoke-SharedLibraryFunction'; Set = 'Library'; Valid = { @{ Library = Open-SharedLibrary libm.so.6; Name = 'cos'; Signature = 'double(double)'; ArgumentList = @(0.5); Confirm = $false } } }
+        @{ Cmdlet = 'Invoke-SharedLibraryFunction'; Set = 'Scope'; Valid = { @{ Scope = 'Default'; Name = 'strlen'; Signature = 'size_t(const char*)'; ArgumentList = @('abc'); Confirm = $false } } }
+        @{ Cmdlet = 'Invoke-SharedLibraryFunction'; Set = 'Symbol'; Valid = { @{ Symbol = Get-SharedLibrarySymbol -Scope Default strlen; Signature = 'size_t(const char*)'; ArgumentList = @('abc'); Confirm = $false } } }
         @{ Cmdlet = 'Read-SignalFd'; Valid = { @{ InputObject = New-SignalFd -Signal USR1; TimeoutSeconds = 0; Count = 1 } } }
         @{ Cmdlet = 'Read-TimerFd'; Valid = { @{ InputObject = New-TimerFd; TimeoutSeconds = 0 } } }
         @{ Cmdlet = 'Receive-MqMessage'; Valid = { $q = New-MessageQueue -Name (New-TestName) -MaxMessages 2 -MaxMessageSize 64; 'hi' | Send-MqMessage -Queue $q; @{ Queue = $q; TimeoutSeconds = 0; Count = 1; Encoding = 'utf8' } } }

@@ -21,6 +21,14 @@ BeforeDiscovery {
         @{ Cmdlet = 'Receive-SocketConnection'; Call = 'accept4'; Run = { $s = New-Socket -Name "sysprog-pester-$(Get-Random)"; $c = Connect-Socket -Name $s.LocalEndpoint.AbstractName; Receive-SocketConnection $s -TimeoutSeconds 5 -Verbose | Tee-Object -Variable made; Close-Socket $made, $c, $s } }
         @{ Cmdlet = 'Receive-SocketMessage'; Call = 'recvmsg'; Run = { $p = New-SocketPair; Send-SocketMessage $p.First hi; Receive-SocketMessage $p.Second -TimeoutSeconds 5 -Verbose; Close-Socket $p } }
         @{ Cmdlet = 'Send-SocketMessage'; Call = 'sendmsg'; Run = { $p = New-SocketPair; Send-SocketMessage $p.First hi -Verbose; Close-Socket $p } }
+        @{ Cmdlet = 'Get-ElfFile'; Call = 'open'; Run = { Get-ElfFile /usr/bin/true -Verbose } }
+        @{ Cmdlet = 'Get-ElfSymbol'; Call = 'open'; Run = { Get-ElfSymbol /usr/bin/true -Table Dynamic -Verbose | Select-Object -First 2 } }
+        @{ Cmdlet = 'Resolve-ElfDependency'; Call = 'statx'; Run = { Resolve-ElfDependency /usr/bin/true -Verbose } }
+        @{ Cmdlet = 'Open-SharedLibrary'; Call = 'dlopen'; Run = { Open-SharedLibrary libm.so.6 -Verbose | Tee-Object -Variable made; Close-SharedLibrary $made } }
+        @{ Cmdlet = 'Close-SharedLibrary'; Call = 'dlclose'; Run = { $l = Open-SharedLibrary libm.so.6; Close-SharedLibrary $l -PassThru -Verbose } }
+        @{ Cmdlet = 'Get-SharedLibrary'; Call = 'dl_iterate_phdr'; Run = { Get-SharedLibrary *libc.so* -Verbose } }
+        @{ Cmdlet = 'Get-SharedLibrarySymbol'; Call = 'dlsym'; Run = { Get-SharedLibrarySymbol -Scope Default strlen -Verbose } }
+        @{ Cmdlet = 'Invoke-SharedLibraryFunction'; Call = 'dlsym'; Run = { Invoke-SharedLibraryFunction -Scope Default strlen -Signature 'size_t(const char*)' -ArgumentList abc -Verbose } }
         @{ Cmdlet = 'New-Fifo'; Call = 'mkfifo'; Run = { New-Fifo (Join-Path $TestDrive "f$(Get-Random)") -Verbose } }
         @{ Cmdlet = 'New-Pipe'; Call = 'pipe2'; Run = { New-Pipe -Verbose | Tee-Object -Variable made; Close-Pipe $made } }
         @{ Cmdlet = 'Open-Fifo'; Call = 'open'; Run = { $f = New-Fifo (Join-Path $TestDrive "o$(Get-Random)"); Open-Fifo $f.FullName Read -NonBlocking -Verbose | Tee-Object -Variable made; Close-Pipe $made } }
@@ -110,6 +118,7 @@ BeforeDiscovery {
         @{ Cmdlet = 'Set-MessageQueue'; Unchanged = { $q = New-MessageQueue -Name $n; Set-MessageQueue $q -NonBlocking -WhatIf; -not $q.IsNonBlocking; Close-MessageQueue $q } }
         @{ Cmdlet = 'Set-Pty'; Unchanged = { $p = Start-Pty cat; Set-Pty $p -Rows 50 -Raw -WhatIf; $p.Size.Rows -eq 24 -and $p.Canonical; Close-Pty $p } }
         @{ Cmdlet = 'Write-ProcessMemory'; Unchanged = { $m = New-MemoryMap -Anonymous -Size 4KB; Write-ProcessMemory $PID $m.Address -Int64 5 -WhatIf; $m.ReadInt64(0) -eq 0; Close-MemoryMap $m } }
+        @{ Cmdlet = 'Invoke-SharedLibraryFunction'; Unchanged = { $umask = @{ Scope = 'Default'; Name = 'umask'; Signature = 'int(int)' }; $old = Invoke-SharedLibraryFunction @umask -ArgumentList 63; Invoke-SharedLibraryFunction @umask -ArgumentList 18 -WhatIf; $now = Invoke-SharedLibraryFunction @umask -ArgumentList $old; $now -eq 63 } }
         @{ Cmdlet = 'Set-TimerFd'; Unchanged = { $t = New-TimerFd; Set-TimerFd $t -DelaySeconds 60 -WhatIf; -not $t.IsArmed; Close-TimerFd $t } }
     )
 }
@@ -304,6 +313,23 @@ Describe 'Every cmdlet' -Skip:(-not $IsLinux) {
             ($s | Read-SignalFd -TimeoutSeconds 10).Name | Should -Be 'SIGUSR2'
             $s | Close-SignalFd
             $s.IsClosed | Should -BeTrue
+        }
+
+        It 'takes paths by value and by property name (Get-ElfFile, Get-ElfSymbol, Resolve-ElfDependency)' {
+            ('/usr/bin/true' | Get-ElfFile).Interpreter | Should -Not -BeNullOrEmpty
+            (Get-Item /usr/bin/true | Get-ElfFile).Path | Should -Be '/usr/bin/true'
+            (Get-Command -Name true -CommandType Application | Select-Object -First 1 | Get-ElfFile).Needed | Should -Contain 'libc.so.6'
+            @(Get-Item /usr/bin/true | Get-ElfSymbol -Table Dynamic -Undefined).Count | Should -BeGreaterThan 5
+            @([pscustomobject]@{ Path = '/usr/bin/true' } | Resolve-ElfDependency).Name | Should -Contain 'libc.so.6'
+        }
+
+        It 'takes libraries and symbols by value (Close-SharedLibrary, Get-SharedLibrarySymbol, Invoke-SharedLibraryFunction)' {
+            $libm = 'libm.so.6' | Open-SharedLibrary
+            $cos = $libm | Get-SharedLibrarySymbol -Name cos
+            $cos | Invoke-SharedLibraryFunction -Signature 'double(double)' -ArgumentList 0 | Should -Be 1
+            [pscustomobject]@{ Address = $cos.Address } | Get-SharedLibrarySymbol | Select-Object -ExpandProperty LibraryPath | Should -Be $libm.Path
+            $libm | Close-SharedLibrary
+            $libm.IsClosed | Should -BeTrue
         }
 
         It 'takes process ids by value and by property name (Get-ProcessMapping)' {

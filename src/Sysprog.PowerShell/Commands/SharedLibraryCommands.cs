@@ -107,7 +107,7 @@ public sealed class GetSharedLibraryCommand : SysprogCmdlet
 }
 
 /// <summary>Get-SharedLibrarySymbol: dlsym/dlvsym through a library or a scope, or dladdr for addresses.</summary>
-[Cmdlet(VerbsCommon.Get, "SharedLibrarySymbol", DefaultParameterSetName = InLibrary)]
+[Cmdlet(VerbsCommon.Get, "SharedLibrarySymbol", DefaultParameterSetName = AtAddress)]
 [OutputType(typeof(SharedLibrarySymbol))]
 public sealed class GetSharedLibrarySymbolCommand : SysprogCmdlet
 {
@@ -159,7 +159,7 @@ public sealed class GetSharedLibrarySymbolCommand : SysprogCmdlet
 }
 
 /// <summary>Invoke-SharedLibraryFunction: calls a function found by dlsym with one of the fixed C signatures.</summary>
-[Cmdlet(VerbsLifecycle.Invoke, "SharedLibraryFunction", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low, DefaultParameterSetName = GetSharedLibrarySymbolCommand.InLibrary)]
+[Cmdlet(VerbsLifecycle.Invoke, "SharedLibraryFunction", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low, DefaultParameterSetName = BySymbol)]
 [OutputType(typeof(int), typeof(long), typeof(ulong), typeof(double), typeof(string))]
 public sealed class InvokeSharedLibraryFunctionCommand : SysprogCmdlet
 {
