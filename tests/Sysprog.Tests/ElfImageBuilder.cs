@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Text;
 
 namespace Sysprog.Tests;
@@ -270,46 +269,19 @@ internal sealed class ElfImageBuilder
         }
     }
 
-    private void U16(ushort value)
-    {
-        Span<byte> b = stackalloc byte[2];
-        if (_bigEndian)
-        {
-            BinaryPrimitives.WriteUInt16BigEndian(b, value);
-        }
-        else
-        {
-            BinaryPrimitives.WriteUInt16LittleEndian(b, value);
-        }
-        Raw(b);
-    }
+    private void U16(ushort value) => Put(value, 2);
 
-    private void U32(uint value)
-    {
-        Span<byte> b = stackalloc byte[4];
-        if (_bigEndian)
-        {
-            BinaryPrimitives.WriteUInt32BigEndian(b, value);
-        }
-        else
-        {
-            BinaryPrimitives.WriteUInt32LittleEndian(b, value);
-        }
-        Raw(b);
-    }
+    private void U32(uint value) => Put(value, 4);
 
-    private void U64(ulong value)
+    private void U64(ulong value) => Put(value, 8);
+
+    private void Put(ulong value, int width)
     {
-        Span<byte> b = stackalloc byte[8];
-        if (_bigEndian)
+        for (int i = 0; i < width; i++)
         {
-            BinaryPrimitives.WriteUInt64BigEndian(b, value);
+            int shift = 8 * (_bigEndian ? width - 1 - i : i);
+            _bytes.Add((byte)(value >> shift));
         }
-        else
-        {
-            BinaryPrimitives.WriteUInt64LittleEndian(b, value);
-        }
-        Raw(b);
     }
 
     private void Word(ulong value)

@@ -127,11 +127,11 @@ public partial class LibraryResolverTests
             {
                 Directory.CreateDirectory(Path.Combine(root, folder));
             }
-            Cc(root, "-shared", "-fPIC", "-o", "gone/libdemo_missing.so", "-x", "c", "-", "-Wl,-soname,libdemo_missing.so");
-            Cc(root, "-shared", "-fPIC", "-o", "deps/libdemo_b.so", "-x", "c", "-", "-Wl,-soname,libdemo_b.so");
-            Cc(root, "-shared", "-fPIC", "-o", "lib/libdemo_a.so", "-x", "c", "-", "-Wl,-soname,libdemo_a.so", "-Ldeps", "-Wl,--no-as-needed", "-ldemo_b",
+            Cc(root, "-shared", "-fPIC", "-o", "gone/libdemo_missing.so", "-Wl,-soname,libdemo_missing.so");
+            Cc(root, "-shared", "-fPIC", "-o", "deps/libdemo_b.so", "-Wl,-soname,libdemo_b.so");
+            Cc(root, "-shared", "-fPIC", "-o", "lib/libdemo_a.so", "-Wl,-soname,libdemo_a.so", "-Ldeps", "-Wl,--no-as-needed", "-ldemo_b",
                 "-Wl,--enable-new-dtags", "-Wl,-rpath,$ORIGIN/../deps");
-            Cc(root, "-o", "bin/prog", "-x", "c", "-", "-Lgone", "-Llib", "-Wl,--no-as-needed", "-ldemo_missing", "-ldemo_a",
+            Cc(root, "-o", "bin/prog", "-Lgone", "-Llib", "-Wl,--no-as-needed", "-ldemo_missing", "-ldemo_a",
                 "-Wl,--disable-new-dtags", "-Wl,-rpath,$ORIGIN/../wrong:$ORIGIN/../lib:/nonexistent/$PLATFORM/$LIB");
             File.Delete(Path.Combine(root, "gone/libdemo_missing.so"));
             File.WriteAllBytes(Path.Combine(root, "wrong/libdemo_a.so"), ElfImageBuilder.Build(ElfClass.Elf32, ElfByteOrder.LittleEndian));
@@ -160,20 +160,9 @@ public partial class LibraryResolverTests
         }
     }
 
-    private static void Cc(string folder, params string[] arguments)
-    {
-        var info = new ProcessStartInfo(Tools.Find("cc")!) { WorkingDirectory = folder, RedirectStandardInput = true, RedirectStandardError = true };
-        foreach (string argument in arguments)
-        {
-            info.ArgumentList.Add(argument);
-        }
-        using Process compiler = Process.Start(info)!;
-        compiler.StandardInput.Write(arguments.Contains("-shared") ? "#include <string.h>\nint demo_value(const char *s) { return (int)strlen(s); }\n" : "int main(void) { return 0; }\n");
-        compiler.StandardInput.Close();
-        string errors = compiler.StandardError.ReadToEnd();
-        compiler.WaitForExit();
-        Assert.True(compiler.ExitCode == 0, $"cc {string.Join(' ', arguments)}: {errors}");
-    }
+    private static void Cc(string folder, params string[] arguments) =>
+        CPeer.Build(arguments.Contains("-shared") ? "#include <string.h>\nint demo_value(const char *s) { return (int)strlen(s); }\n" : "int main(void) { return 0; }\n",
+            folder, arguments);
 
     /// <summary>Every "trying file=" line LD_DEBUG=libs prints while the loader searches for <paramref name="name"/>.</summary>
     private static List<string> LoaderTried(string program, string libraryPath, string name)

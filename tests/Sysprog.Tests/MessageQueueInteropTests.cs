@@ -64,21 +64,32 @@ internal static class CPeer
 {
     public static string? Compile(string name, string source, params string[] libraries)
     {
-        string? cc = Environment.GetEnvironmentVariable("PATH")?.Split(':').Select(d => Path.Combine(d, "cc")).FirstOrDefault(File.Exists);
-        if (cc is null)
+        if (Tools.Find("cc") is null)
         {
             return null;
         }
         string folder = Path.Combine(Path.GetTempPath(), $"sysprog-cpeer-{Environment.ProcessId}-{name}");
         Directory.CreateDirectory(folder);
         AppDomain.CurrentDomain.ProcessExit += (_, _) => Directory.Delete(folder, recursive: true);
-        string sourcePath = Path.Combine(folder, name + ".c");
         string binary = Path.Combine(folder, name);
-        File.WriteAllText(sourcePath, source);
-        using Process compiler = Process.Start(new ProcessStartInfo(cc, ["-O2", "-o", binary, sourcePath, "-pthread", .. libraries]) { RedirectStandardError = true })!;
+        Build(source, folder, ["-O2", "-o", binary, "-pthread", .. libraries]);
+        return binary;
+    }
+
+    /// <summary>Runs cc on C source given on its standard input (cc -x c - ARGUMENTS) in <paramref name="folder"/>; a failure fails the test with cc's errors.</summary>
+    public static void Build(string source, string folder, params string[] arguments)
+    {
+        var info = new ProcessStartInfo(Tools.Find("cc")!) { WorkingDirectory = folder, RedirectStandardInput = true, RedirectStandardError = true };
+        foreach (string argument in new[] { "-x", "c", "-" }.Concat(arguments))
+        {
+            info.ArgumentList.Add(argument);
+        }
+        using Process compiler = Process.Start(info)!;
+        compiler.StandardInput.Write(source);
+        compiler.StandardInput.Close();
         string errors = compiler.StandardError.ReadToEnd();
         compiler.WaitForExit();
-        return compiler.ExitCode == 0 ? binary : throw new InvalidOperationException($"cc failed: {errors}");
+        Assert.True(compiler.ExitCode == 0, $"cc {string.Join(' ', arguments)}: {errors}");
     }
 
     /// <summary>

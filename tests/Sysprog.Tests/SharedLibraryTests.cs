@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Xunit;
 
 namespace Sysprog.Tests;
@@ -11,25 +10,14 @@ public sealed class SharedLibraryTests : IDisposable
     public void Dispose() => Directory.Delete(_folder, recursive: true);
 
     /// <summary>Builds a shared library from C source into this test's folder; null when there is no C compiler.</summary>
-    internal static string? BuildLibrary(string folder, string name, string source, params string[] extra)
+    private static string? BuildLibrary(string folder, string name, string source)
     {
-        string? cc = Tools.Find("cc");
-        if (cc is null)
+        if (Tools.Find("cc") is null)
         {
             return null;
         }
         string path = Path.Combine(folder, name);
-        var info = new ProcessStartInfo(cc) { RedirectStandardInput = true, RedirectStandardError = true };
-        foreach (string argument in new[] { "-shared", "-fPIC", "-o", path, "-x", "c", "-" }.Concat(extra))
-        {
-            info.ArgumentList.Add(argument);
-        }
-        using Process compiler = Process.Start(info)!;
-        compiler.StandardInput.Write(source);
-        compiler.StandardInput.Close();
-        string errors = compiler.StandardError.ReadToEnd();
-        compiler.WaitForExit();
-        Assert.True(compiler.ExitCode == 0, $"cc {name}: {errors}");
+        CPeer.Build(source, folder, "-shared", "-fPIC", "-o", path);
         return path;
     }
 

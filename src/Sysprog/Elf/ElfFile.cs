@@ -651,7 +651,7 @@ public sealed class ElfFile
             ulong at = 0;
             for (long e = 0; e < entries; e++)
             {
-                ReadOnlySpan<byte> entry = Slice(data, at, definitions ? 20u : 16u, part, section.Offset);
+                ReadOnlySpan<byte> entry = _image.Within(data, at, definitions ? 20u : 16u, part, section.Offset);
                 if (definitions)
                 {
                     int index = _image.U16(entry, 4);
@@ -659,7 +659,7 @@ public sealed class ElfFile
                     uint aux = _image.U32(entry, 12);
                     if (auxCount > 0)
                     {
-                        uint nameIndex = _image.U32(Slice(data, at + aux, 8, part, section.Offset), 0);
+                        uint nameIndex = _image.U32(_image.Within(data, at + aux, 8, part, section.Offset), 0);
                         names[index] = (ElfImage.String(_image, strings, stringSection.Offset, nameIndex, part), nameIndex, true);
                     }
                 }
@@ -669,7 +669,7 @@ public sealed class ElfFile
                     ulong auxAt = at + _image.U32(entry, 8);
                     for (int a = 0; a < auxCount && a < data.Length / 16; a++)
                     {
-                        ReadOnlySpan<byte> vernaux = Slice(data, auxAt, 16, part, section.Offset);
+                        ReadOnlySpan<byte> vernaux = _image.Within(data, auxAt, 16, part, section.Offset);
                         int index = _image.U16(vernaux, 6);
                         uint nameIndex = _image.U32(vernaux, 8);
                         names.TryAdd(index, (ElfImage.String(_image, strings, stringSection.Offset, nameIndex, part), nameIndex, false));
@@ -690,15 +690,6 @@ public sealed class ElfFile
             }
         }
         return names;
-    }
-
-    private ReadOnlySpan<byte> Slice(ReadOnlySpan<byte> data, ulong at, uint size, string part, ulong sectionOffset)
-    {
-        if (at > (ulong)data.Length || size > (ulong)data.Length - at)
-        {
-            throw _image.Fail(part, sectionOffset + at, $"an entry of {size} bytes at 0x{at:x} runs past the end of its section ({data.Length} bytes)");
-        }
-        return data.Slice((int)at, (int)size);
     }
 
     private string SectionFlagLetters(ElfSectionFlags flags)

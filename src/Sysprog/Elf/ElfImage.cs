@@ -104,6 +104,19 @@ internal sealed class ElfImage : IDisposable
         return buffer;
     }
 
+    /// <summary>
+    /// The bytes [at, at+size) of a region already read (a section, the whole cache file), or an error naming the part
+    /// and its file offset (<paramref name="dataOffset"/> is where <paramref name="data"/> starts in the file).
+    /// </summary>
+    public ReadOnlySpan<byte> Within(ReadOnlySpan<byte> data, ulong at, ulong size, string part, ulong dataOffset)
+    {
+        if (at > (ulong)data.Length || size > (ulong)data.Length - at)
+        {
+            throw Fail(part, dataOffset + at, $"{size} bytes at 0x{at:x} run past the end of their region ({data.Length} bytes)");
+        }
+        return data.Slice((int)at, (int)size);
+    }
+
     public ElfFormatException Fail(string part, ulong offset, string problem) => new(Name, part, offset, problem);
 
     public ushort U16(ReadOnlySpan<byte> data, int at) =>

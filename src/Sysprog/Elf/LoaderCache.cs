@@ -62,14 +62,14 @@ internal sealed class LoaderCache
         {
             throw image.Fail("ld.so.cache header", (ulong)start, $"no {NewMagic} header: not a cache this loader reads");
         }
-        ReadOnlySpan<byte> header = Slice(image, all, start, NewHeaderSize, "ld.so.cache header");
+        ReadOnlySpan<byte> header = image.Within(all, (ulong)start, NewHeaderSize, "ld.so.cache header", 0);
         uint count = image.U32(header, 20);
         uint extensionOffset = image.U32(header, 32);
         if (count > (uint)((all.Length - start - NewHeaderSize) / NewEntrySize))
         {
             throw image.Fail("ld.so.cache header", (ulong)start + 20, $"{count} entries cannot fit in {all.Length} bytes");
         }
-        string[] hwcapsNames = extensionOffset == 0 ? [] : ReadHwcapsNames(image, all, start, (int)Math.Min(extensionOffset, int.MaxValue));
+        string[] hwcapsNames = extensionOffset == 0 ? [] : ReadHwcapsNames(image, all, start, extensionOffset);
         var entries = new Dictionary<string, List<(int, ulong, string)>>(StringComparer.Ordinal);
         for (int i = 0; i < count; i++)
         {
@@ -87,9 +87,10 @@ internal sealed class LoaderCache
         return new LoaderCache(entries, hwcapsNames);
     }
 
-    private static string[] ReadHwcapsNames(ElfImage image, ReadOnlySpan<byte> all, int start, int offset)
+    private static string[] ReadHwcapsNames(ElfImage image, ReadOnlySpan<byte> all, int start, uint offset)
     {
-        ReadOnlySpan<byte> header = Slice(image, all, start + offset, 8, "ld.so.cache extensions");
+        ulong extensions = (ulong)start + offset;
+        ReadOnlySpan<byte> header = image.Within(all, extensions, 8, "ld.so.cache extensions", 0);
         if (image.U32(header, 0) != ExtensionMagic)
         {
             return [];
@@ -97,14 +98,13 @@ internal sealed class LoaderCache
         uint sections = image.U32(header, 4);
         for (uint s = 0; s < sections && s < (uint)all.Length / 16; s++)
         {
-            ReadOnlySpan<byte> section = Slice(image, all, start + offset + 8 + (int)s * 16, 16, "ld.so.cache extension");
+            ReadOnlySpan<byte> section = image.Within(all, extensions + 8 + s * 16, 16, "ld.so.cache extension", 0);
             if (image.U32(section, 0) != ExtensionTagGlibcHwcaps)
             {
                 continue;
             }
-            int at = (int)image.U32(section, 8);
-            int size = (int)Math.Min(image.U32(section, 12), int.MaxValue);
-            ReadOnlySpan<byte> offsets = Slice(image, all, start + at, size, "ld.so.cache glibc-hwcaps");
+            uint size = image.U32(section, 12);
+            ReadOnlySpan<byte> offsets = image.Within(all, (ulong)start + image.U32(section, 8), size, "ld.so.cache glibc-hwcaps", 0);
             var names = new string[size / 4];
             for (int i = 0; i < names.Length; i++)
             {
@@ -113,15 +113,6 @@ internal sealed class LoaderCache
             return names;
         }
         return [];
-    }
-
-    private static ReadOnlySpan<byte> Slice(ElfImage image, ReadOnlySpan<byte> all, int at, int size, string part)
-    {
-        if (at < 0 || size < 0 || at > all.Length || size > all.Length - at)
-        {
-            throw image.Fail(part, (ulong)Math.Max(at, 0), $"{size} bytes run past the end of the cache ({all.Length} bytes)");
-        }
-        return all.Slice(at, size);
     }
 
     /// <summary>Strings of the new format are offsets from the start of its header.</summary>
