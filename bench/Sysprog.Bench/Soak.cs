@@ -236,6 +236,13 @@ internal static class Soak
             Check(accepted.ReadExactly(4, TimeSpan.FromSeconds(10))?.Length == 4);
         }),
         new("process maps", () => Check(ProcessMaps.Read(Environment.ProcessId).Count > 0)),
+        new("ELF file and dlopen", () =>
+        {
+            Check(ElfFile.Open("/proc/self/exe", ElfSymbolTables.Dynamic).Symbols.Count > 0);
+            using SharedLibrary libm = SharedLibrary.Open("libm.so.6");
+            Check(libm.GetSymbol("cos").IsFunction);
+            Check(libm.Close());
+        }),
         new("file locks", () =>
         {
             using FileLock posix = FileLock.Acquire(file, FileLockKind.Posix, FileLockMode.Exclusive, TimeSpan.Zero, default, 0, 10)!;
