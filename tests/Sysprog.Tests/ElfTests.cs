@@ -3,6 +3,7 @@ using Xunit;
 
 namespace Sysprog.Tests;
 
+[Collection(ProcessPerFileCollection.Name)]
 public class ElfTests
 {
     /// <summary>The ELF files of /usr/bin and the machine's multiarch library folder (top level), symbolic links resolved, each once.</summary>

@@ -5,6 +5,7 @@ using Xunit;
 
 namespace Sysprog.Tests;
 
+[Collection(ProcessPerFileCollection.Name)]
 public partial class LibraryResolverTests
 {
     /// <summary>The dynamically linked programs of /usr/bin, as their paths there.</summary>

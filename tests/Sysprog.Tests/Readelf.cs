@@ -242,6 +242,16 @@ internal static partial class Readelf
     private static partial Regex VersionNeedSuffix();
 }
 
+/// <summary>
+/// The tests that start a process per system file (readelf, the loader) run alone: a thousand process starts over both
+/// CPUs would starve the tests that wait for another thread to block within a time limit.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class ProcessPerFileCollection
+{
+    public const string Name = "one process per system file";
+}
+
 /// <summary>Programs the tests use as oracles, found on PATH; null when absent (the test then skips, saying which).</summary>
 internal static class Tools
 {
