@@ -64,6 +64,7 @@ public sealed class ElfFile
             }
         }
         Needed = needed;
+        // The caller disposes the image (its descriptor) once this returns: nothing may read it later.
         _image = null!;
     }
 

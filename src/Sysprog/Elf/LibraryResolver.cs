@@ -100,11 +100,15 @@ public sealed class LibraryResolver
     private readonly SyscallTrace? _trace;
     private readonly Dictionary<(ulong Device, ulong Inode), ElfFile> _files = [];
     private readonly Lazy<LoaderCache?> _cache;
+    private readonly string[] _subfolders;
+    private readonly List<string> _defaultFolders;
 
     public LibraryResolver(LibrarySearchOptions? options = null, SyscallTrace? trace = null)
     {
         Options = options ?? LibrarySearchOptions.ForThisMachine();
         _trace = trace;
+        _subfolders = [.. Options.HwcapsSubfolders, .. Options.LegacySubfolders];
+        _defaultFolders = Options.DefaultFolders.Select(WithSlash).ToList();
         _cache = new Lazy<LoaderCache?>(() => Options.CachePath is null ? null : LoaderCache.Read(Options.CachePath, _trace));
     }
 
@@ -245,7 +249,7 @@ public sealed class LibraryResolver
         }
         if (!noDefaults)
         {
-            LoadedObject? viaDefaults = TryFolders(Options.DefaultFolders.Select(WithSlash).ToList(), name, requester, main, depth, searched, refused);
+            LoadedObject? viaDefaults = TryFolders(_defaultFolders, name, requester, main, depth, searched, refused);
             if (viaDefaults is not null)
             {
                 return (viaDefaults, LibrarySearchRule.DefaultFolder);
@@ -256,8 +260,7 @@ public sealed class LibraryResolver
 
     private bool IsInDefaultFolder(string path)
     {
-        string folder = WithSlash(DirectoryOf(path));
-        return Options.DefaultFolders.Any(d => WithSlash(d) == folder);
+        return _defaultFolders.Contains(WithSlash(DirectoryOf(path)));
     }
 
     /// <summary>
@@ -302,7 +305,7 @@ public sealed class LibraryResolver
     {
         foreach (string folder in folders)
         {
-            foreach (string subfolder in Options.HwcapsSubfolders.Concat(Options.LegacySubfolders))
+            foreach (string subfolder in _subfolders)
             {
                 LoadedObject? inSubfolder = TryFile($"{folder}{subfolder}/{name}", requester, main, depth, searched, refused);
                 if (inSubfolder is not null)

@@ -49,14 +49,15 @@ public sealed record LibrarySearchOptions
         string[] defaults = multiarch ? [$"/lib/{triplet}", $"/usr/lib/{triplet}", "/lib", "/usr/lib"]
             : lib64 ? ["/lib64", "/usr/lib64"]
             : ["/lib", "/usr/lib"];
-        string platform = PlatformOfThisProcess();
+        var cpu = CpuInfo.Read();
+        string platform = PlatformOfThisProcess(cpu);
         return new LibrarySearchOptions
         {
             GlibcVersion = glibc,
             DefaultFolders = defaults,
             LibFolder = multiarch ? $"lib/{triplet}" : lib64 ? "lib64" : "lib",
             Platform = platform,
-            HwcapsSubfolders = glibc is null ? [] : HwcapsSupported().Select(level => $"glibc-hwcaps/{level}").ToArray(),
+            HwcapsSubfolders = glibc is null ? [] : HwcapsSupported(cpu.Flags).Select(level => $"glibc-hwcaps/{level}").ToArray(),
             LegacySubfolders = glibc is not null && IsBefore(glibc, 2, 37) ? LegacyCapabilitySubfolders(platform) : [],
             CachePath = glibc is null ? null : "/etc/ld.so.cache",
         };
@@ -96,14 +97,14 @@ public sealed record LibrarySearchOptions
     /// AT_PLATFORM, except where glibc (x86-64, before 2.37, Intel CPUs only) replaces it by "haswell" or "xeon_phi"
     /// from the CPU's features.
     /// </summary>
-    private static string PlatformOfThisProcess()
+    private static string PlatformOfThisProcess(CpuInfo cpu)
     {
         string platform = Marshal.PtrToStringUTF8((nint)Libc.getauxval(Libc.AT_PLATFORM)) ?? string.Empty;
-        if (RuntimeInformation.ProcessArchitecture != Architecture.X64 || CpuVendor() != "GenuineIntel")
+        if (RuntimeInformation.ProcessArchitecture != Architecture.X64 || cpu.Vendor != "GenuineIntel")
         {
             return platform;
         }
-        HashSet<string> flags = CpuFlags();
+        HashSet<string> flags = cpu.Flags;
         if (flags.Contains("avx512cd") && flags.Contains("avx512er") && flags.Contains("avx512pf"))
         {
             return "xeon_phi";
@@ -112,13 +113,12 @@ public sealed record LibrarySearchOptions
     }
 
     /// <summary>The x86-64 micro-architecture levels this CPU supports, best first (glibc-hwcaps has no other architecture's levels before 2.37 on this platform set).</summary>
-    private static IEnumerable<string> HwcapsSupported()
+    private static IEnumerable<string> HwcapsSupported(HashSet<string> flags)
     {
         if (RuntimeInformation.ProcessArchitecture != Architecture.X64)
         {
             yield break;
         }
-        HashSet<string> flags = CpuFlags();
         bool v2 = new[] { "cx16", "lahf_lm", "popcnt", "pni", "sse4_1", "sse4_2", "ssse3" }.All(flags.Contains);
         bool v3 = v2 && new[] { "avx", "avx2", "bmi1", "bmi2", "f16c", "fma", "abm", "movbe", "xsave" }.All(flags.Contains);
         bool v4 = v3 && new[] { "avx512f", "avx512bw", "avx512cd", "avx512dq", "avx512vl" }.All(flags.Contains);
@@ -161,21 +161,22 @@ public sealed record LibrarySearchOptions
         return [.. result];
     }
 
-    private static string? CpuVendor() => CpuInfoLines().FirstOrDefault(l => l.StartsWith("vendor_id", StringComparison.Ordinal))?.Split(':', 2)[1].Trim();
-
-    private static HashSet<string> CpuFlags() =>
-        new(CpuInfoLines().FirstOrDefault(l => l.StartsWith("flags", StringComparison.Ordinal))?.Split(':', 2)[1].Split(' ', StringSplitOptions.RemoveEmptyEntries) ?? [],
-            StringComparer.Ordinal);
-
-    private static string[] CpuInfoLines()
+    /// <summary>The first CPU's vendor and feature flags from /proc/cpuinfo, read once; empty when it cannot be read.</summary>
+    private sealed record CpuInfo(string? Vendor, HashSet<string> Flags)
     {
-        try
+        public static CpuInfo Read()
         {
-            return ProcFile.ReadAllText("/proc/cpuinfo", null).Split('\n');
-        }
-        catch (SysprogException)
-        {
-            return [];
+            string[] lines;
+            try
+            {
+                lines = ProcFile.ReadAllText("/proc/cpuinfo", null).Split('\n');
+            }
+            catch (SysprogException)
+            {
+                lines = [];
+            }
+            string? Field(string name) => lines.FirstOrDefault(l => l.StartsWith(name, StringComparison.Ordinal))?.Split(':', 2)[1].Trim();
+            return new CpuInfo(Field("vendor_id"), new HashSet<string>(Field("flags")?.Split(' ', StringSplitOptions.RemoveEmptyEntries) ?? [], StringComparer.Ordinal));
         }
     }
 }

@@ -42,22 +42,20 @@ internal sealed class LoaderCache
         }
         using (image)
         {
-            ReadOnlySpan<byte> data = image.Region(0, image.Length, "ld.so.cache");
-            return Parse(image, data.ToArray());
+            return Parse(image, image.Region(0, image.Length, "ld.so.cache"));
         }
     }
 
-    private static LoaderCache Parse(ElfImage image, byte[] data)
+    private static LoaderCache Parse(ElfImage image, ReadOnlySpan<byte> all)
     {
         int start = 0;
-        if (data.AsSpan().StartsWith(Encoding.ASCII.GetBytes(OldMagic)))
+        if (all.StartsWith(Encoding.ASCII.GetBytes(OldMagic)))
         {
             // The old format's header (magic, count) and 12-byte entries come first; the new one starts 8-aligned after them.
             uint oldCount = image.U32(image.Region(12, 4, "ld.so.cache old header"), 0);
             ulong end = 16 + (ulong)oldCount * 12;
-            start = (int)Math.Min((end + 7) & ~7UL, (ulong)data.Length);
+            start = (int)Math.Min((end + 7) & ~7UL, (ulong)all.Length);
         }
-        ReadOnlySpan<byte> all = data;
         if (!all[start..].StartsWith(Encoding.ASCII.GetBytes(NewMagic)))
         {
             throw image.Fail("ld.so.cache header", (ulong)start, $"no {NewMagic} header: not a cache this loader reads");
