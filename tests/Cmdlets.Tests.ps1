@@ -52,7 +52,7 @@ BeforeDiscovery {
         @{ Cmdlet = 'Close-SignalFd'; Call = '\w+'; Run = { $s = New-SignalFd -Signal USR1; Close-SignalFd $s -Verbose } }
         @{ Cmdlet = 'Close-TimerFd'; Call = 'close'; Run = { $t = New-TimerFd; Close-TimerFd $t -Verbose } }
         @{ Cmdlet = 'Get-FileLock'; Call = 'open'; Run = { $p = Join-Path $TestDrive 'g.lock'; $l = Lock-File $p; Get-FileLock -Path $p -Verbose; Unlock-File $l } }
-        @{ Cmdlet = 'Get-IpcLimit'; Call = 'getrlimit'; Run = { Get-IpcLimit RLIMIT_* -Verbose } }
+        @{ Cmdlet = 'Get-IpcLimit'; Call = 'prlimit'; Run = { Get-IpcLimit RLIMIT_* -Verbose } }
         @{ Cmdlet = 'Get-IpcObject'; Call = 'open'; Run = { New-SharedMemory -Name $n -Size 4KB | Close-SharedMemory; Get-IpcObject $n -Verbose -WarningAction SilentlyContinue } }
         @{ Cmdlet = 'Get-MessageQueue'; Call = 'mq_open'; NeedsMqueueFs = $true; Run = { New-MessageQueue -Name $n | Close-MessageQueue; Get-MessageQueue -Name $n -Verbose } }
         @{ Cmdlet = 'Get-ProcessMapping'; Call = 'open'; Run = { Get-ProcessMapping -Verbose | Select-Object -First 2 } }

@@ -41,7 +41,7 @@ Describe 'Get-IpcLimit' -Skip:(-not $IsLinux) {
     It 'narrates the calls that read the limits' {
         $lines = @(Get-IpcLimit -Verbose 4>&1 | Select-SyscallLine)
 
-        $lines -match '^getrlimit\(RLIMIT_MSGQUEUE, \{rlim_cur=' | Should -Not -BeNullOrEmpty
+        $lines -match '^prlimit\(0, RLIMIT_MSGQUEUE, NULL, \{rlim_cur=' | Should -Not -BeNullOrEmpty
         $lines -match '^statfs\("/dev/shm", \{f_type=' | Should -Not -BeNullOrEmpty
         $lines -match '^readlink\("/proc/self/ns/ipc"' | Should -Not -BeNullOrEmpty
     }

@@ -4,7 +4,7 @@ using Sysprog.Cli;
 
 // Exit codes: 0 success, 1 a system call failed or timed out, 2 bad input.
 var trace = new Option<bool>("--trace") { Description = "Print each system call strace-style on stderr.", Recursive = true };
-var root = new RootCommand("sysprog: Linux systems programming from the shell (shared memory, semaphores, message queues, fd events, memory maps, /proc/PID/maps, file locks, inotify, pseudoterminals, pipes, FIFOs, sockets, ELF files and shared libraries).")
+var root = new RootCommand("sysprog: Linux systems programming from the shell (shared memory, semaphores, message queues, fd events, memory maps, /proc/PID/maps, file locks, inotify, pseudoterminals, pipes, FIFOs, sockets, ELF files and shared libraries, processes and scheduling).")
 {
     trace,
     SharedMemoryCommands.Build(trace),
@@ -19,7 +19,7 @@ var root = new RootCommand("sysprog: Linux systems programming from the shell (s
     LockCommands.BuildLock(trace),
     LockCommands.BuildLocks(trace),
     IpcCommands.BuildIpcs(trace),
-    IpcCommands.BuildLimits(trace),
+    ProcessCommands.BuildLimits(trace),
     ProcessMemoryCommands.BuildPeek(trace),
     ProcessMemoryCommands.BuildPoke(trace),
     InotifyCommands.BuildWatch(trace),
@@ -31,6 +31,8 @@ var root = new RootCommand("sysprog: Linux systems programming from the shell (s
     ElfCommands.BuildElf(trace),
     ElfCommands.BuildLdd(trace),
     ElfCommands.BuildDlopen(trace),
+    ProcessCommands.BuildSpawn(trace),
+    ProcessCommands.BuildSched(trace),
     DemoCommand.Build(),
 };
 // No response files: '@name' is how abstract socket names are written.

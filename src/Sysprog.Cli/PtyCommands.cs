@@ -52,7 +52,7 @@ internal static class PtyCommands
                     output.Write(System.Text.Encoding.UTF8.GetBytes(chunk));
                     output.Flush();
                 }
-                PtyExit ended = pty.WaitForExit(Timeout.InfiniteTimeSpan, cancel.Token, t)!;
+                ProcessExit ended = pty.WaitForExit(Timeout.InfiniteTimeSpan, cancel.Token, t)!;
                 exit = ended.ExitCode ?? 128 + ended.Signal!.Value;
             });
             return ran != Cli.Success ? ran : exit;

@@ -411,7 +411,13 @@ public sealed class BadInputTests : IDisposable
             (nameof(Pty), _, "columns") => 80,
             (_, _, "pattern") => $"/{TestNames.Prefix}*",
             (_, _, "name") when type == typeof(string) => TestNames.New(),
+            // Never this process: a bad limit or policy set on the test host would end the run.
+            (nameof(ProcessLimit) or nameof(ProcessScheduling), _, "processId") => Keep(new ChildHolder(ChildProcess.Start(new ChildProcessStartInfo("sleep", ["30"])))).Child.ProcessId,
             (_, _, "processId") => Environment.ProcessId,
+            (nameof(ProcessLimit), _, "soft") => 1000L,
+            (nameof(ProcessLimit), _, "hard") => 2000L,
+            (_, _, "cpus") => new[] { 0 },
+            (_, _, "info") => new ChildProcessStartInfo("true"),
             (_, _, "fd") => -1,
             (_, _, "signal") => 10,
             (_, _, "signals") => new[] { 10 },
@@ -485,6 +491,7 @@ public sealed class BadInputTests : IDisposable
             _ when type == typeof(PollSet) => new PollSet(),
             _ when type == typeof(Inotify) => Inotify.Create(),
             _ when type == typeof(Pty) => Pty.Start("cat"),
+            _ when type == typeof(ChildProcess) => new ChildHolder(ChildProcess.Start(new ChildProcessStartInfo("sleep", ["30"]))),
             _ when type == typeof(MqNotification) => MqNotification.ByThread(Made(MessageQueue.Create(TestNames.New(), 4, 64))),
             _ when type == typeof(FileLock) => FileLock.Acquire(_file, FileLockKind.Ofd, FileLockMode.Shared, TimeSpan.Zero)!,
             _ when type == typeof(ProcessMapping) => new ValueHolder(ProcessMaps.Read(Environment.ProcessId)[0]),
@@ -503,7 +510,12 @@ public sealed class BadInputTests : IDisposable
             _ => throw new NotSupportedException($"no instance of {type.Name} for the bad-input test: add one"),
         };
         made.Add(instance);
-        return instance is ValueHolder holder ? holder.Value : instance;
+        return instance switch
+        {
+            ValueHolder holder => holder.Value,
+            ChildHolder child => child.Child,
+            _ => instance,
+        };
 
         T Made<T>(T part) where T : IDisposable
         {
@@ -516,6 +528,20 @@ public sealed class BadInputTests : IDisposable
             Pipe pipe = Made(Pipe.Create());
             pipe.WriteEnd.Write(data, TimeSpan.FromSeconds(5));
             return pipe.ReadEnd;
+        }
+    }
+
+    /// <summary>A child that is killed and reaped when the case is done (closing alone would leave it running).</summary>
+    private sealed record ChildHolder(ChildProcess Child) : IDisposable
+    {
+        public void Dispose()
+        {
+            if (!Child.IsClosed && Child.Exit is null)
+            {
+                Child.Signal(Signals.SIGKILL);
+                Child.WaitForExit(TimeSpan.FromSeconds(10));
+            }
+            Child.Dispose();
         }
     }
 

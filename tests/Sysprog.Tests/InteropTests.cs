@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Sysprog.Interop;
 using Xunit;
@@ -45,5 +47,49 @@ public class InteropTests
         handle.Close(lines.Add);
         Assert.Equal([$"close({fd}) = 0"], lines);
         Assert.Empty(OpenFds.OpenedSince(before));
+    }
+
+    /// <summary>The structs libc reads or writes through our pointers have the sizes and offsets the C compiler gives them.</summary>
+    [SkippableFact]
+    public void Structs_HandedToLibc_MatchTheCLayout()
+    {
+        string? peer = CPeer.Compile("struct-layout", """
+            #define _GNU_SOURCE
+            #include <signal.h>
+            #include <stddef.h>
+            #include <stdio.h>
+            #include <sched.h>
+            #include <sys/resource.h>
+            #include <sys/wait.h>
+            #include <sys/ioctl.h>
+            #include <poll.h>
+            int main(void) {
+                printf("sigset_t %zu\n", sizeof(sigset_t));
+                printf("struct sigaction %zu %zu\n", sizeof(struct sigaction), offsetof(struct sigaction, sa_flags));
+                printf("siginfo_t %zu %zu %zu %zu\n", sizeof(siginfo_t), offsetof(siginfo_t, si_code), offsetof(siginfo_t, si_pid), offsetof(siginfo_t, si_status));
+                printf("struct rlimit %zu\n", sizeof(struct rlimit));
+                printf("struct sched_param %zu\n", sizeof(struct sched_param));
+                printf("struct winsize %zu\n", sizeof(struct winsize));
+                printf("struct pollfd %zu\n", sizeof(struct pollfd));
+                return 0;
+            }
+            """);
+        Skip.If(peer is null, "no C compiler (cc) to ask for the layouts");
+        var info = new ProcessStartInfo(peer) { RedirectStandardOutput = true };
+        using Process run = Process.Start(info)!;
+        string[] expected = run.StandardOutput.ReadToEnd().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        run.WaitForExit();
+
+        string[] actual =
+        [
+            $"sigset_t {Unsafe.SizeOf<SigSet>()}",
+            $"struct sigaction {Unsafe.SizeOf<SigAction>()} {Marshal.OffsetOf<SigAction>(nameof(SigAction.Flags))}",
+            $"siginfo_t {Unsafe.SizeOf<ChildSignalInfo>()} {Marshal.OffsetOf<ChildSignalInfo>(nameof(ChildSignalInfo.Code))} {Marshal.OffsetOf<ChildSignalInfo>(nameof(ChildSignalInfo.ProcessId))} {Marshal.OffsetOf<ChildSignalInfo>(nameof(ChildSignalInfo.Status))}",
+            $"struct rlimit {Unsafe.SizeOf<RLimit>()}",
+            $"struct sched_param {Unsafe.SizeOf<SchedParam>()}",
+            $"struct winsize {Unsafe.SizeOf<WindowSize>()}",
+            $"struct pollfd {Unsafe.SizeOf<PollFd>()}",
+        ];
+        Assert.Equal(expected, actual);
     }
 }

@@ -39,7 +39,7 @@ public sealed class PtyTests : IDisposable
         Assert.Equal(pty.SecondaryPath, Expect(pty, "/dev/pts/[0-9]+"));
         Assert.Equal("30 100", Expect(pty, "[0-9]+ [0-9]+"));
         Expect(pty, "controlling");
-        Assert.Equal(new PtyExit(0, null, false), pty.WaitForExit(Soon));
+        Assert.Equal(new ProcessExit(pty.ProcessId, 0, null, false), pty.WaitForExit(Soon));
         Assert.Equal(new TerminalSize(30, 100), pty.Size);
     }
 
@@ -108,7 +108,7 @@ public sealed class PtyTests : IDisposable
 
         pty.Write("\u0003", Soon);
 
-        PtyExit? exit = pty.WaitForExit(Soon);
+        ProcessExit? exit = pty.WaitForExit(Soon);
         Assert.Equal(Signals.SIGINT, exit?.Signal);
         Assert.Equal("SIGINT", exit?.SignalName);
     }
@@ -121,7 +121,7 @@ public sealed class PtyTests : IDisposable
         Pty killed = Start("echo ready; exec sleep 30");
         Expect(killed, "ready");
         killed.Signal(Signals.SIGTERM);
-        Assert.Equal(new PtyExit(null, Signals.SIGTERM, false), killed.WaitForExit(Soon));
+        Assert.Equal(new ProcessExit(killed.ProcessId, null, Signals.SIGTERM, false), killed.WaitForExit(Soon));
         Assert.Throws<InvalidOperationException>(() => killed.Signal(Signals.SIGTERM));
     }
 

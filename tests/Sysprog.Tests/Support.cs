@@ -176,7 +176,7 @@ internal static class Peer
         return Path.Combine(folder, Path.GetFileName(CliPath));
     });
 
-    private static string DotnetHost => Environment.ProcessPath is string p && Path.GetFileNameWithoutExtension(p) == "dotnet"
+    public static string DotnetHost => Environment.ProcessPath is string p && Path.GetFileNameWithoutExtension(p) == "dotnet"
         ? p
         : "dotnet";
 }
@@ -208,5 +208,18 @@ internal static partial class ThreadWait
             }
             Thread.Sleep(1);
         }
+    }
+}
+
+/// <summary>This process's effective capabilities (CapEff in /proc/self/status): root in a container may lack some.</summary>
+internal static class Capabilities
+{
+    public const int SysNice = 23;
+    public const int SysResource = 24;
+
+    public static bool Has(int capability)
+    {
+        string hex = File.ReadLines("/proc/self/status").Single(l => l.StartsWith("CapEff:", StringComparison.Ordinal))[7..].Trim();
+        return (ulong.Parse(hex, System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture) & (1UL << capability)) != 0;
     }
 }

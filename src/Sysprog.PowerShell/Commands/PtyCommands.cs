@@ -100,7 +100,7 @@ public sealed class WritePtyCommand : SysprogCmdlet
 /// <summary>Wait-Pty: until the output matches a pattern (expect), or until the program ends.</summary>
 [Cmdlet(VerbsLifecycle.Wait, "Pty", DefaultParameterSetName = ForPattern)]
 [OutputType(typeof(PtyMatch), ParameterSetName = new[] { ForPattern })]
-[OutputType(typeof(PtyExit), ParameterSetName = new[] { ForExit })]
+[OutputType(typeof(ProcessExit), ParameterSetName = new[] { ForExit })]
 public sealed class WaitPtyCommand : ReadDescriptorCommandBase<Pty>
 {
     private const string ForPattern = "Pattern";

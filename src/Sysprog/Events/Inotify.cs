@@ -311,7 +311,7 @@ public sealed class Inotify : FileDescriptorObject, IBufferedInput
 
     private static string InstanceLimitDetail()
     {
-        long? limit = ProcessLimit.Get(Libc.RLIMIT_NOFILE, "RLIMIT_NOFILE").Soft;
+        long? limit = ProcessLimit.Get(ProcessResource.NoFile).Soft;
         int open = Directory.GetFiles("/proc/self/fd").Length;
         return open + 1 >= limit
             ? $"This process has {open} file descriptors open, its limit (RLIMIT_NOFILE, ulimit -n) is {limit}."

@@ -49,3 +49,56 @@ internal static class HandleLeaseExtensions
     /// <summary><c>using HandleLease fd = _fd.Lease(Name);</c></summary>
     public static HandleLease Lease(this SafeHandle handle, string objectName) => HandleLease.Take(handle, objectName);
 }
+
+/// <summary>
+/// References on several descriptors at once, held for the length of one call that names them all (a sendmsg
+/// passing them, a posix_spawn mapping them into the child), so a Close on another thread cannot free a number the
+/// call names: what <see cref="HandleLease"/> does for one.
+/// </summary>
+internal sealed class PassedLeases : IDisposable
+{
+    private readonly List<(SafeHandle Handle, string Name)> _handles;
+    private int _held;
+
+    public PassedLeases(List<(SafeHandle Handle, string Name)> handles)
+    {
+        _handles = handles;
+        foreach ((SafeHandle handle, string name) in handles)
+        {
+            bool added = false;
+            try
+            {
+                handle.DangerousAddRef(ref added);
+            }
+            catch (ObjectDisposedException)
+            {
+                Dispose();
+                throw new ObjectDisposedException(name, $"{name} is closed: it cannot be passed on.");
+            }
+            _held++;
+        }
+    }
+
+    public int Count => _handles.Count;
+
+    /// <summary>The descriptor number of the <paramref name="index"/>th handle, valid while the leases are held.</summary>
+    public int Fd(int index) => (int)_handles[index].Handle.DangerousGetHandle();
+
+    public unsafe void WriteNumbers(int* target)
+    {
+        for (int i = 0; i < _handles.Count; i++)
+        {
+            target[i] = (int)_handles[i].Handle.DangerousGetHandle();
+        }
+    }
+
+    public override string ToString() => "[" + string.Join(", ", _handles.Select(h => (int)h.Handle.DangerousGetHandle())) + "]";
+
+    public void Dispose()
+    {
+        for (; _held > 0; _held--)
+        {
+            _handles[_held - 1].Handle.DangerousRelease();
+        }
+    }
+}

@@ -8,8 +8,10 @@ internal static partial class Libc
 {
     internal const int SpawnObjectSize = 1024;
 
+    internal const short POSIX_SPAWN_SETPGROUP = 0x02;
     internal const short POSIX_SPAWN_SETSIGDEF = 0x04;
     internal const short POSIX_SPAWN_SETSIGMASK = 0x08;
+    internal const short POSIX_SPAWN_SETSCHEDULER = 0x20;
     internal const short POSIX_SPAWN_SETSID = 0x80;
 
     /// <summary>Returns 0 or an error number (not -1 and errno).</summary>
@@ -24,6 +26,13 @@ internal static partial class Libc
 
     [LibraryImport(LibcName, StringMarshalling = StringMarshalling.Utf8)]
     internal static unsafe partial int posix_spawn_file_actions_addopen(void* fileActions, int fd, string path, int flags, int mode);
+
+    [LibraryImport(LibcName)]
+    internal static unsafe partial int posix_spawn_file_actions_addclose(void* fileActions, int fd);
+
+    /// <summary>glibc 2.34 and later: closes every descriptor from <paramref name="lowestFd"/> up, at that point in the list.</summary>
+    [LibraryImport(LibcName)]
+    internal static unsafe partial int posix_spawn_file_actions_addclosefrom_np(void* fileActions, int lowestFd);
 
     [LibraryImport(LibcName)]
     internal static unsafe partial int posix_spawn_file_actions_adddup2(void* fileActions, int fd, int newFd);
@@ -41,8 +50,18 @@ internal static partial class Libc
     internal static unsafe partial int posix_spawnattr_setflags(void* attributes, short flags);
 
     [LibraryImport(LibcName)]
+    internal static unsafe partial int posix_spawnattr_setpgroup(void* attributes, int processGroup);
+
+    [LibraryImport(LibcName)]
+    internal static unsafe partial int posix_spawnattr_setschedpolicy(void* attributes, int policy);
+
+    [LibraryImport(LibcName)]
+    internal static unsafe partial int posix_spawnattr_setschedparam(void* attributes, in SchedParam parameters);
+
+    [LibraryImport(LibcName)]
     internal static unsafe partial int posix_spawnattr_setsigdefault(void* attributes, in SigSet signals);
 
     [LibraryImport(LibcName)]
     internal static unsafe partial int posix_spawnattr_setsigmask(void* attributes, in SigSet signals);
 }
+

@@ -36,6 +36,13 @@ internal static partial class Libc
     [LibraryImport(LibcName)]
     internal static partial int gettid();
 
+    [LibraryImport(LibcName)]
+    internal static partial uint geteuid();
+
+    /// <summary>The program break: sbrk(0) reads it without moving it.</summary>
+    [LibraryImport(LibcName, SetLastError = true)]
+    internal static partial IntPtr sbrk(nint increment);
+
     /// <summary>lseek whences that find where a sparse file's data and holes begin.</summary>
     internal const int SEEK_DATA = 3;
     internal const int SEEK_HOLE = 4;

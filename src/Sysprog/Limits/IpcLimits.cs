@@ -55,17 +55,17 @@ public static class IpcLimits
             SysctlRow(MessageQueues, "fs.mqueue.msgsize_default", Unit.Bytes, null, "Message size when mq_open is given no attributes.", trace),
             SysctlRow(MessageQueues, "fs.mqueue.queues_max", Unit.Count, queues,
                 "Queues in this IPC namespace" + (mqueueMounted ? " (used: those in /dev/mqueue)." : "; the mqueue filesystem is not mounted, so their count is unknown."), trace),
-            ResourceRow(MessageQueues, Libc.RLIMIT_MSGQUEUE, "RLIMIT_MSGQUEUE", Unit.Bytes, null,
+            ResourceRow(MessageQueues, ProcessResource.MsgQueue, Unit.Bytes, null,
                 "Bytes all queues of this user may reserve, each about messages x (size + 48); ulimit -q.", trace),
             MqueueFileSystemRow(mqueueMounted),
             SharedMemoryFileSystemRow(trace),
             new(Semaphores, "SEM_VALUE_MAX", Show(PosixSemaphore.MaxValue, Unit.Count), PosixSemaphore.MaxValue, null,
                 "The highest value a semaphore may have; sem_post past it fails with EOVERFLOW. Named semaphores are files in /dev/shm."),
-            ResourceRow(Process, Libc.RLIMIT_MEMLOCK, "RLIMIT_MEMLOCK", Unit.Bytes, LockedBytes(trace),
+            ResourceRow(Process, ProcessResource.MemLock, Unit.Bytes, LockedBytes(trace),
                 "Bytes this process may lock in RAM (mlock, SHM_LOCK) without CAP_IPC_LOCK; ulimit -l. Used: VmLck.", trace),
-            ResourceRow(Process, Libc.RLIMIT_NOFILE, "RLIMIT_NOFILE", Unit.Count, Directory.EnumerateFileSystemEntries("/proc/self/fd").LongCount(),
+            ResourceRow(Process, ProcessResource.NoFile, Unit.Count, Directory.EnumerateFileSystemEntries("/proc/self/fd").LongCount(),
                 "Descriptors this process may have open: each queue, shared memory object, eventfd or pty holds one; ulimit -n. The .NET runtime raises the soft limit to the hard one as it starts.", trace),
-            ResourceRow(Process, Libc.RLIMIT_RTPRIO, "RLIMIT_RTPRIO", Unit.Count, null,
+            ResourceRow(Process, ProcessResource.RtPrio, Unit.Count, null,
                 "The highest real-time priority (SCHED_FIFO, SCHED_RR) this process may set without CAP_SYS_NICE; ulimit -r.", trace),
             SysctlRow(SysVShared, "kernel.shmmax", Unit.Bytes, null, "The largest segment shmget may create.", trace),
             SysctlRow(SysVShared, "kernel.shmall", Unit.Pages, sysVShared?.Sum(s => (ProcFile.Column(s, "size") + pageSize - 1) / pageSize),
@@ -134,9 +134,10 @@ public static class IpcLimits
         return new IpcLimit(SysVSemaphores, $"kernel.sem {field}", value, limit, used, meaning);
     }
 
-    private static IpcLimit ResourceRow(string area, int resource, string name, Unit unit, long? used, string meaning, SyscallTrace? trace)
+    private static IpcLimit ResourceRow(string area, ProcessResource resource, Unit unit, long? used, string meaning, SyscallTrace? trace)
     {
-        ProcessLimit limit = ProcessLimit.Get(resource, name, trace);
+        string name = ProcessLimit.NameOf(resource);
+        ProcessLimit limit = ProcessLimit.Get(resource, 0, trace);
         return new IpcLimit(area, name, $"{Show(limit.Soft, unit)} (hard: {Show(limit.Hard, unit)})", limit.Soft, used, meaning);
     }
 

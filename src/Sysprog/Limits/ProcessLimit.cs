@@ -1,17 +1,169 @@
+using System.Globalization;
 using Sysprog.Interop;
 
 namespace Sysprog;
 
-/// <summary>A resource limit of this process (getrlimit): the soft limit the kernel enforces, the hard one it may be raised to; null is unlimited.</summary>
-internal readonly record struct ProcessLimit(long? Soft, long? Hard)
+/// <summary>The resources a process's limits cap (RLIMIT_*, named as ulimit and prlimit name them).</summary>
+public enum ProcessResource
 {
-    public static ProcessLimit Get(int resource, string name, SyscallTrace? trace = null)
+    Cpu = 0,
+    FSize = 1,
+    Data = 2,
+    Stack = 3,
+    Core = 4,
+    Rss = 5,
+    NProc = 6,
+    NoFile = 7,
+    MemLock = 8,
+    AS = 9,
+    Locks = 10,
+    SigPending = 11,
+    MsgQueue = 12,
+    Nice = 13,
+    RtPrio = 14,
+    RtTime = 15,
+}
+
+/// <summary>
+/// One resource limit of a process (prlimit(2)): the soft limit the kernel enforces and the hard one the soft limit
+/// may be raised to; null is unlimited (RLIM_INFINITY). Values are in <see cref="Unit"/>.
+/// </summary>
+public sealed record ProcessLimit(int ProcessId, ProcessResource Resource, long? Soft, long? Hard)
+{
+    /// <summary>RLIMIT_NOFILE.</summary>
+    public string Name => NameOf(Resource);
+
+    /// <summary>bytes, seconds, microseconds, descriptors, processes, signals, locks, priority, or a nice ceiling.</summary>
+    public string Unit => UnitOf(Resource);
+
+    /// <summary>What the limit caps, and what happens at it.</summary>
+    public string Description => DescriptionOf(Resource);
+
+    /// <summary>The soft limit as a person reads it: "8 MiB", "unlimited".</summary>
+    public string SoftText => Show(Resource, Soft);
+
+    public string HardText => Show(Resource, Hard);
+
+    public override string ToString() => $"{Name} {SoftText} (hard {HardText})";
+
+    /// <summary>Every limit of process <paramref name="processId"/> (0: this one).</summary>
+    public static IReadOnlyList<ProcessLimit> GetAll(int processId = 0, SyscallTrace? trace = null) =>
+        Enum.GetValues<ProcessResource>().Select(resource => Get(resource, processId, trace)).ToList();
+
+    /// <summary>One limit of process <paramref name="processId"/> (0: this one).</summary>
+    public static unsafe ProcessLimit Get(ProcessResource resource, int processId = 0, SyscallTrace? trace = null)
     {
-        Syscall.Check(Libc.getrlimit(resource, out ResourceLimit limit), trace, "getrlimit", name, $"{name}, {{rlim_cur={Show(limit.Current)}, rlim_max={Show(limit.Maximum)}}}");
-        return new ProcessLimit(Value(limit.Current), Value(limit.Maximum));
+        Validate(resource, processId);
+        RLimit limit;
+        SyscallResult result = Libc.prlimit(processId, (int)resource, null, &limit);
+        Syscall.Check(result, trace, "prlimit", Target(processId, resource), $"{processId}, {NameOf(resource)}, NULL, {limit}", Explain(result.Errno, processId, resource, null, null));
+        return new ProcessLimit(processId, resource, Value(limit.Current), Value(limit.Maximum));
+    }
 
-        static long? Value(ulong value) => value == Libc.RLIM_INFINITY ? null : (long)Math.Min(value, long.MaxValue);
+    /// <summary>
+    /// Sets a limit of process <paramref name="processId"/> (0: this one) and returns it as it now is. Null leaves
+    /// that side as it is; <see cref="long.MaxValue"/> is unlimited. Lowering is always allowed; raising the hard
+    /// limit needs CAP_SYS_RESOURCE; another process needs the same user ids as this one (or CAP_SYS_RESOURCE).
+    /// </summary>
+    public static unsafe ProcessLimit Set(ProcessResource resource, long? soft, long? hard, int processId = 0, SyscallTrace? trace = null)
+    {
+        Validate(resource, processId);
+        if (soft < 0 || hard < 0)
+        {
+            throw new ArgumentOutOfRangeException(soft < 0 ? nameof(soft) : nameof(hard), soft < 0 ? soft : hard, "A limit is 0 or more (long.MaxValue for unlimited).");
+        }
+        if (soft is null && hard is null)
+        {
+            throw new ArgumentException("Nothing to set: give a soft limit, a hard limit, or both.", nameof(soft));
+        }
+        ProcessLimit current = soft is null || hard is null ? Get(resource, processId, trace) : new ProcessLimit(processId, resource, null, null);
+        long? newSoft = soft is null ? current.Soft : Unlimited(soft.Value);
+        long? newHard = hard is null ? current.Hard : Unlimited(hard.Value);
+        if ((newSoft ?? long.MaxValue) > (newHard ?? long.MaxValue))
+        {
+            throw new ArgumentException($"The soft limit ({Show(resource, newSoft)}) cannot be above the hard limit ({Show(resource, newHard)}).", nameof(soft));
+        }
+        var limit = new RLimit { Current = Raw(newSoft), Maximum = Raw(newHard) };
+        RLimit old;
+        SyscallResult result = Libc.prlimit(processId, (int)resource, &limit, &old);
+        Syscall.Check(result, trace, "prlimit", Target(processId, resource), $"{processId}, {NameOf(resource)}, {limit}, {old}",
+            Explain(result.Errno, processId, resource, newSoft, newHard));
+        return new ProcessLimit(processId, resource, newSoft, newHard);
 
-        static string Show(ulong value) => value == Libc.RLIM_INFINITY ? "RLIM_INFINITY" : value.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        static long? Unlimited(long value) => value == long.MaxValue ? null : value;
+    }
+
+    private static void Validate(ProcessResource resource, int processId)
+    {
+        if (!Enum.IsDefined(resource))
+        {
+            throw new ArgumentOutOfRangeException(nameof(resource), resource, "Not a resource this kernel limits (RLIMIT_CPU to RLIMIT_RTTIME).");
+        }
+        if (processId < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(processId), processId, "A process id is 1 or more, or 0 for this process.");
+        }
+    }
+
+    private static string Target(int processId, ProcessResource resource) => processId == 0 ? NameOf(resource) : $"{NameOf(resource)} of process {processId}";
+
+    private static string? Explain(Errno errno, int processId, ProcessResource resource, long? soft, long? hard) => errno switch
+    {
+        Errno.ESRCH => $"No process {processId}.",
+        Errno.EPERM when processId != 0 && processId != Environment.ProcessId =>
+            $"Process {processId} does not run with this user's real, effective and saved ids, and this process lacks CAP_SYS_RESOURCE (or it raised a hard limit).",
+        Errno.EPERM => $"Raising the hard limit of {NameOf(resource)} needs CAP_SYS_RESOURCE{(hard is null ? "" : $" (asked: {Show(resource, hard)})")}.",
+        Errno.EINVAL when resource == ProcessResource.NoFile => $"RLIMIT_NOFILE cannot be above fs.nr_open ({ProcFile.Sysctl("fs.nr_open")}).",
+        Errno.EINVAL => $"The soft limit {Show(resource, soft)} is above the hard limit {Show(resource, hard)}.",
+        _ => null,
+    };
+
+    private static long? Value(ulong value) => value == Libc.RLIM_INFINITY ? null : (long)Math.Min(value, long.MaxValue - 1);
+
+    private static ulong Raw(long? value) => value is long given ? (ulong)given : Libc.RLIM_INFINITY;
+
+    internal static string NameOf(ProcessResource resource) => "RLIMIT_" + resource.ToString().ToUpperInvariant();
+
+    private static string UnitOf(ProcessResource resource) => resource switch
+    {
+        ProcessResource.Cpu => "seconds",
+        ProcessResource.RtTime => "microseconds",
+        ProcessResource.NProc => "processes",
+        ProcessResource.NoFile => "descriptors",
+        ProcessResource.Locks => "locks",
+        ProcessResource.SigPending => "signals",
+        ProcessResource.Nice => "20 - nice",
+        ProcessResource.RtPrio => "priority",
+        _ => "bytes",
+    };
+
+    private static string DescriptionOf(ProcessResource resource) => resource switch
+    {
+        ProcessResource.Cpu => "CPU time: SIGXCPU at the soft limit, every second after, SIGKILL at the hard one.",
+        ProcessResource.FSize => "Largest file it may write: SIGXFSZ, then EFBIG.",
+        ProcessResource.Data => "Data segment, heap and private writable mappings: brk and mmap fail with ENOMEM.",
+        ProcessResource.Stack => "Main thread's stack (and where mmap places its base): SIGSEGV beyond it.",
+        ProcessResource.Core => "Largest core dump; 0 writes none.",
+        ProcessResource.Rss => "Not enforced by Linux.",
+        ProcessResource.NProc => "Processes and threads of its real user: fork and clone fail with EAGAIN.",
+        ProcessResource.NoFile => "One more than the highest descriptor it may open: EMFILE.",
+        ProcessResource.MemLock => "Memory it may lock (mlock, mlockall, SHM_LOCK, MAP_LOCKED) without CAP_IPC_LOCK.",
+        ProcessResource.AS => "Whole address space: mmap, brk and mremap fail with ENOMEM.",
+        ProcessResource.Locks => "Not enforced by Linux since 2.4.25.",
+        ProcessResource.SigPending => "Signals queued to its real user: sigqueue fails with EAGAIN.",
+        ProcessResource.MsgQueue => "Bytes of POSIX message queues its real user may create: mq_open fails with EMFILE.",
+        ProcessResource.Nice => "How far nice may be lowered without CAP_SYS_NICE: to 20 minus this value.",
+        ProcessResource.RtPrio => "Highest SCHED_FIFO or SCHED_RR priority it may take without CAP_SYS_NICE.",
+        ProcessResource.RtTime => "CPU time a realtime thread may run without blocking: SIGXCPU, then SIGKILL.",
+        _ => "",
+    };
+
+    internal static string Show(ProcessResource resource, long? value)
+    {
+        if (value is not long given)
+        {
+            return "unlimited";
+        }
+        return UnitOf(resource) == "bytes" && given >= 1024 ? MemorySize.Describe(given) : given.ToString(CultureInfo.InvariantCulture);
     }
 }

@@ -22,7 +22,7 @@ public static class MemoryLock
     /// <summary>The soft and hard RLIMIT_MEMLOCK of this process, in bytes (null = unlimited).</summary>
     public static (long? Soft, long? Hard) Limit()
     {
-        ProcessLimit limit = ProcessLimit.Get(Libc.RLIMIT_MEMLOCK, "RLIMIT_MEMLOCK");
+        ProcessLimit limit = ProcessLimit.Get(ProcessResource.MemLock);
         return (limit.Soft, limit.Hard);
     }
 

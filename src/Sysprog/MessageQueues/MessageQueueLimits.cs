@@ -18,7 +18,7 @@ public static class MessageQueueLimits
     public static long? QueueCountMax => ReadSysctl("queues_max");
 
     /// <summary>RLIMIT_MSGQUEUE (soft): bytes of queue capacity this user's queues may reserve; null when unlimited.</summary>
-    public static long? UserBytesMax => ProcessLimit.Get(Libc.RLIMIT_MSGQUEUE, "RLIMIT_MSGQUEUE").Soft;
+    public static long? UserBytesMax => ProcessLimit.Get(ProcessResource.MsgQueue).Soft;
 
     /// <summary>
     /// About what a queue of this capacity reserves against RLIMIT_MSGQUEUE: the kernel counts the message bytes plus

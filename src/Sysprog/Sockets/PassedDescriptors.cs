@@ -117,55 +117,6 @@ internal static class PassedDescriptors
     private const string MemfdPrefix = "/memfd:";
 }
 
-/// <summary>
-/// References on the descriptors being sent, held for the length of the sendmsg, so a Close on another thread
-/// cannot free a number the message names (what <see cref="HandleLease"/> does for one).
-/// </summary>
-internal sealed class PassedLeases : IDisposable
-{
-    private readonly List<(SafeHandle Handle, string Name)> _handles;
-    private int _held;
-
-    public PassedLeases(List<(SafeHandle Handle, string Name)> handles)
-    {
-        _handles = handles;
-        foreach ((SafeHandle handle, string name) in handles)
-        {
-            bool added = false;
-            try
-            {
-                handle.DangerousAddRef(ref added);
-            }
-            catch (ObjectDisposedException)
-            {
-                Dispose();
-                throw new ObjectDisposedException(name, $"{name} is closed: it cannot be passed.");
-            }
-            _held++;
-        }
-    }
-
-    public int Count => _handles.Count;
-
-    public unsafe void WriteNumbers(int* target)
-    {
-        for (int i = 0; i < _handles.Count; i++)
-        {
-            target[i] = (int)_handles[i].Handle.DangerousGetHandle();
-        }
-    }
-
-    public override string ToString() => "[" + string.Join(", ", _handles.Select(h => (int)h.Handle.DangerousGetHandle())) + "]";
-
-    public void Dispose()
-    {
-        for (; _held > 0; _held--)
-        {
-            _handles[_held - 1].Handle.DangerousRelease();
-        }
-    }
-}
-
 /// <summary>Ancillary data of a received message (cmsg): the descriptors (SCM_RIGHTS) and the credentials (SCM_CREDENTIALS).</summary>
 internal static class ControlMessages
 {

@@ -52,6 +52,69 @@ public sealed class FileDescriptor : StreamDescriptor
 
     private protected override string WriteRefusal => $"{Description} was opened for reading only.";
 
+    /// <summary>
+    /// Opens a file as a descriptor to hand on (a child's stdin or stdout): for reading, or for writing (created
+    /// mode 0600 if missing and truncated, as a shell's &gt; does), or both (created, not truncated). Close-on-exec.
+    /// </summary>
+    public static FileDescriptor Open(string path, FileAccess access, SyscallTrace? trace = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        if (path.Contains('\0', StringComparison.Ordinal))
+        {
+            throw new ArgumentException("A path cannot contain NUL.", nameof(path));
+        }
+        int flags = Libc.O_CLOEXEC | access switch
+        {
+            FileAccess.Read => Libc.O_RDONLY,
+            FileAccess.Write => Libc.O_WRONLY | Libc.O_CREAT | Libc.O_TRUNC,
+            FileAccess.ReadWrite => Libc.O_RDWR | Libc.O_CREAT,
+            _ => throw new ArgumentOutOfRangeException(nameof(access), access, "Read, Write or ReadWrite."),
+        };
+        const int mode = 0x180;
+        var handle = new SafeFdHandle(Syscall.Check(Libc.open(path, flags, mode), trace, "open", path,
+            $"{TraceFormat.Quote(path)}, {Libc.OpenFlagsText(flags)}{((flags & Libc.O_CREAT) != 0 ? ", 0600" : "")}"));
+        return AdoptOrClose(handle, path);
+    }
+
+    /// <summary>
+    /// A copy (F_DUPFD_CLOEXEC) of descriptor <paramref name="fd"/> of this process, which this object owns and
+    /// closes; the original stays the caller's. How a descriptor Sysprog did not open (0, 1, 2) is handed on.
+    /// </summary>
+    public static FileDescriptor Duplicate(int fd, SyscallTrace? trace = null)
+    {
+        if (fd < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(fd), fd, "A descriptor is 0 or more.");
+        }
+        string target = $"fd {fd}";
+        SyscallResult copied = Libc.fcntl(fd, Libc.F_DUPFD_CLOEXEC, 0);
+        var handle = new SafeFdHandle(Syscall.Check(copied, trace, "fcntl", target, $"{fd}, F_DUPFD_CLOEXEC, 0",
+            copied.Errno == Errno.EBADF ? $"This process has no descriptor {fd}." : null));
+        string link;
+        try
+        {
+            link = ProcFile.ReadLink($"/proc/self/fd/{handle.Fd}", null);
+        }
+        catch (SysprogException)
+        {
+            link = target;
+        }
+        return AdoptOrClose(handle, link);
+    }
+
+    private static FileDescriptor AdoptOrClose(SafeFdHandle handle, string target)
+    {
+        try
+        {
+            return Adopt(handle, target, FileStatus.OfFd(handle, target));
+        }
+        catch
+        {
+            handle.Dispose();
+            throw;
+        }
+    }
+
     internal static FileDescriptor Adopt(SafeFdHandle handle, string target, in StatX status)
     {
         int flags;

@@ -7,14 +7,6 @@ using static Sysprog.Interop.TraceFormat;
 
 namespace Sysprog;
 
-/// <summary>How a program under a pseudoterminal ended.</summary>
-public sealed record PtyExit(int? ExitCode, int? Signal, bool CoreDumped)
-{
-    public string? SignalName => Signal is int signal ? Signals.Name(signal) : null;
-
-    public override string ToString() => ExitCode is int code ? $"exit code {code}" : $"killed by {SignalName}{(CoreDumped ? " (core dumped)" : "")}";
-}
-
 /// <summary>A terminal's size in character cells.</summary>
 public readonly record struct TerminalSize(int Rows, int Columns)
 {
@@ -39,19 +31,15 @@ public sealed class Pty : FileDescriptorObject
 
     private const int ChunkSize = 4096;
 
-    private readonly SafeFdHandle _pidfd;
     private readonly byte[] _chunk = new byte[ChunkSize];
     private readonly Decoder _decoder = Encoding.UTF8.GetDecoder();
     private readonly StringBuilder _unread = new();
     private readonly object _gate = new();
-    private PtyExit? _exit;
 
-    private Pty(SafeFdHandle primary, SafeFdHandle pidfd, string secondaryPath, int processId, string commandLine) : base(primary)
+    private Pty(SafeFdHandle primary, ChildProcess process, string secondaryPath) : base(primary)
     {
-        _pidfd = pidfd;
+        Process = process;
         SecondaryPath = secondaryPath;
-        ProcessId = processId;
-        CommandLine = commandLine;
     }
 
     private protected override string Describe() => $"pty {SecondaryPath} ({CommandLine}, pid {ProcessId})";
@@ -59,12 +47,15 @@ public sealed class Pty : FileDescriptorObject
     /// <summary>The program's terminal: /dev/pts/N.</summary>
     public string SecondaryPath { get; }
 
-    public int ProcessId { get; }
+    /// <summary>The program, as a child process held by its pidfd.</summary>
+    public ChildProcess Process { get; }
 
-    public string CommandLine { get; }
+    public int ProcessId => Process.ProcessId;
+
+    public string CommandLine => Process.CommandLine;
 
     /// <summary>Set once the program has ended and been reaped (WaitForExit, Close).</summary>
-    public PtyExit? Exit => _exit;
+    public ProcessExit? Exit => Process.Exit;
 
     /// <summary>True once the terminal has no more output: every descriptor of its secondary side is closed (read gave EIO).</summary>
     public bool IsEnded { get; private set; }
@@ -78,21 +69,7 @@ public sealed class Pty : FileDescriptorObject
         string? workingDirectory = null, IDictionary<string, string?>? environment = null, SyscallTrace? trace = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(program);
-        arguments ??= [];
         ValidateSize(rows, columns);
-        string[] argv = [program, .. arguments];
-        foreach (string text in argv.Concat(environment?.Keys ?? []).Concat(environment?.Values.OfType<string>() ?? []).Append(workingDirectory ?? ""))
-        {
-            if (text is null || text.Contains('\0', StringComparison.Ordinal))
-            {
-                throw new ArgumentException("Program, arguments, environment and working directory cannot be null or contain NUL.", nameof(arguments));
-            }
-        }
-        if (environment?.Keys.Any(k => k.Length == 0 || k.Contains('=', StringComparison.Ordinal)) == true)
-        {
-            throw new ArgumentException("An environment variable's name is not empty and has no '='.", nameof(environment));
-        }
-        string commandLine = string.Join(' ', argv.Select(a => a.Any(char.IsWhiteSpace) || a.Length == 0 ? Quote(a) : a));
         const int openFlags = Libc.O_RDWR | Libc.O_NOCTTY | Libc.O_NONBLOCK | Libc.O_CLOEXEC;
         var primary = new SafeFdHandle(Syscall.Check(Libc.posix_openpt(openFlags), trace, "posix_openpt", "pty", $"{Libc.OpenFlagsText(openFlags)}"));
         try
@@ -105,111 +82,20 @@ public sealed class Pty : FileDescriptorObject
             string secondaryPath = $"/dev/pts/{number}";
             var size = new WindowSize { Rows = (ushort)rows, Columns = (ushort)columns };
             Syscall.Check(Libc.ioctl(fd, Libc.TIOCSWINSZ, &size), trace, "ioctl", secondaryPath, $"{fd}, TIOCSWINSZ, {{ws_row={rows}, ws_col={columns}}}");
-            int processId = Spawn(program, argv, secondaryPath, workingDirectory, MergeEnvironment(environment), trace, commandLine);
-            SyscallResult pidfdResult = Libc.pidfd_open(processId);
-            var pidfd = new SafeFdHandle(Syscall.Check(pidfdResult, trace, "pidfd_open", commandLine, $"{processId}, 0",
-                pidfdResult.Errno == Errno.ENOSYS ? "pidfd_open needs Linux 5.3 or later." : null));
-            return new Pty(primary, pidfd, secondaryPath, processId, commandLine);
+            var info = new ChildProcessStartInfo(program, arguments)
+            {
+                WorkingDirectory = workingDirectory,
+                Environment = environment?.ToDictionary(e => e.Key, e => e.Value, StringComparer.Ordinal),
+                TerminalPath = secondaryPath,
+                EnvironmentDefaults = new Dictionary<string, string> { ["TERM"] = "dumb" },
+            };
+            return new Pty(primary, ChildProcess.Start(info, trace), secondaryPath);
         }
         catch
         {
             primary.Dispose();
             throw;
         }
-    }
-
-    private static unsafe int Spawn(string program, string[] argv, string secondaryPath, string? workingDirectory, List<string> environment,
-        SyscallTrace? trace, string commandLine)
-    {
-        void* actions = NativeMemory.AllocZeroed(Libc.SpawnObjectSize);
-        void* attributes = NativeMemory.AllocZeroed(Libc.SpawnObjectSize);
-        byte** argvPointers = ToCStrings(argv);
-        byte** envPointers = ToCStrings(environment);
-        try
-        {
-            Check(Libc.posix_spawn_file_actions_init(actions), "posix_spawn_file_actions_init");
-            Check(Libc.posix_spawnattr_init(attributes), "posix_spawnattr_init");
-            try
-            {
-                // The child opens the secondary side itself, after setsid: a session leader without a controlling
-                // terminal that opens a terminal without O_NOCTTY acquires it. Descriptors passed in would not.
-                Check(Libc.posix_spawn_file_actions_addopen(actions, 0, secondaryPath, Libc.O_RDWR, 0), "posix_spawn_file_actions_addopen");
-                Check(Libc.posix_spawn_file_actions_adddup2(actions, 0, 1), "posix_spawn_file_actions_adddup2");
-                Check(Libc.posix_spawn_file_actions_adddup2(actions, 0, 2), "posix_spawn_file_actions_adddup2");
-                if (workingDirectory is not null)
-                {
-                    Check(Libc.posix_spawn_file_actions_addchdir_np(actions, workingDirectory), "posix_spawn_file_actions_addchdir_np");
-                }
-                // The runtime ignores SIGPIPE, and an ignored signal stays ignored across exec; the calling thread may
-                // block signals too. The program starts with every disposition at its default and nothing blocked.
-                Check(Libc.posix_spawnattr_setsigdefault(attributes, new SigSet { Signals = EverySignalButKillAndStop }), "posix_spawnattr_setsigdefault");
-                Check(Libc.posix_spawnattr_setsigmask(attributes, default), "posix_spawnattr_setsigmask");
-                Check(Libc.posix_spawnattr_setflags(attributes, Libc.POSIX_SPAWN_SETSID | Libc.POSIX_SPAWN_SETSIGDEF | Libc.POSIX_SPAWN_SETSIGMASK),
-                    "posix_spawnattr_setflags");
-                SyscallResult spawned = SyscallResult.FromErrorNumber(Libc.posix_spawnp(out int processId, program, actions, attributes, argvPointers, envPointers));
-                Syscall.Check(spawned, trace, "posix_spawnp", program,
-                    $"[{processId}], {Quote(program)}, [open(0, {Quote(secondaryPath)}, O_RDWR), dup2(0, 1), dup2(0, 2){(workingDirectory is null ? "" : $", chdir({Quote(workingDirectory)})")}], [POSIX_SPAWN_SETSID|POSIX_SPAWN_SETSIGDEF|POSIX_SPAWN_SETSIGMASK], [{commandLine}], [{environment.Count} variables]",
-                    spawned.Errno == Errno.ENOENT ? $"No program '{program}' in PATH, or the working directory '{workingDirectory}' does not exist." : null);
-                return processId;
-            }
-            finally
-            {
-                Libc.posix_spawn_file_actions_destroy(actions);
-                Libc.posix_spawnattr_destroy(attributes);
-            }
-        }
-        finally
-        {
-            FreeCStrings(argvPointers);
-            FreeCStrings(envPointers);
-            NativeMemory.Free(actions);
-            NativeMemory.Free(attributes);
-        }
-
-        void Check(int result, string call) => Syscall.Check(SyscallResult.FromErrorNumber(result), null, call, commandLine, $"");
-    }
-
-    private const ulong EverySignalButKillAndStop = ~((1UL << (Signals.SIGKILL - 1)) | (1UL << (Signals.SIGSTOP - 1)));
-
-    private static List<string> MergeEnvironment(IDictionary<string, string?>? overrides)
-    {
-        var merged = new SortedDictionary<string, string>(StringComparer.Ordinal);
-        foreach (DictionaryEntry entry in Environment.GetEnvironmentVariables())
-        {
-            merged[(string)entry.Key] = (string?)entry.Value ?? "";
-        }
-        merged.TryAdd("TERM", "dumb");
-        foreach ((string name, string? value) in overrides ?? new Dictionary<string, string?>())
-        {
-            if (value is null)
-            {
-                merged.Remove(name);
-            }
-            else
-            {
-                merged[name] = value;
-            }
-        }
-        return merged.Select(e => $"{e.Key}={e.Value}").ToList();
-    }
-
-    private static unsafe byte** ToCStrings(IReadOnlyList<string> strings)
-    {
-        var pointers = (byte**)NativeMemory.AllocZeroed((nuint)(strings.Count + 1), (nuint)sizeof(byte*));
-        for (int i = 0; i < strings.Count; i++)
-        {
-            pointers[i] = (byte*)Marshal.StringToCoTaskMemUTF8(strings[i]);
-        }
-        return pointers;
-    }
-
-    private static unsafe void FreeCStrings(byte** pointers)
-    {
-        for (byte** p = pointers; *p != null; p++)
-        {
-            Marshal.FreeCoTaskMem((IntPtr)(*p));
-        }
-        NativeMemory.Free(pointers);
     }
 
     private static void ValidateSize(int rows, int columns)
@@ -405,79 +291,38 @@ public sealed class Pty : FileDescriptorObject
             $"{lease.Fd}, TCSANOW, {{c_lflag=0x{attributes.LocalFlags:x}}}");
     }
 
-    /// <summary>Sends <paramref name="signal"/> to the program (kill).</summary>
-    public void Signal(int signal, SyscallTrace? trace = null)
-    {
-        if (signal is < 1 or > Signals.SIGRTMAX)
-        {
-            throw new ArgumentOutOfRangeException(nameof(signal), signal, $"A signal is 1 to {Signals.SIGRTMAX}.");
-        }
-        using HandleLease lease = _pidfd.Lease(Description);
-        if (_exit is not null)
-        {
-            throw new InvalidOperationException($"{Description} has ended ({_exit}) and been reaped: its pid may belong to another process now.");
-        }
-        Syscall.Check(Libc.kill(ProcessId, signal), trace, "kill", Description, $"{ProcessId}, {Signals.Name(signal)}");
-    }
+    /// <summary>Sends <paramref name="signal"/> to the program (pidfd_send_signal).</summary>
+    public void Signal(int signal, SyscallTrace? trace = null) => Process.Signal(signal, trace);
 
     /// <summary>Waits up to <paramref name="timeout"/> for the program to end and reaps it; null on timeout.</summary>
-    public PtyExit? WaitForExit(TimeSpan timeout, CancellationToken cancellationToken = default, SyscallTrace? trace = null)
-    {
-        Timeouts.Validate(timeout);
-        if (_exit is not null)
-        {
-            return _exit;
-        }
-        if (!FdWait.WaitReady(_pidfd, Libc.POLLIN, FdWait.Deadline(timeout), cancellationToken, trace, Description))
-        {
-            return null;
-        }
-        return Reap(trace);
-    }
-
-    private PtyExit Reap(SyscallTrace? trace)
-    {
-        lock (_pidfd)
-        {
-            if (_exit is not null)
-            {
-                return _exit;
-            }
-            SyscallResult result;
-            int status;
-            do
-            {
-                result = Libc.waitpid(ProcessId, out status, 0);
-            }
-            while (result.Errno == Errno.EINTR);
-            Syscall.Check(result, trace, "waitpid", Description, $"{ProcessId}, [0x{status:x}], 0",
-                result.Errno == Errno.ECHILD ? "Something else in this process reaped it first (the .NET runtime does when it runs as pid 1, or when SIGCHLD was ignored at start-up), so its exit status is lost." : null);
-            _exit = (status & 0x7f) == 0 ? new PtyExit((status >> 8) & 0xff, null, false) : new PtyExit(null, status & 0x7f, (status & 0x80) != 0);
-            return _exit;
-        }
-    }
+    public ProcessExit? WaitForExit(TimeSpan timeout, CancellationToken cancellationToken = default, SyscallTrace? trace = null) =>
+        Process.WaitForExit(timeout, cancellationToken, trace);
 
     private protected override void OnClosed(SyscallTrace? trace)
     {
         // The primary side is closed: the kernel hangs up the terminal and sends the program SIGHUP.
         try
         {
-            if (_exit is null && !_pidfd.IsClosed && WaitForExit(HangUpGrace, default, trace) is null)
+            if (Process.Exit is null && !Process.IsClosed && Process.WaitForExit(HangUpGrace, default, trace) is null)
             {
                 // Its process group: what it started in the foreground ignored the hang-up with it (an ignored
                 // SIGHUP is inherited). The unreaped leader keeps the group's id from being reused.
                 Libc.kill(-ProcessId, Signals.SIGKILL);
                 trace?.Invoke($"kill(-{ProcessId}, SIGKILL) after {Units.FormatDuration(HangUpGrace)}: it outlived the hang-up");
-                WaitForExit(Timeout.InfiniteTimeSpan, default, trace);
+                Process.WaitForExit(Timeout.InfiniteTimeSpan, default, trace);
             }
         }
         catch (SysprogException e) when (e.Errno == Errno.ECHILD)
         {
             // Reaped by someone else; nothing is left to wait for.
         }
+        catch (ObjectDisposedException)
+        {
+            // The program's own object was closed already: it took care of reaping.
+        }
         finally
         {
-            _pidfd.Close(trace);
+            Process.Close(trace);
         }
     }
 }

@@ -1,0 +1,226 @@
+using System.CommandLine;
+using System.Globalization;
+using Sysprog;
+
+namespace Sysprog.Cli;
+
+/// <summary>Processes: spawn starts one (posix_spawn, pidfd), sched reads and sets scheduling, limits reads and sets resource limits.</summary>
+internal static class ProcessCommands
+{
+    /// <summary>A process argument: a pid, or "self" (0: the process the core call runs in).</summary>
+    public static Argument<string> ProcessArgument(string description = "A process id, or self.") => new("pid") { Description = description };
+
+    public static int ParseProcess(string text) => text == "self" ? 0
+        : int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int pid) && pid > 0 ? pid
+        : throw new ArgumentException($"'{text}' is not a process: give a pid or self.");
+
+    public static Command BuildSpawn(Option<bool> trace)
+    {
+        var program = new Argument<string[]>("command") { Description = "After --: the program and its arguments.", Arity = ArgumentArity.OneOrMore };
+        var fds = new Option<string[]>("--fd") { Description = "N=M gives the child this process's descriptor M as N; N=PATH opens PATH for it (read for 0, else written: created 0600, truncated). Repeatable." };
+        var environment = new Option<string[]>("--env") { Description = "NAME=VALUE laid over this environment; NAME= with nothing after removes it. Repeatable." };
+        var directory = new Option<string?>("--cwd") { Description = "The child's working directory." };
+        var session = new Option<bool>("--new-session") { Description = "setsid: a session of its own, no controlling terminal." };
+        var group = new Option<bool>("--new-group") { Description = "A process group of its own (what the shell does for a job)." };
+        var block = new Option<string[]>("--block") { Description = "Signals the child starts with blocked: USR1, SIGTERM, 10. Repeatable." };
+        var policy = new Option<SchedulingPolicy?>("--policy") { Description = "Scheduling policy: other, batch, idle, fifo, rr." };
+        var priority = new Option<int>("--priority") { Description = "Static priority for fifo and rr (1-99)." };
+        var timeout = new Option<string?>("--timeout") { Description = "Kill it (SIGKILL) after this long; exit 1." };
+        var noWait = new Option<bool>("--no-wait") { Description = "Print its pid and exit, leaving it running." };
+        var command = new Command("spawn", "Start a program with posix_spawn, mapping descriptors and setting attributes, and wait for it through a pidfd; exit with its status (128+N when killed by signal N).")
+        {
+            program, fds, environment, directory, session, group, block, policy, priority, timeout, noWait,
+        };
+        command.SetAction(r =>
+        {
+            int exit = Cli.Success;
+            var opened = new List<IDisposable>();
+            int ran = Cli.Run(() =>
+            {
+                SyscallTrace? t = Cli.Trace(r, trace);
+                string[] argv = r.GetValue(program)!;
+                var descriptors = new Dictionary<int, IDescriptorObject>();
+                foreach (string mapping in r.GetValue(fds) ?? [])
+                {
+                    (int number, FileDescriptor source) = ParseMapping(mapping, t);
+                    opened.Add(source);
+                    descriptors[number] = source;
+                }
+                var info = new ChildProcessStartInfo(argv[0], argv[1..])
+                {
+                    Descriptors = descriptors,
+                    Environment = (r.GetValue(environment) ?? []).Select(ParseVariable).ToDictionary(v => v.Name, v => v.Value, StringComparer.Ordinal),
+                    WorkingDirectory = r.GetValue(directory),
+                    NewSession = r.GetValue(session),
+                    NewProcessGroup = r.GetValue(group),
+                    BlockedSignals = (r.GetValue(block) ?? []).Select(Signals.Parse).ToArray(),
+                    SchedulingPolicy = r.GetValue(policy),
+                    SchedulingPriority = r.GetValue(priority),
+                };
+                using ChildProcess child = ChildProcess.Start(info, t);
+                opened.ForEach(o => o.Dispose());
+                if (r.GetValue(noWait))
+                {
+                    Console.WriteLine(child.ProcessId);
+                    return;
+                }
+                using var cancel = new Cli.CtrlC();
+                TimeSpan limit = Cli.Timeout(r, timeout);
+                if (child.WaitForExit(limit, cancel.Token, t) is not ProcessExit ended)
+                {
+                    child.Signal(Signals.SIGKILL, t);
+                    child.WaitForExit(Timeout.InfiniteTimeSpan, default, t);
+                    throw new TimeoutException($"{child.Description} still running after {Units.FormatDuration(limit)}; killed it.");
+                }
+                exit = ended.ExitCode ?? 128 + ended.Signal!.Value;
+            });
+            opened.ForEach(o => o.Dispose());
+            return ran != Cli.Success ? ran : exit;
+        });
+        return command;
+    }
+
+    /// <summary>"3=0" (this process's 0 as the child's 3) or "1=/tmp/out" (a file opened for it).</summary>
+    private static (int Number, FileDescriptor Source) ParseMapping(string text, SyscallTrace? trace)
+    {
+        int equals = text.IndexOf('=', StringComparison.Ordinal);
+        if (equals <= 0 || equals == text.Length - 1 || !int.TryParse(text[..equals], NumberStyles.None, CultureInfo.InvariantCulture, out int number))
+        {
+            throw new ArgumentException($"--fd '{text}' is not N=M or N=PATH.");
+        }
+        string source = text[(equals + 1)..];
+        return int.TryParse(source, NumberStyles.None, CultureInfo.InvariantCulture, out int fd)
+            ? (number, FileDescriptor.Duplicate(fd, trace))
+            : (number, FileDescriptor.Open(source, number == 0 ? FileAccess.Read : FileAccess.Write, trace));
+    }
+
+    private static (string Name, string? Value) ParseVariable(string text)
+    {
+        int equals = text.IndexOf('=', StringComparison.Ordinal);
+        if (equals <= 0)
+        {
+            throw new ArgumentException($"--env '{text}' is not NAME=VALUE.");
+        }
+        return (text[..equals], equals == text.Length - 1 ? null : text[(equals + 1)..]);
+    }
+
+    public static Command BuildSched(Option<bool> trace)
+    {
+        var process = ProcessArgument();
+        var thread = new Option<int?>("--thread") { Description = "One thread of the process (a TID) instead of all of them." };
+        var threads = new Option<bool>("--threads") { Description = "List every thread, not only the main one." };
+        var policy = new Option<SchedulingPolicy?>("--policy") { Description = "Set the policy: other, batch, idle, fifo, rr." };
+        var priority = new Option<int>("--priority") { Description = "With --policy fifo or rr: the static priority, 1-99." };
+        var resetOnFork = new Option<bool>("--reset-on-fork") { Description = "With --policy: children start back at SCHED_OTHER." };
+        var nice = new Option<int?>("--nice") { Description = "Set the nice value, -20 to 19." };
+        var affinity = new Option<string?>("--affinity") { Description = "Set the CPUs it may run on: 0-3,6." };
+        var json = new Option<bool>("--json") { Description = "Write JSON." };
+        var command = new Command("sched", "Show (and with options set) a process's scheduling: policy, priority, nice and CPU affinity, per thread, like chrt, renice and taskset. Setting applies to every thread unless --thread.")
+        {
+            process, thread, threads, policy, priority, resetOnFork, nice, affinity, json,
+        };
+        command.SetAction(r => Cli.Run(() =>
+        {
+            SyscallTrace? t = Cli.Trace(r, trace);
+            int pid = ParseProcess(r.GetValue(process)!);
+            int? tid = r.GetValue(thread);
+            if (r.GetValue(policy) is SchedulingPolicy newPolicy)
+            {
+                ProcessScheduling.SetPolicy(pid, newPolicy, r.GetValue(priority), r.GetValue(resetOnFork), tid, t);
+            }
+            if (r.GetValue(nice) is int newNice)
+            {
+                ProcessScheduling.SetNice(pid, newNice, tid, t);
+            }
+            if (r.GetValue(affinity) is string cpus)
+            {
+                ProcessScheduling.SetAffinity(pid, CpuList.Parse(cpus).ToArray(), tid, t);
+            }
+            IReadOnlyList<ProcessScheduling> shown = r.GetValue(threads) && tid is null ? ProcessScheduling.GetThreads(pid, t) : [ProcessScheduling.Get(pid, tid, t)];
+            if (r.GetValue(json))
+            {
+                Cli.WriteJson(shown);
+                return;
+            }
+            Console.WriteLine($"{"PID",7} {"TID",7} {"NAME",-16} {"POLICY",-34} {"PRIO",4} {"NICE",4} CPUS");
+            foreach (ProcessScheduling s in shown)
+            {
+                string policyText = s.PolicyName + (s.ResetOnFork ? "|SCHED_RESET_ON_FORK" : "");
+                Console.WriteLine($"{s.ProcessId,7} {s.ThreadId,7} {s.ThreadName,-16} {policyText,-34} {s.Priority,4} {s.Nice,4} {s.AffinityList}");
+            }
+        }));
+        return command;
+    }
+
+    public static Command BuildLimits(Option<bool> trace)
+    {
+        var process = new Argument<string?>("pid") { Description = "A process id, or self: its resource limits (prlimit). Without one: the IPC limits.", Arity = ArgumentArity.ZeroOrOne };
+        var set = new Option<string[]>("--set") { Description = "RESOURCE=SOFT:HARD, =SOFT or =:HARD (nofile=1024:4096, memlock=64M, core=unlimited). Repeatable." };
+        var ipc = new Option<bool>("--ipc") { Description = "The limits on POSIX and System V IPC objects, with their usage and hints (the default without a pid)." };
+        var json = new Option<bool>("--json") { Description = "Write JSON." };
+        var command = new Command("limits", "Show (and with --set change) a process's resource limits like prlimit; without a pid, the limits on IPC objects with their usage and hints where one is likely to bite.")
+        {
+            process, set, ipc, json,
+        };
+        command.SetAction(r => Cli.Run(() =>
+        {
+            SyscallTrace? t = Cli.Trace(r, trace);
+            if (r.GetValue(process) is not string processText)
+            {
+                if (r.GetValue(set) is { Length: > 0 })
+                {
+                    throw new ArgumentException("--set changes a process's limits: give its pid (or self).");
+                }
+                IpcCommands.WriteIpcLimits(IpcLimits.Read(t), r.GetValue(json));
+                return;
+            }
+            if (r.GetValue(ipc))
+            {
+                throw new ArgumentException("--ipc lists the machine's IPC limits, not a process's: leave out the pid.");
+            }
+            int pid = ParseProcess(processText);
+            foreach (string change in r.GetValue(set) ?? [])
+            {
+                (ProcessResource resource, long? soft, long? hard) = ParseLimit(change);
+                ProcessLimit.Set(resource, soft, hard, pid, t);
+            }
+            IReadOnlyList<ProcessLimit> limits = ProcessLimit.GetAll(pid, t);
+            if (r.GetValue(json))
+            {
+                Cli.WriteJson(limits);
+                return;
+            }
+            Console.WriteLine($"{"RESOURCE",-18} {"SOFT",-12} {"HARD",-12} {"UNITS",-12} DESCRIPTION");
+            foreach (ProcessLimit limit in limits)
+            {
+                Console.WriteLine($"{limit.Name,-18} {limit.SoftText,-12} {limit.HardText,-12} {limit.Unit,-12} {limit.Description}");
+            }
+        }));
+        return command;
+    }
+
+    /// <summary>"nofile=1024:4096", "memlock=64M", "core=:unlimited".</summary>
+    private static (ProcessResource Resource, long? Soft, long? Hard) ParseLimit(string text)
+    {
+        int equals = text.IndexOf('=', StringComparison.Ordinal);
+        string name = equals > 0 ? text[..equals].Trim() : "";
+        if (name.StartsWith("RLIMIT_", StringComparison.OrdinalIgnoreCase))
+        {
+            name = name[7..];
+        }
+        if (equals <= 0 || !Enum.TryParse(name, ignoreCase: true, out ProcessResource resource) || !Enum.IsDefined(resource) || int.TryParse(name, out _))
+        {
+            throw new ArgumentException($"--set '{text}' is not RESOURCE=SOFT:HARD with a resource such as nofile, memlock, rtprio, core.");
+        }
+        string[] values = text[(equals + 1)..].Split(':');
+        if (values.Length > 2 || values.All(v => v.Length == 0))
+        {
+            throw new ArgumentException($"--set '{text}' is not RESOURCE=SOFT:HARD, =SOFT or =:HARD.");
+        }
+        bool bytes = new ProcessLimit(0, resource, null, null).Unit == "bytes";
+        long? Value(string v) => v.Length == 0 ? null
+            : v.Equals("unlimited", StringComparison.OrdinalIgnoreCase) || v.Equals("infinity", StringComparison.OrdinalIgnoreCase) ? long.MaxValue
+            : bytes ? Units.ParseByteSize(v) : long.Parse(v, NumberStyles.None, CultureInfo.InvariantCulture);
+        return (resource, Value(values[0]), values.Length == 2 ? Value(values[1]) : null);
+    }
+}
