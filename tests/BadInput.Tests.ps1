@@ -57,6 +57,16 @@ BeforeDiscovery {
         @{ Cmdlet = 'Lock-File'; Set = 'ScriptBlock'; Valid = { @{ Path = Join-Path $BadInputFolder 'valid.lock'; TimeoutSeconds = 0; ScriptBlock = { 1 } } } }
         # A lock file per case: a case whose bad value replaced the lock leaves that lock to the finalizer.
         @{ Cmdlet = 'Unlock-File'; Valid = { @{ InputObject = Lock-File -Path (Join-Path $BadInputFolder "$([guid]::NewGuid()).lock") -TimeoutSeconds 0 } } }
+        # Children that end by themselves; limits and scheduling are only ever set on them, never on this session.
+        @{ Cmdlet = 'Start-ChildProcess'; Valid = { @{ FilePath = 'true'; ArgumentList = @('x'); WorkingDirectory = $BadInputFolder; Environment = @{ SYSPROG_BAD_INPUT = '1' }; Descriptor = @{ 3 = New-EventFd }; NewProcessGroup = $true; BlockSignal = 'USR1'; SchedulingPolicy = 'Other'; SchedulingPriority = 0 } } }
+        @{ Cmdlet = 'Wait-ChildProcess'; Valid = { @{ InputObject = Start-ChildProcess true; TimeoutSeconds = 1 } } }
+        @{ Cmdlet = 'Stop-ChildProcess'; Valid = { @{ InputObject = Start-ChildProcess sleep 5; Signal = 'TERM'; PassThru = $true; Confirm = $false } } }
+        @{ Cmdlet = 'Get-ChildProcess'; Valid = { $c = Start-ChildProcess true; @{ Id = $c.ProcessId } } }
+        @{ Cmdlet = 'Close-ChildProcess'; Valid = { @{ InputObject = Start-ChildProcess true } } }
+        @{ Cmdlet = 'Get-ProcessScheduling'; Valid = { @{ Id = $PID; ThreadId = $PID; AllThreads = $false } } }
+        @{ Cmdlet = 'Set-ProcessScheduling'; Valid = { @{ Id = (Start-ChildProcess sleep 5).ProcessId; Policy = 'Batch'; Priority = 0; ResetOnFork = $true; Nice = 3; Affinity = @(0); PassThru = $true; Confirm = $false } } }
+        @{ Cmdlet = 'Get-ProcessLimit'; Valid = { @{ Id = $PID; Resource = 'NoFile' } } }
+        @{ Cmdlet = 'Set-ProcessLimit'; Valid = { @{ Id = (Start-ChildProcess sleep 5).ProcessId; Resource = 'NoFile'; Soft = 100; Hard = 200; Force = $false; PassThru = $true; Confirm = $false } } }
         @{ Cmdlet = 'Test-FileLock'; Valid = { @{ Path = $BadInputFile } } }
         @{ Cmdlet = 'Get-FileLock'; Valid = { @{ Path = $BadInputFile; ProcessId = $PID } } }
         @{ Cmdlet = 'Lock-Memory'; Set = 'Mapping'; Valid = { @{ InputObject = New-MemoryMap -Anonymous -Size 4KB } } }

@@ -35,6 +35,15 @@ BeforeDiscovery {
         @{ Cmdlet = 'Read-FileDescriptor'; Call = 'p?read'; Run = { $p = New-Pipe; Write-FileDescriptor $p hi; Read-FileDescriptor $p -TimeoutSeconds 5 -Verbose; Close-Pipe $p } }
         @{ Cmdlet = 'Set-Pipe'; Call = 'fcntl'; Run = { $p = New-Pipe; Set-Pipe $p -Capacity 8KB -PassThru -Verbose; Close-Pipe $p } }
         @{ Cmdlet = 'Write-FileDescriptor'; Call = 'p?write'; Run = { $p = New-Pipe; Write-FileDescriptor $p hi -TimeoutSeconds 5 -Verbose; Close-Pipe $p } }
+        @{ Cmdlet = 'Start-ChildProcess'; Call = 'posix_spawnp'; Run = { Start-ChildProcess true -Verbose | Tee-Object -Variable made; $null = Wait-ChildProcess $made; Close-ChildProcess $made } }
+        @{ Cmdlet = 'Wait-ChildProcess'; Call = 'poll'; Run = { $c = Start-ChildProcess true; Wait-ChildProcess $c -TimeoutSeconds 10 -Verbose; Close-ChildProcess $c } }
+        @{ Cmdlet = 'Stop-ChildProcess'; Call = 'pidfd_send_signal'; Run = { $c = Start-ChildProcess sleep 30; Stop-ChildProcess $c -PassThru -Verbose; $null = Wait-ChildProcess $c; Close-ChildProcess $c } }
+        @{ Cmdlet = 'Get-ChildProcess'; Call = 'poll'; Run = { $c = Start-ChildProcess sleep 30; Get-ChildProcess $c.ProcessId -Verbose; Stop-ChildProcess $c -Signal KILL; $null = Wait-ChildProcess $c; Close-ChildProcess $c } }
+        @{ Cmdlet = 'Close-ChildProcess'; Call = 'waitid'; Run = { $c = Start-ChildProcess true; Wait-FileDescriptor $c -TimeoutSeconds 10 | Out-Null; Close-ChildProcess $c -Verbose } }
+        @{ Cmdlet = 'Get-ProcessScheduling'; Call = 'sched_getscheduler'; Run = { Get-ProcessScheduling -Verbose } }
+        @{ Cmdlet = 'Set-ProcessScheduling'; Call = 'setpriority'; Run = { $c = Start-ChildProcess sleep 30; Set-ProcessScheduling $c.ProcessId -Nice 3 -PassThru -Verbose; Stop-ChildProcess $c -Signal KILL; $null = Wait-ChildProcess $c; Close-ChildProcess $c } }
+        @{ Cmdlet = 'Get-ProcessLimit'; Call = 'prlimit'; Run = { Get-ProcessLimit -Resource NoFile -Verbose } }
+        @{ Cmdlet = 'Set-ProcessLimit'; Call = 'prlimit'; Run = { $c = Start-ChildProcess sleep 30; Set-ProcessLimit $c.ProcessId -Resource NoFile -Soft 100 -PassThru -Verbose; Stop-ChildProcess $c -Signal KILL; $null = Wait-ChildProcess $c; Close-ChildProcess $c } }
         @{ Cmdlet = 'Close-Pty'; Call = 'close'; Run = { $p = Start-Pty cat; Close-Pty $p -Verbose } }
         @{ Cmdlet = 'Read-Pty'; Call = 'read'; Run = { $p = Start-Pty echo hi; Read-Pty $p -TimeoutSeconds 5 -Verbose; Close-Pty $p } }
         @{ Cmdlet = 'Set-Pty'; Call = 'ioctl'; Run = { $p = Start-Pty cat; Set-Pty $p -Rows 30 -PassThru -Verbose; Close-Pty $p } }
@@ -119,6 +128,9 @@ BeforeDiscovery {
         @{ Cmdlet = 'Set-Pty'; Unchanged = { $p = Start-Pty cat; Set-Pty $p -Rows 50 -Raw -WhatIf; $p.Size.Rows -eq 24 -and $p.Canonical; Close-Pty $p } }
         @{ Cmdlet = 'Write-ProcessMemory'; Unchanged = { $m = New-MemoryMap -Anonymous -Size 4KB; Write-ProcessMemory $PID $m.Address -Int64 5 -WhatIf; $m.ReadInt64(0) -eq 0; Close-MemoryMap $m } }
         @{ Cmdlet = 'Invoke-SharedLibraryFunction'; Unchanged = { $umask = @{ Scope = 'Default'; Name = 'umask'; Signature = 'int(int)' }; $old = Invoke-SharedLibraryFunction @umask -ArgumentList 63; Invoke-SharedLibraryFunction @umask -ArgumentList 18 -WhatIf; $now = Invoke-SharedLibraryFunction @umask -ArgumentList $old; $now -eq 63 } }
+        @{ Cmdlet = 'Stop-ChildProcess'; Unchanged = { $c = Start-ChildProcess sleep 30; Stop-ChildProcess $c -WhatIf; -not $c.HasExited; Stop-ChildProcess $c -Signal KILL; $null = Wait-ChildProcess $c; Close-ChildProcess $c } }
+        @{ Cmdlet = 'Set-ProcessScheduling'; Unchanged = { $c = Start-ChildProcess sleep 30; Set-ProcessScheduling $c.ProcessId -Nice 5 -WhatIf; (Get-ProcessScheduling $c.ProcessId).Nice -eq 0; Stop-ChildProcess $c -Signal KILL; $null = Wait-ChildProcess $c; Close-ChildProcess $c } }
+        @{ Cmdlet = 'Set-ProcessLimit'; Unchanged = { $c = Start-ChildProcess sleep 30; $before = (Get-ProcessLimit $c.ProcessId NoFile).Soft; Set-ProcessLimit $c.ProcessId NoFile -Soft 100 -WhatIf; (Get-ProcessLimit $c.ProcessId NoFile).Soft -eq $before; Stop-ChildProcess $c -Signal KILL; $null = Wait-ChildProcess $c; Close-ChildProcess $c } }
         @{ Cmdlet = 'Set-TimerFd'; Unchanged = { $t = New-TimerFd; Set-TimerFd $t -DelaySeconds 60 -WhatIf; -not $t.IsArmed; Close-TimerFd $t } }
     )
 }

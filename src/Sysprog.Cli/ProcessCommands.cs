@@ -157,10 +157,11 @@ internal static class ProcessCommands
         var process = new Argument<string?>("pid") { Description = "A process id, or self: its resource limits (prlimit). Without one: the IPC limits.", Arity = ArgumentArity.ZeroOrOne };
         var set = new Option<string[]>("--set") { Description = "RESOURCE=SOFT:HARD, =SOFT or =:HARD (nofile=1024:4096, memlock=64M, core=unlimited). Repeatable." };
         var ipc = new Option<bool>("--ipc") { Description = "The limits on POSIX and System V IPC objects, with their usage and hints (the default without a pid)." };
+        var force = new Option<bool>("--force") { Description = "With self: lower a limit that can end this process (nofile, cpu, as, data, stack, fsize, rttime)." };
         var json = new Option<bool>("--json") { Description = "Write JSON." };
         var command = new Command("limits", "Show (and with --set change) a process's resource limits like prlimit; without a pid, the limits on IPC objects with their usage and hints where one is likely to bite.")
         {
-            process, set, ipc, json,
+            process, set, ipc, force, json,
         };
         command.SetAction(r => Cli.Run(() =>
         {
@@ -182,7 +183,7 @@ internal static class ProcessCommands
             foreach (string change in r.GetValue(set) ?? [])
             {
                 (ProcessResource resource, long? soft, long? hard) = ParseLimit(change);
-                ProcessLimit.Set(resource, soft, hard, pid, t);
+                ProcessLimit.Set(resource, soft, hard, pid, t, r.GetValue(force));
             }
             IReadOnlyList<ProcessLimit> limits = ProcessLimit.GetAll(pid, t);
             if (r.GetValue(json))

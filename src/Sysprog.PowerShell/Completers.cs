@@ -90,3 +90,18 @@ public sealed class SocketAddressCompleter : IArgumentCompleter
         return matches.Select(m => new CompletionResult(m.Contains(' ') ? $"'{m}'" : m, m, CompletionResultType.ParameterValue, m));
     }
 }
+
+/// <summary>Tab completion of signal names: TERM, KILL, USR1..., the realtime ones as RTMIN+N.</summary>
+public sealed class SignalNameCompleter : IArgumentCompleter
+{
+    public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
+        CommandAst commandAst, IDictionary fakeBoundParameters)
+    {
+        string typed = wordToComplete.Trim('\'', '"');
+        return Enumerable.Range(1, Signals.SIGRTMAX)
+            .Where(number => number is < 32 or >= Signals.SIGRTMIN)
+            .Select(number => Signals.Name(number)["SIG".Length..])
+            .Where(name => name.StartsWith(typed, StringComparison.OrdinalIgnoreCase) || ("SIG" + name).StartsWith(typed, StringComparison.OrdinalIgnoreCase))
+            .Select(name => new CompletionResult(name, name, CompletionResultType.ParameterValue, "SIG" + name));
+    }
+}

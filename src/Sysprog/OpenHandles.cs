@@ -31,6 +31,15 @@ public sealed class OpenHandles
         }
     }
 
+    /// <summary>The tracked objects of type <typeparamref name="T"/> still reachable, in the order they were given out.</summary>
+    public IReadOnlyList<T> Alive<T>() where T : class
+    {
+        lock (_gate)
+        {
+            return _tracked.Select(r => r.TryGetTarget(out IDisposable? handle) ? handle as T : null).OfType<T>().ToList();
+        }
+    }
+
     /// <summary>Disposes every tracked object still reachable; disposing twice is harmless for Sysprog's types.</summary>
     public void CloseAll()
     {

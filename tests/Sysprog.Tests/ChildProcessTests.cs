@@ -103,8 +103,25 @@ public sealed class ChildProcessTests : IDisposable
         Assert.Equal(new Dictionary<int, string> { [a] = second.WriteEnd.Description, [b] = first.WriteEnd.Description }, child.Descriptors);
     }
 
-    [Fact]
-    public void TheChild_HoldsOnlyStandardStreams_AndWhatItWasGiven_NotWhatWasMerelyInheritable()
+    [SkippableTheory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void TheChild_HoldsOnlyStandardStreams_AndWhatItWasGiven_NotWhatWasMerelyInheritable(bool closeFrom)
+    {
+        Skip.If(closeFrom && !Interop.Libc.HasSpawnCloseFrom, "this libc has no posix_spawn_file_actions_addclosefrom_np");
+        bool before = ProcessSpawner.UseCloseFrom;
+        ProcessSpawner.UseCloseFrom = closeFrom;
+        try
+        {
+            AssertOnlyStandardStreamsAndGiven();
+        }
+        finally
+        {
+            ProcessSpawner.UseCloseFrom = before;
+        }
+    }
+
+    private void AssertOnlyStandardStreamsAndGiven()
     {
         EventFd inheritable = Track(EventFd.Create());
         inheritable.SetInheritable(true);

@@ -253,6 +253,21 @@ public sealed class SchedulingTests : IDisposable
     }
 
     [Fact]
+    public void LoweringALimitThatCanEndThisProcess_IsRefused_UnlessForced()
+    {
+        ProcessLimit before = ProcessLimit.Get(ProcessResource.NoFile);
+        var lines = new List<string>();
+
+        Assert.Throws<InvalidOperationException>(() => ProcessLimit.Set(ProcessResource.NoFile, 100, null, 0, lines.Add));
+
+        Assert.DoesNotContain(lines, l => l.Contains("{rlim_cur=100", StringComparison.Ordinal));
+        Assert.Equal(before, ProcessLimit.Get(ProcessResource.NoFile));
+        // Raising, or lowering one that cannot end it, needs no force.
+        ProcessLimit.Set(ProcessResource.NoFile, before.Soft, null);
+        Assert.False(ProcessLimit.CanEndTheProcess(ProcessResource.MemLock));
+    }
+
+    [Fact]
     public void ALimitOfAMissingProcess_IsESRCH()
     {
         var e = Assert.Throws<SysprogException>(() => ProcessLimit.Get(ProcessResource.NoFile, int.MaxValue));

@@ -52,7 +52,7 @@ public abstract class FileDescriptorObject : IPollable, IDisposable
 
     public void Close(SyscallTrace? trace = null)
     {
-        OnClosing();
+        OnClosing(trace);
         Handle.Close(trace);
         OnClosed(trace);
     }
@@ -65,7 +65,7 @@ public abstract class FileDescriptorObject : IPollable, IDisposable
 
     public override string ToString() => IsClosed ? $"{Description} (closed)" : Description;
 
-    private protected virtual void OnClosing()
+    private protected virtual void OnClosing(SyscallTrace? trace)
     {
     }
 

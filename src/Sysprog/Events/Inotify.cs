@@ -261,7 +261,7 @@ public sealed class Inotify : FileDescriptorObject, IBufferedInput
         return new InotifyEvent(watch, watchDescriptor, mask, cookie, name, path, movedFrom);
     }
 
-    private protected override void OnClosing()
+    private protected override void OnClosing(SyscallTrace? trace)
     {
         lock (_watches)
         {

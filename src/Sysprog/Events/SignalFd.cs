@@ -139,7 +139,7 @@ public sealed class SignalFd : FileDescriptorObject
             : null;
     }
 
-    private protected override void OnClosing()
+    private protected override void OnClosing(SyscallTrace? trace)
     {
         foreach (PosixSignalRegistration registration in _registrations)
         {

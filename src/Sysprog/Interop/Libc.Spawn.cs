@@ -30,9 +30,12 @@ internal static partial class Libc
     [LibraryImport(LibcName)]
     internal static unsafe partial int posix_spawn_file_actions_addclose(void* fileActions, int fd);
 
-    /// <summary>glibc 2.34 and later: closes every descriptor from <paramref name="lowestFd"/> up, at that point in the list.</summary>
+    /// <summary>glibc 2.34 and later (see <see cref="HasSpawnCloseFrom"/>): closes every descriptor from <paramref name="lowestFd"/> up, at that point in the list.</summary>
     [LibraryImport(LibcName)]
     internal static unsafe partial int posix_spawn_file_actions_addclosefrom_np(void* fileActions, int lowestFd);
+
+    /// <summary>Whether this libc has posix_spawn_file_actions_addclosefrom_np (glibc 2.34+; not musl, not older glibc).</summary>
+    internal static readonly bool HasSpawnCloseFrom = NativeLibrary.TryGetExport(Load(LibcName), "posix_spawn_file_actions_addclosefrom_np", out _);
 
     [LibraryImport(LibcName)]
     internal static unsafe partial int posix_spawn_file_actions_adddup2(void* fileActions, int fd, int newFd);

@@ -40,9 +40,9 @@ public sealed record ProcessLimit(int ProcessId, ProcessResource Resource, long?
     public string Description => DescriptionOf(Resource);
 
     /// <summary>The soft limit as a person reads it: "8 MiB", "unlimited".</summary>
-    public string SoftText => Show(Resource, Soft);
+    public string SoftText => Format(Resource, Soft);
 
-    public string HardText => Show(Resource, Hard);
+    public string HardText => Format(Resource, Hard);
 
     public override string ToString() => $"{Name} {SoftText} (hard {HardText})";
 
@@ -57,15 +57,17 @@ public sealed record ProcessLimit(int ProcessId, ProcessResource Resource, long?
         RLimit limit;
         SyscallResult result = Libc.prlimit(processId, (int)resource, null, &limit);
         Syscall.Check(result, trace, "prlimit", Target(processId, resource), $"{processId}, {NameOf(resource)}, NULL, {limit}", Explain(result.Errno, processId, resource, null, null));
-        return new ProcessLimit(processId, resource, Value(limit.Current), Value(limit.Maximum));
+        return new ProcessLimit(processId == 0 ? Environment.ProcessId : processId, resource, Value(limit.Current), Value(limit.Maximum));
     }
 
     /// <summary>
     /// Sets a limit of process <paramref name="processId"/> (0: this one) and returns it as it now is. Null leaves
     /// that side as it is; <see cref="long.MaxValue"/> is unlimited. Lowering is always allowed; raising the hard
     /// limit needs CAP_SYS_RESOURCE; another process needs the same user ids as this one (or CAP_SYS_RESOURCE).
+    /// Lowering a limit of this process that can end it (<see cref="CanEndTheProcess"/>) is refused unless
+    /// <paramref name="force"/>: a PowerShell session with a soft RLIMIT_NOFILE of 100 dies at its next open.
     /// </summary>
-    public static unsafe ProcessLimit Set(ProcessResource resource, long? soft, long? hard, int processId = 0, SyscallTrace? trace = null)
+    public static unsafe ProcessLimit Set(ProcessResource resource, long? soft, long? hard, int processId = 0, SyscallTrace? trace = null, bool force = false)
     {
         Validate(resource, processId);
         if (soft < 0 || hard < 0)
@@ -81,17 +83,30 @@ public sealed record ProcessLimit(int ProcessId, ProcessResource Resource, long?
         long? newHard = hard is null ? current.Hard : Unlimited(hard.Value);
         if ((newSoft ?? long.MaxValue) > (newHard ?? long.MaxValue))
         {
-            throw new ArgumentException($"The soft limit ({Show(resource, newSoft)}) cannot be above the hard limit ({Show(resource, newHard)}).", nameof(soft));
+            throw new ArgumentException($"The soft limit ({Format(resource, newSoft)}) cannot be above the hard limit ({Format(resource, newHard)}).", nameof(soft));
+        }
+        bool self = processId == 0 || processId == Environment.ProcessId;
+        if (self && !force && CanEndTheProcess(resource) && (newSoft ?? long.MaxValue) < (current.Soft ?? Get(resource, processId).Soft ?? long.MaxValue))
+        {
+            throw new InvalidOperationException($"Lowering {NameOf(resource)} of this process can end it ({DescriptionOf(resource)}); " +
+                "set it on a child instead, or force it.");
         }
         var limit = new RLimit { Current = Raw(newSoft), Maximum = Raw(newHard) };
         RLimit old;
         SyscallResult result = Libc.prlimit(processId, (int)resource, &limit, &old);
         Syscall.Check(result, trace, "prlimit", Target(processId, resource), $"{processId}, {NameOf(resource)}, {limit}, {old}",
             Explain(result.Errno, processId, resource, newSoft, newHard));
-        return new ProcessLimit(processId, resource, newSoft, newHard);
+        return new ProcessLimit(processId == 0 ? Environment.ProcessId : processId, resource, newSoft, newHard);
 
         static long? Unlimited(long value) => value == long.MaxValue ? null : value;
     }
+
+    /// <summary>
+    /// The resources whose soft limit, once reached, ends a process or makes every further allocation or open fail:
+    /// CPU and RTTIME (SIGXCPU, SIGKILL), FSIZE (SIGXFSZ), DATA, STACK and AS (allocations fail), NOFILE (opens fail).
+    /// </summary>
+    public static bool CanEndTheProcess(ProcessResource resource) => resource is ProcessResource.Cpu or ProcessResource.RtTime
+        or ProcessResource.FSize or ProcessResource.Data or ProcessResource.Stack or ProcessResource.AS or ProcessResource.NoFile;
 
     private static void Validate(ProcessResource resource, int processId)
     {
@@ -112,9 +127,9 @@ public sealed record ProcessLimit(int ProcessId, ProcessResource Resource, long?
         Errno.ESRCH => $"No process {processId}.",
         Errno.EPERM when processId != 0 && processId != Environment.ProcessId =>
             $"Process {processId} does not run with this user's real, effective and saved ids, and this process lacks CAP_SYS_RESOURCE (or it raised a hard limit).",
-        Errno.EPERM => $"Raising the hard limit of {NameOf(resource)} needs CAP_SYS_RESOURCE{(hard is null ? "" : $" (asked: {Show(resource, hard)})")}.",
+        Errno.EPERM => $"Raising the hard limit of {NameOf(resource)} needs CAP_SYS_RESOURCE{(hard is null ? "" : $" (asked: {Format(resource, hard)})")}.",
         Errno.EINVAL when resource == ProcessResource.NoFile => $"RLIMIT_NOFILE cannot be above fs.nr_open ({ProcFile.Sysctl("fs.nr_open")}).",
-        Errno.EINVAL => $"The soft limit {Show(resource, soft)} is above the hard limit {Show(resource, hard)}.",
+        Errno.EINVAL => $"The soft limit {Format(resource, soft)} is above the hard limit {Format(resource, hard)}.",
         _ => null,
     };
 
@@ -122,7 +137,8 @@ public sealed record ProcessLimit(int ProcessId, ProcessResource Resource, long?
 
     private static ulong Raw(long? value) => value is long given ? (ulong)given : Libc.RLIM_INFINITY;
 
-    internal static string NameOf(ProcessResource resource) => "RLIMIT_" + resource.ToString().ToUpperInvariant();
+    /// <summary>RLIMIT_NOFILE for NoFile.</summary>
+    public static string NameOf(ProcessResource resource) => "RLIMIT_" + resource.ToString().ToUpperInvariant();
 
     private static string UnitOf(ProcessResource resource) => resource switch
     {
@@ -158,9 +174,10 @@ public sealed record ProcessLimit(int ProcessId, ProcessResource Resource, long?
         _ => "",
     };
 
-    internal static string Show(ProcessResource resource, long? value)
+    /// <summary>A value of the resource as a person reads it: "8 MiB", "1024", "unlimited" (null or long.MaxValue).</summary>
+    public static string Format(ProcessResource resource, long? value)
     {
-        if (value is not long given)
+        if (value is not long given || given == long.MaxValue)
         {
             return "unlimited";
         }

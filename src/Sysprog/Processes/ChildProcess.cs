@@ -52,17 +52,11 @@ public sealed class ChildProcess : FileDescriptorObject
     public ProcessExit? Exit => _exit;
 
     /// <summary>Whether it has ended (its pidfd is readable), reaped or not; asks the kernel without waiting.</summary>
-    public bool HasExited
-    {
-        get
-        {
-            if (_exit is not null)
-            {
-                return true;
-            }
-            return !IsClosed && FdWait.WaitReady(Handle, Libc.POLLIN, FdWait.Deadline(TimeSpan.Zero), default, null, Description);
-        }
-    }
+    public bool HasExited => CheckExited(null);
+
+    /// <summary><see cref="HasExited"/>, narrating the poll that asks.</summary>
+    public bool CheckExited(SyscallTrace? trace) =>
+        _exit is not null || (!IsClosed && FdWait.WaitReady(Handle, Libc.POLLIN, FdWait.Deadline(TimeSpan.Zero), default, trace, Description));
 
     /// <summary>Starts a child (posix_spawnp), then takes a pidfd on it.</summary>
     public static ChildProcess Start(ChildProcessStartInfo info, SyscallTrace? trace = null)
@@ -161,15 +155,16 @@ public sealed class ChildProcess : FileDescriptorObject
         _ => code.ToString(System.Globalization.CultureInfo.InvariantCulture),
     };
 
-    private protected override void OnClosing()
+    private protected override void OnClosing(SyscallTrace? trace)
     {
+        ChildReaper.Sweep();
         if (IsClosed)
         {
             return;
         }
         try
         {
-            if (_exit is null && Reap(wait: false, null) is null)
+            if (_exit is null && Reap(wait: false, trace) is null)
             {
                 ChildReaper.Adopt(Handle, Description);
             }

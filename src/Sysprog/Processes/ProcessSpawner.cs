@@ -11,6 +11,9 @@ namespace Sysprog;
 /// </summary>
 internal static class ProcessSpawner
 {
+    /// <summary>Whether the rest is closed with closefrom (glibc 2.34+) or one close per open descriptor; tests try both.</summary>
+    internal static bool UseCloseFrom { get; set; } = Libc.HasSpawnCloseFrom;
+
     private const ulong EverySignalButKillAndStop = ~((1UL << (Signals.SIGKILL - 1)) | (1UL << (Signals.SIGSTOP - 1)));
 
     /// <summary>Starts the child and returns its process id; the start info was validated.</summary>
@@ -75,6 +78,7 @@ internal static class ProcessSpawner
     /// mapping's target can be another's source (3 to 5 and 5 to 3) without either being lost. Then everything from
     /// above the highest target up is closed (the parking numbers with the rest), and every number below it that is
     /// no target: the child holds 0, 1, 2 and what it was given, nothing this process merely made inheritable.
+    /// (glibc ignores a close of a number that is not open; so does musl.)
     /// </summary>
     private static unsafe void AddDescriptorMap(void* actions, KeyValuePair<int, IDescriptorObject>[] mapped, PassedLeases leases, List<string> shown)
     {
@@ -99,8 +103,20 @@ internal static class ProcessSpawner
                 shown.Add($"close({fd})");
             }
         }
-        Add(Libc.posix_spawn_file_actions_addclosefrom_np(actions, highestTarget + 1), "posix_spawn_file_actions_addclosefrom_np");
-        shown.Add($"closefrom({highestTarget + 1})");
+        if (UseCloseFrom)
+        {
+            Add(Libc.posix_spawn_file_actions_addclosefrom_np(actions, highestTarget + 1), "posix_spawn_file_actions_addclosefrom_np");
+            shown.Add($"closefrom({highestTarget + 1})");
+            return;
+        }
+        // A libc without closefrom: each descriptor open now above the targets, and the parking numbers. One opened
+        // meanwhile by another thread is close-on-exec, as everything the runtime and Sysprog open is.
+        IEnumerable<int> open = ProcFile.Descriptors(Environment.ProcessId).Select(d => int.Parse(Path.GetFileName(d.Path), System.Globalization.CultureInfo.InvariantCulture));
+        foreach (int fd in open.Concat(Enumerable.Range(parking, mapped.Length)).Where(fd => fd > highestTarget).Distinct().Order())
+        {
+            Add(Libc.posix_spawn_file_actions_addclose(actions, fd), "posix_spawn_file_actions_addclose");
+            shown.Add($"close({fd})");
+        }
 
         static void Add(int result, string call) => Syscall.Check(SyscallResult.FromErrorNumber(result), null, call, "posix_spawn file actions", $"");
     }

@@ -156,7 +156,8 @@ public sealed record ProcessScheduling(int ProcessId, int ThreadId, string Threa
         }
     }
 
-    internal static string NameOf(SchedulingPolicy policy) => policy switch
+    /// <summary>SCHED_FIFO for Fifo.</summary>
+    public static string NameOf(SchedulingPolicy policy) => policy switch
     {
         SchedulingPolicy.Other => "SCHED_OTHER",
         SchedulingPolicy.Fifo => "SCHED_FIFO",
