@@ -67,6 +67,8 @@ BeforeDiscovery {
         @{ Cmdlet = 'Set-ProcessScheduling'; Valid = { @{ Id = (Start-ChildProcess sleep 5).ProcessId; Policy = 'Batch'; Priority = 0; ResetOnFork = $true; Nice = 3; Affinity = @(0); PassThru = $true; Confirm = $false } } }
         @{ Cmdlet = 'Get-ProcessLimit'; Valid = { @{ Id = $PID; Resource = 'NoFile' } } }
         @{ Cmdlet = 'Set-ProcessLimit'; Valid = { @{ Id = (Start-ChildProcess sleep 5).ProcessId; Resource = 'NoFile'; Soft = 100; Hard = 200; Force = $false; PassThru = $true; Confirm = $false } } }
+        @{ Cmdlet = 'Get-Syscall'; Valid = { @{ Name = 'futex'; Number = 0; Architecture = 'X64' } } }
+        @{ Cmdlet = 'Get-ProcessSyscall'; Valid = { @{ Id = $PID; ThreadId = $PID } } }
         @{ Cmdlet = 'Test-FileLock'; Valid = { @{ Path = $BadInputFile } } }
         @{ Cmdlet = 'Get-FileLock'; Valid = { @{ Path = $BadInputFile; ProcessId = $PID } } }
         @{ Cmdlet = 'Lock-Memory'; Set = 'Mapping'; Valid = { @{ InputObject = New-MemoryMap -Anonymous -Size 4KB } } }

@@ -44,6 +44,8 @@ BeforeDiscovery {
         @{ Cmdlet = 'Set-ProcessScheduling'; Call = 'setpriority'; Run = { $c = Start-ChildProcess sleep 30; Set-ProcessScheduling $c.ProcessId -Nice 3 -PassThru -Verbose; Stop-ChildProcess $c -Signal KILL; $null = Wait-ChildProcess $c; Close-ChildProcess $c } }
         @{ Cmdlet = 'Get-ProcessLimit'; Call = 'prlimit'; Run = { Get-ProcessLimit -Resource NoFile -Verbose } }
         @{ Cmdlet = 'Set-ProcessLimit'; Call = 'prlimit'; Run = { $c = Start-ChildProcess sleep 30; Set-ProcessLimit $c.ProcessId -Resource NoFile -Soft 100 -PassThru -Verbose; Stop-ChildProcess $c -Signal KILL; $null = Wait-ChildProcess $c; Close-ChildProcess $c } }
+        @{ Cmdlet = 'Get-Syscall'; Call = 'uname'; Run = { Get-Syscall futex -Verbose } }
+        @{ Cmdlet = 'Get-ProcessSyscall'; Call = 'open'; Run = { Get-ProcessSyscall -ThreadId $PID -Verbose } }
         @{ Cmdlet = 'Close-Pty'; Call = 'close'; Run = { $p = Start-Pty cat; Close-Pty $p -Verbose } }
         @{ Cmdlet = 'Read-Pty'; Call = 'read'; Run = { $p = Start-Pty echo hi; Read-Pty $p -TimeoutSeconds 5 -Verbose; Close-Pty $p } }
         @{ Cmdlet = 'Set-Pty'; Call = 'ioctl'; Run = { $p = Start-Pty cat; Set-Pty $p -Rows 30 -PassThru -Verbose; Close-Pty $p } }

@@ -33,6 +33,8 @@ var root = new RootCommand("sysprog: Linux systems programming from the shell (s
     ElfCommands.BuildDlopen(trace),
     ProcessCommands.BuildSpawn(trace),
     ProcessCommands.BuildSched(trace),
+    SyscallCommands.BuildSyscalls(trace),
+    SyscallCommands.BuildSyscall(trace),
     DemoCommand.Build(),
 };
 // No response files: '@name' is how abstract socket names are written.
