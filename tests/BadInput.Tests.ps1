@@ -69,6 +69,9 @@ BeforeDiscovery {
         @{ Cmdlet = 'Set-ProcessLimit'; Valid = { @{ Id = (Start-ChildProcess sleep 5).ProcessId; Resource = 'NoFile'; Soft = 100; Hard = 200; Force = $false; PassThru = $true; Confirm = $false } } }
         @{ Cmdlet = 'Get-Syscall'; Valid = { @{ Name = 'futex'; Number = 0; Architecture = 'X64' } } }
         @{ Cmdlet = 'Get-ProcessSyscall'; Valid = { @{ Id = $PID; ThreadId = $PID } } }
+        @{ Cmdlet = 'Get-ProgramBreak'; Valid = { @{ Id = $PID } } }
+        @{ Cmdlet = 'Set-FileAdvice'; Valid = { @{ Path = $BadInputFile; Advice = 'WillNeed'; Offset = 0; Length = 4KB; PassThru = $true } } }
+        @{ Cmdlet = 'Get-FileResidency'; Valid = { @{ Path = $BadInputFile; Offset = 0; Length = 4KB } } }
         @{ Cmdlet = 'Test-FileLock'; Valid = { @{ Path = $BadInputFile } } }
         @{ Cmdlet = 'Get-FileLock'; Valid = { @{ Path = $BadInputFile; ProcessId = $PID } } }
         @{ Cmdlet = 'Lock-Memory'; Set = 'Mapping'; Valid = { @{ InputObject = New-MemoryMap -Anonymous -Size 4KB } } }

@@ -59,7 +59,12 @@ Describe 'system calls' -Skip:(-not $IsLinux) {
         $semaphore = New-Semaphore -Name $name -Value 0
         $waiter = Start-ChildProcess dotnet -ArgumentList $SysprogCliPath, 'sem', 'wait', $name
         try {
-            Wait-Until { (Get-ProcessSyscall $waiter.ProcessId -ThreadId $waiter.ProcessId).Name -eq 'futex' } | Should -BeTrue
+            # The runtime's start-up waits in futexes of its own: this one is on the word in the semaphore's mapping.
+            $onSemaphore = {
+                $main = Get-ProcessSyscall $waiter.ProcessId -ThreadId $waiter.ProcessId
+                $main.Name -eq 'futex' -and @(Get-ProcessMapping -Id $waiter.ProcessId | Where-Object { $_.Path -like '/dev/shm/sem.*' -and $_.Contains($main.Arguments[0]) }).Count -eq 1
+            }
+            Wait-Until $onSemaphore | Should -BeTrue
 
             (Get-ProcessSyscall $waiter.ProcessId -ThreadId $waiter.ProcessId).Call | Should -Match '^futex\(0x[0-9a-f]+, FUTEX_WAIT_BITSET\|FUTEX_CLOCK_REALTIME, 0, '
             Unlock-Semaphore $semaphore

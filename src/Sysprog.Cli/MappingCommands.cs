@@ -96,4 +96,47 @@ internal static class MappingCommands
         }));
         return command;
     }
+
+    public static Command BuildBrk(Option<bool> trace)
+    {
+        var process = ProcessCommands.ProcessArgument();
+        var allocate = new Option<string?>("--allocate") { Description = "With self: malloc this much on the main thread (64KiB, 1MiB) and show where it went and how the break moved." };
+        var json = new Option<bool>("--json") { Description = "Write JSON." };
+        var command = new Command("brk", "Show a process's program break: where its heap starts (start_brk), where it ends (the break: sbrk(0) for self, the [heap] mapping for another), and the random gap after the data segment.")
+        {
+            process, allocate, json,
+        };
+        command.SetAction(r => Cli.Run(() =>
+        {
+            SyscallTrace? t = Cli.Trace(r, trace);
+            int pid = ProcessCommands.ParseProcess(r.GetValue(process)!);
+            if (r.GetValue(allocate) is string size)
+            {
+                if (pid != 0 && pid != Environment.ProcessId)
+                {
+                    throw new ArgumentException("--allocate allocates in this process: give self.");
+                }
+                ProgramAllocation placed = ProgramBreak.TraceAllocation(Units.ParseByteSize(size), t);
+                if (r.GetValue(json))
+                {
+                    Cli.WriteJson(new { placed.Size, Address = $"0x{placed.Address:x}", placed.InHeap, BreakBefore = $"0x{placed.BreakBefore:x}", BreakAfter = $"0x{placed.BreakAfter:x}", placed.BreakMoved, placed.OnMainThread, Mapping = placed.Mapping?.ToString() });
+                    return;
+                }
+                Console.WriteLine($"malloc({placed.Size}) = 0x{placed.Address:x}: {(placed.InHeap ? "in the [heap]" : $"in {placed.Mapping?.ToString() ?? "no mapping"}")}");
+                Console.WriteLine($"break 0x{placed.BreakBefore:x} -> 0x{placed.BreakAfter:x} (moved {placed.BreakMoved} bytes)");
+                return;
+            }
+            ProgramBreak brk = ProgramBreak.Read(pid, t);
+            if (r.GetValue(json))
+            {
+                Cli.WriteJson(new { brk.ProcessId, EndOfData = $"0x{brk.EndOfData:x}", HeapStart = $"0x{brk.HeapStart:x}", Break = $"0x{brk.Break:x}", brk.IsExact, brk.HeapSize, brk.RandomOffset, Heap = brk.HeapMapping?.ToString() });
+                return;
+            }
+            Console.WriteLine($"end of data  0x{brk.EndOfData:x}");
+            Console.WriteLine($"heap start   0x{brk.HeapStart:x}  (start_brk, {MemorySize.Describe((long)brk.RandomOffset)} above the data)");
+            Console.WriteLine($"break        0x{brk.Break:x}  ({(brk.IsExact ? "sbrk(0)" : "end of the [heap] mapping")})");
+            Console.WriteLine($"heap size    {MemorySize.Describe((long)brk.HeapSize)}");
+        }));
+        return command;
+    }
 }

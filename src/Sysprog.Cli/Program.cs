@@ -16,6 +16,8 @@ var root = new RootCommand("sysprog: Linux systems programming from the shell (s
     MappingCommands.BuildMap(trace),
     MappingCommands.BuildMaps(trace),
     MappingCommands.BuildMlock(trace),
+    MappingCommands.BuildBrk(trace),
+    FileCacheCommands.BuildResidency(trace),
     LockCommands.BuildLock(trace),
     LockCommands.BuildLocks(trace),
     IpcCommands.BuildIpcs(trace),

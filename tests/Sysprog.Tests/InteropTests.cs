@@ -63,6 +63,7 @@ public class InteropTests
             #include <sys/wait.h>
             #include <sys/ioctl.h>
             #include <poll.h>
+            #include <sys/utsname.h>
             int main(void) {
                 printf("sigset_t %zu\n", sizeof(sigset_t));
                 printf("struct sigaction %zu %zu\n", sizeof(struct sigaction), offsetof(struct sigaction, sa_flags));
@@ -71,6 +72,7 @@ public class InteropTests
                 printf("struct sched_param %zu\n", sizeof(struct sched_param));
                 printf("struct winsize %zu\n", sizeof(struct winsize));
                 printf("struct pollfd %zu\n", sizeof(struct pollfd));
+                printf("struct utsname %zu %zu\n", sizeof(struct utsname), offsetof(struct utsname, machine));
                 return 0;
             }
             """);
@@ -89,6 +91,7 @@ public class InteropTests
             $"struct sched_param {Unsafe.SizeOf<SchedParam>()}",
             $"struct winsize {Unsafe.SizeOf<WindowSize>()}",
             $"struct pollfd {Unsafe.SizeOf<PollFd>()}",
+            $"struct utsname {Unsafe.SizeOf<UtsName>()} {Marshal.OffsetOf<UtsName>(nameof(UtsName.Machine))}",
         ];
         Assert.Equal(expected, actual);
     }

@@ -210,16 +210,3 @@ internal static partial class ThreadWait
         }
     }
 }
-
-/// <summary>This process's effective capabilities (CapEff in /proc/self/status): root in a container may lack some.</summary>
-internal static class Capabilities
-{
-    public const int SysNice = 23;
-    public const int SysResource = 24;
-
-    public static bool Has(int capability)
-    {
-        string hex = File.ReadLines("/proc/self/status").Single(l => l.StartsWith("CapEff:", StringComparison.Ordinal))[7..].Trim();
-        return (ulong.Parse(hex, System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture) & (1UL << capability)) != 0;
-    }
-}

@@ -17,6 +17,9 @@ internal static partial class Libc
     internal const int O_CLOEXEC = 0x80000;
 
     internal const int AT_FDCWD = -100;
+    /// <summary>Returns 0 or an error number (not -1 and errno).</summary>
+    [LibraryImport(LibcName)]
+    internal static partial int posix_fadvise(int fd, long offset, long length, int advice);
     internal const int AT_SYMLINK_NOFOLLOW = 0x100;
     internal const int AT_EMPTY_PATH = 0x1000;
     internal const uint STATX_BASIC_STATS = 0x7ff;

@@ -37,6 +37,10 @@ internal static partial class Libc
     [LibraryImport(LibcName, SetLastError = true)]
     internal static partial int munmap(IntPtr address, nuint length);
 
+    /// <summary>One byte per page of the range, bit 0 set when the page is resident (for a file: in the page cache).</summary>
+    [LibraryImport(LibcName, SetLastError = true)]
+    internal static unsafe partial int mincore(IntPtr address, nuint length, byte* vector);
+
     [LibraryImport(LibcName, SetLastError = true)]
     internal static partial int mprotect(IntPtr address, nuint length, int protection);
 

@@ -11,4 +11,7 @@ internal static partial class Libc
 
     [LibraryImport(LibcName)]
     internal static partial void free(nint pointer);
+
+    [LibraryImport(LibcName, SetLastError = true)]
+    internal static partial nint malloc(nuint size);
 }

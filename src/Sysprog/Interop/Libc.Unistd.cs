@@ -39,6 +39,14 @@ internal static partial class Libc
     [LibraryImport(LibcName)]
     internal static partial uint geteuid();
 
+    /// <summary>faccessat: check with the effective ids, as open would, not the real ones.</summary>
+    internal const int AT_EACCESS = 0x200;
+
+    internal const int W_OK = 2;
+
+    [LibraryImport(LibcName, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int faccessat(int directoryFd, string path, int mode, int flags);
+
     /// <summary>The program break: sbrk(0) reads it without moving it.</summary>
     [LibraryImport(LibcName, SetLastError = true)]
     internal static partial IntPtr sbrk(nint increment);

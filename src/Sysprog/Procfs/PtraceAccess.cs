@@ -10,15 +10,13 @@ namespace Sysprog;
 /// </summary>
 internal static class PtraceAccess
 {
-    private const int CapSysPtrace = 19;
-
     /// <summary>The reasons that apply, as one message, for an EPERM from <paramref name="call"/> on <paramref name="processId"/>.</summary>
     public static string Explain(int processId, string call)
     {
         var reasons = new List<string>();
         uint[]? target = Ids(processId, "Uid");
         uint[]? self = Ids(Environment.ProcessId, "Uid");
-        bool privileged = HasCapability(CapSysPtrace);
+        bool privileged = Capabilities.Has(Capabilities.SysPtrace);
         if (target is not null && self is not null && !privileged && (target[0] != self[0] || target[1] != self[0] || target[2] != self[0]))
         {
             reasons.Add($"it runs as uid {string.Join('/', target)} (real/effective/saved/fs) and this process as uid {self[0]}: " +
@@ -58,20 +56,6 @@ internal static class PtraceAccess
         catch (Exception e) when (e is SysprogException or FormatException)
         {
             return null;
-        }
-    }
-
-    /// <summary>CapEff of this process has the capability.</summary>
-    private static bool HasCapability(int capability)
-    {
-        try
-        {
-            string? mask = ProcFile.Field("/proc/self/status", "CapEff");
-            return mask is not null && (ulong.Parse(mask, NumberStyles.HexNumber, CultureInfo.InvariantCulture) & (1UL << capability)) != 0;
-        }
-        catch (Exception e) when (e is SysprogException or FormatException)
-        {
-            return false;
         }
     }
 

@@ -65,6 +65,7 @@ public static partial class SyscallTable
     {
         Architecture.X64 => X64Names,
         Architecture.Arm64 => Arm64Names,
+        _ when !Enum.IsDefined(architecture) => throw new ArgumentOutOfRangeException(nameof(architecture), architecture, "Not an architecture: X64 or Arm64."),
         _ => throw new PlatformNotSupportedException($"Sysprog has the system call tables of x86-64 and arm64, not of {architecture}."),
     };
 }

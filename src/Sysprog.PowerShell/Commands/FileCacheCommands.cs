@@ -1,0 +1,82 @@
+using System.Management.Automation;
+
+namespace Sysprog.PowerShell.Commands;
+
+/// <summary>Set-FileAdvice: posix_fadvise on a range of files (read ahead, drop from the page cache...).</summary>
+[Cmdlet(VerbsCommon.Set, "FileAdvice")]
+[OutputType(typeof(FileResidency))]
+public sealed class SetFileAdviceCommand : SysprogCmdlet
+{
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [Alias("FullName")]
+    [SupportsWildcards]
+    [ValidateNotNullOrEmpty]
+    public string[] Path { get; set; } = [];
+
+    [Parameter(Mandatory = true, Position = 1)]
+    public FileAdvice Advice { get; set; }
+
+    [Parameter]
+    [ValidateRange(0, long.MaxValue)]
+    public long Offset { get; set; }
+
+    /// <summary>Default: to the end of the file.</summary>
+    [Parameter]
+    [ValidateRange(0, long.MaxValue)]
+    public long Length { get; set; }
+
+    /// <summary>Write each file's residency afterwards (WillNeed reads ahead asynchronously: it may still be rising).</summary>
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        foreach (string given in Path)
+        {
+            foreach (string path in FileSystemPaths(given))
+            {
+                TryRun(path, () =>
+                {
+                    FileCache.Advise(path, Advice, Offset, Length, Trace);
+                    if (PassThru)
+                    {
+                        WriteObject(FileCache.Residency(path, Offset - Offset % System.Environment.SystemPageSize, Length, Trace));
+                    }
+                });
+            }
+        }
+    }
+}
+
+/// <summary>Get-FileResidency: how much of files is in the page cache (mincore), like fincore.</summary>
+[Cmdlet(VerbsCommon.Get, "FileResidency")]
+[OutputType(typeof(FileResidency))]
+public sealed class GetFileResidencyCommand : SysprogCmdlet
+{
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [Alias("FullName")]
+    [SupportsWildcards]
+    [ValidateNotNullOrEmpty]
+    public string[] Path { get; set; } = [];
+
+    /// <summary>A multiple of the page size.</summary>
+    [Parameter]
+    [ValidateRange(0, long.MaxValue)]
+    public long Offset { get; set; }
+
+    /// <summary>Default: to the end of the file.</summary>
+    [Parameter]
+    [ValidateRange(0, long.MaxValue)]
+    public long Length { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        foreach (string given in Path)
+        {
+            foreach (string path in FileSystemPaths(given))
+            {
+                TryRun(path, () => WriteObject(FileCache.Residency(path, Offset, Length, Trace)));
+            }
+        }
+    }
+}

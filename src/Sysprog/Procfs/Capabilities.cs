@@ -1,0 +1,25 @@
+using System.Globalization;
+
+namespace Sysprog;
+
+/// <summary>This process's effective capabilities (CapEff in /proc/self/status): root in a container may lack some.</summary>
+internal static class Capabilities
+{
+    public const int FileOwner = 3;
+    public const int SysPtrace = 19;
+    public const int SysNice = 23;
+    public const int SysResource = 24;
+
+    public static bool Has(int capability)
+    {
+        try
+        {
+            string? mask = ProcFile.Field("/proc/self/status", "CapEff");
+            return mask is not null && (ulong.Parse(mask, NumberStyles.HexNumber, CultureInfo.InvariantCulture) & (1UL << capability)) != 0;
+        }
+        catch (Exception e) when (e is SysprogException or FormatException)
+        {
+            return false;
+        }
+    }
+}
