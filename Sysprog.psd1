@@ -52,6 +52,7 @@
         'Invoke-SharedLibraryFunction'
         'Lock-File'
         'Lock-Memory'
+        'Measure-TimerLatency'
         'New-EventFd'
         'New-Fifo'
         'New-Inotify'

@@ -72,6 +72,7 @@ BeforeDiscovery {
         @{ Cmdlet = 'Get-ProgramBreak'; Valid = { @{ Id = $PID } } }
         @{ Cmdlet = 'Set-FileAdvice'; Valid = { @{ Path = $BadInputFile; Advice = 'WillNeed'; Offset = 0; Length = 4KB; PassThru = $true } } }
         @{ Cmdlet = 'Get-FileResidency'; Valid = { @{ Path = $BadInputFile; Offset = 0; Length = 4KB } } }
+        @{ Cmdlet = 'Measure-TimerLatency'; Valid = { @{ IntervalMilliseconds = 0.2; Count = 5; Timer = 'TimerFd'; Policy = 'Other'; Priority = 0; LockMemory = $false; Cpu = 0; Histogram = $true } } }
         @{ Cmdlet = 'Test-FileLock'; Valid = { @{ Path = $BadInputFile } } }
         @{ Cmdlet = 'Get-FileLock'; Valid = { @{ Path = $BadInputFile; ProcessId = $PID } } }
         @{ Cmdlet = 'Lock-Memory'; Set = 'Mapping'; Valid = { @{ InputObject = New-MemoryMap -Anonymous -Size 4KB } } }

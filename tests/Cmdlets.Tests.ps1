@@ -49,6 +49,7 @@ BeforeDiscovery {
         @{ Cmdlet = 'Get-ProgramBreak'; Call = 'sbrk'; Run = { Get-ProgramBreak -Verbose } }
         @{ Cmdlet = 'Set-FileAdvice'; Call = 'posix_fadvise'; Run = { $f = Join-Path $TestDrive 'advice.bin'; [IO.File]::WriteAllBytes($f, [byte[]]::new(8192)); Set-FileAdvice $f WillNeed -PassThru -Verbose } }
         @{ Cmdlet = 'Get-FileResidency'; Call = 'mincore'; Run = { $f = Join-Path $TestDrive 'resident.bin'; [IO.File]::WriteAllBytes($f, [byte[]]::new(8192)); Get-FileResidency $f -Verbose } }
+        @{ Cmdlet = 'Measure-TimerLatency'; Call = 'clock_nanosleep'; Run = { Measure-TimerLatency -Count 20 -Verbose } }
         @{ Cmdlet = 'Close-Pty'; Call = 'close'; Run = { $p = Start-Pty cat; Close-Pty $p -Verbose } }
         @{ Cmdlet = 'Read-Pty'; Call = 'read'; Run = { $p = Start-Pty echo hi; Read-Pty $p -TimeoutSeconds 5 -Verbose; Close-Pty $p } }
         @{ Cmdlet = 'Set-Pty'; Call = 'ioctl'; Run = { $p = Start-Pty cat; Set-Pty $p -Rows 30 -PassThru -Verbose; Close-Pty $p } }

@@ -224,4 +224,69 @@ internal static class ProcessCommands
             : bytes ? Units.ParseByteSize(v) : long.Parse(v, NumberStyles.None, CultureInfo.InvariantCulture);
         return (resource, Value(values[0]), values.Length == 2 ? Value(values[1]) : null);
     }
+
+    public static Command BuildLatency(Option<bool> trace)
+    {
+        var interval = new Option<string>("--interval") { Description = "The period: 1ms, 200us is 0.2ms.", DefaultValueFactory = _ => "1ms" };
+        var count = new Option<int>("--count") { Description = "Wake-ups to measure.", DefaultValueFactory = _ => 1000 };
+        var fifo = new Option<int?>("--fifo") { Description = "Run the measuring thread SCHED_FIFO at this priority (1-99)." };
+        var mlockall = new Option<bool>("--mlockall") { Description = "Lock all memory (mlockall) for the run." };
+        var cpu = new Option<int?>("--cpu") { Description = "Pin the measuring thread to this CPU." };
+        var timerfd = new Option<bool>("--timerfd") { Description = "Wait with a timerfd instead of clock_nanosleep." };
+        var json = new Option<bool>("--json") { Description = "Write JSON: the statistics and histogram (with --samples, every latency in ns)." };
+        var samples = new Option<bool>("--samples") { Description = "With --json: every latency too." };
+        var csv = new Option<bool>("--csv") { Description = "Write the histogram as CSV: lower_us,upper_us,count." };
+        var command = new Command("latency", "Measure timer wake-up latency like cyclictest: periodic absolute deadlines on CLOCK_MONOTONIC, min, median, p99, p99.9 and max lateness, and a histogram.")
+        {
+            interval, count, fifo, mlockall, cpu, timerfd, json, samples, csv,
+        };
+        command.SetAction(r => Cli.Run(() =>
+        {
+            using var cancel = new Cli.CtrlC();
+            var options = new TimerLatencyOptions
+            {
+                Interval = ParseInterval(r.GetValue(interval)!),
+                Count = r.GetValue(count),
+                Policy = r.GetValue(fifo) is null ? null : SchedulingPolicy.Fifo,
+                Priority = r.GetValue(fifo) ?? 0,
+                LockMemory = r.GetValue(mlockall),
+                Cpu = r.GetValue(cpu),
+                Timer = r.GetValue(timerfd) ? LatencyTimer.TimerFd : LatencyTimer.ClockNanosleep,
+            };
+            TimerLatencyResult result = TimerLatency.Measure(options, cancel.Token, Cli.Trace(r, trace));
+            if (r.GetValue(csv))
+            {
+                Console.WriteLine("lower_us,upper_us,count");
+                foreach (LatencyBucket bucket in result.Histogram)
+                {
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{bucket.LowerMicroseconds},{(double.IsPositiveInfinity(bucket.UpperMicroseconds) ? "" : bucket.UpperMicroseconds)},{bucket.Count}"));
+                }
+                return;
+            }
+            double Us(TimeSpan t) => Math.Round(t.TotalMicroseconds, 1);
+            if (r.GetValue(json))
+            {
+                Cli.WriteJson(new
+                {
+                    IntervalUs = Us(result.Interval), Timer = result.Timer.ToString(), result.Policy, result.MemoryLocked, result.Cpu, result.Samples,
+                    MinUs = Us(result.Minimum), MedianUs = Us(result.Median), P99Us = Us(result.P99), P999Us = Us(result.P999), MaxUs = Us(result.Maximum),
+                    AverageUs = Us(result.Average), result.Overruns,
+                    Histogram = result.Histogram.Select(b => new { b.LowerMicroseconds, UpperMicroseconds = double.IsPositiveInfinity(b.UpperMicroseconds) ? (double?)null : b.UpperMicroseconds, b.Count }),
+                    LatenciesNs = r.GetValue(samples) ? result.LatenciesNanoseconds : null,
+                });
+                return;
+            }
+            Console.WriteLine($"{result.Samples} wake-ups every {Units.FormatDuration(result.Interval)} ({result.Timer}, {result.Policy}{(result.MemoryLocked ? ", mlockall" : "")}{(result.Cpu is int c ? $", CPU {c}" : "")}): latency in us");
+            Console.WriteLine($"min {Us(result.Minimum)}  median {Us(result.Median)}  p99 {Us(result.P99)}  p99.9 {Us(result.P999)}  max {Us(result.Maximum)}  avg {Us(result.Average)}  overruns {result.Overruns}");
+            Console.WriteLine();
+            Console.Write(result.FormatHistogram());
+        }));
+        return command;
+    }
+
+    /// <summary>"1ms", "250us", "0.5ms", "2s".</summary>
+    private static TimeSpan ParseInterval(string text) => text.Trim().EndsWith("us", StringComparison.Ordinal)
+        && double.TryParse(text.Trim()[..^2], NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out double microseconds)
+        ? TimeSpan.FromMicroseconds(microseconds)
+        : Units.ParseDuration(text);
 }

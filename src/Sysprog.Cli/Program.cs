@@ -35,6 +35,7 @@ var root = new RootCommand("sysprog: Linux systems programming from the shell (s
     ElfCommands.BuildDlopen(trace),
     ProcessCommands.BuildSpawn(trace),
     ProcessCommands.BuildSched(trace),
+    ProcessCommands.BuildLatency(trace),
     SyscallCommands.BuildSyscalls(trace),
     SyscallCommands.BuildSyscall(trace),
     DemoCommand.Build(),

@@ -1,0 +1,50 @@
+#Requires -Version 7.4
+# The cyclictest-style measurement from pwsh: every wake-up counted, the statistics in order, the histogram as bars
+# that export as CSV, a realtime run that leaves the session's own thread as it was, and Ctrl+C.
+Describe 'timer latency' -Skip:(-not $IsLinux) {
+    BeforeAll {
+        . (Join-Path $PSScriptRoot 'common.ps1')
+    }
+
+    It 'measures every wake-up, with statistics in order' -ForEach @(@{ Timer = 'ClockNanosleep' }, @{ Timer = 'TimerFd' }) {
+        $result = Measure-TimerLatency -IntervalMilliseconds 0.5 -Count 200 -Timer $Timer
+
+        $result.Samples | Should -Be 200
+        ($result.Histogram | Measure-Object Count -Sum).Sum | Should -Be 200
+        $result.Minimum | Should -BeLessOrEqual $result.Median
+        $result.Median | Should -BeLessOrEqual $result.P99
+        $result.P99 | Should -BeLessOrEqual $result.P999
+        $result.P999 | Should -BeLessOrEqual $result.Maximum
+        $result.Interval.TotalMilliseconds | Should -Be 0.5
+    }
+
+    It 'writes the histogram as bars that export as CSV' {
+        $bars = Measure-TimerLatency -Count 100 -Histogram
+        ($bars | Measure-Object Count -Sum).Sum | Should -Be 100
+        ($bars | Sort-Object Count -Descending | Select-Object -First 1).Bar | Should -Be ('#' * 40)
+
+        $csv = $bars | Select-Object LowerMicroseconds, UpperMicroseconds, Count | ConvertTo-Csv
+        $csv[0] | Should -Be '"LowerMicroseconds","UpperMicroseconds","Count"'
+        $csv.Count | Should -Be ($bars.Count + 1)
+    }
+
+    It 'runs realtime on a thread of its own, leaving the session''s threads as they were' {
+        $before = Get-ProcessScheduling -AllThreads | Where-Object Policy -NE 'Other'
+        $hasSysNice = ([Convert]::ToUInt64(((Get-Content /proc/self/status | Where-Object { $_ -like 'CapEff:*' }) -split '\s+')[1], 16) -band (1 -shl 23)) -ne 0
+
+        $result = Measure-TimerLatency -Count 20 -Policy Fifo -Priority 40 -ErrorAction SilentlyContinue -ErrorVariable refused
+
+        if ($hasSysNice) {
+            $result.Policy | Should -Be 'SCHED_FIFO 40'
+        }
+        else {
+            $refused[0].Exception.Message | Should -BeLike '*RLIMIT_RTPRIO*'
+        }
+        @(Get-ProcessScheduling -AllThreads | Where-Object Policy -NE 'Other').Count | Should -Be @($before).Count
+    }
+
+    It 'stops promptly when the pipeline is stopped' {
+        Assert-StopsPromptly -Start { param($ps) $null = $ps.AddScript('Measure-TimerLatency -IntervalMilliseconds 1000 -Count 1000 -Verbose') } `
+            -IsBlocked { param($ps) @(Get-ChildItem /proc/$PID/task | Where-Object { (Get-Content "$($_.FullName)/comm") -eq 'latency' -and (Get-Content "$($_.FullName)/wchan") -like '*nanosleep*' }).Count -eq 1 }
+    }
+}
