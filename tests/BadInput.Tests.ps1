@@ -73,6 +73,8 @@ BeforeDiscovery {
         @{ Cmdlet = 'Set-FileAdvice'; Valid = { @{ Path = $BadInputFile; Advice = 'WillNeed'; Offset = 0; Length = 4KB; PassThru = $true } } }
         @{ Cmdlet = 'Get-FileResidency'; Valid = { @{ Path = $BadInputFile; Offset = 0; Length = 4KB } } }
         @{ Cmdlet = 'Measure-TimerLatency'; Valid = { @{ IntervalMilliseconds = 0.2; Count = 5; Timer = 'TimerFd'; Policy = 'Other'; Priority = 0; LockMemory = $false; Cpu = 0; Histogram = $true } } }
+        @{ Cmdlet = 'Get-TerminalSize'; Valid = { $global:CasePty = Start-Pty cat; @{ Path = $CasePty.SecondaryPath } } }
+        @{ Cmdlet = 'Set-TerminalSize'; Valid = { $global:CasePty = Start-Pty cat; @{ Path = $CasePty.SecondaryPath; Rows = 30; Columns = 90; PassThru = $true; Confirm = $false } } }
         @{ Cmdlet = 'Test-FileLock'; Valid = { @{ Path = $BadInputFile } } }
         @{ Cmdlet = 'Get-FileLock'; Valid = { @{ Path = $BadInputFile; ProcessId = $PID } } }
         @{ Cmdlet = 'Lock-Memory'; Set = 'Mapping'; Valid = { @{ InputObject = New-MemoryMap -Anonymous -Size 4KB } } }

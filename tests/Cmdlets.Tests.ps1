@@ -50,6 +50,8 @@ BeforeDiscovery {
         @{ Cmdlet = 'Set-FileAdvice'; Call = 'posix_fadvise'; Run = { $f = Join-Path $TestDrive 'advice.bin'; [IO.File]::WriteAllBytes($f, [byte[]]::new(8192)); Set-FileAdvice $f WillNeed -PassThru -Verbose } }
         @{ Cmdlet = 'Get-FileResidency'; Call = 'mincore'; Run = { $f = Join-Path $TestDrive 'resident.bin'; [IO.File]::WriteAllBytes($f, [byte[]]::new(8192)); Get-FileResidency $f -Verbose } }
         @{ Cmdlet = 'Measure-TimerLatency'; Call = 'clock_nanosleep'; Run = { Measure-TimerLatency -Count 20 -Verbose } }
+        @{ Cmdlet = 'Get-TerminalSize'; Call = 'ioctl'; Run = { $p = Start-Pty cat; Get-TerminalSize $p.SecondaryPath -Verbose; Close-Pty $p } }
+        @{ Cmdlet = 'Set-TerminalSize'; Call = 'ioctl'; Run = { $p = Start-Pty cat; Set-TerminalSize $p.SecondaryPath -Rows 30 -Columns 90 -PassThru -Verbose; Close-Pty $p } }
         @{ Cmdlet = 'Close-Pty'; Call = 'close'; Run = { $p = Start-Pty cat; Close-Pty $p -Verbose } }
         @{ Cmdlet = 'Read-Pty'; Call = 'read'; Run = { $p = Start-Pty echo hi; Read-Pty $p -TimeoutSeconds 5 -Verbose; Close-Pty $p } }
         @{ Cmdlet = 'Set-Pty'; Call = 'ioctl'; Run = { $p = Start-Pty cat; Set-Pty $p -Rows 30 -PassThru -Verbose; Close-Pty $p } }
@@ -137,6 +139,7 @@ BeforeDiscovery {
         @{ Cmdlet = 'Stop-ChildProcess'; Unchanged = { $c = Start-ChildProcess sleep 30; Stop-ChildProcess $c -WhatIf; -not $c.HasExited; Stop-ChildProcess $c -Signal KILL; $null = Wait-ChildProcess $c; Close-ChildProcess $c } }
         @{ Cmdlet = 'Set-ProcessScheduling'; Unchanged = { $c = Start-ChildProcess sleep 30; Set-ProcessScheduling $c.ProcessId -Nice 5 -WhatIf; (Get-ProcessScheduling $c.ProcessId).Nice -eq 0; Stop-ChildProcess $c -Signal KILL; $null = Wait-ChildProcess $c; Close-ChildProcess $c } }
         @{ Cmdlet = 'Set-ProcessLimit'; Unchanged = { $c = Start-ChildProcess sleep 30; $before = (Get-ProcessLimit $c.ProcessId NoFile).Soft; Set-ProcessLimit $c.ProcessId NoFile -Soft 100 -WhatIf; (Get-ProcessLimit $c.ProcessId NoFile).Soft -eq $before; Stop-ChildProcess $c -Signal KILL; $null = Wait-ChildProcess $c; Close-ChildProcess $c } }
+        @{ Cmdlet = 'Set-TerminalSize'; Unchanged = { $p = Start-Pty cat; Set-TerminalSize $p.SecondaryPath -Rows 50 -Columns 50 -WhatIf; $p.Size.Rows -eq 24; Close-Pty $p } }
         @{ Cmdlet = 'Set-TimerFd'; Unchanged = { $t = New-TimerFd; Set-TimerFd $t -DelaySeconds 60 -WhatIf; -not $t.IsArmed; Close-TimerFd $t } }
     )
 }

@@ -7,9 +7,11 @@ using static Sysprog.Interop.TraceFormat;
 
 namespace Sysprog;
 
-/// <summary>A terminal's size in character cells.</summary>
+/// <summary>A terminal's size in character cells; Path names the terminal when it was asked for by path.</summary>
 public readonly record struct TerminalSize(int Rows, int Columns)
 {
+    public string? Path { get; init; }
+
     public override string ToString() => $"{Rows}x{Columns}";
 }
 
