@@ -243,6 +243,18 @@ internal static class Soak
             Check(libm.GetSymbol("cos").IsFunction);
             Check(libm.Close());
         }),
+        new("child process (posix_spawn, pidfd)", () =>
+        {
+            using Pipe pipe = Pipe.Create();
+            using ChildProcess child = ChildProcess.Start(new ChildProcessStartInfo("true") { Descriptors = new Dictionary<int, IDescriptorObject> { [1] = pipe.WriteEnd } });
+            Check(child.WaitForExit(TimeSpan.FromSeconds(10))?.ExitCode == 0);
+        }),
+        new("page-cache residency and program break", () =>
+        {
+            Check(FileCache.Residency(file).Pages == 2);
+            Check(ProgramBreak.Read().IsExact);
+            Check(ProcessSyscalls.Read(0, Environment.ProcessId).Count == 1);
+        }),
         new("file locks", () =>
         {
             using FileLock posix = FileLock.Acquire(file, FileLockKind.Posix, FileLockMode.Exclusive, TimeSpan.Zero, default, 0, 10)!;

@@ -1,0 +1,119 @@
+#Requires -Version 7.4
+# Screenplay 8: starting processes. posix_spawn is clone(CLONE_VM|CLONE_VFORK) and exec: the child borrows the
+# parent's memory until exec, which replaces its address space with the program's; the shell's own fork does copy
+# its parent, which is why a .NET process never forks. Descriptors go to the child by number and nothing else does;
+# the pidfd waits for it among other descriptors; realtime settings change how late a timer wakes.
+#   Invoke-Pester ./docs/demos -Output Detailed
+Describe 'Starting processes: spawn, fork and exec, watched' -Skip:(-not $IsLinux) {
+    BeforeAll {
+        . (Join-Path $PSScriptRoot 'common.ps1')
+        $script:started = [System.Collections.Generic.List[object]]::new()
+        function Start-Demo {
+            $child = Start-ChildProcess @args
+            $script:started.Add($child)
+            $child
+        }
+        function Get-State([int] $ProcessId) { ((Get-Content -LiteralPath "/proc/$ProcessId/stat" -Raw) -split '\) ')[1][0] }
+        # The file /bin/sh is, as the maps name it (dash on Debian).
+        $script:sh = (& readlink -f /bin/sh)
+    }
+
+    AfterAll {
+        foreach ($child in $script:started) {
+            if (-not $child.IsClosed -and -not $child.Exit) {
+                Stop-ChildProcess $child -Signal KILL
+                $null = Wait-ChildProcess $child
+            }
+            Close-ChildProcess $child
+        }
+    }
+
+    It 'spawns a shell that stops itself before exec: its address space is the shell''s' {
+        # The shell stops itself, then replaces itself with sleep: between the two we can look.
+        $script:shell = Start-Demo sh -ArgumentList '-c', 'kill -STOP $$; exec sleep 60'
+        Wait-Until { (Get-State $script:shell.ProcessId) -eq 'T' } | Should -BeTrue
+        $script:before = @(Get-ProcessMapping -Id $script:shell.ProcessId | Where-Object Path -Like '/*' | ForEach-Object Path | Sort-Object -Unique)
+
+        $script:before | Should -Contain $script:sh
+        (Get-Content "/proc/$($script:shell.ProcessId)/comm") | Should -Be 'sh'
+        Write-Narration "Stopped before its exec, the child maps the shell: $($script:before -join ', ')."
+    }
+
+    It 'resumes it: exec replaces the whole address space with the new program''s, same pid' {
+        Stop-ChildProcess $script:shell -Signal CONT
+        Wait-Until { (Get-Content "/proc/$($script:shell.ProcessId)/comm") -eq 'sleep' } | Should -BeTrue
+        $after = @(Get-ProcessMapping -Id $script:shell.ProcessId | Where-Object Path -Like '/*' | ForEach-Object Path | Sort-Object -Unique)
+
+        $after | Where-Object { $_ -like '*/sleep' } | Should -Not -BeNullOrEmpty
+        $after | Should -Not -Contain $script:sh
+        Write-Narration "After exec, pid $($script:shell.ProcessId) maps $($after -join ', '): nothing of the shell is left, the pidfd still holds the same process."
+    }
+
+    It 'shows that the shell''s fork copied it: a subshell maps exactly what its parent does' {
+        # The subshell is a fork of the shell that runs only a builtin (read, on a pipe nobody writes): no exec. (An
+        # asynchronous list's stdin is /dev/null, so the pipe comes as 3.)
+        $pipe = New-Pipe
+        try {
+            $pair = Start-Demo sh -ArgumentList '-c', '( read line <&3 ) & wait' -Descriptor @{ 3 = $pipe.ReadEnd }
+            Wait-Until { @(Get-ChildProcessId -ParentId $pair.ProcessId -Name sh).Count -eq 1 } | Should -BeTrue
+            $forked = @(Get-ChildProcessId -ParentId $pair.ProcessId -Name sh)[0]
+            $parent = Get-ProcessMapping -Id $pair.ProcessId | ForEach-Object { '{0:x} {1}' -f $_.Start, $_.Path }
+            $child = Get-ProcessMapping -Id $forked | ForEach-Object { '{0:x} {1}' -f $_.Start, $_.Path }
+
+            $child | Should -Be $parent
+            Stop-ChildProcess $pair -Signal KILL
+            & kill -KILL $forked
+        }
+        finally {
+            Close-Pipe $pipe
+        }
+        Write-Narration "fork gave pid $forked a copy of pid $($pair.ProcessId)'s address space, mapping for mapping at the same addresses (copy-on-write). In a .NET process that copy would hold only the forking thread, with every lock the others held locked forever: posix_spawn never copies."
+    }
+
+    It 'hands a child one descriptor by number, and nothing else' {
+        $pipe = New-Pipe
+        $extra = New-EventFd
+        $extra.SetInheritable($true)
+        try {
+            $ls = Start-Demo ls -ArgumentList '/proc/self/fd' -Descriptor @{ 1 = $pipe.WriteEnd; 5 = $extra }
+            $null = Wait-ChildProcess $ls -TimeoutSeconds 10
+            Close-Pipe $pipe.WriteEnd
+            $fds = (Read-FileDescriptor $pipe.ReadEnd -TimeoutSeconds 5) -split "`n" | Where-Object { $_ }
+
+            $fds | Should -Contain '5'
+            $fds | Should -Not -Contain "$($extra.Fd)"
+            Write-Narration "ls saw descriptors $($fds -join ' '): 0-2, the eventfd as 5 (not as $($extra.Fd), its number here), and its own for the folder. Inheritable or not, nothing else crossed."
+        }
+        finally {
+            Close-Pipe $pipe
+            Close-EventFd $extra
+        }
+    }
+
+    It 'waits for whichever of two children ends first, through their pidfds' {
+        $slow = Start-Demo sleep 5
+        $fast = Start-Demo sleep 0.2
+
+        $ready = Wait-FileDescriptor $slow, $fast -TimeoutSeconds 10
+
+        $ready.Handle.ProcessId | Should -Be $fast.ProcessId
+        (Wait-ChildProcess $fast).ExitCode | Should -Be 0
+        Write-Narration "A pidfd becomes readable when its process ends: Wait-FileDescriptor woke for pid $($fast.ProcessId) while $($slow.ProcessId) slept on."
+    }
+
+    It 'measures what SCHED_FIFO buys a periodic thread' {
+        $plain = Measure-TimerLatency -Count 500
+        $fifo = Measure-TimerLatency -Count 500 -Policy Fifo -Priority 80 -ErrorAction SilentlyContinue -ErrorVariable refused
+
+        $plain.Samples | Should -Be 500
+        if ($refused) {
+            $refused[0].Exception.Message | Should -BeLike '*RLIMIT_RTPRIO*'
+            Write-Narration "SCHED_FIFO was refused here: $($refused[0].Exception.Message)"
+        }
+        else {
+            $fifo.Samples | Should -Be 500
+            Write-Narration ("500 wake-ups every 1 ms: SCHED_OTHER median {0:N0} us, p99 {1:N0} us; SCHED_FIFO 80 median {2:N0} us, p99 {3:N0} us (this machine, this load)." -f
+                $plain.Median.TotalMicroseconds, $plain.P99.TotalMicroseconds, $fifo.Median.TotalMicroseconds, $fifo.P99.TotalMicroseconds)
+        }
+    }
+}
