@@ -55,7 +55,9 @@ public sealed class TimerLatencyTests
         Assert.Equal(100, result.Histogram.Sum(b => b.Count));
         Assert.True(result.Minimum >= TimeSpan.Zero);
         Assert.True(result.Minimum <= result.Median && result.Median <= result.P99 && result.P99 <= result.P999 && result.P999 <= result.Maximum);
-        Assert.Contains(lines, l => l.StartsWith(timer == LatencyTimer.TimerFd ? "timerfd_settime(" : "clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME", StringComparison.Ordinal));
+        (string first, string last) = timer == LatencyTimer.TimerFd ? ("read(", "], 8) = 8") : ("clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, {", "}, NULL) = 0");
+        Assert.Single(lines, l => l.StartsWith(first, StringComparison.Ordinal) && l.EndsWith(last, StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("... 99 more", StringComparison.Ordinal));
     }
 
     [Fact]

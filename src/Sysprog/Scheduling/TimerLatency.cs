@@ -198,7 +198,6 @@ public static class TimerLatency
         long overruns = 0;
         using ThreadInterrupt? interrupt = cancellationToken.CanBeCanceled ? ThreadInterrupt.TryArm(cancellationToken, trace, "latency") : null;
         long next = Now() + interval;
-        trace?.Invoke($"clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, {At(next)}, NULL) x {latencies.Length}, every {Units.FormatDuration(options.Interval)}");
         for (int i = 0; i < latencies.Length; i++)
         {
             int result;
@@ -208,7 +207,8 @@ public static class TimerLatency
                 result = Libc.clock_nanosleep(Libc.CLOCK_MONOTONIC, Libc.TIMER_ABSTIME, At(next), IntPtr.Zero);
             }
             while (result == (int)Errno.EINTR);
-            Syscall.Check(SyscallResult.FromErrorNumber(result), null, "clock_nanosleep", "latency", $"");
+            // Only the first period is narrated: a line per period would be the measurement's own latency.
+            Syscall.Check(SyscallResult.FromErrorNumber(result), i == 0 ? trace : null, "clock_nanosleep", "latency", $"CLOCK_MONOTONIC, TIMER_ABSTIME, {At(next)}, NULL");
             long now = Now();
             latencies[i] = now - next;
             next += interval;
@@ -218,6 +218,7 @@ public static class TimerLatency
                 overruns++;
             }
         }
+        trace?.Invoke($"... {latencies.Length - 1} more clock_nanosleep calls, one per period, not narrated");
         return overruns;
     }
 
@@ -231,7 +232,6 @@ public static class TimerLatency
         Syscall.Check(Libc.timerfd_settime(timer.Fd, Libc.TFD_TIMER_ABSTIME, spec, out _), trace, "timerfd_settime", "latency",
             $"{timer.Fd}, TFD_TIMER_ABSTIME, {{it_interval={spec.Interval}, it_value={spec.Value}}}, ...");
         using ThreadInterrupt? interrupt = cancellationToken.CanBeCanceled ? ThreadInterrupt.TryArm(cancellationToken, trace, "latency") : null;
-        trace?.Invoke($"read({timer.Fd}, [expirations], 8) x {latencies.Length}");
         long expired = 0;
         long overruns = 0;
         for (int i = 0; i < latencies.Length; i++)
@@ -244,13 +244,15 @@ public static class TimerLatency
                 read = Libc.read(timer.Fd, (byte*)&expirations, sizeof(ulong));
             }
             while (read.Errno == Errno.EINTR);
-            Syscall.CheckCount(read, null, "read", "latency timerfd", $"");
+            // Only the first period is narrated: a line per period would be the measurement's own latency.
+            Syscall.CheckCount(read, i == 0 ? trace : null, "read", "latency timerfd", $"{timer.Fd}, [{expirations}], 8");
             long now = Now();
             // The expiry read now is the last of those that passed: the ones before it were missed.
             expired += (long)expirations;
             overruns += (long)expirations - 1;
             latencies[i] = now - (start + (expired - 1) * interval);
         }
+        trace?.Invoke($"... {latencies.Length - 1} more reads, one per period, not narrated");
         timer.Close(trace);
         return overruns;
     }
