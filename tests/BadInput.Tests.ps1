@@ -70,7 +70,7 @@ BeforeDiscovery {
         @{ Cmdlet = 'Get-Syscall'; Valid = { @{ Name = 'futex'; Number = 0; Architecture = 'X64' } } }
         @{ Cmdlet = 'Get-ProcessSyscall'; Valid = { @{ Id = $PID; ThreadId = $PID } } }
         @{ Cmdlet = 'Get-ProgramBreak'; Valid = { @{ Id = $PID } } }
-        @{ Cmdlet = 'Set-FileAdvice'; Valid = { @{ Path = $BadInputFile; Advice = 'WillNeed'; Offset = 0; Length = 4KB; PassThru = $true } } }
+        @{ Cmdlet = 'Set-FileAdvice'; Valid = { @{ Path = $BadInputFile; Advice = 'WillNeed'; Offset = 0; Length = 4KB; PassThru = $true; Confirm = $false } } }
         @{ Cmdlet = 'Get-FileResidency'; Valid = { @{ Path = $BadInputFile; Offset = 0; Length = 4KB } } }
         @{ Cmdlet = 'Measure-TimerLatency'; Valid = { @{ IntervalMilliseconds = 0.2; Count = 5; Timer = 'TimerFd'; Policy = 'Other'; Priority = 0; LockMemory = $false; Cpu = 0; Histogram = $true } } }
         @{ Cmdlet = 'Get-TerminalSize'; Valid = { $global:CasePty = Start-Pty cat; @{ Path = $CasePty.SecondaryPath } } }

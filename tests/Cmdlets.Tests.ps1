@@ -140,6 +140,7 @@ BeforeDiscovery {
         @{ Cmdlet = 'Set-ProcessScheduling'; Unchanged = { $c = Start-ChildProcess sleep 30; Set-ProcessScheduling $c.ProcessId -Nice 5 -WhatIf; (Get-ProcessScheduling $c.ProcessId).Nice -eq 0; Stop-ChildProcess $c -Signal KILL; $null = Wait-ChildProcess $c; Close-ChildProcess $c } }
         @{ Cmdlet = 'Set-ProcessLimit'; Unchanged = { $c = Start-ChildProcess sleep 30; $before = (Get-ProcessLimit $c.ProcessId NoFile).Soft; Set-ProcessLimit $c.ProcessId NoFile -Soft 100 -WhatIf; (Get-ProcessLimit $c.ProcessId NoFile).Soft -eq $before; Stop-ChildProcess $c -Signal KILL; $null = Wait-ChildProcess $c; Close-ChildProcess $c } }
         @{ Cmdlet = 'Set-TerminalSize'; Unchanged = { $p = Start-Pty cat; Set-TerminalSize $p.SecondaryPath -Rows 50 -Columns 50 -WhatIf; $p.Size.Rows -eq 24; Close-Pty $p } }
+        @{ Cmdlet = 'Set-FileAdvice'; Unchanged = { $f = Join-Path $TestDrive "w$(Get-Random).bin"; [IO.File]::WriteAllBytes($f, [byte[]]::new(16KB)); $null = [IO.File]::ReadAllBytes($f); Set-FileAdvice $f DontNeed -WhatIf; (Get-FileResidency $f).Percent -eq 100 } }
         @{ Cmdlet = 'Set-TimerFd'; Unchanged = { $t = New-TimerFd; Set-TimerFd $t -DelaySeconds 60 -WhatIf; -not $t.IsArmed; Close-TimerFd $t } }
     )
 }

@@ -96,6 +96,24 @@ public abstract class SysprogCmdlet : PSCmdlet, IDisposable
         ? SessionState.Path.GetResolvedProviderPathFromPSPath(path, out _)
         : [SessionState.Path.GetUnresolvedProviderPathFromPSPath(path)];
 
+    /// <summary>
+    /// Runs <paramref name="read"/> for each file the paths name (<see cref="FileSystemPaths"/>); a failure is an error
+    /// targeting the path as given, and the other paths go on.
+    /// </summary>
+    protected void ForEachFile(IEnumerable<string> paths, Action<string> read)
+    {
+        foreach (string path in paths)
+        {
+            TryRun(path, () =>
+            {
+                foreach (string file in FileSystemPaths(path))
+                {
+                    read(file);
+                }
+            });
+        }
+    }
+
     /// <summary>Runs one core call for one input; a failure becomes a non-terminating error targeting that input.</summary>
     protected bool TryRun(object target, Action action)
     {

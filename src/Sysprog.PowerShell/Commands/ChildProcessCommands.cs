@@ -7,26 +7,8 @@ namespace Sysprog.PowerShell.Commands;
 /// <summary>Start-ChildProcess: posix_spawnp with descriptors mapped and attributes set, then a pidfd on the child.</summary>
 [Cmdlet(VerbsLifecycle.Start, "ChildProcess")]
 [OutputType(typeof(ChildProcess))]
-public sealed class StartChildProcessCommand : SysprogCmdlet
+public sealed class StartChildProcessCommand : ProgramCommandBase
 {
-    /// <summary>The program: a name is looked up in PATH, a path (one with a '/') is taken relative to PowerShell's location.</summary>
-    [Parameter(Mandatory = true, Position = 0)]
-    [ValidateNotNullOrEmpty]
-    public string FilePath { get; set; } = "";
-
-    [Parameter(Position = 1)]
-    [Alias("Args")]
-    public string[] ArgumentList { get; set; } = [];
-
-    /// <summary>Default: PowerShell's current file-system location, as Start-Process does.</summary>
-    [Parameter]
-    [ValidateNotNullOrEmpty]
-    public string? WorkingDirectory { get; set; }
-
-    /// <summary>Variables laid over this session's environment; a $null value removes one.</summary>
-    [Parameter]
-    public Hashtable? Environment { get; set; }
-
     /// <summary>
     /// The child's descriptors by number: a Sysprog object (pipe end, socket, eventfd, shared memory, queue), a
     /// number (this process's descriptor), or a path (opened for reading as 0, else written: created 0600, truncated).
@@ -62,14 +44,10 @@ public sealed class StartChildProcessCommand : SysprogCmdlet
         {
             try
             {
-                string program = FilePath.Contains('/', StringComparison.Ordinal) ? SessionState.Path.GetUnresolvedProviderPathFromPSPath(FilePath) : FilePath;
-                var info = new ChildProcessStartInfo(program, ArgumentList ?? [])
+                var info = new ChildProcessStartInfo(Program, ArgumentList ?? [])
                 {
-                    WorkingDirectory = WorkingDirectory is null
-                        ? SessionState.Path.CurrentFileSystemLocation.ProviderPath
-                        : SessionState.Path.GetUnresolvedProviderPathFromPSPath(WorkingDirectory),
-                    Environment = Environment?.Cast<DictionaryEntry>().ToDictionary(e => e.Key?.ToString() ?? "",
-                        e => e.Value is null ? null : LanguagePrimitives.ConvertTo<string>(e.Value), StringComparer.Ordinal),
+                    WorkingDirectory = WorkingDirectoryPath,
+                    Environment = EnvironmentOverlay,
                     Descriptors = MapDescriptors(opened),
                     NewSession = NewSession,
                     NewProcessGroup = NewProcessGroup,

@@ -2,35 +2,10 @@ using System.Management.Automation;
 
 namespace Sysprog.PowerShell.Commands;
 
-/// <summary>What the cmdlets reading ELF files share: the paths, from the pipeline too (Get-ChildItem, Get-Command).</summary>
-public abstract class ElfPathCommandBase : SysprogCmdlet
-{
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
-    [Alias("PSPath", "FullName")]
-    [SupportsWildcards]
-    [ValidateNotNullOrEmpty]
-    public string[] Path { get; set; } = [];
-
-    /// <summary>Runs <paramref name="read"/> for each file the paths name; a failure is an error targeting that path.</summary>
-    protected void ForEachFile(Action<string> read)
-    {
-        foreach (string path in Path)
-        {
-            TryRun(path, () =>
-            {
-                foreach (string file in FileSystemPaths(path))
-                {
-                    read(file);
-                }
-            });
-        }
-    }
-}
-
 /// <summary>Get-ElfFile: the header, segments, sections, interpreter, dynamic section and build id of ELF files.</summary>
 [Cmdlet(VerbsCommon.Get, "ElfFile")]
 [OutputType(typeof(ElfFile))]
-public sealed class GetElfFileCommand : ElfPathCommandBase
+public sealed class GetElfFileCommand : FilePathCommandBase
 {
     protected override void ProcessRecord() => ForEachFile(file => WriteObject(ElfFile.Open(file, ElfSymbolTables.None, Trace)));
 }
@@ -38,7 +13,7 @@ public sealed class GetElfFileCommand : ElfPathCommandBase
 /// <summary>Get-ElfSymbol: the symbols of .dynsym and .symtab, with their versions.</summary>
 [Cmdlet(VerbsCommon.Get, "ElfSymbol")]
 [OutputType(typeof(ElfSymbol))]
-public sealed class GetElfSymbolCommand : ElfPathCommandBase
+public sealed class GetElfSymbolCommand : FilePathCommandBase
 {
     /// <summary>Symbol names, wildcards allowed (mem*).</summary>
     [Parameter(Position = 1)]
@@ -96,7 +71,7 @@ public sealed class GetElfSymbolCommand : ElfPathCommandBase
 /// <summary>Resolve-ElfDependency: the libraries a program or library loads, found as ld.so finds them, without running it.</summary>
 [Cmdlet(VerbsDiagnostic.Resolve, "ElfDependency")]
 [OutputType(typeof(ElfDependency))]
-public sealed class ResolveElfDependencyCommand : ElfPathCommandBase
+public sealed class ResolveElfDependencyCommand : FilePathCommandBase
 {
     /// <summary>LD_LIBRARY_PATH for the resolution; default: this session's. An empty string resolves without it.</summary>
     [Parameter]

@@ -3,16 +3,10 @@ using System.Management.Automation;
 namespace Sysprog.PowerShell.Commands;
 
 /// <summary>Set-FileAdvice: posix_fadvise on a range of files (read ahead, drop from the page cache...).</summary>
-[Cmdlet(VerbsCommon.Set, "FileAdvice")]
+[Cmdlet(VerbsCommon.Set, "FileAdvice", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
 [OutputType(typeof(FileResidency))]
-public sealed class SetFileAdviceCommand : SysprogCmdlet
+public sealed class SetFileAdviceCommand : FilePathCommandBase
 {
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
-    [Alias("FullName")]
-    [SupportsWildcards]
-    [ValidateNotNullOrEmpty]
-    public string[] Path { get; set; } = [];
-
     [Parameter(Mandatory = true, Position = 1)]
     public FileAdvice Advice { get; set; }
 
@@ -31,34 +25,26 @@ public sealed class SetFileAdviceCommand : SysprogCmdlet
 
     protected override void ProcessRecord()
     {
-        foreach (string given in Path)
+        ForEachFile(path =>
         {
-            foreach (string path in FileSystemPaths(given))
+            if (!ShouldProcess(path, $"Advise {Advice}"))
             {
-                TryRun(path, () =>
-                {
-                    FileCache.Advise(path, Advice, Offset, Length, Trace);
-                    if (PassThru)
-                    {
-                        WriteObject(FileCache.Residency(path, Offset - Offset % System.Environment.SystemPageSize, Length, Trace));
-                    }
-                });
+                return;
             }
-        }
+            FileCache.Advise(path, Advice, Offset, Length, Trace);
+            if (PassThru)
+            {
+                WriteObject(FileCache.Residency(path, Offset - Offset % System.Environment.SystemPageSize, Length, Trace));
+            }
+        });
     }
 }
 
 /// <summary>Get-FileResidency: how much of files is in the page cache (mincore), like fincore.</summary>
 [Cmdlet(VerbsCommon.Get, "FileResidency")]
 [OutputType(typeof(FileResidency))]
-public sealed class GetFileResidencyCommand : SysprogCmdlet
+public sealed class GetFileResidencyCommand : FilePathCommandBase
 {
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
-    [Alias("FullName")]
-    [SupportsWildcards]
-    [ValidateNotNullOrEmpty]
-    public string[] Path { get; set; } = [];
-
     /// <summary>A multiple of the page size.</summary>
     [Parameter]
     [ValidateRange(0, long.MaxValue)]
@@ -71,12 +57,6 @@ public sealed class GetFileResidencyCommand : SysprogCmdlet
 
     protected override void ProcessRecord()
     {
-        foreach (string given in Path)
-        {
-            foreach (string path in FileSystemPaths(given))
-            {
-                TryRun(path, () => WriteObject(FileCache.Residency(path, Offset, Length, Trace)));
-            }
-        }
+        ForEachFile(path => WriteObject(FileCache.Residency(path, Offset, Length, Trace)));
     }
 }

@@ -6,15 +6,8 @@ namespace Sysprog.PowerShell.Commands;
 /// <summary>Get-ProcessLimit: a process's resource limits (prlimit), soft and hard.</summary>
 [Cmdlet(VerbsCommon.Get, "ProcessLimit")]
 [OutputType(typeof(ProcessLimit))]
-public sealed class GetProcessLimitCommand : SysprogCmdlet
+public sealed class GetProcessLimitCommand : ProcessCommandBase
 {
-    /// <summary>Default: this session's process. Takes Get-Process and ChildProcess objects from the pipeline.</summary>
-    [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
-    [Alias("ProcessId")]
-    [ValidateNotNullOrEmpty]
-    [ValidateRange(1, int.MaxValue)]
-    public int[] Id { get; set; } = [];
-
     /// <summary>Only these resources; default all sixteen.</summary>
     [Parameter(Position = 1)]
     [ValidateNotNullOrEmpty]
@@ -22,7 +15,7 @@ public sealed class GetProcessLimitCommand : SysprogCmdlet
 
     protected override void ProcessRecord()
     {
-        foreach (int id in Id.Length == 0 ? [System.Environment.ProcessId] : Id)
+        foreach (int id in ProcessIds)
         {
             TryRun(id, () => WriteObject(Resource.Length == 0
                 ? ProcessLimit.GetAll(id, Trace)
@@ -34,15 +27,8 @@ public sealed class GetProcessLimitCommand : SysprogCmdlet
 /// <summary>Set-ProcessLimit: prlimit with a new soft limit, hard limit, or both.</summary>
 [Cmdlet(VerbsCommon.Set, "ProcessLimit", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(ProcessLimit))]
-public sealed class SetProcessLimitCommand : SysprogCmdlet
+public sealed class SetProcessLimitCommand : ProcessCommandBase
 {
-    /// <summary>Default: this session's process. Takes Get-Process and ChildProcess objects from the pipeline.</summary>
-    [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
-    [Alias("ProcessId")]
-    [ValidateNotNullOrEmpty]
-    [ValidateRange(1, int.MaxValue)]
-    public int[] Id { get; set; } = [];
-
     [Parameter(Mandatory = true, Position = 1)]
     public ProcessResource Resource { get; set; }
 
@@ -102,7 +88,7 @@ public sealed class SetProcessLimitCommand : SysprogCmdlet
     {
         string change = $"{(_soft is null ? "" : $"soft {ProcessLimit.Format(Resource, _soft)}")}" +
             $"{(_soft is not null && _hard is not null ? ", " : "")}{(_hard is null ? "" : $"hard {ProcessLimit.Format(Resource, _hard)}")}";
-        foreach (int id in Id.Length == 0 ? [System.Environment.ProcessId] : Id)
+        foreach (int id in ProcessIds)
         {
             if (!ShouldProcess($"{ProcessLimit.NameOf(Resource)} of process {id}", $"Set {change}"))
             {

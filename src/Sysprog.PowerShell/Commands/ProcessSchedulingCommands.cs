@@ -5,15 +5,8 @@ namespace Sysprog.PowerShell.Commands;
 /// <summary>Get-ProcessScheduling: policy, priority, nice and CPU affinity of a process's main thread, one thread, or every thread.</summary>
 [Cmdlet(VerbsCommon.Get, "ProcessScheduling")]
 [OutputType(typeof(ProcessScheduling))]
-public sealed class GetProcessSchedulingCommand : SysprogCmdlet
+public sealed class GetProcessSchedulingCommand : ProcessCommandBase
 {
-    /// <summary>Default: this session's process. Takes Get-Process and ChildProcess objects from the pipeline.</summary>
-    [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
-    [Alias("ProcessId")]
-    [ValidateNotNullOrEmpty]
-    [ValidateRange(1, int.MaxValue)]
-    public int[] Id { get; set; } = [];
-
     /// <summary>One thread (a TID of the process).</summary>
     [Parameter]
     [ValidateRange(1, int.MaxValue)]
@@ -33,7 +26,7 @@ public sealed class GetProcessSchedulingCommand : SysprogCmdlet
 
     protected override void ProcessRecord()
     {
-        foreach (int id in Id.Length == 0 ? [System.Environment.ProcessId] : Id)
+        foreach (int id in ProcessIds)
         {
             TryRun(id, () =>
             {
@@ -53,15 +46,8 @@ public sealed class GetProcessSchedulingCommand : SysprogCmdlet
 /// <summary>Set-ProcessScheduling: sched_setscheduler, setpriority and sched_setaffinity on every thread of a process, or one.</summary>
 [Cmdlet(VerbsCommon.Set, "ProcessScheduling", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(ProcessScheduling))]
-public sealed class SetProcessSchedulingCommand : SysprogCmdlet
+public sealed class SetProcessSchedulingCommand : ProcessCommandBase
 {
-    /// <summary>Default: this session's process. Takes Get-Process and ChildProcess objects from the pipeline.</summary>
-    [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
-    [Alias("ProcessId")]
-    [ValidateNotNullOrEmpty]
-    [ValidateRange(1, int.MaxValue)]
-    public int[] Id { get; set; } = [];
-
     /// <summary>Only this thread; default every thread of the process.</summary>
     [Parameter]
     [ValidateRange(1, int.MaxValue)]
@@ -106,7 +92,7 @@ public sealed class SetProcessSchedulingCommand : SysprogCmdlet
 
     protected override void ProcessRecord()
     {
-        foreach (int id in Id.Length == 0 ? [System.Environment.ProcessId] : Id)
+        foreach (int id in ProcessIds)
         {
             string target = ThreadId is int thread ? $"thread {thread} of process {id}" : $"every thread of process {id}";
             var changes = new List<string>();

@@ -5,18 +5,11 @@ namespace Sysprog.PowerShell.Commands;
 /// <summary>Get-ProgramBreak: where a process's heap starts and where its break is (sbrk(0), /proc/PID/stat and maps).</summary>
 [Cmdlet(VerbsCommon.Get, "ProgramBreak")]
 [OutputType(typeof(ProgramBreak))]
-public sealed class GetProgramBreakCommand : SysprogCmdlet
+public sealed class GetProgramBreakCommand : ProcessCommandBase
 {
-    /// <summary>Default: this session's process. Takes Get-Process and ChildProcess objects from the pipeline.</summary>
-    [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
-    [Alias("ProcessId")]
-    [ValidateNotNullOrEmpty]
-    [ValidateRange(1, int.MaxValue)]
-    public int[] Id { get; set; } = [];
-
     protected override void ProcessRecord()
     {
-        foreach (int id in Id.Length == 0 ? [System.Environment.ProcessId] : Id)
+        foreach (int id in ProcessIds)
         {
             TryRun(id, () => WriteObject(ProgramBreak.Read(id, Trace)));
         }

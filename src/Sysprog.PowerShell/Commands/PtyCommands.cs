@@ -7,17 +7,8 @@ namespace Sysprog.PowerShell.Commands;
 /// <summary>Start-Pty: posix_openpt(3) and a program spawned on the new terminal's secondary side.</summary>
 [Cmdlet(VerbsLifecycle.Start, "Pty")]
 [OutputType(typeof(Pty))]
-public sealed class StartPtyCommand : SysprogCmdlet
+public sealed class StartPtyCommand : ProgramCommandBase
 {
-    /// <summary>The program: a name is looked up in PATH, a path (one with a '/') is taken relative to PowerShell's location.</summary>
-    [Parameter(Mandatory = true, Position = 0)]
-    [ValidateNotNullOrEmpty]
-    public string FilePath { get; set; } = "";
-
-    [Parameter(Position = 1)]
-    [Alias("Args")]
-    public string[] ArgumentList { get; set; } = [];
-
     [Parameter]
     [ValidateRange(1, ushort.MaxValue)]
     public int Rows { get; set; } = 24;
@@ -26,27 +17,9 @@ public sealed class StartPtyCommand : SysprogCmdlet
     [ValidateRange(1, ushort.MaxValue)]
     public int Columns { get; set; } = 80;
 
-    /// <summary>Default: PowerShell's current file-system location, as Start-Process does.</summary>
-    [Parameter]
-    [ValidateNotNullOrEmpty]
-    public string? WorkingDirectory { get; set; }
-
-    /// <summary>Variables laid over this session's environment; a $null value removes one. TERM is dumb unless set.</summary>
-    [Parameter]
-    public Hashtable? Environment { get; set; }
-
     protected override void ProcessRecord()
     {
-        TryRun(FilePath, () =>
-        {
-            string program = FilePath.Contains('/', StringComparison.Ordinal) ? SessionState.Path.GetUnresolvedProviderPathFromPSPath(FilePath) : FilePath;
-            string directory = WorkingDirectory is null
-                ? SessionState.Path.CurrentFileSystemLocation.ProviderPath
-                : SessionState.Path.GetUnresolvedProviderPathFromPSPath(WorkingDirectory);
-            Dictionary<string, string?>? environment = Environment?.Cast<DictionaryEntry>()
-                .ToDictionary(e => e.Key?.ToString() ?? "", e => e.Value is null ? null : LanguagePrimitives.ConvertTo<string>(e.Value), StringComparer.Ordinal);
-            WriteObject(Handles.Track(Pty.Start(program, ArgumentList ?? [], Rows, Columns, directory, environment, Trace)));
-        });
+        TryRun(FilePath, () => WriteObject(Handles.Track(Pty.Start(Program, ArgumentList ?? [], Rows, Columns, WorkingDirectoryPath, EnvironmentOverlay, Trace))));
     }
 }
 

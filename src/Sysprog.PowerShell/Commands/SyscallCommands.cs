@@ -70,15 +70,8 @@ public sealed class GetSyscallCommand : SysprogCmdlet
 /// <summary>Get-ProcessSyscall: the system call each thread of a process is in, decoded, and the kernel function it sleeps in.</summary>
 [Cmdlet(VerbsCommon.Get, "ProcessSyscall")]
 [OutputType(typeof(ThreadSyscall))]
-public sealed class GetProcessSyscallCommand : SysprogCmdlet
+public sealed class GetProcessSyscallCommand : ProcessCommandBase
 {
-    /// <summary>Default: this session's process. Takes Get-Process and ChildProcess objects from the pipeline.</summary>
-    [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
-    [Alias("ProcessId")]
-    [ValidateNotNullOrEmpty]
-    [ValidateRange(1, int.MaxValue)]
-    public int[] Id { get; set; } = [];
-
     /// <summary>One thread (a TID of the process); default every thread.</summary>
     [Parameter]
     [ValidateRange(1, int.MaxValue)]
@@ -86,7 +79,7 @@ public sealed class GetProcessSyscallCommand : SysprogCmdlet
 
     protected override void ProcessRecord()
     {
-        foreach (int id in Id.Length == 0 ? [System.Environment.ProcessId] : Id)
+        foreach (int id in ProcessIds)
         {
             TryRun(id, () => WriteObject(ProcessSyscalls.Read(id, ThreadId, Trace), enumerateCollection: true));
         }

@@ -16,13 +16,7 @@ public sealed class GetTerminalSizeCommand : SysprogCmdlet
 
     protected override void ProcessRecord()
     {
-        foreach (string given in Path)
-        {
-            foreach (string path in FileSystemPaths(given))
-            {
-                TryRun(path, () => WriteObject(Terminal.GetSize(path, Trace)));
-            }
-        }
+        ForEachFile(Path, path => WriteObject(Terminal.GetSize(path, Trace)));
     }
 }
 
@@ -50,23 +44,16 @@ public sealed class SetTerminalSizeCommand : SysprogCmdlet
 
     protected override void ProcessRecord()
     {
-        foreach (string given in Path)
+        ForEachFile(Path, path =>
         {
-            foreach (string path in FileSystemPaths(given))
+            if (ShouldProcess(path, $"Set the size to {Rows}x{Columns}"))
             {
-                if (!ShouldProcess(path, $"Set the size to {Rows}x{Columns}"))
+                TerminalSize size = Terminal.SetSize(path, Rows, Columns, Trace);
+                if (PassThru)
                 {
-                    continue;
+                    WriteObject(size);
                 }
-                TryRun(path, () =>
-                {
-                    TerminalSize size = Terminal.SetSize(path, Rows, Columns, Trace);
-                    if (PassThru)
-                    {
-                        WriteObject(size);
-                    }
-                });
             }
-        }
+        });
     }
 }

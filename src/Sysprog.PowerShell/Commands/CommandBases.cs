@@ -1,0 +1,65 @@
+using System.Collections;
+using System.Management.Automation;
+
+namespace Sysprog.PowerShell.Commands;
+
+/// <summary>Cmdlets about processes by id: -Id (default this session's process), from Get-Process and ChildProcess objects too.</summary>
+public abstract class ProcessCommandBase : SysprogCmdlet
+{
+    /// <summary>Default: this session's process. Takes Get-Process and ChildProcess objects from the pipeline.</summary>
+    [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
+    [Alias("ProcessId")]
+    [ValidateNotNullOrEmpty]
+    [ValidateRange(1, int.MaxValue)]
+    public int[] Id { get; set; } = [];
+
+    /// <summary>The ids given, or this session's process when none was.</summary>
+    protected IEnumerable<int> ProcessIds => Id.Length == 0 ? [System.Environment.ProcessId] : Id;
+}
+
+/// <summary>Cmdlets about files by path (wildcards expand to what exists), from Get-ChildItem too.</summary>
+public abstract class FilePathCommandBase : SysprogCmdlet
+{
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [Alias("PSPath", "FullName")]
+    [SupportsWildcards]
+    [ValidateNotNullOrEmpty]
+    public string[] Path { get; set; } = [];
+
+    /// <summary>Runs <paramref name="read"/> for each file -Path names.</summary>
+    protected void ForEachFile(Action<string> read) => ForEachFile(Path, read);
+}
+
+/// <summary>Cmdlets that start a program: what to run, with which arguments, where, and with which environment.</summary>
+public abstract class ProgramCommandBase : SysprogCmdlet
+{
+    /// <summary>The program: a name is looked up in PATH, a path (one with a '/') is taken relative to PowerShell's location.</summary>
+    [Parameter(Mandatory = true, Position = 0)]
+    [ValidateNotNullOrEmpty]
+    public string FilePath { get; set; } = "";
+
+    [Parameter(Position = 1)]
+    [Alias("Args")]
+    public string[] ArgumentList { get; set; } = [];
+
+    /// <summary>Default: PowerShell's current file-system location, as Start-Process does.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? WorkingDirectory { get; set; }
+
+    /// <summary>Variables laid over this session's environment; a $null value removes one.</summary>
+    [Parameter]
+    public Hashtable? Environment { get; set; }
+
+    /// <summary>-FilePath as posix_spawnp takes it: a name as it is, a path made absolute from PowerShell's location.</summary>
+    protected string Program => FilePath.Contains('/', StringComparison.Ordinal) ? SessionState.Path.GetUnresolvedProviderPathFromPSPath(FilePath) : FilePath;
+
+    /// <summary>-WorkingDirectory made absolute, or PowerShell's location (the process's own may differ).</summary>
+    protected string WorkingDirectoryPath => WorkingDirectory is null
+        ? SessionState.Path.CurrentFileSystemLocation.ProviderPath
+        : SessionState.Path.GetUnresolvedProviderPathFromPSPath(WorkingDirectory);
+
+    /// <summary>-Environment with its values as strings.</summary>
+    protected Dictionary<string, string?>? EnvironmentOverlay => Environment?.Cast<DictionaryEntry>()
+        .ToDictionary(e => e.Key?.ToString() ?? "", e => e.Value is null ? null : LanguagePrimitives.ConvertTo<string>(e.Value), StringComparer.Ordinal);
+}
