@@ -1,6 +1,6 @@
 #Requires -Version 7.4
 # System calls from pwsh: the table of this machine and of the other architecture, by name, wildcard and number, and
-# what each thread of a process is doing, decoded: a child blocked reading a pipe, one blocked on a semaphore.
+# what each thread of a process is doing, decoded: a child blocked reading a pipe, a pwsh blocked in Wait-Semaphore.
 Describe 'system calls' -Skip:(-not $IsLinux) {
     BeforeAll {
         . (Join-Path $PSScriptRoot 'common.ps1')
@@ -54,21 +54,29 @@ Describe 'system calls' -Skip:(-not $IsLinux) {
         }
     }
 
-    It 'shows a process waiting on a semaphore in futex, on the semaphore''s word' {
+    It 'shows a pwsh blocked in Wait-Semaphore in futex, on the semaphore''s word' {
         $name = New-TestName
         $semaphore = New-Semaphore -Name $name -Value 0
-        $waiter = Start-ChildProcess dotnet -ArgumentList $SysprogCliPath, 'sem', 'wait', $name
+        $pwsh = (Get-Process -Id $PID).Path
+        $module = (Get-Module Sysprog).Path
+        $waiter = Start-ChildProcess $pwsh -ArgumentList '-NoProfile', '-Command', "Import-Module '$module'; Wait-Semaphore -Name '$name' -TimeoutSeconds 60"
         try {
-            # The runtime's start-up waits in futexes of its own: this one is on the word in the semaphore's mapping.
+            # The runtime waits in futexes of its own: the one that counts is on the word in the semaphore's mapping.
             $onSemaphore = {
-                $main = Get-ProcessSyscall $waiter.ProcessId -ThreadId $waiter.ProcessId
-                $main.Name -eq 'futex' -and @(Get-ProcessMapping -Id $waiter.ProcessId | Where-Object { $_.Path -like '/dev/shm/sem.*' -and $_.Contains($main.Arguments[0]) }).Count -eq 1
+                $script:blocked = Get-ProcessSyscall $waiter.ProcessId | Where-Object {
+                    $thread = $_
+                    $thread.Name -eq 'futex' -and @(Get-ProcessMapping -Id $waiter.ProcessId | Where-Object { $_.Path -like '/dev/shm/sem.*' -and $_.Contains($thread.Arguments[0]) }).Count -eq 1
+                }
+                $null -ne $script:blocked
             }
-            Wait-Until $onSemaphore | Should -BeTrue
+            Wait-Until $onSemaphore -TimeoutSeconds 60 | Should -BeTrue
 
-            (Get-ProcessSyscall $waiter.ProcessId -ThreadId $waiter.ProcessId).Call | Should -Match '^futex\(0x[0-9a-f]+, FUTEX_WAIT_BITSET\|FUTEX_CLOCK_REALTIME, 0, '
+            $script:blocked.ThreadName | Should -Be 'Pipeline Execut'
+            $script:blocked.WaitChannel | Should -BeLike '*futex*'
+            # Shared between processes (not _PRIVATE), with the timeout given.
+            $script:blocked.Call | Should -Match '^futex\(0x[0-9a-f]+, FUTEX_WAIT_BITSET(\|FUTEX_CLOCK_REALTIME)?, 0, 0x[0-9a-f]+, NULL, 0xffffffff\)$'
             Unlock-Semaphore $semaphore
-            (Wait-ChildProcess $waiter -TimeoutSeconds 30).ExitCode | Should -Be 0
+            (Wait-ChildProcess $waiter -TimeoutSeconds 60).ExitCode | Should -Be 0
         }
         finally {
             if (-not $waiter.Exit) { Stop-ChildProcess $waiter -Signal KILL; $null = Wait-ChildProcess $waiter }
