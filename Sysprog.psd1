@@ -6,7 +6,7 @@
     Author               = 'Sysprog contributors'
     CompanyName          = 'Sysprog'
     Copyright            = '(c) Sysprog contributors. MIT License.'
-    Description          = 'Linux systems programming from PowerShell: memory maps, POSIX shared memory, semaphores and message queues, eventfd, timerfd, signalfd and epoll, file locks, inotify, pseudoterminals, /proc/PID/maps, with strace-style -Verbose narration.'
+    Description          = 'Linux systems programming from PowerShell: memory maps, POSIX shared memory, semaphores and message queues, eventfd, timerfd, signalfd and epoll, file locks, inotify, pseudoterminals, /proc/PID/maps, ELF files and shared libraries, child processes (posix_spawn, pidfd), scheduling, resource limits, timer latency and the syscall table, with strace-style -Verbose narration.'
     PowerShellVersion    = '7.4'
     FormatsToProcess     = @('Sysprog.Format.ps1xml')
     CmdletsToExport      = @(
@@ -123,9 +123,9 @@
     AliasesToExport      = @()
     PrivateData          = @{
         PSData = @{
-            Tags         = @('Linux', 'PSEdition_Core', 'IPC', 'mmap', 'SharedMemory', 'Semaphore', 'MessageQueue', 'eventfd', 'epoll', 'flock', 'FileLock', 'inotify', 'pty', 'ELF', 'dlopen', 'ldd', 'sysprog')
+            Tags         = @('Linux', 'PSEdition_Core', 'IPC', 'mmap', 'SharedMemory', 'Semaphore', 'MessageQueue', 'eventfd', 'epoll', 'flock', 'FileLock', 'inotify', 'pty', 'ELF', 'dlopen', 'ldd', 'posix_spawn', 'pidfd', 'scheduling', 'cyclictest', 'syscall', 'sysprog')
             # ProjectUri and LicenseUri are left out until the project has a public home; LICENSE ships in the module.
-            ReleaseNotes = 'Virtual memory, POSIX shared memory and POSIX semaphores: mmap, mprotect, msync, madvise, mlock, /proc/PID/maps and smaps, sem_open and sem_init, mq_open with priorities, timed and cancellable send and receive; eventfd, timerfd, signalfd and one wait over many handles; flock, POSIX and OFD file locks with cancellable waits and an lslocks-style listing.'
+            ReleaseNotes = 'Virtual memory, POSIX shared memory, semaphores and message queues; eventfd, timerfd, signalfd and epoll; file locks, inotify, pipes, FIFOs, sockets with descriptor passing, pseudoterminals, cross-memory attach; ELF files, dependency resolution and dlopen; child processes through posix_spawn and pidfds, scheduling and affinity per thread, prlimit, cyclictest-style timer latency, the syscall table and /proc/PID/syscall decoded, the program break, posix_fadvise and page-cache residency, terminal sizes.'
         }
     }
 }
