@@ -201,9 +201,11 @@ Describe 'pseudoterminals' -Skip:(-not $IsLinux) {
     }
 
     It 'kills a program that outlives the hang-up when closed' {
-        $pty = Start-Pty sh -ArgumentList '-c', 'trap "" HUP; echo immune; while :; do sleep 1; done'
-        $null = Wait-Pty $pty 'immune' -TimeoutSeconds 10
-        Wait-Until { ($script:sleeper = Get-ChildProcessId $pty.ProcessId sleep) } | Should -BeTrue
+        # The shell says which process it started, so the test need not find it among the machine's.
+        $pty = Start-Pty sh -ArgumentList '-c', 'trap "" HUP; sleep 1000 & echo "immune $!"; wait'
+        $script:started.Add($pty)
+        $script:sleeper = [int](Wait-Pty $pty 'immune (\d+)' -TimeoutSeconds 10).Groups[0]
+        Test-Path "/proc/$script:sleeper" | Should -BeTrue
 
         $lines = @(Close-Pty $pty -Verbose 4>&1 | ForEach-Object Message)
 
