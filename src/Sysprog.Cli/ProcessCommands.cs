@@ -245,7 +245,7 @@ internal static class ProcessCommands
             using var cancel = new Cli.CtrlC();
             var options = new TimerLatencyOptions
             {
-                Interval = ParseInterval(r.GetValue(interval)!),
+                Interval = Units.ParseDuration(r.GetValue(interval)!),
                 Count = r.GetValue(count),
                 Policy = r.GetValue(fifo) is null ? null : SchedulingPolicy.Fifo,
                 Priority = r.GetValue(fifo) ?? 0,
@@ -283,10 +283,4 @@ internal static class ProcessCommands
         }));
         return command;
     }
-
-    /// <summary>"1ms", "250us", "0.5ms", "2s".</summary>
-    private static TimeSpan ParseInterval(string text) => text.Trim().EndsWith("us", StringComparison.Ordinal)
-        && double.TryParse(text.Trim()[..^2], NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out double microseconds)
-        ? TimeSpan.FromMicroseconds(microseconds)
-        : Units.ParseDuration(text);
 }

@@ -31,7 +31,7 @@ public static class Units
         return checked(number * multiplier);
     }
 
-    /// <summary>"500ms", "2s", "1.5s", "1m", "1h"; a bare number is seconds.</summary>
+    /// <summary>"250us", "500ms", "2s", "1.5s", "1m", "1h"; a bare number is seconds.</summary>
     public static TimeSpan ParseDuration(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
@@ -48,11 +48,12 @@ public static class Units
         }
         double milliseconds = trimmed[split..].Trim() switch
         {
+            "us" => number / 1000,
             "ms" => number,
             "" or "s" => number * 1000,
             "m" or "min" => number * 60_000,
             "h" => number * 3_600_000,
-            _ => throw new FormatException($"'{text}' has an unknown unit; use ms, s, m or h."),
+            _ => throw new FormatException($"'{text}' has an unknown unit; use us, ms, s, m or h."),
         };
         if (milliseconds < 0 || double.IsNaN(milliseconds) || milliseconds > TimeSpan.FromDays(1).TotalMilliseconds)
         {

@@ -29,8 +29,8 @@ internal static class ProcessSpawner
         byte** envPointers = ToCStrings(environment);
         try
         {
-            Check(Libc.posix_spawn_file_actions_init(actions), "posix_spawn_file_actions_init");
-            Check(Libc.posix_spawnattr_init(attributes), "posix_spawnattr_init");
+            Require(Libc.posix_spawn_file_actions_init(actions), "posix_spawn_file_actions_init");
+            Require(Libc.posix_spawnattr_init(attributes), "posix_spawnattr_init");
             try
             {
                 var shown = new List<string>();
@@ -38,15 +38,15 @@ internal static class ProcessSpawner
                 {
                     // The child opens the terminal itself, after setsid: a session leader without a controlling
                     // terminal that opens one without O_NOCTTY acquires it. A descriptor passed in would not do that.
-                    Check(Libc.posix_spawn_file_actions_addopen(actions, 0, terminal, Libc.O_RDWR, 0), "posix_spawn_file_actions_addopen");
-                    Check(Libc.posix_spawn_file_actions_adddup2(actions, 0, 1), "posix_spawn_file_actions_adddup2");
-                    Check(Libc.posix_spawn_file_actions_adddup2(actions, 0, 2), "posix_spawn_file_actions_adddup2");
+                    Require(Libc.posix_spawn_file_actions_addopen(actions, 0, terminal, Libc.O_RDWR, 0), "posix_spawn_file_actions_addopen");
+                    Require(Libc.posix_spawn_file_actions_adddup2(actions, 0, 1), "posix_spawn_file_actions_adddup2");
+                    Require(Libc.posix_spawn_file_actions_adddup2(actions, 0, 2), "posix_spawn_file_actions_adddup2");
                     shown.Add($"open(0, {Quote(terminal)}, O_RDWR), dup2(0, 1), dup2(0, 2)");
                 }
                 AddDescriptorMap(actions, mapped, leases, shown);
                 if (info.WorkingDirectory is string directory)
                 {
-                    Check(Libc.posix_spawn_file_actions_addchdir_np(actions, directory), "posix_spawn_file_actions_addchdir_np");
+                    Require(Libc.posix_spawn_file_actions_addchdir_np(actions, directory), "posix_spawn_file_actions_addchdir_np");
                     shown.Add($"chdir({Quote(directory)})");
                 }
                 string flagsText = SetAttributes(attributes, info);
@@ -70,7 +70,6 @@ internal static class ProcessSpawner
             NativeMemory.Free(attributes);
         }
 
-        void Check(int result, string call) => Syscall.Check(SyscallResult.FromErrorNumber(result), null, call, commandLine, $"");
     }
 
     /// <summary>
@@ -86,12 +85,12 @@ internal static class ProcessSpawner
         int parking = Math.Max(highestTarget, Enumerable.Range(0, mapped.Length).Select(leases.Fd).DefaultIfEmpty(0).Max()) + 1;
         for (int i = 0; i < mapped.Length; i++)
         {
-            Add(Libc.posix_spawn_file_actions_adddup2(actions, leases.Fd(i), parking + i), "posix_spawn_file_actions_adddup2");
+            Require(Libc.posix_spawn_file_actions_adddup2(actions, leases.Fd(i), parking + i), "posix_spawn_file_actions_adddup2");
             shown.Add($"dup2({leases.Fd(i)}, {parking + i})");
         }
         for (int i = 0; i < mapped.Length; i++)
         {
-            Add(Libc.posix_spawn_file_actions_adddup2(actions, parking + i, mapped[i].Key), "posix_spawn_file_actions_adddup2");
+            Require(Libc.posix_spawn_file_actions_adddup2(actions, parking + i, mapped[i].Key), "posix_spawn_file_actions_adddup2");
             shown.Add($"dup2({parking + i}, {mapped[i].Key})");
         }
         var targets = mapped.Select(m => m.Key).ToHashSet();
@@ -99,13 +98,13 @@ internal static class ProcessSpawner
         {
             if (!targets.Contains(fd))
             {
-                Add(Libc.posix_spawn_file_actions_addclose(actions, fd), "posix_spawn_file_actions_addclose");
+                Require(Libc.posix_spawn_file_actions_addclose(actions, fd), "posix_spawn_file_actions_addclose");
                 shown.Add($"close({fd})");
             }
         }
         if (UseCloseFrom)
         {
-            Add(Libc.posix_spawn_file_actions_addclosefrom_np(actions, highestTarget + 1), "posix_spawn_file_actions_addclosefrom_np");
+            Require(Libc.posix_spawn_file_actions_addclosefrom_np(actions, highestTarget + 1), "posix_spawn_file_actions_addclosefrom_np");
             shown.Add($"closefrom({highestTarget + 1})");
             return;
         }
@@ -114,11 +113,9 @@ internal static class ProcessSpawner
         IEnumerable<int> open = ProcFile.Descriptors(Environment.ProcessId).Select(d => int.Parse(Path.GetFileName(d.Path), System.Globalization.CultureInfo.InvariantCulture));
         foreach (int fd in open.Concat(Enumerable.Range(parking, mapped.Length)).Where(fd => fd > highestTarget).Distinct().Order())
         {
-            Add(Libc.posix_spawn_file_actions_addclose(actions, fd), "posix_spawn_file_actions_addclose");
+            Require(Libc.posix_spawn_file_actions_addclose(actions, fd), "posix_spawn_file_actions_addclose");
             shown.Add($"close({fd})");
         }
-
-        static void Add(int result, string call) => Syscall.Check(SyscallResult.FromErrorNumber(result), null, call, "posix_spawn file actions", $"");
     }
 
     /// <summary>Sets what the child starts with besides its descriptors; returns the flags as the trace shows them.</summary>
@@ -134,28 +131,26 @@ internal static class ProcessSpawner
         if (info.NewProcessGroup)
         {
             flags |= Libc.POSIX_SPAWN_SETPGROUP;
-            Add(Libc.posix_spawnattr_setpgroup(attributes, 0), "posix_spawnattr_setpgroup");
+            Require(Libc.posix_spawnattr_setpgroup(attributes, 0), "posix_spawnattr_setpgroup");
             names.Add("POSIX_SPAWN_SETPGROUP");
         }
         // The runtime ignores SIGPIPE, and an ignored signal stays ignored across exec; the calling thread blocks
         // signals of its own too. The child starts with every disposition at its default and only the asked-for
         // signals blocked.
-        Add(Libc.posix_spawnattr_setsigdefault(attributes, new SigSet { Signals = EverySignalButKillAndStop }), "posix_spawnattr_setsigdefault");
+        Require(Libc.posix_spawnattr_setsigdefault(attributes, new SigSet { Signals = EverySignalButKillAndStop }), "posix_spawnattr_setsigdefault");
         ulong blocked = info.BlockedSignals.Aggregate(0UL, (mask, signal) => mask | (1UL << (signal - 1)));
-        Add(Libc.posix_spawnattr_setsigmask(attributes, new SigSet { Signals = blocked }), "posix_spawnattr_setsigmask");
+        Require(Libc.posix_spawnattr_setsigmask(attributes, new SigSet { Signals = blocked }), "posix_spawnattr_setsigmask");
         names.Add("POSIX_SPAWN_SETSIGDEF");
         names.Add(blocked == 0 ? "POSIX_SPAWN_SETSIGMASK" : $"POSIX_SPAWN_SETSIGMASK {{{string.Join(" ", info.BlockedSignals.Order().Select(Signals.Name))}}}");
         if (info.SchedulingPolicy is SchedulingPolicy policy)
         {
             flags |= Libc.POSIX_SPAWN_SETSCHEDULER;
-            Add(Libc.posix_spawnattr_setschedpolicy(attributes, (int)policy), "posix_spawnattr_setschedpolicy");
-            Add(Libc.posix_spawnattr_setschedparam(attributes, new SchedParam { Priority = info.SchedulingPriority }), "posix_spawnattr_setschedparam");
+            Require(Libc.posix_spawnattr_setschedpolicy(attributes, (int)policy), "posix_spawnattr_setschedpolicy");
+            Require(Libc.posix_spawnattr_setschedparam(attributes, new SchedParam { Priority = info.SchedulingPriority }), "posix_spawnattr_setschedparam");
             names.Add($"POSIX_SPAWN_SETSCHEDULER {{{ProcessScheduling.NameOf(policy)}, {info.SchedulingPriority}}}");
         }
-        Add(Libc.posix_spawnattr_setflags(attributes, flags), "posix_spawnattr_setflags");
+        Require(Libc.posix_spawnattr_setflags(attributes, flags), "posix_spawnattr_setflags");
         return string.Join("|", names);
-
-        static void Add(int result, string call) => Syscall.Check(SyscallResult.FromErrorNumber(result), null, call, "posix_spawn attributes", $"");
     }
 
     /// <summary>posix_spawn reports what failed in the child before or at the exec; these are the errors a user can act on.</summary>
@@ -170,6 +165,12 @@ internal static class ProcessSpawner
         Errno.EBADF => "A descriptor to map was closed, or a parking number above them is over RLIMIT_NOFILE.",
         _ => null,
     };
+
+    /// <summary>
+    /// The set-up calls of spawn objects return an error number and fail only for bad arguments or memory; they are
+    /// not narrated: the posix_spawnp line shows what they set up.
+    /// </summary>
+    private static void Require(int result, string call) => Syscall.Check(SyscallResult.FromErrorNumber(result), null, call, "posix_spawn", $"");
 
     private static unsafe byte** ToCStrings(IReadOnlyList<string> strings)
     {

@@ -130,6 +130,20 @@ internal static class ProcFile
     /// readlink is left out. Throws UnauthorizedAccessException for another user's process (without
     /// CAP_SYS_PTRACE) and DirectoryNotFoundException for one that ended: see <see cref="Inspect"/>.
     /// </summary>
+    /// <summary>The thread ids of a process (/proc/PID/task), in order; ESRCH when there is no such process.</summary>
+    public static List<int> ThreadIds(int processId)
+    {
+        try
+        {
+            return Directory.EnumerateDirectories($"/proc/{processId}/task")
+                .Select(path => int.Parse(Path.GetFileName(path), CultureInfo.InvariantCulture)).Order().ToList();
+        }
+        catch (DirectoryNotFoundException)
+        {
+            throw new SysprogException(Errno.ESRCH, "opendir", $"/proc/{processId}/task", $"No process {processId}.");
+        }
+    }
+
     public static IEnumerable<(string Path, string Link)> Descriptors(int processId)
     {
         foreach (string fd in Directory.EnumerateFileSystemEntries($"/proc/{processId}/fd"))

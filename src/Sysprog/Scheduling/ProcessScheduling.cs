@@ -53,7 +53,7 @@ public sealed record ProcessScheduling(int ProcessId, int ThreadId, string Threa
     {
         int process = ValidateIds(processId, null);
         var threads = new List<ProcessScheduling>();
-        foreach (int thread in ThreadIds(process))
+        foreach (int thread in ProcFile.ThreadIds(process))
         {
             try
             {
@@ -171,9 +171,9 @@ public sealed record ProcessScheduling(int ProcessId, int ThreadId, string Threa
     /// <summary>Why a policy change was refused (EPERM), with the limit that would have allowed it.</summary>
     internal static string ExplainRefusal(SchedulingPolicy policy, int priority, int threadId = 0)
     {
-        if (threadId != 0 && OwnerOf(threadId) is uint owner && owner != Libc.geteuid())
+        if (threadId != 0 && AnotherUsers(threadId) is string another)
         {
-            return $"Thread {threadId} belongs to user {Accounts.UserName(owner)}; changing another user's threads needs CAP_SYS_NICE.";
+            return another;
         }
         if (policy is SchedulingPolicy.Fifo or SchedulingPolicy.RR)
         {
@@ -186,25 +186,30 @@ public sealed record ProcessScheduling(int ProcessId, int ThreadId, string Threa
 
     private static string ExplainNiceRefusal(int threadId, int nice)
     {
-        if (OwnerOf(threadId) is uint owner && owner != Libc.geteuid())
+        if (AnotherUsers(threadId) is string another)
         {
-            return $"Thread {threadId} belongs to user {Accounts.UserName(owner)}; changing another user's threads needs CAP_SYS_NICE.";
+            return another;
         }
         ProcessLimit limit = ProcessLimit.Get(ProcessResource.Nice);
         string floor = limit.Soft is long soft ? (20 - soft).ToString(CultureInfo.InvariantCulture) : "-20";
         return $"Lowering nice to {nice} needs CAP_SYS_NICE, or RLIMIT_NICE allowing it (it allows down to {floor}).";
     }
 
-    private static uint? OwnerOf(int threadId)
+    /// <summary>Why a change to another user's thread was refused; null when the thread is this user's (or gone).</summary>
+    private static string? AnotherUsers(int threadId)
     {
+        uint? owner;
         try
         {
-            return FileStatus.OfPath($"/proc/{threadId}", followLinks: true)?.Uid;
+            owner = FileStatus.OfPath($"/proc/{threadId}", followLinks: true)?.Uid;
         }
         catch (SysprogException)
         {
             return null;
         }
+        return owner is uint uid && uid != Libc.geteuid()
+            ? $"Thread {threadId} belongs to user {Accounts.UserName(uid)}; changing another user's threads needs CAP_SYS_NICE."
+            : null;
     }
 
     private const int MaxCpus = 8192;
@@ -225,7 +230,7 @@ public sealed record ProcessScheduling(int ProcessId, int ThreadId, string Threa
     private static IReadOnlyList<ProcessScheduling> ForEachThread(int processId, int? threadId, SyscallTrace? trace, Action<int, string> change)
     {
         int process = ValidateIds(processId, threadId);
-        IEnumerable<int> threads = threadId is int one ? [one] : ThreadIds(process);
+        IEnumerable<int> threads = threadId is int one ? [one] : ProcFile.ThreadIds(process);
         var changed = new List<ProcessScheduling>();
         foreach (int thread in threads)
         {
@@ -242,20 +247,6 @@ public sealed record ProcessScheduling(int ProcessId, int ThreadId, string Threa
             changed.Add(Read(process, thread, trace));
         }
         return changed;
-    }
-
-    /// <summary>The thread ids of a process (/proc/PID/task); ESRCH when there is no such process.</summary>
-    private static List<int> ThreadIds(int processId)
-    {
-        try
-        {
-            return Directory.EnumerateDirectories($"/proc/{processId}/task")
-                .Select(path => int.Parse(Path.GetFileName(path), CultureInfo.InvariantCulture)).Order().ToList();
-        }
-        catch (DirectoryNotFoundException)
-        {
-            throw new SysprogException(Errno.ESRCH, "opendir", $"/proc/{processId}/task", $"No process {processId}.");
-        }
     }
 
     private static unsafe ProcessScheduling Read(int processId, int threadId, SyscallTrace? trace)

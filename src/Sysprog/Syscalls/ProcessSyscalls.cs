@@ -47,7 +47,7 @@ public static class ProcessSyscalls
             throw new ArgumentOutOfRangeException(nameof(threadId), threadId, "A thread id is 1 or more.");
         }
         int process = processId == 0 ? Environment.ProcessId : processId;
-        IEnumerable<int> threads = threadId is int one ? [one] : ThreadIds(process);
+        IEnumerable<int> threads = threadId is int one ? [one] : ProcFile.ThreadIds(process);
         var result = new List<ThreadSyscall>();
         foreach (int thread in threads)
         {
@@ -61,18 +61,6 @@ public static class ProcessSyscalls
             }
         }
         return result;
-    }
-
-    private static IEnumerable<int> ThreadIds(int processId)
-    {
-        try
-        {
-            return Directory.EnumerateDirectories($"/proc/{processId}/task").Select(path => int.Parse(Path.GetFileName(path), CultureInfo.InvariantCulture)).Order().ToList();
-        }
-        catch (DirectoryNotFoundException)
-        {
-            throw new SysprogException(Errno.ESRCH, "opendir", $"/proc/{processId}/task", $"No process {processId}.");
-        }
     }
 
     private static ThreadSyscall ReadThread(int processId, int threadId, SyscallTrace? trace)

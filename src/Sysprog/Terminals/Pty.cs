@@ -71,7 +71,7 @@ public sealed class Pty : FileDescriptorObject
         string? workingDirectory = null, IDictionary<string, string?>? environment = null, SyscallTrace? trace = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(program);
-        ValidateSize(rows, columns);
+        Terminal.ValidateSize(rows, columns);
         const int openFlags = Libc.O_RDWR | Libc.O_NOCTTY | Libc.O_NONBLOCK | Libc.O_CLOEXEC;
         var primary = new SafeFdHandle(Syscall.Check(Libc.posix_openpt(openFlags), trace, "posix_openpt", "pty", $"{Libc.OpenFlagsText(openFlags)}"));
         try
@@ -97,18 +97,6 @@ public sealed class Pty : FileDescriptorObject
         {
             primary.Dispose();
             throw;
-        }
-    }
-
-    private static void ValidateSize(int rows, int columns)
-    {
-        if (rows is < 1 or > ushort.MaxValue)
-        {
-            throw new ArgumentOutOfRangeException(nameof(rows), rows, $"A terminal has 1 to {ushort.MaxValue} rows.");
-        }
-        if (columns is < 1 or > ushort.MaxValue)
-        {
-            throw new ArgumentOutOfRangeException(nameof(columns), columns, $"A terminal has 1 to {ushort.MaxValue} columns.");
         }
     }
 
@@ -241,7 +229,7 @@ public sealed class Pty : FileDescriptorObject
     /// <summary>Sets the terminal's size (TIOCSWINSZ); the kernel sends SIGWINCH to the program's foreground process group.</summary>
     public unsafe void Resize(int rows, int columns, SyscallTrace? trace = null)
     {
-        ValidateSize(rows, columns);
+        Terminal.ValidateSize(rows, columns);
         using HandleLease lease = Lease();
         var size = new WindowSize { Rows = (ushort)rows, Columns = (ushort)columns };
         Syscall.Check(Libc.ioctl(lease.Fd, Libc.TIOCSWINSZ, &size), trace, "ioctl", Description, $"{lease.Fd}, TIOCSWINSZ, {{ws_row={rows}, ws_col={columns}}}");

@@ -12,18 +12,32 @@ public static class Terminal
     /// <summary>The controlling terminal of the calling process, whatever its real name.</summary>
     public const string Controlling = "/dev/tty";
 
-    public static unsafe TerminalSize GetSize(string path = Controlling, SyscallTrace? trace = null)
+    public static TerminalSize GetSize(string path = Controlling, SyscallTrace? trace = null)
     {
         using SafeFdHandle fd = Open(path, trace);
-        WindowSize size;
-        SyscallResult got = Libc.ioctl(fd.Fd, Libc.TIOCGWINSZ, &size);
-        Syscall.Check(got, trace, "ioctl", path, $"{fd.Fd}, TIOCGWINSZ, {{ws_row={size.Rows}, ws_col={size.Columns}}}", NotATerminal(got, path));
+        TerminalSize size = TerminalRawMode.SizeOf(fd, path, trace);
         fd.Close(trace);
-        return new TerminalSize(size.Rows, size.Columns) { Path = path };
+        return size with { Path = path };
     }
 
     /// <summary>Sets the size; the terminal's foreground process group gets SIGWINCH and redraws for it.</summary>
     public static unsafe TerminalSize SetSize(string path, int rows, int columns, SyscallTrace? trace = null)
+    {
+        ValidateSize(rows, columns);
+        using SafeFdHandle fd = Open(path, trace);
+        // The pixel sizes stay as they are: read them first.
+        WindowSize size;
+        SyscallResult got = Libc.ioctl(fd.Fd, Libc.TIOCGWINSZ, &size);
+        Syscall.Check(got, trace, "ioctl", path, $"{fd.Fd}, TIOCGWINSZ, ...", got.Errno == Errno.ENOTTY ? $"{path} is not a terminal." : null);
+        size.Rows = (ushort)rows;
+        size.Columns = (ushort)columns;
+        Syscall.Check(Libc.ioctl(fd.Fd, Libc.TIOCSWINSZ, &size), trace, "ioctl", path, $"{fd.Fd}, TIOCSWINSZ, {{ws_row={rows}, ws_col={columns}}}");
+        fd.Close(trace);
+        return new TerminalSize(rows, columns) { Path = path };
+    }
+
+    /// <summary>What struct winsize holds: 1 to 65535 rows and columns (a pty's and any terminal's).</summary>
+    internal static void ValidateSize(int rows, int columns)
     {
         if (rows is < 1 or > ushort.MaxValue)
         {
@@ -33,15 +47,6 @@ public static class Terminal
         {
             throw new ArgumentOutOfRangeException(nameof(columns), columns, $"A terminal has 1 to {ushort.MaxValue} columns.");
         }
-        using SafeFdHandle fd = Open(path, trace);
-        WindowSize size;
-        SyscallResult got = Libc.ioctl(fd.Fd, Libc.TIOCGWINSZ, &size);
-        Syscall.Check(got, trace, "ioctl", path, $"{fd.Fd}, TIOCGWINSZ, ...", NotATerminal(got, path));
-        size.Rows = (ushort)rows;
-        size.Columns = (ushort)columns;
-        Syscall.Check(Libc.ioctl(fd.Fd, Libc.TIOCSWINSZ, &size), trace, "ioctl", path, $"{fd.Fd}, TIOCSWINSZ, {{ws_row={rows}, ws_col={columns}}}");
-        fd.Close(trace);
-        return new TerminalSize(rows, columns) { Path = path };
     }
 
     private static SafeFdHandle Open(string path, SyscallTrace? trace)
@@ -56,6 +61,4 @@ public static class Terminal
         return new SafeFdHandle(Syscall.Check(opened, trace, "open", path, $"{Quote(path)}, {Libc.OpenFlagsText(flags)}",
             opened.Errno == Errno.ENXIO && path == Controlling ? "This process has no controlling terminal (it runs in a job, a service, or under a pipe only)." : null));
     }
-
-    private static string? NotATerminal(SyscallResult result, string path) => result.Errno == Errno.ENOTTY ? $"{path} is not a terminal." : null;
 }

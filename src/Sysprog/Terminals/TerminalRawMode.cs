@@ -39,11 +39,13 @@ public sealed class TerminalRawMode : IDisposable
     }
 
     /// <summary>TIOCGWINSZ on any terminal descriptor, a pty's primary side included; errors name <paramref name="target"/>.</summary>
-    internal static unsafe TerminalSize SizeOf(SafeHandle handle, string target)
+    internal static unsafe TerminalSize SizeOf(SafeHandle handle, string target, SyscallTrace? trace = null)
     {
         using HandleLease lease = HandleLease.Take(handle, target);
         WindowSize size;
-        Syscall.Check(Libc.ioctl(lease.Fd, Libc.TIOCGWINSZ, &size), null, "ioctl", target, $"");
+        SyscallResult got = Libc.ioctl(lease.Fd, Libc.TIOCGWINSZ, &size);
+        Syscall.Check(got, trace, "ioctl", target, $"{lease.Fd}, TIOCGWINSZ, {{ws_row={size.Rows}, ws_col={size.Columns}}}",
+            got.Errno == Errno.ENOTTY ? $"{target} is not a terminal." : null);
         return new TerminalSize(size.Rows, size.Columns);
     }
 
