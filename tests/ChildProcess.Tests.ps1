@@ -151,6 +151,8 @@ Describe 'child processes' -Skip:(-not $IsLinux) {
 
     It 'leaves a child closed while running to run on' {
         $child = Start-Tracked sleep 30
+        # posix_spawn returns as the exec begins: sleeping is where the program gets to.
+        Wait-Until { (Get-StatField $child.ProcessId 0) -eq 'S' } | Should -BeTrue
         Close-ChildProcess $child
 
         Get-StatField $child.ProcessId 0 | Should -Be 'S' -Because 'it sleeps on'
