@@ -124,13 +124,8 @@ public sealed class BlockingRetryTests : IDisposable
     {
         Blocked blocked = WouldBlock(operation);
         using var cancellation = new CancellationTokenSource();
-        var waiterThread = new TaskCompletionSource<int>();
-        Task<bool> waiter = Task.Factory.StartNew(() =>
-        {
-            waiterThread.SetResult(ThreadWait.CurrentThreadId());
-            return blocked(Timeout.InfiniteTimeSpan, cancellation.Token, _ => { });
-        }, TaskCreationOptions.LongRunning);
-        ThreadWait.UntilSleepingIn(await waiterThread.Task, "poll_schedule");
+        (Task<bool> waiter, int waiterThread) = await ThreadWait.StartOnThreadOfItsOwn(() => blocked(Timeout.InfiniteTimeSpan, cancellation.Token, _ => { }));
+        ThreadWait.UntilSleepingIn(waiterThread, "poll_schedule");
         var clock = Stopwatch.StartNew();
 
         cancellation.Cancel();

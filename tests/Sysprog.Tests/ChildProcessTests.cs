@@ -243,13 +243,8 @@ public sealed class ChildProcessTests : IDisposable
     {
         ChildProcess child = Start(new ChildProcessStartInfo("sleep", ["30"]));
         using var cancellation = new CancellationTokenSource();
-        var waiterThread = new TaskCompletionSource<int>();
-        Task<ProcessExit?> waiter = Task.Factory.StartNew(() =>
-        {
-            waiterThread.SetResult(ThreadWait.CurrentThreadId());
-            return child.WaitForExit(Timeout.InfiniteTimeSpan, cancellation.Token);
-        }, TaskCreationOptions.LongRunning);
-        ThreadWait.UntilSleepingIn(await waiterThread.Task, "poll_schedule");
+        (Task<ProcessExit?> waiter, int waiterThread) = await ThreadWait.StartOnThreadOfItsOwn(() => child.WaitForExit(Timeout.InfiniteTimeSpan, cancellation.Token));
+        ThreadWait.UntilSleepingIn(waiterThread, "poll_schedule");
         var clock = Stopwatch.StartNew();
 
         cancellation.Cancel();
@@ -263,13 +258,8 @@ public sealed class ChildProcessTests : IDisposable
     {
         EventFd quiet = Track(EventFd.Create());
         ChildProcess child = Start(new ChildProcessStartInfo("sleep", ["30"]));
-        var waiterThread = new TaskCompletionSource<int>();
-        Task<IReadOnlyList<ReadyHandle>> waiter = Task.Factory.StartNew(() =>
-        {
-            waiterThread.SetResult(ThreadWait.CurrentThreadId());
-            return PollSet.WaitFor([quiet, child], Readiness.Readable, all: false, Soon);
-        }, TaskCreationOptions.LongRunning);
-        ThreadWait.UntilSleepingIn(await waiterThread.Task, "epoll_wait");
+        (Task<IReadOnlyList<ReadyHandle>> waiter, int waiterThread) = await ThreadWait.StartOnThreadOfItsOwn(() => PollSet.WaitFor([quiet, child], Readiness.Readable, all: false, Soon));
+        ThreadWait.UntilSleepingIn(waiterThread, "epoll_wait");
 
         child.Signal(Signals.SIGKILL);
 

@@ -238,13 +238,8 @@ public sealed class InotifyTests : IDisposable
     public async Task AReaderBlockedOnAnEmptyInstance_WakesForTheFirstEvent()
     {
         _inotify.AddWatch(_folder, InotifyEvents.Create);
-        var readerThread = new TaskCompletionSource<int>();
-        Task<InotifyEvent?> reader = Task.Factory.StartNew(() =>
-        {
-            readerThread.SetResult(ThreadWait.CurrentThreadId());
-            return _inotify.Read(Soon);
-        }, TaskCreationOptions.LongRunning);
-        ThreadWait.UntilSleepingIn(await readerThread.Task, "poll_schedule");
+        (Task<InotifyEvent?> reader, int readerThread) = await ThreadWait.StartOnThreadOfItsOwn(() => _inotify.Read(Soon));
+        ThreadWait.UntilSleepingIn(readerThread, "poll_schedule");
 
         File.WriteAllText(Path.Combine(_folder, "woken"), "");
 

@@ -176,13 +176,8 @@ public sealed class PipeTests
     {
         using Pipe pipe = Pipe.Create();
         using var cancellation = new CancellationTokenSource();
-        var waiter = new TaskCompletionSource<int>();
-        Task<int?> read = Task.Factory.StartNew(() =>
-        {
-            waiter.SetResult(ThreadWait.CurrentThreadId());
-            return pipe.ReadEnd.Read(new byte[8], Forever, cancellation.Token);
-        }, TaskCreationOptions.LongRunning);
-        ThreadWait.UntilSleepingIn(await waiter.Task, "poll");
+        (Task<int?> read, int waiter) = await ThreadWait.StartOnThreadOfItsOwn(() => pipe.ReadEnd.Read(new byte[8], Forever, cancellation.Token));
+        ThreadWait.UntilSleepingIn(waiter, "poll");
         cancellation.Cancel();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => read.WaitAsync(TimeSpan.FromSeconds(5)));
     }
@@ -272,13 +267,8 @@ public sealed class FifoTests : IDisposable
     public async Task ABlockingOpen_ReturnsWhenTheOtherSideOpens_AndStopsOnCancellation()
     {
         string path = Fifo.Create(Path.Combine(_folder, "f")).FullName;
-        var waiter = new TaskCompletionSource<int>();
-        Task<PipeEnd?> open = Task.Factory.StartNew(() =>
-        {
-            waiter.SetResult(ThreadWait.CurrentThreadId());
-            return Fifo.Open(path, FileAccess.Read, timeout: Long);
-        }, TaskCreationOptions.LongRunning);
-        ThreadWait.UntilSleepingIn(await waiter.Task, "wait_for_partner");
+        (Task<PipeEnd?> open, int waiter) = await ThreadWait.StartOnThreadOfItsOwn(() => Fifo.Open(path, FileAccess.Read, timeout: Long));
+        ThreadWait.UntilSleepingIn(waiter, "wait_for_partner");
         using (PipeEnd writer = Fifo.Open(path, FileAccess.Write, timeout: Long)!)
         using (PipeEnd reader = (await open.WaitAsync(Long))!)
         {
@@ -287,13 +277,8 @@ public sealed class FifoTests : IDisposable
         }
 
         using var cancellation = new CancellationTokenSource();
-        var cancelled = new TaskCompletionSource<int>();
-        Task<PipeEnd?> second = Task.Factory.StartNew(() =>
-        {
-            cancelled.SetResult(ThreadWait.CurrentThreadId());
-            return Fifo.Open(path, FileAccess.Write, cancellationToken: cancellation.Token);
-        }, TaskCreationOptions.LongRunning);
-        ThreadWait.UntilSleepingIn(await cancelled.Task, "wait_for_partner");
+        (Task<PipeEnd?> second, int cancelled) = await ThreadWait.StartOnThreadOfItsOwn(() => Fifo.Open(path, FileAccess.Write, cancellationToken: cancellation.Token));
+        ThreadWait.UntilSleepingIn(cancelled, "wait_for_partner");
         cancellation.Cancel();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => second.WaitAsync(TimeSpan.FromSeconds(5)));
     }

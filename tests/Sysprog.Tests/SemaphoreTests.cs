@@ -105,11 +105,9 @@ public sealed class SemaphoreTests : IDisposable
     {
         using PosixSemaphore semaphore = PosixSemaphore.Create(_name, 0);
         using var cancel = new CancellationTokenSource();
-        var waiterThread = new TaskCompletionSource<int>();
-        Task<long> wait = Task.Factory.StartNew(() =>
+        (Task<long> wait, int waiter) = await ThreadWait.StartOnThreadOfItsOwn(() =>
         {
             int threadId = ThreadWait.CurrentThreadId();
-            waiterThread.SetResult(threadId);
             long before = VoluntarySwitches(threadId);
             try
             {
@@ -120,8 +118,7 @@ public sealed class SemaphoreTests : IDisposable
                 return VoluntarySwitches(threadId) - before;
             }
             throw new InvalidOperationException("the wait returned without being posted or cancelled");
-        }, TaskCreationOptions.LongRunning);
-        int waiter = await waiterThread.Task;
+        });
         ThreadWait.UntilSleepingIn(waiter, "futex");
         // Long enough for a wait in 20 ms slices to wake 25 times.
         await Task.Delay(500);
@@ -226,13 +223,7 @@ public sealed partial class SemaphoreSignalTests : IDisposable
         // A handler makes SIGCONT interrupt the blocked call rather than be ignored.
         using var handler = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGCONT, _ => { });
         using PosixSemaphore semaphore = PosixSemaphore.Create(_name, 0);
-        var waiterThread = new TaskCompletionSource<int>();
-        Task<bool> wait = Task.Factory.StartNew(() =>
-        {
-            waiterThread.SetResult(ThreadWait.CurrentThreadId());
-            return semaphore.Wait(timed ? TimeSpan.FromSeconds(30) : Timeout.InfiniteTimeSpan);
-        }, TaskCreationOptions.LongRunning);
-        int threadId = await waiterThread.Task;
+        (Task<bool> wait, int threadId) = await ThreadWait.StartOnThreadOfItsOwn(() => semaphore.Wait(timed ? TimeSpan.FromSeconds(30) : Timeout.InfiniteTimeSpan));
         for (int i = 0; i < 20; i++)
         {
             Assert.Equal(0, tgkill(Environment.ProcessId, threadId, SIGCONT));
