@@ -23,6 +23,9 @@ internal static partial class EventBench
     [System.Runtime.InteropServices.LibraryImport("libc", SetLastError = true)]
     private static unsafe partial int poll(long* pollFd, nuint count, int timeoutMilliseconds);
 
+    [System.Runtime.InteropServices.LibraryImport("libc", SetLastError = true)]
+    private static unsafe partial int epoll_wait(int epoll, void* events, int maxEvents, int timeoutMilliseconds);
+
     private const int EFD_NONBLOCK = 0x800;
 
     private static unsafe void BareSend(int fd)
@@ -40,7 +43,13 @@ internal static partial class EventBench
         read(fd, &value, 8);
     }
 
-    public static int Run(string[] args)
+    // The set's epoll descriptor, found in /proc/self/fd: the newest anon_inode:[eventpoll] (PollSet keeps it private).
+    private static int EpollDescriptorOf(PollSet set) =>
+        new DirectoryInfo("/proc/self/fd").GetFileSystemInfos()
+            .Where(f => f.LinkTarget == "anon_inode:[eventpoll]")
+            .Max(f => int.Parse(f.Name, CultureInfo.InvariantCulture));
+
+    public static unsafe int Run(string[] args)
     {
         int iterations = int.Parse(args[^1], CultureInfo.InvariantCulture);
         switch (args[0])
@@ -114,7 +123,8 @@ internal static partial class EventBench
                 }
                 return 0;
             }
-            case "poll":
+            // poll: PollSet.Wait; pollbare: epoll_wait on the same set's descriptor as a bare P/Invoke.
+            case "poll" or "pollbare":
             {
                 int handles = int.Parse(args[1], CultureInfo.InvariantCulture);
                 var eventFds = Enumerable.Range(0, handles).Select(_ => EventFd.Create()).ToList();
@@ -122,21 +132,24 @@ internal static partial class EventBench
                 eventFds.ForEach(e => set.Add(e));
                 eventFds[handles / 2].Add(1);
                 var ready = new ReadyHandle[handles];
+                bool bare = args[0] == "pollbare";
+                int epoll = bare ? EpollDescriptorOf(set) : -1;
+                byte* events = stackalloc byte[16 * (handles + 1)];
                 for (int i = 0; i < iterations; i++)
                 {
-                    set.Wait(ready, Timeout.InfiniteTimeSpan);
+                    _ = bare ? epoll_wait(epoll, events, handles + 1, -1) : set.Wait(ready, Timeout.InfiniteTimeSpan);
                 }
                 long start = Stopwatch.GetTimestamp();
                 for (int i = 0; i < iterations; i++)
                 {
-                    set.Wait(ready, Timeout.InfiniteTimeSpan);
+                    _ = bare ? epoll_wait(epoll, events, handles + 1, -1) : set.Wait(ready, Timeout.InfiniteTimeSpan);
                 }
                 Console.WriteLine((Stopwatch.GetElapsedTime(start).TotalNanoseconds / iterations).ToString("F0", CultureInfo.InvariantCulture));
                 eventFds.ForEach(e => e.Dispose());
                 return 0;
             }
             default:
-                Console.Error.WriteLine("usage: Sysprog.Bench events ping|pingtoken|pingtimeout|pingbare ITERATIONS | poll HANDLES ITERATIONS");
+                Console.Error.WriteLine("usage: Sysprog.Bench events ping|pingtoken|pingtimeout|pingbare ITERATIONS | poll|pollbare HANDLES ITERATIONS");
                 return 2;
         }
     }

@@ -119,7 +119,7 @@ public sealed class PollSet : IDisposable
                         cancelled = true;
                         continue;
                     }
-                    if (written < ready.Length && !IsAmong(ready[..readAhead], (int)data))
+                    if (written < ready.Length && (readAhead == 0 || !IsAmong(ready[..readAhead], (int)data)))
                     {
                         ready[written++] = new ReadyHandle((int)data, _members[(int)data].Handle, (flags & Libc.EPOLLIN) != 0,
                             (flags & Libc.EPOLLOUT) != 0, (flags & Libc.EPOLLERR) != 0, (flags & Libc.EPOLLHUP) != 0);

@@ -14,6 +14,7 @@ internal static class FdWait
     /// A deadline in Stopwatch ticks: -1 for none, 0 for "already passed" (a zero timeout, which so costs no clock
     /// read on the non-blocking fast paths).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static long Deadline(TimeSpan timeout) =>
         timeout == Timeout.InfiniteTimeSpan ? -1
         : timeout == TimeSpan.Zero ? 0
@@ -27,6 +28,7 @@ internal static class FdWait
         _ => TimeSpan.FromSeconds(Math.Max(0, (deadline - Stopwatch.GetTimestamp()) / (double)Stopwatch.Frequency)),
     };
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool Expired(long deadline) => deadline == 0 || (deadline != -1 && Stopwatch.GetTimestamp() >= deadline);
 
     /// <summary>True when <paramref name="events"/> are ready on <paramref name="fd"/>; false when the deadline passed first.</summary>
@@ -71,6 +73,7 @@ internal static class FdWait
     private const int FallbackSliceMilliseconds = 20;
 
     /// <summary>What is left of a deadline, as poll(2) and epoll_wait(2) take it: -1 for none, rounded up.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int TimeoutMilliseconds(long deadline)
     {
         if (deadline is -1 or 0)

@@ -13,13 +13,25 @@ internal ref struct HandleLease
 {
     private SafeHandle? _handle;
 
+    // Taking and ending a lease sits on every call's path: compiled fully optimized from the first call, since the
+    // calls of a short script or a benchmark's warm-up are too few for tiered compilation to get to them.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private HandleLease(SafeHandle handle) => _handle = handle;
 
     /// <summary>The raw handle value: an fd, a sem_t*, a mapping's start address.</summary>
-    public readonly IntPtr Value => _handle!.DangerousGetHandle();
+    public readonly IntPtr Value
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => _handle!.DangerousGetHandle();
+    }
 
-    public readonly int Fd => (int)Value;
+    public readonly int Fd
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => (int)Value;
+    }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static HandleLease Take(SafeHandle handle, string objectName)
     {
         bool added = false;
@@ -34,6 +46,7 @@ internal ref struct HandleLease
         return new HandleLease(handle);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Dispose()
     {
         _handle?.DangerousRelease();
@@ -47,6 +60,7 @@ internal ref struct HandleLease
 internal static class HandleLeaseExtensions
 {
     /// <summary><c>using HandleLease fd = _fd.Lease(Name);</c></summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static HandleLease Lease(this SafeHandle handle, string objectName) => HandleLease.Take(handle, objectName);
 }
 

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace Sysprog.Interop;
@@ -25,12 +26,15 @@ internal static partial class Libc
     internal static partial int sem_destroy(IntPtr semaphore);
 
     [LibraryImport(LibpthreadName, SetLastError = true)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static partial int sem_post(IntPtr semaphore);
 
     [LibraryImport(LibpthreadName, SetLastError = true)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static partial int sem_wait(IntPtr semaphore);
 
     [LibraryImport(LibpthreadName, SetLastError = true)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static partial int sem_trywait(IntPtr semaphore);
 
     [LibraryImport(LibpthreadName, SetLastError = true)]

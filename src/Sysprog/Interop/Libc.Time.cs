@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace Sysprog.Interop;
@@ -25,6 +26,7 @@ internal struct Timespec
     public long Seconds;
     public long Nanoseconds;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public readonly Timespec Add(TimeSpan span)
     {
         long totalNanoseconds = Nanoseconds + span.Ticks * 100;

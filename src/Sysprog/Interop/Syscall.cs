@@ -11,9 +11,11 @@ namespace Sysprog.Interop;
 /// </summary>
 internal readonly struct SyscallResult
 {
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private SyscallResult(long value, bool failed) =>
         (Value, Failed, Errno) = (value, failed, failed ? (Errno)Marshal.GetLastPInvokeError() : Errno.None);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private SyscallResult(long value) : this(value, value == -1)
     {
     }
@@ -32,10 +34,13 @@ internal readonly struct SyscallResult
     /// <summary>For calls that return NULL on failure (sem_open's SEM_FAILED is 0 in glibc and musl).</summary>
     public static SyscallResult NullOnFailure(IntPtr value) => new(value, value == IntPtr.Zero);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static implicit operator SyscallResult(int value) => new(value);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static implicit operator SyscallResult(long value) => new(value);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static implicit operator SyscallResult(IntPtr value) => new(value);
 }
 
@@ -111,6 +116,7 @@ internal ref struct TraceArguments
     private DefaultInterpolatedStringHandler _text;
     private readonly bool _enabled;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public TraceArguments(int literalLength, int formattedCount, SyscallTrace? trace, out bool shouldAppend)
     {
         _enabled = shouldAppend = trace is not null;
@@ -125,29 +131,41 @@ internal ref struct TraceArguments
 
     public void AppendFormatted(string? value) => _text.AppendFormatted(value);
 
+    // The checks are inlined into the hot paths; the formatting, which only a listening trace reaches, is not.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal void Emit(SyscallTrace? trace, string call, long result)
     {
         if (_enabled && trace is not null)
         {
-            trace($"{call}({_text.ToStringAndClear()}) = {result}");
+            WriteLine(trace, call, result, pointer: false);
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal void EmitPointer(SyscallTrace? trace, string call, IntPtr result)
     {
         if (_enabled && trace is not null)
         {
-            trace($"{call}({_text.ToStringAndClear()}) = 0x{result:x}");
+            WriteLine(trace, call, result, pointer: true);
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal void EmitFailure(SyscallTrace? trace, string call, Errno errno)
     {
         if (_enabled && trace is not null)
         {
-            trace($"{call}({_text.ToStringAndClear()}) = -1 {errno.Symbol()} ({errno.Description()})");
+            WriteFailure(trace, call, errno);
         }
     }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void WriteLine(SyscallTrace trace, string call, long result, bool pointer) =>
+        trace(pointer ? $"{call}({_text.ToStringAndClear()}) = 0x{result:x}" : $"{call}({_text.ToStringAndClear()}) = {result}");
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void WriteFailure(SyscallTrace trace, string call, Errno errno) =>
+        trace($"{call}({_text.ToStringAndClear()}) = -1 {errno.Symbol()} ({errno.Description()})");
 }
 
 /// <summary>Helpers for rendering arguments the way strace does.</summary>

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace Sysprog.Interop;
@@ -40,9 +41,10 @@ internal sealed class ThreadInterrupt : IDisposable
             "Every real-time signal above SIGRTMIN is handled here or blocked by every thread, so a lock wait could not be interrupted; wait with a timeout of 0 (try once) instead.");
 
     /// <summary>As <see cref="Arm"/>, or null when this process leaves no real-time signal to interrupt with.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static ThreadInterrupt? TryArm(CancellationToken token, SyscallTrace? trace, string target)
     {
-        if (!EnsureHandler(trace, target))
+        if (Signal == 0 && !EnsureHandler(trace, target))
         {
             return null;
         }
@@ -81,6 +83,7 @@ internal sealed class ThreadInterrupt : IDisposable
     /// Says the thread has left the call, then waits until a canceller running now has stopped sending. A signal it
     /// sent last may still be pending: one system call takes it now, so it cannot cut short the thread's next call.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Dispose()
     {
         Volatile.Write(ref _inCall, 0);
@@ -95,10 +98,6 @@ internal sealed class ThreadInterrupt : IDisposable
     /// <summary>Installs the handler on a signal chosen once per process; false when no signal is free.</summary>
     private static unsafe bool EnsureHandler(SyscallTrace? trace, string target)
     {
-        if (Signal != 0)
-        {
-            return true;
-        }
         lock (InstallGate)
         {
             if (Signal != 0)

@@ -363,6 +363,7 @@ public sealed class PosixSemaphore : IDisposable
     /// One blocking call: until <paramref name="slice"/> from now when given, otherwise until the monotonic
     /// <paramref name="deadline"/>, otherwise without a limit.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static SyscallResult WaitOnce(IntPtr semaphore, Timespec? deadline, TimeSpan? slice, out string call, out Timespec until)
     {
         if (slice is null && deadline is null)
