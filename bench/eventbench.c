@@ -12,12 +12,15 @@
 #include "bench.h"
 
 int main(int argc, char **argv) {
-    if (argc < 3) { fprintf(stderr, "usage: eventbench ping ITERATIONS | poll HANDLES ITERATIONS\n"); return 2; }
+    if (argc < 3) { fprintf(stderr, "usage: eventbench ping|pingpoll|pingpolltimeout ITERATIONS | poll HANDLES ITERATIONS\n"); return 2; }
     uint64_t one = 1, value;
     start_idle_thread_if_asked();
     /* ping: blocking reads, as most C does; pingpoll: non-blocking descriptors read after poll(2), as any C program
-       that must also honour a timeout or a cancellation does, and as Sysprog does. */
-    int polled = strcmp(argv[1], "pingpoll") == 0;
+       that must also honour a timeout or a cancellation does, and as Sysprog does; pingpolltimeout: the same with a
+       timeout of 60 s on the ping side's poll, the baseline for a wait with a timeout. */
+    int timed = strcmp(argv[1], "pingpolltimeout") == 0;
+    int polled = timed || strcmp(argv[1], "pingpoll") == 0;
+    int timeout = timed ? 60000 : -1;
     if (polled || strcmp(argv[1], "ping") == 0) {
         int iterations = atoi(argv[2]);
         int flags = EFD_CLOEXEC | (polled ? EFD_NONBLOCK : 0);
@@ -30,9 +33,9 @@ int main(int argc, char **argv) {
             _exit(0);
         }
         struct pollfd p = { .fd = pong, .events = POLLIN };
-        for (int i = 0; i < iterations; i++) { write(ping, &one, 8); if (polled) poll(&p, 1, -1); read(pong, &value, 8); }
+        for (int i = 0; i < iterations; i++) { write(ping, &one, 8); if (polled) poll(&p, 1, timeout); read(pong, &value, 8); }
         double start = now_ns();
-        for (int i = 0; i < iterations; i++) { write(ping, &one, 8); if (polled) poll(&p, 1, -1); read(pong, &value, 8); }
+        for (int i = 0; i < iterations; i++) { write(ping, &one, 8); if (polled) poll(&p, 1, timeout); read(pong, &value, 8); }
         printf("%.0f\n", (now_ns() - start) / iterations);
         waitpid(child, NULL, 0);
         return 0;

@@ -29,7 +29,7 @@ measure "eventfd round trip vs C polling first" pingpoll ping "$iterations"
 measure "eventfd round trip in bare .NET vs C polling first" pingpoll pingbare "$iterations"
 # What the cmdlets take: a CancellationToken (every cmdlet passes Ctrl+C as one), or a timeout.
 measure "eventfd round trip with a token vs C polling first" pingpoll pingtoken "$iterations"
-measure "eventfd round trip with a timeout vs C polling first" pingpoll pingtimeout "$iterations"
+measure "eventfd round trip with a timeout vs C polling with a timeout" pingpolltimeout pingtimeout "$iterations"
 for handles in 1 10 100; do
     measure "wait over $handles handles" poll poll "$handles" "$((iterations * 4))"
 done

@@ -36,7 +36,7 @@ for size in 64 8192; do
 done
 # What the cmdlets take: a CancellationToken (every cmdlet passes Ctrl+C as one), or a timeout.
 measure "rtt 64 B with a token" "ns per round trip" rtt-ping rtt-pingtoken rtt-pong 64
-measure "rtt 64 B with a timeout" "ns per round trip" rtt-ping rtt-pingtimeout rtt-pong 64
+measure "rtt 64 B with a timeout (C: mq_timedreceive)" "ns per round trip" rtt-pingtimeout rtt-pingtimeout rtt-pong 64
 for size in 64 8192; do
     measure "tput $size B" "messages/s" tput-receive tput-receive tput-send "$size"
 done

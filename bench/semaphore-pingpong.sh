@@ -26,10 +26,12 @@ run() { # the ping mode, then the ping/pong program as words; prints ns per roun
 source ./pairs.sh
 pairs_begin semaphore
 
-measure() { measure_pairs "$1" ns "run ping $out/pingpong-c" "run $2 dotnet $out/dotnet/Sysprog.Bench.dll"; }
+measure() { measure_pairs "$1" ns "run ${3:-ping} $out/pingpong-c" "run $2 dotnet $out/dotnet/Sysprog.Bench.dll"; }
 
 measure "semaphore round trip" ping
-# What the cmdlets take: a CancellationToken (every cmdlet passes Ctrl+C as one), or a timeout.
+# What the cmdlets take: a CancellationToken (every cmdlet passes Ctrl+C as one), or a timeout. C has no token (its
+# waits are cancelled by signals, as Sysprog's are), so a token's baseline is the plain wait; a timeout's is C
+# waiting with one (sem_clockwait).
 measure "semaphore round trip with a token" pingtoken
-measure "semaphore round trip with a timeout" pingtimeout
+measure "semaphore round trip with a timeout (C: sem_clockwait)" pingtimeout pingtimeout
 echo "pairs: $tsv"
