@@ -277,8 +277,8 @@ public sealed class FifoTests : IDisposable
         }
 
         using var cancellation = new CancellationTokenSource();
-        (Task<PipeEnd?> second, int cancelled) = await ThreadWait.StartOnThreadOfItsOwn(() => Fifo.Open(path, FileAccess.Write, cancellationToken: cancellation.Token));
-        ThreadWait.UntilSleepingIn(cancelled, "wait_for_partner");
+        (Task<PipeEnd?> second, int secondWaiter) = await ThreadWait.StartOnThreadOfItsOwn(() => Fifo.Open(path, FileAccess.Write, cancellationToken: cancellation.Token));
+        ThreadWait.UntilSleepingIn(secondWaiter, "wait_for_partner");
         cancellation.Cancel();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => second.WaitAsync(TimeSpan.FromSeconds(5)));
     }
