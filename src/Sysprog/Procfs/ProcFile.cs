@@ -100,17 +100,51 @@ internal static class ProcFile
         }
     }
 
-    /// <summary>The process's command name (/proc/PID/comm); null when it has gone or cannot be read.</summary>
+    /// <summary>
+    /// What the process runs: its command name (/proc/PID/comm), except that a program the dotnet host runs is named
+    /// by its entry assembly ("pwsh" for the PowerShell dotnet tool, not "dotnet"); null when it has gone or cannot be
+    /// read.
+    /// </summary>
     public static string? ProcessName(int processId)
     {
         try
         {
-            return File.ReadAllText($"/proc/{processId}/comm").TrimEnd('\n');
+            string command = File.ReadAllText($"/proc/{processId}/comm").TrimEnd('\n');
+            return command == "dotnet" ? EntryAssemblyOfDotnetHost(processId) ?? command : command;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             return null;
         }
+    }
+
+    /// <summary>
+    /// The name of the .dll a dotnet host runs ("dotnet [exec] [host options] app.dll args"), without its extension;
+    /// null when the command line names none (the SDK's own commands, or a process that has gone).
+    /// </summary>
+    private static string? EntryAssemblyOfDotnetHost(int processId)
+    {
+        string[] arguments = File.ReadAllText($"/proc/{processId}/cmdline").Split('\0', StringSplitOptions.RemoveEmptyEntries);
+        for (int i = 1; i < arguments.Length; i++)
+        {
+            string argument = arguments[i];
+            if (argument.EndsWith(".dll", StringComparison.Ordinal))
+            {
+                return Path.GetFileNameWithoutExtension(argument);
+            }
+            // "exec" and the host's own options ("--runtimeconfig FILE", "--roll-forward Major", ...) come first; the
+            // first other word is a command or an SDK verb, not an assembly.
+            if (argument == "exec")
+            {
+                continue;
+            }
+            if (!argument.StartsWith("--", StringComparison.Ordinal))
+            {
+                return null;
+            }
+            i++;
+        }
+        return null;
     }
 
     /// <summary>The ids of the processes /proc shows (this PID namespace's).</summary>
