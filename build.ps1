@@ -1,29 +1,27 @@
+#!/usr/bin/env pwsh
 #Requires -Version 7.4
 <#
 .SYNOPSIS
     Builds, documents, packages and tests Sysprog.
 
 .DESCRIPTION
-    Tasks run in the order given:
+    Tasks run in the order given, each step once:
       Clean     removes out/ and the build output.
-      Build     dotnet build of the solution; MSBuild also assembles the importable module in out/Sysprog.
-      Docs      platyPS New-ExternalHelp: docs/*.md to out/Sysprog/en-US (a warning without platyPS; an error under CI).
-      Package   Build, then Docs, then the packages: out/Sysprog is the module to import; out/packages holds the
-                module's .nupkg as the PowerShell Gallery takes it (gallery/) and the core library's NuGet package (nuget/).
+      Build     dotnet build of the solution; MSBuild also assembles the importable module in out/Sysprog, with the
+                committed help (module/en-US), and restores the Pester the Pester task uses.
+      Docs      platyPS New-ExternalHelp: docs/*.md to module/en-US, the committed MAML help. Needs platyPS 0.14,
+                which no package registry carries; without it the committed help stays as it is.
+      Package   Build, then the packages: out/Sysprog is the module to import; out/packages holds the module's
+                .nupkg as the PowerShell Gallery takes it (gallery/) and the core library's NuGet package (nuget/).
       UnitTest  xunit (core, CLI and cmdlet contracts).
-      Pester    the Pester 5 tests in tests/ and the demos in docs/demos, in a child pwsh so the loaded module never
-                locks the next build. Ends with one line, "pester: N passed, N failed, N skipped"; fails when any test
-                failed or none ran.
-      Test      UnitTest, then Pester.
+      Pester    the Pester 5 tests in tests/ and the demos in docs/demos, in a child pwsh started like this one,
+                with Pester 5.9.1 from the NuGet packages folder, so the loaded module never locks the next build.
+                Ends with one line, "pester: N passed, N failed, N skipped"; fails when any test failed or none ran.
+      Test      Package, UnitTest, then Pester: every test.
 
     The configuration is Release unless told: the module users import is the optimized one.
+    From bash on a machine with only the .NET SDK: dotnet tool restore && dotnet pwsh ./build.ps1 -Task Test
 
-.EXAMPLE
-    ./build.ps1
-    Import-Module ./out/Sysprog/Sysprog.psd1
-
-.EXAMPLE
-    ./build.ps1 -Task Clean, Package, Test -Configuration Release
 #>
 [CmdletBinding(PositionalBinding = $false)]
 param(
@@ -37,7 +35,10 @@ param(
     [string[]] $MoreTasks = @(),
 
     [ValidateSet('Debug', 'Release')]
-    [string] $Configuration = 'Release'
+    [string] $Configuration = 'Release',
+
+    # For the Pester task: test files or folders, separated by commas; every test (tests/ and docs/demos) by default.
+    [string] $TestPath
 )
 
 $ErrorActionPreference = 'Stop'
@@ -51,7 +52,10 @@ foreach ($name in $Task) {
     }
 }
 
+. (Join-Path $PSScriptRoot 'tests' 'PwshCommand.ps1')
 $solution = Join-Path $PSScriptRoot 'Sysprog.sln'
+# The one place the Pester version is written is the project that restores it.
+$PesterVersion = ([xml](Get-Content -Raw -LiteralPath (Join-Path $PSScriptRoot 'tests' 'Sysprog.PowerShell.Tests' 'Sysprog.PowerShell.Tests.csproj'))).SelectSingleNode("//PackageDownload[@Include='Pester']").Version.Trim('[]')
 $moduleOut = Join-Path $PSScriptRoot 'out' 'Sysprog'
 
 function Invoke-Native {
@@ -73,19 +77,16 @@ function Invoke-BuildTask {
 }
 
 function Invoke-DocsTask {
-    $platyPS = Get-Module -ListAvailable -Name platyPS | Sort-Object Version -Descending | Select-Object -First 1
+    $platyPS = Get-Module -ListAvailable -Name platyPS | Where-Object Version -LT ([version]'2.0') | Sort-Object Version -Descending | Select-Object -First 1
     if (-not $platyPS) {
-        if ($env:CI) {
-            throw 'platyPS 0.14 is not installed, so the help XML cannot be built (CI builds it always).'
-        }
-        Write-Warning 'platyPS is not installed, so no en-US help XML was built (Install-Module platyPS -RequiredVersion 0.14.2). docs/ is still checked by the contract tests.'
-        return
+        throw 'platyPS 0.14 is not installed, so the help cannot be rebuilt from docs/ (the committed module/en-US help stays in use).'
     }
     Import-Module $platyPS
-    # The module page (Sysprog.md) is not help content; cmdlet pages and about_ topics are.
-    $pages = Get-ChildItem -LiteralPath (Join-Path $PSScriptRoot 'docs') -Filter '*.md' | Where-Object Name -NE 'Sysprog.md'
-    New-ExternalHelp -Path $pages.FullName -OutputPath (Join-Path $moduleOut 'en-US') -Force | Out-Null
-    Write-Host "help written to $(Join-Path $moduleOut 'en-US')"
+    # The module page (Sysprog.md) is not help content; cmdlet pages are. about_Sysprog ships as its markdown.
+    $pages = Get-ChildItem -LiteralPath (Join-Path $PSScriptRoot 'docs') -Filter '*.md' | Where-Object Name -NotIn 'Sysprog.md', 'about_Sysprog.md'
+    $helpFolder = Join-Path $PSScriptRoot 'module' 'en-US'
+    New-ExternalHelp -Path $pages.FullName -OutputPath $helpFolder -Force | Out-Null
+    Write-Host "help written to $helpFolder (commit it; the next build ships it)"
 }
 
 function Invoke-PackTask {
@@ -145,43 +146,56 @@ function Invoke-UnitTestTask {
     Invoke-Native dotnet 'test', $solution, '-c', $Configuration, '--nologo'
 }
 
-function Invoke-PesterTask {
-    $pester = Get-Module -ListAvailable -Name Pester | Where-Object Version -GE ([version]'5.0') | Sort-Object Version -Descending | Select-Object -First 1
-    if (-not $pester) {
-        throw 'Pester 5 is not installed, so the Pester tests cannot run (Install-Module Pester -MinimumVersion 5.0).'
+function Get-PesterModulePath {
+    # The Pester the solution restores (tests/Sysprog.PowerShell.Tests names it), from the NuGet packages folder.
+    $packages = $env:NUGET_PACKAGES
+    if (-not $packages) {
+        $listed = & dotnet nuget locals global-packages --list
+        $packages = ($listed -replace '^global-packages:\s*', '').Trim()
     }
+    $path = Join-Path $packages 'pester' $PesterVersion 'tools' 'Pester.psd1'
+    if (-not (Test-Path -LiteralPath $path)) {
+        throw "Pester $PesterVersion is not in the NuGet packages folder ($packages): run the Build task first, which restores it."
+    }
+    $path
+}
+
+function Invoke-PesterTask {
+    $pesterPath = Get-PesterModulePath
     if (-not (Test-Path -LiteralPath (Join-Path $moduleOut 'Sysprog.psd1'))) {
         throw "The module is not assembled in ${moduleOut}: run the Build task first."
     }
-    $pwsh = (Get-Process -Id $PID).Path
     # The tests find the CLI of the same configuration as the module.
     $env:SYSPROG_CONFIGURATION = $Configuration
-    & $pwsh -NoProfile -NonInteractive -Command {
-        param($PesterPath, [string[]] $TestPath)
-        Import-Module $PesterPath
-        $configuration = New-PesterConfiguration
-        $configuration.Run.Path = $TestPath
-        $configuration.Run.PassThru = $true
-        $configuration.Output.Verbosity = 'Detailed'
-        $result = Invoke-Pester -Configuration $configuration
-        $skipped = $result.SkippedCount + $result.NotRunCount
-        "pester: $($result.PassedCount) passed, $($result.FailedCount + $result.FailedBlocksCount + $result.FailedContainersCount) failed, $skipped skipped"
-        exit $(if ($result.Result -eq 'Passed' -and $result.PassedCount -gt 0) { 0 } else { 1 })
-    } -args $pester.Path, @((Join-Path $PSScriptRoot 'tests'), (Join-Path $PSScriptRoot 'docs' 'demos'))
+    $pwsh, $pwshArguments = Get-PwshCommand
+    $suite = Join-Path $PSScriptRoot 'tests' 'PesterSuite.ps1'
+    $suiteArguments = @('-PesterPath', $pesterPath) + $(if ($TestPath) { '-TestPath', $TestPath } else { @() })
+    & $pwsh $pwshArguments -NoProfile -NonInteractive -File $suite @suiteArguments
     if ($LASTEXITCODE -ne 0) {
         throw 'The Pester tests failed, or none ran.'
     }
 }
 
+$steps = [System.Collections.Generic.List[string]]::new()
 foreach ($name in $Task) {
-    Write-Host "== $name" -ForegroundColor Cyan
-    switch ($name) {
+    $expanded = switch ($name) {
+        'Package' { 'Build', 'Pack' }
+        'Test' { 'Build', 'Pack', 'UnitTest', 'Pester' }
+        default { $name }
+    }
+    foreach ($step in $expanded) {
+        if (-not $steps.Contains($step)) { $steps.Add($step) }
+    }
+}
+
+foreach ($step in $steps) {
+    Write-Host "== $step" -ForegroundColor Cyan
+    switch ($step) {
         'Clean' { Invoke-CleanTask }
         'Build' { Invoke-BuildTask }
         'Docs' { Invoke-DocsTask }
-        'Package' { Invoke-BuildTask; Invoke-DocsTask; Invoke-PackTask }
+        'Pack' { Invoke-PackTask }
         'UnitTest' { Invoke-UnitTestTask }
         'Pester' { Invoke-PesterTask }
-        'Test' { Invoke-UnitTestTask; Invoke-PesterTask }
     }
 }

@@ -87,13 +87,16 @@ Describe 'Get-IpcObject and Remove-IpcObject' -Skip:(-not $IsLinux) {
 
     It 'says how many processes it could not inspect' -Skip:((id -u) -ne 0) {
         # As nobody: this root session's descriptors and maps are closed to it.
-        # A copy of the module nobody can read: the checkout may sit in a folder only root may enter (mktemp -d).
+        # Copies of the module and of pwsh that nobody can read: the checkout may sit in a folder only root may enter
+        # (mktemp -d), and the PowerShell dotnet tool lives under root's home.
         $readable = Join-Path ([System.IO.Path]::GetTempPath()) "sysprog-pester-module-$PID"
         Copy-Item -LiteralPath (Split-Path (Resolve-Path $SysprogModulePath).ProviderPath) -Destination $readable -Recurse
+        Copy-Item -LiteralPath $PSHOME -Destination "$readable/pwsh" -Recurse
         try {
             & chmod -R a+rX $readable
             $command = "Import-Module '$readable/Sysprog.psd1'; Get-IpcObject 3>&1 | Where-Object { `$_ -is [System.Management.Automation.WarningRecord] } | ForEach-Object { `"warning: `$_`" }"
-            $output = & setpriv --reuid=65534 --regid=65534 --clear-groups env HOME=/tmp (Get-Process -Id $PID).Path -NoProfile -NonInteractive -Command $command 2>&1
+            $pwsh = Get-PwshCommand -PowerShellHome "$readable/pwsh"
+            $output = & setpriv --reuid=65534 --regid=65534 --clear-groups env HOME=/tmp @pwsh -NoProfile -NonInteractive -Command $command 2>&1
         }
         finally {
             Remove-Item -LiteralPath $readable -Recurse -Force

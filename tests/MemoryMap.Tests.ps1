@@ -108,8 +108,8 @@ if ($map) { 0..1023 | ForEach-Object { $map.WriteInt64($_ * 4096, 1) } }
 '@
             $env:SYSPROG_MODULE = (Resolve-Path -LiteralPath $SysprogModulePath).ProviderPath
             try {
-                $pwsh = (Get-Process -Id $PID).Path
-                $output = & unshare --user --map-root-user --mount sh -c 'mount -t tmpfs -o size=1m tmpfs /dev/shm && exec "$0" -NoProfile -NonInteractive -Command "$1"' $pwsh $child 2>&1
+                $pwsh = Get-PwshCommand
+                $output = & unshare --user --map-root-user --mount sh -c 'mount -t tmpfs -o size=1m tmpfs /dev/shm && command="$1" && shift && exec "$@" -NoProfile -NonInteractive -Command "$command"' sh $child @pwsh 2>&1
                 $LASTEXITCODE | Should -Be 0 -Because "the session survives: $output"
             }
             finally {
@@ -173,14 +173,9 @@ if ($map) { 0..1023 | ForEach-Object { $map.WriteInt64($_ * 4096, 1) } }
 
     Context 'Module removal' {
         It 'closes the mappings a session left open' {
-            $pwsh = (Get-Process -Id $PID).Path
-            $result = & $pwsh -NoProfile -NonInteractive -Command {
-                param($ModulePath)
-                Import-Module $ModulePath
-                $map = New-MemoryMap -Anonymous -Size 4KB
-                Remove-Module Sysprog
-                $map.IsClosed
-            } -args (Resolve-Path -LiteralPath $SysprogModulePath).ProviderPath
+            $pwsh, $pwshArguments = Get-PwshCommand
+            $module = (Resolve-Path -LiteralPath $SysprogModulePath).ProviderPath
+            $result = & $pwsh $pwshArguments -NoProfile -NonInteractive -Command "Import-Module '$module'; `$map = New-MemoryMap -Anonymous -Size 4KB; Remove-Module Sysprog; `$map.IsClosed"
             $result | Should -BeTrue
         }
 

@@ -54,7 +54,8 @@ Describe 'The packages' {
 
         $unpacked = Join-Path $TestDrive 'Sysprog'
         [System.IO.Compression.ZipFile]::ExtractToDirectory($path, $unpacked)
-        $loaded = pwsh -NoProfile -NonInteractive -Command "Import-Module '$unpacked/Sysprog.psd1' -ErrorAction Stop; (Get-Command -Module Sysprog).Count; (Get-Help New-SharedMemory).Synopsis"
+        $pwsh, $pwshArguments = Get-PwshCommand
+        $loaded = & $pwsh $pwshArguments -NoProfile -NonInteractive -Command "Import-Module '$unpacked/Sysprog.psd1' -ErrorAction Stop; (Get-Command -Module Sysprog).Count; (Get-Help New-SharedMemory).Synopsis"
         $LASTEXITCODE | Should -Be 0
         [int]$loaded[0] | Should -Be $script:manifest.CmdletsToExport.Count
         $loaded[1] | Should -BeLike 'Creates*'

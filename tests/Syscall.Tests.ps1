@@ -57,9 +57,10 @@ Describe 'system calls' -Skip:(-not $IsLinux) {
     It 'shows a pwsh blocked in Wait-Semaphore in futex, on the semaphore''s word' {
         $name = New-TestName
         $semaphore = New-Semaphore -Name $name -Value 0
-        $pwsh = (Get-Process -Id $PID).Path
+        $pwsh = Get-PwshCommand
         $module = (Get-Module Sysprog).Path
-        $waiter = Start-ChildProcess $pwsh -ArgumentList '-NoProfile', '-Command', "Import-Module '$module'; Wait-Semaphore -Name '$name' -TimeoutSeconds 60"
+        $arguments = @($pwsh | Select-Object -Skip 1) + @('-NoProfile', '-Command', "Import-Module '$module'; Wait-Semaphore -Name '$name' -TimeoutSeconds 60")
+        $waiter = Start-ChildProcess $pwsh[0] -ArgumentList $arguments
         try {
             # The runtime waits in futexes of its own: the one that counts is on the word in the semaphore's mapping.
             $onSemaphore = {

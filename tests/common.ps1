@@ -7,6 +7,8 @@ if (-not (Get-Module -Name Sysprog)) {
     Import-Module -Name $SysprogModulePath -Force -ErrorAction Stop
 }
 
+. (Join-Path $PSScriptRoot 'PwshCommand.ps1')
+
 # The sysprog CLI of the same build as the module (build.ps1 names its configuration; a plain dotnet build is Debug).
 # Tests that need it fail when it is missing: it is built with the module, so its absence is a broken build.
 $SysprogCliPath = Join-Path $PSScriptRoot '..' 'src' 'Sysprog.Cli' 'bin' ($env:SYSPROG_CONFIGURATION ?? 'Debug') 'net8.0' 'Sysprog.Cli.dll'
