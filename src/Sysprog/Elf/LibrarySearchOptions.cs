@@ -23,7 +23,7 @@ public sealed record LibrarySearchOptions
     /// <summary>"glibc-hwcaps/x86-64-v3" and the like: subfolders tried first in every folder, best first, those this CPU supports.</summary>
     public IReadOnlyList<string> HwcapsSubfolders { get; init; } = [];
 
-    /// <summary>"tls/x86_64" and the like: the legacy capability subfolders glibc before 2.37 still tries, after the glibc-hwcaps ones.</summary>
+    /// <summary>"tls/haswell/avx512_1/x86_64" and the like: the legacy capability subfolders glibc before 2.37 still tries, after the glibc-hwcaps ones, in its order and with its duplicates.</summary>
     public IReadOnlyList<string> LegacySubfolders { get; init; } = [];
 
     /// <summary>What $PLATFORM expands to (AT_PLATFORM, or glibc's own choice such as "haswell").</summary>
@@ -49,16 +49,15 @@ public sealed record LibrarySearchOptions
         string[] defaults = multiarch ? [$"/lib/{triplet}", $"/usr/lib/{triplet}", "/lib", "/usr/lib"]
             : lib64 ? ["/lib64", "/usr/lib64"]
             : ["/lib", "/usr/lib"];
-        var cpu = CpuInfo.Read();
-        string platform = PlatformOfThisProcess(cpu);
+        LoaderSubfolders subfolders = LoaderSubfolders.For(CpuOfThisMachine(), glibc);
         return new LibrarySearchOptions
         {
             GlibcVersion = glibc,
             DefaultFolders = defaults,
             LibFolder = multiarch ? $"lib/{triplet}" : lib64 ? "lib64" : "lib",
-            Platform = platform,
-            HwcapsSubfolders = glibc is null ? [] : HwcapsSupported(cpu.Flags).Select(level => $"glibc-hwcaps/{level}").ToArray(),
-            LegacySubfolders = glibc is not null && IsBefore(glibc, 2, 37) ? LegacyCapabilitySubfolders(platform) : [],
+            Platform = subfolders.Platform,
+            HwcapsSubfolders = subfolders.Hwcaps,
+            LegacySubfolders = subfolders.Legacy,
             CachePath = glibc is null ? null : "/etc/ld.so.cache",
         };
     }
@@ -87,96 +86,44 @@ public sealed record LibrarySearchOptions
         }
     }
 
-    private static bool IsBefore(string version, int major, int minor)
-    {
-        string[] parts = version.Split('.');
-        return parts.Length >= 2 && int.TryParse(parts[0], out int a) && int.TryParse(parts[1], out int b) && (a < major || (a == major && b < minor));
-    }
-
     /// <summary>
-    /// AT_PLATFORM, except where glibc (x86-64, before 2.37, Intel CPUs only) replaces it by "haswell" or "xeon_phi"
-    /// from the CPU's features.
+    /// This machine's CPU as the loader sees it: the first CPU's vendor and feature names from /proc/cpuinfo (none
+    /// when it cannot be read), or on powerpc, whose /proc/cpuinfo lists no features, the AT_HWCAP and AT_HWCAP2 bits
+    /// the loader reads, by glibc's names.
     /// </summary>
-    private static string PlatformOfThisProcess(CpuInfo cpu)
+    private static LoaderCpu CpuOfThisMachine()
     {
-        string platform = Marshal.PtrToStringUTF8((nint)Libc.getauxval(Libc.AT_PLATFORM)) ?? string.Empty;
-        if (RuntimeInformation.ProcessArchitecture != Architecture.X64 || cpu.Vendor != "GenuineIntel")
+        Architecture architecture = RuntimeInformation.ProcessArchitecture;
+        string[] lines;
+        try
         {
-            return platform;
+            lines = ProcFile.ReadAllText("/proc/cpuinfo", null).Split('\n');
         }
-        HashSet<string> flags = cpu.Flags;
-        if (flags.Contains("avx512cd") && flags.Contains("avx512er") && flags.Contains("avx512pf"))
+        catch (SysprogException)
         {
-            return "xeon_phi";
+            lines = [];
         }
-        return new[] { "avx2", "bmi1", "bmi2", "abm", "movbe", "popcnt", "fma" }.All(flags.Contains) ? "haswell" : platform;
+        string? Field(string name) => lines.FirstOrDefault(l => l.StartsWith(name, StringComparison.Ordinal) && l.Split(':', 2)[0].Trim() == name)?.Split(':', 2)[1].Trim();
+        IEnumerable<string> features = architecture switch
+        {
+            Architecture.X64 or Architecture.X86 => Field("flags")?.Split(' ', StringSplitOptions.RemoveEmptyEntries) ?? [],
+            Architecture.Arm64 or Architecture.Arm => Field("Features")?.Split(' ', StringSplitOptions.RemoveEmptyEntries) ?? [],
+            Architecture.S390x => Field("features")?.Split(' ', StringSplitOptions.RemoveEmptyEntries) ?? [],
+            Architecture.Ppc64le => PowerPcFeatures(Libc.getauxval(Libc.AT_HWCAP), Libc.getauxval(Libc.AT_HWCAP2)),
+            _ => [],
+        };
+        string? platform = Marshal.PtrToStringUTF8((nint)Libc.getauxval(Libc.AT_PLATFORM));
+        return new LoaderCpu(architecture, Field("vendor_id"), new HashSet<string>(features, StringComparer.Ordinal), platform);
     }
 
-    /// <summary>The x86-64 micro-architecture levels this CPU supports, best first (glibc-hwcaps has no other architecture's levels before 2.37 on this platform set).</summary>
-    private static IEnumerable<string> HwcapsSupported(HashSet<string> flags)
+    /// <summary>The powerpc AT_HWCAP and AT_HWCAP2 bits the loader's subfolder choice depends on, by glibc's names (sysdeps/powerpc/bits/hwcap.h).</summary>
+    private static IEnumerable<string> PowerPcFeatures(nuint hwcap, nuint hwcap2)
     {
-        if (RuntimeInformation.ProcessArchitecture != Architecture.X64)
-        {
-            yield break;
-        }
-        bool v2 = new[] { "cx16", "lahf_lm", "popcnt", "pni", "sse4_1", "sse4_2", "ssse3" }.All(flags.Contains);
-        bool v3 = v2 && new[] { "avx", "avx2", "bmi1", "bmi2", "f16c", "fma", "abm", "movbe", "xsave" }.All(flags.Contains);
-        bool v4 = v3 && new[] { "avx512f", "avx512bw", "avx512cd", "avx512dq", "avx512vl" }.All(flags.Contains);
-        if (v4)
-        {
-            yield return "x86-64-v4";
-        }
-        if (v3)
-        {
-            yield return "x86-64-v3";
-        }
-        if (v2)
-        {
-            yield return "x86-64-v2";
-        }
-    }
-
-    /// <summary>
-    /// Every combination of the legacy components (tls, the important hwcap names, the platform), longest first, as
-    /// glibc 2.36 and older list them: "tls/x86_64/x86_64", "tls/x86_64", ..., "x86_64". The empty one (the folder
-    /// itself) is left out; it is always tried last.
-    /// </summary>
-    private static string[] LegacyCapabilitySubfolders(string platform)
-    {
-        var components = new List<string> { "tls" };
-        if (RuntimeInformation.ProcessArchitecture == Architecture.X64)
-        {
-            components.Add("x86_64");
-        }
-        if (platform.Length > 0)
-        {
-            components.Add(platform);
-        }
-        var result = new List<string>();
-        int count = components.Count;
-        for (int mask = (1 << count) - 1; mask > 0; mask--)
-        {
-            result.Add(string.Join('/', Enumerable.Range(0, count).Where(i => (mask & (1 << (count - 1 - i))) != 0).Select(i => components[i])));
-        }
-        return [.. result];
-    }
-
-    /// <summary>The first CPU's vendor and feature flags from /proc/cpuinfo, read once; empty when it cannot be read.</summary>
-    private sealed record CpuInfo(string? Vendor, HashSet<string> Flags)
-    {
-        public static CpuInfo Read()
-        {
-            string[] lines;
-            try
-            {
-                lines = ProcFile.ReadAllText("/proc/cpuinfo", null).Split('\n');
-            }
-            catch (SysprogException)
-            {
-                lines = [];
-            }
-            string? Field(string name) => lines.FirstOrDefault(l => l.StartsWith(name, StringComparison.Ordinal))?.Split(':', 2)[1].Trim();
-            return new CpuInfo(Field("vendor_id"), new HashSet<string>(Field("flags")?.Split(' ', StringSplitOptions.RemoveEmptyEntries) ?? [], StringComparer.Ordinal));
-        }
+        (nuint Word, int Bit, string Name)[] bits =
+        [
+            (hwcap, 10, "dfp"), (hwcap, 28, "altivec"),
+            (hwcap2, 23, "arch_3_00"), (hwcap2, 22, "ieee128"), (hwcap2, 18, "arch_3_1"), (hwcap2, 17, "mma"),
+        ];
+        return bits.Where(b => (b.Word & ((nuint)1 << b.Bit)) != 0).Select(b => b.Name);
     }
 }
