@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Runtime.InteropServices;
 using Xunit;
 
@@ -26,15 +25,7 @@ public partial class LibraryResolverTests
         string folder = Directory.CreateTempSubdirectory("sysprog-subfolders-").FullName;
         try
         {
-            var info = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true };
-            info.Environment["LD_TRACE_LOADED_OBJECTS"] = "1";
-            info.Environment["LD_DEBUG"] = "libs";
-            info.Environment["LD_LIBRARY_PATH"] = folder;
-            info.Environment.Remove("LD_PRELOAD");
-            using Process process = Process.Start(info)!;
-            _ = process.StandardOutput.ReadToEndAsync();
-            string[] lines = process.StandardError.ReadToEnd().Split('\n');
-            process.WaitForExit();
+            string[] lines = LoaderDebugLines(program, folder);
             string? searchPath = lines.FirstOrDefault(l => l.Contains("search path=", StringComparison.Ordinal) && l.EndsWith("(LD_LIBRARY_PATH)", StringComparison.Ordinal));
             Assert.True(searchPath is not null, $"the loader printed no LD_LIBRARY_PATH search path:\n{string.Join('\n', lines.Take(20))}");
             string[] theirs = searchPath[(searchPath.IndexOf("search path=", StringComparison.Ordinal) + "search path=".Length)..]

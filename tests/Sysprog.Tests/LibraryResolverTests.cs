@@ -165,8 +165,8 @@ public partial class LibraryResolverTests
         CPeer.Build(arguments.Contains("-shared") ? "#include <string.h>\nint demo_value(const char *s) { return (int)strlen(s); }\n" : "int main(void) { return 0; }\n",
             folder, arguments);
 
-    /// <summary>Every "trying file=" line LD_DEBUG=libs prints while the loader searches for <paramref name="name"/>.</summary>
-    private static List<string> LoaderTried(string program, string libraryPath, string name)
+    /// <summary>What LD_DEBUG=libs prints while the loader lists <paramref name="program"/>'s libraries (without running it).</summary>
+    private static string[] LoaderDebugLines(string program, string libraryPath)
     {
         var info = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true };
         info.Environment["LD_TRACE_LOADED_OBJECTS"] = "1";
@@ -177,6 +177,13 @@ public partial class LibraryResolverTests
         _ = process.StandardOutput.ReadToEndAsync();
         string[] lines = process.StandardError.ReadToEnd().Split('\n');
         process.WaitForExit();
+        return lines;
+    }
+
+    /// <summary>Every "trying file=" line LD_DEBUG=libs prints while the loader searches for <paramref name="name"/>.</summary>
+    private static List<string> LoaderTried(string program, string libraryPath, string name)
+    {
+        string[] lines = LoaderDebugLines(program, libraryPath);
         var tried = new List<string>();
         bool inSearch = false;
         foreach (string line in lines)
