@@ -6,6 +6,7 @@ namespace Sysprog;
 internal static class Capabilities
 {
     public const int FileOwner = 3;
+    public const int IpcLock = 14;
     public const int SysPtrace = 19;
     public const int SysNice = 23;
     public const int SysResource = 24;
