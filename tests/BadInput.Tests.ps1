@@ -297,8 +297,10 @@ Describe 'Bad input to every cmdlet parameter' -Skip:(-not $IsLinux) {
                 if ($problem) { $failures.Add("-$($parameter.Name) $($bad.Key): $problem") }
             }
         }
-        foreach ($entry in & $script:entries | Where-Object { $_ -notin $script:before }) {
-            # Objects a bad value created because it was also a valid name ("/-1"), and the case's own.
+        # Objects a bad value created because it was also a valid name ("/-1"), and the case's own; never another
+        # run's, which may come and go meanwhile (and, run unprivileged, are not this user's to remove).
+        $ours = @($script:nameLike) + @($script:nameLike | ForEach-Object { "sem.$_" })
+        foreach ($entry in & $script:entries | Where-Object { $_ -notin $script:before -and ($_ -in $ours -or $_ -like "*sysprog-pester-$PID-*") }) {
             $path = if (Test-Path -LiteralPath "/dev/shm/$entry") { "/dev/shm/$entry" } else { "/dev/mqueue/$entry" }
             Remove-Item -LiteralPath $path -Force -Recurse
         }

@@ -36,20 +36,25 @@ internal static class Cli
             action();
             return Success;
         }
-        catch (SysprogException e)
+        catch (Exception e)
         {
-            return Fail(e.Message, Failed);
-        }
-        catch (Exception e) when (e is ArgumentException or FormatException or FileNotFoundException or OverflowException or ElfFormatException)
-        {
-            return Fail(e.Message, BadInput);
-        }
-        catch (Exception e) when (e is TimeoutException or UnauthorizedAccessException or OperationCanceledException or IOException
-            or KeyNotFoundException or InvalidOperationException)
-        {
-            return Fail(e.Message, Failed);
+            return Report(e);
         }
     }
+
+    /// <summary>
+    /// A failure as the user sees it: its message on one line of stderr, never a stack trace, and the exit code the
+    /// README documents (2 for bad input, 1 for everything else). Sysprog's own failures name the object, the call and
+    /// the errno; an exception no command expects is named by its type, so it can still be reported.
+    /// </summary>
+    public static int Report(Exception e) => e switch
+    {
+        SysprogException => Fail(e.Message, Failed),
+        ArgumentException or FormatException or FileNotFoundException or OverflowException or ElfFormatException => Fail(e.Message, BadInput),
+        TimeoutException or UnauthorizedAccessException or OperationCanceledException or IOException or KeyNotFoundException or InvalidOperationException
+            => Fail(e.Message, Failed),
+        _ => Fail($"{e.Message} ({e.GetType().FullName}: unexpected here, please report it)", Failed),
+    };
 
     public static int Fail(string message, int code)
     {

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Diagnostics;
 using System.Globalization;
 using Sysprog;
 
@@ -67,24 +66,40 @@ internal static class LockCommands
             cancel.WaitHandle.WaitOne();
             return Cli.Success;
         }
-        // Locks are made close-on-exec; the command gets them only when it is to hold them too.
-        foreach (FileLock held in inherit ? locks : [])
+        // Started as every program Sysprog starts (posix_spawnp, the one spawn path), so a missing or refused
+        // program is the same errno-named failure as for spawn and pty. The spawn closes every descriptor but 0, 1
+        // and 2; the command gets the locks' descriptors, at the numbers they have here, only when it is to hold them
+        // too. POSIX locks of one file share one descriptor.
+        var passed = new Dictionary<int, FileDescriptor>();
+        ChildProcess child;
+        try
         {
-            held.SetInheritable(true, trace);
+            foreach (FileLock held in inherit ? locks.DistinctBy(l => l.Fd) : [])
+            {
+                passed[held.Fd] = FileDescriptor.Duplicate(held.Fd, trace);
+            }
+            child = ChildProcess.Start(new ChildProcessStartInfo(argv[0], argv[1..])
+            {
+                Descriptors = passed.ToDictionary(p => p.Key, p => (IDescriptorObject)p.Value),
+            }, trace);
         }
-        var startInfo = new ProcessStartInfo(argv[0]) { UseShellExecute = false };
-        foreach (string argument in argv.Skip(1))
+        finally
         {
-            startInfo.ArgumentList.Add(argument);
+            foreach (FileDescriptor copy in passed.Values)
+            {
+                copy.Dispose();
+            }
         }
-        using Process child = Process.Start(startInfo) ?? throw new InvalidOperationException($"Could not start {argv[0]}.");
-        child.WaitForExit();
-        foreach (FileLock held in locks)
+        using (child)
         {
-            // As flock(1) does: what the command left running with the descriptor goes on holding the lock.
-            held.Close(trace);
+            ProcessExit ended = child.WaitForExit(System.Threading.Timeout.InfiniteTimeSpan, default, trace)!;
+            foreach (FileLock held in locks)
+            {
+                // As flock(1) does: what the command left running with the descriptor goes on holding the lock.
+                held.Close(trace);
+            }
+            return ended.ExitCode ?? 128 + ended.Signal!.Value;
         }
-        return child.ExitCode;
     }
 
     public static Command BuildLocks(Option<bool> trace)

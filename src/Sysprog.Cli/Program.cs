@@ -40,5 +40,14 @@ var root = new RootCommand("sysprog: Linux systems programming from the shell (s
     SyscallCommands.BuildSyscall(trace),
     DemoCommand.Build(),
 };
-// No response files: '@name' is how abstract socket names are written.
-return root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null }).Invoke();
+// No response files: '@name' is how abstract socket names are written. Every command reports its own failures
+// (Cli.Run); what escapes one still ends as a message and an exit code, not as the parser's stack trace.
+try
+{
+    return root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null })
+        .Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+}
+catch (Exception e)
+{
+    return Cli.Report(e);
+}

@@ -26,8 +26,24 @@ internal static class CmdletMetadata
 {
     public static readonly Assembly Assembly = typeof(SysprogCmdlet).Assembly;
 
-    public static readonly string RepoRoot = typeof(CmdletMetadata).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
-        .Single(a => a.Key == "RepoRoot").Value!;
+    /// <summary>
+    /// The checkout these tests were built in: the nearest folder above this assembly that holds Sysprog.sln, so a
+    /// copy of the built tree (run by another user, say) reads its own docs and manifest.
+    /// </summary>
+    public static readonly string RepoRoot = FindRepoRoot();
+
+    private static string FindRepoRoot()
+    {
+        string assemblyFolder = Path.GetDirectoryName(typeof(CmdletMetadata).Assembly.Location)!;
+        for (DirectoryInfo? folder = new(assemblyFolder); folder is not null; folder = folder.Parent)
+        {
+            if (File.Exists(Path.Combine(folder.FullName, "Sysprog.sln")))
+            {
+                return folder.FullName;
+            }
+        }
+        throw new FileNotFoundException($"No Sysprog.sln in any folder above {assemblyFolder}: these tests run from the tree they were built in.");
+    }
 
     public static IReadOnlyList<CmdletInfo> All { get; } = Assembly.GetTypes()
         .Where(t => t.GetCustomAttributesData().Any(a => a.AttributeType == typeof(CmdletAttribute)))

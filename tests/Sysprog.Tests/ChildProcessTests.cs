@@ -198,7 +198,7 @@ public sealed class ChildProcessTests : IDisposable
     {
         var info = new ChildProcessStartInfo("sleep", ["30"]) { SchedulingPolicy = SchedulingPolicy.RR, SchedulingPriority = 5 };
 
-        if (Capabilities.Has(Capabilities.SysNice))
+        if (Privileges.MayUseRealtimePriority(5))
         {
             ProcessScheduling scheduling = ProcessScheduling.Get(Start(info).ProcessId);
             Assert.Equal((SchedulingPolicy.RR, 5), (scheduling.Policy, scheduling.Priority));
@@ -289,6 +289,36 @@ public sealed class ChildProcessTests : IDisposable
         Shell("exit 0").WaitForExit(Soon);
 
         Assert.False(File.Exists($"/proc/{processId}/stat"), "reaped at the next start");
+    }
+
+    /// <summary>
+    /// Every CLI command that runs a program starts it the one way (posix_spawnp), so a missing one ends each of them
+    /// with the same errno-named line and exit 1, never a .NET stack trace: the README's own `sysprog lock` example
+    /// with no ./job.sh among them.
+    /// </summary>
+    [Theory]
+    [InlineData("lock")]
+    [InlineData("spawn")]
+    [InlineData("pty")]
+    public void AMissingProgram_FromTheCli_IsOneErrnoNamedLine_AndExit1(string command)
+    {
+        string lockFile = Path.Combine(Path.GetTempPath(), $"{TestNames.Prefix}{Guid.NewGuid():N}.lock");
+        // ./job.sh is looked for where the CLI runs: the test's working directory, as for the README's user.
+        Assert.False(File.Exists("job.sh"), "a job.sh in the test's working directory");
+        string[] arguments = command == "lock" ? ["lock", lockFile, "--timeout", "0", "--", "./job.sh"] : [command, "--", "./job.sh"];
+        try
+        {
+            Peer.Result result = Peer.Run(arguments);
+
+            Assert.Equal(1, result.ExitCode);
+            Assert.StartsWith("sysprog: posix_spawnp(./job.sh) failed: ENOENT (No such file or directory). No program './job.sh' at that path", result.Error, StringComparison.Ordinal);
+            Assert.DoesNotContain("   at ", result.Error, StringComparison.Ordinal);
+            Assert.Single(result.Error.TrimEnd('\n').Split('\n'));
+        }
+        finally
+        {
+            File.Delete(lockFile);
+        }
     }
 
     [Fact]

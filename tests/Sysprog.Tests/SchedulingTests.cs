@@ -89,16 +89,26 @@ public sealed class SchedulingTests : IDisposable
         Assert.Equal(SchedulingPolicy.Batch, batch.Policy);
         Assert.Contains("SCHED_BATCH", Run("chrt", "-p", child.ProcessId.ToString(CultureInfo.InvariantCulture)), StringComparison.Ordinal);
 
+        ProcessScheduling.SetPolicy(child.ProcessId, SchedulingPolicy.Other);
+        ProcessScheduling nice = Assert.Single(ProcessScheduling.SetNice(child.ProcessId, 7));
+        Assert.Equal(7, nice.Nice);
+        Assert.Equal("7", StatFields($"/proc/{child.ProcessId}/stat")[16]);
+    }
+
+    [SkippableFact]
+    public void ARealtimePolicy_Set_IsWhatChrtShows_AndGoesBack()
+    {
+        Skip.IfNot(Privileges.MayUseRealtimePriority(10), Privileges.RealtimeMissing(10));
+        ChildProcess child = Sleeper();
+
         ProcessScheduling fifo = Assert.Single(ProcessScheduling.SetPolicy(child.ProcessId, SchedulingPolicy.Fifo, 10, resetOnFork: true));
         Assert.Equal((SchedulingPolicy.Fifo, 10, true), (fifo.Policy, fifo.Priority, fifo.ResetOnFork));
         string chrt = Run("chrt", "-p", child.ProcessId.ToString(CultureInfo.InvariantCulture));
         Assert.Contains("SCHED_FIFO|SCHED_RESET_ON_FORK", chrt, StringComparison.Ordinal);
         Assert.Contains("priority: 10", chrt, StringComparison.Ordinal);
 
-        ProcessScheduling.SetPolicy(child.ProcessId, SchedulingPolicy.Other);
-        ProcessScheduling nice = Assert.Single(ProcessScheduling.SetNice(child.ProcessId, 7));
-        Assert.Equal(7, nice.Nice);
-        Assert.Equal("7", StatFields($"/proc/{child.ProcessId}/stat")[16]);
+        ProcessScheduling other = Assert.Single(ProcessScheduling.SetPolicy(child.ProcessId, SchedulingPolicy.Other));
+        Assert.Equal((SchedulingPolicy.Other, 0), (other.Policy, other.Priority));
     }
 
     [Fact]

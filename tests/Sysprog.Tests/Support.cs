@@ -44,6 +44,17 @@ internal static class TestNames
     }
 }
 
+/// <summary>What this process may do that an unprivileged one may not; a test that needs more skips, naming what it lacks.</summary>
+internal static class Privileges
+{
+    /// <summary>Whether SCHED_FIFO or SCHED_RR at <paramref name="priority"/> is allowed: CAP_SYS_NICE, or an RLIMIT_RTPRIO that reaches it.</summary>
+    public static bool MayUseRealtimePriority(int priority) =>
+        Capabilities.Has(Capabilities.SysNice) || ProcessLimit.Get(ProcessResource.RtPrio).Soft is not long limit || limit >= priority;
+
+    public static string RealtimeMissing(int priority) =>
+        $"needs root: CAP_SYS_NICE (or an RLIMIT_RTPRIO of {priority} or more; it is {ProcessLimit.Get(ProcessResource.RtPrio).SoftText} here) for a real-time priority of {priority}";
+}
+
 /// <summary>Open file descriptors of this process, from /proc/self/fd.</summary>
 internal static class OpenFds
 {
@@ -93,8 +104,26 @@ internal static class OpenFds
 /// <summary>Runs the sysprog CLI as a separate process: the peer of cross-process tests.</summary>
 internal static class Peer
 {
-    public static readonly string CliPath = typeof(Peer).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
-        .Single(a => a.Key == "SysprogCli").Value!;
+    /// <summary>
+    /// The CLI built beside these tests. The build records its path from the repository's root; the root is found
+    /// from where this assembly is, so a copy of the built tree (run by another user, say) finds its own CLI.
+    /// </summary>
+    public static readonly string CliPath = FindCli(typeof(Peer).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
+        .Single(a => a.Key == "SysprogCli").Value!);
+
+    private static string FindCli(string fromRepoRoot)
+    {
+        string assemblyFolder = Path.GetDirectoryName(typeof(Peer).Assembly.Location)!;
+        for (DirectoryInfo? folder = new(assemblyFolder); folder is not null; folder = folder.Parent)
+        {
+            string candidate = Path.Combine(folder.FullName, fromRepoRoot);
+            if (File.Exists(candidate))
+            {
+                return candidate;
+            }
+        }
+        throw new FileNotFoundException($"No {fromRepoRoot} in any folder above {assemblyFolder}: build the solution (dotnet build Sysprog.sln) first.");
+    }
 
     public sealed record Result(int ExitCode, string Output, string Error);
 

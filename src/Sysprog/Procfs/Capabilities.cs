@@ -5,7 +5,9 @@ namespace Sysprog;
 /// <summary>This process's effective capabilities (CapEff in /proc/self/status): root in a container may lack some.</summary>
 internal static class Capabilities
 {
+    public const int DacOverride = 1;
     public const int FileOwner = 3;
+    public const int IpcLock = 14;
     public const int SysPtrace = 19;
     public const int SysNice = 23;
     public const int SysResource = 24;
