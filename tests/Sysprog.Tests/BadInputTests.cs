@@ -2,6 +2,7 @@ using System.Collections;
 using System.Diagnostics;
 using System.Reflection;
 using System.Text;
+using System.Text.RegularExpressions;
 using Xunit;
 using Xunit.Abstractions;
 
@@ -39,8 +40,10 @@ public sealed class BadInputTests : IDisposable
         Environment.CurrentDirectory = _previousDirectory;
         Directory.Delete(_folder, recursive: true);
         File.Delete(_file);
-        // A bad value that happens to be a valid name (" ", "x") may create an object: remove what appeared.
-        foreach (string entry in Entries().Except(_before))
+        // A bad value that happens to be a valid name (" ", "x") may create an object: remove what appeared, except
+        // the objects of other test runs (they come and go meanwhile, and run as another user they are not this
+        // one's to remove).
+        foreach (string entry in Entries().Except(_before).Where(entry => !OtherRunsObjectName.IsMatch(Path.GetFileName(entry))))
         {
             File.Delete(entry);
         }
@@ -552,6 +555,9 @@ public sealed class BadInputTests : IDisposable
         {
         }
     }
+
+    /// <summary>A name another run of the tests, the demo, the benches or the soak made (they put their process id in it).</summary>
+    private static readonly Regex OtherRunsObjectName = new($"sysprog-(test|pester|demo|bench|soak)-(?!{Environment.ProcessId}-)[0-9]+-");
 
     private static HashSet<string> Entries() =>
         [.. Directory.EnumerateFileSystemEntries("/dev/shm"), .. MessageQueue.IsMqueueFsMounted() ? Directory.EnumerateFiles(MessageQueue.Directory) : []];
