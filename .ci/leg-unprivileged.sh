@@ -71,6 +71,12 @@ fi
 tree=$work/tree
 mkdir -p "$tree" "$work/home"
 tar -C "$repo" --exclude=./.git --exclude='./tests/*/TestResults' -cf - . | tar -C "$tree" -xf -
+if [ -n "$pwsh" ]; then
+    # build.ps1 imports Pester from the NuGet packages folder, which for the user is the one in its HOME.
+    packages=$(dotnet nuget locals global-packages --list | sed 's/^global-packages: *//')
+    mkdir -p "$work/home/.nuget/packages"
+    cp -a "${packages%/}/pester" "$work/home/.nuget/packages/"
+fi
 chown -R "$uid:$gid" "$work"
 
 # The PATH folders the user can search. One it cannot (root's own, say) turns a missing program's ENOENT into
