@@ -180,7 +180,12 @@ Describe 'Bad input to every cmdlet parameter' -Skip:(-not $IsLinux) {
         # by a Remove-* case, so the test refuses to run over such names rather than touch someone's object.
         $script:nameLike = @($script:badValues.Values | Where-Object { $_ -isnot [array] -and $null -ne $_ } | ForEach-Object { "$_" } |
             Where-Object { $_ -and $_.Length -lt 200 -and -not $_.Contains('/') -and -not $_.Contains([char]0) })
-        $script:entries = { @(Get-ChildItem -LiteralPath /dev/shm -Force -Name) + @(if (Test-Path /dev/mqueue) { Get-ChildItem -LiteralPath /dev/mqueue -Name }) }
+        # Queues by name where no mqueue filesystem lists them: a bad value can name one, and nothing else would see it.
+        $script:entries = {
+            @(Get-ChildItem -LiteralPath /dev/shm -Force -Name) + @(
+                if ([Sysprog.MessageQueue]::IsMqueueFsMounted()) { Get-ChildItem -LiteralPath /dev/mqueue -Name }
+                else { $script:nameLike | Where-Object { Test-MessageQueueName "/$_" } })
+        }
         $script:collisions = @(& $script:entries | Where-Object { $_ -in $script:nameLike -or $_ -in ($script:nameLike | ForEach-Object { "sem.$_" }) })
         $script:before = & $script:entries
 
@@ -204,6 +209,7 @@ Describe 'Bad input to every cmdlet parameter' -Skip:(-not $IsLinux) {
         }
         $script:caseScript = {
             param($ValidText, $Cmdlet, $Parameter, $Value)
+            $mark = Get-TestNameCount
             $arguments = & ([scriptblock]::Create($ValidText))
             $arguments[$Parameter] = $Value
             $clock = [System.Diagnostics.Stopwatch]::StartNew()
@@ -219,7 +225,7 @@ Describe 'Bad input to every cmdlet parameter' -Skip:(-not $IsLinux) {
                 if ($made -is [System.IDisposable]) { $made.Dispose() }
             }
             # Queues count against RLIMIT_MSGQUEUE until unlinked, so each case removes what it named.
-            Remove-TestObjectAll
+            Remove-TestObjectAll -HandedOutSince $mark
             [pscustomobject]@{ Error = $outcome; Elapsed = $elapsed }
         }
         $script:caseCount = 0
@@ -301,8 +307,8 @@ Describe 'Bad input to every cmdlet parameter' -Skip:(-not $IsLinux) {
         # run's, which may come and go meanwhile (and, run unprivileged, are not this user's to remove).
         $ours = @($script:nameLike) + @($script:nameLike | ForEach-Object { "sem.$_" })
         foreach ($entry in & $script:entries | Where-Object { $_ -notin $script:before -and ($_ -in $ours -or $_ -like "*sysprog-pester-$PID-*") }) {
-            $path = if (Test-Path -LiteralPath "/dev/shm/$entry") { "/dev/shm/$entry" } else { "/dev/mqueue/$entry" }
-            Remove-Item -LiteralPath $path -Force -Recurse
+            if (Test-Path -LiteralPath "/dev/shm/$entry") { Remove-Item -LiteralPath "/dev/shm/$entry" -Force -Recurse }
+            else { Remove-MessageQueueIfPresent "/$entry" }
         }
         $failures | Should -BeNullOrEmpty
     }

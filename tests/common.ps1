@@ -13,9 +13,54 @@ if (-not (Get-Module -Name Sysprog)) {
 # Tests that need it fail when it is missing: it is built with the module, so its absence is a broken build.
 $SysprogCliPath = Join-Path $PSScriptRoot '..' 'src' 'Sysprog.Cli' 'bin' ($env:SYSPROG_CONFIGURATION ?? 'Debug') 'net8.0' 'Sysprog.Cli.dll'
 
+# Every name New-TestName hands out in this process, whichever runspace asks (the bad-input cases run in one of their
+# own): where the mqueue filesystem is not mounted nothing lists queues, so they are removed by name.
+if ($null -eq [AppDomain]::CurrentDomain.GetData('SysprogPesterNames')) {
+    [AppDomain]::CurrentDomain.SetData('SysprogPesterNames', [System.Collections.Generic.List[string]]::new())
+}
+
 function New-TestName {
     # Unique per run and per call, so parallel runs and leftovers from a crash never collide.
-    "/sysprog-pester-$PID-$([guid]::NewGuid().ToString('N').Substring(0, 12))"
+    $name = "/sysprog-pester-$PID-$([guid]::NewGuid().ToString('N').Substring(0, 12))"
+    $names = [AppDomain]::CurrentDomain.GetData('SysprogPesterNames')
+    [System.Threading.Monitor]::Enter($names)
+    try { $names.Add($name) } finally { [System.Threading.Monitor]::Exit($names) }
+    $name
+}
+
+function Get-TestNameCount {
+    # How many names New-TestName has handed out: a mark for Remove-TestObjectAll -HandedOutSince.
+    $names = [AppDomain]::CurrentDomain.GetData('SysprogPesterNames')
+    [System.Threading.Monitor]::Enter($names)
+    try { $names.Count } finally { [System.Threading.Monitor]::Exit($names) }
+}
+
+function Test-MessageQueueName {
+    # Whether a queue of this name exists, asked of mq_open: it needs no mqueue filesystem.
+    param([Parameter(Mandatory)][string] $Name)
+    try {
+        ([Sysprog.MessageQueue]::Open($Name, [System.IO.FileAccess]::Read, $true)).Dispose()
+        $true
+    }
+    catch {
+        $failure = $_.Exception.GetBaseException()
+        # A name no queue can have (not UTF-8, say) is refused before any call: there is no such queue.
+        if ($failure -is [ArgumentException]) { return $false }
+        if ($failure -isnot [Sysprog.SysprogException] -or $failure.Errno -ne [Sysprog.Errno]::ENOENT) { throw }
+        $false
+    }
+}
+
+function Remove-MessageQueueIfPresent {
+    # mq_unlink, where ENOENT (nothing of that name) is no error; any other failure is.
+    param([Parameter(Mandatory)][string] $Name)
+    try {
+        [Sysprog.MessageQueue]::Unlink($Name)
+    }
+    catch {
+        $failure = $_.Exception.GetBaseException()
+        if ($failure -isnot [Sysprog.SysprogException] -or $failure.Errno -ne [Sysprog.Errno]::ENOENT) { throw }
+    }
 }
 
 function Remove-TestObject {
@@ -53,12 +98,29 @@ function Wait-Until {
 }
 
 function Remove-TestObjectAll {
-    # Everything this session's tests named (shared memory, semaphores, queues), whatever test made it.
+    # Everything this session's tests named (shared memory, semaphores, queues), whatever test made it. With
+    # -HandedOutSince (a Get-TestNameCount), queues are looked for only among the names handed out since, which are
+    # then forgotten: for a piece of work (a bad-input case) whose names nothing uses afterwards.
+    param([int] $HandedOutSince = 0)
     foreach ($entry in Get-ChildItem -LiteralPath /dev/shm -Filter "*sysprog-pester-$PID-*" -Force) {
         Remove-Item -LiteralPath $entry.FullName -Recurse -Force
     }
-    if (Test-Path -LiteralPath /dev/mqueue) {
+    $names = [AppDomain]::CurrentDomain.GetData('SysprogPesterNames')
+    [System.Threading.Monitor]::Enter($names)
+    try {
+        $since = [Math]::Min($HandedOutSince, $names.Count)
+        $recent = $names.GetRange($since, $names.Count - $since).ToArray()
+        if ($PSBoundParameters.ContainsKey('HandedOutSince')) { $names.RemoveRange($since, $recent.Count) }
+    }
+    finally {
+        [System.Threading.Monitor]::Exit($names)
+    }
+    if ([Sysprog.MessageQueue]::IsMqueueFsMounted()) {
         Get-ChildItem -LiteralPath /dev/mqueue -Filter "sysprog-pester-$PID-*" | ForEach-Object { Remove-MessageQueue -Name "/$($_.Name)" -Confirm:$false }
+    }
+    else {
+        # A queue left here would count against this user's RLIMIT_MSGQUEUE unseen.
+        foreach ($name in $recent) { Remove-MessageQueueIfPresent $name }
     }
 }
 

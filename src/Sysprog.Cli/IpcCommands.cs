@@ -23,6 +23,10 @@ internal static class IpcCommands
             {
                 Console.Error.WriteLine($"{inventory.UninspectedProcesses.Count} processes could not be inspected (EACCES): what they hold is unknown. Run as root to see every holder.");
             }
+            if (!inventory.MessageQueuesListed)
+            {
+                Console.Error.WriteLine(IpcInventory.MessageQueuesNotListedWarning);
+            }
             if (r.GetValue(json))
             {
                 Cli.WriteJson(objects.Select(o => new

@@ -18,7 +18,7 @@ public sealed class BlockingRetryTests : IDisposable
     {
         _objects.ForEach(o => o.Dispose());
         _queues.ForEach(TestNames.UnlinkQueueIfPresent);
-        Assert.Empty(TestNames.Leftovers());
+        TestNames.AssertNoneLeft();
     }
 
     /// <summary>One operation in its would-block state: given a timeout, a token and a trace, it returns whether it succeeded.</summary>

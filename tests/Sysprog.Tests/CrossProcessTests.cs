@@ -15,7 +15,7 @@ public sealed class CrossProcessTests(ITestOutputHelper output) : IDisposable
     public void Dispose()
     {
         TestNames.UnlinkIfPresent(_name);
-        Assert.Empty(TestNames.Leftovers());
+        TestNames.AssertNoneLeft();
     }
 
     private long RunProducers(long increments, bool racy)

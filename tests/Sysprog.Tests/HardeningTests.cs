@@ -25,7 +25,7 @@ public sealed class HardeningTests : IDisposable
                 File.Delete(path);
             }
         }
-        Assert.Empty(TestNames.Leftovers());
+        TestNames.AssertNoneLeft();
     }
 
     [Fact]

@@ -46,7 +46,7 @@ public class InputValidationTests
         Assert.Throws<ArgumentOutOfRangeException>(() => MemoryMapping.MapAnonymous(4096, (MemoryProtection)8));
         Assert.Throws<ArgumentOutOfRangeException>(() => MemoryMapping.MapAnonymous(4096, MemoryProtection.Read, (MappingVisibility)3));
         Assert.Throws<FileNotFoundException>(() => MemoryMapping.MapFile("/no/such/file"));
-        Assert.Empty(TestNames.Leftovers());
+        TestNames.AssertNoneLeft();
     }
 
     [Theory]

@@ -19,8 +19,9 @@ public sealed class IpcInventoryTests : IDisposable
             peer.Dispose();
         }
         TestNames.UnlinkIfPresent(_name);
+        TestNames.UnlinkSemaphoreIfPresent(_name);
         TestNames.UnlinkQueueIfPresent(_name);
-        Assert.Empty(TestNames.Leftovers());
+        TestNames.AssertNoneLeft();
     }
 
     private static IpcObject Find(IpcInventory inventory, IpcObjectKind kind, string name) => inventory.Objects.Single(o => o.Kind == kind && o.Name == name);
@@ -77,25 +78,52 @@ public sealed class IpcInventoryTests : IDisposable
     }
 
     [Fact]
-    public void SemaphoresAndQueues_AreListedWithValueAndMessages_AndRemoved()
+    public void Semaphores_AreListedWithTheirValue_AndRemoved()
     {
         using (PosixSemaphore semaphore = PosixSemaphore.Create(_name, 3))
+        {
+            IpcObject listed = Find(IpcInventory.Take(), IpcObjectKind.Semaphore, _name);
+
+            Assert.Equal(3, listed.Count);
+            Assert.Equal(IpcHold.Mapping, listed.Holders.Single(h => h.ProcessId == Environment.ProcessId).How);
+        }
+        IpcInventory.Remove(Find(IpcInventory.Take(), IpcObjectKind.Semaphore, _name));
+
+        Assert.DoesNotContain(IpcInventory.Take().Objects, o => o.Name == _name);
+    }
+
+    [SkippableFact]
+    public void Queues_AreListedWithTheirMessages_AndRemoved()
+    {
+        MqueueFilesystem.SkipUnlessMounted();
         using (MessageQueue queue = MessageQueue.Create(_name, 4, 64))
         {
             queue.Send("one"u8.ToArray(), 0, TimeSpan.Zero);
             IpcInventory inventory = IpcInventory.Take();
 
-            Assert.Equal(3, Find(inventory, IpcObjectKind.Semaphore, _name).Count);
-            Assert.Equal(IpcHold.Mapping, Find(inventory, IpcObjectKind.Semaphore, _name).Holders.Single(h => h.ProcessId == Environment.ProcessId).How);
             IpcObject listed = Find(inventory, IpcObjectKind.MessageQueue, _name);
+            Assert.True(inventory.MessageQueuesListed);
             Assert.Equal(1, listed.Count);
             Assert.Equal(IpcHold.Descriptor, listed.Holders.Single(h => h.ProcessId == Environment.ProcessId).How);
         }
-        IpcInventory after = IpcInventory.Take();
-        IpcInventory.Remove(Find(after, IpcObjectKind.Semaphore, _name));
-        IpcInventory.Remove(Find(after, IpcObjectKind.MessageQueue, _name));
+        IpcInventory.Remove(Find(IpcInventory.Take(), IpcObjectKind.MessageQueue, _name));
 
         Assert.DoesNotContain(IpcInventory.Take().Objects, o => o.Name == _name);
+    }
+
+    [SkippableFact]
+    public void WithoutTheMqueueFilesystem_QueuesAreNotListed_AndTheCliSaysSo()
+    {
+        Skip.If(MessageQueue.IsMqueueFsMounted(), "the mqueue filesystem is mounted on /dev/mqueue, so queues are listed (the test above)");
+        using MessageQueue queue = MessageQueue.Create(_name, 4, 64);
+
+        IpcInventory inventory = IpcInventory.Take();
+        Peer.Result result = Peer.Run("ipcs");
+
+        Assert.False(inventory.MessageQueuesListed);
+        Assert.DoesNotContain(inventory.Objects, o => o.Kind == IpcObjectKind.MessageQueue);
+        Assert.Equal(0, result.ExitCode);
+        Assert.Contains(IpcInventory.MessageQueuesNotListedWarning, result.Error, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -135,6 +163,7 @@ public sealed class IpcInventoryTests : IDisposable
     [SkippableFact]
     public void AQueueRegisteredForNotification_NamesTheRegisteredProcess()
     {
+        MqueueFilesystem.SkipUnlessMounted();
         string? peer = CPeer.NotifyRegistrant();
         Skip.If(peer is null, "no C compiler (cc) on PATH: this test compiles a tiny mq_notify peer with it");
         using MessageQueue queue = MessageQueue.Create(_name, 4, 64);

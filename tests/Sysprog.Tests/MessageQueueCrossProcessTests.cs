@@ -14,7 +14,7 @@ public sealed class MessageQueueCrossProcessTests : IDisposable
     public void Dispose()
     {
         TestNames.UnlinkQueueIfPresent(_name);
-        Assert.Empty(TestNames.Leftovers());
+        TestNames.AssertNoneLeft();
     }
 
     [Fact]

@@ -42,7 +42,7 @@ public sealed class MessageQueueInteropTests : IDisposable
     public void Dispose()
     {
         TestNames.UnlinkQueueIfPresent(_name);
-        Assert.Empty(TestNames.Leftovers());
+        TestNames.AssertNoneLeft();
     }
 
     [SkippableFact]

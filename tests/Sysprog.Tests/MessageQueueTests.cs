@@ -13,7 +13,7 @@ public sealed class MessageQueueTests : IDisposable
     {
         TestNames.UnlinkQueueIfPresent(_name);
         Assert.Empty(OpenFds.OpenedSince(_fdsBefore));
-        Assert.Empty(TestNames.Leftovers());
+        TestNames.AssertNoneLeft();
     }
 
     private static byte[] Bytes(string text) => Encoding.UTF8.GetBytes(text);
@@ -191,7 +191,7 @@ public sealed class MessageQueueTests : IDisposable
     [SkippableFact]
     public void List_ShowsCountsQsizeModeAndOwner_FromTheMqueueFilesystem()
     {
-        Skip.IfNot(MessageQueue.IsMqueueFsMounted(), "the mqueue filesystem is not mounted on /dev/mqueue (as root: mount -t mqueue none /dev/mqueue)");
+        MqueueFilesystem.SkipUnlessMounted();
         using MessageQueue queue = MessageQueue.Create(_name, 4, 100, FileModes.ParseOctal("0640"));
         queue.TrySend(Bytes("12345"));
         queue.TrySend(Bytes("123"));

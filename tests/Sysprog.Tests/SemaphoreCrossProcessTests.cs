@@ -14,7 +14,7 @@ public sealed class SemaphoreCrossProcessTests : IDisposable
     {
         TestNames.UnlinkSemaphoreIfPresent(_name);
         TestNames.UnlinkIfPresent(_name);
-        Assert.Empty(TestNames.Leftovers());
+        TestNames.AssertNoneLeft();
     }
 
     [Fact]

@@ -35,7 +35,7 @@ public sealed class SemaphoreInteropTests : IDisposable
     public void Dispose()
     {
         TestNames.UnlinkSemaphoreIfPresent(_name);
-        Assert.Empty(TestNames.Leftovers());
+        TestNames.AssertNoneLeft();
     }
 
     [SkippableFact]

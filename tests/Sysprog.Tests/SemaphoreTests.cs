@@ -13,7 +13,7 @@ public sealed class SemaphoreTests : IDisposable
         TestNames.UnlinkSemaphoreIfPresent(_name);
         TestNames.UnlinkIfPresent(_name);
         Assert.Empty(OpenFds.OpenedSince(_fdsBefore));
-        Assert.Empty(TestNames.Leftovers());
+        TestNames.AssertNoneLeft();
     }
 
     [Fact]
@@ -209,7 +209,7 @@ public sealed partial class SemaphoreSignalTests : IDisposable
     public void Dispose()
     {
         TestNames.UnlinkSemaphoreIfPresent(_name);
-        Assert.Empty(TestNames.Leftovers());
+        TestNames.AssertNoneLeft();
     }
 
     [System.Runtime.InteropServices.LibraryImport("libc")]

@@ -11,7 +11,7 @@ public sealed class SharedMemoryTests : IDisposable
     {
         TestNames.UnlinkIfPresent(_name);
         Assert.Empty(OpenFds.OpenedSince(_fdsBefore));
-        Assert.Empty(TestNames.Leftovers());
+        TestNames.AssertNoneLeft();
     }
 
     [Fact]

@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Reflection;
+using Sysprog.Interop;
+using Xunit;
 
 namespace Sysprog.Tests;
 
@@ -8,12 +10,70 @@ internal static class TestNames
 {
     public static readonly string Prefix = $"sysprog-test-{Environment.ProcessId}-";
 
-    public static string New() => $"/{Prefix}{Guid.NewGuid():N}"[..40];
+    // Every name handed out, so queues are accounted for where no mqueue filesystem lists them.
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> HandedOut = new(StringComparer.Ordinal);
 
-    public static string[] Leftovers() =>
+    public static string New()
+    {
+        string name = $"/{Prefix}{Guid.NewGuid():N}"[..40];
+        HandedOut.TryAdd(name, true);
+        return name;
+    }
+
+    /// <summary>This run's objects that still exist, as their file names in /dev/shm or /dev/mqueue.</summary>
+    private static string[] Leftovers() =>
         Directory.EnumerateFiles("/dev/shm", Prefix + "*").Concat(Directory.EnumerateFiles("/dev/shm", "sem." + Prefix + "*"))
-            .Concat(MessageQueue.IsMqueueFsMounted() ? Directory.EnumerateFiles(MessageQueue.Directory, Prefix + "*") : [])
-            .Select(Path.GetFileName).ToArray()!;
+            .Select(Path.GetFileName).Concat(QueuesLeft()).ToArray()!;
+
+    /// <summary>
+    /// The leak check of every test class's Dispose: fails naming this run's objects that still exist, and removes
+    /// them first, so one test's leak fails that test alone and not every check after it.
+    /// </summary>
+    public static void AssertNoneLeft()
+    {
+        string[] left = Leftovers();
+        foreach (string file in left)
+        {
+            if (file.StartsWith("sem.", StringComparison.Ordinal))
+            {
+                UnlinkSemaphoreIfPresent("/" + file["sem.".Length..]);
+            }
+            else if (File.Exists("/dev/shm/" + file))
+            {
+                UnlinkIfPresent("/" + file);
+            }
+            else
+            {
+                UnlinkQueueIfPresent("/" + file);
+            }
+        }
+        Assert.Empty(left);
+    }
+
+    /// <summary>
+    /// The listing when the mqueue filesystem is mounted; otherwise each name handed out, asked of mq_open, since
+    /// queues work without the filesystem and a leaked one would count against RLIMIT_MSGQUEUE unseen.
+    /// </summary>
+    private static IEnumerable<string> QueuesLeft() => MessageQueue.IsMqueueFsMounted()
+        ? Directory.EnumerateFiles(MessageQueue.Directory, Prefix + "*").Select(p => Path.GetFileName(p))
+        : HandedOut.Keys.Where(QueueExists).Select(name => name[1..]);
+
+    /// <summary>Every name <see cref="New"/> has handed out in this run.</summary>
+    public static IEnumerable<string> HandedOutNames => HandedOut.Keys;
+
+    /// <summary>Whether a queue of this name exists, from mq_open: it needs no mqueue filesystem.</summary>
+    public static bool QueueExists(string name)
+    {
+        SyscallResult opened = Libc.mq_open_existing(name, Libc.O_RDONLY | Libc.O_CLOEXEC | Libc.O_NONBLOCK);
+        if (opened.Failed)
+        {
+            return opened.Errno != Errno.ENOENT
+                ? throw new SysprogException(opened.Errno, "mq_open", name, "asking whether a test's queue is left")
+                : false;
+        }
+        Libc.close((int)opened.Value);
+        return true;
+    }
 
     public static void UnlinkQueueIfPresent(string name)
     {
@@ -53,6 +113,14 @@ internal static class Privileges
 
     public static string RealtimeMissing(int priority) =>
         $"needs root: CAP_SYS_NICE (or an RLIMIT_RTPRIO of {priority} or more; it is {ProcessLimit.Get(ProcessResource.RtPrio).SoftText} here) for a real-time priority of {priority}";
+}
+
+/// <summary>The mqueue filesystem, which listing queues and reading their files need (the queues themselves do not).</summary>
+internal static class MqueueFilesystem
+{
+    /// <summary>Skips the test, saying why, where /dev/mqueue is not mounted (most containers; only root can mount it).</summary>
+    public static void SkipUnlessMounted() =>
+        Skip.IfNot(MessageQueue.IsMqueueFsMounted(), "the mqueue filesystem is not mounted on /dev/mqueue (as root: mount -t mqueue none /dev/mqueue)");
 }
 
 /// <summary>Open file descriptors of this process, from /proc/self/fd.</summary>

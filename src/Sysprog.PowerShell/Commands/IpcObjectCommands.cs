@@ -37,6 +37,10 @@ public sealed class GetIpcObjectCommand : SysprogCmdlet
                     $"and an object only they hold looks orphaned. Run as root to see every holder. Their pids: {string.Join(", ", _inventory.UninspectedProcesses.Take(20))}" +
                     (_inventory.UninspectedProcesses.Count > 20 ? ", ..." : "."));
             }
+            if (!_inventory.MessageQueuesListed)
+            {
+                WriteWarning(IpcInventory.MessageQueuesNotListedWarning);
+            }
         }
         foreach (string name in Name)
         {

@@ -11,14 +11,22 @@ namespace Sysprog;
 /// </summary>
 public sealed class IpcInventory
 {
-    private IpcInventory(IReadOnlyList<IpcObject> objects, int inspected, IReadOnlyList<int> uninspected)
+    /// <summary>What a listing says where <see cref="MessageQueuesListed"/> is false, so an absent queue is not taken for none.</summary>
+    public const string MessageQueuesNotListedWarning =
+        "Message queues are not listed: the mqueue filesystem is not mounted on /dev/mqueue (the queues still work). As root: mkdir -p /dev/mqueue && mount -t mqueue none /dev/mqueue.";
+
+    private IpcInventory(IReadOnlyList<IpcObject> objects, bool messageQueuesListed, int inspected, IReadOnlyList<int> uninspected)
     {
         Objects = objects;
+        MessageQueuesListed = messageQueuesListed;
         InspectedProcessCount = inspected;
         UninspectedProcesses = uninspected;
     }
 
     public IReadOnlyList<IpcObject> Objects { get; }
+
+    /// <summary>Whether POSIX message queues are among <see cref="Objects"/>: only where the mqueue filesystem is mounted on /dev/mqueue.</summary>
+    public bool MessageQueuesListed { get; }
 
     /// <summary>How many processes had their descriptors and mappings read.</summary>
     public int InspectedProcessCount { get; }
@@ -47,7 +55,8 @@ public sealed class IpcInventory
         {
             AddPosix(IpcObjectKind.Semaphore, info, null, info.Value);
         }
-        List<MessageQueueInfo> queues = MessageQueue.IsMqueueFsMounted() ? [.. MessageQueue.List(null, trace)] : [];
+        bool queuesListed = MessageQueue.IsMqueueFsMounted();
+        List<MessageQueueInfo> queues = queuesListed ? [.. MessageQueue.List(null, trace)] : [];
         foreach (MessageQueueInfo info in queues)
         {
             AddPosix(IpcObjectKind.MessageQueue, info, info.QueueBytes, info.CurrentMessages);
@@ -57,7 +66,7 @@ public sealed class IpcInventory
         SysV(objects, "msg", IpcObjectKind.SysVMessageQueue, "msqid", "cbytes", "qnum", trace);
 
         var clock = Stopwatch.StartNew();
-        (uint, uint)? mqueueDevice = MessageQueue.IsMqueueFsMounted() && FileStatus.OfPath(MessageQueue.Directory) is StatX mqueue ? FileKey.DeviceOf(mqueue) : null;
+        (uint, uint)? mqueueDevice = queuesListed && FileStatus.OfPath(MessageQueue.Directory) is StatX mqueue ? FileKey.DeviceOf(mqueue) : null;
         var scan = new ProcessScan(byFile, segments, objects, mqueueDevice);
         foreach (int processId in ProcFile.ProcessIds())
         {
@@ -70,7 +79,7 @@ public sealed class IpcInventory
         }
         trace?.Invoke($"/proc/*/fd and /proc/*/maps of {scan.Inspected} processes read in {Units.FormatDuration(clock.Elapsed)}" +
             (scan.Uninspected.Count > 0 ? $"; {scan.Uninspected.Count} could not be (EACCES)" : ""));
-        return new IpcInventory(objects, scan.Inspected, scan.Uninspected);
+        return new IpcInventory(objects, queuesListed, scan.Inspected, scan.Uninspected);
     }
 
     /// <summary>
