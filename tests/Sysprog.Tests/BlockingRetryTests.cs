@@ -125,7 +125,7 @@ public sealed class BlockingRetryTests : IDisposable
         Blocked blocked = WouldBlock(operation);
         using var cancellation = new CancellationTokenSource();
         (Task<bool> waiter, int waiterThread) = await ThreadWait.StartOnThreadOfItsOwn(() => blocked(Timeout.InfiniteTimeSpan, cancellation.Token, _ => { }));
-        ThreadWait.UntilSleepingIn(waiterThread, "poll_schedule");
+        ThreadWait.UntilBlockedIn(waiterThread, ThreadWait.Poll);
         var clock = Stopwatch.StartNew();
 
         cancellation.Cancel();

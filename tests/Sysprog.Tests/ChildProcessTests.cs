@@ -244,7 +244,7 @@ public sealed class ChildProcessTests : IDisposable
         ChildProcess child = Start(new ChildProcessStartInfo("sleep", ["30"]));
         using var cancellation = new CancellationTokenSource();
         (Task<ProcessExit?> waiter, int waiterThread) = await ThreadWait.StartOnThreadOfItsOwn(() => child.WaitForExit(Timeout.InfiniteTimeSpan, cancellation.Token));
-        ThreadWait.UntilSleepingIn(waiterThread, "poll_schedule");
+        ThreadWait.UntilBlockedIn(waiterThread, ThreadWait.Poll);
         var clock = Stopwatch.StartNew();
 
         cancellation.Cancel();
@@ -259,7 +259,7 @@ public sealed class ChildProcessTests : IDisposable
         EventFd quiet = Track(EventFd.Create());
         ChildProcess child = Start(new ChildProcessStartInfo("sleep", ["30"]));
         (Task<IReadOnlyList<ReadyHandle>> waiter, int waiterThread) = await ThreadWait.StartOnThreadOfItsOwn(() => PollSet.WaitFor([quiet, child], Readiness.Readable, all: false, Soon));
-        ThreadWait.UntilSleepingIn(waiterThread, "epoll_wait");
+        ThreadWait.UntilBlockedIn(waiterThread, ThreadWait.Epoll);
 
         child.Signal(Signals.SIGKILL);
 

@@ -53,14 +53,14 @@ public sealed class EventFdTests : IDisposable
     public async Task AReadWaits_UntilAnAdd_AndStopsAtOnceWhenCancelled()
     {
         using EventFd eventFd = EventFd.Create();
-        Task<ulong?> read = Task.Run(() => eventFd.Read(TimeSpan.FromSeconds(30)));
-        await Task.WhenAny(read, Task.Delay(200));
+        (Task<ulong?> read, int reader) = await ThreadWait.StartOnThreadOfItsOwn(() => eventFd.Read(TimeSpan.FromSeconds(30)));
+        ThreadWait.UntilBlockedIn(reader, ThreadWait.Poll);
         Assert.False(read.IsCompleted);
         eventFd.Add(7);
         Assert.Equal(7UL, await read.WaitAsync(TimeSpan.FromSeconds(10)));
         using var cancel = new CancellationTokenSource();
-        Task<ulong?> blocked = Task.Factory.StartNew(() => eventFd.Read(Timeout.InfiniteTimeSpan, cancel.Token), TaskCreationOptions.LongRunning);
-        await Task.WhenAny(blocked, Task.Delay(200));
+        (Task<ulong?> blocked, int blockedReader) = await ThreadWait.StartOnThreadOfItsOwn(() => eventFd.Read(Timeout.InfiniteTimeSpan, cancel.Token));
+        ThreadWait.UntilBlockedIn(blockedReader, ThreadWait.Poll);
         long cancelledAt = Stopwatch.GetTimestamp();
         cancel.Cancel();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => blocked.WaitAsync(TimeSpan.FromSeconds(5)));
@@ -399,8 +399,8 @@ public sealed class PollSetTests : IDisposable
         using var set = new PollSet();
         set.Add(never);
         using var cancel = new CancellationTokenSource();
-        Task<int> wait = Task.Factory.StartNew(() => set.Wait(new ReadyHandle[1], Timeout.InfiniteTimeSpan, cancel.Token), TaskCreationOptions.LongRunning);
-        await Task.WhenAny(wait, Task.Delay(300));
+        (Task<int> wait, int waiter) = await ThreadWait.StartOnThreadOfItsOwn(() => set.Wait(new ReadyHandle[1], Timeout.InfiniteTimeSpan, cancel.Token));
+        ThreadWait.UntilBlockedIn(waiter, ThreadWait.Epoll);
         Assert.False(wait.IsCompleted);
         long cancelledAt = Stopwatch.GetTimestamp();
         cancel.Cancel();

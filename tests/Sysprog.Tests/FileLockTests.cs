@@ -60,7 +60,8 @@ public sealed partial class FileLockTests : IDisposable
         peer.WaitForExit();
     }
 
-    private static string WaitChannel(FileLockKind kind) => kind == FileLockKind.Flock ? "lock_inode_wait" : "setlk";
+    /// <summary>The system call a blocking lock of <paramref name="kind"/> sleeps in: flock(2), or fcntl(2) F_SETLKW / F_OFD_SETLKW.</summary>
+    private static string[] LockingSyscall(FileLockKind kind) => kind == FileLockKind.Flock ? ["flock"] : ["fcntl"];
 
     [Theory]
     [InlineData(FileLockKind.Flock)]
@@ -143,7 +144,7 @@ public sealed partial class FileLockTests : IDisposable
         });
         waiter.Start();
         SpinWait.SpinUntil(() => Volatile.Read(ref threadId) != 0);
-        ThreadWait.UntilSleepingIn(threadId, WaitChannel(kind));
+        ThreadWait.UntilBlockedIn(threadId, LockingSyscall(kind));
 
         TimeSpan cpuBefore = ThreadCpuOf(threadId);
         Thread.Sleep(300);
@@ -202,7 +203,7 @@ public sealed partial class FileLockTests : IDisposable
         });
         waiter.Start();
         SpinWait.SpinUntil(() => Volatile.Read(ref threadId) != 0);
-        ThreadWait.UntilSleepingIn(threadId, WaitChannel(kind));
+        ThreadWait.UntilBlockedIn(threadId, LockingSyscall(kind));
         FileLockInfo waiting = FileLockInfo.List(_path).Single(l => l.IsWaiting);
         Assert.Equal(kind == FileLockKind.Ofd ? null : Environment.ProcessId, waiting.ProcessId);
         Assert.Equal(_path, waiting.Path);

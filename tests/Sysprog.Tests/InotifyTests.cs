@@ -239,7 +239,7 @@ public sealed class InotifyTests : IDisposable
     {
         _inotify.AddWatch(_folder, InotifyEvents.Create);
         (Task<InotifyEvent?> reader, int readerThread) = await ThreadWait.StartOnThreadOfItsOwn(() => _inotify.Read(Soon));
-        ThreadWait.UntilSleepingIn(readerThread, "poll_schedule");
+        ThreadWait.UntilBlockedIn(readerThread, ThreadWait.Poll);
 
         File.WriteAllText(Path.Combine(_folder, "woken"), "");
 

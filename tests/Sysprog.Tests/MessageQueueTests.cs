@@ -91,16 +91,16 @@ public sealed class MessageQueueTests : IDisposable
     public async Task ABlockedReceive_WakesWhenAnotherThreadSends_AndStopsAtOnceWhenCancelled()
     {
         using MessageQueue queue = MessageQueue.Create(_name, 4, 32);
-        Task<MqMessage?> receive = Task.Run(() => queue.Receive(TimeSpan.FromSeconds(30)));
-        await Task.WhenAny(receive, Task.Delay(200));
+        (Task<MqMessage?> receive, int receiver) = await ThreadWait.StartOnThreadOfItsOwn(() => queue.Receive(TimeSpan.FromSeconds(30)));
+        ThreadWait.UntilBlockedIn(receiver, ThreadWait.Poll);
         Assert.False(receive.IsCompleted);
         Assert.True(queue.Send("hello", 3));
         MqMessage? message = await receive.WaitAsync(TimeSpan.FromSeconds(10));
         Assert.Equal(("hello", 3, 5, _name), (message!.Text, message.Priority, message.Length, message.Queue));
 
         using var cancel = new CancellationTokenSource();
-        Task<MqMessage?> blocked = Task.Factory.StartNew(() => queue.Receive(Timeout.InfiniteTimeSpan, cancel.Token), TaskCreationOptions.LongRunning);
-        await Task.WhenAny(blocked, Task.Delay(300));
+        (Task<MqMessage?> blocked, int blockedReceiver) = await ThreadWait.StartOnThreadOfItsOwn(() => queue.Receive(Timeout.InfiniteTimeSpan, cancel.Token));
+        ThreadWait.UntilBlockedIn(blockedReceiver, ThreadWait.Poll);
         Assert.False(blocked.IsCompleted);
         long cancelledAt = Stopwatch.GetTimestamp();
         cancel.Cancel();

@@ -177,7 +177,7 @@ public sealed class PipeTests
         using Pipe pipe = Pipe.Create();
         using var cancellation = new CancellationTokenSource();
         (Task<int?> read, int waiter) = await ThreadWait.StartOnThreadOfItsOwn(() => pipe.ReadEnd.Read(new byte[8], Forever, cancellation.Token));
-        ThreadWait.UntilSleepingIn(waiter, "poll");
+        ThreadWait.UntilBlockedIn(waiter, ThreadWait.Poll);
         cancellation.Cancel();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => read.WaitAsync(TimeSpan.FromSeconds(5)));
     }

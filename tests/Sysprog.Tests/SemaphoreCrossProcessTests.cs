@@ -25,8 +25,8 @@ public sealed class SemaphoreCrossProcessTests : IDisposable
         {
             Assert.True(semaphore.Wait(TimeSpan.Zero));
         }
-        Task<bool> eighth = Task.Run(() => semaphore.Wait(TimeSpan.FromSeconds(60)));
-        await Task.WhenAny(eighth, Task.Delay(200));
+        (Task<bool> eighth, int waiter) = await ThreadWait.StartOnThreadOfItsOwn(() => semaphore.Wait(TimeSpan.FromSeconds(60)));
+        ThreadWait.UntilBlockedIn(waiter, ThreadWait.Futex);
         Assert.False(eighth.IsCompleted, "the eighth wait returned with the value at 0");
         Peer.Result post = Peer.Run("sem", "post", _name);
         Assert.True(post.ExitCode == 0, post.Error);

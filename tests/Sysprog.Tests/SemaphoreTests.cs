@@ -119,7 +119,7 @@ public sealed class SemaphoreTests : IDisposable
             }
             throw new InvalidOperationException("the wait returned without being posted or cancelled");
         });
-        ThreadWait.UntilSleepingIn(waiter, "futex");
+        ThreadWait.UntilBlockedIn(waiter, ThreadWait.Futex);
         // Long enough for a wait in 20 ms slices to wake 25 times.
         await Task.Delay(500);
         Assert.False(wait.IsCompleted);
@@ -141,7 +141,8 @@ public sealed class SemaphoreTests : IDisposable
     public async Task Wait_ReturnsWhenAnotherThreadPosts()
     {
         using PosixSemaphore semaphore = PosixSemaphore.Create(_name, 0);
-        Task<bool> wait = Task.Run(() => semaphore.Wait(TimeSpan.FromSeconds(30)));
+        (Task<bool> wait, int waiter) = await ThreadWait.StartOnThreadOfItsOwn(() => semaphore.Wait(TimeSpan.FromSeconds(30)));
+        ThreadWait.UntilBlockedIn(waiter, ThreadWait.Futex);
         semaphore.Post();
         Assert.True(await wait.WaitAsync(TimeSpan.FromSeconds(30)));
         Assert.Equal(0, semaphore.Value);
@@ -224,11 +225,13 @@ public sealed partial class SemaphoreSignalTests : IDisposable
         using var handler = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGCONT, _ => { });
         using PosixSemaphore semaphore = PosixSemaphore.Create(_name, 0);
         (Task<bool> wait, int threadId) = await ThreadWait.StartOnThreadOfItsOwn(() => semaphore.Wait(timed ? TimeSpan.FromSeconds(30) : Timeout.InfiniteTimeSpan));
+        // Each signal finds the waiter asleep on the semaphore's futex, and each time it goes back to sleep there.
         for (int i = 0; i < 20; i++)
         {
+            ThreadWait.UntilBlockedIn(threadId, ThreadWait.Futex);
             Assert.Equal(0, tgkill(Environment.ProcessId, threadId, SIGCONT));
-            await Task.Delay(5);
         }
+        ThreadWait.UntilBlockedIn(threadId, ThreadWait.Futex);
         Assert.False(wait.IsCompleted, "the wait ended before the semaphore was posted");
         semaphore.Post();
         Assert.True(await wait.WaitAsync(TimeSpan.FromSeconds(10)));

@@ -108,7 +108,7 @@ public sealed class SocketTests : IDisposable
         });
         thread.Start();
         SpinWait.SpinUntil(() => waiter != 0);
-        ThreadWait.UntilSleepingIn(waiter, "poll_schedule_timeout");
+        ThreadWait.UntilBlockedIn(waiter, ThreadWait.Poll);
         cancellation.Cancel();
         Assert.True(thread.Join(TimeSpan.FromSeconds(5)));
         Assert.IsAssignableFrom<OperationCanceledException>(caught);

@@ -302,22 +302,51 @@ internal static partial class ThreadWait
         return (work, await started.Task);
     }
 
-    /// <summary>Waits until thread <paramref name="threadId"/> sleeps in a kernel function whose name contains
-    /// <paramref name="kernelFunction"/> (/proc/self/task/TID/wchan: "poll_schedule_timeout" for poll and ppoll).</summary>
-    public static void UntilSleepingIn(int threadId, string kernelFunction, TimeSpan? limit = null)
+    /// <summary>The system calls poll(2) is made with (arm64 has only ppoll).</summary>
+    public static readonly string[] Poll = ["poll", "ppoll"];
+
+    /// <summary>The system calls epoll_wait(2) is made with.</summary>
+    public static readonly string[] Epoll = ["epoll_wait", "epoll_pwait", "epoll_pwait2"];
+
+    /// <summary>The system call a semaphore's sem_wait and sem_clockwait sleep in.</summary>
+    public static readonly string[] Futex = ["futex"];
+
+    /// <summary>
+    /// Waits until thread <paramref name="threadId"/> of this process sleeps (state S) inside one of
+    /// <paramref name="syscalls"/> (/proc/self/task/TID/syscall): the proof that the other side of a wake-up or
+    /// cancellation test is blocked, not merely started. System calls, unlike the kernel functions wchan names
+    /// (futex_wait_queue_me, futex_wait_queue, futex_do_wait as kernels go), are the same on every kernel.
+    /// </summary>
+    public static void UntilBlockedIn(int threadId, string[] syscalls, TimeSpan? limit = null) =>
+        UntilBlockedIn(Environment.ProcessId, threadId, syscalls, limit);
+
+    /// <summary>The same for thread <paramref name="threadId"/> of process <paramref name="processId"/> (its main thread: the process id).</summary>
+    public static void UntilBlockedIn(int processId, int threadId, string[] syscalls, TimeSpan? limit = null) =>
+        UntilSleeping(processId, threadId, $"blocked in {string.Join(" or ", syscalls)}", limit, "syscall", fields =>
+            int.TryParse(fields.Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture, out int number) && SyscallTable.Name(number) is string name && syscalls.Contains(name));
+
+    /// <summary>
+    /// Waits until thread <paramref name="threadId"/> of this process sleeps in a kernel function whose name contains
+    /// <paramref name="kernelFunction"/> (/proc/self/task/TID/wchan), for waits no system call tells apart:
+    /// "wait_for_partner", a FIFO's open.
+    /// </summary>
+    public static void UntilSleepingIn(int threadId, string kernelFunction, TimeSpan? limit = null) =>
+        UntilSleeping(Environment.ProcessId, threadId, $"sleeping in {kernelFunction}", limit, "wchan", wchan => wchan.Contains(kernelFunction, StringComparison.Ordinal));
+
+    private static void UntilSleeping(int processId, int threadId, string what, TimeSpan? limit, string procFile, Func<string, bool> matches)
     {
         var clock = Stopwatch.StartNew();
         while (true)
         {
-            string state = File.ReadAllText($"/proc/self/task/{threadId}/stat");
-            string wchan = File.ReadAllText($"/proc/self/task/{threadId}/wchan");
-            if (state[(state.LastIndexOf(')') + 2)..].StartsWith('S') && wchan.Contains(kernelFunction, StringComparison.Ordinal))
+            string state = File.ReadAllText($"/proc/{processId}/task/{threadId}/stat");
+            string seen = File.ReadAllText($"/proc/{processId}/task/{threadId}/{procFile}").Trim();
+            if (state[(state.LastIndexOf(')') + 2)..].StartsWith('S') && matches(seen))
             {
                 return;
             }
             if (clock.Elapsed > (limit ?? TimeSpan.FromSeconds(10)))
             {
-                throw new TimeoutException($"thread {threadId} is not sleeping in {kernelFunction} (wchan {wchan}, stat {state})");
+                throw new TimeoutException($"thread {threadId} of process {processId} is not {what} ({procFile} {seen}, stat {state})");
             }
             Thread.Sleep(1);
         }
