@@ -338,8 +338,16 @@ internal static partial class ThreadWait
         var clock = Stopwatch.StartNew();
         while (true)
         {
-            string state = File.ReadAllText($"/proc/{processId}/task/{threadId}/stat");
-            string seen = File.ReadAllText($"/proc/{processId}/task/{threadId}/{procFile}").Trim();
+            string state, seen;
+            try
+            {
+                state = File.ReadAllText($"/proc/{processId}/task/{threadId}/stat");
+                seen = File.ReadAllText($"/proc/{processId}/task/{threadId}/{procFile}").Trim();
+            }
+            catch (Exception e) when (e is DirectoryNotFoundException or FileNotFoundException)
+            {
+                throw new InvalidOperationException($"thread {threadId} of process {processId} ended before it was {what}", e);
+            }
             if (state[(state.LastIndexOf(')') + 2)..].StartsWith('S') && matches(seen))
             {
                 return;
