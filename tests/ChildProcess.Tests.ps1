@@ -132,7 +132,7 @@ Describe 'child processes' -Skip:(-not $IsLinux) {
 
     It 'stops a wait promptly when the pipeline is stopped' {
         Assert-StopsPromptly -Start { param($ps) $null = $ps.AddScript('$c = Start-ChildProcess sleep 30 -Verbose; try { Wait-ChildProcess $c } finally { Stop-ChildProcess $c -Signal KILL; $null = Wait-ChildProcess $c; Close-ChildProcess $c }') } `
-            -IsBlocked { param($ps) @($ps.Streams.Verbose | Where-Object Message -Like 'pidfd_open(*').Count -gt 0 }
+            -BlockedIn poll, ppoll
     }
 
     It 'lists the open children of this session, and says which it does not hold' {

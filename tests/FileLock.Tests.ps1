@@ -90,7 +90,7 @@ Describe 'File locks' -Skip:(-not $IsLinux) {
         $holder = Start-Holder $script:path
         try {
             # Blocked for real: /proc/locks lists this process as waiting for the holder's lock.
-            Assert-StopsPromptly -Start { param($ps) $null = $ps.AddCommand('Lock-File').AddParameter('Path', $script:path) } `
+            Assert-StopsPromptly -Start { param($ps) $null = $ps.AddCommand('Lock-File').AddParameter('Path', $script:path) } -BlockedIn fcntl, flock `
                 -IsBlocked { param($ps) @(Get-FileLock -Path $script:path | Where-Object { $_.IsWaiting -and $_.ProcessId -eq $PID }).Count -eq 1 }
             @(Get-FileLock -Path $script:path | Where-Object IsWaiting).Count | Should -Be 0
         }

@@ -190,6 +190,6 @@ Describe 'Message queue cmdlets' -Skip:(-not $IsLinux) {
         $name = New-Name
         New-MessageQueue -Name $name | Close-MessageQueue
         Assert-StopsPromptly -Start { param($ps) $null = $ps.AddCommand('Receive-MqMessage').AddParameter('Queue', $name).AddParameter('Wait', $true).AddParameter('Verbose', $true) } `
-            -IsBlocked { param($ps) @($ps.Streams.Verbose | Where-Object Message -Like 'mq_open(*').Count -gt 0 }
+            -BlockedIn poll, ppoll
     }
 }

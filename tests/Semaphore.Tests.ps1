@@ -151,6 +151,6 @@ Describe 'Semaphore cmdlets' -Skip:(-not $IsLinux) {
         New-Semaphore -Name $name -Value 0 | Close-Semaphore
         # Its verbose sem_open line says the wait is starting.
         Assert-StopsPromptly -Start { param($ps) $null = $ps.AddCommand('Wait-Semaphore').AddParameter('Name', $name).AddParameter('Verbose', $true) } `
-            -IsBlocked { param($ps) @($ps.Streams.Verbose | Where-Object Message -Like 'sem_open(*').Count -gt 0 }
+            -BlockedIn futex
     }
 }

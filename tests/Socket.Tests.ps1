@@ -87,7 +87,7 @@ Describe 'Sockets and anonymous shared memory' -Skip:(-not $IsLinux) {
                 Close-Socket $server
             }
             Assert-StopsPromptly -Start { param($ps) $null = $ps.AddScript('$s = New-Socket -Name "sysprog-pester-stop-$PID" -Verbose; Receive-SocketConnection $s -Verbose') } `
-                -IsBlocked { param($ps) @($ps.Streams.Verbose | Where-Object Message -Like 'listen*').Count -gt 0 }
+                -BlockedIn poll, ppoll
         }
 
         It 'speaks TCP on loopback, with errors named by errno' {

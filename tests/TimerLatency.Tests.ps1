@@ -44,7 +44,7 @@ Describe 'timer latency' -Skip:(-not $IsLinux) {
     }
 
     It 'stops promptly when the pipeline is stopped' {
-        Assert-StopsPromptly -Start { param($ps) $null = $ps.AddScript('Measure-TimerLatency -IntervalMilliseconds 1000 -Count 1000 -Verbose') } `
+        Assert-StopsPromptly -Start { param($ps) $null = $ps.AddScript('Measure-TimerLatency -IntervalMilliseconds 1000 -Count 1000 -Verbose') } -BlockedIn futex `
             -IsBlocked { param($ps) @(Get-ChildItem /proc/$PID/task | Where-Object { (Get-Content "$($_.FullName)/comm") -eq 'latency' -and (Get-Content "$($_.FullName)/wchan") -like '*nanosleep*' }).Count -eq 1 }
     }
 }

@@ -134,26 +134,55 @@ function New-ModulePowerShell {
     [powershell]::Create($state)
 }
 
+function Get-BlockedPipelineThread {
+    # The threads of this session that run a pipeline (PowerShell names them "Pipeline Execution Thread"), the
+    # caller's own aside, that sleep (state S) inside one of the system calls named (/proc/self/task/TID/syscall):
+    # the proof that a command running in another [powershell] is blocked in the kernel, not just started. System
+    # calls, unlike wchan names, are the same on every kernel; names this architecture lacks (poll on arm64) are
+    # left out.
+    param([Parameter(Mandatory)][string[]] $Syscall)
+    $numbers = @($Syscall | ForEach-Object { [Sysprog.SyscallTable]::Number($_, $null) } | Where-Object { $null -ne $_ })
+    $self = Split-Path -Leaf ([System.IO.Directory]::ResolveLinkTarget('/proc/thread-self', $false).FullName)
+    foreach ($task in [System.IO.Directory]::GetDirectories('/proc/self/task')) {
+        $threadId = Split-Path -Leaf $task
+        if ($threadId -eq $self) { continue }
+        try {
+            if ([System.IO.File]::ReadAllText("$task/comm").Trim() -ne 'Pipeline Execut') { continue }
+            $stat = [System.IO.File]::ReadAllText("$task/stat")
+            $number = ([System.IO.File]::ReadAllText("$task/syscall").Trim() -split ' ')[0]
+        }
+        catch [System.IO.IOException] {
+            continue  # the thread ended meanwhile
+        }
+        if ($stat.Substring($stat.LastIndexOf(')') + 2, 1) -eq 'S' -and $number -match '^\d+$' -and [int]$number -in $numbers) {
+            [int]$threadId
+        }
+    }
+}
+
 function Measure-PipelineStop {
-    # Starts what $Start adds to a module [powershell] (it gets the [powershell]), waits until $IsBlocked (given the
-    # [powershell] too) says the command is blocked, then stops it. Returns whether it was blocked and still running
-    # when stopped, how long Stop() took, and the state it ended in.
-    param([Parameter(Mandatory)][scriptblock] $Start, [Parameter(Mandatory)][scriptblock] $IsBlocked)
+    # Starts what $Start adds to a module [powershell] (it gets the [powershell]), waits until its pipeline thread is
+    # asleep in one of the system calls $BlockedIn names and $IsBlocked (given the [powershell] too; optional) says
+    # the command is blocked, then stops it. Returns whether it was blocked and still running when stopped, how long
+    # Stop() took, and the state it ended in.
+    param([Parameter(Mandatory)][scriptblock] $Start, [Parameter(Mandatory)][string[]] $BlockedIn, [scriptblock] $IsBlocked = { $true })
     $ps = New-ModulePowerShell
     try {
         & $Start $ps
         $async = $ps.BeginInvoke()
-        $blocked = Wait-Until { & $IsBlocked $ps }
+        $blocked = Wait-Until { @(Get-BlockedPipelineThread -Syscall $BlockedIn).Count -gt 0 -and (& $IsBlocked $ps) }
         $running = -not $async.IsCompleted
+        # What the pipeline threads were in, for the failure message when they were not blocked as expected.
+        $seen = @(Get-ProcessSyscall -Id $PID -ErrorAction SilentlyContinue | Where-Object ThreadName -EQ 'Pipeline Execut' | ForEach-Object { "$($_.ThreadId) $($_.State) $($_.Call)" }) -join '; '
+
         $clock = [System.Diagnostics.Stopwatch]::StartNew()
         $ps.Stop()
-        [pscustomobject]@{ Blocked = $blocked; WasRunning = $running; Milliseconds = $clock.Elapsed.TotalMilliseconds; State = $ps.InvocationStateInfo.State }
+        [pscustomobject]@{ Blocked = $blocked; WasRunning = $running; Milliseconds = $clock.Elapsed.TotalMilliseconds; State = $ps.InvocationStateInfo.State; Seen = $seen }
     }
     finally {
         $ps.Dispose()
     }
 }
-
 function Get-ChildProcessId {
     # The children of a process with a given command name, from /proc (not Get-Process: .NET's process support opens
     # descriptors of its own the first time it is used, which the leak checks would count).
@@ -167,11 +196,12 @@ function Get-ChildProcessId {
 }
 
 function Assert-StopsPromptly {
-    # The assertion every "stops promptly" test makes: what $Start runs was blocked and still running when the
-    # pipeline was stopped, and Stop() ended it, in the Stopped state, within a second.
-    param([Parameter(Mandatory)][scriptblock] $Start, [Parameter(Mandatory)][scriptblock] $IsBlocked)
-    $stop = Measure-PipelineStop -Start $Start -IsBlocked $IsBlocked
-    $stop.Blocked | Should -BeTrue -Because 'the command must be blocked before it is stopped'
+    # The assertion every "stops promptly" test makes: what $Start runs was blocked in the kernel (in one of the
+    # system calls $BlockedIn names, and as $IsBlocked says where given) and still running when the pipeline was
+    # stopped, and Stop() ended it, in the Stopped state, within a second.
+    param([Parameter(Mandatory)][scriptblock] $Start, [Parameter(Mandatory)][string[]] $BlockedIn, [scriptblock] $IsBlocked = { $true })
+    $stop = Measure-PipelineStop -Start $Start -BlockedIn $BlockedIn -IsBlocked $IsBlocked
+    $stop.Blocked | Should -BeTrue -Because "the command must be blocked in $($BlockedIn -join ' or ') before it is stopped (pipeline threads: $($stop.Seen))"
     $stop.WasRunning | Should -BeTrue
     $stop.Milliseconds | Should -BeLessThan 1000
     $stop.State | Should -Be 'Stopped'
