@@ -70,7 +70,8 @@ Describe 'Concurrency across jobs and threads' -Skip:(-not $IsLinux) {
         $name = New-TestName
         $queue = New-MessageQueue -Name $name -MaxMessages 10 -MaxMessageSize 64
         try {
-            # The queue holds 10: producers block while it is full, so this consumer must drain as they run.
+            # The queue holds 10: producers block while it is full, so this consumer must drain as they run. The thread
+            # job imports this Pester by path: Invoke-Everywhere asserts, and Pester need not be on PSModulePath.
             $producers = Start-ThreadJob -ArgumentList $name -ScriptBlock {
                 param($Name)
                 $worker = {
@@ -79,7 +80,7 @@ Describe 'Concurrency across jobs and threads' -Skip:(-not $IsLinux) {
                     1..100 | ForEach-Object { "$Index-$_" } | Send-MqMessage -Queue $Name -TimeoutSeconds 60 -ErrorAction Stop
                 }
                 Invoke-Everywhere -Name $Name -Worker $worker
-            } -InitializationScript ([scriptblock]::Create("`$script:modulePath = '$($script:modulePath)'; function Invoke-Everywhere { $((Get-Command Invoke-Everywhere).Definition) }"))
+            } -InitializationScript ([scriptblock]::Create("Import-Module '$((Get-Module Pester).Path)'; `$script:modulePath = '$($script:modulePath)'; function Invoke-Everywhere { $((Get-Command Invoke-Everywhere).Definition) }"))
             $received = [System.Collections.Generic.List[string]]::new()
             while ($received.Count -lt 600) {
                 $message = Receive-MqMessage -Queue $queue -TimeoutSeconds 60 -ErrorAction Stop
@@ -113,11 +114,17 @@ Describe 'Concurrency across jobs and threads' -Skip:(-not $IsLinux) {
             $queue = New-MessageQueue -Name $name -MaxMessages 10 -MaxMessageSize 16
             $event = New-EventFd
             $objects = @{ Map = $map; Semaphore = $sem; Queue = $queue; Event = $event }
+            # Each user says when it has made 100 calls; the closer closes only when all four are in their loops.
+            $running = [hashtable]::Synchronized(@{})
             $users = 'Map', 'Semaphore', 'Queue', 'Event', 'Closer' | ForEach-Object -ThrottleLimit 5 -Parallel {
                 $objects = $using:objects
+                $running = $using:running
                 if ($_ -eq 'Closer') {
-                    Start-Sleep -Milliseconds 300
+                    $deadline = [DateTime]::UtcNow.AddSeconds(30)
+                    while ($running.Count -lt 4 -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 1 }
+                    $closedWhileRunning = $running.Count -eq 4
                     $objects.Map.Dispose(); $objects.Semaphore.Dispose(); $objects.Queue.Dispose(); $objects.Event.Dispose()
+                    [pscustomobject]@{ Kind = $_; Calls = 0; Outcome = if ($closedWhileRunning) { 'ran until closed' } else { "closed after 30 s with only $($running.Keys -join ', ') running" } }
                     return
                 }
                 $target = $objects[$_]
@@ -132,6 +139,7 @@ Describe 'Concurrency across jobs and threads' -Skip:(-not $IsLinux) {
                             'Event' { $null = $target.Add(1); $null = $target.TryRead() }
                         }
                         $done++
+                        if ($done -eq 100) { $running[$_] = $true }
                     }
                 }
                 catch {
