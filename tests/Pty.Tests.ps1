@@ -85,6 +85,8 @@ Describe 'pseudoterminals' -Skip:(-not $IsLinux) {
 
         (Wait-Pty $pty 'winch (\d+ \d+)' -TimeoutSeconds 10).Groups | Should -Be @('40 132')
         $pty.Size.Rows | Should -Be 40
+        # A SIGWINCH that comes while bash starts the next sleep, before it is back in wait, waits for that sleep.
+        Wait-Until { @(Get-BlockedThread -ProcessId $pty.ProcessId -Syscall wait4, waitid).Count -gt 0 } | Should -BeTrue -Because 'bash goes back to wait for its sleep'
         Set-Pty $pty -Columns 100 -PassThru | Should -Be $pty
         (Wait-Pty $pty 'winch (\d+ \d+)' -TimeoutSeconds 10).Groups | Should -Be @('40 100') -Because '-Rows keeps its value when only -Columns is given'
     }

@@ -134,20 +134,25 @@ function New-ModulePowerShell {
     [powershell]::Create($state)
 }
 
-function Get-BlockedPipelineThread {
-    # The threads of this session that run a pipeline (PowerShell names them "Pipeline Execution Thread"), the
-    # caller's own aside, that sleep (state S) inside one of the system calls named (/proc/self/task/TID/syscall):
-    # the proof that a command running in another [powershell] is blocked in the kernel, not just started. System
-    # calls, unlike wchan names, are the same on every kernel; names this architecture lacks (poll on arm64) are
-    # left out.
-    param([Parameter(Mandatory)][string[]] $Syscall)
+function Get-BlockedThread {
+    # The threads of a process (this session by default, the caller's own thread aside) that sleep (state S) inside
+    # one of the system calls named (/proc/PID/task/TID/syscall), optionally only those of one name (comm): the proof
+    # that the other side of a test is blocked in the kernel, not just started. System calls, unlike wchan names, are
+    # the same on every kernel; names this architecture lacks (poll on arm64) are left out.
+    param([int] $ProcessId = $PID, [Parameter(Mandatory)][string[]] $Syscall, [string] $ThreadName)
     $numbers = @($Syscall | ForEach-Object { [Sysprog.SyscallTable]::Number($_, $null) } | Where-Object { $null -ne $_ })
     $self = Split-Path -Leaf ([System.IO.Directory]::ResolveLinkTarget('/proc/thread-self', $false).FullName)
-    foreach ($task in [System.IO.Directory]::GetDirectories('/proc/self/task')) {
+    try {
+        $tasks = [System.IO.Directory]::GetDirectories("/proc/$ProcessId/task")
+    }
+    catch [System.IO.IOException] {
+        return  # the process has ended
+    }
+    foreach ($task in $tasks) {
         $threadId = Split-Path -Leaf $task
-        if ($threadId -eq $self) { continue }
+        if ($ProcessId -eq $PID -and $threadId -eq $self) { continue }
         try {
-            if ([System.IO.File]::ReadAllText("$task/comm").Trim() -ne 'Pipeline Execut') { continue }
+            if ($ThreadName -and [System.IO.File]::ReadAllText("$task/comm").Trim() -ne $ThreadName) { continue }
             $stat = [System.IO.File]::ReadAllText("$task/stat")
             $number = ([System.IO.File]::ReadAllText("$task/syscall").Trim() -split ' ')[0]
         }
@@ -170,7 +175,8 @@ function Measure-PipelineStop {
     try {
         & $Start $ps
         $async = $ps.BeginInvoke()
-        $blocked = Wait-Until { @(Get-BlockedPipelineThread -Syscall $BlockedIn).Count -gt 0 -and (& $IsBlocked $ps) }
+        # PowerShell names the threads that run pipelines "Pipeline Execution Thread" (comm keeps 15 characters).
+        $blocked = Wait-Until { @(Get-BlockedThread -Syscall $BlockedIn -ThreadName 'Pipeline Execut').Count -gt 0 -and (& $IsBlocked $ps) }
         $running = -not $async.IsCompleted
         # What the pipeline threads were in, for the failure message when they were not blocked as expected.
         $seen = @(Get-ProcessSyscall -Id $PID -ErrorAction SilentlyContinue | Where-Object ThreadName -EQ 'Pipeline Execut' | ForEach-Object { "$($_.ThreadId) $($_.State) $($_.Call)" }) -join '; '
