@@ -140,7 +140,14 @@ BeforeDiscovery {
         @{ Cmdlet = 'Set-ProcessScheduling'; Unchanged = { $c = Start-ChildProcess sleep 30; Set-ProcessScheduling $c.ProcessId -Nice 5 -WhatIf; (Get-ProcessScheduling $c.ProcessId).Nice -eq 0; Stop-ChildProcess $c -Signal KILL; $null = Wait-ChildProcess $c; Close-ChildProcess $c } }
         @{ Cmdlet = 'Set-ProcessLimit'; Unchanged = { $c = Start-ChildProcess sleep 30; $before = (Get-ProcessLimit $c.ProcessId NoFile).Soft; Set-ProcessLimit $c.ProcessId NoFile -Soft 100 -WhatIf; (Get-ProcessLimit $c.ProcessId NoFile).Soft -eq $before; Stop-ChildProcess $c -Signal KILL; $null = Wait-ChildProcess $c; Close-ChildProcess $c } }
         @{ Cmdlet = 'Set-TerminalSize'; Unchanged = { $p = Start-Pty cat; Set-TerminalSize $p.SecondaryPath -Rows 50 -Columns 50 -WhatIf; $p.Size.Rows -eq 24; Close-Pty $p } }
-        @{ Cmdlet = 'Set-FileAdvice'; Unchanged = { $f = Join-Path $TestDrive "w$(Get-Random).bin"; [IO.File]::WriteAllBytes($f, [byte[]]::new(16KB)); $null = [IO.File]::ReadAllBytes($f); Set-FileAdvice $f DontNeed -WhatIf; (Get-FileResidency $f).Percent -eq 100 } }
+        # Clean (fsync'd) files, so that a real DONTNEED drops their pages: a control file shows it does on this
+        # filesystem (tmpfs keeps them whatever the advice, where -WhatIf could not be told from a real call).
+        @{ Cmdlet = 'Set-FileAdvice'; Unchanged = {
+                $f = Join-Path $TestDrive "w$(Get-Random).bin"; $control = "$f.control"
+                foreach ($path in $f, $control) { $s = [IO.File]::Create($path); $s.Write([byte[]]::new(16KB)); $s.Flush($true); $s.Dispose(); $null = [IO.File]::ReadAllBytes($path) }
+                Set-FileAdvice $control DontNeed
+                if ((Get-FileResidency $control).Percent -eq 100) { "skip: POSIX_FADV_DONTNEED drops no page of a clean file in $TestDrive (tmpfs?), so -WhatIf cannot be told from a real advice there" }
+                else { Set-FileAdvice $f DontNeed -WhatIf; (Get-FileResidency $f).Percent -eq 100 } } }
         @{ Cmdlet = 'Set-TimerFd'; Unchanged = { $t = New-TimerFd; Set-TimerFd $t -DelaySeconds 60 -WhatIf; -not $t.IsArmed; Close-TimerFd $t } }
     )
 }
@@ -213,6 +220,10 @@ Describe 'Every cmdlet' -Skip:(-not $IsLinux) {
         $n = New-TestName
         $results = @(& $Unchanged)
         $results.Count | Should -Be 1
+        if ($results[0] -is [string] -and $results[0] -like 'skip: *') {
+            Set-ItResult -Skipped -Because $results[0].Substring(6)
+            return
+        }
         $results[0] | Should -BeTrue
         Remove-TestObjectAll
     }
