@@ -303,7 +303,9 @@ Describe 'Bad input to every cmdlet parameter' -Skip:(-not $IsLinux) {
                 if ($problem) { $failures.Add("-$($parameter.Name) $($bad.Key): $problem") }
             }
         }
-        foreach ($entry in & $script:entries | Where-Object { $_ -notin $script:before }) {
+        # Only this session's objects and those named like a bad value: another run's that appeared meanwhile stay.
+        $own = { param($entry) $bare = $entry -replace '^sem\.', ''; $bare -like "sysprog-pester-$PID-*" -or $bare -in $script:nameLike }
+        foreach ($entry in & $script:entries | Where-Object { $_ -notin $script:before -and (& $own $_) }) {
             # Objects a bad value created because it was also a valid name ("/-1"), and the case's own.
             if (Test-Path -LiteralPath "/dev/shm/$entry") { Remove-Item -LiteralPath "/dev/shm/$entry" -Force -Recurse }
             else { Remove-MessageQueueIfPresent "/$entry" }

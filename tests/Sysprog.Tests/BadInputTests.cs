@@ -40,7 +40,7 @@ public sealed class BadInputTests : IDisposable
         Directory.Delete(_folder, recursive: true);
         File.Delete(_file);
         // A bad value that happens to be a valid name (" ", "x") may create an object: remove what appeared.
-        foreach (string entry in Entries().Except(_before))
+        foreach (string entry in Entries().Except(_before).Where(IsOwnOrNameLike))
         {
             if (entry.StartsWith(MessageQueue.Directory + "/", StringComparison.Ordinal))
             {
@@ -558,6 +558,17 @@ public sealed class BadInputTests : IDisposable
         public void Dispose()
         {
         }
+    }
+
+    /// <summary>
+    /// This run's objects and those a bad value could have made; nothing else that appeared meanwhile, which may be
+    /// another run's (a second test run of this user removed a semaphore of the first while it was in use).
+    /// </summary>
+    private static bool IsOwnOrNameLike(string entry)
+    {
+        string file = Path.GetFileName(entry);
+        string bare = file.StartsWith("sem.", StringComparison.Ordinal) ? file["sem.".Length..] : file;
+        return bare.StartsWith(TestNames.Prefix, StringComparison.Ordinal) || NameLikeValues.Contains(bare);
     }
 
     /// <summary>The bad string values that are valid IPC names, and the valid value of other string parameters.</summary>

@@ -90,7 +90,7 @@ public sealed class HardeningTests : IDisposable
         }
         finally
         {
-            PosixSemaphore.Unlink(semaphore);
+            TestNames.UnlinkSemaphoreIfPresent(semaphore);
         }
     }
 
@@ -149,7 +149,7 @@ public sealed class HardeningTests : IDisposable
         }
         finally
         {
-            SharedMemory.Unlink(name);
+            TestNames.UnlinkIfPresent(name);
         }
     }
 
@@ -204,7 +204,7 @@ public sealed class HardeningTests : IDisposable
     public void AWatcherHandlerThatThrows_StopsTheWatcherWithTheReason_NotTheProcess()
     {
         string name = TestNames.New();
-        using MessageQueue queue = MessageQueue.Create(name);
+        using MessageQueue queue = MessageQueue.Create(name, 4, 64);
         try
         {
             using var failed = new ManualResetEventSlim();
@@ -229,7 +229,7 @@ public sealed class HardeningTests : IDisposable
         }
         finally
         {
-            MessageQueue.Unlink(name);
+            TestNames.UnlinkQueueIfPresent(name);
         }
     }
 
@@ -246,7 +246,7 @@ public sealed class HardeningTests : IDisposable
         }
         finally
         {
-            MessageQueue.Unlink(name);
+            TestNames.UnlinkQueueIfPresent(name);
         }
     }
 

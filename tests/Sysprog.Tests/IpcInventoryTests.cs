@@ -201,7 +201,7 @@ public sealed class IpcInventoryTests : IDisposable
         }
         finally
         {
-            SharedMemory.Unlink(held);
+            TestNames.UnlinkIfPresent(held);
         }
     }
 
