@@ -303,10 +303,10 @@ Describe 'Bad input to every cmdlet parameter' -Skip:(-not $IsLinux) {
                 if ($problem) { $failures.Add("-$($parameter.Name) $($bad.Key): $problem") }
             }
         }
-        # Objects a bad value created because it was also a valid name ("/-1"), and the case's own; never another
-        # run's, which may come and go meanwhile (and, run unprivileged, are not this user's to remove).
-        $ours = @($script:nameLike) + @($script:nameLike | ForEach-Object { "sem.$_" })
-        foreach ($entry in & $script:entries | Where-Object { $_ -notin $script:before -and ($_ -in $ours -or $_ -like "*sysprog-pester-$PID-*") }) {
+        # Only this session's objects and those named like a bad value: another run's that appeared meanwhile stay.
+        $own = { param($entry) $bare = $entry -replace '^sem\.', ''; $bare -like "sysprog-pester-$PID-*" -or $bare -in $script:nameLike }
+        foreach ($entry in & $script:entries | Where-Object { $_ -notin $script:before -and (& $own $_) }) {
+            # Objects a bad value created because it was also a valid name ("/-1"), and the case's own.
             if (Test-Path -LiteralPath "/dev/shm/$entry") { Remove-Item -LiteralPath "/dev/shm/$entry" -Force -Recurse }
             else { Remove-MessageQueueIfPresent "/$entry" }
         }

@@ -68,7 +68,7 @@ Describe 'Concurrency across jobs and threads' -Skip:(-not $IsLinux) {
 
     It 'delivers every message of 6 producers (jobs, thread jobs, parallel threads) exactly once to this consumer' {
         $name = New-TestName
-        $queue = New-MessageQueue -Name $name -MaxMessages 10 -MaxMessageSize 64
+        $queue = New-MessageQueue -Name $name -MaxMessages 10 -MaxMessageSize 64 -ErrorAction Stop
         try {
             # The queue holds 10: producers block while it is full, so this consumer must drain as they run. The thread
             # job imports this Pester by path: Invoke-Everywhere asserts, and Pester need not be on PSModulePath.
@@ -101,8 +101,8 @@ Describe 'Concurrency across jobs and threads' -Skip:(-not $IsLinux) {
             $queue.CurrentMessages | Should -Be 0
         }
         finally {
-            Close-MessageQueue $queue
-            Remove-MessageQueue -Name $name -Confirm:$false
+            if ($queue) { Close-MessageQueue $queue }
+            Remove-MessageQueueIfPresent $name
         }
     }
 

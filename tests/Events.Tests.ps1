@@ -159,7 +159,7 @@ Describe 'eventfd, timerfd, signalfd and Wait-FileDescriptor' -Skip:(-not $IsLin
             $name = New-TestName
             $timer = New-TimerFd
             $wakeup = New-EventFd -InitialValue 1
-            $queue = New-MessageQueue -Name $name
+            $queue = New-MessageQueue -Name $name -MaxMessages 4 -MaxMessageSize 64 -ErrorAction Stop
             try {
                 Set-TimerFd $timer -DelaySeconds 0.05 -IntervalSeconds 0.05
                 'job' | Send-MqMessage -Queue $queue
@@ -179,8 +179,8 @@ Describe 'eventfd, timerfd, signalfd and Wait-FileDescriptor' -Skip:(-not $IsLin
             finally {
                 Close-TimerFd $timer
                 Close-EventFd $wakeup
-                Close-MessageQueue $queue
-                Remove-MessageQueue -Name $name -Confirm:$false
+                if ($queue) { Close-MessageQueue $queue }
+                Remove-MessageQueueIfPresent $name
             }
         }
     }

@@ -14,13 +14,13 @@ Describe 'Message queue cmdlets' -Skip:(-not $IsLinux) {
 
     AfterAll {
         foreach ($n in $script:names) {
-            try { Remove-MessageQueue -Name $n -Confirm:$false -ErrorAction Stop } catch { }
+            Remove-MessageQueueIfPresent $n
         }
     }
 
     It 'creates a queue with its capacity, and refuses an existing name with MqOpen.EEXIST' {
         $name = New-Name
-        $q = New-MessageQueue -Name $name -MaxMessages 5 -MaxMessageSize 256
+        $q = New-MessageQueue -Name $name -MaxMessages 5 -MaxMessageSize 256 -ErrorAction Stop
         try {
             $q | Should -BeOfType ([Sysprog.MessageQueue])
             $q.MaxMessages | Should -Be 5
@@ -28,7 +28,7 @@ Describe 'Message queue cmdlets' -Skip:(-not $IsLinux) {
             { New-MessageQueue -Name $name -ErrorAction Stop } | Should -Throw -ErrorId 'MqOpen.EEXIST,Sysprog.PowerShell.Commands.NewMessageQueueCommand'
         }
         finally {
-            Close-MessageQueue $q
+            if ($q) { Close-MessageQueue $q }
         }
     }
 
@@ -121,7 +121,7 @@ Describe 'Message queue cmdlets' -Skip:(-not $IsLinux) {
     }
 
     It 'sets O_NONBLOCK with Set-MessageQueue' {
-        $q = New-MessageQueue -Name (New-Name) -MaxMessages 1
+        $q = New-MessageQueue -Name (New-Name) -MaxMessages 1 -ErrorAction Stop
         try {
             Set-MessageQueue $q -NonBlocking
             $q.IsNonBlocking | Should -BeTrue
@@ -129,7 +129,7 @@ Describe 'Message queue cmdlets' -Skip:(-not $IsLinux) {
             $q.IsNonBlocking | Should -BeFalse
         }
         finally {
-            Close-MessageQueue $q
+            if ($q) { Close-MessageQueue $q }
         }
     }
 

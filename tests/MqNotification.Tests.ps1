@@ -21,13 +21,13 @@ Describe 'New-, Enable-, Close-MqNotification' -Skip:(-not $IsLinux) {
 
     BeforeEach {
         $script:name = New-TestName
-        $script:queue = New-MessageQueue -Name $script:name -MaxMessages 4 -MaxMessageSize 64
+        $script:queue = New-MessageQueue -Name $script:name -MaxMessages 4 -MaxMessageSize 64 -ErrorAction Stop
     }
 
     AfterEach {
         Get-EventSubscriber | Unregister-Event
         Get-Event | Remove-Event
-        Close-MessageQueue $script:queue
+        if ($script:queue) { Close-MessageQueue $script:queue }
         Remove-TestObjectAll
     }
 

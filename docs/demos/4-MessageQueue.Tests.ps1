@@ -4,12 +4,12 @@ Describe 'Message queues: priorities' -Skip:(-not $IsLinux) {
     BeforeAll {
         . (Join-Path $PSScriptRoot 'common.ps1')
         $script:name = New-TestName
-        $script:queue = New-MessageQueue -Name $script:name -MaxMessages 10 -MaxMessageSize 256
+        $script:queue = New-MessageQueue -Name $script:name -MaxMessages 10 -MaxMessageSize 256 -ErrorAction Stop
     }
 
     AfterAll {
-        Close-MessageQueue $script:queue
-        Remove-MessageQueue -Name $script:name -Confirm:$false
+        if ($script:queue) { Close-MessageQueue $script:queue }
+        Remove-MessageQueueIfPresent $script:name
     }
 
     It 'takes messages of priorities 0, 5 and 9 in mixed order' {

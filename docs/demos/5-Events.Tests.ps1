@@ -6,14 +6,14 @@ Describe 'fd events: one wait over a timer, an eventfd and a queue' -Skip:(-not 
         $script:name = New-TestName
         $script:timer = New-TimerFd
         $script:wakeup = New-EventFd
-        $script:queue = New-MessageQueue -Name $script:name
+        $script:queue = New-MessageQueue -Name $script:name -MaxMessages 4 -MaxMessageSize 64 -ErrorAction Stop
     }
 
     AfterAll {
         Close-TimerFd $script:timer
         Close-EventFd $script:wakeup
-        Close-MessageQueue $script:queue
-        Remove-MessageQueue -Name $script:name -Confirm:$false
+        if ($script:queue) { Close-MessageQueue $script:queue }
+        Remove-MessageQueueIfPresent $script:name
     }
 
     It 'sees nothing ready before anything happens' {

@@ -2,7 +2,6 @@ using System.Collections;
 using System.Diagnostics;
 using System.Reflection;
 using System.Text;
-using System.Text.RegularExpressions;
 using Xunit;
 using Xunit.Abstractions;
 
@@ -40,10 +39,8 @@ public sealed class BadInputTests : IDisposable
         Environment.CurrentDirectory = _previousDirectory;
         Directory.Delete(_folder, recursive: true);
         File.Delete(_file);
-        // A bad value that happens to be a valid name (" ", "x") may create an object: remove what appeared, except
-        // the objects of other test runs (they come and go meanwhile, and run as another user they are not this
-        // one's to remove).
-        foreach (string entry in Entries().Except(_before).Where(entry => !OtherRunsObjectName.IsMatch(Path.GetFileName(entry))))
+        // A bad value that happens to be a valid name (" ", "x") may create an object: remove what appeared.
+        foreach (string entry in Entries().Except(_before).Where(IsOwnOrNameLike))
         {
             if (entry.StartsWith(MessageQueue.Directory + "/", StringComparison.Ordinal))
             {
@@ -563,8 +560,16 @@ public sealed class BadInputTests : IDisposable
         }
     }
 
-    /// <summary>A name another run of the tests, the demo, the benches or the soak made (they put their process id in it).</summary>
-    private static readonly Regex OtherRunsObjectName = new($"sysprog-(test|pester|demo|bench|soak)-(?!{Environment.ProcessId}-)[0-9]+-");
+    /// <summary>
+    /// This run's objects and those a bad value could have made; nothing else that appeared meanwhile, which may be
+    /// another run's (a second test run of this user removed a semaphore of the first while it was in use).
+    /// </summary>
+    private static bool IsOwnOrNameLike(string entry)
+    {
+        string file = Path.GetFileName(entry);
+        string bare = file.StartsWith("sem.", StringComparison.Ordinal) ? file["sem.".Length..] : file;
+        return bare.StartsWith(TestNames.Prefix, StringComparison.Ordinal) || NameLikeValues.Contains(bare);
+    }
 
     /// <summary>The bad string values that are valid IPC names, and the valid value of other string parameters.</summary>
     private static readonly string[] NameLikeValues = [" ", "*", "x"];

@@ -93,7 +93,7 @@ public sealed class HardeningTests : IDisposable
         }
         finally
         {
-            PosixSemaphore.Unlink(semaphore);
+            TestNames.UnlinkSemaphoreIfPresent(semaphore);
         }
     }
 
@@ -152,7 +152,7 @@ public sealed class HardeningTests : IDisposable
         }
         finally
         {
-            SharedMemory.Unlink(name);
+            TestNames.UnlinkIfPresent(name);
         }
     }
 
@@ -207,7 +207,7 @@ public sealed class HardeningTests : IDisposable
     public void AWatcherHandlerThatThrows_StopsTheWatcherWithTheReason_NotTheProcess()
     {
         string name = TestNames.New();
-        using MessageQueue queue = MessageQueue.Create(name);
+        using MessageQueue queue = MessageQueue.Create(name, 4, 64);
         try
         {
             using var failed = new ManualResetEventSlim();
@@ -232,7 +232,7 @@ public sealed class HardeningTests : IDisposable
         }
         finally
         {
-            MessageQueue.Unlink(name);
+            TestNames.UnlinkQueueIfPresent(name);
         }
     }
 
@@ -249,7 +249,7 @@ public sealed class HardeningTests : IDisposable
         }
         finally
         {
-            MessageQueue.Unlink(name);
+            TestNames.UnlinkQueueIfPresent(name);
         }
     }
 

@@ -204,7 +204,7 @@ public sealed class IpcInventoryTests : IDisposable
         }
         finally
         {
-            SharedMemory.Unlink(held);
+            TestNames.UnlinkIfPresent(held);
         }
     }
 

@@ -216,6 +216,9 @@ public sealed class MessageQueueTests : IDisposable
         Peer.Result bytes = Peer.RunUnprivileged(["prlimit", "--msgqueue=4096:4096"], "mq", "create", _name, "--max-messages", "10", "--message-size", "8192");
         Assert.Contains($"mq_open(\"{_name}\") failed: EMFILE", bytes.Error, StringComparison.Ordinal);
         Assert.Contains("RLIMIT_MSGQUEUE, which is 4096 bytes", bytes.Error, StringComparison.Ordinal);
+        // What the user's queues hold already, where the mqueue filesystem lists them; that it cannot be seen, elsewhere.
+        Assert.Contains(MessageQueue.IsMqueueFsMounted() ? " in /dev/mqueue reserve" : "cannot be seen here: the mqueue filesystem is not mounted",
+            bytes.Error, StringComparison.Ordinal);
         Assert.Contains("ulimit -q", bytes.Error, StringComparison.Ordinal);
     }
 

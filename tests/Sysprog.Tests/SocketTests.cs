@@ -239,7 +239,7 @@ public sealed class SocketTests : IDisposable
                 map.Write(0, "named"u8);
             }
             using SharedMemory anonymous = SharedMemory.CreateAnonymous("passed", 8192, MemorySeals.Shrink | MemorySeals.Grow);
-            using MessageQueue queue = MessageQueue.Create(mqName);
+            using MessageQueue queue = MessageQueue.Create(mqName, 4, 64);
             queue.Send("queued");
             using EventFd eventFd = EventFd.Create(5);
             using TimerFd timer = TimerFd.Create(TimerClock.Boottime);

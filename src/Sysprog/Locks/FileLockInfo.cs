@@ -89,11 +89,40 @@ public sealed class FileLockInfo
                 ? FileKey.Of(status)
                 : throw new SysprogException(Errno.ENOENT, "statx", fullPath);
         }
-        List<FileLockInfo> locks = Parse(ProcFile.ReadAllText("/proc/locks", trace).Split('\n'))
-            .Where(l => only is null || l.File == only)
-            .ToList();
+        List<FileLockInfo> locks = ReadLocks(only, trace);
         FindHolders(locks);
         return locks.Where(l => processId is null || l.ProcessId == processId || l.HeldBy.Contains(processId.Value)).ToList();
+    }
+
+    /// <summary>
+    /// The locks in /proc/locks (on one file, or all), read so that none shows twice or goes missing. The kernel hands
+    /// the file out a page per read(2), each read walking its list of locks afresh from the start: a lock any process
+    /// takes or releases between two reads shifts the rest, so a longer file shows some lock twice, or skips one (seen
+    /// here: a few hundred locks held while another process took and released others; a test saw its own lock twice).
+    /// One page was one walk and is whole; a longer file is read again until two reads agree on the locks wanted, the
+    /// way a seqlock's reader takes what it read twice alike.
+    /// </summary>
+    private static List<FileLockInfo> ReadLocks(FileKey? only, SyscallTrace? trace)
+    {
+        const int mostReads = 100;
+        string[]? previous = null;
+        for (int read = 1; ; read++)
+        {
+            string text = ProcFile.ReadAllText("/proc/locks", trace);
+            List<FileLockInfo> locks = Parse(text.Split('\n')).Where(l => only is null || l.File == only).ToList();
+            // The ordinal in front of each line counts positions, not locks, so it is left out of the comparison.
+            string[] seen = locks.Select(l => l.ToString()).ToArray();
+            if (System.Text.Encoding.UTF8.GetByteCount(text) <= Environment.SystemPageSize || previous is not null && seen.SequenceEqual(previous))
+            {
+                return locks;
+            }
+            if (read == mostReads)
+            {
+                throw new SysprogException(Errno.EAGAIN, "read", "/proc/locks",
+                    $"{mostReads} reads in a row differed: other processes take and release locks faster than the file can be read whole. Try again when they are quieter.");
+            }
+            previous = seen;
+        }
     }
 
     /// <summary>Parses /proc/locks lines ("1: POSIX  ADVISORY  WRITE 123 fe:00:4567 0 EOF", waiters with "->"); unreadable lines are skipped.</summary>

@@ -41,13 +41,69 @@ public static class MessageQueueLimits
             case Errno.ENOSPC:
                 return $"fs.mqueue.queues_max ({QueueCountMax?.ToString(CultureInfo.InvariantCulture) ?? "?"}) queues exist already. " +
                     "Remove unused ones (Get-MessageQueue, Remove-MessageQueue) or raise it as root with 'sysctl fs.mqueue.queues_max=N'.";
+            case Errno.EMFILE when OutOfDescriptors() is string descriptors:
+                return descriptors;
             case Errno.EMFILE when UserBytesMax is long bytesMax:
                 long needed = ReservedBytes(maxMessages, maxMessageSize);
-                return $"This queue reserves about {needed} bytes ({MemorySize.Describe(needed)}) against RLIMIT_MSGQUEUE, which is {bytesMax} bytes " +
-                    $"({MemorySize.Describe(bytesMax)}) for all of this user's queues, or this process ran out of file descriptors. " +
-                    "Raise the first with 'ulimit -q' (up to the hard limit) or 'msgqueue' in /etc/security/limits.conf.";
+                return $"This queue would reserve about {needed} bytes ({MemorySize.Describe(needed)}) against RLIMIT_MSGQUEUE, which is {bytesMax} bytes " +
+                    $"({MemorySize.Describe(bytesMax)}) for all the queues of this user together. {UserQueuesNow()} " +
+                    "Remove queues no longer used (Get-MessageQueue, Remove-MessageQueue), or raise the limit with 'ulimit -q' (up to the hard limit) " +
+                    "or 'msgqueue' in /etc/security/limits.conf.";
             default:
                 return null;
+        }
+    }
+
+    /// <summary>
+    /// EMFILE is also RLIMIT_NOFILE's error: when this process has as many descriptors open as that allows, it says so
+    /// instead; otherwise null.
+    /// </summary>
+    private static string? OutOfDescriptors()
+    {
+        if (ProcessLimit.Get(ProcessResource.NoFile).Soft is not long max)
+        {
+            return null;
+        }
+        int open;
+        try
+        {
+            // Less the listing's own descriptor.
+            open = System.IO.Directory.EnumerateFileSystemEntries("/proc/self/fd").Count() - 1;
+        }
+        catch (IOException)
+        {
+            // Not even the listing could open one.
+            open = (int)Math.Min(max, int.MaxValue);
+        }
+        return open >= max
+            ? $"This process has {open} descriptors open, as many as RLIMIT_NOFILE ({max}) allows. Close some, or raise it with 'ulimit -n'."
+            : null;
+    }
+
+    /// <summary>
+    /// What this user's queues reserve already, from the mqueue filesystem: the queues of this IPC namespace only
+    /// (RLIMIT_MSGQUEUE counts the user's queues in every one). Never fails: it explains an error, and must not hide it.
+    /// </summary>
+    private static string UserQueuesNow()
+    {
+        if (!MessageQueue.IsMqueueFsMounted())
+        {
+            return "What this user's queues reserve already cannot be seen here: the mqueue filesystem is not mounted on /dev/mqueue to list them.";
+        }
+        try
+        {
+            uint user = Libc.geteuid();
+            MessageQueueInfo[] mine = MessageQueue.List().Where(q => q.OwnerId == user).ToArray();
+            long reserved = mine.Where(q => q.MaxMessages is not null && q.MaxMessageSize is not null)
+                .Sum(q => ReservedBytes(q.MaxMessages!.Value, q.MaxMessageSize!.Value));
+            int unknown = mine.Count(q => q.MaxMessages is null || q.MaxMessageSize is null);
+            return $"This user's {mine.Length} queue{(mine.Length == 1 ? "" : "s")} in /dev/mqueue reserve{(mine.Length == 1 ? "s" : "")} about {reserved} bytes ({MemorySize.Describe(reserved)})" +
+                (unknown > 0 ? $", {unknown} of them unreadable and not counted" : "") +
+                "; queues of this user in other IPC namespaces (containers, other runs) count too and are not seen here.";
+        }
+        catch (Exception e) when (e is SysprogException or IOException or UnauthorizedAccessException)
+        {
+            return $"What this user's queues reserve already could not be listed ({e.Message}).";
         }
     }
 
