@@ -7,8 +7,16 @@ Describe 'timer latency' -Skip:(-not $IsLinux) {
     }
 
     It 'measures every wake-up, with statistics in order' -ForEach @(@{ Timer = 'ClockNanosleep' }, @{ Timer = 'TimerFd' }) {
+        $clock = [System.Diagnostics.Stopwatch]::StartNew()
         $result = Measure-TimerLatency -IntervalMilliseconds 0.5 -Count 200 -Timer $Timer
+        $elapsed = $clock.Elapsed
 
+        # Real wake-ups: 200 absolute deadlines 0.5 ms apart take at least 100 ms, and no wake-up comes before its
+        # deadline or costs nothing (200 zero samples would pass every check below but these).
+        $elapsed.TotalMilliseconds | Should -BeGreaterOrEqual 100
+        $result.LatenciesNanoseconds.Count | Should -Be 200
+        @($result.LatenciesNanoseconds | Where-Object { $_ -le 0 }).Count | Should -Be 0
+        $result.Minimum | Should -BeGreaterThan ([TimeSpan]::Zero)
         $result.Samples | Should -Be 200
         ($result.Histogram | Measure-Object Count -Sum).Sum | Should -Be 200
         $result.Minimum | Should -BeLessOrEqual $result.Median
