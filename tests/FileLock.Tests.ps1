@@ -106,13 +106,20 @@ Describe 'File locks' -Skip:(-not $IsLinux) {
             $result = Start-ThreadJob -ArgumentList $script:path, $SysprogModulePath {
                 param($path, $module)
                 Import-Module $module
+                $flockLock = Lock-File -Path $path -TimeoutSeconds 0 -ErrorAction SilentlyContinue -ErrorVariable flockRefused
+                $ofdLock = Lock-File -Path $path -Kind Ofd -Start 0 -Length 10 -TimeoutSeconds 0 -ErrorAction SilentlyContinue -ErrorVariable ofdRefused
                 [pscustomobject]@{
-                    Flock = [bool](Lock-File -Path $path -TimeoutSeconds 0 -ErrorAction SilentlyContinue)
-                    Ofd = [bool](Lock-File -Path $path -Kind Ofd -Start 0 -Length 10 -TimeoutSeconds 0 -ErrorAction SilentlyContinue)
+                    Flock = [bool]$flockLock; FlockError = "$($flockRefused[0].FullyQualifiedErrorId)"
+                    Ofd = [bool]$ofdLock; OfdError = "$($ofdRefused[0].FullyQualifiedErrorId)"
+                    # A POSIX lock belongs to the process: F_GETLK from any of its threads finds no conflict with it.
+                    PosixFree = Test-FileLock -Path $path -Kind Posix -Start 0 -Length 10 -Quiet
                 }
             } | Receive-Job -Wait -AutoRemoveJob
             $result.Flock | Should -BeFalse
+            $result.FlockError | Should -BeLike 'Timeout,*'
             $result.Ofd | Should -BeFalse
+            $result.OfdError | Should -BeLike 'Timeout,*'
+            $result.PosixFree | Should -BeTrue -Because "a POSIX lock is the process's, whichever thread asks"
         }
         finally {
             $flock, $posix | Unlock-File

@@ -17,7 +17,11 @@ Describe 'fd events: one wait over a timer, an eventfd and a queue' -Skip:(-not 
     }
 
     It 'sees nothing ready before anything happens' {
-        @(Wait-FileDescriptor $script:timer, $script:wakeup, $script:queue -TimeoutSeconds 0.1 -ErrorAction SilentlyContinue).Count | Should -Be 0
+        @(Wait-FileDescriptor $script:timer, $script:wakeup, $script:queue -TimeoutSeconds 0.1 -ErrorAction SilentlyContinue -ErrorVariable waited).Count | Should -Be 0
+        # Nothing ready is a timeout, and only that: any other error would mean the wait never happened.
+        @($waited).Count | Should -Be 1
+        $waited[0].Exception | Should -BeOfType [System.TimeoutException]
+        $waited[0].Exception.Message | Should -BeLike 'None of the 3 handles was ready within*'
         Write-Narration 'epoll_wait timed out: no descriptor is ready.'
     }
 
