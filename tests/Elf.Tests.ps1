@@ -20,10 +20,15 @@ Describe 'ELF files and shared libraries' -Skip:(-not $IsLinux) {
         $ls.IsPositionIndependentExecutable | Should -BeTrue
         @($ls.ProgramHeaders | Where-Object { $_.Type -eq 'Load' -and $_.Permissions -eq 'r-x' }).Count | Should -Be 1
         $ls.Section('.text').FlagLetters | Should -Be 'AX'
-        if (Get-Command readelf -ErrorAction SilentlyContinue) {
-            $entry = (readelf -h /usr/bin/ls | Select-String 'Entry point address:\s+0x([0-9a-f]+)').Matches[0].Groups[1].Value
-            $ls.Header.Entry | Should -Be ([Convert]::ToUInt64($entry, 16))
+    }
+
+    It 'has the entry point readelf shows' {
+        if (-not (Get-Command readelf -ErrorAction SilentlyContinue)) {
+            Set-ItResult -Skipped -Because 'readelf (binutils) is not installed: there is nothing to compare with'
+            return
         }
+        $entry = (readelf -h /usr/bin/ls | Select-String 'Entry point address:\s+0x([0-9a-f]+)').Matches[0].Groups[1].Value
+        (Get-ElfFile /usr/bin/ls).Header.Entry | Should -Be ([Convert]::ToUInt64($entry, 16))
     }
 
     It 'refuses a truncated file, a text file and a FIFO, each by name and reason, without waiting' {
