@@ -51,13 +51,23 @@ internal static class PlantedPath
         {
             name = ".";
         }
-        using var folderFd = new SafeFdHandle(Syscall.Check(Libc.open(folder, Libc.O_PATH | Libc.O_DIRECTORY | Libc.O_CLOEXEC, 0), trace, "open", folder,
+        var folderFd = new SafeFdHandle(Syscall.Check(Libc.open(folder, Libc.O_PATH | Libc.O_DIRECTORY | Libc.O_CLOEXEC, 0), trace, "open", folder,
             $"{Quote(folder)}, {Libc.OpenFlagsText(Libc.O_PATH | Libc.O_DIRECTORY | Libc.O_CLOEXEC)}"));
-        var shared = new SharedFolder(folder, FileStatus.OfFd(folderFd, folder));
+        SafeFdHandle fd;
+        bool created, followed;
+        SharedFolder shared;
         bool create = (flags & Libc.O_CREAT) != 0;
-        int open = (flags & ~(Libc.O_CREAT | Libc.O_EXCL | Libc.O_TRUNC)) | Libc.O_NONBLOCK | Libc.O_NOFOLLOW | Libc.O_NOCTTY | Libc.O_CLOEXEC;
-        using HandleLease lease = folderFd.Lease(folder);
-        (SafeFdHandle fd, bool created, bool followed) = OpenIn(lease.Fd, full, name, shared, open, create, createMode, trace, readOnlyWhereRefused);
+        try
+        {
+            shared = new SharedFolder(folder, FileStatus.OfFd(folderFd, folder));
+            int open = (flags & ~(Libc.O_CREAT | Libc.O_EXCL | Libc.O_TRUNC)) | Libc.O_NONBLOCK | Libc.O_NOFOLLOW | Libc.O_NOCTTY | Libc.O_CLOEXEC;
+            using HandleLease lease = folderFd.Lease(folder);
+            (fd, created, followed) = OpenIn(lease.Fd, full, name, shared, open, create, createMode, trace, readOnlyWhereRefused);
+        }
+        finally
+        {
+            folderFd.Close(trace);
+        }
         try
         {
             StatX status = FileStatus.OfFd(fd, full);
@@ -268,7 +278,7 @@ internal static class PlantedPath
     private static string Describe(AcceptedFileTypes accept) => accept switch
     {
         AcceptedFileTypes.Regular => "a regular file",
-        AcceptedFileTypes.Regular | AcceptedFileTypes.Directory => "a regular file or a directory",
+        AcceptedFileTypes.Regular | AcceptedFileTypes.Directory | AcceptedFileTypes.Fifo => "a regular file, a directory or a FIFO",
         AcceptedFileTypes.Regular | AcceptedFileTypes.CharacterDevice => "a regular file or a character device (/dev/null, a terminal)",
         _ => accept.ToString(),
     };

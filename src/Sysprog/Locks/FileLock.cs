@@ -192,8 +192,8 @@ public sealed class FileLock : IDisposable
 
     /// <summary>
     /// Opens read-write, or read-only where writing is refused (a directory, a file without write permission: enough
-    /// for flock and shared locks), creating the file when it is missing. A lock file is a regular file or a
-    /// directory; what another user planted at the path in a shared folder (/tmp) is refused, and a symbolic link to
+    /// for flock and shared locks), creating the file when it is missing. A lock file is a regular file, a
+    /// directory or a FIFO; what another user planted at the path in a shared folder (/tmp) is refused, and a symbolic link to
     /// nothing is an error at once, never a retry (see <see cref="PlantedPath"/>).
     /// </summary>
     private static SafeFdHandle OpenOrCreate(string path, UnixFileMode createMode, SyscallTrace? trace)
@@ -211,7 +211,8 @@ public sealed class FileLock : IDisposable
         return opened.Fd;
     }
 
-    private const AcceptedFileTypes LockFileTypes = AcceptedFileTypes.Regular | AcceptedFileTypes.Directory;
+    /// <summary>What a lock is taken on: a FIFO too (its O_NONBLOCK open never waits, and flock and fcntl locks work on it), but no device.</summary>
+    private const AcceptedFileTypes LockFileTypes = AcceptedFileTypes.Regular | AcceptedFileTypes.Directory | AcceptedFileTypes.Fifo;
 
     /// <summary>One try without waiting, then (unless the timeout is 0) the blocking call, interrupted at the deadline or on cancellation.</summary>
     private bool Take(TimeSpan timeout, CancellationToken cancellationToken, SyscallTrace? trace)
