@@ -161,6 +161,28 @@ public sealed class PlantedPathTests : IDisposable
     }
 
     [SkippableFact]
+    public void ChildDescriptor_FolderLinkAnotherUserPlanted_IsNotFollowed()
+    {
+        // /tmp/planted/out.txt, where "planted" is another user's link to a folder of root's: the last name is
+        // root's own file there, so only the link on the way could stop the truncation.
+        Skip.IfNot(IsRoot, NeedsRoot);
+        string victim = Victim("root's data\n");
+        string link = Path.Combine(_shared, "planted");
+        PlantAsNobody("ln", "-s", _private, link);
+
+        var refused = Assert.Throws<SysprogException>(() => FileDescriptor.Open(Path.Combine(link, Path.GetFileName(victim)), FileAccess.Write));
+        Assert.Equal((Errno.EACCES, "open", link), (refused.Errno, refused.Call, refused.Target));
+        AssertNamesRule(refused, "fs.protected_symlinks", "symbolic link");
+        Assert.Equal("root's data\n", File.ReadAllText(victim));
+
+        // A link of this user's own on the way is followed, as the kernel would.
+        string own = Path.Combine(_shared, "own");
+        File.CreateSymbolicLink(own, _private);
+        using FileDescriptor read = FileDescriptor.Open(Path.Combine(own, Path.GetFileName(victim)), FileAccess.Read);
+        Assert.Equal("regular file", read.Kind);
+    }
+
+    [SkippableFact]
     public void ChildDescriptor_FileAnotherUserPlanted_IsNotTruncated()
     {
         Skip.IfNot(IsRoot, NeedsRoot);

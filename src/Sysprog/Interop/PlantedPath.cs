@@ -51,8 +51,7 @@ internal static class PlantedPath
         {
             name = ".";
         }
-        var folderFd = new SafeFdHandle(Syscall.Check(Libc.open(folder, Libc.O_PATH | Libc.O_DIRECTORY | Libc.O_CLOEXEC, 0), trace, "open", folder,
-            $"{Quote(folder)}, {Libc.OpenFlagsText(Libc.O_PATH | Libc.O_DIRECTORY | Libc.O_CLOEXEC)}"));
+        SafeFdHandle folderFd = OpenFolder(folder, trace);
         SafeFdHandle fd;
         bool created, followed;
         SharedFolder shared;
@@ -108,6 +107,68 @@ internal static class PlantedPath
         }
     }
 
+    /// <summary>
+    /// The folder the name is in, reached without following a symbolic link another user planted in a shared folder
+    /// on the way (/tmp/planted-link/out.txt). Where the folder's real path is the one asked for, no link was
+    /// followed and the descriptor is used as it is; otherwise the path is walked again one folder at a time.
+    /// </summary>
+    private static SafeFdHandle OpenFolder(string folder, SyscallTrace? trace)
+    {
+        int flags = Libc.O_PATH | Libc.O_DIRECTORY | Libc.O_CLOEXEC;
+        var direct = new SafeFdHandle(Syscall.Check(Libc.open(folder, flags, 0), trace, "open", folder, $"{Quote(folder)}, {Libc.OpenFlagsText(flags)}"));
+        string reached;
+        try
+        {
+            using HandleLease lease = direct.Lease(folder);
+            reached = ProcFile.ReadLink($"/proc/self/fd/{lease.Fd}", trace);
+        }
+        catch (SysprogException)
+        {
+            reached = "";
+        }
+        if (reached == folder)
+        {
+            return direct;
+        }
+        direct.Close(trace);
+        SafeFdHandle current = new(Syscall.Check(Libc.open("/", flags, 0), trace, "open", "/", $"{Quote("/")}, {Libc.OpenFlagsText(flags)}"));
+        string walked = "";
+        try
+        {
+            foreach (string part in folder.Split('/', StringSplitOptions.RemoveEmptyEntries))
+            {
+                string path = walked + "/" + part;
+                SafeFdHandle next;
+                using (HandleLease lease = current.Lease(walked.Length == 0 ? "/" : walked))
+                {
+                    StatX? entry = StatusIn(lease.Fd, part, path, trace);
+                    int open = flags | Libc.O_NOFOLLOW;
+                    if (entry is StatX link && (link.Mode & FileStatus.TypeMask) == FileStatus.SymbolicLink)
+                    {
+                        var shared = new SharedFolder(walked.Length == 0 ? "/" : walked, FileStatus.OfFd(current, walked));
+                        if (shared.IsPlanter(link.Uid))
+                        {
+                            throw PlantedLink(path, shared, link.Uid);
+                        }
+                        open = flags;
+                    }
+                    // With O_NOFOLLOW, a link swapped in since the check is ENOTDIR here, never followed.
+                    next = new SafeFdHandle(Syscall.Check(Libc.openat(lease.Fd, part, open, 0), trace, "openat", path,
+                        $"{lease.Fd}, {Quote(part)}, {Libc.OpenFlagsText(open)}"));
+                }
+                current.Close(trace);
+                current = next;
+                walked = path;
+            }
+            return current;
+        }
+        catch
+        {
+            current.Dispose();
+            throw;
+        }
+    }
+
     private static (SafeFdHandle Fd, bool Created, bool Followed) OpenIn(int folderFd, string full, string name, SharedFolder shared, int open, bool create,
         int createMode, SyscallTrace? trace, bool readOnlyWhereRefused)
     {
@@ -156,6 +217,11 @@ internal static class PlantedPath
         }
     }
 
+    /// <summary>The protected_symlinks refusal: another user's link, which could lead anywhere.</summary>
+    private static SysprogException PlantedLink(string path, SharedFolder shared, uint owner) =>
+        new(Errno.EACCES, "open", path,
+            $"{shared.Describe($"a symbolic link (to {LinkText(path)})", owner)}: it is not followed (the fs.protected_symlinks rule, applied whatever that sysctl says). Remove it, or use a path in a folder only trusted users can write.");
+
     /// <summary>The protected_fifos/protected_regular refusal: another user's file where this one would create its own.</summary>
     private static SysprogException PlantedForCreation(string full, SharedFolder shared, int type, uint owner)
     {
@@ -174,8 +240,7 @@ internal static class PlantedPath
         }
         if (shared.IsPlanter(link.Uid))
         {
-            throw new SysprogException(Errno.EACCES, "open", full,
-                $"{shared.Describe($"a symbolic link (to {LinkText(full)})", link.Uid)}: it is not followed (the fs.protected_symlinks rule, applied whatever that sysctl says). Remove it, or use a path in a folder only trusted users can write.");
+            throw PlantedLink(full, shared, link.Uid);
         }
         SyscallResult opened = OpenAt(folderFd, name, open & ~Libc.O_NOFOLLOW, readOnlyWhereRefused, trace);
         if (!opened.Failed)
