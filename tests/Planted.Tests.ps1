@@ -133,3 +133,89 @@ Describe 'Planted entries in /dev/shm and /dev/mqueue' -Skip:(-not $IsLinux) {
         (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText | Should -Be $script:touchedQueue
     }
 }
+
+# /tmp is world-writable too: whatever a path names there may have been put there by another user. A dangling link
+# at a lock path made Lock-File spin forever; a FIFO at a child's output path hung Start-ChildProcess in open(2); a
+# link another user made there was followed and its target (root's file) truncated; dlopen of a FIFO hung.
+Describe 'Paths in shared directories (another user planted the name)' -Skip:(-not $IsLinux) {
+    BeforeAll {
+        . (Join-Path $PSScriptRoot 'common.ps1')
+        $script:isRoot = (& id -u) -eq '0'
+        # Sticky and world-writable like /tmp, and this run's own; the victims live where only this user writes.
+        $script:shared = (New-Item -ItemType Directory -Path (Join-Path ([System.IO.Path]::GetTempPath()) "sysprog-pester-$PID-shared")).FullName
+        & chmod 1777 $script:shared
+        $script:private = (New-Item -ItemType Directory -Path (Join-Path $TestDrive 'victims')).FullName
+        function PlantAsNobody {
+            & setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all @args
+            $LASTEXITCODE | Should -Be 0 -Because "planting as nobody ($args)"
+        }
+    }
+
+    AfterAll {
+        Remove-Item -LiteralPath $script:shared -Recurse -Force
+    }
+
+    AfterEach {
+        Get-ChildItem -LiteralPath $script:shared -Force | Remove-Item -Force
+    }
+
+    It 'Lock-File on a dangling symbolic link fails at once, naming it' {
+        $path = Join-Path $script:shared 'job.lock'
+        $null = New-Item -ItemType SymbolicLink -Path $path -Target (Join-Path $script:private 'nothing')
+        $clock = [System.Diagnostics.Stopwatch]::StartNew()
+        Lock-File -Path $path -TimeoutSeconds 0 -ErrorAction SilentlyContinue -ErrorVariable err | Should -BeNullOrEmpty
+        $clock.Elapsed.TotalSeconds | Should -BeLessThan 30
+        $err.Count | Should -Be 1
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'Open.EEXIST,*'
+        $err[0].Exception.Message | Should -BeLike '*never created through a symbolic link*'
+    }
+
+    It 'Lock-File refuses a lock file another user planted' {
+        if (-not $script:isRoot) { Set-ItResult -Skipped -Because 'planting as another user (nobody) needs root to switch to it'; return }
+        $path = Join-Path $script:shared 'job.lock'
+        PlantAsNobody touch $path
+        Lock-File -Path $path -TimeoutSeconds 0 -ErrorAction SilentlyContinue -ErrorVariable err | Should -BeNullOrEmpty
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'Open.EACCES,*'
+        $err[0].Exception.Message | Should -BeLike '*owned by nobody (uid 65534)*fs.protected_regular rule*'
+    }
+
+    It 'Start-ChildProcess -Descriptor refuses a FIFO at the path without waiting' {
+        $path = Join-Path $script:shared 'out.txt'
+        & mkfifo $path
+        Start-ChildProcess true -Descriptor @{ 1 = $path } -ErrorAction SilentlyContinue -ErrorVariable err | Should -BeNullOrEmpty
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'Open.ENXIO,*'
+        $err[0].Exception.Message | Should -BeLike '*is a FIFO*'
+    }
+
+    It 'Start-ChildProcess -Descriptor never follows another user''s link to truncate its target' {
+        if (-not $script:isRoot) { Set-ItResult -Skipped -Because 'planting as another user (nobody) needs root to switch to it'; return }
+        $victim = Join-Path $script:private 'victim.txt'
+        Set-Content -LiteralPath $victim -Value "root's data"
+        $path = Join-Path $script:shared 'out.txt'
+        PlantAsNobody ln -s $victim $path
+        Start-ChildProcess echo -ArgumentList overwritten -Descriptor @{ 1 = $path } -ErrorAction SilentlyContinue -ErrorVariable err | Should -BeNullOrEmpty
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'Open.EACCES,*'
+        $err[0].Exception.Message | Should -BeLike '*symbolic link*owned by nobody (uid 65534)*fs.protected_symlinks rule*'
+        Get-Content -LiteralPath $victim | Should -Be "root's data"
+    }
+
+    It 'Open-SharedLibrary refuses a FIFO without waiting' {
+        $path = Join-Path $script:shared 'x'
+        & mkfifo $path
+        Open-SharedLibrary $path -ErrorAction SilentlyContinue -ErrorVariable err | Should -BeNullOrEmpty
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'Open.EINVAL,*'
+        $err[0].Exception.Message | Should -BeLike '*is a FIFO, and only a regular file*'
+    }
+
+    It 'New-Fifo and New-Socket give the exact mode, whatever the umask' {
+        $fifo = New-Fifo -Path (Join-Path $script:shared 'fifo') -Mode '0666'
+        (Get-Item -LiteralPath $fifo.FullName).UnixFileMode | Should -Be ([System.IO.UnixFileMode]0x1B6)
+        $socket = New-Socket -Path (Join-Path $script:shared 'sock') -Mode '0666'
+        try {
+            (Get-Item -LiteralPath (Join-Path $script:shared 'sock') -Force).UnixFileMode | Should -Be ([System.IO.UnixFileMode]0x1B6)
+        }
+        finally {
+            $socket | Close-Socket
+        }
+    }
+}

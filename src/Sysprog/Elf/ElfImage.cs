@@ -40,17 +40,11 @@ internal sealed class ElfImage : IDisposable
     public static ElfImage OfFile(string path, SyscallTrace? trace)
     {
         // O_NONBLOCK: opening a FIFO must not wait for a writer before the file type can be refused.
-        const int flags = Libc.O_RDONLY | Libc.O_CLOEXEC | Libc.O_NONBLOCK;
-        SyscallResult rawFd;
-        do
-        {
-            rawFd = Libc.open(path, flags, 0);
-        }
-        while (rawFd.Errno == Errno.EINTR);
-        var fd = new SafeFdHandle(Syscall.Check(rawFd, trace, "open", path, $"{Quote(path)}, {Libc.OpenFlagsText(flags)}"));
+        OpenedPath opened = PlantedPath.Open(path, Libc.O_RDONLY | Libc.O_NONBLOCK, 0, AcceptedFileTypes.Any, trace);
+        SafeFdHandle fd = opened.Fd;
         try
         {
-            StatX status = FileStatus.OfFd(fd, path);
+            StatX status = opened.Status;
             if ((status.Mode & FileStatus.TypeMask) != FileStatus.Regular)
             {
                 throw new ElfFormatException(path, "file", 0, "not a regular file");

@@ -136,8 +136,7 @@ public static class FileCache
 
     private static SafeFdHandle Open(string path, SyscallTrace? trace)
     {
-        const int flags = Libc.O_RDONLY | Libc.O_CLOEXEC | Libc.O_NONBLOCK;
-        return new SafeFdHandle(Syscall.Check(Libc.open(path, flags, 0), trace, "open", path, $"{Quote(path)}, {Libc.OpenFlagsText(flags)}"));
+        return PlantedPath.Open(path, Libc.O_RDONLY | Libc.O_NONBLOCK, 0, AcceptedFileTypes.Any, trace).Fd;
     }
 
     private static void ValidatePath(string path)

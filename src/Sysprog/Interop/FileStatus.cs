@@ -13,6 +13,19 @@ internal static class FileStatus
     public const int CharacterDevice = 0x2000;
     public const int BlockDevice = 0x6000;
 
+    /// <summary>"regular file", "FIFO", "symbolic link"...: a file type (st_mode &amp; S_IFMT) as the messages name it, without an article.</summary>
+    public static string KindOf(int type) => type switch
+    {
+        Regular => "regular file",
+        Directory => "directory",
+        Fifo => "FIFO",
+        Socket => "socket",
+        CharacterDevice => "character device",
+        BlockDevice => "block device",
+        SymbolicLink => "symbolic link",
+        _ => "file of an unknown type",
+    };
+
     public static StatX OfFd(SafeFdHandle fd, string target)
     {
         using HandleLease lease = fd.Lease(target);

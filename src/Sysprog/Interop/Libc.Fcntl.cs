@@ -30,6 +30,19 @@ internal static partial class Libc
     [LibraryImport(LibcName, SetLastError = true)]
     internal static partial int fchmod(int fd, int mode);
 
+    [LibraryImport(LibcName, EntryPoint = "openat", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    internal static partial int openat(int directoryFd, string path, int flags, int mode);
+
+    /// <summary>O_PATH: a descriptor that names a file without opening it (fstat, *at calls, /proc/self/fd/N); never blocks, even on a FIFO.</summary>
+    internal const int O_PATH = 0x200000;
+
+    /// <summary>O_DIRECTORY: not asm-generic (x86-64 0x10000 is arm64's O_DIRECT).</summary>
+    internal static readonly int O_DIRECTORY = RuntimeInformation.ProcessArchitecture is Architecture.Arm64 or Architecture.Arm ? 0x4000 : 0x10000;
+
+    // st_mode's permission bits the sticky-folder rules look at.
+    internal const int S_ISVTX = 0x200;
+    internal const int S_IWOTH = 0x2;
+
     internal const int O_ACCMODE = 0x3;
 
     /// <summary>O_DIRECT: on a pipe, packet mode (each write one packet, each read at most one). Not asm-generic.</summary>
@@ -96,6 +109,7 @@ internal static partial class Libc
     [
         (O_CREAT, "O_CREAT"), (O_EXCL, "O_EXCL"), (O_NOCTTY, "O_NOCTTY"), (O_TRUNC, "O_TRUNC"),
         (O_NONBLOCK, "O_NONBLOCK"), (O_NOFOLLOW, "O_NOFOLLOW"), (O_CLOEXEC, "O_CLOEXEC"),
+        (O_PATH, "O_PATH"), (O_DIRECTORY, "O_DIRECTORY"),
     ];
 }
 
@@ -150,7 +164,8 @@ internal struct StatXTimestamp
         DateTimeOffset.FromUnixTimeSeconds(Seconds).AddTicks(Nanoseconds / 100);
 }
 
-// sys/stat.h: chmod, for objects that have no fd to fchmod (named semaphores), and mkfifo.
+// sys/stat.h: mkfifo, and chmod, used only on /proc/self/fd/N of an O_PATH descriptor (which fchmod refuses) so the
+// file changed is the one that descriptor was checked to be (see PlantedPath.ChangeModeOfCreated).
 internal static partial class Libc
 {
     [LibraryImport(LibcName, StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]

@@ -103,7 +103,7 @@ public sealed class FileLock : IDisposable
         {
             return conflict;
         }
-        SafeFdHandle opened = Open(fullPath, Libc.O_RDONLY | Libc.O_NONBLOCK | Libc.O_CLOEXEC | Libc.O_NOCTTY, 0, trace);
+        SafeFdHandle opened = PlantedPath.Open(fullPath, Libc.O_RDONLY | Libc.O_NONBLOCK, 0, LockFileTypes, trace).Fd;
         try
         {
             return kind == FileLockKind.Flock ? QueryFlock(opened, fullPath, mode, trace) : QueryRecordLock(opened, fullPath, kind, mode, start, length, trace);
@@ -190,49 +190,29 @@ public sealed class FileLock : IDisposable
         return System.IO.Path.GetFullPath(path);
     }
 
-    /// <summary>Opens read-write, or read-only where writing is refused (a directory, a file without write permission: enough for flock and shared locks).</summary>
+    /// <summary>
+    /// Opens read-write, or read-only where writing is refused (a directory, a file without write permission: enough
+    /// for flock and shared locks), creating the file when it is missing. A lock file is a regular file, a
+    /// directory or a FIFO; what another user planted at the path in a shared folder (/tmp) is refused, and a symbolic link to
+    /// nothing is an error at once, never a retry (see <see cref="PlantedPath"/>).
+    /// </summary>
     private static SafeFdHandle OpenOrCreate(string path, UnixFileMode createMode, SyscallTrace? trace)
     {
-        // O_NONBLOCK: where a FIFO stands at the path, a read-only open would otherwise wait for a writer forever. Locks
-        // do not look at it: F_SETLKW and flock without LOCK_NB still wait.
-        const int flags = Libc.O_RDWR | Libc.O_NONBLOCK | Libc.O_CLOEXEC | Libc.O_NOCTTY;
-        while (true)
+        // O_NONBLOCK stays on: locks do not look at it (F_SETLKW and flock without LOCK_NB still wait).
+        const int flags = Libc.O_RDWR | Libc.O_CREAT | Libc.O_NONBLOCK | Libc.O_CLOEXEC;
+        OpenedPath opened = PlantedPath.Open(path, flags, (int)createMode, LockFileTypes, trace, readOnlyWhereRefused: true);
+        if (opened.Created)
         {
-            SyscallResult opened = Syscall.Traced(Libc.open(path, flags, 0), trace, "open", $"{Quote(path)}, {Libc.OpenFlagsText(flags)}");
-            if (!opened.Failed)
-            {
-                return new SafeFdHandle((int)opened.Value);
-            }
-            if (opened.Errno is Errno.EACCES or Errno.EISDIR or Errno.EROFS or Errno.ETXTBSY)
-            {
-                return Open(path, Libc.O_RDONLY | Libc.O_NONBLOCK | Libc.O_CLOEXEC | Libc.O_NOCTTY, 0, trace);
-            }
-            if (opened.Errno != Errno.ENOENT)
-            {
-                throw new SysprogException(opened.Errno, "open", path);
-            }
-            const int createFlags = flags | Libc.O_CREAT | Libc.O_EXCL;
-            SyscallResult created = Syscall.Traced(Libc.open(path, createFlags, (int)createMode), trace, "open",
-                $"{Quote(path)}, {Libc.OpenFlagsText(createFlags)}, {Octal((int)createMode)}");
-            if (created.Errno == Errno.EEXIST)
-            {
-                continue;
-            }
-            if (created.Failed)
-            {
-                throw new SysprogException(created.Errno, "open", path);
-            }
-            var fd = new SafeFdHandle((int)created.Value);
             ExclusiveCreation.CompleteOrUndo(
-                () => ExclusiveCreation.ChangeMode(fd, path, createMode, trace),
-                fd.Dispose,
+                () => ExclusiveCreation.ChangeMode(opened.Fd, path, createMode, trace),
+                opened.Fd.Dispose,
                 () => Syscall.Check(Libc.unlink(path), trace, "unlink", path, $"{Quote(path)}"));
-            return fd;
         }
+        return opened.Fd;
     }
 
-    private static SafeFdHandle Open(string path, int flags, int mode, SyscallTrace? trace) =>
-        new(Syscall.Check(Libc.open(path, flags, mode), trace, "open", path, $"{Quote(path)}, {Libc.OpenFlagsText(flags)}"));
+    /// <summary>What a lock is taken on: a FIFO too (its O_NONBLOCK open never waits, and flock and fcntl locks work on it), but no device.</summary>
+    private const AcceptedFileTypes LockFileTypes = AcceptedFileTypes.Regular | AcceptedFileTypes.Directory | AcceptedFileTypes.Fifo;
 
     /// <summary>One try without waiting, then (unless the timeout is 0) the blocking call, interrupted at the deadline or on cancellation.</summary>
     private bool Take(TimeSpan timeout, CancellationToken cancellationToken, SyscallTrace? trace)

@@ -80,15 +80,10 @@ public sealed class MemoryMapping : IDisposable
         }
         bool needsWrite = visibility == MappingVisibility.Shared && protection.HasFlag(MemoryProtection.Write);
         // O_NONBLOCK: a FIFO at the path (planted, or made by mistake) would otherwise make open wait for a writer forever.
-        int flags = (needsWrite ? Libc.O_RDWR : Libc.O_RDONLY) | Libc.O_NONBLOCK | Libc.O_CLOEXEC;
-        SyscallResult rawFd;
-        do
-        {
-            rawFd = Libc.open(fullPath, flags, 0);
-        }
-        while (rawFd.Errno == Errno.EINTR);
-        using var fd = new SafeFdHandle(Syscall.Check(rawFd, trace, "open", fullPath, $"{Quote(fullPath)}, {Libc.OpenFlagsText(flags)}"));
-        StatX status = FileStatus.OfFd(fd, fullPath);
+        int flags = (needsWrite ? Libc.O_RDWR : Libc.O_RDONLY) | Libc.O_NONBLOCK;
+        OpenedPath opened = PlantedPath.Open(fullPath, flags, 0, AcceptedFileTypes.Any, trace);
+        using SafeFdHandle fd = opened.Fd;
+        StatX status = opened.Status;
         if ((status.Mode & FileStatus.TypeMask) is FileStatus.Fifo or FileStatus.Socket)
         {
             throw new ArgumentException($"{fullPath} is a {((status.Mode & FileStatus.TypeMask) == FileStatus.Fifo ? "FIFO" : "socket")}, which cannot be mapped.", nameof(path));

@@ -11,7 +11,11 @@ namespace Sysprog;
 /// </summary>
 public static class Fifo
 {
-    /// <summary>mkfifo with the exact <paramref name="mode"/> (chmod after it, whatever the umask). An existing path is EEXIST.</summary>
+    /// <summary>
+    /// mkfifo with the exact <paramref name="mode"/>, whatever the umask: the mode is changed through a descriptor of
+    /// the FIFO just made, never by a second lookup of the name that another user could redirect meanwhile. An existing
+    /// path is EEXIST.
+    /// </summary>
     public static FileInfo Create(string path, UnixFileMode mode = FileModes.OwnerReadWrite, SyscallTrace? trace = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
@@ -21,7 +25,7 @@ public static class Fifo
         string? detail = result.Errno == Errno.EEXIST ? "Something of that name exists already; a FIFO is never made over it." : null;
         Syscall.Check(result, trace, "mkfifo", full, $"{Quote(full)}, {Octal((int)mode)}", detail);
         ExclusiveCreation.CompleteOrUndo(
-            () => Syscall.Check(Libc.chmod(full, (int)mode), trace, "chmod", full, $"{Quote(full)}, {Octal((int)mode)}"),
+            () => PlantedPath.ChangeModeOfCreated(full, FileStatus.Fifo, mode, trace),
             () => { },
             () => Syscall.Check(Libc.unlink(full), trace, "unlink", full, $"{Quote(full)}"));
         return new FileInfo(full);

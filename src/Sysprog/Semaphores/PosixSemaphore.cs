@@ -94,7 +94,7 @@ public sealed class PosixSemaphore : IDisposable
         var created = new PosixSemaphore(new SafeSemaphoreHandle(semaphore), canonical);
         string path = created.Location;
         ExclusiveCreation.CompleteOrUndo(
-            () => Syscall.Check(Libc.chmod(path, (int)mode), trace, "chmod", canonical, $"{Quote(path)}, {Octal((int)mode)}"),
+            () => PlantedPath.ChangeModeOfCreated(path, FileStatus.Regular, mode, trace),
             () => created.Close(trace),
             () => Unlink(canonical, trace));
         return created;

@@ -89,6 +89,10 @@ public sealed class SharedLibrary : IDisposable
             throw new ArgumentException("Lazy and Now are each other's opposite: choose one.", nameof(flags));
         }
         string target = name is null ? "NULL" : Quote(name);
+        if (name is not null && name.Contains('/', StringComparison.Ordinal))
+        {
+            CheckFile(name, trace);
+        }
         nint raw;
         string? error;
         lock (LoaderErrorLock)
@@ -112,6 +116,22 @@ public sealed class SharedLibrary : IDisposable
         {
             handle.Dispose();
             throw;
+        }
+    }
+
+    /// <summary>
+    /// dlopen of a path opens it blocking and follows any link: a FIFO there would hang it for good, and a link
+    /// another user planted in /tmp would load their code. The file is checked first as every user-given path is
+    /// (a regular file, not planted: see <see cref="PlantedPath"/>); a missing one is left for dlopen to report.
+    /// </summary>
+    private static void CheckFile(string path, SyscallTrace? trace)
+    {
+        try
+        {
+            PlantedPath.Open(path, Libc.O_RDONLY | Libc.O_NONBLOCK, 0, AcceptedFileTypes.Regular, trace).Fd.Close(trace);
+        }
+        catch (SysprogException e) when (e.Errno is Errno.ENOENT or Errno.ENOTDIR && e.Call == "open")
+        {
         }
     }
 

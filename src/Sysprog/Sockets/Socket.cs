@@ -244,7 +244,9 @@ public sealed unsafe class Socket : StreamDescriptor
 
     /// <summary>
     /// Binds the socket to <paramref name="endpoint"/>. A filesystem path gets the exact <paramref name="mode"/>
-    /// (chmod after bind; connecting needs write permission on it) and is removed again on <see cref="FileDescriptorObject.Close"/>. A path
+    /// (connecting needs write permission on it) and is removed again on <see cref="FileDescriptorObject.Close"/>:
+    /// fchmod before bind, which Linux gives the socket file (less the umask), then, where the umask took bits away,
+    /// a change through a checked descriptor of the file just made, never a second lookup by name. A path
     /// that exists is never replaced, except a stale socket file (a socket file no socket is bound to, left by a
     /// process that did not remove it) when <paramref name="replaceStale"/>.
     /// </summary>
@@ -260,6 +262,10 @@ public sealed unsafe class Socket : StreamDescriptor
         byte* address = stackalloc byte[SocketEndpoint.StorageSize];
         int length = endpoint.Write(new Span<byte>(address, SocketEndpoint.StorageSize));
         using HandleLease lease = Lease();
+        if (endpoint.Path is not null)
+        {
+            Syscall.Check(Libc.fchmod(lease.Fd, (int)mode), trace, "fchmod", Description, $"{lease.Fd}, {Octal((int)mode)}");
+        }
         SyscallResult result = Libc.bind(lease.Fd, address, (uint)length);
         if (result.Errno == Errno.EADDRINUSE && endpoint.Path is string stalePath && replaceStale && SocketTable.IsStaleSocketFile(stalePath))
         {
@@ -271,11 +277,7 @@ public sealed unsafe class Socket : StreamDescriptor
         if (endpoint.Path is string path)
         {
             ExclusiveCreation.CompleteOrUndo(
-                () =>
-                {
-                    Syscall.Check(Libc.chmod(path, (int)mode), trace, "chmod", path, $"{Quote(path)}, {Octal((int)mode)}");
-                    _boundPathInode = FileStatus.OfPath(path)?.Inode ?? 0;
-                },
+                () => _boundPathInode = PlantedPath.ChangeModeOfCreated(path, FileStatus.Socket, mode, trace).Inode,
                 () => { },
                 () => Syscall.Check(Libc.unlink(path), trace, "unlink", path, $"{Quote(path)}"));
             _boundPath = path;

@@ -55,6 +55,9 @@ public sealed class FileDescriptor : StreamDescriptor
     /// <summary>
     /// Opens a file as a descriptor to hand on (a child's stdin or stdout): for reading, or for writing (created
     /// mode 0600 if missing and truncated, as a shell's &gt; does), or both (created, not truncated). Close-on-exec.
+    /// Only a regular file or a character device (/dev/null, a terminal) is taken, and the open never waits (a FIFO
+    /// is refused: give an Open-Fifo end instead). In a shared folder such as /tmp another user's symbolic link or file
+    /// at the path is refused, never followed or truncated (about_Sysprog, "Paths in shared directories").
     /// </summary>
     public static FileDescriptor Open(string path, FileAccess access, SyscallTrace? trace = null)
     {
@@ -71,9 +74,16 @@ public sealed class FileDescriptor : StreamDescriptor
             _ => throw new ArgumentOutOfRangeException(nameof(access), access, "Read, Write or ReadWrite."),
         };
         const int mode = 0x180;
-        var handle = new SafeFdHandle(Syscall.Check(Libc.open(path, flags, mode), trace, "open", path,
-            $"{TraceFormat.Quote(path)}, {Libc.OpenFlagsText(flags)}{((flags & Libc.O_CREAT) != 0 ? ", 0600" : "")}"));
-        return AdoptOrClose(handle, path);
+        OpenedPath opened = PlantedPath.Open(path, flags, mode, AcceptedFileTypes.Regular | AcceptedFileTypes.CharacterDevice, trace);
+        try
+        {
+            return Adopt(opened.Fd, path, opened.Status);
+        }
+        catch
+        {
+            opened.Fd.Dispose();
+            throw;
+        }
     }
 
     /// <summary>
@@ -129,12 +139,7 @@ public sealed class FileDescriptor : StreamDescriptor
 
     private static string KindOf(int type, string target) => type switch
     {
-        FileStatus.Regular => "regular file",
-        FileStatus.Directory => "directory",
-        FileStatus.Fifo => "FIFO",
-        FileStatus.Socket => "socket",
-        FileStatus.CharacterDevice => "character device",
-        FileStatus.BlockDevice => "block device",
+        FileStatus.Regular or FileStatus.Directory or FileStatus.Fifo or FileStatus.Socket or FileStatus.CharacterDevice or FileStatus.BlockDevice => FileStatus.KindOf(type),
         _ when target.StartsWith("anon_inode:", StringComparison.Ordinal) => "anonymous inode",
         _ => "unknown",
     };

@@ -1,0 +1,353 @@
+using System.Diagnostics;
+using Sysprog.Interop;
+using Xunit;
+
+namespace Sysprog.Tests;
+
+/// <summary>
+/// Paths in a sticky world-writable folder (as /tmp and /dev/shm are) where another user planted a symbolic link, a
+/// FIFO or a file: every open of a user-given path refuses what the kernel's protected_symlinks, protected_fifos and
+/// protected_regular rules would (whatever those sysctls say here), never waits on a FIFO, never spins, and never
+/// changes the mode or contents of a file Sysprog did not create. The planting is done as nobody (setpriv) when the
+/// tests run as root; the cases that need another user skip otherwise.
+/// </summary>
+public sealed class PlantedPathTests : IDisposable
+{
+    private const uint Nobody = 65534;
+    private static readonly TimeSpan Soon = TimeSpan.FromSeconds(30);
+    private static readonly bool IsRoot = Libc.geteuid() == 0;
+    private const string NeedsRoot = "planting as another user (nobody) needs root to switch to it";
+
+    /// <summary>Sticky and world-writable, like /tmp, but this test's own.</summary>
+    private readonly string _shared = Directory.CreateTempSubdirectory("sysprog-planted-").FullName;
+
+    /// <summary>Only this user writes here: where the victims of a planted link live.</summary>
+    private readonly string _private = Directory.CreateTempSubdirectory("sysprog-victims-").FullName;
+
+    private readonly HashSet<int> _fdsBefore = OpenFds.Snapshot();
+
+    public PlantedPathTests() =>
+        File.SetUnixFileMode(_shared, (UnixFileMode)0x3FF | UnixFileMode.StickyBit);
+
+    public void Dispose()
+    {
+        Assert.Empty(OpenFds.OpenedSince(_fdsBefore));
+        Directory.Delete(_shared, recursive: true);
+        Directory.Delete(_private, recursive: true);
+    }
+
+    [Fact]
+    public void Lock_DanglingSymbolicLink_IsANamedErrorAtOnce_NotASpin()
+    {
+        // Open gave ENOENT through the link, O_CREAT|O_EXCL gave EEXIST on the link itself, and the loop retried forever.
+        string path = Path.Combine(_shared, "job.lock");
+        File.CreateSymbolicLink(path, Path.Combine(_private, "nothing-here"));
+
+        var clock = Stopwatch.StartNew();
+        var refused = Assert.Throws<SysprogException>(() => FileLock.Acquire(path, FileLockKind.Flock, FileLockMode.Exclusive, TimeSpan.Zero));
+        Assert.Equal((Errno.EEXIST, "open", path), (refused.Errno, refused.Call, refused.Target));
+        Assert.Contains("symbolic link to", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("never created through a symbolic link", refused.Message, StringComparison.Ordinal);
+        Assert.True(clock.Elapsed < Soon, $"took {clock.Elapsed}");
+        Assert.False(File.Exists(Path.Combine(_private, "nothing-here")));
+
+        Peer.Result cli = Peer.Run("lock", path, "--timeout", "0", "--", "true");
+        Assert.NotEqual(0, cli.ExitCode);
+        Assert.Contains("EEXIST", cli.Error, StringComparison.Ordinal);
+        Assert.Contains("never created through a symbolic link", cli.Error, StringComparison.Ordinal);
+    }
+
+    [SkippableFact]
+    public void Lock_SymbolicLinkAnotherUserPlanted_IsRefused_NotFollowed()
+    {
+        Skip.IfNot(IsRoot, NeedsRoot);
+        string victim = Victim("root's data\n");
+        string path = Path.Combine(_shared, "job.lock");
+        PlantAsNobody("ln", "-s", victim, path);
+
+        var refused = Assert.Throws<SysprogException>(() => FileLock.Acquire(path, FileLockKind.Ofd, FileLockMode.Exclusive, TimeSpan.Zero));
+        Assert.Equal((Errno.EACCES, "open"), (refused.Errno, refused.Call));
+        AssertNamesRule(refused, "fs.protected_symlinks", "symbolic link");
+        Assert.Empty(FileLockInfo.List(victim));
+
+        Peer.Result cli = Peer.Run("lock", path, "--timeout", "0", "--", "true");
+        Assert.NotEqual(0, cli.ExitCode);
+        Assert.Contains("fs.protected_symlinks", cli.Error, StringComparison.Ordinal);
+    }
+
+    [SkippableFact]
+    public void Lock_FileAnotherUserPlanted_IsRefused()
+    {
+        Skip.IfNot(IsRoot, NeedsRoot);
+        string path = Path.Combine(_shared, "job.lock");
+        PlantAsNobody("touch", path);
+
+        var refused = Assert.Throws<SysprogException>(() => FileLock.Acquire(path, FileLockKind.Flock, FileLockMode.Exclusive, TimeSpan.Zero));
+        Assert.Equal((Errno.EACCES, "open"), (refused.Errno, refused.Call));
+        AssertNamesRule(refused, "fs.protected_regular", "regular file");
+    }
+
+    [Fact]
+    public void Lock_InASharedFolder_OwnFileAndOwnLink_StillWork()
+    {
+        string path = Path.Combine(_shared, "own.lock");
+        using (FileLock? first = FileLock.Acquire(path, FileLockKind.Flock, FileLockMode.Exclusive, TimeSpan.Zero))
+        {
+            Assert.NotNull(first);
+        }
+        string link = Path.Combine(_shared, "own-link.lock");
+        File.CreateSymbolicLink(link, path);
+        using FileLock? second = FileLock.Acquire(link, FileLockKind.Flock, FileLockMode.Exclusive, TimeSpan.Zero);
+        Assert.NotNull(second);
+    }
+
+    [Fact]
+    public async Task ChildDescriptor_Fifo_IsRefusedWithoutWaiting()
+    {
+        // A FIFO with no reader made open(O_WRONLY) wait for one forever, and nothing could interrupt it.
+        string path = Path.Combine(_shared, "out.txt");
+        MakeFifo(path);
+
+        // On a thread of its own, so a regression fails (TimeoutException) instead of hanging the run.
+        SysprogException write = await Task.Run(() => Assert.Throws<SysprogException>(() => FileDescriptor.Open(path, FileAccess.Write))).WaitAsync(Soon);
+        Assert.Equal((Errno.ENXIO, "open"), (write.Errno, write.Call));
+        Assert.Contains("is a FIFO", write.Message, StringComparison.Ordinal);
+
+        var read = Assert.Throws<SysprogException>(() => FileDescriptor.Open(path, FileAccess.Read));
+        Assert.Equal(Errno.EINVAL, read.Errno);
+        Assert.Contains("is a FIFO, and only a regular file or a character device", read.Message, StringComparison.Ordinal);
+
+        Peer.Result cli = Peer.Run("spawn", "--fd", $"1={path}", "--", "true");
+        Assert.NotEqual(0, cli.ExitCode);
+        Assert.Contains("is a FIFO", cli.Error, StringComparison.Ordinal);
+    }
+
+    [SkippableFact]
+    public void ChildDescriptor_FifoAnotherUserPlanted_IsRefusedByTheFifoRule()
+    {
+        Skip.IfNot(IsRoot, NeedsRoot);
+        string path = Path.Combine(_shared, "out.txt");
+        PlantAsNobody("mkfifo", "-m", "666", path);
+        // A reader, so a non-blocking open for writing would succeed: only the rule refuses it.
+        using var reader = new SafeFdHandle(Syscall.Check(Libc.open(path, Libc.O_RDONLY | Libc.O_NONBLOCK | Libc.O_CLOEXEC, 0), null, "open", path, $""));
+
+        var refused = Assert.Throws<SysprogException>(() => FileDescriptor.Open(path, FileAccess.Write));
+        Assert.Equal((Errno.EACCES, "open"), (refused.Errno, refused.Call));
+        AssertNamesRule(refused, "fs.protected_fifos", "FIFO");
+        reader.Close(null);
+
+        // Without a reader too: the rule, not the ENXIO of a FIFO nobody reads, is what refuses it.
+        var alone = Assert.Throws<SysprogException>(() => FileDescriptor.Open(path, FileAccess.Write));
+        AssertNamesRule(alone, "fs.protected_fifos", "FIFO");
+    }
+
+    [SkippableFact]
+    public void ChildDescriptor_SymbolicLinkAnotherUserPlanted_NeverTruncatesItsTarget()
+    {
+        Skip.IfNot(IsRoot, NeedsRoot);
+        string victim = Victim("root's data\n");
+        string path = Path.Combine(_shared, "out.txt");
+        PlantAsNobody("ln", "-s", victim, path);
+
+        var refused = Assert.Throws<SysprogException>(() => FileDescriptor.Open(path, FileAccess.Write));
+        Assert.Equal((Errno.EACCES, "open"), (refused.Errno, refused.Call));
+        AssertNamesRule(refused, "fs.protected_symlinks", "symbolic link");
+        Assert.Equal("root's data\n", File.ReadAllText(victim));
+
+        Peer.Result cli = Peer.Run("spawn", "--fd", $"1={path}", "--", "echo", "overwritten");
+        Assert.NotEqual(0, cli.ExitCode);
+        Assert.Contains("fs.protected_symlinks", cli.Error, StringComparison.Ordinal);
+        Assert.Equal("root's data\n", File.ReadAllText(victim));
+    }
+
+    [SkippableFact]
+    public void ChildDescriptor_FolderLinkAnotherUserPlanted_IsNotFollowed()
+    {
+        // /tmp/planted/out.txt, where "planted" is another user's link to a folder of root's: the last name is
+        // root's own file there, so only the link on the way could stop the truncation.
+        Skip.IfNot(IsRoot, NeedsRoot);
+        string victim = Victim("root's data\n");
+        string link = Path.Combine(_shared, "planted");
+        PlantAsNobody("ln", "-s", _private, link);
+
+        var refused = Assert.Throws<SysprogException>(() => FileDescriptor.Open(Path.Combine(link, Path.GetFileName(victim)), FileAccess.Write));
+        Assert.Equal((Errno.EACCES, "open", link), (refused.Errno, refused.Call, refused.Target));
+        AssertNamesRule(refused, "fs.protected_symlinks", "symbolic link");
+        Assert.Equal("root's data\n", File.ReadAllText(victim));
+
+        // A link of this user's own on the way is followed, as the kernel would.
+        string own = Path.Combine(_shared, "own");
+        File.CreateSymbolicLink(own, _private);
+        using FileDescriptor read = FileDescriptor.Open(Path.Combine(own, Path.GetFileName(victim)), FileAccess.Read);
+        Assert.Equal("regular file", read.Kind);
+    }
+
+    [SkippableFact]
+    public void ChildDescriptor_FileAnotherUserPlanted_IsNotTruncated()
+    {
+        Skip.IfNot(IsRoot, NeedsRoot);
+        string path = Path.Combine(_shared, "out.txt");
+        PlantAsNobody("sh", "-c", $"echo planted > '{path}'");
+
+        var refused = Assert.Throws<SysprogException>(() => FileDescriptor.Open(path, FileAccess.Write));
+        AssertNamesRule(refused, "fs.protected_regular", "regular file");
+        Assert.Equal("planted\n", File.ReadAllText(path));
+        // Reading what another user left is what the kernel allows too.
+        using FileDescriptor read = FileDescriptor.Open(path, FileAccess.Read);
+        Assert.Equal("regular file", read.Kind);
+    }
+
+    [Fact]
+    public void ChildDescriptor_OwnFilesLinksAndDevNull_OpenAsBefore()
+    {
+        string path = Path.Combine(_shared, "out.txt");
+        File.WriteAllText(path, "old contents");
+        using (FileDescriptor truncated = FileDescriptor.Open(path, FileAccess.Write))
+        {
+            Assert.StartsWith("O_WRONLY", truncated.StatusFlags, StringComparison.Ordinal);
+            Assert.DoesNotContain("O_NONBLOCK", truncated.StatusFlags, StringComparison.Ordinal);
+        }
+        Assert.Equal(0, new FileInfo(path).Length);
+
+        string target = Path.Combine(_private, "target.txt");
+        File.WriteAllText(target, "through my own link");
+        string link = Path.Combine(_shared, "link.txt");
+        File.CreateSymbolicLink(link, target);
+        using (FileDescriptor followed = FileDescriptor.Open(link, FileAccess.Read))
+        {
+            Assert.Equal("regular file", followed.Kind);
+        }
+
+        string created = Path.Combine(_shared, "new.txt");
+        using (FileDescriptor made = FileDescriptor.Open(created, FileAccess.Write))
+        {
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(created) & ~UnixFileMode.UserExecute);
+        }
+        using FileDescriptor devNull = FileDescriptor.Open("/dev/null", FileAccess.Write);
+        Assert.Equal("character device", devNull.Kind);
+    }
+
+    [Fact]
+    public async Task SharedLibrary_Fifo_IsRefusedWithoutWaiting()
+    {
+        // dlopen opens a path blocking: a FIFO there hung it until a writer came.
+        string path = Path.Combine(_shared, "x");
+        MakeFifo(path);
+        SysprogException open = await Task.Run(() => Assert.Throws<SysprogException>(() => SharedLibrary.Open(path))).WaitAsync(Soon);
+        Assert.Equal((Errno.EINVAL, "open"), (open.Errno, open.Call));
+        Assert.Contains("is a FIFO, and only a regular file", open.Message, StringComparison.Ordinal);
+    }
+
+    [SkippableFact]
+    public void SharedLibrary_SymbolicLinkAnotherUserPlanted_IsNotLoaded()
+    {
+        Skip.IfNot(IsRoot, NeedsRoot);
+        string path = Path.Combine(_shared, "libplanted.so");
+        PlantAsNobody("ln", "-s", Victim("not a library"), path);
+        var refused = Assert.Throws<SysprogException>(() => SharedLibrary.Open(path));
+        AssertNamesRule(refused, "fs.protected_symlinks", "symbolic link");
+    }
+
+    [Fact]
+    public void ChangeModeOfCreated_NeverChangesALinkSwappedIn_OrItsTarget()
+    {
+        // New-Fifo and New-Socket did mkfifo/bind, then chmod by name: a symbolic link put there in between made its
+        // target (a root-owned file) mode 0666.
+        string victim = Victim("secret");
+        File.SetUnixFileMode(victim, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        string path = Path.Combine(_shared, "fifo");
+        File.CreateSymbolicLink(path, victim);
+
+        var refused = Assert.Throws<SysprogException>(() => PlantedPath.ChangeModeOfCreated(path, FileStatus.Fifo, (UnixFileMode)0x1B6, null));
+        Assert.Equal((Errno.EPERM, "chmod"), (refused.Errno, refused.Call));
+        Assert.Contains("is no longer the FIFO this process made: it is now a symbolic link", refused.Message, StringComparison.Ordinal);
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(victim));
+    }
+
+    [Fact]
+    public void ChangeModeOfCreated_NeverChangesAFileWithAnotherLink()
+    {
+        // A hard link to another file (where fs.protected_hardlinks is off, anyone may link a file they do not own).
+        string victim = Path.Combine(_private, "victim-fifo");
+        MakeFifo(victim);
+        File.SetUnixFileMode(victim, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        string path = Path.Combine(_private, "fifo");
+        Assert.Equal(0, Link(victim, path));
+
+        var refused = Assert.Throws<SysprogException>(() => PlantedPath.ChangeModeOfCreated(path, FileStatus.Fifo, (UnixFileMode)0x1B6, null));
+        Assert.Equal(Errno.EPERM, refused.Errno);
+        Assert.Contains("with 2 link(s)", refused.Message, StringComparison.Ordinal);
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(victim));
+    }
+
+    [SkippableFact]
+    public void ChangeModeOfCreated_NeverChangesWhatAnotherUserSwappedIn()
+    {
+        Skip.IfNot(IsRoot, NeedsRoot);
+        string victim = Victim("secret");
+        File.SetUnixFileMode(victim, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        string path = Path.Combine(_shared, "sock");
+        PlantAsNobody("ln", "-s", victim, path);
+
+        var refused = Assert.Throws<SysprogException>(() => PlantedPath.ChangeModeOfCreated(path, FileStatus.Socket, (UnixFileMode)0x1B6, null));
+        Assert.Contains($"a symbolic link owned by nobody (uid {Nobody})", refused.Message, StringComparison.Ordinal);
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(victim));
+    }
+
+    [Fact]
+    public void FifoAndSocketFiles_GetTheExactModeThroughTheirDescriptor()
+    {
+        const UnixFileMode everyone = (UnixFileMode)0x1B6;
+        string fifo = Path.Combine(_shared, "fifo");
+        Fifo.Create(fifo, everyone);
+        Assert.Equal(everyone, File.GetUnixFileMode(fifo));
+
+        string socketPath = Path.Combine(_shared, "sock");
+        using (Socket socket = Socket.Create(SocketFamily.Unix, SocketKind.Stream))
+        {
+            socket.Bind(SocketEndpoint.Unix(socketPath), everyone);
+            Assert.Equal(everyone, File.GetUnixFileMode(socketPath));
+        }
+        string narrow = Path.Combine(_shared, "narrow");
+        using Socket owner = Socket.Create(SocketFamily.Unix, SocketKind.Stream);
+        owner.Bind(SocketEndpoint.Unix(narrow), UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(narrow));
+    }
+
+    private string Victim(string contents)
+    {
+        string victim = Path.Combine(_private, $"victim-{Guid.NewGuid():N}");
+        File.WriteAllText(victim, contents);
+        return victim;
+    }
+
+    private static void AssertNamesRule(SysprogException refused, string rule, string what)
+    {
+        Assert.Contains(rule, refused.Message, StringComparison.Ordinal);
+        Assert.Contains($"{what}", refused.Message, StringComparison.Ordinal);
+        Assert.Contains($"owned by nobody (uid {Nobody})", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("neither this user (root (uid 0)) nor the folder's owner", refused.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>Runs a command as nobody (no groups, no capabilities): the other local user who plants.</summary>
+    private static void PlantAsNobody(params string[] command)
+    {
+        var info = new ProcessStartInfo("setpriv") { RedirectStandardError = true, UseShellExecute = false };
+        foreach (string part in (string[])["--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all", .. command])
+        {
+            info.ArgumentList.Add(part);
+        }
+        using Process planter = Process.Start(info)!;
+        string error = planter.StandardError.ReadToEnd();
+        Assert.True(planter.WaitForExit(Soon), "the planting command did not finish");
+        Assert.True(planter.ExitCode == 0, $"planting as nobody ({string.Join(' ', command)}) failed: {error}");
+    }
+
+    private static void MakeFifo(string path) => Assert.Equal(0, Mkfifo(path, 0x180));
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "mkfifo", SetLastError = true)]
+    private static extern int Mkfifo(string path, int mode);
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "link", SetLastError = true)]
+    private static extern int Link(string existing, string created);
+}
