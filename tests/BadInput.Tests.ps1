@@ -300,6 +300,12 @@ Describe 'Bad input to every cmdlet parameter' -Skip:(-not $IsLinux) {
             foreach ($bad in $script:badValues.GetEnumerator()) {
                 $script:caseCount++
                 $problem = Invoke-BadInputCase -ValidText $Valid.ToString() -Cmdlet $Cmdlet -Parameter $parameter.Name -Value $bad.Value
+                if ($problem -like 'took *') {
+                    # A loaded machine (CI's oversubscribed leg, two runs at once) can stretch one call past its second;
+                    # a slow path is slow again, so only a case over its second twice fails.
+                    $again = Invoke-BadInputCase -ValidText $Valid.ToString() -Cmdlet $Cmdlet -Parameter $parameter.Name -Value $bad.Value
+                    $problem = if ($again -like 'took *') { "$problem, then $($again.Substring(5))" } else { $again }
+                }
                 if ($problem) { $failures.Add("-$($parameter.Name) $($bad.Key): $problem") }
             }
         }
