@@ -109,11 +109,15 @@ public sealed class SignalFd : FileDescriptorObject
         var eventFd = new SafeFdHandle(Syscall.Check(Libc.eventfd(0, Libc.EFD_SEMAPHORE | Libc.EFD_NONBLOCK | Libc.EFD_CLOEXEC), trace, "eventfd",
             "signalfd", $"0, EFD_SEMAPHORE|EFD_NONBLOCK|EFD_CLOEXEC"));
         var created = new SignalFd(eventFd, chosen, kernelSignalFd: false);
+        // The runtime keeps each handler for as long as its registration lives, and the registrations live as long
+        // as this object: a handler holding the object would keep a dropped one from ever being finalized (its
+        // descriptor open, the signal caught until the module unloads). The handler reaches it weakly instead.
+        var receiver = new WeakReference<SignalFd>(created);
         try
         {
             foreach (int signal in chosen)
             {
-                created._registrations.Add(PosixSignalRegistration.Create((PosixSignal)signal, created.OnSignal));
+                created._registrations.Add(PosixSignalRegistration.Create((PosixSignal)signal, context => OnSignal(receiver, context)));
                 trace?.Invoke($"PosixSignalRegistration({Sysprog.Signals.Name(signal)}): the runtime's handler now reports it here");
             }
         }
@@ -148,12 +152,17 @@ public sealed class SignalFd : FileDescriptorObject
         _registrations.Clear();
     }
 
-    private void OnSignal(PosixSignalContext context)
+    private static void OnSignal(WeakReference<SignalFd> receiver, PosixSignalContext context)
     {
+        // Dropped and not yet finalized: nobody listens, so the default action happens, as it will once it is.
+        if (!receiver.TryGetTarget(out SignalFd? signalFd) || signalFd.IsClosed)
+        {
+            return;
+        }
         // Keep the default action (termination, for most) from happening while someone is listening.
         context.Cancel = true;
-        _received.Enqueue(new SignalRecord((int)context.Signal, null, null, null, DateTime.Now));
-        Handle.SignalEventFd();
+        signalFd._received.Enqueue(new SignalRecord((int)context.Signal, null, null, null, DateTime.Now));
+        signalFd.Handle.SignalEventFd();
     }
 
     private static void Validate(int signal)
