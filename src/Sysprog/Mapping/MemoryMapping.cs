@@ -9,9 +9,9 @@ namespace Sysprog;
 /// A region mapped with mmap(2): a file, an anonymous region, or a shared memory object. Access goes through spans
 /// and typed reads, writes and atomics at byte offsets, all bounds-checked and checked against the protection this
 /// object set, so a write to a read-only mapping is an exception rather than a SIGSEGV. Disposing unmaps it.
-/// Every method holds the mapping for the length of its access, so a <see cref="Close"/> on another thread never
-/// unmaps memory under it (the access completes, or fails with ObjectDisposedException), and accesses and
-/// <see cref="Protect"/> are ordered: an access never runs against protections it did not check. Spans from
+/// Every method holds the mapping for the length of its access, and <see cref="Close"/> and <see cref="Protect"/>
+/// wait for the accesses in progress on other threads: memory is never unmapped under an access (it completes, or
+/// fails with ObjectDisposedException), and an access never runs against protections it did not check. Spans from
 /// <see cref="AsSpan"/> are the exception, as raw memory that must not outlive Close or a Protect that takes away
 /// what they need.
 /// </summary>
@@ -431,8 +431,26 @@ public sealed class MemoryMapping : IDisposable
         IsLocked = false;
     }
 
-    /// <summary>munmap(2). Idempotent.</summary>
-    public void Close(SyscallTrace? trace = null) => _region.Unmap(trace);
+    /// <summary>
+    /// munmap(2). Idempotent. Waits for the accesses in progress on other threads (a semaphore wait excepted: the
+    /// region is unmapped when it ends).
+    /// </summary>
+    public void Close(SyscallTrace? trace = null)
+    {
+        if (_region.IsClosed)
+        {
+            return;
+        }
+        BeginProtect();
+        try
+        {
+            _region.Unmap(trace);
+        }
+        finally
+        {
+            EndProtect();
+        }
+    }
 
     public void Dispose() => Close();
 
@@ -486,45 +504,53 @@ public sealed class MemoryMapping : IDisposable
 
     /// <summary>
     /// Holds the mapping (against Close) and its protection (against Protect) for one access that needs
-    /// <paramref name="needed"/>, checked here. Allocates nothing.
+    /// <paramref name="needed"/>, checked here. Both wait for the accesses in progress, so no reference on the
+    /// handle is taken: one interlocked operation to enter, one to leave. Allocates nothing.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private MappingAccess Access(MemoryProtection needed)
     {
-        HandleLease region = Lease();
         EnterAccess();
-        if ((Protection & needed) != needed)
+        if (_region.IsClosed || (Protection & needed) != needed)
         {
             ExitAccess();
-            region.Dispose();
-            ThrowNoAccess(needed);
+            ThrowNoAccess(needed, _target);
         }
-        return new MappingAccess(region, this);
+        return new MappingAccess(_region.Address, this);
     }
 
     /// <summary>
-    /// For a semaphore at an offset of this mapping: holds it for one semaphore call (<paramref name="lasting"/>: a
-    /// wait, which Protect does not wait for but refuses to take read-write from), or refuses with EACCES, naming
-    /// the semaphore and the call, when the mapping is not read-write now.
+    /// For a semaphore at an offset of this mapping: holds it for one semaphore call, or refuses with EACCES,
+    /// naming the semaphore and the call, when the mapping is not read-write now. A <paramref name="lasting"/> one
+    /// (a wait, which Close and Protect do not wait for) holds a reference on the handle instead, so a Close unmaps
+    /// only once the wait ends, and keeps Protect from taking read-write away.
     /// </summary>
     internal MappingAccess AccessSemaphore(bool lasting, string call, string semaphore)
     {
-        HandleLease region = Lease(semaphore);
         EnterAccess();
-        if ((Protection & MemoryProtection.ReadWrite) != MemoryProtection.ReadWrite)
+        if (_region.IsClosed || (Protection & MemoryProtection.ReadWrite) != MemoryProtection.ReadWrite)
         {
             ExitAccess();
-            region.Dispose();
             ThrowSemaphoreNoAccess(call, semaphore);
         }
         if (!lasting)
         {
-            return new MappingAccess(region, this);
+            return new MappingAccess(_region.Address, this);
+        }
+        HandleLease region;
+        try
+        {
+            region = Lease(semaphore);
+        }
+        catch
+        {
+            ExitAccess();
+            throw;
         }
         // Counted before the access ends: a Protect that starts after this sees the wait.
         Interlocked.Increment(ref _semaphoreWaits);
         ExitAccess();
-        return new MappingAccess(region, this, lasting: true);
+        return new MappingAccess(region, this);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -579,14 +605,28 @@ public sealed class MemoryMapping : IDisposable
     private void EndProtect() => Volatile.Write(ref _accesses, 0);
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private void ThrowNoAccess(MemoryProtection needed) => throw new UnauthorizedAccessException(
-        $"The mapping of {Source} is {ProtectionText(Protection)} ({Libc.ProtText((int)Protection)}); this access needs {ProtectionText(needed)}. " +
-        "Change it with Protect (Set-MemoryProtection) first.");
+    private void ThrowNoAccess(MemoryProtection needed, string target)
+    {
+        if (_region.IsClosed)
+        {
+            throw new ObjectDisposedException(target, $"{target} is closed.");
+        }
+        throw new UnauthorizedAccessException(
+            $"The mapping of {Source} is {ProtectionText(Protection)} ({Libc.ProtText((int)Protection)}); this access needs {ProtectionText(needed)}. " +
+            "Change it with Protect (Set-MemoryProtection) first.");
+    }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private void ThrowSemaphoreNoAccess(string call, string semaphore) => throw new SysprogException(Errno.EACCES, call, semaphore,
-        $"The mapping of {Source} is {ProtectionText(Protection)} ({Libc.ProtText((int)Protection)}) and a semaphore is read and written in place: " +
-        "touching it now would end the process with SIGSEGV. Make the mapping read-write again (Set-MemoryProtection ReadWrite) first.");
+    private void ThrowSemaphoreNoAccess(string call, string semaphore)
+    {
+        if (_region.IsClosed)
+        {
+            throw new ObjectDisposedException(semaphore, $"{semaphore} is closed.");
+        }
+        throw new SysprogException(Errno.EACCES, call, semaphore,
+            $"The mapping of {Source} is {ProtectionText(Protection)} ({Libc.ProtText((int)Protection)}) and a semaphore is read and written in place: " +
+            "touching it now would end the process with SIGSEGV. Make the mapping read-write again (Set-MemoryProtection ReadWrite) first.");
+    }
 
     private unsafe bool IsCell<T>(long offset) where T : unmanaged => offset >= 0 && offset <= Length - sizeof(T) && offset % sizeof(T) == 0;
 
@@ -638,27 +678,39 @@ public sealed class MemoryMapping : IDisposable
 
 /// <summary>
 /// One access to a mapping, from <see cref="MemoryMapping"/>'s Access: while it is held the region stays mapped and
-/// keeps the protection the access was checked against. A lasting one (a semaphore wait) holds the region and keeps
-/// Protect from taking read-write away instead. Without a mapping it is only the lease (a named semaphore's).
+/// keeps the protection the access was checked against. A lasting one (a semaphore wait) holds a reference on the
+/// region and keeps Protect from taking read-write away instead; one without a mapping is only the lease (a named
+/// semaphore's).
 /// </summary>
 internal ref struct MappingAccess
 {
     private HandleLease _region;
+    private readonly IntPtr _address;
     private MemoryMapping? _mapping;
     private readonly bool _lasting;
 
+    /// <summary>A short access: the mapping's gate, entered already.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal MappingAccess(HandleLease region, MemoryMapping? mapping, bool lasting = false)
+    internal MappingAccess(IntPtr address, MemoryMapping mapping)
+    {
+        _address = address;
+        _mapping = mapping;
+    }
+
+    /// <summary>A lease: a lasting access to <paramref name="mapping"/>, or a named semaphore's (no mapping).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal MappingAccess(HandleLease region, MemoryMapping? mapping)
     {
         _region = region;
+        _address = region.Value;
         _mapping = mapping;
-        _lasting = lasting;
+        _lasting = true;
     }
 
     public readonly IntPtr Address
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        get => _region.Value;
+        get => _address;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
