@@ -279,6 +279,33 @@ public sealed class MemoryMappingTests : IDisposable
     }
 
     [Fact]
+    public async Task Close_RacingAccessesOnOtherThreads_WaitsForThem_AndLaterOnesAreObjectDisposed()
+    {
+        MemoryMapping view = MemoryMapping.MapAnonymous(PageSize);
+        using var running = new CountdownEvent(3);
+        Task<Exception>[] readers = Enumerable.Range(0, 3).Select(reader => Task.Factory.StartNew(() =>
+        {
+            byte[] buffer = new byte[PageSize / 2];
+            running.Signal();
+            try
+            {
+                while (true)
+                {
+                    view.Read(reader * 8, buffer);
+                    view.AddInt64(PageSize - 8, 1);
+                }
+            }
+            catch (Exception e)
+            {
+                return e;
+            }
+        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default)).ToArray();
+        running.Wait();
+        view.Close();
+        Assert.All(await Task.WhenAll(readers).WaitAsync(TimeSpan.FromSeconds(30)), e => Assert.IsType<ObjectDisposedException>(e));
+    }
+
+    [Fact]
     public void HotPaths_AllocateNothing()
     {
         using MemoryMapping view = MemoryMapping.MapAnonymous(PageSize);
