@@ -115,7 +115,7 @@ BeforeDiscovery {
         # replaces it, so the address written to stays this mapping's for the whole call.
         @{ Cmdlet = 'Read-ProcessMemory'; Set = 'Address'; Valid = { $global:CaseMapping = New-MemoryMap -Anonymous -Size 4KB; @{ Id = $PID; Address = $CaseMapping.Address; Count = 8; As = 'Int64' } } }
         @{ Cmdlet = 'Read-ProcessMemory'; Set = 'Mapping'; Valid = { @{ Mapping = Get-ProcessMapping -Id $PID | Select-Object -First 1; Offset = 0; Count = 16 } } }
-        @{ Cmdlet = 'Write-ProcessMemory'; Set = 'Bytes'; Valid = { $global:CaseMapping = New-MemoryMap -Anonymous -Size 4KB; @{ Id = $PID; Address = $CaseMapping.Address; Bytes = [byte[]](1, 2); Confirm = $false } } }
+        @{ Cmdlet = 'Write-ProcessMemory'; Set = 'Bytes'; Valid = { $global:CaseMapping = New-MemoryMap -Anonymous -Size 4KB; @{ Id = $PID; Address = $CaseMapping.Address; Bytes = [byte[]](1, 2); Force = $true; Confirm = $false } } }
         @{ Cmdlet = 'Read-ProcessMemory'; Set = 'Symbol'; Valid = { @{ Id = $PID; Symbol = 'environ'; Count = 1; As = 'Int64' } } }
         @{ Cmdlet = 'Get-ElfFile'; Valid = { @{ Path = '/usr/bin/true' } } }
         @{ Cmdlet = 'Get-ElfSymbol'; Valid = { @{ Path = '/usr/bin/true'; Name = 'mem*'; Table = 'Dynamic'; Type = 'Function'; Undefined = $true } } }

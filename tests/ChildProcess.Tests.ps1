@@ -221,8 +221,26 @@ Describe 'child processes' -Skip:(-not $IsLinux) {
 
             Set-ProcessLimit -Resource NoFile -Soft 100 -ErrorAction SilentlyContinue -ErrorVariable refused
 
-            $refused[0].Exception.Message | Should -BeLike '*Lowering RLIMIT_NOFILE of this process can end it*'
+            $refused[0].Exception.Message | Should -BeLike '*Lowering RLIMIT_NOFILE of this process can end or starve it*'
             (Get-ProcessLimit -Resource NoFile).Soft | Should -Be $before
+        }
+
+        It 'refuses it by the id of one of this session''s threads too, and for <Resource>' -ForEach @(
+            @{ Resource = 'Cpu' }, @{ Resource = 'NProc' }, @{ Resource = 'SigPending' }, @{ Resource = 'MemLock' }
+        ) {
+            $thread = [int](Get-ChildItem "/proc/$PID/task" | Where-Object Name -NE "$PID" | Select-Object -First 1).Name
+            $before = Get-ProcessLimit -Resource $Resource
+            # Lower by one only: should the guard fail, this session still runs under a harmless limit.
+            $lower = $(if ($null -eq $before.Soft) { [long]1 -shl 40 } else { $before.Soft }) - 1
+            try {
+                Set-ProcessLimit -Id $thread -Resource $Resource -Soft $lower -Confirm:$false -ErrorAction SilentlyContinue -ErrorVariable refused
+
+                $refused[0].Exception.Message | Should -BeLike "*Lowering $($before.Name) of this process (thread $thread is one of its threads) can end or starve it*"
+            }
+            finally {
+                Set-ProcessLimit -Resource $Resource -Soft $(if ($null -eq $before.Soft) { 'unlimited' } else { $before.Soft }) -Force -Confirm:$false
+            }
+            (Get-ProcessLimit -Resource $Resource).Soft | Should -Be $before.Soft
         }
 
         It 'takes sizes and unlimited for the byte limits' {

@@ -28,7 +28,7 @@ BeforeDiscovery {
         @{ Cmdlet = 'Close-SharedLibrary'; Call = 'dlclose'; Run = { $l = Open-SharedLibrary libm.so.6; Close-SharedLibrary $l -PassThru -Verbose } }
         @{ Cmdlet = 'Get-SharedLibrary'; Call = 'dl_iterate_phdr'; Run = { Get-SharedLibrary *libc.so* -Verbose } }
         @{ Cmdlet = 'Get-SharedLibrarySymbol'; Call = 'dlsym'; Run = { Get-SharedLibrarySymbol -Scope Default strlen -Verbose } }
-        @{ Cmdlet = 'Invoke-SharedLibraryFunction'; Call = 'dlsym'; Run = { Invoke-SharedLibraryFunction -Scope Default strlen -Signature 'size_t(const char*)' -ArgumentList abc -Verbose } }
+        @{ Cmdlet = 'Invoke-SharedLibraryFunction'; Call = 'dlsym'; Run = { Invoke-SharedLibraryFunction -Scope Default strlen -Signature 'size_t(const char*)' -ArgumentList abc -Confirm:$false -Verbose } }
         @{ Cmdlet = 'New-Fifo'; Call = 'mkfifo'; Run = { New-Fifo (Join-Path $TestDrive "f$(Get-Random)") -Verbose } }
         @{ Cmdlet = 'New-Pipe'; Call = 'pipe2'; Run = { New-Pipe -Verbose | Tee-Object -Variable made; Close-Pipe $made } }
         @{ Cmdlet = 'Open-Fifo'; Call = 'open'; Run = { $f = New-Fifo (Join-Path $TestDrive "o$(Get-Random)"); Open-Fifo $f.FullName Read -NonBlocking -Verbose | Tee-Object -Variable made; Close-Pipe $made } }
@@ -110,7 +110,7 @@ BeforeDiscovery {
         @{ Cmdlet = 'Unlock-Semaphore'; Call = 'sem_post'; Run = { $s = New-Semaphore -Name $n; Unlock-Semaphore $s -PassThru -Verbose; Close-Semaphore $s } }
         @{ Cmdlet = 'Wait-FileDescriptor'; Call = 'epoll_create1'; Run = { $e = New-EventFd -InitialValue 1; Wait-FileDescriptor $e -TimeoutSeconds 5 -Verbose; Close-EventFd $e } }
         @{ Cmdlet = 'Wait-Semaphore'; Call = 'sem_'; Run = { $s = New-Semaphore -Name $n -Value 1; Wait-Semaphore $s -TimeoutSeconds 5 -PassThru -Verbose; Close-Semaphore $s } }
-        @{ Cmdlet = 'Write-ProcessMemory'; Call = 'process_vm_writev'; Run = { $m = New-MemoryMap -Anonymous -Size 4KB; Write-ProcessMemory $PID $m.Address -Int64 5 -PassThru -Confirm:$false -Verbose; Close-MemoryMap $m } }
+        @{ Cmdlet = 'Write-ProcessMemory'; Call = 'process_vm_writev'; Run = { $m = New-MemoryMap -Anonymous -Size 4KB; Write-ProcessMemory $PID $m.Address -Int64 5 -PassThru -Force -Confirm:$false -Verbose; Close-MemoryMap $m } }
         @{ Cmdlet = 'Write-EventFd'; Call = 'write'; Run = { $e = New-EventFd; Write-EventFd $e -Value 5 -PassThru -Verbose; Close-EventFd $e } }
     )
 
@@ -135,7 +135,7 @@ BeforeDiscovery {
         @{ Cmdlet = 'Set-MessageQueue'; Unchanged = { $q = New-MessageQueue -Name $n; Set-MessageQueue $q -NonBlocking -WhatIf; -not $q.IsNonBlocking; Close-MessageQueue $q } }
         @{ Cmdlet = 'Set-Pty'; Unchanged = { $p = Start-Pty cat; Set-Pty $p -Rows 50 -Raw -WhatIf; $p.Size.Rows -eq 24 -and $p.Canonical; Close-Pty $p } }
         @{ Cmdlet = 'Write-ProcessMemory'; Unchanged = { $m = New-MemoryMap -Anonymous -Size 4KB; Write-ProcessMemory $PID $m.Address -Int64 5 -WhatIf; $m.ReadInt64(0) -eq 0; Close-MemoryMap $m } }
-        @{ Cmdlet = 'Invoke-SharedLibraryFunction'; Unchanged = { $umask = @{ Scope = 'Default'; Name = 'umask'; Signature = 'int(int)' }; $old = Invoke-SharedLibraryFunction @umask -ArgumentList 63; Invoke-SharedLibraryFunction @umask -ArgumentList 18 -WhatIf; $now = Invoke-SharedLibraryFunction @umask -ArgumentList $old; $now -eq 63 } }
+        @{ Cmdlet = 'Invoke-SharedLibraryFunction'; Unchanged = { $umask = @{ Scope = 'Default'; Name = 'umask'; Signature = 'int(int)'; Confirm = $false }; $old = Invoke-SharedLibraryFunction @umask -ArgumentList 63; Invoke-SharedLibraryFunction @umask -ArgumentList 18 -WhatIf; $now = Invoke-SharedLibraryFunction @umask -ArgumentList $old; $now -eq 63 } }
         @{ Cmdlet = 'Stop-ChildProcess'; Unchanged = { $c = Start-ChildProcess sleep 30; Stop-ChildProcess $c -WhatIf; -not $c.HasExited; Stop-ChildProcess $c -Signal KILL; $null = Wait-ChildProcess $c; Close-ChildProcess $c } }
         @{ Cmdlet = 'Set-ProcessScheduling'; Unchanged = { $c = Start-ChildProcess sleep 30; Set-ProcessScheduling $c.ProcessId -Nice 5 -WhatIf; (Get-ProcessScheduling $c.ProcessId).Nice -eq 0; Stop-ChildProcess $c -Signal KILL; $null = Wait-ChildProcess $c; Close-ChildProcess $c } }
         @{ Cmdlet = 'Set-ProcessLimit'; Unchanged = { $c = Start-ChildProcess sleep 30; $before = (Get-ProcessLimit $c.ProcessId NoFile).Soft; Set-ProcessLimit $c.ProcessId NoFile -Soft 100 -WhatIf; (Get-ProcessLimit $c.ProcessId NoFile).Soft -eq $before; Stop-ChildProcess $c -Signal KILL; $null = Wait-ChildProcess $c; Close-ChildProcess $c } }
@@ -359,7 +359,7 @@ Describe 'Every cmdlet' -Skip:(-not $IsLinux) {
         It 'takes libraries and symbols by value (Close-SharedLibrary, Get-SharedLibrarySymbol, Invoke-SharedLibraryFunction)' {
             $libm = 'libm.so.6' | Open-SharedLibrary
             $cos = $libm | Get-SharedLibrarySymbol -Name cos
-            $cos | Invoke-SharedLibraryFunction -Signature 'double(double)' -ArgumentList 0 | Should -Be 1
+            $cos | Invoke-SharedLibraryFunction -Signature 'double(double)' -ArgumentList 0 -Confirm:$false | Should -Be 1
             [pscustomobject]@{ Address = $cos.Address } | Get-SharedLibrarySymbol | Select-Object -ExpandProperty LibraryPath | Should -Be $libm.Path
             $libm | Close-SharedLibrary
             $libm.IsClosed | Should -BeTrue

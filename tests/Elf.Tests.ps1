@@ -94,8 +94,8 @@ Describe 'ELF files and shared libraries' -Skip:(-not $IsLinux) {
 
     It 'loads libm, calls cos, and closes it; a library of its own unloads on close' {
         $libm = Open-SharedLibrary libm.so.6
-        Invoke-SharedLibraryFunction $libm cos -Signature 'double (double)' -ArgumentList 0.5 | Should -Be ([math]::Cos(0.5))
-        Invoke-SharedLibraryFunction $libm pow -Signature 'double(double,double)' -ArgumentList '2', 10 | Should -Be 1024
+        Invoke-SharedLibraryFunction $libm cos -Signature 'double (double)' -ArgumentList 0.5 -Confirm:$false | Should -Be ([math]::Cos(0.5))
+        Invoke-SharedLibraryFunction $libm pow -Signature 'double(double,double)' -ArgumentList '2', 10 -Confirm:$false | Should -Be 1024
         (Get-SharedLibrary $libm.Path).BaseAddress | Should -Be $libm.BaseAddress
         (Close-SharedLibrary $libm -PassThru).IsStillLoaded | Should -BeTrue -Because 'this process needed libm before'
 
@@ -107,14 +107,14 @@ Describe 'ELF files and shared libraries' -Skip:(-not $IsLinux) {
         Build-C $own 'int sysprog_answer(void) { return 42; }' @('-shared', '-fPIC')
         Open-SharedLibrary $own -NoLoad | Should -BeNullOrEmpty
         $lib = Open-SharedLibrary $own
-        Invoke-SharedLibraryFunction $lib sysprog_answer -Signature 'int()' | Should -Be 42
+        Invoke-SharedLibraryFunction $lib sysprog_answer -Signature 'int()' -Confirm:$false | Should -Be 42
         Close-SharedLibrary $lib -PassThru | Select-Object -ExpandProperty IsStillLoaded | Should -BeFalse
         Get-SharedLibrary $own | Should -BeNullOrEmpty
     }
 
     It 'refuses to call data, a signature it does not know, and a missing symbol, naming each' {
-        Invoke-SharedLibraryFunction -Scope Default environ -Signature 'int()' -ErrorAction SilentlyContinue -ErrorVariable data
-        Invoke-SharedLibraryFunction -Scope Default strlen -Signature 'void*(void*)' -ArgumentList 1 -ErrorAction SilentlyContinue -ErrorVariable signature
+        Invoke-SharedLibraryFunction -Scope Default environ -Signature 'int()' -Confirm:$false -ErrorAction SilentlyContinue -ErrorVariable data
+        Invoke-SharedLibraryFunction -Scope Default strlen -Signature 'void*(void*)' -ArgumentList 1 -Confirm:$false -ErrorAction SilentlyContinue -ErrorVariable signature
         Get-SharedLibrarySymbol -Scope Default sysprog_no_such_symbol -ErrorAction SilentlyContinue -ErrorVariable missing
 
         $data[0].FullyQualifiedErrorId | Should -BeLike 'InvalidOperation,*'

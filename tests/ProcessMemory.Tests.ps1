@@ -26,13 +26,29 @@ Describe 'Read-ProcessMemory and Write-ProcessMemory' -Skip:(-not $IsLinux) {
     It 'writes an integer, reads it back as integers, and changes nothing under -WhatIf' {
         $map = New-MemoryMap -Anonymous -Size 4KB
         try {
-            $transfer = Write-ProcessMemory -Id $PID -Address $map.Address -Int64 0x1122334455667788 -PassThru -Confirm:$false
+            $transfer = Write-ProcessMemory -Id $PID -Address $map.Address -Int64 0x1122334455667788 -PassThru -Force -Confirm:$false
             Write-ProcessMemory -Id $PID -Address ([long]$map.Address + 8) -Int64 5 -WhatIf
 
             $transfer.Transferred | Should -Be 8
             $map.ReadInt64(0) | Should -Be 0x1122334455667788
             Read-ProcessMemory -Id $PID -Address $map.Address -Count 2 -As Int64 | Should -Be @(0x1122334455667788, 0)
             Read-ProcessMemory -Id $PID -Address $map.Address -Count 1 -As UInt32 | Should -Be 0x55667788
+        }
+        finally {
+            Close-MemoryMap $map
+        }
+    }
+
+    It 'refuses to write this session''s own memory without -Force, by its id or one of its threads'' ids' {
+        $map = New-MemoryMap -Anonymous -Size 4KB
+        try {
+            $thread = [int](Get-ChildItem "/proc/$PID/task" | Where-Object Name -NE "$PID" | Select-Object -First 1).Name
+            foreach ($id in $PID, $thread) {
+                Write-ProcessMemory -Id $id -Address $map.Address -Int64 7 -Confirm:$false -ErrorAction SilentlyContinue -ErrorVariable refused
+                $refused[0].FullyQualifiedErrorId | Should -BeLike 'InvalidOperation,*'
+                $refused[0].Exception.Message | Should -BeLike "Process $id is this session*Give -Force*"
+            }
+            $map.ReadInt64(0) | Should -Be 0
         }
         finally {
             Close-MemoryMap $map

@@ -117,6 +117,28 @@ Describe 'Semaphore cmdlets' -Skip:(-not $IsLinux) {
         }
     }
 
+    It 'refuses a semaphore in a mapping made <Protection> with EACCES, instead of a SIGSEGV that ends the session' -ForEach @(
+        @{ Protection = 'None'; Shown = '---' }, @{ Protection = 'Read'; Shown = 'r--' }
+    ) {
+        $map = New-MemoryMap -Anonymous -Size 4KB -Visibility Shared
+        try {
+            $semaphore = New-Semaphore -InputObject $map -Offset 64 -Value 1
+            Set-MemoryProtection $map -Protection $Protection -Confirm:$false
+
+            Unlock-Semaphore $semaphore -ErrorAction SilentlyContinue -ErrorVariable post
+            Wait-Semaphore $semaphore -TimeoutSeconds 1 -ErrorAction SilentlyContinue -ErrorVariable wait
+
+            $post[0].FullyQualifiedErrorId | Should -BeLike 'SemPost.EACCES,*'
+            $post[0].Exception.Message | Should -BeLike "*semaphore at offset 64 of anonymous*is $Shown*"
+            $wait[0].FullyQualifiedErrorId | Should -BeLike '*.EACCES,*'
+            Set-MemoryProtection $map -Protection ReadWrite -Confirm:$false
+            $semaphore.Value | Should -Be 1
+        }
+        finally {
+            Close-MemoryMap $map
+        }
+    }
+
     It 'keeps N jobs x M protected increments exact' {
         $name = New-Name
         New-SharedMemory -Name $name -Size 4KB | Close-SharedMemory

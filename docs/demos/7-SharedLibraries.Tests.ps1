@@ -21,7 +21,7 @@ Describe 'Loading scopes: one function name, several libraries' -Skip:(-not $IsL
             $script:opened.Add($library)
             $library
         }
-        $script:which = @{ Signature = 'int(void)' }
+        $script:which = @{ Signature = 'int(void)'; Confirm = $false }
         if ($script:cc) {
             $script:first = Build-Library 'libfirst.so' 'int demo_which(void) { return 1; }'
             $script:second = Build-Library 'libsecond.so' 'int demo_which(void) { return 2; }'

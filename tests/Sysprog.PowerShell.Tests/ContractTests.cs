@@ -59,6 +59,17 @@ public partial class ContractTests
     }
 
     [Theory]
+    [InlineData("Write-ProcessMemory")]
+    [InlineData("Invoke-SharedLibraryFunction")]
+    public void CommandsThatCanEndTheSession_AskFirst_WithConfirmImpactHigh(string name)
+    {
+        CmdletInfo cmdlet = Cmdlet(name);
+        Assert.True(cmdlet.SupportsShouldProcess);
+        CustomAttributeData declared = cmdlet.Type.GetCustomAttributesData().Single(a => a.AttributeType == typeof(CmdletAttribute));
+        Assert.Equal(ConfirmImpact.High, (ConfirmImpact)(int)declared.NamedArguments.Single(a => a.MemberName == nameof(CmdletAttribute.ConfirmImpact)).TypedValue.Value!);
+    }
+
+    [Theory]
     [MemberData(nameof(CmdletNames))]
     public void ParameterSets_HaveADefault_WhenThereAreSeveral(string name)
     {

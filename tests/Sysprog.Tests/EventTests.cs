@@ -302,6 +302,27 @@ public sealed class SignalFdTests : IDisposable
         Assert.False(Caught(Signals.SIGUSR2));
     }
 
+    [Fact]
+    public void Dropped_IsFinalized_ItsDescriptorClosed_AndTheSignalNoLongerCaught()
+    {
+        Assert.False(Caught(Signals.SIGUSR2));
+        int fd = DropUnclosed();
+        Assert.True(Caught(Signals.SIGUSR2));
+        Assert.Equal("anon_inode:[eventfd]", OpenFds.Target(fd));
+        // Two rounds: the object's descriptor and registrations are finalized in the first, what those freed in the next.
+        for (int round = 0; round < 2; round++)
+        {
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+        }
+        Assert.False(Caught(Signals.SIGUSR2));
+        // Closed (or, if the number was taken again since, by something else).
+        Assert.NotEqual("anon_inode:[eventfd]", OpenFds.Target(fd));
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static int DropUnclosed() => SignalFd.Create([Signals.SIGUSR2]).Fd;
+
     [SkippableFact]
     public void InAProcessStartedWithTheSignalBlocked_ARealSignalfdGivesTheSender()
     {

@@ -274,7 +274,44 @@ public sealed class SchedulingTests : IDisposable
         Assert.Equal(before, ProcessLimit.Get(ProcessResource.NoFile));
         // Raising, or lowering one that cannot end it, needs no force.
         ProcessLimit.Set(ProcessResource.NoFile, before.Soft, null);
-        Assert.False(ProcessLimit.CanEndTheProcess(ProcessResource.MemLock));
+        Assert.False(ProcessLimit.CanEndTheProcess(ProcessResource.Core));
+    }
+
+    [Theory]
+    [InlineData(ProcessResource.Cpu, false)]
+    [InlineData(ProcessResource.Cpu, true)]
+    [InlineData(ProcessResource.NProc, false)]
+    [InlineData(ProcessResource.NProc, true)]
+    [InlineData(ProcessResource.SigPending, false)]
+    [InlineData(ProcessResource.MemLock, false)]
+    [InlineData(ProcessResource.NoFile, true)]
+    [InlineData(ProcessResource.AS, true)]
+    [InlineData(ProcessResource.Data, false)]
+    [InlineData(ProcessResource.Stack, false)]
+    [InlineData(ProcessResource.FSize, false)]
+    [InlineData(ProcessResource.RtTime, true)]
+    public void LoweringALimitThatCanEndOrStarveThisProcess_IsRefused_ByItsIdOrAThreadsId(ProcessResource resource, bool byThreadId)
+    {
+        int id = byThreadId
+            ? ProcFile.ThreadIds(Environment.ProcessId).First(thread => thread != Environment.ProcessId)
+            : Environment.ProcessId;
+        ProcessLimit before = ProcessLimit.Get(resource);
+        // Lower by one only: should the guard fail, the limit this process then runs under is still harmless.
+        long lower = (before.Soft ?? (1L << 40)) - 1;
+        try
+        {
+            var e = Assert.Throws<InvalidOperationException>(() => ProcessLimit.Set(resource, lower, null, id));
+            Assert.Contains(ProcessLimit.NameOf(resource), e.Message, StringComparison.Ordinal);
+            if (byThreadId)
+            {
+                Assert.Contains($"thread {id} is one of its threads", e.Message, StringComparison.Ordinal);
+            }
+        }
+        finally
+        {
+            ProcessLimit.Set(resource, before.Soft ?? long.MaxValue, null, 0, force: true);
+        }
+        Assert.Equal(before, ProcessLimit.Get(resource));
     }
 
     [Fact]

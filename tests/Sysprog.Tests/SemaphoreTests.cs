@@ -173,6 +173,80 @@ public sealed class SemaphoreTests : IDisposable
         Assert.Throws<ObjectDisposedException>(() => a.Post());
     }
 
+    [Theory]
+    [InlineData(MemoryProtection.None, "---", "PROT_NONE")]
+    [InlineData(MemoryProtection.Read, "r--", "PROT_READ")]
+    public void InAMappingMadeNotReadWrite_EveryCallIsEacces_NotSigsegv(MemoryProtection protection, string shown, string prot)
+    {
+        using MemoryMapping mapping = MemoryMapping.MapAnonymous(4096, visibility: MappingVisibility.Shared);
+        PosixSemaphore semaphore = PosixSemaphore.Initialize(mapping, 64, 1);
+        mapping.Protect(protection);
+        foreach ((string call, Action use) in new (string, Action)[]
+        {
+            ("sem_post", () => semaphore.Post()),
+            ("sem_trywait", () => semaphore.TryWait()),
+            ("sem_wait", () => semaphore.Wait(TimeSpan.FromSeconds(1))),
+            ("sem_getvalue", () => _ = semaphore.Value),
+            ("sem_t", () => _ = semaphore.Waiters),
+            ("sem_destroy", () => semaphore.Destroy()),
+        })
+        {
+            var e = Assert.Throws<SysprogException>(use);
+            Assert.Equal(Errno.EACCES, e.Errno);
+            Assert.Equal(call, e.Call);
+            Assert.Equal("semaphore at offset 64 of anonymous", e.Target);
+            Assert.Contains($"is {shown} ({prot})", e.Message, StringComparison.Ordinal);
+        }
+        Assert.Contains("not accessible", semaphore.ToString(), StringComparison.Ordinal);
+        mapping.Protect(MemoryProtection.ReadWrite);
+        Assert.True(semaphore.TryWait());
+        semaphore.Post();
+        Assert.Equal(1, semaphore.Value);
+    }
+
+    [Fact]
+    public async Task AWaitInProgress_KeepsProtectFromTakingReadWriteAway()
+    {
+        using MemoryMapping mapping = MemoryMapping.MapAnonymous(4096, visibility: MappingVisibility.Shared);
+        PosixSemaphore semaphore = PosixSemaphore.Initialize(mapping, 0, 0);
+        (Task<bool> wait, int waiter) = await ThreadWait.StartOnThreadOfItsOwn(() => semaphore.Wait(TimeSpan.FromSeconds(30)));
+        ThreadWait.UntilSleepingIn(waiter, "futex");
+        var e = Assert.Throws<SysprogException>(() => mapping.Protect(MemoryProtection.Read));
+        Assert.Equal(Errno.EBUSY, e.Errno);
+        Assert.Contains("1 semaphore wait is in progress", e.Message, StringComparison.Ordinal);
+        Assert.Equal(MemoryProtection.ReadWrite, mapping.Protection);
+        // Adding access takes nothing from the waiter.
+        mapping.Protect(MemoryProtection.ReadWrite | MemoryProtection.Execute);
+        semaphore.Post();
+        Assert.True(await wait.WaitAsync(TimeSpan.FromSeconds(30)));
+        mapping.Protect(MemoryProtection.None);
+        Assert.Equal(Errno.EACCES, Assert.Throws<SysprogException>(() => semaphore.Post()).Errno);
+    }
+
+    [Fact]
+    public void InAMapping_PostAndWait_AllocateNothing()
+    {
+        using MemoryMapping mapping = MemoryMapping.MapAnonymous(4096, visibility: MappingVisibility.Shared);
+        PosixSemaphore semaphore = PosixSemaphore.Initialize(mapping, 0, 0);
+        void Operations()
+        {
+            semaphore.Post();
+            semaphore.Wait(Timeout.InfiniteTimeSpan);
+            semaphore.Post();
+            semaphore.Wait(TimeSpan.FromSeconds(1));
+            semaphore.Post();
+            semaphore.TryWait();
+            _ = semaphore.Value;
+        }
+        Operations();
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 10_000; i++)
+        {
+            Operations();
+        }
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
     [Fact]
     public void PostAndWait_AllocateNothing()
     {

@@ -142,7 +142,8 @@ internal static class OpenFds
         .Select(f => $"{f.Fd} -> {f.Target}")
         .ToArray();
 
-    private static string Target(int fd)
+    /// <summary>What fd <paramref name="fd"/> of this process is ("anon_inode:[eventfd]", a path), "?" when it is not open.</summary>
+    public static string Target(int fd)
     {
         try
         {

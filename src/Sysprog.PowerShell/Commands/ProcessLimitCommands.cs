@@ -42,7 +42,10 @@ public sealed class SetProcessLimitCommand : ProcessCommandBase
     [ValidateNotNull]
     public object? Hard { get; set; }
 
-    /// <summary>Lower a limit of this session that can end it (NoFile, Cpu, AS, Data, Stack, FSize, RtTime) all the same.</summary>
+    /// <summary>
+    /// Lower a limit of this session (given by its process id or one of its threads' ids) that can end or starve it
+    /// (NoFile, NProc, Cpu, RtTime, AS, Data, Stack, FSize, SigPending, MemLock) all the same.
+    /// </summary>
     [Parameter]
     public SwitchParameter Force { get; set; }
 

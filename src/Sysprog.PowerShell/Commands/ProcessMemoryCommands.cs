@@ -119,6 +119,10 @@ public sealed class WriteProcessMemoryCommand : SysprogCmdlet
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
+    /// <summary>Write into this session's own memory (-Id $PID, or one of its threads' ids) all the same: a wrong address or value ends it.</summary>
+    [Parameter]
+    public SwitchParameter Force { get; set; }
+
     protected override void ProcessRecord()
     {
         byte[] data = ParameterSetName switch
@@ -138,6 +142,11 @@ public sealed class WriteProcessMemoryCommand : SysprogCmdlet
             if (!ShouldProcess(where, $"Write {data.Length} bytes"))
             {
                 return;
+            }
+            if (!Force && ProcessMemory.IsThisProcess(Id))
+            {
+                throw new InvalidOperationException($"Process {Id} is this session{(Id == System.Environment.ProcessId ? "" : $" (process {System.Environment.ProcessId}: {Id} is one of its threads)")}: " +
+                    "writing its memory changes the running program under it, and a wrong address or value ends the session. Give -Force to write all the same.");
             }
             ProcessMemoryTransfer transfer = ProcessMemory.Write(Id, address, data, Trace);
             if (PassThru)

@@ -158,8 +158,11 @@ public sealed class GetSharedLibrarySymbolCommand : SysprogCmdlet
     }
 }
 
-/// <summary>Invoke-SharedLibraryFunction: calls a function found by dlsym with one of the fixed C signatures.</summary>
-[Cmdlet(VerbsLifecycle.Invoke, "SharedLibraryFunction", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low, DefaultParameterSetName = BySymbol)]
+/// <summary>
+/// Invoke-SharedLibraryFunction: calls a function found by dlsym with one of the fixed C signatures. Asks first
+/// (ConfirmImpact High): a wrong signature or pointer argument ends the session, and nothing can catch that.
+/// </summary>
+[Cmdlet(VerbsLifecycle.Invoke, "SharedLibraryFunction", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = BySymbol)]
 [OutputType(typeof(int), typeof(long), typeof(ulong), typeof(double), typeof(string))]
 public sealed class InvokeSharedLibraryFunctionCommand : SysprogCmdlet
 {

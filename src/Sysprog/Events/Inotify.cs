@@ -58,10 +58,12 @@ public sealed class Inotify : FileDescriptorObject, IBufferedInput
     public static Inotify Create(bool inheritable = false, SyscallTrace? trace = null)
     {
         int flags = Libc.IN_NONBLOCK | (inheritable ? 0 : Libc.IN_CLOEXEC);
+        // Read first: it takes a descriptor, and the instance's may be the last one.
+        int queueLength = (int)(ProcFile.Sysctl("fs.inotify.max_queued_events") ?? 16384);
         SyscallResult result = Libc.inotify_init1(flags);
         int fd = Syscall.Check(result, trace, "inotify_init1", "inotify", $"IN_NONBLOCK{(inheritable ? "" : "|IN_CLOEXEC")}",
             result.Errno == Errno.EMFILE ? InstanceLimitDetail() : null);
-        return new Inotify(new SafeFdHandle(fd), (int)(ProcFile.Sysctl("fs.inotify.max_queued_events") ?? 16384));
+        return new Inotify(new SafeFdHandle(fd), queueLength);
     }
 
     /// <summary>
@@ -309,14 +311,10 @@ public sealed class Inotify : FileDescriptorObject, IBufferedInput
     private static string WatchLimitDetail() =>
         Limit("user.max_inotify_watches", "fs.inotify.max_user_watches", "inotify watches", "Remove unused watches") + "; each watch costs about 1 KiB of kernel memory.";
 
-    private static string InstanceLimitDetail()
-    {
-        long? limit = ProcessLimit.Get(ProcessResource.NoFile).Soft;
-        int open = Directory.GetFiles("/proc/self/fd").Length;
-        return open + 1 >= limit
-            ? $"This process has {open} file descriptors open, its limit (RLIMIT_NOFILE, ulimit -n) is {limit}."
-            : Limit("user.max_inotify_instances", "fs.inotify.max_user_instances", "inotify instances", "Close unused instances") + ".";
-    }
+    /// <summary>EMFILE from inotify_init1 is either limit: this process's descriptors, or this user's instances.</summary>
+    private static string InstanceLimitDetail() => ResourceShortage.NoDescriptorFree()
+        ? ResourceShortage.DescriptorDetail()
+        : Limit("user.max_inotify_instances", "fs.inotify.max_user_instances", "inotify instances", "Close unused instances") + ".";
 }
 
 /// <summary>A pollable object that reads ahead: what it has read and not yet returned makes it readable though its descriptor is not.</summary>

@@ -91,13 +91,23 @@ public sealed class SignalFd : FileDescriptorObject
             Validate(signal);
         }
         ulong mask = chosen.Aggregate(0UL, (m, s) => m | (1UL << (s - 1)));
-        ulong blockedEverywhere = BlockedInEveryThread();
+        ulong blockedEverywhere;
+        try
+        {
+            blockedEverywhere = BlockedInEveryThread();
+        }
+        catch (Exception e) when (e is IOException && ResourceShortage.NoDescriptorFree())
+        {
+            throw new SysprogException(Errno.EMFILE, "opendir", "signalfd",
+                "Which signals every thread blocks is read from /proc/self/task, which takes a descriptor. " + ResourceShortage.DescriptorDetail(), e);
+        }
         if ((blockedEverywhere & mask) == mask)
         {
             var set = new SigSet { Signals = mask };
             int flags = Libc.SFD_NONBLOCK | Libc.SFD_CLOEXEC;
-            var fd = new SafeFdHandle(Syscall.Check(Libc.signalfd(-1, in set, flags), trace, "signalfd", "signalfd",
-                $"-1, [{string.Join(' ', chosen.Select(Sysprog.Signals.Name))}], SFD_NONBLOCK|SFD_CLOEXEC"));
+            SyscallResult made = Libc.signalfd(-1, in set, flags);
+            var fd = new SafeFdHandle(Syscall.Check(made, trace, "signalfd", "signalfd",
+                $"-1, [{string.Join(' ', chosen.Select(Sysprog.Signals.Name))}], SFD_NONBLOCK|SFD_CLOEXEC", made.Errno == Errno.EMFILE ? ResourceShortage.DescriptorDetail() : null));
             return new SignalFd(fd, chosen, kernelSignalFd: true);
         }
         if ((blockedEverywhere & mask) != 0)
@@ -106,14 +116,19 @@ public sealed class SignalFd : FileDescriptorObject
                 $"Of {string.Join(", ", chosen.Select(Sysprog.Signals.Name))}, some are blocked in every thread (a signalfd can take those) and some are not " +
                 "(those need the runtime's handler): make one object for each group.", nameof(signals));
         }
-        var eventFd = new SafeFdHandle(Syscall.Check(Libc.eventfd(0, Libc.EFD_SEMAPHORE | Libc.EFD_NONBLOCK | Libc.EFD_CLOEXEC), trace, "eventfd",
-            "signalfd", $"0, EFD_SEMAPHORE|EFD_NONBLOCK|EFD_CLOEXEC"));
+        SyscallResult counter = Libc.eventfd(0, Libc.EFD_SEMAPHORE | Libc.EFD_NONBLOCK | Libc.EFD_CLOEXEC);
+        var eventFd = new SafeFdHandle(Syscall.Check(counter, trace, "eventfd", "signalfd", $"0, EFD_SEMAPHORE|EFD_NONBLOCK|EFD_CLOEXEC",
+            counter.Errno == Errno.EMFILE ? ResourceShortage.DescriptorDetail() : null));
         var created = new SignalFd(eventFd, chosen, kernelSignalFd: false);
+        // The runtime keeps each handler for as long as its registration lives, and the registrations live as long
+        // as this object: a handler holding the object would keep a dropped one from ever being finalized (its
+        // descriptor open, the signal caught until the module unloads). The handler reaches it weakly instead.
+        var receiver = new WeakReference<SignalFd>(created);
         try
         {
             foreach (int signal in chosen)
             {
-                created._registrations.Add(PosixSignalRegistration.Create((PosixSignal)signal, created.OnSignal));
+                created._registrations.Add(PosixSignalRegistration.Create((PosixSignal)signal, context => OnSignal(receiver, context)));
                 trace?.Invoke($"PosixSignalRegistration({Sysprog.Signals.Name(signal)}): the runtime's handler now reports it here");
             }
         }
@@ -148,12 +163,17 @@ public sealed class SignalFd : FileDescriptorObject
         _registrations.Clear();
     }
 
-    private void OnSignal(PosixSignalContext context)
+    private static void OnSignal(WeakReference<SignalFd> receiver, PosixSignalContext context)
     {
+        // Dropped and not yet finalized: nobody listens, so the default action happens, as it will once it is.
+        if (!receiver.TryGetTarget(out SignalFd? signalFd) || signalFd.IsClosed)
+        {
+            return;
+        }
         // Keep the default action (termination, for most) from happening while someone is listening.
         context.Cancel = true;
-        _received.Enqueue(new SignalRecord((int)context.Signal, null, null, null, DateTime.Now));
-        Handle.SignalEventFd();
+        signalFd._received.Enqueue(new SignalRecord((int)context.Signal, null, null, null, DateTime.Now));
+        signalFd.Handle.SignalEventFd();
     }
 
     private static void Validate(int signal)

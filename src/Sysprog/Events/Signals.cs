@@ -64,9 +64,10 @@ public static class Signals
             {
                 mask = ProcFile.Field(Path.Combine(task, "status"), "SigBlk");
             }
-            catch (SysprogException)
+            catch (SysprogException e) when (e.Errno is Errno.ENOENT or Errno.ESRCH)
             {
-                // A thread that ended while being looked at blocks nothing any more.
+                // A thread that ended while being looked at blocks nothing any more. Any other failure (EMFILE) is
+                // not taken for that: a thread skipped would make the signals seem blocked everywhere.
                 continue;
             }
             if (mask is not null)

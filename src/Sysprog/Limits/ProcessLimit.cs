@@ -64,8 +64,9 @@ public sealed record ProcessLimit(int ProcessId, ProcessResource Resource, long?
     /// Sets a limit of process <paramref name="processId"/> (0: this one) and returns it as it now is. Null leaves
     /// that side as it is; <see cref="long.MaxValue"/> is unlimited. Lowering is always allowed; raising the hard
     /// limit needs CAP_SYS_RESOURCE; another process needs the same user ids as this one (or CAP_SYS_RESOURCE).
-    /// Lowering a limit of this process that can end it (<see cref="CanEndTheProcess"/>) is refused unless
-    /// <paramref name="force"/>: a PowerShell session with a soft RLIMIT_NOFILE of 100 dies at its next open.
+    /// Lowering a limit of this process that can end or starve it (<see cref="CanEndTheProcess"/>) is refused unless
+    /// <paramref name="force"/>: a PowerShell session with a soft RLIMIT_NOFILE of 100 dies at its next open. This
+    /// process is also any of its threads' ids: limits belong to the whole process, whichever of its ids prlimit gets.
     /// </summary>
     public static unsafe ProcessLimit Set(ProcessResource resource, long? soft, long? hard, int processId = 0, SyscallTrace? trace = null, bool force = false)
     {
@@ -85,10 +86,11 @@ public sealed record ProcessLimit(int ProcessId, ProcessResource Resource, long?
         {
             throw new ArgumentException($"The soft limit ({Format(resource, newSoft)}) cannot be above the hard limit ({Format(resource, newHard)}).", nameof(soft));
         }
-        bool self = processId == 0 || processId == Environment.ProcessId;
-        if (self && !force && CanEndTheProcess(resource) && (newSoft ?? long.MaxValue) < (current.Soft ?? Get(resource, processId).Soft ?? long.MaxValue))
+        if (!force && CanEndTheProcess(resource) && ProcFile.IsThisProcess(processId)
+            && (newSoft ?? long.MaxValue) < (current.Soft ?? Get(resource, processId).Soft ?? long.MaxValue))
         {
-            throw new InvalidOperationException($"Lowering {NameOf(resource)} of this process can end it ({DescriptionOf(resource)}); " +
+            string which = processId is 0 || processId == Environment.ProcessId ? "this process" : $"this process (thread {processId} is one of its threads)";
+            throw new InvalidOperationException($"Lowering {NameOf(resource)} of {which} can end or starve it ({DescriptionOf(resource)}); " +
                 "set it on a child instead, or force it.");
         }
         var limit = new RLimit { Current = Raw(newSoft), Maximum = Raw(newHard) };
@@ -102,11 +104,14 @@ public sealed record ProcessLimit(int ProcessId, ProcessResource Resource, long?
     }
 
     /// <summary>
-    /// The resources whose soft limit, once reached, ends a process or makes every further allocation or open fail:
-    /// CPU and RTTIME (SIGXCPU, SIGKILL), FSIZE (SIGXFSZ), DATA, STACK and AS (allocations fail), NOFILE (opens fail).
+    /// The resources whose soft limit, once reached, ends a process or makes what it needs to go on fail: CPU and
+    /// RTTIME (SIGXCPU, SIGKILL), FSIZE (SIGXFSZ), DATA, STACK and AS (allocations fail), NOFILE (opens fail), NPROC
+    /// (no thread starts: the runtime's thread pool and finalizer stall), SIGPENDING (queued signals, the runtime's
+    /// among them, fail) and MEMLOCK (locking, the GC's and realtime code's, fails).
     /// </summary>
     public static bool CanEndTheProcess(ProcessResource resource) => resource is ProcessResource.Cpu or ProcessResource.RtTime
-        or ProcessResource.FSize or ProcessResource.Data or ProcessResource.Stack or ProcessResource.AS or ProcessResource.NoFile;
+        or ProcessResource.FSize or ProcessResource.Data or ProcessResource.Stack or ProcessResource.AS or ProcessResource.NoFile
+        or ProcessResource.NProc or ProcessResource.SigPending or ProcessResource.MemLock;
 
     private static void Validate(ProcessResource resource, int processId)
     {

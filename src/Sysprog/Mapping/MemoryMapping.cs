@@ -9,13 +9,28 @@ namespace Sysprog;
 /// A region mapped with mmap(2): a file, an anonymous region, or a shared memory object. Access goes through spans
 /// and typed reads, writes and atomics at byte offsets, all bounds-checked and checked against the protection this
 /// object set, so a write to a read-only mapping is an exception rather than a SIGSEGV. Disposing unmaps it.
-/// Every method holds the mapping for the length of its access, so a <see cref="Close"/> on another thread never
-/// unmaps memory under it (the access completes, or fails with ObjectDisposedException); spans from
-/// <see cref="AsSpan"/> are the exception, as raw memory that must not outlive Close.
+/// Every method holds the mapping for the length of its access, and <see cref="Close"/> and <see cref="Protect"/>
+/// wait for the accesses in progress on other threads: memory is never unmapped under an access (it completes, or
+/// fails with ObjectDisposedException), and an access never runs against protections it did not check. Spans from
+/// <see cref="AsSpan"/> are the exception, as raw memory that must not outlive Close or a Protect that takes away
+/// what they need.
 /// </summary>
 public sealed class MemoryMapping : IDisposable
 {
     private readonly SafeMappingHandle _region;
+
+    /// <summary>
+    /// Accesses in progress (the low 31 bits) and, in the sign bit, a <see cref="Protect"/> that waits for them to
+    /// end or runs: an access starts only while no Protect does, and a Protect calls mprotect only once no access is
+    /// in progress, so the check an access made still holds while it touches the memory (otherwise: SIGSEGV).
+    /// </summary>
+    private int _accesses;
+
+    /// <summary>
+    /// Semaphore waits in progress in this mapping. A wait lasts as long as it lasts, so a Protect does not wait for
+    /// it: it refuses to take away the read-write access the waiting C library touches the sem_t with on wake-up.
+    /// </summary>
+    private int _semaphoreWaits;
 
     /// <summary>How failures name this mapping: its file or object, or its address when it has neither.</summary>
     private readonly string _target;
@@ -54,9 +69,6 @@ public sealed class MemoryMapping : IDisposable
     public bool IsLocked { get; private set; }
 
     public bool IsClosed => _region.IsClosed;
-
-    /// <summary>For objects that live inside the mapping (a semaphore) and must hold it while they use it.</summary>
-    internal SafeMappingHandle Region => _region;
 
     /// <summary>
     /// Maps a file, read-only and shared unless told otherwise. A shared writable mapping opens the file read-write;
@@ -208,26 +220,26 @@ public sealed class MemoryMapping : IDisposable
     /// </summary>
     public Span<byte> AsSpan(long offset = 0, int? length = null)
     {
-        using HandleLease region = Lease();
-        return Bytes(region.Value, offset, length, MemoryProtection.ReadWrite, nameof(length));
+        using MappingAccess region = Access(MemoryProtection.ReadWrite);
+        return Bytes(region.Address, offset, length, nameof(length));
     }
 
     public ReadOnlySpan<byte> AsReadOnlySpan(long offset = 0, int? length = null)
     {
-        using HandleLease region = Lease();
-        return Bytes(region.Value, offset, length, MemoryProtection.Read, nameof(length));
+        using MappingAccess region = Access(MemoryProtection.Read);
+        return Bytes(region.Address, offset, length, nameof(length));
     }
 
     public byte[] Read(long offset, int count)
     {
-        using HandleLease region = Lease();
-        return Bytes(region.Value, offset, count, MemoryProtection.Read, nameof(count)).ToArray();
+        using MappingAccess region = Access(MemoryProtection.Read);
+        return Bytes(region.Address, offset, count, nameof(count)).ToArray();
     }
 
     public void Read(long offset, Span<byte> destination)
     {
-        using HandleLease region = Lease();
-        Bytes(region.Value, offset, destination.Length, MemoryProtection.Read, nameof(destination)).CopyTo(destination);
+        using MappingAccess region = Access(MemoryProtection.Read);
+        Bytes(region.Address, offset, destination.Length, nameof(destination)).CopyTo(destination);
     }
 
     public void Write(long offset, ReadOnlySpan<byte> source) => Write(offset, source, nameof(source));
@@ -240,11 +252,12 @@ public sealed class MemoryMapping : IDisposable
         {
             throw new ArgumentException("The stream cannot be written to.", nameof(destination));
         }
-        using HandleLease region = Lease();
+        // A Protect waits until the copy ends: the stream is written from the mapping's memory.
+        using MappingAccess region = Access(MemoryProtection.Read);
         const int part = 1 << 30;
         for (long offset = 0; offset < Length; offset += part)
         {
-            destination.Write(Bytes(region.Value, offset, (int)Math.Min(part, Length - offset), MemoryProtection.Read, nameof(destination)));
+            destination.Write(Bytes(region.Address, offset, (int)Math.Min(part, Length - offset), nameof(destination)));
         }
     }
 
@@ -257,15 +270,15 @@ public sealed class MemoryMapping : IDisposable
 
     private void Write(long offset, ReadOnlySpan<byte> source, string sourceName)
     {
-        using HandleLease region = Lease();
-        source.CopyTo(Bytes(region.Value, offset, source.Length, MemoryProtection.ReadWrite, sourceName));
+        using MappingAccess region = Access(MemoryProtection.ReadWrite);
+        source.CopyTo(Bytes(region.Address, offset, source.Length, sourceName));
     }
 
     /// <summary>Decodes <paramref name="byteCount"/> bytes (all up to the end by default) as text, UTF-8 unless told.</summary>
     public string ReadString(long offset = 0, int byteCount = -1, Encoding? encoding = null)
     {
-        using HandleLease region = Lease();
-        return (encoding ?? Encoding.UTF8).GetString(Bytes(region.Value, offset, byteCount < 0 ? null : byteCount, MemoryProtection.Read, nameof(byteCount)));
+        using MappingAccess region = Access(MemoryProtection.Read);
+        return (encoding ?? Encoding.UTF8).GetString(Bytes(region.Address, offset, byteCount < 0 ? null : byteCount, nameof(byteCount)));
     }
 
     /// <summary>Encodes <paramref name="value"/> at <paramref name="offset"/>; returns the number of bytes written.</summary>
@@ -273,47 +286,48 @@ public sealed class MemoryMapping : IDisposable
     {
         ArgumentNullException.ThrowIfNull(value);
         Encoding chosen = encoding ?? Encoding.UTF8;
-        using HandleLease region = Lease();
-        return chosen.GetBytes(value, Bytes(region.Value, offset, chosen.GetByteCount(value), MemoryProtection.ReadWrite, nameof(value)));
+        int byteCount = chosen.GetByteCount(value);
+        using MappingAccess region = Access(MemoryProtection.ReadWrite);
+        return chosen.GetBytes(value, Bytes(region.Address, offset, byteCount, nameof(value)));
     }
 
     // ---- Typed cells: naturally aligned 32/64-bit integers ----
 
     public int ReadInt32(long offset)
     {
-        using HandleLease region = Lease();
-        return Volatile.Read(ref Cell<int>(region, offset, MemoryProtection.Read));
+        using MappingAccess region = Access(MemoryProtection.Read);
+        return Volatile.Read(ref Cell<int>(region.Address, offset));
     }
 
     public long ReadInt64(long offset)
     {
-        using HandleLease region = Lease();
-        return Volatile.Read(ref Cell<long>(region, offset, MemoryProtection.Read));
+        using MappingAccess region = Access(MemoryProtection.Read);
+        return Volatile.Read(ref Cell<long>(region.Address, offset));
     }
 
     public void WriteInt32(long offset, int value)
     {
-        using HandleLease region = Lease();
-        Volatile.Write(ref Cell<int>(region, offset, MemoryProtection.ReadWrite), value);
+        using MappingAccess region = Access(MemoryProtection.ReadWrite);
+        Volatile.Write(ref Cell<int>(region.Address, offset), value);
     }
 
     public void WriteInt64(long offset, long value)
     {
-        using HandleLease region = Lease();
-        Volatile.Write(ref Cell<long>(region, offset, MemoryProtection.ReadWrite), value);
+        using MappingAccess region = Access(MemoryProtection.ReadWrite);
+        Volatile.Write(ref Cell<long>(region.Address, offset), value);
     }
 
     /// <summary>Atomically adds (lock xadd); correct across processes sharing the mapping. Returns the new value.</summary>
     public int AddInt32(long offset, int value)
     {
-        using HandleLease region = Lease();
-        return Interlocked.Add(ref Cell<int>(region, offset, MemoryProtection.ReadWrite), value);
+        using MappingAccess region = Access(MemoryProtection.ReadWrite);
+        return Interlocked.Add(ref Cell<int>(region.Address, offset), value);
     }
 
     public long AddInt64(long offset, long value)
     {
-        using HandleLease region = Lease();
-        return Interlocked.Add(ref Cell<long>(region, offset, MemoryProtection.ReadWrite), value);
+        using MappingAccess region = Access(MemoryProtection.ReadWrite);
+        return Interlocked.Add(ref Cell<long>(region.Address, offset), value);
     }
 
     public int IncrementInt32(long offset) => AddInt32(offset, 1);
@@ -323,27 +337,47 @@ public sealed class MemoryMapping : IDisposable
     /// <summary>Stores <paramref name="value"/> if the cell holds <paramref name="comparand"/>; returns what the cell held.</summary>
     public int CompareExchangeInt32(long offset, int value, int comparand)
     {
-        using HandleLease region = Lease();
-        return Interlocked.CompareExchange(ref Cell<int>(region, offset, MemoryProtection.ReadWrite), value, comparand);
+        using MappingAccess region = Access(MemoryProtection.ReadWrite);
+        return Interlocked.CompareExchange(ref Cell<int>(region.Address, offset), value, comparand);
     }
 
     public long CompareExchangeInt64(long offset, long value, long comparand)
     {
-        using HandleLease region = Lease();
-        return Interlocked.CompareExchange(ref Cell<long>(region, offset, MemoryProtection.ReadWrite), value, comparand);
+        using MappingAccess region = Access(MemoryProtection.ReadWrite);
+        return Interlocked.CompareExchange(ref Cell<long>(region.Address, offset), value, comparand);
     }
 
     // ---- Calls on the region ----
 
     /// <summary>mprotect(2): changes the protection of the whole mapping.</summary>
+    /// <remarks>
+    /// Waits for the accesses in progress on other threads to end, and holds new ones back while it runs. Taking
+    /// read or write away while a semaphore in the mapping is being waited on is refused (EBUSY): the waiter touches
+    /// the sem_t when it wakes.
+    /// </remarks>
     public void Protect(MemoryProtection protection, SyscallTrace? trace = null)
     {
         ValidateProtection(protection);
         using HandleLease region = Lease();
         IntPtr address = region.Value;
-        Syscall.Check(Libc.mprotect(address, (nuint)Length, (int)protection), trace, "mprotect", _target,
-            $"{Pointer(address)}, {Length}, {Libc.ProtText((int)protection)}");
-        Protection = protection;
+        BeginProtect();
+        try
+        {
+            int waits = Volatile.Read(ref _semaphoreWaits);
+            if (waits > 0 && (protection & MemoryProtection.ReadWrite) != MemoryProtection.ReadWrite)
+            {
+                throw new SysprogException(Errno.EBUSY, "mprotect", _target,
+                    $"{waits} semaphore wait{(waits == 1 ? " is" : "s are")} in progress in this mapping in this process, and a waiter touches the sem_t " +
+                    $"when it wakes: making it {ProtectionText(protection)} would end the process with SIGSEGV. Post the semaphore or cancel the wait first.");
+            }
+            Syscall.Check(Libc.mprotect(address, (nuint)Length, (int)protection), trace, "mprotect", _target,
+                $"{Pointer(address)}, {Length}, {Libc.ProtText((int)protection)}");
+            Protection = protection;
+        }
+        finally
+        {
+            EndProtect();
+        }
     }
 
     /// <summary>msync(2): writes dirty pages of a shared file mapping back to the file.</summary>
@@ -392,8 +426,26 @@ public sealed class MemoryMapping : IDisposable
         IsLocked = false;
     }
 
-    /// <summary>munmap(2). Idempotent.</summary>
-    public void Close(SyscallTrace? trace = null) => _region.Unmap(trace);
+    /// <summary>
+    /// munmap(2). Idempotent. Waits for the accesses in progress on other threads (a semaphore wait excepted: the
+    /// region is unmapped when it ends).
+    /// </summary>
+    public void Close(SyscallTrace? trace = null)
+    {
+        if (_region.IsClosed)
+        {
+            return;
+        }
+        BeginProtect();
+        try
+        {
+            _region.Unmap(trace);
+        }
+        finally
+        {
+            EndProtect();
+        }
+    }
 
     public void Dispose() => Close();
 
@@ -410,10 +462,11 @@ public sealed class MemoryMapping : IDisposable
 
     private HandleLease Lease() => _region.Lease(_target);
 
+    private HandleLease Lease(string user) => _region.Lease(user);
+
     /// <summary>The checked span of <paramref name="length"/> bytes (all up to the end by default) at <paramref name="offset"/>.</summary>
-    private unsafe Span<byte> Bytes(IntPtr start, long offset, int? length, MemoryProtection needed, string lengthName)
+    private unsafe Span<byte> Bytes(IntPtr start, long offset, int? length, string lengthName)
     {
-        CheckAccess(needed);
         if (offset < 0 || offset > Length)
         {
             throw new ArgumentOutOfRangeException(nameof(offset), offset, $"Offset must be within the {Length}-byte mapping.");
@@ -432,28 +485,142 @@ public sealed class MemoryMapping : IDisposable
         return new Span<byte>((void*)(start + (nint)offset), (int)count);
     }
 
-    private unsafe ref T Cell<T>(in HandleLease region, long offset, MemoryProtection needed) where T : unmanaged
+    private unsafe ref T Cell<T>(IntPtr start, long offset) where T : unmanaged
     {
-        if ((Protection & needed) != needed)
-        {
-            CheckAccess(needed);
-        }
         // Signed: a mapping shorter than the cell makes Length - sizeof(T) negative, and every offset fails.
         if (!IsCell<T>(offset))
         {
             ThrowBadCell(offset, sizeof(T), nameof(offset));
         }
-        return ref Unsafe.AsRef<T>((void*)(region.Value + (nint)offset));
+        return ref Unsafe.AsRef<T>((void*)(start + (nint)offset));
     }
 
-    private void CheckAccess(MemoryProtection needed)
+    // ---- Ordering accesses and Protect ----
+
+    /// <summary>
+    /// Holds the mapping (against Close) and its protection (against Protect) for one access that needs
+    /// <paramref name="needed"/>, checked here. Both wait for the accesses in progress, so no reference on the
+    /// handle is taken: one interlocked operation to enter, one to leave. Allocates nothing.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private MappingAccess Access(MemoryProtection needed)
     {
-        if ((Protection & needed) != needed)
+        EnterAccess();
+        if (_region.IsClosed || (Protection & needed) != needed)
         {
-            throw new UnauthorizedAccessException(
-                $"The mapping of {Source} is {ProtectionText(Protection)} ({Libc.ProtText((int)Protection)}); this access needs {ProtectionText(needed)}. " +
-                "Change it with Protect (Set-MemoryProtection) first.");
+            ExitAccess();
+            ThrowNoAccess(needed, _target);
         }
+        return new MappingAccess(_region.Address, this);
+    }
+
+    /// <summary>
+    /// For a semaphore at an offset of this mapping: holds it for one semaphore call, or refuses with EACCES,
+    /// naming the semaphore and the call, when the mapping is not read-write now. A <paramref name="lasting"/> one
+    /// (a wait, which Close and Protect do not wait for) holds a reference on the handle instead, so a Close unmaps
+    /// only once the wait ends, and keeps Protect from taking read-write away.
+    /// </summary>
+    internal MappingAccess AccessSemaphore(bool lasting, string call, string semaphore)
+    {
+        EnterAccess();
+        if (_region.IsClosed || (Protection & MemoryProtection.ReadWrite) != MemoryProtection.ReadWrite)
+        {
+            ExitAccess();
+            ThrowSemaphoreNoAccess(call, semaphore);
+        }
+        if (!lasting)
+        {
+            return new MappingAccess(_region.Address, this);
+        }
+        HandleLease region;
+        try
+        {
+            region = Lease(semaphore);
+        }
+        catch
+        {
+            ExitAccess();
+            throw;
+        }
+        // Counted before the access ends: a Protect that starts after this sees the wait.
+        Interlocked.Increment(ref _semaphoreWaits);
+        ExitAccess();
+        return new MappingAccess(region, this);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void EnterAccess()
+    {
+        int seen = Volatile.Read(ref _accesses);
+        if (seen < 0 || Interlocked.CompareExchange(ref _accesses, seen + 1, seen) != seen)
+        {
+            EnterAccessWhenNoProtect();
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void EnterAccessWhenNoProtect()
+    {
+        var spin = new SpinWait();
+        while (true)
+        {
+            int seen = Volatile.Read(ref _accesses);
+            if (seen >= 0 && Interlocked.CompareExchange(ref _accesses, seen + 1, seen) == seen)
+            {
+                return;
+            }
+            spin.SpinOnce();
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal void ExitAccess() => Interlocked.Decrement(ref _accesses);
+
+    internal void EndSemaphoreWait() => Interlocked.Decrement(ref _semaphoreWaits);
+
+    /// <summary>Holds new accesses back (the sign bit) and waits for those in progress to end.</summary>
+    private void BeginProtect()
+    {
+        var spin = new SpinWait();
+        while (true)
+        {
+            int seen = Volatile.Read(ref _accesses);
+            if (seen >= 0 && Interlocked.CompareExchange(ref _accesses, seen | int.MinValue, seen) == seen)
+            {
+                break;
+            }
+            spin.SpinOnce();
+        }
+        while (Volatile.Read(ref _accesses) != int.MinValue)
+        {
+            spin.SpinOnce();
+        }
+    }
+
+    private void EndProtect() => Volatile.Write(ref _accesses, 0);
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void ThrowNoAccess(MemoryProtection needed, string target)
+    {
+        if (_region.IsClosed)
+        {
+            throw new ObjectDisposedException(target, $"{target} is closed.");
+        }
+        throw new UnauthorizedAccessException(
+            $"The mapping of {Source} is {ProtectionText(Protection)} ({Libc.ProtText((int)Protection)}); this access needs {ProtectionText(needed)}. " +
+            "Change it with Protect (Set-MemoryProtection) first.");
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void ThrowSemaphoreNoAccess(string call, string semaphore)
+    {
+        if (_region.IsClosed)
+        {
+            throw new ObjectDisposedException(semaphore, $"{semaphore} is closed.");
+        }
+        throw new SysprogException(Errno.EACCES, call, semaphore,
+            $"The mapping of {Source} is {ProtectionText(Protection)} ({Libc.ProtText((int)Protection)}) and a semaphore is read and written in place: " +
+            "touching it now would end the process with SIGSEGV. Make the mapping read-write again (Set-MemoryProtection ReadWrite) first.");
     }
 
     private unsafe bool IsCell<T>(long offset) where T : unmanaged => offset >= 0 && offset <= Length - sizeof(T) && offset % sizeof(T) == 0;
@@ -502,4 +669,60 @@ public sealed class MemoryMapping : IDisposable
         MemoryAdvice.PopulateWrite => "MADV_POPULATE_WRITE",
         _ => "MADV_" + advice.ToString().ToUpperInvariant(),
     };
+}
+
+/// <summary>
+/// One access to a mapping, from <see cref="MemoryMapping"/>'s Access: while it is held the region stays mapped and
+/// keeps the protection the access was checked against. A lasting one (a semaphore wait) holds a reference on the
+/// region and keeps Protect from taking read-write away instead; one without a mapping is only the lease (a named
+/// semaphore's).
+/// </summary>
+internal ref struct MappingAccess
+{
+    private HandleLease _region;
+    private readonly IntPtr _address;
+    private MemoryMapping? _mapping;
+    private readonly bool _lasting;
+
+    /// <summary>A short access: the mapping's gate, entered already.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal MappingAccess(IntPtr address, MemoryMapping mapping)
+    {
+        _address = address;
+        _mapping = mapping;
+    }
+
+    /// <summary>A lease: a lasting access to <paramref name="mapping"/>, or a named semaphore's (no mapping).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal MappingAccess(HandleLease region, MemoryMapping? mapping)
+    {
+        _region = region;
+        _address = region.Value;
+        _mapping = mapping;
+        _lasting = true;
+    }
+
+    public readonly IntPtr Address
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => _address;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Dispose()
+    {
+        if (_mapping is MemoryMapping mapping)
+        {
+            _mapping = null;
+            if (_lasting)
+            {
+                mapping.EndSemaphoreWait();
+            }
+            else
+            {
+                mapping.ExitAccess();
+            }
+        }
+        _region.Dispose();
+    }
 }

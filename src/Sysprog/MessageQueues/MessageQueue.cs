@@ -393,8 +393,19 @@ public sealed class MessageQueue : IPollable, IDisposable
             _stopWatching?.Dispose();
             _stopWatching = stop;
             WatchError = null;
-            _watcher = new Thread(() => Watch(stop.Token)) { IsBackground = true, Name = $"mq watcher {Name}" };
-            _watcher.Start();
+            var watcher = new Thread(() => Watch(stop.Token)) { IsBackground = true, Name = $"mq watcher {Name}" };
+            try
+            {
+                ResourceShortage.StartThread(watcher, $"watcher of {Name}");
+            }
+            catch
+            {
+                // Not watching, as before: IsWatching false, and nothing for StopWatching or Dispose to stop.
+                _stopWatching = null;
+                stop.Dispose();
+                throw;
+            }
+            _watcher = watcher;
         }
     }
 

@@ -66,14 +66,24 @@ public sealed class MqNotification : IDisposable
         Queue = queue;
         Method = method;
         _signals = signals;
-        Live[_id] = this;
         if (signals is not null)
         {
             _stopReading = new CancellationTokenSource();
             CancellationToken stop = _stopReading.Token;
-            _reader = new Thread(() => ReadSignals(stop)) { IsBackground = true, Name = $"mq_notify signal {queue.Name}" };
-            _reader.Start();
+            var reader = new Thread(() => ReadSignals(stop)) { IsBackground = true, Name = $"mq_notify signal {queue.Name}" };
+            try
+            {
+                ResourceShortage.StartThread(reader, $"signal reader of {queue.Name}");
+            }
+            catch
+            {
+                _stopReading.Dispose();
+                throw;
+            }
+            _reader = reader;
         }
+        // Listed once whole: a notification that failed to start is nowhere to be found.
+        Live[_id] = this;
     }
 
     /// <summary>Registers for a notification on a thread the C library starts (SIGEV_THREAD).</summary>
@@ -91,7 +101,16 @@ public sealed class MqNotification : IDisposable
         ArgumentNullException.ThrowIfNull(queue);
         ObjectDisposedException.ThrowIf(queue.IsClosed, queue);
         SignalFd? signals = signal is int number ? SignalFor(number, trace) : null;
-        var notification = new MqNotification(queue, method, signals);
+        MqNotification notification;
+        try
+        {
+            notification = new MqNotification(queue, method, signals);
+        }
+        catch
+        {
+            signals?.Dispose();
+            throw;
+        }
         try
         {
             notification.Arm(trace);

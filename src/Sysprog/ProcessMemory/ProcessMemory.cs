@@ -87,6 +87,12 @@ public static class ProcessMemory
         }
     }
 
+    /// <summary>
+    /// Whether <paramref name="processId"/> is this process, by its id or one of its threads' ids: a write there
+    /// changes the running program under itself, and a wrong address or value ends it.
+    /// </summary>
+    public static bool IsThisProcess(int processId) => ProcFile.IsThisProcess(processId);
+
     /// <summary>The bytes one value of <paramref name="value"/> takes.</summary>
     public static int WidthOf(ProcessMemoryValue value) => value switch
     {

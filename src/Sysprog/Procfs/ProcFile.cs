@@ -164,6 +164,26 @@ internal static class ProcFile
     /// readlink is left out. Throws UnauthorizedAccessException for another user's process (without
     /// CAP_SYS_PTRACE) and DirectoryNotFoundException for one that ended: see <see cref="Inspect"/>.
     /// </summary>
+    /// <summary>
+    /// The process a process or thread id belongs to (Tgid in /proc/ID/status: /proc shows every thread's id there
+    /// though it lists only processes); null when there is no such process or thread, or it cannot be read.
+    /// </summary>
+    public static int? ThreadGroupOf(int id)
+    {
+        try
+        {
+            return Field($"/proc/{id}/status", "Tgid") is string tgid && int.TryParse(tgid, NumberStyles.None, CultureInfo.InvariantCulture, out int group)
+                ? group : null;
+        }
+        catch (SysprogException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Whether <paramref name="id"/> (0 for this process) is this process or one of its threads.</summary>
+    public static bool IsThisProcess(int id) => id == 0 || id == Environment.ProcessId || ThreadGroupOf(id) == Environment.ProcessId;
+
     /// <summary>The thread ids of a process (/proc/PID/task), in order; ESRCH when there is no such process.</summary>
     public static List<int> ThreadIds(int processId)
     {

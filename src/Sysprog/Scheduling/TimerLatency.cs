@@ -145,7 +145,7 @@ public static class TimerLatency
                     failure = e;
                 }
             }) { IsBackground = true, Name = "latency" };
-            thread.Start();
+            ResourceShortage.StartThread(thread, "timer latency thread");
             thread.Join();
             lines.ForEach(line => trace!(line));
         }

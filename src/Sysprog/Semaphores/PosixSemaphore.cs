@@ -62,8 +62,8 @@ public sealed class PosixSemaphore : IDisposable
     {
         get
         {
-            using HandleLease lease = Lease();
-            Syscall.Check(Libc.sem_getvalue(Address(lease), out int value), null, "sem_getvalue", _target, $"");
+            using MappingAccess held = Hold("sem_getvalue");
+            Syscall.Check(Libc.sem_getvalue(Address(held), out int value), null, "sem_getvalue", _target, $"");
             return value;
         }
     }
@@ -77,8 +77,8 @@ public sealed class PosixSemaphore : IDisposable
     {
         get
         {
-            using HandleLease lease = Lease();
-            return Volatile.Read(ref *(int*)(Address(lease) + 4));
+            using MappingAccess held = Hold("sem_t");
+            return Volatile.Read(ref *(int*)(Address(held) + 4));
         }
     }
 
@@ -196,8 +196,8 @@ public sealed class PosixSemaphore : IDisposable
     {
         ValidateValue(initialValue);
         var semaphore = Attach(mapping, offset);
-        using HandleLease lease = semaphore.Lease();
-        IntPtr pointer = semaphore.Address(lease);
+        using MappingAccess held = semaphore.Hold("sem_init");
+        IntPtr pointer = semaphore.Address(held);
         Syscall.Check(Libc.sem_init(pointer, 1, (uint)initialValue), trace, "sem_init", semaphore._target, $"{Pointer(pointer)}, 1, {initialValue}");
         return semaphore;
     }
@@ -228,8 +228,8 @@ public sealed class PosixSemaphore : IDisposable
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Post(SyscallTrace? trace = null)
     {
-        using HandleLease lease = Lease();
-        IntPtr semaphore = Address(lease);
+        using MappingAccess held = Hold("sem_post");
+        IntPtr semaphore = Address(held);
         SyscallResult result = Libc.sem_post(semaphore);
         string? detail = result.Errno == Errno.EOVERFLOW ? $"The value is already SEM_VALUE_MAX ({MaxValue})." : null;
         Syscall.Check(result, trace, "sem_post", _target, $"{Pointer(semaphore)}", detail);
@@ -240,8 +240,8 @@ public sealed class PosixSemaphore : IDisposable
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool TryWait(SyscallTrace? trace = null)
     {
-        using HandleLease lease = Lease();
-        return TryTake(Address(lease), trace);
+        using MappingAccess held = Hold("sem_trywait");
+        return TryTake(Address(held), trace);
     }
 
     /// <summary>sem_trywait on the leased sem_t (a userspace atomic, no system call): false when the value is 0.</summary>
@@ -274,9 +274,10 @@ public sealed class PosixSemaphore : IDisposable
     public bool Wait(TimeSpan timeout, CancellationToken cancellationToken = default, SyscallTrace? trace = null)
     {
         Timeouts.Validate(timeout);
-        // Held for the whole wait, so a Close on another thread never frees the sem_t under it.
-        using HandleLease lease = Lease();
-        IntPtr semaphore = Address(lease);
+        // Held for the whole wait, so a Close on another thread never frees the sem_t under it, nor a Protect takes
+        // away the access the C library wakes up to.
+        using MappingAccess held = Hold("sem_wait", lasting: true);
+        IntPtr semaphore = Address(held);
         bool infinite = timeout == Timeout.InfiniteTimeSpan;
         if (infinite && !cancellationToken.CanBeCanceled)
         {
@@ -339,8 +340,8 @@ public sealed class PosixSemaphore : IDisposable
         {
             throw new InvalidOperationException("A named semaphore is removed with Unlink, not destroyed.");
         }
-        using HandleLease lease = Lease();
-        IntPtr semaphore = Address(lease);
+        using MappingAccess held = Hold("sem_destroy");
+        IntPtr semaphore = Address(held);
         Syscall.Check(Libc.sem_destroy(semaphore), trace, "sem_destroy", _target, $"{Pointer(semaphore)}");
     }
 
@@ -349,12 +350,29 @@ public sealed class PosixSemaphore : IDisposable
 
     public void Dispose() => Close();
 
-    public override string ToString() => IsClosed ? $"{Name ?? _target} (closed)" : $"{Name ?? _target} (value {Value})";
+    public override string ToString()
+    {
+        if (IsClosed)
+        {
+            return $"{Name ?? _target} (closed)";
+        }
+        if (_mapping is not null && (_mapping.Protection & MemoryProtection.ReadWrite) != MemoryProtection.ReadWrite)
+        {
+            return $"{_target} (not accessible: the mapping is {MemoryMapping.ProtectionText(_mapping.Protection)})";
+        }
+        return $"{Name ?? _target} (value {Value})";
+    }
 
-    /// <summary>A reference on what holds the sem_t: the sem_open mapping, or the shared mapping it lives in.</summary>
-    private HandleLease Lease() => (_named as SafeHandle ?? _mapping!.Region).Lease(_target);
+    /// <summary>
+    /// A reference on what holds the sem_t for one <paramref name="call"/>: the sem_open mapping, or the shared
+    /// mapping it lives in, which must be read-write now and stays so while it is held (EACCES otherwise, rather
+    /// than SIGSEGV in the C library).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private MappingAccess Hold(string call, bool lasting = false) =>
+        _named is not null ? new MappingAccess(_named.Lease(_target), null) : _mapping!.AccessSemaphore(lasting, call, _target);
 
-    private IntPtr Address(in HandleLease lease) => _named is not null ? lease.Value : lease.Value + (nint)_offset;
+    private IntPtr Address(in MappingAccess held) => _named is not null ? held.Address : held.Address + (nint)_offset;
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void ThrowClosed() => throw new ObjectDisposedException(_target, $"{_target} is closed.");
