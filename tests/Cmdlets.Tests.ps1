@@ -136,7 +136,15 @@ BeforeDiscovery {
         @{ Cmdlet = 'Set-Pty'; Unchanged = { $p = Start-Pty cat; Set-Pty $p -Rows 50 -Raw -WhatIf; $p.Size.Rows -eq 24 -and $p.Canonical; Close-Pty $p } }
         @{ Cmdlet = 'Write-ProcessMemory'; Unchanged = { $m = New-MemoryMap -Anonymous -Size 4KB; Write-ProcessMemory $PID $m.Address -Int64 5 -WhatIf; $m.ReadInt64(0) -eq 0; Close-MemoryMap $m } }
         @{ Cmdlet = 'Invoke-SharedLibraryFunction'; Unchanged = { $umask = @{ Scope = 'Default'; Name = 'umask'; Signature = 'int(int)'; Confirm = $false }; $old = Invoke-SharedLibraryFunction @umask -ArgumentList 63; Invoke-SharedLibraryFunction @umask -ArgumentList 18 -WhatIf; $now = Invoke-SharedLibraryFunction @umask -ArgumentList $old; $now -eq 63 } }
-        @{ Cmdlet = 'Stop-ChildProcess'; Unchanged = { $c = Start-ChildProcess sleep 30; Stop-ChildProcess $c -WhatIf; -not $c.HasExited; Stop-ChildProcess $c -Signal KILL; $null = Wait-ChildProcess $c; Close-ChildProcess $c } }
+        # A SIGTERM sent is pending or has already ended sleep (a zombie until waited for): right after -WhatIf the
+        # child is still asleep with nothing pending, however soon it is looked at.
+        @{ Cmdlet = 'Stop-ChildProcess'; Unchanged = {
+                $c = Start-ChildProcess sleep 30
+                $null = Wait-Until { @(Get-BlockedThread -ProcessId $c.ProcessId -Syscall clock_nanosleep, nanosleep).Count -gt 0 }
+                Stop-ChildProcess $c -WhatIf
+                $status = Get-Content -LiteralPath "/proc/$($c.ProcessId)/status"
+                [bool]($status -match '^State:\s+S') -and [bool]($status -match '^ShdPnd:\s+0+$') -and [bool]($status -match '^SigPnd:\s+0+$')
+                Stop-ChildProcess $c -Signal KILL; $null = Wait-ChildProcess $c; Close-ChildProcess $c } }
         @{ Cmdlet = 'Set-ProcessScheduling'; Unchanged = { $c = Start-ChildProcess sleep 30; Set-ProcessScheduling $c.ProcessId -Nice 5 -WhatIf; (Get-ProcessScheduling $c.ProcessId).Nice -eq 0; Stop-ChildProcess $c -Signal KILL; $null = Wait-ChildProcess $c; Close-ChildProcess $c } }
         @{ Cmdlet = 'Set-ProcessLimit'; Unchanged = { $c = Start-ChildProcess sleep 30; $before = (Get-ProcessLimit $c.ProcessId NoFile).Soft; Set-ProcessLimit $c.ProcessId NoFile -Soft 100 -WhatIf; (Get-ProcessLimit $c.ProcessId NoFile).Soft -eq $before; Stop-ChildProcess $c -Signal KILL; $null = Wait-ChildProcess $c; Close-ChildProcess $c } }
         @{ Cmdlet = 'Set-TerminalSize'; Unchanged = { $p = Start-Pty cat; Set-TerminalSize $p.SecondaryPath -Rows 50 -Columns 50 -WhatIf; $p.Size.Rows -eq 24; Close-Pty $p } }
