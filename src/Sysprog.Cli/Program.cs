@@ -1,10 +1,13 @@
 using System.CommandLine;
+using System.CommandLine.Help;
 using Sysprog;
 using Sysprog.Cli;
 
 // Exit codes: 0 success, 1 a system call failed or timed out, 2 bad input.
 var trace = new Option<bool>("--trace") { Description = "Print each system call strace-style on stderr.", Recursive = true };
-var root = new RootCommand("sysprog: Linux systems programming from the shell (shared memory, semaphores, message queues, fd events, memory maps, /proc/PID/maps, file locks, inotify, pseudoterminals, pipes, FIFOs, sockets, ELF files and shared libraries, processes and scheduling).")
+// Named sysprog, the tool's command, rather than after the executable (Sysprog.Cli, as RootCommand would): help and
+// usage errors say what a user types.
+var root = new Command("sysprog", "sysprog: Linux systems programming from the shell (shared memory, semaphores, message queues, fd events, memory maps, /proc/PID/maps, file locks, inotify, pseudoterminals, pipes, FIFOs, sockets, ELF files and shared libraries, processes and scheduling).")
 {
     trace,
     SharedMemoryCommands.Build(trace),
@@ -39,13 +42,31 @@ var root = new RootCommand("sysprog: Linux systems programming from the shell (s
     SyscallCommands.BuildSyscalls(trace),
     SyscallCommands.BuildSyscall(trace),
     DemoCommand.Build(),
+    new HelpOption(),
+    new VersionOption(),
 };
 // No response files: '@name' is how abstract socket names are written. Every command reports its own failures
 // (Cli.Run); what escapes one still ends as a message and an exit code, not as the parser's stack trace.
 try
 {
-    return root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null })
-        .Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+    ParseResult parsed = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
+    // A usage error is bad input (exit 2), told apart from a failed call (exit 1); the parser's own action would
+    // exit 1 for both.
+    if (parsed.Errors.Count > 0)
+    {
+        foreach (System.CommandLine.Parsing.ParseError error in parsed.Errors)
+        {
+            Console.Error.WriteLine($"sysprog: {error.Message}");
+        }
+        var command = new List<string>();
+        for (System.CommandLine.Parsing.SymbolResult? result = parsed.CommandResult; result is System.CommandLine.Parsing.CommandResult named; result = named.Parent)
+        {
+            command.Insert(0, named.Command.Name);
+        }
+        Console.Error.WriteLine($"Try '{string.Join(' ', command)} --help'.");
+        return 2;
+    }
+    return parsed.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
 }
 catch (Exception e)
 {

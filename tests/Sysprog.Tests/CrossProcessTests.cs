@@ -104,6 +104,26 @@ public sealed class CrossProcessTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public void TheCli_IsCalledSysprog_AndAUsageErrorExits2_NotAsAFailedCall()
+    {
+        Peer.Result help = Peer.Run("--help");
+        Assert.Equal(0, help.ExitCode);
+        Assert.Contains("Usage:\n  sysprog [command] [options]", help.Output.ReplaceLineEndings("\n"), StringComparison.Ordinal);
+        Assert.Contains("  sysprog shm [command] [options]", Peer.Run("shm", "--help").Output, StringComparison.Ordinal);
+
+        Peer.Result unknown = Peer.Run("nonsense");
+        Assert.Equal(2, unknown.ExitCode);
+        Assert.Contains("sysprog: Unrecognized command or argument 'nonsense'.", unknown.Error, StringComparison.Ordinal);
+        Peer.Result incomplete = Peer.Run("shm", "create");
+        Assert.Equal(2, incomplete.ExitCode);
+        Assert.Contains("Try 'sysprog shm create --help'.", incomplete.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", incomplete.Error, StringComparison.Ordinal);
+
+        // A call that fails is 1, whatever it was asked.
+        Assert.Equal(1, Peer.Run("shm", "remove", _name).ExitCode);
+    }
+
+    [Fact]
     public void TheCli_MapsAFileAndPrintsIt()
     {
         Peer.Result result = Peer.Run("map", "/etc/passwd");
