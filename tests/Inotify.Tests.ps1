@@ -26,7 +26,7 @@ Describe 'inotify' -Skip:(-not $IsLinux) {
         $events = @(Read-Inotify $script:inotify -Count 7 -TimeoutSeconds 5)
 
         $events.ForEach({ "$($_.EventNames) $($_.Name)" }) | Should -Be @(
-            'CREATE a.txt', 'MODIFY a.txt', 'CLOSE_WRITE a.txt', 'MOVED_FROM a.txt', 'MOVED_TO b.txt', 'CREATE,ISDIR sub', 'DELETE b.txt')
+            'CREATE a.txt', 'MODIFY a.txt', 'CLOSE_WRITE,CLOSE a.txt', 'MOVED_FROM a.txt', 'MOVED_TO b.txt', 'CREATE,ISDIR sub', 'DELETE b.txt')
         $events[0].Path | Should -Be $file
         $events[4].Cookie | Should -Be $events[3].Cookie
         $events[4].MovedFrom | Should -Be $file
@@ -79,7 +79,7 @@ Describe 'inotify' -Skip:(-not $IsLinux) {
 
         Set-Content -LiteralPath (Join-Path $script:folder 'one') -Value ''
         $followed = @(Read-Inotify $script:inotify -Wait -TimeoutSeconds 0.3 -ErrorVariable quiet)
-        $followed.EventNames | Should -Be @('CREATE', 'MODIFY', 'CLOSE_WRITE')
+        $followed.EventNames | Should -Be @('CREATE', 'MODIFY', 'CLOSE_WRITE,CLOSE')
         $quiet.Count | Should -Be 0
     }
 

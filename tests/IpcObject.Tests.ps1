@@ -61,6 +61,21 @@ Describe 'Get-IpcObject and Remove-IpcObject' -Skip:(-not $IsLinux) {
         }
     }
 
+    It 'does not call a System V semaphore set held by no process: who uses one cannot be known' {
+        $id = [int]((ipcmk -S 1) -replace '\D', '')
+        try {
+            $set = Get-IpcObject -Kind SysVSemaphoreSet -WarningAction SilentlyContinue | Where-Object Id -EQ $id
+            $set.IsOrphaned | Should -BeNullOrEmpty
+
+            $said = @($set | Remove-IpcObject -Confirm:$false -Verbose 4>&1 | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }).Message -join "`n"
+            $said | Should -BeLike "*semid $id), its users cannot be known from /proc*"
+            $said | Should -Not -BeLike '*held by no process*'
+        }
+        finally {
+            ipcrm -s $id 2>$null
+        }
+    }
+
     It 'cleans up orphans safely: -WhatIf removes nothing, and the pipeline removes only them' {
         Get-IpcObject "/sysprog-pester-$PID-*" -Orphaned -WarningAction SilentlyContinue | Remove-IpcObject -WhatIf
         Test-Path -LiteralPath "/dev/shm$($script:orphan)" | Should -BeTrue

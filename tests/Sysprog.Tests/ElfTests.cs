@@ -83,6 +83,43 @@ public class ElfTests
         Assert.True(differences.IsEmpty, $"{differences.Count} differences over {files.Length} files:\n{string.Join('\n', differences.Take(40))}");
     }
 
+    [SkippableFact]
+    public void PieOrSharedObject_AgreesWithFile_OnEveryElfFileOfTheSystem()
+    {
+        // libc.so.6 and libcap.so.2 have an interpreter (they run) and a SONAME, and no DF_1_PIE: file(1) calls them
+        // shared objects; /usr/bin/ls has DF_1_PIE and is a PIE executable.
+        string? filePath = Tools.Find("file");
+        Skip.If(filePath is null, "no file(1) on PATH: it is the oracle for which ET_DYN file is a PIE and which a shared object");
+        string[] files = SystemElfFiles().Where(f => ElfFile.Open(f).Type == ElfFileType.SharedObject).ToArray();
+        Assert.True(files.Length > 10, $"only {files.Length} ET_DYN files found in /usr/bin and {MultiarchLibraryFolder()}");
+
+        var info = new System.Diagnostics.ProcessStartInfo(filePath!) { RedirectStandardOutput = true, RedirectStandardError = true };
+        info.Environment["LC_ALL"] = "C";
+        foreach (string argument in new[] { "-N", "-F", "\t", "--" }.Concat(files))
+        {
+            info.ArgumentList.Add(argument);
+        }
+        using System.Diagnostics.Process process = System.Diagnostics.Process.Start(info)!;
+        Task<string> errors = process.StandardError.ReadToEndAsync();
+        string output = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        Assert.True(process.ExitCode == 0, $"file exited {process.ExitCode}: {errors.Result}");
+
+        var differences = new List<string>();
+        foreach (string line in output.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            string[] parts = line.Split('\t', 2);
+            bool filePie = parts[1].Contains("pie executable", StringComparison.Ordinal);
+            ElfFile elf = ElfFile.Open(parts[0]);
+            if (filePie != elf.IsPositionIndependentExecutable || filePie != elf.Kind.Contains("PIE executable", StringComparison.Ordinal))
+            {
+                differences.Add($"{parts[0]}: file says{parts[1]}; Kind {elf.Kind}, DynamicFlags1 {elf.DynamicFlags1}, SoName {elf.SoName}");
+            }
+        }
+        Assert.True(differences.Count == 0, $"{differences.Count} of {files.Length} differ:\n{string.Join('\n', differences.Take(20))}");
+        Assert.Contains(output.Split('\n'), line => line.Contains("shared object", StringComparison.Ordinal));
+    }
+
     [Theory]
     [InlineData(ElfClass.Elf64, ElfByteOrder.LittleEndian)]
     [InlineData(ElfClass.Elf32, ElfByteOrder.LittleEndian)]

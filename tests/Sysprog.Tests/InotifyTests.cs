@@ -43,7 +43,7 @@ public sealed class InotifyTests : IDisposable
 
         List<InotifyEvent> events = ReadAll();
         Assert.Equal(
-            ["CREATE a.txt", "MODIFY a.txt", "CLOSE_WRITE a.txt", "ATTRIB a.txt", "CREATE,ISDIR sub", "DELETE a.txt"],
+            ["CREATE a.txt", "MODIFY a.txt", "CLOSE_WRITE,CLOSE a.txt", "ATTRIB a.txt", "CREATE,ISDIR sub", "DELETE a.txt"],
             events.Select(e => $"{e.EventNames} {e.Name}"));
         Assert.All(events, e => Assert.Same(watch, e.Watch));
         Assert.Equal(file, events[0].Path);
@@ -286,6 +286,15 @@ public sealed class InotifyTests : IDisposable
         Assert.Throws<ObjectDisposedException>(() => _inotify.AddWatch(_folder));
         Assert.Throws<ObjectDisposedException>(() => _inotify.Read(TimeSpan.Zero));
     }
+
+    [Theory]
+    [InlineData(0x8u, "CLOSE_WRITE,CLOSE")]
+    [InlineData(0x40000010u, "CLOSE_NOWRITE,CLOSE,ISDIR")]
+    [InlineData(0x40000100u, "CREATE,ISDIR")]
+    [InlineData(0x8800u, "IGNORED,MOVE_SELF")]
+    [InlineData(0x2001u, "ACCESS,UNMOUNT")]
+    public void EventNames_AreWhatInotifywaitPrints(uint mask, string expected) =>
+        Assert.Equal(expected, new InotifyEvent(null, 1, mask, 0, null, null, null).EventNames);
 
     [Theory]
     [InlineData("create,DELETE", InotifyEvents.Create | InotifyEvents.Delete)]

@@ -25,11 +25,23 @@ public sealed class IpcLimitsTests
         string text = File.ReadAllText("/proc/sys/" + name.Replace('.', '/')).Trim();
         IpcLimit row = Row(IpcLimits.Read(), name);
 
-        // The text shows the kernel's number whole, even past long (shmmax and shmall are near 2^64 by default).
+        // The text and the Limit show the kernel's number whole, even past long (shmmax and shmall default to
+        // 18446744073692774399, which was once clamped to long.MaxValue).
         Assert.StartsWith(text + " ", row.Value + " ", StringComparison.Ordinal);
-        if (long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out long value))
+        Assert.Equal(ulong.Parse(text, NumberStyles.None, CultureInfo.InvariantCulture), row.Limit);
+    }
+
+    [Fact]
+    public void TheCliJson_PrintsEverySysctlLimitAsTheKernelDoes()
+    {
+        Peer.Result result = Peer.Run("limits", "--ipc", "--json");
+
+        Assert.Equal(0, result.ExitCode);
+        using JsonDocument json = JsonDocument.Parse(result.Output);
+        foreach (string name in SysctlNames)
         {
-            Assert.Equal(value, row.Limit);
+            JsonElement row = json.RootElement.EnumerateArray().Single(r => r.GetProperty("name").GetString() == name);
+            Assert.Equal(File.ReadAllText("/proc/sys/" + name.Replace('.', '/')).Trim(), row.GetProperty("limit").GetRawText());
         }
     }
 
@@ -49,7 +61,7 @@ public sealed class IpcLimitsTests
         IReadOnlyList<IpcLimit> limits = IpcLimits.Read();
 
         Assert.Equal(["SEMMSL", "SEMMNS", "SEMOPM", "SEMMNI"], limits.Where(l => l.Name.StartsWith("kernel.sem ", StringComparison.Ordinal)).Select(l => l.Name[11..]));
-        Assert.Equal(fields.Select(f => (long?)long.Parse(f, CultureInfo.InvariantCulture)),
+        Assert.Equal(fields.Select(f => (ulong?)ulong.Parse(f, CultureInfo.InvariantCulture)),
             limits.Where(l => l.Name.StartsWith("kernel.sem ", StringComparison.Ordinal)).Select(l => l.Limit));
     }
 
@@ -64,7 +76,7 @@ public sealed class IpcLimitsTests
             using MemoryMapping map = shm.Map();
             IpcLimit row = Row(IpcLimits.Read(), "/dev/shm");
 
-            Assert.Equal(drive.TotalSize, row.Limit);
+            Assert.Equal((ulong)drive.TotalSize, row.Limit);
             Assert.InRange(row.Used!.Value - before, 1 << 20, 2 << 20);
         }
         SharedMemory.Unlink(name);
@@ -77,11 +89,11 @@ public sealed class IpcLimitsTests
 
         Assert.Equal(0, result.ExitCode);
         IpcLimit[] limits = JsonSerializer.Deserialize<IpcLimit[]>(result.Output, new JsonSerializerOptions(JsonSerializerDefaults.Web))!;
-        Assert.Equal(12345, Row(limits, "RLIMIT_MSGQUEUE").Limit);
+        Assert.Equal(12345UL, Row(limits, "RLIMIT_MSGQUEUE").Limit);
         Assert.Contains("hard: 23456", Row(limits, "RLIMIT_MSGQUEUE").Value, StringComparison.Ordinal);
-        Assert.Equal(65536, Row(limits, "RLIMIT_MEMLOCK").Limit);
+        Assert.Equal(65536UL, Row(limits, "RLIMIT_MEMLOCK").Limit);
         // The .NET runtime raises its soft RLIMIT_NOFILE to the hard limit as it starts.
-        Assert.Equal(1024, Row(limits, "RLIMIT_NOFILE").Limit);
+        Assert.Equal(1024UL, Row(limits, "RLIMIT_NOFILE").Limit);
         Assert.InRange(Row(limits, "RLIMIT_NOFILE").Used!.Value, 3, 1023);
     }
 
@@ -95,10 +107,10 @@ public sealed class IpcLimitsTests
         Assert.Equal(0, result.ExitCode);
         IpcLimit[] limits = JsonSerializer.Deserialize<IpcLimit[]>(result.Output, new JsonSerializerOptions(JsonSerializerDefaults.Web))!;
         IpcLimit shm = Row(limits, "/dev/shm");
-        Assert.Equal(IpcLimits.ContainerSharedMemoryDefault, shm.Limit);
+        Assert.Equal((ulong)IpcLimits.ContainerSharedMemoryDefault, shm.Limit);
         Assert.Contains("--shm-size", shm.Hint, StringComparison.Ordinal);
         IpcLimit ipc = Row(limits, "ipc");
-        Assert.NotEqual(IpcLimits.InitialNamespace, ipc.Limit);
+        Assert.NotEqual((ulong)IpcLimits.InitialNamespace, ipc.Limit);
         Assert.Contains("private IPC namespace", ipc.Hint, StringComparison.Ordinal);
         Assert.Null(Row(IpcLimits.Read(), "/dev/shm").Hint);
     }

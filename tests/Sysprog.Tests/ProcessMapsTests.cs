@@ -50,6 +50,58 @@ public class ProcessMapsTests
     }
 
     [Fact]
+    public void Parse_DecodesTheKernelsNewlineEscape_AndClassesSharedAnonymousMemory()
+    {
+        IReadOnlyList<ProcessMapping> maps = ProcessMaps.Parse(1,
+        [
+            "7f2c90000000-7f2c90001000 r--s 00000000 fd:01 77                         /tmp/line\\012break",
+            "7f2c91000000-7f2c91001000 rw-s 00000000 00:01 5                          /dev/zero (deleted)",
+        ]);
+        Assert.Equal("/tmp/line\nbreak", maps[0].Path);
+        Assert.Equal(ProcessMappingKind.SharedMemory, maps[1].Kind);
+        Assert.Equal("/dev/zero", maps[1].Path);
+    }
+
+    [Fact]
+    public void Read_Self_TellsALiveFileNamedDeletedFromADeletedFile_AndKeepsANewline()
+    {
+        string folder = Directory.CreateTempSubdirectory("sysprog-maps-").FullName;
+        try
+        {
+            string live = Path.Combine(folder, "fake (deleted)");
+            string gone = Path.Combine(folder, "gone");
+            string newline = Path.Combine(folder, "line\nbreak");
+            foreach (string file in new[] { live, gone, newline })
+            {
+                File.WriteAllBytes(file, new byte[Environment.SystemPageSize]);
+            }
+            using MemoryMapping liveView = MemoryMapping.MapFile(live);
+            using MemoryMapping goneView = MemoryMapping.MapFile(gone);
+            using MemoryMapping newlineView = MemoryMapping.MapFile(newline);
+            File.Delete(gone);
+            IReadOnlyList<ProcessMapping> maps = ProcessMaps.Read(Environment.ProcessId);
+            ProcessMapping Find(MemoryMapping view) => maps.Single(m => m.Start == (ulong)view.Address);
+
+            Assert.Equal((live, false, ProcessMappingKind.File), (Find(liveView).Path, Find(liveView).IsDeleted, Find(liveView).Kind));
+            Assert.Equal((gone, true), (Find(goneView).Path, Find(goneView).IsDeleted));
+            Assert.Equal((newline, false), (Find(newlineView).Path, Find(newlineView).IsDeleted));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Read_Self_ClassesSharedAnonymousMemoryAsSharedMemory()
+    {
+        using MemoryMapping view = MemoryMapping.MapAnonymous(Environment.SystemPageSize, visibility: MappingVisibility.Shared);
+        ProcessMapping entry = ProcessMaps.Read(Environment.ProcessId).Single(m => m.Start == (ulong)view.Address);
+        Assert.Equal(ProcessMappingKind.SharedMemory, entry.Kind);
+        Assert.Equal("rw-s", entry.Permissions);
+    }
+
+    [Fact]
     public void Parse_Smaps_AttachesTheDetailInBytes()
     {
         string[] smaps =

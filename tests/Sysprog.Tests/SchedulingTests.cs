@@ -262,6 +262,37 @@ public sealed class SchedulingTests : IDisposable
         Assert.Contains("Raising the hard limit of RLIMIT_NOFILE needs CAP_SYS_RESOURCE", result.Error, StringComparison.Ordinal);
     }
 
+    /// <summary>What Peer.RunUnprivileged runs the CLI as, to start a target with the same ids.</summary>
+    private static string[] AsTheUnprivilegedCli() => Environment.UserName == "root"
+        ? ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all"]
+        : [];
+
+    [Fact]
+    public void RaisingAHardLimitOfAnotherProcessWithTheSameIds_IsEPERM_ExplainedAsTheHardLimit()
+    {
+        // The target runs with the CLI's ids and a hard RLIMIT_NICE of 0; once it sleeps, prlimit and setpriv are done.
+        ChildProcess target = Sleeper("prlimit", ["--nice=0:0", "--", .. AsTheUnprivilegedCli(), "sleep", "30"]);
+        ThreadWait.UntilBlockedIn(target.ProcessId, target.ProcessId, ["clock_nanosleep", "nanosleep"], Soon);
+
+        Peer.Result result = Peer.RunUnprivileged([], "limits", target.ProcessId.ToString(CultureInfo.InvariantCulture), "--set", "nice=0:40");
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("EPERM", result.Error, StringComparison.Ordinal);
+        Assert.Contains("Raising the hard limit of RLIMIT_NICE needs CAP_SYS_RESOURCE", result.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("does not run with", result.Error, StringComparison.Ordinal);
+    }
+
+    [SkippableFact]
+    public void ChangingALimitOfAnotherUsersProcess_IsEPERM_ExplainedByTheIds()
+    {
+        Skip.IfNot(Environment.UserName == "root", "only root can run the CLI as another user (nobody) than this test process's");
+
+        Peer.Result result = Peer.RunUnprivileged([], "limits", Environment.ProcessId.ToString(CultureInfo.InvariantCulture), "--set", "core=0:0");
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains($"Process {Environment.ProcessId} does not run with this process's real user and group id", result.Error, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void LoweringALimitThatCanEndThisProcess_IsRefused_UnlessForced()
     {

@@ -54,6 +54,15 @@ public sealed class SyscallTests
     public void Arm64_HasNoneOfTheOldCalls(string name) => Assert.Null(SyscallTable.Number(name, Architecture.Arm64));
 
     [Fact]
+    public void Arm64_HasNoCallAt244_WhereTheHeaderOnlyMarksArchitectureSpecificCalls()
+    {
+        // asm-generic/unistd.h defines __NR_arch_specific_syscall 244 as where an architecture's own calls would begin;
+        // arm64 has none there, and no kernel has a call by that name.
+        Assert.Null(SyscallTable.Name(244, Architecture.Arm64));
+        Assert.Null(SyscallTable.Number("arch_specific_syscall", Architecture.Arm64));
+    }
+
+    [Fact]
     public void NamesAndNumbers_GoBothWays_OnEveryTable()
     {
         foreach (Architecture architecture in SyscallTable.Architectures)

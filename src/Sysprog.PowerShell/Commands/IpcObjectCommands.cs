@@ -63,7 +63,14 @@ public sealed class RemoveIpcObjectCommand : SysprogCmdlet
     {
         foreach (IpcObject target in InputObject)
         {
-            string holders = target.Holders.Count == 0 ? "held by no process" : $"held by {string.Join(", ", target.Holders)}";
+            string holders = target switch
+            {
+                { Holders.Count: > 0 } => $"held by {string.Join(", ", target.Holders)}",
+                // Semaphore sets and message queues are used by id: no descriptor or mapping shows who uses them.
+                { IsOrphaned: null } => "its users cannot be known from /proc",
+                { Attachments: > 0 } => $"attached {target.Attachments} time(s) by processes this user cannot inspect",
+                _ => "held by no process",
+            };
             if (ShouldProcess($"{target.Description}, {holders}", target.Id is null ? "Unlink" : "Remove (IPC_RMID)"))
             {
                 TryRun(target, () => IpcInventory.Remove(target, Trace));

@@ -135,9 +135,14 @@ public sealed class ElfFile
     /// <summary>Whether the file has no .symtab (only the dynamic symbols are left).</summary>
     public bool IsStripped => !Sections.Any(static s => s.Type == ElfSectionType.SymbolTable);
 
-    /// <summary>A position-independent executable: a shared object with an interpreter (or DF_1_PIE).</summary>
+    /// <summary>
+    /// A position-independent executable: an ET_DYN file with DF_1_PIE, as file(1) decides; or, from a toolchain older
+    /// than DF_1_PIE, one with an interpreter and no SONAME. An interpreter alone does not make a program: libc.so.6 and
+    /// libcap.so.2 have one (they can be run) and a SONAME, and are shared objects.
+    /// </summary>
     public bool IsPositionIndependentExecutable =>
-        Header.Type == ElfFileType.SharedObject && (Interpreter is not null || (DynamicFlags1 & ElfDynamicFlags1.Pie) != 0);
+        Header.Type == ElfFileType.SharedObject &&
+        ((DynamicFlags1 & ElfDynamicFlags1.Pie) != 0 || Interpreter is not null && SoName is null);
 
     /// <summary>Which symbol tables <see cref="Symbols"/> holds.</summary>
     public ElfSymbolTables SymbolTablesRead { get; }

@@ -168,13 +168,29 @@ public sealed class InotifyEvent
 
     public bool IsOverflow => (Events & InotifyEvents.QueueOverflow) != 0;
 
-    /// <summary>The kernel's names, as inotifywait prints them: "CREATE,ISDIR".</summary>
+    /// <summary>
+    /// The kernel's names as inotifywait prints them: "CREATE,ISDIR", "CLOSE_WRITE,CLOSE". inotifywait (libinotifytools)
+    /// names the bits in the kernel's order except that MOVE_SELF comes after IGNORED, adds CLOSE after either close
+    /// event, and ends with ISDIR.
+    /// </summary>
     public string EventNames
     {
         get
         {
-            IEnumerable<string> names = NameOrder.Where(n => (Events & n.Bit) != 0).Select(n => n.Name);
-            return string.Join(',', IsDirectory ? names.Append("ISDIR") : names);
+            var names = NameOrder.Where(n => n.Bit != InotifyEvents.MoveSelf && (Events & n.Bit) != 0).Select(n => n.Name).ToList();
+            if ((Events & InotifyEvents.Close) != 0)
+            {
+                names.Add("CLOSE");
+            }
+            if ((Events & InotifyEvents.MoveSelf) != 0)
+            {
+                names.Add("MOVE_SELF");
+            }
+            if (IsDirectory)
+            {
+                names.Add("ISDIR");
+            }
+            return string.Join(',', names);
         }
     }
 

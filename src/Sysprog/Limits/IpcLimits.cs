@@ -9,7 +9,11 @@ namespace Sysprog;
 /// and a hint when it is set the way that commonly bites (a 64 MiB /dev/shm, an unmounted mqueue filesystem, a
 /// private IPC namespace, a limit nearly used up).
 /// </summary>
-public sealed record IpcLimit(string Area, string Name, string Value, long? Limit, long? Used, string Meaning)
+/// <remarks>
+/// Limit is unsigned so that it holds the kernel's number whole: kernel.shmmax and kernel.shmall default to
+/// ULONG_MAX - 2^24 (18446744073692774399), past long.
+/// </remarks>
+public sealed record IpcLimit(string Area, string Name, string Value, ulong? Limit, long? Used, string Meaning)
 {
     /// <summary>What to do about it; null when nothing needs doing.</summary>
     public string? Hint { get; init; }
@@ -91,14 +95,17 @@ public static class IpcLimits
         Pages,
     }
 
-    private static string Show(long? value, Unit unit) => value switch
+    private static string Show(ulong? value, Unit unit) => value switch
     {
         null => "unlimited",
-        long v when unit == Unit.Bytes && v >= 1024 => $"{v.ToString(CultureInfo.InvariantCulture)} ({MemorySize.Describe(v)})",
-        long v when unit == Unit.Bytes => $"{v.ToString(CultureInfo.InvariantCulture)} bytes",
-        long v when unit == Unit.Pages => $"{v.ToString(CultureInfo.InvariantCulture)} pages",
-        long v => v.ToString(CultureInfo.InvariantCulture),
+        ulong v when unit == Unit.Bytes && v >= 1024 => $"{v.ToString(CultureInfo.InvariantCulture)} ({MemorySize.Describe((long)v)})",
+        ulong v when unit == Unit.Bytes => $"{v.ToString(CultureInfo.InvariantCulture)} bytes",
+        ulong v when unit == Unit.Pages => $"{v.ToString(CultureInfo.InvariantCulture)} pages",
+        ulong v => v.ToString(CultureInfo.InvariantCulture),
     };
+
+    // A count, size or rlimit the kernel keeps as a non-negative long (an unlimited rlimit is already null).
+    private static ulong? Unsigned(long? value) => value is long v ? checked((ulong)v) : null;
 
     /// <summary>A sysctl's text; null with the errno's name in <paramref name="error"/> when it cannot be read.</summary>
     private static string? Sysctl(string name, SyscallTrace? trace, out string? error)
@@ -115,21 +122,22 @@ public static class IpcLimits
         }
     }
 
-    /// <summary>A number as the kernel prints it; values past long (kernel.shmmax's default is near ULONG_MAX) are long.MaxValue, no practical limit.</summary>
-    private static long? ParseLimit(string? text) =>
-        ulong.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out ulong value) ? (long)Math.Min(value, long.MaxValue) : null;
+    /// <summary>A number as the kernel prints it, whole: kernel.shmmax's default is near ULONG_MAX.</summary>
+    private static ulong? ParseLimit(string? text) =>
+        ulong.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out ulong value) ? value : null;
 
     private static IpcLimit SysctlRow(string area, string name, Unit unit, long? used, string meaning, SyscallTrace? trace)
     {
         string? text = Sysctl(name, trace, out string? error);
-        long? limit = ParseLimit(text);
-        string value = error ?? (limit == long.MaxValue ? $"{text} (no practical limit)" : limit is null ? $"{text} (not a number)" : Show(limit, unit));
+        ulong? limit = ParseLimit(text);
+        // Past long, a byte or page count is more than any machine has (MemorySize.Describe takes a long).
+        string value = error ?? (limit > long.MaxValue ? $"{text} (no practical limit)" : limit is null ? $"{text} (not a number)" : Show(limit, unit));
         return new IpcLimit(area, name, value, limit, used, meaning);
     }
 
     private static IpcLimit SemaphoreRow(string[] fields, int index, string field, long? used, string meaning, string? error)
     {
-        long? limit = fields.Length == 4 ? ParseLimit(fields[index]) : null;
+        ulong? limit = fields.Length == 4 ? ParseLimit(fields[index]) : null;
         string value = error ?? (limit is null ? "unavailable: kernel.sem does not have four fields" : Show(limit, Unit.Count));
         return new IpcLimit(SysVSemaphores, $"kernel.sem {field}", value, limit, used, meaning);
     }
@@ -138,7 +146,7 @@ public static class IpcLimits
     {
         string name = ProcessLimit.NameOf(resource);
         ProcessLimit limit = ProcessLimit.Get(resource, 0, trace);
-        return new IpcLimit(area, name, $"{Show(limit.Soft, unit)} (hard: {Show(limit.Hard, unit)})", limit.Soft, used, meaning);
+        return new IpcLimit(area, name, $"{Show(Unsigned(limit.Soft), unit)} (hard: {Show(Unsigned(limit.Hard), unit)})", Unsigned(limit.Soft), used, meaning);
     }
 
     private static IpcLimit MqueueFileSystemRow(bool mounted) =>
@@ -173,7 +181,7 @@ public static class IpcLimits
                     "Give it more: docker run --shm-size=1g, a Kubernetes emptyDir with medium: Memory mounted on /dev/shm, or as root mount -o remount,size=1G /dev/shm."
                 : null;
         long free = (long)status.AvailableBlocks * status.BlockSize;
-        return new IpcLimit(SharedMemory, path, $"{Show(size, Unit.Bytes)}{(tmpfs ? " tmpfs" : "")}, {MemorySize.Describe(free)} free", size, used, meaning) { Hint = hint };
+        return new IpcLimit(SharedMemory, path, $"{Show(Unsigned(size), Unit.Bytes)}{(tmpfs ? " tmpfs" : "")}, {MemorySize.Describe(free)} free", Unsigned(size), used, meaning) { Hint = hint };
     }
 
     private static IpcLimit NamespaceRow(SyscallTrace? trace)
@@ -182,7 +190,7 @@ public static class IpcLimits
         long? own = NamespaceInode("/proc/self/ns/ipc", trace, out string ownText);
         long? init = NamespaceInode("/proc/1/ns/ipc", trace, out string initText);
         string pidOne = init is null ? $"PID 1's {initText}" : init == own ? "the same as PID 1's" : $"PID 1 is in {initText}";
-        return new IpcLimit(Namespace, "ipc", $"{ownText}, {pidOne}", own, null, meaning)
+        return new IpcLimit(Namespace, "ipc", $"{ownText}, {pidOne}", Unsigned(own), null, meaning)
         {
             Hint = own is long inode && inode != InitialNamespace
                 ? "A private IPC namespace (a container's, or unshare --ipc): other containers and the host do not see these objects, nor this process theirs. " +
@@ -235,7 +243,7 @@ public static class IpcLimits
 
     /// <summary>A limit 90% used gets a hint, unless it has one already.</summary>
     private static IpcLimit WithUsageHint(IpcLimit row) =>
-        row.Hint is null && row.Used is long used && row.Limit is long limit and > 0 && used >= limit * 0.9
-            ? row with { Hint = $"{used * 100 / limit}% used: {row.Name} is nearly reached." }
+        row.Hint is null && row.Used is long used and >= 0 && row.Limit is ulong limit and > 0 && used >= limit * 0.9
+            ? row with { Hint = $"{(ulong)used * 100 / limit}% used: {row.Name} is nearly reached." }
             : row;
 }

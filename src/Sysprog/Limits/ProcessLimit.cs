@@ -130,13 +130,51 @@ public sealed record ProcessLimit(int ProcessId, ProcessResource Resource, long?
     private static string? Explain(Errno errno, int processId, ProcessResource resource, long? soft, long? hard) => errno switch
     {
         Errno.ESRCH => $"No process {processId}.",
-        Errno.EPERM when processId != 0 && processId != Environment.ProcessId =>
-            $"Process {processId} does not run with this user's real, effective and saved ids, and this process lacks CAP_SYS_RESOURCE (or it raised a hard limit).",
-        Errno.EPERM => $"Raising the hard limit of {NameOf(resource)} needs CAP_SYS_RESOURCE{(hard is null ? "" : $" (asked: {Format(resource, hard)})")}.",
+        Errno.EPERM => ExplainRefusal(processId, resource, hard),
         Errno.EINVAL when resource == ProcessResource.NoFile => $"RLIMIT_NOFILE cannot be above fs.nr_open ({ProcFile.Sysctl("fs.nr_open")}).",
         Errno.EINVAL => $"The soft limit {Format(resource, soft)} is above the hard limit {Format(resource, hard)}.",
         _ => null,
     };
+
+    // EPERM has two causes: another user's process, or a raised hard limit. The ids say which.
+    private static string ExplainRefusal(int processId, ProcessResource resource, long? hard)
+    {
+        string raising = $"Raising the hard limit of {NameOf(resource)} needs CAP_SYS_RESOURCE{(hard is null ? "" : $" (asked: {Format(resource, hard)})")}.";
+        bool? sharesIds = processId == 0 || processId == Environment.ProcessId ? true : SharesIds(processId);
+        const string ids = "with this process's real user and group id as its real, effective and saved ids, and this process lacks CAP_SYS_RESOURCE to change another user's limits";
+        return sharesIds switch
+        {
+            true => raising,
+            false => $"Process {processId} does not run {ids}.",
+            null => $"Either process {processId} does not run {ids}, or: {raising}",
+        };
+    }
+
+    /// <summary>
+    /// Whether prlimit may touch process <paramref name="processId"/> without CAP_SYS_RESOURCE: this process's real uid
+    /// is its real, effective and saved uid, and the same for the gid (the kernel's check_prlimit_permission). Null
+    /// when its /proc status cannot be read (gone, or hidden).
+    /// </summary>
+    private static bool? SharesIds(int processId)
+    {
+        try
+        {
+            Dictionary<string, string> own = ProcFile.Fields("/proc/self/status");
+            Dictionary<string, string> target = ProcFile.Fields($"/proc/{processId}/status");
+            return Matches("Uid") && Matches("Gid");
+
+            // "Uid:	1000	1000	1000	1000": real, effective, saved, filesystem.
+            bool Matches(string field)
+            {
+                string real = own[field].Split('\t')[0];
+                return target[field].Split('\t').Take(3).All(id => id == real);
+            }
+        }
+        catch (Exception e) when (e is SysprogException or KeyNotFoundException)
+        {
+            return null;
+        }
+    }
 
     private static long? Value(ulong value) => value == Libc.RLIM_INFINITY ? null : (long)Math.Min(value, long.MaxValue - 1);
 

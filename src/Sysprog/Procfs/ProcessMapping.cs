@@ -10,7 +10,10 @@ public enum ProcessMappingKind
     Vdso,
     Vvar,
     Vsyscall,
-    /// <summary>POSIX (/dev/shm), System V (/SYSV…) or memfd shared memory.</summary>
+    /// <summary>
+    /// POSIX (/dev/shm), System V (/SYSV…) or memfd shared memory, or shared anonymous memory (MAP_SHARED|MAP_ANONYMOUS or a
+    /// shared mapping of /dev/zero, which the kernel names "/dev/zero (deleted)", or [anon_shmem:NAME] once named).
+    /// </summary>
     SharedMemory,
     Other,
 }
@@ -18,7 +21,7 @@ public enum ProcessMappingKind
 /// <summary>One region of a process's address space, from /proc/PID/maps (and /proc/PID/smaps for the detail).</summary>
 public sealed class ProcessMapping
 {
-    internal ProcessMapping(int processId, ulong start, ulong end, string permissions, ulong offset, string device, ulong inode, string path)
+    internal ProcessMapping(int processId, ulong start, ulong end, string permissions, ulong offset, string device, ulong inode, string path, bool isDeleted)
     {
         ProcessId = processId;
         Start = start;
@@ -27,10 +30,9 @@ public sealed class ProcessMapping
         Offset = offset;
         Device = device;
         Inode = inode;
-        const string deletedSuffix = " (deleted)";
-        IsDeleted = path.EndsWith(deletedSuffix, StringComparison.Ordinal);
-        Path = IsDeleted ? path[..^deletedSuffix.Length] : path;
-        Kind = Classify(Path, inode);
+        IsDeleted = isDeleted;
+        Path = path;
+        Kind = Classify(Path, inode, isDeleted);
     }
 
     public int ProcessId { get; }
@@ -50,10 +52,18 @@ public sealed class ProcessMapping
     public string Device { get; }
     public ulong Inode { get; }
 
-    /// <summary>The file, a pseudo-name such as [heap], or empty for anonymous memory; without " (deleted)".</summary>
+    /// <summary>
+    /// The file, a pseudo-name such as [heap], or empty for anonymous memory: the real name, with the kernel's \\012 for a
+    /// newline decoded, and without the " (deleted)" the kernel adds to a deleted file (a live file whose own name ends in
+    /// " (deleted)" keeps it; see <see cref="IsDeleted"/>).
+    /// </summary>
     public string Path { get; }
 
-    /// <summary>The file was deleted after it was mapped.</summary>
+    /// <summary>
+    /// The file was deleted after it was mapped. Read from a live process, a path ending in " (deleted)" counts as deleted
+    /// unless the process's own view of that whole path (/proc/PID/root/PATH) is the mapped file itself (same device and
+    /// inode as the maps line): then it is a live file with that name. Parsed from captured text the suffix alone decides.
+    /// </summary>
     public bool IsDeleted { get; }
     public ProcessMappingKind Kind { get; }
 
@@ -72,7 +82,7 @@ public sealed class ProcessMapping
 
     public override string ToString() => $"{Start:x}-{End:x} {Permissions} {Path}";
 
-    private static ProcessMappingKind Classify(string path, ulong inode)
+    private static ProcessMappingKind Classify(string path, ulong inode, bool isDeleted)
     {
         if (path.Length == 0 || path.StartsWith("[anon", StringComparison.Ordinal))
         {
@@ -98,7 +108,9 @@ public sealed class ProcessMapping
         {
             return ProcessMappingKind.Vsyscall;
         }
-        if (path.StartsWith(SharedMemory.Directory + "/", StringComparison.Ordinal) ||
+        // Shared anonymous memory is an unlinked shmem file the kernel names dev/zero (shmem_zero_setup).
+        if (isDeleted && path == "/dev/zero" ||
+            path.StartsWith(SharedMemory.Directory + "/", StringComparison.Ordinal) ||
             path.StartsWith("/SYSV", StringComparison.Ordinal) || path.StartsWith("/memfd:", StringComparison.Ordinal))
         {
             return ProcessMappingKind.SharedMemory;

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Sysprog.Interop;
 
 namespace Sysprog;
 
@@ -17,11 +18,18 @@ public static class ProcessMaps
             throw new ArgumentOutOfRangeException(nameof(processId), processId, "A process id is positive.");
         }
         string path = $"/proc/{processId}/{(detail ? "smaps" : "maps")}";
-        return Parse(processId, ProcFile.ReadAllText(path, trace).Split('\n'));
+        return Parse(processId, ProcFile.ReadAllText(path, trace).Split('\n'),
+            (printedPath, device, inode) => IsLiveFile(processId, printedPath, device, inode, trace));
     }
 
-    /// <summary>Parses maps or smaps text; pure, so any captured file can be checked.</summary>
-    public static IReadOnlyList<ProcessMapping> Parse(int processId, IEnumerable<string> lines)
+    /// <summary>
+    /// Parses maps or smaps text; pure, so any captured file can be checked. Without the process to look at, a path ending
+    /// in " (deleted)" is taken as a deleted file.
+    /// </summary>
+    public static IReadOnlyList<ProcessMapping> Parse(int processId, IEnumerable<string> lines) => Parse(processId, lines, null);
+
+    // isLiveFile(path as printed, device, inode): whether a path ending in " (deleted)" is a live file of that very name.
+    private static IReadOnlyList<ProcessMapping> Parse(int processId, IEnumerable<string> lines, Func<string, string, ulong, bool>? isLiveFile)
     {
         ArgumentNullException.ThrowIfNull(lines);
         var mappings = new List<ProcessMapping>();
@@ -36,7 +44,7 @@ public static class ProcessMaps
             {
                 continue;
             }
-            if (TryParseHeader(processId, line) is ProcessMapping mapping)
+            if (TryParseHeader(processId, line, isLiveFile) is ProcessMapping mapping)
             {
                 mappings.Add(current = mapping);
             }
@@ -53,7 +61,7 @@ public static class ProcessMaps
     }
 
     // 7f2c8c000000-7f2c8c021000 rw-p 00000000 00:00 0                          [heap]
-    private static ProcessMapping? TryParseHeader(int processId, string line)
+    private static ProcessMapping? TryParseHeader(int processId, string line, Func<string, string, ulong, bool>? isLiveFile)
     {
         ReadOnlySpan<char> rest = line;
         if (!NextField(ref rest, out ReadOnlySpan<char> range) || !NextField(ref rest, out ReadOnlySpan<char> perms) ||
@@ -72,8 +80,41 @@ public static class ProcessMaps
             return null;
         }
         // The path is everything after the padding; it may itself contain spaces.
-        string path = rest.TrimStart(' ').ToString();
-        return new ProcessMapping(processId, start, end, perms.ToString(), fileOffset, device.ToString(), inodeNumber, path);
+        string printed = DecodeNewlines(rest.TrimStart(' ').ToString());
+        string deviceText = device.ToString();
+        bool deleted = printed.EndsWith(DeletedSuffix, StringComparison.Ordinal) &&
+            !(isLiveFile?.Invoke(printed, deviceText, inodeNumber) ?? false);
+        string path = deleted ? printed[..^DeletedSuffix.Length] : printed;
+        return new ProcessMapping(processId, start, end, perms.ToString(), fileOffset, deviceText, inodeNumber, path, deleted);
+    }
+
+    // What d_path appends to the name of an unlinked file; a live file may end its own name with it too.
+    private const string DeletedSuffix = " (deleted)";
+
+    // show_map_vma prints the path with seq_file_path(m, file, "\n"): mangle_path escapes only a newline, as \012, and
+    // leaves a backslash as it is. So \012 is the one escape to undo (a name holding the four characters \012 itself
+    // reads the same: the kernel's text cannot tell them apart).
+    private static string DecodeNewlines(string printed) => printed.Replace("\\012", "\n", StringComparison.Ordinal);
+
+    // A live file named "x (deleted)" and a deleted file named "x" print alike. The kernel keeps the difference: only
+    // the live one can still be found under the whole printed name, as the same inode on the same device. The lookup
+    // goes through /proc/PID/root so a process in another mount namespace (a container) is looked at from its own root.
+    // Any failure (ENOENT, EACCES on another user's root, ENOTDIR) means the name does not lead to the mapped file, so
+    // the kernel's word "deleted" stands.
+    private static bool IsLiveFile(int processId, string printedPath, string device, ulong inode, SyscallTrace? trace)
+    {
+        int colon = device.IndexOf(':');
+        if (printedPath.Length == 0 || printedPath[0] != '/' || colon <= 0 ||
+            !uint.TryParse(device.AsSpan(0, colon), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out uint major) ||
+            !uint.TryParse(device.AsSpan(colon + 1), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out uint minor))
+        {
+            return false;
+        }
+        string path = $"/proc/{processId}/root{printedPath}";
+        SyscallResult rc = Syscall.Traced(
+            Libc.statx(Libc.AT_FDCWD, path, Libc.AT_SYMLINK_NOFOLLOW, Libc.STATX_BASIC_STATS, out StatX status), trace, "statx",
+            $"AT_FDCWD, {TraceFormat.Quote(path)}, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS");
+        return !rc.Failed && status.Inode == inode && status.DevMajor == major && status.DevMinor == minor;
     }
 
     private static bool NextField(ref ReadOnlySpan<char> rest, out ReadOnlySpan<char> field)

@@ -10,7 +10,7 @@ public sealed record SyscallEntry(Architecture Architecture, int Number, string 
 }
 
 /// <summary>
-/// The system call numbers of x86-64 and arm64 (what ausyscall --dump prints): number to name and back. The numbers
+/// The system call numbers of x86-64 and arm64 (the table ausyscall --dump lists, with the kernel's own __NR_ names such as pread64 and getdents64): number to name and back. The numbers
 /// differ between the two (read is 0 on x86-64, 63 on arm64); arm64 uses the generic table most new architectures share.
 /// </summary>
 public static partial class SyscallTable

@@ -32,7 +32,10 @@ def arm64():
         while not v.isdigit():
             v = raw[v]
         return int(v)
-    return {value(v): k[5:] for k, v in raw.items() if k.startswith('__NR_') and k != '__NR_syscalls'}
+    # __NR_syscalls (the count) and __NR_arch_specific_syscall (244, where an architecture's own calls would start;
+    # arm64 has none) are markers in the header, not system calls.
+    markers = {'__NR_syscalls', '__NR_arch_specific_syscall'}
+    return {value(v): k[5:] for k, v in raw.items() if k.startswith('__NR_') and k not in markers}
 
 def array(table):
     table = {**LATER, **table}
