@@ -94,7 +94,7 @@ public sealed class PosixSemaphore : IDisposable
         var created = new PosixSemaphore(new SafeSemaphoreHandle(semaphore), canonical);
         string path = created.Location;
         ExclusiveCreation.CompleteOrUndo(
-            () => PlantedPath.ChangeModeOfCreated(path, FileStatus.Regular, mode, trace),
+            () => PlantedPath.ChangeModeOfCreated(path, FileStatus.Regular, mode, trace, escapedPath: true),
             () => created.Close(trace),
             () => Unlink(canonical, trace));
         return created;
