@@ -64,6 +64,7 @@ public static class IpcName
     /// <summary>Whether <paramref name="name"/> (escaped, as listed) matches a wildcard pattern (* and ?), with or without the leading '/'.</summary>
     public static bool Matches(string name, string? pattern)
     {
+        ArgumentNullException.ThrowIfNull(name);
         if (string.IsNullOrEmpty(pattern))
         {
             return true;
