@@ -11,9 +11,9 @@ namespace Sysprog;
 /// that takes a name reads it back, so what a listing shows can be passed back as it is.
 /// </summary>
 /// <remarks>
-/// The escapes are those of C and of <c>ls --quoting-style=escape</c>: <c>\\</c> for a backslash, <c>\n</c>,
-/// <c>\t</c>, <c>\r</c>, and <c>\xHH</c> (two hex digits) for any other control character (C0, DEL, C1 such as
-/// U+009B, which terminals read as CSI; U+2028 and U+2029, which end lines) and for every byte that is not part of
+/// The escapes are C's (<c>ls -b</c> writes the same ones, in octal where these are hex): <c>\\</c> for a backslash,
+/// <c>\n</c>, <c>\t</c>, <c>\r</c>, and <c>\xHH</c> (two hex digits) for any other control character (C0, DEL, C1 such
+/// as U+009B, which terminals read as CSI; U+2028 and U+2029, which end lines) and for every byte that is not part of
 /// valid UTF-8. Everything else is the UTF-8 text itself. A C1 or line-separator character is written as its UTF-8
 /// bytes (U+009B is <c>\xc2\x9b</c>), so that each escape stands for exactly one byte.
 /// </remarks>
