@@ -179,6 +179,29 @@ public sealed partial class NameEscapingTests : IDisposable
         }
     }
 
+    [Fact]
+    public void ProcessName_EscapesTheNameAProcessGaveItself()
+    {
+        // bash writes its own comm with a builtin, so no exec resets it, then waits on its stdin until disposed. No
+        // newline in it: each write to comm replaces it, and bash may write a newline apart.
+        var info = new System.Diagnostics.ProcessStartInfo("bash", ["-c", "printf 'a\\033[31m\\tb' > /proc/$$/comm && echo ready && read -r _"])
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+        };
+        using System.Diagnostics.Process child = System.Diagnostics.Process.Start(info)!;
+        try
+        {
+            Assert.Equal("ready", child.StandardOutput.ReadLine());
+            Assert.Equal(@"a\x1b[31m\tb", ProcFile.ProcessName(child.Id));
+        }
+        finally
+        {
+            child.StandardInput.Close();
+            child.WaitForExit();
+        }
+    }
+
     /// <summary>This test's name stem, then <paramref name="text"/>, then raw bytes (given as chars or numbers).</summary>
     private byte[] Raw(string text, params object[] bytes) =>
         [.. Encoding.UTF8.GetBytes(_stem + text), .. bytes.Select(b => b is char c ? (byte)c : Convert.ToByte(b, System.Globalization.CultureInfo.InvariantCulture))];

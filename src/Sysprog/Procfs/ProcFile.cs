@@ -112,7 +112,8 @@ internal static class ProcFile
     {
         try
         {
-            string command = File.ReadAllText($"/proc/{processId}/comm").TrimEnd('\n');
+            // Any user can give a process any name (prctl PR_SET_NAME), ESC and newlines included: shown escaped.
+            string command = NameEscaping.Escape(File.ReadAllBytes($"/proc/{processId}/comm").AsSpan().TrimEnd((byte)'\n'));
             return command == "dotnet" ? EntryAssemblyOfDotnetHost(processId) ?? command : command;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
