@@ -35,11 +35,19 @@ internal static class FileStatus
     }
 
     /// <summary>Null when the path vanished in between (a listing racing an unlink). A symbolic link is described itself unless <paramref name="followLinks"/>.</summary>
-    public static StatX? OfPath(string path, SyscallTrace? trace = null, bool followLinks = false)
+    public static StatX? OfPath(string path, SyscallTrace? trace = null, bool followLinks = false) =>
+        Of(path, escaped: false, trace, followLinks);
+
+    /// <summary>Like <see cref="OfPath"/>, for a path built from escaped names (<see cref="NameEscaping"/>): a listing's entry.</summary>
+    public static StatX? OfEscapedPath(string path, SyscallTrace? trace = null) => Of(path, escaped: true, trace, followLinks: false);
+
+    private static StatX? Of(string path, bool escaped, SyscallTrace? trace, bool followLinks)
     {
         int flags = followLinks ? 0 : Libc.AT_SYMLINK_NOFOLLOW;
         string flagText = followLinks ? "0" : "AT_SYMLINK_NOFOLLOW";
-        SyscallResult rc = Syscall.Traced(Libc.statx(Libc.AT_FDCWD, path, flags, Libc.STATX_BASIC_STATS, out StatX status), trace, "statx",
+        SyscallResult rc = Syscall.Traced(escaped
+                ? Libc.statx_escaped(Libc.AT_FDCWD, path, flags, Libc.STATX_BASIC_STATS, out StatX status)
+                : Libc.statx(Libc.AT_FDCWD, path, flags, Libc.STATX_BASIC_STATS, out status), trace, "statx",
             $"AT_FDCWD, {TraceFormat.Quote(path)}, {flagText}, STATX_BASIC_STATS");
         if (rc.Errno == Errno.ENOENT)
         {

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using System.Runtime.InteropServices.Marshalling;
 
 namespace Sysprog.Interop;
 
@@ -75,6 +76,30 @@ internal static partial class Libc
 
     [LibraryImport(LibcName, StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     internal static partial int statx(int dirfd, string path, int flags, uint mask, out StatX buffer);
+
+    /// <summary>statx of a path built from an escaped name (a listing's entry), passed as the bytes it stands for.</summary>
+    [LibraryImport(LibcName, EntryPoint = "statx", SetLastError = true)]
+    internal static partial int statx_escaped(int dirfd, [MarshalUsing(typeof(EscapedNameMarshaller))] string path, int flags, uint mask, out StatX buffer);
+
+    /// <summary>open of a path built from an escaped name (a listing's entry), passed as the bytes it stands for.</summary>
+    [LibraryImport(LibcName, EntryPoint = "open", SetLastError = true)]
+    internal static partial int open_escaped([MarshalUsing(typeof(EscapedNameMarshaller))] string path, int flags, int mode);
+
+    [LibraryImport(LibcName, StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    internal static partial IntPtr opendir(string path);
+
+    /// <summary>A struct dirent, or NULL at the end or on an error (errno tells which).</summary>
+    [LibraryImport(LibcName, SetLastError = true)]
+    internal static unsafe partial byte* readdir(IntPtr directory);
+
+    [LibraryImport(LibcName)]
+    internal static partial int closedir(IntPtr directory);
+
+    /// <summary>offsetof(struct dirent, d_name) on 64-bit glibc and musl (d_ino, d_off, d_reclen, d_type), the only ABIs Sysprog runs on.</summary>
+    internal const int DirentNameOffset = 19;
+
+    /// <summary>d_name holds up to NAME_MAX bytes and its NUL.</summary>
+    internal const int DirentNameMax = 255;
 
     // Record locks: F_GETLK/F_SETLK/F_SETLKW belong to the process, the F_OFD_* ones to the open file description.
     internal const int F_GETLK = 5;

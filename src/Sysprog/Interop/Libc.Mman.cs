@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using System.Runtime.InteropServices.Marshalling;
 
 namespace Sysprog.Interop;
 
@@ -64,10 +65,10 @@ internal static partial class Libc
 
     // glibc always adds O_CLOEXEC (and O_NOFOLLOW) inside shm_open; Sysprog passes it anyway so musl behaves the same.
     [LibraryImport(LibrtName, StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
-    internal static partial int shm_open(string name, int flags, int mode);
+    internal static partial int shm_open([MarshalUsing(typeof(EscapedNameMarshaller))] string name, int flags, int mode);
 
     [LibraryImport(LibrtName, StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
-    internal static partial int shm_unlink(string name);
+    internal static partial int shm_unlink([MarshalUsing(typeof(EscapedNameMarshaller))] string name);
 
     internal static string ProtText(int protection) => TraceFormat.Flags(protection, ProtNames, "PROT_NONE");
 

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using System.Runtime.InteropServices.Marshalling;
 
 namespace Sysprog.Interop;
 
@@ -13,13 +14,13 @@ internal static partial class Libc
     internal const int MqPriorityMax = 32768;
 
     [LibraryImport(LibrtName, StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
-    internal static partial int mq_open(string name, int flags, int mode, in MqAttributes attributes);
+    internal static partial int mq_open([MarshalUsing(typeof(EscapedNameMarshaller))] string name, int flags, int mode, in MqAttributes attributes);
 
     [LibraryImport(LibrtName, EntryPoint = "mq_open", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
-    internal static partial int mq_open_existing(string name, int flags);
+    internal static partial int mq_open_existing([MarshalUsing(typeof(EscapedNameMarshaller))] string name, int flags);
 
     [LibraryImport(LibrtName, StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
-    internal static partial int mq_unlink(string name);
+    internal static partial int mq_unlink([MarshalUsing(typeof(EscapedNameMarshaller))] string name);
 
     [LibraryImport(LibrtName, SetLastError = true)]
     internal static partial int mq_getattr(int queue, out MqAttributes attributes);

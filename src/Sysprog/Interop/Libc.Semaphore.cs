@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.InteropServices.Marshalling;
 
 namespace Sysprog.Interop;
 
@@ -11,13 +12,13 @@ internal static partial class Libc
     internal const int SEM_VALUE_MAX = int.MaxValue;
 
     [LibraryImport(LibpthreadName, StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
-    internal static partial IntPtr sem_open(string name, int flags, int mode, uint value);
+    internal static partial IntPtr sem_open([MarshalUsing(typeof(EscapedNameMarshaller))] string name, int flags, int mode, uint value);
 
     [LibraryImport(LibpthreadName, SetLastError = true)]
     internal static partial int sem_close(IntPtr semaphore);
 
     [LibraryImport(LibpthreadName, StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
-    internal static partial int sem_unlink(string name);
+    internal static partial int sem_unlink([MarshalUsing(typeof(EscapedNameMarshaller))] string name);
 
     [LibraryImport(LibpthreadName, SetLastError = true)]
     internal static partial int sem_init(IntPtr semaphore, int processShared, uint value);

@@ -268,11 +268,12 @@ internal static class PlantedPath
     /// is checked to be a <paramref name="type"/> owned by this user with one link, as the node just made is. A
     /// symbolic link or another file swapped in is never changed: EPERM, naming what is there.
     /// </summary>
-    public static StatX ChangeModeOfCreated(string path, int type, UnixFileMode mode, SyscallTrace? trace)
+    /// <remarks><paramref name="escapedPath"/>: the path is built from an escaped IPC name (<see cref="NameEscaping"/>).</remarks>
+    public static StatX ChangeModeOfCreated(string path, int type, UnixFileMode mode, SyscallTrace? trace, bool escapedPath = false)
     {
         const int flags = Libc.O_PATH | Libc.O_CLOEXEC;
         int open = flags | Libc.O_NOFOLLOW;
-        using var fd = new SafeFdHandle(Syscall.Check(Libc.open(path, open, 0), trace, "open", path, $"{Quote(path)}, {Libc.OpenFlagsText(open)}"));
+        using var fd = new SafeFdHandle(Syscall.Check(escapedPath ? Libc.open_escaped(path, open, 0) : Libc.open(path, open, 0), trace, "open", path, $"{Quote(path)}, {Libc.OpenFlagsText(open)}"));
         StatX status = FileStatus.OfFd(fd, path);
         uint self = Libc.geteuid();
         int found = status.Mode & FileStatus.TypeMask;

@@ -247,7 +247,8 @@ public sealed class IpcInventory
             {
                 return known;
             }
-            string path = link.EndsWith(" (deleted)", StringComparison.Ordinal) ? link[..^" (deleted)".Length] : link;
+            // The name any user chose, as readlink or /proc/PID/maps gives it: shown escaped like every listed name.
+            string path = NameEscaping.Escape(link.EndsWith(" (deleted)", StringComparison.Ordinal) ? link[..^" (deleted)".Length] : link);
             string fileName = System.IO.Path.GetFileName(path);
             IpcObjectKind found = kind ?? (fileName.StartsWith("sem.", StringComparison.Ordinal) ? IpcObjectKind.Semaphore : IpcObjectKind.SharedMemory);
             string objectName = found == IpcObjectKind.Semaphore ? "/" + fileName[4..] : "/" + fileName;

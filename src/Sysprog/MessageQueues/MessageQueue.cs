@@ -145,10 +145,13 @@ public sealed class MessageQueue : IPollable, IDisposable
                 "The mqueue filesystem is not mounted there, so queues cannot be listed (they still work). As root: mkdir -p /dev/mqueue && mount -t mqueue none /dev/mqueue.");
         }
         var found = new List<MessageQueueInfo>();
-        foreach (string path in System.IO.Directory.EnumerateFiles(Directory))
+        foreach (string fileName in DirectoryEntries.Read(Directory, trace))
         {
-            string name = "/" + Path.GetFileName(path);
-            if (!IpcName.Matches(name, pattern) || FileStatus.OfPath(path, trace) is not StatX status)
+            string name = "/" + fileName;
+            string path = Directory + "/" + fileName;
+            // The mqueue filesystem holds only queues, but its root may hold a directory made there by root.
+            if (!IpcName.Matches(name, pattern) || FileStatus.OfEscapedPath(path, trace) is not StatX status
+                || (status.Mode & FileStatus.TypeMask) == FileStatus.Directory)
             {
                 continue;
             }
@@ -197,7 +200,7 @@ public sealed class MessageQueue : IPollable, IDisposable
         try
         {
             // "QSIZE:129 NOTIFY:0 SIGNO:0 NOTIFY_PID:0"
-            Dictionary<string, string> fields = ProcFile.ReadAllText(path, null).Split(' ', StringSplitOptions.RemoveEmptyEntries)
+            Dictionary<string, string> fields = ProcFile.ReadAllText(path, null, escapedPath: true).Split(' ', StringSplitOptions.RemoveEmptyEntries)
                 .Select(f => f.Split(':', 2)).Where(f => f.Length == 2).ToDictionary(f => f[0], f => f[1].Trim(), StringComparer.Ordinal);
             long? size = fields.TryGetValue("QSIZE", out string? q) && long.TryParse(q, NumberStyles.None, CultureInfo.InvariantCulture, out long bytes) ? bytes : null;
             int? notify = fields.TryGetValue("NOTIFY_PID", out string? n) && int.TryParse(n, NumberStyles.None, CultureInfo.InvariantCulture, out int pid) && pid != 0 ? pid : null;

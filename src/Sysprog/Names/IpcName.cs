@@ -1,4 +1,3 @@
-using System.Text;
 
 namespace Sysprog;
 
@@ -9,8 +8,9 @@ public static class IpcName
     public const int NameMax = 255;
 
     /// <summary>
-    /// Returns the canonical form with one leading '/'. Accepts "demo" or "/demo"; refuses an empty name, a '/' after
-    /// the optional leading one, NUL, "." and "..", and names longer than <paramref name="maxBytes"/> UTF-8 bytes.
+    /// Returns the canonical form with one leading '/', written the way listings write it (<see cref="NameEscaping"/>).
+    /// Accepts "demo" or "/demo", and escapes such as "x\xff" for a name that is not valid UTF-8; refuses an empty
+    /// name, a '/' after the optional leading one, NUL, "." and "..", and names longer than <paramref name="maxBytes"/> bytes.
     /// </summary>
     public static string Normalize(string? name, int maxBytes = NameMax)
     {
@@ -27,20 +27,25 @@ public static class IpcName
         {
             throw new ArgumentException($"'{name}' has a '/' after the leading one; a POSIX IPC name is a single component such as /demo.", nameof(name));
         }
-        if (bare.Contains('\0'))
+        byte[] raw = NameEscaping.Unescape(bare, nameof(name));
+        string shown = NameEscaping.Escape(raw);
+        if (raw.Contains((byte)0))
         {
-            throw new ArgumentException($"'{name.Replace("\0", "\\0")}' contains a NUL character.", nameof(name));
+            throw new ArgumentException($"'{shown}' contains a NUL character.", nameof(name));
         }
-        if (bare is "." or "..")
+        if (raw.Contains((byte)'/'))
+        {
+            throw new ArgumentException($"'{shown}' has a '/' (\\x2f) in it; a POSIX IPC name is a single component such as /demo.", nameof(name));
+        }
+        if (shown is "." or "..")
         {
             throw new ArgumentException($"'{name}' is not a usable IPC name.", nameof(name));
         }
-        int bytes = Encoding.UTF8.GetByteCount(bare);
-        if (bytes > maxBytes)
+        if (raw.Length > maxBytes)
         {
-            throw new ArgumentException($"'{name[..Math.Min(name.Length, 40)]}...' is {bytes} bytes long; the limit is {maxBytes} (NAME_MAX).", nameof(name));
+            throw new ArgumentException($"'{shown[..Math.Min(shown.Length, 40)]}...' is {raw.Length} bytes long; the limit is {maxBytes} (NAME_MAX).", nameof(name));
         }
-        return "/" + bare;
+        return "/" + shown;
     }
 
     /// <summary>The names among <paramref name="existing"/> that start with what the user typed so far, for tab completion.</summary>
@@ -56,14 +61,15 @@ public static class IpcName
     /// <summary>Whether a name given by a user is a wildcard pattern rather than one exact name.</summary>
     public static bool HasWildcards(string? pattern) => pattern is not null && pattern.AsSpan().IndexOfAny('*', '?') >= 0;
 
-    /// <summary>Whether <paramref name="name"/> matches a wildcard pattern (* and ?), with or without the leading '/'.</summary>
+    /// <summary>Whether <paramref name="name"/> (escaped, as listed) matches a wildcard pattern (* and ?), with or without the leading '/'.</summary>
     public static bool Matches(string name, string? pattern)
     {
+        ArgumentNullException.ThrowIfNull(name);
         if (string.IsNullOrEmpty(pattern))
         {
             return true;
         }
         string normalizedPattern = pattern[0] == '/' ? pattern : "/" + pattern;
-        return System.IO.Enumeration.FileSystemName.MatchesSimpleExpression(normalizedPattern, name, ignoreCase: false);
+        return NameEscaping.Matches(name, normalizedPattern);
     }
 }

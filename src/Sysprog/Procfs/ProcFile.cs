@@ -8,13 +8,16 @@ namespace Sysprog;
 /// <summary>Reads /proc files through open/read so a failure carries the real errno (EACCES, ENOENT, ESRCH).</summary>
 internal static class ProcFile
 {
-    public static unsafe string ReadAllText(string path, SyscallTrace? trace)
+    public static unsafe string ReadAllText(string path, SyscallTrace? trace) => ReadAllText(path, trace, escapedPath: false);
+
+    /// <summary>Reads a file whose path is built from escaped names (<see cref="NameEscaping"/>) when <paramref name="escapedPath"/>.</summary>
+    internal static unsafe string ReadAllText(string path, SyscallTrace? trace, bool escapedPath)
     {
         const int flags = Libc.O_RDONLY | Libc.O_CLOEXEC;
         SyscallResult rawFd;
         do
         {
-            rawFd = Libc.open(path, flags, 0);
+            rawFd = escapedPath ? Libc.open_escaped(path, flags, 0) : Libc.open(path, flags, 0);
         }
         while (rawFd.Errno == Errno.EINTR);
         using var fd = new SafeFdHandle(Syscall.Check(rawFd, trace, "open", path, $"{Quote(path)}, {Libc.OpenFlagsText(flags)}"));
@@ -109,7 +112,8 @@ internal static class ProcFile
     {
         try
         {
-            string command = File.ReadAllText($"/proc/{processId}/comm").TrimEnd('\n');
+            // Any user can give a process any name (prctl PR_SET_NAME), ESC and newlines included: shown escaped.
+            string command = NameEscaping.Escape(File.ReadAllBytes($"/proc/{processId}/comm").AsSpan().TrimEnd((byte)'\n'));
             return command == "dotnet" ? EntryAssemblyOfDotnetHost(processId) ?? command : command;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)

@@ -94,7 +94,7 @@ public sealed class PosixSemaphore : IDisposable
         var created = new PosixSemaphore(new SafeSemaphoreHandle(semaphore), canonical);
         string path = created.Location;
         ExclusiveCreation.CompleteOrUndo(
-            () => PlantedPath.ChangeModeOfCreated(path, FileStatus.Regular, mode, trace),
+            () => PlantedPath.ChangeModeOfCreated(path, FileStatus.Regular, mode, trace, escapedPath: true),
             () => created.Close(trace),
             () => Unlink(canonical, trace));
         return created;
@@ -106,7 +106,7 @@ public sealed class PosixSemaphore : IDisposable
         string canonical = IpcName.Normalize(name, NameMaxBytes);
         // sem_open maps whatever file has the name; a file that is not a semaphore (planted, truncated) would raise
         // SIGBUS at the first wait. Another process that truncates a real one later can still do that: see about_Sysprog.
-        if (FileStatus.OfPath($"{SharedMemory.Directory}/sem.{canonical[1..]}") is StatX status && FileProblem(status) is string problem)
+        if (FileStatus.OfEscapedPath($"{SharedMemory.Directory}/sem.{canonical[1..]}") is StatX status && FileProblem(status) is string problem)
         {
             throw new SysprogException(Errno.EINVAL, "sem_open", canonical, $"{SharedMemory.Directory}/sem.{canonical[1..]} is {problem}.");
         }
@@ -135,10 +135,15 @@ public sealed class PosixSemaphore : IDisposable
             throw new SysprogException(Errno.ENOENT, "opendir", SharedMemory.Directory, "POSIX semaphores need a tmpfs mounted on /dev/shm.");
         }
         var found = new List<SemaphoreInfo>();
-        foreach (string path in Directory.EnumerateFileSystemEntries(SharedMemory.Directory, "sem.*"))
+        foreach (string fileName in DirectoryEntries.Read(SharedMemory.Directory, trace))
         {
-            string name = "/" + Path.GetFileName(path)["sem.".Length..];
-            if (name.Length > 1 && IpcName.Matches(name, pattern) && FileStatus.OfPath(path, trace) is StatX status)
+            if (!fileName.StartsWith("sem.", StringComparison.Ordinal))
+            {
+                continue;
+            }
+            string name = "/" + fileName["sem.".Length..];
+            string path = SharedMemory.Directory + "/" + fileName;
+            if (name.Length > 1 && IpcName.Matches(name, pattern) && FileStatus.OfEscapedPath(path, trace) is StatX status)
             {
                 (int? value, string? problem) = ReadValue(path, status, trace);
                 found.Add(new SemaphoreInfo(name, status, value, problem));
@@ -167,7 +172,7 @@ public sealed class PosixSemaphore : IDisposable
             return (null, problem);
         }
         int flags = Libc.O_RDONLY | Libc.O_NONBLOCK | Libc.O_NOFOLLOW | Libc.O_CLOEXEC;
-        SyscallResult opened = Libc.open(path, flags, 0);
+        SyscallResult opened = Libc.open_escaped(path, flags, 0);
         trace?.Invoke(opened.Failed
             ? $"open({Quote(path)}, {Libc.OpenFlagsText(flags)}) = -1 {opened.Errno.Symbol()} ({opened.Errno.Description()})"
             : $"open({Quote(path)}, {Libc.OpenFlagsText(flags)}) = {opened.Value}");

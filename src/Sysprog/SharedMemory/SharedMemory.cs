@@ -204,14 +204,13 @@ public sealed class SharedMemory : IDescriptorObject, IDisposable
             throw new SysprogException(Errno.ENOENT, "opendir", Directory, "POSIX shared memory needs a tmpfs mounted on /dev/shm.");
         }
         var found = new List<SharedMemoryInfo>();
-        foreach (string path in System.IO.Directory.EnumerateFileSystemEntries(Directory))
+        foreach (string fileName in DirectoryEntries.Read(Directory, trace))
         {
-            string fileName = System.IO.Path.GetFileName(path);
             if (fileName.StartsWith("sem.", StringComparison.Ordinal) || !IpcName.Matches("/" + fileName, pattern))
             {
                 continue;
             }
-            if (FileStatus.OfPath(path, trace) is StatX status)
+            if (FileStatus.OfEscapedPath(Directory + "/" + fileName, trace) is StatX status)
             {
                 found.Add(new SharedMemoryInfo("/" + fileName, status, FileProblem(status)));
             }

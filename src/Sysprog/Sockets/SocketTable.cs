@@ -163,7 +163,7 @@ public static class SocketTable
         (query.States.Count == 0 || query.States.Any(state => string.Equals(state, socket.State, StringComparison.OrdinalIgnoreCase)))
         && (query.Port is not int port || socket.LocalPort == port || socket.PeerPort == port)
         && (query.Path is not string pattern || socket.Protocol == SocketProtocol.Unix
-            && System.IO.Enumeration.FileSystemName.MatchesSimpleExpression(pattern, socket.LocalAddress, ignoreCase: false));
+            && NameEscaping.Matches(socket.LocalAddress, pattern));
 
     private static readonly (SocketProtocol, string, SocketFamily)[] InternetTables =
     [
@@ -194,8 +194,9 @@ public static class SocketTable
                 "04" => "DISCONNECTING",
                 _ => fields[5],
             };
-            // Abstract names show with '@' for their leading NUL, as ss writes them.
-            string path = fields.Length == 8 ? fields[7] : "";
+            // Abstract names show with '@' for their leading NUL, as ss writes them. The kernel writes the path's bytes
+            // raw, so a path with a newline in it splits its row here: only sock_diag (UnixDiag) reads such a path whole.
+            string path = fields.Length == 8 ? NameEscaping.Escape(fields[7]) : "";
             yield return new SocketInfo(SocketProtocol.Unix, SocketFamily.Unix, kind, state, path, null, null, null, null, null, inode, null);
         }
     }
@@ -293,8 +294,8 @@ public static class SocketTable
         {
             return false;
         }
-        string fileName = Path.GetFileName(path);
-        return !ReadUnix(null).Any(socket => socket.LocalAddress.Length > 0 && !socket.LocalAddress.StartsWith('@')
+        string fileName = NameEscaping.Escape(Path.GetFileName(path));
+        return !(UnixDiag.Read(null) ?? ReadUnix(null)).Any(socket => socket.LocalAddress.Length > 0 && !socket.LocalAddress.StartsWith('@')
             && Path.GetFileName(socket.LocalAddress) == fileName);
     }
 }

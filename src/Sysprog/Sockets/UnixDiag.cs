@@ -1,5 +1,4 @@
 using System.Runtime.InteropServices;
-using System.Text;
 using Sysprog.Interop;
 
 namespace Sysprog;
@@ -141,7 +140,8 @@ internal static class UnixDiag
             switch (type)
             {
                 case Libc.UNIX_DIAG_NAME when data.Length > 0:
-                    name = data[0] == 0 ? "@" + Encoding.UTF8.GetString(data[1..]) : Encoding.UTF8.GetString(data[..(data.IndexOf((byte)0) is int end and >= 0 ? end : data.Length)]);
+                    // Any user can bind any bytes (ESC, newline, invalid UTF-8): the name is shown escaped.
+                    name = data[0] == 0 ? "@" + NameEscaping.Escape(data[1..]) : NameEscaping.Escape(data[..(data.IndexOf((byte)0) is int end and >= 0 ? end : data.Length)]);
                     break;
                 case Libc.UNIX_DIAG_PEER when data.Length >= 4:
                     peer = MemoryMarshal.Read<uint>(data);

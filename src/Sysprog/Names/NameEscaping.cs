@@ -1,0 +1,144 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text;
+
+namespace Sysprog;
+
+/// <summary>
+/// The one rule for writing down a name that any user chose (a file in /dev/shm or /dev/mqueue, a socket path): a
+/// name is any bytes but NUL and '/', so it may be invalid UTF-8 or hold ESC and newlines, which a terminal would act
+/// on and a table would split. Every listing, view and CLI line shows the escaped form, and every cmdlet and CLI command
+/// that takes a name reads it back, so what a listing shows can be passed back as it is.
+/// </summary>
+/// <remarks>
+/// The escapes are C's (<c>ls -b</c> writes the same ones, in octal where these are hex): <c>\\</c> for a backslash,
+/// <c>\n</c>, <c>\t</c>, <c>\r</c>, and <c>\xHH</c> (two hex digits) for any other control character (C0, DEL, C1 such
+/// as U+009B, which terminals read as CSI; U+2028 and U+2029, which end lines) and for every byte that is not part of
+/// valid UTF-8. Everything else is the UTF-8 text itself. A C1 or line-separator character is written as its UTF-8
+/// bytes (U+009B is <c>\xc2\x9b</c>), so that each escape stands for exactly one byte.
+/// </remarks>
+public static class NameEscaping
+{
+    /// <summary>The escaped form of raw name bytes.</summary>
+    public static string Escape(ReadOnlySpan<byte> raw)
+    {
+        var text = new StringBuilder(raw.Length);
+        while (!raw.IsEmpty)
+        {
+            OperationStatus status = Rune.DecodeFromUtf8(raw, out Rune rune, out int consumed);
+            if (status != OperationStatus.Done)
+            {
+                // Invalid or truncated UTF-8: each of the bytes it spans is written on its own.
+                for (int i = 0; i < consumed; i++)
+                {
+                    AppendByte(text, raw[i]);
+                }
+            }
+            else if (NeedsEscape(rune))
+            {
+                for (int i = 0; i < consumed; i++)
+                {
+                    AppendByte(text, raw[i]);
+                }
+            }
+            else
+            {
+                text.Append(rune.ToString());
+            }
+            raw = raw[consumed..];
+        }
+        return text.ToString();
+    }
+
+    /// <summary>The escaped form of a name already decoded to text (a socket path the kernel gave as a string).</summary>
+    public static string Escape(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        return Escape(Encoding.UTF8.GetBytes(text));
+    }
+
+    /// <summary>
+    /// The bytes an escaped name stands for. Characters that are not escapes stand for their UTF-8 bytes, so a name
+    /// typed with a raw control character names the same object as its escaped form. A backslash must start one of the
+    /// escapes above: a name with a backslash in it is written with <c>\\</c>.
+    /// </summary>
+    public static byte[] Unescape(string escaped) => Unescape(escaped, nameof(escaped));
+
+    /// <summary><see cref="Unescape(string)"/>, naming the caller's parameter when the name is refused.</summary>
+    internal static byte[] Unescape(string escaped, string parameterName)
+    {
+        ArgumentNullException.ThrowIfNull(escaped);
+        if (!escaped.Contains('\\'))
+        {
+            return Encoding.UTF8.GetBytes(escaped);
+        }
+        var bytes = new List<byte>(escaped.Length);
+        Span<byte> utf8 = stackalloc byte[4];
+        for (int i = 0; i < escaped.Length;)
+        {
+            if (escaped[i] != '\\')
+            {
+                Rune.DecodeFromUtf16(escaped.AsSpan(i), out Rune rune, out int used);
+                int length = rune.EncodeToUtf8(utf8);
+                for (int k = 0; k < length; k++)
+                {
+                    bytes.Add(utf8[k]);
+                }
+                i += used;
+                continue;
+            }
+            char next = i + 1 < escaped.Length ? escaped[i + 1] : '\0';
+            switch (next)
+            {
+                case '\\': bytes.Add((byte)'\\'); i += 2; break;
+                case 'n': bytes.Add((byte)'\n'); i += 2; break;
+                case 't': bytes.Add((byte)'\t'); i += 2; break;
+                case 'r': bytes.Add((byte)'\r'); i += 2; break;
+                case 'x' when i + 4 <= escaped.Length
+                    && byte.TryParse(escaped.AsSpan(i + 2, 2), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out byte value):
+                    bytes.Add(value);
+                    i += 4;
+                    break;
+                default:
+                    string after = i + 1 < escaped.Length ? Escape(escaped.Substring(i + 1, 1)) : "";
+                    throw new ArgumentException(
+                        $"'\\{after}' at character {i + 1} of the name is not an escape: " +
+                        @"a name writes a backslash as \\, and other bytes as \n, \t, \r or \xHH (two hex digits), the way listings show them.",
+                        parameterName);
+            }
+        }
+        return [.. bytes];
+    }
+
+    /// <summary>The escaped form of what a user typed: the same name written the way listings write it.</summary>
+    public static string Canonical(string escaped) => Escape(Unescape(escaped));
+
+    /// <summary>
+    /// Whether an escaped name matches a wildcard pattern (* and ?) written with the same escapes: "*\xff*" finds a name
+    /// with the byte 0xff in it, since the pattern is read the way a name is and compared with the escaped form.
+    /// </summary>
+    public static bool Matches(string escapedName, string pattern)
+    {
+        ArgumentNullException.ThrowIfNull(escapedName);
+        ArgumentNullException.ThrowIfNull(pattern);
+        // MatchesSimpleExpression reads '\' as its own escape (of * and ?): a literal backslash is doubled for it.
+        string expression = Canonical(pattern).Replace(@"\", @"\\", StringComparison.Ordinal);
+        return System.IO.Enumeration.FileSystemName.MatchesSimpleExpression(expression, escapedName, ignoreCase: false);
+    }
+
+    /// <summary>Whether a character is a control that a terminal or a table would act on.</summary>
+    private static bool NeedsEscape(Rune rune) =>
+        rune.Value == '\\' || Rune.IsControl(rune) || rune.Value is 0x2028 or 0x2029;
+
+    private static void AppendByte(StringBuilder text, byte value)
+    {
+        switch (value)
+        {
+            case (byte)'\\': text.Append(@"\\"); break;
+            case (byte)'\n': text.Append(@"\n"); break;
+            case (byte)'\t': text.Append(@"\t"); break;
+            case (byte)'\r': text.Append(@"\r"); break;
+            default: text.Append(CultureInfo.InvariantCulture, $"\\x{value:x2}"); break;
+        }
+    }
+}

@@ -1,0 +1,89 @@
+#Requires -Version 7.4
+# Names any user can create (invalid UTF-8, ESC, newline) are listed escaped, once, and the listed name passes back.
+# The objects are planted with printf's octal escapes through sh, not through the module.
+Describe 'Names any user can create' -Skip:(-not $IsLinux) {
+    BeforeAll {
+        . (Join-Path $PSScriptRoot 'common.ps1')
+        $script:stem = "sysprog-pester-$PID-names-"
+        # What printf writes (octal escapes) and what the listings must show for it.
+        $script:planted = @(
+            @{ Printf = 'x\377\376'; Shown = "/$($script:stem)x\xff\xfe" }
+            @{ Printf = 'esc\033[31m'; Shown = "/$($script:stem)esc\x1b[31m" }
+            @{ Printf = 'nl\nfake'; Shown = "/$($script:stem)nl\nfake" }
+        )
+        function Invoke-Planting {
+            param([string] $Folder, [string] $Printf, [switch] $Remove, [string] $Prefix = '')
+            $verb = if ($Remove) { 'rm -f --' } else { ': >' }
+            # The name is made by printf inside sh, so no byte of it passes through .NET's strings.
+            & sh -c "$verb `"`$1`$(printf '$Printf')`"" sh "$Folder/$Prefix$($script:stem)"
+        }
+        function Test-Planted {
+            param([string] $Folder, [string] $Printf, [string] $Prefix = '')
+            & sh -c "test -e `"`$1`$(printf '$Printf')`"" sh "$Folder/$Prefix$($script:stem)"
+            $LASTEXITCODE -eq 0
+        }
+    }
+
+    AfterEach {
+        foreach ($p in $script:planted) { Invoke-Planting /dev/shm $p.Printf -Remove }
+        Invoke-Planting /dev/shm '\033x\377' -Prefix sem. -Remove
+    }
+
+    It 'Get-SharedMemory and Get-IpcObject list each planted name escaped, exactly once' {
+        foreach ($p in $script:planted) { Invoke-Planting /dev/shm $p.Printf }
+        $expected = $script:planted.Shown | Sort-Object -CaseSensitive
+        (Get-SharedMemory -Name "/$($script:stem)*").Name | Should -Be $expected
+        (Get-IpcObject | Where-Object Name -like "/$($script:stem)*").Name | Sort-Object -CaseSensitive | Should -Be $expected
+        $table = Get-SharedMemory -Name "/$($script:stem)*" | Out-String -Width 300
+        $table | Should -Not -Match "`e"
+        $table -split "`n" | Where-Object { $_ -match '^fake' } | Should -BeNullOrEmpty
+    }
+
+    It 'Remove-SharedMemory given a listed name, or the listed object, removes exactly that object' {
+        foreach ($p in $script:planted) { Invoke-Planting /dev/shm $p.Printf }
+        Remove-SharedMemory -Name $script:planted[0].Shown -Confirm:$false
+        Test-Planted /dev/shm $script:planted[0].Printf | Should -BeFalse
+        Test-Planted /dev/shm $script:planted[1].Printf | Should -BeTrue
+        Get-SharedMemory -Name $script:planted[1].Shown | Remove-SharedMemory -Confirm:$false
+        Test-Planted /dev/shm $script:planted[1].Printf | Should -BeFalse
+        Test-Planted /dev/shm $script:planted[2].Printf | Should -BeTrue
+        Get-IpcObject | Where-Object Name -EQ $script:planted[2].Shown | Remove-IpcObject -Confirm:$false
+        Test-Planted /dev/shm $script:planted[2].Printf | Should -BeFalse
+    }
+
+    It 'Get-Semaphore lists a planted semaphore with ESC and an invalid byte escaped, and Remove-Semaphore takes it back' {
+        Invoke-Planting /dev/shm '\033x\377' -Prefix sem.
+        $listed = Get-Semaphore -Name "/$($script:stem)*"
+        $listed.Name | Should -Be "/$($script:stem)\x1bx\xff"
+        $listed | Remove-Semaphore -Confirm:$false
+        Test-Planted /dev/shm '\033x\377' -Prefix sem. | Should -BeFalse
+    }
+
+    It 'sysprog shm list and sysprog ipcs print the names escaped' {
+        foreach ($p in $script:planted) { Invoke-Planting /dev/shm $p.Printf }
+        foreach ($output in @((& dotnet $SysprogCliPath shm list "/$($script:stem)*") -join "`n"), ((& dotnet $SysprogCliPath ipcs) -join "`n")) {
+            $output | Should -Not -Match "`e"
+            foreach ($p in $script:planted) {
+                @($output -split "`n" | Where-Object { $_.Contains($p.Shown) }).Count | Should -Be 1
+            }
+        }
+    }
+
+    It 'Get-Socket escapes a newline and ESC in a UNIX socket path' {
+        $folder = (New-Item -ItemType Directory -Path ([IO.Path]::Combine([IO.Path]::GetTempPath(), "sysprog-names-$PID-$(New-Guid)"))).FullName
+        $socket = [System.Net.Sockets.Socket]::new([System.Net.Sockets.AddressFamily]::Unix, [System.Net.Sockets.SocketType]::Stream, [System.Net.Sockets.ProtocolType]::Unspecified)
+        try {
+            $socket.Bind([System.Net.Sockets.UnixDomainSocketEndPoint]::new("$folder/a`nfake`e[31m"))
+            $socket.Listen()
+            $listed = Get-Socket -Path "$folder/*"
+            $listed.LocalAddress | Should -Be "$folder/a\nfake\x1b[31m"
+            $table = $listed | Out-String -Width 300
+            $table | Should -Not -Match "`e"
+            $table -split "`n" | Where-Object { $_ -match '^fake' } | Should -BeNullOrEmpty
+        }
+        finally {
+            $socket.Dispose()
+            Remove-Item -LiteralPath $folder -Recurse -Force
+        }
+    }
+}
