@@ -22,11 +22,11 @@ public sealed class LeakCheckTests
 
         Assert.Contains($"{pipe.ReadEnd.Fd} -> pipe:[{pipe.Inode}]", open);
         Assert.Contains($"{pipe.WriteEnd.Fd} -> pipe:[{pipe.Inode}]", open);
-        Assert.Contains(open, line => line.StartsWith($"{pair.First.Fd} -> socket:[", StringComparison.Ordinal));
-        Assert.Contains($"{eventFd.Fd} -> anon_inode:[eventfd]", open);
+        Assert.Contains($"{pair.First.Fd} -> socket:[{pair.First.Inode}]", open);
+        Assert.Contains(open, line => line.StartsWith($"{eventFd.Fd} -> anon_inode:[eventfd]", StringComparison.Ordinal));
         Assert.Contains($"{inotify.Fd} -> anon_inode:inotify", open);
-        Assert.Contains($"{child.Fd} -> anon_inode:[pidfd]", open);
-        Assert.Contains($"{pty.Fd} -> /dev/ptmx", open);
+        Assert.Contains(open, line => line.StartsWith($"{child.Fd} -> anon_inode:[pidfd]", StringComparison.Ordinal));
+        Assert.Contains(open, line => line.StartsWith($"{pty.Fd} -> /dev/ptmx", StringComparison.Ordinal));
 
         pty.WaitForExit(TimeSpan.FromSeconds(10));
         foreach (IDisposable each in new IDisposable[] { pipe, pair, eventFd, inotify, child, pty })

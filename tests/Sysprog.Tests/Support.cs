@@ -123,7 +123,7 @@ internal static class MqueueFilesystem
         Skip.IfNot(MessageQueue.IsMqueueFsMounted(), "the mqueue filesystem is not mounted on /dev/mqueue (as root: mount -t mqueue none /dev/mqueue)");
 }
 
-/// <summary>Every descriptor this process has open, by number and target, at one moment (<see cref="OpenFds.Snapshot"/>).</summary>
+/// <summary>Every descriptor this process has open, by number and target (and fdinfo's identity of anonymous objects), at one moment (<see cref="OpenFds.Snapshot"/>).</summary>
 internal sealed class FdListing(IReadOnlyDictionary<int, string> targets, long releasedByFinalizer)
 {
     public IReadOnlyDictionary<int, string> Targets { get; } = targets;
@@ -140,8 +140,9 @@ internal sealed class FdListing(IReadOnlyDictionary<int, string> targets, long r
 /// check of the test's own objects could not see. The runtime's descriptors are told apart by what they are:
 /// <list type="bullet">
 /// <item>the files of the assemblies it has loaded, which it keeps open (they load on first use, during any test);</item>
-/// <item>those it opens once and keeps (the epoll set and wake-up pipe of its socket engine, its SIGCHLD handling,
-/// the console) are opened by <see cref="WarmUpRuntime"/> before the first listing, so they are in every "before";</item>
+/// <item>those it and the C library open once and keep (the epoll set and wake-up pipe of its socket engine, its
+/// SIGCHLD handling, the netlink socket of mq_notify's helper thread) are opened by <see cref="WarmUpRuntime"/>
+/// before the first listing, so they are in every "before";</item>
 /// <item>those it leaves to the garbage collector (the stdio pipes of a finished <see cref="Process"/>, which its
 /// Dispose does not close) are closed by collecting and finalizing before each listing. A Sysprog handle dropped
 /// undisposed would be closed the same way, so <see cref="HandleAudit.ReleasedByFinalizer"/> counts it: any
@@ -186,7 +187,27 @@ internal static class OpenFds
         return Directory.EnumerateFileSystemEntries("/proc/self/fd")
             .Select(p => (Fd: int.Parse(Path.GetFileName(p), System.Globalization.CultureInfo.InvariantCulture), Target: Target(p)))
             .Where(f => f.Target is not "?" && f.Target != listingItself)
-            .ToDictionary(f => f.Fd, f => f.Target);
+            .ToDictionary(f => f.Fd, f => f.Target + Identity(f.Fd));
+    }
+
+    /// <summary>
+    /// What tells apart two objects of one anonymous kind, from /proc/self/fdinfo (" (Pid: 4711)"): a number taken
+    /// again by a new object of the same kind is then not mistaken for the one the listing saw before.
+    /// </summary>
+    private static string Identity(int fd)
+    {
+        try
+        {
+            string[] lines = File.ReadLines($"/proc/self/fdinfo/{fd}")
+                .Where(l => l.StartsWith("Pid:", StringComparison.Ordinal) || l.StartsWith("tty-index:", StringComparison.Ordinal) || l.StartsWith("eventfd-id:", StringComparison.Ordinal))
+                .Select(l => string.Join(' ', l.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)))
+                .ToArray();
+            return lines.Length == 0 ? "" : $" ({string.Join(", ", lines)})";
+        }
+        catch (IOException)
+        {
+            return "";
+        }
     }
 
     /// <summary>The files of the assemblies loaded in this process, which the runtime keeps open once loaded.</summary>
@@ -221,6 +242,21 @@ internal static class OpenFds
             using var client = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
             client.ConnectAsync(listener.LocalEndPoint!).GetAwaiter().GetResult();
             using var accepted = listener.Accept();
+        }
+        // The C library's mq_notify(SIGEV_THREAD) opens a netlink socket on first use and keeps it. Without queues
+        // (no kernel support, no room under RLIMIT_MSGQUEUE) there is nothing to warm: the queue tests say why.
+        string queueName = TestNames.New();
+        try
+        {
+            using MessageQueue queue = MessageQueue.Create(queueName, 1, 8);
+            MqNotification.ByThread(queue).Close();
+        }
+        catch (SysprogException)
+        {
+        }
+        finally
+        {
+            TestNames.UnlinkQueueIfPresent(queueName);
         }
         return true;
     }
