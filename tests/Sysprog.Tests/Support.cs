@@ -123,14 +123,17 @@ internal static class MqueueFilesystem
         Skip.IfNot(MessageQueue.IsMqueueFsMounted(), "the mqueue filesystem is not mounted on /dev/mqueue (as root: mount -t mqueue none /dev/mqueue)");
 }
 
-/// <summary>Every descriptor this process has open, by number and target (and fdinfo's identity of anonymous objects), at one moment (<see cref="OpenFds.Snapshot"/>).</summary>
-internal sealed class FdListing(IReadOnlyDictionary<int, string> targets, long releasedByFinalizer)
+/// <summary>Every descriptor this process has open, by number and target (and fdinfo's identity of the object), at one moment (<see cref="OpenFds.Snapshot"/>).</summary>
+internal sealed class FdListing(IReadOnlyDictionary<int, OpenFd> descriptors, long releasedByFinalizer)
 {
-    public IReadOnlyDictionary<int, string> Targets { get; } = targets;
+    public IReadOnlyDictionary<int, OpenFd> Descriptors { get; } = descriptors;
 
     /// <summary><see cref="HandleAudit.ReleasedByFinalizer"/> when the listing was taken.</summary>
     public long ReleasedByFinalizer { get; } = releasedByFinalizer;
 }
+
+/// <summary>One descriptor: its readlink target and what fdinfo adds to tell its object apart (" (ino: 4711)", or "").</summary>
+internal sealed record OpenFd(string Target, string Identity);
 
 /// <summary>Open file descriptors of this process, from /proc/self/fd.</summary>
 /// <remarks>
@@ -164,7 +167,7 @@ internal static class OpenFds
     }
 
     /// <summary>
-    /// What is open now and was not in <paramref name="before"/> ("12 -> pipe:[4711]"), every kind of descriptor,
+    /// What is open now and was not in <paramref name="before"/> ("12 -> pipe:[4711] (ino: 4711)"), every kind of descriptor,
     /// and each Sysprog handle left to the finalizer since then.
     /// </summary>
     public static string[] OpenedSince(FdListing before)
@@ -173,33 +176,35 @@ internal static class OpenFds
         long finalized = HandleAudit.ReleasedByFinalizer - before.ReleasedByFinalizer;
         HashSet<string> assemblies = LoadedAssemblyFiles();
         return List()
-            .Where(f => !before.Targets.TryGetValue(f.Key, out string? target) || target != f.Value)
-            .Where(f => !assemblies.Contains(f.Value))
-            .Select(f => $"{f.Key} -> {f.Value}")
+            .Where(f => !before.Descriptors.TryGetValue(f.Key, out OpenFd? then) || then != f.Value)
+            .Where(f => !assemblies.Contains(f.Value.Target))
+            .Select(f => $"{f.Key} -> {f.Value.Target}{f.Value.Identity}")
             .Concat(finalized > 0 ? [$"{finalized} Sysprog handle(s) left undisposed, closed by the finalizer"] : [])
             .ToArray();
     }
 
-    private static Dictionary<int, string> List()
+    private static Dictionary<int, OpenFd> List()
     {
         // Listing the folder holds a descriptor of it open; that one is the listing's own, not anyone's leak.
         string listingItself = $"/proc/{Environment.ProcessId}/fd";
         return Directory.EnumerateFileSystemEntries("/proc/self/fd")
             .Select(p => (Fd: int.Parse(Path.GetFileName(p), System.Globalization.CultureInfo.InvariantCulture), Target: Target(p)))
             .Where(f => f.Target is not "?" && f.Target != listingItself)
-            .ToDictionary(f => f.Fd, f => f.Target + Identity(f.Fd));
+            .ToDictionary(f => f.Fd, f => new OpenFd(f.Target, Identity(f.Fd)));
     }
 
     /// <summary>
-    /// What tells apart two objects of one anonymous kind, from /proc/self/fdinfo (" (Pid: 4711)"): a number taken
-    /// again by a new object of the same kind is then not mistaken for the one the listing saw before.
+    /// What tells apart two objects of one kind that the target does not, from /proc/self/fdinfo, fixed for the
+    /// descriptor's life (" (ino: 4711)"): a number taken again by a new pidfd, pty or eventfd is then not mistaken
+    /// for the one the listing saw before. ino is a pidfd's own inode where pidfs gives each its own (Linux 6.9);
+    /// not the Pid line, which turns to -1 once the child is reaped.
     /// </summary>
     private static string Identity(int fd)
     {
         try
         {
             string[] lines = File.ReadLines($"/proc/self/fdinfo/{fd}")
-                .Where(l => l.StartsWith("Pid:", StringComparison.Ordinal) || l.StartsWith("tty-index:", StringComparison.Ordinal) || l.StartsWith("eventfd-id:", StringComparison.Ordinal))
+                .Where(l => l.StartsWith("ino:", StringComparison.Ordinal) || l.StartsWith("tty-index:", StringComparison.Ordinal) || l.StartsWith("eventfd-id:", StringComparison.Ordinal))
                 .Select(l => string.Join(' ', l.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)))
                 .ToArray();
             return lines.Length == 0 ? "" : $" ({string.Join(", ", lines)})";
