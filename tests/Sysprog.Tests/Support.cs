@@ -143,9 +143,9 @@ internal sealed record OpenFd(string Target, string Identity);
 /// check of the test's own objects could not see. The runtime's descriptors are told apart by what they are:
 /// <list type="bullet">
 /// <item>the files of the assemblies it has loaded, which it keeps open (they load on first use, during any test);</item>
-/// <item>those it and the C library open once and keep (the epoll set and wake-up pipe of its socket engine, its
-/// SIGCHLD handling, the netlink socket of mq_notify's helper thread) are opened by <see cref="WarmUpRuntime"/>
-/// before the first listing, so they are in every "before";</item>
+/// <item>those it and the C library may open on first use and keep (what a child <see cref="Process"/> and an
+/// asynchronous socket set up; the netlink socket of mq_notify's helper thread, seen blamed on a queue test) are
+/// opened by <see cref="WarmUpRuntime"/> before the first listing, so they are in every "before";</item>
 /// <item>those it leaves to the garbage collector (the stdio pipes of a finished <see cref="Process"/>, which its
 /// Dispose does not close) are closed by collecting and finalizing before each listing. A Sysprog handle dropped
 /// undisposed would be closed the same way, so <see cref="HandleAudit.ReleasedByFinalizer"/> counts it: any
