@@ -9,7 +9,7 @@ public sealed partial class FileLockTests : IDisposable
 {
     private readonly string _folder = Directory.CreateTempSubdirectory("sysprog-locks-").FullName;
     private readonly string _path;
-    private readonly HashSet<int> _fdsBefore = OpenFds.Snapshot();
+    private readonly FdListing _fdsBefore = OpenFds.Snapshot();
     private readonly List<Process> _peers = [];
 
     public FileLockTests() => _path = Path.Combine(_folder, "sysprog-test.lock");

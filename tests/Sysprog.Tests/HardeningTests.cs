@@ -372,7 +372,7 @@ public sealed class HardeningTests : IDisposable
     /// </summary>
     private static long Stress<T>(Func<T> create, Action<T> use, Action<T> afterClose) where T : IDisposable
     {
-        HashSet<int> fdsBefore = OpenFds.Snapshot();
+        FdListing fdsBefore = OpenFds.Snapshot();
         long total = 0;
         var clock = Stopwatch.StartNew();
         while (total < StressOperations && clock.Elapsed < TimeSpan.FromMinutes(2))

@@ -10,7 +10,7 @@ public sealed class InotifyTests : IDisposable
     private static readonly TimeSpan Soon = TimeSpan.FromSeconds(5);
 
     private readonly string _folder = Directory.CreateTempSubdirectory("sysprog-inotify-").FullName;
-    private readonly HashSet<int> _fdsBefore = OpenFds.Snapshot();
+    private readonly FdListing _fdsBefore = OpenFds.Snapshot();
     private readonly Inotify _inotify = Inotify.Create();
 
     public void Dispose()

@@ -39,7 +39,7 @@ public class InteropTests
     [Fact]
     public void SafeFdHandle_ClosesItsFd_AndTracesTheClose()
     {
-        HashSet<int> before = OpenFds.Snapshot();
+        FdListing before = OpenFds.Snapshot();
         int fd = Libc.open("/etc/passwd", Libc.O_RDONLY | Libc.O_CLOEXEC, 0);
         Assert.True(fd >= 0);
         var handle = new SafeFdHandle(fd);

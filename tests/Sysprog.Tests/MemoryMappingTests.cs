@@ -5,7 +5,7 @@ namespace Sysprog.Tests;
 
 public sealed class MemoryMappingTests : IDisposable
 {
-    private readonly HashSet<int> _fdsBefore = OpenFds.Snapshot();
+    private readonly FdListing _fdsBefore = OpenFds.Snapshot();
     private readonly string _file = Path.Combine(Path.GetTempPath(), $"sysprog-map-{Guid.NewGuid():N}");
 
     public void Dispose()

@@ -6,7 +6,7 @@ namespace Sysprog.Tests;
 
 public sealed class MessageQueueTests : IDisposable
 {
-    private readonly HashSet<int> _fdsBefore = OpenFds.Snapshot();
+    private readonly FdListing _fdsBefore = OpenFds.Snapshot();
     private readonly string _name = TestNames.New();
 
     public void Dispose()

@@ -10,7 +10,7 @@ namespace Sysprog.Tests;
 public sealed class MqNotificationTests : IDisposable
 {
     private static readonly TimeSpan Soon = TimeSpan.FromSeconds(10);
-    private readonly HashSet<int> _fdsBefore = OpenFds.Snapshot();
+    private readonly FdListing _fdsBefore = OpenFds.Snapshot();
     private readonly string _name = TestNames.New();
     private readonly MessageQueue _queue;
 

@@ -4,10 +4,14 @@ using Xunit;
 
 namespace Sysprog.Tests;
 
-public sealed class PipeTests
+public sealed class PipeTests : IDisposable
 {
     private static readonly TimeSpan Forever = Timeout.InfiniteTimeSpan;
     private static readonly TimeSpan Long = TimeSpan.FromSeconds(30);
+
+    private readonly FdListing _fdsBefore = OpenFds.Snapshot();
+
+    public void Dispose() => Assert.Empty(OpenFds.OpenedSince(_fdsBefore));
 
     private static string[] DescriptorsOf(ulong inode) => Directory.EnumerateFileSystemEntries("/proc/self/fd")
         .Where(p => new FileInfo(p).LinkTarget == $"pipe:[{inode}]").ToArray();
@@ -221,8 +225,13 @@ public sealed class FifoTests : IDisposable
 {
     private static readonly TimeSpan Long = TimeSpan.FromSeconds(30);
     private readonly string _folder = Directory.CreateTempSubdirectory("sysprog-fifo-").FullName;
+    private readonly FdListing _fdsBefore = OpenFds.Snapshot();
 
-    public void Dispose() => Directory.Delete(_folder, recursive: true);
+    public void Dispose()
+    {
+        Directory.Delete(_folder, recursive: true);
+        Assert.Empty(OpenFds.OpenedSince(_fdsBefore));
+    }
 
     [Fact]
     public void Create_MakesAFifoOfTheExactMode_AndNeverOverSomething()

@@ -24,7 +24,7 @@ public sealed class PlantedPathTests : IDisposable
     /// <summary>Only this user writes here: where the victims of a planted link live.</summary>
     private readonly string _private = Directory.CreateTempSubdirectory("sysprog-victims-").FullName;
 
-    private readonly HashSet<int> _fdsBefore = OpenFds.Snapshot();
+    private readonly FdListing _fdsBefore = OpenFds.Snapshot();
 
     public PlantedPathTests() =>
         File.SetUnixFileMode(_shared, (UnixFileMode)0x3FF | UnixFileMode.StickyBit);

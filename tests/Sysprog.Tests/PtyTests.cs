@@ -9,7 +9,7 @@ namespace Sysprog.Tests;
 public sealed class PtyTests : IDisposable
 {
     private static readonly TimeSpan Soon = TimeSpan.FromSeconds(10);
-    private readonly HashSet<int> _fdsBefore = OpenFds.Snapshot();
+    private readonly FdListing _fdsBefore = OpenFds.Snapshot();
     private readonly List<Pty> _ptys = [];
 
     public void Dispose()

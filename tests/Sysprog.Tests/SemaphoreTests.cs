@@ -5,7 +5,7 @@ namespace Sysprog.Tests;
 
 public sealed class SemaphoreTests : IDisposable
 {
-    private readonly HashSet<int> _fdsBefore = OpenFds.Snapshot();
+    private readonly FdListing _fdsBefore = OpenFds.Snapshot();
     private readonly string _name = TestNames.New();
 
     public void Dispose()

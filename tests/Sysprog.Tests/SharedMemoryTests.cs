@@ -4,7 +4,7 @@ namespace Sysprog.Tests;
 
 public sealed class SharedMemoryTests : IDisposable
 {
-    private readonly HashSet<int> _fdsBefore = OpenFds.Snapshot();
+    private readonly FdListing _fdsBefore = OpenFds.Snapshot();
     private readonly string _name = TestNames.New();
 
     public void Dispose()
@@ -130,7 +130,7 @@ public sealed class SharedMemoryTests : IDisposable
     [Fact]
     public void Close_ReleasesTheFd_AndKeepsMappingsValid()
     {
-        HashSet<int> before = OpenFds.Snapshot();
+        FdListing before = OpenFds.Snapshot();
         SharedMemory shm = SharedMemory.Create(_name, 4096);
         using MemoryMapping view = shm.Map();
         shm.Close();

@@ -10,8 +10,13 @@ public sealed class SocketTests : IDisposable
     private static readonly TimeSpan Short = TimeSpan.FromMilliseconds(100);
 
     private readonly string _folder = Directory.CreateTempSubdirectory("sysprog-sock-").FullName;
+    private readonly FdListing _fdsBefore = OpenFds.Snapshot();
 
-    public void Dispose() => Directory.Delete(_folder, recursive: true);
+    public void Dispose()
+    {
+        Directory.Delete(_folder, recursive: true);
+        Assert.Empty(OpenFds.OpenedSince(_fdsBefore));
+    }
 
     private string PathIn(string name) => Path.Combine(_folder, name);
 
@@ -231,7 +236,7 @@ public sealed class SocketTests : IDisposable
     [Fact]
     public void Descriptors_ArriveAsTypedObjects_ThatWork_AndNoneIsLeft()
     {
-        HashSet<int> before = OpenFds.Snapshot();
+        FdListing before = OpenFds.Snapshot();
         string shmName = TestNames.New();
         string mqName = TestNames.New();
         string file = PathIn("file.txt");
@@ -302,8 +307,6 @@ public sealed class SocketTests : IDisposable
             TestNames.UnlinkQueueIfPresent(mqName);
         }
         Assert.Empty(OpenFds.OpenedSince(before));
-        Assert.Empty(OpenFds.AnonymousOpenedSince(before));
-        Assert.DoesNotContain(OpenFds.Snapshot().Except(before), fd => new FileInfo($"/proc/self/fd/{fd}").LinkTarget!.StartsWith("socket:", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -390,7 +393,8 @@ public sealed class SocketTests : IDisposable
         Assert.Equal("[::1]:80", SocketEndpoint.Internet(System.Net.IPAddress.IPv6Loopback, 80).ToString());
         using Socket unix = Socket.Create(SocketFamily.Unix, SocketKind.Stream);
         Assert.Throws<ArgumentException>(() => unix.Bind(SocketEndpoint.Internet(System.Net.IPAddress.Loopback, 0)));
-        Assert.Throws<InvalidOperationException>(() => Socket.Create(SocketFamily.Unix, SocketKind.Datagram).Listen());
+        using Socket datagram = Socket.Create(SocketFamily.Unix, SocketKind.Datagram);
+        Assert.Throws<InvalidOperationException>(() => datagram.Listen());
     }
 
     [Fact]
