@@ -11,7 +11,7 @@ namespace Sysprog.Tests;
 /// </summary>
 public sealed partial class NameEscapingTests : IDisposable
 {
-    private readonly HashSet<int> _fdsBefore = OpenFds.Snapshot();
+    private readonly FdListing _fdsBefore = OpenFds.Snapshot();
     private readonly string _stem = $"{TestNames.Prefix}names-";
 
     public void Dispose()
