@@ -164,11 +164,6 @@ internal static class ProcFile
     }
 
     /// <summary>
-    /// A process's open descriptors and what each links to (/proc/PID/fd); one closed between the listing and its
-    /// readlink is left out. Throws UnauthorizedAccessException for another user's process (without
-    /// CAP_SYS_PTRACE) and DirectoryNotFoundException for one that ended: see <see cref="Inspect"/>.
-    /// </summary>
-    /// <summary>
     /// The process a process or thread id belongs to (Tgid in /proc/ID/status: /proc shows every thread's id there
     /// though it lists only processes); null when there is no such process or thread, or it cannot be read.
     /// </summary>
@@ -202,6 +197,11 @@ internal static class ProcFile
         }
     }
 
+    /// <summary>
+    /// A process's open descriptors and what each links to (/proc/PID/fd); one closed between the listing and its
+    /// readlink is left out. Throws UnauthorizedAccessException for another user's process (without
+    /// CAP_SYS_PTRACE) and DirectoryNotFoundException for one that ended: see <see cref="Inspect"/>.
+    /// </summary>
     public static IEnumerable<(string Path, string Link)> Descriptors(int processId)
     {
         foreach (string fd in Directory.EnumerateFileSystemEntries($"/proc/{processId}/fd"))
