@@ -38,7 +38,11 @@ param(
     [string] $Configuration = 'Release',
 
     # For the Pester task: test files or folders, separated by commas; every test (tests/ and docs/demos) by default.
-    [string] $TestPath
+    [string] $TestPath,
+
+    # For the Docs task: where the help is written; the committed module/en-US by default (the help test writes
+    # elsewhere to compare).
+    [string] $HelpPath = (Join-Path $PSScriptRoot 'module' 'en-US')
 )
 
 $ErrorActionPreference = 'Stop'
@@ -84,9 +88,8 @@ function Invoke-DocsTask {
     Import-Module $platyPS
     # The module page (Sysprog.md) is not help content; cmdlet pages are. about_Sysprog ships as its markdown.
     $pages = Get-ChildItem -LiteralPath (Join-Path $PSScriptRoot 'docs') -Filter '*.md' | Where-Object Name -NotIn 'Sysprog.md', 'about_Sysprog.md'
-    $helpFolder = Join-Path $PSScriptRoot 'module' 'en-US'
-    New-ExternalHelp -Path $pages.FullName -OutputPath $helpFolder -Force | Out-Null
-    Write-Host "help written to $helpFolder (commit it; the next build ships it)"
+    New-ExternalHelp -Path $pages.FullName -OutputPath $HelpPath -Force | Out-Null
+    Write-Host "help written to $HelpPath (commit it; the next build ships it)"
 }
 
 function Invoke-PackTask {
