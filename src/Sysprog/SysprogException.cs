@@ -22,7 +22,10 @@ public sealed class SysprogException : IOException
     /// <summary>The C name of the failed call (<c>shm_open</c>).</summary>
     public string Call { get; }
 
-    /// <summary>The object the call was made on: an IPC name, a path, or a mapping's description.</summary>
+    /// <summary>
+    /// The object the call was made on: an IPC name, a path, or a mapping's description, written the way listings write
+    /// names (<see cref="NameEscaping"/>), so a name holding ESC or a newline cannot act on the terminal or forge a line.
+    /// </summary>
     public string Target { get; }
 
     /// <summary>What a user can do about it, when there is something to say (limits, hints).</summary>

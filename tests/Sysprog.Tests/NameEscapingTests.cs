@@ -60,6 +60,38 @@ public sealed partial class NameEscapingTests : IDisposable
     }
 
     [Fact]
+    public void EscapeOfText_GivesPlainTextBackUncopied_AndQuoteEscapesTheQuoteAndCutsAtTheLimit()
+    {
+        string plain = "/tmp/plain name é";
+        Assert.Same(plain, NameEscaping.Escape(plain));
+        Assert.Equal(@"a\nb\x1b[31m\\", NameEscaping.Escape("a\nb\u001b[31m\\"));
+        Assert.Equal(@"""a\x22b\n""", NameEscaping.Quote("a\"b\n"));
+        Assert.Equal(@"""ab""...", NameEscaping.Quote("abc", limit: 2));
+        Assert.Equal(@"""\xff\x1b""...", NameEscaping.Quote([0xff, 0x1b, 0x41], limit: 2));
+    }
+
+    [Fact]
+    public void TraceLinesAndErrors_ShowAPathWithControlsEscaped_ThroughTheOneRule()
+    {
+        string folder = Directory.CreateTempSubdirectory("sysprog-names-").FullName;
+        string path = Path.Combine(folder, "a\nb\u001b[31m\"c");
+        var lines = new List<string>();
+        try
+        {
+            Fifo.Create(path, trace: lines.Add);
+            var taken = Assert.Throws<SysprogException>(() => Fifo.Create(path, trace: lines.Add));
+            Assert.Equal(Errno.EEXIST, taken.Errno);
+            Assert.Equal($"{folder}/a\\nb\\x1b[31m\"c", taken.Target);
+            Assert.Contains(lines, line => line.StartsWith($"mkfifo(\"{folder}/a\\nb\\x1b[31m\\x22c\", 0600) = -1 EEXIST", StringComparison.Ordinal));
+            Assert.All(lines.Append(taken.Message), line => Assert.DoesNotContain(line, char.IsControl));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
     public void Normalize_GivesTheEscapedForm_WhetherAControlIsTypedRawOrEscaped()
     {
         Assert.Equal(@"/a\x1b[31m\n", IpcName.Normalize("a\u001b[31m\n"));

@@ -48,12 +48,12 @@ internal static class FileStatus
         SyscallResult rc = Syscall.Traced(escaped
                 ? Libc.statx_escaped(Libc.AT_FDCWD, path, flags, Libc.STATX_BASIC_STATS, out StatX status)
                 : Libc.statx(Libc.AT_FDCWD, path, flags, Libc.STATX_BASIC_STATS, out status), trace, "statx",
-            $"AT_FDCWD, {TraceFormat.Quote(path)}, {flagText}, STATX_BASIC_STATS");
+            $"AT_FDCWD, {(escaped ? TraceFormat.QuoteName(path) : TraceFormat.Quote(path))}, {flagText}, STATX_BASIC_STATS");
         if (rc.Errno == Errno.ENOENT)
         {
             return null;
         }
-        Syscall.Check(rc, null, "statx", path, $"");
+        Syscall.Check(rc, null, "statx", escaped ? path : NameEscaping.Escape(path), $"");
         return status;
     }
 }

@@ -51,6 +51,8 @@ internal static class PlantedPath
         {
             name = ".";
         }
+        // Targets and messages name the path escaped (NameEscaping): a planted name may hold ESC or a newline.
+        string shown = NameEscaping.Escape(full);
         SafeFdHandle folderFd = OpenFolder(folder, trace);
         SafeFdHandle fd;
         bool created, followed;
@@ -58,9 +60,9 @@ internal static class PlantedPath
         bool create = (flags & Libc.O_CREAT) != 0;
         try
         {
-            shared = new SharedFolder(folder, FileStatus.OfFd(folderFd, folder));
+            shared = new SharedFolder(folder, FileStatus.OfFd(folderFd, NameEscaping.Escape(folder)));
             int open = (flags & ~(Libc.O_CREAT | Libc.O_EXCL | Libc.O_TRUNC)) | Libc.O_NONBLOCK | Libc.O_NOFOLLOW | Libc.O_NOCTTY | Libc.O_CLOEXEC;
-            using HandleLease lease = folderFd.Lease(folder);
+            using HandleLease lease = folderFd.Lease(NameEscaping.Escape(folder));
             (fd, created, followed) = OpenIn(lease.Fd, full, name, shared, open, create, createMode, trace, readOnlyWhereRefused);
         }
         finally
@@ -69,29 +71,29 @@ internal static class PlantedPath
         }
         try
         {
-            StatX status = FileStatus.OfFd(fd, full);
+            StatX status = FileStatus.OfFd(fd, shown);
             int type = status.Mode & FileStatus.TypeMask;
             // The kernel applies protected_fifos/protected_regular in the folder the file is in; a link this user or
             // the folder's owner made may lead elsewhere, where this folder's rule says nothing.
             if (create && !created && !followed && type is FileStatus.Regular or FileStatus.Fifo && shared.IsPlanter(status.Uid))
             {
-                throw PlantedForCreation(full, shared, type, status.Uid);
+                throw PlantedForCreation(shown, shared, type, status.Uid);
             }
             if (!Accepts(accept, type))
             {
-                throw new SysprogException(Errno.EINVAL, "open", full, $"{full} is a {FileStatus.KindOf(type)}, and only {Describe(accept)} is opened here (nothing that could make the open or a later read or write wait).");
+                throw new SysprogException(Errno.EINVAL, "open", shown, $"{shown} is a {FileStatus.KindOf(type)}, and only {Describe(accept)} is opened here (nothing that could make the open or a later read or write wait).");
             }
             if ((flags & Libc.O_TRUNC) != 0 && !created && type == FileStatus.Regular)
             {
-                using HandleLease fdLease = fd.Lease(full);
-                Syscall.Check(Libc.ftruncate(fdLease.Fd, 0), trace, "ftruncate", full, $"{fdLease.Fd}, 0");
+                using HandleLease fdLease = fd.Lease(shown);
+                Syscall.Check(Libc.ftruncate(fdLease.Fd, 0), trace, "ftruncate", shown, $"{fdLease.Fd}, 0");
             }
             if ((flags & Libc.O_NONBLOCK) == 0)
             {
-                using HandleLease fdLease = fd.Lease(full);
-                int statusFlags = Syscall.Check(Libc.fcntl(fdLease.Fd, Libc.F_GETFL, 0), trace, "fcntl", full, $"{fdLease.Fd}, F_GETFL");
+                using HandleLease fdLease = fd.Lease(shown);
+                int statusFlags = Syscall.Check(Libc.fcntl(fdLease.Fd, Libc.F_GETFL, 0), trace, "fcntl", shown, $"{fdLease.Fd}, F_GETFL");
                 int blocking = statusFlags & ~Libc.O_NONBLOCK;
-                Syscall.Check(Libc.fcntl(fdLease.Fd, Libc.F_SETFL, blocking), trace, "fcntl", full, $"{fdLease.Fd}, F_SETFL, {Libc.OpenFlagsText(blocking & ~Libc.O_LARGEFILE)}");
+                Syscall.Check(Libc.fcntl(fdLease.Fd, Libc.F_SETFL, blocking), trace, "fcntl", shown, $"{fdLease.Fd}, F_SETFL, {Libc.OpenFlagsText(blocking & ~Libc.O_LARGEFILE)}");
             }
             return new OpenedPath(fd, status, created);
         }
@@ -115,11 +117,11 @@ internal static class PlantedPath
     private static SafeFdHandle OpenFolder(string folder, SyscallTrace? trace)
     {
         int flags = Libc.O_PATH | Libc.O_DIRECTORY | Libc.O_CLOEXEC;
-        var direct = new SafeFdHandle(Syscall.Check(Libc.open(folder, flags, 0), trace, "open", folder, $"{Quote(folder)}, {Libc.OpenFlagsText(flags)}"));
+        var direct = new SafeFdHandle(Syscall.Check(Libc.open(folder, flags, 0), trace, "open", NameEscaping.Escape(folder), $"{Quote(folder)}, {Libc.OpenFlagsText(flags)}"));
         string reached;
         try
         {
-            using HandleLease lease = direct.Lease(folder);
+            using HandleLease lease = direct.Lease(NameEscaping.Escape(folder));
             reached = ProcFile.ReadLink($"/proc/self/fd/{lease.Fd}", trace);
         }
         catch (SysprogException)
@@ -139,13 +141,13 @@ internal static class PlantedPath
             {
                 string path = walked + "/" + part;
                 SafeFdHandle next;
-                using (HandleLease lease = current.Lease(walked.Length == 0 ? "/" : walked))
+                using (HandleLease lease = current.Lease(walked.Length == 0 ? "/" : NameEscaping.Escape(walked)))
                 {
                     StatX? entry = StatusIn(lease.Fd, part, path, trace);
                     int open = flags | Libc.O_NOFOLLOW;
                     if (entry is StatX link && (link.Mode & FileStatus.TypeMask) == FileStatus.SymbolicLink)
                     {
-                        var shared = new SharedFolder(walked.Length == 0 ? "/" : walked, FileStatus.OfFd(current, walked));
+                        var shared = new SharedFolder(walked.Length == 0 ? "/" : walked, FileStatus.OfFd(current, NameEscaping.Escape(walked)));
                         if (shared.IsPlanter(link.Uid))
                         {
                             throw PlantedLink(path, shared, link.Uid);
@@ -153,7 +155,7 @@ internal static class PlantedPath
                         open = flags;
                     }
                     // With O_NOFOLLOW, a link swapped in since the check is ENOTDIR here, never followed.
-                    next = new SafeFdHandle(Syscall.Check(Libc.openat(lease.Fd, part, open, 0), trace, "openat", path,
+                    next = new SafeFdHandle(Syscall.Check(Libc.openat(lease.Fd, part, open, 0), trace, "openat", NameEscaping.Escape(path),
                         $"{lease.Fd}, {Quote(part)}, {Libc.OpenFlagsText(open)}"));
                 }
                 current.Close(trace);
@@ -193,9 +195,9 @@ internal static class PlantedPath
                     int type = there?.Mode & FileStatus.TypeMask ?? 0;
                     if (create && type == FileStatus.Fifo && shared.IsPlanter(there!.Value.Uid))
                     {
-                        throw PlantedForCreation(full, shared, type, there.Value.Uid);
+                        throw PlantedForCreation(NameEscaping.Escape(full), shared, type, there.Value.Uid);
                     }
-                    throw new SysprogException(Errno.ENXIO, "open", full, type == 0 ? null : $"{full} is a {FileStatus.KindOf(type)}, not a file to open here.");
+                    throw new SysprogException(Errno.ENXIO, "open", NameEscaping.Escape(full), type == 0 ? null : $"{NameEscaping.Escape(full)} is a {FileStatus.KindOf(type)}, not a file to open here.");
                 case Errno.ENOENT when create:
                     int exclusive = open | Libc.O_CREAT | Libc.O_EXCL;
                     SyscallResult made = Syscall.Traced(Libc.openat(folderFd, name, exclusive, createMode), trace, "openat",
@@ -206,27 +208,27 @@ internal static class PlantedPath
                     }
                     if (made.Errno != Errno.EEXIST || attempt == CreateAttempts)
                     {
-                        throw new SysprogException(made.Errno, "open", full, made.Errno == Errno.EEXIST
-                            ? $"Something kept appearing at {full} between finding nothing there and creating it ({CreateAttempts} times): another process is racing for the name."
+                        throw new SysprogException(made.Errno, "open", NameEscaping.Escape(full), made.Errno == Errno.EEXIST
+                            ? $"Something kept appearing at {NameEscaping.Escape(full)} between finding nothing there and creating it ({CreateAttempts} times): another process is racing for the name."
                             : null);
                     }
                     break;
                 default:
-                    throw new SysprogException(opened.Errno, "open", full);
+                    throw new SysprogException(opened.Errno, "open", NameEscaping.Escape(full));
             }
         }
     }
 
     /// <summary>The protected_symlinks refusal: another user's link, which could lead anywhere.</summary>
     private static SysprogException PlantedLink(string path, SharedFolder shared, uint owner) =>
-        new(Errno.EACCES, "open", path,
+        new(Errno.EACCES, "open", NameEscaping.Escape(path),
             $"{shared.Describe($"a symbolic link (to {LinkText(path)})", owner)}: it is not followed (the fs.protected_symlinks rule, applied whatever that sysctl says). Remove it, or use a path in a folder only trusted users can write.");
 
     /// <summary>The protected_fifos/protected_regular refusal: another user's file where this one would create its own.</summary>
-    private static SysprogException PlantedForCreation(string full, SharedFolder shared, int type, uint owner)
+    private static SysprogException PlantedForCreation(string shown, SharedFolder shared, int type, uint owner)
     {
         string rule = type == FileStatus.Fifo ? "fs.protected_fifos" : "fs.protected_regular";
-        return new SysprogException(Errno.EACCES, "open", full,
+        return new SysprogException(Errno.EACCES, "open", shown,
             $"{shared.Describe($"a {FileStatus.KindOf(type)}", owner)}: it is not opened to be written as if this user had made it (the {rule} rule, applied whatever that sysctl says). Remove it, or use a path in a folder only trusted users can write.");
     }
 
@@ -251,14 +253,14 @@ internal static class PlantedPath
         {
             // Creating the file the link names would write wherever its maker pointed it; and the retry of open
             // then O_CREAT|O_EXCL (ENOENT, EEXIST, again) would never end.
-            throw new SysprogException(create ? Errno.EEXIST : Errno.ENOENT, "open", full,
-                $"{full} is a symbolic link to {LinkText(full)}, which does not exist{(create ? "; a file is never created through a symbolic link. Remove the link, or create its target first" : "")}.");
+            throw new SysprogException(create ? Errno.EEXIST : Errno.ENOENT, "open", NameEscaping.Escape(full),
+                $"{NameEscaping.Escape(full)} is a symbolic link to {LinkText(full)}, which does not exist{(create ? "; a file is never created through a symbolic link. Remove the link, or create its target first" : "")}.");
         }
         if (opened.Errno == Errno.ENXIO)
         {
-            throw new SysprogException(Errno.ENXIO, "open", full, $"{full} leads to {LinkText(full)}, which is not a file to open here (a FIFO without a reader, a socket or a device).");
+            throw new SysprogException(Errno.ENXIO, "open", NameEscaping.Escape(full), $"{NameEscaping.Escape(full)} leads to {LinkText(full)}, which is not a file to open here (a FIFO without a reader, a socket or a device).");
         }
-        throw new SysprogException(opened.Errno, "open", full);
+        throw new SysprogException(opened.Errno, "open", NameEscaping.Escape(full));
     }
 
     /// <summary>
@@ -273,23 +275,25 @@ internal static class PlantedPath
     {
         const int flags = Libc.O_PATH | Libc.O_CLOEXEC;
         int open = flags | Libc.O_NOFOLLOW;
-        using var fd = new SafeFdHandle(Syscall.Check(escapedPath ? Libc.open_escaped(path, open, 0) : Libc.open(path, open, 0), trace, "open", path, $"{Quote(path)}, {Libc.OpenFlagsText(open)}"));
-        StatX status = FileStatus.OfFd(fd, path);
+        string shown = escapedPath ? path : NameEscaping.Escape(path);
+        using var fd = new SafeFdHandle(Syscall.Check(escapedPath ? Libc.open_escaped(path, open, 0) : Libc.open(path, open, 0), trace, "open", shown,
+            $"{(escapedPath ? QuoteName(path) : Quote(path))}, {Libc.OpenFlagsText(open)}"));
+        StatX status = FileStatus.OfFd(fd, shown);
         uint self = Libc.geteuid();
         int found = status.Mode & FileStatus.TypeMask;
         if (found != type || status.Uid != self || status.LinkCount != 1)
         {
-            throw new SysprogException(Errno.EPERM, "chmod", path,
-                $"{path} is no longer the {FileStatus.KindOf(type)} this process made: it is now a {FileStatus.KindOf(found)} owned by {Owner(status.Uid)} with {status.LinkCount} link(s), replaced by another process. Its mode is left alone.");
+            throw new SysprogException(Errno.EPERM, "chmod", shown,
+                $"{shown} is no longer the {FileStatus.KindOf(type)} this process made: it is now a {FileStatus.KindOf(found)} owned by {Owner(status.Uid)} with {status.LinkCount} link(s), replaced by another process. Its mode is left alone.");
         }
         if ((status.Mode & 0xFFF) == (int)mode)
         {
             return status;
         }
-        using HandleLease lease = fd.Lease(path);
+        using HandleLease lease = fd.Lease(shown);
         string magic = $"/proc/self/fd/{lease.Fd}";
         SyscallResult changed = Libc.chmod(magic, (int)mode);
-        Syscall.Check(changed, trace, "chmod", path, $"{Quote(magic)}, {Octal((int)mode)}",
+        Syscall.Check(changed, trace, "chmod", shown, $"{Quote(magic)}, {Octal((int)mode)}",
             changed.Errno == Errno.ENOENT ? "Changing the mode through the descriptor needs /proc mounted." : null);
         return status;
     }
@@ -314,7 +318,7 @@ internal static class PlantedPath
         {
             return null;
         }
-        Syscall.Check(rc, null, "statx", full, $"");
+        Syscall.Check(rc, null, "statx", NameEscaping.Escape(full), $"");
         return status;
     }
 
@@ -361,6 +365,6 @@ internal static class PlantedPath
         public bool IsPlanter(uint uid) => IsShared && uid != Libc.geteuid() && uid != Status.Uid;
 
         public string Describe(string what, uint uid) =>
-            $"In {Path}, a sticky folder anyone may write to, the name is {what} owned by {Owner(uid)}, who is neither this user ({Owner(Libc.geteuid())}) nor the folder's owner ({Owner(Status.Uid)})";
+            $"In {NameEscaping.Escape(Path)}, a sticky folder anyone may write to, the name is {what} owned by {Owner(uid)}, who is neither this user ({Owner(Libc.geteuid())}) nor the folder's owner ({Owner(Status.Uid)})";
     }
 }

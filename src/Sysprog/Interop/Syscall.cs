@@ -171,47 +171,17 @@ internal ref struct TraceArguments
 /// <summary>Helpers for rendering arguments the way strace does.</summary>
 internal static class TraceFormat
 {
-    public static string Quote(string value) => $"\"{value}\"";
+    /// <summary>A path or other text from a user or the system, quoted and escaped as strace quotes a string (<see cref="NameEscaping.Quote(string, int)"/>).</summary>
+    public static string Quote(string value) => NameEscaping.Quote(value);
 
-    /// <summary>
-    /// Bytes of data as strace shows them: quoted, printable ASCII as it is, control characters as \n, \r, \t, \e or
-    /// \xNN, other bytes as \xNN; at most <paramref name="limit"/> of them, then "...".
-    /// </summary>
-    public static string Data(ReadOnlySpan<byte> data, int limit = 32)
-    {
-        var text = new StringBuilder("\"");
-        foreach (byte b in data[..Math.Min(data.Length, limit)])
-        {
-            AppendEscaped(text, (char)b, escapeNonAscii: true);
-        }
-        return text.Append(data.Length > limit ? "\"..." : "\"").ToString();
-    }
+    /// <summary>A name already in its escaped form (a canonical IPC name), quoted: its escapes are kept, not escaped again.</summary>
+    public static string QuoteName(string escaped) => NameEscaping.Quote(NameEscaping.Unescape(escaped));
 
-    /// <summary>Text as <see cref="Data(ReadOnlySpan{byte}, int)"/> shows bytes, but with characters beyond ASCII as they are.</summary>
-    public static string Data(ReadOnlySpan<char> data, int limit = 32)
-    {
-        var text = new StringBuilder("\"");
-        foreach (char c in data[..Math.Min(data.Length, limit)])
-        {
-            AppendEscaped(text, c, escapeNonAscii: false);
-        }
-        return text.Append(data.Length > limit ? "\"..." : "\"").ToString();
-    }
+    /// <summary>Bytes of data, quoted and escaped by the same rule as names; at most <paramref name="limit"/> of them, then "...".</summary>
+    public static string Data(ReadOnlySpan<byte> data, int limit = 32) => NameEscaping.Quote(data, limit);
 
-    private static void AppendEscaped(StringBuilder text, char c, bool escapeNonAscii)
-    {
-        _ = c switch
-        {
-            '\n' => text.Append("\\n"),
-            '\r' => text.Append("\\r"),
-            '\t' => text.Append("\\t"),
-            '\x1b' => text.Append("\\e"),
-            '"' or '\\' => text.Append('\\').Append(c),
-            < ' ' or '\x7f' => text.Append($"\\x{(int)c:x2}"),
-            > '\x7f' when escapeNonAscii => text.Append($"\\x{(int)c:x2}"),
-            _ => text.Append(c),
-        };
-    }
+    /// <summary>Text as <see cref="Data(ReadOnlySpan{byte}, int)"/> shows bytes; <paramref name="limit"/> counts characters.</summary>
+    public static string Data(ReadOnlySpan<char> data, int limit = 32) => NameEscaping.Quote(data.ToString(), limit);
 
     public static string Octal(int mode) => "0" + Convert.ToString(mode, 8).PadLeft(3, '0');
 

@@ -21,7 +21,7 @@ public sealed class FileLock : IDisposable
         Mode = mode;
         Start = start;
         Length = length;
-        Description = $"{kind} {mode.ToString().ToLowerInvariant()} lock on {ByteRanges.Describe(start, length)} of {path}";
+        Description = $"{kind} {mode.ToString().ToLowerInvariant()} lock on {ByteRanges.Describe(start, length)} of {NameEscaping.Escape(path)}";
     }
 
     /// <summary>The file's full path, as given when the lock was taken.</summary>

@@ -88,7 +88,7 @@ public sealed class MessageQueue : IPollable, IDisposable
         SyscallResult result = Libc.mq_open(canonical, flags, (int)mode, in attributes);
         string? detail = result.Failed ? MessageQueueLimits.Explain(result.Errno, maxMessages, maxMessageSize) : null;
         var fd = new SafeFdHandle(Syscall.Check(result, trace, "mq_open", canonical,
-            $"{Quote(canonical)}, {Libc.OpenFlagsText(flags)}, {Octal((int)mode)}, {{mq_maxmsg={maxMessages}, mq_msgsize={maxMessageSize}}}", detail));
+            $"{QuoteName(canonical)}, {Libc.OpenFlagsText(flags)}, {Octal((int)mode)}, {{mq_maxmsg={maxMessages}, mq_msgsize={maxMessageSize}}}", detail));
         ExclusiveCreation.CompleteOrUndo(() => ExclusiveCreation.ChangeMode(fd, canonical, mode, trace), () => fd.Close(trace), () => Unlink(canonical, trace));
         return new MessageQueue(fd, canonical, maxMessages, maxMessageSize, canSend: true, canReceive: true);
     }
@@ -106,7 +106,7 @@ public sealed class MessageQueue : IPollable, IDisposable
         } | Libc.O_CLOEXEC | (nonBlocking ? Libc.O_NONBLOCK : 0);
         SyscallResult result = Libc.mq_open_existing(canonical, flags);
         string? hint = result.Errno == Errno.ENOENT ? "No message queue has that name; create it first (New-MessageQueue, sysprog mq create)." : null;
-        var fd = new SafeFdHandle(Syscall.Check(result, trace, "mq_open", canonical, $"{Quote(canonical)}, {Libc.OpenFlagsText(flags)}", hint));
+        var fd = new SafeFdHandle(Syscall.Check(result, trace, "mq_open", canonical, $"{QuoteName(canonical)}, {Libc.OpenFlagsText(flags)}", hint));
         MqAttributes attributes;
         using (HandleLease lease = fd.Lease(canonical))
         {
@@ -133,7 +133,7 @@ public sealed class MessageQueue : IPollable, IDisposable
     public static void Unlink(string name, SyscallTrace? trace = null)
     {
         string canonical = IpcName.Normalize(name);
-        Syscall.Check(Libc.mq_unlink(canonical), trace, "mq_unlink", canonical, $"{Quote(canonical)}");
+        Syscall.Check(Libc.mq_unlink(canonical), trace, "mq_unlink", canonical, $"{QuoteName(canonical)}");
     }
 
     /// <summary>The queues in /dev/mqueue; an error says so when the mqueue filesystem is not mounted there.</summary>
@@ -176,8 +176,8 @@ public sealed class MessageQueue : IPollable, IDisposable
             SyscallResult opened = Libc.mq_open_existing(name, flags);
             errno = opened.Errno;
             trace?.Invoke(opened.Failed
-                ? $"mq_open({Quote(name)}, {Libc.OpenFlagsText(flags)}) = -1 {errno.Symbol()} ({errno.Description()})"
-                : $"mq_open({Quote(name)}, {Libc.OpenFlagsText(flags)}) = {opened.Value}");
+                ? $"mq_open({QuoteName(name)}, {Libc.OpenFlagsText(flags)}) = -1 {errno.Symbol()} ({errno.Description()})"
+                : $"mq_open({QuoteName(name)}, {Libc.OpenFlagsText(flags)}) = {opened.Value}");
             if (opened.Failed)
             {
                 return null;

@@ -5,17 +5,19 @@ using System.Text;
 namespace Sysprog;
 
 /// <summary>
-/// The one rule for writing down a name that any user chose (a file in /dev/shm or /dev/mqueue, a socket path): a
-/// name is any bytes but NUL and '/', so it may be invalid UTF-8 or hold ESC and newlines, which a terminal would act
-/// on and a table would split. Every listing, view and CLI line shows the escaped form, and every cmdlet and CLI command
-/// that takes a name reads it back, so what a listing shows can be passed back as it is.
+/// The one rule for writing down a name that any user chose (a file in /dev/shm or /dev/mqueue, a socket path, a
+/// process name) and any other text that comes from the system (paths, command lines, strings of an ELF file): a name
+/// is any bytes but NUL and '/', so it may be invalid UTF-8 or hold ESC and newlines, which a terminal would act on and
+/// a table would split. Every listing, view, CLI line, trace line and error message shows the escaped form, and every
+/// cmdlet and CLI command that takes a name reads it back, so what a listing shows can be passed back as it is.
 /// </summary>
 /// <remarks>
 /// The escapes are C's (<c>ls -b</c> writes the same ones, in octal where these are hex): <c>\\</c> for a backslash,
 /// <c>\n</c>, <c>\t</c>, <c>\r</c>, and <c>\xHH</c> (two hex digits) for any other control character (C0, DEL, C1 such
 /// as U+009B, which terminals read as CSI; U+2028 and U+2029, which end lines) and for every byte that is not part of
 /// valid UTF-8. Everything else is the UTF-8 text itself. A C1 or line-separator character is written as its UTF-8
-/// bytes (U+009B is <c>\xc2\x9b</c>), so that each escape stands for exactly one byte.
+/// bytes (U+009B is <c>\xc2\x9b</c>), so that each escape stands for exactly one byte. Between the double quotes of a
+/// trace line or message (<see cref="Quote(string, int)"/>) a '"' is written <c>\x22</c> as well.
 /// </remarks>
 public static class NameEscaping
 {
@@ -23,38 +25,42 @@ public static class NameEscaping
     public static string Escape(ReadOnlySpan<byte> raw)
     {
         var text = new StringBuilder(raw.Length);
-        while (!raw.IsEmpty)
-        {
-            OperationStatus status = Rune.DecodeFromUtf8(raw, out Rune rune, out int consumed);
-            if (status != OperationStatus.Done)
-            {
-                // Invalid or truncated UTF-8: each of the bytes it spans is written on its own.
-                for (int i = 0; i < consumed; i++)
-                {
-                    AppendByte(text, raw[i]);
-                }
-            }
-            else if (NeedsEscape(rune))
-            {
-                for (int i = 0; i < consumed; i++)
-                {
-                    AppendByte(text, raw[i]);
-                }
-            }
-            else
-            {
-                text.Append(rune.ToString());
-            }
-            raw = raw[consumed..];
-        }
+        Append(text, raw, quoted: false);
         return text.ToString();
     }
 
-    /// <summary>The escaped form of a name already decoded to text (a socket path the kernel gave as a string).</summary>
+    /// <summary>
+    /// The escaped form of a name or path already decoded to text (a socket path the kernel gave as a string, a path
+    /// read from /proc, a string from an ELF file). Text with nothing to escape is returned as it is, without a copy.
+    /// </summary>
     public static string Escape(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
-        return Escape(Encoding.UTF8.GetBytes(text));
+        return text.AsSpan().IndexOfAny(NotPlain) < 0 ? text : Escape(Encoding.UTF8.GetBytes(text));
+    }
+
+    /// <summary>
+    /// The escaped form between double quotes, as strace writes a string argument in a trace line or a message: a '"'
+    /// in it is written <c>\x22</c>, so the closing quote is the name's end. At most <paramref name="limit"/> bytes are
+    /// shown, then <c>...</c> after the quote.
+    /// </summary>
+    public static string Quote(ReadOnlySpan<byte> raw, int limit = int.MaxValue)
+    {
+        var text = new StringBuilder(Math.Min(raw.Length, limit) + 2).Append('"');
+        Append(text, raw[..Math.Min(raw.Length, limit)], quoted: true);
+        return text.Append(raw.Length > limit ? "\"..." : "\"").ToString();
+    }
+
+    /// <summary><see cref="Quote(ReadOnlySpan{byte}, int)"/> of text; <paramref name="limit"/> counts characters.</summary>
+    public static string Quote(string text, int limit = int.MaxValue)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        if (text.Length <= limit && text.AsSpan().IndexOfAny(NotPlain) < 0 && !text.Contains('"'))
+        {
+            return $"\"{text}\"";
+        }
+        string shown = Quote(Encoding.UTF8.GetBytes(text.Length > limit ? text[..limit] : text));
+        return text.Length > limit ? shown + "..." : shown;
     }
 
     /// <summary>
@@ -124,6 +130,33 @@ public static class NameEscaping
         // MatchesSimpleExpression reads '\' as its own escape (of * and ?): a literal backslash is doubled for it.
         string expression = Canonical(pattern).Replace(@"\", @"\\", StringComparison.Ordinal);
         return System.IO.Enumeration.FileSystemName.MatchesSimpleExpression(expression, escapedName, ignoreCase: false);
+    }
+
+    // What makes text need the slow path: a backslash, a control (C0, DEL, C1), a line or paragraph separator, and a
+    // surrogate (a lone one stands for no character; a pair is simply checked rune by rune).
+    private static readonly SearchValues<char> NotPlain = SearchValues.Create(
+        string.Concat(Enumerable.Range(0, 0x20).Concat(Enumerable.Range(0x7f, 0x21)).Concat(Enumerable.Range(0xd800, 0x800)).Select(c => (char)c))
+        + "\\\u2028\u2029");
+
+    private static void Append(StringBuilder text, ReadOnlySpan<byte> raw, bool quoted)
+    {
+        while (!raw.IsEmpty)
+        {
+            OperationStatus status = Rune.DecodeFromUtf8(raw, out Rune rune, out int consumed);
+            if (status != OperationStatus.Done || NeedsEscape(rune) || quoted && rune.Value == '"')
+            {
+                // Invalid or truncated UTF-8, or a character to escape: each of the bytes it spans is written on its own.
+                for (int i = 0; i < consumed; i++)
+                {
+                    AppendByte(text, raw[i]);
+                }
+            }
+            else
+            {
+                text.Append(rune.ToString());
+            }
+            raw = raw[consumed..];
+        }
     }
 
     /// <summary>Whether a character is a control that a terminal or a table would act on.</summary>

@@ -21,13 +21,14 @@ public static class Fifo
         ArgumentException.ThrowIfNullOrEmpty(path);
         FileModes.Validate(mode, nameof(mode));
         string full = Path.GetFullPath(path);
+        string shown = NameEscaping.Escape(full);
         SyscallResult result = Libc.mkfifo(full, (int)mode);
         string? detail = result.Errno == Errno.EEXIST ? "Something of that name exists already; a FIFO is never made over it." : null;
-        Syscall.Check(result, trace, "mkfifo", full, $"{Quote(full)}, {Octal((int)mode)}", detail);
+        Syscall.Check(result, trace, "mkfifo", shown, $"{Quote(full)}, {Octal((int)mode)}", detail);
         ExclusiveCreation.CompleteOrUndo(
             () => PlantedPath.ChangeModeOfCreated(full, FileStatus.Fifo, mode, trace),
             () => { },
-            () => Syscall.Check(Libc.unlink(full), trace, "unlink", full, $"{Quote(full)}"));
+            () => Syscall.Check(Libc.unlink(full), trace, "unlink", shown, $"{Quote(full)}"));
         return new FileInfo(full);
     }
 
@@ -50,11 +51,12 @@ public static class Fifo
         TimeSpan wait = timeout ?? Timeout.InfiniteTimeSpan;
         Timeouts.Validate(wait);
         string full = Path.GetFullPath(path);
+        string shown = NameEscaping.Escape(full);
         StatX status = FileStatus.OfPath(full, trace, followLinks: true)
-            ?? throw new SysprogException(Errno.ENOENT, "statx", full, "There is no FIFO of that name; New-Fifo (mkfifo) makes one.");
+            ?? throw new SysprogException(Errno.ENOENT, "statx", shown, "There is no FIFO of that name; New-Fifo (mkfifo) makes one.");
         if ((status.Mode & FileStatus.TypeMask) != FileStatus.Fifo)
         {
-            throw new ArgumentException($"{full} is not a FIFO (mode {Convert.ToString(status.Mode, 8)}); only FIFOs are opened here.", nameof(path));
+            throw new ArgumentException($"{shown} is not a FIFO (mode {Convert.ToString(status.Mode, 8)}); only FIFOs are opened here.", nameof(path));
         }
         bool forReading = access == FileAccess.Read;
         int flags = (forReading ? Libc.O_RDONLY : Libc.O_WRONLY) | (inheritable ? 0 : Libc.O_CLOEXEC) | (nonBlocking ? Libc.O_NONBLOCK : 0);
@@ -66,7 +68,7 @@ public static class Fifo
             string? detail = result.Errno == Errno.ENXIO
                 ? "No process has the FIFO open for reading, and a non-blocking open for writing does not wait for one (a blocking open does)."
                 : null;
-            fd = Syscall.Check(result, trace, "open", full, $"{Quote(full)}, {flagText}", detail);
+            fd = Syscall.Check(result, trace, "open", shown, $"{Quote(full)}, {flagText}", detail);
         }
         else if (OpenWaiting(full, flags, flagText, wait, cancellationToken, trace) is int opened)
         {
@@ -79,14 +81,14 @@ public static class Fifo
         var handle = new SafeFdHandle(fd);
         try
         {
-            StatX opened = FileStatus.OfFd(handle, full);
+            StatX opened = FileStatus.OfFd(handle, shown);
             if ((opened.Mode & FileStatus.TypeMask) != FileStatus.Fifo)
             {
-                throw new ArgumentException($"{full} was replaced by something that is not a FIFO while it was being opened.", nameof(path));
+                throw new ArgumentException($"{shown} was replaced by something that is not a FIFO while it was being opened.", nameof(path));
             }
             if (!nonBlocking)
             {
-                Syscall.Check(Libc.fcntl(fd, Libc.F_SETFL, flags | Libc.O_NONBLOCK), trace, "fcntl", full, $"{fd}, F_SETFL, {Libc.OpenFlagsText(flags | Libc.O_NONBLOCK)}");
+                Syscall.Check(Libc.fcntl(fd, Libc.F_SETFL, flags | Libc.O_NONBLOCK), trace, "fcntl", shown, $"{fd}, F_SETFL, {Libc.OpenFlagsText(flags | Libc.O_NONBLOCK)}");
             }
             return new PipeEnd(handle, opened.Inode, forReading, full, keptBlocking: false, packetMode: false);
         }
@@ -99,16 +101,16 @@ public static class Fifo
 
     /// <summary>Why an <see cref="Open"/> gave null: no process came to the other side in time.</summary>
     public static string DescribeTimeout(string path, FileAccess access, TimeSpan timeout) =>
-        $"No process opened {Path.GetFullPath(path)} for {(access == FileAccess.Read ? "writing" : "reading")} within {Units.FormatDuration(timeout)}.";
+        $"No process opened {NameEscaping.Escape(Path.GetFullPath(path))} for {(access == FileAccess.Read ? "writing" : "reading")} within {Units.FormatDuration(timeout)}.";
 
     /// <summary>A blocking open(2), interrupted by Sysprog's signal when the token or the timeout fires; null on timeout.</summary>
     private static int? OpenWaiting(string path, int flags, string flagText, TimeSpan timeout, CancellationToken cancellationToken, SyscallTrace? trace)
     {
-        if (BlockingCall.Run((path, flags), static open => Libc.open(open.path, open.flags, 0), timeout, cancellationToken, trace, path) is not SyscallResult result)
+        if (BlockingCall.Run((path, flags), static open => Libc.open(open.path, open.flags, 0), timeout, cancellationToken, trace, NameEscaping.Escape(path)) is not SyscallResult result)
         {
             trace?.Invoke($"open({Quote(path)}, {flagText}) = -1 EINTR (timed out after {Units.FormatDuration(timeout)})");
             return null;
         }
-        return Syscall.Check(result, trace, "open", path, $"{Quote(path)}, {flagText}");
+        return Syscall.Check(result, trace, "open", NameEscaping.Escape(path), $"{Quote(path)}, {flagText}");
     }
 }

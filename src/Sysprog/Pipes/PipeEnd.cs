@@ -69,7 +69,7 @@ public sealed class PipeEnd : StreamDescriptor
     public static int MaxCapacity => (int)(ProcFile.Sysctl("fs.pipe-max-size") ?? 1024 * 1024);
 
     private protected override string Describe() =>
-        FifoPath is not null ? $"FIFO {FifoPath} ({End.ToLowerInvariant()} end)" : $"pipe:[{Inode}] ({End.ToLowerInvariant()} end)";
+        FifoPath is not null ? $"FIFO {NameEscaping.Escape(FifoPath)} ({End.ToLowerInvariant()} end)" : $"pipe:[{Inode}] ({End.ToLowerInvariant()} end)";
 
     private protected override string ReadRefusal => $"{Description} is a write end: read from the read end.";
 

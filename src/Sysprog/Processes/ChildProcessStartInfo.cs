@@ -56,8 +56,8 @@ public sealed class ChildProcessStartInfo
     /// <summary>Variables the child gets unless this process or <see cref="Environment"/> sets them (TERM for a pty).</summary>
     internal IReadOnlyDictionary<string, string>? EnvironmentDefaults { get; init; }
 
-    /// <summary>The command line as a shell would show it, for messages and listings.</summary>
-    public string CommandLine => string.Join(' ', Arguments.Prepend(Program).Select(a => a.Length == 0 || a.Any(char.IsWhiteSpace) ? $"\"{a}\"" : a));
+    /// <summary>The command line as a shell would show it, for messages and listings: each word escaped (<see cref="NameEscaping"/>), quoted when it has a space.</summary>
+    public string CommandLine => string.Join(' ', Arguments.Prepend(Program).Select(NameEscaping.Escape).Select(a => a.Length == 0 || a.Any(char.IsWhiteSpace) ? $"\"{a}\"" : a));
 
     /// <summary>Refuses what no posix_spawn could take, before anything is started.</summary>
     internal void Validate()

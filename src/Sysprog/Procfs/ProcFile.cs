@@ -20,7 +20,8 @@ internal static class ProcFile
             rawFd = escapedPath ? Libc.open_escaped(path, flags, 0) : Libc.open(path, flags, 0);
         }
         while (rawFd.Errno == Errno.EINTR);
-        using var fd = new SafeFdHandle(Syscall.Check(rawFd, trace, "open", path, $"{Quote(path)}, {Libc.OpenFlagsText(flags)}"));
+        string target = escapedPath ? path : NameEscaping.Escape(path);
+        using var fd = new SafeFdHandle(Syscall.Check(rawFd, trace, "open", target, $"{(escapedPath ? QuoteName(path) : Quote(path))}, {Libc.OpenFlagsText(flags)}"));
         var text = new MemoryStream();
         byte[] buffer = new byte[64 * 1024];
         while (true)
@@ -34,7 +35,7 @@ internal static class ProcFile
                 }
                 while (got.Errno == Errno.EINTR);
             }
-            Syscall.CheckCount(got, trace, "read", path, $"{fd.Fd}, ..., {buffer.Length}");
+            Syscall.CheckCount(got, trace, "read", target, $"{fd.Fd}, ..., {buffer.Length}");
             if (got.Value == 0)
             {
                 break;
@@ -83,7 +84,7 @@ internal static class ProcFile
     public static unsafe string ReadLink(string path, SyscallTrace? trace)
     {
         byte* buffer = stackalloc byte[4096];
-        long length = Syscall.CheckCount(Libc.readlink(path, buffer, 4096), trace, "readlink", path, $"{Quote(path)}, ..., 4096");
+        long length = Syscall.CheckCount(Libc.readlink(path, buffer, 4096), trace, "readlink", NameEscaping.Escape(path), $"{Quote(path)}, ..., 4096");
         return Encoding.UTF8.GetString(buffer, (int)length);
     }
 

@@ -90,7 +90,7 @@ public sealed class PosixSemaphore : IDisposable
         FileModes.Validate(mode, nameof(mode));
         const int flags = Libc.O_CREAT | Libc.O_EXCL;
         IntPtr semaphore = Syscall.CheckPointer(SyscallResult.NullOnFailure(Libc.sem_open(canonical, flags, (int)mode, (uint)initialValue)),
-            trace, "sem_open", canonical, $"{Quote(canonical)}, {Libc.OpenFlagsText(flags)}, {Octal((int)mode)}, {initialValue}");
+            trace, "sem_open", canonical, $"{QuoteName(canonical)}, {Libc.OpenFlagsText(flags)}, {Octal((int)mode)}, {initialValue}");
         var created = new PosixSemaphore(new SafeSemaphoreHandle(semaphore), canonical);
         string path = created.Location;
         ExclusiveCreation.CompleteOrUndo(
@@ -112,14 +112,14 @@ public sealed class PosixSemaphore : IDisposable
         }
         SyscallResult result = SyscallResult.NullOnFailure(Libc.sem_open(canonical, 0, 0, 0));
         string? hint = result.Errno == Errno.ENOENT ? "No semaphore has that name; create it first (New-Semaphore, sysprog sem create)." : null;
-        IntPtr semaphore = Syscall.CheckPointer(result, trace, "sem_open", canonical, $"{Quote(canonical)}, 0", hint);
+        IntPtr semaphore = Syscall.CheckPointer(result, trace, "sem_open", canonical, $"{QuoteName(canonical)}, 0", hint);
         return new PosixSemaphore(new SafeSemaphoreHandle(semaphore), canonical);
     }
 
     public static void Unlink(string name, SyscallTrace? trace = null)
     {
         string canonical = IpcName.Normalize(name, NameMaxBytes);
-        Syscall.Check(Libc.sem_unlink(canonical), trace, "sem_unlink", canonical, $"{Quote(canonical)}");
+        Syscall.Check(Libc.sem_unlink(canonical), trace, "sem_unlink", canonical, $"{QuoteName(canonical)}");
     }
 
     /// <summary>
@@ -174,8 +174,8 @@ public sealed class PosixSemaphore : IDisposable
         int flags = Libc.O_RDONLY | Libc.O_NONBLOCK | Libc.O_NOFOLLOW | Libc.O_CLOEXEC;
         SyscallResult opened = Libc.open_escaped(path, flags, 0);
         trace?.Invoke(opened.Failed
-            ? $"open({Quote(path)}, {Libc.OpenFlagsText(flags)}) = -1 {opened.Errno.Symbol()} ({opened.Errno.Description()})"
-            : $"open({Quote(path)}, {Libc.OpenFlagsText(flags)}) = {opened.Value}");
+            ? $"open({QuoteName(path)}, {Libc.OpenFlagsText(flags)}) = -1 {opened.Errno.Symbol()} ({opened.Errno.Description()})"
+            : $"open({QuoteName(path)}, {Libc.OpenFlagsText(flags)}) = {opened.Value}");
         if (opened.Failed)
         {
             return (null, opened.Errno == Errno.EACCES ? "not readable by this user" : $"open failed: {opened.Errno.Symbol()}");

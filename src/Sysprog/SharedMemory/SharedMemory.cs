@@ -63,7 +63,7 @@ public sealed class SharedMemory : IDescriptorObject, IDisposable
         const int flags = Libc.O_RDWR | Libc.O_CREAT | Libc.O_EXCL | Libc.O_CLOEXEC;
         SyscallResult rawFd = Libc.shm_open(canonical, flags, (int)mode);
         var fd = new SafeFdHandle(Syscall.Check(rawFd, trace, "shm_open", canonical,
-            $"{Quote(canonical)}, {Libc.OpenFlagsText(flags)}, {Octal((int)mode)}"));
+            $"{QuoteName(canonical)}, {Libc.OpenFlagsText(flags)}, {Octal((int)mode)}"));
         ExclusiveCreation.CompleteOrUndo(
             () =>
             {
@@ -185,7 +185,7 @@ public sealed class SharedMemory : IDescriptorObject, IDisposable
         string? hint = rawFd.Errno == Errno.ENOENT
             ? "No shared memory object has that name; create it first (New-SharedMemory, sysprog shm create)."
             : null;
-        var fd = new SafeFdHandle(Syscall.Check(rawFd, trace, "shm_open", canonical, $"{Quote(canonical)}, {Libc.OpenFlagsText(flags)}, 0", hint));
+        var fd = new SafeFdHandle(Syscall.Check(rawFd, trace, "shm_open", canonical, $"{QuoteName(canonical)}, {Libc.OpenFlagsText(flags)}, 0", hint));
         return new SharedMemory(fd, canonical, readOnly, (long)FileStatus.OfFd(fd, canonical).Size);
     }
 
@@ -193,7 +193,7 @@ public sealed class SharedMemory : IDescriptorObject, IDisposable
     public static void Unlink(string name, SyscallTrace? trace = null)
     {
         string canonical = IpcName.Normalize(name);
-        Syscall.Check(Libc.shm_unlink(canonical), trace, "shm_unlink", canonical, $"{Quote(canonical)}");
+        Syscall.Check(Libc.shm_unlink(canonical), trace, "shm_unlink", canonical, $"{QuoteName(canonical)}");
     }
 
     /// <summary>The objects in /dev/shm (semaphores, "sem.*", excluded), optionally filtered by a wildcard pattern.</summary>

@@ -215,10 +215,10 @@ public sealed class SocketEndpoint : IEquatable<SocketEndpoint>
 
     private string? _text;
 
-    /// <summary>Made once: error targets and equality use it on every call that names the endpoint.</summary>
+    /// <summary>Made once: error targets and equality use it on every call that names the endpoint. A path or abstract name is escaped (<see cref="NameEscaping"/>).</summary>
     public override string ToString() => _text ??= Family switch
     {
-        SocketFamily.Unix => Path ?? (AbstractName is not null ? "@" + AbstractName : "(unnamed)"),
+        SocketFamily.Unix => Path is not null ? NameEscaping.Escape(Path) : AbstractName is not null ? "@" + NameEscaping.Escape(AbstractName) : "(unnamed)",
         SocketFamily.IPv6 => $"[{Address}]:{Port}",
         _ => $"{Address}:{Port}",
     };

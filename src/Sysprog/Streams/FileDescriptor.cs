@@ -46,7 +46,7 @@ public sealed class FileDescriptor : StreamDescriptor
 
     public override bool CanWrite => _accessMode != Libc.O_RDONLY;
 
-    private protected override string Describe() => $"fd {Number} ({Target})";
+    private protected override string Describe() => $"fd {Number} ({NameEscaping.Escape(Target)})";
 
     private protected override string ReadRefusal => $"{Description} was opened for writing only.";
 
