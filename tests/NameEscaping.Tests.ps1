@@ -86,4 +86,25 @@ Describe 'Names any user can create' -Skip:(-not $IsLinux) {
             Remove-Item -LiteralPath $folder -Recurse -Force
         }
     }
+
+    It 'Get-ProcessMapping, sysprog maps and the MemoryMapping view show a mapped file''s newline and ESC escaped' {
+        $folder = (New-Item -ItemType Directory -Path ([IO.Path]::Combine([IO.Path]::GetTempPath(), "sysprog-names-$PID-$(New-Guid)"))).FullName
+        $file = "$folder/map`nfake`ex"
+        [IO.File]::WriteAllBytes($file, [byte[]]::new(4096))
+        $map = New-MemoryMap -Path $file
+        try {
+            $shown = "$folder/map\nfake\x1bx"
+            $entry = Get-ProcessMapping | Where-Object Start -EQ ([uint64]$map.Address.ToInt64())
+            $entry.Path | Should -Be $file
+            foreach ($table in @(($entry | Out-String -Width 400), ($map | Out-String -Width 400), ((& dotnet $SysprogCliPath maps $PID) -join "`n"))) {
+                $table | Should -Not -Match "`e"
+                $table -split "`n" | Where-Object { $_ -match '^fake' } | Should -BeNullOrEmpty
+                @($table -split "`n" | Where-Object { $_.Contains($shown) }).Count | Should -Be 1
+            }
+        }
+        finally {
+            Close-MemoryMap $map
+            Remove-Item -LiteralPath $folder -Recurse -Force
+        }
+    }
 }

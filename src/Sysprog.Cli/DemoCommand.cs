@@ -67,7 +67,7 @@ internal static class DemoCommand
             Step(6, "The mapping, as this process's /proc/self/maps shows it.");
             foreach (ProcessMapping m in ProcessMaps.Read(Environment.ProcessId).Where(m => m.Path == shm.Path))
             {
-                Console.WriteLine($"    {m.Start:x}-{m.End:x} {m.Permissions} {m.Offset:x8} {m.Device} {m.Inode} {m.Path}  [{m.Kind}]");
+                Console.WriteLine($"    {m.Start:x}-{m.End:x} {m.Permissions} {m.Offset:x8} {m.Device} {m.Inode} {NameEscaping.Escape(m.Path)}  [{m.Kind}]");
             }
 
             Step(7, $"Semaphore {name} of value 7: seven waits pass at once; the eighth blocks in another process until this one posts.");

@@ -52,7 +52,7 @@ internal static class MappingCommands
                 foreach (ProcessMapping m in all)
                 {
                     string rss = m.Rss is long b ? $" rss={b / 1024}k" : "";
-                    Console.WriteLine($"{m.ProcessId,7} {m.Start:x12}-{m.End:x12} {m.Permissions} {m.Offset:x8} {m.Device} {m.Inode,-9} {m.Kind,-12} {m.Path}{(m.IsDeleted ? " (deleted)" : "")}{rss}");
+                    Console.WriteLine($"{m.ProcessId,7} {m.Start:x12}-{m.End:x12} {m.Permissions} {m.Offset:x8} {m.Device} {m.Inode,-9} {m.Kind,-12} {NameEscaping.Escape(m.Path)}{(m.IsDeleted ? " (deleted)" : "")}{rss}");
                 }
             }
             return exit;

@@ -55,7 +55,7 @@ public sealed class MemoryMapping : IDisposable
 
     public MappingKind Kind { get; }
 
-    /// <summary>The file path, the shared memory name, or "anonymous".</summary>
+    /// <summary>The file path, the shared memory name, or "anonymous"; a path is escaped as listings write names (<see cref="NameEscaping"/>).</summary>
     public string Source { get; }
 
     /// <summary>The offset in the file or object where the mapping starts.</summary>
@@ -86,9 +86,10 @@ public sealed class MemoryMapping : IDisposable
     {
         ValidateProtection(protection);
         string fullPath = System.IO.Path.GetFullPath(path);
+        string shown = NameEscaping.Escape(fullPath);
         if (!File.Exists(fullPath))
         {
-            throw new FileNotFoundException(System.IO.Directory.Exists(fullPath) ? $"{fullPath} is a directory; only files can be mapped." : $"No file at {fullPath}.", fullPath);
+            throw new FileNotFoundException(System.IO.Directory.Exists(fullPath) ? $"{shown} is a directory; only files can be mapped." : $"No file at {shown}.", fullPath);
         }
         bool needsWrite = visibility == MappingVisibility.Shared && protection.HasFlag(MemoryProtection.Write);
         // O_NONBLOCK: a FIFO at the path (planted, or made by mistake) would otherwise make open wait for a writer forever.
@@ -98,10 +99,10 @@ public sealed class MemoryMapping : IDisposable
         StatX status = opened.Status;
         if ((status.Mode & FileStatus.TypeMask) is FileStatus.Fifo or FileStatus.Socket)
         {
-            throw new ArgumentException($"{fullPath} is a {((status.Mode & FileStatus.TypeMask) == FileStatus.Fifo ? "FIFO" : "socket")}, which cannot be mapped.", nameof(path));
+            throw new ArgumentException($"{shown} is a {((status.Mode & FileStatus.TypeMask) == FileStatus.Fifo ? "FIFO" : "socket")}, which cannot be mapped.", nameof(path));
         }
         long size = (long)status.Size;
-        MemoryMapping mapping = MapFd(fd, fullPath, MappingKind.File, size, protection, visibility, offset, length, trace);
+        MemoryMapping mapping = MapFd(fd, shown, MappingKind.File, size, protection, visibility, offset, length, trace);
         fd.Close(trace);
         return mapping;
     }

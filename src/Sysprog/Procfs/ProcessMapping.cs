@@ -55,7 +55,7 @@ public sealed class ProcessMapping
     /// <summary>
     /// The file, a pseudo-name such as [heap], or empty for anonymous memory: the real name, with the kernel's \\012 for a
     /// newline decoded, and without the " (deleted)" the kernel adds to a deleted file (a live file whose own name ends in
-    /// " (deleted)" keeps it; see <see cref="IsDeleted"/>).
+    /// " (deleted)" keeps it; see <see cref="IsDeleted"/>). Views and the sysprog CLI show it escaped (<see cref="NameEscaping"/>).
     /// </summary>
     public string Path { get; }
 
@@ -80,7 +80,7 @@ public sealed class ProcessMapping
     /// <summary>Whether the address lies inside this region.</summary>
     public bool Contains(ulong address) => address >= Start && address < End;
 
-    public override string ToString() => $"{Start:x}-{End:x} {Permissions} {Path}";
+    public override string ToString() => $"{Start:x}-{End:x} {Permissions} {NameEscaping.Escape(Path)}";
 
     private static ProcessMappingKind Classify(string path, ulong inode, bool isDeleted)
     {
