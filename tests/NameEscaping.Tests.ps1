@@ -107,4 +107,42 @@ Describe 'Names any user can create' -Skip:(-not $IsLinux) {
             Remove-Item -LiteralPath $folder -Recurse -Force
         }
     }
+
+    It 'Get-FileLock, sysprog locks and Read-Inotify show a file another user made with a newline and ESC escaped' {
+        if ((& id -u) -ne '0') { Set-ItResult -Skipped -Because 'planting as another user (nobody) needs root to switch to it'; return }
+        # Short, so the whole path fits the Inotify event view's Path column.
+        $folder = (New-Item -ItemType Directory -Path ([IO.Path]::Combine([IO.Path]::GetTempPath(), "sysprog-n-$PID"))).FullName
+        & chmod 1777 $folder
+        $inotify = New-Inotify $folder -Event Create
+        # nobody makes the file, its name written by printf, and holds a flock on it until its stdin closes.
+        $start = [System.Diagnostics.ProcessStartInfo]::new('setpriv')
+        $plant = 'f="$1$(printf ''lock\nfake\033x'')"; : > "$f" && exec flock "$f" sh -c ''echo ready; read _'''
+        foreach ($word in '--reuid=65534', '--regid=65534', '--clear-groups', 'sh', '-c', $plant, 'sh', "$folder/") { $start.ArgumentList.Add($word) }
+        $start.RedirectStandardInput = $true
+        $start.RedirectStandardOutput = $true
+        $holder = [System.Diagnostics.Process]::Start($start)
+        try {
+            $holder.StandardOutput.ReadLine() | Should -Be 'ready'
+            $real = "$folder/lock`nfake`ex"
+            $shown = "$folder/lock\nfake\x1bx"
+            $lock = Get-FileLock -ProcessId $holder.Id
+            $lock.Path | Should -Be $real
+            $created = Read-Inotify $inotify -Count 1 -TimeoutSeconds 5
+            $created.Path | Should -Be $real
+            $tables = @(
+                ($lock | Out-String -Width 400), ($created | Out-String -Width 400),
+                ((& dotnet $SysprogCliPath locks --pid $holder.Id) -join "`n"), "$lock", "$created")
+            foreach ($table in $tables) {
+                $table | Should -Not -Match "`e"
+                $table -split "`n" | Where-Object { $_ -match '^fake' } | Should -BeNullOrEmpty
+                @($table -split "`n" | Where-Object { $_.Contains($shown) }).Count | Should -Be 1 -Because $table
+            }
+        }
+        finally {
+            $holder.StandardInput.Close()
+            $holder.WaitForExit()
+            Close-Inotify $inotify
+            Remove-Item -LiteralPath $folder -Recurse -Force
+        }
+    }
 }

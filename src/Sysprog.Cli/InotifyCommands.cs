@@ -38,7 +38,7 @@ internal static class InotifyCommands
                 foreach (string path in r.GetValue(paths)!)
                 {
                     InotifyWatch watch = inotify.AddWatch(path, wanted, options, t);
-                    Console.Error.WriteLine($"watching {watch.Path} (wd {watch.Descriptor})");
+                    Console.Error.WriteLine($"watching {NameEscaping.Escape(watch.Path)} (wd {watch.Descriptor})");
                 }
                 for (int seen = 0; limit is null || seen < limit; seen++)
                 {

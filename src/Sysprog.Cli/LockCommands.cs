@@ -124,7 +124,7 @@ internal static class LockCommands
             {
                 string pidText = l.ProcessId?.ToString(CultureInfo.InvariantCulture) ?? (l.HeldBy.Count > 0 ? string.Join(',', l.HeldBy) : "-1");
                 string rangeText = l.IsWaiting ? $"-> {l.Range}" : l.Range;
-                Console.WriteLine($"{l.ProcessName ?? "?",-15} {pidText,7} {l.Type,-6} {l.ModeText,-5} {rangeText,-22} {l.Path ?? $"{l.Device}:{l.Inode}"}");
+                Console.WriteLine($"{l.ProcessName ?? "?",-15} {pidText,7} {l.Type,-6} {l.ModeText,-5} {rangeText,-22} {(l.Path is null ? $"{l.Device}:{l.Inode}" : NameEscaping.Escape(l.Path))}");
             }
         }));
         return command;

@@ -98,7 +98,7 @@ public sealed class Inotify : FileDescriptorObject, IBufferedInput
         uint mask = (uint)events | (uint)options;
         using HandleLease lease = Lease();
         SyscallResult result = Libc.inotify_add_watch(lease.Fd, fullPath, mask);
-        int descriptor = Syscall.Check(result, trace, "inotify_add_watch", fullPath, $"{lease.Fd}, {Quote(fullPath)}, {MaskText(mask)}",
+        int descriptor = Syscall.Check(result, trace, "inotify_add_watch", NameEscaping.Escape(fullPath), $"{lease.Fd}, {Quote(fullPath)}, {MaskText(mask)}",
             AddWatchDetail(result.Errno, options));
         lock (_watches)
         {

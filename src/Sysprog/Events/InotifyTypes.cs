@@ -119,7 +119,7 @@ public sealed class InotifyWatch
     /// <summary>False once removed, by the caller or by the kernel (its object deleted, a one-shot fired, an unmount).</summary>
     public bool IsActive { get; internal set; }
 
-    public override string ToString() => $"wd {Descriptor} {Path} ({Events}){(IsActive ? "" : " (removed)")}";
+    public override string ToString() => $"wd {Descriptor} {NameEscaping.Escape(Path)} ({Events}){(IsActive ? "" : " (removed)")}";
 }
 
 /// <summary>One event read from an inotify instance.</summary>
@@ -152,7 +152,10 @@ public sealed class InotifyEvent
     /// <summary>IN_ISDIR: the subject is a directory.</summary>
     public bool IsDirectory { get; }
 
-    /// <summary>The name within the watched directory; null for events on the watched object itself.</summary>
+    /// <summary>
+    /// The name within the watched directory; null for events on the watched object itself. Any user who can write to the
+    /// directory chooses it: views, ToString and sysprog watch show it escaped (<see cref="NameEscaping"/>).
+    /// </summary>
     public string? Name { get; }
 
     /// <summary>The watched path joined with the name; null for a queue overflow or a watch this object did not add.</summary>
@@ -221,5 +224,5 @@ public sealed class InotifyEvent
 
     public override string ToString() =>
         IsOverflow ? "Q_OVERFLOW: the queue was full and events were lost"
-        : $"{EventNames} {Path ?? Name}{(MovedFrom is null ? "" : $" (from {MovedFrom})")}";
+        : $"{EventNames} {NameEscaping.Escape(Path ?? Name ?? "")}{(MovedFrom is null ? "" : $" (from {NameEscaping.Escape(MovedFrom)})")}";
 }

@@ -330,7 +330,7 @@ public sealed class FileLock : IDisposable
             return $"Waiting for {Range} would deadlock: its holder waits, directly or through others, for a lock this process holds.";
         }
         FileLockInfo? waiting = FileLockInfo.List().FirstOrDefault(l => l.IsWaiting && l.ProcessId == pid);
-        string wants = waiting is null ? "a lock this process holds" : $"{waiting.Range} of {waiting.Path ?? "a file"}, which this process holds";
+        string wants = waiting is null ? "a lock this process holds" : $"{waiting.Range} of {(waiting.Path is null ? "a file" : NameEscaping.Escape(waiting.Path))}, which this process holds";
         return $"This process wants {Range}; process {pid} ({ProcFile.ProcessName(pid) ?? "?"}) holds {holder.Range} ({holder.Mode.ToString().ToLowerInvariant()}) and is itself waiting for {wants}, so neither could ever go on.";
     }
 

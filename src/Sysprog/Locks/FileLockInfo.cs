@@ -62,13 +62,16 @@ public sealed class FileLockInfo
 
     public ulong Inode => File.Inode;
 
-    /// <summary>The file, from a holder's descriptor; null when no holder could be inspected (another user's process).</summary>
+    /// <summary>
+    /// The file, from a holder's descriptor; null when no holder could be inspected (another user's process). Any user
+    /// names the files they lock: views and the sysprog CLI show the path escaped (<see cref="NameEscaping"/>).
+    /// </summary>
     public string? Path { get; private set; }
 
     internal FileKey File { get; }
 
     public override string ToString() =>
-        $"{Type} {ModeText} {Range} of {Path ?? $"{Device}:{Inode}"}{(IsWaiting ? " (waiting)" : "")} pid {ProcessId?.ToString(CultureInfo.InvariantCulture) ?? "-1"}";
+        $"{Type} {ModeText} {Range} of {(Path is null ? $"{Device}:{Inode}" : NameEscaping.Escape(Path))}{(IsWaiting ? " (waiting)" : "")} pid {ProcessId?.ToString(CultureInfo.InvariantCulture) ?? "-1"}";
 
     /// <summary>Every lock on the machine, optionally only those on one file or involving one process.</summary>
     public static IReadOnlyList<FileLockInfo> List(string? path = null, int? processId = null, SyscallTrace? trace = null)

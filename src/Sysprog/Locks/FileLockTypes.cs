@@ -115,5 +115,5 @@ public sealed class FileLockConflict
     public string Range => ByteRanges.Describe(Start, Length);
 
     public override string ToString() =>
-        $"{Kind} {Mode.ToString().ToLowerInvariant()} lock on {Range} of {Path} held by {(ProcessId is int pid ? $"process {pid}" : "an open file description (no single process)")}";
+        $"{Kind} {Mode.ToString().ToLowerInvariant()} lock on {Range} of {NameEscaping.Escape(Path)} held by {(ProcessId is int pid ? $"process {pid}" : "an open file description (no single process)")}";
 }
