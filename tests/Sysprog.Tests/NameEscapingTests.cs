@@ -212,6 +212,39 @@ public sealed partial class NameEscapingTests : IDisposable
     }
 
     [Fact]
+    public void ProcNetUnix_ANewlineInAPathContinuesItsRow_AndForgesNoRow()
+    {
+        byte[] table = [.. "Num       RefCount Protocol Flags    Type St Inode Path\n"u8,
+            .. "000000004579eae5: 00000002 00000000 00010000 0001 01 255744 /tmp/a\n0: 0 0 00010000 1 01 999999 /forged\n"u8,
+            .. "00000000d8ffd6ba: 00000003 00000000 00000000 0002 03   1234 /tmp/b"u8, 0xff, .. "\n\n"u8,
+            .. "0000000011bd1519: 00000003 00000000 00000000 0001 03 261828\n"u8];
+        List<SocketInfo> rows = SocketTable.ParseUnix(table);
+        Assert.Equal([(255744UL, "LISTEN", @"/tmp/a\n0: 0 0 00010000 1 01 999999 /forged"), (1234UL, "ESTAB", @"/tmp/b\xff\n"), (261828UL, "ESTAB", "")],
+            rows.Select(r => (r.Inode, r.State, r.LocalAddress)));
+    }
+
+    [Fact]
+    public void ProcNetUnixFallback_ReadsASocketPathWithAForgedRowInIt_AsOneSocket()
+    {
+        string folder = Directory.CreateTempSubdirectory("sysprog-names-").FullName;
+        string path = Path.Combine(folder, "a\n0: 0 0 00010000 1 01 999999 forged");
+        try
+        {
+            using var socket = new System.Net.Sockets.Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            socket.Bind(new UnixDomainSocketEndPoint(path));
+            socket.Listen();
+            List<SocketInfo> rows = SocketTable.ParseUnix(ProcFile.ReadAllBytes("/proc/net/unix", null).Span);
+            SocketInfo listed = Assert.Single(rows, r => r.LocalAddress.StartsWith(folder, StringComparison.Ordinal));
+            Assert.Equal($"{folder}/a\\n0: 0 0 00010000 1 01 999999 forged", listed.LocalAddress);
+            Assert.DoesNotContain(rows, r => r.LocalAddress == "forged" || r.Inode == 999999);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
     public void ProcessName_EscapesTheNameAProcessGaveItself()
     {
         // bash writes its own comm with a builtin, so no exec resets it, then waits on its stdin until disposed. No

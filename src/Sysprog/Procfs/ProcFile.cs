@@ -11,7 +11,20 @@ internal static class ProcFile
     public static unsafe string ReadAllText(string path, SyscallTrace? trace) => ReadAllText(path, trace, escapedPath: false);
 
     /// <summary>Reads a file whose path is built from escaped names (<see cref="NameEscaping"/>) when <paramref name="escapedPath"/>.</summary>
-    internal static unsafe string ReadAllText(string path, SyscallTrace? trace, bool escapedPath)
+    internal static string ReadAllText(string path, SyscallTrace? trace, bool escapedPath)
+    {
+        MemoryStream text = ReadAll(path, trace, escapedPath);
+        return Encoding.UTF8.GetString(text.GetBuffer(), 0, (int)text.Length);
+    }
+
+    /// <summary>The file's bytes as they are, for text that holds names any user chose (which need not be UTF-8).</summary>
+    public static ReadOnlyMemory<byte> ReadAllBytes(string path, SyscallTrace? trace)
+    {
+        MemoryStream bytes = ReadAll(path, trace, escapedPath: false);
+        return bytes.GetBuffer().AsMemory(0, (int)bytes.Length);
+    }
+
+    private static unsafe MemoryStream ReadAll(string path, SyscallTrace? trace, bool escapedPath)
     {
         const int flags = Libc.O_RDONLY | Libc.O_CLOEXEC;
         SyscallResult rawFd;
@@ -43,7 +56,7 @@ internal static class ProcFile
             text.Write(buffer, 0, (int)got.Value);
         }
         fd.Close(trace);
-        return Encoding.UTF8.GetString(text.GetBuffer(), 0, (int)text.Length);
+        return text;
     }
 
     /// <summary>

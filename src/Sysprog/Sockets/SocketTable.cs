@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Globalization;
 using System.Net;
+using System.Text.RegularExpressions;
 using Sysprog.Interop;
 
 namespace Sysprog;
@@ -174,32 +175,68 @@ public static class SocketTable
     /// <summary>A UNIX socket's state as ss names it, from its sk_state (TCP's numbers: ESTABLISHED, CLOSE, LISTEN).</summary>
     internal static string StateName(int code) => code == 7 ? "UNCONN" : TcpStates.GetValueOrDefault(code, code.ToString(CultureInfo.InvariantCulture));
 
-    // /proc/net/unix: "Num RefCount Protocol Flags Type St Inode Path"; the path, which may hold spaces, is last.
-    private static IEnumerable<SocketInfo> ReadUnix(SyscallTrace? trace)
+    private static IEnumerable<SocketInfo> ReadUnix(SyscallTrace? trace) => ParseUnix(ProcFile.ReadAllBytes(UnixTable, trace).Span);
+
+    /// <summary>
+    /// /proc/net/unix, "Num RefCount Protocol Flags Type St Inode Path", as the kernel's unix_seq_show prints it: a row is
+    /// "%pK: %08X %08X %08X %04X %02X %5lu", then a space and the bound address's bytes as they are (a NUL as '@'), then
+    /// a newline. The path may itself hold newlines, so a row starts only at a line that begins with those fixed columns;
+    /// any other line is the previous row's path going on after a newline ("a\nfake" is one socket, never a forged
+    /// row). A path holding a whole well-formed row (at most 108 bytes, sun_path) still reads as two rows: the table
+    /// cannot tell that apart, which is why sock_diag (UnixDiag), which gives each address with its length, comes first.
+    /// </summary>
+    internal static List<SocketInfo> ParseUnix(ReadOnlySpan<byte> table)
     {
-        foreach (string line in ProcFile.ReadAllText(UnixTable, trace).Split('\n').Skip(1))
+        var sockets = new List<SocketInfo>();
+        (int Flags, SocketKind Kind, string State, ulong Inode, List<byte> Path)? row = null;
+        int header = table.IndexOf((byte)'\n');
+        ReadOnlySpan<byte> rest = header < 0 ? [] : table[(header + 1)..];
+        while (!rest.IsEmpty)
         {
-            string[] fields = line.Split(' ', 8, StringSplitOptions.RemoveEmptyEntries);
-            if (fields.Length < 7 || !ulong.TryParse(fields[6], NumberStyles.None, CultureInfo.InvariantCulture, out ulong inode))
+            int end = rest.IndexOf((byte)'\n');
+            ReadOnlySpan<byte> line = end < 0 ? rest : rest[..end];
+            rest = end < 0 ? [] : rest[(end + 1)..];
+            Match start = UnixRowStart.Match(System.Text.Encoding.Latin1.GetString(line));
+            if (start.Success)
             {
-                continue;
+                Add(row);
+                int flags = int.Parse(start.Groups["flags"].ValueSpan, NumberStyles.HexNumber, CultureInfo.InvariantCulture);
+                var kind = (SocketKind)int.Parse(start.Groups["type"].ValueSpan, NumberStyles.HexNumber, CultureInfo.InvariantCulture);
+                string state = (flags & AcceptingConnections) != 0 ? "LISTEN" : start.Groups["state"].Value switch
+                {
+                    "01" => "UNCONN",
+                    "02" => "CONNECTING",
+                    "03" => "ESTAB",
+                    "04" => "DISCONNECTING",
+                    string other => other,
+                };
+                ulong inode = ulong.Parse(start.Groups["inode"].ValueSpan, NumberStyles.None, CultureInfo.InvariantCulture);
+                row = (flags, kind, state, inode, [.. line[Math.Min(start.Length + 1, line.Length)..]]);
             }
-            int flags = int.Parse(fields[3], NumberStyles.HexNumber, CultureInfo.InvariantCulture);
-            var kind = (SocketKind)int.Parse(fields[4], NumberStyles.HexNumber, CultureInfo.InvariantCulture);
-            string state = (flags & AcceptingConnections) != 0 ? "LISTEN" : fields[5] switch
+            else if (row is not null)
             {
-                "01" => "UNCONN",
-                "02" => "CONNECTING",
-                "03" => "ESTAB",
-                "04" => "DISCONNECTING",
-                _ => fields[5],
-            };
-            // Abstract names show with '@' for their leading NUL, as ss writes them. The kernel writes the path's bytes
-            // raw, so a path with a newline in it splits its row here: only sock_diag (UnixDiag) reads such a path whole.
-            string path = fields.Length == 8 ? NameEscaping.Escape(fields[7]) : "";
-            yield return new SocketInfo(SocketProtocol.Unix, SocketFamily.Unix, kind, state, path, null, null, null, null, null, inode, null);
+                row.Value.Path.Add((byte)'\n');
+                row.Value.Path.AddRange(line);
+            }
+        }
+        Add(row);
+        return sockets;
+
+        // Abstract names show with '@' for their leading NUL, as the kernel and ss write them.
+        void Add((int Flags, SocketKind Kind, string State, ulong Inode, List<byte> Path)? found)
+        {
+            if (found is { } r)
+            {
+                string path = NameEscaping.Escape(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(r.Path));
+                sockets.Add(new SocketInfo(SocketProtocol.Unix, SocketFamily.Unix, r.Kind, r.State, path, null, null, null, null, null, r.Inode, null));
+            }
         }
     }
+
+    // The fixed columns that begin every row: the socket's (hashed) address, 8 hex digits on 32-bit kernels, then the rest.
+    private static readonly Regex UnixRowStart = new(
+        @"\A[0-9a-f]{8,16}: [0-9A-F]{8} [0-9A-F]{8} (?<flags>[0-9A-F]{8}) (?<type>[0-9A-F]{4}) (?<state>[0-9A-F]{2}) +(?<inode>[0-9]+)(?= |\z)",
+        RegexOptions.CultureInvariant);
 
     private const string UnixTable = "/proc/net/unix";
 
