@@ -145,4 +145,19 @@ Describe 'Names any user can create' -Skip:(-not $IsLinux) {
             Remove-Item -LiteralPath $folder -Recurse -Force
         }
     }
+
+    It 'New-Fifo names a path with a newline and ESC escaped in its ShouldProcess line, its -Verbose narration and its error' {
+        $folder = (New-Item -ItemType Directory -Path ([IO.Path]::Combine([IO.Path]::GetTempPath(), "sysprog-names-$PID-$(New-Guid)"))).FullName
+        $shown = "$folder/f\nfake\x1bx"
+        try {
+            $lines = @(New-Fifo -Path "$folder/f`nfake`ex" -Verbose 4>&1 | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] } | ForEach-Object Message)
+            @($lines | Where-Object { $_ -like 'Performing the operation*' -and $_.Contains($shown) }).Count | Should -Be 1
+            $lines | Should -Contain "mkfifo(`"$shown`", 0600) = 0"
+            { New-Fifo -Path "$folder/f`nfake`ex" -ErrorAction Stop } | Should -Throw -ExpectedMessage "*$([WildcardPattern]::Escape($shown))*"
+            foreach ($line in $lines + $Error[0].Exception.Message) { $line | Should -Not -Match '[\x00-\x1f\x7f]' }
+        }
+        finally {
+            Remove-Item -LiteralPath $folder -Recurse -Force
+        }
+    }
 }

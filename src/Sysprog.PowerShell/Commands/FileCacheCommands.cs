@@ -27,7 +27,7 @@ public sealed class SetFileAdviceCommand : FilePathCommandBase
     {
         ForEachFile(path =>
         {
-            if (!ShouldProcess(path, $"Advise {Advice}"))
+            if (!ShouldProcess(NameEscaping.Escape(path), $"Advise {Advice}"))
             {
                 return;
             }

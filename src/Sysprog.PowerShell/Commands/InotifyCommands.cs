@@ -137,7 +137,7 @@ public sealed class RemoveInotifyWatchCommand : SysprogCmdlet
 
     private void Remove(InotifyWatch watch)
     {
-        if (ShouldProcess($"{watch.Instance.Description} wd {watch.Descriptor} ({watch.Path})", "Remove inotify watch"))
+        if (ShouldProcess($"{watch.Instance.Description} wd {watch.Descriptor} ({NameEscaping.Escape(watch.Path)})", "Remove inotify watch"))
         {
             TryRun(watch, () => watch.Instance.RemoveWatch(watch, Trace));
         }

@@ -55,7 +55,7 @@ public sealed class NewFifoCommand : SysprogCmdlet
         foreach (string path in Path)
         {
             string full = SessionState.Path.GetUnresolvedProviderPathFromPSPath(path);
-            if (ShouldProcess(full, $"Create FIFO (mode {Mode})"))
+            if (ShouldProcess(NameEscaping.Escape(full), $"Create FIFO (mode {Mode})"))
             {
                 TryRun(path, () => WriteObject(Fifo.Create(full, FileModes.ParseOctal(Mode), Trace)));
             }

@@ -41,7 +41,7 @@ public sealed class NewSharedMemoryCommand : SysprogCmdlet
             if (Anonymous)
             {
                 MemorySeals seals = Seal.Aggregate(MemorySeals.None, (all, seal) => all | seal);
-                if (ShouldProcess($"memfd:{name}", $"Create anonymous shared memory ({Size} bytes{(seals == MemorySeals.None ? "" : $", seals {seals}")})"))
+                if (ShouldProcess($"memfd:{NameEscaping.Escape(name)}", $"Create anonymous shared memory ({Size} bytes{(seals == MemorySeals.None ? "" : $", seals {seals}")})"))
                 {
                     TryRun(name, () => WriteObject(Handles.Track(SharedMemory.CreateAnonymous(name, Size, seals, Trace))));
                 }

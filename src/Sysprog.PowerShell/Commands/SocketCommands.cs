@@ -86,11 +86,11 @@ public abstract class SocketAddressCommandBase : SysprogCmdlet
             AddressFamily is null ? null : Enum.Parse<SocketFamily>(AddressFamily), forBinding, Trace),
     };
 
-    /// <summary>The address as the user gave it, for error targets and ShouldProcess.</summary>
+    /// <summary>The address as the user gave it, escaped (<see cref="NameEscaping"/>), for error targets and ShouldProcess.</summary>
     private protected string AddressText => ParameterSetName switch
     {
-        ByPath => Path,
-        ByName => Name.StartsWith('@') ? Name : "@" + Name,
+        ByPath => NameEscaping.Escape(Path),
+        ByName => NameEscaping.Escape(Name.StartsWith('@') ? Name : "@" + Name),
         _ => $"{Address ?? "*"}:{Port}",
     };
 }

@@ -46,7 +46,7 @@ public sealed class SetTerminalSizeCommand : SysprogCmdlet
     {
         ForEachFile(Path, path =>
         {
-            if (ShouldProcess(path, $"Set the size to {Rows}x{Columns}"))
+            if (ShouldProcess(NameEscaping.Escape(path), $"Set the size to {Rows}x{Columns}"))
             {
                 TerminalSize size = Terminal.SetSize(path, Rows, Columns, Trace);
                 if (PassThru)
