@@ -182,8 +182,8 @@ Describe 'Bad input to every cmdlet parameter' -Skip:(-not $IsLinux) {
             Where-Object { $_ -and $_.Length -lt 200 -and -not $_.Contains('/') -and -not $_.Contains([char]0) })
         # Queues by name where no mqueue filesystem lists them: a bad value can name one, and nothing else would see it.
         $script:entries = {
-            @(Get-ChildItem -LiteralPath /dev/shm -Force -Name) + @(
-                if ([Sysprog.MessageQueue]::IsMqueueFsMounted()) { Get-ChildItem -LiteralPath /dev/mqueue -Name }
+            @(Get-DevShmName) + @(
+                if ([Sysprog.MessageQueue]::IsMqueueFsMounted()) { (Get-MessageQueue).Name | ForEach-Object { $_.Substring(1) } }
                 else { $script:nameLike | Where-Object { Test-MessageQueueName "/$_" } })
         }
         $script:collisions = @(& $script:entries | Where-Object { $_ -in $script:nameLike -or $_ -in ($script:nameLike | ForEach-Object { "sem.$_" }) })

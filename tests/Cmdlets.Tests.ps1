@@ -168,7 +168,7 @@ Describe 'Every cmdlet' -Skip:(-not $IsLinux) {
 
     AfterAll {
         Remove-TestObjectAll
-        Get-ChildItem -Path /dev/shm -Filter "*sysprog-pester-$PID-*" | Should -BeNullOrEmpty
+        Get-DevShmName -Filter "*sysprog-pester-$PID-*" | Should -BeNullOrEmpty
     }
 
     It 'is in the table of cases' -ForEach @(@{ Covered = $script:cases.Cmdlet }) {

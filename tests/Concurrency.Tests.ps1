@@ -27,7 +27,7 @@ Describe 'Concurrency across jobs and threads' -Skip:(-not $IsLinux) {
 
     AfterAll {
         Remove-TestObjectAll
-        Get-ChildItem -Path /dev/shm -Filter "*sysprog-pester-$PID-*" | Should -BeNullOrEmpty
+        Get-DevShmName -Filter "*sysprog-pester-$PID-*" | Should -BeNullOrEmpty
     }
 
     It 'counts every atomic increment of a shared-memory counter made by 2 jobs, 2 thread jobs and 2 parallel threads' {

@@ -16,7 +16,7 @@ Describe 'Semaphore cmdlets' -Skip:(-not $IsLinux) {
             if (Test-Path -LiteralPath "/dev/shm/sem.$($n.Substring(1))") { Remove-Semaphore -Name $n -Confirm:$false }
             if (Test-Path -LiteralPath "/dev/shm$n") { Remove-SharedMemory -Name $n -Confirm:$false }
         }
-        Get-ChildItem -Path /dev/shm -Filter "*sysprog-pester-$PID-*" | Should -BeNullOrEmpty
+        Get-DevShmName -Filter "*sysprog-pester-$PID-*" | Should -BeNullOrEmpty
     }
 
     It 'creates a semaphore with value 7: seven waits return at once, the eighth times out' {

@@ -12,7 +12,7 @@ Describe 'Shared memory cmdlets' -Skip:(-not $IsLinux) {
 
     AfterAll {
         $script:created | Remove-TestObject
-        Get-ChildItem -Path /dev/shm -Filter "sysprog-pester-$PID-*" | Should -BeNullOrEmpty
+        Get-DevShmName -Filter "sysprog-pester-$PID-*" | Should -BeNullOrEmpty
     }
 
     Context 'New-SharedMemory' {

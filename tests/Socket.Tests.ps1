@@ -265,10 +265,10 @@ Describe 'Sockets and anonymous shared memory' -Skip:(-not $IsLinux) {
 
     Context 'New-SharedMemory -Anonymous, Add-SharedMemorySeal' {
         It 'makes memory with no name in /dev/shm, whose seals forbid what they name' {
-            $before = @(Get-ChildItem /dev/shm -Name)
+            $before = @(Get-DevShmName)
             $memory = New-SharedMemory -Anonymous -Name demo -Size 8KB -Seal Shrink
             try {
-                @(Get-ChildItem /dev/shm -Name) | Should -Be $before
+                @(Get-DevShmName) | Should -Be $before
                 $memory.Name | Should -Be 'memfd:demo'
                 $memory.Path | Should -BeNullOrEmpty
                 ($memory | Format-Table | Out-String) | Should -Match 'memfd:demo\s+8192.*Shrink'

@@ -97,14 +97,25 @@ function Wait-Until {
     $true
 }
 
+function Get-DevShmName {
+    # The entries of /dev/shm as the module lists them (readdir, names escaped), not through Get-ChildItem, which
+    # decodes names as UTF-8: a leftover whose name is not UTF-8 must be seen as it is. A semaphore shows as sem.NAME.
+    param([string] $Filter = '*')
+    @((Get-SharedMemory -Name $Filter -WarningAction SilentlyContinue).Name | ForEach-Object { $_.Substring(1) }) +
+    @((Get-Semaphore -Name $Filter -WarningAction SilentlyContinue).Name | ForEach-Object { "sem.$($_.Substring(1))" })
+}
+
 function Remove-TestObjectAll {
     # Everything this session's tests named (shared memory, semaphores, queues), whatever test made it. With
     # -HandedOutSince (a Get-TestNameCount), queues are looked for only among the names handed out since, which are
     # then forgotten: for a piece of work (a bad-input case) whose names nothing uses afterwards.
     param([int] $HandedOutSince = 0)
-    foreach ($entry in Get-ChildItem -LiteralPath /dev/shm -Filter "*sysprog-pester-$PID-*" -Force) {
-        Remove-Item -LiteralPath $entry.FullName -Recurse -Force
+    foreach ($entry in Get-SharedMemory -Name "*sysprog-pester-$PID-*" -WarningAction SilentlyContinue) {
+        # A planted directory is no object to unlink; its name is this run's own, plain.
+        if (Test-Path -LiteralPath $entry.Path -PathType Container) { Remove-Item -LiteralPath $entry.Path -Recurse -Force }
+        else { Remove-SharedMemory -Name $entry.Name -Confirm:$false }
     }
+    Get-Semaphore -Name "*sysprog-pester-$PID-*" -WarningAction SilentlyContinue | Remove-Semaphore -Confirm:$false
     $names = [AppDomain]::CurrentDomain.GetData('SysprogPesterNames')
     [System.Threading.Monitor]::Enter($names)
     try {
@@ -116,7 +127,7 @@ function Remove-TestObjectAll {
         [System.Threading.Monitor]::Exit($names)
     }
     if ([Sysprog.MessageQueue]::IsMqueueFsMounted()) {
-        Get-ChildItem -LiteralPath /dev/mqueue -Filter "sysprog-pester-$PID-*" | ForEach-Object { Remove-MessageQueue -Name "/$($_.Name)" -Confirm:$false }
+        Get-MessageQueue -Name "sysprog-pester-$PID-*" | Remove-MessageQueue -Confirm:$false
     }
     else {
         # A queue left here would count against this user's RLIMIT_MSGQUEUE unseen.

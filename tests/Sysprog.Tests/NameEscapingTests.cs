@@ -245,6 +245,22 @@ public sealed partial class NameEscapingTests : IDisposable
     }
 
     [Fact]
+    public void LeakCheck_SeesALeftoverWhoseNameIsNotUtf8_AndRemovesIt()
+    {
+        byte[] name = Raw("left", 0xff, 0x1b);
+        Plant("/dev/shm/", name, 0);
+        try
+        {
+            Assert.ThrowsAny<Xunit.Sdk.XunitException>(TestNames.AssertNoneLeft);
+            Assert.False(Exists("/dev/shm/", name), "the leak check removes what it found, by the name it listed");
+        }
+        finally
+        {
+            RemovePlanted("/dev/shm/", name);
+        }
+    }
+
+    [Fact]
     public void ProcessName_EscapesTheNameAProcessGaveItself()
     {
         // bash writes its own comm with a builtin, so no exec resets it, then waits on its stdin until disposed. No

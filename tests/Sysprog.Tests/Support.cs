@@ -20,10 +20,13 @@ internal static class TestNames
         return name;
     }
 
-    /// <summary>This run's objects that still exist, as their file names in /dev/shm or /dev/mqueue.</summary>
+    /// <summary>
+    /// This run's objects that still exist, as their file names in /dev/shm or /dev/mqueue, escaped: read with readdir
+    /// as the listings read them, since .NET's enumeration decodes names as UTF-8 and would not give back one that is not.
+    /// </summary>
     private static string[] Leftovers() =>
-        Directory.EnumerateFiles("/dev/shm", Prefix + "*").Concat(Directory.EnumerateFiles("/dev/shm", "sem." + Prefix + "*"))
-            .Select(Path.GetFileName).Concat(QueuesLeft()).ToArray()!;
+        DirectoryEntries.Read("/dev/shm").Where(n => n.StartsWith(Prefix, StringComparison.Ordinal) || n.StartsWith("sem." + Prefix, StringComparison.Ordinal))
+            .Concat(QueuesLeft()).ToArray();
 
     /// <summary>
     /// The leak check of every test class's Dispose: fails naming this run's objects that still exist, and removes
@@ -36,11 +39,11 @@ internal static class TestNames
         {
             if (file.StartsWith("sem.", StringComparison.Ordinal))
             {
-                UnlinkSemaphoreIfPresent("/" + file["sem.".Length..]);
+                PosixSemaphore.Unlink("/" + file["sem.".Length..]);
             }
-            else if (File.Exists("/dev/shm/" + file))
+            else if (FileStatus.OfEscapedPath("/dev/shm/" + file) is not null)
             {
-                UnlinkIfPresent("/" + file);
+                SharedMemory.Unlink("/" + file);
             }
             else
             {
@@ -55,7 +58,7 @@ internal static class TestNames
     /// queues work without the filesystem and a leaked one would count against RLIMIT_MSGQUEUE unseen.
     /// </summary>
     private static IEnumerable<string> QueuesLeft() => MessageQueue.IsMqueueFsMounted()
-        ? Directory.EnumerateFiles(MessageQueue.Directory, Prefix + "*").Select(p => Path.GetFileName(p))
+        ? DirectoryEntries.Read(MessageQueue.Directory).Where(n => n.StartsWith(Prefix, StringComparison.Ordinal))
         : HandedOut.Keys.Where(QueueExists).Select(name => name[1..]);
 
     /// <summary>Every name <see cref="New"/> has handed out in this run.</summary>
