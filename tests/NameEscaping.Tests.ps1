@@ -160,4 +160,23 @@ Describe 'Names any user can create' -Skip:(-not $IsLinux) {
             Remove-Item -LiteralPath $folder -Recurse -Force
         }
     }
+
+    It 'Resolve-ElfDependency and sysprog elf show a DT_NEEDED string with ESC and a newline escaped' {
+        # /bin/true with its "libc.so.6" in .dynstr overwritten, same length, by bytes any file's author may write.
+        $file = Join-Path $TestDrive 'needed-esc'
+        $bytes = [IO.File]::ReadAllBytes('/bin/true')
+        $at = [Text.Encoding]::Latin1.GetString($bytes).IndexOf("libc.so.6`0")
+        $at | Should -BeGreaterThan 0
+        [Text.Encoding]::Latin1.GetBytes("li`e[`nc.so").CopyTo($bytes, $at)
+        [IO.File]::WriteAllBytes($file, $bytes)
+        $shown = 'li\x1b[\nc.so'
+        (Get-ElfFile $file).Needed | Should -Contain "li`e[`nc.so"
+        $tables = @(
+            (Resolve-ElfDependency $file -ErrorAction SilentlyContinue | Out-String -Width 400),
+            ((& dotnet $SysprogCliPath elf $file) -join "`n"), ((& dotnet $SysprogCliPath ldd $file 2>$null) -join "`n"))
+        foreach ($table in $tables) {
+            $table | Should -Not -Match "`e"
+            @($table -split "`n" | Where-Object { $_.Contains($shown) }).Count | Should -Be 1 -Because $table
+        }
+    }
 }

@@ -32,7 +32,7 @@ internal static class ElfCommands
                 return;
             }
             ElfHeader h = elf.Header;
-            Console.WriteLine($"{elf.Path}: {elf.Kind}");
+            Console.WriteLine($"{NameEscaping.Escape(elf.Path)}: {elf.Kind}");
             Console.WriteLine($"  OS/ABI {h.OsAbi}, entry 0x{h.Entry:x}, {elf.ProgramHeaders.Count} segments, {elf.Sections.Count} sections{(elf.IsStripped ? ", stripped" : string.Empty)}");
             WriteIfSet("interpreter", elf.Interpreter);
             WriteIfSet("soname", elf.SoName);
@@ -41,7 +41,7 @@ internal static class ElfCommands
             WriteIfSet("build id", elf.BuildId);
             foreach (string needed in elf.Needed)
             {
-                Console.WriteLine($"  needed       {needed}");
+                Console.WriteLine($"  needed       {NameEscaping.Escape(needed)}");
             }
             Console.WriteLine();
             Console.WriteLine($"  {"Type",-12} {"Offset",10} {"VirtAddr",18} {"FileSiz",10} {"MemSiz",10} Flg Align");
@@ -53,7 +53,7 @@ internal static class ElfCommands
             Console.WriteLine($"  {"[Nr]",4} {"Name",-24} {"Type",-22} {"Address",18} {"Offset",10} {"Size",10} Flags");
             foreach (ElfSection s in elf.Sections)
             {
-                Console.WriteLine($"  {s.Index,4} {s.Name,-24} {s.Type,-22} {Hex(s.Address),18} {Hex(s.Offset),10} {Hex(s.Size),10} {s.FlagLetters}");
+                Console.WriteLine($"  {s.Index,4} {NameEscaping.Escape(s.Name),-24} {s.Type,-22} {Hex(s.Address),18} {Hex(s.Offset),10} {Hex(s.Size),10} {s.FlagLetters}");
             }
             if (elf.SymbolTablesRead != ElfSymbolTables.None)
             {
@@ -61,7 +61,7 @@ internal static class ElfCommands
                 Console.WriteLine($"  {"Table",-7} {"Value",18} {"Size",8} {"Type",-16} {"Bind",-6} {"Section",-12} Name");
                 foreach (ElfSymbol s in elf.Symbols)
                 {
-                    Console.WriteLine($"  {s.Table,-7} {Hex(s.Value),18} {s.Size,8} {s.Type,-16} {s.Binding,-6} {s.SectionName,-12} {s.VersionedName}");
+                    Console.WriteLine($"  {s.Table,-7} {Hex(s.Value),18} {s.Size,8} {s.Type,-16} {s.Binding,-6} {NameEscaping.Escape(s.SectionName ?? ""),-12} {NameEscaping.Escape(s.VersionedName)}");
                 }
             }
         }));
@@ -100,7 +100,7 @@ internal static class ElfCommands
                 }
                 if (paths.Length > 1)
                 {
-                    Console.WriteLine($"{path}:");
+                    Console.WriteLine($"{NameEscaping.Escape(path)}:");
                 }
                 if (dependencies.Count == 0)
                 {
@@ -111,9 +111,9 @@ internal static class ElfCommands
                     string indent = new(' ', 2 * Math.Max(d.Depth - 1, 0));
                     Console.WriteLine(d.Rule switch
                     {
-                        LibrarySearchRule.NotFound => $"\t{indent}{d.Name} => not found (searched {string.Join(", ", d.Searched)}){Refusals(d)}",
-                        LibrarySearchRule.Vdso => $"\t{d.Name} (the kernel's vDSO)",
-                        _ => $"\t{indent}{d.Name} => {d.Path} [{d.Rule}]{Refusals(d)}",
+                        LibrarySearchRule.NotFound => $"\t{indent}{NameEscaping.Escape(d.Name)} => not found (searched {string.Join(", ", d.Searched.Select(NameEscaping.Escape))}){Refusals(d)}",
+                        LibrarySearchRule.Vdso => $"\t{NameEscaping.Escape(d.Name)} (the kernel's vDSO)",
+                        _ => $"\t{indent}{NameEscaping.Escape(d.Name)} => {NameEscaping.Escape(d.Path ?? "")} [{d.Rule}]{Refusals(d)}",
                     });
                 }
             }
@@ -125,7 +125,7 @@ internal static class ElfCommands
         return command;
     }
 
-    private static string Refusals(ElfDependency d) => d.Refused.Count == 0 ? string.Empty : $" (passed over: {string.Join("; ", d.Refused)})";
+    private static string Refusals(ElfDependency d) => d.Refused.Count == 0 ? string.Empty : $" (passed over: {string.Join("; ", d.Refused.Select(NameEscaping.Escape))})";
 
     public static Command BuildDlopen(Option<bool> trace)
     {
@@ -148,11 +148,11 @@ internal static class ElfCommands
                 | (r.GetValue(global) ? SharedLibraryOpenFlags.Global : SharedLibraryOpenFlags.Local)
                 | (r.GetValue(deepBind) ? SharedLibraryOpenFlags.DeepBind : 0);
             using SharedLibrary opened = SharedLibrary.Open(r.GetValue(library)!, flags, traced);
-            Console.WriteLine($"{opened.Path} loaded at 0x{opened.BaseAddress:x} ({opened.Flags}{(opened.TlsModuleId == 0 ? string.Empty : $", TLS module {opened.TlsModuleId}")})");
+            Console.WriteLine($"{NameEscaping.Escape(opened.Path)} loaded at 0x{opened.BaseAddress:x} ({opened.Flags}{(opened.TlsModuleId == 0 ? string.Empty : $", TLS module {opened.TlsModuleId}")})");
             foreach (string name in r.GetValue(symbols) ?? [])
             {
                 SharedLibrarySymbol symbol = opened.GetSymbol(name, null, traced);
-                Console.WriteLine($"  {name} = 0x{symbol.Address:x} {symbol.Type} {symbol.Size} bytes{(symbol.NearestSymbol is string near && near != name ? $" ({near}+0x{symbol.Offset:x})" : string.Empty)}");
+                Console.WriteLine($"  {name} = 0x{symbol.Address:x} {symbol.Type} {symbol.Size} bytes{(symbol.NearestSymbol is string near && near != name ? $" ({NameEscaping.Escape(near)}+0x{symbol.Offset:x})" : string.Empty)}");
             }
             if (r.GetValue(call) is string function)
             {
@@ -163,7 +163,7 @@ internal static class ElfCommands
                 Console.WriteLine($"  {function}({string.Join(", ", values)}) = {result ?? "NULL"}");
             }
             bool stillLoaded = opened.Close(traced);
-            Console.WriteLine(stillLoaded ? $"{opened.Path} is still loaded after dlclose" : $"{opened.Path} is unloaded");
+            Console.WriteLine(stillLoaded ? $"{NameEscaping.Escape(opened.Path)} is still loaded after dlclose" : $"{NameEscaping.Escape(opened.Path)} is unloaded");
         }));
         return command;
     }
@@ -172,7 +172,7 @@ internal static class ElfCommands
     {
         if (value is not null)
         {
-            Console.WriteLine($"  {label,-12} {value}");
+            Console.WriteLine($"  {label,-12} {NameEscaping.Escape(value)}");
         }
     }
 

@@ -36,7 +36,7 @@ internal static class FileCacheCommands
             Console.WriteLine($"{"RES",10} {"PAGES",8} {"SIZE",10} {"%",6} FILE");
             foreach (FileResidency f in results)
             {
-                Console.WriteLine($"{MemorySize.Describe(f.ResidentBytes),10} {f.Pages,8} {MemorySize.Describe(f.FileSize),10} {f.Percent,6:0.0} {f.Path}");
+                Console.WriteLine($"{MemorySize.Describe(f.ResidentBytes),10} {f.Pages,8} {MemorySize.Describe(f.FileSize),10} {f.Percent,6:0.0} {NameEscaping.Escape(f.Path)}");
                 if (r.GetValue(map))
                 {
                     foreach (PageRange range in f.Ranges)

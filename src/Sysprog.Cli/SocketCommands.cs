@@ -287,7 +287,7 @@ internal static class SocketCommands
             Console.WriteLine("(end of stream)");
             return;
         }
-        Console.WriteLine($"{message.Length} bytes{(message.Credentials is null ? "" : $" from {message.Credentials}")}{(message.Sender is { IsUnnamed: false } s ? $" at {s}" : "")}: {message.Text}");
+        Console.WriteLine($"{message.Length} bytes{(message.Credentials is null ? "" : $" from {message.Credentials}")}{(message.Sender is { IsUnnamed: false } s ? $" at {s}" : "")}: {NameEscaping.Escape(message.Text)}");
         foreach (var d in descriptors)
         {
             Console.WriteLine($"  fd {d.fd}: {d.kind} {d.description} -> {d.target}{(d.size is long size ? $", {size} bytes, seals {d.seals}: {d.contents}" : "")}");

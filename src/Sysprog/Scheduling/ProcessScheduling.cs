@@ -300,7 +300,8 @@ public sealed record ProcessScheduling(int ProcessId, int ThreadId, string Threa
     {
         try
         {
-            return File.ReadAllText($"/proc/{processId}/task/{threadId}/comm").TrimEnd('\n');
+            // Any thread can name itself any bytes (PR_SET_NAME): written escaped, as process names are.
+            return NameEscaping.Escape(File.ReadAllBytes($"/proc/{processId}/task/{threadId}/comm").AsSpan().TrimEnd((byte)'\n'));
         }
         catch (IOException)
         {

@@ -76,7 +76,7 @@ public static class ProcessSyscalls
             throw new SysprogException(Errno.ESRCH, "open", $"{folder}/stat", $"No thread {threadId} in process {processId}.");
         }
         int close = stat.LastIndexOf(')');
-        string name = stat[(stat.IndexOf('(', StringComparison.Ordinal) + 1)..close];
+        string name = NameEscaping.Escape(stat[(stat.IndexOf('(', StringComparison.Ordinal) + 1)..close]);
         char state = stat[close + 2];
         string text;
         try
@@ -88,7 +88,8 @@ public static class ProcessSyscalls
             throw new SysprogException(e.Errno, "open", $"{folder}/syscall", PtraceAccess.Explain(processId, "reading /proc/PID/syscall"));
         }
         string? wchan = ReadWaitChannel($"{folder}/wchan", trace);
-        return Parse(processId, threadId, name, state, text, wchan, fd => DescriptorTarget(processId, fd), address => ReadString(processId, address));
+        return Parse(processId, threadId, name, state, text, wchan, fd => DescriptorTarget(processId, fd) is string target ? NameEscaping.Escape(target) : null,
+            address => ReadString(processId, address));
     }
 
     /// <summary>Decodes one /proc/PID/task/TID/syscall line ("202 0x7f.. 0x80 ... SP PC", "-1 SP PC" or "running").</summary>
