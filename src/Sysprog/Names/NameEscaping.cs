@@ -46,6 +46,7 @@ public static class NameEscaping
     /// </summary>
     public static string Quote(ReadOnlySpan<byte> raw, int limit = int.MaxValue)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(limit);
         var text = new StringBuilder(Math.Min(raw.Length, limit) + 2).Append('"');
         Append(text, raw[..Math.Min(raw.Length, limit)], quoted: true);
         return text.Append(raw.Length > limit ? "\"..." : "\"").ToString();
@@ -55,6 +56,7 @@ public static class NameEscaping
     public static string Quote(string text, int limit = int.MaxValue)
     {
         ArgumentNullException.ThrowIfNull(text);
+        ArgumentOutOfRangeException.ThrowIfNegative(limit);
         if (text.Length <= limit && text.AsSpan().IndexOfAny(NotPlain) < 0 && !text.Contains('"'))
         {
             return $"\"{text}\"";
