@@ -183,7 +183,7 @@ Describe 'Bad input to every cmdlet parameter' -Skip:(-not $IsLinux) {
         # Queues by name where no mqueue filesystem lists them: a bad value can name one, and nothing else would see it.
         $script:entries = {
             @(Get-DevShmName) + @(
-                if ([Sysprog.MessageQueue]::IsMqueueFsMounted()) { (Get-MessageQueue).Name | ForEach-Object { $_.Substring(1) } }
+                if ([Sysprog.MessageQueue]::IsMqueueFsMounted()) { Get-MessageQueue | ForEach-Object { $_.Name.Substring(1) } }
                 else { $script:nameLike | Where-Object { Test-MessageQueueName "/$_" } })
         }
         $script:collisions = @(& $script:entries | Where-Object { $_ -in $script:nameLike -or $_ -in ($script:nameLike | ForEach-Object { "sem.$_" }) })

@@ -101,8 +101,8 @@ function Get-DevShmName {
     # The entries of /dev/shm as the module lists them (readdir, names escaped), not through Get-ChildItem, which
     # decodes names as UTF-8: a leftover whose name is not UTF-8 must be seen as it is. A semaphore shows as sem.NAME.
     param([string] $Filter = '*')
-    @((Get-SharedMemory -Name $Filter -WarningAction SilentlyContinue).Name | ForEach-Object { $_.Substring(1) }) +
-    @((Get-Semaphore -Name $Filter -WarningAction SilentlyContinue).Name | ForEach-Object { "sem.$($_.Substring(1))" })
+    @(Get-SharedMemory -Name $Filter -WarningAction SilentlyContinue | ForEach-Object { $_.Name.Substring(1) }) +
+    @(Get-Semaphore -Name $Filter -WarningAction SilentlyContinue | ForEach-Object { "sem.$($_.Name.Substring(1))" })
 }
 
 function Remove-TestObjectAll {
