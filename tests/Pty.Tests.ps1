@@ -137,7 +137,7 @@ Describe 'pseudoterminals' -Skip:(-not $IsLinux) {
 
         $timedOut[0].CategoryInfo.Category | Should -Be 'OperationTimeout'
         $timedOut[0].TargetObject | Should -Be $pty
-        $timedOut[0].Exception.Message | Should -Be ('No output of {0} matched /never/ within 200ms; the output not yet taken: "\e[1m".' -f $pty.Description)
+        $timedOut[0].Exception.Message | Should -Be ('No output of {0} matched /never/ within 200ms; the output not yet taken: "\x1b[1m".' -f $pty.Description)
         $ended[0].FullyQualifiedErrorId | Should -BeLike 'EndOfStream,*'
         $ended[0].CategoryInfo.Category | Should -Be 'ReadError'
         $ended[0].Exception.Message | Should -BeLike '*the output ended without matching /never/*'
