@@ -175,12 +175,13 @@ Describe 'Every cmdlet' -Skip:(-not $IsLinux) {
         $Covered | Sort-Object | Should -Be ((Get-Command -Module Sysprog -CommandType Cmdlet).Name | Sort-Object)
     }
 
-    It '<Cmdlet> narrates its system calls under -Verbose, <Call> among them, and its output shows its table view' -ForEach $script:cases {
+    It '<Cmdlet> narrates its system calls under -Verbose, <Call> among them, its output shows its table view, and it leaves no descriptor open' -ForEach $script:cases {
         if ($NeedsMqueueFs -and -not $script:mqueueFs) {
             Set-ItResult -Skipped -Because 'the mqueue filesystem is not mounted on /dev/mqueue'
             return
         }
         $n = New-TestName
+        $fdsBefore = Get-FdListing
         $records = @(& $Run 4>&1)
         $lines = @($records | Select-SyscallLine)
         $lines.Count | Should -BeGreaterThan 0 -Because "$Cmdlet -Verbose names each system call"
@@ -199,6 +200,7 @@ Describe 'Every cmdlet' -Skip:(-not $IsLinux) {
             }
         }
         Remove-TestObjectAll
+        Assert-NoFdLeft -Since $fdsBefore -Because "what $Cmdlet opened is closed by the cmdlets that close it"
     }
 
     It 'narrates only when verbose output is wanted: <Case>' -ForEach @(
