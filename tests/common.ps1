@@ -256,11 +256,13 @@ function Get-FdOpenedSince {
 
 function Assert-NoFdLeft {
     # The leak check: nothing open now that was not in the listing given (Get-FdListing), of any kind. PowerShell
-    # closes some of its own asynchronously (the pipes of a background job, once its process has ended); a leak never
-    # closes itself, so what is still open when the deadline passes is reported.
+    # opens and closes some of its own on other threads (the pipes of a background job, closed once its process has
+    # ended); a leak never closes itself, so the check passes at the first listing with nothing new, and what is
+    # still open when the deadline passes is reported.
     param([Parameter(Mandatory)] $Since, [string] $Because = 'every descriptor opened is closed')
-    $null = Wait-Until { @(Get-FdOpenedSince $Since).Count -eq 0 } -TimeoutSeconds 5
-    @(Get-FdOpenedSince $Since) | Should -BeNullOrEmpty -Because $Because
+    $left = [ref] $null
+    $null = Wait-Until { $left.Value = @(Get-FdOpenedSince $Since); $left.Value.Count -eq 0 } -TimeoutSeconds 5
+    $left.Value | Should -BeNullOrEmpty -Because $Because
 }
 
 function Initialize-FdBaseline {
