@@ -6,9 +6,6 @@
 Describe 'child processes' -Skip:(-not $IsLinux) {
     BeforeAll {
         . (Join-Path $PSScriptRoot 'common.ps1')
-        # The pidfds open now, by number. Sysprog keeps one for each child closed while it ran (earlier test files
-        # leave some) until it has ended and the next start or close reaps it, so a test checks for new ones only.
-        function Get-Pidfd { @(Get-ChildItem -LiteralPath "/proc/$PID/fd" | Where-Object LinkTarget -EQ 'anon_inode:[pidfd]').Name }
         function Get-StatField([int] $ProcessId, [int] $Index) { ((Get-Content -LiteralPath "/proc/$ProcessId/stat" -Raw) -split '\) ')[1].Split(' ')[$Index] }
         # A child closed while running is reaped at the next start or close once it has ended: end it, and wait
         # until it is a zombie, so the close in AfterEach reaps it and lets go of the pidfd kept for that.
@@ -19,7 +16,9 @@ Describe 'child processes' -Skip:(-not $IsLinux) {
     }
 
     BeforeEach {
-        $script:pidfdsBefore = Get-Pidfd
+        # Sysprog keeps a pidfd for each child closed while it ran (earlier test files leave some) until it has
+        # ended and the next start or close reaps it: the whole listing is compared, so a test answers for new ones.
+        $script:fdsBefore = Get-FdListing
         $script:started = [System.Collections.Generic.List[object]]::new()
         function Start-Tracked { $c = Start-ChildProcess @args; $script:started.Add($c); $c }
     }
@@ -32,7 +31,7 @@ Describe 'child processes' -Skip:(-not $IsLinux) {
             }
             Close-ChildProcess $child
         }
-        @(Get-Pidfd | Where-Object { $_ -notin $script:pidfdsBefore }) | Should -BeNullOrEmpty -Because 'every pidfd is closed'
+        Assert-NoFdLeft -Since $script:fdsBefore -Because 'every pidfd, and every descriptor handed to a child, is closed'
     }
 
     It 'gives the child a pipe end as its stdout, and reports its exit code' {

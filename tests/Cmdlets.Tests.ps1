@@ -1,6 +1,6 @@
 #Requires -Version 7.4
 # Every exported cmdlet, run for real: its -Verbose narration of system calls, its output's table view, -WhatIf where
-# it changes something, and pipeline input by value and by property name.
+# it changes something, and no descriptor left open. Pipeline input has a file of its own: PipelineInput.Tests.ps1.
 BeforeDiscovery {
     # Each case runs one cmdlet under -Verbose (and only that cmdlet: set-up runs quietly) and names the call its
     # narration starts with. $n is a fresh name, $mq says whether queues can be listed here.
@@ -175,12 +175,13 @@ Describe 'Every cmdlet' -Skip:(-not $IsLinux) {
         $Covered | Sort-Object | Should -Be ((Get-Command -Module Sysprog -CommandType Cmdlet).Name | Sort-Object)
     }
 
-    It '<Cmdlet> narrates its system calls under -Verbose, <Call> among them, and its output shows its table view' -ForEach $script:cases {
+    It '<Cmdlet> narrates its system calls under -Verbose, <Call> among them, its output shows its table view, and it leaves no descriptor open' -ForEach $script:cases {
         if ($NeedsMqueueFs -and -not $script:mqueueFs) {
             Set-ItResult -Skipped -Because 'the mqueue filesystem is not mounted on /dev/mqueue'
             return
         }
         $n = New-TestName
+        $fdsBefore = Get-FdListing
         $records = @(& $Run 4>&1)
         $lines = @($records | Select-SyscallLine)
         $lines.Count | Should -BeGreaterThan 0 -Because "$Cmdlet -Verbose names each system call"
@@ -199,6 +200,7 @@ Describe 'Every cmdlet' -Skip:(-not $IsLinux) {
             }
         }
         Remove-TestObjectAll
+        Assert-NoFdLeft -Since $fdsBefore -Because "what $Cmdlet opened is closed by the cmdlets that close it"
     }
 
     It 'narrates only when verbose output is wanted: <Case>' -ForEach @(
@@ -257,125 +259,5 @@ Describe 'Every cmdlet' -Skip:(-not $IsLinux) {
         }
         & $exists | Should -BeTrue
         Remove-TestObjectAll
-    }
-
-    Context 'Pipeline input' {
-        BeforeEach {
-            $script:n = New-TestName
-        }
-
-        AfterEach {
-            Remove-TestObjectAll
-        }
-
-        It 'takes names by value and by property name (New-, Open-, Get-, Resize-, Remove-SharedMemory)' {
-            $script:n | New-SharedMemory -Size 4KB | Close-SharedMemory
-            ($script:n | Open-SharedMemory) | Close-SharedMemory
-            ([pscustomobject]@{ Name = $script:n } | Open-SharedMemory) | Close-SharedMemory
-            ($script:n | Get-SharedMemory).Size | Should -Be 4KB
-            [pscustomobject]@{ Name = $script:n } | Resize-SharedMemory -Size 8KB
-            ([pscustomobject]@{ Name = $script:n } | Get-SharedMemory).Size | Should -Be 8KB
-            Get-SharedMemory -Name $script:n | Remove-SharedMemory -Confirm:$false
-            Test-Path -LiteralPath "/dev/shm$($script:n)" | Should -BeFalse
-            [pscustomobject]@{ Name = $script:n } | New-SharedMemory -Size 4KB | Close-SharedMemory
-            $script:n | Remove-SharedMemory -Confirm:$false
-            Test-Path -LiteralPath "/dev/shm$($script:n)" | Should -BeFalse
-        }
-
-        It 'takes names by value and by property name (New-, Open-, Get-, Wait-, Unlock-, Remove-Semaphore)' {
-            $script:n | New-Semaphore -Value 1 | Close-Semaphore
-            [pscustomobject]@{ Name = $script:n } | Unlock-Semaphore
-            [pscustomobject]@{ Name = $script:n } | Wait-Semaphore -TimeoutSeconds 1 -ErrorAction Stop
-            ($script:n | Get-Semaphore).Value | Should -Be 1
-            ([pscustomobject]@{ Name = $script:n } | Get-Semaphore).Value | Should -Be 1
-            $s = $script:n | Open-Semaphore
-            $s | Wait-Semaphore -TimeoutSeconds 1 -ErrorAction Stop
-            $s | Unlock-Semaphore -PassThru | Close-Semaphore
-            $s.IsClosed | Should -BeTrue
-            Get-Semaphore -Name $script:n | Remove-Semaphore -Confirm:$false
-            Test-Path -LiteralPath "/dev/shm/sem.$($script:n.Substring(1))" | Should -BeFalse
-        }
-
-        It 'takes names by value and by property name (New-, Open-, Remove-MessageQueue), queues and bodies by value (Send-, Receive-MqMessage)' {
-            $q = $script:n | New-MessageQueue
-            'one', 'two' | Send-MqMessage -Queue $q
-            ($q | Receive-MqMessage).Text | Should -Be 'one'
-            $other = [pscustomobject]@{ Name = $script:n } | Open-MessageQueue
-            ($other | Receive-MqMessage).Text | Should -Be 'two'
-            $q, $other | Close-MessageQueue
-            $q.IsClosed | Should -BeTrue
-            $other.IsClosed | Should -BeTrue
-            [pscustomobject]@{ Name = $script:n } | Remove-MessageQueue -Confirm:$false
-            Open-MessageQueue -Name $script:n -ErrorAction SilentlyContinue -ErrorVariable err | Should -BeNullOrEmpty
-            $err[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
-        }
-
-        It 'lists queues by name piped by value and by property name (Get-MessageQueue)' {
-            if (-not [Sysprog.MessageQueue]::IsMqueueFsMounted()) {
-                Set-ItResult -Skipped -Because 'the mqueue filesystem is not mounted on /dev/mqueue'
-                return
-            }
-            New-MessageQueue -Name $script:n -MaxMessages 3 | Close-MessageQueue
-            ($script:n | Get-MessageQueue).MaxMessages | Should -Be 3
-            ([pscustomobject]@{ Name = $script:n } | Get-MessageQueue).MaxMessages | Should -Be 3
-            Get-MessageQueue -Name $script:n | Remove-MessageQueue -Confirm:$false
-        }
-
-        It 'takes mappings by value (New-MemoryMap from shared memory, Lock-, Unlock-Memory, Sync-MemoryMap, Set-MemoryProtection, Set-MemoryAdvice, Close-MemoryMap)' {
-            $shm = New-SharedMemory -Name $script:n -Size 4KB
-            $m = $shm | New-MemoryMap
-            $same = $m | Lock-Memory -PassThru | Unlock-Memory -PassThru | Sync-MemoryMap -PassThru | Set-MemoryAdvice -Advice WillNeed -PassThru | Set-MemoryProtection -Protection Read -PassThru
-            $same | Should -Be $m
-            $m.Protection | Should -Be 'Read'
-            Invoke-MemoryMap -InputObject $shm -ScriptBlock { $_.Length } | Should -Be 4KB
-            $m | Close-MemoryMap
-            $m.IsClosed | Should -BeTrue
-            $shm | Close-SharedMemory
-        }
-
-        It 'takes descriptors by value (Write-, Read-, Close-EventFd; Set-, Read-, Close-TimerFd; Wait-FileDescriptor)' {
-            $e = New-EventFd
-            $e | Write-EventFd -Value 4
-            $e | Read-EventFd -TimeoutSeconds 1 | Should -Be 4
-            $t = New-TimerFd
-            $t | Set-TimerFd -DelaySeconds 0.01
-            $t | Read-TimerFd -TimeoutSeconds 5 | Should -Be 1
-            $e | Write-EventFd
-            @($e, $t | Wait-FileDescriptor -TimeoutSeconds 5).Handle | Should -Be $e
-            $e | Close-EventFd
-            $t | Close-TimerFd
-            $e.IsClosed | Should -BeTrue
-            $t.IsClosed | Should -BeTrue
-        }
-
-        It 'takes signal descriptors by value (Read-, Close-SignalFd)' {
-            $s = New-SignalFd -Signal USR2
-            & kill -USR2 $PID
-            ($s | Read-SignalFd -TimeoutSeconds 10).Name | Should -Be 'SIGUSR2'
-            $s | Close-SignalFd
-            $s.IsClosed | Should -BeTrue
-        }
-
-        It 'takes paths by value and by property name (Get-ElfFile, Get-ElfSymbol, Resolve-ElfDependency)' {
-            ('/usr/bin/true' | Get-ElfFile).Interpreter | Should -Not -BeNullOrEmpty
-            (Get-Item /usr/bin/true | Get-ElfFile).Path | Should -Be '/usr/bin/true'
-            (Get-Command -Name true -CommandType Application | Select-Object -First 1 | Get-ElfFile).Needed | Should -Contain 'libc.so.6'
-            @(Get-Item /usr/bin/true | Get-ElfSymbol -Table Dynamic -Undefined).Count | Should -BeGreaterThan 5
-            @([pscustomobject]@{ Path = '/usr/bin/true' } | Resolve-ElfDependency).Name | Should -Contain 'libc.so.6'
-        }
-
-        It 'takes libraries and symbols by value (Close-SharedLibrary, Get-SharedLibrarySymbol, Invoke-SharedLibraryFunction)' {
-            $libm = 'libm.so.6' | Open-SharedLibrary
-            $cos = $libm | Get-SharedLibrarySymbol -Name cos
-            $cos | Invoke-SharedLibraryFunction -Signature 'double(double)' -ArgumentList 0 -Confirm:$false | Should -Be 1
-            [pscustomobject]@{ Address = $cos.Address } | Get-SharedLibrarySymbol | Select-Object -ExpandProperty LibraryPath | Should -Be $libm.Path
-            $libm | Close-SharedLibrary
-            $libm.IsClosed | Should -BeTrue
-        }
-
-        It 'takes process ids by value and by property name (Get-ProcessMapping)' {
-            @($PID | Get-ProcessMapping).Count | Should -BeGreaterThan 10
-            @(Get-Process -Id $PID | Get-ProcessMapping | Select-Object -ExpandProperty ProcessId -Unique) | Should -Be @($PID)
-        }
     }
 }

@@ -12,6 +12,14 @@ Describe 'ELF files and shared libraries' -Skip:(-not $IsLinux) {
         }
     }
 
+    BeforeEach {
+        $script:fdsBefore = Get-FdListing
+    }
+
+    AfterEach {
+        Assert-NoFdLeft -Since $script:fdsBefore
+    }
+
     It 'reads a program as readelf does: interpreter, needed libraries, loadable segments, entry' {
         $ls = Get-ElfFile /usr/bin/ls
 
@@ -150,6 +158,7 @@ int main(void) { char line[8]; puts("ready"); fflush(stdout); while (fgets(line,
         finally {
             $peer.Kill()
             $peer.WaitForExit()
+            $peer.Dispose()
         }
     }
 }

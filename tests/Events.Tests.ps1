@@ -4,6 +4,14 @@ Describe 'eventfd, timerfd, signalfd and Wait-FileDescriptor' -Skip:(-not $IsLin
         . (Join-Path $PSScriptRoot 'common.ps1')
     }
 
+    BeforeEach {
+        $script:fdsBefore = Get-FdListing
+    }
+
+    AfterEach {
+        Assert-NoFdLeft -Since $script:fdsBefore
+    }
+
     Context 'eventfd' {
         It 'adds and reads: the sum, then 0' {
             $e = New-EventFd -InitialValue 2
@@ -151,7 +159,7 @@ Describe 'eventfd, timerfd, signalfd and Wait-FileDescriptor' -Skip:(-not $IsLin
         }
 
         It 'stops promptly when the pipeline is stopped' {
-            Assert-StopsPromptly -Start { param($ps) $null = $ps.AddScript('$e = New-EventFd -Verbose; Wait-FileDescriptor $e -Verbose') } `
+            Assert-StopsPromptly -Start { param($ps) $null = $ps.AddScript('$e = New-EventFd -Verbose; try { Wait-FileDescriptor $e -Verbose } finally { Close-EventFd $e }') } `
                 -BlockedIn epoll_wait, epoll_pwait, epoll_pwait2
         }
 

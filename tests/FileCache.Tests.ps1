@@ -27,6 +27,14 @@ Describe 'page cache and program break' -Skip:(-not $IsLinux) {
         Remove-Item -LiteralPath $script:folder -Recurse -Force
     }
 
+    BeforeEach {
+        $script:fdsBefore = Get-FdListing
+    }
+
+    AfterEach {
+        Assert-NoFdLeft -Since $script:fdsBefore
+    }
+
     It 'drops a clean file with DontNeed and reads it back with WillNeed' {
         $path = New-CleanFile -Bytes 4MB
 

@@ -32,7 +32,12 @@ Describe 'File locks' -Skip:(-not $IsLinux) {
     }
 
     BeforeEach {
+        $script:fdsBefore = Get-FdListing
         $script:path = Join-Path $script:folder "$([guid]::NewGuid().ToString('N')).lock"
+    }
+
+    AfterEach {
+        Assert-NoFdLeft -Since $script:fdsBefore
     }
 
     It 'locks a file against another process with each kind, and Unlock-File frees it: <_>' -ForEach @('Flock', 'Posix', 'Ofd') {

@@ -8,12 +8,14 @@ Describe 'inotify' -Skip:(-not $IsLinux) {
     }
 
     BeforeEach {
+        $script:fdsBefore = Get-FdListing
         $script:folder = (New-Item -ItemType Directory -Path (Join-Path $TestDrive ([guid]::NewGuid().ToString('N')))).FullName
         $script:inotify = New-Inotify $script:folder
     }
 
     AfterEach {
         Close-Inotify $script:inotify
+        Assert-NoFdLeft -Since $script:fdsBefore
     }
 
     It 'reports what file operations do, with paths, and pairs a rename' {
@@ -152,18 +154,19 @@ Describe 'inotify' -Skip:(-not $IsLinux) {
     }
 
     It 'closes its descriptor, ending every watch' {
+        $before = Get-FdListing
         $made = New-Inotify $script:folder
-        $fd = $made.Fd
         $watch = $made.Watches[0]
+        @(Get-FdOpenedSince $before) | Should -BeLike "$($made.Fd) -> anon_inode:inotify*" -Because 'the leak check sees the descriptor while it is open'
 
         Close-Inotify $made
 
-        Test-Path "/proc/$PID/fd/$fd" | Should -BeFalse
+        @(Get-FdOpenedSince $before) | Should -BeNullOrEmpty
         $watch.IsActive | Should -BeFalse
     }
 
     It 'stops a -Wait read promptly when the pipeline is stopped' {
-        Assert-StopsPromptly -Start { param($ps) $null = $ps.AddScript("`$i = New-Inotify '$script:folder'; Read-Inotify `$i -Wait -Verbose") } `
+        Assert-StopsPromptly -Start { param($ps) $null = $ps.AddScript("`$i = New-Inotify '$script:folder'; try { Read-Inotify `$i -Wait -Verbose } finally { Close-Inotify `$i }") } `
             -BlockedIn poll, ppoll
     }
 }

@@ -7,6 +7,7 @@ Describe 'Get-IpcObject and Remove-IpcObject' -Skip:(-not $IsLinux) {
     }
 
     BeforeEach {
+        $script:fdsBefore = Get-FdListing
         $script:held = New-TestName
         $script:orphan = New-TestName
         $script:shm = New-SharedMemory -Name $script:held -Size 8KB
@@ -18,6 +19,7 @@ Describe 'Get-IpcObject and Remove-IpcObject' -Skip:(-not $IsLinux) {
         Close-MemoryMap $script:map
         Close-SharedMemory $script:shm
         Remove-TestObjectAll
+        Assert-NoFdLeft -Since $script:fdsBefore
     }
 
     It 'lists objects with this session as holder, and one nobody holds as orphaned' {
@@ -41,6 +43,8 @@ Describe 'Get-IpcObject and Remove-IpcObject' -Skip:(-not $IsLinux) {
         finally {
             Stop-Job $job
             Remove-Job $job -Force
+            # A job object holds its process's pipes while it lives: let go of it, so the leak check sees them closed.
+            $job = $null
         }
     }
 

@@ -5,6 +5,14 @@ Describe 'Memory map cmdlets' -Skip:(-not $IsLinux) {
         $script:pageSize = [Environment]::SystemPageSize
     }
 
+    BeforeEach {
+        $script:fdsBefore = Get-FdListing
+    }
+
+    AfterEach {
+        Assert-NoFdLeft -Since $script:fdsBefore
+    }
+
     Context 'Mapping files' {
         It 'maps /etc/passwd read-only and reads it through memory alone' {
             $text = Invoke-MemoryMap -Path /etc/passwd -ScriptBlock { $_.ReadString() }

@@ -18,6 +18,14 @@ Describe 'Message queue cmdlets' -Skip:(-not $IsLinux) {
         }
     }
 
+    BeforeEach {
+        $script:fdsBefore = Get-FdListing
+    }
+
+    AfterEach {
+        Assert-NoFdLeft -Since $script:fdsBefore
+    }
+
     It 'creates a queue with its capacity, and refuses an existing name with MqOpen.EEXIST' {
         $name = New-Name
         $q = New-MessageQueue -Name $name -MaxMessages 5 -MaxMessageSize 256 -ErrorAction Stop
@@ -161,6 +169,8 @@ Describe 'Message queue cmdlets' -Skip:(-not $IsLinux) {
         $received = Receive-MqMessage -Queue $name -Wait -Count 150 -TimeoutSeconds 120
         $jobs | Wait-Job -Timeout 120 | Receive-Job -ErrorAction Stop
         $jobs | Remove-Job
+        # Job objects hold their processes' pipes while they live: let go of them, so the leak check sees them closed.
+        $jobs = $null
         $received.Count | Should -Be 150
         ($received.Text | Sort-Object -Unique).Count | Should -Be 150
         foreach ($id in 1..3) {

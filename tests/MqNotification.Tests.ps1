@@ -20,6 +20,7 @@ Describe 'New-, Enable-, Close-MqNotification' -Skip:(-not $IsLinux) {
     }
 
     BeforeEach {
+        $script:fdsBefore = Get-FdListing
         $script:name = New-TestName
         $script:queue = New-MessageQueue -Name $script:name -MaxMessages 4 -MaxMessageSize 64 -ErrorAction Stop
     }
@@ -29,6 +30,7 @@ Describe 'New-, Enable-, Close-MqNotification' -Skip:(-not $IsLinux) {
         Get-Event | Remove-Event
         if ($script:queue) { Close-MessageQueue $script:queue }
         Remove-TestObjectAll
+        Assert-NoFdLeft -Since $script:fdsBefore
     }
 
     It 'raises Notified as a PowerShell event when another process sends to the empty queue, once per arming (<_>)' -ForEach @('thread', 'USR1') {

@@ -4,6 +4,14 @@ Describe 'Pipes and FIFOs' -Skip:(-not $IsLinux) {
         . (Join-Path $PSScriptRoot 'common.ps1')
     }
 
+    BeforeEach {
+        $script:fdsBefore = Get-FdListing
+    }
+
+    AfterEach {
+        Assert-NoFdLeft -Since $script:fdsBefore
+    }
+
     Context 'New-Pipe, Read-FileDescriptor, Write-FileDescriptor' {
         It 'carries text through a pipe, and a read at the end writes nothing' {
             $p = New-Pipe
@@ -130,7 +138,7 @@ Describe 'Pipes and FIFOs' -Skip:(-not $IsLinux) {
         }
 
         It 'stops a waiting read promptly on Ctrl+C' {
-            Assert-StopsPromptly -Start { param($ps) $null = $ps.AddScript('$p = New-Pipe -Verbose; Read-FileDescriptor $p -Verbose') } `
+            Assert-StopsPromptly -Start { param($ps) $null = $ps.AddScript('$p = New-Pipe -Verbose; try { Read-FileDescriptor $p -Verbose } finally { Close-Pipe $p }') } `
                 -BlockedIn poll, ppoll
         }
 

@@ -6,6 +6,14 @@ Describe 'Read-ProcessMemory and Write-ProcessMemory' -Skip:(-not $IsLinux) {
         . (Join-Path $PSScriptRoot 'common.ps1')
     }
 
+    BeforeEach {
+        $script:fdsBefore = Get-FdListing
+    }
+
+    AfterEach {
+        Assert-NoFdLeft -Since $script:fdsBefore
+    }
+
     It 'reads another process''s executable image through its first mapping: the ELF magic' {
         $sleeper = Start-Process -FilePath sleep -ArgumentList 60 -PassThru
         try {

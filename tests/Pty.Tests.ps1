@@ -12,14 +12,10 @@ Describe 'pseudoterminals' -Skip:(-not $IsLinux) {
             $null = Wait-Pty $pty 'ready> ' -TimeoutSeconds 10
             $pty
         }
-        # What a Pty holds: the primary side and a pidfd, by number. (Other descriptors come and go with the runtime:
-        # throwing an exception opens a .pdb for the stack trace, for one. Sysprog keeps a pidfd for each child an
-        # earlier file closed while it ran, until it has ended and is reaped, so a test checks for new ones only.)
-        function Get-PtyFd { @(Get-ChildItem -LiteralPath "/proc/$PID/fd" | Where-Object LinkTarget -In '/dev/ptmx', 'anon_inode:[pidfd]').Name }
     }
 
     BeforeEach {
-        $script:fdsBefore = Get-PtyFd
+        $script:fdsBefore = Get-FdListing
         $script:started = [System.Collections.Generic.List[object]]::new()
     }
 
@@ -28,7 +24,7 @@ Describe 'pseudoterminals' -Skip:(-not $IsLinux) {
         foreach ($pty in $script:started) {
             Test-Path "/proc/$($pty.ProcessId)" | Should -BeFalse -Because "closing reaps $($pty.CommandLine)"
         }
-        @(Get-PtyFd | Where-Object { $_ -notin $script:fdsBefore }) | Should -BeNullOrEmpty -Because 'every primary side and pidfd is closed'
+        Assert-NoFdLeft -Since $script:fdsBefore -Because 'every primary side and pidfd is closed'
     }
 
     It 'starts the program on a terminal of the size given, as its controlling terminal' {

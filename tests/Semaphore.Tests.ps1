@@ -19,6 +19,14 @@ Describe 'Semaphore cmdlets' -Skip:(-not $IsLinux) {
         Get-DevShmName -Filter "*sysprog-pester-$PID-*" | Should -BeNullOrEmpty
     }
 
+    BeforeEach {
+        $script:fdsBefore = Get-FdListing
+    }
+
+    AfterEach {
+        Assert-NoFdLeft -Since $script:fdsBefore
+    }
+
     It 'creates a semaphore with value 7: seven waits return at once, the eighth times out' {
         $sem = New-Semaphore -Name (New-Name) -Value 7
         try {
@@ -52,6 +60,8 @@ Describe 'Semaphore cmdlets' -Skip:(-not $IsLinux) {
             $sem.Value | Should -Be 0
             Unlock-Semaphore $sem
             $job | Receive-Job -Wait -AutoRemoveJob -ErrorAction Stop | Should -Be 'woken'
+            # A job object holds its process's pipes while it lives: let go of it, so the leak check sees them closed.
+            $job = $null
             $sem.Value | Should -Be 0
         }
         finally {
@@ -164,6 +174,8 @@ Describe 'Semaphore cmdlets' -Skip:(-not $IsLinux) {
         $all | ForEach-Object { $_.State | Should -Be 'Completed' }
         $all | Receive-Job -ErrorAction Stop
         $all | Remove-Job
+        # Job objects hold their processes' pipes while it lives: let go of them, so the leak check sees them closed.
+        $jobs = $all = $null
         Invoke-MemoryMap -Name $name -ScriptBlock { $_.ReadInt64(0) } | Should -Be 1500
         (Get-Semaphore -Name $name).Value | Should -Be 1
     }

@@ -15,6 +15,14 @@ Describe 'Shared memory cmdlets' -Skip:(-not $IsLinux) {
         Get-DevShmName -Filter "sysprog-pester-$PID-*" | Should -BeNullOrEmpty
     }
 
+    BeforeEach {
+        $script:fdsBefore = Get-FdListing
+    }
+
+    AfterEach {
+        Assert-NoFdLeft -Since $script:fdsBefore
+    }
+
     Context 'New-SharedMemory' {
         It 'creates an object of the size with mode 0600 and returns an open handle' {
             $name = New-Name
@@ -209,6 +217,8 @@ Describe 'Shared memory cmdlets' -Skip:(-not $IsLinux) {
             $jobs | ForEach-Object { $_.State | Should -Be 'Completed' }
             $jobs | Receive-Job -ErrorAction Stop
             $jobs | Remove-Job
+            # Job objects hold their processes' pipes while they live: let go of them, so the leak check sees them closed.
+            $jobs = $null
             Start-Job -ScriptBlock $script:consumer -ArgumentList $script:modulePath, $name | Receive-Job -Wait -AutoRemoveJob | Should -Be 20000
         }
 
@@ -218,6 +228,7 @@ Describe 'Shared memory cmdlets' -Skip:(-not $IsLinux) {
             $jobs = 1..4 | ForEach-Object { Start-Job -ScriptBlock $script:producer -ArgumentList $script:modulePath, $name, 100000, $false }
             $jobs | Wait-Job -Timeout 300 | Out-Null
             $jobs | Remove-Job -Force
+            $jobs = $null
             $total = Invoke-MemoryMap -Name $name -ScriptBlock { $_.ReadInt64(0) }
             $total | Should -BeGreaterThan 0
             $total | Should -BeLessOrEqual 400000

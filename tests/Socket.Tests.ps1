@@ -3,12 +3,18 @@ Describe 'Sockets and anonymous shared memory' -Skip:(-not $IsLinux) {
     BeforeAll {
         . (Join-Path $PSScriptRoot 'common.ps1')
         function New-AbstractName { "sysprog-pester-$PID-$([guid]::NewGuid().ToString('N').Substring(0, 12))" }
-        function Get-SocketFdCount { @(Get-ChildItem /proc/self/fd | Where-Object { $_.LinkTarget -like 'socket:*' }).Count }
+    }
+
+    BeforeEach {
+        $script:fdsBefore = Get-FdListing
+    }
+
+    AfterEach {
+        Assert-NoFdLeft -Since $script:fdsBefore
     }
 
     Context 'New-Socket, Connect-Socket, Receive-SocketConnection' {
         It 'serves at a path of mode 0600, narrates its calls, carries a stream, and removes its file on close' {
-            $before = Get-SocketFdCount
             $path = Join-Path $TestDrive 'server.sock'
             $server = New-Socket -Path $path -Verbose 4>&1 | Tee-Object -Variable narration | Where-Object { $_ -is [Sysprog.Socket] }
             try {
@@ -31,7 +37,6 @@ Describe 'Sockets and anonymous shared memory' -Skip:(-not $IsLinux) {
                 Close-Socket $server, $client, $connection
             }
             Test-Path -LiteralPath $path | Should -BeFalse
-            Get-SocketFdCount | Should -Be $before
         }
 
         It 'reports a stale socket file as such, replaces it only with -Force, and never replaces anything else' {
@@ -90,7 +95,7 @@ Describe 'Sockets and anonymous shared memory' -Skip:(-not $IsLinux) {
             finally {
                 Close-Socket $server
             }
-            Assert-StopsPromptly -Start { param($ps) $null = $ps.AddScript('$s = New-Socket -Name "sysprog-pester-stop-$PID" -Verbose; Receive-SocketConnection $s -Verbose') } `
+            Assert-StopsPromptly -Start { param($ps) $null = $ps.AddScript('$s = New-Socket -Name "sysprog-pester-stop-$PID" -Verbose; try { Receive-SocketConnection $s -Verbose } finally { Close-Socket $s }') } `
                 -BlockedIn poll, ppoll
         }
 

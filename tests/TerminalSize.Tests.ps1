@@ -6,6 +6,14 @@ Describe 'terminal sizes' -Skip:(-not $IsLinux) {
         . (Join-Path $PSScriptRoot 'common.ps1')
     }
 
+    BeforeEach {
+        $script:fdsBefore = Get-FdListing
+    }
+
+    AfterEach {
+        Assert-NoFdLeft -Since $script:fdsBefore
+    }
+
     It 'reads and sets a pty''s size by path, and the program sees the change' {
         $pty = Start-Pty sh -ArgumentList '-c', 'trap "stty size" WINCH; echo ready; while :; do sleep 0.02; done' -Rows 30 -Columns 100
         try {

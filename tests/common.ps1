@@ -1,4 +1,5 @@
-# Shared by the Pester tests: imports the module assembled by the build (out/Sysprog) once, and makes unique names.
+# Shared by the Pester tests: imports the module assembled by the build (out/Sysprog) once, makes unique names, and
+# checks that no descriptor is left open (Get-FdListing, Assert-NoFdLeft).
 $SysprogModulePath = Join-Path $PSScriptRoot '..' 'out' 'Sysprog' 'Sysprog.psd1'
 if (-not (Get-Module -Name Sysprog)) {
     if (-not (Test-Path -LiteralPath $SysprogModulePath)) {
@@ -200,6 +201,100 @@ function Measure-PipelineStop {
         $ps.Dispose()
     }
 }
+function Get-FdListing {
+    # Every descriptor this session has open (/proc/$PID/fd), by number: its target and what fdinfo adds to tell its
+    # object apart from another of the same kind (" (ino: 4711)", a pty's tty-index, an eventfd's eventfd-id; fixed
+    # for the descriptor's life). ino tells a new pidfd at a number listed before from the one listed then where
+    # pidfs gives each its own (Linux 6.9); the kernel hands a freed tty-index or eventfd-id out again, so those tell
+    # apart only objects that were open at once. Any kind counts: a path, /dev/ptmx, pipe:[I], socket:[I],
+    # anon_inode:[pidfd], inotify, ...
+    # Before listing, the garbage collector closes what the runtime leaves to finalizers (the stdio pipes of a
+    # finished native command), and the C library is made to open what it keeps once used (Initialize-FdBaseline).
+    # A Sysprog handle closed that way is counted (HandleAudit), and Get-FdOpenedSince reports it as a leak too.
+    Initialize-FdBaseline
+    [System.GC]::Collect()
+    [System.GC]::WaitForPendingFinalizers()
+    [System.GC]::Collect()
+    $folder = "/proc/$PID/fd"
+    $descriptors = [System.Collections.Generic.Dictionary[int, string[]]]::new()
+    foreach ($entry in [System.IO.Directory]::GetFileSystemEntries($folder)) {
+        try {
+            $target = [System.IO.FileInfo]::new($entry).LinkTarget
+        }
+        catch [System.IO.IOException] {
+            continue  # closed meanwhile
+        }
+        # Listing the folder holds a descriptor of it open: the listing's own, no one's leak.
+        if (-not $target -or $target -eq $folder) { continue }
+        $fd = [int][System.IO.Path]::GetFileName($entry)
+        $identity = [System.Collections.Generic.List[string]]::new()
+        try {
+            foreach ($line in [System.IO.File]::ReadAllLines("/proc/$PID/fdinfo/$fd")) {
+                if ($line.StartsWith('ino:') -or $line.StartsWith('tty-index:') -or $line.StartsWith('eventfd-id:')) {
+                    $identity.Add(($line -replace '\s+', ' '))
+                }
+            }
+        }
+        catch [System.IO.IOException] {
+            continue
+        }
+        $descriptors[$fd] = [string[]] @($target, $(if ($identity.Count) { " ($($identity -join ', '))" } else { '' }))
+    }
+    [pscustomobject]@{ Descriptors = $descriptors; ReleasedByFinalizer = [Sysprog.HandleAudit]::ReleasedByFinalizer }
+}
+
+function Get-FdOpenedSince {
+    # What is open now that was not in the listing given ("12 -> pipe:[4711] (ino: 4711)"), and each Sysprog handle
+    # left to the finalizer since. The runtime's own descriptors are told apart by what they are: the files of the
+    # assemblies it has loaded, which it keeps open once loaded (PowerShell loads them lazily, during any test).
+    param([Parameter(Mandatory)] $Listing)
+    $now = Get-FdListing
+    $assemblies = [System.Collections.Generic.HashSet[string]]::new([System.StringComparer]::Ordinal)
+    foreach ($assembly in [AppDomain]::CurrentDomain.GetAssemblies()) {
+        if ($assembly.IsDynamic -or -not $assembly.Location) { continue }
+        $file = [System.IO.FileInfo]::new($assembly.Location).ResolveLinkTarget($true)
+        $null = $assemblies.Add($(if ($file) { $file.FullName } else { $assembly.Location }))
+    }
+    foreach ($open in $now.Descriptors.GetEnumerator() | Sort-Object Key) {
+        $then = $null
+        if ($Listing.Descriptors.TryGetValue($open.Key, [ref] $then) -and $then[0] -eq $open.Value[0] -and $then[1] -eq $open.Value[1]) { continue }
+        if ($assemblies.Contains($open.Value[0])) { continue }
+        "$($open.Key) -> $($open.Value[0])$($open.Value[1])"
+    }
+    $finalized = $now.ReleasedByFinalizer - $Listing.ReleasedByFinalizer
+    if ($finalized -gt 0) { "$finalized Sysprog handle(s) left undisposed, closed by the finalizer" }
+}
+
+function Assert-NoFdLeft {
+    # The leak check: nothing open now that was not in the listing given (Get-FdListing), of any kind. PowerShell
+    # opens and closes some of its own on other threads (the pipes of a background job, closed once its process has
+    # ended); a leak never closes itself, so the check passes at the first listing with nothing new, and what is
+    # still open when the deadline passes is reported.
+    param([Parameter(Mandatory)] $Since, [string] $Because = 'every descriptor opened is closed')
+    $left = [ref] $null
+    $null = Wait-Until { $left.Value = @(Get-FdOpenedSince $Since); $left.Value.Count -eq 0 } -TimeoutSeconds 5
+    $left.Value | Should -BeNullOrEmpty -Because $Because
+}
+
+function Initialize-FdBaseline {
+    # Once a process: makes the C library open what it opens on first use and keeps for the life of the process, so
+    # no test that happens to be first to use it is blamed for it: mq_notify(SIGEV_THREAD) opens a netlink socket for
+    # its helper thread. Where queues cannot be made (no kernel support, no room under RLIMIT_MSGQUEUE) there is
+    # nothing to warm: the queue tests say why.
+    if ([AppDomain]::CurrentDomain.GetData('SysprogPesterFdBaseline')) { return }
+    [AppDomain]::CurrentDomain.SetData('SysprogPesterFdBaseline', $true)
+    $name = New-TestName
+    try {
+        $queue = [Sysprog.MessageQueue]::Create($name, 1, 8)
+        try { [Sysprog.MqNotification]::ByThread($queue).Close() } finally { $queue.Dispose() }
+    }
+    catch [Sysprog.SysprogException] {
+    }
+    finally {
+        Remove-MessageQueueIfPresent $name
+    }
+}
+
 function Get-ChildProcessId {
     # The children of a process with a given command name, from /proc (not Get-Process: .NET's process support opens
     # descriptors of its own the first time it is used, which the leak checks would count).

@@ -41,10 +41,27 @@ public abstract class SysprogCmdlet : PSCmdlet, IDisposable
         {
             if (!_traceDecided)
             {
-                _trace = IsVerboseWanted() ? WriteVerbose : null;
+                _trace = IsVerboseWanted() ? Narrate : null;
                 _traceDecided = true;
             }
             return _trace;
+        }
+    }
+
+    /// <summary>
+    /// WriteVerbose, except that a pipeline being stopped loses the line instead of throwing: the core calls the trace
+    /// between a system call and what records its result, and while a stopped command cleans up (closing its poll
+    /// set, say), so a trace that threw would leave a descriptor open. The stop itself reaches the core as the
+    /// cancellation of <see cref="Cancellation"/>.
+    /// </summary>
+    private void Narrate(string line)
+    {
+        try
+        {
+            WriteVerbose(line);
+        }
+        catch (PipelineStoppedException)
+        {
         }
     }
 

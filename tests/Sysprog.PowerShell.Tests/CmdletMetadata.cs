@@ -16,8 +16,12 @@ internal sealed record CmdletInfo(Type Type, string Verb, string Noun, bool Supp
         Parameters.SelectMany(p => p.Sets).Where(s => s != ParameterInfo.AllSets).Distinct().Order(StringComparer.Ordinal).ToList();
 }
 
+/// <summary>
+/// One parameter: the sets it is in (<see cref="AllSets"/> for every set), and of those the sets in which it takes
+/// pipeline input by value and by property name.
+/// </summary>
 internal sealed record ParameterInfo(string Name, Type Type, IReadOnlyList<string> Sets, bool Mandatory, int? Position,
-    bool FromPipeline, bool FromPipelineByPropertyName, bool Wildcards, IReadOnlyList<string> Aliases)
+    IReadOnlyList<string> FromPipelineIn, IReadOnlyList<string> FromPipelineByPropertyNameIn, bool Wildcards, IReadOnlyList<string> Aliases)
 {
     public const string AllSets = "__AllParameterSets";
 }
@@ -83,11 +87,17 @@ internal static class CmdletMetadata
             .ToList();
         return new ParameterInfo(property.Name, property.PropertyType, sets,
             attributes.Any(a => Named<bool>(a, nameof(ParameterAttribute.Mandatory))), position,
-            attributes.Any(a => Named<bool>(a, nameof(ParameterAttribute.ValueFromPipeline))),
-            attributes.Any(a => Named<bool>(a, nameof(ParameterAttribute.ValueFromPipelineByPropertyName))),
+            SetsWhere(attributes, nameof(ParameterAttribute.ValueFromPipeline)),
+            SetsWhere(attributes, nameof(ParameterAttribute.ValueFromPipelineByPropertyName)),
             property.GetCustomAttributesData().Any(a => a.AttributeType == typeof(SupportsWildcardsAttribute)),
             aliases);
     }
+
+    /// <summary>The sets of the [Parameter] attributes that set <paramref name="flag"/>.</summary>
+    private static List<string> SetsWhere(List<CustomAttributeData> attributes, string flag) => attributes
+        .Where(a => Named<bool>(a, flag))
+        .Select(a => Named<string>(a, nameof(ParameterAttribute.ParameterSetName)) ?? ParameterInfo.AllSets)
+        .ToList();
 
     private static T? Named<T>(CustomAttributeData attribute, string name) =>
         attribute.NamedArguments.Where(n => n.MemberName == name).Select(n => (T?)n.TypedValue.Value).FirstOrDefault();

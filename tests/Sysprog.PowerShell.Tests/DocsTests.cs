@@ -55,6 +55,45 @@ public class DocsTests
         }
     }
 
+    /// <summary>
+    /// Each yaml block of a parameter (one for all its sets, or one per set) says how it takes pipeline input in those
+    /// sets ("True (ByValue, ByPropertyName)", either order, or "False"), as its [Parameter] attributes declare.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(ContractTests.CmdletNames), MemberType = typeof(ContractTests))]
+    public void EachParameter_DocumentsThePipelineInputItTakes_InEachSet(string name)
+    {
+        CmdletInfo cmdlet = CmdletMetadata.All.Single(c => c.Name == name);
+        string page = Page(name);
+        foreach (ParameterInfo parameter in cmdlet.Parameters)
+        {
+            string section = Regex.Match(page, $@"### -{parameter.Name}\s*\n(.*?)(?=\n### |\n## )", RegexOptions.Singleline).Groups[1].Value;
+            MatchCollection blocks = Regex.Matches(section, "```yaml\n(.*?)```", RegexOptions.Singleline);
+            Assert.NotEmpty(blocks);
+            foreach (Match block in blocks)
+            {
+                string sets = Regex.Match(block.Groups[1].Value, @"Parameter Sets: (.*)").Groups[1].Value.Trim();
+                string accepted = Regex.Match(block.Groups[1].Value, @"Accept pipeline input: (.*)").Groups[1].Value.Trim();
+                foreach (string set in sets == "(All)" ? [ParameterInfo.AllSets] : sets.Split(", "))
+                {
+                    var expected = new SortedSet<string>(StringComparer.Ordinal);
+                    if (parameter.FromPipelineIn.Contains(set) || parameter.FromPipelineIn.Contains(ParameterInfo.AllSets))
+                    {
+                        expected.Add("ByValue");
+                    }
+                    if (parameter.FromPipelineByPropertyNameIn.Contains(set) || parameter.FromPipelineByPropertyNameIn.Contains(ParameterInfo.AllSets))
+                    {
+                        expected.Add("ByPropertyName");
+                    }
+                    Match documented = Regex.Match(accepted, @"^True \((.*)\)$");
+                    var stated = new SortedSet<string>(documented.Success ? documented.Groups[1].Value.Split(", ") : [], StringComparer.Ordinal);
+                    Assert.True(expected.Count == 0 ? accepted == "False" : documented.Success && stated.SetEquals(expected),
+                        $"{name} -{parameter.Name} in set {set}: documented '{accepted}', declared {(expected.Count == 0 ? "none" : string.Join(", ", expected))}");
+                }
+            }
+        }
+    }
+
     [Theory]
     [MemberData(nameof(ContractTests.CmdletNames), MemberType = typeof(ContractTests))]
     public void TheSyntax_ShowsEveryParameterSet(string name)

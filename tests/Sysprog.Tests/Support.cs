@@ -198,9 +198,10 @@ internal static class OpenFds
 
     /// <summary>
     /// What tells apart two objects of one kind that the target does not, from /proc/self/fdinfo, fixed for the
-    /// descriptor's life (" (ino: 4711)"): a number taken again by a new pidfd, pty or eventfd is then not mistaken
-    /// for the one the listing saw before. ino is a pidfd's own inode where pidfs gives each its own (Linux 6.9);
-    /// not the Pid line, which turns to -1 once the child is reaped.
+    /// descriptor's life (" (ino: 4711)"): a number taken again by a new pidfd is then not mistaken for the one the
+    /// listing saw before, where pidfs gives each pidfd an inode of its own (Linux 6.9); not the Pid line, which turns
+    /// to -1 once the child is reaped. The kernel hands a freed tty-index or eventfd-id out again, so those tell
+    /// apart only ptys and eventfds open at once, not one closed from the next at its number.
     /// </summary>
     private static string Identity(int fd)
     {

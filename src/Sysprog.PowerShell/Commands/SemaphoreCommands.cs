@@ -3,7 +3,12 @@ using System.Management.Automation;
 namespace Sysprog.PowerShell.Commands;
 
 /// <summary>New-Semaphore: sem_open(O_CREAT|O_EXCL) by name, or sem_init(pshared=1) inside a shared mapping.</summary>
-[Cmdlet(VerbsCommon.New, "Semaphore", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low, DefaultParameterSetName = ByName)]
+/// <remarks>
+/// The default set is the mapping's: PowerShell binds pipeline input to the default set first, converting it if it
+/// must, so with -Name's set the default a piped MemoryMapping became a name (its text) and made a named semaphore.
+/// A piped name still binds -Name: no string converts to a MemoryMapping.
+/// </remarks>
+[Cmdlet(VerbsCommon.New, "Semaphore", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low, DefaultParameterSetName = InMemory)]
 [OutputType(typeof(PosixSemaphore))]
 public sealed class NewSemaphoreCommand : SysprogCmdlet
 {
@@ -50,7 +55,8 @@ public sealed class NewSemaphoreCommand : SysprogCmdlet
 }
 
 /// <summary>Open-Semaphore: sem_open of an existing name, or a semaphore another process initialized in a mapping.</summary>
-[Cmdlet(VerbsCommon.Open, "Semaphore", DefaultParameterSetName = ByName)]
+/// <remarks>The mapping's set is the default, so that a piped MemoryMapping binds -InputObject (see New-Semaphore).</remarks>
+[Cmdlet(VerbsCommon.Open, "Semaphore", DefaultParameterSetName = InMemory)]
 [OutputType(typeof(PosixSemaphore))]
 public sealed class OpenSemaphoreCommand : SysprogCmdlet
 {
