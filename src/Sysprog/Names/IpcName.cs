@@ -14,6 +14,10 @@ public static class IpcName
     /// </summary>
     public static string Normalize(string? name, int maxBytes = NameMax)
     {
+        if (maxBytes is < 1 or > NameMax)
+        {
+            throw new ArgumentOutOfRangeException(nameof(maxBytes), maxBytes, $"A name limit is 1 to NAME_MAX ({NameMax}) bytes.");
+        }
         if (string.IsNullOrEmpty(name))
         {
             throw new ArgumentException("An IPC name is required, such as /demo.", nameof(name));
