@@ -1,9 +1,10 @@
 namespace Sysprog;
 
 /// <summary>
-/// The one rule for a file path given to the core: not null, not empty, and without NUL (which the kernel would take
-/// for the end of the path, so "a\0b" would name "a"). Checked before any call, so a bad path is an argument error
-/// naming the parameter, never an error from inside .NET's path handling.
+/// The one rule for a file path given to the core: not null, not empty, without NUL (which the kernel would take for
+/// the end of the path, so "a\0b" would name "a") and without a lone surrogate (which has no UTF-8 form, so would
+/// name another file). Checked before any call, so a bad path is an argument error naming the parameter, never an
+/// error from inside .NET's path handling.
 /// </summary>
 internal static class PathArguments
 {
@@ -13,6 +14,10 @@ internal static class PathArguments
         if (path.Contains('\0', StringComparison.Ordinal))
         {
             throw new ArgumentException("A path cannot contain NUL.", paramName);
+        }
+        if (NameEscaping.LoneSurrogateAt(path) is int at)
+        {
+            throw new ArgumentException($"The path has a lone UTF-16 surrogate at {at}, which no file name can hold.", paramName);
         }
     }
 
