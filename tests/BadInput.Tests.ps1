@@ -298,6 +298,7 @@ Describe 'Bad input to every cmdlet parameter' -Skip:(-not $IsLinux) {
             'Start-ChildProcess -ArgumentList' = 'arguments'; 'Start-Pty -ArgumentList' = 'arguments'; 'Invoke-SharedLibraryFunction -ArgumentList' = 'arguments'
             'Read-ProcessMemory -Symbol' = 'name'; 'Receive-MqMessage -Queue' = 'name'; 'Send-MqMessage -Queue' = 'name'
             'Send-MqMessage -InputObject' = 'body'; 'Set-TimerFd -At' = 'when'
+            'Get-SharedMemory -Name' = 'pattern'; 'Get-Semaphore -Name' = 'pattern'; 'Get-MessageQueue -Name' = 'pattern'
         }
         # Valid calls that cannot succeed here, when, and why (each bad value must then still get its own error).
         $script:knownValidCallFails = @{

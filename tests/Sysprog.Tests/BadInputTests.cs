@@ -10,11 +10,11 @@ namespace Sysprog.Tests;
 /// <summary>
 /// Bad input, tried systematically over every public method of the core: each parameter in turn gets the bad values
 /// of its type (empty, huge, negative, NaN, infinite, undefined enum bits, non-UTF-8 text, NUL, null, closed
-/// objects, a cancelled token) while the others keep a valid value. Each case must end in under a second in success
-/// or a named error: an ArgumentException naming one of the method's parameters, or an error the core documents
-/// (SysprogException with its call and errno, not-found, wrong state, timeout). Anything else (a
-/// NullReferenceException, an overflow, a hang) is a failure. Methods whose work is long by request (a count of
-/// increments) take a CancellationToken, and for them a case may instead end within a second of its cancellation.
+/// objects, a cancelled token) while the others keep a valid value, with which the call succeeds. Each case must end
+/// within a second in success or the error it deserves (<see cref="DeservedError"/>): an ArgumentException naming the
+/// parameter given the bad value, a SysprogException naming its call and errno, ObjectDisposedException on a closed
+/// object, a not-found. An exception from inside .NET (an index out of range, LINQ's Single()) or a hang is a failure,
+/// and a state error or timeout passes only where <see cref="Known"/> lists it for that case, with the reason.
 /// </summary>
 public sealed class BadInputTests : IDisposable
 {

@@ -130,6 +130,7 @@ public sealed class PosixSemaphore : IDisposable
     /// </summary>
     public static IReadOnlyList<SemaphoreInfo> List(string? pattern = null, SyscallTrace? trace = null)
     {
+        IpcName.ValidatePattern(pattern);
         if (!Directory.Exists(SharedMemory.Directory))
         {
             throw new SysprogException(Errno.ENOENT, "opendir", SharedMemory.Directory, "POSIX semaphores need a tmpfs mounted on /dev/shm.");
