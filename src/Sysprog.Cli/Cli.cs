@@ -45,16 +45,20 @@ internal static class Cli
     /// <summary>
     /// A failure as the user sees it: its message on one line of stderr, never a stack trace, and the exit code the
     /// README documents (2 for bad input, 1 for everything else). Sysprog's own failures name the object, the call and
-    /// the errno; an exception no command expects is named by its type, so it can still be reported.
+    /// the errno; an exception no command expects is named by its type, so it can still be reported, and so is one
+    /// of the expected kinds raised inside .NET rather than by Sysprog (a bug: see ExceptionOrigin).
     /// </summary>
     public static int Report(Exception e) => e switch
     {
+        _ when ExceptionOrigin.IsInternal(e) => Unexpected(e),
         SysprogException => Fail(e.Message, Failed),
         ArgumentException or FormatException or FileNotFoundException or OverflowException or ElfFormatException => Fail(e.Message, BadInput),
         TimeoutException or UnauthorizedAccessException or OperationCanceledException or IOException or KeyNotFoundException or InvalidOperationException
             => Fail(e.Message, Failed),
-        _ => Fail($"{e.Message} ({e.GetType().FullName}: unexpected here, please report it)", Failed),
+        _ => Unexpected(e),
     };
+
+    private static int Unexpected(Exception e) => Fail($"{e.Message} ({e.GetType().FullName}: unexpected here, please report it)", Failed);
 
     public static int Fail(string message, int code)
     {

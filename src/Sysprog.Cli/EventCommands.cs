@@ -102,7 +102,7 @@ internal static class EventCommands
         {
             SyscallTrace? t = Cli.Trace(r, trace);
             TimeSpan wait = Cli.Timeout(r, timeout);
-            using SignalFd signalFd = SignalFd.Create(r.GetValue(signals)!.Select(Signals.Parse), t);
+            using SignalFd signalFd = SignalFd.Create(r.GetValue(signals)!.Select(s => Signals.Parse(s)), t);
             Console.WriteLine($"ready {Environment.ProcessId} {signalFd.Mechanism}");
             Console.Out.Flush();
             for (int i = 0; i < r.GetValue(count); i++)

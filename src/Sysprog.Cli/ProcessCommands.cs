@@ -53,7 +53,7 @@ internal static class ProcessCommands
                     WorkingDirectory = r.GetValue(directory),
                     NewSession = r.GetValue(session),
                     NewProcessGroup = r.GetValue(group),
-                    BlockedSignals = (r.GetValue(block) ?? []).Select(Signals.Parse).ToArray(),
+                    BlockedSignals = (r.GetValue(block) ?? []).Select(s => Signals.Parse(s)).ToArray(),
                     SchedulingPolicy = r.GetValue(policy),
                     SchedulingPriority = r.GetValue(priority),
                 };

@@ -5,14 +5,27 @@ namespace Sysprog.PowerShell;
 /// <summary>Exceptions from the core to (ErrorId, ErrorCategory): a pure table, tested without building ErrorRecords.</summary>
 public static class ErrorMapping
 {
-    /// <summary>Failures the core reports on bad input or a failed call; anything else is a bug and stays terminating.</summary>
+    /// <summary>
+    /// Failures the core reports on bad input or a failed call. Anything else is a bug and stays terminating, and so
+    /// is an argument, state or lookup error raised inside .NET rather than by Sysprog (LINQ's Single(), a span sliced
+    /// out of range): it must reach the user as what it is, never as a named error. PowerShell's own exceptions carry
+    /// their own ErrorRecord and are taken as they come.
+    /// </summary>
     public static bool IsExpected(Exception exception) => exception is SysprogException or ArgumentException or IOException
         or UnauthorizedAccessException or InvalidOperationException or TimeoutException or FormatException or OperationCanceledException
-        or ItemNotFoundException or KeyNotFoundException;
+        or ItemNotFoundException or KeyNotFoundException
+        && !IsInternal(exception);
 
-    /// <summary>"ShmOpen.EEXIST" for a failed shm_open; a kind-of-failure id otherwise.</summary>
+    /// <summary>An exception that escaped from inside .NET (see <see cref="ExceptionOrigin"/>); not one of PowerShell's, which name their error.</summary>
+    public static bool IsInternal(Exception exception) => exception is not IContainsErrorRecord && ExceptionOrigin.IsInternal(exception);
+
+    /// <summary>
+    /// "ShmOpen.EEXIST" for a failed shm_open; a kind-of-failure id otherwise. An internal exception gets no named
+    /// category: its id is its type, as PowerShell gives an exception no cmdlet expected.
+    /// </summary>
     public static (string ErrorId, ErrorCategory Category) Classify(Exception exception) => exception switch
     {
+        _ when IsInternal(exception) => (exception.GetType().FullName!, ErrorCategory.NotSpecified),
         SysprogException e => ($"{PascalCase(e.Call)}.{e.Errno.Symbol().Replace(' ', '_')}", Category(e.Errno)),
         NameNotFoundException => ("NameNotFound", ErrorCategory.ObjectNotFound),
         AddressResolutionException e => ($"Getaddrinfo.{e.Code}", e.Code is "EAI_AGAIN" or "EAI_FAIL" or "EAI_SYSTEM" ? ErrorCategory.ConnectionError : ErrorCategory.ObjectNotFound),
@@ -42,6 +55,9 @@ public static class ErrorMapping
         Errno.EEXIST => ErrorCategory.ResourceExists,
         Errno.EACCES or Errno.EPERM or Errno.EROFS => ErrorCategory.PermissionDenied,
         Errno.EINVAL or Errno.ENAMETOOLONG or Errno.EBADF or Errno.EFAULT => ErrorCategory.InvalidArgument,
+        // The path names the wrong kind of file for the call: not a terminal, a pipe where a seek is needed, a file
+        // where a directory is, a directory where a file is, a loop of symbolic links.
+        Errno.ENOTTY or Errno.ESPIPE or Errno.ENOTDIR or Errno.EISDIR or Errno.ELOOP => ErrorCategory.InvalidArgument,
         Errno.ETIMEDOUT => ErrorCategory.OperationTimeout,
         Errno.EAGAIN or Errno.EBUSY or Errno.ETXTBSY => ErrorCategory.ResourceBusy,
         Errno.EMFILE or Errno.ENFILE or Errno.ENOSPC or Errno.ENOMEM or Errno.EFBIG or Errno.EOVERFLOW or Errno.EMSGSIZE or Errno.ENOBUFS => ErrorCategory.LimitsExceeded,

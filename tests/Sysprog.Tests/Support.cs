@@ -292,19 +292,16 @@ internal static class OpenFds
     }
 }
 
-/// <summary>Runs the sysprog CLI as a separate process: the peer of cross-process tests.</summary>
-internal static class Peer
+/// <summary>Files of the repository the tests were built in (the CLI, the README).</summary>
+internal static class RepoFiles
 {
     /// <summary>
-    /// The CLI built beside these tests. The build records its path from the repository's root; the root is found
-    /// from where this assembly is, so a copy of the built tree (run by another user, say) finds its own CLI.
+    /// A file by its path from the repository's root. The root is found from where this assembly is, so a copy of
+    /// the built tree (run by another user, say) finds its own files.
     /// </summary>
-    public static readonly string CliPath = FindCli(typeof(Peer).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
-        .Single(a => a.Key == "SysprogCli").Value!);
-
-    private static string FindCli(string fromRepoRoot)
+    public static string Find(string fromRepoRoot)
     {
-        string assemblyFolder = Path.GetDirectoryName(typeof(Peer).Assembly.Location)!;
+        string assemblyFolder = Path.GetDirectoryName(typeof(RepoFiles).Assembly.Location)!;
         for (DirectoryInfo? folder = new(assemblyFolder); folder is not null; folder = folder.Parent)
         {
             string candidate = Path.Combine(folder.FullName, fromRepoRoot);
@@ -315,6 +312,17 @@ internal static class Peer
         }
         throw new FileNotFoundException($"No {fromRepoRoot} in any folder above {assemblyFolder}: build the solution (dotnet build Sysprog.sln) first.");
     }
+}
+
+/// <summary>Runs the sysprog CLI as a separate process: the peer of cross-process tests.</summary>
+internal static class Peer
+{
+    /// <summary>
+    /// The CLI built beside these tests. The build records its path from the repository's root; the root is found
+    /// from where this assembly is, so a copy of the built tree (run by another user, say) finds its own CLI.
+    /// </summary>
+    public static readonly string CliPath = RepoFiles.Find(typeof(Peer).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
+        .Single(a => a.Key == "SysprogCli").Value!);
 
     public sealed record Result(int ExitCode, string Output, string Error);
 

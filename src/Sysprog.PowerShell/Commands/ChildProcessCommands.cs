@@ -51,7 +51,7 @@ public sealed class StartChildProcessCommand : ProgramCommandBase
                     Descriptors = MapDescriptors(opened),
                     NewSession = NewSession,
                     NewProcessGroup = NewProcessGroup,
-                    BlockedSignals = BlockSignal.Select(Signals.Parse).ToArray(),
+                    BlockedSignals = BlockSignal.Select(s => Signals.Parse(s, nameof(BlockSignal))).ToArray(),
                     SchedulingPolicy = SchedulingPolicy,
                     SchedulingPriority = SchedulingPriority,
                 };
@@ -149,7 +149,7 @@ public sealed class StopChildProcessCommand : SysprogCmdlet
     {
         try
         {
-            _signal = Signals.Parse(Signal);
+            _signal = Signals.Parse(Signal, nameof(Signal));
         }
         catch (ArgumentException e)
         {

@@ -221,7 +221,7 @@ public sealed class NewSignalFdCommand : SysprogCmdlet
     public string[] Signal { get; set; } = [];
 
     protected override void ProcessRecord() =>
-        TryRun(string.Join(",", Signal), () => WriteObject(Handles.Track(SignalFd.Create(Signal.Select(Signals.Parse), Trace))));
+        TryRun(string.Join(",", Signal), () => WriteObject(Handles.Track(SignalFd.Create(Signal.Select(s => Signals.Parse(s, nameof(Signal))), Trace))));
 }
 
 /// <summary>Read-SignalFd: the next signals received.</summary>

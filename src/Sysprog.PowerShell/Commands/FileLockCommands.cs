@@ -64,7 +64,7 @@ public sealed class LockFileCommand : FileLockRequestCommandBase
         bool acquired = TryRun(Path, () =>
         {
             string path = FullPath;
-            held = FileLock.Acquire(path, Kind, LockMode, timeout, Cancellation, Start, Length, FileModes.ParseOctal(Mode), Trace)
+            held = FileLock.Acquire(path, Kind, LockMode, timeout, Cancellation, Start, Length, FileModes.ParseOctal(Mode, nameof(Mode)), Trace)
                 ?? throw new TimeoutException(FileLock.TimedOutMessage(path, Kind, LockMode, timeout, Start, Length));
         });
         if (!acquired || held is null)

@@ -29,7 +29,7 @@ public sealed class NewMessageQueueCommand : SysprogCmdlet
         {
             if (ShouldProcess(name, $"Create message queue ({MaxMessages} messages of up to {MaxMessageSize} bytes, mode {Mode})"))
             {
-                TryRun(name, () => WriteObject(Handles.Track(MessageQueue.Create(name, MaxMessages, MaxMessageSize, FileModes.ParseOctal(Mode), Trace))));
+                TryRun(name, () => WriteObject(Handles.Track(MessageQueue.Create(name, MaxMessages, MaxMessageSize, FileModes.ParseOctal(Mode, nameof(Mode)), Trace))));
             }
         }
     }
@@ -193,7 +193,7 @@ public sealed class SendMqMessageCommand : SysprogCmdlet
     {
         try
         {
-            _encoding = TextEncodings.Parse(Encoding);
+            _encoding = TextEncodings.Parse(Encoding, nameof(Encoding));
             _queue = Queue.Resolve(FileAccess.Write, Trace, out _opened);
         }
         catch (Exception e) when (ErrorMapping.IsExpected(e))
@@ -292,7 +292,7 @@ public sealed class ReceiveMqMessageCommand : SysprogCmdlet
         System.Text.Encoding encoding;
         try
         {
-            encoding = TextEncodings.Parse(Encoding);
+            encoding = TextEncodings.Parse(Encoding, nameof(Encoding));
             ReleaseResources();
             _queue = Queue.Resolve(FileAccess.Read, Trace, out _opened);
         }
@@ -379,7 +379,7 @@ public sealed class NewMqNotificationCommand : SysprogCmdlet
 
     protected override void ProcessRecord() => TryRun(Queue, () => WriteObject(Handles.Track(Signal is null
         ? MqNotification.ByThread(Queue, Trace)
-        : MqNotification.BySignal(Queue, Signals.Parse(Signal), Trace))));
+        : MqNotification.BySignal(Queue, Signals.Parse(Signal, nameof(Signal)), Trace))));
 }
 
 /// <summary>Enable-MqNotification: registers again after a notification (mq_notify is one-shot).</summary>

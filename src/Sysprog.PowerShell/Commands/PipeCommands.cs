@@ -57,7 +57,7 @@ public sealed class NewFifoCommand : SysprogCmdlet
             string full = SessionState.Path.GetUnresolvedProviderPathFromPSPath(path);
             if (ShouldProcess(NameEscaping.Escape(full), $"Create FIFO (mode {Mode})"))
             {
-                TryRun(path, () => WriteObject(Fifo.Create(full, FileModes.ParseOctal(Mode), Trace)));
+                TryRun(path, () => WriteObject(Fifo.Create(full, FileModes.ParseOctal(Mode, nameof(Mode)), Trace)));
             }
         }
     }
@@ -130,7 +130,7 @@ public abstract class StreamCommandBase : SysprogCmdlet
     {
         try
         {
-            TextEncoding = TextEncodings.Parse(Encoding);
+            TextEncoding = TextEncodings.Parse(Encoding, nameof(Encoding));
         }
         catch (ArgumentException e)
         {
@@ -247,7 +247,7 @@ public sealed class SetPipeCommand : SysprogCmdlet
         PipeEnd? end = target switch { Pipe pipe => pipe.WriteEnd, PipeEnd pipeEnd => pipeEnd, _ => null };
         if (end is null)
         {
-            WriteError(ToErrorRecord(new ArgumentException($"Set-Pipe takes a pipe or a pipe end, not {target.GetType().Name}."), target));
+            WriteError(ToErrorRecord(new ArgumentException($"Set-Pipe takes a pipe or a pipe end, not {target.GetType().Name}.", nameof(InputObject)), target));
             return;
         }
         if (ShouldProcess(end.Description, $"Set the capacity to {Capacity} bytes"))
@@ -295,7 +295,7 @@ public abstract class ClosePairableCommandBase<TPair, TSingle> : SysprogCmdlet w
                         single.Close(Trace);
                         break;
                     default:
-                        throw new ArgumentException($"{MyInvocation.MyCommand.Name} takes {Takes}, not {target.GetType().Name}.");
+                        throw new ArgumentException($"{MyInvocation.MyCommand.Name} takes {Takes}, not {target.GetType().Name}.", nameof(InputObject));
                 }
             });
         }

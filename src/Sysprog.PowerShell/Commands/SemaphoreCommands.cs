@@ -48,7 +48,7 @@ public sealed class NewSemaphoreCommand : SysprogCmdlet
         {
             if (ShouldProcess(name, $"Create semaphore (value {Value}, mode {Mode})"))
             {
-                TryRun(name, () => WriteObject(Handles.Track(PosixSemaphore.Create(name, Value, FileModes.ParseOctal(Mode), Trace))));
+                TryRun(name, () => WriteObject(Handles.Track(PosixSemaphore.Create(name, Value, FileModes.ParseOctal(Mode, nameof(Mode)), Trace))));
             }
         }
     }

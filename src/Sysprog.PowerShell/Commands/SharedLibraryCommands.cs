@@ -206,7 +206,8 @@ public sealed class InvokeSharedLibraryFunctionCommand : SysprogCmdlet
                 GetSharedLibrarySymbolCommand.InLibrary => Library.GetSymbol(Name, null, Trace),
                 _ => SharedLibrary.GetSymbol(Scope, Name, null, Trace),
             };
-            object?[] arguments = ArgumentList.Select(static a => a is PSObject wrapped ? wrapped.BaseObject : a).ToArray();
+            // -ArgumentList $null is no arguments, as an empty list.
+            object?[] arguments = (ArgumentList ?? []).Select(static a => a is PSObject wrapped ? wrapped.BaseObject : a).ToArray();
             string call = $"{function.Name}({string.Join(", ", arguments)}) as {signature} at 0x{function.Address:x} in {function.LibraryPath}";
             if (ShouldProcess(call, "Call"))
             {

@@ -49,7 +49,7 @@ public sealed class NewSharedMemoryCommand : SysprogCmdlet
             }
             if (ShouldProcess(name, $"Create shared memory object ({Size} bytes, mode {Mode})"))
             {
-                TryRun(name, () => WriteObject(Handles.Track(SharedMemory.Create(name, Size, FileModes.ParseOctal(Mode), Trace))));
+                TryRun(name, () => WriteObject(Handles.Track(SharedMemory.Create(name, Size, FileModes.ParseOctal(Mode, nameof(Mode)), Trace))));
             }
         }
     }

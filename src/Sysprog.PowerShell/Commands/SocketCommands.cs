@@ -24,7 +24,7 @@ public sealed class SocketEndpointTransformationAttribute : ArgumentTransformati
                 ? SocketEndpoint.Unix(engineIntrinsics.SessionState.Path.GetUnresolvedProviderPathFromPSPath(text))
                 : SocketEndpoint.Parse(text, SocketKind.Datagram);
         }
-        catch (Exception e) when (e is ArgumentException or IOException)
+        catch (Exception e) when (e is ArgumentException or IOException && !ErrorMapping.IsInternal(e))
         {
             throw new ArgumentTransformationMetadataException(e.Message, e);
         }
@@ -149,7 +149,7 @@ public sealed class NewSocketCommand : SocketAddressCommandBase
         TryRun(AddressText, () =>
         {
             SocketEndpoint endpoint = Endpoints(forBinding: true)[0];
-            UnixFileMode mode = FileModes.ParseOctal(Mode);
+            UnixFileMode mode = FileModes.ParseOctal(Mode, nameof(Mode));
             WriteObject(Handles.Track(Socket.CreateBound(endpoint, Type, Backlog, mode, Force, ReuseAddress, Inheritable, Trace, ReusePort)));
         });
     }

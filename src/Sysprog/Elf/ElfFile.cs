@@ -71,7 +71,7 @@ public sealed class ElfFile
     /// <summary>Reads an ELF file (symbolic links followed); the symbol tables named are read too.</summary>
     public static ElfFile Open(string path, ElfSymbolTables symbols = ElfSymbolTables.None, SyscallTrace? trace = null)
     {
-        ArgumentException.ThrowIfNullOrEmpty(path);
+        PathArguments.Validate(path);
         using ElfImage image = ElfImage.OfFile(path, trace);
         return new ElfFile(image, symbols);
     }

@@ -74,11 +74,7 @@ public sealed class Inotify : FileDescriptorObject, IBufferedInput
     public InotifyWatch AddWatch(string path, InotifyEvents events = InotifyEvents.Changes, InotifyWatchOptions options = InotifyWatchOptions.None,
         SyscallTrace? trace = null)
     {
-        ArgumentException.ThrowIfNullOrEmpty(path);
-        if (path.Contains('\0', StringComparison.Ordinal))
-        {
-            throw new ArgumentException("A path cannot contain a NUL character.", nameof(path));
-        }
+        PathArguments.Validate(path);
         if (events == InotifyEvents.None || ((uint)events & ~(uint)InotifyEvents.All) != 0)
         {
             throw new ArgumentOutOfRangeException(nameof(events), events,
@@ -137,8 +133,8 @@ public sealed class Inotify : FileDescriptorObject, IBufferedInput
     /// <summary>The active watch on <paramref name="path"/> (made absolute), or null.</summary>
     public InotifyWatch? FindWatch(string path)
     {
-        ArgumentException.ThrowIfNullOrEmpty(path);
-        string fullPath = System.IO.Path.GetFullPath(path);
+        ObjectDisposedException.ThrowIf(IsClosed, this);
+        string fullPath = PathArguments.Full(path);
         lock (_watches)
         {
             return _watches.Values.FirstOrDefault(w => w.IsActive && w.Path == fullPath);

@@ -26,10 +26,10 @@ public static class Signals
         _ => $"signal {signal}",
     };
 
-    /// <summary>Accepts 10, USR1, SIGUSR1, sigusr1, RTMIN+2.</summary>
-    public static int Parse(string text)
+    /// <summary>Accepts 10, USR1, SIGUSR1, sigusr1, RTMIN+2; an error names <paramref name="paramName"/> (a cmdlet's -Signal, say).</summary>
+    public static int Parse(string text, string paramName = "text")
     {
-        ArgumentException.ThrowIfNullOrEmpty(text);
+        ArgumentException.ThrowIfNullOrEmpty(text, paramName);
         string trimmed = text.Trim();
         if (int.TryParse(trimmed, NumberStyles.None, CultureInfo.InvariantCulture, out int number) && number is > 0 and <= SIGRTMAX)
         {
@@ -51,7 +51,7 @@ public static class Signals
         {
             return SIGRTMIN + offset;
         }
-        throw new ArgumentException($"'{text}' is not a signal: give a name such as USR1 or SIGTERM, or a number from 1 to {SIGRTMAX}.", nameof(text));
+        throw new ArgumentException($"'{text}' is not a signal: give a name such as USR1 or SIGTERM, or a number from 1 to {SIGRTMAX}.", paramName);
     }
 
     /// <summary>Each thread's blocked-signal mask (SigBlk in /proc/self/task/*/status), one bit per signal from bit 0 for signal 1.</summary>

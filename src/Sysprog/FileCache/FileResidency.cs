@@ -50,7 +50,7 @@ public static class FileCache
     /// </summary>
     public static void Advise(string path, FileAdvice advice, long offset = 0, long length = 0, SyscallTrace? trace = null)
     {
-        ValidatePath(path);
+        PathArguments.Validate(path);
         if (!Enum.IsDefined(advice))
         {
             throw new ArgumentOutOfRangeException(nameof(advice), advice, "Normal, Random, Sequential, WillNeed, DontNeed or NoReuse.");
@@ -71,7 +71,7 @@ public static class FileCache
     /// </summary>
     public static unsafe FileResidency Residency(string path, long offset = 0, long length = 0, SyscallTrace? trace = null)
     {
-        ValidatePath(path);
+        PathArguments.Validate(path);
         ValidateRange(offset, length);
         int pageSize = Environment.SystemPageSize;
         if (offset % pageSize != 0)
@@ -137,15 +137,6 @@ public static class FileCache
     private static SafeFdHandle Open(string path, SyscallTrace? trace)
     {
         return PlantedPath.Open(path, Libc.O_RDONLY | Libc.O_NONBLOCK, 0, AcceptedFileTypes.Any, trace).Fd;
-    }
-
-    private static void ValidatePath(string path)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(path);
-        if (path.Contains('\0', StringComparison.Ordinal))
-        {
-            throw new ArgumentException("A path cannot contain NUL.", nameof(path));
-        }
     }
 
     private static void ValidateRange(long offset, long length)

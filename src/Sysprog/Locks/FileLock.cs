@@ -169,11 +169,7 @@ public sealed class FileLock : IDisposable
 
     private static string ValidateRequest(string path, FileLockKind kind, FileLockMode mode, long start, long length)
     {
-        ArgumentException.ThrowIfNullOrEmpty(path);
-        if (path.Contains('\0'))
-        {
-            throw new ArgumentException("A path cannot contain NUL.", nameof(path));
-        }
+        PathArguments.Validate(path);
         if (!Enum.IsDefined(kind))
         {
             throw new ArgumentOutOfRangeException(nameof(kind), kind, "A lock is Flock, Posix or Ofd.");
@@ -187,7 +183,7 @@ public sealed class FileLock : IDisposable
         {
             throw new ArgumentException("flock locks whole files; for a byte range use a Posix or Ofd lock.", start != 0 ? nameof(start) : nameof(length));
         }
-        return System.IO.Path.GetFullPath(path);
+        return PathArguments.Full(path);
     }
 
     /// <summary>

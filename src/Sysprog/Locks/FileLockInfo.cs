@@ -76,9 +76,9 @@ public sealed class FileLockInfo
     /// <summary>Every lock on the machine, optionally only those on one file or involving one process.</summary>
     public static IReadOnlyList<FileLockInfo> List(string? path = null, int? processId = null, SyscallTrace? trace = null)
     {
-        if (path is not null && (path.Length == 0 || path.Contains('\0')))
+        if (path is not null)
         {
-            throw new ArgumentException("A path is not empty and has no NUL.", nameof(path));
+            PathArguments.Validate(path);
         }
         if (processId is <= 0)
         {

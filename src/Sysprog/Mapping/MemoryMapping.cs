@@ -84,8 +84,8 @@ public sealed class MemoryMapping : IDisposable
     private static MemoryMapping MapFile(string path, MemoryProtection protection, MappingVisibility visibility, long offset, long? length,
         SyscallTrace? trace)
     {
-        ValidateProtection(protection);
-        string fullPath = System.IO.Path.GetFullPath(path);
+        string fullPath = PathArguments.Full(path);
+        ValidateRequest(protection, visibility, offset, length);
         string shown = NameEscaping.Escape(fullPath);
         if (!File.Exists(fullPath))
         {
@@ -126,8 +126,8 @@ public sealed class MemoryMapping : IDisposable
         return new MemoryMapping(new SafeMappingHandle(address, (ulong)length), length, MappingKind.Anonymous, "anonymous", 0, protection, visibility);
     }
 
-    internal static MemoryMapping MapFd(SafeFdHandle fd, string source, MappingKind kind, long objectSize, MemoryProtection protection,
-        MappingVisibility visibility, long offset, long? length, SyscallTrace? trace)
+    /// <summary>What can be refused before the object is opened: the protection, the visibility, the offset and a length given.</summary>
+    private static void ValidateRequest(MemoryProtection protection, MappingVisibility visibility, long offset, long? length)
     {
         ValidateProtection(protection);
         ValidateVisibility(visibility);
@@ -135,11 +135,25 @@ public sealed class MemoryMapping : IDisposable
         {
             throw new ArgumentOutOfRangeException(nameof(offset), offset, $"An mmap offset must be a non-negative multiple of the page size ({Environment.SystemPageSize}).");
         }
-        long mapLength = length ?? objectSize - offset;
+        if (length is long given)
+        {
+            MemorySize.ValidateLength(given, nameof(length));
+        }
+    }
+
+    internal static MemoryMapping MapFd(SafeFdHandle fd, string source, MappingKind kind, long objectSize, MemoryProtection protection,
+        MappingVisibility visibility, long offset, long? length, SyscallTrace? trace)
+    {
+        ValidateRequest(protection, visibility, offset, length);
         if (objectSize == 0)
         {
             throw new ArgumentException($"{source} is empty: there is nothing to map (resize it first).", nameof(length));
         }
+        if (offset >= objectSize)
+        {
+            throw new ArgumentOutOfRangeException(nameof(offset), offset, $"Offset {offset} is at or past the end of {source} ({objectSize} bytes).");
+        }
+        long mapLength = length ?? objectSize - offset;
         MemorySize.ValidateLength(mapLength, nameof(length));
         if (offset + mapLength > objectSize)
         {

@@ -139,6 +139,7 @@ public sealed class MessageQueue : IPollable, IDisposable
     /// <summary>The queues in /dev/mqueue; an error says so when the mqueue filesystem is not mounted there.</summary>
     public static IReadOnlyList<MessageQueueInfo> List(string? pattern = null, SyscallTrace? trace = null)
     {
+        IpcName.ValidatePattern(pattern);
         if (!IsMqueueFsMounted())
         {
             throw new SysprogException(Errno.ENOENT, "opendir", Directory,

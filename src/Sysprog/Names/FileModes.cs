@@ -6,9 +6,10 @@ public static class FileModes
     /// <summary>rw------- : the default for every object Sysprog creates.</summary>
     public const UnixFileMode OwnerReadWrite = UnixFileMode.UserRead | UnixFileMode.UserWrite;
 
-    public static UnixFileMode ParseOctal(string text)
+    /// <summary>Parses "0600", "640" or "0o644"; an error names <paramref name="paramName"/> (a cmdlet's -Mode, say).</summary>
+    public static UnixFileMode ParseOctal(string text, string paramName = "text")
     {
-        ArgumentNullException.ThrowIfNull(text);
+        ArgumentNullException.ThrowIfNull(text, paramName);
         string digits = text.Trim();
         if (digits.StartsWith("0o", StringComparison.OrdinalIgnoreCase))
         {
@@ -16,10 +17,10 @@ public static class FileModes
         }
         if (digits.Length is 0 or > 5 || !digits.All(c => c is >= '0' and <= '7'))
         {
-            throw new ArgumentException($"'{text}' is not an octal mode such as 0600 or 644.", nameof(text));
+            throw new ArgumentException($"'{text}' is not an octal mode such as 0600 or 644.", paramName);
         }
         int value = Convert.ToInt32(digits, 8);
-        return value <= 0x0FFF ? (UnixFileMode)value : throw new ArgumentException($"'{text}' is above 07777.", nameof(text));
+        return value <= 0x0FFF ? (UnixFileMode)value : throw new ArgumentException($"'{text}' is above 07777.", paramName);
     }
 
     public static string ToOctal(UnixFileMode mode) => "0" + Convert.ToString((int)mode & 0x0FFF, 8).PadLeft(3, '0');

@@ -14,6 +14,10 @@ public static class IpcName
     /// </summary>
     public static string Normalize(string? name, int maxBytes = NameMax)
     {
+        if (maxBytes is < 1 or > NameMax)
+        {
+            throw new ArgumentOutOfRangeException(nameof(maxBytes), maxBytes, $"A name limit is 1 to NAME_MAX ({NameMax}) bytes.");
+        }
         if (string.IsNullOrEmpty(name))
         {
             throw new ArgumentException("An IPC name is required, such as /demo.", nameof(name));
@@ -60,6 +64,18 @@ public static class IpcName
 
     /// <summary>Whether a name given by a user is a wildcard pattern rather than one exact name.</summary>
     public static bool HasWildcards(string? pattern) => pattern is not null && pattern.AsSpan().IndexOfAny('*', '?') >= 0;
+
+    /// <summary>
+    /// Refuses a pattern that no name could be written as (a lone surrogate, a bad escape) before anything is listed:
+    /// otherwise it would be refused only if there were a name to compare it with.
+    /// </summary>
+    internal static void ValidatePattern(string? pattern)
+    {
+        if (!string.IsNullOrEmpty(pattern))
+        {
+            _ = NameEscaping.Unescape(pattern, nameof(pattern));
+        }
+    }
 
     /// <summary>Whether <paramref name="name"/> (escaped, as listed) matches a wildcard pattern (* and ?), with or without the leading '/'.</summary>
     public static bool Matches(string name, string? pattern)

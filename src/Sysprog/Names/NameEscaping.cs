@@ -73,9 +73,29 @@ public static class NameEscaping
     public static byte[] Unescape(string escaped) => Unescape(escaped, nameof(escaped));
 
     /// <summary><see cref="Unescape(string)"/>, naming the caller's parameter when the name is refused.</summary>
+    /// <summary>
+    /// Where <paramref name="text"/> has a surrogate without its pair, if it has one. Such a string has no UTF-8
+    /// form: marshalled to the kernel it quietly becomes U+FFFD, and so names another object or file.
+    /// </summary>
+    internal static int? LoneSurrogateAt(string text)
+    {
+        for (int i = 0, used; i < text.Length; i += used)
+        {
+            if (Rune.DecodeFromUtf16(text.AsSpan(i), out _, out used) != OperationStatus.Done)
+            {
+                return i;
+            }
+        }
+        return null;
+    }
+
     internal static byte[] Unescape(string escaped, string parameterName)
     {
-        ArgumentNullException.ThrowIfNull(escaped);
+        ArgumentNullException.ThrowIfNull(escaped, parameterName);
+        if (LoneSurrogateAt(escaped) is int at)
+        {
+            throw new ArgumentException($"The name has a lone UTF-16 surrogate at {at}, which no name can hold; write a byte as \\xHH instead.", parameterName);
+        }
         if (!escaped.Contains('\\'))
         {
             return Encoding.UTF8.GetBytes(escaped);
@@ -130,7 +150,7 @@ public static class NameEscaping
         ArgumentNullException.ThrowIfNull(escapedName);
         ArgumentNullException.ThrowIfNull(pattern);
         // MatchesSimpleExpression reads '\' as its own escape (of * and ?): a literal backslash is doubled for it.
-        string expression = Canonical(pattern).Replace(@"\", @"\\", StringComparison.Ordinal);
+        string expression = Escape(Unescape(pattern, nameof(pattern))).Replace(@"\", @"\\", StringComparison.Ordinal);
         return System.IO.Enumeration.FileSystemName.MatchesSimpleExpression(expression, escapedName, ignoreCase: false);
     }
 

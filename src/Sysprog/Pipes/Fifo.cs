@@ -18,9 +18,8 @@ public static class Fifo
     /// </summary>
     public static FileInfo Create(string path, UnixFileMode mode = FileModes.OwnerReadWrite, SyscallTrace? trace = null)
     {
-        ArgumentException.ThrowIfNullOrEmpty(path);
+        string full = PathArguments.Full(path);
         FileModes.Validate(mode, nameof(mode));
-        string full = Path.GetFullPath(path);
         string shown = NameEscaping.Escape(full);
         SyscallResult result = Libc.mkfifo(full, (int)mode);
         string? detail = result.Errno == Errno.EEXIST ? "Something of that name exists already; a FIFO is never made over it." : null;
@@ -33,7 +32,7 @@ public static class Fifo
     }
 
     /// <summary>True when <paramref name="path"/> names a FIFO (following symbolic links).</summary>
-    public static bool IsFifo(string path) => FileStatus.OfPath(Path.GetFullPath(path), followLinks: true) is { } status && (status.Mode & FileStatus.TypeMask) == FileStatus.Fifo;
+    public static bool IsFifo(string path) => FileStatus.OfPath(PathArguments.Full(path), followLinks: true) is { } status && (status.Mode & FileStatus.TypeMask) == FileStatus.Fifo;
 
     /// <summary>
     /// Opens the FIFO at <paramref name="path"/> for reading or writing. Unless <paramref name="nonBlocking"/>, waits
@@ -43,14 +42,13 @@ public static class Fifo
     public static unsafe PipeEnd? Open(string path, FileAccess access, bool nonBlocking = false, TimeSpan? timeout = null, bool inheritable = false,
         CancellationToken cancellationToken = default, SyscallTrace? trace = null)
     {
-        ArgumentException.ThrowIfNullOrEmpty(path);
+        string full = PathArguments.Full(path);
         if (access is not (FileAccess.Read or FileAccess.Write))
         {
             throw new ArgumentException("A FIFO end is opened for reading or for writing, not both: open one of each.", nameof(access));
         }
         TimeSpan wait = timeout ?? Timeout.InfiniteTimeSpan;
         Timeouts.Validate(wait);
-        string full = Path.GetFullPath(path);
         string shown = NameEscaping.Escape(full);
         StatX status = FileStatus.OfPath(full, trace, followLinks: true)
             ?? throw new SysprogException(Errno.ENOENT, "statx", shown, "There is no FIFO of that name; New-Fifo (mkfifo) makes one.");
@@ -101,7 +99,7 @@ public static class Fifo
 
     /// <summary>Why an <see cref="Open"/> gave null: no process came to the other side in time.</summary>
     public static string DescribeTimeout(string path, FileAccess access, TimeSpan timeout) =>
-        $"No process opened {NameEscaping.Escape(Path.GetFullPath(path))} for {(access == FileAccess.Read ? "writing" : "reading")} within {Units.FormatDuration(timeout)}.";
+        $"No process opened {NameEscaping.Escape(PathArguments.Full(path))} for {(access == FileAccess.Read ? "writing" : "reading")} within {Units.FormatDuration(timeout)}.";
 
     /// <summary>A blocking open(2), interrupted by Sysprog's signal when the token or the timeout fires; null on timeout.</summary>
     private static int? OpenWaiting(string path, int flags, string flagText, TimeSpan timeout, CancellationToken cancellationToken, SyscallTrace? trace)

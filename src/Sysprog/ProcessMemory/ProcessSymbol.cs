@@ -19,6 +19,10 @@ public static class ProcessSymbols
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(processId);
         ArgumentException.ThrowIfNullOrEmpty(name);
+        if (name.Contains('\0', StringComparison.Ordinal))
+        {
+            throw new ArgumentException("A symbol name cannot contain a NUL character.", nameof(name));
+        }
         IReadOnlyList<ProcessMapping> maps = ProcessMaps.Read(processId, detail: false, trace);
         string program = ProcFile.ReadLink($"/proc/{processId}/exe", trace);
         var files = maps.Where(static m => m.Kind == ProcessMappingKind.File && !m.IsDeleted && m.Path.StartsWith('/'))

@@ -52,11 +52,14 @@ public sealed class ChildProcess : FileDescriptorObject
     public ProcessExit? Exit => _exit;
 
     /// <summary>Whether it has ended (its pidfd is readable), reaped or not; asks the kernel without waiting.</summary>
-    public bool HasExited => CheckExited(null);
+    public bool HasExited => _exit is not null || (!IsClosed && CheckExited(null));
 
-    /// <summary><see cref="HasExited"/>, narrating the poll that asks.</summary>
-    public bool CheckExited(SyscallTrace? trace) =>
-        _exit is not null || (!IsClosed && FdWait.WaitReady(Handle, Libc.POLLIN, FdWait.Deadline(TimeSpan.Zero), default, trace, Description));
+    /// <summary><see cref="HasExited"/>, narrating the poll that asks; a closed child can no longer be asked.</summary>
+    public bool CheckExited(SyscallTrace? trace)
+    {
+        ObjectDisposedException.ThrowIf(IsClosed, this);
+        return _exit is not null || FdWait.WaitReady(Handle, Libc.POLLIN, FdWait.Deadline(TimeSpan.Zero), default, trace, Description);
+    }
 
     /// <summary>Starts a child (posix_spawnp), then takes a pidfd on it.</summary>
     public static ChildProcess Start(ChildProcessStartInfo info, SyscallTrace? trace = null)

@@ -86,7 +86,7 @@ public sealed class PosixSemaphore : IDisposable
     public static PosixSemaphore Create(string name, int initialValue = 0, UnixFileMode mode = FileModes.OwnerReadWrite, SyscallTrace? trace = null)
     {
         string canonical = IpcName.Normalize(name, NameMaxBytes);
-        ValidateValue(initialValue);
+        ValidateValue(initialValue, nameof(initialValue));
         FileModes.Validate(mode, nameof(mode));
         const int flags = Libc.O_CREAT | Libc.O_EXCL;
         IntPtr semaphore = Syscall.CheckPointer(SyscallResult.NullOnFailure(Libc.sem_open(canonical, flags, (int)mode, (uint)initialValue)),
@@ -130,6 +130,7 @@ public sealed class PosixSemaphore : IDisposable
     /// </summary>
     public static IReadOnlyList<SemaphoreInfo> List(string? pattern = null, SyscallTrace? trace = null)
     {
+        IpcName.ValidatePattern(pattern);
         if (!Directory.Exists(SharedMemory.Directory))
         {
             throw new SysprogException(Errno.ENOENT, "opendir", SharedMemory.Directory, "POSIX semaphores need a tmpfs mounted on /dev/shm.");
@@ -199,7 +200,7 @@ public sealed class PosixSemaphore : IDisposable
     /// </summary>
     public static PosixSemaphore Initialize(MemoryMapping mapping, long offset, int initialValue = 0, SyscallTrace? trace = null)
     {
-        ValidateValue(initialValue);
+        ValidateValue(initialValue, nameof(initialValue));
         var semaphore = Attach(mapping, offset);
         using MappingAccess held = semaphore.Hold("sem_init");
         IntPtr pointer = semaphore.Address(held);
@@ -425,11 +426,11 @@ public sealed class PosixSemaphore : IDisposable
     private static TimeSpan Between(Timespec from, Timespec to) =>
         TimeSpan.FromTicks(((to.Seconds - from.Seconds) * 1_000_000_000 + (to.Nanoseconds - from.Nanoseconds)) / 100);
 
-    private static void ValidateValue(int value)
+    private static void ValidateValue(int value, string paramName)
     {
         if (value < 0)
         {
-            throw new ArgumentOutOfRangeException(nameof(value), value, $"A semaphore value is between 0 and SEM_VALUE_MAX ({MaxValue}).");
+            throw new ArgumentOutOfRangeException(paramName, value, $"A semaphore value is between 0 and SEM_VALUE_MAX ({MaxValue}).");
         }
     }
 }

@@ -113,17 +113,20 @@ public sealed class NativeSignature
                 NativeType.Double => System.Convert.ToDouble(argument ?? throw Missing(index), CultureInfo.InvariantCulture),
                 NativeType.String => argument as string is string text && !text.Contains('\0', StringComparison.Ordinal)
                     ? text
-                    : throw new ArgumentException($"Argument {index + 1} must be a string without NUL characters for const char*; NULL is never passed.", nameof(argument)),
+                    : throw new ArgumentException($"Argument {index + 1} must be a string without NUL characters for const char*; NULL is never passed.", ArgumentsParameter),
                 _ => throw new ArgumentException($"{type} is not a parameter type.", nameof(type)),
             };
         }
         catch (Exception e) when (e is FormatException or InvalidCastException or OverflowException)
         {
-            throw new ArgumentException($"Argument {index + 1} ({argument}) is not a {type}: {e.Message}", nameof(argument), e);
+            throw new ArgumentException($"Argument {index + 1} ({argument}) is not a {type}: {e.Message}", ArgumentsParameter, e);
         }
     }
 
-    private static ArgumentException Missing(int index) => new($"Argument {index + 1} is null.", "argument");
+    private static ArgumentException Missing(int index) => new($"Argument {index + 1} is null.", ArgumentsParameter);
+
+    /// <summary>What an error in one argument names: <see cref="Invoke"/>'s list of them.</summary>
+    private const string ArgumentsParameter = "arguments";
 
     private static string Show(object? value) => value switch
     {

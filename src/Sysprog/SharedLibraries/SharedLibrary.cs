@@ -185,9 +185,13 @@ public sealed class SharedLibrary : IDisposable
     private static SharedLibrarySymbol Lookup(nint handle, string handleText, string name, string? version, SharedLibrary? library, SyscallTrace? trace)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
-        if (name.Contains('\0', StringComparison.Ordinal) || (version is not null && (version.Length == 0 || version.Contains('\0', StringComparison.Ordinal))))
+        if (name.Contains('\0', StringComparison.Ordinal))
         {
-            throw new ArgumentException("A symbol name or version cannot be empty or contain a NUL character.", nameof(name));
+            throw new ArgumentException("A symbol name cannot contain a NUL character.", nameof(name));
+        }
+        if (version is not null && (version.Length == 0 || version.Contains('\0', StringComparison.Ordinal)))
+        {
+            throw new ArgumentException("A symbol version (GLIBC_2.2.5) cannot be empty or contain a NUL character; null asks for the default version.", nameof(version));
         }
         string call = version is null ? "dlsym" : "dlvsym";
         string arguments = version is null ? $"{handleText}, {Quote(name)}" : $"{handleText}, {Quote(name)}, {Quote(version)}";

@@ -199,6 +199,7 @@ public sealed class SharedMemory : IDescriptorObject, IDisposable
     /// <summary>The objects in /dev/shm (semaphores, "sem.*", excluded), optionally filtered by a wildcard pattern.</summary>
     public static IReadOnlyList<SharedMemoryInfo> List(string? pattern = null, SyscallTrace? trace = null)
     {
+        IpcName.ValidatePattern(pattern);
         if (!System.IO.Directory.Exists(Directory))
         {
             throw new SysprogException(Errno.ENOENT, "opendir", Directory, "POSIX shared memory needs a tmpfs mounted on /dev/shm.");

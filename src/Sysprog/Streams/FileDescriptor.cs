@@ -61,11 +61,7 @@ public sealed class FileDescriptor : StreamDescriptor
     /// </summary>
     public static FileDescriptor Open(string path, FileAccess access, SyscallTrace? trace = null)
     {
-        ArgumentException.ThrowIfNullOrEmpty(path);
-        if (path.Contains('\0', StringComparison.Ordinal))
-        {
-            throw new ArgumentException("A path cannot contain NUL.", nameof(path));
-        }
+        PathArguments.Validate(path);
         int flags = Libc.O_CLOEXEC | access switch
         {
             FileAccess.Read => Libc.O_RDONLY,

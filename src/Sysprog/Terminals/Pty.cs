@@ -285,8 +285,11 @@ public sealed class Pty : FileDescriptorObject
     public void Signal(int signal, SyscallTrace? trace = null) => Process.Signal(signal, trace);
 
     /// <summary>Waits up to <paramref name="timeout"/> for the program to end and reaps it; null on timeout.</summary>
-    public ProcessExit? WaitForExit(TimeSpan timeout, CancellationToken cancellationToken = default, SyscallTrace? trace = null) =>
-        Process.WaitForExit(timeout, cancellationToken, trace);
+    public ProcessExit? WaitForExit(TimeSpan timeout, CancellationToken cancellationToken = default, SyscallTrace? trace = null)
+    {
+        ObjectDisposedException.ThrowIf(IsClosed, this);
+        return Process.WaitForExit(timeout, cancellationToken, trace);
+    }
 
     private protected override void OnClosed(SyscallTrace? trace)
     {

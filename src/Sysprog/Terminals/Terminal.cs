@@ -51,11 +51,7 @@ public static class Terminal
 
     private static SafeFdHandle Open(string path, SyscallTrace? trace)
     {
-        ArgumentException.ThrowIfNullOrEmpty(path);
-        if (path.Contains('\0', StringComparison.Ordinal))
-        {
-            throw new ArgumentException("A path cannot contain NUL.", nameof(path));
-        }
+        PathArguments.Validate(path);
         const int flags = Libc.O_RDONLY | Libc.O_NOCTTY | Libc.O_NONBLOCK | Libc.O_CLOEXEC;
         SyscallResult opened = Libc.open(path, flags, 0);
         return new SafeFdHandle(Syscall.Check(opened, trace, "open", path, $"{Quote(path)}, {Libc.OpenFlagsText(flags)}",
