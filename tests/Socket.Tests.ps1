@@ -218,7 +218,8 @@ Describe 'Sockets and anonymous shared memory' -Skip:(-not $IsLinux) {
             $info.RedirectStandardError = $true
             $peer = [System.Diagnostics.Process]::Start($info)
             try {
-                Wait-Until { (Get-Content /proc/net/unix -Raw).Contains(" @$name`n") -or $peer.HasExited } | Should -BeTrue
+                # Listening (__SO_ACCEPTCON in the Flags), not only bound: the peer binds, then listens, and a connect in between is refused.
+                Wait-Until { @(Get-Content /proc/net/unix | Where-Object { $_.EndsWith(" @$name") -and ($_ -split ' +')[3] -eq '00010000' }).Count -gt 0 -or $peer.HasExited } | Should -BeTrue
                 $peer.HasExited | Should -BeFalse
                 $client = Connect-Socket -Name $name -TimeoutSeconds 5
                 $eventFd = New-EventFd
