@@ -255,7 +255,8 @@ Describe 'Sockets and anonymous shared memory' -Skip:(-not $IsLinux) {
                 $port = $tcp.LocalEndpoint.Port
                 (Get-Socket Tcp -State listen -Port $port).Inode | Should -Be $tcp.Inode
                 (Get-Socket -Path (Join-Path $TestDrive '*.sock')).Inode | Should -Be $unix.Inode
-                (Get-Socket -Protocol Tcp -Port $port | Format-Table | Out-String) | Should -Match "tcp\s+LISTEN\s+0\s+0\s+pwsh/$PID"
+                # A listener's Send-Q is its backlog, as ss shows it.
+                (Get-Socket -Protocol Tcp -Port $port | Format-Table | Out-String) | Should -Match "tcp\s+LISTEN\s+0\s+128\s+pwsh/$PID"
                 Get-Process -Id $PID | Get-Socket -Protocol Unix | Where-Object Inode -EQ $unix.Inode | Should -Not -BeNullOrEmpty
             }
             finally {

@@ -20,7 +20,7 @@ internal static class SocketCommands
         var port = new Option<int?>("--port") { Description = "A local or peer port." };
         var path = new Option<string?>("--path") { Description = "UNIX addresses matching this wildcard pattern." };
         var json = new Option<bool>("--json") { Description = "Print JSON." };
-        var command = new Command("sockets", "List the machine's sockets with the processes that hold them, like ss -xtuap (/proc/net joined with /proc/PID/fd).")
+        var command = new Command("sockets", "List the machine's sockets with the processes that hold them, like ss -xtuap (sock_diag joined with /proc/PID/fd).")
         {
             processId, protocols, states, port, path, json,
         };

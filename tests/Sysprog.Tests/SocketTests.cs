@@ -563,6 +563,22 @@ public sealed class SocketTests : IDisposable
     }
 
     [Fact]
+    public void ATcpListenersQueues_AreTheConnectionsWaiting_AndItsBacklog_AsSsShowsThem()
+    {
+        using Socket listener = Socket.CreateBound(SocketEndpoint.Internet(System.Net.IPAddress.Loopback, 0), backlog: 7);
+        using Socket first = Socket.CreateConnected(listener.LocalEndpoint, timeout: Long)!;
+        using Socket second = Socket.CreateConnected(listener.LocalEndpoint, timeout: Long)!;
+        var trace = new List<string>();
+
+        SocketInfo listed = Assert.Single(SocketTable.List(new SocketQuery { Protocols = [SocketProtocol.Tcp], ProcessId = Environment.ProcessId }, trace.Add),
+            s => s.Inode == listener.Inode);
+
+        // Send-Q is the backlog (sk_max_ack_backlog), which inet_diag gives and /proc/net/tcp prints as 0.
+        Assert.Equal(("LISTEN", (long?)2, (long?)7), (listed.State, listed.ReceiveQueue, listed.SendQueue));
+        Assert.Contains(trace, l => l.StartsWith("sendto(", StringComparison.Ordinal) && l.Contains("sdiag_family=AF_INET, sdiag_protocol=IPPROTO_TCP", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void ReusePort_LetsTwoSocketsBindOnePort_AndOnlyWhenBothAskForIt()
     {
         var trace = new List<string>();

@@ -75,10 +75,10 @@ public sealed class SocketInfo
 
     public int? PeerPort { get; }
 
-    /// <summary>Bytes waiting to be read (for a listening TCP socket, connections waiting to be accepted); null where the table does not say.</summary>
+    /// <summary>Bytes waiting to be read (for a listening socket, connections waiting to be accepted); null where the table does not say.</summary>
     public long? ReceiveQueue { get; }
 
-    /// <summary>Bytes not yet sent or acknowledged; null where the table does not say.</summary>
+    /// <summary>Bytes not yet sent or acknowledged (for a listening socket, its backlog); null where the table does not say.</summary>
     public long? SendQueue { get; }
 
     /// <summary>The socket's inode: socket:[N] in /proc/PID/fd.</summary>
@@ -115,8 +115,9 @@ public sealed record SocketQuery
 }
 
 /// <summary>
-/// The machine's sockets, from the kernel's tables (/proc/net/unix, tcp, tcp6, udp, udp6: this network namespace),
-/// joined with every process's /proc/PID/fd for the processes that hold each one.
+/// The machine's sockets, from the kernel's tables (sock_diag netlink as ss reads them, or /proc/net/unix, tcp, tcp6,
+/// udp, udp6 where the kernel has no handler: this network namespace), joined with every process's /proc/PID/fd for
+/// the processes that hold each one.
 /// </summary>
 public static class SocketTable
 {
@@ -136,9 +137,9 @@ public static class SocketTable
         }
         foreach ((SocketProtocol protocol, string file, SocketFamily family) in InternetTables)
         {
-            if (Wanted(protocol) && File.Exists(file))
+            if (Wanted(protocol))
             {
-                sockets.AddRange(ReadInternet(protocol, file, family, trace));
+                sockets.AddRange(InetDiag.Read(protocol, family, trace) ?? (File.Exists(file) ? ReadInternet(protocol, file, family, trace) : []));
             }
         }
         sockets.RemoveAll(s => !Matches(s, query));
