@@ -245,6 +245,7 @@ Describe 'Sockets and anonymous shared memory' -Skip:(-not $IsLinux) {
             $path = Join-Path $TestDrive 'listed.sock'
             $unix = New-Socket -Path $path
             $tcp = New-Socket -Address 127.0.0.1 -Port 0
+            $udp = New-Socket -Address 127.0.0.1 -Port 0 -Type Datagram
             try {
                 $mine = Get-Socket -ProcessId $PID
                 $listed = $mine | Where-Object Inode -EQ $unix.Inode
@@ -258,9 +259,12 @@ Describe 'Sockets and anonymous shared memory' -Skip:(-not $IsLinux) {
                 # A listener's Send-Q is its backlog, as ss shows it.
                 (Get-Socket -Protocol Tcp -Port $port | Format-Table | Out-String) | Should -Match "tcp\s+LISTEN\s+0\s+128\s+pwsh/$PID"
                 Get-Process -Id $PID | Get-Socket -Protocol Unix | Where-Object Inode -EQ $unix.Inode | Should -Not -BeNullOrEmpty
+                # -Listening is ss -l (LISTEN and UNCONN); -State LISTEN leaves the bound UDP socket out.
+                (Get-Socket -Listening -ProcessId $PID).Inode | Should -Contain $udp.Inode
+                (Get-Socket -State LISTEN -ProcessId $PID).Inode | Should -Not -Contain $udp.Inode
             }
             finally {
-                Close-Socket $unix, $tcp
+                Close-Socket $unix, $tcp, $udp
             }
         }
     }

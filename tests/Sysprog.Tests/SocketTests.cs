@@ -579,6 +579,27 @@ public sealed class SocketTests : IDisposable
     }
 
     [Fact]
+    public void Listening_IsWhatSsDashLLists_ListenersAndTheSocketsThatWaitUnconnected()
+    {
+        using Socket tcp = Socket.CreateBound(SocketEndpoint.Internet(System.Net.IPAddress.Loopback, 0));
+        using Socket connection = Socket.CreateConnected(tcp.LocalEndpoint, timeout: Long)!;
+        using Socket udp = Socket.CreateBound(SocketEndpoint.Internet(System.Net.IPAddress.Loopback, 0), SocketKind.Datagram);
+        using Socket unixListener = Socket.CreateBound(SocketEndpoint.Unix(PathIn("listening.sock")));
+        using Socket unixDatagram = Socket.CreateBound(SocketEndpoint.Unix(PathIn("datagram.sock")), SocketKind.Datagram);
+        using SocketPair pair = Socket.CreatePair();
+
+        ulong[] listed = SocketTable.List(new SocketQuery { Listening = true, ProcessId = Environment.ProcessId }).Select(s => s.Inode).ToArray();
+
+        // ss -l asks for LISTEN and CLOSE (UNCONN): a bound UDP or UNIX datagram socket waits for peers as a listener does.
+        Assert.Subset(listed.ToHashSet(), new HashSet<ulong> { tcp.Inode, udp.Inode, unixListener.Inode, unixDatagram.Inode });
+        Assert.DoesNotContain(connection.Inode, listed);
+        Assert.DoesNotContain(pair.First.Inode, listed);
+        // -State LISTEN is ss's "state listening": the listeners alone.
+        Assert.Equal(new[] { tcp.Inode, unixListener.Inode }.Order(), SocketTable.List(new SocketQuery { States = ["LISTEN"], ProcessId = Environment.ProcessId })
+            .Select(s => s.Inode).Where(new[] { tcp.Inode, udp.Inode, unixListener.Inode, unixDatagram.Inode }.Contains).Order());
+    }
+
+    [Fact]
     public void ReusePort_LetsTwoSocketsBindOnePort_AndOnlyWhenBothAskForIt()
     {
         var trace = new List<string>();

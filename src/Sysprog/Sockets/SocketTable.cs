@@ -101,8 +101,14 @@ public sealed record SocketQuery
     /// <summary>Unix, Tcp, Udp; empty for all.</summary>
     public IReadOnlyList<SocketProtocol> Protocols { get; init; } = [];
 
-    /// <summary>States as ss names them (LISTEN, ESTAB...), case-insensitive; empty for all.</summary>
+    /// <summary>States as ss names them (LISTEN, ESTAB...), case-insensitive; empty for all. LISTEN is ss's "state listening": listeners only.</summary>
     public IReadOnlyList<string> States { get; init; } = [];
+
+    /// <summary>
+    /// What ss -l lists: sockets in state LISTEN or UNCONN, the ones that wait for peers (listeners, bound UDP sockets,
+    /// UNIX datagram sockets and UNIX sockets not yet connected).
+    /// </summary>
+    public bool Listening { get; init; }
 
     /// <summary>A local or peer port.</summary>
     public int? Port { get; init; }
@@ -162,6 +168,7 @@ public static class SocketTable
 
     private static bool Matches(SocketInfo socket, SocketQuery query) =>
         (query.States.Count == 0 || query.States.Any(state => string.Equals(state, socket.State, StringComparison.OrdinalIgnoreCase)))
+        && (!query.Listening || socket.State is "LISTEN" or "UNCONN")
         && (query.Port is not int port || socket.LocalPort == port || socket.PeerPort == port)
         && (query.Path is not string pattern || socket.Protocol == SocketProtocol.Unix
             && NameEscaping.Matches(socket.LocalAddress, pattern));
