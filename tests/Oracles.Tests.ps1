@@ -241,6 +241,10 @@ Describe 'Sysprog agrees with the kernel''s own tools' -Skip:(-not $IsLinux) {
             $abstract = New-Socket -Name "sysprog-pester-$PID-oracle"
             $pair = New-SocketPair
             $script:madeSockets.AddRange([object[]]@($tcp, $client, $server, $waiting, $udp, $unixStream, $unixDatagram, $abstract, $pair.First, $pair.Second))
+            # Bound to an interface (SO_BINDTODEVICE, 25), which ss writes as 127.0.0.1%lo:PORT.
+            $script:boundToLo = [System.Net.Sockets.Socket]::new('InterNetwork', 'Dgram', 'Udp')
+            try { $script:boundToLo.SetRawSocketOption(1, 25, [byte[]][char[]]"lo`0") } catch { Write-Host "SO_BINDTODEVICE is refused here: $($_.Exception.Message)" }
+            $script:boundToLo.Bind([System.Net.IPEndPoint]::new([System.Net.IPAddress]::Loopback, 0))
             $script:pair = $pair
             try {
                 $script:madeSockets.Add((New-Socket -Address ::1 -Port 0))
@@ -252,6 +256,7 @@ Describe 'Sysprog agrees with the kernel''s own tools' -Skip:(-not $IsLinux) {
 
         AfterAll {
             $script:madeSockets | Where-Object { $_ -is [Sysprog.Socket] } | Close-Socket
+            $script:boundToLo.Dispose()
         }
 
         It 'lists every socket ss -a -x -t -u lists, with its state, queues, addresses, peer, owner and holders' {
@@ -271,11 +276,14 @@ Describe 'Sysprog agrees with the kernel''s own tools' -Skip:(-not $IsLinux) {
                         $protocol, $state, $receive, $send, $local, $peer, $extended = $Matches[1..7]
                         # ss writes the owner only when it is not root; an unconnected peer is "*" for its port.
                         $inode = if ($extended -match '\bino:(\d+)') { $Matches[1] } else { '0' }
+                        # A socket bound to an interface: 127.0.0.53%lo:53.
+                        $interface = ''
+                        if ($local -match '^(.+)%([^%]+)(:[^:]+)$') { $local = $Matches[1] + $Matches[3]; $interface = $Matches[2] }
                         $uid = if ($extended -match '\buid:(\d+)') { $Matches[1] } else { '0' }
                         if ($peer.EndsWith(':*')) { $peer = '' }
                         # A socket with no inode (TIME-WAIT, a connection request) by its addresses.
                         $key = if ($inode -ne '0') { "$protocol $inode" } else { "$protocol $state $local $peer" }
-                        Add-Reading $reading $key "kind=$($kinds[$protocol]);state=$state;recvq=$receive;sendq=$send;local=$local;peer=$peer;users=$users;uid=$uid"
+                        Add-Reading $reading $key "kind=$($kinds[$protocol]);state=$state;recvq=$receive;sendq=$send;local=$local;interface=$interface;peer=$peer;users=$users;uid=$uid"
                     }
                 }
                 $reading
@@ -286,11 +294,14 @@ Describe 'Sysprog agrees with the kernel''s own tools' -Skip:(-not $IsLinux) {
                     $users = ($socket.Holders | ForEach-Object { "$($_.ProcessId)/$($_.Fd)" } | Sort-Object) -join ','
                     $protocol = "$($socket.Protocol)".ToLowerInvariant()
                     if ($socket.Protocol -eq 'Unix') {
-                        Add-Reading $reading "unix $($socket.Inode)" "kind=$($socket.Kind);state=$($socket.State);recvq=$($socket.ReceiveQueue);sendq=$($socket.SendQueue);local=$($socket.LocalAddress);peer=$($socket.PeerInode);users=$users;uid=$($socket.UserId)"
+                        # ss writes a name's bytes as they are; Sysprog escapes them (NameEscaping), so they are unescaped to compare.
+                        $local = if ($socket.LocalAddress.StartsWith('@')) { '@' + [Text.Encoding]::UTF8.GetString([Sysprog.NameEscaping]::Unescape($socket.LocalAddress.Substring(1))) }
+                            else { [Text.Encoding]::UTF8.GetString([Sysprog.NameEscaping]::Unescape($socket.LocalAddress)) }
+                        Add-Reading $reading "unix $($socket.Inode)" "kind=$($socket.Kind);state=$($socket.State);recvq=$($socket.ReceiveQueue);sendq=$($socket.SendQueue);local=$local;peer=$($socket.PeerInode);users=$users;uid=$($socket.UserId)"
                     }
                     else {
                         $key = if ($socket.Inode -ne 0) { "$protocol $($socket.Inode)" } else { "$protocol $($socket.State) $($socket.LocalAddress) $($socket.PeerAddress)" }
-                        Add-Reading $reading $key "kind=$($socket.Kind);state=$($socket.State);recvq=$($socket.ReceiveQueue);sendq=$($socket.SendQueue);local=$($socket.LocalAddress);peer=$($socket.PeerAddress);users=$users;uid=$($socket.UserId)"
+                        Add-Reading $reading $key "kind=$($socket.Kind);state=$($socket.State);recvq=$($socket.ReceiveQueue);sendq=$($socket.SendQueue);local=$($socket.LocalAddress);interface=$($socket.Interface);peer=$($socket.PeerAddress);users=$users;uid=$($socket.UserId)"
                     }
                 }
                 $reading
@@ -304,23 +315,24 @@ Describe 'Sysprog agrees with the kernel''s own tools' -Skip:(-not $IsLinux) {
                 $protocol = if ($socket.Family -eq 'Unix') { 'unix' } elseif ($socket.Kind -eq 'Stream') { 'tcp' } else { 'udp' }
                 $result.Compared | Should -Contain "$protocol $($socket.Inode)"
             }
+            $boundInode = (Get-Item "/proc/$PID/fd/$($script:boundToLo.Handle)").LinkTarget -replace '\D'
+            $result.Compared | Should -Contain "udp $boundInode"
         }
 
         It 'lists as -Listening what ss -l lists' {
             if (-not (Test-Tool ss)) { Set-ItResult -Skipped -Because 'ss (iproute2) is not installed: there is nothing to compare with'; return }
             $tool = {
                 $reading = New-Reading
-                foreach ($line in ss -H -l -n -x -t -u) {
-                    if ($line -match '^(u_str|u_dgr|u_seq)\s+(\S+)\s+\d+\s+\d+\s+.*?\s+(\d+)\s+\S+\s+\d+\s*$') { Add-Reading $reading "unix $($Matches[3])" "state=$($Matches[2])" }
-                    elseif ($line -match '^(tcp|udp)\s+(\S+)\s+\d+\s+\d+\s+(\S+)\s+\S+') { Add-Reading $reading "$($Matches[1]) $($Matches[3])" "state=$($Matches[2])" }
+                foreach ($line in ss -H -l -n -x -t -u -e) {
+                    if ($line -match '^(u_str|u_dgr|u_seq)\s+(\S+)\s+\d+\s+\d+\s+.*?\s+(\d+)\s+\S+\s+\d+(\s.*)?$') { Add-Reading $reading "unix $($Matches[3])" "state=$($Matches[2])" }
+                    elseif ($line -match '^(tcp|udp)\s+(\S+)\s+.*\bino:(\d+)') { Add-Reading $reading "$($Matches[1]) $($Matches[3])" "state=$($Matches[2])" }
                 }
                 $reading
             }
             $sysprog = {
                 $reading = New-Reading
                 foreach ($socket in Get-Socket -Listening) {
-                    $key = if ($socket.Protocol -eq 'Unix') { "unix $($socket.Inode)" } else { "$("$($socket.Protocol)".ToLowerInvariant()) $($socket.LocalAddress)" }
-                    Add-Reading $reading $key "state=$($socket.State)"
+                    Add-Reading $reading "$("$($socket.Protocol)".ToLowerInvariant()) $($socket.Inode)" "state=$($socket.State)"
                 }
                 $reading
             }
@@ -329,7 +341,7 @@ Describe 'Sysprog agrees with the kernel''s own tools' -Skip:(-not $IsLinux) {
 
             Write-Compared $result 'listening sockets' 'ss -l -n -x -t -u'
             $result.Differences | Should -BeNullOrEmpty
-            $result.Compared | Should -Contain "udp $($script:madeSockets[4].LocalEndpoint)"
+            $result.Compared | Should -Contain "udp $($script:madeSockets[4].Inode)"
             $result.Compared | Should -Contain "unix $($script:madeSockets[6].Inode)"
             $result.Compared | Should -Not -Contain "unix $($script:pair.First.Inode)"
         }

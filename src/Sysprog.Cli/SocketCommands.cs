@@ -37,7 +37,7 @@ internal static class SocketCommands
             {
                 Cli.WriteJson(sockets.Select(s => new
                 {
-                    protocol = s.Protocol, family = s.Family, kind = s.Kind, state = s.State, local = s.LocalAddress, peer = s.PeerAddress, peerInode = s.PeerInode,
+                    protocol = s.Protocol, family = s.Family, kind = s.Kind, state = s.State, local = s.LocalAddress, @interface = s.Interface, peer = s.PeerAddress, peerInode = s.PeerInode,
                     receiveQueue = s.ReceiveQueue, sendQueue = s.SendQueue, inode = s.Inode, uid = s.UserId,
                     holders = s.Holders.Select(h => new { pid = h.ProcessId, name = h.ProcessName, fd = h.Fd }),
                 }));

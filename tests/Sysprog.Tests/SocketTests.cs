@@ -578,6 +578,30 @@ public sealed class SocketTests : IDisposable
         Assert.Contains(trace, l => l.StartsWith("sendto(", StringComparison.Ordinal) && l.Contains("sdiag_family=AF_INET, sdiag_protocol=IPPROTO_TCP", StringComparison.Ordinal));
     }
 
+    [SkippableFact]
+    public void ASocketBoundToAnInterface_NamesIt_AsSsWritesItAfterAPercent()
+    {
+        using var bound = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Dgram, System.Net.Sockets.ProtocolType.Udp);
+        try
+        {
+            // SO_BINDTODEVICE (25) at SOL_SOCKET, to the loopback interface.
+            bound.SetRawSocketOption(1, 25, "lo\0"u8);
+        }
+        catch (System.Net.Sockets.SocketException e)
+        {
+            Skip.If(true, $"SO_BINDTODEVICE is refused here ({e.SocketErrorCode}): CAP_NET_RAW is needed on kernels before 5.7");
+        }
+        bound.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
+        using Socket unbound = Socket.CreateBound(SocketEndpoint.Internet(System.Net.IPAddress.Loopback, 0), SocketKind.Datagram);
+        ulong inode = ulong.Parse(OpenFds.Target((int)bound.Handle)["socket:[".Length..^1], System.Globalization.CultureInfo.InvariantCulture);
+
+        IReadOnlyList<SocketInfo> listed = SocketTable.List(new SocketQuery { Protocols = [SocketProtocol.Udp], ProcessId = Environment.ProcessId });
+
+        // ss -u shows it as 127.0.0.1%lo:PORT.
+        Assert.Equal("lo", Assert.Single(listed, s => s.Inode == inode).Interface);
+        Assert.Null(Assert.Single(listed, s => s.Inode == unbound.Inode).Interface);
+    }
+
     [Fact]
     public void Listening_IsWhatSsDashLLists_ListenersAndTheSocketsThatWaitUnconnected()
     {

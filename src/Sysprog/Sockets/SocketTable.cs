@@ -51,6 +51,7 @@ public sealed class SocketInfo
         other.LocalPort, other.PeerPort, other.ReceiveQueue, other.SendQueue, other.Inode, other.UserId)
     {
         PeerInode = other.PeerInode;
+        Interface = other.Interface;
     }
 
     public SocketProtocol Protocol { get; }
@@ -72,6 +73,12 @@ public sealed class SocketInfo
     public ulong? PeerInode { get; internal init; }
 
     public int? LocalPort { get; }
+
+    /// <summary>
+    /// The network interface a TCP or UDP socket is bound to (SO_BINDTODEVICE), which ss writes after a % in the local
+    /// address (127.0.0.53%lo:53); null when it is bound to none, or where the kernel's table does not say (/proc/net).
+    /// </summary>
+    public string? Interface { get; internal init; }
 
     public int? PeerPort { get; }
 
