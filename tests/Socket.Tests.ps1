@@ -223,7 +223,8 @@ Describe 'Sockets and anonymous shared memory' -Skip:(-not $IsLinux) {
             $info.RedirectStandardError = $true
             $peer = [System.Diagnostics.Process]::Start($info)
             try {
-                Wait-Until { (Get-Content /proc/net/unix -Raw).Contains(" @$name`n") -or $peer.HasExited } | Should -BeTrue
+                # Listening (__SO_ACCEPTCON in the Flags), not only bound: the peer binds, then listens, and a connect in between is refused.
+                Wait-Until { @(Get-Content /proc/net/unix | Where-Object { $_.EndsWith(" @$name") -and ($_ -split ' +')[3] -eq '00010000' }).Count -gt 0 -or $peer.HasExited } | Should -BeTrue
                 $peer.HasExited | Should -BeFalse
                 $client = Connect-Socket -Name $name -TimeoutSeconds 5
                 $eventFd = New-EventFd
@@ -249,6 +250,7 @@ Describe 'Sockets and anonymous shared memory' -Skip:(-not $IsLinux) {
             $path = Join-Path $TestDrive 'listed.sock'
             $unix = New-Socket -Path $path
             $tcp = New-Socket -Address 127.0.0.1 -Port 0
+            $udp = New-Socket -Address 127.0.0.1 -Port 0 -Type Datagram
             try {
                 $mine = Get-Socket -ProcessId $PID
                 $listed = $mine | Where-Object Inode -EQ $unix.Inode
@@ -259,11 +261,15 @@ Describe 'Sockets and anonymous shared memory' -Skip:(-not $IsLinux) {
                 $port = $tcp.LocalEndpoint.Port
                 (Get-Socket Tcp -State listen -Port $port).Inode | Should -Be $tcp.Inode
                 (Get-Socket -Path (Join-Path $TestDrive '*.sock')).Inode | Should -Be $unix.Inode
-                (Get-Socket -Protocol Tcp -Port $port | Format-Table | Out-String) | Should -Match "tcp\s+LISTEN\s+0\s+0\s+pwsh/$PID"
+                # A listener's Send-Q is its backlog, as ss shows it.
+                (Get-Socket -Protocol Tcp -Port $port | Format-Table | Out-String) | Should -Match "tcp\s+LISTEN\s+0\s+128\s+pwsh/$PID"
                 Get-Process -Id $PID | Get-Socket -Protocol Unix | Where-Object Inode -EQ $unix.Inode | Should -Not -BeNullOrEmpty
+                # -Listening is ss -l (LISTEN and UNCONN); -State LISTEN leaves the bound UDP socket out.
+                (Get-Socket -Listening -ProcessId $PID).Inode | Should -Contain $udp.Inode
+                (Get-Socket -State LISTEN -ProcessId $PID).Inode | Should -Not -Contain $udp.Inode
             }
             finally {
-                Close-Socket $unix, $tcp
+                Close-Socket $unix, $tcp, $udp
             }
         }
     }

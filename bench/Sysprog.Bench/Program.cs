@@ -18,6 +18,10 @@ if (args.Length > 0 && args[0] == "inventory")
 {
     return InventoryBench.Run(args[1..]);
 }
+if (args.Length > 0 && args[0] == "locks")
+{
+    return LockBench.Run(args[1..]);
+}
 if (args.Length > 0 && args[0] == "calls")
 {
     return CallBench.Run(args[1..]);
@@ -32,7 +36,7 @@ if (args.Length > 0 && args[0] == "soak")
 }
 if (args.Length != 4 || args[0] is not ("ping" or "pingtoken" or "pingtimeout" or "pong"))
 {
-    Console.Error.WriteLine("usage: Sysprog.Bench ping|pingtoken|pingtimeout|pong /semA /semB ITERATIONS | mq ... | events ... | calls PREFIX ROUNDS ITERATIONS | inventory RUNS PREFIX | elf PAIRS FILE [READELF] | soak [CYCLES]");
+    Console.Error.WriteLine("usage: Sysprog.Bench ping|pingtoken|pingtimeout|pong /semA /semB ITERATIONS | mq ... | events ... | calls PREFIX ROUNDS ITERATIONS | inventory RUNS PREFIX | locks RUNS FOLDER | elf PAIRS FILE [READELF] | soak [CYCLES]");
     return 2;
 }
 int iterations = int.Parse(args[3], CultureInfo.InvariantCulture);

@@ -17,26 +17,27 @@ internal static class SocketCommands
         var processId = new Option<int?>("--pid") { Description = "Only the sockets this process holds." };
         var protocols = new Option<SocketProtocol[]>("--protocol") { Description = "unix, tcp or udp (repeatable). Default: all.", AllowMultipleArgumentsPerToken = true };
         var states = new Option<string[]>("--state") { Description = "LISTEN, ESTAB, UNCONN, TIME-WAIT... (repeatable)." };
+        var listening = new Option<bool>("--listening") { Description = "What ss -l lists: listeners, and sockets that wait for peers unconnected (bound UDP, UNIX datagram; state LISTEN or UNCONN)." };
         var port = new Option<int?>("--port") { Description = "A local or peer port." };
         var path = new Option<string?>("--path") { Description = "UNIX addresses matching this wildcard pattern." };
         var json = new Option<bool>("--json") { Description = "Print JSON." };
-        var command = new Command("sockets", "List the machine's sockets with the processes that hold them, like ss -xtuap (/proc/net joined with /proc/PID/fd).")
+        var command = new Command("sockets", "List the machine's sockets with the processes that hold them, like ss -xtuap (sock_diag joined with /proc/PID/fd).")
         {
-            processId, protocols, states, port, path, json,
+            processId, protocols, states, listening, port, path, json,
         };
         command.SetAction(r => Cli.Run(() =>
         {
             var query = new SocketQuery
             {
-                Protocols = r.GetValue(protocols) ?? [], States = r.GetValue(states) ?? [], Port = r.GetValue(port), Path = r.GetValue(path),
-                ProcessId = r.GetValue(processId),
+                Protocols = r.GetValue(protocols) ?? [], States = r.GetValue(states) ?? [], Listening = r.GetValue(listening), Port = r.GetValue(port),
+                Path = r.GetValue(path), ProcessId = r.GetValue(processId),
             };
             IReadOnlyList<SocketInfo> sockets = SocketTable.List(query, Cli.Trace(r, trace));
             if (r.GetValue(json))
             {
                 Cli.WriteJson(sockets.Select(s => new
                 {
-                    protocol = s.Protocol, family = s.Family, kind = s.Kind, state = s.State, local = s.LocalAddress, peer = s.PeerAddress, peerInode = s.PeerInode,
+                    protocol = s.Protocol, family = s.Family, kind = s.Kind, state = s.State, local = s.LocalAddress, @interface = s.Interface, peer = s.PeerAddress, peerInode = s.PeerInode,
                     receiveQueue = s.ReceiveQueue, sendQueue = s.SendQueue, inode = s.Inode, uid = s.UserId,
                     holders = s.Holders.Select(h => new { pid = h.ProcessId, name = h.ProcessName, fd = h.Fd }),
                 }));

@@ -30,7 +30,7 @@ public sealed partial class FileLockTests : IDisposable
     }
 
     /// <summary>Starts `sysprog lock` holding the lock(s) and returns once it says so for each range.</summary>
-    private Process Hold(FileLockKind kind, bool shared = false, params string[] ranges)
+    private Process Hold(FileLockKind kind, bool shared = false, string[]? command = null, params string[] ranges)
     {
         var arguments = new List<string> { "lock", _path, "--kind", kind.ToString() };
         if (shared)
@@ -40,6 +40,10 @@ public sealed partial class FileLockTests : IDisposable
         foreach (string range in ranges)
         {
             arguments.AddRange(["--range", range]);
+        }
+        if (command is not null)
+        {
+            arguments.AddRange(["--", .. command]);
         }
         Process peer = Peer.Start([.. arguments]);
         _peers.Add(peer);
@@ -102,7 +106,7 @@ public sealed partial class FileLockTests : IDisposable
     [Fact]
     public void ByteRanges_OfDifferentProcesses_DoNotConflictUnlessTheyOverlap()
     {
-        Hold(FileLockKind.Posix, false, "10-19");
+        Hold(FileLockKind.Posix, false, null, "10-19");
 
         using FileLock before = FileLock.Acquire(_path, FileLockKind.Ofd, FileLockMode.Exclusive, TimeSpan.Zero, default, 0, 10)!;
         using FileLock after = FileLock.Acquire(_path, FileLockKind.Posix, FileLockMode.Exclusive, TimeSpan.Zero, default, 20, 0)!;
@@ -322,6 +326,23 @@ public sealed partial class FileLockTests : IDisposable
             child.WaitForExit();
         }
         Assert.Null(FileLock.FindConflict(_path, kind, FileLockMode.Exclusive));
+    }
+
+    [Theory]
+    [InlineData(FileLockKind.Flock)]
+    [InlineData(FileLockKind.Ofd)]
+    public void ALockACommandInherits_IsHeldByTheCommandToo_WhileTheLockerStillRuns(FileLockKind kind)
+    {
+        // As flock -x FILE -c 'sleep 600': the locker waits for its command, which holds the lock's open file
+        // description too. /proc/locks names only the locker (or nobody, for OFD); the command's fdinfo has the lock.
+        Process locker = Hold(kind, command: ["sh", "-c", "echo $$; exec sleep 30"]);
+        int command = int.Parse(locker.StandardOutput.ReadLine()!, CultureInfo.InvariantCulture);
+
+        FileLockInfo listed = Assert.Single(FileLockInfo.List(_path));
+
+        Assert.Equal(kind == FileLockKind.Flock ? locker.Id : null, listed.ProcessId);
+        Assert.Equal([locker.Id, command], listed.HeldBy.Order());
+        Assert.Equal(_path, Assert.Single(FileLockInfo.List(processId: command)).Path);
     }
 
     [Fact]

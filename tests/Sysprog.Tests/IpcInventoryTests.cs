@@ -78,6 +78,30 @@ public sealed class IpcInventoryTests : IDisposable
     }
 
     [Fact]
+    public void AnUnlinkedSemaphoreStillMapped_SaysItsNameIsGone_AndShowsWhatIsLeft_ThroughItsHolder()
+    {
+        using PosixSemaphore semaphore = PosixSemaphore.Create(_name, 3, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead);
+        PosixSemaphore.Unlink(_name);
+
+        IpcObject unlinked = IpcInventory.Take().Objects.Single(o => o.Kind == IpcObjectKind.Semaphore && o.IsUnlinked
+            && o.Holders.Any(h => h.ProcessId == Environment.ProcessId));
+
+        // This process maps it under the temporary name glibc's sem_open made it in (sem.XXXXXX), which is not its name.
+        Assert.Equal(IpcInventory.UnlinkedSemaphoreName, unlinked.Name);
+        Assert.StartsWith("/dev/shm/sem.", unlinked.Path, StringComparison.Ordinal);
+        if (Capabilities.Has(Capabilities.SysAdmin) || Capabilities.Has(Capabilities.CheckpointRestore))
+        {
+            // Read through /proc/self/map_files, the mapped file itself.
+            Assert.Equal((3L, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead, (string?)null), (unlinked.Count, unlinked.Mode, unlinked.Problem));
+        }
+        else
+        {
+            Assert.Null(unlinked.Count);
+            Assert.Contains("/proc/PID/map_files, which needs CAP_SYS_ADMIN", unlinked.Problem, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public void Semaphores_AreListedWithTheirValue_AndRemoved()
     {
         using (PosixSemaphore semaphore = PosixSemaphore.Create(_name, 3))

@@ -11,17 +11,20 @@ public sealed class SocketCrossProcessTests
 
     private static string NewAbstractName() => $"sysprog-test-{Environment.ProcessId}-{Guid.NewGuid():N}"[..40];
 
-    /// <summary>Until some socket has the abstract name: the peer is bound, so a connect now cannot be refused.</summary>
-    private static void UntilBound(string name, Process peer)
+    /// <summary>
+    /// Until a socket listens at the abstract name (__SO_ACCEPTCON, 00010000, in /proc/net/unix's Flags): a connect
+    /// now cannot be refused. Bound is not enough: the peer binds, then listens, and a connect in between is refused.
+    /// </summary>
+    private static void UntilListening(string name, Process peer)
     {
         var clock = Stopwatch.StartNew();
-        while (!File.ReadAllText("/proc/net/unix").Contains($" @{name}\n", StringComparison.Ordinal))
+        while (!File.ReadLines("/proc/net/unix").Any(l => l.EndsWith($" @{name}", StringComparison.Ordinal) && l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[3] == "00010000"))
         {
             if (peer.HasExited)
             {
                 Assert.Fail($"the peer exited ({peer.ExitCode}): {peer.StandardError.ReadToEnd()}");
             }
-            Assert.True(clock.Elapsed < Long, $"@{name} was never bound");
+            Assert.True(clock.Elapsed < Long, $"@{name} never listened");
             Thread.Sleep(5);
         }
     }
@@ -31,7 +34,7 @@ public sealed class SocketCrossProcessTests
     {
         string name = NewAbstractName();
         Process peer = Peer.Start("unix", "receive", "@" + name, "--json", "--timeout", "60s");
-        UntilBound(name, peer);
+        UntilListening(name, peer);
         using SharedMemory memory = SharedMemory.CreateAnonymous("cross", 4096);
         using (MemoryMapping map = memory.Map())
         {

@@ -563,6 +563,67 @@ public sealed class SocketTests : IDisposable
     }
 
     [Fact]
+    public void ATcpListenersQueues_AreTheConnectionsWaiting_AndItsBacklog_AsSsShowsThem()
+    {
+        using Socket listener = Socket.CreateBound(SocketEndpoint.Internet(System.Net.IPAddress.Loopback, 0), backlog: 7);
+        using Socket first = Socket.CreateConnected(listener.LocalEndpoint, timeout: Long)!;
+        using Socket second = Socket.CreateConnected(listener.LocalEndpoint, timeout: Long)!;
+        var trace = new List<string>();
+
+        SocketInfo listed = Assert.Single(SocketTable.List(new SocketQuery { Protocols = [SocketProtocol.Tcp], ProcessId = Environment.ProcessId }, trace.Add),
+            s => s.Inode == listener.Inode);
+
+        // Send-Q is the backlog (sk_max_ack_backlog), which inet_diag gives and /proc/net/tcp prints as 0.
+        Assert.Equal(("LISTEN", (long?)2, (long?)7), (listed.State, listed.ReceiveQueue, listed.SendQueue));
+        Assert.Contains(trace, l => l.StartsWith("sendto(", StringComparison.Ordinal) && l.Contains("sdiag_family=AF_INET, sdiag_protocol=IPPROTO_TCP", StringComparison.Ordinal));
+    }
+
+    [SkippableFact]
+    public void ASocketBoundToAnInterface_NamesIt_AsSsWritesItAfterAPercent()
+    {
+        using var bound = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Dgram, System.Net.Sockets.ProtocolType.Udp);
+        try
+        {
+            // SO_BINDTODEVICE (25) at SOL_SOCKET, to the loopback interface.
+            bound.SetRawSocketOption(1, 25, "lo\0"u8);
+        }
+        catch (System.Net.Sockets.SocketException e)
+        {
+            Skip.If(true, $"SO_BINDTODEVICE is refused here ({e.SocketErrorCode}): CAP_NET_RAW is needed on kernels before 5.7");
+        }
+        bound.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
+        using Socket unbound = Socket.CreateBound(SocketEndpoint.Internet(System.Net.IPAddress.Loopback, 0), SocketKind.Datagram);
+        ulong inode = ulong.Parse(OpenFds.Target((int)bound.Handle)["socket:[".Length..^1], System.Globalization.CultureInfo.InvariantCulture);
+
+        IReadOnlyList<SocketInfo> listed = SocketTable.List(new SocketQuery { Protocols = [SocketProtocol.Udp], ProcessId = Environment.ProcessId });
+
+        // ss -u shows it as 127.0.0.1%lo:PORT.
+        Assert.Equal("lo", Assert.Single(listed, s => s.Inode == inode).Interface);
+        Assert.Null(Assert.Single(listed, s => s.Inode == unbound.Inode).Interface);
+    }
+
+    [Fact]
+    public void Listening_IsWhatSsDashLLists_ListenersAndTheSocketsThatWaitUnconnected()
+    {
+        using Socket tcp = Socket.CreateBound(SocketEndpoint.Internet(System.Net.IPAddress.Loopback, 0));
+        using Socket connection = Socket.CreateConnected(tcp.LocalEndpoint, timeout: Long)!;
+        using Socket udp = Socket.CreateBound(SocketEndpoint.Internet(System.Net.IPAddress.Loopback, 0), SocketKind.Datagram);
+        using Socket unixListener = Socket.CreateBound(SocketEndpoint.Unix(PathIn("listening.sock")));
+        using Socket unixDatagram = Socket.CreateBound(SocketEndpoint.Unix(PathIn("datagram.sock")), SocketKind.Datagram);
+        using SocketPair pair = Socket.CreatePair();
+
+        ulong[] listed = SocketTable.List(new SocketQuery { Listening = true, ProcessId = Environment.ProcessId }).Select(s => s.Inode).ToArray();
+
+        // ss -l asks for LISTEN and CLOSE (UNCONN): a bound UDP or UNIX datagram socket waits for peers as a listener does.
+        Assert.Subset(listed.ToHashSet(), new HashSet<ulong> { tcp.Inode, udp.Inode, unixListener.Inode, unixDatagram.Inode });
+        Assert.DoesNotContain(connection.Inode, listed);
+        Assert.DoesNotContain(pair.First.Inode, listed);
+        // -State LISTEN is ss's "state listening": the listeners alone.
+        Assert.Equal(new[] { tcp.Inode, unixListener.Inode }.Order(), SocketTable.List(new SocketQuery { States = ["LISTEN"], ProcessId = Environment.ProcessId })
+            .Select(s => s.Inode).Where(new[] { tcp.Inode, udp.Inode, unixListener.Inode, unixDatagram.Inode }.Contains).Order());
+    }
+
+    [Fact]
     public void ReusePort_LetsTwoSocketsBindOnePort_AndOnlyWhenBothAskForIt()
     {
         var trace = new List<string>();

@@ -423,6 +423,10 @@ public sealed class GetSocketCommand : SysprogCmdlet
     [ValidateNotNullOrEmpty]
     public string[] State { get; set; } = [];
 
+    /// <summary>What ss -l lists: listeners, and sockets that wait for peers unconnected (state LISTEN or UNCONN).</summary>
+    [Parameter]
+    public SwitchParameter Listening { get; set; }
+
     /// <summary>A local or peer TCP or UDP port.</summary>
     [Parameter]
     [ValidateRange(0, 65535)]
@@ -442,7 +446,7 @@ public sealed class GetSocketCommand : SysprogCmdlet
 
     protected override void ProcessRecord()
     {
-        var query = new SocketQuery { Protocols = Protocol, States = State, Port = Port, Path = Path, ProcessId = ProcessId };
+        var query = new SocketQuery { Protocols = Protocol, States = State, Listening = Listening, Port = Port, Path = Path, ProcessId = ProcessId };
         TryRun(ProcessId?.ToString(CultureInfo.InvariantCulture) ?? "sockets", () => WriteObject(SocketTable.List(query, Trace), enumerateCollection: true));
     }
 }

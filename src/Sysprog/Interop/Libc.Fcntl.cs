@@ -77,6 +77,14 @@ internal static partial class Libc
     [LibraryImport(LibcName, StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     internal static partial int statx(int dirfd, string path, int flags, uint mask, out StatX buffer);
 
+    /// <summary>statx of a NUL-terminated name as it stands (a readdir entry's d_name).</summary>
+    [LibraryImport(LibcName, EntryPoint = "statx", SetLastError = true)]
+    internal static unsafe partial int statx(int dirfd, byte* name, int flags, uint mask, out StatX buffer);
+
+    /// <summary>AT_STATX_DONT_SYNC: what the kernel has cached; a network or FUSE filesystem is not asked.</summary>
+    internal const int AT_STATX_DONT_SYNC = 0x4000;
+    internal const uint STATX_INO = 0x100;
+
     /// <summary>statx of a path built from an escaped name (a listing's entry), passed as the bytes it stands for.</summary>
     [LibraryImport(LibcName, EntryPoint = "statx", SetLastError = true)]
     internal static partial int statx_escaped(int dirfd, [MarshalUsing(typeof(EscapedNameMarshaller))] string path, int flags, uint mask, out StatX buffer);
@@ -94,6 +102,14 @@ internal static partial class Libc
 
     [LibraryImport(LibcName)]
     internal static partial int closedir(IntPtr directory);
+
+    /// <summary>The descriptor a directory stream reads, for openat relative to it.</summary>
+    [LibraryImport(LibcName, SetLastError = true)]
+    internal static partial int dirfd(IntPtr directory);
+
+    /// <summary>openat of a NUL-terminated name as it stands (a readdir entry's d_name).</summary>
+    [LibraryImport(LibcName, EntryPoint = "openat", SetLastError = true)]
+    internal static unsafe partial int openat(int directoryFd, byte* name, int flags, int mode);
 
     /// <summary>offsetof(struct dirent, d_name) on 64-bit glibc and musl (d_ino, d_off, d_reclen, d_type), the only ABIs Sysprog runs on.</summary>
     internal const int DirentNameOffset = 19;

@@ -71,3 +71,43 @@ internal struct UnixDiagMessage
     public uint Inode;
     public ulong Cookie;
 }
+
+/// <summary>struct inet_diag_sockid: the ports (big-endian), addresses (the first 4 bytes for IPv4), interface and cookie.</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal unsafe struct InetDiagSocketId
+{
+    public ushort SourcePort;
+    public ushort DestinationPort;
+    public fixed byte Source[16];
+    public fixed byte Destination[16];
+    public uint Interface;
+    public fixed uint Cookie[2];
+}
+
+/// <summary>struct inet_diag_req_v2: which TCP or UDP sockets of one family to dump (a mask of states).</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal struct InetDiagRequest
+{
+    public byte Family;
+    public byte Protocol;
+    public byte Extensions;
+    public byte Padding;
+    public uint States;
+    public InetDiagSocketId Id;
+}
+
+/// <summary>struct inet_diag_msg: one socket, with its queues (for a listener, the accept queue and the backlog), owner and inode.</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal struct InetDiagMessage
+{
+    public byte Family;
+    public byte State;
+    public byte Timer;
+    public byte Retransmits;
+    public InetDiagSocketId Id;
+    public uint Expires;
+    public uint ReceiveQueue;
+    public uint SendQueue;
+    public uint Uid;
+    public uint Inode;
+}

@@ -34,6 +34,12 @@ public sealed class IpcInventory
     /// <summary>Processes whose descriptors or mappings this user may not read (other users' without CAP_SYS_PTRACE): their holds are unknown.</summary>
     public IReadOnlyList<int> UninspectedProcesses { get; }
 
+    /// <summary>
+    /// The <see cref="IpcObject.Name"/> of an unlinked semaphore: its name is gone, and the file its holders map has the
+    /// temporary name the C library created it under, or the name it had, which cannot be told apart.
+    /// </summary>
+    public const string UnlinkedSemaphoreName = "(unlinked)";
+
     /// <summary>Lists the objects, then reads every process's descriptors and mappings to find their holders.</summary>
     public static IpcInventory Take(SyscallTrace? trace = null)
     {
@@ -211,7 +217,7 @@ public sealed class IpcInventory
             {
                 return;
             }
-            Holder(FileKey.Of(status), link, shm ? null : IpcObjectKind.MessageQueue, status).AddHolder(processId, name, IpcHold.Descriptor);
+            Holder(FileKey.Of(status), link, shm ? null : IpcObjectKind.MessageQueue, status, null).AddHolder(processId, name, IpcHold.Descriptor);
         }
 
         private void Mapping(int processId, string? name, string line)
@@ -237,11 +243,14 @@ public sealed class IpcInventory
                 return;
             }
             var key = new FileKey(uint.Parse(major, NumberStyles.HexNumber, CultureInfo.InvariantCulture), uint.Parse(minor, NumberStyles.HexNumber, CultureInfo.InvariantCulture), inode);
-            Holder(key, path, null, null).AddHolder(processId, name, IpcHold.Mapping);
+            Holder(key, path, null, null, fields[0].Split('-') is [string start, string end] ? (processId, start, end) : null).AddHolder(processId, name, IpcHold.Mapping);
         }
 
-        /// <summary>The object a file key stands for; one unlinked but still held is added the first time it is met.</summary>
-        private IpcObject Holder(FileKey key, string link, IpcObjectKind? kind, StatX? status)
+        /// <summary>
+        /// The object a file key stands for; one unlinked but still held is added the first time it is met, with what
+        /// can still be known of it: from the descriptor's <paramref name="status"/>, or through the mapping's file.
+        /// </summary>
+        private IpcObject Holder(FileKey key, string link, IpcObjectKind? kind, StatX? status, (int ProcessId, string Start, string End)? mapping)
         {
             if (byFile.TryGetValue(key, out IpcObject? known))
             {
@@ -251,15 +260,57 @@ public sealed class IpcInventory
             string path = NameEscaping.Escape(link.EndsWith(" (deleted)", StringComparison.Ordinal) ? link[..^" (deleted)".Length] : link);
             string fileName = System.IO.Path.GetFileName(path);
             IpcObjectKind found = kind ?? (fileName.StartsWith("sem.", StringComparison.Ordinal) ? IpcObjectKind.Semaphore : IpcObjectKind.SharedMemory);
-            string objectName = found == IpcObjectKind.Semaphore ? "/" + fileName[4..] : "/" + fileName;
-            var unlinked = new IpcObject(found, objectName, null, status is StatX s && found == IpcObjectKind.SharedMemory ? (long)s.Size : null, null,
-                status is StatX m ? (UnixFileMode)(m.Mode & 0xFFF) : UnixFileMode.None, status?.Uid ?? 0, null, path, null)
+            int? value = null;
+            string? problem = null;
+            if (status is null && mapping is (int holder, string start, string end))
+            {
+                (status, value, problem) = ThroughMapping(holder, start, end, found == IpcObjectKind.Semaphore);
+            }
+            // shm_open maps the name itself, so a holder's maps line names the object. sem_open does not: it makes the
+            // semaphore in a file of a temporary name (glibc's sem.XXXXXX, gone at once) and links the name to it, so
+            // its creator maps it under that temporary name and its openers under the name; once unlinked, which is
+            // which cannot be told, and the name it was created with is gone.
+            string objectName = found switch
+            {
+                IpcObjectKind.Semaphore => UnlinkedSemaphoreName,
+                _ => "/" + fileName,
+            };
+            var unlinked = new IpcObject(found, objectName, null, status is StatX s && found == IpcObjectKind.SharedMemory ? (long)s.Size : null, value,
+                status is StatX m ? (UnixFileMode)(m.Mode & 0xFFF) : UnixFileMode.None, status?.Uid ?? 0, status?.ModifyTime.ToDateTimeOffset().LocalDateTime,
+                path, problem)
             {
                 IsUnlinked = true,
             };
             objects.Add(unlinked);
             byFile[key] = unlinked;
             return unlinked;
+        }
+
+        /// <summary>
+        /// What can still be read of an unlinked object a process maps, through /proc/PID/map_files/START-END: the
+        /// mapped file itself, whatever its name was. Opening it needs CAP_SYS_ADMIN (or CAP_CHECKPOINT_RESTORE); without
+        /// either, nothing but the reason.
+        /// </summary>
+        private static (StatX? Status, int? Value, string? Problem) ThroughMapping(int processId, string start, string end, bool semaphore)
+        {
+            // map_files names a mapping by its addresses without the zeros maps pads them with.
+            string path = string.Create(CultureInfo.InvariantCulture,
+                $"/proc/{processId}/map_files/{ulong.Parse(start, NumberStyles.HexNumber, CultureInfo.InvariantCulture):x}-{ulong.Parse(end, NumberStyles.HexNumber, CultureInfo.InvariantCulture):x}");
+            SyscallResult opened = Libc.open(path, Libc.O_RDONLY | Libc.O_NONBLOCK | Libc.O_CLOEXEC, 0);
+            if (opened.Failed)
+            {
+                return (null, null, opened.Errno is Errno.EPERM or Errno.EACCES
+                    ? $"unlinked, and only mapped: its mode{(semaphore ? " and value" : ", size")} and owner can be read only through a holder's /proc/PID/map_files, which needs CAP_SYS_ADMIN (or CAP_CHECKPOINT_RESTORE)"
+                    : null);
+            }
+            using var fd = new SafeFdHandle((int)opened.Value);
+            StatX status = FileStatus.OfFd(fd, path);
+            if (!semaphore)
+            {
+                return (status, null, null);
+            }
+            (int? value, string? problem) = PosixSemaphore.ReadValue(fd, path, null);
+            return (status, value, problem);
         }
 
         private static StatX? FileStatusOrNull(string fd)

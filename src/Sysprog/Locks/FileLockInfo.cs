@@ -195,38 +195,35 @@ public sealed class FileLockInfo
     }
 
     /// <summary>
-    /// Matches each lock to the descriptors whose fdinfo lists it. The processes /proc/locks names are searched first;
-    /// every other process only if a lock is still without a holder: OFD locks name none, and a flock lock names the
-    /// process that took it, which may have gone while a child that inherited the descriptor holds it.
+    /// Matches each lock to every process whose fdinfo lists it. A flock or OFD lock belongs to an open file
+    /// description, which every process that inherited or was passed a descriptor of it shares (the command flock(1)
+    /// runs, a forked child), while /proc/locks names at most the process that took it; so every process is read. A
+    /// POSIX lock shows only in the fdinfo of its owner's descriptor it was taken through. Waiters are in no fdinfo.
     /// </summary>
     private static void FindHolders(List<FileLockInfo> locks)
     {
-        List<FileLockInfo> held = locks.Where(l => !l.IsWaiting).ToList();
+        Dictionary<FileKey, List<FileLockInfo>> heldByFile = locks.Where(l => !l.IsWaiting).GroupBy(l => l.File).ToDictionary(g => g.Key, g => g.ToList());
+        if (heldByFile.Count == 0)
+        {
+            return;
+        }
         var holders = new Dictionary<FileLockInfo, List<int>>();
-        HashSet<int> named = held.Where(l => l.ProcessId is not null).Select(l => l.ProcessId!.Value).ToHashSet();
-        Search(named, held, holders);
-        if (held.Any(l => !holders.ContainsKey(l)))
+        var found = new List<(int Fd, FileLockInfo Lock)>();
+        FdInfoVisitor addLockLines = (fd, text) => AddLockLines(fd, text, found);
+        byte[] buffer = new byte[4096];
+        // By inode number alone: /proc/locks names the device by its superblock, which statx does not always give
+        // (a btrfs subvolume has a device of its own), but both give the inode's own number.
+        HashSet<ulong> lockedInodes = heldByFile.Keys.Select(k => k.Inode).ToHashSet();
+        foreach (int pid in ProcFile.ProcessIds())
         {
-            Search(AllProcesses().Where(pid => !named.Contains(pid)), held, holders);
-        }
-        foreach ((FileLockInfo info, List<int> pids) in holders)
-        {
-            info.HeldBy = pids;
-        }
-        foreach (FileLockInfo waiter in locks.Where(l => l.IsWaiting))
-        {
-            waiter.Path = held.FirstOrDefault(l => l.File == waiter.File && l.Path is not null)?.Path;
-        }
-    }
-
-    private static void Search(IEnumerable<int> processes, List<FileLockInfo> held, Dictionary<FileLockInfo, List<int>> holders)
-    {
-        foreach (int pid in processes)
-        {
-            foreach ((string fdinfo, FileLockInfo fdLock) in LocksInFdInfo(pid))
+            found.Clear();
+            ProcFile.ReadFdInfos(pid, lockedInodes, ref buffer, addLockLines);
+            foreach ((int fd, FileLockInfo fdLock) in found)
             {
-                FileLockInfo? match = held.FirstOrDefault(l => l.Type == fdLock.Type && l.ModeText == fdLock.ModeText && l.File == fdLock.File
-                    && l.Start == fdLock.Start && l.End == fdLock.End && l.ProcessId == fdLock.ProcessId);
+                FileLockInfo? match = heldByFile.TryGetValue(fdLock.File, out List<FileLockInfo>? onFile)
+                    ? onFile.FirstOrDefault(l => l.Type == fdLock.Type && l.ModeText == fdLock.ModeText && l.Start == fdLock.Start && l.End == fdLock.End
+                        && l.ProcessId == fdLock.ProcessId)
+                    : null;
                 if (match is null)
                 {
                     continue;
@@ -239,52 +236,31 @@ public sealed class FileLockInfo
                 {
                     pids.Add(pid);
                 }
-                match.Path ??= LinkTarget($"/proc/{pid}/fd/{System.IO.Path.GetFileName(fdinfo)}");
+                match.Path ??= LinkTarget($"/proc/{pid}/fd/{fd.ToString(CultureInfo.InvariantCulture)}");
             }
+        }
+        foreach ((FileLockInfo info, List<int> pids) in holders)
+        {
+            info.HeldBy = pids;
+        }
+        foreach (FileLockInfo waiter in locks.Where(l => l.IsWaiting))
+        {
+            waiter.Path = heldByFile.GetValueOrDefault(waiter.File)?.FirstOrDefault(l => l.Path is not null)?.Path;
         }
     }
 
-    private static IEnumerable<int> AllProcesses()
+    /// <summary>The "lock:" lines of one fdinfo text ("lock:\t1: FLOCK  ADVISORY  WRITE 123 fe:00:4567 0 EOF"); only those become strings.</summary>
+    private static void AddLockLines(int fd, ReadOnlySpan<byte> text, List<(int, FileLockInfo)> found)
     {
-        foreach (string entry in Directory.EnumerateDirectories("/proc"))
+        while (text.Length > 0)
         {
-            if (int.TryParse(System.IO.Path.GetFileName(entry), NumberStyles.None, CultureInfo.InvariantCulture, out int pid))
+            int newline = text.IndexOf((byte)'\n');
+            ReadOnlySpan<byte> line = newline < 0 ? text : text[..newline];
+            if (line.StartsWith("lock:"u8) && TryParse(System.Text.Encoding.ASCII.GetString(line["lock:".Length..]).Trim(), out FileLockInfo info))
             {
-                yield return pid;
+                found.Add((fd, info));
             }
-        }
-    }
-
-    /// <summary>The "lock:" lines of a process's fdinfo files; nothing for a process that cannot be inspected or has gone.</summary>
-    private static IEnumerable<(string FdInfo, FileLockInfo Lock)> LocksInFdInfo(int processId)
-    {
-        string[] files;
-        try
-        {
-            files = Directory.GetFiles($"/proc/{processId}/fdinfo");
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            yield break;
-        }
-        foreach (string fdinfo in files)
-        {
-            string[] lines;
-            try
-            {
-                lines = System.IO.File.ReadAllLines(fdinfo);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                continue;
-            }
-            foreach (string line in lines)
-            {
-                if (line.StartsWith("lock:", StringComparison.Ordinal) && TryParse(line["lock:".Length..].Trim(), out FileLockInfo info))
-                {
-                    yield return (fdinfo, info);
-                }
-            }
+            text = newline < 0 ? default : text[(newline + 1)..];
         }
     }
 

@@ -9,8 +9,10 @@ internal static class Capabilities
     public const int FileOwner = 3;
     public const int IpcLock = 14;
     public const int SysPtrace = 19;
+    public const int SysAdmin = 21;
     public const int SysNice = 23;
     public const int SysResource = 24;
+    public const int CheckpointRestore = 40;
 
     public static bool Has(int capability)
     {

@@ -183,8 +183,15 @@ public sealed class PosixSemaphore : IDisposable
         }
         using var fd = new SafeFdHandle((int)opened.Value);
         // Checked again on the descriptor itself: the name may have been replaced since it was listed.
+        return ReadValue(fd, path, trace);
+    }
+
+    /// <summary>The value from an open semaphore file's first word, once the descriptor is checked to be one; <paramref name="fd"/> is closed.</summary>
+    internal static unsafe (int? Value, string? Problem) ReadValue(SafeFdHandle fd, string path, SyscallTrace? trace)
+    {
         if (FileProblem(FileStatus.OfFd(fd, path)) is string changed)
         {
+            fd.Close(trace);
             return (null, changed);
         }
         int word;

@@ -52,6 +52,7 @@ public sealed class SocketInfo
         other.LocalPort, other.PeerPort, other.ReceiveQueue, other.SendQueue, other.Inode, other.UserId)
     {
         PeerInode = other.PeerInode;
+        Interface = other.Interface;
     }
 
     public SocketProtocol Protocol { get; }
@@ -74,12 +75,18 @@ public sealed class SocketInfo
 
     public int? LocalPort { get; }
 
+    /// <summary>
+    /// The network interface a TCP or UDP socket is bound to (SO_BINDTODEVICE), which ss writes after a % in the local
+    /// address (127.0.0.53%lo:53); null when it is bound to none, or where the kernel's table does not say (/proc/net).
+    /// </summary>
+    public string? Interface { get; internal init; }
+
     public int? PeerPort { get; }
 
-    /// <summary>Bytes waiting to be read (for a listening TCP socket, connections waiting to be accepted); null where the table does not say.</summary>
+    /// <summary>Bytes waiting to be read (for a listening socket, connections waiting to be accepted); null where the table does not say.</summary>
     public long? ReceiveQueue { get; }
 
-    /// <summary>Bytes not yet sent or acknowledged; null where the table does not say.</summary>
+    /// <summary>Bytes not yet sent or acknowledged (for a listening socket, its backlog); null where the table does not say.</summary>
     public long? SendQueue { get; }
 
     /// <summary>The socket's inode: socket:[N] in /proc/PID/fd.</summary>
@@ -102,8 +109,14 @@ public sealed record SocketQuery
     /// <summary>Unix, Tcp, Udp; empty for all.</summary>
     public IReadOnlyList<SocketProtocol> Protocols { get; init; } = [];
 
-    /// <summary>States as ss names them (LISTEN, ESTAB...), case-insensitive; empty for all.</summary>
+    /// <summary>States as ss names them (LISTEN, ESTAB...), case-insensitive; empty for all. LISTEN is ss's "state listening": listeners only.</summary>
     public IReadOnlyList<string> States { get; init; } = [];
+
+    /// <summary>
+    /// What ss -l lists: sockets in state LISTEN or UNCONN, the ones that wait for peers (listeners, bound UDP sockets,
+    /// UNIX datagram sockets and UNIX sockets not yet connected).
+    /// </summary>
+    public bool Listening { get; init; }
 
     /// <summary>A local or peer port.</summary>
     public int? Port { get; init; }
@@ -116,8 +129,9 @@ public sealed record SocketQuery
 }
 
 /// <summary>
-/// The machine's sockets, from the kernel's tables (/proc/net/unix, tcp, tcp6, udp, udp6: this network namespace),
-/// joined with every process's /proc/PID/fd for the processes that hold each one.
+/// The machine's sockets, from the kernel's tables (sock_diag netlink as ss reads them, or /proc/net/unix, tcp, tcp6,
+/// udp, udp6 where the kernel has no handler: this network namespace), joined with every process's /proc/PID/fd for
+/// the processes that hold each one.
 /// </summary>
 public static class SocketTable
 {
@@ -137,9 +151,9 @@ public static class SocketTable
         }
         foreach ((SocketProtocol protocol, string file, SocketFamily family) in InternetTables)
         {
-            if (Wanted(protocol) && File.Exists(file))
+            if (Wanted(protocol))
             {
-                sockets.AddRange(ReadInternet(protocol, file, family, trace));
+                sockets.AddRange(InetDiag.Read(protocol, family, trace) ?? (File.Exists(file) ? ReadInternet(protocol, file, family, trace) : []));
             }
         }
         sockets.RemoveAll(s => !Matches(s, query));
@@ -162,6 +176,7 @@ public static class SocketTable
 
     private static bool Matches(SocketInfo socket, SocketQuery query) =>
         (query.States.Count == 0 || query.States.Any(state => string.Equals(state, socket.State, StringComparison.OrdinalIgnoreCase)))
+        && (!query.Listening || socket.State is "LISTEN" or "UNCONN")
         && (query.Port is not int port || socket.LocalPort == port || socket.PeerPort == port)
         && (query.Path is not string pattern || socket.Protocol == SocketProtocol.Unix
             && NameEscaping.Matches(socket.LocalAddress, pattern));
