@@ -183,6 +183,115 @@ public sealed class PlantedPathTests : IDisposable
     }
 
     [SkippableFact]
+    public void ChildDescriptor_OwnLinkToAFileAnotherUserPlanted_IsRefusedByTheRuleOfTheFolderTheFileIsIn()
+    {
+        // The link is this user's, in a folder only this user writes; the file it leads to is another user's, in a
+        // shared folder: the kernel applies protected_regular where the file is, not where the link is.
+        Skip.IfNot(IsRoot, NeedsRoot);
+        string planted = Path.Combine(_shared, "out.txt");
+        PlantAsNobody("sh", "-c", $"echo planted > '{planted}'");
+        string link = Path.Combine(_private, "out.txt");
+        File.CreateSymbolicLink(link, planted);
+
+        var refused = Assert.Throws<SysprogException>(() => FileDescriptor.Open(link, FileAccess.Write));
+        Assert.Equal((Errno.EACCES, "open", link), (refused.Errno, refused.Call, refused.Target));
+        AssertNamesRule(refused, "fs.protected_regular", "regular file");
+        Assert.Contains($"In {_shared},", refused.Message, StringComparison.Ordinal);
+        Assert.Equal("planted\n", File.ReadAllText(planted));
+    }
+
+    [SkippableFact]
+    public void ChildDescriptor_OwnLinkToALinkAnotherUserPlanted_FollowsNeither()
+    {
+        // A link this user made may lead to one another user planted: that one is checked in its own folder too.
+        Skip.IfNot(IsRoot, NeedsRoot);
+        string victim = Victim("root's data\n");
+        string planted = Path.Combine(_shared, "planted");
+        PlantAsNobody("ln", "-s", victim, planted);
+        foreach (string own in (string[])[Path.Combine(_private, "out.txt"), Path.Combine(_shared, "own.txt")])
+        {
+            File.CreateSymbolicLink(own, planted);
+            var refused = Assert.Throws<SysprogException>(() => FileDescriptor.Open(own, FileAccess.Write));
+            Assert.Equal((Errno.EACCES, "open", planted), (refused.Errno, refused.Call, refused.Target));
+            AssertNamesRule(refused, "fs.protected_symlinks", "symbolic link");
+            Assert.Equal("root's data\n", File.ReadAllText(victim));
+        }
+
+        // Relative, and further down a chain of this user's own links.
+        string chain = Path.Combine(_private, "chain");
+        File.CreateSymbolicLink(chain, Path.GetRelativePath(_private, Path.Combine(_private, "out.txt")));
+        var far = Assert.Throws<SysprogException>(() => FileDescriptor.Open(chain, FileAccess.Write));
+        AssertNamesRule(far, "fs.protected_symlinks", "symbolic link");
+        Assert.Equal("root's data\n", File.ReadAllText(victim));
+    }
+
+    [SkippableFact]
+    public void ChildDescriptor_TrustedLinkToASharedFolder_TheRuleAppliesInThatFolder()
+    {
+        // /var/tmp -> /tmp: the path names a folder only trusted users write, which is a link to a shared one.
+        Skip.IfNot(IsRoot, NeedsRoot);
+        string tmp = Path.Combine(_private, "tmp");
+        File.CreateSymbolicLink(tmp, _shared);
+        PlantAsNobody("sh", "-c", $"echo planted > '{Path.Combine(_shared, "out.txt")}'");
+        string victim = Victim("root's data\n");
+        PlantAsNobody("ln", "-s", victim, Path.Combine(_shared, "planted"));
+
+        var file = Assert.Throws<SysprogException>(() => FileDescriptor.Open(Path.Combine(tmp, "out.txt"), FileAccess.Write));
+        AssertNamesRule(file, "fs.protected_regular", "regular file");
+        Assert.Equal("planted\n", File.ReadAllText(Path.Combine(_shared, "out.txt")));
+        var link = Assert.Throws<SysprogException>(() => FileDescriptor.Open(Path.Combine(tmp, "planted"), FileAccess.Write));
+        AssertNamesRule(link, "fs.protected_symlinks", "symbolic link");
+        Assert.Equal("root's data\n", File.ReadAllText(victim));
+    }
+
+    [SkippableFact]
+    public void ChildDescriptor_TrustedFolderLinkThroughALinkAnotherUserPlanted_IsNotFollowed()
+    {
+        // This user's link to a folder, whose target passes through a link another user planted in a shared folder:
+        // the walk reads each link and checks the next one in its own folder, never letting the kernel follow a chain.
+        Skip.IfNot(IsRoot, NeedsRoot);
+        string victim = Victim("root's data\n");
+        string planted = Path.Combine(_shared, "planted");
+        PlantAsNobody("ln", "-s", _private, planted);
+        string own = Path.Combine(_private, "own");
+        File.CreateSymbolicLink(own, Path.Combine(planted, "."));
+
+        var refused = Assert.Throws<SysprogException>(() => FileDescriptor.Open(Path.Combine(own, Path.GetFileName(victim)), FileAccess.Write));
+        Assert.Equal((Errno.EACCES, "open", planted), (refused.Errno, refused.Call, refused.Target));
+        AssertNamesRule(refused, "fs.protected_symlinks", "symbolic link");
+        Assert.Equal("root's data\n", File.ReadAllText(victim));
+    }
+
+    [Fact]
+    public async Task LinkLoops_AreELOOP_NotAHang()
+    {
+        string first = Path.Combine(_shared, "first");
+        string second = Path.Combine(_shared, "second");
+        File.CreateSymbolicLink(first, "second");
+        File.CreateSymbolicLink(second, "first");
+        SysprogException name = await Task.Run(() => Assert.Throws<SysprogException>(() => FileDescriptor.Open(first, FileAccess.Read))).WaitAsync(Soon);
+        Assert.Equal(Errno.ELOOP, name.Errno);
+        SysprogException folder = await Task.Run(() => Assert.Throws<SysprogException>(() => FileDescriptor.Open(Path.Combine(first, "x"), FileAccess.Read))).WaitAsync(Soon);
+        Assert.Equal(Errno.ELOOP, folder.Errno);
+    }
+
+    [Fact]
+    public void OwnLinks_RelativeAbsoluteAndThroughDotDot_AreFollowedAsTheKernelWould()
+    {
+        string sub = Directory.CreateDirectory(Path.Combine(_private, "sub")).FullName;
+        File.WriteAllText(Path.Combine(_private, "target.txt"), "found");
+        File.CreateSymbolicLink(Path.Combine(sub, "up"), "..");
+        File.CreateSymbolicLink(Path.Combine(_shared, "rel"), Path.GetRelativePath(_shared, Path.Combine(sub, "up", "target.txt")));
+        File.CreateSymbolicLink(Path.Combine(_shared, "abs"), Path.Combine(sub, "up", "sub", "..", "target.txt"));
+        foreach (string path in (string[])[Path.Combine(_shared, "rel"), Path.Combine(_shared, "abs"), Path.Combine(sub, "up", "target.txt")])
+        {
+            using FileDescriptor read = FileDescriptor.Open(path, FileAccess.Read);
+            Assert.Equal("regular file", read.Kind);
+            Assert.Equal(FileStatus.OfPath(Path.Combine(_private, "target.txt"))!.Value.Inode.ToString(System.Globalization.CultureInfo.InvariantCulture), read.Details["ino"]);
+        }
+    }
+
+    [SkippableFact]
     public void ChildDescriptor_FileAnotherUserPlanted_IsNotTruncated()
     {
         Skip.IfNot(IsRoot, NeedsRoot);
