@@ -358,6 +358,53 @@ public sealed class PlantedPathTests : IDisposable
     }
 
     [Fact]
+    public void Fifo_SwappedAtTheNameAfterTheCheck_TheCheckedOneIsOpened()
+    {
+        // Open-Fifo looked at the path (statx), then opened it by name again: whatever was put there in between (here
+        // a link to another FIFO) was opened instead. The swap happens as soon as the first call names the FIFO.
+        string path = Path.Combine(_shared, "fifo");
+        MakeFifo(path);
+        ulong checkedInode = FileStatus.OfPath(path)!.Value.Inode;
+        string other = Path.Combine(_private, "other-fifo");
+        MakeFifo(other);
+        string swap = Path.Combine(_shared, "swap");
+        File.CreateSymbolicLink(swap, other);
+        bool swapped = false;
+        void SwapOnce(string line)
+        {
+            if (!swapped && line.Contains("fifo\"", StringComparison.Ordinal))
+            {
+                File.Move(swap, path, overwrite: true);
+                swapped = true;
+            }
+        }
+
+        using (PipeEnd reader = Fifo.Open(path, FileAccess.Read, nonBlocking: true, trace: SwapOnce)!)
+        {
+            Assert.True(swapped);
+            Assert.Equal(checkedInode, reader.Inode);
+            // The FIFO checked, which the swap unlinked; not the one the link leads to.
+            Assert.Equal($"{path} (deleted)", ProcFile.ReadLink($"/proc/self/fd/{reader.Fd}", null));
+        }
+    }
+
+    [SkippableFact]
+    public void Fifo_SymbolicLinkAnotherUserPlanted_IsNotFollowed()
+    {
+        Skip.IfNot(IsRoot, NeedsRoot);
+        string roots = Path.Combine(_private, "root-fifo");
+        MakeFifo(roots);
+        string path = Path.Combine(_shared, "fifo");
+        PlantAsNobody("ln", "-s", roots, path);
+        var refused = Assert.Throws<SysprogException>(() => Fifo.Open(path, FileAccess.Read, nonBlocking: true));
+        AssertNamesRule(refused, "fs.protected_symlinks", "symbolic link");
+
+        Peer.Result cli = Peer.Run("fifo", "read", path, "--nonblock");
+        Assert.NotEqual(0, cli.ExitCode);
+        Assert.Contains("fs.protected_symlinks", cli.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void ChangeModeOfCreated_NeverChangesALinkSwappedIn_OrItsTarget()
     {
         // New-Fifo and New-Socket did mkfifo/bind, then chmod by name: a symbolic link put there in between made its
