@@ -404,6 +404,47 @@ public sealed class PlantedPathTests : IDisposable
         Assert.Contains("fs.protected_symlinks", cli.Error, StringComparison.Ordinal);
     }
 
+    [SkippableFact]
+    public void Terminal_LinkAnotherUserPlanted_IsNotFollowed()
+    {
+        // Another user's link could name any terminal: Set-TerminalSize would resize it and signal its foreground group.
+        Skip.IfNot(IsRoot, NeedsRoot);
+        using Pty pty = Pty.Start("cat", [], rows: 30, columns: 100);
+        string path = Path.Combine(_shared, "tty");
+        PlantAsNobody("ln", "-s", pty.SecondaryPath, path);
+
+        var refused = Assert.Throws<SysprogException>(() => Terminal.SetSize(path, 50, 50));
+        AssertNamesRule(refused, "fs.protected_symlinks", "symbolic link");
+        Assert.Equal(new TerminalSize(30, 100), pty.Size);
+
+        string own = Path.Combine(_shared, "own-tty");
+        File.CreateSymbolicLink(own, pty.SecondaryPath);
+        Assert.Equal(30, Terminal.GetSize(own).Rows);
+    }
+
+    [Fact]
+    public async Task Terminal_Fifo_IsRefusedWithoutOpeningIt()
+    {
+        // Opening a FIFO to ask its size made this process its reader for a moment: a writer waiting in open(2) for
+        // one went on, and then wrote into a FIFO nobody reads.
+        string path = Path.Combine(_shared, "tty");
+        MakeFifo(path);
+        (Task<PipeEnd?> writer, int waiter) = await ThreadWait.StartOnThreadOfItsOwn(() => Fifo.Open(path, FileAccess.Write, timeout: Soon));
+        ThreadWait.UntilSleepingIn(waiter, "wait_for_partner");
+
+        var refused = Assert.Throws<SysprogException>(() => Terminal.GetSize(path));
+        Assert.Equal((Errno.EINVAL, "open"), (refused.Errno, refused.Call));
+        Assert.Contains("is a FIFO", refused.Message, StringComparison.Ordinal);
+        // Still waiting for a reader: nothing opened the FIFO.
+        ThreadWait.UntilSleepingIn(waiter, "wait_for_partner", TimeSpan.FromSeconds(5));
+        Assert.False(writer.IsCompleted);
+
+        using (PipeEnd reader = Fifo.Open(path, FileAccess.Read, nonBlocking: true)!)
+        {
+            using PipeEnd? written = await writer.WaitAsync(Soon);
+        }
+    }
+
     [Fact]
     public void ChangeModeOfCreated_NeverChangesALinkSwappedIn_OrItsTarget()
     {
