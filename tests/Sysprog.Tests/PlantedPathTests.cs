@@ -445,6 +445,51 @@ public sealed class PlantedPathTests : IDisposable
         }
     }
 
+    [SkippableFact]
+    public void InotifyWatch_LinkAnotherUserPlanted_IsNotFollowed()
+    {
+        // inotify_add_watch follows links: another user's link in /tmp pointed the watch at whatever they chose.
+        Skip.IfNot(IsRoot, NeedsRoot);
+        string victim = Victim("root's data\n");
+        string path = Path.Combine(_shared, "watched");
+        PlantAsNobody("ln", "-s", victim, path);
+        using Inotify inotify = Inotify.Create();
+
+        var refused = Assert.Throws<SysprogException>(() => inotify.AddWatch(path));
+        Assert.Equal((Errno.EACCES, "inotify_add_watch", path), (refused.Errno, refused.Call, refused.Target));
+        AssertNamesRule(refused, "fs.protected_symlinks", "symbolic link");
+        Assert.Empty(inotify.Watches);
+
+        // With IN_DONT_FOLLOW the link itself is watched, but one planted on the way is still not followed.
+        InotifyWatch link = inotify.AddWatch(path, InotifyEvents.Attrib, InotifyWatchOptions.DontFollow);
+        Assert.Equal(path, link.Path);
+        string folderLink = Path.Combine(_shared, "folder");
+        PlantAsNobody("ln", "-s", _private, folderLink);
+        var onTheWay = Assert.Throws<SysprogException>(() => inotify.AddWatch(Path.Combine(folderLink, Path.GetFileName(victim)), InotifyEvents.Attrib, InotifyWatchOptions.DontFollow));
+        Assert.Equal((Errno.EACCES, folderLink), (onTheWay.Errno, onTheWay.Target[..folderLink.Length]));
+        AssertNamesRule(onTheWay, "fs.protected_symlinks", "symbolic link");
+    }
+
+    [Fact]
+    public void InotifyWatch_IsOnWhatWasChecked_OwnLinksFollowedUnlessDontFollow()
+    {
+        string target = Path.Combine(_private, "target.txt");
+        File.WriteAllText(target, "");
+        string link = Path.Combine(_shared, "link");
+        File.CreateSymbolicLink(link, target);
+        using Inotify inotify = Inotify.Create();
+        var trace = new List<string>();
+        InotifyWatch followed = inotify.AddWatch(link, InotifyEvents.Attrib, trace: trace.Add);
+        InotifyWatch itself = inotify.AddWatch(link, InotifyEvents.Attrib, InotifyWatchOptions.DontFollow, trace.Add);
+        Assert.NotEqual(followed.Descriptor, itself.Descriptor);
+        Assert.All(trace.Where(line => line.StartsWith("inotify_add_watch", StringComparison.Ordinal)),
+            line => Assert.Contains("\"/proc/self/fd/", line, StringComparison.Ordinal));
+
+        File.SetLastWriteTimeUtc(target, DateTime.UtcNow.AddDays(-1));
+        InotifyEvent? changed = inotify.Read(Soon);
+        Assert.Equal(followed.Descriptor, changed?.WatchDescriptor);
+    }
+
     [Fact]
     public void ChangeModeOfCreated_NeverChangesALinkSwappedIn_OrItsTarget()
     {

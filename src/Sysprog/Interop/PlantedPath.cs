@@ -165,6 +165,14 @@ internal static class PlantedPath
     }
 
     /// <summary>
+    /// A failure to reach a path, reported as the failure of <paramref name="call"/>, which is given the path through
+    /// a checked descriptor instead: the errno is the one that call would have given for the same path (ENOENT,
+    /// ENOTDIR, ELOOP, and EACCES for a planted link, as fs.protected_symlinks gives it).
+    /// </summary>
+    public static SysprogException AsFailureOf(SysprogException reaching, string call, string path) =>
+        new(reaching.Errno, call, path, reaching.Detail, reaching);
+
+    /// <summary>
     /// Walks <paramref name="path"/> (absolute, or relative to <paramref name="from"/>'s folder) to the folder its
     /// last name is in. Where that folder's real path is the one asked for, no link was on the way and a single open
     /// does; otherwise each folder is opened O_PATH|O_NOFOLLOW in the one before, and a symbolic link met is checked
