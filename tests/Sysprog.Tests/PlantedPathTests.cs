@@ -490,6 +490,51 @@ public sealed class PlantedPathTests : IDisposable
         Assert.Equal(followed.Descriptor, changed?.WatchDescriptor);
     }
 
+    [SkippableFact]
+    public void SharedLibrary_AnotherUsersFileInASharedFolder_IsNotLoaded()
+    {
+        // dlopen opens the name again after the check: another user's file in /tmp could be swapped for a FIFO (a
+        // loader hung for good) or a link to other code in between, so it is refused as protected_regular would.
+        Skip.IfNot(IsRoot, NeedsRoot);
+        string? built = BuildLibrary(_shared, "libbuilt.so", "int sysprog_planted_value(void) { return 7; }\n");
+        Skip.If(built is null, "no C compiler (cc) on PATH: this test builds a library with it");
+        string path = Path.Combine(_shared, "libplanted.so");
+        PlantAsNobody("cp", built, path);
+
+        var refused = Assert.Throws<SysprogException>(() => SharedLibrary.Open(path));
+        Assert.Equal((Errno.EACCES, "open", path), (refused.Errno, refused.Call, refused.Target));
+        Assert.Contains("could replace it between this check and its use", refused.Message, StringComparison.Ordinal);
+        Assert.Contains($"owned by nobody (uid {Nobody})", refused.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(SharedLibrary.Loaded(), library => library.Name == path);
+
+        // This user's own library there loads, under the name it was given (not /proc/self/fd/N).
+        using SharedLibrary own = SharedLibrary.Open(built!);
+        Assert.Equal(built, own.Path);
+        Assert.Equal(built, SharedLibrary.DescribeAddress(own.GetSymbol("sysprog_planted_value").Address)?.LibraryPath);
+    }
+
+    [SkippableFact]
+    public void SharedLibrary_ReplacedBetweenTheCheckAndDlopen_IsRefusedAndClosed()
+    {
+        string? checkedLibrary = BuildLibrary(_shared, "libswap.so", "int sysprog_swap_which(void) { return 1; }\n");
+        Skip.If(checkedLibrary is null, "no C compiler (cc) on PATH: this test builds a library with it");
+        string other = BuildLibrary(_private, "libother.so", "int sysprog_swap_which(void) { return 2; }\n")!;
+        bool swapped = false;
+        void SwapOnce(string line)
+        {
+            if (!swapped && line.Contains("libswap.so\"", StringComparison.Ordinal))
+            {
+                File.Move(other, checkedLibrary, overwrite: true);
+                swapped = true;
+            }
+        }
+
+        var refused = Assert.Throws<SharedLibraryException>(() => SharedLibrary.Open(checkedLibrary, trace: SwapOnce));
+        Assert.True(swapped);
+        Assert.Contains("not the file checked", refused.Message, StringComparison.Ordinal);
+        Assert.Null(SharedLibrary.OpenIfLoaded(checkedLibrary));
+    }
+
     [Fact]
     public void ChangeModeOfCreated_NeverChangesALinkSwappedIn_OrItsTarget()
     {
@@ -554,6 +599,18 @@ public sealed class PlantedPathTests : IDisposable
         using Socket owner = Socket.Create(SocketFamily.Unix, SocketKind.Stream);
         owner.Bind(SocketEndpoint.Unix(narrow), UnixFileMode.UserRead | UnixFileMode.UserWrite);
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(narrow));
+    }
+
+    /// <summary>Builds a shared library from C source; null when there is no C compiler.</summary>
+    private static string? BuildLibrary(string folder, string name, string source)
+    {
+        if (Tools.Find("cc") is null)
+        {
+            return null;
+        }
+        string path = Path.Combine(folder, name);
+        CPeer.Build(source, folder, "-shared", "-fPIC", "-o", path);
+        return path;
     }
 
     private string Victim(string contents)
