@@ -535,6 +535,81 @@ public sealed class PlantedPathTests : IDisposable
         Assert.Null(SharedLibrary.OpenIfLoaded(checkedLibrary));
     }
 
+    [SkippableFact]
+    public void Sockets_ConnectAndSendTo_ALinkAnotherUserPlanted_AreRefused()
+    {
+        // connect and sendto follow links in a socket path: another user's link in /tmp sent root's connection or
+        // datagrams to whatever socket they chose (a service's, which trusts root).
+        Skip.IfNot(IsRoot, NeedsRoot);
+        string serviceStream = Path.Combine(_private, "service.sock");
+        string serviceDatagram = Path.Combine(_private, "notify.sock");
+        using Socket listening = Socket.CreateBound(SocketEndpoint.Unix(serviceStream));
+        using Socket receiving = Socket.CreateBound(SocketEndpoint.Unix(serviceDatagram), SocketKind.Datagram);
+        string streamLink = Path.Combine(_shared, "app.sock");
+        string datagramLink = Path.Combine(_shared, "notify.sock");
+        PlantAsNobody("ln", "-s", serviceStream, streamLink);
+        PlantAsNobody("ln", "-s", serviceDatagram, datagramLink);
+
+        var connect = Assert.Throws<SysprogException>(() => Socket.CreateConnected(SocketEndpoint.Unix(streamLink), timeout: Soon));
+        Assert.Equal((Errno.EACCES, "connect", streamLink), (connect.Errno, connect.Call, connect.Target));
+        AssertNamesRule(connect, "fs.protected_symlinks", "symbolic link");
+        Assert.Null(listening.Accept(TimeSpan.Zero));
+
+        using Socket sender = Socket.Create(SocketFamily.Unix, SocketKind.Datagram);
+        var send = Assert.Throws<SysprogException>(() => sender.Send("READY=1"u8, destination: SocketEndpoint.Unix(datagramLink)));
+        Assert.Equal((Errno.EACCES, "sendmsg"), (send.Errno, send.Call));
+        AssertNamesRule(send, "fs.protected_symlinks", "symbolic link");
+        Assert.Null(receiving.Receive(TimeSpan.Zero));
+    }
+
+    [SkippableFact]
+    public void Sockets_BindThroughAFolderLinkAnotherUserPlanted_IsRefused()
+    {
+        // bind follows links on the way to the socket file: another user's link to a folder of root's made root
+        // create its socket file there.
+        Skip.IfNot(IsRoot, NeedsRoot);
+        string folderLink = Path.Combine(_shared, "run");
+        PlantAsNobody("ln", "-s", _private, folderLink);
+
+        var refused = Assert.Throws<SysprogException>(() => Socket.CreateBound(SocketEndpoint.Unix(Path.Combine(folderLink, "app.sock"))));
+        Assert.Equal((Errno.EACCES, "bind"), (refused.Errno, refused.Call));
+        AssertNamesRule(refused, "fs.protected_symlinks", "symbolic link");
+        Assert.False(File.Exists(Path.Combine(_private, "app.sock")));
+    }
+
+    [Fact]
+    public void Sockets_ThroughOwnLinks_ConnectToTheCheckedFile_AndAddressesStayTheNamesGiven()
+    {
+        string served = Path.Combine(_private, "served.sock");
+        using Socket listening = Socket.CreateBound(SocketEndpoint.Unix(served));
+        string link = Path.Combine(_shared, "link.sock");
+        File.CreateSymbolicLink(link, served);
+        var trace = new List<string>();
+        using Socket client = Socket.CreateConnected(SocketEndpoint.Unix(link), timeout: Soon, trace: trace.Add)!;
+        using Socket accepted = listening.Accept(Soon)!;
+        Assert.Contains(trace, line => line.StartsWith("connect(", StringComparison.Ordinal) && line.Contains("sun_path=\"/proc/self/fd/", StringComparison.Ordinal));
+        // What the kernel records is the server's own bound path, as with a connect by name.
+        Assert.Equal(SocketEndpoint.Unix(served), client.RemoteEndpoint);
+        Assert.Equal(SocketEndpoint.Unix(served), listening.LocalEndpoint);
+    }
+
+    [Fact]
+    public void CliSendFile_Fifo_IsRefusedWithoutWaiting()
+    {
+        // sysprog unix send --file opened the path with File.OpenRead: a FIFO there hung it until a writer came.
+        string path = Path.Combine(_shared, "data");
+        MakeFifo(path);
+        using Process cli = Peer.Start("unix", "send", "@sysprog-planted-nobody-listens", "--file", path, "x");
+        bool exited = cli.WaitForExit(Soon);
+        if (!exited)
+        {
+            cli.Kill();
+        }
+        Assert.True(exited, "sysprog unix send --file waited on a FIFO");
+        Assert.NotEqual(0, cli.ExitCode);
+        Assert.Contains("is a FIFO", cli.StandardError.ReadToEnd(), StringComparison.Ordinal);
+    }
+
     [Fact]
     public void ChangeModeOfCreated_NeverChangesALinkSwappedIn_OrItsTarget()
     {

@@ -169,8 +169,8 @@ internal static class PlantedPath
     /// a checked descriptor instead: the errno is the one that call would have given for the same path (ENOENT,
     /// ENOTDIR, ELOOP, and EACCES for a planted link, as fs.protected_symlinks gives it).
     /// </summary>
-    public static SysprogException AsFailureOf(SysprogException reaching, string call, string path) =>
-        new(reaching.Errno, call, path, reaching.Detail, reaching);
+    public static SysprogException AsFailureOf(SysprogException reaching, string call, string path, string? detail = null) =>
+        new(reaching.Errno, call, path, detail ?? reaching.Detail, reaching);
 
     /// <summary>
     /// Walks <paramref name="path"/> (absolute, or relative to <paramref name="from"/>'s folder) to the folder its
