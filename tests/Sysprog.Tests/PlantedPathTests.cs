@@ -610,6 +610,42 @@ public sealed class PlantedPathTests : IDisposable
         Assert.Contains("is a FIFO", cli.StandardError.ReadToEnd(), StringComparison.Ordinal);
     }
 
+    [SkippableFact]
+    public void ChildProcess_WorkingDirectoryThroughAPlantedLink_AndAPlantedProgram_AreRefused()
+    {
+        // The child changed to its working directory by name, following another user's link; and a program another
+        // user left in /tmp ran as root, though they could swap it for anything until the exec.
+        Skip.IfNot(IsRoot, NeedsRoot);
+        string link = Path.Combine(_shared, "work");
+        PlantAsNobody("ln", "-s", _private, link);
+        var folder = Assert.Throws<SysprogException>(() => ChildProcess.Start(new ChildProcessStartInfo("true") { WorkingDirectory = link }));
+        Assert.Equal((Errno.EACCES, "posix_spawnp"), (folder.Errno, folder.Call));
+        AssertNamesRule(folder, "fs.protected_symlinks", "symbolic link");
+
+        string script = Path.Combine(_shared, "job.sh");
+        string marker = Path.Combine(_private, "ran");
+        PlantAsNobody("sh", "-c", $"printf '#!/bin/sh\\ntouch {marker}\\n' > '{script}' && chmod 755 '{script}'");
+        var program = Assert.Throws<SysprogException>(() => ChildProcess.Start(new ChildProcessStartInfo(script)));
+        Assert.Equal((Errno.EACCES, "posix_spawnp"), (program.Errno, program.Call));
+        Assert.Contains("could replace it between this check and its use", program.Message, StringComparison.Ordinal);
+        Assert.False(File.Exists(marker));
+
+        Peer.Result cli = Peer.Run("spawn", "--cwd", link, "--", "true");
+        Assert.NotEqual(0, cli.ExitCode);
+        Assert.Contains("fs.protected_symlinks", cli.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ChildProcess_WorkingDirectoryThroughOwnLink_IsTheFolderChecked()
+    {
+        string link = Path.Combine(_shared, "work");
+        File.CreateSymbolicLink(link, _private);
+        Peer.Result cli = Peer.Run("spawn", "--cwd", link, "--trace", "--", "/bin/pwd", "-P");
+        Assert.Equal(0, cli.ExitCode);
+        Assert.Equal(_private + "\n", cli.Output);
+        Assert.Contains("fchdir(", cli.Error, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void ChangeModeOfCreated_NeverChangesALinkSwappedIn_OrItsTarget()
     {
