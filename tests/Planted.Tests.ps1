@@ -219,3 +219,77 @@ Describe 'Paths in shared directories (another user planted the name)' -Skip:(-n
         }
     }
 }
+
+# Whoever else can shrink a file or shared memory object can make touching this session's mapping of it raise SIGBUS,
+# which ends pwsh. Mapping (and opening a semaphore, which sem_open maps) warns when another user owns the object or
+# can write it, naming the risk, as a warning -WarningAction governs; this user's own 0600 object gives none.
+Describe 'Objects another user can shrink' -Skip:(-not $IsLinux) {
+    BeforeAll {
+        . (Join-Path $PSScriptRoot 'common.ps1')
+        $script:isRoot = (& id -u) -eq '0'
+    }
+
+    AfterAll {
+        Remove-TestObjectAll
+    }
+
+    It 'New-MemoryMap -Path warns for a file everyone can write, and not for its own 0600 file' {
+        $path = Join-Path $TestDrive 'data.bin'
+        [System.IO.File]::WriteAllBytes($path, [byte[]]::new(4096))
+        & chmod 600 $path
+        $own = New-MemoryMap -Path $path -WarningVariable ownWarnings -WarningAction SilentlyContinue
+        Close-MemoryMap $own
+        $ownWarnings | Should -BeNullOrEmpty
+
+        & chmod 666 $path
+        $everyone = New-MemoryMap -Path $path -WarningVariable warnings -WarningAction SilentlyContinue
+        Close-MemoryMap $everyone
+        $warnings.Count | Should -Be 1
+        "$($warnings[0])" | Should -BeLike "$path can be shrunk by every user (it is mode 0666)*SIGBUS*"
+        $everyone.ShrinkRisk | Should -Be "$($warnings[0])"
+
+        Invoke-MemoryMap -Path $path -ScriptBlock { $_.Length } -WarningVariable invoked -WarningAction SilentlyContinue | Should -Be 4096
+        $invoked.Count | Should -Be 1
+    }
+
+    It 'with -WarningAction Stop, maps nothing and stops' {
+        $path = Join-Path $TestDrive 'stop.bin'
+        [System.IO.File]::WriteAllBytes($path, [byte[]]::new(4096))
+        & chmod 666 $path
+        $before = @(Get-ProcessMapping | Where-Object Path -EQ $path).Count
+        { New-MemoryMap -Path $path -WarningAction Stop } | Should -Throw
+        @(Get-ProcessMapping | Where-Object Path -EQ $path).Count | Should -Be $before
+    }
+
+    It 'warns for a file, shared memory and a semaphore chowned to nobody' {
+        if (-not $script:isRoot) { Set-ItResult -Skipped -Because 'giving a file to another user (chown to nobody) needs root'; return }
+        $path = Join-Path $TestDrive 'theirs.bin'
+        [System.IO.File]::WriteAllBytes($path, [byte[]]::new(4096))
+        & chmod 600 $path
+        & chown 65534 $path
+        Close-MemoryMap (New-MemoryMap -Path $path -WarningVariable file -WarningAction SilentlyContinue)
+        "$($file[0])" | Should -BeLike "*its owner, nobody (uid 65534)*"
+
+        $name = New-TestName
+        New-SharedMemory -Name $name -Size 4KB | Close-SharedMemory
+        Close-MemoryMap (New-MemoryMap -Name $name -WarningVariable ownMemory -WarningAction SilentlyContinue)
+        $ownMemory | Should -BeNullOrEmpty
+        & chown 65534 "/dev/shm$name"
+        Close-MemoryMap (New-MemoryMap -Name $name -WarningVariable memory -WarningAction SilentlyContinue)
+        "$($memory[0])" | Should -BeLike "*its owner, nobody (uid 65534)*"
+
+        $semaphoreName = New-TestName
+        New-Semaphore -Name $semaphoreName -Value 1 | Close-Semaphore
+        Close-Semaphore (Open-Semaphore -Name $semaphoreName -WarningVariable ownSemaphore -WarningAction SilentlyContinue)
+        $ownSemaphore | Should -BeNullOrEmpty
+        & chown 65534 "/dev/shm/sem.$($semaphoreName.Substring(1))"
+        $semaphore = Open-Semaphore -Name $semaphoreName -WarningVariable theirSemaphore -WarningAction SilentlyContinue
+        try {
+            "$($theirSemaphore[0])" | Should -BeLike "The semaphore $semaphoreName*its owner, nobody (uid 65534)*SIGBUS*"
+            $semaphore.Value | Should -Be 1
+        }
+        finally {
+            Close-Semaphore $semaphore
+        }
+    }
+}

@@ -301,7 +301,7 @@ internal static class SocketCommands
         {
             return "";
         }
-        using MemoryMapping map = memory.Map(MemoryProtection.Read, length: Math.Min(memory.Size, 4096));
+        using MemoryMapping map = Cli.Warned(memory.Map(MemoryProtection.Read, length: Math.Min(memory.Size, 4096)));
         ReadOnlySpan<byte> bytes = map.AsReadOnlySpan();
         int end = bytes.IndexOf((byte)0);
         return Encoding.UTF8.GetString(end < 0 ? bytes : bytes[..end]);
