@@ -207,6 +207,41 @@ Describe 'Paths in shared directories (another user planted the name)' -Skip:(-n
         $err[0].Exception.Message | Should -BeLike '*is a FIFO, and only a regular file*'
     }
 
+    It '<Cmdlet> does not follow another user''s link to <What>' -ForEach @(
+        @{ Cmdlet = 'Open-Fifo'; What = 'a FIFO of root''s'; Id = 'Open.EACCES'
+            Target = { $f = Join-Path $script:private 'fifo'; & mkfifo $f; $f }
+            Run = { param($link) Open-Fifo $link Read -NonBlocking -ErrorAction SilentlyContinue -ErrorVariable err; $err } }
+        @{ Cmdlet = 'Get-TerminalSize'; What = 'a terminal'; Id = 'Open.EACCES'
+            Target = { $script:pty = Start-Pty cat; $script:pty.SecondaryPath }
+            Run = { param($link) try { Get-TerminalSize $link -ErrorAction SilentlyContinue -ErrorVariable err; $err } finally { Close-Pty $script:pty } } }
+        @{ Cmdlet = 'New-Inotify'; What = 'a file of root''s'; Id = 'InotifyAddWatch.EACCES'
+            Target = { $f = Join-Path $script:private 'watched'; Set-Content $f 'x'; $f }
+            Run = { param($link) $made = New-Inotify $link -ErrorAction SilentlyContinue -ErrorVariable err; Close-Inotify $made; $err } }
+        @{ Cmdlet = 'Connect-Socket'; What = 'a service''s socket'; Id = 'Connect.EACCES'
+            Target = { $f = Join-Path $script:private 'service.sock'; $script:service = New-Socket -Path $f; $f }
+            Run = { param($link) try { Connect-Socket -Path $link -TimeoutSeconds 5 -ErrorAction SilentlyContinue -ErrorVariable err; $err } finally { Close-Socket $script:service } } }
+    ) {
+        if (-not $script:isRoot) { Set-ItResult -Skipped -Because 'planting as another user (nobody) needs root to switch to it'; return }
+        $link = Join-Path $script:shared 'planted'
+        PlantAsNobody ln -s (& $Target) $link
+        $err = & $Run $link
+        $err.Count | Should -Be 1
+        $err[0].FullyQualifiedErrorId | Should -BeLike "$Id,*"
+        $err[0].Exception.Message | Should -BeLike '*symbolic link*owned by nobody (uid 65534)*fs.protected_symlinks rule*'
+    }
+
+    It 'New-Socket -Path and Start-ChildProcess -WorkingDirectory do not follow another user''s link on the way' {
+        if (-not $script:isRoot) { Set-ItResult -Skipped -Because 'planting as another user (nobody) needs root to switch to it'; return }
+        $link = Join-Path $script:shared 'run'
+        PlantAsNobody ln -s $script:private $link
+        New-Socket -Path (Join-Path $link 'app.sock') -ErrorAction SilentlyContinue -ErrorVariable bind | Should -BeNullOrEmpty
+        $bind[0].FullyQualifiedErrorId | Should -BeLike 'Bind.EACCES,*'
+        Test-Path -LiteralPath (Join-Path $script:private 'app.sock') | Should -BeFalse
+        Start-ChildProcess true -WorkingDirectory $link -ErrorAction SilentlyContinue -ErrorVariable spawn | Should -BeNullOrEmpty
+        $spawn[0].FullyQualifiedErrorId | Should -BeLike 'PosixSpawnp.EACCES,*'
+        $spawn[0].Exception.Message | Should -BeLike '*fs.protected_symlinks rule*'
+    }
+
     It 'New-Fifo and New-Socket give the exact mode, whatever the umask' {
         $fifo = New-Fifo -Path (Join-Path $script:shared 'fifo') -Mode '0666'
         (Get-Item -LiteralPath $fifo.FullName).UnixFileMode | Should -Be ([System.IO.UnixFileMode]0x1B6)
