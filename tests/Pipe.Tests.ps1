@@ -176,7 +176,7 @@ Describe 'Pipes and FIFOs' -Skip:(-not $IsLinux) {
             $fifo | Should -BeOfType ([System.IO.FileInfo])
             (Get-Item $path).UnixMode | Should -Be 'prw-------'
             New-Fifo $path -ErrorAction SilentlyContinue -ErrorVariable err
-            $err[0].FullyQualifiedErrorId | Should -Be 'Mkfifo.EEXIST,Sysprog.PowerShell.Commands.NewFifoCommand'
+            $err[0].FullyQualifiedErrorId | Should -Be 'Mkfifoat.EEXIST,Sysprog.PowerShell.Commands.NewFifoCommand'
             $err[0].CategoryInfo.Category | Should -Be 'ResourceExists'
         }
 

@@ -207,6 +207,41 @@ Describe 'Paths in shared directories (another user planted the name)' -Skip:(-n
         $err[0].Exception.Message | Should -BeLike '*is a FIFO, and only a regular file*'
     }
 
+    It '<Cmdlet> does not follow another user''s link to <What>' -ForEach @(
+        @{ Cmdlet = 'Open-Fifo'; What = 'a FIFO of root''s'; Id = 'Open.EACCES'
+            Target = { $f = Join-Path $script:private 'fifo'; & mkfifo $f; $f }
+            Run = { param($link) Open-Fifo $link Read -NonBlocking -ErrorAction SilentlyContinue -ErrorVariable err; $err } }
+        @{ Cmdlet = 'Get-TerminalSize'; What = 'a terminal'; Id = 'Open.EACCES'
+            Target = { $script:pty = Start-Pty cat; $script:pty.SecondaryPath }
+            Run = { param($link) try { Get-TerminalSize $link -ErrorAction SilentlyContinue -ErrorVariable err; $err } finally { Close-Pty $script:pty } } }
+        @{ Cmdlet = 'New-Inotify'; What = 'a file of root''s'; Id = 'InotifyAddWatch.EACCES'
+            Target = { $f = Join-Path $script:private 'watched'; Set-Content $f 'x'; $f }
+            Run = { param($link) $made = New-Inotify $link -ErrorAction SilentlyContinue -ErrorVariable err; Close-Inotify $made; $err } }
+        @{ Cmdlet = 'Connect-Socket'; What = 'a service''s socket'; Id = 'Connect.EACCES'
+            Target = { $f = Join-Path $script:private 'service.sock'; $script:service = New-Socket -Path $f; $f }
+            Run = { param($link) try { Connect-Socket -Path $link -TimeoutSeconds 5 -ErrorAction SilentlyContinue -ErrorVariable err; $err } finally { Close-Socket $script:service } } }
+    ) {
+        if (-not $script:isRoot) { Set-ItResult -Skipped -Because 'planting as another user (nobody) needs root to switch to it'; return }
+        $link = Join-Path $script:shared 'planted'
+        PlantAsNobody ln -s (& $Target) $link
+        $err = & $Run $link
+        $err.Count | Should -Be 1
+        $err[0].FullyQualifiedErrorId | Should -BeLike "$Id,*"
+        $err[0].Exception.Message | Should -BeLike '*symbolic link*owned by nobody (uid 65534)*fs.protected_symlinks rule*'
+    }
+
+    It 'New-Socket -Path and Start-ChildProcess -WorkingDirectory do not follow another user''s link on the way' {
+        if (-not $script:isRoot) { Set-ItResult -Skipped -Because 'planting as another user (nobody) needs root to switch to it'; return }
+        $link = Join-Path $script:shared 'run'
+        PlantAsNobody ln -s $script:private $link
+        New-Socket -Path (Join-Path $link 'app.sock') -ErrorAction SilentlyContinue -ErrorVariable bind | Should -BeNullOrEmpty
+        $bind[0].FullyQualifiedErrorId | Should -BeLike 'Bind.EACCES,*'
+        Test-Path -LiteralPath (Join-Path $script:private 'app.sock') | Should -BeFalse
+        Start-ChildProcess true -WorkingDirectory $link -ErrorAction SilentlyContinue -ErrorVariable spawn | Should -BeNullOrEmpty
+        $spawn[0].FullyQualifiedErrorId | Should -BeLike 'PosixSpawnp.EACCES,*'
+        $spawn[0].Exception.Message | Should -BeLike '*fs.protected_symlinks rule*'
+    }
+
     It 'New-Fifo and New-Socket give the exact mode, whatever the umask' {
         $fifo = New-Fifo -Path (Join-Path $script:shared 'fifo') -Mode '0666'
         (Get-Item -LiteralPath $fifo.FullName).UnixFileMode | Should -Be ([System.IO.UnixFileMode]0x1B6)
@@ -216,6 +251,80 @@ Describe 'Paths in shared directories (another user planted the name)' -Skip:(-n
         }
         finally {
             $socket | Close-Socket
+        }
+    }
+}
+
+# Whoever else can shrink a file or shared memory object can make touching this session's mapping of it raise SIGBUS,
+# which ends pwsh. Mapping (and opening a semaphore, which sem_open maps) warns when another user owns the object or
+# can write it, naming the risk, as a warning -WarningAction governs; this user's own 0600 object gives none.
+Describe 'Objects another user can shrink' -Skip:(-not $IsLinux) {
+    BeforeAll {
+        . (Join-Path $PSScriptRoot 'common.ps1')
+        $script:isRoot = (& id -u) -eq '0'
+    }
+
+    AfterAll {
+        Remove-TestObjectAll
+    }
+
+    It 'New-MemoryMap -Path warns for a file everyone can write, and not for its own 0600 file' {
+        $path = Join-Path $TestDrive 'data.bin'
+        [System.IO.File]::WriteAllBytes($path, [byte[]]::new(4096))
+        & chmod 600 $path
+        $own = New-MemoryMap -Path $path -WarningVariable ownWarnings -WarningAction SilentlyContinue
+        Close-MemoryMap $own
+        $ownWarnings | Should -BeNullOrEmpty
+
+        & chmod 666 $path
+        $everyone = New-MemoryMap -Path $path -WarningVariable warnings -WarningAction SilentlyContinue
+        Close-MemoryMap $everyone
+        $warnings.Count | Should -Be 1
+        "$($warnings[0])" | Should -BeLike "$path can be shrunk by every user (it is mode 0666)*SIGBUS*"
+        $everyone.ShrinkRisk | Should -Be "$($warnings[0])"
+
+        Invoke-MemoryMap -Path $path -ScriptBlock { $_.Length } -WarningVariable invoked -WarningAction SilentlyContinue | Should -Be 4096
+        $invoked.Count | Should -Be 1
+    }
+
+    It 'with -WarningAction Stop, maps nothing and stops' {
+        $path = Join-Path $TestDrive 'stop.bin'
+        [System.IO.File]::WriteAllBytes($path, [byte[]]::new(4096))
+        & chmod 666 $path
+        $before = @(Get-ProcessMapping | Where-Object Path -EQ $path).Count
+        { New-MemoryMap -Path $path -WarningAction Stop } | Should -Throw
+        @(Get-ProcessMapping | Where-Object Path -EQ $path).Count | Should -Be $before
+    }
+
+    It 'warns for a file, shared memory and a semaphore chowned to nobody' {
+        if (-not $script:isRoot) { Set-ItResult -Skipped -Because 'giving a file to another user (chown to nobody) needs root'; return }
+        $path = Join-Path $TestDrive 'theirs.bin'
+        [System.IO.File]::WriteAllBytes($path, [byte[]]::new(4096))
+        & chmod 600 $path
+        & chown 65534 $path
+        Close-MemoryMap (New-MemoryMap -Path $path -WarningVariable file -WarningAction SilentlyContinue)
+        "$($file[0])" | Should -BeLike "*its owner, nobody (uid 65534)*"
+
+        $name = New-TestName
+        New-SharedMemory -Name $name -Size 4KB | Close-SharedMemory
+        Close-MemoryMap (New-MemoryMap -Name $name -WarningVariable ownMemory -WarningAction SilentlyContinue)
+        $ownMemory | Should -BeNullOrEmpty
+        & chown 65534 "/dev/shm$name"
+        Close-MemoryMap (New-MemoryMap -Name $name -WarningVariable memory -WarningAction SilentlyContinue)
+        "$($memory[0])" | Should -BeLike "*its owner, nobody (uid 65534)*"
+
+        $semaphoreName = New-TestName
+        New-Semaphore -Name $semaphoreName -Value 1 | Close-Semaphore
+        Close-Semaphore (Open-Semaphore -Name $semaphoreName -WarningVariable ownSemaphore -WarningAction SilentlyContinue)
+        $ownSemaphore | Should -BeNullOrEmpty
+        & chown 65534 "/dev/shm/sem.$($semaphoreName.Substring(1))"
+        $semaphore = Open-Semaphore -Name $semaphoreName -WarningVariable theirSemaphore -WarningAction SilentlyContinue
+        try {
+            "$($theirSemaphore[0])" | Should -BeLike "The semaphore $semaphoreName*its owner, nobody (uid 65534)*SIGBUS*"
+            $semaphore.Value | Should -Be 1
+        }
+        finally {
+            Close-Semaphore $semaphore
         }
     }
 }

@@ -60,6 +60,21 @@ internal static class Cli
 
     private static int Unexpected(Exception e) => Fail($"{e.Message} ({e.GetType().FullName}: unexpected here, please report it)", Failed);
 
+    /// <summary>A mapping, after warning on stderr when another user could shrink what it maps (MemoryMapping.ShrinkRisk).</summary>
+    public static MemoryMapping Warned(MemoryMapping mapping) => Warned(mapping, mapping.ShrinkRisk);
+
+    /// <summary>A named semaphore, after warning on stderr when another user could shrink its file (PosixSemaphore.ShrinkRisk).</summary>
+    public static PosixSemaphore Warned(PosixSemaphore semaphore) => Warned(semaphore, semaphore.ShrinkRisk);
+
+    private static T Warned<T>(T opened, string? risk)
+    {
+        if (risk is not null)
+        {
+            Console.Error.WriteLine($"sysprog: warning: {risk}");
+        }
+        return opened;
+    }
+
     public static int Fail(string message, int code)
     {
         Console.Error.WriteLine($"sysprog: {message}");

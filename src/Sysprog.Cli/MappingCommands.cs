@@ -14,8 +14,8 @@ internal static class MappingCommands
         command.SetAction(r => Cli.Run(() =>
         {
             SyscallTrace? t = Cli.Trace(r, trace);
-            using MemoryMapping view = MemoryMapping.MapFile(r.GetValue(path)!, MemoryProtection.Read, MappingVisibility.Private,
-                r.GetValue(offset), r.GetValue(length), t);
+            using MemoryMapping view = Cli.Warned(MemoryMapping.MapFile(r.GetValue(path)!, MemoryProtection.Read, MappingVisibility.Private,
+                r.GetValue(offset), r.GetValue(length), t));
             using Stream stdout = Console.OpenStandardOutput();
             view.CopyTo(stdout);
             view.Close(t);

@@ -61,7 +61,7 @@ internal static class SemaphoreCommands
         var command = new Command("value", "Print a semaphore's value (sem_getvalue).") { name };
         command.SetAction(r => Cli.Run(() =>
         {
-            using PosixSemaphore semaphore = PosixSemaphore.Open(r.GetValue(name)!, Cli.Trace(r, trace));
+            using PosixSemaphore semaphore = Cli.Warned(PosixSemaphore.Open(r.GetValue(name)!, Cli.Trace(r, trace)));
             Console.WriteLine(semaphore.Value);
         }));
         return command;
@@ -81,7 +81,7 @@ internal static class SemaphoreCommands
             {
                 SyscallTrace? t = Cli.Trace(r, trace);
                 TimeSpan wait = Cli.Timeout(r, timeout);
-                using PosixSemaphore semaphore = PosixSemaphore.Open(r.GetValue(name)!, t);
+                using PosixSemaphore semaphore = Cli.Warned(PosixSemaphore.Open(r.GetValue(name)!, t));
                 took = semaphore.Wait(wait, cancel.Token, t);
                 if (!took)
                 {
@@ -107,7 +107,7 @@ internal static class SemaphoreCommands
         command.SetAction(r => Cli.Run(() =>
         {
             SyscallTrace? t = Cli.Trace(r, trace);
-            using PosixSemaphore semaphore = PosixSemaphore.Open(r.GetValue(name)!, t);
+            using PosixSemaphore semaphore = Cli.Warned(PosixSemaphore.Open(r.GetValue(name)!, t));
             for (int i = 0; i < r.GetValue(count); i++)
             {
                 semaphore.Post(t);

@@ -85,7 +85,7 @@ internal static class SharedMemoryCommands
         {
             SyscallTrace? t = Cli.Trace(r, trace);
             using SharedMemory shm = SharedMemory.Open(r.GetValue(name)!, readOnly: true, trace: t);
-            using MemoryMapping view = shm.Map(trace: t);
+            using MemoryMapping view = Cli.Warned(shm.Map(trace: t));
             Console.WriteLine(r.GetValue(int64)
                 ? view.ReadInt64(r.GetValue(offset)).ToString(System.Globalization.CultureInfo.InvariantCulture)
                 : view.ReadString(r.GetValue(offset), r.GetValue(count)).TrimEnd('\0'));
@@ -105,7 +105,7 @@ internal static class SharedMemoryCommands
         {
             SyscallTrace? t = Cli.Trace(r, trace);
             using SharedMemory shm = SharedMemory.Open(r.GetValue(name)!, trace: t);
-            using MemoryMapping view = shm.Map(trace: t);
+            using MemoryMapping view = Cli.Warned(shm.Map(trace: t));
             view.WriteString(r.GetValue(offset), r.GetValue(text)!, Encoding.UTF8);
             view.Close(t);
             shm.Close(t);
@@ -140,7 +140,7 @@ internal static class SharedMemoryCommands
             long cell = r.GetValue(offset);
             TimeSpan wait = Units.ParseDuration(r.GetValue(timeout)!);
             using SharedMemory shm = SharedMemory.Open(r.GetValue(name)!, trace: t);
-            using MemoryMapping view = shm.Map(trace: t);
+            using MemoryMapping view = Cli.Warned(shm.Map(trace: t));
             if (r.GetValue(participants) > 1)
             {
                 SharedCounter.WaitForParticipants(view, cell + 8, r.GetValue(participants), wait);
@@ -151,7 +151,7 @@ internal static class SharedMemoryCommands
             }
             else if (r.GetValue(guard) is string semaphoreName)
             {
-                using PosixSemaphore semaphore = PosixSemaphore.Open(semaphoreName, t);
+                using PosixSemaphore semaphore = Cli.Warned(PosixSemaphore.Open(semaphoreName, t));
                 SharedCounter.IncrementGuarded(view, cell, r.GetValue(count), semaphore);
             }
             else

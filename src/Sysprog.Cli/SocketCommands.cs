@@ -152,7 +152,7 @@ internal static class SocketCommands
         Argument<string> address = AddressArgument();
         var text = new Argument<string[]>("text") { Description = "The message, its words joined by spaces (no newline is added).", Arity = ArgumentArity.OneOrMore };
         Option<SocketKind> kind = KindOption();
-        var files = new Option<string[]>("--file") { Description = "Pass this file, opened read-only (repeatable)." };
+        var files = new Option<string[]>("--file") { Description = "Pass this file, opened read-only as the planted-path rule allows: a regular file or a character device (repeatable)." };
         var memfd = new Option<string?>("--memfd") { Description = "Pass anonymous shared memory (memfd) holding this text, sealed against shrinking, growing and writing." };
         var shm = new Option<string[]>("--shm") { Description = "Pass this shared memory object, opened read-write (repeatable)." };
         var mq = new Option<string[]>("--mq") { Description = "Pass this message queue, opened for sending and receiving (repeatable)." };
@@ -174,7 +174,7 @@ internal static class SocketCommands
                 {
                     foreach (string path in r.GetValue(files) ?? [])
                     {
-                        passed.Add(File.OpenRead(path));
+                        passed.Add(FileDescriptor.Open(path, FileAccess.Read, t));
                     }
                     if (r.GetValue(memfd) is string contents)
                     {
@@ -302,7 +302,7 @@ internal static class SocketCommands
         {
             return "";
         }
-        using MemoryMapping map = memory.Map(MemoryProtection.Read, length: Math.Min(memory.Size, 4096));
+        using MemoryMapping map = Cli.Warned(memory.Map(MemoryProtection.Read, length: Math.Min(memory.Size, 4096)));
         ReadOnlySpan<byte> bytes = map.AsReadOnlySpan();
         int end = bytes.IndexOf((byte)0);
         return Encoding.UTF8.GetString(end < 0 ? bytes : bytes[..end]);

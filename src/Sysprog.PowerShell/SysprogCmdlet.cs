@@ -79,6 +79,28 @@ public abstract class SysprogCmdlet : PSCmdlet, IDisposable
     protected override void StopProcessing() => _stopping.Cancel();
 
     /// <summary>A -TimeoutSeconds value as a timeout: none given is no limit (wait until done, or Ctrl+C).</summary>
+    /// <summary>
+    /// Warns that another user could shrink what was just mapped or opened (<see cref="MemoryMapping.ShrinkRisk"/>,
+    /// <see cref="PosixSemaphore.ShrinkRisk"/>): a warning, so -WarningAction and $WarningPreference decide. With
+    /// -WarningAction Stop the object is closed again, never left open unreturned.
+    /// </summary>
+    protected T WarnOfShrinkRisk<T>(T opened, string? risk) where T : IDisposable
+    {
+        if (risk is not null)
+        {
+            try
+            {
+                WriteWarning(risk);
+            }
+            catch
+            {
+                opened.Dispose();
+                throw;
+            }
+        }
+        return opened;
+    }
+
     protected static TimeSpan TimeoutOf(double? seconds) => seconds is double given ? TimeSpan.FromSeconds(given) : System.Threading.Timeout.InfiniteTimeSpan;
 
     /// <summary>

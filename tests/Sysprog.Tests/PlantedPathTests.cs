@@ -183,6 +183,115 @@ public sealed class PlantedPathTests : IDisposable
     }
 
     [SkippableFact]
+    public void ChildDescriptor_OwnLinkToAFileAnotherUserPlanted_IsRefusedByTheRuleOfTheFolderTheFileIsIn()
+    {
+        // The link is this user's, in a folder only this user writes; the file it leads to is another user's, in a
+        // shared folder: the kernel applies protected_regular where the file is, not where the link is.
+        Skip.IfNot(IsRoot, NeedsRoot);
+        string planted = Path.Combine(_shared, "out.txt");
+        PlantAsNobody("sh", "-c", $"echo planted > '{planted}'");
+        string link = Path.Combine(_private, "out.txt");
+        File.CreateSymbolicLink(link, planted);
+
+        var refused = Assert.Throws<SysprogException>(() => FileDescriptor.Open(link, FileAccess.Write));
+        Assert.Equal((Errno.EACCES, "open", link), (refused.Errno, refused.Call, refused.Target));
+        AssertNamesRule(refused, "fs.protected_regular", "regular file");
+        Assert.Contains($"In {_shared},", refused.Message, StringComparison.Ordinal);
+        Assert.Equal("planted\n", File.ReadAllText(planted));
+    }
+
+    [SkippableFact]
+    public void ChildDescriptor_OwnLinkToALinkAnotherUserPlanted_FollowsNeither()
+    {
+        // A link this user made may lead to one another user planted: that one is checked in its own folder too.
+        Skip.IfNot(IsRoot, NeedsRoot);
+        string victim = Victim("root's data\n");
+        string planted = Path.Combine(_shared, "planted");
+        PlantAsNobody("ln", "-s", victim, planted);
+        foreach (string own in (string[])[Path.Combine(_private, "out.txt"), Path.Combine(_shared, "own.txt")])
+        {
+            File.CreateSymbolicLink(own, planted);
+            var refused = Assert.Throws<SysprogException>(() => FileDescriptor.Open(own, FileAccess.Write));
+            Assert.Equal((Errno.EACCES, "open", planted), (refused.Errno, refused.Call, refused.Target));
+            AssertNamesRule(refused, "fs.protected_symlinks", "symbolic link");
+            Assert.Equal("root's data\n", File.ReadAllText(victim));
+        }
+
+        // Relative, and further down a chain of this user's own links.
+        string chain = Path.Combine(_private, "chain");
+        File.CreateSymbolicLink(chain, Path.GetRelativePath(_private, Path.Combine(_private, "out.txt")));
+        var far = Assert.Throws<SysprogException>(() => FileDescriptor.Open(chain, FileAccess.Write));
+        AssertNamesRule(far, "fs.protected_symlinks", "symbolic link");
+        Assert.Equal("root's data\n", File.ReadAllText(victim));
+    }
+
+    [SkippableFact]
+    public void ChildDescriptor_TrustedLinkToASharedFolder_TheRuleAppliesInThatFolder()
+    {
+        // /var/tmp -> /tmp: the path names a folder only trusted users write, which is a link to a shared one.
+        Skip.IfNot(IsRoot, NeedsRoot);
+        string tmp = Path.Combine(_private, "tmp");
+        File.CreateSymbolicLink(tmp, _shared);
+        PlantAsNobody("sh", "-c", $"echo planted > '{Path.Combine(_shared, "out.txt")}'");
+        string victim = Victim("root's data\n");
+        PlantAsNobody("ln", "-s", victim, Path.Combine(_shared, "planted"));
+
+        var file = Assert.Throws<SysprogException>(() => FileDescriptor.Open(Path.Combine(tmp, "out.txt"), FileAccess.Write));
+        AssertNamesRule(file, "fs.protected_regular", "regular file");
+        Assert.Equal("planted\n", File.ReadAllText(Path.Combine(_shared, "out.txt")));
+        var link = Assert.Throws<SysprogException>(() => FileDescriptor.Open(Path.Combine(tmp, "planted"), FileAccess.Write));
+        AssertNamesRule(link, "fs.protected_symlinks", "symbolic link");
+        Assert.Equal("root's data\n", File.ReadAllText(victim));
+    }
+
+    [SkippableFact]
+    public void ChildDescriptor_TrustedFolderLinkThroughALinkAnotherUserPlanted_IsNotFollowed()
+    {
+        // This user's link to a folder, whose target passes through a link another user planted in a shared folder:
+        // the walk reads each link and checks the next one in its own folder, never letting the kernel follow a chain.
+        Skip.IfNot(IsRoot, NeedsRoot);
+        string victim = Victim("root's data\n");
+        string planted = Path.Combine(_shared, "planted");
+        PlantAsNobody("ln", "-s", _private, planted);
+        string own = Path.Combine(_private, "own");
+        File.CreateSymbolicLink(own, Path.Combine(planted, "."));
+
+        var refused = Assert.Throws<SysprogException>(() => FileDescriptor.Open(Path.Combine(own, Path.GetFileName(victim)), FileAccess.Write));
+        Assert.Equal((Errno.EACCES, "open", planted), (refused.Errno, refused.Call, refused.Target));
+        AssertNamesRule(refused, "fs.protected_symlinks", "symbolic link");
+        Assert.Equal("root's data\n", File.ReadAllText(victim));
+    }
+
+    [Fact]
+    public async Task LinkLoops_AreELOOP_NotAHang()
+    {
+        string first = Path.Combine(_shared, "first");
+        string second = Path.Combine(_shared, "second");
+        File.CreateSymbolicLink(first, "second");
+        File.CreateSymbolicLink(second, "first");
+        SysprogException name = await Task.Run(() => Assert.Throws<SysprogException>(() => FileDescriptor.Open(first, FileAccess.Read))).WaitAsync(Soon);
+        Assert.Equal(Errno.ELOOP, name.Errno);
+        SysprogException folder = await Task.Run(() => Assert.Throws<SysprogException>(() => FileDescriptor.Open(Path.Combine(first, "x"), FileAccess.Read))).WaitAsync(Soon);
+        Assert.Equal(Errno.ELOOP, folder.Errno);
+    }
+
+    [Fact]
+    public void OwnLinks_RelativeAbsoluteAndThroughDotDot_AreFollowedAsTheKernelWould()
+    {
+        string sub = Directory.CreateDirectory(Path.Combine(_private, "sub")).FullName;
+        File.WriteAllText(Path.Combine(_private, "target.txt"), "found");
+        File.CreateSymbolicLink(Path.Combine(sub, "up"), "..");
+        File.CreateSymbolicLink(Path.Combine(_shared, "rel"), Path.GetRelativePath(_shared, Path.Combine(sub, "up", "target.txt")));
+        File.CreateSymbolicLink(Path.Combine(_shared, "abs"), Path.Combine(sub, "up", "sub", "..", "target.txt"));
+        foreach (string path in (string[])[Path.Combine(_shared, "rel"), Path.Combine(_shared, "abs"), Path.Combine(sub, "up", "target.txt")])
+        {
+            using FileDescriptor read = FileDescriptor.Open(path, FileAccess.Read);
+            Assert.Equal("regular file", read.Kind);
+            Assert.Equal(FileStatus.OfPath(Path.Combine(_private, "target.txt"))!.Value.Inode.ToString(System.Globalization.CultureInfo.InvariantCulture), read.Details["ino"]);
+        }
+    }
+
+    [SkippableFact]
     public void ChildDescriptor_FileAnotherUserPlanted_IsNotTruncated()
     {
         Skip.IfNot(IsRoot, NeedsRoot);
@@ -249,6 +358,295 @@ public sealed class PlantedPathTests : IDisposable
     }
 
     [Fact]
+    public void Fifo_SwappedAtTheNameAfterTheCheck_TheCheckedOneIsOpened()
+    {
+        // Open-Fifo looked at the path (statx), then opened it by name again: whatever was put there in between (here
+        // a link to another FIFO) was opened instead. The swap happens as soon as the first call names the FIFO.
+        string path = Path.Combine(_shared, "fifo");
+        MakeFifo(path);
+        ulong checkedInode = FileStatus.OfPath(path)!.Value.Inode;
+        string other = Path.Combine(_private, "other-fifo");
+        MakeFifo(other);
+        string swap = Path.Combine(_shared, "swap");
+        File.CreateSymbolicLink(swap, other);
+        bool swapped = false;
+        void SwapOnce(string line)
+        {
+            if (!swapped && line.Contains("fifo\"", StringComparison.Ordinal))
+            {
+                File.Move(swap, path, overwrite: true);
+                swapped = true;
+            }
+        }
+
+        using (PipeEnd reader = Fifo.Open(path, FileAccess.Read, nonBlocking: true, trace: SwapOnce)!)
+        {
+            Assert.True(swapped);
+            Assert.Equal(checkedInode, reader.Inode);
+            // The FIFO checked, which the swap unlinked; not the one the link leads to.
+            Assert.Equal($"{path} (deleted)", ProcFile.ReadLink($"/proc/self/fd/{reader.Fd}", null));
+        }
+    }
+
+    [SkippableFact]
+    public void Fifo_SymbolicLinkAnotherUserPlanted_IsNotFollowed()
+    {
+        Skip.IfNot(IsRoot, NeedsRoot);
+        string roots = Path.Combine(_private, "root-fifo");
+        MakeFifo(roots);
+        string path = Path.Combine(_shared, "fifo");
+        PlantAsNobody("ln", "-s", roots, path);
+        var refused = Assert.Throws<SysprogException>(() => Fifo.Open(path, FileAccess.Read, nonBlocking: true));
+        AssertNamesRule(refused, "fs.protected_symlinks", "symbolic link");
+
+        Peer.Result cli = Peer.Run("fifo", "read", path, "--nonblock");
+        Assert.NotEqual(0, cli.ExitCode);
+        Assert.Contains("fs.protected_symlinks", cli.Error, StringComparison.Ordinal);
+    }
+
+    [SkippableFact]
+    public void Terminal_LinkAnotherUserPlanted_IsNotFollowed()
+    {
+        // Another user's link could name any terminal: Set-TerminalSize would resize it and signal its foreground group.
+        Skip.IfNot(IsRoot, NeedsRoot);
+        using Pty pty = Pty.Start("cat", [], rows: 30, columns: 100);
+        string path = Path.Combine(_shared, "tty");
+        PlantAsNobody("ln", "-s", pty.SecondaryPath, path);
+
+        var refused = Assert.Throws<SysprogException>(() => Terminal.SetSize(path, 50, 50));
+        AssertNamesRule(refused, "fs.protected_symlinks", "symbolic link");
+        Assert.Equal(new TerminalSize(30, 100), pty.Size);
+
+        string own = Path.Combine(_shared, "own-tty");
+        File.CreateSymbolicLink(own, pty.SecondaryPath);
+        Assert.Equal(30, Terminal.GetSize(own).Rows);
+    }
+
+    [Fact]
+    public async Task Terminal_Fifo_IsRefusedWithoutOpeningIt()
+    {
+        // Opening a FIFO to ask its size made this process its reader for a moment: a writer waiting in open(2) for
+        // one went on, and then wrote into a FIFO nobody reads.
+        string path = Path.Combine(_shared, "tty");
+        MakeFifo(path);
+        (Task<PipeEnd?> writer, int waiter) = await ThreadWait.StartOnThreadOfItsOwn(() => Fifo.Open(path, FileAccess.Write, timeout: Soon));
+        ThreadWait.UntilSleepingIn(waiter, "wait_for_partner");
+
+        var refused = Assert.Throws<SysprogException>(() => Terminal.GetSize(path));
+        Assert.Equal((Errno.EINVAL, "open"), (refused.Errno, refused.Call));
+        Assert.Contains("is a FIFO", refused.Message, StringComparison.Ordinal);
+        // Still waiting for a reader: nothing opened the FIFO.
+        ThreadWait.UntilSleepingIn(waiter, "wait_for_partner", TimeSpan.FromSeconds(5));
+        Assert.False(writer.IsCompleted);
+
+        using (PipeEnd reader = Fifo.Open(path, FileAccess.Read, nonBlocking: true)!)
+        {
+            using PipeEnd? written = await writer.WaitAsync(Soon);
+        }
+    }
+
+    [SkippableFact]
+    public void InotifyWatch_LinkAnotherUserPlanted_IsNotFollowed()
+    {
+        // inotify_add_watch follows links: another user's link in /tmp pointed the watch at whatever they chose.
+        Skip.IfNot(IsRoot, NeedsRoot);
+        string victim = Victim("root's data\n");
+        string path = Path.Combine(_shared, "watched");
+        PlantAsNobody("ln", "-s", victim, path);
+        using Inotify inotify = Inotify.Create();
+
+        var refused = Assert.Throws<SysprogException>(() => inotify.AddWatch(path));
+        Assert.Equal((Errno.EACCES, "inotify_add_watch", path), (refused.Errno, refused.Call, refused.Target));
+        AssertNamesRule(refused, "fs.protected_symlinks", "symbolic link");
+        Assert.Empty(inotify.Watches);
+
+        // With IN_DONT_FOLLOW the link itself is watched, but one planted on the way is still not followed.
+        InotifyWatch link = inotify.AddWatch(path, InotifyEvents.Attrib, InotifyWatchOptions.DontFollow);
+        Assert.Equal(path, link.Path);
+        string folderLink = Path.Combine(_shared, "folder");
+        PlantAsNobody("ln", "-s", _private, folderLink);
+        var onTheWay = Assert.Throws<SysprogException>(() => inotify.AddWatch(Path.Combine(folderLink, Path.GetFileName(victim)), InotifyEvents.Attrib, InotifyWatchOptions.DontFollow));
+        Assert.Equal((Errno.EACCES, folderLink), (onTheWay.Errno, onTheWay.Target[..folderLink.Length]));
+        AssertNamesRule(onTheWay, "fs.protected_symlinks", "symbolic link");
+    }
+
+    [Fact]
+    public void InotifyWatch_IsOnWhatWasChecked_OwnLinksFollowedUnlessDontFollow()
+    {
+        string target = Path.Combine(_private, "target.txt");
+        File.WriteAllText(target, "");
+        string link = Path.Combine(_shared, "link");
+        File.CreateSymbolicLink(link, target);
+        using Inotify inotify = Inotify.Create();
+        var trace = new List<string>();
+        InotifyWatch followed = inotify.AddWatch(link, InotifyEvents.Attrib, trace: trace.Add);
+        InotifyWatch itself = inotify.AddWatch(link, InotifyEvents.Attrib, InotifyWatchOptions.DontFollow, trace.Add);
+        Assert.NotEqual(followed.Descriptor, itself.Descriptor);
+        Assert.All(trace.Where(line => line.StartsWith("inotify_add_watch", StringComparison.Ordinal)),
+            line => Assert.Contains("\"/proc/self/fd/", line, StringComparison.Ordinal));
+
+        File.SetLastWriteTimeUtc(target, DateTime.UtcNow.AddDays(-1));
+        InotifyEvent? changed = inotify.Read(Soon);
+        Assert.Equal(followed.Descriptor, changed?.WatchDescriptor);
+    }
+
+    [SkippableFact]
+    public void SharedLibrary_AnotherUsersFileInASharedFolder_IsNotLoaded()
+    {
+        // dlopen opens the name again after the check: another user's file in /tmp could be swapped for a FIFO (a
+        // loader hung for good) or a link to other code in between, so it is refused as protected_regular would.
+        Skip.IfNot(IsRoot, NeedsRoot);
+        string? built = BuildLibrary(_shared, "libbuilt.so", "int sysprog_planted_value(void) { return 7; }\n");
+        Skip.If(built is null, "no C compiler (cc) on PATH: this test builds a library with it");
+        string path = Path.Combine(_shared, "libplanted.so");
+        PlantAsNobody("cp", built, path);
+
+        var refused = Assert.Throws<SysprogException>(() => SharedLibrary.Open(path));
+        Assert.Equal((Errno.EACCES, "open", path), (refused.Errno, refused.Call, refused.Target));
+        Assert.Contains("could replace it between this check and its use", refused.Message, StringComparison.Ordinal);
+        Assert.Contains($"owned by nobody (uid {Nobody})", refused.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(SharedLibrary.Loaded(), library => library.Name == path);
+
+        // This user's own library there loads, under the name it was given (not /proc/self/fd/N).
+        using SharedLibrary own = SharedLibrary.Open(built!);
+        Assert.Equal(built, own.Path);
+        Assert.Equal(built, SharedLibrary.DescribeAddress(own.GetSymbol("sysprog_planted_value").Address)?.LibraryPath);
+    }
+
+    [SkippableFact]
+    public void SharedLibrary_ReplacedBetweenTheCheckAndDlopen_IsRefusedAndClosed()
+    {
+        string? checkedLibrary = BuildLibrary(_shared, "libswap.so", "int sysprog_swap_which(void) { return 1; }\n");
+        Skip.If(checkedLibrary is null, "no C compiler (cc) on PATH: this test builds a library with it");
+        string other = BuildLibrary(_private, "libother.so", "int sysprog_swap_which(void) { return 2; }\n")!;
+        bool swapped = false;
+        void SwapOnce(string line)
+        {
+            if (!swapped && line.Contains("libswap.so\"", StringComparison.Ordinal))
+            {
+                File.Move(other, checkedLibrary, overwrite: true);
+                swapped = true;
+            }
+        }
+
+        var refused = Assert.Throws<SharedLibraryException>(() => SharedLibrary.Open(checkedLibrary, trace: SwapOnce));
+        Assert.True(swapped);
+        Assert.Contains("not the file checked", refused.Message, StringComparison.Ordinal);
+        Assert.Null(SharedLibrary.OpenIfLoaded(checkedLibrary));
+    }
+
+    [SkippableFact]
+    public void Sockets_ConnectAndSendTo_ALinkAnotherUserPlanted_AreRefused()
+    {
+        // connect and sendto follow links in a socket path: another user's link in /tmp sent root's connection or
+        // datagrams to whatever socket they chose (a service's, which trusts root).
+        Skip.IfNot(IsRoot, NeedsRoot);
+        string serviceStream = Path.Combine(_private, "service.sock");
+        string serviceDatagram = Path.Combine(_private, "notify.sock");
+        using Socket listening = Socket.CreateBound(SocketEndpoint.Unix(serviceStream));
+        using Socket receiving = Socket.CreateBound(SocketEndpoint.Unix(serviceDatagram), SocketKind.Datagram);
+        string streamLink = Path.Combine(_shared, "app.sock");
+        string datagramLink = Path.Combine(_shared, "notify.sock");
+        PlantAsNobody("ln", "-s", serviceStream, streamLink);
+        PlantAsNobody("ln", "-s", serviceDatagram, datagramLink);
+
+        var connect = Assert.Throws<SysprogException>(() => Socket.CreateConnected(SocketEndpoint.Unix(streamLink), timeout: Soon));
+        Assert.Equal((Errno.EACCES, "connect", streamLink), (connect.Errno, connect.Call, connect.Target));
+        AssertNamesRule(connect, "fs.protected_symlinks", "symbolic link");
+        Assert.Null(listening.Accept(TimeSpan.Zero));
+
+        using Socket sender = Socket.Create(SocketFamily.Unix, SocketKind.Datagram);
+        var send = Assert.Throws<SysprogException>(() => sender.Send("READY=1"u8, destination: SocketEndpoint.Unix(datagramLink)));
+        Assert.Equal((Errno.EACCES, "sendmsg"), (send.Errno, send.Call));
+        AssertNamesRule(send, "fs.protected_symlinks", "symbolic link");
+        Assert.Null(receiving.Receive(TimeSpan.Zero));
+    }
+
+    [SkippableFact]
+    public void Sockets_BindThroughAFolderLinkAnotherUserPlanted_IsRefused()
+    {
+        // bind follows links on the way to the socket file: another user's link to a folder of root's made root
+        // create its socket file there.
+        Skip.IfNot(IsRoot, NeedsRoot);
+        string folderLink = Path.Combine(_shared, "run");
+        PlantAsNobody("ln", "-s", _private, folderLink);
+
+        var refused = Assert.Throws<SysprogException>(() => Socket.CreateBound(SocketEndpoint.Unix(Path.Combine(folderLink, "app.sock"))));
+        Assert.Equal((Errno.EACCES, "bind"), (refused.Errno, refused.Call));
+        AssertNamesRule(refused, "fs.protected_symlinks", "symbolic link");
+        Assert.False(File.Exists(Path.Combine(_private, "app.sock")));
+    }
+
+    [Fact]
+    public void Sockets_ThroughOwnLinks_ConnectToTheCheckedFile_AndAddressesStayTheNamesGiven()
+    {
+        string served = Path.Combine(_private, "served.sock");
+        using Socket listening = Socket.CreateBound(SocketEndpoint.Unix(served));
+        string link = Path.Combine(_shared, "link.sock");
+        File.CreateSymbolicLink(link, served);
+        var trace = new List<string>();
+        using Socket client = Socket.CreateConnected(SocketEndpoint.Unix(link), timeout: Soon, trace: trace.Add)!;
+        using Socket accepted = listening.Accept(Soon)!;
+        Assert.Contains(trace, line => line.StartsWith("connect(", StringComparison.Ordinal) && line.Contains("sun_path=\"/proc/self/fd/", StringComparison.Ordinal));
+        // What the kernel records is the server's own bound path, as with a connect by name.
+        Assert.Equal(SocketEndpoint.Unix(served), client.RemoteEndpoint);
+        Assert.Equal(SocketEndpoint.Unix(served), listening.LocalEndpoint);
+    }
+
+    [Fact]
+    public void CliSendFile_Fifo_IsRefusedWithoutWaiting()
+    {
+        // sysprog unix send --file opened the path with File.OpenRead: a FIFO there hung it until a writer came.
+        string path = Path.Combine(_shared, "data");
+        MakeFifo(path);
+        using Process cli = Peer.Start("unix", "send", "@sysprog-planted-nobody-listens", "--file", path, "x");
+        bool exited = cli.WaitForExit(Soon);
+        if (!exited)
+        {
+            cli.Kill();
+        }
+        Assert.True(exited, "sysprog unix send --file waited on a FIFO");
+        Assert.NotEqual(0, cli.ExitCode);
+        Assert.Contains("is a FIFO", cli.StandardError.ReadToEnd(), StringComparison.Ordinal);
+    }
+
+    [SkippableFact]
+    public void ChildProcess_WorkingDirectoryThroughAPlantedLink_AndAPlantedProgram_AreRefused()
+    {
+        // The child changed to its working directory by name, following another user's link; and a program another
+        // user left in /tmp ran as root, though they could swap it for anything until the exec.
+        Skip.IfNot(IsRoot, NeedsRoot);
+        string link = Path.Combine(_shared, "work");
+        PlantAsNobody("ln", "-s", _private, link);
+        var folder = Assert.Throws<SysprogException>(() => ChildProcess.Start(new ChildProcessStartInfo("true") { WorkingDirectory = link }));
+        Assert.Equal((Errno.EACCES, "posix_spawnp"), (folder.Errno, folder.Call));
+        AssertNamesRule(folder, "fs.protected_symlinks", "symbolic link");
+
+        string script = Path.Combine(_shared, "job.sh");
+        string marker = Path.Combine(_private, "ran");
+        PlantAsNobody("sh", "-c", $"printf '#!/bin/sh\\ntouch {marker}\\n' > '{script}' && chmod 755 '{script}'");
+        var program = Assert.Throws<SysprogException>(() => ChildProcess.Start(new ChildProcessStartInfo(script)));
+        Assert.Equal((Errno.EACCES, "posix_spawnp"), (program.Errno, program.Call));
+        Assert.Contains("could replace it between this check and its use", program.Message, StringComparison.Ordinal);
+        Assert.False(File.Exists(marker));
+
+        Peer.Result cli = Peer.Run("spawn", "--cwd", link, "--", "true");
+        Assert.NotEqual(0, cli.ExitCode);
+        Assert.Contains("fs.protected_symlinks", cli.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ChildProcess_WorkingDirectoryThroughOwnLink_IsTheFolderChecked()
+    {
+        string link = Path.Combine(_shared, "work");
+        File.CreateSymbolicLink(link, _private);
+        Peer.Result cli = Peer.Run("spawn", "--cwd", link, "--trace", "--", "/bin/pwd", "-P");
+        Assert.Equal(0, cli.ExitCode);
+        Assert.Equal(_private + "\n", cli.Output);
+        Assert.Contains("fchdir(", cli.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void ChangeModeOfCreated_NeverChangesALinkSwappedIn_OrItsTarget()
     {
         // New-Fifo and New-Socket did mkfifo/bind, then chmod by name: a symbolic link put there in between made its
@@ -312,6 +710,18 @@ public sealed class PlantedPathTests : IDisposable
         using Socket owner = Socket.Create(SocketFamily.Unix, SocketKind.Stream);
         owner.Bind(SocketEndpoint.Unix(narrow), UnixFileMode.UserRead | UnixFileMode.UserWrite);
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(narrow));
+    }
+
+    /// <summary>Builds a shared library from C source; null when there is no C compiler.</summary>
+    private static string? BuildLibrary(string folder, string name, string source)
+    {
+        if (Tools.Find("cc") is null)
+        {
+            return null;
+        }
+        string path = Path.Combine(folder, name);
+        CPeer.Build(source, folder, "-shared", "-fPIC", "-o", path);
+        return path;
     }
 
     private string Victim(string contents)

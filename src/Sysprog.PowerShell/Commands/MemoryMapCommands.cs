@@ -58,8 +58,15 @@ public abstract class MemoryMapCmdletBase : SysprogCmdlet
         _ => $"anonymous mapping of {Size} bytes",
     };
 
-    /// <summary>Makes the mapping the parameters describe; one core call per parameter set.</summary>
+    /// <summary>Makes the mapping the parameters describe, warning when another user could shrink what it maps.</summary>
     protected MemoryMapping Map()
+    {
+        MemoryMapping mapping = MapAsAsked();
+        return WarnOfShrinkRisk(mapping, mapping.ShrinkRisk);
+    }
+
+    /// <summary>One core call per parameter set.</summary>
+    private MemoryMapping MapAsAsked()
     {
         switch (ParameterSetName)
         {

@@ -84,7 +84,11 @@ public sealed class OpenSemaphoreCommand : SysprogCmdlet
         }
         foreach (string name in Name)
         {
-            TryRun(name, () => WriteObject(Handles.Track(PosixSemaphore.Open(name, Trace))));
+            TryRun(name, () =>
+            {
+                PosixSemaphore semaphore = PosixSemaphore.Open(name, Trace);
+                WriteObject(Handles.Track(WarnOfShrinkRisk(semaphore, semaphore.ShrinkRisk)));
+            });
         }
     }
 }

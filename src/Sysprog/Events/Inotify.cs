@@ -93,9 +93,15 @@ public sealed class Inotify : FileDescriptorObject, IBufferedInput
         string fullPath = System.IO.Path.GetFullPath(path);
         uint mask = (uint)events | (uint)options;
         using HandleLease lease = Lease();
-        SyscallResult result = Libc.inotify_add_watch(lease.Fd, fullPath, mask);
-        int descriptor = Syscall.Check(result, trace, "inotify_add_watch", NameEscaping.Escape(fullPath), $"{lease.Fd}, {Quote(fullPath)}, {MaskText(mask)}",
-            AddWatchDetail(result.Errno, options));
+        int descriptor;
+        using (SafeFdHandle watched = Reach(fullPath, (options & InotifyWatchOptions.DontFollow) != 0, trace, out string name))
+        {
+            using HandleLease watchedLease = watched.Lease(fullPath);
+            string through = PlantedPath.DescriptorPath(watchedLease.Fd) + name;
+            SyscallResult result = Libc.inotify_add_watch(lease.Fd, through, mask);
+            descriptor = Syscall.Check(result, trace, "inotify_add_watch", NameEscaping.Escape(fullPath), $"{lease.Fd}, {Quote(through)}, {MaskText(mask)}",
+                result.Errno == Errno.ENOENT ? PlantedPath.NeedsProc : AddWatchDetail(result.Errno, options));
+        }
         lock (_watches)
         {
             if (_watches.TryGetValue(descriptor, out InotifyWatch? existing) && existing.IsActive)
@@ -108,6 +114,32 @@ public sealed class Inotify : FileDescriptorObject, IBufferedInput
             var watch = new InotifyWatch(this, descriptor, fullPath, events, options);
             _watches[descriptor] = watch;
             return watch;
+        }
+    }
+
+    /// <summary>
+    /// What a watch on <paramref name="fullPath"/> is added through, by the planted-path rule (inotify_add_watch
+    /// follows links, and another user's link in /tmp could point a watch anywhere): an O_PATH descriptor of the file
+    /// itself, or with <paramref name="dontFollow"/> of the folder the last name is in, that name then appended
+    /// (<paramref name="name"/>, "/name") and left to IN_DONT_FOLLOW. A path that cannot be reached fails as
+    /// inotify_add_watch would have, with the same errno.
+    /// </summary>
+    private static SafeFdHandle Reach(string fullPath, bool dontFollow, SyscallTrace? trace, out string name)
+    {
+        try
+        {
+            if (dontFollow)
+            {
+                NameInFolder at = PlantedPath.FolderOf(fullPath, trace);
+                name = "/" + at.Name;
+                return at.Folder;
+            }
+            name = "";
+            return PlantedPath.Open(fullPath, Libc.O_PATH, 0, AcceptedFileTypes.Any, trace).Fd;
+        }
+        catch (SysprogException e)
+        {
+            throw PlantedPath.AsFailureOf(e, "inotify_add_watch", fullPath);
         }
     }
 

@@ -205,12 +205,12 @@ internal struct StatXTimestamp
         DateTimeOffset.FromUnixTimeSeconds(Seconds).AddTicks(Nanoseconds / 100);
 }
 
-// sys/stat.h: mkfifo, and chmod, used only on /proc/self/fd/N of an O_PATH descriptor (which fchmod refuses) so the
+// sys/stat.h: mkfifoat, and chmod, used only on /proc/self/fd/N of an O_PATH descriptor (which fchmod refuses) so the
 // file changed is the one that descriptor was checked to be (see PlantedPath.ChangeModeOfCreated).
 internal static partial class Libc
 {
     [LibraryImport(LibcName, StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
-    internal static partial int mkfifo(string path, int mode);
+    internal static partial int mkfifoat(int directoryFd, string path, int mode);
 
     [LibraryImport(LibcName, EntryPoint = "chmod", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     internal static partial int chmod(string path, int mode);

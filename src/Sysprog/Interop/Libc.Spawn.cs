@@ -40,8 +40,9 @@ internal static partial class Libc
     [LibraryImport(LibcName)]
     internal static unsafe partial int posix_spawn_file_actions_adddup2(void* fileActions, int fd, int newFd);
 
-    [LibraryImport(LibcName, StringMarshalling = StringMarshalling.Utf8)]
-    internal static unsafe partial int posix_spawn_file_actions_addchdir_np(void* fileActions, string path);
+    /// <summary>fchdir in the child to a descriptor of this process's (glibc 2.29, musl 1.1.24): the folder that was checked, not its name again.</summary>
+    [LibraryImport(LibcName)]
+    internal static unsafe partial int posix_spawn_file_actions_addfchdir_np(void* fileActions, int fd);
 
     [LibraryImport(LibcName)]
     internal static unsafe partial int posix_spawnattr_init(void* attributes);

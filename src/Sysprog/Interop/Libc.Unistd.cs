@@ -61,6 +61,13 @@ internal static partial class Libc
     [LibraryImport(LibcName, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     internal static unsafe partial nint readlink(string path, byte* buffer, nuint size);
 
+    /// <summary>With an empty path, reads the link an O_PATH|O_NOFOLLOW descriptor names: the very link that was checked.</summary>
+    [LibraryImport(LibcName, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    internal static unsafe partial nint readlinkat(int directoryFd, string path, byte* buffer, nuint size);
+
+    [LibraryImport(LibcName, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int unlinkat(int directoryFd, string path, int flags);
+
     /// <summary>1 for a terminal; 0 with errno ENOTTY (or EBADF) otherwise.</summary>
     [LibraryImport(LibcName, SetLastError = true)]
     internal static partial int isatty(int fd);

@@ -68,6 +68,14 @@ public sealed class MemoryMapping : IDisposable
 
     public bool IsLocked { get; private set; }
 
+    /// <summary>
+    /// Who besides this user could shrink the mapped file or object, and what that would do (SIGBUS, which ends the
+    /// process): its owner when that is another user, everyone when it is writable by others, its group's users when
+    /// it is writable by a group not this user's own. Null when no one else can (this user's own object, mode 0600, or
+    /// shared memory sealed against shrinking), and for anonymous memory. New-MemoryMap writes it as a warning.
+    /// </summary>
+    public string? ShrinkRisk { get; private init; }
+
     public bool IsClosed => _region.IsClosed;
 
     /// <summary>
@@ -164,9 +172,10 @@ public sealed class MemoryMapping : IDisposable
         int flags = (int)visibility;
         using HandleLease lease = fd.Lease(source);
         ReserveBlocks(lease.Fd, source, offset, mapLength, trace);
+        string? shrinkRisk = Sysprog.ShrinkRisk.Of(fd, source);
         IntPtr address = Syscall.CheckPointer(Libc.mmap(IntPtr.Zero, (nuint)mapLength, (int)protection, flags, lease.Fd, offset), trace, "mmap", source,
             $"NULL, {mapLength}, {Libc.ProtText((int)protection)}, {Libc.MapFlagsText(flags)}, {lease.Fd}, {offset}");
-        return new MemoryMapping(new SafeMappingHandle(address, (ulong)mapLength), mapLength, kind, source, offset, protection, visibility);
+        return new MemoryMapping(new SafeMappingHandle(address, (ulong)mapLength), mapLength, kind, source, offset, protection, visibility) { ShrinkRisk = shrinkRisk };
     }
 
     /// <summary>

@@ -13,21 +13,31 @@ public static class Fifo
 {
     /// <summary>
     /// mkfifo with the exact <paramref name="mode"/>, whatever the umask: the mode is changed through a descriptor of
-    /// the FIFO just made, never by a second lookup of the name that another user could redirect meanwhile. An existing
-    /// path is EEXIST.
+    /// the FIFO just made, never by a second lookup of the name that another user could redirect meanwhile. The FIFO
+    /// is made in its folder as reached by the planted-path rule (mkfifoat), so a link another user planted on the way
+    /// is not followed. An existing path is EEXIST.
     /// </summary>
     public static FileInfo Create(string path, UnixFileMode mode = FileModes.OwnerReadWrite, SyscallTrace? trace = null)
     {
         string full = PathArguments.Full(path);
         FileModes.Validate(mode, nameof(mode));
         string shown = NameEscaping.Escape(full);
-        SyscallResult result = Libc.mkfifo(full, (int)mode);
-        string? detail = result.Errno == Errno.EEXIST ? "Something of that name exists already; a FIFO is never made over it." : null;
-        Syscall.Check(result, trace, "mkfifo", shown, $"{Quote(full)}, {Octal((int)mode)}", detail);
+        using NameInFolder at = PlantedPath.FolderOf(full, trace);
+        using (HandleLease lease = at.Folder.Lease(at.FolderPath))
+        {
+            SyscallResult result = Libc.mkfifoat(lease.Fd, at.Name, (int)mode);
+            string? detail = result.Errno == Errno.EEXIST ? "Something of that name exists already; a FIFO is never made over it." : null;
+            Syscall.Check(result, trace, "mkfifoat", shown, $"{lease.Fd}, {Quote(at.Name)}, {Octal((int)mode)}", detail);
+        }
         ExclusiveCreation.CompleteOrUndo(
-            () => PlantedPath.ChangeModeOfCreated(full, FileStatus.Fifo, mode, trace),
+            () => PlantedPath.ChangeModeOfCreated(at, FileStatus.Fifo, mode, trace),
             () => { },
-            () => Syscall.Check(Libc.unlink(full), trace, "unlink", shown, $"{Quote(full)}"));
+            () =>
+            {
+                using HandleLease lease = at.Folder.Lease(at.FolderPath);
+                Syscall.Check(Libc.unlinkat(lease.Fd, at.Name, 0), trace, "unlinkat", shown, $"{lease.Fd}, {Quote(at.Name)}, 0");
+            });
+        at.Close(trace);
         return new FileInfo(full);
     }
 
@@ -36,8 +46,10 @@ public static class Fifo
 
     /// <summary>
     /// Opens the FIFO at <paramref name="path"/> for reading or writing. Unless <paramref name="nonBlocking"/>, waits
-    /// up to <paramref name="timeout"/> for the other side to open it: null on timeout. Anything but a FIFO is refused
-    /// before it is opened.
+    /// up to <paramref name="timeout"/> for the other side to open it: null on timeout. What stands at the path is
+    /// taken first as an O_PATH descriptor, by the planted-path rule and without opening it (no side of a FIFO taken),
+    /// and anything but a FIFO is refused then; the open is of that very FIFO (/proc/self/fd/N), so nothing swapped
+    /// in at the name after the check is ever opened.
     /// </summary>
     public static unsafe PipeEnd? Open(string path, FileAccess access, bool nonBlocking = false, TimeSpan? timeout = null, bool inheritable = false,
         CancellationToken cancellationToken = default, SyscallTrace? trace = null)
@@ -50,45 +62,45 @@ public static class Fifo
         TimeSpan wait = timeout ?? Timeout.InfiniteTimeSpan;
         Timeouts.Validate(wait);
         string shown = NameEscaping.Escape(full);
-        StatX status = FileStatus.OfPath(full, trace, followLinks: true)
-            ?? throw new SysprogException(Errno.ENOENT, "statx", shown, "There is no FIFO of that name; New-Fifo (mkfifo) makes one.");
-        if ((status.Mode & FileStatus.TypeMask) != FileStatus.Fifo)
+        OpenedPath node;
+        try
         {
-            throw new ArgumentException($"{shown} is not a FIFO (mode {Convert.ToString(status.Mode, 8)}); only FIFOs are opened here.", nameof(path));
+            node = PlantedPath.Open(full, Libc.O_PATH, 0, AcceptedFileTypes.Any, trace);
+        }
+        catch (SysprogException e) when (e.Errno == Errno.ENOENT)
+        {
+            throw new SysprogException(Errno.ENOENT, e.Call, shown, $"{(e.Detail is null ? "" : e.Detail + " ")}There is no FIFO of that name; New-Fifo (mkfifo) makes one.", e);
+        }
+        using SafeFdHandle checkedFifo = node.Fd;
+        if ((node.Status.Mode & FileStatus.TypeMask) != FileStatus.Fifo)
+        {
+            throw new ArgumentException($"{shown} is a {FileStatus.KindOf(node.Status.Mode & FileStatus.TypeMask)}, not a FIFO; only FIFOs are opened here.", nameof(path));
         }
         bool forReading = access == FileAccess.Read;
         int flags = (forReading ? Libc.O_RDONLY : Libc.O_WRONLY) | (inheritable ? 0 : Libc.O_CLOEXEC) | (nonBlocking ? Libc.O_NONBLOCK : 0);
-        string flagText = Libc.OpenFlagsText(flags);
-        int fd;
+        SafeFdHandle handle;
         if (nonBlocking)
         {
-            SyscallResult result = Libc.open(full, flags, 0);
-            string? detail = result.Errno == Errno.ENXIO
-                ? "No process has the FIFO open for reading, and a non-blocking open for writing does not wait for one (a blocking open does)."
-                : null;
-            fd = Syscall.Check(result, trace, "open", shown, $"{Quote(full)}, {flagText}", detail);
+            handle = PlantedPath.Reopen(checkedFifo, full, flags, trace,
+                "No process has the FIFO open for reading, and a non-blocking open for writing does not wait for one (a blocking open does).");
         }
-        else if (OpenWaiting(full, flags, flagText, wait, cancellationToken, trace) is int opened)
+        else if (OpenWaiting(checkedFifo, full, flags, wait, cancellationToken, trace) is int opened)
         {
-            fd = opened;
+            handle = new SafeFdHandle(opened);
         }
         else
         {
             return null;
         }
-        var handle = new SafeFdHandle(fd);
         try
         {
-            StatX opened = FileStatus.OfFd(handle, shown);
-            if ((opened.Mode & FileStatus.TypeMask) != FileStatus.Fifo)
-            {
-                throw new ArgumentException($"{shown} was replaced by something that is not a FIFO while it was being opened.", nameof(path));
-            }
             if (!nonBlocking)
             {
+                int fd = handle.Fd;
                 Syscall.Check(Libc.fcntl(fd, Libc.F_SETFL, flags | Libc.O_NONBLOCK), trace, "fcntl", shown, $"{fd}, F_SETFL, {Libc.OpenFlagsText(flags | Libc.O_NONBLOCK)}");
             }
-            return new PipeEnd(handle, opened.Inode, forReading, full, keptBlocking: false, packetMode: false);
+            checkedFifo.Close(trace);
+            return new PipeEnd(handle, node.Status.Inode, forReading, full, keptBlocking: false, packetMode: false);
         }
         catch
         {
@@ -101,14 +113,20 @@ public static class Fifo
     public static string DescribeTimeout(string path, FileAccess access, TimeSpan timeout) =>
         $"No process opened {NameEscaping.Escape(PathArguments.Full(path))} for {(access == FileAccess.Read ? "writing" : "reading")} within {Units.FormatDuration(timeout)}.";
 
-    /// <summary>A blocking open(2), interrupted by Sysprog's signal when the token or the timeout fires; null on timeout.</summary>
-    private static int? OpenWaiting(string path, int flags, string flagText, TimeSpan timeout, CancellationToken cancellationToken, SyscallTrace? trace)
+    /// <summary>
+    /// A blocking open(2) of the FIFO <paramref name="checkedFifo"/> names (/proc/self/fd/N), interrupted by Sysprog's
+    /// signal when the token or the timeout fires; null on timeout.
+    /// </summary>
+    private static int? OpenWaiting(SafeFdHandle checkedFifo, string full, int flags, TimeSpan timeout, CancellationToken cancellationToken, SyscallTrace? trace)
     {
-        if (BlockingCall.Run((path, flags), static open => Libc.open(open.path, open.flags, 0), timeout, cancellationToken, trace, NameEscaping.Escape(path)) is not SyscallResult result)
+        string shown = NameEscaping.Escape(full);
+        using HandleLease lease = checkedFifo.Lease(shown);
+        string fifo = PlantedPath.DescriptorPath(lease.Fd);
+        if (BlockingCall.Run((fifo, flags), static open => Libc.open(open.fifo, open.flags, 0), timeout, cancellationToken, trace, shown) is not SyscallResult result)
         {
-            trace?.Invoke($"open({Quote(path)}, {flagText}) = -1 EINTR (timed out after {Units.FormatDuration(timeout)})");
+            trace?.Invoke($"open({Quote(fifo)}, {Libc.OpenFlagsText(flags)}) = -1 EINTR (timed out after {Units.FormatDuration(timeout)})");
             return null;
         }
-        return Syscall.Check(result, trace, "open", NameEscaping.Escape(path), $"{Quote(path)}, {flagText}");
+        return Syscall.Check(result, trace, "open", shown, $"{Quote(fifo)}, {Libc.OpenFlagsText(flags)}", result.Errno == Errno.ENOENT ? PlantedPath.NeedsProc : null);
     }
 }

@@ -66,6 +66,10 @@ public sealed class ChildProcessStartInfo
         RefuseNul([Program], "program");
         RefuseNul(Arguments, "arguments");
         RefuseNul([WorkingDirectory ?? ""], "workingDirectory");
+        if (WorkingDirectory is { Length: 0 })
+        {
+            throw new ArgumentException("A working directory is a path; give none to start in this process's own.", "workingDirectory");
+        }
         RefuseNul([.. Environment?.Keys ?? [], .. Environment?.Values.OfType<string>() ?? []], "environment");
         if (Environment?.Keys.Any(k => k.Length == 0 || k.Contains('=', StringComparison.Ordinal)) == true)
         {

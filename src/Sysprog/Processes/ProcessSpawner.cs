@@ -20,6 +20,7 @@ internal static class ProcessSpawner
     public static unsafe int Spawn(ChildProcessStartInfo info, SyscallTrace? trace)
     {
         string commandLine = info.CommandLine;
+        using SafeFdHandle? workingDirectory = CheckPaths(info, commandLine, trace);
         List<string> environment = info.MergedEnvironment();
         KeyValuePair<int, IDescriptorObject>[] mapped = info.Descriptors.OrderBy(m => m.Key).ToArray();
         using var leases = new PassedLeases(mapped.Select(m => ((SafeHandle)m.Value.DescriptorHandle, m.Value.Description)).ToList());
@@ -34,6 +35,12 @@ internal static class ProcessSpawner
             try
             {
                 var shown = new List<string>();
+                if (workingDirectory is not null)
+                {
+                    // First: the descriptor map then closes every descriptor it does not hand on, this one included.
+                    Require(Libc.posix_spawn_file_actions_addfchdir_np(actions, workingDirectory.Fd), "posix_spawn_file_actions_addfchdir_np");
+                    shown.Add($"fchdir({workingDirectory.Fd}<{info.WorkingDirectory}>)");
+                }
                 if (info.TerminalPath is string terminal)
                 {
                     // The child opens the terminal itself, after setsid: a session leader without a controlling
@@ -44,11 +51,6 @@ internal static class ProcessSpawner
                     shown.Add($"open(0, {Quote(terminal)}, O_RDWR), dup2(0, 1), dup2(0, 2)");
                 }
                 AddDescriptorMap(actions, mapped, leases, shown);
-                if (info.WorkingDirectory is string directory)
-                {
-                    Require(Libc.posix_spawn_file_actions_addchdir_np(actions, directory), "posix_spawn_file_actions_addchdir_np");
-                    shown.Add($"chdir({Quote(directory)})");
-                }
                 string flagsText = SetAttributes(attributes, info);
                 SyscallResult spawned = SyscallResult.FromErrorNumber(Libc.posix_spawnp(out int processId, info.Program, actions, attributes, argvPointers, envPointers));
                 Syscall.Check(spawned, trace, "posix_spawnp", commandLine,
@@ -154,6 +156,36 @@ internal static class ProcessSpawner
     }
 
     /// <summary>posix_spawn reports what failed in the child before or at the exec; these are the errors a user can act on.</summary>
+    /// <summary>
+    /// The working directory and a program given as a path, by the planted-path rule, before anything is spawned: a
+    /// link another user planted in a shared folder is not followed, and a program that is another user's file in a
+    /// shared folder is not run (they could swap it between this check and the exec, which takes the name again: an
+    /// exec has no descriptor form a script's interpreter could read). Returns an O_PATH descriptor of the working
+    /// directory, which the child changes to (fchdir), so it is that very folder. A path that cannot be reached fails
+    /// as posix_spawnp would.
+    /// </summary>
+    private static SafeFdHandle? CheckPaths(ChildProcessStartInfo info, string commandLine, SyscallTrace? trace)
+    {
+        SafeFdHandle? workingDirectory = null;
+        try
+        {
+            if (info.Program.Contains('/', StringComparison.Ordinal))
+            {
+                PlantedPath.Open(info.Program, Libc.O_PATH, 0, AcceptedFileTypes.Any, trace, foreignRefused: true).Fd.Close(trace);
+            }
+            if (info.WorkingDirectory is string directory)
+            {
+                workingDirectory = PlantedPath.Open(directory, Libc.O_PATH, 0, AcceptedFileTypes.Any, trace).Fd;
+            }
+            return workingDirectory;
+        }
+        catch (SysprogException e)
+        {
+            workingDirectory?.Dispose();
+            throw PlantedPath.AsFailureOf(e, "posix_spawnp", commandLine, e.Detail is null ? Explain(e.Errno, info) : null);
+        }
+    }
+
     private static string? Explain(Errno errno, ChildProcessStartInfo info) => errno switch
     {
         Errno.ENOENT => info.WorkingDirectory is null

@@ -80,6 +80,9 @@ public sealed class ProcessMapping
     /// <summary>Whether the address lies inside this region.</summary>
     public bool Contains(ulong address) => address >= Start && address < End;
 
+    /// <summary>Whether this maps the file <paramref name="status"/> describes (same device and inode).</summary>
+    internal bool MapsFile(in Interop.StatX status) => Inode == status.Inode && Device == $"{status.DevMajor:x2}:{status.DevMinor:x2}";
+
     public override string ToString() => $"{Start:x}-{End:x} {Permissions} {NameEscaping.Escape(Path)}";
 
     private static ProcessMappingKind Classify(string path, ulong inode, bool isDeleted)

@@ -53,6 +53,14 @@ public sealed class PosixSemaphore : IDisposable
     public bool IsNamed => _named is not null;
 
     /// <summary>Where it lives: /dev/shm/sem.demo, or the mapping and offset.</summary>
+    /// <summary>
+    /// For a named semaphore <see cref="Open"/> opened: who besides this user could shrink its file (its owner when
+    /// another user, everyone when it is mode 0666...), which would make the next wait or post raise SIGBUS and end the
+    /// process; null when no one else can. sem_open keeps no descriptor, so this is the file at the name just after
+    /// sem_open mapped it. Open-Semaphore writes it as a warning. See <see cref="MemoryMapping.ShrinkRisk"/>.
+    /// </summary>
+    public string? ShrinkRisk { get; private set; }
+
     public string Location => Name is not null ? SharedMemory.Directory + "/sem." + Name[1..] : _target;
 
     public bool IsClosed => _named?.IsClosed ?? _mapping!.IsClosed;
@@ -105,15 +113,29 @@ public sealed class PosixSemaphore : IDisposable
     {
         string canonical = IpcName.Normalize(name, NameMaxBytes);
         // sem_open maps whatever file has the name; a file that is not a semaphore (planted, truncated) would raise
-        // SIGBUS at the first wait. Another process that truncates a real one later can still do that: see about_Sysprog.
-        if (FileStatus.OfEscapedPath($"{SharedMemory.Directory}/sem.{canonical[1..]}") is StatX status && FileProblem(status) is string problem)
+        // SIGBUS at the first wait. Another process that truncates a real one later can still do that: ShrinkRisk says
+        // who could, from the file as it is now (sem_open keeps no descriptor to ask).
+        string path = $"{SharedMemory.Directory}/sem.{canonical[1..]}";
+        StatX? found = FileStatus.OfEscapedPath(path);
+        if (found is StatX status && FileProblem(status) is string problem)
         {
-            throw new SysprogException(Errno.EINVAL, "sem_open", canonical, $"{SharedMemory.Directory}/sem.{canonical[1..]} is {problem}.");
+            throw new SysprogException(Errno.EINVAL, "sem_open", canonical, $"{path} is {problem}.");
         }
         SyscallResult result = SyscallResult.NullOnFailure(Libc.sem_open(canonical, 0, 0, 0));
         string? hint = result.Errno == Errno.ENOENT ? "No semaphore has that name; create it first (New-Semaphore, sysprog sem create)." : null;
         IntPtr semaphore = Syscall.CheckPointer(result, trace, "sem_open", canonical, $"{QuoteName(canonical)}, 0", hint);
-        return new PosixSemaphore(new SafeSemaphoreHandle(semaphore), canonical);
+        var opened = new PosixSemaphore(new SafeSemaphoreHandle(semaphore), canonical);
+        try
+        {
+            opened.ShrinkRisk = Sysprog.ShrinkRisk.Describe($"The semaphore {canonical} ({path})", FileStatus.OfEscapedPath(path) ?? found ?? default, false,
+                Libc.geteuid(), Accounts.IsPrivateGroupOf);
+        }
+        catch
+        {
+            opened.Close(trace);
+            throw;
+        }
+        return opened;
     }
 
     public static void Unlink(string name, SyscallTrace? trace = null)

@@ -89,53 +89,99 @@ public sealed class SharedLibrary : IDisposable
             throw new ArgumentException("Lazy and Now are each other's opposite: choose one.", nameof(flags));
         }
         string target = name is null ? "NULL" : Quote(name);
-        if (name is not null && name.Contains('/', StringComparison.Ordinal))
-        {
-            CheckFile(name, trace);
-        }
-        nint raw;
-        string? error;
-        lock (LoaderErrorLock)
-        {
-            raw = Libc.dlopen(name, (int)flags);
-            error = raw == 0 ? Marshal.PtrToStringUTF8(Libc.dlerror()) : null;
-        }
-        trace?.Invoke($"dlopen({target}, {FlagsText(flags)}) = {Pointer(raw)}{(error is null ? string.Empty : $" ({error})")}");
-        if (raw == 0)
-        {
-            return (flags & SharedLibraryOpenFlags.NoLoad) != 0 ? null : throw new SharedLibraryException("dlopen", target, error);
-        }
-        var handle = new SafeLibraryHandle(raw);
+        OpenedPath? checkedFile = name is not null && name.Contains('/', StringComparison.Ordinal) ? CheckFile(name, trace) : null;
         try
         {
-            (string path, ulong baseAddress) = LinkMapOf(handle, target, trace);
-            ulong tls = TlsModuleOf(handle, target);
-            return new SharedLibrary(handle, name ?? string.Empty, flags, path.Length == 0 ? ProgramPath() : path, baseAddress, tls);
+            nint raw;
+            string? error;
+            lock (LoaderErrorLock)
+            {
+                raw = Libc.dlopen(name, (int)flags);
+                error = raw == 0 ? Marshal.PtrToStringUTF8(Libc.dlerror()) : null;
+            }
+            trace?.Invoke($"dlopen({target}, {FlagsText(flags)}) = {Pointer(raw)}{(error is null ? string.Empty : $" ({error})")}");
+            if (raw == 0)
+            {
+                return (flags & SharedLibraryOpenFlags.NoLoad) != 0 ? null : throw new SharedLibraryException("dlopen", target, error);
+            }
+            var handle = new SafeLibraryHandle(raw);
+            try
+            {
+                (string path, ulong baseAddress, nint dynamic) = LinkMapOf(handle, target, trace);
+                if (checkedFile is OpenedPath file)
+                {
+                    EnsureLoadedIsChecked(dynamic, file.Status, name!, path, trace);
+                }
+                ulong tls = TlsModuleOf(handle, target);
+                return new SharedLibrary(handle, name ?? string.Empty, flags, path.Length == 0 ? ProgramPath() : path, baseAddress, tls);
+            }
+            catch
+            {
+                handle.Dispose();
+                throw;
+            }
         }
-        catch
+        finally
         {
-            handle.Dispose();
-            throw;
+            checkedFile?.Fd.Dispose();
         }
     }
 
     /// <summary>
     /// dlopen of a path opens it blocking and follows any link: a FIFO there would hang it for good, and a link
-    /// another user planted in /tmp would load their code. The file is checked first as every user-given path is
-    /// (a regular file, not planted: see <see cref="PlantedPath"/>); a missing one is left for dlopen to report.
+    /// another user planted in /tmp would load their code. So the file is checked first as every user-given path is
+    /// (a regular file, reached by the planted-path rule; see <see cref="PlantedPath"/>), and, since dlopen then
+    /// opens the name again, another user's file in a shared folder is refused too (they could swap it meanwhile).
+    /// The descriptor is held across dlopen, so the file checked keeps its identity for
+    /// <see cref="EnsureLoadedIsChecked"/>. A missing file is left for dlopen to report (null).
     /// </summary>
-    private static void CheckFile(string path, SyscallTrace? trace)
+    /// <remarks>
+    /// dlopen("/proc/self/fd/N") of the checked descriptor would load exactly what was checked, but the loader keeps
+    /// that name: link_map's l_name, dladdr's dli_fname and this object's Path would say /proc/self/fd/N (meaningless
+    /// once N is closed), $ORIGIN would be /proc/self/fd (dependencies found through RUNPATH $ORIGIN are not), and the
+    /// loader matches later dlopen calls by name, so another library opened later through the same descriptor number
+    /// would be handed the first one. So the name is given to dlopen as it was, and what it loaded is checked after.
+    /// </remarks>
+    private static OpenedPath? CheckFile(string path, SyscallTrace? trace)
     {
         try
         {
-            PlantedPath.Open(path, Libc.O_RDONLY | Libc.O_NONBLOCK, 0, AcceptedFileTypes.Regular, trace).Fd.Close(trace);
+            return PlantedPath.Open(path, Libc.O_RDONLY | Libc.O_NONBLOCK, 0, AcceptedFileTypes.Regular, trace, foreignRefused: true);
         }
         catch (SysprogException e) when (e.Errno is Errno.ENOENT or Errno.ENOTDIR && e.Call == "open")
         {
+            return null;
         }
     }
 
-    private static unsafe (string Path, ulong Base) LinkMapOf(SafeLibraryHandle handle, string target, SyscallTrace? trace)
+    /// <summary>
+    /// The object dlopen gave is the file that was checked: the one mapped where its dynamic section (l_ld) is has the
+    /// checked file's device and inode. If not (the name was replaced between the check and the loader's own open,
+    /// or the loader handed back an object it loaded earlier under the same name, from a file since replaced), the
+    /// object is closed again and the open fails, saying that a newly loaded object's initializers have run.
+    /// </summary>
+    private static void EnsureLoadedIsChecked(nint dynamic, in StatX checkedStatus, string name, string loadedPath, SyscallTrace? trace)
+    {
+        ProcessMapping? holding = null;
+        foreach (ProcessMapping mapping in ProcessMaps.Read(Environment.ProcessId, trace: trace))
+        {
+            if (mapping.Contains((ulong)dynamic))
+            {
+                holding = mapping;
+                break;
+            }
+        }
+        if (holding is null || !holding.MapsFile(checkedStatus))
+        {
+            string loaded = holding is null ? $"{loadedPath} (no file mapping holds its dynamic section)" : $"{holding.Path} (device {holding.Device}, inode {holding.Inode})";
+            throw new SharedLibraryException("dlopen", Quote(name),
+                $"the loader gave {loaded}, not the file checked at {name} (device {checkedStatus.DevMajor:x2}:{checkedStatus.DevMinor:x2}, inode {checkedStatus.Inode}): " +
+                "the name was replaced between the check and the loader's open, or the loader reused an object it had loaded under that name from a file since replaced. " +
+                "It is closed again; if it was newly loaded, its initializers have run.");
+        }
+    }
+
+    private static unsafe (string Path, ulong Base, nint Dynamic) LinkMapOf(SafeLibraryHandle handle, string target, SyscallTrace? trace)
     {
         using HandleLease lease = handle.Lease(target);
         LinkMap* map = null;
@@ -151,7 +197,7 @@ public sealed class SharedLibrary : IDisposable
         {
             throw new SharedLibraryException("dlinfo", target, error);
         }
-        return (Marshal.PtrToStringUTF8(map->Name) ?? string.Empty, map->Address);
+        return (Marshal.PtrToStringUTF8(map->Name) ?? string.Empty, map->Address, map->Dynamic);
     }
 
     private static unsafe ulong TlsModuleOf(SafeLibraryHandle handle, string target)

@@ -271,9 +271,8 @@ public sealed class SharedMemory : IDescriptorObject, IDisposable
         }
         long page = Environment.SystemPageSize;
         ulong keptEnd = (ulong)((size + page - 1) / page * page);
-        string device = $"{status.DevMajor:x2}:{status.DevMinor:x2}";
         return ProcessMaps.Read(Environment.ProcessId)
-            .FirstOrDefault(m => m.Inode == status.Inode && m.Device == device && m.Offset + m.Size > keptEnd);
+            .FirstOrDefault(m => m.MapsFile(status) && m.Offset + m.Size > keptEnd);
     }
 
     /// <summary>

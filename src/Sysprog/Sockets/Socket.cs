@@ -262,27 +262,49 @@ public sealed unsafe class Socket : StreamDescriptor
         byte* address = stackalloc byte[SocketEndpoint.StorageSize];
         int length = endpoint.Write(new Span<byte>(address, SocketEndpoint.StorageSize));
         using HandleLease lease = Lease();
-        if (endpoint.Path is not null)
+        // The folder, reached by the planted-path rule. bind takes the path itself, which is what the socket's address
+        // then says (getsockname, a peer's getpeername, Get-Socket), so it is bound by name; the socket file is then
+        // looked for in this folder, where its mode is set, and a bind that went elsewhere (a folder swapped meanwhile)
+        // is undone.
+        using NameInFolder? at = endpoint.Path is string reached ? FolderForBind(reached, endpoint, trace) : null;
+        if (at is not null)
         {
             Syscall.Check(Libc.fchmod(lease.Fd, (int)mode), trace, "fchmod", Description, $"{lease.Fd}, {Octal((int)mode)}");
         }
         SyscallResult result = Libc.bind(lease.Fd, address, (uint)length);
-        if (result.Errno == Errno.EADDRINUSE && endpoint.Path is string stalePath && replaceStale && SocketTable.IsStaleSocketFile(stalePath))
+        if (result.Errno == Errno.EADDRINUSE && at is not null && endpoint.Path is string stalePath && replaceStale && SocketTable.IsStaleSocketFile(stalePath))
         {
             Syscall.Traced(result, trace, "bind", $"{lease.Fd}, {{sa_family=AF_UNIX, sun_path={Quote(stalePath)}}}, {length}");
-            Syscall.Check(Libc.unlink(stalePath), trace, "unlink", stalePath, $"{Quote(stalePath)}");
+            using (HandleLease folder = at.Folder.Lease(at.FolderPath))
+            {
+                Syscall.Check(Libc.unlinkat(folder.Fd, at.Name, 0), trace, "unlinkat", stalePath, $"{folder.Fd}, {Quote(at.Name)}, 0");
+            }
             result = Libc.bind(lease.Fd, address, (uint)length);
         }
         Syscall.Check(result, trace, "bind", endpoint.ToString(), $"{lease.Fd}, {AddressText(endpoint)}, {length}", result.Failed ? ExplainBind(result.Errno, endpoint) : null);
-        if (endpoint.Path is string path)
+        if (at is not null && endpoint.Path is string path)
         {
             ExclusiveCreation.CompleteOrUndo(
-                () => _boundPathInode = PlantedPath.ChangeModeOfCreated(path, FileStatus.Socket, mode, trace).Inode,
+                () => _boundPathInode = PlantedPath.ChangeModeOfCreated(at, FileStatus.Socket, mode, trace).Inode,
                 () => { },
                 () => Syscall.Check(Libc.unlink(path), trace, "unlink", path, $"{Quote(path)}"));
             _boundPath = path;
+            at.Close(trace);
         }
         Redescribe();
+    }
+
+    /// <summary>The folder a socket file is bound in, by the planted-path rule; a path that cannot be reached fails as bind would.</summary>
+    private static NameInFolder FolderForBind(string path, SocketEndpoint endpoint, SyscallTrace? trace)
+    {
+        try
+        {
+            return PlantedPath.FolderOf(path, trace);
+        }
+        catch (SysprogException e)
+        {
+            throw PlantedPath.AsFailureOf(e, "bind", endpoint.ToString(), e.Errno == Errno.ENOENT && e.Detail is null ? ExplainBind(Errno.ENOENT, endpoint) : null);
+        }
     }
 
     private static string? ExplainBind(Errno errno, SocketEndpoint endpoint) => (errno, endpoint.Family) switch
@@ -360,7 +382,10 @@ public sealed unsafe class Socket : StreamDescriptor
         ThrowUnlessFamily(endpoint);
         Timeouts.Validate(timeout);
         byte[] address = new byte[SocketEndpoint.StorageSize];
-        int length = endpoint.Write(address);
+        using SafeFdHandle? socketFile = CheckedSocketFile(endpoint, "connect", trace);
+        // This method's own descriptor, open until it returns: no other thread can close it.
+        SocketEndpoint through = socketFile is null ? endpoint : SocketEndpoint.Unix(PlantedPath.DescriptorPath(socketFile.Fd));
+        int length = through.Write(address);
         long deadline = FdWait.Deadline(timeout);
         using HandleLease lease = Lease();
         int fd = lease.Fd;
@@ -373,13 +398,13 @@ public sealed unsafe class Socket : StreamDescriptor
         }, timeout, cancellationToken, trace, Description);
         if (attempt is not SyscallResult result)
         {
-            trace?.Invoke($"connect({fd}, {AddressText(endpoint)}, {length}) = -1 EINTR (timed out after {Units.FormatDuration(timeout)})");
+            trace?.Invoke($"connect({fd}, {AddressText(through)}, {length}) = -1 EINTR (timed out after {Units.FormatDuration(timeout)})");
             return false;
         }
         if (result.Errno is Errno.EALREADY or Errno.EINPROGRESS)
         {
             // Another signal cut a TCP handshake short, which then goes on in the background: wait for its outcome.
-            Syscall.Traced(result, trace, "connect", $"{fd}, {AddressText(endpoint)}, {length}");
+            Syscall.Traced(result, trace, "connect", $"{fd}, {AddressText(through)}, {length}");
             if (!FdWait.WaitReady(Handle, Libc.POLLOUT, deadline, cancellationToken, trace, Description))
             {
                 return false;
@@ -387,10 +412,33 @@ public sealed unsafe class Socket : StreamDescriptor
             int pending = GetOption(Libc.SO_ERROR, "SO_ERROR");
             result = pending == 0 ? 0 : SyscallResult.FromErrorNumber(pending);
         }
-        Syscall.Check(result, trace, "connect", endpoint.ToString(), $"{fd}, {AddressText(endpoint)}, {length}",
+        Syscall.Check(result, trace, "connect", endpoint.ToString(), $"{fd}, {AddressText(through)}, {length}",
             result.Failed ? ExplainConnect(result.Errno, endpoint) : null);
         Redescribe();
         return true;
+    }
+
+    /// <summary>
+    /// The socket file a UNIX path names, as an O_PATH descriptor reached by the planted-path rule, for connect and
+    /// sendto to be given /proc/self/fd/N instead of the path: the kernel follows links in a socket path, and another
+    /// user's link in /tmp could send this process's connection or datagrams to any socket it may write to (a
+    /// service's, as root). Null for other addresses. What it is stays for the call to say (ECONNREFUSED for a file
+    /// that is no socket), and a path that cannot be reached fails as <paramref name="call"/> would have.
+    /// </summary>
+    private static SafeFdHandle? CheckedSocketFile(SocketEndpoint endpoint, string call, SyscallTrace? trace)
+    {
+        if (endpoint.Path is not string path)
+        {
+            return null;
+        }
+        try
+        {
+            return PlantedPath.Open(path, Libc.O_PATH, 0, AcceptedFileTypes.Any, trace).Fd;
+        }
+        catch (SysprogException e)
+        {
+            throw PlantedPath.AsFailureOf(e, call, endpoint.ToString(), e.Errno == Errno.ENOENT && e.Detail is null ? $"There is no socket file at {endpoint}." : null);
+        }
     }
 
     private string? ExplainConnect(Errno errno, SocketEndpoint endpoint) => errno switch
@@ -442,7 +490,10 @@ public sealed unsafe class Socket : StreamDescriptor
             throw new ArgumentException("A stream socket sends to the peer it is connected to; only datagram sockets take a destination.", nameof(destination));
         }
         byte* address = stackalloc byte[SocketEndpoint.StorageSize];
-        int addressLength = destination?.Write(new Span<byte>(address, SocketEndpoint.StorageSize)) ?? 0;
+        // A datagram to a UNIX path goes to the socket file the planted-path rule reached, as a connect does.
+        using SafeFdHandle? destinationFile = destination is null ? null : CheckedSocketFile(destination, "sendmsg", trace);
+        SocketEndpoint? sentTo = destinationFile is null ? destination : SocketEndpoint.Unix(PlantedPath.DescriptorPath(destinationFile.Fd));
+        int addressLength = sentTo?.Write(new Span<byte>(address, SocketEndpoint.StorageSize)) ?? 0;
         int controlLength = passed.Count == 0 ? 0 : Libc.ControlSpace(passed.Count * sizeof(int));
         byte* control = stackalloc byte[Math.Max(controlLength, 1)];
         PassedLeases? leases = passed.Count == 0 ? null : new PassedLeases(passed);
@@ -459,7 +510,7 @@ public sealed unsafe class Socket : StreamDescriptor
             }
             using HandleLease lease = Lease();
             var message = new OutgoingMessage(lease.Fd, (nint)address, addressLength, (nint)control, controlLength);
-            string? callText = trace is null ? null : SendText(lease.Fd, destination, leases, data.Length);
+            string? callText = trace is null ? null : SendText(lease.Fd, sentTo, leases, data.Length);
             long deadline = FdWait.Deadline(wait);
             int sent = 0;
             fixed (byte* start = data)

@@ -1,5 +1,4 @@
 using Sysprog.Interop;
-using static Sysprog.Interop.TraceFormat;
 
 namespace Sysprog;
 
@@ -49,12 +48,23 @@ public static class Terminal
         }
     }
 
+    /// <summary>What a terminal path may be opened as: what the ioctl then answers (a terminal, or ENOTTY for the rest).</summary>
+    private const AcceptedFileTypes TerminalTypes = AcceptedFileTypes.CharacterDevice | AcceptedFileTypes.Regular | AcceptedFileTypes.Directory;
+
+    /// <summary>
+    /// The terminal at <paramref name="path"/>, by the planted-path rule: a link another user planted in a shared
+    /// folder is not followed (it could name any terminal, whose size and foreground group this would change). What is
+    /// there is looked at first without opening it (O_PATH): a FIFO, socket or block device, whose open does something
+    /// (it would wake a FIFO's writer), is refused; then that very file is opened O_NONBLOCK and O_NOCTTY (never
+    /// waiting, never made this process's controlling terminal), and a file or folder is ENOTTY.
+    /// </summary>
     private static SafeFdHandle Open(string path, SyscallTrace? trace)
     {
         PathArguments.Validate(path);
-        const int flags = Libc.O_RDONLY | Libc.O_NOCTTY | Libc.O_NONBLOCK | Libc.O_CLOEXEC;
-        SyscallResult opened = Libc.open(path, flags, 0);
-        return new SafeFdHandle(Syscall.Check(opened, trace, "open", path, $"{Quote(path)}, {Libc.OpenFlagsText(flags)}",
-            opened.Errno == Errno.ENXIO && path == Controlling ? "This process has no controlling terminal (it runs in a job, a service, or under a pipe only)." : null));
+        using SafeFdHandle node = PlantedPath.Open(path, Libc.O_PATH, 0, TerminalTypes, trace).Fd;
+        SafeFdHandle terminal = PlantedPath.Reopen(node, path, Libc.O_RDONLY | Libc.O_NOCTTY | Libc.O_NONBLOCK | Libc.O_CLOEXEC, trace,
+            path == Controlling ? "This process has no controlling terminal (it runs in a job, a service, or under a pipe only)." : null);
+        node.Close(trace);
+        return terminal;
     }
 }
