@@ -152,7 +152,8 @@ Describe 'Names any user can create' -Skip:(-not $IsLinux) {
         try {
             $lines = @(New-Fifo -Path "$folder/f`nfake`ex" -Verbose 4>&1 | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] } | ForEach-Object Message)
             @($lines | Where-Object { $_ -like 'Performing the operation*' -and $_.Contains($shown) }).Count | Should -Be 1
-            $lines | Should -Contain "mkfifo(`"$shown`", 0600) = 0"
+            # Made with mkfifoat in the folder the planted-path rule reached: the traced name is the last component.
+            @($lines | Where-Object { $_ -match '^mkfifoat\(\d+, "f\\nfake\\x1bx", 0600\) = 0$' }).Count | Should -Be 1
             { New-Fifo -Path "$folder/f`nfake`ex" -ErrorAction Stop } | Should -Throw -ExpectedMessage "*$([WildcardPattern]::Escape($shown))*"
             foreach ($line in $lines + $Error[0].Exception.Message) { $line | Should -Not -Match '[\x00-\x1f\x7f]' }
         }
