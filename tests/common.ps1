@@ -116,7 +116,11 @@ function Remove-TestObjectAll {
         if (Test-Path -LiteralPath $entry.Path -PathType Container) { Remove-Item -LiteralPath $entry.Path -Recurse -Force }
         else { Remove-SharedMemory -Name $entry.Name -Confirm:$false }
     }
-    Get-Semaphore -Name "*sysprog-pester-$PID-*" -WarningAction SilentlyContinue | Remove-Semaphore -Confirm:$false
+    foreach ($entry in Get-Semaphore -Name "*sysprog-pester-$PID-*" -WarningAction SilentlyContinue) {
+        # A planted sem.* directory is listed as a semaphore with a Problem, and sem_unlink cannot remove it.
+        if (Test-Path -LiteralPath $entry.Path -PathType Container) { Remove-Item -LiteralPath $entry.Path -Recurse -Force }
+        else { $entry | Remove-Semaphore -Confirm:$false }
+    }
     $names = [AppDomain]::CurrentDomain.GetData('SysprogPesterNames')
     [System.Threading.Monitor]::Enter($names)
     try {
