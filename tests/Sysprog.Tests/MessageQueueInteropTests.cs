@@ -92,6 +92,18 @@ internal static class CPeer
         Assert.True(compiler.ExitCode == 0, $"cc {string.Join(' ', arguments)}: {errors}");
     }
 
+    /// <summary>Builds a shared library from C source into <paramref name="folder"/>; null when there is no C compiler.</summary>
+    public static string? BuildLibrary(string folder, string name, string source)
+    {
+        if (Tools.Find("cc") is null)
+        {
+            return null;
+        }
+        string path = Path.Combine(folder, name);
+        Build(source, folder, "-shared", "-fPIC", "-o", path);
+        return path;
+    }
+
     /// <summary>
     /// A peer that opens the queue named by its argument, registers with mq_notify (SIGEV_NONE: registered, never
     /// told), says "ready" and sleeps; its command name is mqnotify-holder.

@@ -496,7 +496,7 @@ public sealed class PlantedPathTests : IDisposable
         // dlopen opens the name again after the check: another user's file in /tmp could be swapped for a FIFO (a
         // loader hung for good) or a link to other code in between, so it is refused as protected_regular would.
         Skip.IfNot(IsRoot, NeedsRoot);
-        string? built = BuildLibrary(_shared, "libbuilt.so", "int sysprog_planted_value(void) { return 7; }\n");
+        string? built = CPeer.BuildLibrary(_shared, "libbuilt.so", "int sysprog_planted_value(void) { return 7; }\n");
         Skip.If(built is null, "no C compiler (cc) on PATH: this test builds a library with it");
         string path = Path.Combine(_shared, "libplanted.so");
         PlantAsNobody("cp", built, path);
@@ -516,9 +516,9 @@ public sealed class PlantedPathTests : IDisposable
     [SkippableFact]
     public void SharedLibrary_ReplacedBetweenTheCheckAndDlopen_IsRefusedAndClosed()
     {
-        string? checkedLibrary = BuildLibrary(_shared, "libswap.so", "int sysprog_swap_which(void) { return 1; }\n");
+        string? checkedLibrary = CPeer.BuildLibrary(_shared, "libswap.so", "int sysprog_swap_which(void) { return 1; }\n");
         Skip.If(checkedLibrary is null, "no C compiler (cc) on PATH: this test builds a library with it");
-        string other = BuildLibrary(_private, "libother.so", "int sysprog_swap_which(void) { return 2; }\n")!;
+        string other = CPeer.BuildLibrary(_private, "libother.so", "int sysprog_swap_which(void) { return 2; }\n")!;
         bool swapped = false;
         void SwapOnce(string line)
         {
@@ -710,18 +710,6 @@ public sealed class PlantedPathTests : IDisposable
         using Socket owner = Socket.Create(SocketFamily.Unix, SocketKind.Stream);
         owner.Bind(SocketEndpoint.Unix(narrow), UnixFileMode.UserRead | UnixFileMode.UserWrite);
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(narrow));
-    }
-
-    /// <summary>Builds a shared library from C source; null when there is no C compiler.</summary>
-    private static string? BuildLibrary(string folder, string name, string source)
-    {
-        if (Tools.Find("cc") is null)
-        {
-            return null;
-        }
-        string path = Path.Combine(folder, name);
-        CPeer.Build(source, folder, "-shared", "-fPIC", "-o", path);
-        return path;
     }
 
     private string Victim(string contents)

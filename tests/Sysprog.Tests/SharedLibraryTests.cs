@@ -9,18 +9,6 @@ public sealed class SharedLibraryTests : IDisposable
 
     public void Dispose() => Directory.Delete(_folder, recursive: true);
 
-    /// <summary>Builds a shared library from C source into this test's folder; null when there is no C compiler.</summary>
-    private static string? BuildLibrary(string folder, string name, string source)
-    {
-        if (Tools.Find("cc") is null)
-        {
-            return null;
-        }
-        string path = Path.Combine(folder, name);
-        CPeer.Build(source, folder, "-shared", "-fPIC", "-o", path);
-        return path;
-    }
-
     [Fact]
     public void Cos_FromLibm_IsCalledThroughItsSignature()
     {
@@ -107,7 +95,7 @@ public sealed class SharedLibraryTests : IDisposable
     [SkippableFact]
     public void Close_SaysWhetherTheObjectIsStillLoaded()
     {
-        string? path = BuildLibrary(_folder, "libsysprog_close.so", "int sysprog_close_value(void) { return 7; }\n");
+        string? path = CPeer.BuildLibrary(_folder, "libsysprog_close.so", "int sysprog_close_value(void) { return 7; }\n");
         Skip.If(path is null, "no C compiler (cc) on PATH: this test builds a library with it");
         Assert.Null(SharedLibrary.OpenIfLoaded(path));
         SharedLibrary first = SharedLibrary.Open(path);
@@ -133,12 +121,12 @@ public sealed class SharedLibraryTests : IDisposable
     [SkippableFact]
     public void LoadingScopes_LocalGlobalOrderAndDeepBind()
     {
-        string? first = BuildLibrary(_folder, "libsysprog_first.so", "int sysprog_scope_which(void) { return 1; }\n");
+        string? first = CPeer.BuildLibrary(_folder, "libsysprog_first.so", "int sysprog_scope_which(void) { return 1; }\n");
         Skip.If(first is null, "no C compiler (cc) on PATH: this test builds libraries with it");
-        string second = BuildLibrary(_folder, "libsysprog_second.so", "int sysprog_scope_which(void) { return 2; }\n")!;
+        string second = CPeer.BuildLibrary(_folder, "libsysprog_second.so", "int sysprog_scope_which(void) { return 2; }\n")!;
         const string deep = "int sysprog_scope_which(void) { return 3; }\nint sysprog_scope_call(void) { return sysprog_scope_which(); }\n";
-        string deepBound = BuildLibrary(_folder, "libsysprog_deep.so", deep)!;
-        string shallow = BuildLibrary(_folder, "libsysprog_shallow.so", deep)!;
+        string deepBound = CPeer.BuildLibrary(_folder, "libsysprog_deep.so", deep)!;
+        string shallow = CPeer.BuildLibrary(_folder, "libsysprog_shallow.so", deep)!;
         NativeSignature intVoid = NativeSignature.Parse("int(void)");
 
         using SharedLibrary local = SharedLibrary.Open(first, SharedLibraryOpenFlags.Now | SharedLibraryOpenFlags.Local);
@@ -160,7 +148,7 @@ public sealed class SharedLibraryTests : IDisposable
     [SkippableFact]
     public void ImmediateBinding_FailsAtOpen_WhereLazyBindingOpens()
     {
-        string? lazy = BuildLibrary(_folder, "libsysprog_lazy.so",
+        string? lazy = CPeer.BuildLibrary(_folder, "libsysprog_lazy.so",
             "extern int sysprog_missing_function(void);\nint sysprog_use_missing(void) { return sysprog_missing_function(); }\n");
         Skip.If(lazy is null, "no C compiler (cc) on PATH: this test builds a library with it");
         var now = Assert.Throws<SharedLibraryException>(() => SharedLibrary.Open(lazy, SharedLibraryOpenFlags.Now));
