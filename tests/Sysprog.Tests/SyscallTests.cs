@@ -87,7 +87,9 @@ public sealed class SyscallTests
             ThreadSyscall? main = null;
             var clock = Stopwatch.StartNew();
             // The runtime's start-up waits in futexes of its own: this one is on the word in the semaphore's mapping.
-            while (!(main is { Name: "futex", WaitChannel: not null } && OnTheSemaphore(waiter.Id, main.Arguments[0])) && clock.Elapsed < Soon)
+            // The state, the syscall and the wait channel are separate /proc reads, and a waiter woken for a moment (a
+            // runtime signal, a loaded machine) reads as R between them: one reading with all three asleep is the proof.
+            while (!(main is { Name: "futex", WaitChannel: not null, State: 'S' } && OnTheSemaphore(waiter.Id, main.Arguments[0])) && clock.Elapsed < Soon)
             {
                 Thread.Sleep(5);
                 main = ProcessSyscalls.Read(waiter.Id, waiter.Id).Single();
