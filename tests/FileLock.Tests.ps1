@@ -18,7 +18,7 @@ Describe 'File locks' -Skip:(-not $IsLinux) {
             $process
         }
         function Test-FromAnotherProcess {
-            # Exit code of `sysprog lock --timeout 0`: 0 when the lock was free, 1 when held.
+            # Exit code of `sysprog lock --timeout 0`: 0 when the lock was free, 124 (timed out, as timeout(1)) when held.
             param([string] $Path, [string] $Kind, [string] $Range)
             $arguments = @($SysprogCliPath, 'lock', $Path, '--kind', $Kind, '--timeout', '0')
             if ($Range) { $arguments += '--range', $Range }
@@ -44,7 +44,7 @@ Describe 'File locks' -Skip:(-not $IsLinux) {
         $lock = Lock-File -Path $script:path -Kind $_
         $lock.Kind | Should -Be $_
         $lock.Path | Should -Be $script:path
-        Test-FromAnotherProcess $script:path $_ | Should -Be 1
+        Test-FromAnotherProcess $script:path $_ | Should -Be 124
         Unlock-File $lock
         $lock.IsReleased | Should -BeTrue
         Test-FromAnotherProcess $script:path $_ | Should -Be 0
@@ -65,7 +65,7 @@ Describe 'File locks' -Skip:(-not $IsLinux) {
 
     It 'runs -ScriptBlock under the lock and releases it after, even when the block fails' {
         $inside = Lock-File -Path $script:path -ScriptBlock { Test-FromAnotherProcess $script:path flock }
-        $inside | Should -Be 1
+        $inside | Should -Be 124
         Test-FromAnotherProcess $script:path flock | Should -Be 0
         { Lock-File -Path $script:path -ScriptBlock { throw 'inside' } } | Should -Throw '*inside*'
         Test-FromAnotherProcess $script:path flock | Should -Be 0
@@ -135,10 +135,10 @@ Describe 'File locks' -Skip:(-not $IsLinux) {
         $posix = Lock-File -Path $script:path -Kind Posix -Start 0 -Length 10
         $ofd = Lock-File -Path $script:path -Kind Ofd -Start 20 -Length 10
         try {
-            Test-FromAnotherProcess $script:path posix '0-9' | Should -Be 1
+            Test-FromAnotherProcess $script:path posix '0-9' | Should -Be 124
             $null = Get-Content -LiteralPath $script:path
             Test-FromAnotherProcess $script:path posix '0-9' | Should -Be 0
-            Test-FromAnotherProcess $script:path ofd '20-29' | Should -Be 1
+            Test-FromAnotherProcess $script:path ofd '20-29' | Should -Be 124
         }
         finally {
             $posix, $ofd | Unlock-File
@@ -176,7 +176,7 @@ Describe 'File locks' -Skip:(-not $IsLinux) {
         $ps = New-ModulePowerShell
         try {
             $null = $ps.AddCommand('Lock-File').AddParameter('Path', $script:path).Invoke()
-            Test-FromAnotherProcess $script:path flock | Should -Be 1
+            Test-FromAnotherProcess $script:path flock | Should -Be 124
             $ps.Commands.Clear()
             $null = $ps.AddCommand('Remove-Module').AddParameter('Name', 'Sysprog').Invoke()
             Test-FromAnotherProcess $script:path flock | Should -Be 0
@@ -196,7 +196,7 @@ Describe 'File locks' -Skip:(-not $IsLinux) {
             $null = & dotnet $SysprogCliPath lock $script:path --kind posix --range 0-9 -- sh -c 'exit 7'
             $LASTEXITCODE | Should -Be 7
             $null = & dotnet $SysprogCliPath lock $script:path --kind posix --range 15- --timeout 0 -- true 2>$null
-            $LASTEXITCODE | Should -Be 1
+            $LASTEXITCODE | Should -Be 124 -Because "the range is held: the wait ran out its timeout"
         }
         finally {
             $holder.Kill(); $holder.WaitForExit(); $holder.Dispose()

@@ -10,6 +10,10 @@ internal static class Cli
     public const int Success = 0;
     public const int Failed = 1;
     public const int BadInput = 2;
+    /// <summary>A wait ran out its --timeout: 124, as timeout(1) exits, so a script tells "not yet" from "failed".</summary>
+    public const int TimedOut = 124;
+    /// <summary>Stopped by Ctrl+C: 128 + SIGINT, as a shell reports a program SIGINT ended.</summary>
+    public const int Interrupted = 130;
 
     public static readonly JsonSerializerOptions Json = new()
     {
@@ -44,7 +48,7 @@ internal static class Cli
 
     /// <summary>
     /// A failure as the user sees it: its message on one line of stderr, never a stack trace, and the exit code the
-    /// README documents (2 for bad input, 1 for everything else). Sysprog's own failures name the object, the call and
+    /// README documents (2 for bad input, 124 for a wait that timed out, 130 for Ctrl+C, 1 for everything else). Sysprog's own failures name the object, the call and
     /// the errno; an exception no command expects is named by its type, so it can still be reported, and so is one
     /// of the expected kinds raised inside .NET rather than by Sysprog (a bug: see ExceptionOrigin).
     /// </summary>
@@ -53,8 +57,9 @@ internal static class Cli
         _ when ExceptionOrigin.IsInternal(e) => Unexpected(e),
         SysprogException => Fail(e.Message, Failed),
         ArgumentException or FormatException or FileNotFoundException or OverflowException or ElfFormatException => Fail(e.Message, BadInput),
-        TimeoutException or UnauthorizedAccessException or OperationCanceledException or IOException or KeyNotFoundException or InvalidOperationException
-            => Fail(e.Message, Failed),
+        TimeoutException => Fail(e.Message, TimedOut),
+        OperationCanceledException => Fail(e.Message, Interrupted),
+        UnauthorizedAccessException or IOException or KeyNotFoundException or InvalidOperationException => Fail(e.Message, Failed),
         _ => Unexpected(e),
     };
 

@@ -36,7 +36,7 @@ internal static class EventCommands
     private static Command Read(Option<bool> trace)
     {
         (Option<int> fd, Option<int?> fromPid) = Source();
-        var timeout = new Option<string?>("--timeout") { Description = "Give up after this long; exit 1. Default: wait." };
+        var timeout = new Option<string?>("--timeout") { Description = "Give up after this long; exit 124. Default: wait." };
         var command = new Command("read", "Read the counter (waits while it is 0) and print it.") { fd, fromPid, timeout };
         command.SetAction(r => Cli.Run(() =>
         {
@@ -92,7 +92,7 @@ internal static class EventCommands
     {
         var signals = new Argument<string[]>("signal") { Description = "Signals: USR1, SIGTERM, 10.", Arity = ArgumentArity.OneOrMore };
         var count = new Option<int>("--count") { Description = "Stop after this many.", DefaultValueFactory = _ => 1 };
-        var timeout = new Option<string?>("--timeout") { Description = "Give up when none came for this long; exit 1." };
+        var timeout = new Option<string?>("--timeout") { Description = "Give up when none came for this long; exit 124." };
         var json = new Option<bool>("--json") { Description = "One JSON object per signal." };
         var command = new Command("signal", "Receive signals as records (signalfd where the signals are blocked in every thread, the runtime's handler otherwise).")
         {

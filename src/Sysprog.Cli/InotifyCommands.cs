@@ -14,7 +14,7 @@ internal static class InotifyCommands
         var onlyDir = new Option<bool>("--only-dir") { Description = "IN_ONLYDIR: refuse a path that is not a directory." };
         var noFollow = new Option<bool>("--no-follow") { Description = "IN_DONT_FOLLOW: watch a symbolic link itself." };
         var count = new Option<int?>("--count") { Description = "Stop after this many events. Default: until Ctrl+C." };
-        var timeout = new Option<string?>("--timeout") { Description = "Give up when no event came for this long; exit 1." };
+        var timeout = new Option<string?>("--timeout") { Description = "Give up when no event came for this long; exit 124." };
         var json = new Option<bool>("--json") { Description = "One JSON object per event." };
         var command = new Command("watch", "Watch files and directories with inotify and print each event as it comes (the watches are announced on stderr).")
         {

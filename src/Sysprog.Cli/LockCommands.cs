@@ -14,7 +14,7 @@ internal static class LockCommands
         var shared = new Option<bool>("--shared") { Description = "A shared (read) lock; the default is exclusive." };
         var kind = new Option<FileLockKind>("--kind") { Description = "flock (whole file), posix (fcntl ranges, per process) or ofd (fcntl ranges, per open file).", DefaultValueFactory = _ => FileLockKind.Flock };
         var range = new Option<string[]>("--range") { Description = "Bytes to lock: 10-19 (both included) or 10- (to the end); repeat it to take several ranges one after the other, in the order given (two such commands in opposite orders show a POSIX deadlock). Default: the whole file. Not for flock.", Arity = ArgumentArity.ZeroOrMore };
-        var timeout = new Option<string?>("--timeout") { Description = "Give up after this long (0 tries once); exit 1. Default: wait until Ctrl+C." };
+        var timeout = new Option<string?>("--timeout") { Description = "Give up after this long (0 tries once); exit 124. Default: wait until Ctrl+C." };
         var mode = new Option<string>("--mode") { Description = "Octal permissions if the file is created.", DefaultValueFactory = _ => "0600" };
         var close = new Option<bool>("--close") { Description = "Do not let the command inherit the lock's descriptor (flock(1) -o): a flock or OFD lock then ends with this process, not with the last of the command's children." };
         var command = new Command("lock", "Take a file lock and run a command under it (like flock(1)); exit with the command's status.")

@@ -87,7 +87,7 @@ internal static class MessageQueueCommands
         var name = Cli.NameArgument();
         var texts = new Argument<string[]>("text") { Description = "Messages to send (UTF-8), one per argument.", Arity = ArgumentArity.ZeroOrMore };
         var priority = new Option<int>("--priority") { Description = "0 (lowest) to 32767." };
-        var timeout = new Option<string?>("--timeout") { Description = "Give up when the queue stays full this long; exit 1." };
+        var timeout = new Option<string?>("--timeout") { Description = "Give up when the queue stays full this long; exit 124." };
         var count = new Option<int>("--count") { Description = "Send numbered messages 'PREFIX-<pid>-<n>' this many times instead of texts." };
         var prefix = new Option<string>("--prefix") { Description = "With --count.", DefaultValueFactory = _ => "message" };
         var command = new Command("send", "Send messages (mq_send), waiting while the queue is full.") { name, texts, priority, timeout, count, prefix };
@@ -114,7 +114,7 @@ internal static class MessageQueueCommands
     {
         var name = Cli.NameArgument();
         var count = new Option<int>("--count") { Description = "Stop after this many messages (default: until --timeout or Ctrl+C)." };
-        var timeout = new Option<string?>("--timeout") { Description = "Stop when no message came for this long; exit 1 if fewer than --count arrived." };
+        var timeout = new Option<string?>("--timeout") { Description = "Stop when no message came for this long; exit 124 if fewer than --count arrived." };
         var json = new Option<bool>("--json") { Description = "Write one JSON object per message (priority, length, text, receivedAt)." };
         var command = new Command("receive", "Receive messages, highest priority first, printing each.") { name, count, timeout, json };
         command.SetAction(r =>

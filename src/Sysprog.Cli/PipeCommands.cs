@@ -100,7 +100,7 @@ internal static class PipeCommands
     {
         string otherSide = access == FileAccess.Read ? "a writer" : "a reader";
         Argument<string> path = PathArgument();
-        var timeout = new Option<string?>("--timeout") { Description = $"Wait at most this long for {otherSide}; exit 1. Default: wait." };
+        var timeout = new Option<string?>("--timeout") { Description = $"Wait at most this long for {otherSide}; exit 124. Default: wait." };
         var nonBlocking = new Option<bool>("--nonblock") { Description = $"Do not wait for {otherSide} (O_NONBLOCK)." };
         var command = new Command(name, description) { path, timeout, nonBlocking };
         foreach (Argument argument in more)

@@ -25,7 +25,7 @@ internal static class ProcessCommands
         var block = new Option<string[]>("--block") { Description = "Signals the child starts with blocked: USR1, SIGTERM, 10. Repeatable." };
         var policy = new Option<SchedulingPolicy?>("--policy") { Description = "Scheduling policy: other, batch, idle, fifo, rr." };
         var priority = new Option<int>("--priority") { Description = "Static priority for fifo and rr (1-99)." };
-        var timeout = new Option<string?>("--timeout") { Description = "Kill it (SIGKILL) after this long; exit 1." };
+        var timeout = new Option<string?>("--timeout") { Description = "Kill it (SIGKILL) after this long; exit 124." };
         var noWait = new Option<bool>("--no-wait") { Description = "Print its pid and exit, leaving it running." };
         var command = new Command("spawn", "Start a program with posix_spawn, mapping descriptors and setting attributes, and wait for it through a pidfd; exit with its status (128+N when killed by signal N).")
         {

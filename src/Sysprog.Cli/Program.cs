@@ -3,7 +3,7 @@ using System.CommandLine.Help;
 using Sysprog;
 using Sysprog.Cli;
 
-// Exit codes: 0 success, 1 a system call failed or timed out, 2 bad input.
+// Exit codes (Cli): 0 success, 1 a system call failed, 2 bad input, 124 a wait timed out, 130 Ctrl+C.
 var trace = new Option<bool>("--trace") { Description = "Print each system call strace-style on stderr.", Recursive = true };
 // Named sysprog, the tool's command, rather than after the executable (Sysprog.Cli, as RootCommand would): help and
 // usage errors say what a user types.

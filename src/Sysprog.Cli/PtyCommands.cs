@@ -13,7 +13,7 @@ internal static class PtyCommands
         var program = new Argument<string[]>("command") { Description = "After --: the program and its arguments.", Arity = ArgumentArity.OneOrMore };
         var rows = new Option<int?>("--rows") { Description = "Terminal rows. Default: as many as this terminal has, or 24." };
         var columns = new Option<int?>("--columns") { Description = "Terminal columns. Default: as many as this terminal has, or 80." };
-        var timeout = new Option<string?>("--timeout") { Description = "Hang up on the command after this long; exit 1. Default: wait for it." };
+        var timeout = new Option<string?>("--timeout") { Description = "Hang up on the command after this long; exit 124. Default: wait for it." };
         var command = new Command("pty", "Run a command on a new pseudoterminal (its controlling terminal), relaying stdin to it and its output to stdout; exit with its status (128+N when killed by signal N). " +
             "Run from a terminal, that terminal is in raw mode meanwhile, so keys (Ctrl+C included) reach the command as typed, and the command's terminal follows its size.")
         {

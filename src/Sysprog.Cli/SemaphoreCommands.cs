@@ -70,7 +70,7 @@ internal static class SemaphoreCommands
     private static Command Wait(Option<bool> trace)
     {
         var name = Cli.NameArgument();
-        var timeout = new Option<string?>("--timeout") { Description = "Give up after this long (500ms, 2s, 1m); exit 1. Default: wait until Ctrl+C." };
+        var timeout = new Option<string?>("--timeout") { Description = "Give up after this long (500ms, 2s, 1m); exit 124. Default: wait until Ctrl+C." };
         var hold = new Option<bool>("--hold") { Description = "After taking it, stay until killed (shows that a dead holder never posts)." };
         var command = new Command("wait", "Take one (sem_wait); blocks while the value is 0.") { name, timeout, hold };
         command.SetAction(r =>

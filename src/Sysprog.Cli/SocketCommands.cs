@@ -220,7 +220,7 @@ internal static class SocketCommands
         Argument<string> address = AddressArgument();
         Option<SocketKind> kind = KindOption();
         var count = new Option<int>("--count") { Description = "Messages to receive before exiting.", DefaultValueFactory = _ => 1 };
-        var timeout = new Option<string?>("--timeout") { Description = "Wait at most this long for each connection and message; exit 1. Default: wait." };
+        var timeout = new Option<string?>("--timeout") { Description = "Wait at most this long for each connection and message; exit 124. Default: wait." };
         var mode = new Option<string>("--mode") { Description = "The socket file's permissions, in octal.", DefaultValueFactory = _ => "0600" };
         var json = new Option<bool>("--json") { Description = "Print one JSON object per message." };
         var command = new Command("receive",

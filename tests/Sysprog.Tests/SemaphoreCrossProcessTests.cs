@@ -100,7 +100,7 @@ public sealed class SemaphoreCrossProcessTests : IDisposable
         Assert.Equal(0, Peer.Run("sem", "wait", _name, "--timeout", "1s").ExitCode);
         Assert.Equal(0, Peer.Run("sem", "wait", _name, "--timeout", "1s").ExitCode);
         Peer.Result timedOut = Peer.Run("sem", "wait", _name, "--timeout", "200ms");
-        Assert.Equal(1, timedOut.ExitCode);
+        Assert.Equal(124, timedOut.ExitCode); // as timeout(1): not yet, rather than failed
         Assert.Contains("not available within 200ms", timedOut.Error, StringComparison.Ordinal);
         Assert.Equal(0, Peer.Run("sem", "post", _name, "--count", "3").ExitCode);
         Assert.Equal("3", Peer.Run("sem", "value", _name).Output.Trim());
@@ -109,5 +109,33 @@ public sealed class SemaphoreCrossProcessTests : IDisposable
         Assert.Equal(0, Peer.Run("sem", "remove", _name).ExitCode);
         Assert.Equal(1, Peer.Run("sem", "value", _name).ExitCode);
         Assert.Equal(2, Peer.Run("sem", "wait", _name, "--timeout", "-1s").ExitCode);
+    }
+
+    /// <summary>
+    /// The CLI's exit codes tell apart what a script must handle differently: 2 a usage error, 1 a failed call, 124
+    /// a wait that ran out its timeout (as timeout(1) exits), 130 a wait stopped by Ctrl+C (SIGINT, sent only once
+    /// the C library counts the CLI as a waiter on the semaphore, so it is asleep in sem_wait, not starting up).
+    /// </summary>
+    [Fact]
+    public void TheCliExitCodes_TellUsageErrorsFailuresTimeoutsAndCtrlCApart()
+    {
+        Assert.Equal(2, Peer.Run("sem", "wait", _name, "--no-such-option").ExitCode);
+        Peer.Result missing = Peer.Run("sem", "wait", _name, "--timeout", "1s");
+        Assert.Equal(1, missing.ExitCode);
+        Assert.Contains("ENOENT", missing.Error, StringComparison.Ordinal);
+        using PosixSemaphore semaphore = PosixSemaphore.Create(_name, 0);
+        Assert.Equal(124, Peer.Run("sem", "wait", _name, "--timeout", "50ms").ExitCode);
+        using Process waiter = Peer.Start("sem", "wait", _name);
+        var clock = Stopwatch.StartNew();
+        while (semaphore.Waiters == 0)
+        {
+            Assert.False(waiter.HasExited, "the CLI ended before it waited");
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), "the CLI never waited on the semaphore");
+            Thread.Sleep(10);
+        }
+        Assert.Equal(0, Interop.Libc.kill(waiter.Id, Signals.SIGINT));
+        Peer.Result interrupted = Peer.Finish(waiter);
+        Assert.Equal(130, interrupted.ExitCode);
+        Assert.Equal(0, semaphore.Value);
     }
 }
