@@ -56,7 +56,7 @@ foreach ($name in $Task) {
     }
 }
 
-. (Join-Path $PSScriptRoot 'tests' 'PwshCommand.ps1')
+. (Join-Path $PSScriptRoot 'docs' 'demos' 'PwshCommand.ps1')
 $solution = Join-Path $PSScriptRoot 'Sysprog.sln'
 # The one place the Pester version is written is the project that restores it.
 $PesterVersion = ([xml](Get-Content -Raw -LiteralPath (Join-Path $PSScriptRoot 'tests' 'Sysprog.PowerShell.Tests' 'Sysprog.PowerShell.Tests.csproj'))).SelectSingleNode("//PackageDownload[@Include='Pester']").Version.Trim('[]')

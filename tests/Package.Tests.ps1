@@ -61,6 +61,30 @@ Describe 'The packages' {
         $loaded[1] | Should -BeLike 'Creates*'
     }
 
+    It 'carries the screenplays, which run from the installed module alone' {
+        $path = Join-Path $script:packages 'gallery' "Sysprog.$($script:version).nupkg"
+        $package = Read-Package $path
+        $screenplays = @(Get-ChildItem -LiteralPath (Join-Path $PSScriptRoot '..' 'docs' 'demos') -Filter *.ps1)
+        $screenplays.Count | Should -BeGreaterThan 8
+        foreach ($file in $screenplays) {
+            $package.Entries | Should -Contain "Demos/$($file.Name)"
+        }
+        # Installed where no repository is: the screenplay finds the module beside it, not the build in out/.
+        $installed = Join-Path $TestDrive 'modules' 'Sysprog'
+        [System.IO.Compression.ZipFile]::ExtractToDirectory($path, $installed)
+        $pwsh, $pwshArguments = Get-PwshCommand
+        $pester = Join-Path (Get-Module Pester).ModuleBase 'Pester.psd1'
+        $run = "Import-Module '$pester'; `$r = Invoke-Pester -Path '$installed/Demos/4-MessageQueue.Tests.ps1' -PassThru -Output None; " +
+            "`"`$(`$r.PassedCount) `$(`$r.FailedCount) `$((Get-Module Sysprog).ModuleBase)`""
+        $result = & $pwsh $pwshArguments -NoProfile -NonInteractive -Command $run
+        $LASTEXITCODE | Should -Be 0
+        # The narration (Write-Host) comes first; the counts are the last line.
+        $passed, $failed, $moduleBase = "$($result | Select-Object -Last 1)" -split ' ', 3
+        [int]$failed | Should -Be 0
+        [int]$passed | Should -BeGreaterThan 0
+        $moduleBase | Should -Be $installed
+    }
+
     It 'has the core library as a NuGet package with its metadata, readme and XML docs' {
         $corePath = Join-Path $script:packages 'nuget' "Sysprog.$($script:version).nupkg"
         $corePath | Should -Exist -Because 'build.ps1 -Task Package writes it'

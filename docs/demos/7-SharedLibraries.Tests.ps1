@@ -86,8 +86,12 @@ Describe 'Loading scopes: one function name, several libraries' -Skip:(-not $IsL
         $now[0].Exception.Message | Should -BeLike '*undefined symbol: demo_missing*'
         $lazy = Open-Demo $script:lazy -Lazy
         $lazy.IsClosed | Should -BeFalse
-        Write-Narration 'RTLD_NOW refused the library; RTLD_LAZY opened it. The call would end the process, so a child makes it:'
-        $child = & dotnet $SysprogCliPath dlopen $script:lazy --lazy --call demo_use_missing --signature 'int(void)' 2>&1
+        Write-Narration 'RTLD_NOW refused the library; RTLD_LAZY opened it. The call would end the session, so a child pwsh makes it:'
+        $pwsh, $pwshArguments = Get-PwshCommand
+        $call = "Import-Module '$($SysprogModulePath -replace "'", "''")'; " +
+            "`$library = Open-SharedLibrary '$($script:lazy -replace "'", "''")' -Lazy; " +
+            "Invoke-SharedLibraryFunction `$library demo_use_missing -Signature 'int(void)' -Confirm:`$false"
+        $child = & $pwsh $pwshArguments -NoProfile -NonInteractive -Command $call 2>&1
         $LASTEXITCODE | Should -Be 127
         ($child -join "`n") | Should -BeLike '*symbol lookup error*undefined symbol: demo_missing*'
         Write-Narration "The child died at the call: $(($child | Select-String 'symbol lookup error') -replace '^.*?: ', '')"

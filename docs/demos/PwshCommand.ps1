@@ -1,4 +1,4 @@
-# How to start another pwsh like the running one, dot-sourced by build.ps1 and tests/common.ps1. pwsh is not always an
+# How to start another pwsh like the running one, dot-sourced by build.ps1, the tests and the screenplays. pwsh is not always an
 # executable called pwsh: the PowerShell dotnet tool runs as "dotnet .../pwsh.dll", so [Environment]::ProcessPath is
 # the dotnet host and (Get-Process -Id $PID).Path names dotnet.
 function Get-PwshCommand {
