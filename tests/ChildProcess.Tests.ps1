@@ -246,7 +246,7 @@ Describe 'child processes' -Skip:(-not $IsLinux) {
             $child = Start-Tracked sleep 30
 
             ($child | Set-ProcessLimit -Resource Core -Soft 1MiB -Hard unlimited -PassThru).SoftText | Should -Be '1 MiB'
-            (Get-ProcessLimit $child.ProcessId Core).Hard | Should -BeNullOrEmpty
+            (Get-ProcessLimit Core $child.ProcessId).Hard | Should -BeNullOrEmpty
             { $child | Set-ProcessLimit -Resource Core -Soft 'lots' -ErrorAction Stop } | Should -Throw "*-Soft 'lots' is not a limit*"
         }
     }

@@ -43,7 +43,7 @@ BeforeDiscovery {
         @{ Cmdlet = 'Get-ProcessScheduling'; Call = 'sched_getscheduler'; Run = { Get-ProcessScheduling -Verbose } }
         @{ Cmdlet = 'Set-ProcessScheduling'; Call = 'setpriority'; Run = { $c = Start-ChildProcess sleep 30; Set-ProcessScheduling $c.ProcessId -Nice 3 -PassThru -Verbose; Stop-ChildProcess $c -Signal KILL; $null = Wait-ChildProcess $c; Close-ChildProcess $c } }
         @{ Cmdlet = 'Get-ProcessLimit'; Call = 'prlimit'; Run = { Get-ProcessLimit -Resource NoFile -Verbose } }
-        @{ Cmdlet = 'Set-ProcessLimit'; Call = 'prlimit'; Run = { $c = Start-ChildProcess sleep 30; Set-ProcessLimit $c.ProcessId -Resource NoFile -Soft 100 -PassThru -Verbose; Stop-ChildProcess $c -Signal KILL; $null = Wait-ChildProcess $c; Close-ChildProcess $c } }
+        @{ Cmdlet = 'Set-ProcessLimit'; Call = 'prlimit'; Run = { $c = Start-ChildProcess sleep 30; Set-ProcessLimit NoFile $c.ProcessId -Soft 100 -PassThru -Verbose; Stop-ChildProcess $c -Signal KILL; $null = Wait-ChildProcess $c; Close-ChildProcess $c } }
         @{ Cmdlet = 'Get-Syscall'; Call = 'uname'; Run = { Get-Syscall futex -Verbose } }
         @{ Cmdlet = 'Get-ProcessSyscall'; Call = 'open'; Run = { Get-ProcessSyscall -ThreadId $PID -Verbose } }
         @{ Cmdlet = 'Get-ProgramBreak'; Call = 'sbrk'; Run = { Get-ProgramBreak -Verbose } }
@@ -146,7 +146,7 @@ BeforeDiscovery {
                 [bool]($status -match '^State:\s+S') -and [bool]($status -match '^ShdPnd:\s+0+$') -and [bool]($status -match '^SigPnd:\s+0+$')
                 Stop-ChildProcess $c -Signal KILL; $null = Wait-ChildProcess $c; Close-ChildProcess $c } }
         @{ Cmdlet = 'Set-ProcessScheduling'; Unchanged = { $c = Start-ChildProcess sleep 30; Set-ProcessScheduling $c.ProcessId -Nice 5 -WhatIf; (Get-ProcessScheduling $c.ProcessId).Nice -eq 0; Stop-ChildProcess $c -Signal KILL; $null = Wait-ChildProcess $c; Close-ChildProcess $c } }
-        @{ Cmdlet = 'Set-ProcessLimit'; Unchanged = { $c = Start-ChildProcess sleep 30; $before = (Get-ProcessLimit $c.ProcessId NoFile).Soft; Set-ProcessLimit $c.ProcessId NoFile -Soft 100 -WhatIf; (Get-ProcessLimit $c.ProcessId NoFile).Soft -eq $before; Stop-ChildProcess $c -Signal KILL; $null = Wait-ChildProcess $c; Close-ChildProcess $c } }
+        @{ Cmdlet = 'Set-ProcessLimit'; Unchanged = { $c = Start-ChildProcess sleep 30; $before = (Get-ProcessLimit NoFile $c.ProcessId).Soft; Set-ProcessLimit NoFile $c.ProcessId -Soft 100 -WhatIf; (Get-ProcessLimit NoFile $c.ProcessId).Soft -eq $before; Stop-ChildProcess $c -Signal KILL; $null = Wait-ChildProcess $c; Close-ChildProcess $c } }
         @{ Cmdlet = 'Set-TerminalSize'; Unchanged = { $p = Start-Pty cat; Set-TerminalSize $p.SecondaryPath -Rows 50 -Columns 50 -WhatIf; $p.Size.Rows -eq 24; Close-Pty $p } }
         # Clean (fsync'd) files, so that a real DONTNEED drops their pages: a control file shows it does on this
         # filesystem (tmpfs keeps them whatever the advice, where -WhatIf could not be told from a real call).

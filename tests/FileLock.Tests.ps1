@@ -80,15 +80,15 @@ Describe 'File locks' -Skip:(-not $IsLinux) {
             $failed[0].CategoryInfo.Category | Should -Be 'OperationTimeout'
             $failed[0].TargetObject | Should -Be $script:path
             $failed[0].Exception.Message | Should -BeLike "*held by process $($holder.Id)*"
-            $conflict = Test-FileLock -Path $script:path
+            $conflict = Test-FileLock -Path $script:path -PassThru
             $conflict.ProcessId | Should -Be $holder.Id
-            Test-FileLock -Path $script:path -Shared -Quiet | Should -BeFalse
+            Test-FileLock -Path $script:path -Shared | Should -BeTrue -Because 'a shared request conflicts with the exclusive holder'
         }
         finally {
             $holder.Kill(); $holder.WaitForExit(); $holder.Dispose()
         }
-        Test-FileLock -Path $script:path -Quiet | Should -BeTrue
-        Test-FileLock -Path $script:path | Should -BeNullOrEmpty
+        Test-FileLock -Path $script:path | Should -BeFalse -Because 'the holder is gone'
+        Test-FileLock -Path $script:path -PassThru | Should -BeNullOrEmpty
     }
 
     It 'stops a blocked Lock-File promptly when the pipeline is stopped' {
@@ -117,7 +117,7 @@ Describe 'File locks' -Skip:(-not $IsLinux) {
                     Flock = [bool]$flockLock; FlockError = "$($flockRefused[0].FullyQualifiedErrorId)"
                     Ofd = [bool]$ofdLock; OfdError = "$($ofdRefused[0].FullyQualifiedErrorId)"
                     # A POSIX lock belongs to the process: F_GETLK from any of its threads finds no conflict with it.
-                    PosixFree = Test-FileLock -Path $path -Kind Posix -Start 0 -Length 10 -Quiet
+                    PosixFree = -not (Test-FileLock -Path $path -Kind Posix -Start 0 -Length 10)
                 }
             } | Receive-Job -Wait -AutoRemoveJob
             $result.Flock | Should -BeFalse

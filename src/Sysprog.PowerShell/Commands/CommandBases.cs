@@ -11,10 +11,24 @@ public abstract class ProcessCommandBase : SysprogCmdlet
     [Alias("ProcessId")]
     [ValidateNotNullOrEmpty]
     [ValidateRange(1, int.MaxValue)]
-    public int[] Id { get; set; } = [];
+    public virtual int[] Id { get; set; } = [];
 
     /// <summary>The ids given, or this session's process when none was.</summary>
     protected IEnumerable<int> ProcessIds => Id.Length == 0 ? [System.Environment.ProcessId] : Id;
+}
+
+/// <summary>
+/// Cmdlets about one resource of processes by id, the resource first (Get-ProcessLimit NoFile 1234, as prlimit
+/// --nofile --pid 1234 reads): -Id comes second.
+/// </summary>
+public abstract class ProcessResourceCommandBase : ProcessCommandBase
+{
+    /// <summary>Default: this session's process. Takes Get-Process and ChildProcess objects from the pipeline.</summary>
+    [Parameter(Position = 1, ValueFromPipelineByPropertyName = true)]
+    [Alias("ProcessId")]
+    [ValidateNotNullOrEmpty]
+    [ValidateRange(1, int.MaxValue)]
+    public override int[] Id { get => base.Id; set => base.Id = value; }
 }
 
 /// <summary>Cmdlets about files by path (wildcards expand to what exists), from Get-ChildItem too.</summary>

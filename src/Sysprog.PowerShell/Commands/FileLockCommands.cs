@@ -107,22 +107,26 @@ public sealed class UnlockFileCommand : SysprogCmdlet
     }
 }
 
-/// <summary>Test-FileLock: the lock that would stop this request now (F_GETLK, F_OFD_GETLK, or a flock try), or nothing.</summary>
+/// <summary>
+/// Test-FileLock: whether another lock stands in the way of this request now (F_GETLK, F_OFD_GETLK, or a flock try):
+/// $true when it is locked against it, as Test-Path is $true when the item is there; -PassThru writes the lock in the
+/// way instead (nothing when free).
+/// </summary>
 [Cmdlet(VerbsDiagnostic.Test, "FileLock")]
-[OutputType(typeof(FileLockConflict), typeof(bool))]
+[OutputType(typeof(bool), typeof(FileLockConflict))]
 public sealed class TestFileLockCommand : FileLockRequestCommandBase
 {
-    /// <summary>Only $true (it could be taken now) or $false.</summary>
+    /// <summary>Write the conflicting lock (kind, mode, range, process), or nothing when the request is free.</summary>
     [Parameter]
-    public SwitchParameter Quiet { get; set; }
+    public SwitchParameter PassThru { get; set; }
 
     protected override void ProcessRecord() =>
         TryRun(Path, () =>
         {
             FileLockConflict? conflict = FileLock.FindConflict(FullPath, Kind, LockMode, Start, Length, Trace);
-            if (Quiet)
+            if (!PassThru)
             {
-                WriteObject(conflict is null);
+                WriteObject(conflict is not null);
             }
             else if (conflict is not null)
             {

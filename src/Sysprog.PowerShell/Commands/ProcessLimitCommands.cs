@@ -6,10 +6,10 @@ namespace Sysprog.PowerShell.Commands;
 /// <summary>Get-ProcessLimit: a process's resource limits (prlimit), soft and hard.</summary>
 [Cmdlet(VerbsCommon.Get, "ProcessLimit")]
 [OutputType(typeof(ProcessLimit))]
-public sealed class GetProcessLimitCommand : ProcessCommandBase
+public sealed class GetProcessLimitCommand : ProcessResourceCommandBase
 {
     /// <summary>Only these resources; default all sixteen.</summary>
-    [Parameter(Position = 1)]
+    [Parameter(Position = 0)]
     [ValidateNotNullOrEmpty]
     public ProcessResource[] Resource { get; set; } = [];
 
@@ -27,9 +27,9 @@ public sealed class GetProcessLimitCommand : ProcessCommandBase
 /// <summary>Set-ProcessLimit: prlimit with a new soft limit, hard limit, or both.</summary>
 [Cmdlet(VerbsCommon.Set, "ProcessLimit", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(ProcessLimit))]
-public sealed class SetProcessLimitCommand : ProcessCommandBase
+public sealed class SetProcessLimitCommand : ProcessResourceCommandBase
 {
-    [Parameter(Mandatory = true, Position = 1)]
+    [Parameter(Mandatory = true, Position = 0)]
     public ProcessResource Resource { get; set; }
 
     /// <summary>A number (64MB works for the byte limits), a size such as '64MiB', or 'unlimited'.</summary>
