@@ -26,6 +26,18 @@ public sealed class SharedLibraryTests : IDisposable
         Assert.True(loaded.Contains(cos.Address));
     }
 
+    /// <summary>
+    /// The first loader failure of a process keeps dlerror's text: a fresh CLI process fails its first dlopen, of a
+    /// bare name the loader searches for (the runtime binding dlerror late, with dlsym, would have cleared it).
+    /// </summary>
+    [Fact]
+    public void TheFirstDlopenFailureOfAProcess_CarriesDlerrorsText()
+    {
+        Peer.Result result = Peer.Run("dlopen", "libsysprog-no-such-library.so");
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("dlopen(\"libsysprog-no-such-library.so\") failed: libsysprog-no-such-library.so: cannot open shared object file", result.Error, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void GlobalScope_FindsLibcFunctions_AndStringsCrossBothWays()
     {

@@ -20,6 +20,10 @@ public sealed class SharedLibrary : IDisposable
 
     // dlerror's text is per thread and each call overwrites it: loader calls that read it run one at a time.
     private static readonly object LoaderErrorLock = new();
+
+    // The runtime binds a P/Invoke on its first call, with dlsym, and dlsym clears the thread's loader error: bound
+    // after a failed dlopen, dlerror would find nothing, and the first failure of a session would lose its text.
+    static SharedLibrary() => Libc.dlerror();
     private static readonly ConcurrentDictionary<string, ElfFile> DynamicSymbolsOfFile = new(StringComparer.Ordinal);
 
     private readonly SafeLibraryHandle _handle;
