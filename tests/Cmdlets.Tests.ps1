@@ -261,3 +261,29 @@ Describe 'Every cmdlet' -Skip:(-not $IsLinux) {
         Remove-TestObjectAll
     }
 }
+
+Describe 'A closed object' -Skip:(-not $IsLinux) {
+    BeforeAll {
+        . (Join-Path $PSScriptRoot 'common.ps1')
+    }
+
+    # Each row makes an object, closes it, then uses it: the error names the object by what the user knows it as
+    # (its name or description), says it is closed, and is the ObjectClosed error of the cmdlet, never .NET's
+    # "Cannot access a disposed object. Object name: 'Sysprog.X'".
+    It '<Kind>: a cmdlet using it fails naming it as closed' -ForEach @(
+        @{ Kind = 'shared memory'; Make = { New-SharedMemory -Name (New-TestName) -Size 4KB }; Shown = { $args[0].Name }; Use = { Invoke-MemoryMap -InputObject $args[0] -ScriptBlock { 1 } }; Close = { Close-SharedMemory $args[0]; Remove-SharedMemory $args[0].Name } }
+        @{ Kind = 'message queue'; Make = { New-MessageQueue -Name (New-TestName) }; Shown = { $args[0].Name }; Use = { Send-MqMessage $args[0] 'hi' -TimeoutSeconds 0 }; Close = { Close-MessageQueue $args[0]; Remove-MessageQueue $args[0].Name } }
+        @{ Kind = 'named semaphore'; Make = { New-Semaphore -Name (New-TestName) }; Shown = { $args[0].Name }; Use = { Unlock-Semaphore $args[0] }; Close = { Close-Semaphore $args[0]; Remove-Semaphore $args[0].Name } }
+        @{ Kind = 'eventfd'; Make = { New-EventFd }; Shown = { $args[0].Description }; Use = { Write-EventFd $args[0] 1 }; Close = { Close-EventFd $args[0] } }
+        @{ Kind = 'inotify'; Make = { New-Inotify }; Shown = { $args[0].Description }; Use = { Read-Inotify $args[0] -TimeoutSeconds 0 }; Close = { Close-Inotify $args[0] } }
+    ) {
+        $object = & $Make
+        $shown = & $Shown $object
+        & $Close $object
+        $failed = @(& $Use $object 2>&1 | Where-Object { $_ -is [System.Management.Automation.ErrorRecord] })
+        $failed.Count | Should -Be 1
+        $failed[0].FullyQualifiedErrorId | Should -BeLike 'ObjectClosed,*'
+        $failed[0].CategoryInfo.Category | Should -Be 'InvalidOperation'
+        $failed[0].Exception.Message | Should -BeExactly "$shown is closed."
+    }
+}

@@ -165,7 +165,7 @@ public sealed class Inotify : FileDescriptorObject, IBufferedInput
     /// <summary>The active watch on <paramref name="path"/> (made absolute), or null.</summary>
     public InotifyWatch? FindWatch(string path)
     {
-        ObjectDisposedException.ThrowIf(IsClosed, this);
+        ClosedObject.ThrowIf(IsClosed, Description);
         string fullPath = PathArguments.Full(path);
         lock (_watches)
         {

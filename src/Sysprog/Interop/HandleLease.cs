@@ -53,8 +53,27 @@ internal ref struct HandleLease
         _handle = null;
     }
 
+    private static void ThrowClosed(string objectName) => ClosedObject.Throw(objectName);
+}
+
+/// <summary>
+/// The one error for using an object after Close: it names the object (its name, path or description) and says it
+/// is closed, where .NET's own would name only the type ("Object name: 'Sysprog.SharedMemory'").
+/// </summary>
+internal static class ClosedObject
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void ThrowIf(bool closed, string objectName)
+    {
+        if (closed)
+        {
+            Throw(objectName);
+        }
+    }
+
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void ThrowClosed(string objectName) => throw new ObjectDisposedException(objectName, $"{objectName} is closed.");
+    [System.Diagnostics.CodeAnalysis.DoesNotReturn]
+    public static void Throw(string objectName) => throw new ObjectDisposedException(null, $"{objectName} is closed.");
 }
 
 internal static class HandleLeaseExtensions
@@ -87,7 +106,7 @@ internal sealed class PassedLeases : IDisposable
             catch (ObjectDisposedException)
             {
                 Dispose();
-                throw new ObjectDisposedException(name, $"{name} is closed: it cannot be passed on.");
+                throw new ObjectDisposedException(null, $"{name} is closed: it cannot be passed on.");
             }
             _held++;
         }

@@ -628,7 +628,7 @@ public sealed class MemoryMapping : IDisposable
     {
         if (_region.IsClosed)
         {
-            throw new ObjectDisposedException(target, $"{target} is closed.");
+            ClosedObject.Throw(target);
         }
         throw new UnauthorizedAccessException(
             $"The mapping of {Source} is {ProtectionText(Protection)} ({Libc.ProtText((int)Protection)}); this access needs {ProtectionText(needed)}. " +
@@ -640,7 +640,7 @@ public sealed class MemoryMapping : IDisposable
     {
         if (_region.IsClosed)
         {
-            throw new ObjectDisposedException(semaphore, $"{semaphore} is closed.");
+            ClosedObject.Throw(semaphore);
         }
         throw new SysprogException(Errno.EACCES, call, semaphore,
             $"The mapping of {Source} is {ProtectionText(Protection)} ({Libc.ProtText((int)Protection)}) and a semaphore is read and written in place: " +

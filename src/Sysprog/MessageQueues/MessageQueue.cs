@@ -382,7 +382,7 @@ public sealed class MessageQueue : IPollable, IDisposable
     /// <summary>Receives every message that arrives, on a background thread, raising <see cref="MessageReceived"/>.</summary>
     public void StartWatching()
     {
-        ObjectDisposedException.ThrowIf(IsClosed, this);
+        ClosedObject.ThrowIf(IsClosed, Name);
         if (!CanReceive)
         {
             ThrowWrongAccess("watch", "write-only");

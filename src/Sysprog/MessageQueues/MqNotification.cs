@@ -99,7 +99,7 @@ public sealed class MqNotification : IDisposable
     private static MqNotification Register(MessageQueue queue, MqNotifyMethod method, int? signal, SyscallTrace? trace)
     {
         ArgumentNullException.ThrowIfNull(queue);
-        ObjectDisposedException.ThrowIf(queue.IsClosed, queue);
+        ClosedObject.ThrowIf(queue.IsClosed, queue.Name);
         SignalFd? signals = signal is int number ? SignalFor(number, trace) : null;
         MqNotification notification;
         try
@@ -173,7 +173,7 @@ public sealed class MqNotification : IDisposable
     /// <summary>Registers again (mq_notify): after a notification, or for the first time. EBUSY while any process, this one included, is registered.</summary>
     public unsafe void Arm(SyscallTrace? trace = null)
     {
-        ObjectDisposedException.ThrowIf(_closed, this);
+        ClosedObject.ThrowIf(_closed, $"the notification of {Queue.Name}");
         using HandleLease lease = Queue.Lease();
         var how = new SigEvent { Value = (IntPtr)_id };
         if (_signals is not null)

@@ -57,7 +57,7 @@ public sealed class ChildProcess : FileDescriptorObject
     /// <summary><see cref="HasExited"/>, narrating the poll that asks; a closed child can no longer be asked.</summary>
     public bool CheckExited(SyscallTrace? trace)
     {
-        ObjectDisposedException.ThrowIf(IsClosed, this);
+        ClosedObject.ThrowIf(IsClosed, Description);
         return _exit is not null || FdWait.WaitReady(Handle, Libc.POLLIN, FdWait.Deadline(TimeSpan.Zero), default, trace, Description);
     }
 

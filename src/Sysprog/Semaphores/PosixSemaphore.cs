@@ -241,7 +241,7 @@ public sealed class PosixSemaphore : IDisposable
     public static PosixSemaphore Attach(MemoryMapping mapping, long offset)
     {
         ArgumentNullException.ThrowIfNull(mapping);
-        ObjectDisposedException.ThrowIf(mapping.IsClosed, mapping);
+        ClosedObject.ThrowIf(mapping.IsClosed, $"the mapping of {mapping.Source}");
         if (mapping.Visibility != MappingVisibility.Shared)
         {
             throw new ArgumentException("A process-shared semaphore needs a Shared mapping; in a Private one each process has its own copy.", nameof(mapping));
@@ -409,8 +409,7 @@ public sealed class PosixSemaphore : IDisposable
 
     private IntPtr Address(in MappingAccess held) => _named is not null ? held.Address : held.Address + (nint)_offset;
 
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private void ThrowClosed() => throw new ObjectDisposedException(_target, $"{_target} is closed.");
+    private void ThrowClosed() => ClosedObject.Throw(_target);
 
     /// <summary>
     /// One blocking call: until <paramref name="slice"/> from now when given, otherwise until the monotonic

@@ -238,7 +238,7 @@ public sealed class SharedMemory : IDescriptorObject, IDisposable
     public void Resize(long size, bool force = false, SyscallTrace? trace = null)
     {
         MemorySize.ValidateLength(size, nameof(size));
-        ObjectDisposedException.ThrowIf(_fd.IsClosed, this);
+        ClosedObject.ThrowIf(_fd.IsClosed, Name);
         if (!force && MappingPastEnd(size) is ProcessMapping mapped)
         {
             throw new InvalidOperationException(
@@ -282,7 +282,7 @@ public sealed class SharedMemory : IDescriptorObject, IDisposable
     public MemoryMapping Map(MemoryProtection? protection = null, MappingVisibility? visibility = null,
         long offset = 0, long? length = null, SyscallTrace? trace = null)
     {
-        ObjectDisposedException.ThrowIf(_fd.IsClosed, this);
+        ClosedObject.ThrowIf(_fd.IsClosed, Name);
         MemoryProtection effective = protection ?? (IsReadOnly || IsWriteSealed ? MemoryProtection.Read : MemoryProtection.ReadWrite);
         return MemoryMapping.MapFd(_fd, Name, MappingKind.SharedMemory, Size, effective, visibility ?? MappingVisibility.Shared, offset, length, trace);
     }

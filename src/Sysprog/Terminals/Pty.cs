@@ -287,7 +287,7 @@ public sealed class Pty : FileDescriptorObject
     /// <summary>Waits up to <paramref name="timeout"/> for the program to end and reaps it; null on timeout.</summary>
     public ProcessExit? WaitForExit(TimeSpan timeout, CancellationToken cancellationToken = default, SyscallTrace? trace = null)
     {
-        ObjectDisposedException.ThrowIf(IsClosed, this);
+        ClosedObject.ThrowIf(IsClosed, Description);
         return Process.WaitForExit(timeout, cancellationToken, trace);
     }
 
