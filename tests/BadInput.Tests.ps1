@@ -252,6 +252,8 @@ Describe 'Bad input to every cmdlet parameter' -Skip:(-not $IsLinux) {
             if ($ErrorRecord.FullyQualifiedErrorId -match '^System\.' -or $category -eq 'NotSpecified') {
                 return "not a named error (an exception from inside .NET, or one no cmdlet expects): $what"
             }
+            # What the user reads (ErrorDetails over the exception's text) never names a C# parameter of the core.
+            if ("$ErrorRecord" -match "\(Parameter '") { return "its text names a C# parameter: $ErrorRecord" }
             $known = $script:knownErrors["$Cmdlet -$Parameter"]
             if ($known -and $exception -is $known.Error) { return $null }
             if ($exception -is [ArgumentException]) {

@@ -56,7 +56,7 @@ internal static class Cli
     {
         _ when ExceptionOrigin.IsInternal(e) => Unexpected(e),
         SysprogException => Fail(e.Message, Failed),
-        ArgumentException or FormatException or FileNotFoundException or OverflowException or ElfFormatException => Fail(e.Message, BadInput),
+        ArgumentException or FormatException or FileNotFoundException or OverflowException or ElfFormatException => Fail(ExceptionText.ForUser(e), BadInput),
         TimeoutException => Fail(e.Message, TimedOut),
         OperationCanceledException => Fail(e.Message, Interrupted),
         UnauthorizedAccessException or IOException or KeyNotFoundException or InvalidOperationException => Fail(e.Message, Failed),

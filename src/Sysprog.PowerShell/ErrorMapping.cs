@@ -75,6 +75,10 @@ public static class ErrorMapping
         _ => ErrorCategory.NotSpecified,
     };
 
+    /// <summary>The text shown in place of the exception's, when it must differ: see <see cref="ExceptionText.ForUser"/>.</summary>
+    public static string? UserMessage(Exception exception) =>
+        IsInternal(exception) ? null : ExceptionText.ForUser(exception) is string text && text != exception.Message ? text : null;
+
     /// <summary>shm_open → ShmOpen.</summary>
     public static string PascalCase(string cName) =>
         string.Concat(cName.Split('_', StringSplitOptions.RemoveEmptyEntries).Select(part => char.ToUpperInvariant(part[0]) + part[1..]));

@@ -172,7 +172,12 @@ public abstract class SysprogCmdlet : PSCmdlet, IDisposable
     protected static ErrorRecord ToErrorRecord(Exception exception, object target)
     {
         (string errorId, ErrorCategory category) = ErrorMapping.Classify(exception);
-        return new ErrorRecord(exception, errorId, category, target);
+        var record = new ErrorRecord(exception, errorId, category, target);
+        if (ErrorMapping.UserMessage(exception) is string message)
+        {
+            record.ErrorDetails = new ErrorDetails(message);
+        }
+        return record;
     }
 
     /// <summary>Releases what a cmdlet held across records (an opened queue, say); runs even when the pipeline is stopped.</summary>

@@ -41,7 +41,7 @@ public sealed class GetElfSymbolCommand : FilePathCommandBase
     {
         if (Table == ElfSymbolTables.None)
         {
-            ThrowTerminatingError(new ErrorRecord(new ArgumentException("-Table None reads no symbol: use Dynamic, Static or All.", nameof(Table)), "InvalidArgument", ErrorCategory.InvalidArgument, Table));
+            ThrowTerminatingError(ToErrorRecord(new ArgumentException("-Table None reads no symbol: use Dynamic, Static or All.", nameof(Table)), Table));
         }
         if (Defined && Undefined)
         {

@@ -133,7 +133,7 @@ public sealed class WriteProcessMemoryCommand : SysprogCmdlet
         };
         if ((Address is null) == (Symbol is null))
         {
-            ThrowTerminatingError(new ErrorRecord(new ArgumentException("Give where to write: -Address or -Symbol, one of them.", Address is null ? nameof(Address) : nameof(Symbol)), "InvalidArgument", ErrorCategory.InvalidArgument, Id));
+            ThrowTerminatingError(ToErrorRecord(new ArgumentException("Give where to write: -Address or -Symbol, one of them.", Address is null ? nameof(Address) : nameof(Symbol)), Id));
         }
         TryRun(Symbol ?? (object)Id, () =>
         {
