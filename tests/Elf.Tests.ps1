@@ -20,6 +20,29 @@ Describe 'ELF files and shared libraries' -Skip:(-not $IsLinux) {
         Assert-NoFdLeft -Since $script:fdsBefore
     }
 
+    It 'takes paths as Get-Item does: Get-ChildItem items literally, -Path with wildcards and escapes, -LiteralPath as written' {
+        $folder = Join-Path $TestDrive 'names'
+        $null = New-Item -ItemType Directory $folder
+        foreach ($name in '[', 't[1]', 'a`b', 'plain') { Copy-Item -LiteralPath /usr/bin/true (Join-Path $folder $name) }
+        # Every item, whatever its name: bound by PSPath to -LiteralPath, nothing stops the pipeline.
+        $read = @(Get-ChildItem -LiteralPath $folder | Get-ElfFile)
+        $read.Path | Sort-Object | Should -Be ((Get-ChildItem -LiteralPath $folder).FullName | Sort-Object)
+        Get-ElfFile -LiteralPath (Join-Path $folder 'a`b') | Should -Not -BeNullOrEmpty
+        (Get-ElfFile -LP (Join-Path $folder '[')).Path | Should -Be (Join-Path $folder '[')
+        # -Path: a wildcard expands, a backtick escapes, an invalid pattern is an error on that input alone.
+        @(Get-ElfFile -Path (Join-Path $folder 'p*')).Path | Should -Be (Join-Path $folder 'plain')
+        @(Get-ElfFile -Path (Join-Path $folder 't`[1`]')).Path | Should -Be (Join-Path $folder 't[1]')
+        $after = @(Get-ElfFile -Path (Join-Path $folder '['), (Join-Path $folder 'plain') -ErrorAction SilentlyContinue -ErrorVariable failed)
+        $after.Path | Should -Be (Join-Path $folder 'plain')
+        $failed.Count | Should -Be 1
+        $failed[0].FullyQualifiedErrorId | Should -BeLike 'InvalidArgument,*'
+        $failed[0].Exception.Message | Should -BeLike '*not a valid wildcard pattern*-LiteralPath*'
+        $failed[0].TargetObject | Should -Be (Join-Path $folder '[')
+        # Relative to PowerShell's location, as written.
+        Push-Location -LiteralPath $folder
+        try { (Get-ElfFile -LiteralPath 't[1]').Path | Should -Be (Join-Path $folder 't[1]') } finally { Pop-Location }
+    }
+
     It 'reads a program as readelf does: interpreter, needed libraries, loadable segments, entry' {
         $ls = Get-ElfFile /usr/bin/ls
 

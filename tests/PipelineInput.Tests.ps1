@@ -147,16 +147,22 @@ BeforeDiscovery {
         @{ Cmdlet = 'Test-FileLock'; Parameter = 'Path'; By = 'PropertyName'; Run = { $f = Join-Path $dir 'd.lock'; $l = Lock-File $f -Kind Ofd; try { $l | Test-FileLock -Kind Ofd | Should -BeTrue } finally { Unlock-File $l } } }
         @{ Cmdlet = 'Get-FileLock'; Parameter = 'Path'; By = 'PropertyName'; Run = { $f = Join-Path $dir 'e.lock'; $l = Lock-File $f -Kind Ofd; try { (Get-Item $f | Get-FileLock).Kind | Should -Be 'Ofd' } finally { Unlock-File $l } } }
         @{ Cmdlet = 'Unlock-File'; Parameter = 'InputObject'; By = 'Value'; Run = { $f = Join-Path $dir 'f.lock'; $l = Lock-File $f -Kind Ofd; $l | Unlock-File; $l.IsReleased | Should -BeTrue; @(Get-FileLock -Path $f) | Should -BeNullOrEmpty } }
-        @{ Cmdlet = 'Get-FileResidency'; Parameter = 'Path'; By = 'Value'; Run = { ('/usr/bin/true' | Get-FileResidency).FileSize | Should -Be (Get-Item /usr/bin/true).Length } }
-        @{ Cmdlet = 'Get-FileResidency'; Parameter = 'Path'; By = 'PropertyName'; Run = { (Get-Item /usr/bin/true | Get-FileResidency).Path | Should -Be '/usr/bin/true' } }
+        # The kernel shows a file's page cache only to its owner or a writer (EPERM otherwise): a file of the test's own.
+        @{ Cmdlet = 'Get-FileResidency'; Parameter = 'Path'; By = 'Value'; Run = { $f = Join-Path $dir 'cached'; Copy-Item /usr/bin/true $f; ($f | Get-FileResidency).FileSize | Should -Be (Get-Item $f).Length } }
+        @{ Cmdlet = 'Get-FileResidency'; Parameter = 'Path'; By = 'PropertyName'; Run = { $f = Join-Path $dir 'cached'; Copy-Item /usr/bin/true $f; ([pscustomobject]@{ Path = Join-Path $dir 'cache?' } | Get-FileResidency).Path | Should -Be $f } }
+        @{ Cmdlet = 'Get-FileResidency'; Parameter = 'LiteralPath'; By = 'PropertyName'; Run = { $f = Join-Path $dir 'cached[1]'; Copy-Item /usr/bin/true -Destination $f; (Get-Item -LiteralPath $f | Get-FileResidency).Path | Should -Be $f } }
         @{ Cmdlet = 'Set-FileAdvice'; Parameter = 'Path'; By = 'Value'; Run = { $f = Join-Path $dir 'advised.bin'; [IO.File]::WriteAllBytes($f, [byte[]]::new(8KB)); ($f | Set-FileAdvice -Advice WillNeed -PassThru -Confirm:$false).Path | Should -Be $f } }
-        @{ Cmdlet = 'Set-FileAdvice'; Parameter = 'Path'; By = 'PropertyName'; Run = { $f = Join-Path $dir 'advised.bin'; [IO.File]::WriteAllBytes($f, [byte[]]::new(8KB)); (Get-Item $f | Set-FileAdvice -Advice WillNeed -PassThru -Confirm:$false).FileSize | Should -Be 8KB } }
+        @{ Cmdlet = 'Set-FileAdvice'; Parameter = 'Path'; By = 'PropertyName'; Run = { $f = Join-Path $dir 'advised.bin'; [IO.File]::WriteAllBytes($f, [byte[]]::new(8KB)); ([pscustomobject]@{ Path = $f } | Set-FileAdvice -Advice WillNeed -PassThru -Confirm:$false).FileSize | Should -Be 8KB } }
+        @{ Cmdlet = 'Set-FileAdvice'; Parameter = 'LiteralPath'; By = 'PropertyName'; Run = { $f = Join-Path $dir 'advised[1].bin'; [IO.File]::WriteAllBytes($f, [byte[]]::new(8KB)); (Get-Item -LiteralPath $f | Set-FileAdvice -Advice WillNeed -PassThru -Confirm:$false).FileSize | Should -Be 8KB } }
         @{ Cmdlet = 'Get-ElfFile'; Parameter = 'Path'; By = 'Value'; Run = { ('/usr/bin/true' | Get-ElfFile).Interpreter | Should -Not -BeNullOrEmpty } }
         @{ Cmdlet = 'Get-ElfFile'; Parameter = 'Path'; By = 'PropertyName'; Run = { (Get-Command -Name true -CommandType Application | Select-Object -First 1 | Get-ElfFile).Needed | Should -Contain 'libc.so.6' } }
+        @{ Cmdlet = 'Get-ElfFile'; Parameter = 'LiteralPath'; By = 'PropertyName'; Run = { $f = Join-Path $dir '['; Copy-Item -LiteralPath /usr/bin/true $f; (Get-ChildItem -LiteralPath $dir | Get-ElfFile).Path | Should -Be $f } }
         @{ Cmdlet = 'Get-ElfSymbol'; Parameter = 'Path'; By = 'Value'; Run = { @('/usr/bin/true' | Get-ElfSymbol -Table Dynamic -Undefined).Count | Should -BeGreaterThan 5 } }
-        @{ Cmdlet = 'Get-ElfSymbol'; Parameter = 'Path'; By = 'PropertyName'; Run = { @(Get-Item /usr/bin/true | Get-ElfSymbol -Table Dynamic -Undefined).Name | Should -Contain 'exit' } }
+        @{ Cmdlet = 'Get-ElfSymbol'; Parameter = 'Path'; By = 'PropertyName'; Run = { @([pscustomobject]@{ Path = '/usr/bin/true' } | Get-ElfSymbol -Table Dynamic -Undefined).Name | Should -Contain 'exit' } }
+        @{ Cmdlet = 'Get-ElfSymbol'; Parameter = 'LiteralPath'; By = 'PropertyName'; Run = { @(Get-Item /usr/bin/true | Get-ElfSymbol -Table Dynamic -Undefined).Name | Should -Contain 'exit' } }
         @{ Cmdlet = 'Resolve-ElfDependency'; Parameter = 'Path'; By = 'Value'; Run = { @('/usr/bin/true' | Resolve-ElfDependency).Name | Should -Contain 'libc.so.6' } }
-        @{ Cmdlet = 'Resolve-ElfDependency'; Parameter = 'Path'; By = 'PropertyName'; Run = { @(Get-Item /usr/bin/true | Resolve-ElfDependency).Name | Should -Contain 'libc.so.6' } }
+        @{ Cmdlet = 'Resolve-ElfDependency'; Parameter = 'Path'; By = 'PropertyName'; Run = { @([pscustomobject]@{ Path = '/usr/bin/true' } | Resolve-ElfDependency).Name | Should -Contain 'libc.so.6' } }
+        @{ Cmdlet = 'Resolve-ElfDependency'; Parameter = 'LiteralPath'; By = 'PropertyName'; Run = { $f = Join-Path $dir 'true[1]'; Copy-Item -LiteralPath /usr/bin/true $f; @(Get-Item -LiteralPath $f | Resolve-ElfDependency).Name | Should -Contain 'libc.so.6' } }
 
         # shared libraries and system calls
         @{ Cmdlet = 'Open-SharedLibrary'; Parameter = 'Name'; By = 'Value'; Run = { $l = 'libm.so.6' | Open-SharedLibrary; try { $l.Path | Should -BeLike '*/libm.so.6' } finally { Close-SharedLibrary $l } } }

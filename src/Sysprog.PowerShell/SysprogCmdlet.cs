@@ -128,24 +128,69 @@ public abstract class SysprogCmdlet : PSCmdlet, IDisposable
         new($"Nothing to read from {source} within {Units.FormatDuration(timeout)}.");
 
     /// <summary>
-    /// The file system paths one -Path value names: wildcards expand to what exists; a path without them is taken as
-    /// it is, so a missing one fails in the core with the kernel's ENOENT, naming it.
+    /// The file system paths one -Path value names, by Get-Item's rules: wildcards expand to what exists, and a
+    /// backtick escapes one; a path without wildcards is taken as it is, so a missing one fails in the core with the
+    /// kernel's ENOENT, naming it. A -LiteralPath value (<paramref name="literal"/>) is one path, every character as
+    /// written. A pattern that is not valid ("/usr/bin/[") is an argument error on that input, pointing to -LiteralPath.
     /// </summary>
-    protected IEnumerable<string> FileSystemPaths(string path) => WildcardPattern.ContainsWildcardCharacters(path)
-        ? SessionState.Path.GetResolvedProviderPathFromPSPath(path, out _)
-        : [SessionState.Path.GetUnresolvedProviderPathFromPSPath(path)];
+    protected IEnumerable<string> FileSystemPaths(string path, bool literal = false)
+    {
+        if (literal || !WildcardPattern.ContainsWildcardCharacters(path))
+        {
+            return [LiteralProviderPath(literal ? path : WildcardPattern.Unescape(path))];
+        }
+        try
+        {
+            return SessionState.Path.GetResolvedProviderPathFromPSPath(path, out _);
+        }
+        catch (WildcardPatternException e)
+        {
+            throw new ArgumentException($"'{path}' is not a valid wildcard pattern ({e.Message.TrimEnd('.')}): give a name with [ or ] as -LiteralPath, or escape them with a backtick.", "Path", e);
+        }
+    }
+
+    /// <summary>
+    /// A path as the file system takes it, every character as written: PowerShell's own resolution reads a backtick
+    /// as an escape, and not even consistently ("a`[1`]" loses its backticks, "`[" keeps them), so it is not used.
+    /// A PSPath (Microsoft.PowerShell.Core\FileSystem::/x, what Get-ChildItem's items carry) is its file system path;
+    /// "~" is the home folder, as in Get-Item -LiteralPath; a drive-qualified path (Temp:/x) starts at the drive's
+    /// root; anything else is relative to PowerShell's current file system location, not the process's.
+    /// </summary>
+    protected string LiteralProviderPath(string path)
+    {
+        int provider = path.IndexOf("::", StringComparison.Ordinal);
+        if (provider > 0 && path.AsSpan(0, provider).EndsWith("FileSystem", StringComparison.OrdinalIgnoreCase))
+        {
+            return path[(provider + 2)..];
+        }
+        if (path.StartsWith('/'))
+        {
+            return path;
+        }
+        if (path == "~" || path.StartsWith("~/", StringComparison.Ordinal))
+        {
+            return System.IO.Path.Join(System.Environment.GetFolderPath(System.Environment.SpecialFolder.UserProfile), path[1..]);
+        }
+        int colon = path.IndexOf(':', StringComparison.Ordinal);
+        if (colon > 0 && path.IndexOf('/', StringComparison.Ordinal) is int slash && (slash < 0 || colon < slash)
+            && SessionState.Drive.GetAll().FirstOrDefault(d => d.Name.Equals(path[..colon], StringComparison.OrdinalIgnoreCase) && d.Provider.Name == "FileSystem") is PSDriveInfo drive)
+        {
+            return System.IO.Path.Join(drive.Root, path[(colon + 1)..]);
+        }
+        return System.IO.Path.Join(SessionState.Path.CurrentFileSystemLocation.ProviderPath, path);
+    }
 
     /// <summary>
     /// Runs <paramref name="read"/> for each file the paths name (<see cref="FileSystemPaths"/>); a failure is an error
     /// targeting the path as given, and the other paths go on.
     /// </summary>
-    protected void ForEachFile(IEnumerable<string> paths, Action<string> read)
+    protected void ForEachFile(IEnumerable<string> paths, Action<string> read, bool literal = false)
     {
         foreach (string path in paths)
         {
             TryRun(path, () =>
             {
-                foreach (string file in FileSystemPaths(path))
+                foreach (string file in FileSystemPaths(path, literal))
                 {
                     read(file);
                 }

@@ -80,7 +80,7 @@ public sealed class StartChildProcessCommand : ProgramCommandBase
                 IDescriptorObject descriptor => descriptor,
                 int fd => Opened(FileDescriptor.Duplicate(fd, Trace)),
                 long fd when fd is >= 0 and <= int.MaxValue => Opened(FileDescriptor.Duplicate((int)fd, Trace)),
-                string path => Opened(FileDescriptor.Open(SessionState.Path.GetUnresolvedProviderPathFromPSPath(path), number == 0 ? FileAccess.Read : FileAccess.Write, Trace)),
+                string path => Opened(FileDescriptor.Open(LiteralProviderPath(path), number == 0 ? FileAccess.Read : FileAccess.Write, Trace)),
                 FileSystemInfo file => Opened(FileDescriptor.Open(file.FullName, number == 0 ? FileAccess.Read : FileAccess.Write, Trace)),
                 _ => throw new ArgumentException($"-Descriptor {number} is {(value is null ? "$null" : value.GetType().Name)}: give a Sysprog object (a pipe end, socket, eventfd...), a descriptor number of this process, or a path.", nameof(Descriptor)),
             };

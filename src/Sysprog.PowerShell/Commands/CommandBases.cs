@@ -31,17 +31,28 @@ public abstract class ProcessResourceCommandBase : ProcessCommandBase
     public override int[] Id { get => base.Id; set => base.Id = value; }
 }
 
-/// <summary>Cmdlets about files by path (wildcards expand to what exists), from Get-ChildItem too.</summary>
+/// <summary>
+/// Cmdlets about files by path, as Get-Item takes them: -Path with wildcards (and backtick escapes), -LiteralPath
+/// as written, which is what Get-ChildItem's items bind to (their PSPath), so a file named '[' is read as itself.
+/// </summary>
 public abstract class FilePathCommandBase : SysprogCmdlet
 {
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
-    [Alias("PSPath", "FullName")]
+    protected const string ByPath = "Path";
+    protected const string ByLiteralPath = "LiteralPath";
+
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, ParameterSetName = ByPath)]
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]
     public string[] Path { get; set; } = [];
 
-    /// <summary>Runs <paramref name="read"/> for each file -Path names.</summary>
-    protected void ForEachFile(Action<string> read) => ForEachFile(Path, read);
+    [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = ByLiteralPath)]
+    [Alias("PSPath", "LP", "FullName")]
+    [ValidateNotNullOrEmpty]
+    public string[] LiteralPath { get; set; } = [];
+
+    /// <summary>Runs <paramref name="read"/> for each file -Path or -LiteralPath names.</summary>
+    protected void ForEachFile(Action<string> read) =>
+        ForEachFile(ParameterSetName == ByLiteralPath ? LiteralPath : Path, read, literal: ParameterSetName == ByLiteralPath);
 }
 
 /// <summary>Cmdlets that start a program: what to run, with which arguments, where, and with which environment.</summary>
@@ -66,12 +77,12 @@ public abstract class ProgramCommandBase : SysprogCmdlet
     public Hashtable? Environment { get; set; }
 
     /// <summary>-FilePath as posix_spawnp takes it: a name as it is, a path made absolute from PowerShell's location.</summary>
-    protected string Program => FilePath.Contains('/', StringComparison.Ordinal) ? SessionState.Path.GetUnresolvedProviderPathFromPSPath(FilePath) : FilePath;
+    protected string Program => FilePath.Contains('/', StringComparison.Ordinal) ? LiteralProviderPath(FilePath) : FilePath;
 
     /// <summary>-WorkingDirectory made absolute, or PowerShell's location (the process's own may differ).</summary>
     protected string WorkingDirectoryPath => WorkingDirectory is null
         ? SessionState.Path.CurrentFileSystemLocation.ProviderPath
-        : SessionState.Path.GetUnresolvedProviderPathFromPSPath(WorkingDirectory);
+        : LiteralProviderPath(WorkingDirectory);
 
     /// <summary>-Environment with its values as strings.</summary>
     protected Dictionary<string, string?>? EnvironmentOverlay => Environment?.Cast<DictionaryEntry>()

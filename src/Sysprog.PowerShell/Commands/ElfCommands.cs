@@ -3,7 +3,7 @@ using System.Management.Automation;
 namespace Sysprog.PowerShell.Commands;
 
 /// <summary>Get-ElfFile: the header, segments, sections, interpreter, dynamic section and build id of ELF files.</summary>
-[Cmdlet(VerbsCommon.Get, "ElfFile")]
+[Cmdlet(VerbsCommon.Get, "ElfFile", DefaultParameterSetName = "Path")]
 [OutputType(typeof(ElfFile))]
 public sealed class GetElfFileCommand : FilePathCommandBase
 {
@@ -11,7 +11,7 @@ public sealed class GetElfFileCommand : FilePathCommandBase
 }
 
 /// <summary>Get-ElfSymbol: the symbols of .dynsym and .symtab, with their versions.</summary>
-[Cmdlet(VerbsCommon.Get, "ElfSymbol")]
+[Cmdlet(VerbsCommon.Get, "ElfSymbol", DefaultParameterSetName = "Path")]
 [OutputType(typeof(ElfSymbol))]
 public sealed class GetElfSymbolCommand : FilePathCommandBase
 {
@@ -69,7 +69,7 @@ public sealed class GetElfSymbolCommand : FilePathCommandBase
 }
 
 /// <summary>Resolve-ElfDependency: the libraries a program or library loads, found as ld.so finds them, without running it.</summary>
-[Cmdlet(VerbsDiagnostic.Resolve, "ElfDependency")]
+[Cmdlet(VerbsDiagnostic.Resolve, "ElfDependency", DefaultParameterSetName = "Path")]
 [OutputType(typeof(ElfDependency))]
 public sealed class ResolveElfDependencyCommand : FilePathCommandBase
 {

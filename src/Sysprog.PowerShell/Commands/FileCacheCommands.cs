@@ -3,7 +3,7 @@ using System.Management.Automation;
 namespace Sysprog.PowerShell.Commands;
 
 /// <summary>Set-FileAdvice: posix_fadvise on a range of files (read ahead, drop from the page cache...).</summary>
-[Cmdlet(VerbsCommon.Set, "FileAdvice", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
+[Cmdlet(VerbsCommon.Set, "FileAdvice", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low, DefaultParameterSetName = "Path")]
 [OutputType(typeof(FileResidency))]
 public sealed class SetFileAdviceCommand : FilePathCommandBase
 {
@@ -41,7 +41,7 @@ public sealed class SetFileAdviceCommand : FilePathCommandBase
 }
 
 /// <summary>Get-FileResidency: how much of files is in the page cache (mincore), like fincore.</summary>
-[Cmdlet(VerbsCommon.Get, "FileResidency")]
+[Cmdlet(VerbsCommon.Get, "FileResidency", DefaultParameterSetName = "Path")]
 [OutputType(typeof(FileResidency))]
 public sealed class GetFileResidencyCommand : FilePathCommandBase
 {

@@ -7,7 +7,7 @@ public abstract class FileLockRequestCommandBase : SysprogCmdlet
 {
     /// <summary>Relative to PowerShell's location; a Get-ChildItem item binds by its PSPath.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
-    [Alias("PSPath")]
+    [Alias("PSPath", "LiteralPath", "LP")]
     [ValidateNotNullOrEmpty]
     public string Path { get; set; } = null!;
 
@@ -31,7 +31,7 @@ public abstract class FileLockRequestCommandBase : SysprogCmdlet
     protected FileLockMode LockMode => Shared ? FileLockMode.Shared : FileLockMode.Exclusive;
 
     /// <summary>Relative paths are relative to PowerShell's location, which is not the process's working directory.</summary>
-    protected string FullPath => SessionState.Path.GetUnresolvedProviderPathFromPSPath(Path);
+    protected string FullPath => LiteralProviderPath(Path);
 }
 
 /// <summary>Lock-File: takes a flock, POSIX or OFD lock, waiting while another holder conflicts.</summary>

@@ -39,7 +39,7 @@ public sealed class NewInotifyCommand : InotifyWatchRequestCommandBase
 {
     /// <summary>Files or directories to watch at once; more can be added with Add-InotifyWatch.</summary>
     [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
-    [Alias("PSPath")]
+    [Alias("PSPath", "LiteralPath", "LP")]
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]
     public string[] Path { get; set; } = [];
@@ -82,7 +82,7 @@ public sealed class AddInotifyWatchCommand : InotifyWatchRequestCommandBase
     public Inotify InputObject { get; set; } = null!;
 
     [Parameter(Mandatory = true, Position = 1, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
-    [Alias("PSPath")]
+    [Alias("PSPath", "LiteralPath", "LP")]
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]
     public string[] Path { get; set; } = [];
@@ -107,6 +107,7 @@ public sealed class RemoveInotifyWatchCommand : SysprogCmdlet
 
     /// <summary>The watched paths, as they were added (relative ones against PowerShell's location).</summary>
     [Parameter(Mandatory = true, Position = 1, ParameterSetName = ByPath)]
+    [Alias("PSPath", "LiteralPath", "LP")]
     [ValidateNotNullOrEmpty]
     public string[] Path { get; set; } = [];
 
@@ -125,7 +126,7 @@ public sealed class RemoveInotifyWatchCommand : SysprogCmdlet
             InotifyWatch? watch = null;
             bool found = TryRun(path, () =>
             {
-                string fullPath = SessionState.Path.GetUnresolvedProviderPathFromPSPath(path);
+                string fullPath = LiteralProviderPath(path);
                 watch = InputObject.FindWatch(fullPath) ?? throw new ItemNotFoundException($"{InputObject.Description} has no active watch on {fullPath}.");
             });
             if (found)

@@ -11,6 +11,7 @@ public abstract class MemoryMapCmdletBase : SysprogCmdlet
     protected const string FromAnonymous = "Anonymous";
 
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = FromFile)]
+    [Alias("PSPath", "LiteralPath", "LP")]
     [ValidateNotNullOrEmpty]
     public string Path { get; set; } = "";
 
@@ -72,7 +73,7 @@ public abstract class MemoryMapCmdletBase : SysprogCmdlet
         {
             case FromFile:
                 // Relative paths are relative to PowerShell's location, which is not the process's working directory.
-                return MemoryMapping.MapFile(SessionState.Path.GetUnresolvedProviderPathFromPSPath(Path), Protection, Visibility, Offset, Length, Trace);
+                return MemoryMapping.MapFile(LiteralProviderPath(Path), Protection, Visibility, Offset, Length, Trace);
             case FromSharedMemory:
                 return InputObject.Map(Protection, Visibility, Offset, Length, Trace);
             case FromName:

@@ -42,7 +42,7 @@ public sealed class NewPipeCommand : SysprogCmdlet
 public sealed class NewFifoCommand : SysprogCmdlet
 {
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
-    [Alias("FullName")]
+    [Alias("FullName", "PSPath", "LiteralPath", "LP")]
     [ValidateNotNullOrEmpty]
     public string[] Path { get; set; } = [];
 
@@ -54,7 +54,7 @@ public sealed class NewFifoCommand : SysprogCmdlet
     {
         foreach (string path in Path)
         {
-            string full = SessionState.Path.GetUnresolvedProviderPathFromPSPath(path);
+            string full = LiteralProviderPath(path);
             if (ShouldProcess(NameEscaping.Escape(full), $"Create FIFO (mode {Mode})"))
             {
                 TryRun(path, () => WriteObject(Fifo.Create(full, FileModes.ParseOctal(Mode, nameof(Mode)), Trace)));
@@ -69,7 +69,7 @@ public sealed class NewFifoCommand : SysprogCmdlet
 public sealed class OpenFifoCommand : SysprogCmdlet
 {
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
-    [Alias("FullName")]
+    [Alias("FullName", "PSPath", "LiteralPath", "LP")]
     [ValidateNotNullOrEmpty]
     public string Path { get; set; } = "";
 
@@ -91,7 +91,7 @@ public sealed class OpenFifoCommand : SysprogCmdlet
 
     protected override void ProcessRecord()
     {
-        string full = SessionState.Path.GetUnresolvedProviderPathFromPSPath(Path);
+        string full = LiteralProviderPath(Path);
         TimeSpan timeout = TimeoutOf(TimeoutSeconds);
         FileAccess access = Access == "Read" ? FileAccess.Read : FileAccess.Write;
         TryRun(Path, () =>

@@ -47,7 +47,7 @@ public sealed class OpenSharedLibraryCommand : SysprogCmdlet
             TryRun(name, () =>
             {
                 // A name with a '/' is a file: relative to this session's location, not the process's.
-                string file = name.Contains('/', StringComparison.Ordinal) ? SessionState.Path.GetUnresolvedProviderPathFromPSPath(name) : name;
+                string file = name.Contains('/', StringComparison.Ordinal) ? LiteralProviderPath(name) : name;
                 SharedLibrary? library = NoLoad ? SharedLibrary.OpenIfLoaded(file, Trace) : SharedLibrary.Open(file, flags, Trace);
                 if (library is not null)
                 {

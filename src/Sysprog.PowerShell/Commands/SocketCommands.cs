@@ -43,7 +43,7 @@ public abstract class SocketAddressCommandBase : SysprogCmdlet
 
     /// <summary>A UNIX socket file's path.</summary>
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = ByPath, ValueFromPipelineByPropertyName = true)]
-    [Alias("FullName")]
+    [Alias("FullName", "PSPath", "LiteralPath", "LP")]
     [ValidateNotNullOrEmpty]
     [ArgumentCompleter(typeof(SocketAddressCompleter))]
     public string Path { get; set; } = "";
@@ -80,7 +80,7 @@ public abstract class SocketAddressCommandBase : SysprogCmdlet
     /// <summary>What the address parameters name; Internet ones resolved (every address, in the resolver's order).</summary>
     private protected IReadOnlyList<SocketEndpoint> Endpoints(bool forBinding) => ParameterSetName switch
     {
-        ByPath => [SocketEndpoint.Unix(SessionState.Path.GetUnresolvedProviderPathFromPSPath(Path))],
+        ByPath => [SocketEndpoint.Unix(LiteralProviderPath(Path))],
         ByName => [SocketEndpoint.Abstract(Name.StartsWith('@') ? Name[1..] : Name)],
         _ => SocketEndpoint.Resolve(Address, Port.ToString(CultureInfo.InvariantCulture), Type,
             AddressFamily is null ? null : Enum.Parse<SocketFamily>(AddressFamily), forBinding, Trace),

@@ -9,7 +9,7 @@ public sealed class GetTerminalSizeCommand : SysprogCmdlet
 {
     /// <summary>Terminals: /dev/pts/N, /dev/tty1; default /dev/tty, the session's controlling terminal.</summary>
     [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
-    [Alias("SecondaryPath")]
+    [Alias("SecondaryPath", "PSPath", "LiteralPath", "LP")]
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]
     public string[] Path { get; set; } = [Terminal.Controlling];
@@ -26,7 +26,7 @@ public sealed class GetTerminalSizeCommand : SysprogCmdlet
 public sealed class SetTerminalSizeCommand : SysprogCmdlet
 {
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
-    [Alias("SecondaryPath")]
+    [Alias("SecondaryPath", "PSPath", "LiteralPath", "LP")]
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]
     public string[] Path { get; set; } = [];
