@@ -287,3 +287,41 @@ Describe 'A closed object' -Skip:(-not $IsLinux) {
         $failed[0].Exception.Message | Should -BeExactly "$shown is closed."
     }
 }
+
+Describe 'Tab completion of signals, system calls, encodings and libraries' -Skip:(-not $IsLinux) {
+    BeforeAll {
+        . (Join-Path $PSScriptRoot 'common.ps1')
+        function Get-Completion([string] $Line) { @((TabExpansion2 -inputScript $Line -cursorColumn $Line.Length).CompletionMatches.CompletionText) }
+    }
+
+    It 'completes signal names for New-SignalFd -Signal and Stop-ChildProcess -Signal' {
+        Get-Completion 'New-SignalFd -Signal USR' | Should -Be 'USR1', 'USR2'
+        Get-Completion 'New-SignalFd -Signal SIGTE' | Should -Be 'TERM'
+        Get-Completion 'Stop-ChildProcess -Signal KI' | Should -Be 'KILL'
+    }
+
+    It 'completes system call names of this machine''s table for Get-Syscall -Name' {
+        $names = Get-Completion 'Get-Syscall -Name epoll_'
+        $names | Should -Contain 'epoll_pwait'
+        $names | Should -Be @((Get-Syscall -Name 'epoll_*').Name | Sort-Object -CaseSensitive)
+        Get-Completion 'Get-Syscall sem_no_such' | Should -BeNullOrEmpty
+    }
+
+    It 'completes -Encoding with the names the cmdlets know' {
+        Get-Completion 'Read-FileDescriptor -Encoding u' | Should -Be 'utf8', 'unicode', 'utf32'
+        Get-Completion 'Send-MqMessage -Encoding lat' | Should -Be 'latin1'
+    }
+
+    It 'completes Open-SharedLibrary names from the loader''s cache' {
+        if (-not (Test-Path -LiteralPath /etc/ld.so.cache)) {
+            Set-ItResult -Skipped -Because 'this machine has no /etc/ld.so.cache (a C library other than glibc)'
+            return
+        }
+        $names = Get-Completion 'Open-SharedLibrary libc.so'
+        $names | Should -Contain 'libc.so.6'
+        $names | ForEach-Object { $_ | Should -BeLike 'libc.so*' }
+        # A completed name is one dlopen finds without a path: libc.so.6 is loaded already, so RTLD_NOLOAD opens it.
+        $library = Open-SharedLibrary 'libc.so.6' -NoLoad
+        try { $library.Path | Should -Exist } finally { Close-SharedLibrary $library }
+    }
+}

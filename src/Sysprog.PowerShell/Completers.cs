@@ -105,3 +105,47 @@ public sealed class SignalNameCompleter : IArgumentCompleter
             .Select(name => new CompletionResult(name, name, CompletionResultType.ParameterValue, "SIG" + name));
     }
 }
+
+/// <summary>
+/// Tab completion from a fixed or cheaply listed set of words, matched by prefix, case-insensitively: what the
+/// encoding, system call and library completers share.
+/// </summary>
+public abstract class WordCompleter : IArgumentCompleter
+{
+    private protected abstract IEnumerable<string> Words();
+
+    public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
+        CommandAst commandAst, IDictionary fakeBoundParameters)
+    {
+        string typed = wordToComplete.Trim('\'', '"');
+        List<string> words;
+        try
+        {
+            words = Words().ToList();
+        }
+        catch (Exception e) when (ErrorMapping.IsExpected(e))
+        {
+            return [];
+        }
+        return words.Where(word => word.StartsWith(typed, StringComparison.OrdinalIgnoreCase))
+            .Select(word => new CompletionResult(word, word, CompletionResultType.ParameterValue, word));
+    }
+}
+
+/// <summary>Tab completion of -Encoding: the names TextEncodings knows.</summary>
+public sealed class EncodingCompleter : WordCompleter
+{
+    private protected override IEnumerable<string> Words() => TextEncodings.Names;
+}
+
+/// <summary>Tab completion of system call names of this machine's table (Get-Syscall -Name).</summary>
+public sealed class SyscallNameCompleter : WordCompleter
+{
+    private protected override IEnumerable<string> Words() => SyscallTable.Entries().Select(entry => entry.Name).Order(StringComparer.Ordinal);
+}
+
+/// <summary>Tab completion of library names the loader finds without a path: the sonames in /etc/ld.so.cache.</summary>
+public sealed class LibraryNameCompleter : WordCompleter
+{
+    private protected override IEnumerable<string> Words() => SharedLibrary.CachedNames();
+}

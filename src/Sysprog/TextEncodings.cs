@@ -5,6 +5,9 @@ namespace Sysprog;
 /// <summary>Encodings by the names PowerShell users know from -Encoding; none writes a byte order mark.</summary>
 public static class TextEncodings
 {
+    /// <summary>The names <see cref="Parse"/> knows, as -Encoding completes them (it also takes utf-8, utf16le and the like).</summary>
+    public static readonly IReadOnlyList<string> Names = ["utf8", "unicode", "bigendianunicode", "utf32", "ascii", "latin1"];
+
     /// <summary>The encoding a name stands for (utf8 when none); an error names <paramref name="paramName"/> (a cmdlet's -Encoding, say).</summary>
     public static Encoding Parse(string? name, string paramName = "name") => (name ?? "utf8").ToUpperInvariant().Replace("-", "", StringComparison.Ordinal) switch
     {
@@ -14,7 +17,7 @@ public static class TextEncodings
         "UTF32" => new UTF32Encoding(bigEndian: false, byteOrderMark: false),
         "ASCII" => Encoding.ASCII,
         "LATIN1" or "ISO88591" => Encoding.Latin1,
-        _ => throw new ArgumentException($"'{name}' is not an encoding Sysprog knows: use utf8, unicode, bigendianunicode, utf32, ascii or latin1.", paramName),
+        _ => throw new ArgumentException($"'{name}' is not an encoding Sysprog knows: use {string.Join(", ", Names.Take(Names.Count - 1))} or {Names[^1]}.", paramName),
     };
 
     /// <summary>

@@ -21,7 +21,7 @@ public sealed class BadInputTests : IDisposable
     private static readonly TimeSpan CaseLimit = TimeSpan.FromSeconds(1);
 
     /// <summary>The table's size, exactly: a table that shrinks (a method no longer reached, a type's values gone) fails. The README states it.</summary>
-    internal const int ExpectedCases = 2362, ExpectedMethods = 271;
+    internal const int ExpectedCases = 2362, ExpectedMethods = 272;
     private readonly ITestOutputHelper _output;
     private readonly string _file = Path.Combine(Path.GetTempPath(), $"sysprog-badinput-{Environment.ProcessId}");
     private readonly HashSet<string> _before = Entries();

@@ -218,6 +218,7 @@ public sealed class NewSignalFdCommand : SysprogCmdlet
     /// <summary>Names or numbers: USR1, SIGTERM, 10.</summary>
     [Parameter(Mandatory = true, Position = 0)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(SignalNameCompleter))]
     public string[] Signal { get; set; } = [];
 
     protected override void ProcessRecord() =>

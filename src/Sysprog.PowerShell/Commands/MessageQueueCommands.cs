@@ -178,6 +178,7 @@ public sealed class SendMqMessageCommand : SysprogCmdlet
 
     [Parameter]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(EncodingCompleter))]
     public string Encoding { get; set; } = "utf8";
 
     /// <summary>Serialize each input with PSSerializer (CLIXML, UTF-8), for Receive-MqMessage -AsObject.</summary>
@@ -281,6 +282,7 @@ public sealed class ReceiveMqMessageCommand : SysprogCmdlet
     /// <summary>How Text decodes the body.</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(EncodingCompleter))]
     public string Encoding { get; set; } = "utf8";
 
     /// <summary>Write the objects that Send-MqMessage -AsObject serialized, instead of messages.</summary>

@@ -109,6 +109,7 @@ public abstract class StreamCommandBase : SysprogCmdlet
     /// <summary>utf8 (the default), unicode, bigendianunicode, utf32, ascii or latin1.</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(EncodingCompleter))]
     public string Encoding { get; set; } = "utf8";
 
     /// <summary>Default: wait until the read or write can be done, or Ctrl+C.</summary>

@@ -13,6 +13,7 @@ public sealed class OpenSharedLibraryCommand : SysprogCmdlet
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [Alias("Path", "FullName")]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(LibraryNameCompleter))]
     public string[] Name { get; set; } = [];
 
     /// <summary>RTLD_LAZY: bind functions at their first call. A function that cannot be bound then ends the session, so the default binds now.</summary>

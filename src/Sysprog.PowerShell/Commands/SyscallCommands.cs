@@ -12,6 +12,7 @@ public sealed class GetSyscallCommand : SysprogCmdlet
     [Parameter(Position = 0, ValueFromPipeline = true)]
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(SyscallNameCompleter))]
     public string[] Name { get; set; } = [];
 
     [Parameter]

@@ -28,6 +28,10 @@ internal sealed class LoaderCache
 
     public int Count => _entries.Count;
 
+    /// <summary>The sonames with an entry for objects of <paramref name="machineFlags"/> (see <see cref="FlagsFor"/>), sorted.</summary>
+    public IReadOnlyList<string> Names(int machineFlags) =>
+        _entries.Where(entry => entry.Value.Exists(candidate => candidate.Flags == machineFlags)).Select(entry => entry.Key).Order(StringComparer.Ordinal).ToList();
+
     /// <summary>The cache, or null when there is no such file.</summary>
     public static LoaderCache? Read(string path, SyscallTrace? trace)
     {

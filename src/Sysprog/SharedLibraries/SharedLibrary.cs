@@ -72,6 +72,20 @@ public sealed class SharedLibrary : IDisposable
         return OpenCore(name, flags, trace) ?? throw new SharedLibraryException("dlopen", Quote(name), $"{name} is not loaded (RTLD_NOLOAD)");
     }
 
+    /// <summary>
+    /// The sonames /etc/ld.so.cache lists for objects like this process (what dlopen finds by name alone), sorted;
+    /// none where the C library keeps no such cache (musl) or the file is missing.
+    /// </summary>
+    public static IReadOnlyList<string> CachedNames(SyscallTrace? trace = null)
+    {
+        if (LibrarySearchOptions.ForThisMachine().CachePath is not string path || LoaderCache.Read(path, trace) is not LoaderCache cache)
+        {
+            return [];
+        }
+        ElfFile self = ElfFile.Open("/proc/self/exe", ElfSymbolTables.None, trace);
+        return cache.Names(LoaderCache.FlagsFor(self.Class, self.Machine));
+    }
+
     /// <summary>dlopen with RTLD_NOLOAD: a new reference to the object if it is loaded already, null if it is not (it is never loaded by this).</summary>
     public static SharedLibrary? OpenIfLoaded(string name, SyscallTrace? trace = null)
     {
