@@ -250,7 +250,7 @@ public sealed partial class FileLockTests : IDisposable
         using FileLock posix = FileLock.Acquire(_path, FileLockKind.Posix, FileLockMode.Exclusive, TimeSpan.Zero, default, 0, 10)!;
         using FileLock ofd = FileLock.Acquire(_path, FileLockKind.Ofd, FileLockMode.Exclusive, TimeSpan.Zero, default, 20, 10)!;
         using FileLock flock = FileLock.Acquire(_path, FileLockKind.Flock, FileLockMode.Exclusive, TimeSpan.Zero)!;
-        Assert.Equal(1, TryFromPeer(FileLockKind.Posix, "0-9"));
+        Assert.Equal(124, TryFromPeer(FileLockKind.Posix, "0-9"));
 
         // Any open and close of the file by this process. (Not .NET's File.ReadAllText: .NET takes a flock of its own on
         // open, which the exclusive flock held here refuses.)
@@ -259,8 +259,8 @@ public sealed partial class FileLockTests : IDisposable
         close(fd);
 
         Assert.Equal(0, TryFromPeer(FileLockKind.Posix, "0-9"));
-        Assert.Equal(1, TryFromPeer(FileLockKind.Ofd, "20-29"));
-        Assert.Equal(1, TryFromPeer(FileLockKind.Flock, null));
+        Assert.Equal(124, TryFromPeer(FileLockKind.Ofd, "20-29"));
+        Assert.Equal(124, TryFromPeer(FileLockKind.Flock, null));
     }
 
     [System.Runtime.InteropServices.LibraryImport("libc", StringMarshalling = System.Runtime.InteropServices.StringMarshalling.Utf8)]
@@ -269,6 +269,7 @@ public sealed partial class FileLockTests : IDisposable
     [System.Runtime.InteropServices.LibraryImport("libc")]
     private static partial int close(int fd);
 
+    /// <summary>The exit code of `sysprog lock --timeout 0` in another process: 0 when it got the lock, 124 (timed out) when it is held.</summary>
     private int TryFromPeer(FileLockKind kind, string? range)
     {
         List<string> arguments = ["lock", _path, "--kind", kind.ToString(), "--timeout", "0"];
@@ -295,7 +296,7 @@ public sealed partial class FileLockTests : IDisposable
         Assert.Null(FileLock.FindConflict(_path, FileLockKind.Flock, FileLockMode.Exclusive));
         second.Release();
 
-        Assert.Equal(1, TryFromPeer(FileLockKind.Posix, "0-9"));
+        Assert.Equal(124, TryFromPeer(FileLockKind.Posix, "0-9"));
         Assert.Equal(0, TryFromPeer(FileLockKind.Posix, "20-29"));
         first.Release();
         Assert.Equal(0, TryFromPeer(FileLockKind.Posix, "0-9"));
