@@ -318,15 +318,41 @@ public sealed class WaitEndingTests : IDisposable
     }
 
     [Fact]
-    public void ACloseWithNoWaiter_AndAWaitThatNeverBlocked_LeaveNothingRegistered()
+    public void AMemberClosedWhileNoOneWaits_EndsTheNextWaitOfItsSet_NamingIt()
     {
-        // A zero timeout is the non-blocking path: nothing is armed, so a Close afterwards has no one to wake.
-        EventFd eventFd = Track(EventFd.Create());
-        Assert.Null(eventFd.Read(TimeSpan.Zero));
+        PollSet set = Track(new PollSet());
+        EventFd member = Track(EventFd.Create());
+        set.Add(member);
+        member.Close();
+        var ready = new ReadyHandle[1];
         var clock = Stopwatch.StartNew();
-        eventFd.Close();
-        Assert.True(clock.Elapsed < Promptly);
-        Assert.Throws<ObjectDisposedException>(() => eventFd.Read(TimeSpan.Zero));
+        ObjectDisposedException closed = Assert.Throws<ObjectDisposedException>(() => set.Wait(ready, Long));
+        Assert.True(clock.Elapsed < Promptly, $"the wait took {clock.Elapsed.TotalMilliseconds:F0} ms to fail");
+        Assert.Equal(member.Description, closed.ObjectName);
+        Assert.Contains("was closed while in a poll set", closed.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AThreadThatWaitedOnAnObject_IsNotDisturbedByItsCloseWhileWaitingOnAnother()
+    {
+        EventFd first = Track(EventFd.Create());
+        EventFd second = Track(EventFd.Create());
+        using var firstWaitOver = new ManualResetEventSlim();
+        (Task<ulong?> waiting, int waiter) = await ThreadWait.StartOnThreadOfItsOwn(() =>
+        {
+            // This thread waited on the first one, and no longer does.
+            Assert.Null(first.Read(TimeSpan.FromMilliseconds(20)));
+            firstWaitOver.Set();
+            return second.Read(Long);
+        });
+        Assert.True(firstWaitOver.Wait(Long));
+        ThreadWait.UntilBlockedIn(waiter, ThreadWait.Poll);
+        first.Close();
+        // The Close had no one to wake: the waiter still sleeps in the same poll, and ends only with what it waits for.
+        ThreadWait.UntilBlockedIn(waiter, ThreadWait.Poll);
+        Assert.False(waiting.IsCompleted);
+        second.Add(5);
+        Assert.Equal(5UL, await waiting.WaitAsync(Long));
     }
 
     /// <summary>
