@@ -226,7 +226,7 @@ public sealed class PollSet : IDisposable, IHandleWaiter
 
     public void Dispose()
     {
-        if (_epoll.IsClosed)
+        if (_epoll.IsDisposed)
         {
             return;
         }
