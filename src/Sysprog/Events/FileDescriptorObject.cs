@@ -121,6 +121,7 @@ public abstract class FileDescriptorObject : IPollable, IDisposable
         }
         bool noWait = KeptBlocking && !blockInKernel;
         call = noWait ? "preadv2" : "read";
+        using ThreadInterrupt? closable = retry.ArmForClose(blockInKernel && KeptBlocking, trace);
         while (true)
         {
             SyscallResult result = noWait ? ReadNoWait(fd, buffer, length) : Libc.read(fd, buffer, (nuint)length);
@@ -147,6 +148,7 @@ public abstract class FileDescriptorObject : IPollable, IDisposable
         bool noWait = KeptBlocking && !retry.IsUnbounded;
         string call = noWait ? "pwritev2" : "write";
         using HandleLease lease = Lease();
+        using ThreadInterrupt? closable = retry.ArmForClose(KeptBlocking && retry.IsUnbounded, trace);
         int written = 0;
         while (written < data.Length)
         {

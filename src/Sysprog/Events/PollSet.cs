@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using Sysprog.Interop;
 
 namespace Sysprog;
@@ -17,9 +18,11 @@ public readonly record struct ReadyHandle(int Index, IPollable Handle, bool Read
 /// <summary>
 /// The single-threaded event loop's core: an epoll(7) set of Sysprog handles (eventfd, timerfd, signalfd, message
 /// queue) with a cancellation eventfd of its own, waited on with a timeout on the monotonic clock. Wait fills a
-/// caller's span and allocates nothing. One thread waits on a set at a time.
+/// caller's span and allocates nothing. One thread waits on a set at a time. A Close of the set, or of any object in
+/// it, on another thread ends a wait with <see cref="ObjectDisposedException"/>, and so does every later wait on a
+/// set holding a closed object.
 /// </summary>
-public sealed class PollSet : IDisposable
+public sealed class PollSet : IDisposable, IHandleWaiter
 {
     private const ulong CancelMarker = ulong.MaxValue;
 
@@ -28,6 +31,9 @@ public sealed class PollSet : IDisposable
     private readonly List<(IPollable Handle, Readiness Interest)> _members = [];
     private readonly List<(int Index, IBufferedInput Source)> _readAhead = [];
     private readonly SyscallTrace? _trace;
+
+    // Set by a Close of a member on any thread, which also signals the cancellation eventfd to wake a wait.
+    private volatile SafeHandle? _closedMember;
 
     public PollSet(SyscallTrace? trace = null)
     {
@@ -66,6 +72,7 @@ public sealed class PollSet : IDisposable
         uint events = ((interest & Readiness.Readable) != 0 ? Libc.EPOLLIN : 0) | ((interest & Readiness.Writable) != 0 ? Libc.EPOLLOUT : 0);
         Register(handle.DescriptorHandle, handle.Description, events, (ulong)index);
         _members.Add((handle, interest));
+        HandleWaiters.Add(handle.DescriptorHandle, this);
         if (handle is IBufferedInput source && (interest & Readiness.Readable) != 0)
         {
             _readAhead.Add((index, source));
@@ -85,6 +92,8 @@ public sealed class PollSet : IDisposable
     {
         Timeouts.Validate(timeout);
         using HandleLease epoll = _epoll.Lease("poll set");
+        // Held too, so that a Dispose on another thread, which signals it, cannot close it before this wait sees it.
+        using HandleLease wakeUp = _cancel.Lease("poll set");
         if (ready.Length == 0)
         {
             throw new ArgumentException("Give room for at least one ready handle.", nameof(ready));
@@ -127,6 +136,8 @@ public sealed class PollSet : IDisposable
                 }
                 if (cancelled)
                 {
+                    HandleWaiters.ThrowIfClosed(_epoll, "poll set");
+                    ThrowIfMemberClosed();
                     DrainCancellation();
                     cancellationToken.ThrowIfCancellationRequested();
                 }
@@ -215,8 +226,33 @@ public sealed class PollSet : IDisposable
 
     public void Dispose()
     {
-        _cancel.Close(_trace);
+        if (_epoll.IsDisposed)
+        {
+            return;
+        }
+        foreach ((IPollable member, _) in _members)
+        {
+            HandleWaiters.Remove(member.DescriptorHandle, this);
+        }
+        // Marked closed first, then woken: a wait in progress on another thread sees the set closed and ends.
         _epoll.Close(_trace);
+        _cancel.SignalEventFd();
+        _cancel.Close(_trace);
+    }
+
+    void IHandleWaiter.HandleClosed(SafeHandle handle)
+    {
+        _closedMember = handle;
+        _cancel.SignalEventFd();
+    }
+
+    private void ThrowIfMemberClosed()
+    {
+        if (_closedMember is SafeHandle closed)
+        {
+            string name = _members.FirstOrDefault(m => m.Handle.DescriptorHandle == closed).Handle?.Description ?? "an object in the poll set";
+            throw new ObjectDisposedException(name, $"{name} was closed while in a poll set (Close on another thread or runspace): the set cannot wait on it.");
+        }
     }
 
     private unsafe void Register(SafeFdHandle handle, string name, uint events, ulong data)
@@ -231,6 +267,7 @@ public sealed class PollSet : IDisposable
 
     private unsafe void Unregister(IPollable handle)
     {
+        HandleWaiters.Remove(handle.DescriptorHandle, this);
         _readAhead.RemoveAll(r => ReferenceEquals(r.Source, handle));
         using HandleLease epoll = _epoll.Lease("poll set");
         using HandleLease member = handle.DescriptorHandle.Lease(handle.Description);

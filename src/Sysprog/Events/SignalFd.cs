@@ -188,7 +188,7 @@ public sealed class SignalFd : FileDescriptorObject
             Sysprog.Signals.SIGPIPE => "the .NET runtime ignores it so that writes to closed pipes fail with EPIPE instead of killing the process",
             Sysprog.Signals.SIGRTMIN => "the .NET runtime uses it to interrupt threads for garbage collection",
             32 or 33 => "the C library keeps signals 32 and 33 for its threads",
-            _ when signal == ThreadInterrupt.Signal => "Sysprog interrupts lock waits with it in this process",
+            _ when ThreadInterrupt.IsInUse(signal) => "Sysprog interrupts waits with it in this process",
             _ => null,
         };
         if (why is not null)

@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+
 namespace Sysprog.Interop;
 
 /// <summary>
@@ -10,30 +12,36 @@ internal static class BlockingCall
 {
     /// <summary>
     /// Runs <paramref name="call"/> on <paramref name="state"/> until it returns anything but EINTR: its result, or
-    /// null when <paramref name="timeout"/> passed first. Throws on cancellation. With no timeout and nothing to
-    /// cancel it is the plain call, as C makes it. The call gets its arguments as state, so a static lambda captures
-    /// nothing and a call on a hot path (a blocking send) allocates nothing.
+    /// null when <paramref name="timeout"/> passed first. Throws on cancellation, and ObjectDisposedException when
+    /// <paramref name="waited"/> (the handle the call is made on, if any) is closed on another thread meanwhile. With
+    /// no timeout, nothing to cancel and no handle it is the plain call, as C makes it. The call gets its arguments as
+    /// state, so a static lambda captures nothing and a call on a hot path (a blocking send) allocates nothing.
     /// </summary>
-    public static SyscallResult? Run<TState>(TState state, Func<TState, SyscallResult> call, TimeSpan timeout, CancellationToken cancellationToken,
-        SyscallTrace? trace, string target)
+    public static SyscallResult? Run<TState>(TState state, Func<TState, SyscallResult> call, SafeHandle? waited, TimeSpan timeout,
+        CancellationToken cancellationToken, SyscallTrace? trace, string target)
     {
         Timeouts.Validate(timeout);
-        if (timeout == Timeout.InfiniteTimeSpan && !cancellationToken.CanBeCanceled)
+        bool unbounded = timeout == Timeout.InfiniteTimeSpan && !cancellationToken.CanBeCanceled;
+        if (unbounded && waited is null)
         {
             return RetryInterrupted(state, call);
         }
-        using var timer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        if (timeout != Timeout.InfiniteTimeSpan)
-        {
-            timer.CancelAfter(timeout);
-        }
-        using ThreadInterrupt interrupt = ThreadInterrupt.Arm(timer.Token, trace, target);
+        using CancellationTokenSource? timer = timeout == Timeout.InfiniteTimeSpan ? null : CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timer?.CancelAfter(timeout);
+        // Unbounded, the call can still be ended by a Close, where a signal is free; where none is, it is the plain call.
+        using ThreadInterrupt? interrupt = unbounded
+            ? ThreadInterrupt.TryArm(default, waited, trace, target)
+            : ThreadInterrupt.Arm(timer?.Token ?? cancellationToken, waited, trace, target);
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            if (timer.IsCancellationRequested)
+            if (timer?.IsCancellationRequested == true)
             {
                 return null;
+            }
+            if (waited is not null)
+            {
+                HandleWaiters.ThrowIfClosed(waited, target);
             }
             SyscallResult result = call(state);
             if (result.Errno != Errno.EINTR)

@@ -4,9 +4,10 @@ using System.Runtime.CompilerServices;
 namespace Sysprog.Interop;
 
 /// <summary>
-/// Waits until an fd is ready, for at most a deadline on the monotonic clock, cancellable: a CancellationToken
-/// interrupts poll(2) with Sysprog's signal (<see cref="ThreadInterrupt"/>; poll fails with EINTR whatever the
-/// handler's flags), so cancellation wakes the wait at once, nothing spins, and a wait creates nothing.
+/// Waits until an fd is ready, for at most a deadline on the monotonic clock, cancellable: a CancellationToken, or a
+/// Close of the fd on another thread (<see cref="HandleWaiters"/>), interrupts poll(2) with Sysprog's signal
+/// (<see cref="ThreadInterrupt"/>; poll fails with EINTR whatever the handler's flags), so either wakes the wait at
+/// once, nothing spins, and a wait creates nothing.
 /// </summary>
 internal static class FdWait
 {
@@ -38,15 +39,18 @@ internal static class FdWait
         cancellationToken.ThrowIfCancellationRequested();
         // Held for the whole wait, so the number cannot be closed and reused under poll.
         using HandleLease waited = fd.Lease(target);
-        using ThreadInterrupt? interrupt = cancellationToken.CanBeCanceled ? ThreadInterrupt.TryArm(cancellationToken, trace, target) : null;
-        // In the rare process that leaves no real-time signal free, the token is looked at every slice instead.
-        bool sliced = cancellationToken.CanBeCanceled && interrupt is null;
+        // A poll that does not wait (a zero timeout) needs nothing to wake it; any other is woken by the token and by
+        // a Close of the descriptor on another thread.
+        using ThreadInterrupt? interrupt = deadline == 0 ? null : ThreadInterrupt.TryArm(cancellationToken, fd, trace, target);
+        // In the rare process that leaves no signal free, the token and the descriptor are looked at every slice instead.
+        bool sliced = deadline != 0 && interrupt is null;
         while (true)
         {
             // Before every poll: a token cancelled while the interrupt was being armed ran its callback on this
             // thread, which sends no signal, and a signal sent before the poll starts is lost (the canceller repeats
             // it until the wait ends, so one sent later is not).
             cancellationToken.ThrowIfCancellationRequested();
+            HandleWaiters.ThrowIfClosed(fd, target);
             int timeout = TimeoutMilliseconds(deadline);
             if (sliced && (timeout < 0 || timeout > FallbackSliceMilliseconds))
             {
@@ -124,6 +128,8 @@ internal readonly struct FdRetry
         Errno errno = result.Errno;
         if (errno == Errno.EINTR)
         {
+            // A call blocking in the kernel (ArmForClose) was interrupted: by a Close, or by a signal of someone else's.
+            HandleWaiters.ThrowIfClosed(_fd, _target);
             return true;
         }
         arguments.EmitFailure(trace, call, errno);
@@ -145,6 +151,15 @@ internal readonly struct FdRetry
         }
         return WaitUntilReady(trace);
     }
+
+    /// <summary>
+    /// For a call left to block in the kernel itself (no deadline, nothing to cancel: a read of a blocking pipe, an
+    /// mq_timedreceive with no timeout): arms the thread so that a Close of the descriptor on another thread
+    /// interrupts the call, which <see cref="AfterFailure"/> then ends with ObjectDisposedException. Null for a
+    /// call that cannot block, which needs nothing.
+    /// </summary>
+    public ThreadInterrupt? ArmForClose(bool callBlocks, SyscallTrace? trace) =>
+        callBlocks ? ThreadInterrupt.TryArm(default, _fd, trace, _target) : null;
 
     /// <summary>Waits until the fd is ready or the deadline passes (false), without attempting anything.</summary>
     public bool WaitUntilReady(SyscallTrace? trace) => FdWait.WaitReady(_fd, _events, _deadline, _cancellationToken, trace, _target);

@@ -25,6 +25,9 @@ internal ref struct HandleLease
         get => _handle!.DangerousGetHandle();
     }
 
+    /// <summary>The handle the lease is held on; null for a lease not taken (default).</summary>
+    public readonly SafeHandle? Handle => _handle;
+
     public readonly int Fd
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 namespace Sysprog.Interop;
 
 /// <summary>Owns one file descriptor; closes it when disposed or, as a backstop, when finalized.</summary>
-internal sealed class SafeFdHandle : SafeHandle
+internal sealed class SafeFdHandle : SafeHandle, IDisposedHandle
 {
     public SafeFdHandle() : base(invalidHandleValue: -1, ownsHandle: true)
     {
@@ -18,13 +18,23 @@ internal sealed class SafeFdHandle : SafeHandle
     /// <summary>errno of the close(2) done by the release, 0 when it succeeded; for the trace.</summary>
     public Errno CloseErrno { get; private set; }
 
+    private volatile bool _disposed;
+
+    /// <inheritdoc cref="IDisposedHandle.IsDisposed"/>
+    public bool IsDisposed => _disposed;
+
     protected override void Dispose(bool disposing)
     {
         if (!disposing)
         {
             HandleAudit.CountFinalized(this);
         }
+        _disposed = true;
         base.Dispose(disposing);
+        if (disposing)
+        {
+            HandleWaiters.WakeAll(this);
+        }
     }
 
     protected override bool ReleaseHandle()

@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 namespace Sysprog.Interop;
 
 /// <summary>Owns one mmap'd region; munmaps it when disposed or, as a backstop, when finalized.</summary>
-internal sealed class SafeMappingHandle : SafeBuffer
+internal sealed class SafeMappingHandle : SafeBuffer, IDisposedHandle
 {
     public SafeMappingHandle() : base(ownsHandle: true)
     {
@@ -19,13 +19,23 @@ internal sealed class SafeMappingHandle : SafeBuffer
 
     public Errno UnmapErrno { get; private set; }
 
+    private volatile bool _disposed;
+
+    /// <inheritdoc cref="IDisposedHandle.IsDisposed"/>
+    public bool IsDisposed => _disposed;
+
     protected override void Dispose(bool disposing)
     {
         if (!disposing)
         {
             HandleAudit.CountFinalized(this);
         }
+        _disposed = true;
         base.Dispose(disposing);
+        if (disposing)
+        {
+            HandleWaiters.WakeAll(this);
+        }
     }
 
     protected override bool ReleaseHandle()

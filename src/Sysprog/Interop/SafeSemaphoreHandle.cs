@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 namespace Sysprog.Interop;
 
 /// <summary>Owns one sem_open'd semaphore; sem_close releases this process's mapping of it.</summary>
-internal sealed class SafeSemaphoreHandle : SafeHandle
+internal sealed class SafeSemaphoreHandle : SafeHandle, IDisposedHandle
 {
     public SafeSemaphoreHandle() : base(IntPtr.Zero, ownsHandle: true)
     {
@@ -17,13 +17,23 @@ internal sealed class SafeSemaphoreHandle : SafeHandle
 
     public Errno CloseErrno { get; private set; }
 
+    private volatile bool _disposed;
+
+    /// <inheritdoc cref="IDisposedHandle.IsDisposed"/>
+    public bool IsDisposed => _disposed;
+
     protected override void Dispose(bool disposing)
     {
         if (!disposing)
         {
             HandleAudit.CountFinalized(this);
         }
+        _disposed = true;
         base.Dispose(disposing);
+        if (disposing)
+        {
+            HandleWaiters.WakeAll(this);
+        }
     }
 
     protected override bool ReleaseHandle()

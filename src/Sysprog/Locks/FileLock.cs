@@ -232,7 +232,7 @@ public sealed class FileLock : IDisposable
         {
             deadline.CancelAfter(timeout);
         }
-        using ThreadInterrupt interrupt = ThreadInterrupt.Arm(deadline.Token, trace, Description);
+        using ThreadInterrupt interrupt = ThreadInterrupt.Arm(deadline.Token, null, trace, Description);
         while (true)
         {
             if (deadline.IsCancellationRequested)

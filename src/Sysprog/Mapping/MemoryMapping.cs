@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Text;
 using Sysprog.Interop;
 using static Sysprog.Interop.TraceFormat;
@@ -731,6 +732,9 @@ internal ref struct MappingAccess
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         get => _address;
     }
+
+    /// <summary>The handle a lasting access holds (the region, or the named semaphore's): what a wait under it waits on.</summary>
+    public readonly SafeHandle? Held => _region.Handle;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Dispose()

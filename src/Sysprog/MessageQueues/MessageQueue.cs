@@ -258,6 +258,7 @@ public sealed class MessageQueue : IPollable, IDisposable
         bool blockInKernel = retry.IsUnbounded;
         Timespec alreadyExpired = default;
         Timespec* deadlineArgument = blockInKernel ? null : &alreadyExpired;
+        using ThreadInterrupt? closable = retry.ArmForClose(blockInKernel, trace);
         fixed (byte* start = body)
         {
             while (true)
@@ -325,6 +326,7 @@ public sealed class MessageQueue : IPollable, IDisposable
         bool blockInKernel = retry.IsUnbounded;
         Timespec alreadyExpired = default;
         Timespec* deadlineArgument = blockInKernel ? null : &alreadyExpired;
+        using ThreadInterrupt? closable = retry.ArmForClose(blockInKernel, trace);
         fixed (byte* start = buffer)
         {
             while (true)

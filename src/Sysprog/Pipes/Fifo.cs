@@ -122,7 +122,7 @@ public static class Fifo
         string shown = NameEscaping.Escape(full);
         using HandleLease lease = checkedFifo.Lease(shown);
         string fifo = PlantedPath.DescriptorPath(lease.Fd);
-        if (BlockingCall.Run((fifo, flags), static open => Libc.open(open.fifo, open.flags, 0), timeout, cancellationToken, trace, shown) is not SyscallResult result)
+        if (BlockingCall.Run((fifo, flags), static open => Libc.open(open.fifo, open.flags, 0), null, timeout, cancellationToken, trace, shown) is not SyscallResult result)
         {
             trace?.Invoke($"open({Quote(fifo)}, {Libc.OpenFlagsText(flags)}) = -1 EINTR (timed out after {Units.FormatDuration(timeout)})");
             return null;

@@ -196,7 +196,7 @@ public static class TimerLatency
     {
         long interval = options.Interval.Ticks * 100;
         long overruns = 0;
-        using ThreadInterrupt? interrupt = cancellationToken.CanBeCanceled ? ThreadInterrupt.TryArm(cancellationToken, trace, "latency") : null;
+        using ThreadInterrupt? interrupt = cancellationToken.CanBeCanceled ? ThreadInterrupt.TryArm(cancellationToken, null, trace, "latency") : null;
         long next = Now() + interval;
         for (int i = 0; i < latencies.Length; i++)
         {
@@ -231,7 +231,7 @@ public static class TimerLatency
         var spec = new TimerSpec { Interval = At(interval), Value = At(start) };
         Syscall.Check(Libc.timerfd_settime(timer.Fd, Libc.TFD_TIMER_ABSTIME, spec, out _), trace, "timerfd_settime", "latency",
             $"{timer.Fd}, TFD_TIMER_ABSTIME, {{it_interval={spec.Interval}, it_value={spec.Value}}}, ...");
-        using ThreadInterrupt? interrupt = cancellationToken.CanBeCanceled ? ThreadInterrupt.TryArm(cancellationToken, trace, "latency") : null;
+        using ThreadInterrupt? interrupt = cancellationToken.CanBeCanceled ? ThreadInterrupt.TryArm(cancellationToken, null, trace, "latency") : null;
         long expired = 0;
         long overruns = 0;
         for (int i = 0; i < latencies.Length; i++)

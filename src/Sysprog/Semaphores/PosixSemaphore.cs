@@ -301,8 +301,8 @@ public sealed class PosixSemaphore : IDisposable
     /// <summary>
     /// Takes one, blocking up to <paramref name="timeout"/> (<see cref="Timeout.InfiniteTimeSpan"/> for no limit).
     /// Returns false on timeout; throws <see cref="OperationCanceledException"/> as soon as the token is cancelled
-    /// (the wait is interrupted with <see cref="ThreadInterrupt"/>'s signal). A Close on another thread takes effect
-    /// when the wait ends, as for every other handle.
+    /// (the wait is interrupted with <see cref="ThreadInterrupt"/>'s signal). A Close on another thread (of the named
+    /// semaphore, or of the mapping it lives in) ends the wait the same way, with <see cref="ObjectDisposedException"/>.
     /// </summary>
     // Hot path: compiled fully optimized from the first call rather than tiering up while a ping-pong runs.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -313,12 +313,16 @@ public sealed class PosixSemaphore : IDisposable
         // away the access the C library wakes up to.
         using MappingAccess held = Hold("sem_wait", lasting: true);
         IntPtr semaphore = Address(held);
+        SafeHandle waited = held.Held!;
         bool infinite = timeout == Timeout.InfiniteTimeSpan;
         if (infinite && !cancellationToken.CanBeCanceled)
         {
+            // Nothing ends this wait but a post, or a Close on another thread (where a signal is free to tell it).
+            using ThreadInterrupt? closable = ThreadInterrupt.TryArm(default, waited, trace, _target);
             SyscallResult result;
             do
             {
+                HandleWaiters.ThrowIfClosed(waited, _target);
                 result = Libc.sem_wait(semaphore);
             }
             while (result.Errno == Errno.EINTR);
@@ -332,15 +336,16 @@ public sealed class PosixSemaphore : IDisposable
         {
             return true;
         }
-        using ThreadInterrupt? interrupt = cancellationToken.CanBeCanceled ? ThreadInterrupt.TryArm(cancellationToken, trace, _target) : null;
+        using ThreadInterrupt? interrupt = ThreadInterrupt.TryArm(cancellationToken, waited, trace, _target);
         // One call waits the whole time, unless nothing else would end it in time: then slices, between which the
         // token is looked at (no real-time signal free to interrupt with), or a realtime deadline is taken afresh
         // (C libraries without sem_clockwait, where a clock jump would otherwise move the whole wait).
-        bool sliced = !Libc.HasSemClockwait || (cancellationToken.CanBeCanceled && interrupt is null);
+        bool sliced = !Libc.HasSemClockwait || interrupt is null;
         Timespec deadline = infinite ? default : Now(Libc.CLOCK_MONOTONIC).Add(timeout);
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
+            HandleWaiters.ThrowIfClosed(waited, _target);
             TimeSpan? slice = null;
             bool lastSlice = true;
             if (sliced)

@@ -395,7 +395,7 @@ public sealed unsafe class Socket : StreamDescriptor
             {
                 return Libc.connect(connecting.fd, start, (uint)connecting.length);
             }
-        }, timeout, cancellationToken, trace, Description);
+        }, Handle, timeout, cancellationToken, trace, Description);
         if (attempt is not SyscallResult result)
         {
             trace?.Invoke($"connect({fd}, {AddressText(through)}, {length}) = -1 EINTR (timed out after {Units.FormatDuration(timeout)})");
@@ -561,11 +561,11 @@ public sealed unsafe class Socket : StreamDescriptor
     private protected override string NoReaderLeft => "The peer closed its end, or shut it down for reading.";
 
     /// <summary>One sendmsg, trying without waiting first; then waiting in the call itself, interruptibly, since a datagram's receiver being full is something poll does not see.</summary>
-    private static unsafe SyscallResult? SendWaiting(OutgoingMessage message, TimeSpan timeout, CancellationToken cancellationToken, SyscallTrace? trace)
+    private unsafe SyscallResult? SendWaiting(OutgoingMessage message, TimeSpan timeout, CancellationToken cancellationToken, SyscallTrace? trace)
     {
         if (timeout == Timeout.InfiniteTimeSpan && !cancellationToken.CanBeCanceled)
         {
-            return BlockingCall.Run(message, static waiting => waiting.Send(Libc.MSG_NOSIGNAL), timeout, cancellationToken, trace, "sendmsg");
+            return BlockingCall.Run(message, static waiting => waiting.Send(Libc.MSG_NOSIGNAL), Handle, timeout, cancellationToken, trace, Description);
         }
         SyscallResult attempt = message.Send(Libc.MSG_NOSIGNAL | Libc.MSG_DONTWAIT);
         if (attempt.Errno != Errno.EAGAIN)
@@ -576,7 +576,7 @@ public sealed unsafe class Socket : StreamDescriptor
         {
             return null;
         }
-        return BlockingCall.Run(message, static waiting => waiting.Send(Libc.MSG_NOSIGNAL), timeout, cancellationToken, trace, "sendmsg");
+        return BlockingCall.Run(message, static waiting => waiting.Send(Libc.MSG_NOSIGNAL), Handle, timeout, cancellationToken, trace, Description);
     }
 
     /// <summary>What one sendmsg needs, pinned by the caller for the length of the send.</summary>
@@ -629,6 +629,7 @@ public sealed unsafe class Socket : StreamDescriptor
             using HandleLease lease = Lease();
             int fd = lease.Fd;
             int flags = Libc.MSG_CMSG_CLOEXEC | (blockInKernel ? 0 : Libc.MSG_DONTWAIT) | (Kind == SocketKind.Stream ? 0 : Libc.MSG_TRUNC);
+            using ThreadInterrupt? closable = retry.ArmForClose(blockInKernel, trace);
             while (true)
             {
                 int capacity = Kind == SocketKind.Stream ? ReceiveChunk : Math.Max(ReceiveChunk, NextMessageSize(fd));
