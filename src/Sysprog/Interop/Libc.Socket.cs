@@ -107,13 +107,25 @@ internal static partial class Libc
     /// <summary>CMSG_LEN: the cmsg_len of one ancillary message with <paramref name="dataLength"/> bytes of data.</summary>
     internal static unsafe int ControlLength(int dataLength) => ControlAlign(sizeof(ControlHeader)) + dataLength;
 
-    internal static string SocketTypeText(int type) => type switch
+    /// <summary>A socket type as socket(2) takes it, with its flags (SOCK_STREAM|SOCK_CLOEXEC), or accept4's flags alone.</summary>
+    internal static string SocketTypeText(int type)
     {
-        SOCK_STREAM => "SOCK_STREAM",
-        SOCK_DGRAM => "SOCK_DGRAM",
-        SOCK_SEQPACKET => "SOCK_SEQPACKET",
-        _ => type.ToString(System.Globalization.CultureInfo.InvariantCulture),
-    };
+        string? kind = (type & SocketTypeMask) switch
+        {
+            0 => null,
+            SOCK_STREAM => "SOCK_STREAM",
+            SOCK_DGRAM => "SOCK_DGRAM",
+            SOCK_SEQPACKET => "SOCK_SEQPACKET",
+            int other => other.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        };
+        string flags = TraceFormat.Flags(type & ~SocketTypeMask, SocketTypeFlagNames, "");
+        return kind is null ? flags is "" ? "0" : flags : flags is "" ? kind : $"{kind}|{flags}";
+    }
+
+    // The kernel's SOCK_TYPE_MASK: the type proper; the bits above it are flags.
+    private const int SocketTypeMask = 0xf;
+
+    private static readonly (long, string)[] SocketTypeFlagNames = [(SOCK_CLOEXEC, "SOCK_CLOEXEC"), (SOCK_NONBLOCK, "SOCK_NONBLOCK")];
 
     internal static string FamilyText(int family) => family switch
     {
