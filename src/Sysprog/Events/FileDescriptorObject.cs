@@ -71,7 +71,7 @@ public abstract class FileDescriptorObject : IPollable, IDisposable
         }
         int flags = Syscall.Check(Libc.fcntl(fd, Libc.F_GETFL, 0), trace, "fcntl", Description, $"{fd}, F_GETFL");
         int wanted = nonBlocking ? flags | Libc.O_NONBLOCK : flags & ~Libc.O_NONBLOCK;
-        Syscall.Check(Libc.fcntl(fd, Libc.F_SETFL, wanted), trace, "fcntl", Description, $"{fd}, F_SETFL, {Libc.OpenFlagsText(wanted & ~Libc.O_ACCMODE)}");
+        Syscall.Check(Libc.fcntl(fd, Libc.F_SETFL, wanted), trace, "fcntl", Description, $"{fd}, F_SETFL, {Libc.OpenFlagsText(wanted)}");
         _nonBlocking = nonBlocking;
     }
 

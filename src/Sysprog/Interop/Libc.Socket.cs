@@ -41,6 +41,8 @@ internal static partial class Libc
     /// <summary>The most descriptors one SCM_RIGHTS message carries (SCM_MAX_FD).</summary>
     internal const int SCM_MAX_FD = 253;
 
+    /// <summary>TCP urgent ("out-of-band") data: one byte, reported to poll and epoll as POLLPRI/EPOLLPRI.</summary>
+    internal const int MSG_OOB = 0x1;
     internal const int MSG_PEEK = 0x2;
     internal const int MSG_CTRUNC = 0x8;
     internal const int MSG_TRUNC = 0x20;
@@ -96,6 +98,12 @@ internal static partial class Libc
     internal static unsafe partial nint recvmsg(int fd, MessageHeader* message, int flags);
 
     [LibraryImport(LibcName, SetLastError = true)]
+    internal static unsafe partial nint send(int fd, byte* buffer, nuint length, int flags);
+
+    [LibraryImport(LibcName, SetLastError = true)]
+    internal static unsafe partial nint recv(int fd, byte* buffer, nuint length, int flags);
+
+    [LibraryImport(LibcName, SetLastError = true)]
     internal static partial int shutdown(int fd, int how);
 
     /// <summary>CMSG_ALIGN: ancillary headers and data are aligned to size_t.</summary>
@@ -139,7 +147,7 @@ internal static partial class Libc
 
     private static readonly (long, string)[] MessageFlagNames =
     [
-        (MSG_PEEK, "MSG_PEEK"), (MSG_CTRUNC, "MSG_CTRUNC"), (MSG_TRUNC, "MSG_TRUNC"), (MSG_DONTWAIT, "MSG_DONTWAIT"), (MSG_EOR, "MSG_EOR"),
+        (MSG_OOB, "MSG_OOB"), (MSG_PEEK, "MSG_PEEK"), (MSG_CTRUNC, "MSG_CTRUNC"), (MSG_TRUNC, "MSG_TRUNC"), (MSG_DONTWAIT, "MSG_DONTWAIT"), (MSG_EOR, "MSG_EOR"),
         (MSG_NOSIGNAL, "MSG_NOSIGNAL"), (MSG_CMSG_CLOEXEC, "MSG_CMSG_CLOEXEC"),
     ];
 }

@@ -710,6 +710,53 @@ public sealed unsafe class Socket : StreamDescriptor
         return size;
     }
 
+    /// <summary>
+    /// Sends one byte of TCP urgent data (send with MSG_OOB): the peer's poll and epoll report it as Priority
+    /// (POLLPRI, EPOLLPRI) until it reads it with <see cref="ReceiveUrgent"/>. TCP keeps one urgent byte at a time: a
+    /// second sent before the first is read takes its place, and the first joins the ordinary stream.
+    /// </summary>
+    public unsafe void SendUrgent(byte value, SyscallTrace? trace = null)
+    {
+        ThrowUnlessTcp();
+        using HandleLease lease = Lease();
+        SyscallResult result = Libc.send(lease.Fd, &value, 1, Libc.MSG_OOB | Libc.MSG_NOSIGNAL | Libc.MSG_DONTWAIT);
+        Syscall.CheckCount(result, trace, "send", Description, $"{lease.Fd}, {Data([value])}, 1, MSG_OOB|MSG_NOSIGNAL|MSG_DONTWAIT",
+            result.Errno switch
+            {
+                Errno.EAGAIN => $"{Description} has no room to send now.",
+                Errno.EPIPE => NoReaderLeft,
+                Errno.ENOTCONN => $"{Description} is not connected.",
+                _ => null,
+            });
+    }
+
+    /// <summary>
+    /// Takes the TCP urgent byte waiting for this socket (recv with MSG_OOB), without waiting: null when there is none
+    /// (EINVAL: none was sent, or it was read already; EAGAIN: it is announced but has not arrived).
+    /// </summary>
+    public unsafe byte? ReceiveUrgent(SyscallTrace? trace = null)
+    {
+        ThrowUnlessTcp();
+        using HandleLease lease = Lease();
+        byte value;
+        SyscallResult result = Libc.recv(lease.Fd, &value, 1, Libc.MSG_OOB | Libc.MSG_DONTWAIT);
+        if (result.Errno is Errno.EINVAL or Errno.EAGAIN)
+        {
+            Syscall.Traced(result, trace, "recv", $"{lease.Fd}, ..., 1, MSG_OOB|MSG_DONTWAIT");
+            return null;
+        }
+        Syscall.CheckCount(result, trace, "recv", Description, $"{lease.Fd}, {Data([value])}, 1, MSG_OOB|MSG_DONTWAIT");
+        return value;
+    }
+
+    private void ThrowUnlessTcp()
+    {
+        if (Family == SocketFamily.Unix || Kind != SocketKind.Stream)
+        {
+            throw new InvalidOperationException($"{Description} is not a TCP socket: only TCP carries urgent (out-of-band) data.");
+        }
+    }
+
     /// <summary>Ends one or both directions (shutdown(2)), for every process that has the socket, unlike close.</summary>
     public void Shutdown(SocketShutdown how, SyscallTrace? trace = null)
     {
