@@ -169,9 +169,7 @@ public sealed class IoModelTests : IDisposable
         PollSet edge = Track(new PollSet());
         level.Add(pipe.ReadEnd);
         var lines = new List<string>();
-        var tracedEdge = Track(new PollSet(lines.Add));
-        tracedEdge.Add(pipe.ReadEnd, Readiness.Readable, PollOptions.EdgeTriggered);
-        edge.Add(pipe.ReadEnd, Readiness.Readable, PollOptions.EdgeTriggered);
+        edge.Add(pipe.ReadEnd, Readiness.Readable, PollOptions.EdgeTriggered, lines.Add);
         Assert.Contains(lines, l => l.Contains("EPOLL_CTL_ADD", StringComparison.Ordinal) && l.Contains("{events=EPOLLIN|EPOLLET, data=0}", StringComparison.Ordinal));
         var ready = new ReadyHandle[4];
         pipe.WriteEnd.Write("0123456789"u8, Soon);
@@ -218,15 +216,16 @@ public sealed class IoModelTests : IDisposable
     {
         EventFd eventFd = Track(EventFd.Create(1));
         var lines = new List<string>();
-        PollSet set = Track(new PollSet(lines.Add));
+        PollSet set = Track(new PollSet());
         int index = set.Add(eventFd, Readiness.Readable, PollOptions.OneShot);
         var ready = new ReadyHandle[1];
 
-        Assert.Equal(1, set.Wait(ready, Soon));
+        Assert.Equal(1, set.Wait(ready, Soon, default, lines.Add));
+        Assert.Matches($@"^epoll_wait\(\d+, \[\{{events=EPOLLIN, data={index}\}}\], 2, \d+\) = 1$", Assert.Single(lines));
         Assert.Equal(0, set.Wait(ready, TimeSpan.FromMilliseconds(50)));
         Assert.Equal(1UL, eventFd.Count);
         lines.Clear();
-        set.Modify(eventFd, Readiness.Readable, PollOptions.OneShot);
+        set.Modify(eventFd, Readiness.Readable, PollOptions.OneShot, lines.Add);
 
         Assert.Matches($@"^epoll_ctl\(\d+, EPOLL_CTL_MOD, {eventFd.Fd}, \{{events=EPOLLIN\|EPOLLONESHOT, data={index}\}}\) = 0$", Assert.Single(lines));
         Assert.Equal(1, set.Wait(ready, Soon));
@@ -264,16 +263,14 @@ public sealed class IoModelTests : IDisposable
     {
         EventFd eventFd = Track(EventFd.Create());
         var lines = new List<string>();
-        PollSet set = Track(new PollSet(lines.Add));
-        lines.Clear();
+        PollSet set = Track(new PollSet());
 
-        Assert.Equal("options", Assert.Throws<ArgumentException>(() => set.Add(eventFd, Readiness.Readable, PollOptions.Exclusive | PollOptions.OneShot)).ParamName);
-        Assert.Equal("options", Assert.Throws<ArgumentException>(() => set.Add(eventFd, Readiness.Readable | Readiness.Priority, PollOptions.Exclusive)).ParamName);
+        Assert.Equal("options", Assert.Throws<ArgumentException>(() => set.Add(eventFd, Readiness.Readable, PollOptions.Exclusive | PollOptions.OneShot, lines.Add)).ParamName);
+        Assert.Equal("options", Assert.Throws<ArgumentException>(() => set.Add(eventFd, Readiness.Readable | Readiness.Priority, PollOptions.Exclusive, lines.Add)).ParamName);
         Assert.Empty(lines);
         set.Add(eventFd, Readiness.Readable, PollOptions.Exclusive);
-        lines.Clear();
-        Assert.Throws<InvalidOperationException>(() => set.Modify(eventFd, Readiness.Readable));
-        Assert.Throws<ArgumentException>(() => set.Modify(eventFd, Readiness.Readable, PollOptions.Exclusive));
+        Assert.Throws<InvalidOperationException>(() => set.Modify(eventFd, Readiness.Readable, PollOptions.None, lines.Add));
+        Assert.Throws<ArgumentException>(() => set.Modify(eventFd, Readiness.Readable, PollOptions.Exclusive, lines.Add));
         Assert.Empty(lines);
     }
 
@@ -427,7 +424,7 @@ public sealed class IoModelTests : IDisposable
         lines.Clear();
         var ready = new ReadyHandle[2];
 
-        Assert.Equal(1, list.Wait(ready, Soon));
+        Assert.Equal(1, list.Wait(ready, Soon, default, lines.Add));
 
         Assert.Equal(1, ready[0].Index);
         Assert.Matches(@"^poll\(\[\{fd=\d+, events=POLLIN\}, \{fd=-1, events=0\}, \{fd=" + kept.Fd + @", events=POLLIN, revents=POLLIN\}\], 3, \d+\) = 1$", Assert.Single(lines));

@@ -18,15 +18,14 @@ public sealed unsafe class PollList : IWaitSet, IDisposable
     private readonly SafeFdHandle _cancel;
     private readonly List<(IPollable Handle, Readiness Interest)?> _members = [];
     private readonly List<(int Index, IBufferedInput Source)> _readAhead = [];
-    private readonly SyscallTrace? _trace;
     // Entry 0 is the cancellation eventfd; member i is entry i + 1. A managed array, so a Dispose on another thread
     // while a wait runs can never free what poll is reading.
     private PollFd[] _entries = new PollFd[8];
     private int _disposed;
 
+    /// <summary>The eventfd that cancels a wait; <paramref name="trace"/> narrates its making alone.</summary>
     public PollList(SyscallTrace? trace = null)
     {
-        _trace = trace;
         _cancel = new SafeFdHandle(Syscall.Check(Libc.eventfd(0, Libc.EFD_NONBLOCK | Libc.EFD_CLOEXEC), trace, "eventfd", "poll list",
             $"0, EFD_NONBLOCK|EFD_CLOEXEC"));
         _entries[0] = new PollFd { Fd = _cancel.Fd, Events = Libc.POLLIN };
@@ -95,7 +94,7 @@ public sealed unsafe class PollList : IWaitSet, IDisposable
     /// was closed.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public int Wait(Span<ReadyHandle> ready, TimeSpan timeout, CancellationToken cancellationToken = default)
+    public int Wait(Span<ReadyHandle> ready, TimeSpan timeout, CancellationToken cancellationToken = default, SyscallTrace? trace = null)
     {
         Timeouts.Validate(timeout);
         ObjectDisposedException.ThrowIf(IsClosed, this);
@@ -133,7 +132,7 @@ public sealed unsafe class PollList : IWaitSet, IDisposable
                 {
                     continue;
                 }
-                int count = Syscall.Check(result, _trace, "poll", "poll list", $"{EntriesText(list, entries)}, {entries}, {timeoutMilliseconds}");
+                int count = Syscall.Check(result, trace, "poll", "poll list", $"{EntriesText(list, entries)}, {entries}, {timeoutMilliseconds}");
                 int written = readAhead;
                 if (count > 0)
                 {
@@ -167,7 +166,9 @@ public sealed unsafe class PollList : IWaitSet, IDisposable
         }
     }
 
-    int IWaitSet.Add(IPollable handle, Readiness interest) => Add(handle, interest);
+    int IWaitSet.Add(IPollable handle, Readiness interest, SyscallTrace? trace) => Add(handle, interest);
+
+    void IWaitSet.Remove(IPollable handle, SyscallTrace? trace) => Remove(handle);
 
     private void LeaseMember(int index)
     {
@@ -261,6 +262,6 @@ public sealed unsafe class PollList : IWaitSet, IDisposable
         {
             return;
         }
-        _cancel.Close(_trace);
+        _cancel.Close(null);
     }
 }

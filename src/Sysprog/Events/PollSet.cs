@@ -67,7 +67,60 @@ public readonly record struct ReadyHandle(int Index, IPollable Handle, bool Read
 }
 
 /// <summary>One member of a <see cref="PollSet"/>: its index (what <see cref="ReadyHandle.Index"/> reports), what is watched and how.</summary>
-public sealed record PollSetMember(int Index, IPollable Handle, Readiness Interest, PollOptions Options);
+public sealed class PollSetMember
+{
+    internal PollSetMember(int index, IPollable handle, Readiness interest, PollOptions options) =>
+        (Index, Handle, Interest, Options) = (index, handle, interest, options);
+
+    public int Index { get; }
+
+    public IPollable Handle { get; }
+
+    public Readiness Interest { get; }
+
+    public PollOptions Options { get; }
+
+    public override string ToString() => $"{Index}: {Handle.Description} ({Interest}{(Options == PollOptions.None ? "" : $", {Options}")})";
+}
+
+/// <summary>
+/// What a read, write, receive, send or accept gives instead of waiting, on a non-blocking handle or when told not to
+/// wait: the call's EAGAIN ("would block"), which is no failure. <see cref="Transferred"/> says how many bytes a
+/// write or send took before it would have had to wait.
+/// </summary>
+public sealed class WouldBlock
+{
+    public WouldBlock(IPollable handle, string operation, long transferred = 0)
+    {
+        ArgumentNullException.ThrowIfNull(handle);
+        ArgumentException.ThrowIfNullOrEmpty(operation);
+        ArgumentOutOfRangeException.ThrowIfNegative(transferred);
+        (Handle, Operation, Transferred) = (handle, operation, transferred);
+        Source = handle.Description;
+        IsNonBlocking = handle.IsNonBlocking;
+    }
+
+    /// <summary>The handle the call was made on.</summary>
+    public IPollable Handle { get; }
+
+    /// <summary>How the handle is named ("pipe:[4711] (read end)").</summary>
+    public string Source { get; }
+
+    /// <summary>read, write, receive, send, accept.</summary>
+    public string Operation { get; }
+
+    /// <summary>Bytes a write or send took before it would have had to wait (0 for reads).</summary>
+    public long Transferred { get; }
+
+    /// <summary>Why it did not wait: the handle is non-blocking (true), or the call was given no time to wait (false).</summary>
+    public bool IsNonBlocking { get; }
+
+    /// <summary>The errno the call got.</summary>
+    public string Errno => "EAGAIN";
+
+    public override string ToString() =>
+        $"{Operation} on {Source} would block (EAGAIN){(Transferred > 0 ? $" after {Transferred} bytes" : "")}";
+}
 
 /// <summary>The mechanisms a wait over several handles can use.</summary>
 public enum WaitMechanism
@@ -82,11 +135,11 @@ public enum WaitMechanism
 /// <summary>What <see cref="PollSet"/> and <see cref="PollList"/> share, so one wait over many handles can use either.</summary>
 internal interface IWaitSet : IDisposable
 {
-    int Add(IPollable handle, Readiness interest);
+    int Add(IPollable handle, Readiness interest, SyscallTrace? trace);
 
-    void Remove(IPollable handle);
+    void Remove(IPollable handle, SyscallTrace? trace);
 
-    int Wait(Span<ReadyHandle> ready, TimeSpan timeout, CancellationToken cancellationToken);
+    int Wait(Span<ReadyHandle> ready, TimeSpan timeout, CancellationToken cancellationToken, SyscallTrace? trace);
 }
 
 /// <summary>
@@ -94,7 +147,7 @@ internal interface IWaitSet : IDisposable
 /// queue, pipe end, socket, pty, child) with a cancellation eventfd of its own, waited on with a timeout on the
 /// monotonic clock. Members are level-triggered unless told otherwise (<see cref="PollOptions"/>): edge-triggered,
 /// one-shot (re-armed with <see cref="Modify"/>), exclusive. Wait fills a caller's span and allocates nothing. One
-/// thread waits on a set at a time.
+/// thread waits on a set at a time. Each call narrates its system calls to the trace it is given.
 /// <para>
 /// The kernel keeps an open file description in the set, not a descriptor number: a member closed while a duplicate
 /// of it is open elsewhere (dup, an inherited copy, one passed over a socket) is still reported, as the closed
@@ -113,11 +166,10 @@ public sealed class PollSet : IDescriptorObject, IWaitSet, IDisposable
     // By index; a removed member leaves its slot empty, so the indexes of the others never change.
     private readonly List<PollSetMember?> _members = [];
     private readonly List<(int Index, IBufferedInput Source)> _readAhead = [];
-    private readonly SyscallTrace? _trace;
 
+    /// <summary>epoll_create1, and the eventfd that cancels a wait; <paramref name="trace"/> narrates these two alone.</summary>
     public PollSet(SyscallTrace? trace = null)
     {
-        _trace = trace;
         _epoll = new SafeFdHandle(Syscall.Check(Libc.epoll_create1(Libc.EPOLL_CLOEXEC), trace, "epoll_create1", "poll set", $"EPOLL_CLOEXEC"));
         _number = _epoll.Fd;
         try
@@ -164,7 +216,7 @@ public sealed class PollSet : IDescriptorObject, IWaitSet, IDisposable
     /// Adds a handle (EPOLL_CTL_ADD), watched for <paramref name="interest"/> as <paramref name="options"/> say;
     /// returns its index, which <see cref="ReadyHandle.Index"/> reports.
     /// </summary>
-    public int Add(IPollable handle, Readiness interest = Readiness.Readable, PollOptions options = PollOptions.None)
+    public int Add(IPollable handle, Readiness interest = Readiness.Readable, PollOptions options = PollOptions.None, SyscallTrace? trace = null)
     {
         ArgumentNullException.ThrowIfNull(handle);
         Validate(interest, options, adding: true);
@@ -173,20 +225,20 @@ public sealed class PollSet : IDescriptorObject, IWaitSet, IDisposable
             throw new ArgumentException($"{handle.Description} is in the set already: change how it is watched with Modify (EPOLL_CTL_MOD).", nameof(handle));
         }
         int index = _members.Count;
-        Control(Libc.EPOLL_CTL_ADD, handle.DescriptorHandle, handle.Description, EventsOf(interest, options), (ulong)index, _trace);
+        Control(Libc.EPOLL_CTL_ADD, handle.DescriptorHandle, handle.Description, EventsOf(interest, options), (ulong)index, trace);
         _members.Add(new PollSetMember(index, handle, interest, options));
         UpdateReadAhead(index, handle, interest, options);
         return index;
     }
 
-    int IWaitSet.Add(IPollable handle, Readiness interest) => Add(handle, interest);
+    int IWaitSet.Add(IPollable handle, Readiness interest, SyscallTrace? trace) => Add(handle, interest, PollOptions.None, trace);
 
     /// <summary>
     /// Changes what a member is watched for and how (EPOLL_CTL_MOD); the way to re-arm a one-shot member that has
     /// fired. <see cref="PollOptions.Exclusive"/> cannot be set or kept this way (the kernel refuses it): remove the
     /// member and add it again.
     /// </summary>
-    public void Modify(IPollable handle, Readiness interest, PollOptions options = PollOptions.None)
+    public void Modify(IPollable handle, Readiness interest, PollOptions options = PollOptions.None, SyscallTrace? trace = null)
     {
         ArgumentNullException.ThrowIfNull(handle);
         Validate(interest, options, adding: false);
@@ -195,8 +247,8 @@ public sealed class PollSet : IDescriptorObject, IWaitSet, IDisposable
         {
             throw new InvalidOperationException($"{handle.Description} was added with Exclusive, which EPOLL_CTL_MOD refuses (EINVAL): remove it and add it again.");
         }
-        Control(Libc.EPOLL_CTL_MOD, handle.DescriptorHandle, handle.Description, EventsOf(interest, options), (ulong)member.Index, _trace);
-        _members[member.Index] = member with { Interest = interest, Options = options };
+        Control(Libc.EPOLL_CTL_MOD, handle.DescriptorHandle, handle.Description, EventsOf(interest, options), (ulong)member.Index, trace);
+        _members[member.Index] = new PollSetMember(member.Index, handle, interest, options);
         UpdateReadAhead(member.Index, handle, interest, options);
     }
 
@@ -205,11 +257,11 @@ public sealed class PollSet : IDescriptorObject, IWaitSet, IDisposable
     /// (the call names it by its descriptor): its open file description leaves the set when every descriptor of it is
     /// closed, or when the set is.
     /// </summary>
-    public void Remove(IPollable handle)
+    public void Remove(IPollable handle, SyscallTrace? trace = null)
     {
         ArgumentNullException.ThrowIfNull(handle);
         PollSetMember member = Find(handle) ?? throw NotAMember(handle);
-        Control(Libc.EPOLL_CTL_DEL, handle.DescriptorHandle, handle.Description, 0, 0, _trace);
+        Control(Libc.EPOLL_CTL_DEL, handle.DescriptorHandle, handle.Description, 0, 0, trace);
         _members[member.Index] = null;
         _readAhead.RemoveAll(r => r.Index == member.Index);
     }
@@ -222,7 +274,7 @@ public sealed class PollSet : IDescriptorObject, IWaitSet, IDisposable
     // SkipLocalsInit: the event buffer is written by epoll_wait, so zeroing it first is wasted work.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     [SkipLocalsInit]
-    public unsafe int Wait(Span<ReadyHandle> ready, TimeSpan timeout, CancellationToken cancellationToken = default)
+    public unsafe int Wait(Span<ReadyHandle> ready, TimeSpan timeout, CancellationToken cancellationToken = default, SyscallTrace? trace = null)
     {
         Timeouts.Validate(timeout);
         using HandleLease epoll = _epoll.Lease("poll set");
@@ -249,7 +301,7 @@ public sealed class PollSet : IDescriptorObject, IWaitSet, IDisposable
                 {
                     continue;
                 }
-                int count = Syscall.Check(result, _trace, "epoll_wait", "poll set", $"{epoll.Fd}, ..., {capacity}, {timeoutMilliseconds}");
+                int count = Syscall.Check(result, trace, "epoll_wait", "poll set", $"{epoll.Fd}, {EventsText(events, result.Value)}, {capacity}, {timeoutMilliseconds}");
                 int written = readAhead;
                 bool cancelled = false;
                 for (int i = 0; i < count; i++)
@@ -309,14 +361,14 @@ public sealed class PollSet : IDescriptorObject, IWaitSet, IDisposable
         using IWaitSet set = mechanism == WaitMechanism.Poll ? new PollList(trace) : new PollSet(trace);
         foreach (IPollable handle in handles)
         {
-            set.Add(handle, interest);
+            set.Add(handle, interest, trace);
         }
         var seen = new Dictionary<int, ReadyHandle>();
         var buffer = new ReadyHandle[handles.Count];
         long deadline = FdWait.Deadline(timeout);
         while (true)
         {
-            int count = set.Wait(buffer, FdWait.Remaining(deadline), cancellationToken);
+            int count = set.Wait(buffer, FdWait.Remaining(deadline), cancellationToken, trace);
             if (count == 0)
             {
                 return all ? [] : seen.Values.ToList();
@@ -326,7 +378,7 @@ public sealed class PollSet : IDescriptorObject, IWaitSet, IDisposable
                 if (seen.TryAdd(ready.Index, ready) && all)
                 {
                     // Level-triggered: stop watching what has been seen, or it would be reported again and again.
-                    set.Remove(ready.Handle);
+                    set.Remove(ready.Handle, trace);
                 }
             }
             if (!all || seen.Count == handles.Count)
@@ -419,8 +471,21 @@ public sealed class PollSet : IDescriptorObject, IWaitSet, IDisposable
 
     public void Close(SyscallTrace? trace = null)
     {
-        _cancel.Close(trace ?? _trace);
-        _epoll.Close(trace ?? _trace);
+        _cancel.Close(trace);
+        _epoll.Close(trace);
+    }
+
+    /// <summary>What epoll_wait returned, as strace shows it: each event's flags and data, the first few in full.</summary>
+    private static unsafe string EventsText(byte* events, long count)
+    {
+        const int Shown = 8;
+        var parts = new List<string>();
+        for (int i = 0; i < Math.Min(count, Shown); i++)
+        {
+            (uint flags, ulong data) = Libc.ReadEpollEvent(events + i * Libc.EpollEventSize);
+            parts.Add($"{{events={Libc.EpollEventsText(flags)}, data={(data == CancelMarker ? "cancel" : data.ToString(System.Globalization.CultureInfo.InvariantCulture))}}}");
+        }
+        return $"[{string.Join(", ", parts)}{(count > Shown ? $", ... {count - Shown} more" : "")}]";
     }
 
     public void Dispose() => Close();
