@@ -280,7 +280,7 @@ public sealed class CloseSignalFdCommand : CloseDescriptorCommandBase<SignalFd>
 {
 }
 
-/// <summary>Wait-FileDescriptor: one wait over many handles (epoll), until any or all are ready.</summary>
+/// <summary>Wait-FileDescriptor: one wait over many handles (epoll, or poll), until any or all are ready.</summary>
 [Cmdlet(VerbsLifecycle.Wait, "FileDescriptor")]
 [OutputType(typeof(ReadyHandle))]
 public sealed class WaitFileDescriptorCommand : SysprogCmdlet
@@ -303,6 +303,10 @@ public sealed class WaitFileDescriptorCommand : SysprogCmdlet
     [ValidateRange(0.0, 2073600.0)]
     public double? TimeoutSeconds { get; set; }
 
+    /// <summary>Epoll (the default: the kernel keeps the list) or Poll (poll(2): the whole list goes to the kernel at each wait).</summary>
+    [Parameter]
+    public WaitMechanism Mechanism { get; set; } = WaitMechanism.Epoll;
+
     protected override void ProcessRecord() => _handles.AddRange(InputObject);
 
     protected override void EndProcessing()
@@ -310,7 +314,7 @@ public sealed class WaitFileDescriptorCommand : SysprogCmdlet
         TimeSpan timeout = TimeoutOf(TimeoutSeconds);
         TryRun(_handles.ToArray(), () =>
         {
-            IReadOnlyList<ReadyHandle> ready = PollSet.WaitFor(_handles, Writable ? Readiness.Writable : Readiness.Readable, All, timeout, Cancellation, Trace);
+            IReadOnlyList<ReadyHandle> ready = PollSet.WaitFor(_handles, Writable ? Readiness.Writable : Readiness.Readable, All, timeout, Cancellation, Trace, Mechanism);
             if (ready.Count == 0)
             {
                 throw new TimeoutException($"None of the {_handles.Count} handles {(All ? "were all" : "was")} ready within {Units.FormatDuration(timeout)}.");
