@@ -20,7 +20,8 @@ public sealed class BothDescriptorsTransformationAttribute : ArgumentTransformat
 
 /// <summary>Set-FileDescriptor: O_NONBLOCK on or off (fcntl F_SETFL, or mq_setattr for a queue).</summary>
 [Cmdlet(VerbsCommon.Set, "FileDescriptor", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
-[OutputType(typeof(IPollable))]
+[OutputType(typeof(PipeEnd), typeof(Socket), typeof(EventFd), typeof(TimerFd), typeof(SignalFd), typeof(Inotify), typeof(MessageQueue), typeof(Pty),
+    typeof(ChildProcess), typeof(FileDescriptor))]
 public sealed class SetFileDescriptorCommand : SysprogCmdlet
 {
     /// <summary>Pipe ends, FIFO ends, sockets, eventfds, timerfds, signalfds, inotify instances, queues, ptys; a pipe or socket pair stands for both.</summary>
