@@ -153,7 +153,14 @@ BeforeDiscovery {
         @{ Cmdlet = 'Unlock-Memory'; Set = 'Mapping'; Valid = { @{ InputObject = New-MemoryMap -Anonymous -Size 4KB } } }
         @{ Cmdlet = 'Unlock-Semaphore'; Set = 'Object'; Valid = { @{ InputObject = New-Semaphore -Name (New-TestName); Count = 1 } } }
         @{ Cmdlet = 'Unlock-Semaphore'; Set = 'Name'; Valid = { $n = New-TestName; New-Semaphore -Name $n | Close-Semaphore; @{ Name = $n; Count = 1 } } }
-        @{ Cmdlet = 'Wait-FileDescriptor'; Valid = { @{ InputObject = New-EventFd -InitialValue 1; TimeoutSeconds = 0 } } }
+        @{ Cmdlet = 'Wait-FileDescriptor'; Valid = { @{ InputObject = New-EventFd -InitialValue 1; TimeoutSeconds = 0; Mechanism = 'Poll' } } }
+        @{ Cmdlet = 'New-PollSet'; Valid = { @{ InputObject = New-EventFd } } }
+        @{ Cmdlet = 'Add-PollSetMember'; Valid = { @{ InputObject = New-PollSet; Handle = New-EventFd; Event = 'Readable'; EdgeTriggered = $true } } }
+        @{ Cmdlet = 'Set-PollSetMember'; Valid = { $e = New-EventFd; @{ InputObject = New-PollSet $e; Handle = $e; Event = 'Readable', 'Writable'; OneShot = $true; Confirm = $false } } }
+        @{ Cmdlet = 'Remove-PollSetMember'; Valid = { $e = New-EventFd; @{ InputObject = New-PollSet $e; Handle = $e; Confirm = $false } } }
+        @{ Cmdlet = 'Wait-PollSet'; Valid = { @{ InputObject = New-PollSet (New-EventFd -InitialValue 1); TimeoutSeconds = 0; MaxEvents = 4 } } }
+        @{ Cmdlet = 'Close-PollSet'; Valid = { @{ InputObject = New-PollSet } } }
+        @{ Cmdlet = 'Set-FileDescriptor'; Valid = { @{ InputObject = (New-Pipe).ReadEnd; NonBlocking = $true; PassThru = $true; Confirm = $false } } }
         @{ Cmdlet = 'Wait-Semaphore'; Set = 'Object'; Valid = { @{ InputObject = New-Semaphore -Name (New-TestName) -Value 1; TimeoutSeconds = 0 } } }
         @{ Cmdlet = 'Wait-Semaphore'; Set = 'Name'; Valid = { $n = New-TestName; New-Semaphore -Name $n -Value 1 | Close-Semaphore; @{ Name = $n; TimeoutSeconds = 0 } } }
         @{ Cmdlet = 'Write-EventFd'; Valid = { @{ InputObject = New-EventFd; Value = 1; TimeoutSeconds = 0 } } }

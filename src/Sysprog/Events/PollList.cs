@@ -197,7 +197,7 @@ public sealed unsafe class PollList : IWaitSet, IDisposable
 
     private int IndexOf(IPollable handle)
     {
-        ArgumentNullException.ThrowIfNull(handle);
+        PollSet.ThrowIfClosed(handle);
         int index = _members.FindIndex(m => m is not null && ReferenceEquals(m.Value.Handle, handle));
         return index >= 0 ? index : throw new ArgumentException($"{handle.Description} is not in the poll list.", nameof(handle));
     }

@@ -92,7 +92,7 @@ public sealed class WouldBlock
 {
     public WouldBlock(IPollable handle, string operation, long transferred = 0)
     {
-        ArgumentNullException.ThrowIfNull(handle);
+        PollSet.ThrowIfClosed(handle);
         ArgumentException.ThrowIfNullOrEmpty(operation);
         ArgumentOutOfRangeException.ThrowIfNegative(transferred);
         (Handle, Operation, Transferred) = (handle, operation, transferred);
@@ -208,6 +208,7 @@ public sealed class PollSet : IDescriptorObject, IWaitSet, IDisposable
     /// <summary>The member that holds <paramref name="handle"/>; null when it is not in the set.</summary>
     public PollSetMember? Find(IPollable handle)
     {
+        ObjectDisposedException.ThrowIf(IsClosed, this);
         ArgumentNullException.ThrowIfNull(handle);
         return _members.FirstOrDefault(m => m is not null && ReferenceEquals(m.Handle, handle));
     }
@@ -240,7 +241,7 @@ public sealed class PollSet : IDescriptorObject, IWaitSet, IDisposable
     /// </summary>
     public void Modify(IPollable handle, Readiness interest, PollOptions options = PollOptions.None, SyscallTrace? trace = null)
     {
-        ArgumentNullException.ThrowIfNull(handle);
+        ThrowIfClosed(handle);
         Validate(interest, options, adding: false);
         PollSetMember member = Find(handle) ?? throw NotAMember(handle);
         if ((member.Options & PollOptions.Exclusive) != 0)
@@ -259,7 +260,7 @@ public sealed class PollSet : IDescriptorObject, IWaitSet, IDisposable
     /// </summary>
     public void Remove(IPollable handle, SyscallTrace? trace = null)
     {
-        ArgumentNullException.ThrowIfNull(handle);
+        ThrowIfClosed(handle);
         PollSetMember member = Find(handle) ?? throw NotAMember(handle);
         Control(Libc.EPOLL_CTL_DEL, handle.DescriptorHandle, handle.Description, 0, 0, trace);
         _members[member.Index] = null;
@@ -392,6 +393,16 @@ public sealed class PollSet : IDescriptorObject, IWaitSet, IDisposable
         index >= 0 && index < _members.Count && _members[index] is PollSetMember member
             ? member
             : throw new ArgumentOutOfRangeException(nameof(index), index, "No member of the set has that index.");
+
+    /// <summary>A closed handle is named by no descriptor any more, so nothing can be asked of the kernel about it.</summary>
+    internal static void ThrowIfClosed(IPollable handle)
+    {
+        ArgumentNullException.ThrowIfNull(handle);
+        if (handle.DescriptorHandle.IsClosed)
+        {
+            throw new ObjectDisposedException(handle.Description, $"{handle.Description} is closed.");
+        }
+    }
 
     private ArgumentException NotAMember(IPollable handle) => new($"{handle.Description} is not in {Description}.", nameof(handle));
 

@@ -717,8 +717,8 @@ public sealed unsafe class Socket : StreamDescriptor
     /// </summary>
     public unsafe void SendUrgent(byte value, SyscallTrace? trace = null)
     {
-        ThrowUnlessTcp();
         using HandleLease lease = Lease();
+        ThrowUnlessTcp();
         SyscallResult result = Libc.send(lease.Fd, &value, 1, Libc.MSG_OOB | Libc.MSG_NOSIGNAL | Libc.MSG_DONTWAIT);
         Syscall.CheckCount(result, trace, "send", Description, $"{lease.Fd}, {Data([value])}, 1, MSG_OOB|MSG_NOSIGNAL|MSG_DONTWAIT",
             result.Errno switch
@@ -736,8 +736,8 @@ public sealed unsafe class Socket : StreamDescriptor
     /// </summary>
     public unsafe byte? ReceiveUrgent(SyscallTrace? trace = null)
     {
-        ThrowUnlessTcp();
         using HandleLease lease = Lease();
+        ThrowUnlessTcp();
         byte value;
         SyscallResult result = Libc.recv(lease.Fd, &value, 1, Libc.MSG_OOB | Libc.MSG_DONTWAIT);
         if (result.Errno is Errno.EINVAL or Errno.EAGAIN)
