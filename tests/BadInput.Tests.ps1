@@ -242,7 +242,7 @@ Describe 'Bad input to every cmdlet parameter' -Skip:(-not $IsLinux) {
         }
         $script:caseCount = 0
         # The table's size, exactly: a table that shrinks fails. The README states it.
-        $script:expectedCases = 5040
+        $script:expectedCases = 5264
 
         function Test-DeservedError {
             # Null when the error is the one a bad value of -$Parameter deserves; otherwise what is wrong with it.
@@ -306,6 +306,7 @@ Describe 'Bad input to every cmdlet parameter' -Skip:(-not $IsLinux) {
             'Read-ProcessMemory -Symbol' = 'name'; 'Receive-MqMessage -Queue' = 'name'; 'Send-MqMessage -Queue' = 'name'
             'Send-MqMessage -InputObject' = 'body'; 'Set-TimerFd -At' = 'when'
             'Get-SharedMemory -Name' = 'pattern'; 'Get-Semaphore -Name' = 'pattern'; 'Get-MessageQueue -Name' = 'pattern'
+            'Add-PollSetMember -Event' = 'interest'; 'Set-PollSetMember -Event' = 'interest'
         }
         # Valid calls that cannot succeed here, when, and why (each bad value must then still get its own error).
         $script:knownValidCallFails = @{

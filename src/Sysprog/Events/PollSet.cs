@@ -163,9 +163,12 @@ public sealed class PollSet : IDescriptorObject, IWaitSet, IDisposable
     private readonly SafeFdHandle _epoll;
     private readonly SafeFdHandle _cancel;
     private readonly int _number;
-    // By index; a removed member leaves its slot empty, so the indexes of the others never change.
-    private readonly List<PollSetMember?> _members = [];
-    private readonly List<(int Index, IBufferedInput Source)> _readAhead = [];
+    // By index; a removed member leaves its slot empty, so the indexes of the others never change. Both arrays are
+    // replaced whole under _changing, never changed in place, so a wait on another thread reads a consistent snapshot
+    // without a lock (a member added while a thread waits is the usual epoll pattern).
+    private readonly object _changing = new();
+    private PollSetMember?[] _members = [];
+    private (int Index, IBufferedInput Source)[] _readAhead = [];
 
     /// <summary>epoll_create1, and the eventfd that cancels a wait; <paramref name="trace"/> narrates these two alone.</summary>
     public PollSet(SyscallTrace? trace = null)
@@ -197,20 +200,20 @@ public sealed class PollSet : IDescriptorObject, IWaitSet, IDisposable
     SafeFdHandle IDescriptorObject.DescriptorHandle => _epoll;
 
     /// <summary>How many handles are in the set.</summary>
-    public int Count => _members.Count(m => m is not null);
+    public int Count => Volatile.Read(ref _members).Count(m => m is not null);
 
     /// <summary>The member at <paramref name="index"/> (as <see cref="ReadyHandle.Index"/> reports it).</summary>
     public IPollable this[int index] => Member(index).Handle;
 
     /// <summary>The members, in the order they were added.</summary>
-    public IReadOnlyList<PollSetMember> Members => _members.OfType<PollSetMember>().ToList();
+    public IReadOnlyList<PollSetMember> Members => Volatile.Read(ref _members).OfType<PollSetMember>().ToList();
 
     /// <summary>The member that holds <paramref name="handle"/>; null when it is not in the set.</summary>
     public PollSetMember? Find(IPollable handle)
     {
         ObjectDisposedException.ThrowIf(IsClosed, this);
         ArgumentNullException.ThrowIfNull(handle);
-        return _members.FirstOrDefault(m => m is not null && ReferenceEquals(m.Handle, handle));
+        return Volatile.Read(ref _members).FirstOrDefault(m => m is not null && ReferenceEquals(m.Handle, handle));
     }
 
     /// <summary>
@@ -221,15 +224,27 @@ public sealed class PollSet : IDescriptorObject, IWaitSet, IDisposable
     {
         ArgumentNullException.ThrowIfNull(handle);
         Validate(interest, options, adding: true);
-        if (_members.Any(m => m is not null && m.Handle.DescriptorHandle == handle.DescriptorHandle))
+        lock (_changing)
         {
-            throw new ArgumentException($"{handle.Description} is in the set already: change how it is watched with Modify (EPOLL_CTL_MOD).", nameof(handle));
+            if (_members.Any(m => m is not null && m.Handle.DescriptorHandle == handle.DescriptorHandle))
+            {
+                throw new ArgumentException($"{handle.Description} is in the set already: change how it is watched with Modify (EPOLL_CTL_MOD).", nameof(handle));
+            }
+            int index = _members.Length;
+            // In the snapshot before the kernel can report it, so a wait on another thread knows what it reports.
+            Volatile.Write(ref _members, [.. _members, new PollSetMember(index, handle, interest, options)]);
+            try
+            {
+                Control(Libc.EPOLL_CTL_ADD, handle.DescriptorHandle, handle.Description, EventsOf(interest, options), (ulong)index, trace);
+            }
+            catch
+            {
+                Volatile.Write(ref _members, _members[..index]);
+                throw;
+            }
+            UpdateReadAhead(index, handle, interest, options);
+            return index;
         }
-        int index = _members.Count;
-        Control(Libc.EPOLL_CTL_ADD, handle.DescriptorHandle, handle.Description, EventsOf(interest, options), (ulong)index, trace);
-        _members.Add(new PollSetMember(index, handle, interest, options));
-        UpdateReadAhead(index, handle, interest, options);
-        return index;
     }
 
     int IWaitSet.Add(IPollable handle, Readiness interest, SyscallTrace? trace) => Add(handle, interest, PollOptions.None, trace);
@@ -243,14 +258,19 @@ public sealed class PollSet : IDescriptorObject, IWaitSet, IDisposable
     {
         ThrowIfClosed(handle);
         Validate(interest, options, adding: false);
-        PollSetMember member = Find(handle) ?? throw NotAMember(handle);
-        if ((member.Options & PollOptions.Exclusive) != 0)
+        lock (_changing)
         {
-            throw new InvalidOperationException($"{handle.Description} was added with Exclusive, which EPOLL_CTL_MOD refuses (EINVAL): remove it and add it again.");
+            PollSetMember member = Find(handle) ?? throw NotAMember(handle);
+            if ((member.Options & PollOptions.Exclusive) != 0)
+            {
+                throw new InvalidOperationException($"{handle.Description} was added with Exclusive, which EPOLL_CTL_MOD refuses (EINVAL): remove it and add it again.");
+            }
+            Control(Libc.EPOLL_CTL_MOD, handle.DescriptorHandle, handle.Description, EventsOf(interest, options), (ulong)member.Index, trace);
+            PollSetMember?[] members = [.. _members];
+            members[member.Index] = new PollSetMember(member.Index, handle, interest, options);
+            Volatile.Write(ref _members, members);
+            UpdateReadAhead(member.Index, handle, interest, options);
         }
-        Control(Libc.EPOLL_CTL_MOD, handle.DescriptorHandle, handle.Description, EventsOf(interest, options), (ulong)member.Index, trace);
-        _members[member.Index] = new PollSetMember(member.Index, handle, interest, options);
-        UpdateReadAhead(member.Index, handle, interest, options);
     }
 
     /// <summary>
@@ -261,10 +281,15 @@ public sealed class PollSet : IDescriptorObject, IWaitSet, IDisposable
     public void Remove(IPollable handle, SyscallTrace? trace = null)
     {
         ThrowIfClosed(handle);
-        PollSetMember member = Find(handle) ?? throw NotAMember(handle);
-        Control(Libc.EPOLL_CTL_DEL, handle.DescriptorHandle, handle.Description, 0, 0, trace);
-        _members[member.Index] = null;
-        _readAhead.RemoveAll(r => r.Index == member.Index);
+        lock (_changing)
+        {
+            PollSetMember member = Find(handle) ?? throw NotAMember(handle);
+            Control(Libc.EPOLL_CTL_DEL, handle.DescriptorHandle, handle.Description, 0, 0, trace);
+            PollSetMember?[] members = [.. _members];
+            members[member.Index] = null;
+            Volatile.Write(ref _members, members);
+            Volatile.Write(ref _readAhead, _readAhead.Where(r => r.Index != member.Index).ToArray());
+        }
     }
 
     /// <summary>
@@ -294,8 +319,10 @@ public sealed class PollSet : IDescriptorObject, IWaitSet, IDisposable
             byte* events = stackalloc byte[capacity * Libc.EpollEventSize];
             while (true)
             {
+                PollSetMember?[] members = Volatile.Read(ref _members);
                 // What a member read ahead is ready already: then epoll only adds what else is ready now, without waiting.
-                int readAhead = _readAhead.Count == 0 ? 0 : TakeReadAhead(ready);
+                (int Index, IBufferedInput Source)[] sources = Volatile.Read(ref _readAhead);
+                int readAhead = sources.Length == 0 ? 0 : TakeReadAhead(sources, members, ready);
                 int timeoutMilliseconds = readAhead > 0 ? 0 : FdWait.TimeoutMilliseconds(deadline);
                 SyscallResult result = Libc.epoll_wait(epoll.Fd, events, capacity, timeoutMilliseconds);
                 if (result.Errno == Errno.EINTR)
@@ -314,7 +341,7 @@ public sealed class PollSet : IDescriptorObject, IWaitSet, IDisposable
                         continue;
                     }
                     // A member removed here may still be reported by a set shared with another process; it is not this object's any more.
-                    if (written < ready.Length && data < (ulong)_members.Count && _members[(int)data] is PollSetMember member
+                    if (written < ready.Length && data < (ulong)members.Length && members[(int)data] is PollSetMember member
                         && (readAhead == 0 || !IsAmong(ready[..readAhead], (int)data)))
                     {
                         ready[written++] = ReadyHandle.FromEvents((int)data, member.Handle, flags);
@@ -390,7 +417,7 @@ public sealed class PollSet : IDescriptorObject, IWaitSet, IDisposable
     }
 
     private PollSetMember Member(int index) =>
-        index >= 0 && index < _members.Count && _members[index] is PollSetMember member
+        Volatile.Read(ref _members) is var members && index >= 0 && index < members.Length && members[index] is PollSetMember member
             ? member
             : throw new ArgumentOutOfRangeException(nameof(index), index, "No member of the set has that index.");
 
@@ -448,21 +475,22 @@ public sealed class PollSet : IDescriptorObject, IWaitSet, IDisposable
     /// </summary>
     private void UpdateReadAhead(int index, IPollable handle, Readiness interest, PollOptions options)
     {
-        _readAhead.RemoveAll(r => r.Index == index);
+        var sources = _readAhead.Where(r => r.Index != index).ToList();
         if (handle is IBufferedInput source && (interest & Readiness.Readable) != 0 && (options & (PollOptions.EdgeTriggered | PollOptions.OneShot)) == 0)
         {
-            _readAhead.Add((index, source));
+            sources.Add((index, source));
         }
+        Volatile.Write(ref _readAhead, sources.ToArray());
     }
 
-    private int TakeReadAhead(Span<ReadyHandle> ready)
+    private static int TakeReadAhead((int Index, IBufferedInput Source)[] sources, PollSetMember?[] members, Span<ReadyHandle> ready)
     {
         int written = 0;
-        foreach ((int index, IBufferedInput source) in _readAhead)
+        foreach ((int index, IBufferedInput source) in sources)
         {
-            if (written < ready.Length && source.HasBufferedInput)
+            if (written < ready.Length && source.HasBufferedInput && index < members.Length && members[index] is PollSetMember member)
             {
-                ready[written++] = new ReadyHandle(index, _members[index]!.Handle, Readable: true, Writable: false, Error: false, HangUp: false);
+                ready[written++] = new ReadyHandle(index, member.Handle, Readable: true, Writable: false, Error: false, HangUp: false);
             }
         }
         return written;
