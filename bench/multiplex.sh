@@ -32,4 +32,8 @@ for handles in $sizes; do
     awk -v p="${sysprog_median[poll-$handles]}" -v e="${sysprog_median[epoll-$handles]}" -v n="$handles" \
         'BEGIN { printf "  Sysprog at %d descriptors: poll %d ns, epoll %d ns a wait; poll/epoll %.1f\n", n, p, e, p / e }'
 done
+# The same poll as a bare P/Invoke over the same eventfds (no leases, no ReadyHandles): the runtime's share of the gap.
+measure_pairs "poll over 1000 descriptors, $ready ready, bare .NET" ns \
+    "taskset -c 0 $out/multiplexbench-c poll 1000 $ready 2000" \
+    "taskset -c 0 dotnet $out/dotnet/Sysprog.Bench.dll multiplex pollbare 1000 $ready 2000"
 echo "pairs: $tsv"

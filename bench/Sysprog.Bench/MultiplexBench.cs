@@ -7,13 +7,18 @@ using Sysprog;
 /// cost of one wait that reports them, through PollList (poll) or PollSet (epoll). The ready ones are spread over the
 /// list the same way as in C.
 /// </summary>
-internal static class MultiplexBench
+internal static partial class MultiplexBench
 {
+    // The bare loop, without Sysprog: what .NET itself costs here, so that what remains between it and C is known to
+    // be the runtime's and what lies between it and Sysprog to be Sysprog's.
+    [System.Runtime.InteropServices.LibraryImport("libc", SetLastError = true)]
+    private static unsafe partial int poll(long* pollFds, nuint count, int timeoutMilliseconds);
+
     public static int Run(string[] args)
     {
-        if (args.Length != 4 || args[0] is not ("poll" or "epoll"))
+        if (args.Length != 4 || args[0] is not ("poll" or "epoll" or "pollbare"))
         {
-            Console.Error.WriteLine("usage: Sysprog.Bench multiplex poll|epoll HANDLES READY ITERATIONS");
+            Console.Error.WriteLine("usage: Sysprog.Bench multiplex poll|epoll|pollbare HANDLES READY ITERATIONS");
             return 2;
         }
         int handles = int.Parse(args[1], CultureInfo.InvariantCulture);
@@ -28,7 +33,13 @@ internal static class MultiplexBench
             }
             var ready = new ReadyHandle[readyCount + 1];
             double nanoseconds;
-            if (args[0] == "poll")
+            if (args[0] == "pollbare")
+            {
+                // struct pollfd { int fd; short events; short revents; } as one long: POLLIN (1) in events.
+                long[] list = eventFds.Select(e => (uint)e.Fd | (1L << 32)).ToArray();
+                nanoseconds = Time(iterations, () => PollBare(list));
+            }
+            else if (args[0] == "poll")
             {
                 using var list = new PollList();
                 eventFds.ForEach(e => list.Add(e));
@@ -46,6 +57,14 @@ internal static class MultiplexBench
         finally
         {
             eventFds.ForEach(e => e.Dispose());
+        }
+    }
+
+    private static unsafe int PollBare(long[] list)
+    {
+        fixed (long* start = list)
+        {
+            return poll(start, (nuint)list.Length, -1);
         }
     }
 

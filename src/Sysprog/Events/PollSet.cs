@@ -58,6 +58,7 @@ public readonly record struct ReadyHandle(int Index, IPollable Handle, bool Read
         Readable ? "IN" : null, Writable ? "OUT" : null, Priority ? "PRI" : null, ReadHangUp ? "RDHUP" : null, Error ? "ERR" : null, HangUp ? "HUP" : null,
     }.OfType<string>());
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static ReadyHandle FromEvents(int index, IPollable handle, uint events) =>
         new(index, handle, (events & Libc.EPOLLIN) != 0, (events & Libc.EPOLLOUT) != 0, (events & Libc.EPOLLERR) != 0, (events & Libc.EPOLLHUP) != 0)
         {
