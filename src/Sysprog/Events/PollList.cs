@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using Sysprog.Interop;
 
 namespace Sysprog;
@@ -17,7 +18,7 @@ public sealed unsafe class PollList : IWaitSet, IDisposable
 {
     private readonly SafeFdHandle _cancel;
     private readonly List<(IPollable Handle, Readiness Interest)?> _members = [];
-    private readonly List<(int Index, IBufferedInput Source)> _readAhead = [];
+    private readonly List<ReadAhead.Source> _readAhead = [];
     // Entry 0 is the cancellation eventfd; member i is entry i + 1. A managed array, so a Dispose on another thread
     // while a wait runs can never free what poll is reading.
     private PollFd[] _entries = new PollFd[8];
@@ -62,7 +63,7 @@ public sealed unsafe class PollList : IWaitSet, IDisposable
         _members.Add((handle, interest));
         if (handle is IBufferedInput source && (interest & Readiness.Readable) != 0)
         {
-            _readAhead.Add((index, source));
+            _readAhead.Add(new ReadAhead.Source(index, source, handle));
         }
         return index;
     }
@@ -121,7 +122,7 @@ public sealed unsafe class PollList : IWaitSet, IDisposable
             PollFd[] list = _entries;
             while (true)
             {
-                int readAhead = _readAhead.Count == 0 ? 0 : TakeReadAhead(ready);
+                int readAhead = _readAhead.Count == 0 ? 0 : ReadAhead.Take(CollectionsMarshal.AsSpan(_readAhead), ready);
                 int timeoutMilliseconds = readAhead > 0 ? 0 : FdWait.TimeoutMilliseconds(deadline);
                 SyscallResult result;
                 fixed (PollFd* start = list)
@@ -139,7 +140,7 @@ public sealed unsafe class PollList : IWaitSet, IDisposable
                     for (int i = 1; i < entries && written < ready.Length; i++)
                     {
                         short returned = list[i].ReturnedEvents;
-                        if (returned != 0 && _members[i - 1] is { } member && (readAhead == 0 || !IsAmong(ready[..readAhead], i - 1)))
+                        if (returned != 0 && _members[i - 1] is { } member && (readAhead == 0 || !ReadAhead.IsAmong(ready[..readAhead], i - 1)))
                         {
                             ready[written++] = ReadyHandle.FromEvents(i - 1, member.Handle, (uint)(ushort)returned);
                         }
@@ -222,31 +223,6 @@ public sealed unsafe class PollList : IWaitSet, IDisposable
         | ((interest & Readiness.Writable) != 0 ? Libc.POLLOUT : 0)
         | ((interest & Readiness.Priority) != 0 ? Libc.POLLPRI : 0)
         | ((interest & Readiness.ReadHangUp) != 0 ? Libc.POLLRDHUP : 0));
-
-    private int TakeReadAhead(Span<ReadyHandle> ready)
-    {
-        int written = 0;
-        foreach ((int index, IBufferedInput source) in _readAhead)
-        {
-            if (written < ready.Length && source.HasBufferedInput)
-            {
-                ready[written++] = new ReadyHandle(index, _members[index]!.Value.Handle, Readable: true, Writable: false, Error: false, HangUp: false);
-            }
-        }
-        return written;
-    }
-
-    private static bool IsAmong(ReadOnlySpan<ReadyHandle> ready, int index)
-    {
-        foreach (ReadyHandle handle in ready)
-        {
-            if (handle.Index == index)
-            {
-                return true;
-            }
-        }
-        return false;
-    }
 
     /// <summary>The list as strace shows it, the first few entries in full.</summary>
     private static string EntriesText(PollFd[] list, int entries)

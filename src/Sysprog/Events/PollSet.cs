@@ -144,6 +144,42 @@ internal interface IWaitSet : IDisposable
 }
 
 /// <summary>
+/// What poll and epoll sets share about members that read ahead (<see cref="IBufferedInput"/>): bytes a member holds
+/// and has not returned yet make it readable, though its descriptor may not be.
+/// </summary>
+internal static class ReadAhead
+{
+    internal readonly record struct Source(int Index, IBufferedInput Input, IPollable Handle);
+
+    /// <summary>Writes a readable ReadyHandle for each source holding input; how many.</summary>
+    public static int Take(ReadOnlySpan<Source> sources, Span<ReadyHandle> ready)
+    {
+        int written = 0;
+        foreach (Source source in sources)
+        {
+            if (written < ready.Length && source.Input.HasBufferedInput)
+            {
+                ready[written++] = new ReadyHandle(source.Index, source.Handle, Readable: true, Writable: false, Error: false, HangUp: false);
+            }
+        }
+        return written;
+    }
+
+    /// <summary>Whether <paramref name="ready"/> reports <paramref name="index"/> already.</summary>
+    public static bool IsAmong(ReadOnlySpan<ReadyHandle> ready, int index)
+    {
+        foreach (ReadyHandle handle in ready)
+        {
+            if (handle.Index == index)
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+}
+
+/// <summary>
 /// The single-threaded event loop's core: an epoll(7) set of Sysprog handles (eventfd, timerfd, signalfd, message
 /// queue, pipe end, socket, pty, child) with a cancellation eventfd of its own, waited on with a timeout on the
 /// monotonic clock. Members are level-triggered unless told otherwise (<see cref="PollOptions"/>): edge-triggered,
@@ -169,7 +205,7 @@ public sealed class PollSet : IDescriptorObject, IWaitSet, IDisposable
     // without a lock (a member added while a thread waits is the usual epoll pattern).
     private readonly object _changing = new();
     private PollSetMember?[] _members = [];
-    private (int Index, IBufferedInput Source)[] _readAhead = [];
+    private ReadAhead.Source[] _readAhead = [];
 
     /// <summary>epoll_create1, and the eventfd that cancels a wait; <paramref name="trace"/> narrates these two alone.</summary>
     public PollSet(SyscallTrace? trace = null)
@@ -322,8 +358,8 @@ public sealed class PollSet : IDescriptorObject, IWaitSet, IDisposable
             {
                 PollSetMember?[] members = Volatile.Read(ref _members);
                 // What a member read ahead is ready already: then epoll only adds what else is ready now, without waiting.
-                (int Index, IBufferedInput Source)[] sources = Volatile.Read(ref _readAhead);
-                int readAhead = sources.Length == 0 ? 0 : TakeReadAhead(sources, members, ready);
+                ReadAhead.Source[] sources = Volatile.Read(ref _readAhead);
+                int readAhead = sources.Length == 0 ? 0 : ReadAhead.Take(sources, ready);
                 int timeoutMilliseconds = readAhead > 0 ? 0 : FdWait.TimeoutMilliseconds(deadline);
                 SyscallResult result = Libc.epoll_wait(epoll.Fd, events, capacity, timeoutMilliseconds);
                 if (result.Errno == Errno.EINTR)
@@ -343,7 +379,7 @@ public sealed class PollSet : IDescriptorObject, IWaitSet, IDisposable
                     }
                     // A member removed here may still be reported by a set shared with another process; it is not this object's any more.
                     if (written < ready.Length && data < (ulong)members.Length && members[(int)data] is PollSetMember member
-                        && (readAhead == 0 || !IsAmong(ready[..readAhead], (int)data)))
+                        && (readAhead == 0 || !ReadAhead.IsAmong(ready[..readAhead], (int)data)))
                     {
                         ready[written++] = ReadyHandle.FromEvents((int)data, member.Handle, flags);
                     }
@@ -479,34 +515,9 @@ public sealed class PollSet : IDescriptorObject, IWaitSet, IDisposable
         var sources = _readAhead.Where(r => r.Index != index).ToList();
         if (handle is IBufferedInput source && (interest & Readiness.Readable) != 0 && (options & (PollOptions.EdgeTriggered | PollOptions.OneShot)) == 0)
         {
-            sources.Add((index, source));
+            sources.Add(new ReadAhead.Source(index, source, handle));
         }
         Volatile.Write(ref _readAhead, sources.ToArray());
-    }
-
-    private static int TakeReadAhead((int Index, IBufferedInput Source)[] sources, PollSetMember?[] members, Span<ReadyHandle> ready)
-    {
-        int written = 0;
-        foreach ((int index, IBufferedInput source) in sources)
-        {
-            if (written < ready.Length && source.HasBufferedInput && index < members.Length && members[index] is PollSetMember member)
-            {
-                ready[written++] = new ReadyHandle(index, member.Handle, Readable: true, Writable: false, Error: false, HangUp: false);
-            }
-        }
-        return written;
-    }
-
-    private static bool IsAmong(ReadOnlySpan<ReadyHandle> ready, int index)
-    {
-        foreach (ReadyHandle handle in ready)
-        {
-            if (handle.Index == index)
-            {
-                return true;
-            }
-        }
-        return false;
     }
 
     public void Close(SyscallTrace? trace = null)
