@@ -6,11 +6,12 @@
     Author               = 'Sysprog contributors'
     CompanyName          = 'Sysprog'
     Copyright            = '(c) Sysprog contributors. MIT License.'
-    Description          = 'Linux systems programming from PowerShell: memory maps, POSIX shared memory, semaphores and message queues, eventfd, timerfd, signalfd and epoll, file locks, inotify, pseudoterminals, /proc/PID/maps, ELF files and shared libraries, child processes (posix_spawn, pidfd), scheduling, resource limits, timer latency and the syscall table, with strace-style -Verbose narration.'
+    Description          = 'Linux systems programming from PowerShell: memory maps, POSIX shared memory, semaphores and message queues, eventfd, timerfd, signalfd, epoll and poll, non-blocking I/O, file locks, inotify, pseudoterminals, /proc/PID/maps, ELF files and shared libraries, child processes (posix_spawn, pidfd), scheduling, resource limits, timer latency and the syscall table, with strace-style -Verbose narration.'
     PowerShellVersion    = '7.4'
     FormatsToProcess     = @('Sysprog.Format.ps1xml')
     CmdletsToExport      = @(
         'Add-InotifyWatch'
+        'Add-PollSetMember'
         'Add-SharedMemorySeal'
         'Close-ChildProcess'
         'Close-EventFd'
@@ -19,6 +20,7 @@
         'Close-MessageQueue'
         'Close-MqNotification'
         'Close-Pipe'
+        'Close-PollSet'
         'Close-Pty'
         'Close-Semaphore'
         'Close-SharedLibrary'
@@ -61,6 +63,7 @@
         'New-MessageQueue'
         'New-MqNotification'
         'New-Pipe'
+        'New-PollSet'
         'New-Semaphore'
         'New-SharedMemory'
         'New-SignalFd'
@@ -85,6 +88,7 @@
         'Remove-InotifyWatch'
         'Remove-IpcObject'
         'Remove-MessageQueue'
+        'Remove-PollSetMember'
         'Remove-Semaphore'
         'Remove-SharedMemory'
         'Resize-SharedMemory'
@@ -92,10 +96,12 @@
         'Send-MqMessage'
         'Send-SocketMessage'
         'Set-FileAdvice'
+        'Set-FileDescriptor'
         'Set-MemoryAdvice'
         'Set-MemoryProtection'
         'Set-MessageQueue'
         'Set-Pipe'
+        'Set-PollSetMember'
         'Set-ProcessLimit'
         'Set-ProcessScheduling'
         'Set-Pty'
@@ -111,6 +117,7 @@
         'Unlock-Semaphore'
         'Wait-ChildProcess'
         'Wait-FileDescriptor'
+        'Wait-PollSet'
         'Wait-Pty'
         'Wait-Semaphore'
         'Write-EventFd'
@@ -125,7 +132,7 @@
         PSData = @{
             Tags         = @('Linux', 'PSEdition_Core', 'IPC', 'mmap', 'SharedMemory', 'Semaphore', 'MessageQueue', 'eventfd', 'epoll', 'flock', 'FileLock', 'inotify', 'pty', 'ELF', 'dlopen', 'ldd', 'posix_spawn', 'pidfd', 'scheduling', 'cyclictest', 'syscall', 'sysprog')
             # ProjectUri and LicenseUri are left out until the project has a public home; LICENSE ships in the module.
-            ReleaseNotes = 'Virtual memory, POSIX shared memory, semaphores and message queues; eventfd, timerfd, signalfd and epoll; file locks, inotify, pipes, FIFOs, sockets with descriptor passing, pseudoterminals, cross-memory attach; ELF files, dependency resolution and dlopen; child processes through posix_spawn and pidfds, scheduling and affinity per thread, prlimit, cyclictest-style timer latency, the syscall table and /proc/PID/syscall decoded, the program break, posix_fadvise and page-cache residency, terminal sizes.'
+            ReleaseNotes = 'Virtual memory, POSIX shared memory, semaphores and message queues; eventfd, timerfd, signalfd, epoll in full (edge-triggered, one-shot, exclusive) and poll, non-blocking I/O; file locks, inotify, pipes, FIFOs, sockets with descriptor passing, pseudoterminals, cross-memory attach; ELF files, dependency resolution and dlopen; child processes through posix_spawn and pidfds, scheduling and affinity per thread, prlimit, cyclictest-style timer latency, the syscall table and /proc/PID/syscall decoded, the program break, posix_fadvise and page-cache residency, terminal sizes.'
         }
     }
 }

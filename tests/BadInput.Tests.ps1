@@ -159,7 +159,14 @@ BeforeDiscovery {
         @{ Cmdlet = 'Unlock-Memory'; Set = 'Mapping'; Valid = { @{ InputObject = New-MemoryMap -Anonymous -Size 4KB } } }
         @{ Cmdlet = 'Unlock-Semaphore'; Set = 'Object'; Valid = { @{ InputObject = New-Semaphore -Name (New-TestName); Count = 1 } } }
         @{ Cmdlet = 'Unlock-Semaphore'; Set = 'Name'; Valid = { $n = New-TestName; New-Semaphore -Name $n | Close-Semaphore; @{ Name = $n; Count = 1 } } }
-        @{ Cmdlet = 'Wait-FileDescriptor'; Valid = { @{ InputObject = New-EventFd -InitialValue 1; TimeoutSeconds = 0 } } }
+        @{ Cmdlet = 'Wait-FileDescriptor'; Valid = { @{ InputObject = New-EventFd -InitialValue 1; TimeoutSeconds = 0; Mechanism = 'Poll' } } }
+        @{ Cmdlet = 'New-PollSet'; Valid = { @{ InputObject = New-EventFd } } }
+        @{ Cmdlet = 'Add-PollSetMember'; Valid = { @{ InputObject = New-PollSet; Handle = New-EventFd; Event = 'Readable'; EdgeTriggered = $true } } }
+        @{ Cmdlet = 'Set-PollSetMember'; Valid = { $e = New-EventFd; @{ InputObject = New-PollSet $e; Handle = $e; Event = 'Readable', 'Writable'; OneShot = $true; Confirm = $false } } }
+        @{ Cmdlet = 'Remove-PollSetMember'; Valid = { $e = New-EventFd; @{ InputObject = New-PollSet $e; Handle = $e; Confirm = $false } } }
+        @{ Cmdlet = 'Wait-PollSet'; Valid = { @{ InputObject = New-PollSet (New-EventFd -InitialValue 1); TimeoutSeconds = 0; MaxEvents = 4 } } }
+        @{ Cmdlet = 'Close-PollSet'; Valid = { @{ InputObject = New-PollSet } } }
+        @{ Cmdlet = 'Set-FileDescriptor'; Valid = { @{ InputObject = (New-Pipe).ReadEnd; NonBlocking = $true; PassThru = $true; Confirm = $false } } }
         @{ Cmdlet = 'Wait-Semaphore'; Set = 'Object'; Valid = { @{ InputObject = New-Semaphore -Name (New-TestName) -Value 1; TimeoutSeconds = 0 } } }
         @{ Cmdlet = 'Wait-Semaphore'; Set = 'Name'; Valid = { $n = New-TestName; New-Semaphore -Name $n -Value 1 | Close-Semaphore; @{ Name = $n; TimeoutSeconds = 0 } } }
         @{ Cmdlet = 'Write-EventFd'; Valid = { @{ InputObject = New-EventFd; Value = 1; TimeoutSeconds = 0 } } }
@@ -241,7 +248,7 @@ Describe 'Bad input to every cmdlet parameter' -Skip:(-not $IsLinux) {
         }
         $script:caseCount = 0
         # The table's size, exactly: a table that shrinks fails. The README states it.
-        $script:expectedCases = 5236
+        $script:expectedCases = 5460
 
         function Test-DeservedError {
             # Null when the error is the one a bad value of -$Parameter deserves; otherwise what is wrong with it.
@@ -308,6 +315,7 @@ Describe 'Bad input to every cmdlet parameter' -Skip:(-not $IsLinux) {
             'Read-ProcessMemory -Symbol' = 'name'; 'Receive-MqMessage -Queue' = 'name'; 'Send-MqMessage -Queue' = 'name'
             'Send-MqMessage -InputObject' = 'body'; 'Set-TimerFd -At' = 'when'
             'Get-SharedMemory -Name' = 'pattern'; 'Get-Semaphore -Name' = 'pattern'; 'Get-MessageQueue -Name' = 'pattern'
+            'Add-PollSetMember -Event' = 'interest'; 'Set-PollSetMember -Event' = 'interest'
         }
         # Valid calls that cannot succeed here, when, and why (each bad value must then still get its own error).
         $script:knownValidCallFails = @{

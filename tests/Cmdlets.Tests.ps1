@@ -112,6 +112,13 @@ BeforeDiscovery {
         @{ Cmdlet = 'Wait-Semaphore'; Call = 'sem_'; Run = { $s = New-Semaphore -Name $n -Value 1; Wait-Semaphore $s -TimeoutSeconds 5 -PassThru -Verbose; Close-Semaphore $s } }
         @{ Cmdlet = 'Write-ProcessMemory'; Call = 'process_vm_writev'; Run = { $m = New-MemoryMap -Anonymous -Size 4KB; Write-ProcessMemory $PID $m.Address -Int64 5 -PassThru -Force -Confirm:$false -Verbose; Close-MemoryMap $m } }
         @{ Cmdlet = 'Write-EventFd'; Call = 'write'; Run = { $e = New-EventFd; Write-EventFd $e -Value 5 -PassThru -Verbose; Close-EventFd $e } }
+        @{ Cmdlet = 'Set-FileDescriptor'; Call = 'fcntl'; Run = { $p = New-Pipe; Set-FileDescriptor $p.ReadEnd -NonBlocking $true -PassThru -Verbose; Close-Pipe $p } }
+        @{ Cmdlet = 'New-PollSet'; Call = 'epoll_create1'; Run = { New-PollSet -Verbose | Tee-Object -Variable made; Close-PollSet $made } }
+        @{ Cmdlet = 'Add-PollSetMember'; Call = 'epoll_ctl'; Run = { $s = New-PollSet; $e = New-EventFd; Add-PollSetMember $s $e -EdgeTriggered -Verbose; Close-PollSet $s; Close-EventFd $e } }
+        @{ Cmdlet = 'Set-PollSetMember'; Call = 'epoll_ctl'; Run = { $s = New-PollSet; $e = New-EventFd; $null = Add-PollSetMember $s $e -OneShot; Set-PollSetMember $s $e -OneShot -PassThru -Verbose; Close-PollSet $s; Close-EventFd $e } }
+        @{ Cmdlet = 'Remove-PollSetMember'; Call = 'epoll_ctl'; Run = { $s = New-PollSet; $e = New-EventFd; $null = Add-PollSetMember $s $e; Remove-PollSetMember $s $e -Verbose; Close-PollSet $s; Close-EventFd $e } }
+        @{ Cmdlet = 'Wait-PollSet'; Call = 'epoll_wait'; Run = { $e = New-EventFd -InitialValue 1; $s = New-PollSet $e; Wait-PollSet $s -TimeoutSeconds 5 -Verbose; Close-PollSet $s; Close-EventFd $e } }
+        @{ Cmdlet = 'Close-PollSet'; Call = 'close'; Run = { $s = New-PollSet; Close-PollSet $s -Verbose } }
     )
 
     # Each -WhatIf case changes nothing and says whether the state is still as it was.
@@ -157,6 +164,9 @@ BeforeDiscovery {
                 if ((Get-FileResidency $control).Percent -eq 100) { "skip: POSIX_FADV_DONTNEED drops no page of a clean file in $TestDrive (tmpfs?), so -WhatIf cannot be told from a real advice there" }
                 else { Set-FileAdvice $f DontNeed -WhatIf; (Get-FileResidency $f).Percent -eq 100 } } }
         @{ Cmdlet = 'Set-TimerFd'; Unchanged = { $t = New-TimerFd; Set-TimerFd $t -DelaySeconds 60 -WhatIf; -not $t.IsArmed; Close-TimerFd $t } }
+        @{ Cmdlet = 'Set-FileDescriptor'; Unchanged = { $p = New-Pipe; Set-FileDescriptor $p -NonBlocking $true -WhatIf; -not $p.ReadEnd.IsNonBlocking -and -not $p.WriteEnd.IsNonBlocking; Close-Pipe $p } }
+        @{ Cmdlet = 'Set-PollSetMember'; Unchanged = { $e = New-EventFd -InitialValue 1; $s = New-PollSet; $null = Add-PollSetMember $s $e -OneShot; $null = Wait-PollSet $s; Set-PollSetMember $s $e -OneShot -WhatIf; $null -eq (Wait-PollSet $s -TimeoutSeconds 0 -ErrorAction SilentlyContinue); Close-PollSet $s; Close-EventFd $e } }
+        @{ Cmdlet = 'Remove-PollSetMember'; Unchanged = { $e = New-EventFd -InitialValue 1; $s = New-PollSet $e; Remove-PollSetMember $s $e -WhatIf; $s.Count -eq 1 -and @(Wait-PollSet $s -TimeoutSeconds 5).Count -eq 1; Close-PollSet $s; Close-EventFd $e } }
     )
 }
 

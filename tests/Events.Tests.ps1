@@ -19,7 +19,8 @@ Describe 'eventfd, timerfd, signalfd and Wait-FileDescriptor' -Skip:(-not $IsLin
                 $e | Should -BeOfType ([Sysprog.EventFd])
                 Write-EventFd $e -Value 3
                 Read-EventFd $e -TimeoutSeconds 1 | Should -Be 5
-                Read-EventFd $e -TimeoutSeconds 0 -ErrorAction SilentlyContinue -ErrorVariable err | Should -BeNullOrEmpty
+                Read-EventFd $e -TimeoutSeconds 0 | Should -BeOfType ([Sysprog.WouldBlock])
+                Read-EventFd $e -TimeoutSeconds 0.05 -ErrorAction SilentlyContinue -ErrorVariable err | Should -BeNullOrEmpty
                 $err[0].FullyQualifiedErrorId | Should -Be 'Timeout,Sysprog.PowerShell.Commands.ReadEventFdCommand'
                 $err[0].CategoryInfo.Category | Should -Be 'OperationTimeout'
             }

@@ -48,6 +48,15 @@ BeforeDiscovery {
         @{ Cmdlet = 'Close-SignalFd'; Parameter = 'InputObject'; By = 'Value'; Run = { $s = New-SignalFd -Signal USR2; $s | Close-SignalFd; $s.IsClosed | Should -BeTrue } }
         @{ Cmdlet = 'Wait-FileDescriptor'; Parameter = 'InputObject'; By = 'Value'; Run = { $e = New-EventFd -InitialValue 1; $t = New-TimerFd; try { @($e, $t | Wait-FileDescriptor -TimeoutSeconds 5).Handle | Should -Be $e } finally { Close-EventFd $e; Close-TimerFd $t } } }
 
+        # epoll sets and non-blocking handles
+        @{ Cmdlet = 'New-PollSet'; Parameter = 'InputObject'; By = 'Value'; Run = { $e = New-EventFd; $t = New-TimerFd; $s = $e, $t | New-PollSet; try { $s.Members.Handle | Should -Be @($e, $t) } finally { Close-PollSet $s; Close-EventFd $e; Close-TimerFd $t } } }
+        @{ Cmdlet = 'Add-PollSetMember'; Parameter = 'Handle'; By = 'Value'; Run = { $e = New-EventFd; $s = New-PollSet; try { ($e | Add-PollSetMember $s -OneShot).Options | Should -Be 'OneShot'; $s.Count | Should -Be 1 } finally { Close-PollSet $s; Close-EventFd $e } } }
+        @{ Cmdlet = 'Set-PollSetMember'; Parameter = 'Handle'; By = 'Value'; Run = { $e = New-EventFd; $s = New-PollSet $e; try { $e | Set-PollSetMember $s -EdgeTriggered -Confirm:$false; $s.Members[0].Options | Should -Be 'EdgeTriggered' } finally { Close-PollSet $s; Close-EventFd $e } } }
+        @{ Cmdlet = 'Remove-PollSetMember'; Parameter = 'Handle'; By = 'Value'; Run = { $e = New-EventFd; $s = New-PollSet $e; try { $e | Remove-PollSetMember $s -Confirm:$false; $s.Count | Should -Be 0 } finally { Close-PollSet $s; Close-EventFd $e } } }
+        @{ Cmdlet = 'Wait-PollSet'; Parameter = 'InputObject'; By = 'Value'; Run = { $e = New-EventFd -InitialValue 1; $s = New-PollSet $e; try { ($s | Wait-PollSet -TimeoutSeconds 5).Handle | Should -Be $e } finally { Close-PollSet $s; Close-EventFd $e } } }
+        @{ Cmdlet = 'Close-PollSet'; Parameter = 'InputObject'; By = 'Value'; Run = { $s = New-PollSet; $s | Close-PollSet; $s.IsClosed | Should -BeTrue } }
+        @{ Cmdlet = 'Set-FileDescriptor'; Parameter = 'InputObject'; By = 'Value'; Run = { $p = New-Pipe; try { $p | Set-FileDescriptor -NonBlocking $true -Confirm:$false; $p.ReadEnd.IsNonBlocking, $p.WriteEnd.IsNonBlocking | Should -Be @($true, $true) } finally { Close-Pipe $p } } }
+
         # child processes, ptys and terminals
         @{ Cmdlet = 'Wait-ChildProcess'; Parameter = 'InputObject'; By = 'Value'; Run = { $c = Start-ChildProcess sh -ArgumentList '-c', 'exit 3'; try { ($c | Wait-ChildProcess -TimeoutSeconds 10).ExitCode | Should -Be 3 } finally { Close-ChildProcess $c } } }
         @{ Cmdlet = 'Stop-ChildProcess'; Parameter = 'InputObject'; By = 'Value'; Run = { $c = Start-ChildProcess sleep 30; try { $c | Stop-ChildProcess -Signal KILL -Confirm:$false; (Wait-ChildProcess $c -TimeoutSeconds 10).SignalName | Should -Be 'SIGKILL' } finally { Close-ChildProcess $c } } }

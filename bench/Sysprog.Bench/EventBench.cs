@@ -43,12 +43,6 @@ internal static partial class EventBench
         read(fd, &value, 8);
     }
 
-    // The set's epoll descriptor, found in /proc/self/fd: the newest anon_inode:[eventpoll] (PollSet keeps it private).
-    private static int EpollDescriptorOf(PollSet set) =>
-        new DirectoryInfo("/proc/self/fd").GetFileSystemInfos()
-            .Where(f => f.LinkTarget == "anon_inode:[eventpoll]")
-            .Max(f => int.Parse(f.Name, CultureInfo.InvariantCulture));
-
     public static unsafe int Run(string[] args)
     {
         int iterations = int.Parse(args[^1], CultureInfo.InvariantCulture);
@@ -133,7 +127,7 @@ internal static partial class EventBench
                 eventFds[handles / 2].Add(1);
                 var ready = new ReadyHandle[handles];
                 bool bare = args[0] == "pollbare";
-                int epoll = bare ? EpollDescriptorOf(set) : -1;
+                int epoll = bare ? set.Fd : -1;
                 byte* events = stackalloc byte[16 * (handles + 1)];
                 for (int i = 0; i < iterations; i++)
                 {

@@ -10,6 +10,10 @@ if (args.Length > 0 && args[0] == "events")
 {
     return EventBench.Run(args[1..]);
 }
+if (args.Length > 0 && args[0] == "multiplex")
+{
+    return MultiplexBench.Run(args[1..]);
+}
 if (args.Length > 0 && args[0] == "mq")
 {
     return MessageQueueBench.Run(args[1..]);
@@ -36,7 +40,7 @@ if (args.Length > 0 && args[0] == "soak")
 }
 if (args.Length != 4 || args[0] is not ("ping" or "pingtoken" or "pingtimeout" or "pong"))
 {
-    Console.Error.WriteLine("usage: Sysprog.Bench ping|pingtoken|pingtimeout|pong /semA /semB ITERATIONS | mq ... | events ... | calls PREFIX ROUNDS ITERATIONS | inventory RUNS PREFIX | locks RUNS FOLDER | elf PAIRS FILE [READELF] | soak [CYCLES]");
+    Console.Error.WriteLine("usage: Sysprog.Bench ping|pingtoken|pingtimeout|pong /semA /semB ITERATIONS | mq ... | events ... | multiplex poll|epoll HANDLES READY ITERATIONS | calls PREFIX ROUNDS ITERATIONS | inventory RUNS PREFIX | locks RUNS FOLDER | elf PAIRS FILE [READELF] | soak [CYCLES]");
     return 2;
 }
 int iterations = int.Parse(args[3], CultureInfo.InvariantCulture);

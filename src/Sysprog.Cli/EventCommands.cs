@@ -4,7 +4,7 @@ using Sysprog;
 
 namespace Sysprog.Cli;
 
-/// <summary>eventfd, timerfd, signalfd and poll from the shell.</summary>
+/// <summary>eventfd, timerfd, signalfd, and waits with epoll or poll, from the shell.</summary>
 internal static class EventCommands
 {
     public static Command BuildEventFd(Option<bool> trace) => new("eventfd", "Use an eventfd passed to this process (inherited) or taken from another (pidfd_getfd).")
@@ -83,6 +83,69 @@ internal static class EventCommands
             for (int i = 0; i < r.GetValue(count); i++)
             {
                 Console.WriteLine($"{DateTime.Now:HH:mm:ss.fff} expirations {timer.Read(Timeout.InfiniteTimeSpan, default, t)}");
+            }
+        }));
+        return command;
+    }
+
+    public static Command BuildPoll(Option<bool> trace)
+    {
+        var fds = new Option<int[]>("--fd") { Description = "A descriptor this process inherited, to wait on (repeatable; any kind: a pipe, a socket, an eventfd, a terminal).", Required = true, Arity = ArgumentArity.OneOrMore };
+        var mechanism = new Option<WaitMechanism>("--mechanism") { Description = "epoll (the default) or poll.", DefaultValueFactory = _ => WaitMechanism.Epoll };
+        var events = new Option<Readiness[]>("--events") { Description = "What to wait for: readable (the default), writable, priority, readhangup. Repeatable.", Arity = ArgumentArity.OneOrMore };
+        var edge = new Option<bool>("--edge") { Description = "Edge-triggered (EPOLLET): each becomes ready once per change, not while it stays ready. epoll only." };
+        var oneShot = new Option<bool>("--oneshot") { Description = "One-shot (EPOLLONESHOT): each is reported once. epoll only." };
+        var count = new Option<int>("--count") { Description = "Waits to make.", DefaultValueFactory = _ => 1 };
+        var timeout = new Option<string?>("--timeout") { Description = "Give up on a wait after this long; exit 1. Default: wait." };
+        var json = new Option<bool>("--json") { Description = "One JSON object per ready descriptor." };
+        var command = new Command("poll", "Wait on inherited descriptors with epoll or poll and print each that is ready, and for what, as the kernel says (it reads nothing).")
+        {
+            fds, mechanism, events, edge, oneShot, count, timeout, json,
+        };
+        command.SetAction(r => Cli.Run(() =>
+        {
+            SyscallTrace? t = Cli.Trace(r, trace);
+            TimeSpan wait = Cli.Timeout(r, timeout);
+            Readiness interest = (r.GetValue(events) ?? []).Aggregate((Readiness)0, (all, one) => all | one);
+            PollOptions options = (r.GetValue(edge) ? PollOptions.EdgeTriggered : 0) | (r.GetValue(oneShot) ? PollOptions.OneShot : 0);
+            if (options != PollOptions.None && r.GetValue(mechanism) == WaitMechanism.Poll)
+            {
+                throw new ArgumentException("poll(2) is level-triggered only: --edge and --oneshot are epoll's.");
+            }
+            var handles = new List<FileDescriptor>();
+            try
+            {
+                foreach (int fd in r.GetValue(fds)!)
+                {
+                    handles.Add(FileDescriptor.Duplicate(fd, t));
+                }
+                using PollSet? set = r.GetValue(mechanism) == WaitMechanism.Epoll ? new PollSet(t) : null;
+                using PollList? list = set is null ? new PollList(t) : null;
+                foreach (FileDescriptor handle in handles)
+                {
+                    _ = set?.Add(handle, interest == 0 ? Readiness.Readable : interest, options, t) ?? list!.Add(handle, interest == 0 ? Readiness.Readable : interest);
+                }
+                var ready = new ReadyHandle[handles.Count];
+                for (int i = 0; i < r.GetValue(count); i++)
+                {
+                    int found = set?.Wait(ready, wait, default, t) ?? list!.Wait(ready, wait, default, t);
+                    if (found == 0)
+                    {
+                        throw new TimeoutException($"none of the {handles.Count} descriptors was ready within {Units.FormatDuration(wait)}");
+                    }
+                    foreach (ReadyHandle one in ready.AsSpan(0, found))
+                    {
+                        int fd = r.GetValue(fds)![one.Index];
+                        Console.WriteLine(r.GetValue(json)
+                            ? System.Text.Json.JsonSerializer.Serialize(new { fd, events = one.Events, target = handles[one.Index].Target }, Cli.CompactJson)
+                            : $"fd {fd}: {one.Events} ({handles[one.Index].Target})");
+                    }
+                    Console.Out.Flush();
+                }
+            }
+            finally
+            {
+                handles.ForEach(h => h.Dispose());
             }
         }));
         return command;

@@ -16,6 +16,7 @@ var root = new Command("sysprog", "sysprog: Linux systems programming from the s
     EventCommands.BuildEventFd(trace),
     EventCommands.BuildTimer(trace),
     EventCommands.BuildSignal(trace),
+    EventCommands.BuildPoll(trace),
     MappingCommands.BuildMap(trace),
     MappingCommands.BuildMaps(trace),
     MappingCommands.BuildMlock(trace),

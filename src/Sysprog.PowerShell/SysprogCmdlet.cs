@@ -106,12 +106,17 @@ public abstract class SysprogCmdlet : PSCmdlet, IDisposable
     /// <summary>
     /// Writes what <paramref name="read"/> returns, and with <paramref name="follow"/> goes on reading and writing,
     /// until it returns an empty piece (<paramref name="isEnd"/>: the end of the stream, which is no error, as
-    /// Get-Content at the end of a file) or, after the first piece, nothing in time. Nothing in time at the first read
-    /// is a timeout error.
+    /// Get-Content at the end of a file) or, after the first piece, nothing in time. Nothing at the first read is a
+    /// <see cref="WouldBlock"/> record where the read was not to wait (<see cref="WouldBlockInstead"/>), and a timeout
+    /// error otherwise.
     /// </summary>
-    protected void WriteUntilEnd<T>(Func<T?> read, Func<T, bool> isEnd, bool follow, string source, TimeSpan timeout) where T : class
+    protected void WriteUntilEnd<T>(Func<T?> read, Func<T, bool> isEnd, bool follow, IPollable handle, TimeSpan timeout) where T : class
     {
-        T piece = read() ?? throw NothingToRead(source, timeout);
+        if (read() is not T piece)
+        {
+            WriteObject(WouldBlockInstead(handle, timeout) ? new WouldBlock(handle, "read") : throw NothingToRead(handle.Description, timeout));
+            return;
+        }
         while (!isEnd(piece))
         {
             WriteObject(piece, enumerateCollection: false);
@@ -122,6 +127,13 @@ public abstract class SysprogCmdlet : PSCmdlet, IDisposable
             piece = next;
         }
     }
+
+    /// <summary>
+    /// Whether a read, write, receive, send or accept that could not be done without waiting writes a
+    /// <see cref="WouldBlock"/> record (EAGAIN, no failure) rather than a timeout error: the handle is non-blocking, or
+    /// the call was given no time to wait (-TimeoutSeconds 0).
+    /// </summary>
+    protected static bool WouldBlockInstead(IPollable handle, TimeSpan timeout) => timeout == TimeSpan.Zero || handle.IsNonBlocking;
 
     /// <summary>The timeout error of a read that found nothing.</summary>
     protected static TimeoutException NothingToRead(string source, TimeSpan timeout) =>

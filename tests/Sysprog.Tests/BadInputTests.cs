@@ -29,7 +29,7 @@ public sealed class BadInputTests : IDisposable
     private TimeSpan _lastElapsed;
 
     /// <summary>The table's size, exactly: a table that shrinks (a method no longer reached, a type's values gone) fails. The README states it.</summary>
-    internal const int ExpectedCases = 2362, ExpectedMethods = 272;
+    internal const int ExpectedCases = 2411, ExpectedMethods = 285;
     private readonly ITestOutputHelper _output;
     private readonly string _file = Path.Combine(Path.GetTempPath(), $"sysprog-badinput-{Environment.ProcessId}");
     private readonly HashSet<string> _before = Entries();
@@ -395,6 +395,8 @@ public sealed class BadInputTests : IDisposable
             ["SharedLibrary.Close(closed)"] = Ending,
             ["SharedMemory.Close(closed)"] = Ending,
             ["SocketPair.Close(closed)"] = Ending,
+            ["PollSet.Close(closed)"] = Ending,
+            ["PollSet.Find(handle)"] = "a closed handle can still be in a set (the set holds its open file description while a duplicate lives, epoll(7)), and Find says whether it is",
             ["PosixSemaphore.Destroy(closed)"] = "a semaphore inside a mapping has nothing of its own to close (the mapping holds it), so Dispose leaves it to Destroy",
             ["Pty.DescribeUnmatched(closed)"] = "it words the error of a wait that failed, from the output already read, which a closed pty still has",
         };
@@ -632,6 +634,8 @@ public sealed class BadInputTests : IDisposable
             (_, _, "count" or "byteCount") => 4,
             (_, _, "times") => 1L,
             (_, _, "value") when type == typeof(ulong) => 1UL,
+            (nameof(PollSet), nameof(PollSet.Modify) or nameof(PollSet.Remove) or nameof(PollSet.Find), "handle") => ((PollSet)instance!).Members[0].Handle,
+            (nameof(PollList), nameof(PollList.Modify) or nameof(PollList.Remove), "handle") => ((PollList)instance!)[0],
             (_, _, "interest") => Readiness.Readable,
             (_, _, "mode") => FileModes.OwnerReadWrite,
             (_, _, "access") => FileAccess.ReadWrite,
@@ -674,6 +678,25 @@ public sealed class BadInputTests : IDisposable
         return name;
     }
 
+    /// <summary>A set or list with one member, an eventfd kept for the case: the handle its Modify, Remove and Find are given.</summary>
+    private static IDisposable WithMember(IDisposable set, List<IDisposable> made)
+    {
+        EventFd member = EventFd.Create(1);
+        made.Add(member);
+        _ = set is PollSet epoll ? epoll.Add(member) : ((PollList)set).Add(member);
+        return set;
+    }
+
+    /// <summary>A connected TCP socket on loopback, its listener and peer kept for the case: what urgent data needs.</summary>
+    private static Socket TcpClient(List<IDisposable> made)
+    {
+        Socket listener = Socket.CreateBound(SocketEndpoint.Internet(System.Net.IPAddress.Loopback, 0));
+        made.Add(listener);
+        Socket client = Socket.CreateConnected(listener.LocalEndpoint, timeout: TimeSpan.FromSeconds(10))!;
+        made.Add(listener.Accept(TimeSpan.FromSeconds(10))!);
+        return client;
+    }
+
     /// <summary>The address of a listening socket kept for the case, for the calls that connect.</summary>
     private static SocketEndpoint Listening(List<IDisposable> made)
     {
@@ -705,6 +728,9 @@ public sealed class BadInputTests : IDisposable
             (nameof(MqNotification), nameof(MqNotification.Arm)) => Disarmed(MqNotification.ByThread(Made(MessageQueue.Create(TestNames.New(), 4, 64)))),
             (nameof(Socket), nameof(Socket.Accept) or nameof(Socket.Listen)) => Socket.CreateBound(SocketEndpoint.Abstract(TestNames.New())),
             (nameof(Socket), nameof(Socket.Connect)) => Socket.Create(SocketFamily.Unix, SocketKind.Stream),
+            (nameof(Socket), nameof(Socket.SendUrgent) or nameof(Socket.ReceiveUrgent)) => TcpClient(made),
+            (nameof(PollSet), nameof(PollSet.Modify) or nameof(PollSet.Remove) or nameof(PollSet.Find)) => WithMember(new PollSet(), made),
+            (nameof(PollList), nameof(PollList.Modify) or nameof(PollList.Remove)) => WithMember(new PollList(), made),
             // A write end, its read end kept open so a write is not EPIPE.
             (nameof(PipeEnd) or nameof(StreamDescriptor), nameof(StreamDescriptor.Write)) => Made(Pipe.Create()).WriteEnd,
             _ => Instance(type, made),
@@ -742,6 +768,8 @@ public sealed class BadInputTests : IDisposable
             _ when type == typeof(TimerFd) => TimerFd.Create(),
             _ when type == typeof(SignalFd) => SignalFd.Create([10]),
             _ when type == typeof(PollSet) => new PollSet(),
+            _ when type == typeof(PollList) => new PollList(),
+            _ when type == typeof(IPollable) => EventFd.Create(1),
             _ when type == typeof(Inotify) => Inotify.Create(),
             _ when type == typeof(Pty) => Pty.Start("cat"),
             _ when type == typeof(ChildProcess) => new ChildHolder(ChildProcess.Start(new ChildProcessStartInfo("sleep", ["30"]))),

@@ -349,7 +349,9 @@ public sealed class FifoTests : IDisposable
         string? peer = FifoWriterPeer.Value;
         Skip.If(peer is null, "no C compiler (cc) on PATH: the atomicity test compiles a tiny FIFO writer with it");
         string path = Fifo.Create(Path.Combine(_folder, "f")).FullName;
+        // The open must not wait for the writers, which start after it; the reads must wait for them.
         using PipeEnd reader = Fifo.Open(path, FileAccess.Read, nonBlocking: true)!;
+        reader.SetNonBlocking(false);
         const int Writers = 4, Messages = 200, Size = 4096;
         var writers = Enumerable.Range(0, Writers)
             .Select(i => Process.Start(new ProcessStartInfo(peer!, [path, ((char)('a' + i)).ToString(), Messages.ToString(System.Globalization.CultureInfo.InvariantCulture), Size.ToString(System.Globalization.CultureInfo.InvariantCulture)]))!)

@@ -317,19 +317,20 @@ public sealed class WaitEndingTests : IDisposable
         }
     }
 
+    /// <summary>
+    /// Only a wait in progress is ended by a member's Close: a later wait goes by the kernel's rule, under which the
+    /// last descriptor of a member closing takes it out of the set (IoModelTests shows a duplicate keeping it in).
+    /// </summary>
     [Fact]
-    public void AMemberClosedWhileNoOneWaits_EndsTheNextWaitOfItsSet_NamingIt()
+    public void AMemberClosedWhileNoOneWaits_LeavesTheSet_AsTheKernelSays()
     {
         PollSet set = Track(new PollSet());
         EventFd member = Track(EventFd.Create());
         set.Add(member);
+        member.Add(1);
         member.Close();
         var ready = new ReadyHandle[1];
-        var clock = Stopwatch.StartNew();
-        ObjectDisposedException closed = Assert.Throws<ObjectDisposedException>(() => set.Wait(ready, Long));
-        Assert.True(clock.Elapsed < Promptly, $"the wait took {clock.Elapsed.TotalMilliseconds:F0} ms to fail");
-        Assert.Equal(member.Description, closed.ObjectName);
-        Assert.Contains("was closed while in a poll set", closed.Message, StringComparison.Ordinal);
+        Assert.Equal(0, set.Wait(ready, TimeSpan.FromMilliseconds(50)));
     }
 
     [Fact]

@@ -30,14 +30,25 @@ public abstract class ReadDescriptorCommandBase<T> : SysprogCmdlet where T : Fil
 
     protected TimeSpan Timeout => TimeoutOf(TimeoutSeconds);
 
-    /// <summary>Writes what one read returned, or a timeout error targeting the object.</summary>
-    protected void ReadOnce(Func<object?> read)
+    /// <summary>
+    /// Writes what one read returned; where it got nothing, a WouldBlock record when the read was not to wait
+    /// (<see cref="SysprogCmdlet.WouldBlockInstead"/>), else a timeout error targeting the object. True when it read something.
+    /// </summary>
+    protected bool ReadOnce(Func<object?> read)
     {
+        bool got = false;
         TryRun(InputObject, () =>
         {
             object? value = read();
+            if (value is null && WouldBlockInstead(InputObject, Timeout))
+            {
+                WriteObject(new WouldBlock(InputObject, "read"));
+                return;
+            }
             WriteObject(value ?? throw NothingToRead());
+            got = true;
         });
+        return got;
     }
 
     protected TimeoutException NothingToRead() => NothingToRead(InputObject.Description, Timeout);
@@ -55,7 +66,7 @@ public sealed class NewEventFdCommand : SysprogCmdlet
     [Parameter]
     public SwitchParameter Semaphore { get; set; }
 
-    /// <summary>Reads of 0 and overflowing writes fail with EAGAIN instead of waiting.</summary>
+    /// <summary>Reads of 0 and overflowing writes do not wait: they write a WouldBlock record (EAGAIN) instead.</summary>
     [Parameter]
     public SwitchParameter NonBlocking { get; set; }
 
@@ -69,7 +80,7 @@ public sealed class NewEventFdCommand : SysprogCmdlet
 
 /// <summary>Write-EventFd: adds to the counter.</summary>
 [Cmdlet(VerbsCommunications.Write, "EventFd")]
-[OutputType(typeof(EventFd))]
+[OutputType(typeof(EventFd), typeof(WouldBlock))]
 public sealed class WriteEventFdCommand : SysprogCmdlet
 {
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true)]
@@ -90,9 +101,18 @@ public sealed class WriteEventFdCommand : SysprogCmdlet
     protected override void ProcessRecord()
     {
         TimeSpan timeout = TimeoutOf(TimeoutSeconds);
-        bool added = TryRun(InputObject, () =>
+        bool added = false;
+        TryRun(InputObject, () =>
         {
-            if (!InputObject.Add(Value, timeout, Cancellation, Trace))
+            if (InputObject.Add(Value, timeout, Cancellation, Trace))
+            {
+                added = true;
+            }
+            else if (WouldBlockInstead(InputObject, timeout))
+            {
+                WriteObject(new WouldBlock(InputObject, "write"));
+            }
+            else
             {
                 throw new TimeoutException($"{InputObject.Description} stayed too full to add {Value} for {Units.FormatDuration(timeout)}.");
             }
@@ -106,7 +126,7 @@ public sealed class WriteEventFdCommand : SysprogCmdlet
 
 /// <summary>Read-EventFd: the count (reset to 0), or 1 in semaphore mode.</summary>
 [Cmdlet(VerbsCommunications.Read, "EventFd")]
-[OutputType(typeof(ulong))]
+[OutputType(typeof(ulong), typeof(WouldBlock))]
 public sealed class ReadEventFdCommand : ReadDescriptorCommandBase<EventFd>
 {
     protected override void ProcessRecord() => ReadOnce(() => InputObject.Read(Timeout, Cancellation, Trace));
@@ -130,8 +150,12 @@ public sealed class NewTimerFdCommand : SysprogCmdlet
     [Parameter]
     public SwitchParameter Inheritable { get; set; }
 
+    /// <summary>A read before the next expiry does not wait: it writes a WouldBlock record (EAGAIN) instead.</summary>
+    [Parameter]
+    public SwitchParameter NonBlocking { get; set; }
+
     protected override void ProcessRecord() =>
-        TryRun("timerfd", () => WriteObject(Handles.Track(TimerFd.Create(Clock, Inheritable, Trace))));
+        TryRun("timerfd", () => WriteObject(Handles.Track(TimerFd.Create(Clock, Inheritable, Trace, NonBlocking))));
 }
 
 /// <summary>Set-TimerFd: arms (after a delay, or at a date) or disarms (timerfd_settime).</summary>
@@ -197,7 +221,7 @@ public sealed class SetTimerFdCommand : SysprogCmdlet
 
 /// <summary>Read-TimerFd: the number of expirations since the last read.</summary>
 [Cmdlet(VerbsCommunications.Read, "TimerFd")]
-[OutputType(typeof(ulong))]
+[OutputType(typeof(ulong), typeof(WouldBlock))]
 public sealed class ReadTimerFdCommand : ReadDescriptorCommandBase<TimerFd>
 {
     protected override void ProcessRecord() => ReadOnce(() => InputObject.Read(Timeout, Cancellation, Trace));
@@ -221,13 +245,17 @@ public sealed class NewSignalFdCommand : SysprogCmdlet
     [ArgumentCompleter(typeof(SignalNameCompleter))]
     public string[] Signal { get; set; } = [];
 
+    /// <summary>A read with no signal pending does not wait: it writes a WouldBlock record (EAGAIN) instead.</summary>
+    [Parameter]
+    public SwitchParameter NonBlocking { get; set; }
+
     protected override void ProcessRecord() =>
-        TryRun(string.Join(",", Signal), () => WriteObject(Handles.Track(SignalFd.Create(Signal.Select(s => Signals.Parse(s, nameof(Signal))), Trace))));
+        TryRun(string.Join(",", Signal), () => WriteObject(Handles.Track(SignalFd.Create(Signal.Select(s => Signals.Parse(s, nameof(Signal))), Trace, NonBlocking))));
 }
 
 /// <summary>Read-SignalFd: the next signals received.</summary>
 [Cmdlet(VerbsCommunications.Read, "SignalFd")]
-[OutputType(typeof(SignalRecord))]
+[OutputType(typeof(SignalRecord), typeof(WouldBlock))]
 public sealed class ReadSignalFdCommand : ReadDescriptorCommandBase<SignalFd>
 {
     [Parameter]
@@ -238,7 +266,10 @@ public sealed class ReadSignalFdCommand : ReadDescriptorCommandBase<SignalFd>
     {
         for (int i = 0; i < Count && !Cancellation.IsCancellationRequested; i++)
         {
-            ReadOnce(() => InputObject.Read(Timeout, Cancellation, Trace));
+            if (!ReadOnce(() => InputObject.Read(Timeout, Cancellation, Trace)))
+            {
+                return;
+            }
         }
     }
 }
@@ -250,7 +281,7 @@ public sealed class CloseSignalFdCommand : CloseDescriptorCommandBase<SignalFd>
 {
 }
 
-/// <summary>Wait-FileDescriptor: one wait over many handles (epoll), until any or all are ready.</summary>
+/// <summary>Wait-FileDescriptor: one wait over many handles (epoll, or poll), until any or all are ready.</summary>
 [Cmdlet(VerbsLifecycle.Wait, "FileDescriptor")]
 [OutputType(typeof(ReadyHandle))]
 public sealed class WaitFileDescriptorCommand : SysprogCmdlet
@@ -273,6 +304,10 @@ public sealed class WaitFileDescriptorCommand : SysprogCmdlet
     [ValidateRange(0.0, 2073600.0)]
     public double? TimeoutSeconds { get; set; }
 
+    /// <summary>Epoll (the default: the kernel keeps the list) or Poll (poll(2): the whole list goes to the kernel at each wait).</summary>
+    [Parameter]
+    public WaitMechanism Mechanism { get; set; } = WaitMechanism.Epoll;
+
     protected override void ProcessRecord() => _handles.AddRange(InputObject);
 
     protected override void EndProcessing()
@@ -280,7 +315,7 @@ public sealed class WaitFileDescriptorCommand : SysprogCmdlet
         TimeSpan timeout = TimeoutOf(TimeoutSeconds);
         TryRun(_handles.ToArray(), () =>
         {
-            IReadOnlyList<ReadyHandle> ready = PollSet.WaitFor(_handles, Writable ? Readiness.Writable : Readiness.Readable, All, timeout, Cancellation, Trace);
+            IReadOnlyList<ReadyHandle> ready = PollSet.WaitFor(_handles, Writable ? Readiness.Writable : Readiness.Readable, All, timeout, Cancellation, Trace, Mechanism);
             if (ready.Count == 0)
             {
                 throw new TimeoutException($"None of the {_handles.Count} handles {(All ? "were all" : "was")} ready within {Units.FormatDuration(timeout)}.");

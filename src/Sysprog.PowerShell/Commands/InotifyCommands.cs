@@ -48,6 +48,10 @@ public sealed class NewInotifyCommand : InotifyWatchRequestCommandBase
     [Parameter]
     public SwitchParameter Inheritable { get; set; }
 
+    /// <summary>A read with no event queued does not wait: it writes a WouldBlock record (EAGAIN) instead.</summary>
+    [Parameter]
+    public SwitchParameter NonBlocking { get; set; }
+
     private Inotify? _inotify;
     private bool _failed;
 
@@ -55,7 +59,7 @@ public sealed class NewInotifyCommand : InotifyWatchRequestCommandBase
     {
         if (_inotify is null && !_failed)
         {
-            _failed = !TryRun("inotify", () => _inotify = Handles.Track(Inotify.Create(Inheritable, Trace)));
+            _failed = !TryRun("inotify", () => _inotify = Handles.Track(Inotify.Create(Inheritable, Trace, NonBlocking)));
         }
         if (_inotify is not null)
         {
@@ -147,7 +151,7 @@ public sealed class RemoveInotifyWatchCommand : SysprogCmdlet
 
 /// <summary>Read-Inotify: the events of an instance's watches.</summary>
 [Cmdlet(VerbsCommunications.Read, "Inotify")]
-[OutputType(typeof(InotifyEvent))]
+[OutputType(typeof(InotifyEvent), typeof(WouldBlock))]
 public sealed class ReadInotifyCommand : ReadDescriptorCommandBase<Inotify>
 {
     /// <summary>Exactly this many events, waiting for each. Default: the first event and every other read with it.</summary>
@@ -176,8 +180,19 @@ public sealed class ReadInotifyCommand : ReadDescriptorCommandBase<Inotify>
             {
                 for (; written < count; written++)
                 {
-                    Write(InputObject.Read(Timeout, Cancellation, Trace)
-                        ?? throw new TimeoutException($"{InputObject.Description} gave {written} of {count} events; none came within {Units.FormatDuration(Timeout)}."));
+                    if (InputObject.Read(Timeout, Cancellation, Trace) is InotifyEvent next)
+                    {
+                        Write(next);
+                    }
+                    else if (WouldBlockInstead(InputObject, Timeout))
+                    {
+                        WriteObject(new WouldBlock(InputObject, "read"));
+                        return;
+                    }
+                    else
+                    {
+                        throw new TimeoutException($"{InputObject.Description} gave {written} of {count} events; none came within {Units.FormatDuration(Timeout)}.");
+                    }
                 }
             });
         }
@@ -198,7 +213,8 @@ public sealed class ReadInotifyCommand : ReadDescriptorCommandBase<Inotify>
                 IReadOnlyList<InotifyEvent> events = InputObject.ReadAvailable(Timeout, Cancellation, Trace);
                 if (events.Count == 0)
                 {
-                    throw NothingToRead();
+                    WriteObject(WouldBlockInstead(InputObject, Timeout) ? new WouldBlock(InputObject, "read") : throw NothingToRead());
+                    return;
                 }
                 foreach (InotifyEvent next in events)
                 {

@@ -23,13 +23,17 @@ public sealed class NewMessageQueueCommand : SysprogCmdlet
     [ValidateNotNullOrEmpty]
     public string Mode { get; set; } = "0600";
 
+    /// <summary>O_NONBLOCK: sends to a full queue and receives from an empty one write a WouldBlock record instead of waiting.</summary>
+    [Parameter]
+    public SwitchParameter NonBlocking { get; set; }
+
     protected override void ProcessRecord()
     {
         foreach (string name in Name)
         {
             if (ShouldProcess(name, $"Create message queue ({MaxMessages} messages of up to {MaxMessageSize} bytes, mode {Mode})"))
             {
-                TryRun(name, () => WriteObject(Handles.Track(MessageQueue.Create(name, MaxMessages, MaxMessageSize, FileModes.ParseOctal(Mode, nameof(Mode)), Trace))));
+                TryRun(name, () => WriteObject(Handles.Track(MessageQueue.Create(name, MaxMessages, MaxMessageSize, FileModes.ParseOctal(Mode, nameof(Mode)), Trace, NonBlocking))));
             }
         }
     }
@@ -151,7 +155,7 @@ public sealed class CloseMessageQueueCommand : SysprogCmdlet
 
 /// <summary>Send-MqMessage: mq_send of each pipeline input, as text, raw bytes or a serialized object.</summary>
 [Cmdlet(VerbsCommunications.Send, "MqMessage")]
-[OutputType(typeof(void))]
+[OutputType(typeof(WouldBlock))]
 public sealed class SendMqMessageCommand : SysprogCmdlet
 {
     private MessageQueue? _queue;
@@ -214,7 +218,8 @@ public sealed class SendMqMessageCommand : SysprogCmdlet
         {
             if (!_queue!.Send(body, Priority, timeout, Cancellation, Trace))
             {
-                throw new TimeoutException($"{_queue.Name} stayed full for {Units.FormatDuration(timeout)}; the message was not sent.");
+                WriteObject(WouldBlockInstead(_queue, timeout) ? new WouldBlock(_queue, "send")
+                    : throw new TimeoutException($"{_queue.Name} stayed full for {Units.FormatDuration(timeout)}; the message was not sent."));
             }
         });
     }
@@ -255,7 +260,7 @@ public sealed class SendMqMessageCommand : SysprogCmdlet
 
 /// <summary>Receive-MqMessage: mq_receive, highest priority first; with -Wait, a stream until Ctrl+C, -Count or -TimeoutSeconds.</summary>
 [Cmdlet(VerbsCommunications.Receive, "MqMessage")]
-[OutputType(typeof(MqMessage))]
+[OutputType(typeof(MqMessage), typeof(WouldBlock))]
 public sealed class ReceiveMqMessageCommand : SysprogCmdlet
 {
     private MessageQueue? _queue;
@@ -314,11 +319,19 @@ public sealed class ReceiveMqMessageCommand : SysprogCmdlet
             }
             if (message is null)
             {
-                // Nothing came in time: the end of a -Wait stream, an error when a timeout was asked for outright.
+                // Nothing came in time: the end of a -Wait stream; a WouldBlock record when asked outright not to wait
+                // (-TimeoutSeconds 0, or a non-blocking queue given a timeout); an error when a timeout was asked for.
                 if (!Wait && TimeoutSeconds is not null && received == 0)
                 {
-                    WriteError(new ErrorRecord(new TimeoutException($"No message arrived in {_queue.Name} within {Units.FormatDuration(timeout)}."),
-                        "Timeout", ErrorCategory.OperationTimeout, _queue));
+                    if (WouldBlockInstead(_queue, timeout))
+                    {
+                        WriteObject(new WouldBlock(_queue, "receive"));
+                    }
+                    else
+                    {
+                        WriteError(new ErrorRecord(new TimeoutException($"No message arrived in {_queue.Name} within {Units.FormatDuration(timeout)}."),
+                            "Timeout", ErrorCategory.OperationTimeout, _queue));
+                    }
                 }
                 return;
             }

@@ -32,8 +32,12 @@ public sealed class NewPipeCommand : SysprogCmdlet
     [Parameter]
     public SwitchParameter Inheritable { get; set; }
 
+    /// <summary>O_NONBLOCK on both ends (shared with every process that inherits one): reads and writes that would wait write a WouldBlock record instead.</summary>
+    [Parameter]
+    public SwitchParameter NonBlocking { get; set; }
+
     protected override void ProcessRecord() =>
-        TryRun("pipe", () => WriteObject(Handles.Track(Pipe.Create(Capacity, Packet, Inheritable, Trace))));
+        TryRun("pipe", () => WriteObject(Handles.Track(Pipe.Create(Capacity, Packet, Inheritable, Trace, NonBlocking))));
 }
 
 /// <summary>New-Fifo: mkfifo(3) with the exact mode; an existing path is an error, never replaced.</summary>
@@ -77,7 +81,10 @@ public sealed class OpenFifoCommand : SysprogCmdlet
     [ValidateSet("Read", "Write")]
     public string Access { get; set; } = "";
 
-    /// <summary>Do not wait for the other side: for reading, open at once; for writing, fail with ENXIO when no one reads.</summary>
+    /// <summary>
+    /// Do not wait for the other side: for reading, open at once; for writing, fail with ENXIO when no one reads. The
+    /// end stays non-blocking: its reads and writes write a WouldBlock record instead of waiting.
+    /// </summary>
     [Parameter]
     public SwitchParameter NonBlocking { get; set; }
 
@@ -142,7 +149,7 @@ public abstract class StreamCommandBase : SysprogCmdlet
 
 /// <summary>Read-FileDescriptor: what a pipe, FIFO or other stream descriptor carries, as text or bytes.</summary>
 [Cmdlet(VerbsCommunications.Read, "FileDescriptor", DefaultParameterSetName = Available)]
-[OutputType(typeof(string), typeof(byte[]))]
+[OutputType(typeof(string), typeof(byte[]), typeof(WouldBlock))]
 public sealed class ReadFileDescriptorCommand : StreamCommandBase
 {
     private const string Available = "Available";
@@ -178,7 +185,7 @@ public sealed class ReadFileDescriptorCommand : StreamCommandBase
     {
         TimeSpan timeout = TimeoutOf(TimeoutSeconds);
         TryRun(InputObject, () => WriteUntilEnd(() => ReadPiece(timeout), piece => piece is string { Length: 0 } or byte[] { Length: 0 }, Wait,
-            InputObject.Description, timeout));
+            InputObject, timeout));
     }
 
     private object? ReadPiece(TimeSpan timeout)
@@ -199,7 +206,7 @@ public sealed class ReadFileDescriptorCommand : StreamCommandBase
 
 /// <summary>Write-FileDescriptor: text or bytes into a pipe, FIFO or other stream descriptor.</summary>
 [Cmdlet(VerbsCommunications.Write, "FileDescriptor")]
-[OutputType(typeof(void))]
+[OutputType(typeof(WouldBlock))]
 public sealed class WriteFileDescriptorCommand : StreamCommandBase
 {
     /// <summary>A pipe end, a FIFO end, or a pipe (its write end).</summary>
@@ -220,7 +227,14 @@ public sealed class WriteFileDescriptorCommand : StreamCommandBase
     {
         TimeSpan timeout = TimeoutOf(TimeoutSeconds);
         byte[] data = BytesOf(Value, NoNewline ? "" : "\n");
-        TryRun(InputObject, () => InputObject.Write(data, timeout, Cancellation, Trace));
+        TryRun(InputObject, () =>
+        {
+            int written = InputObject.Write(data, timeout, Cancellation, Trace);
+            if (written < data.Length)
+            {
+                WriteObject(new WouldBlock(InputObject, "write", written));
+            }
+        });
     }
 }
 

@@ -17,15 +17,19 @@ public sealed class StartPtyCommand : ProgramCommandBase
     [ValidateRange(1, ushort.MaxValue)]
     public int Columns { get; set; } = 80;
 
+    /// <summary>Read-Pty and Write-Pty do not wait: where they would, they write a WouldBlock record (EAGAIN) instead. Wait-Pty still waits.</summary>
+    [Parameter]
+    public SwitchParameter NonBlocking { get; set; }
+
     protected override void ProcessRecord()
     {
-        TryRun(FilePath, () => WriteObject(Handles.Track(Pty.Start(Program, ArgumentList ?? [], Rows, Columns, WorkingDirectoryPath, EnvironmentOverlay, Trace))));
+        TryRun(FilePath, () => WriteObject(Handles.Track(Pty.Start(Program, ArgumentList ?? [], Rows, Columns, WorkingDirectoryPath, EnvironmentOverlay, Trace, NonBlocking))));
     }
 }
 
 /// <summary>Read-Pty: what the program wrote to its terminal.</summary>
 [Cmdlet(VerbsCommunications.Read, "Pty")]
-[OutputType(typeof(string))]
+[OutputType(typeof(string), typeof(WouldBlock))]
 public sealed class ReadPtyCommand : ReadDescriptorCommandBase<Pty>
 {
     /// <summary>Keep writing output as it comes, until the output ends, Ctrl+C, or -TimeoutSeconds pass without any.</summary>
@@ -35,13 +39,13 @@ public sealed class ReadPtyCommand : ReadDescriptorCommandBase<Pty>
     protected override void ProcessRecord()
     {
         TryRun(InputObject, () => WriteUntilEnd(() => InputObject.Read(Timeout, Cancellation, Trace), text => text.Length == 0, Wait,
-            InputObject.Description, Timeout));
+            InputObject, Timeout));
     }
 }
 
 /// <summary>Write-Pty: text typed at the program's terminal.</summary>
 [Cmdlet(VerbsCommunications.Write, "Pty")]
-[OutputType(typeof(void))]
+[OutputType(typeof(WouldBlock))]
 public sealed class WritePtyCommand : SysprogCmdlet
 {
     [Parameter(Mandatory = true, Position = 0)]
@@ -65,7 +69,21 @@ public sealed class WritePtyCommand : SysprogCmdlet
         TimeSpan timeout = TimeoutOf(TimeoutSeconds);
         foreach (string text in Text)
         {
-            TryRun(InputObject, () => InputObject.Write(NoNewline ? text : text + "\r", timeout, Cancellation, Trace));
+            byte[] input = System.Text.Encoding.UTF8.GetBytes(NoNewline ? text : text + "\r");
+            bool blocked = false;
+            TryRun(InputObject, () =>
+            {
+                int written = InputObject.Write(input, timeout, Cancellation, Trace);
+                if (written < input.Length)
+                {
+                    WriteObject(new WouldBlock(InputObject, "write", written));
+                    blocked = true;
+                }
+            });
+            if (blocked)
+            {
+                return;
+            }
         }
     }
 }

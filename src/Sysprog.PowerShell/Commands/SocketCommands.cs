@@ -77,6 +77,13 @@ public abstract class SocketAddressCommandBase : SysprogCmdlet
     [Parameter]
     public SwitchParameter Inheritable { get; set; }
 
+    /// <summary>
+    /// SOCK_NONBLOCK (shared with every process that inherits the socket): receives, sends and accepts that would wait
+    /// write a WouldBlock record instead.
+    /// </summary>
+    [Parameter]
+    public SwitchParameter NonBlocking { get; set; }
+
     /// <summary>What the address parameters name; Internet ones resolved (every address, in the resolver's order).</summary>
     private protected IReadOnlyList<SocketEndpoint> Endpoints(bool forBinding) => ParameterSetName switch
     {
@@ -138,7 +145,7 @@ public sealed class NewSocketCommand : SocketAddressCommandBase
     {
         if (ParameterSetName == UnboundSet)
         {
-            TryRun(Family, () => WriteObject(Handles.Track(Socket.Create(Family, Type, Inheritable, Trace))));
+            TryRun(Family, () => WriteObject(Handles.Track(Socket.Create(Family, Type, Inheritable, Trace, NonBlocking))));
             return;
         }
         string action = $"Bind a {Type} socket{(Type == SocketKind.Datagram ? "" : " and listen")}{(Force ? ", replacing a stale socket file" : "")}";
@@ -150,7 +157,7 @@ public sealed class NewSocketCommand : SocketAddressCommandBase
         {
             SocketEndpoint endpoint = Endpoints(forBinding: true)[0];
             UnixFileMode mode = FileModes.ParseOctal(Mode, nameof(Mode));
-            WriteObject(Handles.Track(Socket.CreateBound(endpoint, Type, Backlog, mode, Force, ReuseAddress, Inheritable, Trace, ReusePort)));
+            WriteObject(Handles.Track(Socket.CreateBound(endpoint, Type, Backlog, mode, Force, ReuseAddress, Inheritable, Trace, ReusePort, NonBlocking)));
         });
     }
 }
@@ -170,7 +177,7 @@ public sealed class ConnectSocketCommand : SocketAddressCommandBase
         TimeSpan timeout = TimeoutOf(TimeoutSeconds);
         TryRun(AddressText, () =>
         {
-            Socket socket = Socket.CreateConnected(Endpoints(forBinding: false), Type, timeout, Cancellation, Inheritable, Trace)
+            Socket socket = Socket.CreateConnected(Endpoints(forBinding: false), Type, timeout, Cancellation, Inheritable, Trace, NonBlocking)
                 ?? throw new TimeoutException($"{AddressText} accepted no connection within {Units.FormatDuration(timeout)}.");
             WriteObject(Handles.Track(socket));
         });
@@ -190,13 +197,17 @@ public sealed class NewSocketPairCommand : SysprogCmdlet
     [Parameter]
     public SwitchParameter Inheritable { get; set; }
 
+    /// <summary>SOCK_NONBLOCK on both: receives and sends that would wait write a WouldBlock record instead.</summary>
+    [Parameter]
+    public SwitchParameter NonBlocking { get; set; }
+
     protected override void ProcessRecord() =>
-        TryRun("socketpair", () => WriteObject(Handles.Track(Socket.CreatePair(Type, Inheritable, Trace))));
+        TryRun("socketpair", () => WriteObject(Handles.Track(Socket.CreatePair(Type, Inheritable, Trace, NonBlocking))));
 }
 
 /// <summary>Receive-SocketConnection: accept4(2) on a listening socket, with a timeout and Ctrl+C.</summary>
 [Cmdlet(VerbsCommunications.Receive, "SocketConnection")]
-[OutputType(typeof(Socket))]
+[OutputType(typeof(Socket), typeof(WouldBlock))]
 public sealed class ReceiveSocketConnectionCommand : SysprogCmdlet
 {
     /// <summary>A listening socket (New-Socket with an address, of type Stream or SeqPacket).</summary>
@@ -214,6 +225,10 @@ public sealed class ReceiveSocketConnectionCommand : SysprogCmdlet
     [ValidateRange(0.0, 2073600.0)]
     public double? TimeoutSeconds { get; set; }
 
+    /// <summary>The connections accepted are SOCK_NONBLOCK (accept4): their receives and sends write a WouldBlock record instead of waiting.</summary>
+    [Parameter]
+    public SwitchParameter NonBlocking { get; set; }
+
     protected override void ProcessRecord()
     {
         TimeSpan timeout = TimeoutOf(TimeoutSeconds);
@@ -221,8 +236,12 @@ public sealed class ReceiveSocketConnectionCommand : SysprogCmdlet
         {
             for (int accepted = 0; accepted < Count; accepted++)
             {
-                Socket connection = InputObject.Accept(timeout, Cancellation, Trace)
-                    ?? throw new TimeoutException($"No connection came to {InputObject.Description} within {Units.FormatDuration(timeout)}.");
+                if (InputObject.Accept(timeout, Cancellation, Trace, NonBlocking) is not Socket connection)
+                {
+                    WriteObject(WouldBlockInstead(InputObject, timeout) ? new WouldBlock(InputObject, "accept")
+                        : throw new TimeoutException($"No connection came to {InputObject.Description} within {Units.FormatDuration(timeout)}."));
+                    return;
+                }
                 WriteObject(Handles.Track(connection));
             }
         });
@@ -231,7 +250,7 @@ public sealed class ReceiveSocketConnectionCommand : SysprogCmdlet
 
 /// <summary>Send-SocketMessage: sendmsg(2), one message per input, with descriptors (SCM_RIGHTS).</summary>
 [Cmdlet(VerbsCommunications.Send, "SocketMessage")]
-[OutputType(typeof(void))]
+[OutputType(typeof(WouldBlock))]
 public sealed class SendSocketMessageCommand : StreamCommandBase
 {
     /// <summary>A connected socket, or a datagram socket with -Destination.</summary>
@@ -259,17 +278,33 @@ public sealed class SendSocketMessageCommand : StreamCommandBase
     [ValidateNotNull]
     public SocketEndpoint? Destination { get; set; }
 
+    /// <summary>TCP urgent data (send with MSG_OOB): one byte, which the peer's poll and epoll report as Priority.</summary>
+    [Parameter]
+    public SwitchParameter OutOfBand { get; set; }
+
     protected override void ProcessRecord()
     {
         TimeSpan timeout = TimeoutOf(TimeoutSeconds);
         byte[] data = BytesOf(Value, suffix: "");
+        if (OutOfBand)
+        {
+            if (data.Length != 1 || Descriptor.Length > 0 || Destination is not null)
+            {
+                WriteError(ToErrorRecord(new ArgumentException("-OutOfBand sends one byte of TCP urgent data: give a -Value of exactly one byte, and no -Descriptor or -Destination.",
+                    nameof(Value)), Socket));
+                return;
+            }
+            TryRun(Socket, () => Socket.SendUrgent(data[0], Trace));
+            return;
+        }
         object[] descriptors = Descriptor.Select(d => d is PSObject o ? o.BaseObject : d).ToArray();
         TryRun(Socket, () =>
         {
             int sent = Socket.Send(data, descriptors, Destination, timeout, Cancellation, Trace);
             if (sent < data.Length)
             {
-                throw new TimeoutException($"{Socket.Description} took {sent} of {data.Length} bytes within {Units.FormatDuration(timeout)}.");
+                WriteObject(WouldBlockInstead(Socket, timeout) ? new WouldBlock(Socket, "send", sent)
+                    : throw new TimeoutException($"{Socket.Description} took {sent} of {data.Length} bytes within {Units.FormatDuration(timeout)}."));
             }
         });
     }
@@ -277,7 +312,7 @@ public sealed class SendSocketMessageCommand : StreamCommandBase
 
 /// <summary>Receive-SocketMessage: recvmsg(2), messages with their sender, credentials and descriptors.</summary>
 [Cmdlet(VerbsCommunications.Receive, "SocketMessage", DefaultParameterSetName = ByCount)]
-[OutputType(typeof(SocketMessage))]
+[OutputType(typeof(SocketMessage), typeof(WouldBlock))]
 public sealed class ReceiveSocketMessageCommand : SysprogCmdlet
 {
     private const string ByCount = "Count";
@@ -309,12 +344,16 @@ public sealed class ReceiveSocketMessageCommand : SysprogCmdlet
         {
             if (Wait)
             {
-                WriteUntilEnd(() => Receive(timeout), message => message.IsEndOfStream, follow: true, InputObject.Description, timeout);
+                WriteUntilEnd(() => Receive(timeout), message => message.IsEndOfStream, follow: true, InputObject, timeout);
                 return;
             }
             for (int received = 0; received < Count; received++)
             {
-                SocketMessage message = Receive(timeout) ?? throw NothingToRead(InputObject.Description, timeout);
+                if (Receive(timeout) is not SocketMessage message)
+                {
+                    WriteObject(WouldBlockInstead(InputObject, timeout) ? new WouldBlock(InputObject, "receive") : throw NothingToRead(InputObject.Description, timeout));
+                    return;
+                }
                 if (message.IsEndOfStream)
                 {
                     return;

@@ -14,17 +14,13 @@ public sealed class EventFd : FileDescriptorObject
     /// <summary>The largest value the counter holds.</summary>
     public const ulong MaxValue = 0xfffffffffffffffe;
 
-    private EventFd(SafeFdHandle fd, bool semaphore, bool nonBlocking) : base(fd)
+    private EventFd(SafeFdHandle fd, bool semaphore, bool nonBlocking) : base(fd, nonBlocking: nonBlocking)
     {
         IsSemaphore = semaphore;
-        NonBlocking = nonBlocking;
     }
 
     /// <summary>EFD_SEMAPHORE: each read takes 1 rather than everything.</summary>
     public bool IsSemaphore { get; }
-
-    /// <summary>Reads of 0 and overflowing adds fail with EAGAIN at once instead of waiting.</summary>
-    public bool NonBlocking { get; set; }
 
     private protected override string Describe() => $"eventfd {Number}";
 
@@ -70,7 +66,10 @@ public sealed class EventFd : FileDescriptorObject
         return FromDescriptor(copied, nonBlocking, trace);
     }
 
-    /// <summary>Adds <paramref name="value"/> (1 to <see cref="MaxValue"/>), waiting up to <paramref name="timeout"/> while it would overflow. False on timeout.</summary>
+    /// <summary>
+    /// Adds <paramref name="value"/> (1 to <see cref="MaxValue"/>), waiting up to <paramref name="timeout"/> while it would
+    /// overflow. False on timeout, and at once when it would overflow a non-blocking eventfd.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public unsafe bool Add(ulong value, TimeSpan timeout, CancellationToken cancellationToken = default, SyscallTrace? trace = null)
     {
@@ -78,7 +77,8 @@ public sealed class EventFd : FileDescriptorObject
         {
             throw new ArgumentOutOfRangeException(nameof(value), value, $"An eventfd takes 1 to {MaxValue} (0xfffffffffffffffe) per write.");
         }
-        var retry = new FdRetry(Handle, Libc.POLLOUT, timeout, cancellationToken, Description, NonBlocking ? CounterFullNonBlocking : null);
+        Timeouts.Validate(timeout);
+        var retry = new FdRetry(Handle, Libc.POLLOUT, IsNonBlocking ? TimeSpan.Zero : timeout, cancellationToken, Description);
         using HandleLease lease = Lease();
         int fd = lease.Fd;
         while (true)
@@ -96,20 +96,20 @@ public sealed class EventFd : FileDescriptorObject
         }
     }
 
-    private const string CounterFullNonBlocking =
-        "The addition would pass the counter's maximum, and this eventfd is non-blocking, so it does not wait for a read.";
-
     /// <summary>Adds without waiting: one write(2).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool Add(ulong value = 1, SyscallTrace? trace = null) => Add(value, TimeSpan.Zero, default, trace) || ThrowOverflow(value);
 
-    /// <summary>Reads the counter (or 1 in semaphore mode), waiting up to <paramref name="timeout"/> while it is 0; null on timeout.</summary>
+    /// <summary>
+    /// Reads the counter (or 1 in semaphore mode), waiting up to <paramref name="timeout"/> while it is 0; null on
+    /// timeout, and at once when it is 0 and the eventfd is non-blocking.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public ulong? Read(TimeSpan timeout, CancellationToken cancellationToken = default, SyscallTrace? trace = null) =>
-        ReadCounter(!NonBlocking, timeout, cancellationToken, trace);
+        ReadCounter(timeout, cancellationToken, trace);
 
     /// <summary>Reads without waiting; null when the counter is 0.</summary>
-    public ulong? TryRead(SyscallTrace? trace = null) => ReadCounter(false, TimeSpan.Zero, default, trace);
+    public ulong? TryRead(SyscallTrace? trace = null) => ReadCounter(TimeSpan.Zero, default, trace);
 
     private bool ThrowOverflow(ulong value) =>
         throw new SysprogException(Errno.EAGAIN, "write", Description, $"Adding {value} would pass the counter's maximum ({MaxValue}).");

@@ -6,22 +6,81 @@ namespace Sysprog;
 /// <summary>
 /// What every descriptor object shares: one descriptor, close-on-exec unless made inheritable, and waits that
 /// Sysprog does itself with poll(2), so that every wait can time out and be cancelled. Most descriptors are O_NONBLOCK
-/// in the kernel for that. Pipe ends are kept blocking instead (<see cref="KeptBlocking"/>): a child that inherits one
-/// expects the ordinary blocking pipe, and O_NONBLOCK belongs to the open file description both share. Calls on
-/// them that must not wait ask per call (preadv2/pwritev2 with RWF_NOWAIT), and a wait with no timeout and no token
-/// blocks in the kernel in one call, as C does.
+/// in the kernel for that. Pipe ends and sockets are kept blocking instead (<see cref="KeptBlocking"/>): a child that
+/// inherits one expects the ordinary blocking descriptor, and O_NONBLOCK belongs to the open file description both
+/// share. Calls on them that must not wait ask per call (preadv2/pwritev2 with RWF_NOWAIT), and a wait with no
+/// timeout and no token blocks in the kernel in one call, as C does.
+/// <para>
+/// <see cref="IsNonBlocking"/> is the script's choice that reads and writes never wait: what would wait returns
+/// "would block" (null, false, or fewer bytes) after one attempt that gets EAGAIN, as C's calls on an O_NONBLOCK
+/// descriptor do. On a kept-blocking descriptor it is O_NONBLOCK itself, set and cleared with fcntl(F_SETFL), so every
+/// process that shares the open file description sees it; on the others the kernel flag stays set and only whether
+/// Sysprog waits changes. Waits for readiness (poll, epoll) are never affected.
+/// </para>
 /// </summary>
 public abstract class FileDescriptorObject : IPollable, IDisposable
 {
-    private protected FileDescriptorObject(SafeFdHandle fd, bool keptBlocking = false)
+    private bool _keptBlocking;
+    private volatile bool _nonBlocking;
+
+    private protected FileDescriptorObject(SafeFdHandle fd, bool keptBlocking = false, bool nonBlocking = false)
     {
         Handle = fd;
         Number = fd.Fd;
-        KeptBlocking = keptBlocking;
+        _keptBlocking = keptBlocking;
+        _nonBlocking = nonBlocking;
     }
 
-    /// <summary>The descriptor is blocking in the kernel; calls that must not wait pass RWF_NOWAIT.</summary>
-    private protected bool KeptBlocking { get; }
+    /// <summary>
+    /// Sysprog leaves O_NONBLOCK to the script (pipes, sockets): the descriptor is blocking in the kernel unless the
+    /// script made it non-blocking, and calls that must not wait on a blocking one pass RWF_NOWAIT.
+    /// </summary>
+    private protected bool KeptBlocking => _keptBlocking;
+
+    /// <summary>The descriptor is blocking in the kernel now: kept blocking, and not made non-blocking by the script.</summary>
+    private bool BlocksInKernel => _keptBlocking && !_nonBlocking;
+
+    /// <summary>
+    /// Reads and writes on this object never wait: where they would, they return at once with "would block" (EAGAIN),
+    /// not an error. Set at creation (-NonBlocking) or with <see cref="SetNonBlocking"/>.
+    /// </summary>
+    public bool IsNonBlocking => _nonBlocking;
+
+    /// <summary>
+    /// Makes reads and writes stop waiting (or wait again). On a kept-blocking descriptor (pipe ends, sockets) this is
+    /// fcntl(F_SETFL) of O_NONBLOCK, which every holder of the open file description sees (a child that inherited it
+    /// too); on the others (eventfds, timerfds, signalfds, inotify, FIFO ends, listening sockets, ptys) the descriptor
+    /// stays O_NONBLOCK, as Sysprog's own waits need, and only whether Sysprog waits changes.
+    /// </summary>
+    public void SetNonBlocking(bool nonBlocking, SyscallTrace? trace = null)
+    {
+        using HandleLease lease = Lease();
+        int fd = lease.Fd;
+        if (!_keptBlocking)
+        {
+            int current = Syscall.Check(Libc.fcntl(fd, Libc.F_GETFL, 0), trace, "fcntl", Description, $"{fd}, F_GETFL");
+            trace?.Invoke($"# {Description} stays {((current & Libc.O_NONBLOCK) != 0 ? "O_NONBLOCK" : "as it is")} in the kernel (Sysprog waits on it with poll); " +
+                $"its reads and writes {(nonBlocking ? "no longer wait" : "wait again")}");
+            _nonBlocking = nonBlocking;
+            return;
+        }
+        // Ordered so that no call on another thread meanwhile makes a blocking call on a descriptor it takes for non-blocking.
+        if (!nonBlocking)
+        {
+            _nonBlocking = false;
+        }
+        int flags = Syscall.Check(Libc.fcntl(fd, Libc.F_GETFL, 0), trace, "fcntl", Description, $"{fd}, F_GETFL");
+        int wanted = nonBlocking ? flags | Libc.O_NONBLOCK : flags & ~Libc.O_NONBLOCK;
+        Syscall.Check(Libc.fcntl(fd, Libc.F_SETFL, wanted), trace, "fcntl", Description, $"{fd}, F_SETFL, {Libc.OpenFlagsText(wanted)}");
+        _nonBlocking = nonBlocking;
+    }
+
+    /// <summary>Sysprog's own waits need O_NONBLOCK from now on (a socket that listens): the descriptor is no longer kept blocking.</summary>
+    private protected void ForceNonBlockingInKernel(SyscallTrace? trace)
+    {
+        MakeNonBlocking(Handle, Description, trace);
+        _keptBlocking = false;
+    }
 
     /// <summary>The descriptor number it was made with, for its description, which may first be asked for once it is closed.</summary>
     private protected int Number { get; }
@@ -77,21 +136,21 @@ public abstract class FileDescriptorObject : IPollable, IDisposable
     /// <summary>A reference on the descriptor for one call or wait, so a Close on another thread cannot free the number under it.</summary>
     private protected HandleLease Lease() => Handle.Lease(Description);
 
-    /// <summary>Reads one 8-byte counter (eventfd, timerfd), waiting with poll until the deadline; null on timeout.</summary>
-    private protected ulong? ReadCounter(bool waitAllowed, TimeSpan timeout, CancellationToken cancellationToken, SyscallTrace? trace) =>
-        ReadRecord(out ulong value, waitAllowed, timeout, cancellationToken, trace) ? value : null;
+    /// <summary>Reads one 8-byte counter (eventfd, timerfd), waiting with poll until the deadline; null on timeout or when it would block.</summary>
+    private protected ulong? ReadCounter(TimeSpan timeout, CancellationToken cancellationToken, SyscallTrace? trace) =>
+        ReadRecord(out ulong value, timeout, cancellationToken, trace) ? value : null;
 
     /// <summary>
     /// Reads one fixed-size record (a counter, a signalfd_siginfo) from the O_NONBLOCK descriptor, waiting with poll
-    /// until the deadline; false on timeout.
+    /// until the deadline unless <see cref="IsNonBlocking"/>; false on timeout or when it would block.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private protected unsafe bool ReadRecord<T>(out T record, bool waitAllowed, TimeSpan timeout, CancellationToken cancellationToken,
+    private protected unsafe bool ReadRecord<T>(out T record, TimeSpan timeout, CancellationToken cancellationToken,
         SyscallTrace? trace) where T : unmanaged
     {
         using HandleLease lease = Lease();
         T value;
-        long count = ReadWaiting(lease.Fd, (byte*)&value, sizeof(T), waitAllowed, timeout, cancellationToken, trace, out _);
+        long count = ReadWaiting(lease.Fd, (byte*)&value, sizeof(T), !_nonBlocking, timeout, cancellationToken, trace, out _);
         if (count < 0)
         {
             record = default;
@@ -104,22 +163,24 @@ public abstract class FileDescriptorObject : IPollable, IDisposable
 
     /// <summary>
     /// Reads into <paramref name="buffer"/> from <paramref name="fd"/> (this object's descriptor, under a lease the
-    /// caller holds), waiting with poll until the deadline: the byte count, or -1 on timeout. The caller traces the
-    /// success as <paramref name="call"/> (read, or preadv2 for a kept-blocking descriptor's attempt that must not
-    /// wait), since only it knows how to show what was read.
+    /// caller holds), waiting with poll until the deadline: the byte count, or -1 on timeout. Unless
+    /// <paramref name="waitAllowed"/> (a non-blocking object's reads pass false) it is one attempt, -1 when that would
+    /// block. The caller traces the success as <paramref name="call"/> (read, or preadv2 for a kept-blocking
+    /// descriptor's attempt that must not wait), since only it knows how to show what was read.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private protected unsafe long ReadWaiting(int fd, byte* buffer, int length, bool waitAllowed, TimeSpan timeout, CancellationToken cancellationToken,
         SyscallTrace? trace, out string call)
     {
-        var retry = new FdRetry(Handle, Libc.POLLIN, timeout, cancellationToken, Description, waitAllowed ? null : NothingToReadNonBlocking);
-        bool blockInKernel = waitAllowed && retry.IsUnbounded;
+        Timeouts.Validate(timeout);
+        var retry = new FdRetry(Handle, Libc.POLLIN, waitAllowed ? timeout : TimeSpan.Zero, cancellationToken, Description);
+        bool blockInKernel = retry.IsUnbounded;
         if (blockInKernel && !KeptBlocking)
         {
             // A caller ready to wait forever usually has to: poll first, so that it costs two system calls, not three.
             retry.WaitUntilReady(trace);
         }
-        bool noWait = KeptBlocking && !blockInKernel;
+        bool noWait = BlocksInKernel && !blockInKernel;
         call = noWait ? "preadv2" : "read";
         using ThreadInterrupt? closable = retry.ArmForClose(blockInKernel && KeptBlocking, trace);
         while (true)
@@ -138,14 +199,16 @@ public abstract class FileDescriptorObject : IPollable, IDisposable
 
     /// <summary>
     /// Writes all of <paramref name="data"/> to this object's descriptor, waiting with poll while it takes no more,
-    /// until the deadline: the bytes written, fewer than asked only on timeout. EPIPE (no reader left) is an error
-    /// that says so; SIGPIPE cannot end the process, since the .NET runtime ignores it.
+    /// until the deadline: the bytes written, fewer than asked only on timeout, or at once where it would block on a
+    /// non-blocking object. EPIPE (no reader left) is an error that says so; SIGPIPE cannot end the process, since the
+    /// .NET runtime ignores it.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private protected unsafe int WriteWaiting(ReadOnlySpan<byte> data, TimeSpan timeout, CancellationToken cancellationToken, SyscallTrace? trace)
     {
-        var retry = new FdRetry(Handle, Libc.POLLOUT, timeout, cancellationToken, Description, null);
-        bool noWait = KeptBlocking && !retry.IsUnbounded;
+        Timeouts.Validate(timeout);
+        var retry = new FdRetry(Handle, Libc.POLLOUT, _nonBlocking ? TimeSpan.Zero : timeout, cancellationToken, Description);
+        bool noWait = BlocksInKernel && !retry.IsUnbounded;
         string call = noWait ? "pwritev2" : "write";
         using HandleLease lease = Lease();
         using ThreadInterrupt? closable = retry.ArmForClose(KeptBlocking && retry.IsUnbounded, trace);
@@ -191,8 +254,6 @@ public abstract class FileDescriptorObject : IPollable, IDisposable
         var vector = new IoVec { Base = (nint)buffer, Length = (nuint)length };
         return Libc.pwritev2(fd, &vector, 1, -1, Libc.RWF_NOWAIT);
     }
-
-    private const string NothingToReadNonBlocking = "Nothing to read, and this object is non-blocking, so it does not wait.";
 
     /// <summary>Adopts a descriptor: checks what it is and makes it O_NONBLOCK, as Sysprog's own are.</summary>
     private protected static SafeFdHandle Adopt(int fd, string expectedLink, string what, SyscallTrace? trace)

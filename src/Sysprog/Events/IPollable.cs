@@ -20,4 +20,9 @@ public interface IDescriptorObject
 /// <summary>A descriptor object that poll/epoll can watch (eventfd, timerfd, signalfd, queue, pipe end, socket).</summary>
 public interface IPollable : IDescriptorObject
 {
+    /// <summary>Reads and writes on it never wait: where they would, they return at once, "would block" (EAGAIN).</summary>
+    bool IsNonBlocking { get; }
+
+    /// <summary>Makes reads and writes stop waiting, or wait again (O_NONBLOCK; see each kind for where the flag lives).</summary>
+    void SetNonBlocking(bool nonBlocking, SyscallTrace? trace = null);
 }

@@ -28,7 +28,7 @@ public sealed class Inotify : FileDescriptorObject, IBufferedInput
     private int _pendingCount;
     private long _overflowCount;
 
-    private Inotify(SafeFdHandle fd, int queueLimit) : base(fd) => QueueLimit = queueLimit;
+    private Inotify(SafeFdHandle fd, int queueLimit, bool nonBlocking) : base(fd, nonBlocking: nonBlocking) => QueueLimit = queueLimit;
 
     private protected override string Describe() => $"inotify {Number}";
 
@@ -55,7 +55,11 @@ public sealed class Inotify : FileDescriptorObject, IBufferedInput
         }
     }
 
-    public static Inotify Create(bool inheritable = false, SyscallTrace? trace = null)
+    /// <summary>
+    /// inotify_init1; with <paramref name="nonBlocking"/> a read with no event queued returns nothing at once ("would
+    /// block") instead of waiting.
+    /// </summary>
+    public static Inotify Create(bool inheritable = false, SyscallTrace? trace = null, bool nonBlocking = false)
     {
         int flags = Libc.IN_NONBLOCK | (inheritable ? 0 : Libc.IN_CLOEXEC);
         // Read first: it takes a descriptor, and the instance's may be the last one.
@@ -63,7 +67,7 @@ public sealed class Inotify : FileDescriptorObject, IBufferedInput
         SyscallResult result = Libc.inotify_init1(flags);
         int fd = Syscall.Check(result, trace, "inotify_init1", "inotify", $"IN_NONBLOCK{(inheritable ? "" : "|IN_CLOEXEC")}",
             result.Errno == Errno.EMFILE ? InstanceLimitDetail() : null);
-        return new Inotify(new SafeFdHandle(fd), queueLength);
+        return new Inotify(new SafeFdHandle(fd), queueLength, nonBlocking);
     }
 
     /// <summary>
@@ -173,7 +177,7 @@ public sealed class Inotify : FileDescriptorObject, IBufferedInput
         }
     }
 
-    /// <summary>The next event, waiting up to <paramref name="timeout"/>; null on timeout.</summary>
+    /// <summary>The next event, waiting up to <paramref name="timeout"/>; null on timeout, and at once when none is queued and the instance is non-blocking.</summary>
     public InotifyEvent? Read(TimeSpan timeout, CancellationToken cancellationToken = default, SyscallTrace? trace = null) =>
         Next(timeout, cancellationToken, trace, all: false).FirstOrDefault();
 
@@ -217,7 +221,7 @@ public sealed class Inotify : FileDescriptorObject, IBufferedInput
         long count;
         fixed (byte* buffer = _buffer)
         {
-            count = ReadWaiting(lease.Fd, buffer, BufferSize, true, timeout, cancellationToken, trace, out _);
+            count = ReadWaiting(lease.Fd, buffer, BufferSize, !IsNonBlocking, timeout, cancellationToken, trace, out _);
         }
         if (count < 0)
         {

@@ -63,7 +63,7 @@ public sealed class SignalFd : FileDescriptorObject
     private readonly List<PosixSignalRegistration> _registrations = [];
     private readonly ConcurrentQueue<SignalRecord> _received = new();
 
-    private SignalFd(SafeFdHandle fd, IReadOnlyList<int> signals, bool kernelSignalFd) : base(fd)
+    private SignalFd(SafeFdHandle fd, IReadOnlyList<int> signals, bool kernelSignalFd, bool nonBlocking) : base(fd, nonBlocking: nonBlocking)
     {
         Signals = signals;
         HasSenderDetail = kernelSignalFd;
@@ -78,7 +78,11 @@ public sealed class SignalFd : FileDescriptorObject
 
     private protected override string Describe() => $"signalfd {Number} ({string.Join(", ", Signals.Select(Sysprog.Signals.Name))})";
 
-    public static SignalFd Create(IEnumerable<int> signals, SyscallTrace? trace = null)
+    /// <summary>
+    /// Receives <paramref name="signals"/> from now on; with <paramref name="nonBlocking"/> a read with no signal
+    /// pending returns null at once ("would block") instead of waiting.
+    /// </summary>
+    public static SignalFd Create(IEnumerable<int> signals, SyscallTrace? trace = null, bool nonBlocking = false)
     {
         ArgumentNullException.ThrowIfNull(signals);
         int[] chosen = signals.Distinct().Order().ToArray();
@@ -108,7 +112,7 @@ public sealed class SignalFd : FileDescriptorObject
             SyscallResult made = Libc.signalfd(-1, in set, flags);
             var fd = new SafeFdHandle(Syscall.Check(made, trace, "signalfd", "signalfd",
                 $"-1, [{string.Join(' ', chosen.Select(Sysprog.Signals.Name))}], SFD_NONBLOCK|SFD_CLOEXEC", made.Errno == Errno.EMFILE ? ResourceShortage.DescriptorDetail() : null));
-            return new SignalFd(fd, chosen, kernelSignalFd: true);
+            return new SignalFd(fd, chosen, kernelSignalFd: true, nonBlocking);
         }
         if ((blockedEverywhere & mask) != 0)
         {
@@ -119,7 +123,7 @@ public sealed class SignalFd : FileDescriptorObject
         SyscallResult counter = Libc.eventfd(0, Libc.EFD_SEMAPHORE | Libc.EFD_NONBLOCK | Libc.EFD_CLOEXEC);
         var eventFd = new SafeFdHandle(Syscall.Check(counter, trace, "eventfd", "signalfd", $"0, EFD_SEMAPHORE|EFD_NONBLOCK|EFD_CLOEXEC",
             counter.Errno == Errno.EMFILE ? ResourceShortage.DescriptorDetail() : null));
-        var created = new SignalFd(eventFd, chosen, kernelSignalFd: false);
+        var created = new SignalFd(eventFd, chosen, kernelSignalFd: false, nonBlocking);
         // The runtime keeps each handler for as long as its registration lives, and the registrations live as long
         // as this object: a handler holding the object would keep a dropped one from ever being finalized (its
         // descriptor open, the signal caught until the module unloads). The handler reaches it weakly instead.
@@ -140,16 +144,16 @@ public sealed class SignalFd : FileDescriptorObject
         return created;
     }
 
-    /// <summary>The next signal, waiting up to <paramref name="timeout"/>; null on timeout.</summary>
+    /// <summary>The next signal, waiting up to <paramref name="timeout"/>; null on timeout, and at once when none is pending and the object is non-blocking.</summary>
     public SignalRecord? Read(TimeSpan timeout, CancellationToken cancellationToken = default, SyscallTrace? trace = null)
     {
         if (!HasSenderDetail)
         {
-            return ReadCounter(true, timeout, cancellationToken, trace) is null ? null
+            return ReadCounter(timeout, cancellationToken, trace) is null ? null
                 : _received.TryDequeue(out SignalRecord? record) ? record
                 : throw new InvalidOperationException("The signal count and the received signals disagree.");
         }
-        return ReadRecord(out SignalFdSigInfo info, true, timeout, cancellationToken, trace)
+        return ReadRecord(out SignalFdSigInfo info, timeout, cancellationToken, trace)
             ? new SignalRecord((int)info.Signal, (int)info.Pid, info.Uid, info.Code, DateTime.Now)
             : null;
     }

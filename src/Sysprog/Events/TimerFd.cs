@@ -18,7 +18,7 @@ public enum TimerClock
 /// <summary>A timerfd(2): a timer whose expirations are read from a descriptor as a count.</summary>
 public sealed class TimerFd : FileDescriptorObject
 {
-    private TimerFd(SafeFdHandle fd, TimerClock clock) : base(fd) => Clock = clock;
+    private TimerFd(SafeFdHandle fd, TimerClock clock, bool nonBlocking) : base(fd, nonBlocking: nonBlocking) => Clock = clock;
 
     public TimerClock Clock { get; }
 
@@ -32,7 +32,11 @@ public sealed class TimerFd : FileDescriptorObject
 
     public bool IsArmed => Remaining > TimeSpan.Zero;
 
-    public static TimerFd Create(TimerClock clock = TimerClock.Monotonic, bool inheritable = false, SyscallTrace? trace = null)
+    /// <summary>
+    /// timerfd_create on <paramref name="clock"/>; with <paramref name="nonBlocking"/> a read before the first expiry
+    /// returns null at once ("would block") instead of waiting.
+    /// </summary>
+    public static TimerFd Create(TimerClock clock = TimerClock.Monotonic, bool inheritable = false, SyscallTrace? trace = null, bool nonBlocking = false)
     {
         if (!Enum.IsDefined(clock))
         {
@@ -41,7 +45,7 @@ public sealed class TimerFd : FileDescriptorObject
         int flags = Libc.TFD_NONBLOCK | (inheritable ? 0 : Libc.TFD_CLOEXEC);
         var fd = new SafeFdHandle(Syscall.Check(Libc.timerfd_create((int)clock, flags), trace, "timerfd_create", "timerfd",
             $"{ClockName(clock)}, TFD_NONBLOCK{(inheritable ? "" : "|TFD_CLOEXEC")}"));
-        return new TimerFd(fd, clock);
+        return new TimerFd(fd, clock, nonBlocking);
     }
 
     /// <summary>Takes over a timerfd passed to this process (over a socket), making it O_NONBLOCK as Sysprog's own are.</summary>
@@ -50,7 +54,7 @@ public sealed class TimerFd : FileDescriptorObject
         MakeNonBlocking(handle, "a timerfd", trace);
         string? clockId = ProcFile.Field($"/proc/self/fdinfo/{handle.Fd}", "clockid");
         TimerClock clock = int.TryParse(clockId, out int id) && Enum.IsDefined((TimerClock)id) ? (TimerClock)id : TimerClock.Monotonic;
-        return new TimerFd(handle, clock);
+        return new TimerFd(handle, clock, nonBlocking: false);
     }
 
     /// <summary>Arms the timer: first expiry after <paramref name="initialDelay"/>, then every <paramref name="interval"/> (zero: once).</summary>
@@ -82,9 +86,9 @@ public sealed class TimerFd : FileDescriptorObject
 
     public void Disarm(SyscallTrace? trace = null) => Set(0, default, TimeSpan.Zero, trace);
 
-    /// <summary>Expirations since the last read, waiting up to <paramref name="timeout"/> for one; null on timeout.</summary>
+    /// <summary>Expirations since the last read, waiting up to <paramref name="timeout"/> for one; null on timeout, and at once when none came and the timer is non-blocking.</summary>
     public ulong? Read(TimeSpan timeout, CancellationToken cancellationToken = default, SyscallTrace? trace = null) =>
-        ReadCounter(true, timeout, cancellationToken, trace);
+        ReadCounter(timeout, cancellationToken, trace);
 
     private void Set(int flags, Timespec value, TimeSpan interval, SyscallTrace? trace)
     {

@@ -94,7 +94,7 @@ internal static class FdWait
 /// ETIMEDOUT from mq_timed* given a deadline that has passed). Every blocking operation is the same loop: attempt
 /// the call; on success trace and return; otherwise ask <see cref="AfterFailure"/>, which decides in one fixed
 /// order: EINTR retries; any other error than would-block is thrown, traced; a zero timeout returns false at once
-/// (the Try form); a descriptor that may not wait throws EAGAIN with the reason; a passed deadline returns false;
+/// (the Try form, and every call on a non-blocking object, whose callers pass zero); a passed deadline returns false;
 /// otherwise it waits with poll(2) until the fd is ready (cancellable) and says to retry.
 /// </summary>
 internal readonly struct FdRetry
@@ -105,22 +105,20 @@ internal readonly struct FdRetry
     private readonly long _deadline;
     private readonly CancellationToken _cancellationToken;
     private readonly string _target;
-    private readonly string? _cannotWaitReason;
 
-    /// <summary>Validates the timeout and fixes the deadline. <paramref name="cannotWaitReason"/> is null when the call
-    /// may wait; otherwise why it may not (it becomes the EAGAIN error's detail).</summary>
-    public FdRetry(SafeFdHandle fd, short events, TimeSpan timeout, CancellationToken cancellationToken, string target, string? cannotWaitReason)
+    /// <summary>Validates the timeout and fixes the deadline.</summary>
+    public FdRetry(SafeFdHandle fd, short events, TimeSpan timeout, CancellationToken cancellationToken, string target)
     {
         Timeouts.Validate(timeout);
-        (_fd, _events, _timeout, _cancellationToken, _target, _cannotWaitReason) = (fd, events, timeout, cancellationToken, target, cannotWaitReason);
+        (_fd, _events, _timeout, _cancellationToken, _target) = (fd, events, timeout, cancellationToken, target);
         _deadline = FdWait.Deadline(timeout);
     }
 
     /// <summary>No deadline and nothing to cancel: the call may block in the kernel, as C would.</summary>
     public bool IsUnbounded => _deadline == -1 && !_cancellationToken.CanBeCanceled;
 
-    /// <summary>True to attempt the call again; false when the timeout passed first. Throws for real errors, for a
-    /// descriptor that may not wait, and on cancellation.</summary>
+    /// <summary>True to attempt the call again; false when the timeout passed first (at once for a zero timeout).
+    /// Throws for real errors and on cancellation.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool AfterFailure(SyscallResult result, SyscallTrace? trace, string call,
         [InterpolatedStringHandlerArgument(nameof(trace))] ref TraceArguments arguments)
@@ -140,10 +138,6 @@ internal readonly struct FdRetry
         if (_timeout == TimeSpan.Zero)
         {
             return false;
-        }
-        if (_cannotWaitReason is not null)
-        {
-            throw new SysprogException(Errno.EAGAIN, call, _target, _cannotWaitReason);
         }
         if (FdWait.Expired(_deadline))
         {

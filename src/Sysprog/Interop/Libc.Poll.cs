@@ -6,6 +6,7 @@ namespace Sysprog.Interop;
 internal static partial class Libc
 {
     internal const short POLLIN = 0x001;
+    internal const short POLLPRI = 0x002;
     internal const short POLLOUT = 0x004;
     internal const short POLLERR = 0x008;
     internal const short POLLHUP = 0x010;
@@ -21,7 +22,7 @@ internal static partial class Libc
         TraceFormat.Flags(events, PollEventNames, "0");
 
     private static readonly (long, string)[] PollEventNames =
-        [(POLLIN, "POLLIN"), (POLLOUT, "POLLOUT"), (POLLERR, "POLLERR"), (POLLHUP, "POLLHUP"), (POLLNVAL, "POLLNVAL")];
+        [(POLLIN, "POLLIN"), (POLLPRI, "POLLPRI"), (POLLOUT, "POLLOUT"), (POLLERR, "POLLERR"), (POLLHUP, "POLLHUP"), (POLLNVAL, "POLLNVAL"), (POLLRDHUP, "POLLRDHUP")];
 }
 
 [StructLayout(LayoutKind.Sequential)]

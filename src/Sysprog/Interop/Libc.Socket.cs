@@ -41,6 +41,8 @@ internal static partial class Libc
     /// <summary>The most descriptors one SCM_RIGHTS message carries (SCM_MAX_FD).</summary>
     internal const int SCM_MAX_FD = 253;
 
+    /// <summary>TCP urgent ("out-of-band") data: one byte, reported to poll and epoll as POLLPRI/EPOLLPRI.</summary>
+    internal const int MSG_OOB = 0x1;
     internal const int MSG_PEEK = 0x2;
     internal const int MSG_CTRUNC = 0x8;
     internal const int MSG_TRUNC = 0x20;
@@ -96,6 +98,12 @@ internal static partial class Libc
     internal static unsafe partial nint recvmsg(int fd, MessageHeader* message, int flags);
 
     [LibraryImport(LibcName, SetLastError = true)]
+    internal static unsafe partial nint send(int fd, byte* buffer, nuint length, int flags);
+
+    [LibraryImport(LibcName, SetLastError = true)]
+    internal static unsafe partial nint recv(int fd, byte* buffer, nuint length, int flags);
+
+    [LibraryImport(LibcName, SetLastError = true)]
     internal static partial int shutdown(int fd, int how);
 
     /// <summary>CMSG_ALIGN: ancillary headers and data are aligned to size_t.</summary>
@@ -107,13 +115,25 @@ internal static partial class Libc
     /// <summary>CMSG_LEN: the cmsg_len of one ancillary message with <paramref name="dataLength"/> bytes of data.</summary>
     internal static unsafe int ControlLength(int dataLength) => ControlAlign(sizeof(ControlHeader)) + dataLength;
 
-    internal static string SocketTypeText(int type) => type switch
+    /// <summary>A socket type as socket(2) takes it, with its flags (SOCK_STREAM|SOCK_CLOEXEC), or accept4's flags alone.</summary>
+    internal static string SocketTypeText(int type)
     {
-        SOCK_STREAM => "SOCK_STREAM",
-        SOCK_DGRAM => "SOCK_DGRAM",
-        SOCK_SEQPACKET => "SOCK_SEQPACKET",
-        _ => type.ToString(System.Globalization.CultureInfo.InvariantCulture),
-    };
+        string? kind = (type & SocketTypeMask) switch
+        {
+            0 => null,
+            SOCK_STREAM => "SOCK_STREAM",
+            SOCK_DGRAM => "SOCK_DGRAM",
+            SOCK_SEQPACKET => "SOCK_SEQPACKET",
+            int other => other.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        };
+        string flags = TraceFormat.Flags(type & ~SocketTypeMask, SocketTypeFlagNames, "");
+        return kind is null ? flags is "" ? "0" : flags : flags is "" ? kind : $"{kind}|{flags}";
+    }
+
+    // The kernel's SOCK_TYPE_MASK: the type proper; the bits above it are flags.
+    private const int SocketTypeMask = 0xf;
+
+    private static readonly (long, string)[] SocketTypeFlagNames = [(SOCK_CLOEXEC, "SOCK_CLOEXEC"), (SOCK_NONBLOCK, "SOCK_NONBLOCK")];
 
     internal static string FamilyText(int family) => family switch
     {
@@ -127,7 +147,7 @@ internal static partial class Libc
 
     private static readonly (long, string)[] MessageFlagNames =
     [
-        (MSG_PEEK, "MSG_PEEK"), (MSG_CTRUNC, "MSG_CTRUNC"), (MSG_TRUNC, "MSG_TRUNC"), (MSG_DONTWAIT, "MSG_DONTWAIT"), (MSG_EOR, "MSG_EOR"),
+        (MSG_OOB, "MSG_OOB"), (MSG_PEEK, "MSG_PEEK"), (MSG_CTRUNC, "MSG_CTRUNC"), (MSG_TRUNC, "MSG_TRUNC"), (MSG_DONTWAIT, "MSG_DONTWAIT"), (MSG_EOR, "MSG_EOR"),
         (MSG_NOSIGNAL, "MSG_NOSIGNAL"), (MSG_CMSG_CLOEXEC, "MSG_CMSG_CLOEXEC"),
     ];
 }

@@ -63,15 +63,16 @@ public sealed class MessageQueue : IPollable, IDisposable
     /// <summary>Messages in the queue now (mq_getattr).</summary>
     public long CurrentMessages => GetAttributes().CurrentMessages;
 
-    /// <summary>Whether this descriptor is O_NONBLOCK (mq_getattr): blocking calls then fail with EAGAIN instead of waiting.</summary>
+    /// <summary>Whether this descriptor is O_NONBLOCK (mq_getattr): sends to a full queue and receives from an empty one then return at once ("would block") instead of waiting.</summary>
     public bool IsNonBlocking => (GetAttributes().Flags & Libc.O_NONBLOCK) != 0;
 
     /// <summary>
-    /// mq_open(O_CREAT|O_EXCL) with the given capacity and the exact <paramref name="mode"/>. A capacity beyond
-    /// fs.mqueue.msg_max or msgsize_max, the queues_max count or RLIMIT_MSGQUEUE is an error naming that limit.
+    /// mq_open(O_CREAT|O_EXCL) with the given capacity and the exact <paramref name="mode"/>, and O_NONBLOCK with
+    /// <paramref name="nonBlocking"/>. A capacity beyond fs.mqueue.msg_max or msgsize_max, the queues_max count or
+    /// RLIMIT_MSGQUEUE is an error naming that limit.
     /// </summary>
     public static MessageQueue Create(string name, long maxMessages = 10, long maxMessageSize = 8192, UnixFileMode mode = FileModes.OwnerReadWrite,
-        SyscallTrace? trace = null)
+        SyscallTrace? trace = null, bool nonBlocking = false)
     {
         string canonical = IpcName.Normalize(name);
         if (maxMessages < 1 || maxMessages > Libc.HardMessageCountMax)
@@ -84,13 +85,13 @@ public sealed class MessageQueue : IPollable, IDisposable
         }
         FileModes.Validate(mode, nameof(mode));
         var attributes = new MqAttributes { MaxMessages = maxMessages, MessageSize = maxMessageSize };
-        const int flags = Libc.O_RDWR | Libc.O_CREAT | Libc.O_EXCL | Libc.O_CLOEXEC;
+        int flags = Libc.O_RDWR | Libc.O_CREAT | Libc.O_EXCL | Libc.O_CLOEXEC | (nonBlocking ? Libc.O_NONBLOCK : 0);
         SyscallResult result = Libc.mq_open(canonical, flags, (int)mode, in attributes);
         string? detail = result.Failed ? MessageQueueLimits.Explain(result.Errno, maxMessages, maxMessageSize) : null;
         var fd = new SafeFdHandle(Syscall.Check(result, trace, "mq_open", canonical,
             $"{QuoteName(canonical)}, {Libc.OpenFlagsText(flags)}, {Octal((int)mode)}, {{mq_maxmsg={maxMessages}, mq_msgsize={maxMessageSize}}}", detail));
         ExclusiveCreation.CompleteOrUndo(() => ExclusiveCreation.ChangeMode(fd, canonical, mode, trace), () => fd.Close(trace), () => Unlink(canonical, trace));
-        return new MessageQueue(fd, canonical, maxMessages, maxMessageSize, canSend: true, canReceive: true);
+        return new MessageQueue(fd, canonical, maxMessages, maxMessageSize, canSend: true, canReceive: true, nonBlocking);
     }
 
     /// <summary>mq_open of an existing queue, for sending and receiving unless told otherwise.</summary>
@@ -235,7 +236,7 @@ public sealed class MessageQueue : IPollable, IDisposable
 
     /// <summary>
     /// Sends, waiting up to <paramref name="timeout"/> (<see cref="Timeout.InfiniteTimeSpan"/>: no limit) while the
-    /// queue is full. False on timeout. On an O_NONBLOCK descriptor a full queue is an EAGAIN error instead.
+    /// queue is full. False on timeout, and at once when the queue is full and this descriptor is O_NONBLOCK.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     [OverloadResolutionPriority(1)]
@@ -252,7 +253,8 @@ public sealed class MessageQueue : IPollable, IDisposable
             ThrowTooLarge(body.Length, nameof(body));
         }
         ValidatePriority(priority);
-        var retry = new FdRetry(_fd, Libc.POLLOUT, timeout, cancellationToken, Name, _nonBlocking ? QueueFullNonBlocking : null);
+        Timeouts.Validate(timeout);
+        var retry = new FdRetry(_fd, Libc.POLLOUT, _nonBlocking ? TimeSpan.Zero : timeout, cancellationToken, Name);
         // No deadline and nothing to cancel: one blocking call, as C would make. Otherwise a call that cannot block
         // (its absolute deadline, the epoch, has passed), then poll(2) on the monotonic clock with cancellation.
         bool blockInKernel = retry.IsUnbounded;
@@ -322,7 +324,8 @@ public sealed class MessageQueue : IPollable, IDisposable
         {
             ThrowBufferTooSmall(buffer.Length);
         }
-        var retry = new FdRetry(_fd, Libc.POLLIN, timeout, cancellationToken, Name, _nonBlocking ? QueueEmptyNonBlocking : null);
+        Timeouts.Validate(timeout);
+        var retry = new FdRetry(_fd, Libc.POLLIN, _nonBlocking ? TimeSpan.Zero : timeout, cancellationToken, Name);
         bool blockInKernel = retry.IsUnbounded;
         Timespec alreadyExpired = default;
         Timespec* deadlineArgument = blockInKernel ? null : &alreadyExpired;
@@ -511,9 +514,7 @@ public sealed class MessageQueue : IPollable, IDisposable
     /// <summary>A reference on the descriptor for one call or wait, so a Close on another thread cannot free the number under it.</summary>
     internal HandleLease Lease() => _fd.Lease(Name);
 
-    private const string QueueFullNonBlocking = "The queue is full and this descriptor is O_NONBLOCK, so it does not wait.";
 
-    private const string QueueEmptyNonBlocking = "The queue is empty and this descriptor is O_NONBLOCK, so it does not wait.";
 
     private static void ValidatePriority(int priority)
     {

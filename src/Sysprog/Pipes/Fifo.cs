@@ -6,8 +6,10 @@ namespace Sysprog;
 /// <summary>
 /// Named pipes: mkfifo, and opens with the real open semantics. A blocking open waits for the other side (a reader
 /// for a writer, a writer for a reader), for at most a timeout and cancellably: Sysprog's signal interrupts the
-/// open. A non-blocking open for reading succeeds at once; for writing without a reader it fails with ENXIO. The end
-/// it gives is O_NONBLOCK on its own open file description (FIFOs take no RWF_NOWAIT), which no other process shares.
+/// open. A non-blocking open for reading succeeds at once; for writing without a reader it fails with ENXIO, and
+/// the end stays non-blocking (<see cref="FileDescriptorObject.IsNonBlocking"/>): its reads and writes never wait.
+/// The end it gives is O_NONBLOCK in the kernel either way, on its own open file description (FIFOs take no
+/// RWF_NOWAIT), which no other process shares.
 /// </summary>
 public static class Fifo
 {
@@ -46,7 +48,8 @@ public static class Fifo
 
     /// <summary>
     /// Opens the FIFO at <paramref name="path"/> for reading or writing. Unless <paramref name="nonBlocking"/>, waits
-    /// up to <paramref name="timeout"/> for the other side to open it: null on timeout. What stands at the path is
+    /// up to <paramref name="timeout"/> for the other side to open it: null on timeout. A non-blocking end stays so:
+    /// its reads and writes never wait either. What stands at the path is
     /// taken first as an O_PATH descriptor, by the planted-path rule and without opening it (no side of a FIFO taken),
     /// and anything but a FIFO is refused then; the open is of that very FIFO (/proc/self/fd/N), so nothing swapped
     /// in at the name after the check is ever opened.
@@ -100,7 +103,7 @@ public static class Fifo
                 Syscall.Check(Libc.fcntl(fd, Libc.F_SETFL, flags | Libc.O_NONBLOCK), trace, "fcntl", shown, $"{fd}, F_SETFL, {Libc.OpenFlagsText(flags | Libc.O_NONBLOCK)}");
             }
             checkedFifo.Close(trace);
-            return new PipeEnd(handle, node.Status.Inode, forReading, full, keptBlocking: false, packetMode: false);
+            return new PipeEnd(handle, node.Status.Inode, forReading, full, keptBlocking: false, packetMode: false, nonBlocking);
         }
         catch
         {

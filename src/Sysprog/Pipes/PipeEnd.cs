@@ -8,7 +8,8 @@ namespace Sysprog;
 /// </summary>
 public sealed class PipeEnd : StreamDescriptor
 {
-    internal PipeEnd(SafeFdHandle fd, ulong inode, bool isReadEnd, string? fifoPath, bool keptBlocking, bool packetMode) : base(fd, keptBlocking)
+    internal PipeEnd(SafeFdHandle fd, ulong inode, bool isReadEnd, string? fifoPath, bool keptBlocking, bool packetMode, bool nonBlocking = false)
+        : base(fd, keptBlocking, nonBlocking)
     {
         Inode = inode;
         IsReadEnd = isReadEnd;

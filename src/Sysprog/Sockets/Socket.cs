@@ -25,7 +25,10 @@ public enum SocketShutdown
 /// credentials (SCM_CREDENTIALS: Sysprog turns SO_PASSCRED on for every UNIX socket it makes).
 /// <para>
 /// The socket stays blocking in the kernel, so a child handed one gets the socket it expects; calls that must not
-/// wait ask per call (MSG_DONTWAIT, RWF_NOWAIT). A listening socket is O_NONBLOCK, so that accepts wait with poll. A
+/// wait ask per call (MSG_DONTWAIT, RWF_NOWAIT). A socket made non-blocking (SOCK_NONBLOCK, or
+/// <see cref="FileDescriptorObject.SetNonBlocking"/>) is O_NONBLOCK for every process that shares it, and its
+/// receives, sends and accepts return at once where they would wait. A listening socket is O_NONBLOCK, so that
+/// accepts wait with poll. A
 /// socket that bound a filesystem path removes the socket file when it is closed (if the path still names that file),
 /// unless <see cref="RemovesPathOnClose"/> is cleared.
 /// </para>
@@ -45,7 +48,7 @@ public sealed unsafe class Socket : StreamDescriptor
     private ulong _boundPathInode;
     private byte[] _receiveBuffer = [];
 
-    private Socket(SafeFdHandle fd, SocketFamily family, SocketKind kind, ulong inode) : base(fd, keptBlocking: true)
+    private Socket(SafeFdHandle fd, SocketFamily family, SocketKind kind, ulong inode, bool nonBlocking = false) : base(fd, keptBlocking: true, nonBlocking)
     {
         Family = family;
         Kind = kind;
@@ -104,11 +107,14 @@ public sealed unsafe class Socket : StreamDescriptor
 
     public int ReceiveBufferSize => GetOption(Libc.SO_RCVBUF, "SO_RCVBUF");
 
-    /// <summary>A new socket (socket(2), close-on-exec unless <paramref name="inheritable"/>), neither bound nor connected.</summary>
-    public static Socket Create(SocketFamily family, SocketKind kind, bool inheritable = false, SyscallTrace? trace = null)
+    /// <summary>
+    /// A new socket (socket(2), close-on-exec unless <paramref name="inheritable"/>, SOCK_NONBLOCK with
+    /// <paramref name="nonBlocking"/>), neither bound nor connected.
+    /// </summary>
+    public static Socket Create(SocketFamily family, SocketKind kind, bool inheritable = false, SyscallTrace? trace = null, bool nonBlocking = false)
     {
         Validate(family, kind);
-        int type = (int)kind | (inheritable ? 0 : Libc.SOCK_CLOEXEC);
+        int type = (int)kind | (inheritable ? 0 : Libc.SOCK_CLOEXEC) | (nonBlocking ? Libc.SOCK_NONBLOCK : 0);
         SyscallResult result = Libc.socket((int)family, type, 0);
         string? detail = result.Errno switch
         {
@@ -118,26 +124,26 @@ public sealed unsafe class Socket : StreamDescriptor
         };
         string what = $"{family} {kind} socket";
         var fd = new SafeFdHandle(Syscall.Check(result, trace, "socket", what,
-            $"{Libc.FamilyText((int)family)}, {Libc.SocketTypeText((int)kind)}{(inheritable ? "" : "|SOCK_CLOEXEC")}, 0", detail));
-        return Wrap(fd, family, kind, trace);
+            $"{Libc.FamilyText((int)family)}, {Libc.SocketTypeText(type)}, 0", detail));
+        return Wrap(fd, family, kind, trace, nonBlocking);
     }
 
     /// <summary>
     /// Both ends of a connected pair of UNIX sockets (socketpair(2)), the socket counterpart of a pipe: each end reads
     /// what the other writes.
     /// </summary>
-    public static unsafe SocketPair CreatePair(SocketKind kind = SocketKind.Stream, bool inheritable = false, SyscallTrace? trace = null)
+    public static unsafe SocketPair CreatePair(SocketKind kind = SocketKind.Stream, bool inheritable = false, SyscallTrace? trace = null, bool nonBlocking = false)
     {
         Validate(SocketFamily.Unix, kind);
-        int type = (int)kind | (inheritable ? 0 : Libc.SOCK_CLOEXEC);
+        int type = (int)kind | (inheritable ? 0 : Libc.SOCK_CLOEXEC) | (nonBlocking ? Libc.SOCK_NONBLOCK : 0);
         int* fds = stackalloc int[2];
         Syscall.Check(Libc.socketpair(Libc.AF_UNIX, type, 0, fds), trace, "socketpair", $"Unix {kind} socket pair",
-            $"AF_UNIX, {Libc.SocketTypeText((int)kind)}{(inheritable ? "" : "|SOCK_CLOEXEC")}, 0, [{fds[0]}, {fds[1]}]");
+            $"AF_UNIX, {Libc.SocketTypeText(type)}, 0, [{fds[0]}, {fds[1]}]");
         var second = new SafeFdHandle(fds[1]);
         Socket first;
         try
         {
-            first = Wrap(new SafeFdHandle(fds[0]), SocketFamily.Unix, kind, trace);
+            first = Wrap(new SafeFdHandle(fds[0]), SocketFamily.Unix, kind, trace, nonBlocking);
         }
         catch
         {
@@ -146,7 +152,7 @@ public sealed unsafe class Socket : StreamDescriptor
         }
         try
         {
-            return new SocketPair(first, Wrap(second, SocketFamily.Unix, kind, trace));
+            return new SocketPair(first, Wrap(second, SocketFamily.Unix, kind, trace, nonBlocking));
         }
         catch
         {
@@ -158,15 +164,16 @@ public sealed unsafe class Socket : StreamDescriptor
     /// <summary>
     /// A socket bound to <paramref name="endpoint"/>, and for streams and seqpackets listening with
     /// <paramref name="backlog"/>: a server's socket. See <see cref="Bind"/> for <paramref name="mode"/> and
-    /// <paramref name="replaceStale"/>, and <see cref="SetReuseAddress"/> and <see cref="SetReusePort"/>.
+    /// <paramref name="replaceStale"/>, and <see cref="SetReuseAddress"/> and <see cref="SetReusePort"/>. With
+    /// <paramref name="nonBlocking"/> its accepts and receives return at once where they would wait.
     /// </summary>
     public static Socket CreateBound(SocketEndpoint endpoint, SocketKind kind = SocketKind.Stream, int backlog = DefaultBacklog,
         UnixFileMode mode = FileModes.OwnerReadWrite, bool replaceStale = false, bool reuseAddress = false, bool inheritable = false, SyscallTrace? trace = null,
-        bool reusePort = false)
+        bool reusePort = false, bool nonBlocking = false)
     {
         ArgumentNullException.ThrowIfNull(endpoint);
         ValidateBacklog(backlog);
-        Socket socket = Create(endpoint.Family, kind, inheritable, trace);
+        Socket socket = Create(endpoint.Family, kind, inheritable, trace, nonBlocking);
         try
         {
             if (reuseAddress)
@@ -191,12 +198,16 @@ public sealed unsafe class Socket : StreamDescriptor
         }
     }
 
-    /// <summary>A socket connected to <paramref name="endpoint"/> (see <see cref="Connect"/>); null when <paramref name="timeout"/> passed first.</summary>
+    /// <summary>
+    /// A socket connected to <paramref name="endpoint"/> (see <see cref="Connect"/>); null when <paramref name="timeout"/>
+    /// passed first. A <paramref name="nonBlocking"/> socket is made SOCK_NONBLOCK, so the connect is C's non-blocking
+    /// one (EINPROGRESS, then poll for POLLOUT and SO_ERROR), still waited for up to the timeout.
+    /// </summary>
     public static Socket? CreateConnected(SocketEndpoint endpoint, SocketKind kind = SocketKind.Stream, TimeSpan? timeout = null,
-        CancellationToken cancellationToken = default, bool inheritable = false, SyscallTrace? trace = null)
+        CancellationToken cancellationToken = default, bool inheritable = false, SyscallTrace? trace = null, bool nonBlocking = false)
     {
         ArgumentNullException.ThrowIfNull(endpoint);
-        Socket socket = Create(endpoint.Family, kind, inheritable, trace);
+        Socket socket = Create(endpoint.Family, kind, inheritable, trace, nonBlocking);
         try
         {
             if (socket.Connect(endpoint, timeout ?? Timeout.InfiniteTimeSpan, cancellationToken, trace))
@@ -219,7 +230,7 @@ public sealed unsafe class Socket : StreamDescriptor
     /// one refuses, the last one's error.
     /// </summary>
     public static Socket? CreateConnected(IReadOnlyList<SocketEndpoint> candidates, SocketKind kind = SocketKind.Stream, TimeSpan? timeout = null,
-        CancellationToken cancellationToken = default, bool inheritable = false, SyscallTrace? trace = null)
+        CancellationToken cancellationToken = default, bool inheritable = false, SyscallTrace? trace = null, bool nonBlocking = false)
     {
         ArgumentNullException.ThrowIfNull(candidates);
         if (candidates.Count == 0)
@@ -233,7 +244,7 @@ public sealed unsafe class Socket : StreamDescriptor
         {
             try
             {
-                return CreateConnected(candidates[i], kind, FdWait.Remaining(deadline), cancellationToken, inheritable, trace);
+                return CreateConnected(candidates[i], kind, FdWait.Remaining(deadline), cancellationToken, inheritable, trace, nonBlocking);
             }
             catch (SysprogException e) when (e.Call == "connect" && i < candidates.Count - 1)
             {
@@ -334,16 +345,19 @@ public sealed unsafe class Socket : StreamDescriptor
         }
         using HandleLease lease = Lease();
         Syscall.Check(Libc.listen(lease.Fd, backlog), trace, "listen", Description, $"{lease.Fd}, {backlog}");
-        MakeNonBlocking(Handle, Description, trace);
+        ForceNonBlockingInKernel(trace);
     }
 
     /// <summary>
     /// Takes the next connection from the listen queue (accept4, close-on-exec), waiting up to <paramref name="timeout"/>
-    /// for one: a connected socket, or null on timeout.
+    /// for one: a connected socket, or null on timeout (at once, when none is queued, on a non-blocking listener).
+    /// The connection is SOCK_NONBLOCK with <paramref name="nonBlocking"/>.
     /// </summary>
-    public unsafe Socket? Accept(TimeSpan timeout, CancellationToken cancellationToken = default, SyscallTrace? trace = null)
+    public unsafe Socket? Accept(TimeSpan timeout, CancellationToken cancellationToken = default, SyscallTrace? trace = null, bool nonBlocking = false)
     {
-        var retry = new FdRetry(Handle, Libc.POLLIN, timeout, cancellationToken, Description, null);
+        Timeouts.Validate(timeout);
+        var retry = new FdRetry(Handle, Libc.POLLIN, IsNonBlocking ? TimeSpan.Zero : timeout, cancellationToken, Description);
+        int acceptFlags = Libc.SOCK_CLOEXEC | (nonBlocking ? Libc.SOCK_NONBLOCK : 0);
         if (retry.IsUnbounded)
         {
             // The listener is O_NONBLOCK: a wait with no end waits in poll, so that it costs two calls, not three.
@@ -354,18 +368,18 @@ public sealed unsafe class Socket : StreamDescriptor
         while (true)
         {
             uint length = SocketEndpoint.StorageSize;
-            SyscallResult result = Libc.accept4(lease.Fd, address, &length, Libc.SOCK_CLOEXEC);
+            SyscallResult result = Libc.accept4(lease.Fd, address, &length, acceptFlags);
             if (!result.Failed)
             {
                 SocketEndpoint? peer = SocketEndpoint.Read(new ReadOnlySpan<byte>(address, (int)length), (int)length);
-                int fd = Syscall.Check(result, trace, "accept4", Description, $"{lease.Fd}, {AddressText(peer)}, [{length}], SOCK_CLOEXEC");
-                return Wrap(new SafeFdHandle(fd), Family, Kind, trace);
+                int fd = Syscall.Check(result, trace, "accept4", Description, $"{lease.Fd}, {AddressText(peer)}, [{length}], {Libc.SocketTypeText(acceptFlags)}");
+                return Wrap(new SafeFdHandle(fd), Family, Kind, trace, nonBlocking);
             }
             if (result.Errno == Errno.EINVAL)
             {
-                Syscall.Check(result, trace, "accept4", Description, $"{lease.Fd}, ..., SOCK_CLOEXEC", "The socket is not listening (Listen, or New-Socket with an address, first).");
+                Syscall.Check(result, trace, "accept4", Description, $"{lease.Fd}, ..., {Libc.SocketTypeText(acceptFlags)}", "The socket is not listening (Listen, or New-Socket with an address, first).");
             }
-            if (!retry.AfterFailure(result, trace, "accept4", $"{lease.Fd}, ..., SOCK_CLOEXEC"))
+            if (!retry.AfterFailure(result, trace, "accept4", $"{lease.Fd}, ..., {Libc.SocketTypeText(acceptFlags)}"))
             {
                 return null;
             }
@@ -459,9 +473,10 @@ public sealed unsafe class Socket : StreamDescriptor
     /// <summary>
     /// Sends <paramref name="data"/> as one message (a datagram or seqpacket), or on a stream all of it, waiting up to
     /// <paramref name="timeout"/> while the other side takes no more: the bytes sent, fewer than asked only when a
-    /// stream's send timed out part way. <paramref name="descriptors"/> (Sysprog objects, pipes, socket pairs, .NET
+    /// stream's send timed out (or, on a non-blocking socket, would block) part way. <paramref name="descriptors"/> (Sysprog objects, pipes, socket pairs, .NET
     /// SafeFileHandles or FileStreams) travel with it (SCM_RIGHTS): the receiver gets its own descriptors of the same
-    /// open files. <paramref name="destination"/> is for unconnected datagram sockets. 0 with nothing sent on timeout.
+    /// open files. <paramref name="destination"/> is for unconnected datagram sockets. 0 with nothing sent on timeout,
+    /// and at once where a non-blocking socket would wait.
     /// </summary>
     public unsafe int Send(ReadOnlySpan<byte> data, IEnumerable<object>? descriptors = null, SocketEndpoint? destination = null, TimeSpan? timeout = null,
         CancellationToken cancellationToken = default, SyscallTrace? trace = null)
@@ -520,10 +535,11 @@ public sealed unsafe class Socket : StreamDescriptor
                 {
                     int length = data.Length - sent;
                     // Only the first piece of a stream carries the descriptors.
-                    SyscallResult? result = SendWaiting(message with { Data = bytes + sent, Length = length }, FdWait.Remaining(deadline), cancellationToken, trace);
+                    SyscallResult? result = SendWaiting(message with { Data = bytes + sent, Length = length }, IsNonBlocking ? TimeSpan.Zero : FdWait.Remaining(deadline),
+                        cancellationToken, trace);
                     if (result is not SyscallResult done)
                     {
-                        trace?.Invoke($"sendmsg({callText}) = -1 EAGAIN (timed out after {Units.FormatDuration(wait)}; {sent} of {data.Length} bytes sent)");
+                        trace?.Invoke($"sendmsg({callText}) = -1 EAGAIN ({(IsNonBlocking || wait == TimeSpan.Zero ? "would block" : $"timed out after {Units.FormatDuration(wait)}")}; {sent} of {data.Length} bytes sent)");
                         break;
                     }
                     sent += (int)Syscall.CheckCount(done, trace, "sendmsg", destination?.ToString() ?? Description, $"{callText}",
@@ -607,6 +623,7 @@ public sealed unsafe class Socket : StreamDescriptor
     /// bytes), waiting up to <paramref name="timeout"/> for one: null on timeout. Descriptors that came with it are
     /// this process's now (close-on-exec), each as a typed object; the sender's credentials come on UNIX sockets with
     /// SO_PASSCRED. On a stream, an empty message with <see cref="SocketMessage.IsEndOfStream"/> means the peer closed.
+    /// A non-blocking socket returns null at once when nothing is there.
     /// </summary>
     public unsafe SocketMessage? Receive(TimeSpan timeout, CancellationToken cancellationToken = default, SyscallTrace? trace = null)
     {
@@ -617,7 +634,8 @@ public sealed unsafe class Socket : StreamDescriptor
                 // Bytes a stream read took ahead of this receive come first, so none are lost or reordered.
                 return new SocketMessage(buffered, null, null, [], isTruncated: false, descriptorsLost: false, isEndOfStream: false);
             }
-            var retry = new FdRetry(Handle, Libc.POLLIN, timeout, cancellationToken, Description, null);
+            Timeouts.Validate(timeout);
+            var retry = new FdRetry(Handle, Libc.POLLIN, IsNonBlocking ? TimeSpan.Zero : timeout, cancellationToken, Description);
             bool blockInKernel = retry.IsUnbounded && Kind == SocketKind.Stream;
             if (retry.IsUnbounded && !blockInKernel)
             {
@@ -693,6 +711,53 @@ public sealed unsafe class Socket : StreamDescriptor
         return size;
     }
 
+    /// <summary>
+    /// Sends one byte of TCP urgent data (send with MSG_OOB): the peer's poll and epoll report it as Priority
+    /// (POLLPRI, EPOLLPRI) until it reads it with <see cref="ReceiveUrgent"/>. TCP keeps one urgent byte at a time: a
+    /// second sent before the first is read takes its place, and the first joins the ordinary stream.
+    /// </summary>
+    public unsafe void SendUrgent(byte value, SyscallTrace? trace = null)
+    {
+        using HandleLease lease = Lease();
+        ThrowUnlessTcp();
+        SyscallResult result = Libc.send(lease.Fd, &value, 1, Libc.MSG_OOB | Libc.MSG_NOSIGNAL | Libc.MSG_DONTWAIT);
+        Syscall.CheckCount(result, trace, "send", Description, $"{lease.Fd}, {Data([value])}, 1, MSG_OOB|MSG_NOSIGNAL|MSG_DONTWAIT",
+            result.Errno switch
+            {
+                Errno.EAGAIN => $"{Description} has no room to send now.",
+                Errno.EPIPE => NoReaderLeft,
+                Errno.ENOTCONN => $"{Description} is not connected.",
+                _ => null,
+            });
+    }
+
+    /// <summary>
+    /// Takes the TCP urgent byte waiting for this socket (recv with MSG_OOB), without waiting: null when there is none
+    /// (EINVAL: none was sent, or it was read already; EAGAIN: it is announced but has not arrived).
+    /// </summary>
+    public unsafe byte? ReceiveUrgent(SyscallTrace? trace = null)
+    {
+        using HandleLease lease = Lease();
+        ThrowUnlessTcp();
+        byte value;
+        SyscallResult result = Libc.recv(lease.Fd, &value, 1, Libc.MSG_OOB | Libc.MSG_DONTWAIT);
+        if (result.Errno is Errno.EINVAL or Errno.EAGAIN)
+        {
+            Syscall.Traced(result, trace, "recv", $"{lease.Fd}, ..., 1, MSG_OOB|MSG_DONTWAIT");
+            return null;
+        }
+        Syscall.CheckCount(result, trace, "recv", Description, $"{lease.Fd}, {Data([value])}, 1, MSG_OOB|MSG_DONTWAIT");
+        return value;
+    }
+
+    private void ThrowUnlessTcp()
+    {
+        if (Family == SocketFamily.Unix || Kind != SocketKind.Stream)
+        {
+            throw new InvalidOperationException($"{Description} is not a TCP socket: only TCP carries urgent (out-of-band) data.");
+        }
+    }
+
     /// <summary>Ends one or both directions (shutdown(2)), for every process that has the socket, unlike close.</summary>
     public void Shutdown(SocketShutdown how, SyscallTrace? trace = null)
     {
@@ -757,7 +822,7 @@ public sealed unsafe class Socket : StreamDescriptor
         var socket = new Socket(handle, (SocketFamily)family, (SocketKind)kind, inode);
         if (socket.IsListening)
         {
-            MakeNonBlocking(handle, socket.Description, trace);
+            socket.ForceNonBlockingInKernel(trace);
         }
         return socket;
     }
@@ -772,12 +837,12 @@ public sealed unsafe class Socket : StreamDescriptor
     }
 
     /// <summary>The object for a new descriptor; a UNIX socket gets SO_PASSCRED, so every message it receives says who sent it.</summary>
-    private static Socket Wrap(SafeFdHandle fd, SocketFamily family, SocketKind kind, SyscallTrace? trace)
+    private static Socket Wrap(SafeFdHandle fd, SocketFamily family, SocketKind kind, SyscallTrace? trace, bool nonBlocking)
     {
         Socket socket;
         try
         {
-            socket = new Socket(fd, family, kind, FileStatus.OfFd(fd, "socket").Inode);
+            socket = new Socket(fd, family, kind, FileStatus.OfFd(fd, "socket").Inode, nonBlocking);
         }
         catch
         {

@@ -20,7 +20,7 @@ public abstract class StreamDescriptor : FileDescriptorObject, IBufferedInput
     private int _start;
     private int _end;
 
-    private protected StreamDescriptor(SafeFdHandle fd, bool keptBlocking) : base(fd, keptBlocking)
+    private protected StreamDescriptor(SafeFdHandle fd, bool keptBlocking, bool nonBlocking = false) : base(fd, keptBlocking, nonBlocking)
     {
     }
 
@@ -63,7 +63,7 @@ public abstract class StreamDescriptor : FileDescriptorObject, IBufferedInput
     /// <summary>
     /// Reads into <paramref name="buffer"/> what is there (what is buffered first, otherwise one read of the
     /// descriptor), waiting up to <paramref name="timeout"/> for something: the byte count, 0 at the end of the
-    /// stream, or null on timeout. Allocates nothing.
+    /// stream, or null on timeout (at once, when it would block, on a non-blocking object). Allocates nothing.
     /// </summary>
     public unsafe int? Read(Span<byte> buffer, TimeSpan timeout, CancellationToken cancellationToken = default, SyscallTrace? trace = null)
     {
@@ -84,7 +84,7 @@ public abstract class StreamDescriptor : FileDescriptorObject, IBufferedInput
             string call;
             fixed (byte* start = buffer)
             {
-                count = ReadWaiting(lease.Fd, start, buffer.Length, true, timeout, cancellationToken, trace, out call);
+                count = ReadWaiting(lease.Fd, start, buffer.Length, !IsNonBlocking, timeout, cancellationToken, trace, out call);
             }
             if (count < 0)
             {
@@ -211,18 +211,21 @@ public abstract class StreamDescriptor : FileDescriptorObject, IBufferedInput
 
     /// <summary>
     /// Writes all of <paramref name="data"/>, waiting up to <paramref name="timeout"/> while the other side takes no
-    /// more. A timeout is a <see cref="TimeoutException"/> that says how many bytes went (they cannot be taken back).
-    /// Writes of at most PIPE_BUF (4096) bytes to a pipe are atomic: concurrent writers' data never interleaves.
+    /// more, and returns how many bytes went: all of them, or fewer where the write would block (a non-blocking
+    /// object, or a zero timeout). A timeout that passes is a <see cref="TimeoutException"/> that says how many bytes
+    /// went (they cannot be taken back). Writes of at most PIPE_BUF (4096) bytes to a pipe are atomic: concurrent
+    /// writers' data never interleaves.
     /// </summary>
-    public void Write(ReadOnlySpan<byte> data, TimeSpan timeout, CancellationToken cancellationToken = default, SyscallTrace? trace = null)
+    public int Write(ReadOnlySpan<byte> data, TimeSpan timeout, CancellationToken cancellationToken = default, SyscallTrace? trace = null)
     {
         ThrowUnlessWritable();
         Timeouts.Validate(timeout);
         int written = WriteWaiting(data, timeout, cancellationToken, trace);
-        if (written < data.Length)
+        if (written < data.Length && timeout != TimeSpan.Zero && !IsNonBlocking)
         {
             throw new TimeoutException($"{Description} took {written} of {data.Length} bytes within {Units.FormatDuration(timeout)}: nothing is reading.");
         }
+        return written;
     }
 
     /// <summary>Writes what fits now, without waiting: the bytes written, 0 when the other side takes nothing now.</summary>
@@ -233,10 +236,10 @@ public abstract class StreamDescriptor : FileDescriptorObject, IBufferedInput
     }
 
     /// <summary>Writes <paramref name="text"/> encoded (UTF-8 unless told), as <see cref="Write(ReadOnlySpan{byte}, TimeSpan, CancellationToken, SyscallTrace?)"/>.</summary>
-    public void Write(string text, Encoding? encoding, TimeSpan timeout, CancellationToken cancellationToken = default, SyscallTrace? trace = null)
+    public int Write(string text, Encoding? encoding, TimeSpan timeout, CancellationToken cancellationToken = default, SyscallTrace? trace = null)
     {
         ArgumentNullException.ThrowIfNull(text);
-        Write((encoding ?? TextEncodings.Parse(null)).GetBytes(text), timeout, cancellationToken, trace);
+        return Write((encoding ?? TextEncodings.Parse(null)).GetBytes(text), timeout, cancellationToken, trace);
     }
 
     /// <summary>One read of the descriptor appended to the read-ahead; false on timeout. A read of 0 marks the end.</summary>
@@ -248,7 +251,7 @@ public abstract class StreamDescriptor : FileDescriptorObject, IBufferedInput
         string call;
         fixed (byte* start = &_readAhead[_end])
         {
-            count = ReadWaiting(lease.Fd, start, ChunkSize, true, timeout, cancellationToken, trace, out call);
+            count = ReadWaiting(lease.Fd, start, ChunkSize, !IsNonBlocking, timeout, cancellationToken, trace, out call);
         }
         if (count < 0)
         {

@@ -38,7 +38,7 @@ public sealed class Pty : FileDescriptorObject
     private readonly StringBuilder _unread = new();
     private readonly object _gate = new();
 
-    private Pty(SafeFdHandle primary, ChildProcess process, string secondaryPath) : base(primary)
+    private Pty(SafeFdHandle primary, ChildProcess process, string secondaryPath, bool nonBlocking) : base(primary, nonBlocking: nonBlocking)
     {
         Process = process;
         SecondaryPath = secondaryPath;
@@ -66,9 +66,10 @@ public sealed class Pty : FileDescriptorObject
     /// Starts <paramref name="program"/> (looked up in PATH) on a new pseudoterminal of
     /// <paramref name="rows"/> x <paramref name="columns"/>. The environment is this process's with
     /// <paramref name="environment"/> laid over it (a null value removes a variable), and TERM=dumb when it has no TERM.
+    /// With <paramref name="nonBlocking"/>, reads and writes never wait (<see cref="FileDescriptorObject.IsNonBlocking"/>).
     /// </summary>
     public static unsafe Pty Start(string program, IReadOnlyList<string>? arguments = null, int rows = 24, int columns = 80,
-        string? workingDirectory = null, IDictionary<string, string?>? environment = null, SyscallTrace? trace = null)
+        string? workingDirectory = null, IDictionary<string, string?>? environment = null, SyscallTrace? trace = null, bool nonBlocking = false)
     {
         ArgumentException.ThrowIfNullOrEmpty(program);
         Terminal.ValidateSize(rows, columns);
@@ -91,7 +92,7 @@ public sealed class Pty : FileDescriptorObject
                 TerminalPath = secondaryPath,
                 EnvironmentDefaults = new Dictionary<string, string> { ["TERM"] = "dumb" },
             };
-            return new Pty(primary, ChildProcess.Start(info, trace), secondaryPath);
+            return new Pty(primary, ChildProcess.Start(info, trace), secondaryPath, nonBlocking);
         }
         catch
         {
@@ -102,14 +103,15 @@ public sealed class Pty : FileDescriptorObject
 
     /// <summary>
     /// What the program has written and nothing has taken yet, waiting up to <paramref name="timeout"/> for some;
-    /// null on timeout, and an empty string once the output has ended (<see cref="IsEnded"/>).
+    /// null on timeout (at once, when nothing is there, on a non-blocking pty), and an empty string once the output has
+    /// ended (<see cref="IsEnded"/>).
     /// </summary>
     public string? Read(TimeSpan timeout, CancellationToken cancellationToken = default, SyscallTrace? trace = null)
     {
         Timeouts.Validate(timeout);
         lock (_gate)
         {
-            if (_unread.Length == 0 && !IsEnded && !ReadMore(timeout, cancellationToken, trace))
+            if (_unread.Length == 0 && !IsEnded && !ReadMore(!IsNonBlocking, timeout, cancellationToken, trace))
             {
                 return null;
             }
@@ -144,7 +146,8 @@ public sealed class Pty : FileDescriptorObject
                 {
                     throw new EndOfStreamException($"{Description}: the output ended without matching /{pattern}/; what was left: {Tail(text)}.");
                 }
-                if (!ReadMore(FdWait.Remaining(deadline), cancellationToken, trace))
+                // A wait for a pattern waits, whatever IsNonBlocking says of reads.
+                if (!ReadMore(true, FdWait.Remaining(deadline), cancellationToken, trace))
                 {
                     return null;
                 }
@@ -175,7 +178,7 @@ public sealed class Pty : FileDescriptorObject
     private static string Tail(string text) => text.Length <= 200 ? Data(text, 200) : "..." + Data(text.AsSpan()[^200..], 200);
 
     /// <summary>One read(2) of the primary side into the unread text; false on timeout. EIO means every secondary descriptor closed.</summary>
-    private unsafe bool ReadMore(TimeSpan timeout, CancellationToken cancellationToken, SyscallTrace? trace)
+    private unsafe bool ReadMore(bool waitAllowed, TimeSpan timeout, CancellationToken cancellationToken, SyscallTrace? trace)
     {
         using HandleLease lease = Lease();
         long count;
@@ -183,7 +186,7 @@ public sealed class Pty : FileDescriptorObject
         {
             fixed (byte* buffer = _chunk)
             {
-                count = ReadWaiting(lease.Fd, buffer, ChunkSize, true, timeout, cancellationToken, trace, out _);
+                count = ReadWaiting(lease.Fd, buffer, ChunkSize, waitAllowed, timeout, cancellationToken, trace, out _);
             }
         }
         catch (SysprogException e) when (e.Errno == Errno.EIO)
@@ -206,21 +209,26 @@ public sealed class Pty : FileDescriptorObject
         return true;
     }
 
-    /// <summary>Writes <paramref name="text"/> as the program's terminal input (a typed Enter is "\r").</summary>
-    public void Write(string text, TimeSpan timeout, CancellationToken cancellationToken = default, SyscallTrace? trace = null)
+    /// <summary>Writes <paramref name="text"/> as the program's terminal input (a typed Enter is "\r"); the bytes written.</summary>
+    public int Write(string text, TimeSpan timeout, CancellationToken cancellationToken = default, SyscallTrace? trace = null)
     {
         ArgumentNullException.ThrowIfNull(text);
-        Write(Encoding.UTF8.GetBytes(text), timeout, cancellationToken, trace);
+        return Write(Encoding.UTF8.GetBytes(text), timeout, cancellationToken, trace);
     }
 
-    /// <summary>Writes <paramref name="input"/> as the program's terminal input, waiting up to <paramref name="timeout"/> while the terminal takes no more.</summary>
-    public void Write(ReadOnlySpan<byte> input, TimeSpan timeout, CancellationToken cancellationToken = default, SyscallTrace? trace = null)
+    /// <summary>
+    /// Writes <paramref name="input"/> as the program's terminal input, waiting up to <paramref name="timeout"/> while
+    /// the terminal takes no more: the bytes written, fewer only where it would block (a non-blocking pty, a zero
+    /// timeout). A timeout that passes is a <see cref="TimeoutException"/>.
+    /// </summary>
+    public int Write(ReadOnlySpan<byte> input, TimeSpan timeout, CancellationToken cancellationToken = default, SyscallTrace? trace = null)
     {
         int written = WriteWaiting(input, timeout, cancellationToken, trace);
-        if (written < input.Length)
+        if (written < input.Length && timeout != TimeSpan.Zero && !IsNonBlocking)
         {
             throw new TimeoutException($"{Description} took {written} of {input.Length} bytes of input within {Units.FormatDuration(timeout)}: the program is not reading.");
         }
+        return written;
     }
 
     /// <summary>The terminal's size (TIOCGWINSZ).</summary>
