@@ -125,7 +125,9 @@ public sealed class SemaphoreCrossProcessTests : IDisposable
         Assert.Contains("ENOENT", missing.Error, StringComparison.Ordinal);
         using PosixSemaphore semaphore = PosixSemaphore.Create(_name, 0);
         Assert.Equal(124, Peer.Run("sem", "wait", _name, "--timeout", "50ms").ExitCode);
-        using Process waiter = Peer.Start("sem", "wait", _name);
+        // SIGINT set to its default first: a run started in the background by a shell without job control inherits
+        // it ignored, and .NET then leaves it ignored, as programs should.
+        using Process waiter = Peer.StartWith(["env", "--default-signal=INT"], "sem", "wait", _name);
         var clock = Stopwatch.StartNew();
         while (semaphore.Waiters == 0)
         {
