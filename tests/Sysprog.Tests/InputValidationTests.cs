@@ -110,10 +110,35 @@ public class InputValidationTests
     }
 
     [Fact]
-    public void Matches_UsesWildcards_WithOrWithoutTheSlash()
+    public void Pattern_UsesWildcards_WithOrWithoutTheSlash()
     {
-        Assert.True(IpcName.Matches("/jobs", "job*"));
-        Assert.True(IpcName.Matches("/jobs", "/j?bs"));
-        Assert.False(IpcName.Matches("/jobs", "other*"));
+        Assert.True(IpcName.Pattern("job*").Matches("/jobs"));
+        Assert.True(IpcName.Pattern("/j?bs").Matches("/jobs"));
+        Assert.False(IpcName.Pattern("other*").Matches("/jobs"));
+        Assert.True(IpcName.Pattern(null).Matches("/jobs"));
+        Assert.True(IpcName.Pattern("").Matches("/jobs"));
+    }
+
+    [Fact]
+    public void Pattern_ReadsEscapesAsListingsWriteThem()
+    {
+        // Listings write the byte 0xff as \xff and a backslash as \\: the pattern is read the same way.
+        Assert.True(IpcName.Pattern(@"*\xff*").Matches(@"/a\xffb"));
+        Assert.True(IpcName.Pattern(@"/a\\b").Matches(@"/a\\b"));
+        Assert.False(IpcName.Pattern(@"/a\\b").Matches("/a/b"));
+        ArgumentException refused = Assert.Throws<ArgumentException>(() => IpcName.Pattern(@"job\q*"));
+        Assert.Equal("pattern", refused.ParamName);
+        Assert.Contains("at character 4", refused.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Pattern_OfAnyLength_MeansWhatItsCharactersSay()
+    {
+        // A name is at most a few hundred characters escaped: a pattern of 100,000 letters matches none, and 100,000
+        // stars are one star.
+        Assert.False(new NamePattern("/" + new string('a', 100_000)).Matches("/aaa"));
+        Assert.True(new NamePattern("/" + new string('*', 100_000)).Matches("/aaa"));
+        Assert.True(new NamePattern("/**a**").Matches("/bab"));
+        Assert.False(new NamePattern("/?").Matches("/"));
     }
 }

@@ -140,7 +140,7 @@ public sealed class MessageQueue : IPollable, IDisposable
     /// <summary>The queues in /dev/mqueue; an error says so when the mqueue filesystem is not mounted there.</summary>
     public static IReadOnlyList<MessageQueueInfo> List(string? pattern = null, SyscallTrace? trace = null)
     {
-        IpcName.ValidatePattern(pattern);
+        NamePattern wanted = IpcName.Pattern(pattern);
         if (!IsMqueueFsMounted())
         {
             throw new SysprogException(Errno.ENOENT, "opendir", Directory,
@@ -152,7 +152,7 @@ public sealed class MessageQueue : IPollable, IDisposable
             string name = "/" + fileName;
             string path = Directory + "/" + fileName;
             // The mqueue filesystem holds only queues, but its root may hold a directory made there by root.
-            if (!IpcName.Matches(name, pattern) || FileStatus.OfEscapedPath(path, trace) is not StatX status
+            if (!wanted.Matches(name) || FileStatus.OfEscapedPath(path, trace) is not StatX status
                 || (status.Mode & FileStatus.TypeMask) == FileStatus.Directory)
             {
                 continue;

@@ -66,26 +66,23 @@ public static class IpcName
     public static bool HasWildcards(string? pattern) => pattern is not null && pattern.AsSpan().IndexOfAny('*', '?') >= 0;
 
     /// <summary>
-    /// Refuses a pattern that no name could be written as (a lone surrogate, a bad escape) before anything is listed:
-    /// otherwise it would be refused only if there were a name to compare it with.
+    /// A wildcard pattern (* and ?) over listed POSIX names, with or without the leading '/', read once for a whole
+    /// listing; null or empty matches every name. A pattern no name could be written as (a bad escape, a lone surrogate)
+    /// is refused here, before anything is listed: otherwise only a listing with a name to compare would refuse it.
     /// </summary>
-    internal static void ValidatePattern(string? pattern)
+    /// <exception cref="ArgumentException">The pattern is not a name written with the listings' escapes.</exception>
+    public static NamePattern Pattern(string? pattern)
     {
-        if (!string.IsNullOrEmpty(pattern))
-        {
-            _ = NameEscaping.Unescape(pattern, nameof(pattern));
-        }
-    }
-
-    /// <summary>Whether <paramref name="name"/> (escaped, as listed) matches a wildcard pattern (* and ?), with or without the leading '/'.</summary>
-    public static bool Matches(string name, string? pattern)
-    {
-        ArgumentNullException.ThrowIfNull(name);
         if (string.IsNullOrEmpty(pattern))
         {
-            return true;
+            return NamePattern.Everything;
         }
-        string normalizedPattern = pattern[0] == '/' ? pattern : "/" + pattern;
-        return NameEscaping.Matches(name, normalizedPattern);
+        if (pattern[0] == '/')
+        {
+            return new NamePattern(pattern);
+        }
+        // Read as typed first, so that a refusal counts characters where the user wrote them.
+        _ = NameEscaping.Unescape(pattern, nameof(pattern));
+        return new NamePattern("/" + pattern);
     }
 }

@@ -72,7 +72,6 @@ public static class NameEscaping
     /// </summary>
     public static byte[] Unescape(string escaped) => Unescape(escaped, nameof(escaped));
 
-    /// <summary><see cref="Unescape(string)"/>, naming the caller's parameter when the name is refused.</summary>
     /// <summary>
     /// Where <paramref name="text"/> has a surrogate without its pair, if it has one. Such a string has no UTF-8
     /// form: marshalled to the kernel it quietly becomes U+FFFD, and so names another object or file.
@@ -89,6 +88,7 @@ public static class NameEscaping
         return null;
     }
 
+    /// <summary><see cref="Unescape(string)"/>, naming the caller's parameter when the name is refused.</summary>
     internal static byte[] Unescape(string escaped, string parameterName)
     {
         ArgumentNullException.ThrowIfNull(escaped, parameterName);
@@ -139,20 +139,10 @@ public static class NameEscaping
     }
 
     /// <summary>The escaped form of what a user typed: the same name written the way listings write it.</summary>
-    public static string Canonical(string escaped) => Escape(Unescape(escaped));
+    public static string Canonical(string escaped) => Canonical(escaped, nameof(escaped));
 
-    /// <summary>
-    /// Whether an escaped name matches a wildcard pattern (* and ?) written with the same escapes: "*\xff*" finds a name
-    /// with the byte 0xff in it, since the pattern is read the way a name is and compared with the escaped form.
-    /// </summary>
-    public static bool Matches(string escapedName, string pattern)
-    {
-        ArgumentNullException.ThrowIfNull(escapedName);
-        ArgumentNullException.ThrowIfNull(pattern);
-        // MatchesSimpleExpression reads '\' as its own escape (of * and ?): a literal backslash is doubled for it.
-        string expression = Escape(Unescape(pattern, nameof(pattern))).Replace(@"\", @"\\", StringComparison.Ordinal);
-        return System.IO.Enumeration.FileSystemName.MatchesSimpleExpression(expression, escapedName, ignoreCase: false);
-    }
+    /// <summary><see cref="Canonical(string)"/>, naming the caller's parameter when the name is refused.</summary>
+    internal static string Canonical(string escaped, string parameterName) => Escape(Unescape(escaped, parameterName));
 
     // What makes text need the slow path: a backslash, a control (C0, DEL, C1), a line or paragraph separator, and a
     // surrogate (a lone one stands for no character; a pair is simply checked rune by rune).

@@ -152,7 +152,7 @@ public sealed class PosixSemaphore : IDisposable
     /// </summary>
     public static IReadOnlyList<SemaphoreInfo> List(string? pattern = null, SyscallTrace? trace = null)
     {
-        IpcName.ValidatePattern(pattern);
+        NamePattern wanted = IpcName.Pattern(pattern);
         if (!Directory.Exists(SharedMemory.Directory))
         {
             throw new SysprogException(Errno.ENOENT, "opendir", SharedMemory.Directory, "POSIX semaphores need a tmpfs mounted on /dev/shm.");
@@ -166,7 +166,7 @@ public sealed class PosixSemaphore : IDisposable
             }
             string name = "/" + fileName["sem.".Length..];
             string path = SharedMemory.Directory + "/" + fileName;
-            if (name.Length > 1 && IpcName.Matches(name, pattern) && FileStatus.OfEscapedPath(path, trace) is StatX status)
+            if (name.Length > 1 && wanted.Matches(name) && FileStatus.OfEscapedPath(path, trace) is StatX status)
             {
                 (int? value, string? problem) = ReadValue(path, status, trace);
                 found.Add(new SemaphoreInfo(name, status, value, problem));

@@ -199,7 +199,7 @@ public sealed class SharedMemory : IDescriptorObject, IDisposable
     /// <summary>The objects in /dev/shm (semaphores, "sem.*", excluded), optionally filtered by a wildcard pattern.</summary>
     public static IReadOnlyList<SharedMemoryInfo> List(string? pattern = null, SyscallTrace? trace = null)
     {
-        IpcName.ValidatePattern(pattern);
+        NamePattern wanted = IpcName.Pattern(pattern);
         if (!System.IO.Directory.Exists(Directory))
         {
             throw new SysprogException(Errno.ENOENT, "opendir", Directory, "POSIX shared memory needs a tmpfs mounted on /dev/shm.");
@@ -207,7 +207,7 @@ public sealed class SharedMemory : IDescriptorObject, IDisposable
         var found = new List<SharedMemoryInfo>();
         foreach (string fileName in DirectoryEntries.Read(Directory, trace))
         {
-            if (fileName.StartsWith("sem.", StringComparison.Ordinal) || !IpcName.Matches("/" + fileName, pattern))
+            if (fileName.StartsWith("sem.", StringComparison.Ordinal) || !wanted.Matches("/" + fileName))
             {
                 continue;
             }

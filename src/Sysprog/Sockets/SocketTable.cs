@@ -143,6 +143,8 @@ public static class SocketTable
         {
             throw new ArgumentOutOfRangeException(nameof(query), port, "A port is 0 to 65535.");
         }
+        // Read before any table is: a path no socket could have is refused even where there is no socket to compare.
+        NamePattern? path = query.Path is null ? null : new NamePattern(query.Path);
         var sockets = new List<SocketInfo>();
         bool Wanted(SocketProtocol protocol) => query.Protocols.Count == 0 || query.Protocols.Contains(protocol);
         if (Wanted(SocketProtocol.Unix))
@@ -156,7 +158,7 @@ public static class SocketTable
                 sockets.AddRange(InetDiag.Read(protocol, family, trace) ?? (File.Exists(file) ? ReadInternet(protocol, file, family, trace) : []));
             }
         }
-        sockets.RemoveAll(s => !Matches(s, query));
+        sockets.RemoveAll(s => !Matches(s, query, path));
         if (sockets.Count == 0)
         {
             // Nothing is left to find holders for: no process need be read.
@@ -174,12 +176,11 @@ public static class SocketTable
         return sockets;
     }
 
-    private static bool Matches(SocketInfo socket, SocketQuery query) =>
+    private static bool Matches(SocketInfo socket, SocketQuery query, NamePattern? path) =>
         (query.States.Count == 0 || query.States.Any(state => string.Equals(state, socket.State, StringComparison.OrdinalIgnoreCase)))
         && (!query.Listening || socket.State is "LISTEN" or "UNCONN")
         && (query.Port is not int port || socket.LocalPort == port || socket.PeerPort == port)
-        && (query.Path is not string pattern || socket.Protocol == SocketProtocol.Unix
-            && NameEscaping.Matches(socket.LocalAddress, pattern));
+        && (path is null || socket.Protocol == SocketProtocol.Unix && path.Matches(socket.LocalAddress));
 
     private static readonly (SocketProtocol, string, SocketFamily)[] InternetTables =
     [
