@@ -442,6 +442,26 @@ public sealed class IoModelTests : IDisposable
     }
 
     [Fact]
+    public async Task PollList_AMemberRemovedDuringAWait_IsReleasedWhenItEnds_SoItsCloseCloses()
+    {
+        EventFd wake = Track(EventFd.Create());
+        EventFd removed = Track(EventFd.Create());
+        PollList list = Track(new PollList());
+        list.Add(wake);
+        list.Add(removed);
+        (Task<int> wait, int waiter) = await ThreadWait.StartOnThreadOfItsOwn(() => list.Wait(new ReadyHandle[2], Soon));
+        ThreadWait.UntilBlockedIn(waiter, ThreadWait.Poll);
+
+        list.Remove(removed);
+        wake.Add(1);
+        Assert.Equal(1, await wait.WaitAsync(Soon));
+        removed.Close();
+
+        // The wait's hold was given back: the descriptor is closed, not kept open by a reference nobody releases.
+        Assert.True(((IPollable)removed).DescriptorHandle.IsClosed);
+    }
+
+    [Fact]
     public async Task PollList_AWaitStopsAtOnce_WhenCancelled()
     {
         EventFd never = Track(EventFd.Create());

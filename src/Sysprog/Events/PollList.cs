@@ -22,6 +22,9 @@ public sealed unsafe class PollList : IWaitSet, IDisposable
     // Entry 0 is the cancellation eventfd; member i is entry i + 1. A managed array, so a Dispose on another thread
     // while a wait runs can never free what poll is reading.
     private PollFd[] _entries = new PollFd[8];
+    // The handles a wait holds, by member index: released from here, not from the members, so a member removed
+    // meanwhile (Remove from another thread breaks the one-waiter rule, but must not leak) is still released.
+    private SafeHandle?[] _held = new SafeHandle?[8];
     private int _disposed;
 
     /// <summary>The eventfd that cancels a wait; <paramref name="trace"/> narrates its making alone.</summary>
@@ -58,6 +61,7 @@ public sealed unsafe class PollList : IWaitSet, IDisposable
         if (index + 2 > _entries.Length)
         {
             Array.Resize(ref _entries, _entries.Length * 2);
+            Array.Resize(ref _held, _entries.Length);
         }
         _entries[index + 1] = new PollFd { Fd = lease.Fd, Events = EventsOf(interest) };
         _members.Add((handle, interest));
@@ -188,6 +192,7 @@ public sealed unsafe class PollList : IWaitSet, IDisposable
         {
             ThrowClosedMember(member.Handle);
         }
+        _held[index] = member.Handle.DescriptorHandle;
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
@@ -197,9 +202,10 @@ public sealed unsafe class PollList : IWaitSet, IDisposable
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void ReleaseMember(int index)
     {
-        if (_members[index] is { } member)
+        if (_held[index] is SafeHandle held)
         {
-            member.Handle.DescriptorHandle.DangerousRelease();
+            _held[index] = null;
+            held.DangerousRelease();
         }
     }
 
