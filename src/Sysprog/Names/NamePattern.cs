@@ -22,10 +22,15 @@ public sealed class NamePattern
 
     /// <summary>Reads a pattern; refuses one no name could be written as (a bad escape, a lone surrogate).</summary>
     /// <exception cref="ArgumentException">The pattern is not a name written with the listings' escapes.</exception>
-    public NamePattern(string pattern)
+    public NamePattern(string pattern) : this(pattern, nameof(pattern))
     {
-        ArgumentNullException.ThrowIfNull(pattern);
-        string canonical = NameEscaping.Canonical(pattern, nameof(pattern));
+    }
+
+    /// <summary>The same, naming the caller's parameter (a query's property) when the pattern is refused.</summary>
+    internal NamePattern(string pattern, string parameterName)
+    {
+        ArgumentNullException.ThrowIfNull(pattern, parameterName);
+        string canonical = NameEscaping.Canonical(pattern, parameterName);
         var expression = new System.Text.StringBuilder(canonical.Length);
         foreach (char c in canonical)
         {

@@ -144,7 +144,7 @@ public static class SocketTable
             throw new ArgumentOutOfRangeException(nameof(query), port, "A port is 0 to 65535.");
         }
         // Read before any table is: a path no socket could have is refused even where there is no socket to compare.
-        NamePattern? path = query.Path is null ? null : new NamePattern(query.Path);
+        NamePattern? path = query.Path is null ? null : new NamePattern(query.Path, nameof(SocketQuery.Path));
         var sockets = new List<SocketInfo>();
         bool Wanted(SocketProtocol protocol) => query.Protocols.Count == 0 || query.Protocols.Contains(protocol);
         if (Wanted(SocketProtocol.Unix))
