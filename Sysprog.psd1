@@ -51,6 +51,7 @@
         'Get-Socket'
         'Get-Syscall'
         'Get-TerminalSize'
+        'Invoke-EventLoop'
         'Invoke-MemoryMap'
         'Invoke-SharedLibraryFunction'
         'Lock-File'

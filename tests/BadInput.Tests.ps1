@@ -54,6 +54,7 @@ BeforeDiscovery {
         @{ Cmdlet = 'Get-ProcessMapping'; Valid = { @{ Id = $PID; Kind = 'Heap' } } }
         @{ Cmdlet = 'Get-Semaphore'; Valid = { @{ Name = '/sysprog-pester-none*' } } }
         @{ Cmdlet = 'Get-SharedMemory'; Valid = { @{ Name = '/sysprog-pester-none*' } } }
+        @{ Cmdlet = 'Invoke-EventLoop'; Valid = { $e = New-EventFd 1; @{ Handler = @{ $e = { $_.Loop.Stop() } }; TimeoutSeconds = 1 } } }
         @{ Cmdlet = 'Invoke-MemoryMap'; Set = 'Anonymous'; Valid = { @{ Anonymous = $true; Size = 4KB; ScriptBlock = { $_.Length } } } }
         @{ Cmdlet = 'Invoke-MemoryMap'; Set = 'File'; Valid = { @{ Path = $BadInputFile; Length = 4KB; Offset = 0; ScriptBlock = { $_.Length } } } }
         @{ Cmdlet = 'Invoke-MemoryMap'; Set = 'SharedMemory'; Valid = { @{ InputObject = New-SharedMemory -Name (New-TestName) -Size 8KB; ScriptBlock = { $_.Length } } } }

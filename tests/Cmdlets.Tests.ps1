@@ -75,6 +75,7 @@ BeforeDiscovery {
         @{ Cmdlet = 'Get-ProcessMapping'; Call = 'open'; Run = { Get-ProcessMapping -Verbose | Select-Object -First 2 } }
         @{ Cmdlet = 'Get-Semaphore'; Call = 'open'; Run = { New-Semaphore -Name $n -Value 2 | Close-Semaphore; Get-Semaphore -Name $n -Verbose } }
         @{ Cmdlet = 'Get-SharedMemory'; Call = 'statx'; Run = { New-SharedMemory -Name $n -Size 4KB | Close-SharedMemory; Get-SharedMemory -Name $n -Verbose } }
+        @{ Cmdlet = 'Invoke-EventLoop'; Call = 'epoll_wait'; Run = { $e = New-EventFd 1; Invoke-EventLoop @{ $e = { Read-EventFd $_.Handle; $_.Loop.Stop() } } -Verbose; Close-EventFd $e } }
         @{ Cmdlet = 'Invoke-MemoryMap'; Call = 'mmap'; Run = { Invoke-MemoryMap -Anonymous -Size 4KB -ScriptBlock { $_.Length } -Verbose } }
         @{ Cmdlet = 'Lock-File'; Call = 'flock'; Run = { Lock-File (Join-Path $TestDrive 'l.lock') -Verbose | Tee-Object -Variable made; Unlock-File $made } }
         @{ Cmdlet = 'Lock-Memory'; Call = 'mlock'; Run = { $m = New-MemoryMap -Anonymous -Size 4KB; Lock-Memory $m -PassThru -Verbose; Close-MemoryMap $m } }
