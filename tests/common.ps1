@@ -212,10 +212,11 @@ function Assert-NoFdLeft {
 }
 
 function Assert-TableView {
-    # An object's table view as a terminal of 80 columns (the default) shows it: no line wider, every column there
-    # and none but the last (the widest, unsized) cut short with '…', every column label a property of the object (so what the table shows can be filtered on); and the same
-    # table, from the same properties, for the object as a job or a remote call brings it back (serialized at the
-    # depth they use, 1 unless the type asks for more: its Deserialized.* type name selects the same view).
+    # An object's table view as a terminal of 80 columns (the default) shows it, asked for or by default: no line
+    # wider, every column there and none but the last (the widest, unsized) cut short with '…', every column label a
+    # property of the object (so what the table shows can be filtered on); and the same table, from the same
+    # properties, for the object as a job or a remote call brings it back (serialized at the depth they use, 1 unless
+    # the type asks for more: its Deserialized.* type name selects the same view).
     param([Parameter(Mandatory)] $InputObject)
     $typeName = $InputObject.GetType().FullName
     $table = (Get-FormatData -TypeName $typeName).FormatViewDefinition.Control | Where-Object { $_ -is [System.Management.Automation.TableControl] }
@@ -246,6 +247,7 @@ function Assert-TableView {
             $text | Should -Match "(?m)^.*\b$([regex]::Escape($label))\b" -Because "the $($form.Name) view shows its $label column at 80 columns"
         }
         $text | Should -Be $shown -Because "the $($form.Name) view shows what the live object's does"
+        ($form.Object | Out-String -Width 80) | Should -Be $shown -Because "the $($form.Name) view is what PowerShell shows by default"
     }
 }
 
