@@ -131,21 +131,35 @@ Describe 'Objects from a job' -Skip:(-not $IsLinux) {
         # A real Start-Job: another pwsh process, whose output comes back serialized as it would from a remote call.
         $name = New-TestName
         $lock = Join-Path $TestDrive 'job.lock'
-        $script:fromJob = Start-Job -ArgumentList $SysprogModulePath, $name, $lock -ScriptBlock {
-            param($module, $name, $lock)
+        $semaphoreName = New-TestName
+        $queueName = New-TestName
+        $socketPath = Join-Path $TestDrive 'job.sock'
+        $script:mqueueFs = [Sysprog.MessageQueue]::IsMqueueFsMounted()
+        $script:fromJob = Start-Job -ArgumentList $SysprogModulePath, $name, $lock, $semaphoreName, $queueName, $socketPath, $script:mqueueFs -ScriptBlock {
+            param($module, $name, $lock, $semaphoreName, $queueName, $socketPath, $mqueueFs)
             Import-Module $module
             $memory = New-SharedMemory -Name $name -Size 8KB -Mode 0640
             $held = Lock-File $lock
+            New-Semaphore -Name $semaphoreName -Value 3 -Mode 0640 | Close-Semaphore
+            $queue = New-MessageQueue -Name $queueName -Mode 0640
+            $socket = New-Socket -Path $socketPath
             try {
                 [pscustomobject]@{ JobProcessId = $PID }
                 Get-SharedMemory -Name $name
                 $memory
                 Get-IpcObject $name -WarningAction SilentlyContinue
+                Get-Semaphore -Name $semaphoreName
+                if ($mqueueFs) { 'job' | Send-MqMessage -Queue $queue; Get-MessageQueue -Name $queueName }
+                Get-Socket -ProcessId $PID -Protocol Unix | Where-Object Inode -EQ $socket.Inode
                 Get-ProcessMapping | Where-Object Path -Like '*libc.so*' | Select-Object -First 1
                 Get-FileLock -Path $lock
                 Get-ElfSymbol /usr/bin/true -Table Dynamic | Select-Object -First 1
             }
             finally {
+                Close-Socket $socket
+                Close-MessageQueue $queue
+                Remove-MessageQueue -Name $queueName -Confirm:$false
+                Remove-Semaphore -Name $semaphoreName -Confirm:$false
                 Unlock-File $held
                 Close-SharedMemory $memory
                 Remove-SharedMemory -Name $name -Confirm:$false
@@ -163,8 +177,13 @@ Describe 'Objects from a job' -Skip:(-not $IsLinux) {
     }
 
     It '<Type> keeps what its view shows, and its view fits 80 columns' -ForEach @(
-        @{ Type = 'SharedMemoryInfo' }, @{ Type = 'SharedMemory' }, @{ Type = 'IpcObject' }, @{ Type = 'ProcessMapping' }, @{ Type = 'FileLockInfo' }, @{ Type = 'ElfSymbol' }
+        @{ Type = 'SharedMemoryInfo' }, @{ Type = 'SharedMemory' }, @{ Type = 'IpcObject' }, @{ Type = 'SemaphoreInfo' }, @{ Type = 'MessageQueueInfo'; NeedsMqueueFs = $true }
+        @{ Type = 'SocketInfo' }, @{ Type = 'ProcessMapping' }, @{ Type = 'FileLockInfo' }, @{ Type = 'ElfSymbol' }
     ) {
+        if ($NeedsMqueueFs -and -not $script:mqueueFs) {
+            Set-ItResult -Skipped -Because 'the mqueue filesystem is not mounted on /dev/mqueue'
+            return
+        }
         $object = @(Get-FromJob $Type)
         $object.Count | Should -Be 1 -Because "the job wrote one Sysprog.$Type"
         $table = (Get-FormatData -TypeName "Sysprog.$Type").FormatViewDefinition.Control | Where-Object { $_ -is [System.Management.Automation.TableControl] }
@@ -190,6 +209,22 @@ Describe 'Objects from a job' -Skip:(-not $IsLinux) {
         $mapping.Start | Should -BeOfType [ulong]
         $mapping.Pid | Should -Be $script:jobPid -Because 'the view''s Pid column is an alias property, serialized with the rest'
         (Get-FromJob ElfSymbol).Value | Should -BeOfType [ulong]
+        $semaphore = Get-FromJob SemaphoreInfo
+        $semaphore.Mode | Should -BeExactly '0640'
+        $semaphore.Value | Should -Be 3
+        if ($script:mqueueFs) {
+            $queue = Get-FromJob MessageQueueInfo
+            $queue.Mode | Should -BeExactly '0640'
+            $queue.CurrentMessages | Should -Be 1
+            $queue.Messages | Should -Be "1/$($queue.MaxMessages)" -Because 'the view''s Messages column is a script property, serialized with the rest'
+        }
+    }
+
+    It 'keeps a socket''s holders as objects with their process ids' {
+        $socket = Get-FromJob SocketInfo
+        $socket.State | Should -Be 'LISTEN'
+        @($socket.Holders.ProcessId) | Should -Contain $script:jobPid
+        $socket.Local | Should -BeLike '*job.sock'
     }
 
     It 'keeps an IPC object''s state and its holders as objects with their process ids' {

@@ -230,7 +230,7 @@ function Assert-TableView {
             try { if ($property) { $null = $property.GetValue($InputObject) }; $true } catch { $false }
         })
     $shown = $InputObject | Format-Table | Out-String -Width 80
-    $copy = [System.Management.Automation.PSSerializer]::Deserialize([System.Management.Automation.PSSerializer]::Serialize($InputObject))
+    $copy = [System.Management.Automation.PSSerializer]::Deserialize([System.Management.Automation.PSSerializer]::Serialize($InputObject, 1))
     $copy.PSObject.TypeNames[0] | Should -Be "Deserialized.$typeName"
     foreach ($form in @{ Object = $InputObject; Name = $typeName }, @{ Object = $copy; Name = "Deserialized.$typeName" }) {
         $text = $form.Object | Format-Table | Out-String -Width 80
