@@ -9,6 +9,7 @@
     Description          = 'Linux systems programming from PowerShell: memory maps, POSIX shared memory, semaphores and message queues, eventfd, timerfd, signalfd, epoll and poll, non-blocking I/O, file locks, inotify, pseudoterminals, /proc/PID/maps, ELF files and shared libraries, child processes (posix_spawn, pidfd), scheduling, resource limits, timer latency and the syscall table, with strace-style -Verbose narration.'
     PowerShellVersion    = '7.4'
     FormatsToProcess     = @('Sysprog.Format.ps1xml')
+    TypesToProcess       = @('Sysprog.Types.ps1xml')
     CmdletsToExport      = @(
         'Add-InotifyWatch'
         'Add-PollSetMember'

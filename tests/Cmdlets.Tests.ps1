@@ -186,7 +186,7 @@ Describe 'Every cmdlet' -Skip:(-not $IsLinux) {
         $Covered | Sort-Object | Should -Be ((Get-Command -Module Sysprog -CommandType Cmdlet).Name | Sort-Object)
     }
 
-    It '<Cmdlet> narrates its system calls under -Verbose, <Call> among them, its output shows its table view, and it leaves no descriptor open' -ForEach $script:cases {
+    It '<Cmdlet> narrates its system calls under -Verbose, <Call> among them, its output shows its table view at 80 columns (after serialization too), and it leaves no descriptor open' -ForEach $script:cases {
         if ($NeedsMqueueFs -and -not $script:mqueueFs) {
             Set-ItResult -Skipped -Because 'the mqueue filesystem is not mounted on /dev/mqueue'
             return
@@ -202,13 +202,7 @@ Describe 'Every cmdlet' -Skip:(-not $IsLinux) {
         $declared = @((Get-Command $Cmdlet).OutputType.Type | Where-Object Namespace -EQ 'Sysprog')
         foreach ($object in $objects | Where-Object { $_.GetType().Namespace -eq 'Sysprog' } | Select-Object -First 1) {
             $object.GetType() | Should -BeIn $declared -Because "$Cmdlet declares what it writes ([OutputType])"
-            $table = (Get-FormatData -TypeName $object.GetType().FullName).FormatViewDefinition.Control | Where-Object { $_ -is [System.Management.Automation.TableControl] }
-            # As a terminal of 160 columns shows it (an 80-column one leaves the last column of a wide view no room).
-            $shown = $object | Format-Table | Out-String -Width 160
-            foreach ($header in $table.Headers) {
-                $label = if ($header.Label) { $header.Label } else { ($table.Rows[0].Columns[$table.Headers.IndexOf($header)].DisplayEntry.Value) }
-                $shown | Should -Match ([regex]::Escape($label)) -Because "the $($object.GetType().Name) view has a $label column"
-            }
+            Assert-TableView -InputObject $object
         }
         Remove-TestObjectAll
         Assert-NoFdLeft -Since $fdsBefore -Because "what $Cmdlet opened is closed by the cmdlets that close it"

@@ -394,7 +394,7 @@ Describe 'Sysprog agrees with the kernel''s own tools' -Skip:(-not $IsLinux) {
                 $reading = New-Reading
                 foreach ($object in Get-IpcObject -Kind SysVSharedMemory, SysVSemaphoreSet, SysVMessageQueue -WarningAction SilentlyContinue) {
                     $key = if ($object.Name -eq 'IPC_PRIVATE') { '0x00000000' } else { $object.Name }
-                    Add-Reading $reading "$($object.Kind) $($object.Id)" "key=$key;uid=$($object.OwnerId);mode=$([Sysprog.FileModes]::ToOctal($object.Mode));size=$($object.Size);count=$(if ($object.Kind -ne 'SysVSharedMemory') { $object.Count });attached=$($object.Attachments);removing=$($object.IsMarkedForDestruction)"
+                    Add-Reading $reading "$($object.Kind) $($object.Id)" "key=$key;uid=$($object.OwnerId);mode=$($object.Mode);size=$($object.Size);count=$(if ($object.Kind -ne 'SysVSharedMemory') { $object.Count });attached=$($object.Attachments);removing=$($object.IsMarkedForDestruction)"
                 }
                 $reading
             }
@@ -489,7 +489,7 @@ Describe 'Sysprog agrees with the kernel''s own tools' -Skip:(-not $IsLinux) {
             $sysprog = {
                 $reading = New-Reading
                 foreach ($object in Get-IpcObject -Kind SharedMemory, Semaphore, MessageQueue -WarningAction SilentlyContinue | Where-Object { -not $_.IsUnlinked }) {
-                    Add-Reading $reading "$($object.Kind) $([Convert]::ToHexString([Sysprog.NameEscaping]::Unescape($object.Name.Substring(1))))" "mode=$([int]$object.Mode);uid=$($object.OwnerId);size=$($object.Size)"
+                    Add-Reading $reading "$($object.Kind) $([Convert]::ToHexString([Sysprog.NameEscaping]::Unescape($object.Name.Substring(1))))" "mode=$([int]$object.UnixFileMode);uid=$($object.OwnerId);size=$($object.Size)"
                 }
                 $reading
             }

@@ -48,7 +48,7 @@ Describe 'The packages' {
         foreach ($cmdlet in $script:manifest.CmdletsToExport) {
             $tags | Should -Contain "PSCmdlet_$cmdlet"
         }
-        foreach ($file in 'Sysprog.psd1', 'Sysprog.dll', 'Sysprog.PowerShell.dll', 'Sysprog.Format.ps1xml', 'LICENSE', 'en-US/Sysprog.PowerShell.dll-Help.xml', 'en-US/about_Sysprog.help.txt', '[Content_Types].xml', '_rels/.rels') {
+        foreach ($file in 'Sysprog.psd1', 'Sysprog.dll', 'Sysprog.PowerShell.dll', 'Sysprog.Format.ps1xml', 'Sysprog.Types.ps1xml', 'LICENSE', 'en-US/Sysprog.PowerShell.dll-Help.xml', 'en-US/about_Sysprog.help.txt', '[Content_Types].xml', '_rels/.rels') {
             $package.Entries | Should -Contain $file
         }
 

@@ -101,7 +101,7 @@ Describe 'Semaphore cmdlets' -Skip:(-not $IsLinux) {
         New-Semaphore -Name $name -Value 4 | Close-Semaphore
         $info = Get-Semaphore -Name $name
         $info.Value | Should -Be 4
-        [Sysprog.FileModes]::ToOctal($info.Mode) | Should -Be '0600'
+        $info.Mode | Should -Be '0600'
         $info | Remove-Semaphore -WhatIf
         Get-Semaphore -Name $name | Should -Not -BeNullOrEmpty
         $info | Remove-Semaphore -Confirm:$false

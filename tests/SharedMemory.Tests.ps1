@@ -33,7 +33,7 @@ Describe 'Shared memory cmdlets' -Skip:(-not $IsLinux) {
                 $shm.Size | Should -Be 8192
                 $shm.Fd | Should -BeGreaterThan 2
                 (Get-Item -LiteralPath "/dev/shm$name").Length | Should -Be 8192
-                [Sysprog.FileModes]::ToOctal((Get-SharedMemory -Name $name).Mode) | Should -Be '0600'
+                (Get-SharedMemory -Name $name).Mode | Should -Be '0600'
             }
             finally {
                 $shm.Dispose()
@@ -45,7 +45,7 @@ Describe 'Shared memory cmdlets' -Skip:(-not $IsLinux) {
             $handles = $names | New-SharedMemory -Size 4KB -Mode '0640'
             try {
                 $handles.Count | Should -Be 2
-                (Get-SharedMemory -Name $names | ForEach-Object { [Sysprog.FileModes]::ToOctal($_.Mode) }) | Should -Be @('0640', '0640')
+                (Get-SharedMemory -Name $names | ForEach-Object { $_.Mode }) | Should -Be @('0640', '0640')
             }
             finally {
                 $handles | Close-SharedMemory

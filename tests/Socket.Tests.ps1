@@ -283,7 +283,7 @@ Describe 'Sockets and anonymous shared memory' -Skip:(-not $IsLinux) {
                 @(Get-DevShmName) | Should -Be $before
                 $memory.Name | Should -Be 'memfd:demo'
                 $memory.Path | Should -BeNullOrEmpty
-                ($memory | Format-Table | Out-String) | Should -Match 'memfd:demo\s+8192.*Shrink'
+                ($memory | Format-Table | Out-String) | Should -Match '8192.*Shrink.*memfd:demo'
                 Resize-SharedMemory $memory -Size 4KB -Force -Confirm:$false -ErrorAction SilentlyContinue -ErrorVariable err
                 $err[0].FullyQualifiedErrorId | Should -Be 'Ftruncate.EPERM,Sysprog.PowerShell.Commands.ResizeSharedMemoryCommand'
                 $err[0].Exception.Message | Should -Match 'sealed'

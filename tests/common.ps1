@@ -211,6 +211,46 @@ function Assert-NoFdLeft {
     $left.Value | Should -BeNullOrEmpty -Because $Because
 }
 
+function Assert-TableView {
+    # An object's table view as a terminal of 80 columns (the default) shows it, asked for or by default: no line
+    # wider, every column there and none but the last (the widest, unsized) cut short with '…', every column label a
+    # property of the object (so what the table shows can be filtered on); and the same table, from the same
+    # properties, for the object as a job or a remote call brings it back (serialized at the depth they use, 1 unless
+    # the type asks for more: its Deserialized.* type name selects the same view).
+    param([Parameter(Mandatory)] $InputObject)
+    $typeName = $InputObject.GetType().FullName
+    $table = (Get-FormatData -TypeName $typeName).FormatViewDefinition.Control | Where-Object { $_ -is [System.Management.Automation.TableControl] }
+    $table | Should -Not -BeNullOrEmpty -Because "$typeName needs a table view"
+    $labels = @($table.Headers.Label)
+    # PowerShell shows a getter's exception as $null; reflection lets it through.
+    $given = @($labels | Where-Object {
+            $member = $InputObject.PSObject.Properties[$_]
+            $name = if ($member -is [System.Management.Automation.PSAliasProperty]) { $member.ReferencedMemberName } else { $_ }
+            $property = $InputObject.GetType().GetProperty($name)
+            try { if ($property) { $null = $property.GetValue($InputObject) }; $true } catch { $false }
+        })
+    $shown = $InputObject | Format-Table | Out-String -Width 80
+    $copy = [System.Management.Automation.PSSerializer]::Deserialize([System.Management.Automation.PSSerializer]::Serialize($InputObject, 1))
+    $copy.PSObject.TypeNames[0] | Should -Be "Deserialized.$typeName"
+    foreach ($form in @{ Object = $InputObject; Name = $typeName }, @{ Object = $copy; Name = "Deserialized.$typeName" }) {
+        $text = $form.Object | Format-Table | Out-String -Width 80
+        foreach ($line in $text -split '\r?\n') {
+            $line.Length | Should -BeLessOrEqual 80 -Because "the $($form.Name) view fits 80 columns: $line"
+        }
+        # Only the last column, unsized, may be cut short (a long path): it is the one that takes what is left.
+        $text | Should -Not -Match '…(?!\s*$)' -Because "no column but the last of the $($form.Name) view is cut short at 80 columns: $text"
+        foreach ($label in $labels) {
+            # A closed object has no value for some (a closed pipe's Capacity): the view shows none, and there is none
+            # to serialize.
+            if ($form.Object -eq $copy -and $label -notin $given) { continue }
+            $label | Should -BeIn $form.Object.PSObject.Properties.Name -Because "the $label column of the $($form.Name) view is a property"
+            $text | Should -Match "(?m)^.*\b$([regex]::Escape($label))\b" -Because "the $($form.Name) view shows its $label column at 80 columns"
+        }
+        $text | Should -Be $shown -Because "the $($form.Name) view shows what the live object's does"
+        ($form.Object | Out-String -Width 80) | Should -Be $shown -Because "the $($form.Name) view is what PowerShell shows by default"
+    }
+}
+
 function Initialize-FdBaseline {
     # Once a process: makes the C library open what it opens on first use and keeps for the life of the process, so
     # no test that happens to be first to use it is blamed for it: mq_notify(SIGEV_THREAD) opens a netlink socket for

@@ -38,7 +38,7 @@ Describe 'Shared memory: lost and kept increments across processes' -Skip:(-not 
 
     It 'creates a 4 KiB object that every job maps by name' {
         (Get-SharedMemory -Name $script:name).Size | Should -Be 4KB
-        Write-Narration "$script:name is in /dev/shm, mode $([Sysprog.FileModes]::ToOctal((Get-SharedMemory -Name $script:name).Mode))."
+        Write-Narration "$script:name is in /dev/shm, mode $((Get-SharedMemory -Name $script:name).Mode)."
     }
 
     It 'loses increments when 4 processes read, add 1 and write back' {

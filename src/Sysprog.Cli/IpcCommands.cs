@@ -31,7 +31,7 @@ internal static class IpcCommands
             {
                 Cli.WriteJson(objects.Select(o => new
                 {
-                    o.Kind, o.Name, o.Id, o.Size, o.Count, Mode = FileModes.ToOctal(o.Mode), o.OwnerId, o.Owner, o.ChangeTime, o.Path, o.Problem,
+                    o.Kind, o.Name, o.Id, o.Size, o.Count, Mode = o.Mode, o.OwnerId, o.Owner, o.ChangeTime, o.Path, o.Problem,
                     o.Attachments, o.IsUnlinked, o.IsMarkedForDestruction, o.IsOrphaned, o.Holders,
                 }));
                 return;
@@ -40,7 +40,7 @@ internal static class IpcCommands
             foreach (IpcObject o in objects)
             {
                 string state = o.Problem is not null ? "problem" : o.IsUnlinked ? "unlinked" : o.IsMarkedForDestruction ? "removing" : o.IsOrphaned switch { true => "orphaned", false => "held", null => "" };
-                Console.WriteLine($"{o.Kind,-18} {o.Name,-28} {o.Id,7} {o.Size,12} {o.Count,7} {FileModes.ToOctal(o.Mode),-5} {o.Owner,-10} {state,-9} " +
+                Console.WriteLine($"{o.Kind,-18} {o.Name,-28} {o.Id,7} {o.Size,12} {o.Count,7} {o.Mode,-5} {o.Owner,-10} {state,-9} " +
                     string.Join(", ", o.Holders.Select(h => $"{h.ProcessName}[{h.ProcessId}]:{h.How}")));
             }
         }));

@@ -41,13 +41,13 @@ internal static class MessageQueueCommands
             {
                 Cli.WriteJson(found.Select(i => new
                 {
-                    i.Name, i.CurrentMessages, i.MaxMessages, i.MaxMessageSize, i.QueueBytes, Mode = FileModes.ToOctal(i.Mode), i.Owner, i.OwnerId, i.Problem,
+                    i.Name, i.CurrentMessages, i.MaxMessages, i.MaxMessageSize, i.QueueBytes, Mode = i.Mode, i.Owner, i.OwnerId, i.Problem,
                 }));
                 return;
             }
             foreach (MessageQueueInfo info in found)
             {
-                Console.WriteLine($"{FileModes.ToSymbolic(info.Mode)} {info.Owner,-10} {info.CurrentMessages,4}/{info.MaxMessages,-4} {info.MaxMessageSize,8} {info.QueueBytes,10} {info.Name}{Cli.ProblemSuffix(info)}");
+                Console.WriteLine($"{info.Mode} {info.Owner,-10} {info.CurrentMessages,4}/{info.MaxMessages,-4} {info.MaxMessageSize,8} {info.QueueBytes,10} {info.Name}{Cli.ProblemSuffix(info)}");
             }
         }));
         return command;

@@ -36,12 +36,12 @@ internal static class SemaphoreCommands
             IReadOnlyList<SemaphoreInfo> found = PosixSemaphore.List(r.GetValue(pattern));
             if (r.GetValue(json))
             {
-                Cli.WriteJson(found.Select(i => new { i.Name, i.Value, Mode = FileModes.ToOctal(i.Mode), i.Owner, i.OwnerId, i.Group, i.GroupId, i.Path, i.Problem }));
+                Cli.WriteJson(found.Select(i => new { i.Name, i.Value, Mode = i.Mode, i.Owner, i.OwnerId, i.Group, i.GroupId, i.Path, i.Problem }));
                 return;
             }
             foreach (SemaphoreInfo info in found)
             {
-                Console.WriteLine($"{FileModes.ToSymbolic(info.Mode)} {info.Owner,-10} {info.Value?.ToString() ?? "?",10} {info.Name}{Cli.ProblemSuffix(info)}");
+                Console.WriteLine($"{info.Mode} {info.Owner,-10} {info.Value?.ToString() ?? "?",10} {info.Name}{Cli.ProblemSuffix(info)}");
             }
         }));
         return command;

@@ -21,7 +21,7 @@ internal static class SharedMemoryCommands
         {
             using SharedMemory shm = SharedMemory.Create(r.GetValue(name)!, Units.ParseByteSize(r.GetValue(size)!),
                 FileModes.ParseOctal(r.GetValue(mode)!), Cli.Trace(r, trace));
-            Console.WriteLine($"{shm.Name} {shm.Size} bytes {FileModes.ToOctal(shm.Mode)}");
+            Console.WriteLine($"{shm.Name} {shm.Size} bytes {shm.Mode}");
         }));
         return command;
     }
@@ -38,13 +38,13 @@ internal static class SharedMemoryCommands
             {
                 Cli.WriteJson(found.Select(i => new
                 {
-                    i.Name, i.Size, Mode = FileModes.ToOctal(i.Mode), i.Owner, i.OwnerId, i.Group, i.GroupId, i.LastWriteTime, i.Path, i.Problem,
+                    i.Name, i.Size, Mode = i.Mode, i.Owner, i.OwnerId, i.Group, i.GroupId, i.LastWriteTime, i.Path, i.Problem,
                 }));
                 return;
             }
             foreach (SharedMemoryInfo info in found)
             {
-                Console.WriteLine($"{FileModes.ToSymbolic(info.Mode)} {info.Owner,-10} {info.Size,12} {info.LastWriteTime:yyyy-MM-dd HH:mm} {info.Name}{Cli.ProblemSuffix(info)}");
+                Console.WriteLine($"{info.Mode} {info.Owner,-10} {info.Size,12} {info.LastWriteTime:yyyy-MM-dd HH:mm} {info.Name}{Cli.ProblemSuffix(info)}");
             }
         }));
         return command;

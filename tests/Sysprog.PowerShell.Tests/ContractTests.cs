@@ -122,22 +122,33 @@ public partial class ContractTests
     }
 
     [Fact]
-    public void TheManifest_VersionIsTheAssemblyVersion_AndItsFormatFilesExist()
+    public void TheManifest_VersionIsTheAssemblyVersion_AndItsFormatAndTypesFilesExist()
     {
         string manifest = File.ReadAllText(Path.Combine(CmdletMetadata.RepoRoot, "Sysprog.psd1"));
         string version = Regex.Match(manifest, @"ModuleVersion\s*=\s*'([^']+)'").Groups[1].Value;
         Assert.Equal(new Version(version), new Version(CmdletMetadata.Assembly.GetName().Version!.ToString(3)));
-        foreach (Match format in Regex.Matches(Regex.Match(manifest, @"FormatsToProcess\s*=\s*@\(([^)]*)\)").Groups[1].Value, "'([^']+)'"))
+        foreach (string key in new[] { "FormatsToProcess", "TypesToProcess" })
         {
-            Assert.True(File.Exists(Path.Combine(CmdletMetadata.RepoRoot, "module", format.Groups[1].Value)), format.Groups[1].Value);
+            var files = Regex.Matches(Regex.Match(manifest, key + @"\s*=\s*@\(([^)]*)\)").Groups[1].Value, "'([^']+)'");
+            Assert.NotEmpty(files);
+            foreach (Match file in files)
+            {
+                Assert.True(File.Exists(Path.Combine(CmdletMetadata.RepoRoot, "module", file.Groups[1].Value)), file.Groups[1].Value);
+            }
         }
     }
 
     [Fact]
-    public void TheFormatFile_HasATableViewForEveryOutputType()
+    public void TheFormatFile_HasATableViewForEveryOutputType_AndItsDeserializedForm()
     {
         string format = File.ReadAllText(Path.Combine(CmdletMetadata.RepoRoot, "module", "Sysprog.Format.ps1xml"));
-        var viewed = Regex.Matches(format, "<TypeName>([^<]+)</TypeName>").Select(m => m.Groups[1].Value).ToHashSet();
+        var selected = Regex.Matches(format, "<ViewSelectedBy>(.*?)</ViewSelectedBy>").Select(m => Regex.Matches(m.Groups[1].Value, "<TypeName>([^<]+)</TypeName>").Select(t => t.Groups[1].Value).ToArray()).ToList();
+        // Each view is chosen for its type and for the type as a job or a remote call brings it back.
+        foreach (string[] names in selected)
+        {
+            Assert.Equal(new[] { names[0], "Deserialized." + names[0] }, names);
+        }
+        var viewed = selected.Select(names => names[0]).ToHashSet();
         foreach (Type output in CmdletMetadata.All.SelectMany(c => c.OutputTypes).Where(t => t.Namespace == "Sysprog").Distinct())
         {
             Assert.Contains(output.FullName!, viewed);

@@ -92,7 +92,7 @@ public sealed class IpcInventoryTests : IDisposable
         if (Capabilities.Has(Capabilities.SysAdmin) || Capabilities.Has(Capabilities.CheckpointRestore))
         {
             // Read through /proc/self/map_files, the mapped file itself.
-            Assert.Equal((3L, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead, (string?)null), (unlinked.Count, unlinked.Mode, unlinked.Problem));
+            Assert.Equal((3L, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead, (string?)null), (unlinked.Count, unlinked.UnixFileMode, unlinked.Problem));
         }
         else
         {

@@ -197,7 +197,7 @@ public sealed class MessageQueueTests : IDisposable
         queue.TrySend(Bytes("123"));
         MessageQueueInfo info = Assert.Single(MessageQueue.List(_name));
         Assert.Equal((_name, 2L, 4L, 100L, 8L), (info.Name, info.CurrentMessages!.Value, info.MaxMessages!.Value, info.MaxMessageSize!.Value, info.QueueBytes!.Value));
-        Assert.Equal(FileModes.ParseOctal("0640"), info.Mode);
+        Assert.Equal("0640", info.Mode);
         Assert.Equal(Environment.UserName, info.Owner);
     }
 

@@ -57,7 +57,7 @@ public sealed class SemaphoreInteropTests : IDisposable
         using PosixSemaphore semaphore = PosixSemaphore.Open(_name);
         Assert.Equal(3, semaphore.Value);
         Assert.True(semaphore.TryWait());
-        Assert.Equal(FileModes.OwnerReadWrite, Assert.Single(PosixSemaphore.List(_name)).Mode);
+        Assert.Equal(FileModes.OwnerReadWrite, Assert.Single(PosixSemaphore.List(_name)).UnixFileMode);
         Assert.Equal("1", Run(peer, "wait", _name));
         Assert.Equal(1, semaphore.Value);
     }

@@ -42,7 +42,7 @@ public sealed class SemaphoreTests : IDisposable
         Assert.Matches($@"^open\(""/dev/shm/sem\.{_name[1..]}"", O_RDONLY\|O_NOFOLLOW\|O_CLOEXEC\|O_PATH\) = \d+$", trace[1]);
         Assert.Equal(FileModes.OwnerReadWrite, File.GetUnixFileMode(semaphore.Location));
         SemaphoreInfo info = Assert.Single(PosixSemaphore.List(_name));
-        Assert.Equal((_name, 3, FileModes.OwnerReadWrite, Environment.UserName), (info.Name, info.Value!.Value, info.Mode, info.Owner));
+        Assert.Equal((_name, 3, FileModes.OwnerReadWrite, Environment.UserName), (info.Name, info.Value!.Value, info.UnixFileMode, info.Owner));
         Assert.DoesNotContain(SharedMemory.List(), i => i.Name == _name);
         semaphore.Close(trace.Add);
         Assert.Matches(@"^sem_close\(0x[0-9a-f]+\) = 0$", trace[^1]);

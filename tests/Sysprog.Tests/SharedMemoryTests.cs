@@ -24,7 +24,7 @@ public sealed class SharedMemoryTests : IDisposable
             Assert.Equal(4096, shm.Size);
             Assert.Equal(4096, new FileInfo("/dev/shm" + _name).Length);
             Assert.Equal(FileModes.OwnerReadWrite, File.GetUnixFileMode("/dev/shm" + _name));
-            Assert.Equal(FileModes.OwnerReadWrite, shm.Mode);
+            Assert.Equal(("0600", FileModes.OwnerReadWrite), (shm.Mode, shm.UnixFileMode));
             Assert.Equal(
             [
                 $"shm_open(\"{_name}\", O_RDWR|O_CREAT|O_EXCL|O_CLOEXEC, 0600) = {fd}",
@@ -107,7 +107,7 @@ public sealed class SharedMemoryTests : IDisposable
         SharedMemoryInfo info = Assert.Single(SharedMemory.List(_name));
         Assert.Equal(_name, info.Name);
         Assert.Equal(8192, info.Size);
-        Assert.Equal(FileModes.ParseOctal("0640"), info.Mode);
+        Assert.Equal("0640", info.Mode);
         Assert.Equal(Environment.UserName, info.Owner);
         Assert.InRange(info.LastWriteTime, before, DateTime.Now.AddSeconds(2));
         Assert.Empty(SharedMemory.List(_name + "-not-there"));

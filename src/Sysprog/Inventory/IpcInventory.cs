@@ -47,7 +47,7 @@ public sealed class IpcInventory
         var byFile = new Dictionary<FileKey, IpcObject>();
         void AddPosix(IpcObjectKind kind, NamedObjectInfo info, long? size, long? count)
         {
-            var item = new IpcObject(kind, info.Name, null, size, count, info.Mode, info.OwnerId, info.LastWriteTime, info.Path, info.Problem);
+            var item = new IpcObject(kind, info.Name, null, size, count, info.UnixFileMode, info.OwnerId, info.LastWriteTime, info.Path, info.Problem);
             objects.Add(item);
             // The listing's own statx identifies the file: no second one per object.
             (uint major, uint minor, ulong inode) = info.FileIdentity;

@@ -47,7 +47,7 @@ public sealed class IpcObject
         Id = id;
         Size = size;
         Count = count;
-        Mode = mode;
+        UnixFileMode = mode;
         OwnerId = ownerId;
         ChangeTime = changeTime;
         Path = path;
@@ -68,7 +68,11 @@ public sealed class IpcObject
     /// <summary>A semaphore's value, a queue's messages, a semaphore set's semaphores; null where it does not apply or is unknown.</summary>
     public long? Count { get; }
 
-    public UnixFileMode Mode { get; }
+    /// <summary>The permission bits as octal text, "0600": what -Mode takes and JSON shows (Sysprog's one form of a mode).</summary>
+    public string Mode => FileModes.ToOctal(UnixFileMode);
+
+    /// <summary>The permission bits as .NET's UnixFileMode, for bit tests (-band); Mode is the same as octal text.</summary>
+    public UnixFileMode UnixFileMode { get; }
     public uint OwnerId { get; }
     public string Owner => Accounts.UserName(OwnerId);
     public DateTime? ChangeTime { get; }

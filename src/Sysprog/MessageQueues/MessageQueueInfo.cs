@@ -26,5 +26,5 @@ public sealed class MessageQueueInfo : NamedObjectInfo
     public long? MaxMessageSize { get; }
     public override string Path => MessageQueue.Directory + Name;
 
-    public override string ToString() => $"{Name} ({CurrentMessages?.ToString() ?? "?"}/{MaxMessages?.ToString() ?? "?"} messages, {FileModes.ToOctal(Mode)}, {Owner})";
+    public override string ToString() => $"{Name} ({CurrentMessages?.ToString() ?? "?"}/{MaxMessages?.ToString() ?? "?"} messages, {Mode}, {Owner})";
 }

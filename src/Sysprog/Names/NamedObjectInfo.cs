@@ -9,7 +9,7 @@ public abstract class NamedObjectInfo
     {
         Name = name;
         Problem = problem;
-        Mode = (UnixFileMode)(status.Mode & 0xFFF);
+        UnixFileMode = (UnixFileMode)(status.Mode & 0xFFF);
         OwnerId = status.Uid;
         GroupId = status.Gid;
         LastWriteTime = status.ModifyTime.ToDateTimeOffset().LocalDateTime;
@@ -21,7 +21,12 @@ public abstract class NamedObjectInfo
 
     /// <summary>The name, with its leading '/'.</summary>
     public string Name { get; }
-    public UnixFileMode Mode { get; }
+    /// <summary>The permission bits as octal text, "0600": what -Mode takes and JSON shows (Sysprog's one form of a mode).</summary>
+    public string Mode => FileModes.ToOctal(UnixFileMode);
+
+    /// <summary>The permission bits as .NET's UnixFileMode, for bit tests (-band); Mode is the same as octal text.</summary>
+    public UnixFileMode UnixFileMode { get; }
+
     public uint OwnerId { get; }
     public string Owner => Accounts.UserName(OwnerId);
     public uint GroupId { get; }

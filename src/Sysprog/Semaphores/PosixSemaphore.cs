@@ -477,5 +477,5 @@ public sealed class SemaphoreInfo : NamedObjectInfo
     public int? Value { get; }
     public override string Path => SharedMemory.Directory + "/sem." + Name[1..];
 
-    public override string ToString() => $"{Name} (value {Value?.ToString() ?? "?"}, {FileModes.ToOctal(Mode)}, {Owner})";
+    public override string ToString() => $"{Name} (value {Value?.ToString() ?? "?"}, {Mode}, {Owner})";
 }

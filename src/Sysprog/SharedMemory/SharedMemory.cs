@@ -48,7 +48,11 @@ public sealed class SharedMemory : IDescriptorObject, IDisposable
     /// <summary>The current size (fstat), which another process may have changed; the last known size once closed.</summary>
     public long Size => _fd.IsClosed ? _lastKnownSize : _lastKnownSize = (long)FileStatus.OfFd(_fd, Name).Size;
 
-    public UnixFileMode Mode => _fd.IsClosed ? 0 : (UnixFileMode)(FileStatus.OfFd(_fd, Name).Mode & 0xFFF);
+    /// <summary>The permission bits as octal text, "0600" (fstat), as -Mode takes them; null once closed.</summary>
+    public string? Mode => _fd.IsClosed ? null : FileModes.ToOctal(UnixFileMode);
+
+    /// <summary>The permission bits as .NET's UnixFileMode, for bit tests (-band); None once closed.</summary>
+    public UnixFileMode UnixFileMode => _fd.IsClosed ? 0 : (UnixFileMode)(FileStatus.OfFd(_fd, Name).Mode & 0xFFF);
 
     /// <summary>
     /// Creates a new object: shm_open(O_RDWR|O_CREAT|O_EXCL), fchmod to <paramref name="mode"/> (so the umask does not
@@ -353,5 +357,5 @@ public sealed class SharedMemoryInfo : NamedObjectInfo
     public DateTime ChangeTime { get; }
     public override string Path => SharedMemory.Directory + Name;
 
-    public override string ToString() => $"{Name} ({Size} bytes, {FileModes.ToOctal(Mode)}, {Owner})";
+    public override string ToString() => $"{Name} ({Size} bytes, {Mode}, {Owner})";
 }
