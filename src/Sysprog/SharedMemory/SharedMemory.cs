@@ -188,7 +188,9 @@ public sealed class SharedMemory : IDescriptorObject, IDisposable
         string? hint = rawFd.Errno switch
         {
             Errno.ENOENT => "No shared memory object has that name; create it first (New-SharedMemory, sysprog shm create).",
-            Errno.EISDIR => $"{Directory}{canonical} is a directory, not a shared memory object.",
+            // A directory: EISDIR from open(2), which glibc's shm_open turns into EINVAL.
+            Errno.EISDIR or Errno.EINVAL when FileStatus.OfEscapedPath(Directory + canonical) is StatX found && FileProblem(found) is string problem =>
+                $"{Directory}{canonical} is {problem}.",
             _ => null,
         };
         var fd = new SafeFdHandle(Syscall.Check(rawFd, trace, "shm_open", canonical, $"{QuoteName(canonical)}, {Libc.OpenFlagsText(flags)}, 0", hint));
@@ -246,7 +248,7 @@ public sealed class SharedMemory : IDescriptorObject, IDisposable
         FileStatus.Regular => null,
         FileStatus.Directory => "a directory, not a shared memory object",
         FileStatus.SymbolicLink => "a symbolic link, which shm_open refuses (O_NOFOLLOW)",
-        _ => "not a regular file, so not a shared memory object",
+        int type => $"a {FileStatus.KindOf(type)}, not a regular file, so not a shared memory object",
     };
 
     /// <summary>
