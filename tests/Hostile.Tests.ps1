@@ -311,6 +311,15 @@ foreach ($creator in $creators.Keys) {
             $script:attacks.Add("RLIMIT_FSIZE: $Attack")
         }
 
+        It 'RLIMIT_FSIZE: sysprog shm create past it exits 1 with EFBIG naming it, not killed by SIGXFSZ' {
+            # The runtime maps a double-mapped file for its code at start, which a 4 KiB limit refuses; without W^X it
+            # starts, and what the limit meets is the tool's own ftruncate.
+            $output = & prlimit --fsize=4096 env DOTNET_EnableWriteXorExecute=0 dotnet $SysprogCliPath shm create "/$($script:prefix)cli" --size 1MB 2>&1
+            $LASTEXITCODE | Should -Be 1 -Because "SIGXFSZ would end it with 153: $output"
+            "$output" | Should -BeLike '*EFBIG*RLIMIT_FSIZE*'
+            $script:attacks.Add('RLIMIT_FSIZE: sysprog shm create')
+        }
+
         It 'RLIMIT_NPROC reached: Start-ChildProcess fails with EAGAIN naming it and what the user runs' {
             if (-not $script:isRoot) { Skip-Attack 'RLIMIT_NPROC' 'root is not held to RLIMIT_NPROC, and switching to nobody needs root'; return }
             # nobody's tasks now, every thread counted, as the kernel counts them; the limit set there, no task more starts.
