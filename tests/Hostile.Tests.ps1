@@ -110,20 +110,21 @@ Describe 'A hostile machine' -Skip:(-not $IsLinux) {
         }
 
         It '<Attack>: refused at once with a named error' -ForEach @(
-            @{ Attack = 'Open-SharedMemory -ReadOnly on a FIFO'; Command = 'Open-SharedMemory'; Planted = 'fifo'; Switches = @('-ReadOnly'); ErrorId = 'ShmOpen.EINVAL'; Says = '*is a FIFO, not*' }
-            @{ Attack = 'Open-SharedMemory on a FIFO'; Command = 'Open-SharedMemory'; Planted = 'fifo'; Switches = @(); ErrorId = 'ShmOpen.EINVAL'; Says = '*is a FIFO, not*' }
-            @{ Attack = 'Open-SharedMemory -ReadOnly on a folder'; Command = 'Open-SharedMemory'; Planted = 'dir'; Switches = @('-ReadOnly'); ErrorId = 'ShmOpen.EINVAL'; Says = '*is a directory, not*' }
-            @{ Attack = 'Open-SharedMemory on a folder'; Command = 'Open-SharedMemory'; Planted = 'dir'; Switches = @(); ErrorId = 'ShmOpen.EINVAL'; Says = '*is a directory, not*' }
-            @{ Attack = 'Open-Semaphore on a FIFO at sem.NAME'; Command = 'Open-Semaphore'; Planted = 'fifo'; Switches = @(); ErrorId = 'SemOpen.EINVAL'; Says = '*is a FIFO, not*' }
-            @{ Attack = 'Open-Semaphore on a folder at sem.NAME'; Command = 'Open-Semaphore'; Planted = 'dir'; Switches = @(); ErrorId = 'SemOpen.EINVAL'; Says = '*is a directory, not*' }
+            @{ Attack = 'Open-SharedMemory -ReadOnly on a FIFO'; Command = 'Open-SharedMemory'; Planted = 'fifo'; Parameters = @{ ReadOnly = $true }; ErrorId = 'ShmOpen.EINVAL'; Says = '*is a FIFO, not*' }
+            @{ Attack = 'Open-SharedMemory on a FIFO'; Command = 'Open-SharedMemory'; Planted = 'fifo'; Parameters = @{}; ErrorId = 'ShmOpen.EINVAL'; Says = '*is a FIFO, not*' }
+            @{ Attack = 'Open-SharedMemory -ReadOnly on a folder'; Command = 'Open-SharedMemory'; Planted = 'dir'; Parameters = @{ ReadOnly = $true }; ErrorId = 'ShmOpen.EINVAL'; Says = '*is a directory, not*' }
+            @{ Attack = 'Open-SharedMemory on a folder'; Command = 'Open-SharedMemory'; Planted = 'dir'; Parameters = @{}; ErrorId = 'ShmOpen.EINVAL'; Says = '*is a directory, not*' }
+            @{ Attack = 'New-MemoryMap -Name -Protection Read on a FIFO'; Command = 'New-MemoryMap'; Planted = 'fifo'; Parameters = @{ Protection = 'Read' }; ErrorId = 'ShmOpen.EINVAL'; Says = '*is a FIFO, not*' }
+            @{ Attack = 'New-MemoryMap -Name on a folder'; Command = 'New-MemoryMap'; Planted = 'dir'; Parameters = @{}; ErrorId = 'ShmOpen.EINVAL'; Says = '*is a directory, not*' }
+            @{ Attack = 'Resize-SharedMemory -Name on a FIFO'; Command = 'Resize-SharedMemory'; Planted = 'fifo'; Parameters = @{ Size = 4096; Confirm = $false }; ErrorId = 'ShmOpen.EINVAL'; Says = '*is a FIFO, not*' }
+            @{ Attack = 'Open-Semaphore on a FIFO at sem.NAME'; Command = 'Open-Semaphore'; Planted = 'fifo'; Parameters = @{}; ErrorId = 'SemOpen.EINVAL'; Says = '*is a FIFO, not*' }
+            @{ Attack = 'Open-Semaphore on a folder at sem.NAME'; Command = 'Open-Semaphore'; Planted = 'dir'; Parameters = @{}; ErrorId = 'SemOpen.EINVAL'; Says = '*is a directory, not*' }
         ) {
             $name = "/$($script:prefix)$Planted"
             $fifo = if ($Command -eq 'Open-Semaphore') { "/dev/shm/sem.$($script:prefix)fifo" } else { "/dev/shm/$($script:prefix)fifo" }
-            $result = Invoke-Bounded -Seconds 10 -ArgumentList $Command, $name, $Switches -Action {
-                param($command, $name, $switches)
-                $splat = @{}
-                foreach ($switch in $switches) { $splat[$switch.TrimStart('-')] = $true }
-                & $command -Name $name @splat -ErrorAction Stop
+            $result = Invoke-Bounded -Seconds 10 -ArgumentList $Command, $name, $Parameters -Action {
+                param($command, $name, $parameters)
+                & $command -Name $name @parameters -ErrorAction Stop
             } -Release { & timeout 5 sh -c ': > "$1"' sh $fifo }
             $result.TimedOut | Should -BeFalse -Because "$Attack must not wait for the FIFO's other side"
             $result.Output | Should -BeNullOrEmpty
@@ -133,11 +134,19 @@ Describe 'A hostile machine' -Skip:(-not $IsLinux) {
             $script:attacks.Add($Attack)
         }
 
-        It 'sysprog shm read on a FIFO: exit 1 with the named error at once' {
-            $output = & timeout 30 dotnet $SysprogCliPath shm read "/$($script:prefix)fifo" 2>&1
+        It 'sysprog <Words> on a FIFO: exit 1 with the named error at once' -ForEach @(
+            @{ Words = @('shm', 'read') }
+            @{ Words = @('shm', 'write', '-', 'text') }
+            @{ Words = @('shm', 'resize', '-', '--size', '4096') }
+            @{ Words = @('shm', 'increment', '-') }
+        ) {
+            # '-' stands for the name; a read-only open that waited would be ended by timeout(1), with 124.
+            $arguments = @($Words | ForEach-Object { if ($_ -eq '-') { "/$($script:prefix)fifo" } else { $_ } })
+            if ($arguments.Count -eq 2) { $arguments += "/$($script:prefix)fifo" }
+            $output = & timeout 30 dotnet $SysprogCliPath @arguments 2>&1
             $LASTEXITCODE | Should -Be 1 -Because "exit 124 is timeout(1) ending a wait: $output"
-            "$output" | Should -BeLike '*FIFO*'
-            $script:attacks.Add('sysprog shm read on a FIFO')
+            "$output" | Should -BeLike '*is a FIFO, not*'
+            $script:attacks.Add("sysprog $Words on a FIFO")
         }
 
         It 'a folder cannot be planted in /dev/mqueue (mkdir is refused), so queues have no such case' {
