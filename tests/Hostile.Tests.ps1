@@ -357,6 +357,8 @@ try { Start-ChildProcess -FilePath true | Out-Null; 'started' } catch { $_.Excep
             try {
                 $receiver.StandardError.ReadLine() | Should -BeLike 'listening on*'
                 $memory = New-SharedMemory -Anonymous -Name "evil`e]0;owned`a`e[2J" -Size 4KB
+                # What the object holds is printed too (up to its first NUL).
+                Invoke-MemoryMap -InputObject $memory -Protection ReadWrite -ScriptBlock { $null = $_.WriteString(0, "held`e[8mhidden`rover") }
                 $client = Connect-Socket -Name $address.Substring(1) -TimeoutSeconds 10
                 Send-SocketMessage $client "text`e[31m`nforged line" -Descriptor $memory
                 Close-Socket $client
@@ -370,6 +372,7 @@ try { Start-ChildProcess -FilePath true | Out-Null; 'started' } catch { $_.Excep
             $receiver.ExitCode | Should -Be 0 -Because $output
             $output | Should -Not -Match '[\x00-\x09\x0b-\x1f\x7f]' -Because 'no control character reaches the terminal raw'
             $output | Should -BeLike '*evil\x1b]0;owned\x07\x1b`[2J*'
+            $output | Should -BeLike '*held\x1b`[8mhidden\rover*'
             @($output -split "`n" | Where-Object { $_ -like 'forged*' }) | Should -BeNullOrEmpty
             $script:attacks.Add('sysprog unix receive with control characters')
         }
