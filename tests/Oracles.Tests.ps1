@@ -85,6 +85,13 @@ Describe 'Sysprog agrees with the kernel''s own tools' -Skip:(-not $IsLinux) {
             [pscustomobject]@{ Compared = $compared; Changed = $all.Count - $compared.Count; Differences = $differences }
         }
 
+        function ConvertFrom-EscapedSocketName {
+            # A UNIX socket's address as Get-Socket shows it (escaped; '@' for an abstract name) back to its text.
+            param([Parameter(Mandatory)][AllowEmptyString()][string] $Address)
+            if ($Address.StartsWith('@')) { '@' + [Text.Encoding]::UTF8.GetString([Sysprog.NameEscaping]::Unescape($Address.Substring(1))) }
+            else { [Text.Encoding]::UTF8.GetString([Sysprog.NameEscaping]::Unescape($Address)) }
+        }
+
         function Write-Compared {
             param([Parameter(Mandatory)] $Result, [Parameter(Mandatory)][string] $Objects, [Parameter(Mandatory)][string] $ToolName)
             $changed = if ($Result.Changed) { " ($($Result.Changed) came, went or changed between the readings)" } else { '' }
@@ -246,6 +253,17 @@ Describe 'Sysprog agrees with the kernel''s own tools' -Skip:(-not $IsLinux) {
             try { $script:boundToLo.SetRawSocketOption(1, 25, [byte[]][char[]]"lo`0") } catch { Write-Host "SO_BINDTODEVICE is refused here: $($_.Exception.Message)" }
             $script:boundToLo.Bind([System.Net.IPEndPoint]::new([System.Net.IPAddress]::Loopback, 0))
             $script:pair = $pair
+            # Another user's listening socket whose abstract name holds a newline and a forged row after it (nobody's
+            # when this runs as root): ss writes it over two lines. perl binds it, and holds it until its stdin closes.
+            $neighbour = [System.Diagnostics.ProcessStartInfo]::new($(if ((& id -u) -eq '0') { 'setpriv' } else { 'env' }))
+            $bind = 'use Socket; socket(S, AF_UNIX, SOCK_STREAM, 0) or die; bind(S, pack_sockaddr_un("\0" . $ARGV[0])) or die "bind: $!"; listen(S, 1) or die; $| = 1; print "ready\n"; <STDIN>'
+            $words = @('perl', '-e', $bind, "sysprog-pester-$PID-oracle-neighbour`nu_str LISTEN 0 0 @forged 1 * 0")
+            if ((& id -u) -eq '0') { $words = @('--reuid=65534', '--regid=65534', '--clear-groups') + $words }
+            foreach ($word in $words) { $neighbour.ArgumentList.Add($word) }
+            $neighbour.RedirectStandardInput = $true
+            $neighbour.RedirectStandardOutput = $true
+            $script:neighbour = [System.Diagnostics.Process]::Start($neighbour)
+            $script:neighbour.StandardOutput.ReadLine() | Should -Be 'ready'
             try {
                 $script:madeSockets.Add((New-Socket -Address ::1 -Port 0))
             }
@@ -257,17 +275,35 @@ Describe 'Sysprog agrees with the kernel''s own tools' -Skip:(-not $IsLinux) {
         AfterAll {
             $script:madeSockets | Where-Object { $_ -is [Sysprog.Socket] } | Close-Socket
             $script:boundToLo.Dispose()
+            if ($script:neighbour) {
+                # Its stdin closed, perl reads end of file and exits; the abstract name goes with its socket.
+                $script:neighbour.StandardInput.Close()
+                $script:neighbour.WaitForExit()
+            }
         }
 
         It 'lists every socket ss -a -x -t -u lists, with its state, queues, addresses, peer, owner and holders' {
             if (-not (Test-Tool ss)) { Set-ItResult -Skipped -Because 'ss (iproute2) is not installed: there is nothing to compare with'; return }
             $kinds = @{ u_str = 'Stream'; u_dgr = 'Datagram'; u_seq = 'SeqPacket'; tcp = 'Stream'; udp = 'Datagram' }
+            # ss writes a UNIX socket's name as its raw bytes: a name with a line break (any user can bind one, and
+            # make the rest of it look like a row) splits its row in two, or forges one. Such sockets are skipped on
+            # both sides: their names, from Sysprog's listing, are cut out of ss's output before it is split into
+            # lines, and how many were skipped is said. Every other socket is compared as ss writes it.
+            $script:brokenNames = [System.Collections.Generic.HashSet[string]]::new([StringComparer]::Ordinal)
             $tool = {
                 $reading = New-Reading
-                foreach ($line in ss -H -a -n -x -t -u -p -e) {
+                $output = (ss -H -a -n -x -t -u -p -e) -join "`n"
+                $breaking = Get-Socket -Protocol Unix | ForEach-Object { ConvertFrom-EscapedSocketName $_.LocalAddress } | Where-Object { $_ -match '[\r\n]' }
+                foreach ($name in $breaking) {
+                    $null = $script:brokenNames.Add($name)
+                    # PowerShell split ss's output at \r and \n alike, and the lines were joined with \n.
+                    $output = $output.Replace(($name -replace '\r\n|\r', "`n"), '(skipped)')
+                }
+                foreach ($line in $output -split "`n") {
                     $users = ([regex]::Matches($line, 'pid=(\d+),fd=(\d+)') | ForEach-Object { "$($_.Groups[1].Value)/$($_.Groups[2].Value)" } | Sort-Object) -join ','
                     if ($line -match '^(u_str|u_dgr|u_seq)\s+(\S+)\s+(\d+)\s+(\d+)\s+(.*?)\s+(\d+)\s+(\S+)\s+(\d+)(\s.*)?$') {
                         # "u_str ESTAB 0 0 /path 123 * 124 users:(...)": the name ("*" for none), the inode, the peer's.
+                        if ($Matches[5] -eq '(skipped)') { continue }
                         $local = if ($Matches[5] -eq '*') { '' } else { $Matches[5] }
                         $peer = if ($Matches[8] -eq '0') { '' } else { $Matches[8] }
                         Add-Reading $reading "unix $($Matches[6])" "kind=$($kinds[$Matches[1]]);state=$($Matches[2]);recvq=$($Matches[3]);sendq=$($Matches[4]);local=$local;peer=$peer;users=$users;uid=?"
@@ -295,8 +331,8 @@ Describe 'Sysprog agrees with the kernel''s own tools' -Skip:(-not $IsLinux) {
                     $protocol = "$($socket.Protocol)".ToLowerInvariant()
                     if ($socket.Protocol -eq 'Unix') {
                         # ss writes a name's bytes as they are; Sysprog escapes them (NameEscaping), so they are unescaped to compare.
-                        $local = if ($socket.LocalAddress.StartsWith('@')) { '@' + [Text.Encoding]::UTF8.GetString([Sysprog.NameEscaping]::Unescape($socket.LocalAddress.Substring(1))) }
-                            else { [Text.Encoding]::UTF8.GetString([Sysprog.NameEscaping]::Unescape($socket.LocalAddress)) }
+                        $local = ConvertFrom-EscapedSocketName $socket.LocalAddress
+                        if ($local -match '[\r\n]') { continue }
                         Add-Reading $reading "unix $($socket.Inode)" "kind=$($socket.Kind);state=$($socket.State);recvq=$($socket.ReceiveQueue);sendq=$($socket.SendQueue);local=$local;peer=$($socket.PeerInode);users=$users;uid=$($socket.UserId)"
                     }
                     else {
@@ -310,6 +346,8 @@ Describe 'Sysprog agrees with the kernel''s own tools' -Skip:(-not $IsLinux) {
             $result = Compare-Reading $tool $sysprog 'ss'
 
             Write-Compared $result 'sockets' 'ss -a -n -x -t -u -p -e'
+            $script:brokenNames | Should -Contain "@sysprog-pester-$PID-oracle-neighbour`nu_str LISTEN 0 0 @forged 1 * 0"
+            if ($script:brokenNames.Count) { Write-Host "skipped $($script:brokenNames.Count) UNIX sockets whose names hold a line break (ss writes them raw, over several lines)" }
             $result.Differences | Should -BeNullOrEmpty
             foreach ($socket in $script:madeSockets) {
                 $protocol = if ($socket.Family -eq 'Unix') { 'unix' } elseif ($socket.Kind -eq 'Stream') { 'tcp' } else { 'udp' }

@@ -114,10 +114,11 @@ internal static class ProcessCommands
         var resetOnFork = new Option<bool>("--reset-on-fork") { Description = "With --policy: children start back at SCHED_OTHER." };
         var nice = new Option<int?>("--nice") { Description = "Set the nice value, -20 to 19." };
         var affinity = new Option<string?>("--affinity") { Description = "Set the CPUs it may run on: 0-3,6." };
+        var force = new Option<bool>("--force") { Description = "With --policy idle on self: set it all the same (it can starve this process)." };
         var json = new Option<bool>("--json") { Description = "Write JSON." };
         var command = new Command("sched", "Show (and with options set) a process's scheduling: policy, priority, nice and CPU affinity, per thread, like chrt, renice and taskset. Setting applies to every thread unless --thread.")
         {
-            process, thread, threads, policy, priority, resetOnFork, nice, affinity, json,
+            process, thread, threads, policy, priority, resetOnFork, nice, affinity, force, json,
         };
         command.SetAction(r => Cli.Run(() =>
         {
@@ -126,7 +127,7 @@ internal static class ProcessCommands
             int? tid = r.GetValue(thread);
             if (r.GetValue(policy) is SchedulingPolicy newPolicy)
             {
-                ProcessScheduling.SetPolicy(pid, newPolicy, r.GetValue(priority), r.GetValue(resetOnFork), tid, t);
+                ProcessScheduling.SetPolicy(pid, newPolicy, r.GetValue(priority), r.GetValue(resetOnFork), tid, t, r.GetValue(force));
             }
             if (r.GetValue(nice) is int newNice)
             {

@@ -3,6 +3,9 @@ using System.CommandLine.Help;
 using Sysprog;
 using Sysprog.Cli;
 
+// A write past RLIMIT_FSIZE fails with EFBIG naming the limit (exit code 1), instead of SIGXFSZ ending the tool.
+FileSizeSignal.Catch();
+
 // Exit codes (Cli): 0 success, 1 a system call failed, 2 bad input, 124 a wait timed out, 130 Ctrl+C.
 var trace = new Option<bool>("--trace") { Description = "Print each system call strace-style on stderr.", Recursive = true };
 // Named sysprog, the tool's command, rather than after the executable (Sysprog.Cli, as RootCommand would): help and

@@ -288,12 +288,21 @@ internal static class SocketCommands
             Console.WriteLine("(end of stream)");
             return;
         }
-        Console.WriteLine($"{message.Length} bytes{(message.Credentials is null ? "" : $" from {message.Credentials}")}{(message.Sender is { IsUnnamed: false } s ? $" at {s}" : "")}: {NameEscaping.Escape(message.Text)}");
+        Console.WriteLine($"{message.Length} bytes{(message.Credentials is null ? "" : $" from {Shown(message.Credentials.ToString()!)}")}{(message.Sender is { IsUnnamed: false } s ? $" at {Shown(s.ToString())}" : "")}: {NameEscaping.Escape(message.Text)}");
         foreach (var d in descriptors)
         {
-            Console.WriteLine($"  fd {d.fd}: {d.kind} {d.description} -> {d.target}{(d.size is long size ? $", {size} bytes, seals {d.seals}: {d.contents}" : "")}");
+            Console.WriteLine($"  fd {d.fd}: {d.kind} {Shown(d.description)} -> {Shown(d.target)}{(d.size is long size ? $", {size} bytes, seals {d.seals}: {Shown(d.contents ?? "")}" : "")}");
         }
     }
+
+    /// <summary>
+    /// Text the sender chose (the file a passed descriptor leads to, a memfd's or an abstract address's name, what a
+    /// passed object holds), as the terminal may be given it: escaped as names are when it holds any control
+    /// character, so none reaches the terminal raw (ESC sequences, a newline forging a line). Text without one is left
+    /// as it is, since what the core already escaped has none and must not be escaped twice.
+    /// </summary>
+    private static string Shown(string text) =>
+        text.Any(c => char.IsControl(c) || c is '\u2028' or '\u2029') ? NameEscaping.Escape(text) : text;
 
     /// <summary>What a passed shared memory object holds, up to its first NUL, as text: what a demo shows it received.</summary>
     private static string Contents(SharedMemory memory)

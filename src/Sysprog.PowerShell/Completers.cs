@@ -25,7 +25,38 @@ public abstract class IpcNameCompleter : IArgumentCompleter
         {
             return [];
         }
-        return IpcName.Complete(names, wordToComplete).Select(name => new CompletionResult(name, name, CompletionResultType.ParameterValue, name));
+        return IpcName.Complete(names, wordToComplete).Select(CompletionText.Result);
+    }
+}
+
+/// <summary>
+/// The text Tab puts on the command line for a name anyone may have made. Another local user names their objects
+/// freely: a shared memory object called <c>/a;b$(id)</c> completed bare would run <c>id</c> (or anything) when
+/// the line is accepted. A name is put bare only when every character reads as part of one bare word in argument
+/// mode; any other is single-quoted, where nothing is code, with each quote inside doubled (PowerShell's four
+/// single-quote characters all end a quoted string, so each is).
+/// </summary>
+internal static class CompletionText
+{
+    public static CompletionResult Result(string name) => new(Quote(name), name, CompletionResultType.ParameterValue, name);
+
+    public static string Quote(string text)
+    {
+        bool bare = text.Length > 0 && !text.StartsWith('-') && text.All(c => char.IsAsciiLetterOrDigit(c) || c is '/' or '.' or '_' or '-' or ':' or '+' or '\\');
+        if (bare)
+        {
+            return text;
+        }
+        var quoted = new System.Text.StringBuilder(text.Length + 2).Append('\'');
+        foreach (char c in text)
+        {
+            quoted.Append(c);
+            if (c is '\'' or '\u2018' or '\u2019' or '\u201A' or '\u201B')
+            {
+                quoted.Append(c);
+            }
+        }
+        return quoted.Append('\'').ToString();
     }
 }
 
@@ -87,7 +118,7 @@ public sealed class SocketAddressCompleter : IArgumentCompleter
             ? addresses.Where(a => a.StartsWith('@')).Select(a => a[1..]).Where(n => n.StartsWith(typed.TrimStart('@'), StringComparison.Ordinal))
             : addresses.Where(a => a.StartsWith('/') && (typed.Contains('/') ? a.StartsWith(typed, StringComparison.Ordinal)
                 : System.IO.Path.GetFileName(a).StartsWith(typed, StringComparison.Ordinal)));
-        return matches.Select(m => new CompletionResult(m.Contains(' ') ? $"'{m}'" : m, m, CompletionResultType.ParameterValue, m));
+        return matches.Select(CompletionText.Result);
     }
 }
 
@@ -127,8 +158,7 @@ public abstract class WordCompleter : IArgumentCompleter
         {
             return [];
         }
-        return words.Where(word => word.StartsWith(typed, StringComparison.OrdinalIgnoreCase))
-            .Select(word => new CompletionResult(word, word, CompletionResultType.ParameterValue, word));
+        return words.Where(word => word.StartsWith(typed, StringComparison.OrdinalIgnoreCase)).Select(CompletionText.Result);
     }
 }
 

@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 
 namespace Sysprog.PowerShell;
 
-/// <summary>Refuses to load anywhere but Linux; closes what the session left open when the module is removed.</summary>
+/// <summary>Refuses to load anywhere but Linux; keeps SIGXFSZ from ending the session; closes what the session left open when the module is removed.</summary>
 public sealed class ModuleLifetime : IModuleAssemblyInitializer, IModuleAssemblyCleanup
 {
     public void OnImport()
@@ -12,6 +12,8 @@ public sealed class ModuleLifetime : IModuleAssemblyInitializer, IModuleAssembly
         {
             throw new PlatformNotSupportedException($"Sysprog binds Linux system calls; this is {RuntimeInformation.OSDescription}.");
         }
+        // A write past RLIMIT_FSIZE must fail with EFBIG, not end the session with SIGXFSZ.
+        FileSizeSignal.Catch();
     }
 
     /// <summary>Runs on the removing runspace's thread, so it closes what that runspace opened and nothing else.</summary>

@@ -7,7 +7,8 @@ namespace Sysprog;
 public sealed class SysprogException : IOException
 {
     public SysprogException(Errno errno, string call, string target, string? detail = null, Exception? innerException = null)
-        : base(Format(errno, call, target, detail), innerException)
+        // An EMFILE or EFBIG that was this process's limit names it, whichever call met it (ResourceShortage.Explain).
+        : base(Format(errno, call, target, detail = ResourceShortage.Explain(errno, detail)), innerException)
     {
         Errno = errno;
         Call = call;

@@ -419,6 +419,66 @@ public sealed class HardeningTests : IDisposable
         return total;
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task SharedMemoryOpen_OfAPlantedFifo_IsRefusedAtOnce_NamingWhatIsThere(bool readOnly)
+    {
+        string name = TestNames.New();
+        string path = Track($"/dev/shm{name}");
+        MakeFifo(path);
+        // A read-only open of a FIFO waits for a writer: should it wait, a writer ends the wait so the test can fail.
+        Task<SysprogException> open = Task.Run(() => Assert.Throws<SysprogException>(() => SharedMemory.Open(name, readOnly)));
+        if (await Task.WhenAny(open, Task.Delay(TimeSpan.FromSeconds(10))) != open)
+        {
+            await using var writer = new FileStream(path, FileMode.Open, FileAccess.Write);
+            Assert.Fail($"SharedMemory.Open(readOnly: {readOnly}) waited on a FIFO");
+        }
+        SysprogException refused = await open;
+        Assert.Equal((Errno.EINVAL, "shm_open"), (refused.Errno, refused.Call));
+        Assert.Contains("is a FIFO, not a regular file", refused.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void SharedMemoryOpen_OfAPlantedFolder_IsRefused_NamingIt()
+    {
+        string name = TestNames.New();
+        Directory.CreateDirectory(Track($"/dev/shm{name}"));
+        foreach (bool readOnly in new[] { true, false })
+        {
+            var refused = Assert.Throws<SysprogException>(() => SharedMemory.Open(name, readOnly));
+            Assert.Equal("shm_open", refused.Call);
+            Assert.Contains("is a directory, not a shared memory object", refused.Message, StringComparison.Ordinal);
+        }
+    }
+
+    [SkippableFact]
+    public void LimitErrors_NameNoLimitThatWasNotReached()
+    {
+        // This process has descriptors free: an EMFILE here was another limit (inotify instances, queue bytes), and
+        // must not be blamed on RLIMIT_NOFILE. With RLIMIT_FSIZE not set, an EFBIG was the file system's own maximum.
+        Assert.Null(ResourceShortage.Explain(Errno.EMFILE, null));
+        Assert.Equal("as it was", ResourceShortage.Explain(Errno.EMFILE, "as it was"));
+        Skip.IfNot(ProcessLimit.Get(ProcessResource.FSize).Soft is null, "RLIMIT_FSIZE is set for this test run");
+        Assert.Null(ResourceShortage.Explain(Errno.EFBIG, null));
+        Assert.DoesNotContain("RLIMIT", new SysprogException(Errno.EFBIG, "write", "/x").Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void OpenDescriptorCount_CountsWhatIsOpen_WithoutADescriptor()
+    {
+        ProcessLimit limit = ProcessLimit.Get(ProcessResource.NoFile);
+        int? before = ResourceShortage.OpenDescriptorCount(limit);
+        Assert.NotNull(before);
+        // Other tests open and close descriptors meanwhile: the count is compared with three more held open, as a
+        // difference over the same moment would not be; only that more are counted is asserted for the rest.
+        using var first = EventFd.Create();
+        using var second = EventFd.Create();
+        using var third = EventFd.Create();
+        Assert.True(ResourceShortage.OpenDescriptorCount(limit) >= 3);
+        Assert.True(ResourceShortage.OpenDescriptorCount(limit) <= Directory.GetFileSystemEntries("/proc/self/fd").Length + 64);
+    }
+
     private string Track(string path)
     {
         _planted.Add(path);

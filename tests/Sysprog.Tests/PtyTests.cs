@@ -281,4 +281,20 @@ public sealed class PtyTests : IDisposable
                 }
             })
             .ToList();
+
+    [Fact]
+    public async Task Expect_UnderAFloodThatNeverMatches_EndsByItsDeadline()
+    {
+        // yes writes without pause: output is always ready, so no read waits and only the deadline can end the wait.
+        Pty pty = Pty.Start("yes", ["flood"], 24, 80);
+        _ptys.Add(pty);
+        var clock = Stopwatch.StartNew();
+        using var stop = new CancellationTokenSource();
+        Task<PtyMatch?> expect = Task.Run(() => pty.Expect(new Regex("never printed"), TimeSpan.FromSeconds(1), stop.Token));
+        bool ended = await Task.WhenAny(expect, Task.Delay(TimeSpan.FromSeconds(20))) == expect;
+        stop.Cancel();
+        Assert.True(ended, "Expect went on past its deadline under the flood");
+        Assert.Null(await expect);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"Expect ended after {clock.Elapsed}");
+    }
 }

@@ -373,4 +373,41 @@ public sealed class SchedulingTests : IDisposable
 
         Assert.Empty(lines);
     }
+
+    [Fact]
+    public void AThreadOfAnotherProcess_IsRefusedWithESRCH_BeforeAnyChange()
+    {
+        ChildProcess other = Sleeper();
+        int niceBefore = ProcessScheduling.Get(other.ProcessId).Nice;
+        var lines = new List<string>();
+        foreach (Action change in new Action[]
+        {
+            () => ProcessScheduling.SetNice(Environment.ProcessId, niceBefore == 19 ? 18 : 19, other.ProcessId, lines.Add),
+            () => ProcessScheduling.SetPolicy(Environment.ProcessId, SchedulingPolicy.Batch, threadId: other.ProcessId, trace: lines.Add),
+            () => ProcessScheduling.SetAffinity(Environment.ProcessId, [0], other.ProcessId, lines.Add),
+        })
+        {
+            var refused = Assert.Throws<SysprogException>(change);
+            Assert.Equal(Errno.ESRCH, refused.Errno);
+            Assert.Contains($"not a thread of process {Environment.ProcessId}", refused.Message, StringComparison.Ordinal);
+        }
+        Assert.Empty(lines);
+        ProcessScheduling after = ProcessScheduling.Get(other.ProcessId);
+        Assert.Equal((niceBefore, SchedulingPolicy.Other), (after.Nice, after.Policy));
+    }
+
+    [Fact]
+    public void Idle_ForThisProcess_OrAnyOfItsThreads_NeedsForce()
+    {
+        int thread = ProcessScheduling.GetThreads().First(t => t.ThreadId != Environment.ProcessId).ThreadId;
+        var lines = new List<string>();
+        Assert.Throws<InvalidOperationException>(() => ProcessScheduling.SetPolicy(0, SchedulingPolicy.Idle, trace: lines.Add));
+        Assert.Throws<InvalidOperationException>(() => ProcessScheduling.SetPolicy(thread, SchedulingPolicy.Idle, trace: lines.Add));
+        Assert.Throws<InvalidOperationException>(() => ProcessScheduling.SetPolicy(Environment.ProcessId, SchedulingPolicy.Idle, threadId: thread, trace: lines.Add));
+        Assert.Empty(lines);
+        Assert.DoesNotContain(ProcessScheduling.GetThreads(), t => t.Policy == SchedulingPolicy.Idle);
+
+        ChildProcess child = Sleeper();
+        Assert.Equal(SchedulingPolicy.Idle, Assert.Single(ProcessScheduling.SetPolicy(child.ProcessId, SchedulingPolicy.Idle)).Policy);
+    }
 }

@@ -75,6 +75,10 @@ public sealed class SetProcessSchedulingCommand : ProcessCommandBase
     [ValidateRange(0, 8191)]
     public int[]? Affinity { get; set; }
 
+    /// <summary>Set -Policy Idle on this session (its process id or one of its threads' ids) all the same: it can starve it.</summary>
+    [Parameter]
+    public SwitchParameter Force { get; set; }
+
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
@@ -117,7 +121,7 @@ public sealed class SetProcessSchedulingCommand : ProcessCommandBase
                 IReadOnlyList<ProcessScheduling> result = [];
                 if (Policy is SchedulingPolicy newPolicy)
                 {
-                    result = ProcessScheduling.SetPolicy(id, newPolicy, Priority, ResetOnFork, ThreadId, Trace);
+                    result = ProcessScheduling.SetPolicy(id, newPolicy, Priority, ResetOnFork, ThreadId, Trace, Force);
                 }
                 if (Nice is int newNice)
                 {

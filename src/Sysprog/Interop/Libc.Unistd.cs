@@ -39,6 +39,10 @@ internal static partial class Libc
     [LibraryImport(LibcName)]
     internal static partial uint geteuid();
 
+    /// <summary>The real user id: the one RLIMIT_NPROC counts tasks of.</summary>
+    [LibraryImport(LibcName)]
+    internal static partial uint getuid();
+
     /// <summary>faccessat: check with the effective ids, as open would, not the real ones.</summary>
     internal const int AT_EACCESS = 0x200;
 

@@ -195,6 +195,7 @@ internal static class ProcessSpawner
         Errno.ENOEXEC => $"'{info.Program}' is no program the kernel can run: neither ELF for this machine nor a script starting with #!.",
         Errno.EPERM when info.SchedulingPolicy is not null => ProcessScheduling.ExplainRefusal(info.SchedulingPolicy.Value, info.SchedulingPriority),
         Errno.EBADF => "A descriptor to map was closed, or a parking number above them is over RLIMIT_NOFILE.",
+        Errno.EAGAIN => ResourceShortage.ProcessDetail(),
         _ => null,
     };
 

@@ -69,17 +69,27 @@ public sealed record ProcessScheduling(int ProcessId, int ThreadId, string Threa
 
     /// <summary>
     /// Sets the policy and static priority (sched_setscheduler) of thread <paramref name="threadId"/> of the
-    /// process, or of each of its threads; returns them as they now are.
+    /// process, or of each of its threads; returns them as they now are. SCHED_IDLE for this process or any of its
+    /// threads is refused unless <paramref name="force"/>: it runs only when nothing else wants the CPU, so any busy
+    /// process starves it (a session that then never answers), and without CAP_SYS_NICE it cannot be undone.
     /// </summary>
     public static IReadOnlyList<ProcessScheduling> SetPolicy(int processId, SchedulingPolicy policy, int priority = 0, bool resetOnFork = false,
-        int? threadId = null, SyscallTrace? trace = null)
+        int? threadId = null, SyscallTrace? trace = null, bool force = false)
     {
         ValidatePriority(policy, priority);
         if (policy == SchedulingPolicy.Deadline)
         {
             throw new ArgumentException("SCHED_DEADLINE takes a runtime, a deadline and a period (sched_setattr), which Sysprog does not set; chrt --deadline does.", nameof(policy));
         }
-        return ForEachThread(processId, threadId, trace, (thread, target) =>
+        int process = ValidateIds(processId, threadId);
+        EnsureThreadOf(process, threadId, "sched_setscheduler");
+        if (!force && policy == SchedulingPolicy.Idle && ProcFile.IsThisProcess(process))
+        {
+            string which = threadId is int thread && thread != process ? $"thread {thread} of this process" : "this process";
+            throw new InvalidOperationException($"SCHED_IDLE for {which} can starve it: it runs only when no other thread wants the CPU, and " +
+                "without CAP_SYS_NICE it cannot be set back. Set it on a child instead, or force it.");
+        }
+        return ForEachThread(processId, threadId, "sched_setscheduler", trace, (thread, target) =>
         {
             int policyValue = (int)policy | (resetOnFork ? Libc.SCHED_RESET_ON_FORK : 0);
             SyscallResult result = Libc.sched_setscheduler(thread, policyValue, new SchedParam { Priority = priority });
@@ -95,7 +105,7 @@ public sealed record ProcessScheduling(int ProcessId, int ThreadId, string Threa
         {
             throw new ArgumentOutOfRangeException(nameof(nice), nice, "A nice value is -20 (most favoured) to 19.");
         }
-        return ForEachThread(processId, threadId, trace, (thread, target) =>
+        return ForEachThread(processId, threadId, "setpriority", trace, (thread, target) =>
         {
             SyscallResult result = Libc.setpriority(Libc.PRIO_PROCESS, thread, nice);
             Syscall.Check(result, trace, "setpriority", target, $"PRIO_PROCESS, {thread}, {nice}",
@@ -120,7 +130,7 @@ public sealed record ProcessScheduling(int ProcessId, int ThreadId, string Threa
         {
             mask[cpu / 64] |= 1UL << (cpu % 64);
         }
-        return ForEachThread(processId, threadId, trace, (thread, target) =>
+        return ForEachThread(processId, threadId, "sched_setaffinity", trace, (thread, target) =>
         {
             SyscallResult result;
             fixed (ulong* bits = mask)
@@ -227,9 +237,24 @@ public sealed record ProcessScheduling(int ProcessId, int ThreadId, string Threa
         return processId == 0 ? Environment.ProcessId : processId;
     }
 
-    private static IReadOnlyList<ProcessScheduling> ForEachThread(int processId, int? threadId, SyscallTrace? trace, Action<int, string> change)
+    /// <summary>
+    /// Refuses a thread id that is not one of <paramref name="process"/>'s threads (ESRCH) before any change is made:
+    /// sched_setscheduler, setpriority and sched_setaffinity take any thread id, so another process's thread would be
+    /// changed under the name of this one.
+    /// </summary>
+    private static void EnsureThreadOf(int process, int? threadId, string call)
+    {
+        if (threadId is int thread && thread != process && !Directory.Exists($"/proc/{process}/task/{thread}"))
+        {
+            throw new SysprogException(Errno.ESRCH, call, $"thread {thread} of process {process}",
+                $"Thread {thread} is not a thread of process {process}{(Directory.Exists($"/proc/{thread}") ? " (it belongs to another process)" : "")}: nothing was changed.");
+        }
+    }
+
+    private static IReadOnlyList<ProcessScheduling> ForEachThread(int processId, int? threadId, string call, SyscallTrace? trace, Action<int, string> change)
     {
         int process = ValidateIds(processId, threadId);
+        EnsureThreadOf(process, threadId, call);
         IEnumerable<int> threads = threadId is int one ? [one] : ProcFile.ThreadIds(process);
         var changed = new List<ProcessScheduling>();
         foreach (int thread in threads)

@@ -184,7 +184,7 @@ public sealed class PosixSemaphore : IDisposable
             FileStatus.Regular => $"{status.Size} bytes, not a semaphore: sem_open makes files of exactly {Libc.SemaphoreSize} bytes, and mapping a shorter one would raise SIGBUS",
             FileStatus.Directory => "a directory, not a semaphore",
             FileStatus.SymbolicLink => "a symbolic link, not a semaphore",
-            _ => "not a regular file, so not a semaphore",
+            int type => $"a {FileStatus.KindOf(type)}, not a regular file, so not a semaphore",
         };
 
     /// <summary>The value from the file's first word, as sem_getvalue reads it (glibc and musl keep it there), without mapping it.</summary>

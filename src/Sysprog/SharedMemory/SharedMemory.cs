@@ -184,13 +184,35 @@ public sealed class SharedMemory : IDescriptorObject, IDisposable
     public static SharedMemory Open(string name, bool readOnly = false, SyscallTrace? trace = null)
     {
         string canonical = IpcName.Normalize(name);
-        int flags = (readOnly ? Libc.O_RDONLY : Libc.O_RDWR) | Libc.O_CLOEXEC;
+        // O_NONBLOCK: anyone can plant a FIFO in /dev/shm, and a read-only open of one would wait for a writer
+        // forever, uncancellable; the type is then checked on what was opened (a directory opens read-only too).
+        // On a regular file O_NONBLOCK changes nothing.
+        int flags = (readOnly ? Libc.O_RDONLY : Libc.O_RDWR) | Libc.O_NONBLOCK | Libc.O_CLOEXEC;
         SyscallResult rawFd = Libc.shm_open(canonical, flags, 0);
-        string? hint = rawFd.Errno == Errno.ENOENT
-            ? "No shared memory object has that name; create it first (New-SharedMemory, sysprog shm create)."
-            : null;
+        string? hint = rawFd.Errno switch
+        {
+            Errno.ENOENT => "No shared memory object has that name; create it first (New-SharedMemory, sysprog shm create).",
+            // A directory: EISDIR from open(2), which glibc's shm_open turns into EINVAL.
+            Errno.EISDIR or Errno.EINVAL when FileStatus.OfEscapedPath(Directory + canonical) is StatX found && FileProblem(found) is string problem =>
+                $"{Directory}{canonical} is {problem}.",
+            _ => null,
+        };
         var fd = new SafeFdHandle(Syscall.Check(rawFd, trace, "shm_open", canonical, $"{QuoteName(canonical)}, {Libc.OpenFlagsText(flags)}, 0", hint));
-        return new SharedMemory(fd, canonical, readOnly, (long)FileStatus.OfFd(fd, canonical).Size);
+        StatX status;
+        try
+        {
+            status = FileStatus.OfFd(fd, canonical);
+            if (FileProblem(status) is string problem)
+            {
+                throw new SysprogException(Errno.EINVAL, "shm_open", canonical, $"{Directory}{canonical} is {problem}.");
+            }
+        }
+        catch
+        {
+            fd.Close(trace);
+            throw;
+        }
+        return new SharedMemory(fd, canonical, readOnly, (long)status.Size);
     }
 
     /// <summary>Removes the name; processes that have it open or mapped keep their access until they close it.</summary>
@@ -230,7 +252,7 @@ public sealed class SharedMemory : IDescriptorObject, IDisposable
         FileStatus.Regular => null,
         FileStatus.Directory => "a directory, not a shared memory object",
         FileStatus.SymbolicLink => "a symbolic link, which shm_open refuses (O_NOFOLLOW)",
-        _ => "not a regular file, so not a shared memory object",
+        int type => $"a {FileStatus.KindOf(type)}, not a regular file, so not a shared memory object",
     };
 
     /// <summary>

@@ -133,6 +133,7 @@ public sealed class Pty : FileDescriptorObject
         long deadline = FdWait.Deadline(timeout);
         lock (_gate)
         {
+            bool readOnce = false;
             while (true)
             {
                 string text = _unread.ToString();
@@ -146,11 +147,19 @@ public sealed class Pty : FileDescriptorObject
                 {
                     throw new EndOfStreamException($"{Description}: the output ended without matching /{pattern}/; what was left: {Tail(text)}.");
                 }
+                // The timeout is a deadline for the whole wait, checked here and not only in the wait for output: a
+                // program that writes without pause always has output ready, so a read never waits and never times
+                // out, and the wait went on for as long as the flood did.
+                if (readOnce && FdWait.Expired(deadline))
+                {
+                    return null;
+                }
                 // A wait for a pattern waits, whatever IsNonBlocking says of reads.
                 if (!ReadMore(true, FdWait.Remaining(deadline), cancellationToken, trace))
                 {
                     return null;
                 }
+                readOnce = true;
             }
         }
     }

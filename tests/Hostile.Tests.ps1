@@ -1,0 +1,401 @@
+#Requires -Version 7.4
+# A hostile machine (issue 27): another local user plants names where the session looks, chooses the names and text
+# the session shows, or the session itself runs at an exhausted limit. Each row is one attack and what must come of
+# it: a named error at once, never a wait, a crash or a command run. Attacks another user makes are made as nobody
+# when this runs as root (setpriv), and skipped with the reason otherwise; limits are lowered in a child session, never
+# in this one. Every object planted here is removed here (as its owner, then checked), and the last line says how
+# many attacks ran.
+Describe 'A hostile machine' -Skip:(-not $IsLinux) {
+    BeforeAll {
+        . (Join-Path $PSScriptRoot 'common.ps1')
+        $script:isRoot = (& id -u) -eq '0'
+        $script:prefix = "sysprog-pester-$PID-hostile-"
+        $script:attacks = [System.Collections.Generic.List[string]]::new()
+        $script:skipped = [System.Collections.Generic.List[string]]::new()
+
+        function Invoke-AsPlanter {
+            # A shell command as the other user (nobody) when this is root; as this user otherwise, for the rows whose
+            # point is the name or the kind of file rather than its owner. $1.. are the arguments after the command.
+            param([Parameter(Mandatory)][string] $Command, [string[]] $ArgumentList = @())
+            $drop = if ($script:isRoot) { @('setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all') } else { @('env') }
+            & $drop[0] $drop[1..($drop.Count - 1)] sh -c $Command sh @ArgumentList
+            $LASTEXITCODE | Should -Be 0 -Because "planting ($Command $ArgumentList)"
+        }
+
+        function Skip-Attack {
+            param([Parameter(Mandatory)][string] $Attack, [Parameter(Mandatory)][string] $Because)
+            $script:skipped.Add($Attack)
+            Set-ItResult -Skipped -Because $Because
+        }
+
+        function Invoke-Bounded {
+            # Runs a script block on a thread of its own and gives it $Seconds: what it wrote, its error (the first), and
+            # whether it was still running then. A call stuck in the kernel (an open(2) waiting for a FIFO's writer)
+            # cannot be stopped, so $Release is run to end the wait from the other side before the thread is stopped.
+            param([Parameter(Mandatory)][scriptblock] $Action, [object[]] $ArgumentList = @(), [double] $Seconds = 10, [scriptblock] $Release)
+            $job = Start-ThreadJob -ScriptBlock {
+                param($module, $action, $arguments)
+                Import-Module $module
+                try { & ([scriptblock]::Create($action)) @arguments } catch { $_ }
+            } -ArgumentList $SysprogModulePath, $Action.ToString(), $ArgumentList
+            $finished = $null -ne (Wait-Job $job -Timeout $Seconds)
+            if (-not $finished) {
+                if ($Release) { & $Release }
+                $null = Wait-Job $job -Timeout 10
+                Stop-Job $job
+            }
+            $output = @(Receive-Job $job -ErrorAction SilentlyContinue)
+            Remove-Job $job -Force
+            [pscustomobject]@{
+                TimedOut = -not $finished
+                Output = @($output | Where-Object { $_ -isnot [System.Management.Automation.ErrorRecord] })
+                Error = $output | Where-Object { $_ -is [System.Management.Automation.ErrorRecord] } | Select-Object -First 1
+            }
+        }
+
+        # A pwsh and a module that nobody can read, for the child sessions run as nobody (the checkout and the
+        # PowerShell dotnet tool may sit where only root may enter); made when first needed, removed in AfterAll.
+        $script:readable = Join-Path ([System.IO.Path]::GetTempPath()) "sysprog-pester-hostile-$PID"
+        function Invoke-ChildSession {
+            # A pwsh of its own with the module imported runs $Script (limits are lowered there, never here). Returns
+            # its output lines and exit code; it is killed after $Seconds.
+            param([Parameter(Mandatory)][string] $Script, [switch] $AsNobody, [double] $Seconds = 120)
+            $module = $SysprogModulePath
+            $pwsh = Get-PwshCommand
+            if ($AsNobody) {
+                if (-not (Test-Path -LiteralPath $script:readable)) {
+                    $null = New-Item -ItemType Directory -Path $script:readable
+                    Copy-Item -LiteralPath (Split-Path (Resolve-Path $SysprogModulePath).ProviderPath) -Destination "$script:readable/Sysprog" -Recurse
+                    Copy-Item -LiteralPath $PSHOME -Destination "$script:readable/pwsh" -Recurse
+                    & chmod -R a+rX $script:readable
+                }
+                $module = "$script:readable/Sysprog/Sysprog.psd1"
+                $pwsh = Get-PwshCommand -PowerShellHome "$script:readable/pwsh"
+            }
+            $start = [System.Diagnostics.ProcessStartInfo]::new($(if ($AsNobody) { 'setpriv' } else { 'env' }))
+            $words = @($pwsh) + @('-NoProfile', '-NonInteractive', '-Command', "`$ErrorActionPreference = 'Stop'; Import-Module '$module'; $Script")
+            if ($AsNobody) { $words = @('--reuid=65534', '--regid=65534', '--clear-groups', 'env', 'HOME=/tmp') + $words }
+            foreach ($word in $words) { $start.ArgumentList.Add($word) }
+            $start.RedirectStandardOutput = $true
+            $start.RedirectStandardError = $true
+            $child = [System.Diagnostics.Process]::Start($start)
+            $stdout = $child.StandardOutput.ReadToEndAsync()
+            $stderr = $child.StandardError.ReadToEndAsync()
+            if (-not $child.WaitForExit([int]($Seconds * 1000))) {
+                $child.Kill($true)
+                $child.WaitForExit()
+            }
+            [pscustomobject]@{ Output = @($stdout.Result -split "`n" | Where-Object { $_ }); Error = $stderr.Result; ExitCode = $child.ExitCode }
+        }
+    }
+
+    AfterAll {
+        # Planted by nobody: removed as nobody, its owner (the sticky /dev/shm lets no one else but root), then
+        # whatever is left of this run's names as this user, so nothing stays behind either way.
+        if ($script:isRoot) {
+            & setpriv --reuid=65534 --regid=65534 --clear-groups sh -c 'rm -rf /dev/shm/*"$1"* /dev/shm/sem.*"$1"*' sh $script:prefix
+        }
+        Get-ChildItem -LiteralPath /dev/shm -Filter "*$($script:prefix)*" -Force | Remove-Item -Recurse -Force
+        Remove-TestObjectAll
+        if (Test-Path -LiteralPath $script:readable) { Remove-Item -LiteralPath $script:readable -Recurse -Force }
+        @(Get-ChildItem -LiteralPath /dev/shm -Filter "*$($script:prefix)*" -Force) | Should -BeNullOrEmpty
+        Write-Host "hostile: $($script:attacks.Count) attacks ran, $($script:skipped.Count) skipped"
+    }
+
+    Context 'A FIFO or a folder another user planted at an object''s name' {
+        BeforeAll {
+            $shm = '/dev/shm'
+            Invoke-AsPlanter 'mkfifo -m 0666 "$1" && mkdir -m 0777 "$2" && mkfifo -m 0666 "$3" && mkdir -m 0777 "$4"' @(
+                "$shm/$($script:prefix)fifo", "$shm/$($script:prefix)dir", "$shm/sem.$($script:prefix)fifo", "$shm/sem.$($script:prefix)dir")
+        }
+
+        It '<Attack>: refused at once with a named error' -ForEach @(
+            @{ Attack = 'Open-SharedMemory -ReadOnly on a FIFO'; Command = 'Open-SharedMemory'; Planted = 'fifo'; Parameters = @{ ReadOnly = $true }; ErrorId = 'ShmOpen.EINVAL'; Says = '*is a FIFO, not*' }
+            @{ Attack = 'Open-SharedMemory on a FIFO'; Command = 'Open-SharedMemory'; Planted = 'fifo'; Parameters = @{}; ErrorId = 'ShmOpen.EINVAL'; Says = '*is a FIFO, not*' }
+            @{ Attack = 'Open-SharedMemory -ReadOnly on a folder'; Command = 'Open-SharedMemory'; Planted = 'dir'; Parameters = @{ ReadOnly = $true }; ErrorId = 'ShmOpen.EINVAL'; Says = '*is a directory, not*' }
+            @{ Attack = 'Open-SharedMemory on a folder'; Command = 'Open-SharedMemory'; Planted = 'dir'; Parameters = @{}; ErrorId = 'ShmOpen.EINVAL'; Says = '*is a directory, not*' }
+            @{ Attack = 'New-MemoryMap -Name -Protection Read on a FIFO'; Command = 'New-MemoryMap'; Planted = 'fifo'; Parameters = @{ Protection = 'Read' }; ErrorId = 'ShmOpen.EINVAL'; Says = '*is a FIFO, not*' }
+            @{ Attack = 'New-MemoryMap -Name on a folder'; Command = 'New-MemoryMap'; Planted = 'dir'; Parameters = @{}; ErrorId = 'ShmOpen.EINVAL'; Says = '*is a directory, not*' }
+            @{ Attack = 'Resize-SharedMemory -Name on a FIFO'; Command = 'Resize-SharedMemory'; Planted = 'fifo'; Parameters = @{ Size = 4096; Confirm = $false }; ErrorId = 'ShmOpen.EINVAL'; Says = '*is a FIFO, not*' }
+            @{ Attack = 'Open-Semaphore on a FIFO at sem.NAME'; Command = 'Open-Semaphore'; Planted = 'fifo'; Parameters = @{}; ErrorId = 'SemOpen.EINVAL'; Says = '*is a FIFO, not*' }
+            @{ Attack = 'Open-Semaphore on a folder at sem.NAME'; Command = 'Open-Semaphore'; Planted = 'dir'; Parameters = @{}; ErrorId = 'SemOpen.EINVAL'; Says = '*is a directory, not*' }
+        ) {
+            $name = "/$($script:prefix)$Planted"
+            $fifo = if ($Command -eq 'Open-Semaphore') { "/dev/shm/sem.$($script:prefix)fifo" } else { "/dev/shm/$($script:prefix)fifo" }
+            $result = Invoke-Bounded -Seconds 10 -ArgumentList $Command, $name, $Parameters -Action {
+                param($command, $name, $parameters)
+                & $command -Name $name @parameters -ErrorAction Stop
+            } -Release { & timeout 5 sh -c ': > "$1"' sh $fifo }
+            $result.TimedOut | Should -BeFalse -Because "$Attack must not wait for the FIFO's other side"
+            $result.Output | Should -BeNullOrEmpty
+            $result.Error | Should -Not -BeNullOrEmpty
+            $result.Error.FullyQualifiedErrorId | Should -BeLike "$ErrorId,*"
+            $result.Error.Exception.Message | Should -BeLike $Says
+            $script:attacks.Add($Attack)
+        }
+
+        It 'sysprog <Words> on a FIFO: exit 1 with the named error at once' -ForEach @(
+            @{ Words = @('shm', 'read') }
+            @{ Words = @('shm', 'write', '-', 'text') }
+            @{ Words = @('shm', 'resize', '-', '--size', '4096') }
+            @{ Words = @('shm', 'increment', '-') }
+        ) {
+            # '-' stands for the name; a read-only open that waited would be ended by timeout(1), with 124.
+            $arguments = @($Words | ForEach-Object { if ($_ -eq '-') { "/$($script:prefix)fifo" } else { $_ } })
+            if ($arguments.Count -eq 2) { $arguments += "/$($script:prefix)fifo" }
+            $output = & timeout 30 dotnet $SysprogCliPath @arguments 2>&1
+            $LASTEXITCODE | Should -Be 1 -Because "exit 124 is timeout(1) ending a wait: $output"
+            "$output" | Should -BeLike '*is a FIFO, not*'
+            $script:attacks.Add("sysprog $Words on a FIFO")
+        }
+
+        It 'a folder cannot be planted in /dev/mqueue (mkdir is refused), so queues have no such case' {
+            if (-not [Sysprog.MessageQueue]::IsMqueueFsMounted()) { Skip-Attack 'mkdir in /dev/mqueue' 'the mqueue filesystem is not mounted on /dev/mqueue'; return }
+            & mkdir "/dev/mqueue/$($script:prefix)dir" 2>$null
+            $LASTEXITCODE | Should -Not -Be 0
+            Test-Path -LiteralPath "/dev/mqueue/$($script:prefix)dir" | Should -BeFalse
+            $script:attacks.Add('mkdir in /dev/mqueue')
+        }
+    }
+
+    # The other user names the objects: an empty file in /dev/shm is a shared memory object, 32 zero bytes a
+    # semaphore of value 0. Each name, completed bare, would run id (or split into several arguments).
+    Context 'Tab completion of a name with <Label>' -ForEach @(
+        @{ Label = 'a command substitution'; Suffix = 'a;b$(id)' }
+        @{ Label = 'a backtick'; Suffix = 'tick`$(id)' }
+        @{ Label = 'spaces'; Suffix = 'two words; id' }
+        @{ Label = 'a single quote'; Suffix = "quote'`$(id)'" }
+        @{ Label = 'a typographic quote'; Suffix = "curly$([char]0x2019)`$(id)" }
+        @{ Label = 'a variable'; Suffix = 'var$env:HOME' }
+        @{ Label = 'a comma and braces'; Suffix = 'x,{id}' }
+    ) {
+        BeforeAll {
+            Invoke-AsPlanter ': > "/dev/shm/$1" && head -c 32 /dev/zero > "/dev/shm/sem.$1"' @("$($script:prefix)$Suffix")
+        }
+
+        It '<Command> -Name: one argument, the name as plain text, nothing run' -ForEach @(
+            'Open-SharedMemory', 'Remove-SharedMemory', 'Open-Semaphore', 'Remove-Semaphore', 'Get-IpcObject' | ForEach-Object { @{ Command = $_ } }
+        ) {
+            $name = "/$($script:prefix)$Suffix"
+            $typed = "$Command -Name /$($script:prefix)"
+            $offered = @((TabExpansion2 -inputScript $typed -cursorColumn $typed.Length).CompletionMatches | Where-Object ListItemText -CEQ $name)
+            $offered | Should -HaveCount 1 -Because "the planted $name is a real object"
+            $line = "$Command -Name $($offered[0].CompletionText)"
+            $tokens = $errors = $null
+            $ast = [System.Management.Automation.Language.Parser]::ParseInput($line, [ref] $tokens, [ref] $errors)
+            $errors | Should -BeNullOrEmpty -Because $line
+            $ast.EndBlock.Statements | Should -HaveCount 1 -Because "accepting '$line' must run one statement"
+            $elements = $ast.EndBlock.Statements[0].PipelineElements
+            $elements | Should -HaveCount 1 -Because "accepting '$line' must run one command"
+            $elements[0].CommandElements | Should -HaveCount 3 -Because "the name is one argument in '$line'"
+            $argument = $elements[0].CommandElements[2]
+            $argument.GetType().Name | Should -Be 'StringConstantExpressionAst' -Because "$line must pass the name as plain text"
+            $argument.Value | Should -BeExactly $name
+            $script:attacks.Add("Tab completion of $Command -Name with $Label")
+        }
+    }
+
+    Context 'Thread ids of another process' {
+        BeforeAll {
+            # Another process: its main thread's id is a thread id of no other process, this one's included.
+            $script:other = Start-ChildProcess -FilePath sleep -ArgumentList 600
+            $script:otherNice = (Get-ProcessScheduling -Id $script:other.ProcessId).Nice
+        }
+
+        AfterAll {
+            $script:other | Stop-ChildProcess -Signal KILL -ErrorAction SilentlyContinue
+            $script:other | Wait-ChildProcess -TimeoutSeconds 10 | Out-Null
+            $script:other | Close-ChildProcess
+        }
+
+        It '<Attack>: ESRCH before any change' -ForEach @(
+            @{ Attack = 'Set-ProcessScheduling -Nice with another process''s thread'; Change = @{ Nice = 7 }; Call = 'Setpriority' }
+            @{ Attack = 'Set-ProcessScheduling -Policy Batch with another process''s thread'; Change = @{ Policy = 'Batch' }; Call = 'SchedSetscheduler' }
+            @{ Attack = 'Set-ProcessScheduling -Affinity with another process''s thread'; Change = @{ Affinity = 0 }; Call = 'SchedSetaffinity' }
+        ) {
+            $before = Get-ProcessScheduling -Id $script:other.ProcessId
+            Set-ProcessScheduling -Id $PID -ThreadId $script:other.ProcessId @Change -Confirm:$false -ErrorAction SilentlyContinue -ErrorVariable failed
+            $failed | Should -HaveCount 1
+            $failed[0].FullyQualifiedErrorId | Should -BeLike "$Call.ESRCH,*"
+            $failed[0].Exception.Message | Should -BeLike "*not a thread of process $PID*"
+            $after = Get-ProcessScheduling -Id $script:other.ProcessId
+            $after.Nice | Should -Be $before.Nice
+            $after.Policy | Should -Be $before.Policy
+            "$($after.Affinity)" | Should -Be "$($before.Affinity)"
+            $script:attacks.Add($Attack)
+        }
+
+        It '<Attack>: ESRCH' -ForEach @(
+            @{ Attack = 'Get-ProcessScheduling with another process''s thread'; Command = 'Get-ProcessScheduling' }
+            @{ Attack = 'Get-ProcessSyscall with another process''s thread'; Command = 'Get-ProcessSyscall' }
+        ) {
+            & $Command -Id $PID -ThreadId $script:other.ProcessId -ErrorAction SilentlyContinue -ErrorVariable failed | Should -BeNullOrEmpty
+            $failed | Should -HaveCount 1
+            $failed[0].FullyQualifiedErrorId | Should -BeLike '*.ESRCH,*'
+            $script:attacks.Add($Attack)
+        }
+
+        It 'sysprog sched PID --thread (another process''s thread) --nice: exit 1, ESRCH, nothing changed' {
+            $output = & dotnet $SysprogCliPath sched $PID --thread $script:other.ProcessId --nice 9 2>&1
+            $LASTEXITCODE | Should -Be 1
+            "$output" | Should -BeLike '*ESRCH*'
+            (Get-ProcessScheduling -Id $script:other.ProcessId).Nice | Should -Be $script:otherNice
+            $script:attacks.Add('sysprog sched with another process''s thread')
+        }
+    }
+
+    Context 'Policies that can starve the session' {
+        It '<Attack>: refused without -Force, the policy unchanged' -ForEach @(
+            @{ Attack = 'Set-ProcessScheduling -Policy Idle on this process'; Target = 'process' }
+            @{ Attack = 'Set-ProcessScheduling -Policy Idle on one of this process''s threads given as -Id'; Target = 'thread id' }
+            @{ Attack = 'Set-ProcessScheduling -Policy Idle on -ThreadId of this process'; Target = 'thread' }
+        ) {
+            $thread = [int](Get-ChildItem "/proc/$PID/task" | Where-Object Name -NE "$PID" | Select-Object -First 1).Name
+            $arguments = switch ($Target) {
+                'process' { @{ Id = $PID } }
+                'thread id' { @{ Id = $thread } }
+                'thread' { @{ Id = $PID; ThreadId = $thread } }
+            }
+            Set-ProcessScheduling @arguments -Policy Idle -Confirm:$false -ErrorAction SilentlyContinue -ErrorVariable failed
+            $failed | Should -HaveCount 1
+            $failed[0].Exception | Should -BeOfType [InvalidOperationException]
+            $failed[0].Exception.Message | Should -BeLike '*SCHED_IDLE*starve*force*'
+            @(Get-ProcessScheduling -Id $PID -AllThreads | Where-Object Policy -EQ 'Idle') | Should -BeNullOrEmpty
+            $script:attacks.Add($Attack)
+        }
+
+        It 'sysprog sched self --policy idle is refused without --force' {
+            $output = & dotnet $SysprogCliPath sched self --policy idle 2>&1
+            $LASTEXITCODE | Should -Not -Be 0
+            "$output" | Should -BeLike '*SCHED_IDLE*'
+            $script:attacks.Add('sysprog sched self --policy idle')
+        }
+    }
+
+    Context 'Exhausted limits (in a child session)' {
+        BeforeAll {
+            # RLIMIT_NOFILE a few descriptors above what the child has open: filled with eventfds, then each creator is
+            # tried with no descriptor free. One line per creator: its name, a tab, its error's message.
+            $script:descriptorRun = Invoke-ChildSession @'
+$open = @([System.IO.Directory]::GetFileSystemEntries('/proc/self/fd')).Count
+Set-ProcessLimit -Resource NoFile -Soft ($open + 16) -Force | Out-Null
+$held = [System.Collections.Generic.List[object]]::new()
+try { while ($held.Count -lt 64) { $held.Add((New-EventFd)) } } catch { }
+$creators = [ordered]@{
+    'New-EventFd' = { New-EventFd }
+    'New-Pipe' = { New-Pipe }
+    'New-TimerFd' = { New-TimerFd }
+    'New-Socket' = { New-Socket -Name "sysprog-pester-hostile-$PID" }
+    'New-SharedMemory' = { New-SharedMemory -Anonymous -Name hostile -Size 4KB }
+    'New-Inotify' = { New-Inotify }
+    'New-SignalFd' = { New-SignalFd -Signal USR2 }
+}
+foreach ($creator in $creators.Keys) {
+    try { $made = & $creators[$creator]; "$creator`tmade $made" } catch { "$creator`t$($_.Exception.Message -replace '\s+', ' ')" }
+}
+'@
+        }
+
+        It 'EMFILE from <Creator> names RLIMIT_NOFILE and how many descriptors are open' -ForEach @(
+            'New-EventFd', 'New-Pipe', 'New-TimerFd', 'New-Socket', 'New-SharedMemory', 'New-Inotify', 'New-SignalFd' | ForEach-Object { @{ Creator = $_ } }
+        ) {
+            $line = $script:descriptorRun.Output | Where-Object { $_.StartsWith("$Creator`t") }
+            $line | Should -Not -BeNullOrEmpty -Because "the child ran every creator: $($script:descriptorRun.Output) $($script:descriptorRun.Error)"
+            $line | Should -BeLike '*EMFILE*'
+            $line | Should -BeLike '*RLIMIT_NOFILE*'
+            $line | Should -Match '\d+ descriptors are open'
+            $script:attacks.Add("EMFILE from $Creator")
+        }
+
+        It 'RLIMIT_FSIZE: <Attack> fails with EFBIG naming it, and the session lives on (SIGXFSZ)' -ForEach @(
+            @{ Attack = 'New-SharedMemory past it'; Script = 'New-SharedMemory -Name NAME -Size 1MB' }
+            @{ Attack = 'Resize-SharedMemory past it'; Script = '$m = New-SharedMemory -Anonymous -Name hostile -Size 1KB; Resize-SharedMemory $m -Size 1MB' }
+        ) {
+            # A name of this run, which AfterAll removes should the limit not hold.
+            $Script = $Script.Replace('NAME', "/$($script:prefix)big")
+            $run = Invoke-ChildSession "Set-ProcessLimit -Resource FSize -Soft 4096 -Force | Out-Null; try { $Script } catch { `$_.Exception.Message }; 'alive'"
+            $run.ExitCode | Should -Be 0 -Because "SIGXFSZ must not end the session (exit $($run.ExitCode)): $($run.Error)"
+            $run.Output[-1] | Should -Be 'alive'
+            "$($run.Output)" | Should -BeLike '*EFBIG*RLIMIT_FSIZE*'
+            $script:attacks.Add("RLIMIT_FSIZE: $Attack")
+        }
+
+        It 'RLIMIT_FSIZE: sysprog shm create past it exits 1 with EFBIG naming it, not killed by SIGXFSZ' {
+            # The runtime maps a double-mapped file for its code at start, which a 4 KiB limit refuses; without W^X it
+            # starts, and what the limit meets is the tool's own ftruncate.
+            $output = & prlimit --fsize=4096 env DOTNET_EnableWriteXorExecute=0 dotnet $SysprogCliPath shm create "/$($script:prefix)cli" --size 1MB 2>&1
+            $LASTEXITCODE | Should -Be 1 -Because "SIGXFSZ would end it with 153: $output"
+            "$output" | Should -BeLike '*EFBIG*RLIMIT_FSIZE*'
+            $script:attacks.Add('RLIMIT_FSIZE: sysprog shm create')
+        }
+
+        It 'RLIMIT_NPROC reached: Start-ChildProcess fails with EAGAIN naming it and what the user runs' {
+            if (-not $script:isRoot) { Skip-Attack 'RLIMIT_NPROC' 'root is not held to RLIMIT_NPROC, and switching to nobody needs root'; return }
+            # nobody's tasks now, every thread counted, as the kernel counts them; the limit set there, no task more starts.
+            $run = Invoke-ChildSession -AsNobody @'
+$tasks = 0
+foreach ($status in [System.IO.Directory]::GetDirectories('/proc') -match '/\d+$') {
+    try { $text = [System.IO.File]::ReadAllText("$status/status") } catch { continue }
+    if ($text -match '(?m)^Uid:\s+65534\s' -and $text -match '(?m)^Threads:\s+(\d+)') { $tasks += [int]$Matches[1] }
+}
+Set-ProcessLimit -Resource NProc -Soft $tasks -Force | Out-Null
+try { Start-ChildProcess -FilePath true | Out-Null; 'started' } catch { $_.Exception.Message -replace '\s+', ' ' }
+'@
+            "$($run.Output)" | Should -BeLike '*EAGAIN*RLIMIT_NPROC*runs*' -Because $run.Error
+            $script:attacks.Add('RLIMIT_NPROC: Start-ChildProcess')
+        }
+    }
+
+    Context 'Text another user chose, printed by the CLI' {
+        It 'sysprog unix receive escapes the control characters of the text, a passed memfd''s name and the address' {
+            $address = "@$($script:prefix)receive"
+            $start = [System.Diagnostics.ProcessStartInfo]::new('dotnet')
+            foreach ($word in $SysprogCliPath, 'unix', 'receive', $address, '--timeout', '30s') { $start.ArgumentList.Add($word) }
+            $start.RedirectStandardOutput = $true
+            $start.RedirectStandardError = $true
+            $receiver = [System.Diagnostics.Process]::Start($start)
+            try {
+                $receiver.StandardError.ReadLine() | Should -BeLike 'listening on*'
+                $memory = New-SharedMemory -Anonymous -Name "evil`e]0;owned`a`e[2J" -Size 4KB
+                # What the object holds is printed too (up to its first NUL).
+                Invoke-MemoryMap -InputObject $memory -Protection ReadWrite -ScriptBlock { $null = $_.WriteString(0, "held`e[8mhidden`rover") }
+                $client = Connect-Socket -Name $address.Substring(1) -TimeoutSeconds 10
+                Send-SocketMessage $client "text`e[31m`nforged line" -Descriptor $memory
+                Close-Socket $client
+                Close-SharedMemory $memory
+                $output = $receiver.StandardOutput.ReadToEnd()
+                $receiver.WaitForExit(30000) | Should -BeTrue
+            }
+            finally {
+                if (-not $receiver.HasExited) { $receiver.Kill(); $receiver.WaitForExit() }
+            }
+            $receiver.ExitCode | Should -Be 0 -Because $output
+            $output | Should -Not -Match '[\x00-\x09\x0b-\x1f\x7f]' -Because 'no control character reaches the terminal raw'
+            $output | Should -BeLike '*evil\x1b]0;owned\x07\x1b`[2J*'
+            $output | Should -BeLike '*held\x1b`[8mhidden\rover*'
+            @($output -split "`n" | Where-Object { $_ -like 'forged*' }) | Should -BeNullOrEmpty
+            $script:attacks.Add('sysprog unix receive with control characters')
+        }
+    }
+
+    Context 'A program that floods its terminal' {
+        It 'Wait-Pty -TimeoutSeconds 1 ends by its deadline under a flood of output that never matches' {
+            $pty = Start-Pty -FilePath yes -ArgumentList 'flood'
+            try {
+                $clock = [System.Diagnostics.Stopwatch]::StartNew()
+                $result = Invoke-Bounded -Seconds 20 -ArgumentList $pty -Action {
+                    param($pty)
+                    Wait-Pty $pty -Pattern 'never printed' -TimeoutSeconds 1 -ErrorAction Stop
+                }
+                $clock.Stop()
+                $result.TimedOut | Should -BeFalse -Because 'the timeout is a deadline for the whole wait, not for each read'
+                $result.Error.Exception | Should -BeOfType [TimeoutException]
+                $clock.Elapsed.TotalSeconds | Should -BeLessThan 10
+            }
+            finally {
+                Close-Pty $pty
+            }
+            $script:attacks.Add('Wait-Pty under a flood')
+        }
+    }
+}
