@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.CommandLine;
 using System.Diagnostics;
 using Sysprog;
@@ -9,16 +10,97 @@ internal static class DemoCommand
 {
     private const long CounterOffset = 0;
 
-    public static Command Build()
+    public static Command Build(Option<bool> trace)
     {
         var producers = new Option<int>("--producers") { Description = "Concurrent producer processes.", DefaultValueFactory = _ => 4 };
         var increments = new Option<long>("--increments") { Description = "Increments per producer.", DefaultValueFactory = _ => 2_000_000 };
         var command = new Command("demo", "Replay the course: mmap /etc/passwd, shared memory, lost and kept increments, /proc/PID/maps, a semaphore.")
         {
-            producers, increments,
+            producers, increments, EchoServer(trace),
         };
         command.SetAction(r => Cli.Run(() => Run(r.GetValue(producers), r.GetValue(increments))));
         return command;
+    }
+
+    /// <summary>
+    /// The event-loop chapter's server: one thread, one epoll set (EventLoop), a listening UNIX socket, every client it
+    /// accepts, a timer that reports, and a signalfd for SIGTERM and SIGINT that ends it cleanly. Invoke-EventLoop's
+    /// first example is the same server in pwsh.
+    /// </summary>
+    private static Command EchoServer(Option<bool> trace)
+    {
+        var address = new Argument<string>("address")
+        {
+            Description = "A socket path, or @name for the abstract namespace (no file).",
+            DefaultValueFactory = _ => $"@sysprog-echo-{Environment.ProcessId}",
+        };
+        var every = new Option<string>("--every") { Description = "How often the timer reports (10s, 500ms).", DefaultValueFactory = _ => "10s" };
+        var timeout = new Option<string?>("--timeout") { Description = "Serve this long at most (30s, 5m); by default until SIGTERM or Ctrl+C." };
+        var command = new Command("echo", "A single-threaded echo server: one epoll loop serves every client, a timer and SIGTERM/Ctrl+C. Try: socat - ABSTRACT-CONNECT:name.")
+        {
+            address, every, timeout,
+        };
+        command.SetAction(r => Cli.Run(() => ServeEcho(SocketEndpoint.ParseUnix(r.GetValue(address)!), Units.ParseDuration(r.GetValue(every)!),
+            Cli.Timeout(r, timeout), Cli.Trace(r, trace))));
+        return command;
+    }
+
+    private static void ServeEcho(SocketEndpoint endpoint, TimeSpan every, TimeSpan timeout, SyscallTrace? trace)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(every, TimeSpan.Zero, "--every");
+        using Socket listener = Socket.CreateBound(endpoint, trace: trace);
+        using SignalFd stop = SignalFd.Create([Signals.SIGTERM, Signals.SIGINT], trace);
+        using TimerFd timer = TimerFd.Create(trace: trace);
+        using var loop = new EventLoop(trace);
+        var clients = new List<Socket>();
+        long echoed = 0;
+        try
+        {
+            timer.Arm(every, every, trace);
+            loop.Add(listener, (Action<EventLoopEvent>)(_ =>
+            {
+                if (listener.Accept(TimeSpan.Zero, default, trace) is not Socket client)
+                {
+                    return;
+                }
+                clients.Add(client);
+                Console.WriteLine($"client {client.PeerCredentials?.ProcessId.ToString(CultureInfo.InvariantCulture) ?? "?"} connected ({clients.Count} now)");
+                loop.Add(client, (Action<EventLoopEvent>)(_ =>
+                {
+                    if (client.Receive(TimeSpan.Zero, default, trace) is not SocketMessage message)
+                    {
+                        return;
+                    }
+                    if (message.IsEndOfStream)
+                    {
+                        loop.Remove(client, trace);
+                        client.Close(trace);
+                        clients.Remove(client);
+                        Console.WriteLine($"a client left ({clients.Count} now)");
+                        return;
+                    }
+                    client.Send(message.Data, trace: trace);
+                    echoed++;
+                }), Readiness.Readable, trace);
+            }), Readiness.Readable, trace);
+            loop.Add(timer, (Action<EventLoopEvent>)(_ =>
+            {
+                timer.Read(TimeSpan.Zero, default, trace);
+                Console.WriteLine($"{DateTime.Now:HH:mm:ss}: {clients.Count} clients, {echoed} messages echoed");
+            }), Readiness.Readable, trace);
+            loop.Add(stop, (Action<EventLoopEvent>)(_ =>
+            {
+                Console.WriteLine($"{stop.Read(TimeSpan.Zero, default, trace)?.Name ?? "a signal"}: stopping");
+                loop.Stop();
+            }), Readiness.Readable, trace);
+            Console.WriteLine($"echo server on {listener.LocalEndpoint}, pid {Environment.ProcessId}: one thread, one epoll set; SIGTERM or Ctrl+C ends it");
+            EventLoopEnd end = loop.Run(timeout, default, trace);
+            Console.WriteLine($"{(end == EventLoopEnd.TimedOut ? "time is up" : "stopped")}: {echoed} messages echoed in {loop.Dispatched} handler calls");
+        }
+        finally
+        {
+            clients.ForEach(c => c.Dispose());
+        }
     }
 
     private static void Run(int producers, long increments)

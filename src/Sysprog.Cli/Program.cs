@@ -45,7 +45,7 @@ var root = new Command("sysprog", "sysprog: Linux systems programming from the s
     ProcessCommands.BuildLatency(trace),
     SyscallCommands.BuildSyscalls(trace),
     SyscallCommands.BuildSyscall(trace),
-    DemoCommand.Build(),
+    DemoCommand.Build(trace),
     new HelpOption(),
     new VersionOption(),
 };

@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Globalization;
+using System.Text;
 using Xunit;
 
 namespace Sysprog.Tests;
@@ -155,5 +157,47 @@ public sealed class EventLoopTests : IDisposable
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run.WaitAsync(Soon));
         Assert.True(Stopwatch.GetElapsedTime(cancelledAt) < TimeSpan.FromMilliseconds(100));
+    }
+
+    [Fact]
+    public void TheCliEchoServer_ServesClientsOnOneThread_AndStopsOnSigterm()
+    {
+        string name = $"@{TestNames.New()[1..]}";
+        using Process server = Peer.Start("demo", "echo", name, "--every", "100ms");
+        // The loop runs on the CLI's main thread (its thread id is the process id): asleep in epoll_wait, it is serving.
+        ThreadWait.UntilBlockedIn(server.Id, server.Id, ThreadWait.Epoll, TimeSpan.FromSeconds(60));
+        var clients = new List<Socket>();
+        try
+        {
+            for (int i = 0; i < 2; i++)
+            {
+                Socket client = Socket.Create(SocketFamily.Unix, SocketKind.Stream);
+                clients.Add(client);
+                Assert.True(client.Connect(SocketEndpoint.ParseUnix(name), Soon));
+            }
+            for (int i = 0; i < 2; i++)
+            {
+                clients[i].Send(Encoding.UTF8.GetBytes($"hello {i}"));
+            }
+            for (int i = 0; i < 2; i++)
+            {
+                Assert.Equal($"hello {i}", clients[i].Receive(Soon)!.Text);
+            }
+        }
+        finally
+        {
+            clients.ForEach(c => c.Dispose());
+        }
+        using (Process kill = Process.Start("kill", ["-TERM", server.Id.ToString(CultureInfo.InvariantCulture)]))
+        {
+            kill.WaitForExit();
+        }
+
+        Peer.Result result = Peer.Finish(server);
+
+        Assert.True(result.ExitCode == 0, result.Error);
+        Assert.Contains("SIGTERM: stopping", result.Output, StringComparison.Ordinal);
+        Assert.Contains("stopped: 2 messages echoed", result.Output, StringComparison.Ordinal);
+        Assert.Equal(2, result.Output.Split('\n').Count(l => l.StartsWith("client ", StringComparison.Ordinal) && l.Contains("connected", StringComparison.Ordinal)));
     }
 }
