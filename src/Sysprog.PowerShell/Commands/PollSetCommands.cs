@@ -18,8 +18,11 @@ public sealed class BothDescriptorsTransformationAttribute : ArgumentTransformat
         };
 }
 
-/// <summary>Set-FileDescriptor: O_NONBLOCK on or off (fcntl F_SETFL, or mq_setattr for a queue).</summary>
-[Cmdlet(VerbsCommon.Set, "FileDescriptor", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
+/// <summary>
+/// Set-FileDescriptor: O_NONBLOCK on or off (fcntl F_SETFL, or mq_setattr for a queue); or signal-driven I/O on or off
+/// (F_SETOWN_EX, F_SETSIG and O_ASYNC).
+/// </summary>
+[Cmdlet(VerbsCommon.Set, "FileDescriptor", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low, DefaultParameterSetName = Blocking)]
 [OutputType(typeof(PipeEnd), typeof(Socket), typeof(EventFd), typeof(TimerFd), typeof(SignalFd), typeof(Inotify), typeof(MessageQueue), typeof(Pty),
     typeof(ChildProcess), typeof(FileDescriptor))]
 public sealed class SetFileDescriptorCommand : SysprogCmdlet
@@ -30,25 +33,68 @@ public sealed class SetFileDescriptorCommand : SysprogCmdlet
     [ValidateNotNull]
     public IPollable[] InputObject { get; set; } = [];
 
+    private const string Blocking = "NonBlocking";
+    private const string Signalling = "SignalDriven";
+
     /// <summary>$true: reads and writes no longer wait (they write a WouldBlock record); $false: they wait again.</summary>
-    [Parameter(Mandatory = true, Position = 1)]
+    [Parameter(Mandatory = true, Position = 1, ParameterSetName = Blocking)]
     public bool NonBlocking { get; set; }
+
+    /// <summary>$true: the kernel signals each time the descriptor becomes ready (O_ASYNC); $false: it stops.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = Signalling)]
+    public bool SignalDriven { get; set; }
+
+    /// <summary>The signal sent: IO (SIGIO) by default; a real-time one (RTMIN+5) queues one per event.</summary>
+    [Parameter(ParameterSetName = Signalling)]
+    [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(SignalNameCompleter))]
+    public string Signal { get; set; } = "IO";
+
+    /// <summary>The process the signal goes to: this session by default.</summary>
+    [Parameter(ParameterSetName = Signalling)]
+    [ValidateRange(1, int.MaxValue)]
+    public int? OwnerProcessId { get; set; }
 
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
     protected override void ProcessRecord()
     {
+        int signal = 0;
+        if (ParameterSetName == Signalling && !TryRun(Signal, () => signal = Signals.Parse(Signal, nameof(Signal))))
+        {
+            return;
+        }
         foreach (IPollable handle in InputObject)
         {
-            if (handle is null || !ShouldProcess(handle.Description, NonBlocking ? "Make non-blocking (O_NONBLOCK)" : "Make blocking (clear O_NONBLOCK)"))
+            if (handle is null || !ShouldProcess(handle.Description, Action(signal)))
             {
                 continue;
             }
-            if (TryRun(handle, () => handle.SetNonBlocking(NonBlocking, Trace)) && PassThru)
+            if (TryRun(handle, () => Apply(handle, signal)) && PassThru)
             {
                 WriteObject(handle);
             }
+        }
+    }
+
+    private string Action(int signal) => ParameterSetName == Signalling
+        ? SignalDriven ? $"Send {Signals.Name(signal)} to process {OwnerProcessId ?? Environment.ProcessId} when ready (O_ASYNC)" : "Stop signalling readiness (clear O_ASYNC)"
+        : NonBlocking ? "Make non-blocking (O_NONBLOCK)" : "Make blocking (clear O_NONBLOCK)";
+
+    private void Apply(IPollable handle, int signal)
+    {
+        if (ParameterSetName != Signalling)
+        {
+            handle.SetNonBlocking(NonBlocking, Trace);
+        }
+        else if (handle is FileDescriptorObject descriptor)
+        {
+            descriptor.SetSignalDriven(SignalDriven, signal, OwnerProcessId, Trace);
+        }
+        else
+        {
+            throw new ArgumentException($"{handle.Description} cannot signal its readiness: a message queue announces messages with mq_notify (New-MqNotification).", nameof(InputObject));
         }
     }
 }

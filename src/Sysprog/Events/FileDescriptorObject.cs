@@ -75,6 +75,52 @@ public abstract class FileDescriptorObject : IPollable, IDisposable
         _nonBlocking = nonBlocking;
     }
 
+    /// <summary>
+    /// The signal this descriptor's owner gets when it becomes ready (signal-driven I/O: O_ASYNC), or null when it
+    /// sends none (as this object set it; another holder of the open file description may change it).
+    /// </summary>
+    public int? IoSignal { get; private set; }
+
+    /// <summary>
+    /// Whether the kernel can signal readiness of this kind (its file has an fasync operation): pipes and FIFOs,
+    /// sockets, ptys and inotify can; eventfds, timerfds, signalfds and pidfds cannot, and O_ASYNC on them would be
+    /// accepted and never signal.
+    /// </summary>
+    private protected virtual bool CanSignalReadiness => false;
+
+    /// <summary>
+    /// Signal-driven I/O: with <paramref name="enabled"/>, makes the kernel send <paramref name="signal"/> (SIGIO by
+    /// default; a real-time one queues one signal per event) to process <paramref name="ownerProcessId"/> (this one
+    /// by default) whenever the descriptor becomes readable or writable: fcntl F_SETOWN_EX, F_SETSIG, and O_ASYNC with
+    /// F_SETFL. A signalfd of that signal (New-SignalFd, in a process that blocks it) gets records that name the
+    /// descriptor and the band (POLLIN, POLLOUT...). Without <paramref name="enabled"/> it clears O_ASYNC.
+    /// </summary>
+    /// <exception cref="ArgumentException">The kind cannot signal readiness, or the signal cannot be received.</exception>
+    public void SetSignalDriven(bool enabled, int signal = Sysprog.Signals.SIGIO, int? ownerProcessId = null, SyscallTrace? trace = null)
+    {
+        if (!CanSignalReadiness)
+        {
+            throw new ArgumentException($"{Description} cannot signal its readiness: the kernel has no signal-driven I/O for it (only pipes, FIFOs, sockets, ptys and inotify), so O_ASYNC would never send a signal.", nameof(enabled));
+        }
+        SignalFd.Validate(signal, nameof(signal));
+        if (ownerProcessId is <= 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(ownerProcessId), ownerProcessId, "A process id is 1 or more.");
+        }
+        using HandleLease lease = Lease();
+        int fd = lease.Fd;
+        if (enabled)
+        {
+            var owner = new FOwnerEx { Type = Libc.F_OWNER_PID, Pid = ownerProcessId ?? Environment.ProcessId };
+            Syscall.Check(Libc.fcntl(fd, Libc.F_SETOWN_EX, ref owner), trace, "fcntl", Description, $"{fd}, F_SETOWN_EX, {owner}");
+            Syscall.Check(Libc.fcntl(fd, Libc.F_SETSIG, signal), trace, "fcntl", Description, $"{fd}, F_SETSIG, {Sysprog.Signals.Name(signal)}");
+        }
+        int flags = Syscall.Check(Libc.fcntl(fd, Libc.F_GETFL, 0), trace, "fcntl", Description, $"{fd}, F_GETFL");
+        int wanted = enabled ? flags | Libc.O_ASYNC : flags & ~Libc.O_ASYNC;
+        Syscall.Check(Libc.fcntl(fd, Libc.F_SETFL, wanted), trace, "fcntl", Description, $"{fd}, F_SETFL, {Libc.OpenFlagsText(wanted & ~Libc.O_LARGEFILE)}");
+        IoSignal = enabled ? signal : null;
+    }
+
     /// <summary>Sysprog's own waits need O_NONBLOCK from now on (a socket that listens): the descriptor is no longer kept blocking.</summary>
     private protected void ForceNonBlockingInKernel(SyscallTrace? trace)
     {

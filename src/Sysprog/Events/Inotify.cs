@@ -13,6 +13,9 @@ namespace Sysprog;
 /// </summary>
 public sealed class Inotify : FileDescriptorObject, IBufferedInput
 {
+    /// <summary>inotify signals its readiness (it has an fasync operation).</summary>
+    private protected override bool CanSignalReadiness => true;
+
     // Enough for hundreds of events per read(2); one event is at most 16 + NAME_MAX + 1 bytes, padded.
     private const int BufferSize = 64 * 1024;
 

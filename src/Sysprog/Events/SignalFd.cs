@@ -8,14 +8,25 @@ namespace Sysprog;
 /// <summary>One received signal.</summary>
 public sealed class SignalRecord
 {
-    internal SignalRecord(int signal, int? senderPid, uint? senderUid, int? code, DateTime receivedAt)
+    internal SignalRecord(int signal, int? senderPid, uint? senderUid, int? code, DateTime receivedAt, int? fd = null, long? band = null)
     {
         Signal = signal;
         SenderPid = senderPid;
         SenderUid = senderUid;
         Code = code;
         ReceivedAt = receivedAt;
+        Fd = fd;
+        Band = band;
     }
+
+    /// <summary>Signal-driven I/O: the descriptor that became ready (its number in the process that set O_ASYNC on it); null for other signals.</summary>
+    public int? Fd { get; }
+
+    /// <summary>Signal-driven I/O: what it became ready for (si_band, poll's bits); null for other signals.</summary>
+    public long? Band { get; }
+
+    /// <summary><see cref="Band"/> as poll names its bits: POLLIN|POLLRDNORM.</summary>
+    public string? BandName => Band is long band ? Interop.Libc.PollEventsText((short)band) : null;
 
     public int Signal { get; }
 
@@ -39,12 +50,27 @@ public sealed class SignalRecord
         -4 => "SI_ASYNCIO",
         -6 => "SI_TKILL",
         0x80 => "SI_KERNEL",
+        >= 1 and <= 6 when IsIoSignal => PollCodeNames[Code.Value - 1],
         int other => other.ToString(CultureInfo.InvariantCulture),
     };
 
     public DateTime ReceivedAt { get; }
 
-    public override string ToString() => SenderPid is int pid ? $"{Name} from pid {pid} (uid {SenderUid}, {CodeName})" : Name;
+    private static readonly string[] PollCodeNames = ["POLL_IN", "POLL_OUT", "POLL_MSG", "POLL_ERR", "POLL_PRI", "POLL_HUP"];
+
+    // The kernel's POLL_* codes (1 to 6) mean readiness only for SIGIO and the real-time signals F_SETSIG can pick; for
+    // SIGCHLD, SIGSEGV and the others the same numbers mean other things.
+    private bool IsIoSignal => Signal == Sysprog.Signals.SIGIO || Signal >= Sysprog.Signals.SIGRTMIN;
+
+    internal static SignalRecord FromSigInfo(in Interop.SignalFdSigInfo info)
+    {
+        int signal = (int)info.Signal;
+        bool readiness = info.Code is >= 1 and <= 6 && (signal == Sysprog.Signals.SIGIO || signal >= Sysprog.Signals.SIGRTMIN);
+        return new SignalRecord(signal, (int)info.Pid, info.Uid, info.Code, DateTime.Now, readiness ? info.Fd : null, readiness ? info.Band : null);
+    }
+
+    public override string ToString() =>
+        Fd is int fd ? $"{Name}: fd {fd} {BandName} ({CodeName})" : SenderPid is int pid ? $"{Name} from pid {pid} (uid {SenderUid}, {CodeName})" : Name;
 }
 
 /// <summary>
@@ -154,7 +180,7 @@ public sealed class SignalFd : FileDescriptorObject
                 : throw new InvalidOperationException("The signal count and the received signals disagree.");
         }
         return ReadRecord(out SignalFdSigInfo info, timeout, cancellationToken, trace)
-            ? new SignalRecord((int)info.Signal, (int)info.Pid, info.Uid, info.Code, DateTime.Now)
+            ? SignalRecord.FromSigInfo(info)
             : null;
     }
 
@@ -180,7 +206,7 @@ public sealed class SignalFd : FileDescriptorObject
         signalFd.Handle.SignalEventFd();
     }
 
-    private static void Validate(int signal)
+    internal static void Validate(int signal, string parameterName = "signals")
     {
         string? why = signal switch
         {
@@ -197,7 +223,7 @@ public sealed class SignalFd : FileDescriptorObject
         };
         if (why is not null)
         {
-            throw new ArgumentException($"{Sysprog.Signals.Name(signal)} cannot be received here: {why}.", "signals");
+            throw new ArgumentException($"{Sysprog.Signals.Name(signal)} cannot be received here: {why}.", parameterName);
         }
     }
 

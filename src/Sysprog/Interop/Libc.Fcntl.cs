@@ -55,6 +55,22 @@ internal static partial class Libc
     /// <summary>O_LARGEFILE: set by the kernel on every file a 64-bit process opens, so F_GETFL shows it. Not asm-generic.</summary>
     internal static readonly int O_LARGEFILE = RuntimeInformation.ProcessArchitecture is Architecture.Arm64 or Architecture.Arm ? 0x20000 : 0x8000;
 
+    /// <summary>O_ASYNC (FASYNC): the descriptor's owner gets a signal when it becomes ready (signal-driven I/O). asm-generic.</summary>
+    internal const int O_ASYNC = 0x2000;
+
+    // Signal-driven I/O: who gets the signal (F_SETOWN_EX, a struct f_owner_ex), and which signal (F_SETSIG; with one
+    // set, the siginfo carries the descriptor and the band).
+    internal const int F_SETSIG = 10;
+    internal const int F_GETSIG = 11;
+    internal const int F_SETOWN_EX = 15;
+    internal const int F_GETOWN_EX = 16;
+    internal const int F_OWNER_TID = 0;
+    internal const int F_OWNER_PID = 1;
+    internal const int F_OWNER_PGRP = 2;
+
+    [LibraryImport(LibcName, EntryPoint = "fcntl", SetLastError = true)]
+    internal static partial int fcntl(int fd, int command, ref FOwnerEx owner);
+
     // A pipe's capacity in bytes (F_SETPIPE_SZ rounds up to a power-of-two number of pages).
     internal const int F_SETPIPE_SZ = 1031;
     internal const int F_GETPIPE_SZ = 1032;
@@ -150,8 +166,19 @@ internal static partial class Libc
     [
         (O_CREAT, "O_CREAT"), (O_EXCL, "O_EXCL"), (O_NOCTTY, "O_NOCTTY"), (O_TRUNC, "O_TRUNC"),
         (O_NONBLOCK, "O_NONBLOCK"), (O_NOFOLLOW, "O_NOFOLLOW"), (O_CLOEXEC, "O_CLOEXEC"),
-        (O_PATH, "O_PATH"), (O_DIRECTORY, "O_DIRECTORY"),
+        (O_PATH, "O_PATH"), (O_DIRECTORY, "O_DIRECTORY"), (O_ASYNC, "O_ASYNC"),
     ];
+}
+
+/// <summary>struct f_owner_ex: F_SETOWN_EX's owner of a descriptor's signals (a thread, a process or a process group).</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal struct FOwnerEx
+{
+    public int Type;
+    public int Pid;
+
+    public override readonly string ToString() =>
+        $"{{type={Type switch { Libc.F_OWNER_TID => "F_OWNER_TID", Libc.F_OWNER_PID => "F_OWNER_PID", Libc.F_OWNER_PGRP => "F_OWNER_PGRP", _ => Type.ToString(System.Globalization.CultureInfo.InvariantCulture) }}, pid={Pid}}}";
 }
 
 /// <summary>struct flock (64-bit off_t, as on every 64-bit Linux): a byte range, its lock type and, from F_GETLK, its owner.</summary>

@@ -12,6 +12,9 @@ namespace Sysprog;
 /// </summary>
 public abstract class StreamDescriptor : FileDescriptorObject, IBufferedInput
 {
+    /// <summary>Pipes, FIFOs and sockets (not a passed descriptor of unknown kind): the kernel signals their readiness (they have an fasync operation).</summary>
+    private protected override bool CanSignalReadiness => this is PipeEnd or Socket;
+
     /// <summary>The most one read(2) takes.</summary>
     public const int ChunkSize = 64 * 1024;
 

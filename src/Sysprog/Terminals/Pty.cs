@@ -28,6 +28,9 @@ public sealed record PtyMatch(string Before, string Value, IReadOnlyList<string>
 /// </summary>
 public sealed class Pty : FileDescriptorObject
 {
+    /// <summary>A pty's primary side signals its readiness (the tty layer has an fasync operation).</summary>
+    private protected override bool CanSignalReadiness => true;
+
     /// <summary>How long Close lets a hung-up program end on its own before SIGKILL.</summary>
     public static readonly TimeSpan HangUpGrace = TimeSpan.FromSeconds(2);
 
