@@ -181,9 +181,16 @@ internal static class SocketCommands
                         byte[] bytes = Encoding.UTF8.GetBytes(contents);
                         SharedMemory memory = SharedMemory.CreateAnonymous("sysprog-send", Math.Max(bytes.Length, 1), trace: t);
                         passed.Add(memory);
-                        using (MemoryMapping map = memory.Map(trace: t))
+                        // Closed with the trace, not by a using: the munmap must be narrated, and the write seal
+                        // below is refused (EBUSY) while a writable shared mapping exists.
+                        MemoryMapping map = memory.Map(trace: t);
+                        try
                         {
                             map.Write(0, bytes);
+                        }
+                        finally
+                        {
+                            map.Close(t);
                         }
                         memory.AddSeals(MemorySeals.Shrink | MemorySeals.Grow | MemorySeals.Write, t);
                     }
