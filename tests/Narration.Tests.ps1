@@ -73,7 +73,6 @@ BeforeDiscovery {
             Operation = '$state.Object = New-PollSet -InputObject $state.Pipe.ReadEnd -Verbose'
             Cleanup = '$state.Object.Dispose(); $state.Pipe.Dispose()' }
         @{ Name = 'pipe: New-Pipe'
-            KnownGap = 'the statx of a descriptor (FileStatus.OfFd: the planted-path rule, the pipe''s inode) is not narrated'
             Setup = ''
             Operation = '$state.Object = New-Pipe -Verbose'
             Cleanup = '$state.Object.Dispose()' }
@@ -88,12 +87,11 @@ BeforeDiscovery {
             Operation = '$state.Object = New-SocketPair -Verbose; Send-SocketMessage -Socket $state.Object.First -Value hi -Descriptor $state.Pipe.ReadEnd -Verbose'
             Cleanup = '$state.Object.Dispose(); $state.Pipe.Dispose()' }
         @{ Name = 'socket: sysprog unix send --memfd'
-            KnownGap = 'after sendmsg the CLI reads the memfd''s seals (F_GET_SEALS) and size (statx) for its report unnarrated (the munmap before F_ADD_SEALS is narrated now), nor is the statx of a descriptor'
+            KnownGap = 'after sendmsg the CLI reads the memfd''s seals (F_GET_SEALS) and size (statx) for its report unnarrated (the munmap before F_ADD_SEALS is narrated now)'
             Setup = "`$state.Listener = New-Socket -Type Datagram -Path '$folder/socket'"
             Operation = "Invoke-Cli unix send '$folder/socket' hi --type datagram --memfd sealed"
             Cleanup = "`$state.Listener.Dispose(); Remove-Item -LiteralPath '$folder/socket' -ErrorAction Ignore" }
         @{ Name = 'file lock: Lock-File'
-            KnownGap = 'the statx of a descriptor (FileStatus.OfFd: the planted-path rule, the pipe''s inode) is not narrated'
             Setup = "`$state.Path = '$folder/lock'; Set-Content -LiteralPath `$state.Path -Value x"
             Operation = '$state.Object = Lock-File -Path $state.Path -Verbose'
             Cleanup = '$state.Object.Dispose()' }

@@ -79,7 +79,7 @@ public static class FileCache
             throw new ArgumentOutOfRangeException(nameof(offset), offset, $"The offset is a multiple of the page size ({pageSize}).");
         }
         using SafeFdHandle fd = Open(path, trace);
-        StatX status = FileStatus.OfFd(fd, path);
+        StatX status = FileStatus.OfFd(fd, path, trace);
         if ((status.Mode & FileStatus.TypeMask) != FileStatus.Regular)
         {
             throw new SysprogException(Errno.EINVAL, "mincore", path, "Only a regular file has pages to count.");

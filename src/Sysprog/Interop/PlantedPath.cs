@@ -191,7 +191,7 @@ internal static class PlantedPath
             string folder = "/" + string.Join('/', parts[..^1]);
             if (OpenIfReachedDirectly(folder, directoryFlags, trace) is SafeFdHandle direct)
             {
-                return NameInFolder.Reached(direct, folder, name);
+                return NameInFolder.Reached(direct, folder, name, trace);
             }
         }
         var pending = new Stack<string>(Enumerable.Reverse(parts.Length == 0 ? parts : parts[..^1]));
@@ -212,7 +212,7 @@ internal static class PlantedPath
                 StatX entry;
                 try
                 {
-                    entry = FileStatus.OfFd(next, Shown(partPath));
+                    entry = FileStatus.OfFd(next, Shown(partPath), trace);
                 }
                 catch
                 {
@@ -225,7 +225,7 @@ internal static class PlantedPath
                     string target;
                     using (next)
                     {
-                        var folder = new SharedFolder(reached, FileStatus.OfFd(current, Shown(reached)));
+                        var folder = new SharedFolder(reached, FileStatus.OfFd(current, Shown(reached), trace));
                         target = ReadLinkOf(next, partPath, trace);
                         if (folder.IsPlanter(entry.Uid))
                         {
@@ -261,7 +261,7 @@ internal static class PlantedPath
                 current = next;
                 reached = partPath;
             }
-            return NameInFolder.Reached(current, reached, name);
+            return NameInFolder.Reached(current, reached, name, trace);
         }
         catch
         {
@@ -375,7 +375,7 @@ internal static class PlantedPath
                 StatX status;
                 try
                 {
-                    status = FileStatus.OfFd(fd, Shown(full));
+                    status = FileStatus.OfFd(fd, Shown(full), trace);
                 }
                 catch
                 {
@@ -393,7 +393,7 @@ internal static class PlantedPath
                     if (!link.Failed)
                     {
                         var linkFd = new SafeFdHandle((int)link.Value);
-                        StatX linkStatus = FileStatus.OfFd(linkFd, Shown(full));
+                        StatX linkStatus = FileStatus.OfFd(linkFd, Shown(full), trace);
                         if ((linkStatus.Mode & FileStatus.TypeMask) == FileStatus.SymbolicLink)
                         {
                             return (linkFd, linkStatus, false, true);
@@ -423,7 +423,7 @@ internal static class PlantedPath
                         var fd = new SafeFdHandle((int)made.Value);
                         try
                         {
-                            return (fd, FileStatus.OfFd(fd, Shown(full)), true, false);
+                            return (fd, FileStatus.OfFd(fd, Shown(full), trace), true, false);
                         }
                         catch
                         {
@@ -506,7 +506,7 @@ internal static class PlantedPath
 
     private static StatX ChangeModeOfCreated(SafeFdHandle fd, string shown, int type, UnixFileMode mode, SyscallTrace? trace)
     {
-        StatX status = FileStatus.OfFd(fd, shown);
+        StatX status = FileStatus.OfFd(fd, shown, trace);
         uint self = Libc.geteuid();
         int found = status.Mode & FileStatus.TypeMask;
         if (found != type || status.Uid != self || status.LinkCount != 1)
@@ -623,11 +623,11 @@ internal sealed class NameInFolder : IDisposable
     public bool IsPlanter(uint uid) => Shared.IsPlanter(uid);
 
     /// <summary>Takes <paramref name="folder"/> (closed here if its status cannot be read).</summary>
-    internal static NameInFolder Reached(SafeFdHandle folder, string folderPath, string name)
+    internal static NameInFolder Reached(SafeFdHandle folder, string folderPath, string name, SyscallTrace? trace)
     {
         try
         {
-            return new NameInFolder(folder, new PlantedPath.SharedFolder(folderPath, FileStatus.OfFd(folder, PlantedPath.Shown(folderPath))), name);
+            return new NameInFolder(folder, new PlantedPath.SharedFolder(folderPath, FileStatus.OfFd(folder, PlantedPath.Shown(folderPath), trace)), name);
         }
         catch
         {

@@ -327,7 +327,7 @@ public sealed class IpcInventory
                     : null);
             }
             using var fd = new SafeFdHandle((int)opened.Value);
-            StatX status = FileStatus.OfFd(fd, path);
+            StatX status = FileStatus.OfFd(fd, path, null);
             if (!semaphore)
             {
                 return (status, null, null);

@@ -21,9 +21,9 @@ namespace Sysprog;
 internal static class ShrinkRisk
 {
     /// <summary>The warning for the object <paramref name="fd"/> is a descriptor of, named <paramref name="what"/>; null when no one else can shrink it.</summary>
-    public static string? Of(SafeFdHandle fd, string what)
+    public static string? Of(SafeFdHandle fd, string what, SyscallTrace? trace)
     {
-        StatX status = FileStatus.OfFd(fd, what);
+        StatX status = FileStatus.OfFd(fd, what, trace);
         if ((status.Mode & FileStatus.TypeMask) != FileStatus.Regular)
         {
             return null;

@@ -211,7 +211,7 @@ public sealed class PosixSemaphore : IDisposable
     /// <summary>The value from an open semaphore file's first word, once the descriptor is checked to be one; <paramref name="fd"/> is closed.</summary>
     internal static unsafe (int? Value, string? Problem) ReadValue(SafeFdHandle fd, string path, SyscallTrace? trace)
     {
-        if (FileProblem(FileStatus.OfFd(fd, path)) is string changed)
+        if (FileProblem(FileStatus.OfFd(fd, path, trace)) is string changed)
         {
             fd.Close(trace);
             return (null, changed);

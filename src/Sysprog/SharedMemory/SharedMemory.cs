@@ -46,9 +46,9 @@ public sealed class SharedMemory : IDescriptorObject, IDisposable
     public int Fd => _fd.IsClosed ? -1 : _fd.Fd;
 
     /// <summary>The current size (fstat), which another process may have changed; the last known size once closed.</summary>
-    public long Size => _fd.IsClosed ? _lastKnownSize : _lastKnownSize = (long)FileStatus.OfFd(_fd, Name).Size;
+    public long Size => _fd.IsClosed ? _lastKnownSize : _lastKnownSize = (long)FileStatus.OfFd(_fd, Name, null).Size;
 
-    public UnixFileMode Mode => _fd.IsClosed ? 0 : (UnixFileMode)(FileStatus.OfFd(_fd, Name).Mode & 0xFFF);
+    public UnixFileMode Mode => _fd.IsClosed ? 0 : (UnixFileMode)(FileStatus.OfFd(_fd, Name, null).Mode & 0xFFF);
 
     /// <summary>
     /// Creates a new object: shm_open(O_RDWR|O_CREAT|O_EXCL), fchmod to <paramref name="mode"/> (so the umask does not
@@ -173,8 +173,8 @@ public sealed class SharedMemory : IDescriptorObject, IDisposable
     /// Takes over a descriptor passed to this process: a /dev/shm object (<paramref name="name"/> "/NAME") or a memfd
     /// ("memfd:NAME").
     /// </summary>
-    internal static SharedMemory Adopt(SafeFdHandle fd, string name, bool isReadOnly, bool isAnonymous) =>
-        new(fd, name, isReadOnly, (long)FileStatus.OfFd(fd, name).Size, isAnonymous);
+    internal static SharedMemory Adopt(SafeFdHandle fd, string name, bool isReadOnly, bool isAnonymous, SyscallTrace? trace) =>
+        new(fd, name, isReadOnly, (long)FileStatus.OfFd(fd, name, trace).Size, isAnonymous);
 
     /// <summary>Opens an existing object without changing its size.</summary>
     public static SharedMemory Open(string name, bool readOnly = false, SyscallTrace? trace = null)
@@ -186,7 +186,7 @@ public sealed class SharedMemory : IDescriptorObject, IDisposable
             ? "No shared memory object has that name; create it first (New-SharedMemory, sysprog shm create)."
             : null;
         var fd = new SafeFdHandle(Syscall.Check(rawFd, trace, "shm_open", canonical, $"{QuoteName(canonical)}, {Libc.OpenFlagsText(flags)}, 0", hint));
-        return new SharedMemory(fd, canonical, readOnly, (long)FileStatus.OfFd(fd, canonical).Size);
+        return new SharedMemory(fd, canonical, readOnly, (long)FileStatus.OfFd(fd, canonical, trace).Size);
     }
 
     /// <summary>Removes the name; processes that have it open or mapped keep their access until they close it.</summary>
@@ -239,7 +239,7 @@ public sealed class SharedMemory : IDescriptorObject, IDisposable
     {
         MemorySize.ValidateLength(size, nameof(size));
         ClosedObject.ThrowIf(_fd.IsClosed, Name);
-        if (!force && MappingPastEnd(size) is ProcessMapping mapped)
+        if (!force && MappingPastEnd(size, trace) is ProcessMapping mapped)
         {
             throw new InvalidOperationException(
                 $"{Name} is mapped in this process at 0x{mapped.Start:x}-0x{mapped.End:x} (its bytes {mapped.Offset} to {mapped.Offset + mapped.Size}); " +
@@ -262,9 +262,9 @@ public sealed class SharedMemory : IDescriptorObject, IDisposable
     /// bytes keeps (pages that still hold part of the file stay readable). /proc/self/maps is the one list that knows
     /// every mapping, whoever made it.
     /// </summary>
-    private ProcessMapping? MappingPastEnd(long size)
+    private ProcessMapping? MappingPastEnd(long size, SyscallTrace? trace)
     {
-        StatX status = FileStatus.OfFd(_fd, Name);
+        StatX status = FileStatus.OfFd(_fd, Name, trace);
         if ((long)status.Size <= size)
         {
             return null;

@@ -842,7 +842,7 @@ public sealed unsafe class Socket : StreamDescriptor
         Socket socket;
         try
         {
-            socket = new Socket(fd, family, kind, FileStatus.OfFd(fd, "socket").Inode, nonBlocking);
+            socket = new Socket(fd, family, kind, FileStatus.OfFd(fd, "socket", trace).Inode, nonBlocking);
         }
         catch
         {
