@@ -12,7 +12,8 @@
 #   markers on a path that is not the runtime's; the runtime's own (its code files, its memory's file) are not;
 # - paths: the runtime's are under its own folders (the .NET root, $PSHOME, the module's folder); any other path a
 #   call names is the operation's, /proc included;
-# - a call that acts on none of these (getpid, kill, a clone that starts a child) is the operation's.
+# - a call that acts only on the calling thread's own running (sched_yield in a spin, rt_sigreturn) is the runtime's;
+#   one that acts on none of these (getpid, geteuid, kill, a clone that starts a child) is the operation's.
 # A narrated C library function that is not one system call (sem_open, dlopen, posix_spawn, getaddrinfo, ...) stands
 # for whatever calls of the operation come between the calls narrated around it.
 BeforeDiscovery {
@@ -37,12 +38,10 @@ BeforeDiscovery {
             Operation = '$state.Object = New-SharedMemory -Name $state.Name -Size 4096 -Verbose'
             Cleanup = '$state.Object.Dispose(); Remove-SharedMemory -Name $state.Name -Confirm:$false' }
         @{ Name = 'memory map: New-MemoryMap of a file'
-            KnownGap = 'the path''s lstat (the cmdlet''s own), fcntl(F_GET_SEALS) and the planted-path rule''s geteuid are not narrated'
             Setup = "`$state.Path = '$folder/map'; [System.IO.File]::WriteAllBytes(`$state.Path, [byte[]]::new(8192))"
             Operation = '$state.Object = New-MemoryMap -Path $state.Path -Verbose'
             Cleanup = '$state.Object.Dispose()' }
         @{ Name = 'semaphore: New-Semaphore'
-            KnownGap = 'the planted-path rule''s geteuid is not narrated'
             Setup = "`$state.Name = '$name-sem'"
             Operation = '$state.Object = New-Semaphore -Name $state.Name -Value 1 -Verbose'
             Cleanup = '$state.Object.Dispose(); Remove-Semaphore -Name $state.Name -Confirm:$false' }
@@ -77,7 +76,6 @@ BeforeDiscovery {
             Operation = '$state.Object = New-Pipe -Verbose'
             Cleanup = '$state.Object.Dispose()' }
         @{ Name = 'FIFO: New-Fifo'
-            KnownGap = 'the planted-path rule''s geteuid is not narrated'
             Setup = "`$state.Path = '$folder/fifo'"
             Operation = 'New-Fifo -Path $state.Path -Verbose'
             Cleanup = 'Remove-Item -LiteralPath $state.Path' }
@@ -178,6 +176,10 @@ BeforeAll {
         'closefrom', 'fork', 'mq_notify', 'ttyname_r', 'tcgetattr', 'tcsetattr', 'cfmakeraw'
 
     $MemoryCalls = 'mmap', 'munmap', 'mprotect', 'madvise', 'mremap', 'futex', 'mlock', 'munlock', 'msync', 'mincore', 'brk', 'set_robust_list', 'rseq'
+    # Calls that act only on the calling thread's own running (giving up the CPU in a spin, returning from a signal
+    # handler, fencing every thread's writes): the runtime's locks, garbage collector and JIT; Sysprog waits only in
+    # calls on an object of the operation.
+    $ThreadOnlyCalls = 'sched_yield', 'rt_sigreturn', 'membarrier'
     $PathCalls = @{ openat = 1; open = 0; newfstatat = 1; stat = 0; lstat = 0; statx = 1; readlink = 0; readlinkat = 1; access = 0; faccessat = 1; faccessat2 = 1; statfs = 0 }
 
     function Get-NarratedObject {
@@ -213,6 +215,7 @@ BeforeAll {
         foreach ($c in $Call) {
             $arguments = $c.Arguments
             $first = ($arguments -split ', ', 2)[0]
+            if ($c.Name -in $ThreadOnlyCalls) { continue }
             if ($c.Name -in $MemoryCalls) {
                 $address = if ($c.Name -eq 'mmap') { $c.Result } else { $first }
                 $mapsOurs = $c.Name -eq 'mmap' -and (($arguments -split ', ')[4] -in $Objects.Descriptors -or ($arguments -split ', ')[4] -in $opened)
@@ -250,6 +253,21 @@ BeforeAll {
         $Text
     }
 
+    function Test-SameDescriptor {
+        # Where both the narrated call and the one strace saw start with a number (a descriptor, a pid), it is the same.
+        param([string] $NarratedLine, [string] $SeenArguments)
+        $narrated = if ($NarratedLine -match '^\w+\((-?\d+)[,)]') { $Matches[1] }
+        $seen = if ("$SeenArguments)" -match '^(-?\d+)[,)]') { $Matches[1] }
+        if ($null -ne $narrated -and $null -ne $seen -and $narrated -ne $seen) { return $false }
+        # And where both name a path, it is the same path (the C library may make others first: sem_open's temporary file).
+        $narratedPath = if ($NarratedLine -match '^\w+\([^"]*"((?:[^"\\]|\\.)*)"') { $Matches[1] }
+        $seenPath = if ($SeenArguments -match '^[^"]*"((?:[^"\\]|\\.)*)"') { $Matches[1] }
+        if ($null -eq $narratedPath -or $null -eq $seenPath) { return $true }
+        # The C library gives the kernel "/dev/shm/NAME" for shm_open's "/NAME", and "NAME" for mq_open's.
+        $name = $narratedPath.TrimStart('/')
+        $seenPath.TrimStart('/') -eq $name -or $seenPath.EndsWith("/$name")
+    }
+
     function Compare-Narration {
         # The differences between what was narrated and what strace saw, as text lines; none when they agree.
         param([string[]] $Narration, [object[]] $Seen)
@@ -259,30 +277,31 @@ BeforeAll {
                 [pscustomobject]@{ Name = $SyscallOf[$call] ?? $call; Result = $Matches[2]; Library = $call -in $LibraryFunction; Line = $line }
             }
         }
+        $expected = @($expected)
         $i = 0
         $differences = [System.Collections.Generic.List[string]]::new()
-        foreach ($want in $expected) {
-            $names = $SyscallAlias[$want.Name] ?? @($want.Name)
+        for ($k = 0; $k -lt $expected.Count; $k++) {
+            $want = $expected[$k]
             if ($want.Library) {
                 # Stands for the calls up to the next narrated system call: those are left for it to find.
                 continue
             }
+            $names = $SyscallAlias[$want.Name] ?? @($want.Name)
+            # A narrated library function just before stands for the calls up to this one.
+            $covered = $k -gt 0 -and $expected[$k - 1].Library
             $found = $false
             while ($i -lt $Seen.Count) {
                 $got = $Seen[$i++]
-                if ($got.Name -in $names -and (ConvertTo-ResultValue $got.Result) -eq (ConvertTo-ResultValue $want.Result)) {
+                if ($got.Name -in $names -and (ConvertTo-ResultValue $got.Result) -eq (ConvertTo-ResultValue $want.Result) -and
+                    (Test-SameDescriptor $want.Line $got.Arguments)) {
                     $found = $true
                     break
                 }
-                # An unnarrated call of the operation, unless a library function narrated before stands for it.
-                $previous = @($expected)[[Math]::Max(0, [array]::IndexOf(@($expected), $want) - 1)]
-                if (-not ($previous.Library -and [array]::IndexOf(@($expected), $want) -gt 0)) {
-                    $differences.Add("made but not narrated: $($got.Line)")
-                }
+                if (-not $covered) { $differences.Add("made but not narrated: $($got.Line)") }
             }
             if (-not $found) { $differences.Add("narrated but not made: $($want.Line)") }
         }
-        $lastLibrary = @($expected).Count -gt 0 -and @($expected)[-1].Library
+        $lastLibrary = $expected.Count -gt 0 -and $expected[-1].Library
         while ($i -lt $Seen.Count) {
             $got = $Seen[$i++]
             if (-not $lastLibrary) { $differences.Add("made but not narrated: $($got.Line)") }

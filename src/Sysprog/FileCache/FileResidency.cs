@@ -84,7 +84,7 @@ public static class FileCache
         {
             throw new SysprogException(Errno.EINVAL, "mincore", path, "Only a regular file has pages to count.");
         }
-        if (status.Uid != Libc.geteuid() && !Capabilities.Has(Capabilities.FileOwner)
+        if (status.Uid != Syscall.EffectiveUserId(trace) && !Capabilities.Has(Capabilities.FileOwner)
             && ((SyscallResult)Libc.faccessat(Libc.AT_FDCWD, path, Libc.W_OK, Libc.AT_EACCESS)).Failed)
         {
             throw new SysprogException(Errno.EPERM, "mincore", path,

@@ -96,9 +96,11 @@ public sealed class MemoryMapping : IDisposable
         string fullPath = PathArguments.Full(path);
         ValidateRequest(protection, visibility, offset, length);
         string shown = NameEscaping.Escape(fullPath);
-        if (!File.Exists(fullPath))
+        // One narrated statx tells a missing path and a folder apart from a file, so each gets its own error.
+        StatX? found = FileStatus.OfPath(fullPath, trace, followLinks: true);
+        if (found is null || (found.Value.Mode & FileStatus.TypeMask) == FileStatus.Directory)
         {
-            throw new FileNotFoundException(System.IO.Directory.Exists(fullPath) ? $"{shown} is a directory; only files can be mapped." : $"No file at {shown}.", fullPath);
+            throw new FileNotFoundException(found is null ? $"No file at {shown}." : $"{shown} is a directory; only files can be mapped.", fullPath);
         }
         bool needsWrite = visibility == MappingVisibility.Shared && protection.HasFlag(MemoryProtection.Write);
         // O_NONBLOCK: a FIFO at the path (planted, or made by mistake) would otherwise make open wait for a writer forever.

@@ -116,7 +116,7 @@ public sealed class PosixSemaphore : IDisposable
         // SIGBUS at the first wait. Another process that truncates a real one later can still do that: ShrinkRisk says
         // who could, from the file as it is now (sem_open keeps no descriptor to ask).
         string path = $"{SharedMemory.Directory}/sem.{canonical[1..]}";
-        StatX? found = FileStatus.OfEscapedPath(path);
+        StatX? found = FileStatus.OfEscapedPath(path, trace);
         if (found is StatX status && FileProblem(status) is string problem)
         {
             throw new SysprogException(Errno.EINVAL, "sem_open", canonical, $"{path} is {problem}.");
@@ -127,8 +127,8 @@ public sealed class PosixSemaphore : IDisposable
         var opened = new PosixSemaphore(new SafeSemaphoreHandle(semaphore), canonical);
         try
         {
-            opened.ShrinkRisk = Sysprog.ShrinkRisk.Describe($"The semaphore {canonical} ({path})", FileStatus.OfEscapedPath(path) ?? found ?? default, false,
-                Libc.geteuid(), Accounts.IsPrivateGroupOf);
+            opened.ShrinkRisk = Sysprog.ShrinkRisk.Describe($"The semaphore {canonical} ({path})", FileStatus.OfEscapedPath(path, trace) ?? found ?? default, false,
+                Syscall.EffectiveUserId(trace), Accounts.IsPrivateGroupOf);
         }
         catch
         {
