@@ -14,8 +14,9 @@
 #   call names is the operation's, /proc included;
 # - a call that acts only on the calling thread's own running (sched_yield in a spin, rt_sigreturn) is the runtime's;
 #   one that acts on none of these (getpid, geteuid, kill, a clone that starts a child) is the operation's.
-# A narrated C library function that is not one system call (sem_open, dlopen, posix_spawn, getaddrinfo, ...) stands
-# for whatever calls of the operation come between the calls narrated around it.
+# A narrated C library function that is not one system call (sem_open, dlopen, posix_spawn, getaddrinfo, ...), and a
+# call narrated in words rather than with a result (PosixSignalRegistration(SIGUSR2): ...), stands for whatever calls
+# of the operation come between the calls narrated around it.
 BeforeDiscovery {
     $strace = Get-Command -Name strace -CommandType Application -ErrorAction Ignore | Select-Object -First 1
     $NarrationSkipReason = if (-not $strace) {
@@ -58,12 +59,10 @@ BeforeDiscovery {
             Operation = '$state.Object = New-TimerFd -Verbose; Set-TimerFd -InputObject $state.Object -DelaySeconds 60 -Verbose'
             Cleanup = '$state.Object.Dispose()' }
         @{ Name = 'signalfd: New-SignalFd'
-            KnownGap = 'the read of /proc/self/task/*/status (which threads block the signal) is not narrated'
             Setup = ''
             Operation = '$state.Object = New-SignalFd -Signal SIGUSR2 -Verbose'
             Cleanup = '$state.Object.Dispose()' }
         @{ Name = 'inotify: New-Inotify of a folder'
-            KnownGap = 'the read of /proc/sys/fs/inotify/max_queued_events is not narrated'
             Setup = ''
             Operation = "`$state.Object = New-Inotify -Path '$folder' -Verbose"
             Cleanup = '$state.Object.Dispose()' }
@@ -154,7 +153,7 @@ BeforeAll {
 
     # The name strace gives the one system call a narrated C library function makes, where they differ.
     $script:SyscallOf = @{
-        open = 'openat'; shm_open = 'openat'; opendir = 'openat'; shm_unlink = 'unlink'; sem_unlink = 'unlink'
+        open = 'openat'; shm_open = 'openat'; shm_unlink = 'unlink'; sem_unlink = 'unlink'
         pread = 'pread64'; pwrite = 'pwrite64'; readdir = 'getdents64'; closedir = 'close'; mq_send = 'mq_timedsend'
         mq_receive = 'mq_timedreceive'; mq_getattr = 'mq_getsetattr'; mq_setattr = 'mq_getsetattr'; wait = 'wait4'
         waitpid = 'wait4'; fstat = 'fstat'; stat = 'newfstatat'; lstat = 'newfstatat'; prlimit = 'prlimit64'
@@ -171,7 +170,7 @@ BeforeAll {
     # Narrated C library functions that are not one system call: they stand for what comes between their neighbours.
     $script:LibraryFunction = 'sem_open', 'sem_close', 'sem_post', 'sem_wait', 'sem_trywait', 'sem_timedwait', 'sem_clockwait',
         'sem_getvalue', 'sem_init', 'sem_destroy', 'dlopen', 'dlclose', 'dlsym', 'dlvsym', 'dlinfo', 'dladdr1', 'dladdr',
-        'dl_iterate_phdr', 'dlerror', 'getaddrinfo', 'posix_spawn', 'posix_spawnp', 'malloc', 'free', 'getpwnam_r',
+        'dl_iterate_phdr', 'dlerror', 'opendir', 'getaddrinfo', 'posix_spawn', 'posix_spawnp', 'malloc', 'free', 'getpwnam_r',
         'getpwuid_r', 'getgrgid_r', 'openpty', 'posix_openpt', 'grantpt', 'unlockpt', 'ptsname_r', 'forkpty',
         'closefrom', 'fork', 'mq_notify', 'ttyname_r', 'tcgetattr', 'tcsetattr', 'cfmakeraw'
 
@@ -272,7 +271,12 @@ BeforeAll {
         # The differences between what was narrated and what strace saw, as text lines; none when they agree.
         param([string[]] $Narration, [object[]] $Seen)
         $expected = foreach ($line in $Narration) {
-            if ($line -match '^(\w+)\(.*\) = (\S+)') {
+            if ($line -match '^(\w+)\(.*\): ') {
+                # A call narrated in words (the runtime's PosixSignalRegistration, a readdir loop's count): it stands,
+                # like a library function, for the calls up to the next one narrated.
+                [pscustomobject]@{ Name = $Matches[1]; Result = $null; Library = $true; Line = $line }
+            }
+            elseif ($line -match '^(\w+)\(.*\) = (\S+)') {
                 $call = $Matches[1]
                 [pscustomobject]@{ Name = $SyscallOf[$call] ?? $call; Result = $Matches[2]; Library = $call -in $LibraryFunction; Line = $line }
             }

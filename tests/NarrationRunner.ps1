@@ -52,7 +52,7 @@ $results = foreach ($case in (Get-Content -Raw -LiteralPath $CasesPath | Convert
             [void] [System.IO.File]::Exists("$marker-end")
             $narration = @($said | ForEach-Object {
                     if ($_ -is [System.Management.Automation.VerboseRecord]) { $_.Message } elseif ($_ -is [string]) { $_ }
-                } | Where-Object { $_ -match '^\w+\(.*\) = ' })
+                } | Where-Object { $_ -match '^\w+\(.*\)(: | = )' })
         }
         catch {
             $failure = "$round`: $_"
