@@ -114,7 +114,6 @@ BeforeDiscovery {
             Operation = 'Get-ProcessLimit -Resource NoFile -Verbose | Out-Null'
             Cleanup = '' }
         @{ Name = 'scheduling: sysprog sched'
-            KnownGap = 'getpriority and sched_getaffinity narrate the C library''s result (0) where strace shows the kernel''s (20 - nice, the mask''s size), and /proc/PID/task/TID/comm is read unnarrated'
             Setup = ''
             Operation = 'Invoke-Cli sched $PID'
             Cleanup = '' }
@@ -165,6 +164,12 @@ BeforeAll {
         fstat = @('fstat', 'newfstatat', 'statx'); newfstatat = @('newfstatat', 'statx'); dup3 = @('dup2', 'dup3')
         mknodat = @('mknod', 'mknodat'); unlink = @('unlink', 'unlinkat'); openat = @('open', 'openat')
         wait4 = @('wait4', 'waitid'); pipe2 = @('pipe', 'pipe2'); signalfd4 = @('signalfd', 'signalfd4')
+    }
+    # Results the C library converts from the kernel's: getpriority returns the nice value where the kernel returns
+    # 20 - nice; sched_getaffinity returns 0 where the kernel returns the bytes of the mask it copied.
+    $script:LibraryResult = @{
+        getpriority = { param([long] $Kernel) 20 - $Kernel }
+        sched_getaffinity = { param([long] $Kernel) if ($Kernel -gt 0) { 0 } else { $Kernel } }
     }
     # Narrated C library functions that are not one system call: they stand for what comes between their neighbours.
     $script:LibraryFunction = 'sem_open', 'sem_close', 'sem_post', 'sem_wait', 'sem_trywait', 'sem_timedwait', 'sem_clockwait',
@@ -274,7 +279,9 @@ BeforeAll {
         # Whether the call strace saw is the narrated one: its name (or the one strace gives it), result and objects.
         param($Want, $Got)
         $names = $SyscallAlias[$Want.Name] ?? @($Want.Name)
-        $Got.Name -in $names -and (ConvertTo-ResultValue $Got.Result) -eq (ConvertTo-ResultValue $Want.Result) -and
+        $seenResult = ConvertTo-ResultValue $Got.Result
+        if ($LibraryResult[$Got.Name] -and $seenResult -match '^-?\d+$') { $seenResult = "$(& $LibraryResult[$Got.Name] $seenResult)" }
+        $Got.Name -in $names -and $seenResult -eq (ConvertTo-ResultValue $Want.Result) -and
             (Test-SameDescriptor $Want.Line $Got.Arguments)
     }
 
