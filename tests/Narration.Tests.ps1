@@ -85,7 +85,7 @@ BeforeDiscovery {
             Operation = '$state.Object = New-SocketPair -Verbose; Send-SocketMessage -Socket $state.Object.First -Value hi -Descriptor $state.Pipe.ReadEnd -Verbose'
             Cleanup = '$state.Object.Dispose(); $state.Pipe.Dispose()' }
         @{ Name = 'socket: sysprog unix send --memfd'
-            KnownGap = 'after sendmsg the CLI reads the memfd''s seals (F_GET_SEALS) and size (statx) for its report unnarrated (the munmap before F_ADD_SEALS is narrated now)'
+            KnownGap = 'a socket''s Description (error targets, views) is made on first use by getsockname and getpeername, not narrated'
             Setup = "`$state.Listener = New-Socket -Type Datagram -Path '$folder/socket'"
             Operation = "Invoke-Cli unix send '$folder/socket' hi --type datagram --memfd sealed"
             Cleanup = "`$state.Listener.Dispose(); Remove-Item -LiteralPath '$folder/socket' -ErrorAction Ignore" }

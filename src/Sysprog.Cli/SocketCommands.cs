@@ -203,19 +203,35 @@ internal static class SocketCommands
                         passed.Add(MessageQueue.Open(name, trace: t));
                     }
                     SocketKind socketKind = r.GetValue(kind);
-                    using Socket socket = socketKind == SocketKind.Datagram
+                    Socket socket = socketKind == SocketKind.Datagram
                         ? Socket.Create(SocketFamily.Unix, socketKind, trace: t)
                         : Socket.CreateConnected(endpoint, socketKind, wait, cancel.Token, trace: t) ?? throw new TimeoutException($"{endpoint} accepted no connection within {r.GetValue(timeout)}.");
-                    byte[] message = Encoding.UTF8.GetBytes(string.Join(' ', r.GetValue(text)!));
-                    int sent = socket.Send(message, passed, socketKind == SocketKind.Datagram ? endpoint : null, wait, cancel.Token, t);
-                    if (sent < message.Length)
+                    try
                     {
-                        throw new TimeoutException($"{endpoint} took {sent} of {message.Length} bytes within {r.GetValue(timeout)}.");
+                        byte[] message = Encoding.UTF8.GetBytes(string.Join(' ', r.GetValue(text)!));
+                        int sent = socket.Send(message, passed, socketKind == SocketKind.Datagram ? endpoint : null, wait, cancel.Token, t);
+                        if (sent < message.Length)
+                        {
+                            throw new TimeoutException($"{endpoint} took {sent} of {message.Length} bytes within {r.GetValue(timeout)}.");
+                        }
+                    }
+                    finally
+                    {
+                        socket.Close(t);
                     }
                 }
                 finally
                 {
-                    passed.ForEach(p => p.Dispose());
+                    // Closed with the trace where the object takes one: every close is narrated.
+                    passed.ForEach(p =>
+                    {
+                        switch (p)
+                        {
+                            case SharedMemory memory: memory.Close(t); break;
+                            case FileDescriptorObject handle: handle.Close(t); break;
+                            default: p.Dispose(); break;
+                        }
+                    });
                 }
             });
         });

@@ -46,7 +46,10 @@ public sealed class SharedMemory : IDescriptorObject, IDisposable
     public int Fd => _fd.IsClosed ? -1 : _fd.Fd;
 
     /// <summary>The current size (fstat), which another process may have changed; the last known size once closed.</summary>
-    public long Size => _fd.IsClosed ? _lastKnownSize : _lastKnownSize = (long)FileStatus.OfFd(_fd, Name, null).Size;
+    public long Size => _fd.IsClosed ? _lastKnownSize : CurrentSize(null);
+
+    // The size now (statx), narrated where an operation reads it; the property has no trace to narrate to.
+    private long CurrentSize(SyscallTrace? trace) => _lastKnownSize = (long)FileStatus.OfFd(_fd, Name, trace).Size;
 
     public UnixFileMode Mode => _fd.IsClosed ? 0 : (UnixFileMode)(FileStatus.OfFd(_fd, Name, null).Mode & 0xFFF);
 
@@ -117,13 +120,12 @@ public sealed class SharedMemory : IDescriptorObject, IDisposable
     /// The seals on the object (F_GET_SEALS). An object made without sealing allowed (every named one) shows
     /// <see cref="MemorySeals.Seal"/>: nothing can be added.
     /// </summary>
-    public MemorySeals Seals
+    public MemorySeals Seals => ReadSeals(null);
+
+    private MemorySeals ReadSeals(SyscallTrace? trace)
     {
-        get
-        {
-            using HandleLease lease = _fd.Lease(Name);
-            return (MemorySeals)Syscall.Check(Libc.fcntl(lease.Fd, Libc.F_GET_SEALS, 0), null, "fcntl", Name, $"{lease.Fd}, F_GET_SEALS");
-        }
+        using HandleLease lease = _fd.Lease(Name);
+        return (MemorySeals)Syscall.Check(Libc.fcntl(lease.Fd, Libc.F_GET_SEALS, 0), trace, "fcntl", Name, $"{lease.Fd}, F_GET_SEALS");
     }
 
     /// <summary>
@@ -151,7 +153,7 @@ public sealed class SharedMemory : IDescriptorObject, IDisposable
         Syscall.Check(result, trace, "fcntl", Name, $"{lease.Fd}, F_ADD_SEALS, {MemorySealsText(seals)}", detail);
     }
 
-    private bool IsWriteSealed => IsAnonymous && (Seals & (MemorySeals.Write | MemorySeals.FutureWrite)) != 0;
+    private bool IsWriteSealed(SyscallTrace? trace) => IsAnonymous && (ReadSeals(trace) & (MemorySeals.Write | MemorySeals.FutureWrite)) != 0;
 
     private static void ValidateSeals(MemorySeals seals)
     {
@@ -283,8 +285,8 @@ public sealed class SharedMemory : IDescriptorObject, IDisposable
         long offset = 0, long? length = null, SyscallTrace? trace = null)
     {
         ClosedObject.ThrowIf(_fd.IsClosed, Name);
-        MemoryProtection effective = protection ?? (IsReadOnly || IsWriteSealed ? MemoryProtection.Read : MemoryProtection.ReadWrite);
-        return MemoryMapping.MapFd(_fd, Name, MappingKind.SharedMemory, Size, effective, visibility ?? MappingVisibility.Shared, offset, length, trace);
+        MemoryProtection effective = protection ?? (IsReadOnly || IsWriteSealed(trace) ? MemoryProtection.Read : MemoryProtection.ReadWrite);
+        return MemoryMapping.MapFd(_fd, Name, MappingKind.SharedMemory, CurrentSize(trace), effective, visibility ?? MappingVisibility.Shared, offset, length, trace);
     }
 
     /// <summary>Closes this process's fd (mappings made from it stay valid).</summary>
@@ -292,7 +294,7 @@ public sealed class SharedMemory : IDescriptorObject, IDisposable
     {
         if (!_fd.IsClosed)
         {
-            _lastKnownSize = Size;
+            CurrentSize(trace);
         }
         _fd.Close(trace);
     }

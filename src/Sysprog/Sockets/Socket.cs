@@ -396,7 +396,8 @@ public sealed unsafe class Socket : StreamDescriptor
         ThrowUnlessFamily(endpoint);
         Timeouts.Validate(timeout);
         byte[] address = new byte[SocketEndpoint.StorageSize];
-        using SafeFdHandle? socketFile = CheckedSocketFile(endpoint, "connect", trace);
+        SafeFdHandle? socketFile = CheckedSocketFile(endpoint, "connect", trace);
+        using var closeSocketFile = SafeFdHandle.CloseAtEnd(socketFile, trace);
         // This method's own descriptor, open until it returns: no other thread can close it.
         SocketEndpoint through = socketFile is null ? endpoint : SocketEndpoint.Unix(PlantedPath.DescriptorPath(socketFile.Fd));
         int length = through.Write(address);
@@ -506,7 +507,8 @@ public sealed unsafe class Socket : StreamDescriptor
         }
         byte* address = stackalloc byte[SocketEndpoint.StorageSize];
         // A datagram to a UNIX path goes to the socket file the planted-path rule reached, as a connect does.
-        using SafeFdHandle? destinationFile = destination is null ? null : CheckedSocketFile(destination, "sendmsg", trace);
+        SafeFdHandle? destinationFile = destination is null ? null : CheckedSocketFile(destination, "sendmsg", trace);
+        using var closeDestinationFile = SafeFdHandle.CloseAtEnd(destinationFile, trace);
         SocketEndpoint? sentTo = destinationFile is null ? destination : SocketEndpoint.Unix(PlantedPath.DescriptorPath(destinationFile.Fd));
         int addressLength = sentTo?.Write(new Span<byte>(address, SocketEndpoint.StorageSize)) ?? 0;
         int controlLength = passed.Count == 0 ? 0 : Libc.ControlSpace(passed.Count * sizeof(int));
