@@ -80,12 +80,10 @@ BeforeDiscovery {
             Operation = 'New-Fifo -Path $state.Path -Verbose'
             Cleanup = 'Remove-Item -LiteralPath $state.Path' }
         @{ Name = 'socket: New-SocketPair, Send-SocketMessage passing a descriptor'
-            KnownGap = 'a socket''s Description (error targets, views) is made on first use by getsockname and getpeername, not narrated'
             Setup = '$state.Pipe = New-Pipe'
             Operation = '$state.Object = New-SocketPair -Verbose; Send-SocketMessage -Socket $state.Object.First -Value hi -Descriptor $state.Pipe.ReadEnd -Verbose'
             Cleanup = '$state.Object.Dispose(); $state.Pipe.Dispose()' }
         @{ Name = 'socket: sysprog unix send --memfd'
-            KnownGap = 'a socket''s Description (error targets, views) is made on first use by getsockname and getpeername, not narrated'
             Setup = "`$state.Listener = New-Socket -Type Datagram -Path '$folder/socket'"
             Operation = "Invoke-Cli unix send '$folder/socket' hi --type datagram --memfd sealed"
             Cleanup = "`$state.Listener.Dispose(); Remove-Item -LiteralPath '$folder/socket' -ErrorAction Ignore" }

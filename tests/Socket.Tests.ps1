@@ -24,7 +24,7 @@ Describe 'Sockets and anonymous shared memory' -Skip:(-not $IsLinux) {
                 # read (statx) as it is opened: the socket's inode, the folder, the file checked.
                 $umask = [Convert]::ToInt32(((Get-Content /proc/self/status) -match '^Umask:' -replace '^Umask:\s*', ''), 8)
                 $mode = if ($umask -band 0x180) { 'fchmod', 'bind', 'openat', 'statx', 'geteuid', 'chmod', 'close' } else { 'fchmod', 'bind', 'openat', 'statx', 'geteuid', 'close' }
-                @($narration | Select-SyscallLine | ForEach-Object { $_ -replace '\(.*', '' }) | Should -Be @('socket', 'statx', 'setsockopt', 'open', 'readlink', 'statx', $mode, 'close', 'listen', 'fcntl', 'fcntl' | ForEach-Object { $_ })
+                @($narration | Select-SyscallLine | ForEach-Object { $_ -replace '\(.*', '' }) | Should -Be @('socket', 'statx', 'getsockname', 'getpeername', 'setsockopt', 'open', 'readlink', 'statx', $mode, 'close', 'listen', 'fcntl', 'fcntl' | ForEach-Object { $_ })
                 (Get-Item $path).UnixMode | Should -Be 'srw-------'
                 $server.IsListening | Should -BeTrue
                 $client = Connect-Socket $path -TimeoutSeconds 5
