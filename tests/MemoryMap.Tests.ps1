@@ -66,8 +66,10 @@ Describe 'Memory map cmdlets' -Skip:(-not $IsLinux) {
             (Get-Content -LiteralPath $file -Raw).Substring(0, 7) | Should -Be 'aaaaaaa'
         }
 
-        It 'reports a missing file as FileNotFound before any system call' {
-            New-MemoryMap -Path (Join-Path $TestDrive 'missing') -ErrorAction SilentlyContinue -ErrorVariable err | Should -BeNullOrEmpty
+        It 'reports a missing file as FileNotFound, found by one statx before anything is opened' {
+            $missing = Join-Path $TestDrive 'missing'
+            $narration = New-MemoryMap -Path $missing -Verbose -ErrorAction SilentlyContinue -ErrorVariable err 4>&1
+            @($narration | Select-SyscallLine) | Should -Be "statx(AT_FDCWD, ""$missing"", 0, STATX_BASIC_STATS) = -1 ENOENT (No such file or directory)"
             $err[0].FullyQualifiedErrorId | Should -Be 'FileNotFound,Sysprog.PowerShell.Commands.NewMemoryMapCommand'
             $err[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
         }

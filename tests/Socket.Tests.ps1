@@ -20,10 +20,11 @@ Describe 'Sockets and anonymous shared memory' -Skip:(-not $IsLinux) {
             try {
                 # The folder is reached first (the planted-path rule: open, and its real path read back); the mode is
                 # given before bind and checked through a descriptor of the file in that folder after it; only a umask
-                # that took bits of 0600 away needs the chmod (through that descriptor).
+                # that took bits of 0600 away needs the chmod (through that descriptor). Each descriptor's status is
+                # read (statx) as it is opened: the socket's inode, the folder, the file checked.
                 $umask = [Convert]::ToInt32(((Get-Content /proc/self/status) -match '^Umask:' -replace '^Umask:\s*', ''), 8)
-                $mode = if ($umask -band 0x180) { 'fchmod', 'bind', 'openat', 'chmod' } else { 'fchmod', 'bind', 'openat' }
-                @($narration | Select-SyscallLine | ForEach-Object { $_ -replace '\(.*', '' }) | Should -Be @('socket', 'setsockopt', 'open', 'readlink', $mode, 'close', 'listen', 'fcntl', 'fcntl' | ForEach-Object { $_ })
+                $mode = if ($umask -band 0x180) { 'fchmod', 'bind', 'openat', 'statx', 'geteuid', 'chmod', 'close' } else { 'fchmod', 'bind', 'openat', 'statx', 'geteuid', 'close' }
+                @($narration | Select-SyscallLine | ForEach-Object { $_ -replace '\(.*', '' }) | Should -Be @('socket', 'statx', 'getsockname', 'getpeername', 'setsockopt', 'open', 'readlink', 'statx', $mode, 'close', 'listen', 'fcntl', 'fcntl' | ForEach-Object { $_ })
                 (Get-Item $path).UnixMode | Should -Be 'srw-------'
                 $server.IsListening | Should -BeTrue
                 $client = Connect-Socket $path -TimeoutSeconds 5

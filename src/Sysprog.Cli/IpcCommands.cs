@@ -19,9 +19,9 @@ internal static class IpcCommands
         {
             IpcInventory inventory = IpcInventory.Take(Cli.Trace(r, trace));
             IpcObject[] objects = inventory.Objects.Where(o => !r.GetValue(orphaned) || o.IsOrphaned == true).ToArray();
-            if (inventory.UninspectedProcesses.Count > 0)
+            if (inventory.UninspectedWarning is string uninspected)
             {
-                Console.Error.WriteLine($"{inventory.UninspectedProcesses.Count} processes could not be inspected (EACCES): what they hold is unknown. Run as root to see every holder.");
+                Console.Error.WriteLine(uninspected);
             }
             if (!inventory.MessageQueuesListed)
             {

@@ -181,9 +181,16 @@ internal static class SocketCommands
                         byte[] bytes = Encoding.UTF8.GetBytes(contents);
                         SharedMemory memory = SharedMemory.CreateAnonymous("sysprog-send", Math.Max(bytes.Length, 1), trace: t);
                         passed.Add(memory);
-                        using (MemoryMapping map = memory.Map(trace: t))
+                        // Closed with the trace, not by a using: the munmap must be narrated, and the write seal
+                        // below is refused (EBUSY) while a writable shared mapping exists.
+                        MemoryMapping map = memory.Map(trace: t);
+                        try
                         {
                             map.Write(0, bytes);
+                        }
+                        finally
+                        {
+                            map.Close(t);
                         }
                         memory.AddSeals(MemorySeals.Shrink | MemorySeals.Grow | MemorySeals.Write, t);
                     }
@@ -196,19 +203,35 @@ internal static class SocketCommands
                         passed.Add(MessageQueue.Open(name, trace: t));
                     }
                     SocketKind socketKind = r.GetValue(kind);
-                    using Socket socket = socketKind == SocketKind.Datagram
+                    Socket socket = socketKind == SocketKind.Datagram
                         ? Socket.Create(SocketFamily.Unix, socketKind, trace: t)
                         : Socket.CreateConnected(endpoint, socketKind, wait, cancel.Token, trace: t) ?? throw new TimeoutException($"{endpoint} accepted no connection within {r.GetValue(timeout)}.");
-                    byte[] message = Encoding.UTF8.GetBytes(string.Join(' ', r.GetValue(text)!));
-                    int sent = socket.Send(message, passed, socketKind == SocketKind.Datagram ? endpoint : null, wait, cancel.Token, t);
-                    if (sent < message.Length)
+                    try
                     {
-                        throw new TimeoutException($"{endpoint} took {sent} of {message.Length} bytes within {r.GetValue(timeout)}.");
+                        byte[] message = Encoding.UTF8.GetBytes(string.Join(' ', r.GetValue(text)!));
+                        int sent = socket.Send(message, passed, socketKind == SocketKind.Datagram ? endpoint : null, wait, cancel.Token, t);
+                        if (sent < message.Length)
+                        {
+                            throw new TimeoutException($"{endpoint} took {sent} of {message.Length} bytes within {r.GetValue(timeout)}.");
+                        }
+                    }
+                    finally
+                    {
+                        socket.Close(t);
                     }
                 }
                 finally
                 {
-                    passed.ForEach(p => p.Dispose());
+                    // Closed with the trace where the object takes one: every close is narrated.
+                    passed.ForEach(p =>
+                    {
+                        switch (p)
+                        {
+                            case SharedMemory memory: memory.Close(t); break;
+                            case FileDescriptorObject handle: handle.Close(t); break;
+                            default: p.Dispose(); break;
+                        }
+                    });
                 }
             });
         });

@@ -140,6 +140,17 @@ public abstract class SysprogCmdlet : PSCmdlet, IDisposable
         new($"Nothing to read from {source} within {Units.FormatDuration(timeout)}.");
 
     /// <summary>
+    /// PowerShell's current file system location, asked of PowerShell, which reads /proc/self/mountinfo to answer (its
+    /// drives): calls Sysprog does not make itself, narrated in words so that -Verbose still accounts for every call.
+    /// </summary>
+    protected string PowerShellLocation()
+    {
+        string location = SessionState.Path.CurrentFileSystemLocation.ProviderPath;
+        Trace?.Invoke($"CurrentFileSystemLocation(): \"{NameEscaping.Escape(location).Replace("\"", "\\x22", StringComparison.Ordinal)}\", PowerShell's location (PowerShell reads /proc/self/mountinfo for it)");
+        return location;
+    }
+
+    /// <summary>
     /// The file system paths one -Path value names, by Get-Item's rules: wildcards expand to what exists, and a
     /// backtick escapes one; a path without wildcards is taken as it is, so a missing one fails in the core with the
     /// kernel's ENOENT, naming it. A -LiteralPath value (<paramref name="literal"/>) is one path, every character as
@@ -189,7 +200,7 @@ public abstract class SysprogCmdlet : PSCmdlet, IDisposable
         {
             return System.IO.Path.Join(drive.Root, path[(colon + 1)..]);
         }
-        return System.IO.Path.Join(SessionState.Path.CurrentFileSystemLocation.ProviderPath, path);
+        return System.IO.Path.Join(PowerShellLocation(), path);
     }
 
     /// <summary>

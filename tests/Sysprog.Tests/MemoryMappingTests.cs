@@ -24,14 +24,26 @@ public sealed class MemoryMappingTests : IDisposable
         Assert.Equal(File.ReadAllText("/etc/passwd"), view.ReadString());
         Assert.Equal(MappingKind.File, view.Kind);
         Assert.Equal("/etc/passwd", view.Source);
-        // The folder (reached through no link: its real path is the one asked for), then the name in it (see
-        // PlantedPath), then the mapping; every descriptor closed.
+        // The path's status (a missing file or a folder is told apart first), the folder (reached through no link: its
+        // real path is the one asked for), then the name in it (see PlantedPath), then the mapping; every descriptor closed.
+        Assert.Matches(@"^statx\(AT_FDCWD, ""/etc/passwd"", 0, STATX_BASIC_STATS\) = 0$", trace[0]);
+        trace.RemoveAt(0);
         Assert.Matches(@"^open\(""/etc"", O_RDONLY\|O_CLOEXEC\|O_PATH\|O_DIRECTORY\) = \d+$", trace[0]);
         Assert.Matches(@"^readlink\(""/proc/self/fd/\d+"", \.\.\., 4096\) = 4$", trace[1]);
-        Assert.Matches(@"^openat\(\d+, ""passwd"", O_RDONLY\|O_NOCTTY\|O_NONBLOCK\|O_NOFOLLOW\|O_CLOEXEC\) = \d+$", trace[2]);
-        Assert.Matches(@"^close\(\d+\) = 0$", trace[3]);
-        Assert.Matches(@"^mmap\(NULL, \d+, PROT_READ, MAP_SHARED, \d+, 0\) = 0x[0-9a-f]+$", trace[4]);
+        Assert.Matches(@"^statx\(\d+, """", AT_EMPTY_PATH, STATX_BASIC_STATS\) = 0$", trace[2]);
+        Assert.Matches(@"^openat\(\d+, ""passwd"", O_RDONLY\|O_NOCTTY\|O_NONBLOCK\|O_NOFOLLOW\|O_CLOEXEC\) = \d+$", trace[3]);
+        Assert.Matches(@"^statx\(\d+, """", AT_EMPTY_PATH, STATX_BASIC_STATS\) = 0$", trace[4]);
         Assert.Matches(@"^close\(\d+\) = 0$", trace[5]);
+        // A read-only descriptor cannot reserve blocks: the range's holes are measured (SEEK_HOLE, SEEK_DATA, and
+        // fstatfs where there are any) before the file's status, seals and this user say who else could shrink it.
+        Assert.Matches(@"^fcntl\(\d+, F_GETFL\) = \d+$", trace[6]);
+        int mapped = trace.FindIndex(l => l.StartsWith("mmap(", StringComparison.Ordinal));
+        Assert.All(trace[7..(mapped - 3)], l => Assert.Matches(@"^(lseek|fstatfs)\(", l));
+        Assert.Matches(@"^statx\(\d+, """", AT_EMPTY_PATH, STATX_BASIC_STATS\) = 0$", trace[mapped - 3]);
+        Assert.Matches(@"^fcntl\(\d+, F_GET_SEALS\) = ", trace[mapped - 2]);
+        Assert.Matches(@"^geteuid\(\) = \d+$", trace[mapped - 1]);
+        Assert.Matches(@"^mmap\(NULL, \d+, PROT_READ, MAP_SHARED, \d+, 0\) = 0x[0-9a-f]+$", trace[mapped]);
+        Assert.Matches(@"^close\(\d+\) = 0$", Assert.Single(trace[(mapped + 1)..]));
     }
 
     [Fact]

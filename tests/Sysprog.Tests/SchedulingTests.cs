@@ -67,7 +67,8 @@ public sealed class SchedulingTests : IDisposable
         Assert.Equal((int)mine.Policy, int.Parse(stat[38], CultureInfo.InvariantCulture));
         Assert.Equal(File.ReadLines("/proc/self/status").Single(l => l.StartsWith("Cpus_allowed_list:", StringComparison.Ordinal)).Split('\t')[1], mine.AffinityList);
         Assert.Equal(File.ReadAllText("/proc/self/comm").TrimEnd('\n'), mine.ThreadName);
-        Assert.Equal(["sched_getscheduler", "sched_getparam", "getpriority", "sched_getaffinity"], lines.Select(l => l[..l.IndexOf('(', StringComparison.Ordinal)]));
+        // Then the thread's name, read from /proc/PID/task/TID/comm (open, a read and the read that finds the end, close).
+        Assert.Equal(["sched_getscheduler", "sched_getparam", "getpriority", "sched_getaffinity", "open", "read", "read", "close"], lines.Select(l => l[..l.IndexOf('(', StringComparison.Ordinal)]));
     }
 
     [Fact]

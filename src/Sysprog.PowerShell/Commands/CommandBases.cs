@@ -81,7 +81,7 @@ public abstract class ProgramCommandBase : SysprogCmdlet
 
     /// <summary>-WorkingDirectory made absolute, or PowerShell's location (the process's own may differ).</summary>
     protected string WorkingDirectoryPath => WorkingDirectory is null
-        ? SessionState.Path.CurrentFileSystemLocation.ProviderPath
+        ? PowerShellLocation()
         : LiteralProviderPath(WorkingDirectory);
 
     /// <summary>-Environment with its values as strings.</summary>

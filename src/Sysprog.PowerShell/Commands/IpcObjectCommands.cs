@@ -31,11 +31,9 @@ public sealed class GetIpcObjectCommand : SysprogCmdlet
             {
                 return;
             }
-            if (_inventory!.UninspectedProcesses.Count > 0)
+            if (_inventory!.UninspectedWarning is string uninspected)
             {
-                WriteWarning($"{_inventory.UninspectedProcesses.Count} processes could not be inspected (EACCES: other users' processes), so what they hold is unknown " +
-                    $"and an object only they hold looks orphaned. Run as root to see every holder. Their pids: {string.Join(", ", _inventory.UninspectedProcesses.Take(20))}" +
-                    (_inventory.UninspectedProcesses.Count > 20 ? ", ..." : "."));
+                WriteWarning(uninspected);
             }
             if (!_inventory.MessageQueuesListed)
             {

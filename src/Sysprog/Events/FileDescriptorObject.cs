@@ -144,6 +144,12 @@ public abstract class FileDescriptorObject : IPollable, IDisposable
 
     private protected abstract string Describe();
 
+    /// <summary>A description that takes system calls to make (a socket's addresses) narrates them to <paramref name="trace"/>.</summary>
+    private protected virtual string Describe(SyscallTrace? trace) => Describe();
+
+    /// <summary>Makes the description now, narrating its calls to the trace of the operation that made the object.</summary>
+    private protected void DescribeNow(SyscallTrace? trace) => _description ??= Describe(trace);
+
     /// <summary>Makes the description again at next use: what it names changed (a socket bound or connected).</summary>
     private protected void Redescribe() => _description = null;
 

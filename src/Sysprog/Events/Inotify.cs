@@ -66,7 +66,7 @@ public sealed class Inotify : FileDescriptorObject, IBufferedInput
     {
         int flags = Libc.IN_NONBLOCK | (inheritable ? 0 : Libc.IN_CLOEXEC);
         // Read first: it takes a descriptor, and the instance's may be the last one.
-        int queueLength = (int)(ProcFile.Sysctl("fs.inotify.max_queued_events") ?? 16384);
+        int queueLength = (int)(ProcFile.Sysctl("fs.inotify.max_queued_events", trace) ?? 16384);
         SyscallResult result = Libc.inotify_init1(flags);
         int fd = Syscall.Check(result, trace, "inotify_init1", "inotify", $"IN_NONBLOCK{(inheritable ? "" : "|IN_CLOEXEC")}",
             result.Errno == Errno.EMFILE ? InstanceLimitDetail() : null);
@@ -101,13 +101,19 @@ public sealed class Inotify : FileDescriptorObject, IBufferedInput
         uint mask = (uint)events | (uint)options;
         using HandleLease lease = Lease();
         int descriptor;
-        using (SafeFdHandle watched = Reach(fullPath, (options & InotifyWatchOptions.DontFollow) != 0, trace, out string name))
+        SafeFdHandle watched = Reach(fullPath, (options & InotifyWatchOptions.DontFollow) != 0, trace, out string name);
+        try
         {
             using HandleLease watchedLease = watched.Lease(fullPath);
             string through = PlantedPath.DescriptorPath(watchedLease.Fd) + name;
             SyscallResult result = Libc.inotify_add_watch(lease.Fd, through, mask);
             descriptor = Syscall.Check(result, trace, "inotify_add_watch", NameEscaping.Escape(fullPath), $"{lease.Fd}, {Quote(through)}, {MaskText(mask)}",
                 result.Errno == Errno.ENOENT ? PlantedPath.NeedsProc : AddWatchDetail(result.Errno, options));
+        }
+        finally
+        {
+            // Closed with the trace: the watch outlives the descriptor it was added through, and the close is narrated.
+            watched.Close(trace);
         }
         lock (_watches)
         {

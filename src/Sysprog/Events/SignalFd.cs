@@ -124,7 +124,7 @@ public sealed class SignalFd : FileDescriptorObject
         ulong blockedEverywhere;
         try
         {
-            blockedEverywhere = BlockedInEveryThread();
+            blockedEverywhere = BlockedInEveryThread(trace);
         }
         catch (Exception e) when (e is IOException && ResourceShortage.NoDescriptorFree())
         {
@@ -228,5 +228,5 @@ public sealed class SignalFd : FileDescriptorObject
     }
 
     /// <summary>The signals every thread of this process blocks.</summary>
-    internal static ulong BlockedInEveryThread() => Sysprog.Signals.BlockedByEachThread().Aggregate(ulong.MaxValue, (common, mask) => common & mask);
+    internal static ulong BlockedInEveryThread(SyscallTrace? trace) => Sysprog.Signals.BlockedByEachThread(trace).Aggregate(ulong.MaxValue, (common, mask) => common & mask);
 }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Sysprog.Interop;
 
 namespace Sysprog;
 
@@ -55,14 +56,14 @@ public static class Signals
     }
 
     /// <summary>Each thread's blocked-signal mask (SigBlk in /proc/self/task/*/status), one bit per signal from bit 0 for signal 1.</summary>
-    internal static IEnumerable<ulong> BlockedByEachThread()
+    internal static IEnumerable<ulong> BlockedByEachThread(SyscallTrace? trace)
     {
-        foreach (string task in Directory.EnumerateDirectories("/proc/self/task"))
+        foreach (string task in DirectoryEntries.Read("/proc/self/task", trace))
         {
             string? mask;
             try
             {
-                mask = ProcFile.Field(Path.Combine(task, "status"), "SigBlk");
+                mask = ProcFile.Field($"/proc/self/task/{task}/status", "SigBlk", trace);
             }
             catch (SysprogException e) when (e.Errno is Errno.ENOENT or Errno.ESRCH)
             {

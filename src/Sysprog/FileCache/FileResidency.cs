@@ -79,12 +79,12 @@ public static class FileCache
             throw new ArgumentOutOfRangeException(nameof(offset), offset, $"The offset is a multiple of the page size ({pageSize}).");
         }
         using SafeFdHandle fd = Open(path, trace);
-        StatX status = FileStatus.OfFd(fd, path);
+        StatX status = FileStatus.OfFd(fd, path, trace);
         if ((status.Mode & FileStatus.TypeMask) != FileStatus.Regular)
         {
             throw new SysprogException(Errno.EINVAL, "mincore", path, "Only a regular file has pages to count.");
         }
-        if (status.Uid != Libc.geteuid() && !Capabilities.Has(Capabilities.FileOwner)
+        if (status.Uid != Syscall.EffectiveUserId(trace) && !Capabilities.Has(Capabilities.FileOwner)
             && ((SyscallResult)Libc.faccessat(Libc.AT_FDCWD, path, Libc.W_OK, Libc.AT_EACCESS)).Failed)
         {
             throw new SysprogException(Errno.EPERM, "mincore", path,

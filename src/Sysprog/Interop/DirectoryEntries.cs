@@ -43,12 +43,14 @@ internal static class DirectoryEntries
                     names.Add(NameEscaping.Escape(name));
                 }
             }
+            trace?.Invoke($"readdir({TraceFormat.Quote(directory)}): {names.Count} entries");
         }
         finally
         {
-            Libc.closedir(stream);
+            // closedir closes the stream's descriptor: a call like any other, narrated.
+            int closed = Libc.closedir(stream);
+            trace?.Invoke($"closedir(0x{stream:x}) = {closed}");
         }
-        trace?.Invoke($"readdir({TraceFormat.Quote(directory)}): {names.Count} entries");
         return names;
     }
 }

@@ -26,11 +26,12 @@ internal static class FileStatus
         _ => "file of an unknown type",
     };
 
-    public static StatX OfFd(SafeFdHandle fd, string target)
+    /// <summary>The status of an open descriptor. <paramref name="trace"/> is null only where no operation is narrated (a property read).</summary>
+    public static StatX OfFd(SafeFdHandle fd, string target, SyscallTrace? trace)
     {
         using HandleLease lease = fd.Lease(target);
         SyscallResult rc = Libc.statx(lease.Fd, "", Libc.AT_EMPTY_PATH, Libc.STATX_BASIC_STATS, out StatX status);
-        Syscall.Check(rc, null, "statx", target, $"");
+        Syscall.Check(rc, trace, "statx", target, $"{lease.Fd}, \"\", AT_EMPTY_PATH, STATX_BASIC_STATS");
         return status;
     }
 

@@ -88,7 +88,7 @@ internal static class PlantedPath
             try
             {
                 // The kernel applies protected_fifos/protected_regular in the folder the file is in, wherever the path led.
-                if ((create || foreignRefused) && !created && type is FileStatus.Regular or FileStatus.Fifo && at.IsPlanter(status.Uid))
+                if ((create || foreignRefused) && !created && type is FileStatus.Regular or FileStatus.Fifo && at.IsPlanter(status.Uid, trace))
                 {
                     throw create ? PlantedForCreation(full, at, type, status.Uid) : PlantedForReuse(full, at, type, status.Uid);
                 }
@@ -191,7 +191,7 @@ internal static class PlantedPath
             string folder = "/" + string.Join('/', parts[..^1]);
             if (OpenIfReachedDirectly(folder, directoryFlags, trace) is SafeFdHandle direct)
             {
-                return NameInFolder.Reached(direct, folder, name);
+                return NameInFolder.Reached(direct, folder, name, trace);
             }
         }
         var pending = new Stack<string>(Enumerable.Reverse(parts.Length == 0 ? parts : parts[..^1]));
@@ -212,7 +212,7 @@ internal static class PlantedPath
                 StatX entry;
                 try
                 {
-                    entry = FileStatus.OfFd(next, Shown(partPath));
+                    entry = FileStatus.OfFd(next, Shown(partPath), trace);
                 }
                 catch
                 {
@@ -225,9 +225,9 @@ internal static class PlantedPath
                     string target;
                     using (next)
                     {
-                        var folder = new SharedFolder(reached, FileStatus.OfFd(current, Shown(reached)));
+                        var folder = new SharedFolder(reached, FileStatus.OfFd(current, Shown(reached), trace));
                         target = ReadLinkOf(next, partPath, trace);
-                        if (folder.IsPlanter(entry.Uid))
+                        if (folder.IsPlanter(entry.Uid, trace))
                         {
                             throw PlantedLink(partPath, folder, entry.Uid, target);
                         }
@@ -261,7 +261,7 @@ internal static class PlantedPath
                 current = next;
                 reached = partPath;
             }
-            return NameInFolder.Reached(current, reached, name);
+            return NameInFolder.Reached(current, reached, name, trace);
         }
         catch
         {
@@ -337,7 +337,7 @@ internal static class PlantedPath
         using (link)
         {
             target = ReadLinkOf(link, at.Path, trace);
-            if (at.IsPlanter(status.Uid))
+            if (at.IsPlanter(status.Uid, trace))
             {
                 throw PlantedLink(at.Path, at.Shared, status.Uid, target);
             }
@@ -375,7 +375,7 @@ internal static class PlantedPath
                 StatX status;
                 try
                 {
-                    status = FileStatus.OfFd(fd, Shown(full));
+                    status = FileStatus.OfFd(fd, Shown(full), trace);
                 }
                 catch
                 {
@@ -393,7 +393,7 @@ internal static class PlantedPath
                     if (!link.Failed)
                     {
                         var linkFd = new SafeFdHandle((int)link.Value);
-                        StatX linkStatus = FileStatus.OfFd(linkFd, Shown(full));
+                        StatX linkStatus = FileStatus.OfFd(linkFd, Shown(full), trace);
                         if ((linkStatus.Mode & FileStatus.TypeMask) == FileStatus.SymbolicLink)
                         {
                             return (linkFd, linkStatus, false, true);
@@ -406,7 +406,7 @@ internal static class PlantedPath
                     // O_WRONLY|O_NONBLOCK on a FIFO without a reader, a socket, a device without its driver.
                     StatX? there = StatusIn(folderFd, name, full, trace);
                     int type = there?.Mode & FileStatus.TypeMask ?? 0;
-                    if (create && type == FileStatus.Fifo && at.IsPlanter(there!.Value.Uid))
+                    if (create && type == FileStatus.Fifo && at.IsPlanter(there!.Value.Uid, trace))
                     {
                         throw PlantedForCreation(full, at, type, there.Value.Uid);
                     }
@@ -423,7 +423,7 @@ internal static class PlantedPath
                         var fd = new SafeFdHandle((int)made.Value);
                         try
                         {
-                            return (fd, FileStatus.OfFd(fd, Shown(full)), true, false);
+                            return (fd, FileStatus.OfFd(fd, Shown(full), trace), true, false);
                         }
                         catch
                         {
@@ -485,8 +485,15 @@ internal static class PlantedPath
     public static StatX ChangeModeOfCreated(string path, int type, UnixFileMode mode, SyscallTrace? trace, bool escapedPath = false)
     {
         int open = Libc.O_PATH | Libc.O_CLOEXEC | Libc.O_NOFOLLOW;
-        using var fd = new SafeFdHandle(Syscall.Check(escapedPath ? Libc.open_escaped(path, open, 0) : Libc.open(path, open, 0), trace, "open", escapedPath ? path : Shown(path), $"{(escapedPath ? QuoteName(path) : Quote(path))}, {Libc.OpenFlagsText(open)}"));
-        return ChangeModeOfCreated(fd, path, type, mode, trace);
+        var fd = new SafeFdHandle(Syscall.Check(escapedPath ? Libc.open_escaped(path, open, 0) : Libc.open(path, open, 0), trace, "open", escapedPath ? path : Shown(path), $"{(escapedPath ? QuoteName(path) : Quote(path))}, {Libc.OpenFlagsText(open)}"));
+        try
+        {
+            return ChangeModeOfCreated(fd, path, type, mode, trace);
+        }
+        finally
+        {
+            fd.Close(trace);
+        }
     }
 
     /// <summary>The same for a node made in a folder <see cref="FolderOf"/> reached (mkfifoat; bind, checked to have made it there).</summary>
@@ -498,16 +505,21 @@ internal static class PlantedPath
         {
             fd = new SafeFdHandle(Syscall.Check(Libc.openat(lease.Fd, at.Name, open, 0), trace, "openat", Shown(at.Path), $"{lease.Fd}, {Quote(at.Name)}, {Libc.OpenFlagsText(open)}"));
         }
-        using (fd)
+        // Closed with the trace (not by a using): its close is a call like any other, and is narrated.
+        try
         {
             return ChangeModeOfCreated(fd, Shown(at.Path), type, mode, trace);
+        }
+        finally
+        {
+            fd.Close(trace);
         }
     }
 
     private static StatX ChangeModeOfCreated(SafeFdHandle fd, string shown, int type, UnixFileMode mode, SyscallTrace? trace)
     {
-        StatX status = FileStatus.OfFd(fd, shown);
-        uint self = Libc.geteuid();
+        StatX status = FileStatus.OfFd(fd, shown, trace);
+        uint self = Syscall.EffectiveUserId(trace);
         int found = status.Mode & FileStatus.TypeMask;
         if (found != type || status.Uid != self || status.LinkCount != 1)
         {
@@ -587,7 +599,7 @@ internal static class PlantedPath
         public bool IsShared => (Status.Mode & Libc.S_ISVTX) != 0 && (Status.Mode & Libc.S_IWOTH) != 0;
 
         /// <summary>Whether a file owned by <paramref name="uid"/> here is one this user should not trust: the kernel's rule (neither this user nor the folder's owner).</summary>
-        public bool IsPlanter(uint uid) => IsShared && uid != Libc.geteuid() && uid != Status.Uid;
+        public bool IsPlanter(uint uid, SyscallTrace? trace) => IsShared && uid != Syscall.EffectiveUserId(trace) && uid != Status.Uid;
 
         public string Describe(string what, uint uid) =>
             $"In {Shown(Path)}, a sticky folder anyone may write to, the name is {what} owned by {Owner(uid)}, who is neither this user ({Owner(Libc.geteuid())}) nor the folder's owner ({Owner(Status.Uid)})";
@@ -620,14 +632,14 @@ internal sealed class NameInFolder : IDisposable
     public string Path => FolderPath == "/" ? "/" + Name : FolderPath + "/" + Name;
 
     /// <summary>Whether a file owned by <paramref name="uid"/> in this folder is one this user should not trust (see <see cref="PlantedPath.SharedFolder.IsPlanter"/>).</summary>
-    public bool IsPlanter(uint uid) => Shared.IsPlanter(uid);
+    public bool IsPlanter(uint uid, SyscallTrace? trace) => Shared.IsPlanter(uid, trace);
 
     /// <summary>Takes <paramref name="folder"/> (closed here if its status cannot be read).</summary>
-    internal static NameInFolder Reached(SafeFdHandle folder, string folderPath, string name)
+    internal static NameInFolder Reached(SafeFdHandle folder, string folderPath, string name, SyscallTrace? trace)
     {
         try
         {
-            return new NameInFolder(folder, new PlantedPath.SharedFolder(folderPath, FileStatus.OfFd(folder, PlantedPath.Shown(folderPath))), name);
+            return new NameInFolder(folder, new PlantedPath.SharedFolder(folderPath, FileStatus.OfFd(folder, PlantedPath.Shown(folderPath), trace)), name);
         }
         catch
         {

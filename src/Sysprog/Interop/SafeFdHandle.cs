@@ -90,4 +90,12 @@ internal sealed class SafeFdHandle : SafeHandle, IDisposedHandle
         Dispose();
         trace?.Invoke(CloseErrno == Errno.None ? $"close({fd}) = 0" : $"close({fd}) = -1 {CloseErrno.Symbol()} ({CloseErrno.Description()})");
     }
+
+    /// <summary>For a using declaration: closes <paramref name="handle"/> (if any) with the trace when the scope ends, so the close is narrated.</summary>
+    public static ClosedWithTrace CloseAtEnd(SafeFdHandle? handle, SyscallTrace? trace) => new(handle, trace);
+
+    internal readonly struct ClosedWithTrace(SafeFdHandle? handle, SyscallTrace? trace) : IDisposable
+    {
+        public void Dispose() => handle?.Close(trace);
+    }
 }

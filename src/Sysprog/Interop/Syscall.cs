@@ -93,6 +93,14 @@ internal static class Syscall
         return result;
     }
 
+    /// <summary>geteuid(2), which cannot fail, narrated like any other call.</summary>
+    public static uint EffectiveUserId(SyscallTrace? trace)
+    {
+        uint uid = Libc.geteuid();
+        trace?.Invoke($"geteuid() = {uid}");
+        return uid;
+    }
+
     private static void Complete(SyscallResult result, SyscallTrace? trace, string call, string target, ref TraceArguments arguments, string? detail)
     {
         if (result.Failed)

@@ -191,7 +191,7 @@ internal sealed class ThreadInterrupt : IDisposable, IHandleWaiter
         // A signal that every thread blocks is someone's to take with sigwait or a signalfd. One that only some
         // threads block is not: the C library's helper threads (mq_notify and timer_create with SIGEV_THREAD)
         // block every signal, and the interrupt goes to the waiting thread alone (tgkill).
-        ulong blockedEverywhere = Signals.BlockedByEachThread().Aggregate(ulong.MaxValue, (all, mask) => all & mask);
+        ulong blockedEverywhere = Signals.BlockedByEachThread(trace).Aggregate(ulong.MaxValue, (all, mask) => all & mask);
         foreach (int signal in candidates)
         {
             SigAction current;

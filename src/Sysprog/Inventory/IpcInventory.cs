@@ -35,6 +35,29 @@ public sealed class IpcInventory
     public IReadOnlyList<int> UninspectedProcesses { get; }
 
     /// <summary>
+    /// What a listing says where <see cref="UninspectedProcesses"/> is not empty, null where it is. Root is refused too
+    /// (pid 1 of a container, say): the kernel's ptrace access check also wants every capability the target holds and
+    /// consults Yama and security modules, so "run as root" is advice only to a process without CAP_SYS_PTRACE.
+    /// </summary>
+    public string? UninspectedWarning
+    {
+        get
+        {
+            if (UninspectedProcesses.Count == 0)
+            {
+                return null;
+            }
+            string pids = string.Join(", ", UninspectedProcesses.Take(20)) + (UninspectedProcesses.Count > 20 ? ", ..." : "");
+            string why = Capabilities.Has(Capabilities.SysPtrace)
+                ? "the kernel's ptrace access check refused them although this process has CAP_SYS_PTRACE (a target holding " +
+                    "capabilities this process lacks, Yama's ptrace_scope 3 or a security module refuses even root)"
+                : "other users' processes, which only their user or CAP_SYS_PTRACE (root) may inspect";
+            return $"{UninspectedProcesses.Count} processes could not be inspected (EACCES: {why}), so what they hold is unknown " +
+                $"and an object only they hold looks orphaned. Their pids: {pids}.";
+        }
+    }
+
+    /// <summary>
     /// The <see cref="IpcObject.Name"/> of an unlinked semaphore: its name is gone, and the file its holders map has the
     /// temporary name the C library created it under, or the name it had, which cannot be told apart.
     /// </summary>
@@ -304,7 +327,7 @@ public sealed class IpcInventory
                     : null);
             }
             using var fd = new SafeFdHandle((int)opened.Value);
-            StatX status = FileStatus.OfFd(fd, path);
+            StatX status = FileStatus.OfFd(fd, path, null);
             if (!semaphore)
             {
                 return (status, null, null);

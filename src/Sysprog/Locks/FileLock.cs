@@ -73,7 +73,7 @@ public sealed class FileLock : IDisposable
         cancellationToken.ThrowIfCancellationRequested();
         var fileLock = new FileLock(fullPath, kind, mode, start, length);
         fileLock._fd = kind == FileLockKind.Posix
-            ? FileLockTable.Join(fullPath, fileLock, () => OpenOrCreate(fullPath, createMode, trace))
+            ? FileLockTable.Join(fullPath, fileLock, () => OpenOrCreate(fullPath, createMode, trace), trace)
             : OpenOrCreate(fullPath, createMode, trace);
         bool taken = false;
         try

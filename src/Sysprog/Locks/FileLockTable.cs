@@ -35,7 +35,7 @@ internal static class FileLockTable
     /// Registers a POSIX lock about to be taken and returns the descriptor to take it through: the file's shared one,
     /// or <paramref name="open"/>'s when this process holds no POSIX lock on it yet.
     /// </summary>
-    public static SafeFdHandle Join(string path, FileLock posixLock, Func<SafeFdHandle> open)
+    public static SafeFdHandle Join(string path, FileLock posixLock, Func<SafeFdHandle> open, SyscallTrace? trace)
     {
         lock (Gate)
         {
@@ -43,7 +43,7 @@ internal static class FileLockTable
             if (file is null)
             {
                 SafeFdHandle fd = open();
-                FileKey key = KeyOf(fd, path);
+                FileKey key = KeyOf(fd, path, trace);
                 if (!Files.TryGetValue(key, out file))
                 {
                     file = new LockedFile(key, fd);
@@ -107,7 +107,7 @@ internal static class FileLockTable
     {
         lock (Gate)
         {
-            if (Files.Count > 0 && !fd.IsClosed && Files.TryGetValue(KeyOf(fd, path), out LockedFile? file))
+            if (Files.Count > 0 && !fd.IsClosed && Files.TryGetValue(KeyOf(fd, path, trace), out LockedFile? file))
             {
                 file.Parked.Add(fd);
                 return;
@@ -150,5 +150,5 @@ internal static class FileLockTable
         return status is StatX found && Files.TryGetValue(FileKey.Of(found), out LockedFile? file) ? file : null;
     }
 
-    private static FileKey KeyOf(SafeFdHandle fd, string path) => FileKey.Of(FileStatus.OfFd(fd, path));
+    private static FileKey KeyOf(SafeFdHandle fd, string path, SyscallTrace? trace) => FileKey.Of(FileStatus.OfFd(fd, path, trace));
 }

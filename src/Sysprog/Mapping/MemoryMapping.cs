@@ -96,9 +96,11 @@ public sealed class MemoryMapping : IDisposable
         string fullPath = PathArguments.Full(path);
         ValidateRequest(protection, visibility, offset, length);
         string shown = NameEscaping.Escape(fullPath);
-        if (!File.Exists(fullPath))
+        // One narrated statx tells a missing path and a folder apart from a file, so each gets its own error.
+        StatX? found = FileStatus.OfPath(fullPath, trace, followLinks: true);
+        if (found is null || (found.Value.Mode & FileStatus.TypeMask) == FileStatus.Directory)
         {
-            throw new FileNotFoundException(System.IO.Directory.Exists(fullPath) ? $"{shown} is a directory; only files can be mapped." : $"No file at {shown}.", fullPath);
+            throw new FileNotFoundException(found is null ? $"No file at {shown}." : $"{shown} is a directory; only files can be mapped.", fullPath);
         }
         bool needsWrite = visibility == MappingVisibility.Shared && protection.HasFlag(MemoryProtection.Write);
         // O_NONBLOCK: a FIFO at the path (planted, or made by mistake) would otherwise make open wait for a writer forever.
@@ -173,7 +175,7 @@ public sealed class MemoryMapping : IDisposable
         int flags = (int)visibility;
         using HandleLease lease = fd.Lease(source);
         ReserveBlocks(lease.Fd, source, offset, mapLength, trace);
-        string? shrinkRisk = Sysprog.ShrinkRisk.Of(fd, source);
+        string? shrinkRisk = Sysprog.ShrinkRisk.Of(fd, source, trace);
         IntPtr address = Syscall.CheckPointer(Libc.mmap(IntPtr.Zero, (nuint)mapLength, (int)protection, flags, lease.Fd, offset), trace, "mmap", source,
             $"NULL, {mapLength}, {Libc.ProtText((int)protection)}, {Libc.MapFlagsText(flags)}, {lease.Fd}, {offset}");
         return new MemoryMapping(new SafeMappingHandle(address, (ulong)mapLength), mapLength, kind, source, offset, protection, visibility) { ShrinkRisk = shrinkRisk };
@@ -188,7 +190,7 @@ public sealed class MemoryMapping : IDisposable
     /// </summary>
     private static void ReserveBlocks(int fd, string source, long offset, long length, SyscallTrace? trace)
     {
-        int status = Syscall.Check(Libc.fcntl(fd, Libc.F_GETFL, 0), null, "fcntl", source, $"{fd}, F_GETFL");
+        int status = Syscall.Check(Libc.fcntl(fd, Libc.F_GETFL, 0), trace, "fcntl", source, $"{fd}, F_GETFL");
         if ((status & Libc.O_ACCMODE) != Libc.O_RDONLY)
         {
             SyscallResult reserved = Libc.fallocate(fd, Libc.FALLOC_FL_KEEP_SIZE, offset, length);
@@ -199,31 +201,31 @@ public sealed class MemoryMapping : IDisposable
                 return;
             }
             Syscall.Check(reserved, trace, "fallocate", source, $"{fd}, FALLOC_FL_KEEP_SIZE, {offset}, {length}",
-                reserved.Errno == Errno.ENOSPC ? NoSpaceDetail(fd, length) : null);
+                reserved.Errno == Errno.ENOSPC ? NoSpaceDetail(fd, length, trace) : null);
             return;
         }
-        long holes = HoleBytes(fd, offset, length);
-        if (holes > 0 && Libc.fstatfs(fd, out FileSystemStatus fs) == 0 && (long)fs.AvailableBlocks * fs.BlockSize < holes)
+        long holes = HoleBytes(fd, offset, length, trace);
+        if (holes > 0 && FreeSpace(fd, trace) is FileSystemStatus fs && (long)fs.AvailableBlocks * fs.BlockSize < holes)
         {
             throw new SysprogException(Errno.ENOSPC, "mmap", source,
                 $"{holes} bytes of the range have no blocks yet and the filesystem has {(long)fs.AvailableBlocks * fs.BlockSize} bytes free: reading them would allocate blocks, " +
-                "and failing to raises SIGBUS. " + NoSpaceDetail(fd, holes));
+                "and failing to raises SIGBUS. " + NoSpaceDetail(fd, holes, trace));
         }
     }
 
     /// <summary>The bytes of [offset, offset + length) that are holes; 0 where the filesystem cannot tell (no SEEK_HOLE).</summary>
-    private static long HoleBytes(int fd, long offset, long length)
+    private static long HoleBytes(int fd, long offset, long length, SyscallTrace? trace)
     {
         long end = offset + length;
         long holes = 0;
         for (long position = offset; position < end;)
         {
-            long hole = Libc.lseek(fd, position, Libc.SEEK_HOLE);
+            long hole = Syscall.Traced(Libc.lseek(fd, position, Libc.SEEK_HOLE), trace, "lseek", $"{fd}, {position}, SEEK_HOLE").Value;
             if (hole < 0 || hole >= end)
             {
                 break;
             }
-            long data = Libc.lseek(fd, hole, Libc.SEEK_DATA);
+            long data = Syscall.Traced(Libc.lseek(fd, hole, Libc.SEEK_DATA), trace, "lseek", $"{fd}, {hole}, SEEK_DATA").Value;
             long holeEnd = data < 0 || data > end ? end : data;
             holes += holeEnd - hole;
             position = holeEnd;
@@ -231,8 +233,15 @@ public sealed class MemoryMapping : IDisposable
         return holes;
     }
 
-    private static string NoSpaceDetail(int fd, long needed) =>
-        Libc.fstatfs(fd, out FileSystemStatus fs) == 0 && fs.Type == Libc.TMPFS_MAGIC
+    /// <summary>The filesystem's counts (fstatfs); null where it cannot tell, which only leaves a message less precise.</summary>
+    private static FileSystemStatus? FreeSpace(int fd, SyscallTrace? trace)
+    {
+        SyscallResult result = Syscall.Traced(Libc.fstatfs(fd, out FileSystemStatus fs), trace, "fstatfs", $"{fd}, {{...}}");
+        return result.Failed ? null : fs;
+    }
+
+    private static string NoSpaceDetail(int fd, long needed, SyscallTrace? trace) =>
+        FreeSpace(fd, trace) is FileSystemStatus fs && fs.Type == Libc.TMPFS_MAGIC
             ? $"The tmpfs has {(long)fs.AvailableBlocks * fs.BlockSize} bytes free of {(long)fs.Blocks * fs.BlockSize} and the mapping needs up to {needed}. " +
                 "Remove unused objects (Get-SharedMemory, Remove-SharedMemory) or give it more room (docker run --shm-size=1g; as root mount -o remount,size=1G /dev/shm)."
             : $"The filesystem has no room for the {needed} bytes the mapping may need.";

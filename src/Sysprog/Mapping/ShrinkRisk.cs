@@ -21,17 +21,17 @@ namespace Sysprog;
 internal static class ShrinkRisk
 {
     /// <summary>The warning for the object <paramref name="fd"/> is a descriptor of, named <paramref name="what"/>; null when no one else can shrink it.</summary>
-    public static string? Of(SafeFdHandle fd, string what)
+    public static string? Of(SafeFdHandle fd, string what, SyscallTrace? trace)
     {
-        StatX status = FileStatus.OfFd(fd, what);
+        StatX status = FileStatus.OfFd(fd, what, trace);
         if ((status.Mode & FileStatus.TypeMask) != FileStatus.Regular)
         {
             return null;
         }
         using HandleLease lease = fd.Lease(what);
         // Files that take no seals (EINVAL) have none.
-        SyscallResult seals = Libc.fcntl(lease.Fd, Libc.F_GET_SEALS, 0);
-        return Describe(what, status, !seals.Failed && ((int)seals.Value & Libc.F_SEAL_SHRINK) != 0, Libc.geteuid(), Accounts.IsPrivateGroupOf);
+        SyscallResult seals = Syscall.Traced(Libc.fcntl(lease.Fd, Libc.F_GET_SEALS, 0), trace, "fcntl", $"{lease.Fd}, F_GET_SEALS");
+        return Describe(what, status, !seals.Failed && ((int)seals.Value & Libc.F_SEAL_SHRINK) != 0, Syscall.EffectiveUserId(trace), Accounts.IsPrivateGroupOf);
     }
 
     /// <summary>The warning for an object of <paramref name="status"/> as this user (<paramref name="self"/>) sees it; null when no one else can shrink it.</summary>

@@ -47,7 +47,7 @@ public sealed class Pipe : IDisposable
         try
         {
             // Both ends are one pipe: one statx names it.
-            ulong inode = FileStatus.OfFd(readHandle, "pipe").Inode;
+            ulong inode = FileStatus.OfFd(readHandle, "pipe", trace).Inode;
             pipe = new Pipe(new PipeEnd(readHandle, inode, true, null, keptBlocking: true, packetMode, nonBlocking),
                 new PipeEnd(writeHandle, inode, false, null, keptBlocking: true, packetMode, nonBlocking));
         }

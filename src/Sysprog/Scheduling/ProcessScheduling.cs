@@ -293,7 +293,7 @@ public sealed record ProcessScheduling(int ProcessId, int ThreadId, string Threa
         }
         trace?.Invoke($"getpriority(PRIO_PROCESS, {threadId}) = {niceResult.Value}");
         List<int> affinity = ReadAffinity(threadId, target, trace);
-        string name = ReadName(processId, threadId);
+        string name = ReadName(processId, threadId, trace);
         return new ProcessScheduling(processId, threadId, name, policy, parameters.Priority, (int)niceResult.Value, (policyValue & Libc.SCHED_RESET_ON_FORK) != 0, affinity);
     }
 
@@ -321,19 +321,16 @@ public sealed record ProcessScheduling(int ProcessId, int ThreadId, string Threa
         }
     }
 
-    private static string ReadName(int processId, int threadId)
+    private static string ReadName(int processId, int threadId, SyscallTrace? trace)
     {
         try
         {
             // Any thread can name itself any bytes (PR_SET_NAME): written escaped, as process names are.
-            return NameEscaping.Escape(File.ReadAllBytes($"/proc/{processId}/task/{threadId}/comm").AsSpan().TrimEnd((byte)'\n'));
+            return NameEscaping.Escape(ProcFile.ReadAllBytes($"/proc/{processId}/task/{threadId}/comm", trace).Span.TrimEnd((byte)'\n'));
         }
-        catch (IOException)
+        catch (SysprogException)
         {
-            return "";
-        }
-        catch (UnauthorizedAccessException)
-        {
+            // Gone since it was listed, or hidden from this user: the thread is still described, without a name.
             return "";
         }
     }

@@ -116,7 +116,7 @@ public sealed class PosixSemaphore : IDisposable
         // SIGBUS at the first wait. Another process that truncates a real one later can still do that: ShrinkRisk says
         // who could, from the file as it is now (sem_open keeps no descriptor to ask).
         string path = $"{SharedMemory.Directory}/sem.{canonical[1..]}";
-        StatX? found = FileStatus.OfEscapedPath(path);
+        StatX? found = FileStatus.OfEscapedPath(path, trace);
         if (found is StatX status && FileProblem(status) is string problem)
         {
             throw new SysprogException(Errno.EINVAL, "sem_open", canonical, $"{path} is {problem}.");
@@ -127,8 +127,8 @@ public sealed class PosixSemaphore : IDisposable
         var opened = new PosixSemaphore(new SafeSemaphoreHandle(semaphore), canonical);
         try
         {
-            opened.ShrinkRisk = Sysprog.ShrinkRisk.Describe($"The semaphore {canonical} ({path})", FileStatus.OfEscapedPath(path) ?? found ?? default, false,
-                Libc.geteuid(), Accounts.IsPrivateGroupOf);
+            opened.ShrinkRisk = Sysprog.ShrinkRisk.Describe($"The semaphore {canonical} ({path})", FileStatus.OfEscapedPath(path, trace) ?? found ?? default, false,
+                Syscall.EffectiveUserId(trace), Accounts.IsPrivateGroupOf);
         }
         catch
         {
@@ -211,7 +211,7 @@ public sealed class PosixSemaphore : IDisposable
     /// <summary>The value from an open semaphore file's first word, once the descriptor is checked to be one; <paramref name="fd"/> is closed.</summary>
     internal static unsafe (int? Value, string? Problem) ReadValue(SafeFdHandle fd, string path, SyscallTrace? trace)
     {
-        if (FileProblem(FileStatus.OfFd(fd, path)) is string changed)
+        if (FileProblem(FileStatus.OfFd(fd, path, trace)) is string changed)
         {
             fd.Close(trace);
             return (null, changed);

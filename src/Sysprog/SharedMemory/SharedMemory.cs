@@ -46,13 +46,16 @@ public sealed class SharedMemory : IDescriptorObject, IDisposable
     public int Fd => _fd.IsClosed ? -1 : _fd.Fd;
 
     /// <summary>The current size (fstat), which another process may have changed; the last known size once closed.</summary>
-    public long Size => _fd.IsClosed ? _lastKnownSize : _lastKnownSize = (long)FileStatus.OfFd(_fd, Name).Size;
+    public long Size => _fd.IsClosed ? _lastKnownSize : CurrentSize(null);
 
     /// <summary>The permission bits as octal text, "0600" (fstat), as -Mode takes them; null once closed.</summary>
     public string? Mode => _fd.IsClosed ? null : FileModes.ToOctal(UnixFileMode);
 
     /// <summary>The permission bits as .NET's UnixFileMode, for bit tests (-band); None once closed.</summary>
-    public UnixFileMode UnixFileMode => _fd.IsClosed ? 0 : (UnixFileMode)(FileStatus.OfFd(_fd, Name).Mode & 0xFFF);
+    public UnixFileMode UnixFileMode => _fd.IsClosed ? 0 : (UnixFileMode)(FileStatus.OfFd(_fd, Name, null).Mode & 0xFFF);
+
+    // The size now (statx), narrated where an operation reads it; the property has no trace to narrate to.
+    private long CurrentSize(SyscallTrace? trace) => _lastKnownSize = (long)FileStatus.OfFd(_fd, Name, trace).Size;
 
     /// <summary>
     /// Creates a new object: shm_open(O_RDWR|O_CREAT|O_EXCL), fchmod to <paramref name="mode"/> (so the umask does not
@@ -121,13 +124,12 @@ public sealed class SharedMemory : IDescriptorObject, IDisposable
     /// The seals on the object (F_GET_SEALS). An object made without sealing allowed (every named one) shows
     /// <see cref="MemorySeals.Seal"/>: nothing can be added.
     /// </summary>
-    public MemorySeals Seals
+    public MemorySeals Seals => ReadSeals(null);
+
+    private MemorySeals ReadSeals(SyscallTrace? trace)
     {
-        get
-        {
-            using HandleLease lease = _fd.Lease(Name);
-            return (MemorySeals)Syscall.Check(Libc.fcntl(lease.Fd, Libc.F_GET_SEALS, 0), null, "fcntl", Name, $"{lease.Fd}, F_GET_SEALS");
-        }
+        using HandleLease lease = _fd.Lease(Name);
+        return (MemorySeals)Syscall.Check(Libc.fcntl(lease.Fd, Libc.F_GET_SEALS, 0), trace, "fcntl", Name, $"{lease.Fd}, F_GET_SEALS");
     }
 
     /// <summary>
@@ -155,7 +157,7 @@ public sealed class SharedMemory : IDescriptorObject, IDisposable
         Syscall.Check(result, trace, "fcntl", Name, $"{lease.Fd}, F_ADD_SEALS, {MemorySealsText(seals)}", detail);
     }
 
-    private bool IsWriteSealed => IsAnonymous && (Seals & (MemorySeals.Write | MemorySeals.FutureWrite)) != 0;
+    private bool IsWriteSealed(SyscallTrace? trace) => IsAnonymous && (ReadSeals(trace) & (MemorySeals.Write | MemorySeals.FutureWrite)) != 0;
 
     private static void ValidateSeals(MemorySeals seals)
     {
@@ -177,8 +179,8 @@ public sealed class SharedMemory : IDescriptorObject, IDisposable
     /// Takes over a descriptor passed to this process: a /dev/shm object (<paramref name="name"/> "/NAME") or a memfd
     /// ("memfd:NAME").
     /// </summary>
-    internal static SharedMemory Adopt(SafeFdHandle fd, string name, bool isReadOnly, bool isAnonymous) =>
-        new(fd, name, isReadOnly, (long)FileStatus.OfFd(fd, name).Size, isAnonymous);
+    internal static SharedMemory Adopt(SafeFdHandle fd, string name, bool isReadOnly, bool isAnonymous, SyscallTrace? trace) =>
+        new(fd, name, isReadOnly, (long)FileStatus.OfFd(fd, name, trace).Size, isAnonymous);
 
     /// <summary>Opens an existing object without changing its size.</summary>
     public static SharedMemory Open(string name, bool readOnly = false, SyscallTrace? trace = null)
@@ -201,7 +203,7 @@ public sealed class SharedMemory : IDescriptorObject, IDisposable
         StatX status;
         try
         {
-            status = FileStatus.OfFd(fd, canonical);
+            status = FileStatus.OfFd(fd, canonical, trace);
             if (FileProblem(status) is string problem)
             {
                 throw new SysprogException(Errno.EINVAL, "shm_open", canonical, $"{Directory}{canonical} is {problem}.");
@@ -265,7 +267,7 @@ public sealed class SharedMemory : IDescriptorObject, IDisposable
     {
         MemorySize.ValidateLength(size, nameof(size));
         ClosedObject.ThrowIf(_fd.IsClosed, Name);
-        if (!force && MappingPastEnd(size) is ProcessMapping mapped)
+        if (!force && MappingPastEnd(size, trace) is ProcessMapping mapped)
         {
             throw new InvalidOperationException(
                 $"{Name} is mapped in this process at 0x{mapped.Start:x}-0x{mapped.End:x} (its bytes {mapped.Offset} to {mapped.Offset + mapped.Size}); " +
@@ -288,9 +290,9 @@ public sealed class SharedMemory : IDescriptorObject, IDisposable
     /// bytes keeps (pages that still hold part of the file stay readable). /proc/self/maps is the one list that knows
     /// every mapping, whoever made it.
     /// </summary>
-    private ProcessMapping? MappingPastEnd(long size)
+    private ProcessMapping? MappingPastEnd(long size, SyscallTrace? trace)
     {
-        StatX status = FileStatus.OfFd(_fd, Name);
+        StatX status = FileStatus.OfFd(_fd, Name, trace);
         if ((long)status.Size <= size)
         {
             return null;
@@ -309,8 +311,8 @@ public sealed class SharedMemory : IDescriptorObject, IDisposable
         long offset = 0, long? length = null, SyscallTrace? trace = null)
     {
         ClosedObject.ThrowIf(_fd.IsClosed, Name);
-        MemoryProtection effective = protection ?? (IsReadOnly || IsWriteSealed ? MemoryProtection.Read : MemoryProtection.ReadWrite);
-        return MemoryMapping.MapFd(_fd, Name, MappingKind.SharedMemory, Size, effective, visibility ?? MappingVisibility.Shared, offset, length, trace);
+        MemoryProtection effective = protection ?? (IsReadOnly || IsWriteSealed(trace) ? MemoryProtection.Read : MemoryProtection.ReadWrite);
+        return MemoryMapping.MapFd(_fd, Name, MappingKind.SharedMemory, CurrentSize(trace), effective, visibility ?? MappingVisibility.Shared, offset, length, trace);
     }
 
     /// <summary>Closes this process's fd (mappings made from it stay valid).</summary>
@@ -318,7 +320,7 @@ public sealed class SharedMemory : IDescriptorObject, IDisposable
     {
         if (!_fd.IsClosed)
         {
-            _lastKnownSize = Size;
+            CurrentSize(trace);
         }
         _fd.Close(trace);
     }

@@ -63,7 +63,7 @@ internal static class PassedDescriptors
     {
         int fd = handle.Fd;
         string link = ProcFile.ReadLink($"/proc/self/fd/{fd}", null);
-        StatX status = FileStatus.OfFd(handle, link);
+        StatX status = FileStatus.OfFd(handle, link, trace);
         int type = status.Mode & FileStatus.TypeMask;
         int flags = Syscall.Check(Libc.fcntl(fd, Libc.F_GETFL, 0), null, "fcntl", link, $"{fd}, F_GETFL");
         bool readOnly = (flags & Libc.O_ACCMODE) == Libc.O_RDONLY;
@@ -97,12 +97,12 @@ internal static class PassedDescriptors
             }
             if (type == FileStatus.Regular && name.StartsWith(MemfdPrefix, StringComparison.Ordinal))
             {
-                return SharedMemory.Adopt(handle, name[1..], readOnly, isAnonymous: true);
+                return SharedMemory.Adopt(handle, name[1..], readOnly, isAnonymous: true, trace);
             }
             if (type == FileStatus.Regular && name.StartsWith(SharedMemory.Directory + "/", StringComparison.Ordinal)
                 && !name.StartsWith(SharedMemory.Directory + "/sem.", StringComparison.Ordinal))
             {
-                return SharedMemory.Adopt(handle, name[SharedMemory.Directory.Length..], readOnly, isAnonymous: false);
+                return SharedMemory.Adopt(handle, name[SharedMemory.Directory.Length..], readOnly, isAnonymous: false, trace);
             }
         }
         catch (SysprogException)

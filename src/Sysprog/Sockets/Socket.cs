@@ -396,7 +396,8 @@ public sealed unsafe class Socket : StreamDescriptor
         ThrowUnlessFamily(endpoint);
         Timeouts.Validate(timeout);
         byte[] address = new byte[SocketEndpoint.StorageSize];
-        using SafeFdHandle? socketFile = CheckedSocketFile(endpoint, "connect", trace);
+        SafeFdHandle? socketFile = CheckedSocketFile(endpoint, "connect", trace);
+        using var closeSocketFile = SafeFdHandle.CloseAtEnd(socketFile, trace);
         // This method's own descriptor, open until it returns: no other thread can close it.
         SocketEndpoint through = socketFile is null ? endpoint : SocketEndpoint.Unix(PlantedPath.DescriptorPath(socketFile.Fd));
         int length = through.Write(address);
@@ -506,7 +507,8 @@ public sealed unsafe class Socket : StreamDescriptor
         }
         byte* address = stackalloc byte[SocketEndpoint.StorageSize];
         // A datagram to a UNIX path goes to the socket file the planted-path rule reached, as a connect does.
-        using SafeFdHandle? destinationFile = destination is null ? null : CheckedSocketFile(destination, "sendmsg", trace);
+        SafeFdHandle? destinationFile = destination is null ? null : CheckedSocketFile(destination, "sendmsg", trace);
+        using var closeDestinationFile = SafeFdHandle.CloseAtEnd(destinationFile, trace);
         SocketEndpoint? sentTo = destinationFile is null ? destination : SocketEndpoint.Unix(PlantedPath.DescriptorPath(destinationFile.Fd));
         int addressLength = sentTo?.Write(new Span<byte>(address, SocketEndpoint.StorageSize)) ?? 0;
         int controlLength = passed.Count == 0 ? 0 : Libc.ControlSpace(passed.Count * sizeof(int));
@@ -796,7 +798,7 @@ public sealed unsafe class Socket : StreamDescriptor
     private unsafe delegate int AddressCall(int fd, byte* address, uint* length);
 
     /// <summary>getsockname or getpeername; <paramref name="target"/> names the socket, since its description is made from these.</summary>
-    private unsafe SocketEndpoint? Address(AddressCall call, string name, string target)
+    private unsafe SocketEndpoint? Address(AddressCall call, string name, string target, SyscallTrace? trace = null)
     {
         byte* address = stackalloc byte[SocketEndpoint.StorageSize];
         uint length = SocketEndpoint.StorageSize;
@@ -804,9 +806,10 @@ public sealed unsafe class Socket : StreamDescriptor
         SyscallResult result = call(lease.Fd, address, &length);
         if (result.Errno == Errno.ENOTCONN)
         {
+            Syscall.Traced(result, trace, name, $"{lease.Fd}, ..., [{SocketEndpoint.StorageSize}]");
             return null;
         }
-        Syscall.Check(result, null, name, target, $"{lease.Fd}");
+        Syscall.Check(result, trace, name, target, $"{lease.Fd}, ..., [{SocketEndpoint.StorageSize} => {length}]");
         return SocketEndpoint.Read(new ReadOnlySpan<byte>(address, (int)length), (int)length);
     }
 
@@ -842,7 +845,9 @@ public sealed unsafe class Socket : StreamDescriptor
         Socket socket;
         try
         {
-            socket = new Socket(fd, family, kind, FileStatus.OfFd(fd, "socket").Inode, nonBlocking);
+            socket = new Socket(fd, family, kind, FileStatus.OfFd(fd, "socket", trace).Inode, nonBlocking);
+            // Made now, with the trace: failure messages and the narration name the socket from its first call on.
+            socket.DescribeNow(trace);
         }
         catch
         {
@@ -878,13 +883,15 @@ public sealed unsafe class Socket : StreamDescriptor
         }
     }
 
-    private protected override string Describe()
+    private protected override string Describe() => Describe(null);
+
+    private protected override string Describe(SyscallTrace? trace)
     {
         string name = $"{(Family == SocketFamily.Unix ? "UNIX" : Family.ToString())} {Kind.ToString().ToLowerInvariant()} socket {Number}";
         try
         {
-            string local = Address(Libc.getsockname, "getsockname", name)!.ToString();
-            return Address(Libc.getpeername, "getpeername", name) is SocketEndpoint remote ? $"{name} ({local} -> {remote})" : local == "(unnamed)" ? name : $"{name} ({local})";
+            string local = Address(Libc.getsockname, "getsockname", name, trace)!.ToString();
+            return Address(Libc.getpeername, "getpeername", name, trace) is SocketEndpoint remote ? $"{name} ({local} -> {remote})" : local == "(unnamed)" ? name : $"{name} ({local})";
         }
         catch (Exception e) when (e is SysprogException or ObjectDisposedException)
         {

@@ -99,20 +99,20 @@ public sealed class FileDescriptor : StreamDescriptor
         string link;
         try
         {
-            link = ProcFile.ReadLink($"/proc/self/fd/{handle.Fd}", null);
+            link = ProcFile.ReadLink($"/proc/self/fd/{handle.Fd}", trace);
         }
         catch (SysprogException)
         {
             link = target;
         }
-        return AdoptOrClose(handle, link);
+        return AdoptOrClose(handle, link, trace);
     }
 
-    private static FileDescriptor AdoptOrClose(SafeFdHandle handle, string target)
+    private static FileDescriptor AdoptOrClose(SafeFdHandle handle, string target, SyscallTrace? trace)
     {
         try
         {
-            return Adopt(handle, target, FileStatus.OfFd(handle, target));
+            return Adopt(handle, target, FileStatus.OfFd(handle, target, trace));
         }
         catch
         {
