@@ -347,4 +347,70 @@ Describe 'Non-blocking I/O, epoll in full and poll' -Skip:(-not $IsLinux) {
             }
         }
     }
+
+    Context 'Signal-driven I/O' {
+        It 'a pipe made signal-driven sends SIGIO when it becomes readable, and the signalfd record names the descriptor and POLL_IN' {
+            # A child session started with SIGIO blocked, so its signalfd is the kernel's and carries the siginfo.
+            $script = @'
+param($ModulePath)
+Import-Module $ModulePath
+$signals = New-SignalFd -Signal IO
+$p = New-Pipe
+Set-FileDescriptor $p.ReadEnd -SignalDriven $true -Verbose 4>&1 | ForEach-Object { "narrated: $_" }
+$none = Read-SignalFd $signals -TimeoutSeconds 0
+"before the write: $($none.GetType().Name)"
+Write-FileDescriptor $p.WriteEnd 'ready'
+$r = Read-SignalFd $signals -TimeoutSeconds 30
+"mechanism=$($signals.Mechanism) signal=$($r.Name) fd=$($r.Fd) readEnd=$($p.ReadEnd.Fd) code=$($r.CodeName) band=$($r.BandName)"
+Set-FileDescriptor $p.ReadEnd -SignalDriven $false
+Close-Pipe $p; Close-SignalFd $signals
+'@
+            $folder = Join-Path ([System.IO.Path]::GetTempPath()) "sigio-$([guid]::NewGuid().ToString('N'))"
+            $null = New-Item -ItemType Directory -Path $folder
+            $scriptPath = Join-Path $folder 'sigio.ps1'
+            Set-Content -LiteralPath $scriptPath -Value $script
+            $pwsh, $pwshArguments = Get-PwshCommand
+            $output = New-Pipe
+            $child = $null
+            try {
+                $arguments = @($pwshArguments) + @('-NoProfile', '-NonInteractive', '-File', $scriptPath, (Resolve-Path -LiteralPath $SysprogModulePath).ProviderPath) | Where-Object { $_ }
+                $child = Start-ChildProcess $pwsh -ArgumentList $arguments -Descriptor @{ 1 = $output.WriteEnd; 2 = $output.WriteEnd } -BlockSignal IO
+                Close-Pipe $output.WriteEnd
+                $exit = Wait-ChildProcess $child -TimeoutSeconds 120
+                $text = (Read-FileDescriptor $output.ReadEnd -Wait -TimeoutSeconds 30) -join ''
+                $exit.ExitCode | Should -Be 0 -Because $text
+                $text | Should -Match 'narrated: fcntl\(\d+, F_SETOWN_EX, \{type=F_OWNER_PID, pid=\d+\}\) = 0'
+                $text | Should -Match 'narrated: fcntl\(\d+, F_SETSIG, SIGIO\) = 0'
+                $text | Should -Match 'narrated: fcntl\(\d+, F_SETFL, O_RDONLY\|O_ASYNC\) = 0'
+                $text | Should -Match 'before the write: WouldBlock'
+                $text -match 'mechanism=signalfd signal=SIGIO fd=(\d+) readEnd=(\d+) code=POLL_IN band=(\S+)' | Should -BeTrue -Because $text
+                $Matches[1] | Should -Be $Matches[2]
+                $Matches[3] | Should -Match 'POLLIN'
+            }
+            finally {
+                if ($child -and -not $child.HasExited) { Stop-ChildProcess $child -Signal KILL -Confirm:$false; $null = Wait-ChildProcess $child -TimeoutSeconds 30 }
+                if ($child) { Close-ChildProcess $child }
+                Close-Pipe $output
+                Remove-Item -LiteralPath $folder -Recurse -Force
+            }
+        }
+
+        It 'Set-FileDescriptor -SignalDriven refuses an eventfd (no signal-driven I/O in the kernel), and this session as owner while nothing receives the signal' {
+            $e = New-EventFd
+            $p = New-Pipe
+            try {
+                Set-FileDescriptor $e -SignalDriven $true -OwnerProcessId $PID -ErrorVariable failed -ErrorAction SilentlyContinue
+                $failed[0].CategoryInfo.Category | Should -Be InvalidArgument
+                "$($failed[0])" | Should -Match 'cannot signal its readiness'
+                Set-FileDescriptor $p.ReadEnd -SignalDriven $true -Signal PWR -ErrorVariable refused -ErrorAction SilentlyContinue
+                "$($refused[0])" | Should -Match 'Nothing in this process receives SIGPWR'
+                (Get-Content -LiteralPath "/proc/$PID/fdinfo/$($p.ReadEnd.Fd)" | Where-Object { $_ -like 'flags:*' }) -replace '^flags:\s*', '' |
+                    ForEach-Object { [Convert]::ToInt32($_, 8) -band 0x2000 } | Should -Be 0
+            }
+            finally {
+                Close-EventFd $e
+                Close-Pipe $p
+            }
+        }
+    }
 }

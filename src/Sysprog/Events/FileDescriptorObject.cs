@@ -107,6 +107,10 @@ public abstract class FileDescriptorObject : IPollable, IDisposable
         {
             throw new ArgumentOutOfRangeException(nameof(ownerProcessId), ownerProcessId, "A process id is 1 or more.");
         }
+        if (enabled && (ownerProcessId ?? Environment.ProcessId) == Environment.ProcessId)
+        {
+            ThrowUnlessReceivedHere(signal, Description, trace);
+        }
         using HandleLease lease = Lease();
         int fd = lease.Fd;
         if (enabled)
@@ -119,6 +123,23 @@ public abstract class FileDescriptorObject : IPollable, IDisposable
         int wanted = enabled ? flags | Libc.O_ASYNC : flags & ~Libc.O_ASYNC;
         Syscall.Check(Libc.fcntl(fd, Libc.F_SETFL, wanted), trace, "fcntl", Description, $"{fd}, F_SETFL, {Libc.OpenFlagsText(wanted & ~Libc.O_LARGEFILE)}");
         IoSignal = enabled ? signal : null;
+    }
+
+    /// <summary>
+    /// Refuses to have readiness signalled to this process with a signal nothing here takes: SIGIO's default action,
+    /// and a real-time signal's, ends the process at the first event. A handler (a SignalFd of it, or anyone's) or a
+    /// block in every thread (a real signalfd) must be there first.
+    /// </summary>
+    private static unsafe void ThrowUnlessReceivedHere(int signal, string target, SyscallTrace? trace)
+    {
+        SigAction current;
+        Syscall.Check(Libc.sigaction(signal, null, &current), trace, "sigaction", target, $"{Sysprog.Signals.Name(signal)}, NULL, {{sa_handler={(current.Handler == Libc.SIG_DFL ? "SIG_DFL" : $"0x{current.Handler:x}")}}}");
+        bool handled = current.Handler != Libc.SIG_DFL;
+        if (!handled && (SignalFd.BlockedInEveryThread(trace) & (1UL << (signal - 1))) == 0)
+        {
+            throw new InvalidOperationException(
+                $"Nothing in this process receives {Sysprog.Signals.Name(signal)}, and its default action would end it at the first event: open a SignalFd of it first (New-SignalFd -Signal {Sysprog.Signals.Name(signal)[3..]}), or give another process as the owner.");
+        }
     }
 
     /// <summary>Sysprog's own waits need O_NONBLOCK from now on (a socket that listens): the descriptor is no longer kept blocking.</summary>
