@@ -16,11 +16,7 @@ Describe 'Invoke-EventLoop' -Skip:(-not $IsLinux) {
     }
 
     It 'serves an echo server on one thread: clients of another process, a timer, and SIGTERM that ends it' {
-        $folder = Join-Path ([System.IO.Path]::GetTempPath()) "eventloop-$([guid]::NewGuid().ToString('N'))"
-        $null = New-Item -ItemType Directory -Path $folder
-        $path = Join-Path $folder 'echo.sock'
-        # The server, as a user would write it: a screen of script. SIGTERM is blocked from its start (Start-ChildProcess
-        # -BlockSignal), so its signalfd is a real one.
+        $path = Join-Path ([System.IO.Path]::GetTempPath()) "eventloop-$([guid]::NewGuid().ToString('N')).sock"
         $server = @'
 param($ModulePath, $Path)
 Import-Module $ModulePath
@@ -46,16 +42,9 @@ Invoke-EventLoop @{
 Close-Socket $listener; Close-SignalFd $term; Close-TimerFd $tick
 Remove-Item -LiteralPath $Path
 '@
-        $script = Join-Path $folder 'server.ps1'
-        Set-Content -LiteralPath $script -Value $server
-        $pwsh, $pwshArguments = Get-PwshCommand
-        $output = New-Pipe
-        $child = $null
+        $session = Start-ChildSession -Script $server -ArgumentList $path -BlockSignal TERM
+        $child = $session.Child
         try {
-            $arguments = @($pwshArguments) + @('-NoProfile', '-NonInteractive', '-File', $script, (Resolve-Path -LiteralPath $SysprogModulePath).ProviderPath, $path) | Where-Object { $_ }
-            $child = Start-ChildProcess $pwsh -ArgumentList $arguments -Descriptor @{ 1 = $output.WriteEnd; 2 = $output.WriteEnd } -BlockSignal TERM
-            # The child holds the write end now: this session's copy would keep the pipe from ending.
-            Close-Pipe $output.WriteEnd
             # Its one thread is asleep in epoll_wait: the loop is up, nothing to do.
             Wait-Until { @(Get-BlockedThread -ProcessId $child.ProcessId -Syscall epoll_wait, epoll_pwait -ThreadName 'Pipeline Execut').Count -gt 0 } -TimeoutSeconds 60 |
                 Should -BeTrue -Because 'the server starts its loop and waits'
@@ -71,24 +60,20 @@ Remove-Item -LiteralPath $Path
                 Close-Socket $clients
             }
             # The timer's handler runs on the same thread between clients: three of its lines come through.
-            $ticks = @(foreach ($i in 1..3) { Read-FileDescriptor $output.ReadEnd -Delimiter "`n" -TimeoutSeconds 30 })
+            $ticks = @(foreach ($i in 1..3) { Read-FileDescriptor $session.Output -Delimiter "`n" -TimeoutSeconds 30 })
             $ticks | Should -Match '^tick \d+'
 
             Stop-ChildProcess $child -Signal TERM -Confirm:$false
-            $exit = Wait-ChildProcess $child -TimeoutSeconds 60
-            $text = (Read-FileDescriptor $output.ReadEnd -Wait -TimeoutSeconds 30) -join ''
-            $text = $text -replace '(?m)^tick \d+\r?\n', ''
-            $exit.ExitCode | Should -Be 0 -Because $text
+            $ended = Wait-ChildSession $session
+            $text = $ended.Text -replace '(?m)^tick \d+\r?\n', ''
+            $ended.ExitCode | Should -Be 0 -Because $text
             $text | Should -Match "stopped by SIGTERM from $PID"
             $text -match 'clients=3 echoed=6 ticks=(\d+)' | Should -BeTrue -Because $text
             [int]$Matches[1] | Should -BeGreaterOrEqual 3
             Test-Path -LiteralPath $path | Should -BeFalse
         }
         finally {
-            if ($child -and -not $child.HasExited) { Stop-ChildProcess $child -Signal KILL -Confirm:$false; $null = Wait-ChildProcess $child -TimeoutSeconds 30 }
-            if ($child) { Close-ChildProcess $child }
-            Close-Pipe $output
-            Remove-Item -LiteralPath $folder -Recurse -Force
+            Stop-ChildSession $session
         }
     }
 

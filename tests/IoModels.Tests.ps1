@@ -365,20 +365,11 @@ $r = Read-SignalFd $signals -TimeoutSeconds 30
 Set-FileDescriptor $p.ReadEnd -SignalDriven $false
 Close-Pipe $p; Close-SignalFd $signals
 '@
-            $folder = Join-Path ([System.IO.Path]::GetTempPath()) "sigio-$([guid]::NewGuid().ToString('N'))"
-            $null = New-Item -ItemType Directory -Path $folder
-            $scriptPath = Join-Path $folder 'sigio.ps1'
-            Set-Content -LiteralPath $scriptPath -Value $script
-            $pwsh, $pwshArguments = Get-PwshCommand
-            $output = New-Pipe
-            $child = $null
+            $session = Start-ChildSession -Script $script -BlockSignal IO
             try {
-                $arguments = @($pwshArguments) + @('-NoProfile', '-NonInteractive', '-File', $scriptPath, (Resolve-Path -LiteralPath $SysprogModulePath).ProviderPath) | Where-Object { $_ }
-                $child = Start-ChildProcess $pwsh -ArgumentList $arguments -Descriptor @{ 1 = $output.WriteEnd; 2 = $output.WriteEnd } -BlockSignal IO
-                Close-Pipe $output.WriteEnd
-                $exit = Wait-ChildProcess $child -TimeoutSeconds 120
-                $text = (Read-FileDescriptor $output.ReadEnd -Wait -TimeoutSeconds 30) -join ''
-                $exit.ExitCode | Should -Be 0 -Because $text
+                $ended = Wait-ChildSession $session
+                $text = $ended.Text
+                $ended.ExitCode | Should -Be 0 -Because $text
                 $text | Should -Match 'narrated: fcntl\(\d+, F_SETOWN_EX, \{type=F_OWNER_PID, pid=\d+\}\) = 0'
                 $text | Should -Match 'narrated: fcntl\(\d+, F_SETSIG, SIGIO\) = 0'
                 $text | Should -Match 'narrated: fcntl\(\d+, F_SETFL, O_RDONLY\|O_ASYNC\) = 0'
@@ -388,10 +379,7 @@ Close-Pipe $p; Close-SignalFd $signals
                 $Matches[3] | Should -Match 'POLLIN'
             }
             finally {
-                if ($child -and -not $child.HasExited) { Stop-ChildProcess $child -Signal KILL -Confirm:$false; $null = Wait-ChildProcess $child -TimeoutSeconds 30 }
-                if ($child) { Close-ChildProcess $child }
-                Close-Pipe $output
-                Remove-Item -LiteralPath $folder -Recurse -Force
+                Stop-ChildSession $session
             }
         }
 

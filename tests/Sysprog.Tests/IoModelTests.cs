@@ -29,9 +29,6 @@ public sealed class IoModelTests : IDisposable
         return value;
     }
 
-    /// <summary>The open file description's flags as the kernel shows them (fdinfo's "flags", octal).</summary>
-    private static int StatusFlags(int fd) => Convert.ToInt32(File.ReadLines($"/proc/self/fdinfo/{fd}").First(l => l.StartsWith("flags:", StringComparison.Ordinal))[6..].Trim(), 8);
-
     private const int ONonBlock = 0x800;
 
     // ---- Non-blocking I/O ----
@@ -44,8 +41,8 @@ public sealed class IoModelTests : IDisposable
 
         Assert.Matches(@"^pipe2\(\[\d+, \d+\], O_CLOEXEC\|O_NONBLOCK\) = 0$", lines[0]);
         Assert.True(pipe.ReadEnd.IsNonBlocking);
-        Assert.NotEqual(0, StatusFlags(pipe.ReadEnd.Fd) & ONonBlock);
-        Assert.NotEqual(0, StatusFlags(pipe.WriteEnd.Fd) & ONonBlock);
+        Assert.NotEqual(0, OpenFds.StatusFlags(pipe.ReadEnd.Fd) & ONonBlock);
+        Assert.NotEqual(0, OpenFds.StatusFlags(pipe.WriteEnd.Fd) & ONonBlock);
         lines.Clear();
         var clock = Stopwatch.StartNew();
 
@@ -65,11 +62,11 @@ public sealed class IoModelTests : IDisposable
         pipe.ReadEnd.SetNonBlocking(true, lines.Add);
 
         Assert.Equal([$"fcntl({fd}, F_GETFL) = 0", $"fcntl({fd}, F_SETFL, O_RDONLY|O_NONBLOCK) = 0"], lines);
-        Assert.NotEqual(0, StatusFlags(fd) & ONonBlock);
+        Assert.NotEqual(0, OpenFds.StatusFlags(fd) & ONonBlock);
         Assert.True(pipe.ReadEnd.IsNonBlocking);
-        Assert.Equal(0, StatusFlags(pipe.WriteEnd.Fd) & ONonBlock);
+        Assert.Equal(0, OpenFds.StatusFlags(pipe.WriteEnd.Fd) & ONonBlock);
         pipe.ReadEnd.SetNonBlocking(false);
-        Assert.Equal(0, StatusFlags(fd) & ONonBlock);
+        Assert.Equal(0, OpenFds.StatusFlags(fd) & ONonBlock);
         Assert.False(pipe.ReadEnd.IsNonBlocking);
     }
 
@@ -126,7 +123,7 @@ public sealed class IoModelTests : IDisposable
         var lines = new List<string>();
         SocketPair pair = Track(Socket.CreatePair(SocketKind.Stream, trace: lines.Add, nonBlocking: true));
         Assert.Contains("SOCK_STREAM|SOCK_CLOEXEC|SOCK_NONBLOCK", lines[0], StringComparison.Ordinal);
-        Assert.NotEqual(0, StatusFlags(pair.First.Fd) & ONonBlock);
+        Assert.NotEqual(0, OpenFds.StatusFlags(pair.First.Fd) & ONonBlock);
         Assert.Null(pair.Second.Receive(TimeSpan.FromSeconds(10)));
 
         Socket listener = Track(Socket.CreateBound(SocketEndpoint.Abstract($"sysprog-test-{Guid.NewGuid():N}")));
@@ -135,8 +132,8 @@ public sealed class IoModelTests : IDisposable
         Socket accepted = Track(listener.Accept(Soon, default, lines.Add, nonBlocking: true)!);
         Assert.Contains(lines, l => l.StartsWith("accept4(", StringComparison.Ordinal) && l.Contains("SOCK_CLOEXEC|SOCK_NONBLOCK", StringComparison.Ordinal));
         Assert.True(accepted.IsNonBlocking);
-        Assert.NotEqual(0, StatusFlags(accepted.Fd) & ONonBlock);
-        Assert.Equal(0, StatusFlags(client.Fd) & ONonBlock);
+        Assert.NotEqual(0, OpenFds.StatusFlags(accepted.Fd) & ONonBlock);
+        Assert.Equal(0, OpenFds.StatusFlags(client.Fd) & ONonBlock);
     }
 
     [Fact]

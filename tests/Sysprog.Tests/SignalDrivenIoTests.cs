@@ -26,8 +26,6 @@ public sealed class SignalDrivenIoTests : IDisposable
         return value;
     }
 
-    private static int StatusFlags(int fd) => Convert.ToInt32(File.ReadLines($"/proc/self/fdinfo/{fd}").First(l => l.StartsWith("flags:", StringComparison.Ordinal))[6..].Trim(), 8);
-
     private static (int Type, int Pid) Owner(int fd)
     {
         var owner = new FOwnerEx();
@@ -47,7 +45,7 @@ public sealed class SignalDrivenIoTests : IDisposable
 
         pipe.ReadEnd.SetSignalDriven(true, Signals.SIGIO, other, trace.Add);
 
-        Assert.NotEqual(0, StatusFlags(pipe.ReadEnd.Fd) & Libc.O_ASYNC);
+        Assert.NotEqual(0, OpenFds.StatusFlags(pipe.ReadEnd.Fd) & Libc.O_ASYNC);
         Assert.Equal((Libc.F_OWNER_PID, other), Owner(pipe.ReadEnd.Fd));
         Assert.Equal(Signals.SIGIO, Libc.fcntl(pipe.ReadEnd.Fd, Libc.F_GETSIG, 0));
         Assert.Equal(Signals.SIGIO, pipe.ReadEnd.IoSignal);
@@ -59,7 +57,7 @@ public sealed class SignalDrivenIoTests : IDisposable
 
         pipe.ReadEnd.SetSignalDriven(false);
 
-        Assert.Equal(0, StatusFlags(pipe.ReadEnd.Fd) & Libc.O_ASYNC);
+        Assert.Equal(0, OpenFds.StatusFlags(pipe.ReadEnd.Fd) & Libc.O_ASYNC);
         Assert.Null(pipe.ReadEnd.IoSignal);
         sleeper.Signal(Signals.SIGKILL);
         Assert.NotNull(sleeper.WaitForExit(Soon));
@@ -108,7 +106,7 @@ public sealed class SignalDrivenIoTests : IDisposable
         InvalidOperationException refused = Assert.Throws<InvalidOperationException>(() => pipe.ReadEnd.SetSignalDriven(true, Signals.SIGPWR));
 
         Assert.Contains("SIGPWR", refused.Message, StringComparison.Ordinal);
-        Assert.Equal(0, StatusFlags(pipe.ReadEnd.Fd) & Libc.O_ASYNC);
+        Assert.Equal(0, OpenFds.StatusFlags(pipe.ReadEnd.Fd) & Libc.O_ASYNC);
     }
 
     [Fact]

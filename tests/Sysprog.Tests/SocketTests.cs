@@ -26,9 +26,6 @@ public sealed class SocketTests : IDisposable
     private static string[] DescriptorsOf(ulong inode) => Directory.EnumerateFileSystemEntries("/proc/self/fd")
         .Where(p => new FileInfo(p).LinkTarget == $"socket:[{inode}]").ToArray();
 
-    private static int FlagsOf(int fd) => Convert.ToInt32(File.ReadLines($"/proc/self/fdinfo/{fd}")
-        .First(l => l.StartsWith("flags:", StringComparison.Ordinal))["flags:".Length..].Trim(), 8);
-
     [Fact]
     public void ASocketPair_IsTwoBlockingCloseOnExecSockets_ThatReadEachOthersWrites_AndClosingLeavesNothing()
     {
@@ -40,7 +37,7 @@ public sealed class SocketTests : IDisposable
             Assert.Contains(trace, line => line.Contains("SO_PASSCRED", StringComparison.Ordinal));
             (first, second) = (pair.First.Inode, pair.Second.Inode);
             Assert.Single(DescriptorsOf(first));
-            Assert.Equal(0, FlagsOf(pair.First.Fd) & 0x800);
+            Assert.Equal(0, OpenFds.StatusFlags(pair.First.Fd) & 0x800);
             Assert.True(OpenFds.IsCloseOnExec(pair.Second.Fd));
             Assert.True(pair.First.LocalEndpoint.IsUnnamed);
             Assert.Equal(SocketFamily.Unix, pair.Second.Family);

@@ -285,11 +285,11 @@ internal static class OpenFds
         }
     }
 
-    public static bool IsCloseOnExec(int fd)
-    {
-        string flags = File.ReadLines($"/proc/self/fdinfo/{fd}").First(l => l.StartsWith("flags:", StringComparison.Ordinal))["flags:".Length..].Trim();
-        return (Convert.ToInt64(flags, 8) & 0x80000) != 0;
-    }
+    public static bool IsCloseOnExec(int fd) => (StatusFlags(fd) & 0x80000) != 0;
+
+    /// <summary>The descriptor's flags as the kernel shows them (fdinfo's "flags", octal): the open file description's status flags and O_CLOEXEC.</summary>
+    public static int StatusFlags(int fd) =>
+        Convert.ToInt32(File.ReadLines($"/proc/self/fdinfo/{fd}").First(l => l.StartsWith("flags:", StringComparison.Ordinal))["flags:".Length..].Trim(), 8);
 }
 
 /// <summary>Files of the repository the tests were built in (the CLI, the README).</summary>

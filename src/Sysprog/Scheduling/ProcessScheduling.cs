@@ -255,21 +255,32 @@ public sealed record ProcessScheduling(int ProcessId, int ThreadId, string Threa
     {
         int process = ValidateIds(processId, threadId);
         EnsureThreadOf(process, threadId, call);
-        IEnumerable<int> threads = threadId is int one ? [one] : ProcFile.ThreadIds(process);
         var changed = new List<ProcessScheduling>();
-        foreach (int thread in threads)
+        var done = new HashSet<int>();
+        // A thread made while the others were being changed, by one not changed yet, copies the old setting and is in
+        // no earlier listing: the threads are listed again until a listing shows none that is new (as long as the
+        // process keeps making threads faster than this changes them, which no process does for long).
+        for (int round = 0; round < 100; round++)
         {
-            string target = thread == process ? $"process {process}" : $"thread {thread} of process {process}";
-            try
+            int[] fresh = (threadId is int one ? [one] : ProcFile.ThreadIds(process)).Where(done.Add).ToArray();
+            if (fresh.Length == 0)
             {
-                change(thread, target);
+                break;
             }
-            catch (SysprogException e) when (e.Errno == Errno.ESRCH && threadId is null && thread != process)
+            foreach (int thread in fresh)
             {
-                // A thread that ended while the others were being changed.
-                continue;
+                string target = thread == process ? $"process {process}" : $"thread {thread} of process {process}";
+                try
+                {
+                    change(thread, target);
+                }
+                catch (SysprogException e) when (e.Errno == Errno.ESRCH && threadId is null && thread != process)
+                {
+                    // A thread that ended while the others were being changed.
+                    continue;
+                }
+                changed.Add(Read(process, thread, trace));
             }
-            changed.Add(Read(process, thread, trace));
         }
         return changed;
     }
