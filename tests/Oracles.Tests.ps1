@@ -270,6 +270,21 @@ Describe 'Sysprog agrees with the kernel''s own tools' -Skip:(-not $IsLinux) {
             catch {
                 Write-Host "no IPv6 loopback here ($($_.Exception.Message)): IPv6 is compared only as the machine has it"
             }
+
+            function Get-SsLine {
+                # ss's lines, with the name of every UNIX socket whose name holds a line break (from Sysprog's listing) cut
+                # out before the output is split into lines and written "(skipped)", each such name kept in
+                # $script:brokenNames: ss writes names raw, so such a name splits its row in two, or forges one.
+                if ($null -eq $script:brokenNames) { $script:brokenNames = [System.Collections.Generic.HashSet[string]]::new([StringComparer]::Ordinal) }
+                $output = (ss -H @args) -join "`n"
+                $breaking = Get-Socket -Protocol Unix | ForEach-Object { ConvertFrom-EscapedSocketName $_.LocalAddress } | Where-Object { $_ -match '[\r\n]' }
+                foreach ($name in $breaking) {
+                    $null = $script:brokenNames.Add($name)
+                    # PowerShell split ss's output at \r and \n alike, and the lines were joined with \n.
+                    $output = $output.Replace(($name -replace '\r\n|\r', "`n"), '(skipped)')
+                }
+                $output -split "`n"
+            }
         }
 
         AfterAll {
@@ -289,17 +304,10 @@ Describe 'Sysprog agrees with the kernel''s own tools' -Skip:(-not $IsLinux) {
             # make the rest of it look like a row) splits its row in two, or forges one. Such sockets are skipped on
             # both sides: their names, from Sysprog's listing, are cut out of ss's output before it is split into
             # lines, and how many were skipped is said. Every other socket is compared as ss writes it.
-            $script:brokenNames = [System.Collections.Generic.HashSet[string]]::new([StringComparer]::Ordinal)
+            $script:brokenNames = $null
             $tool = {
                 $reading = New-Reading
-                $output = (ss -H -a -n -x -t -u -p -e) -join "`n"
-                $breaking = Get-Socket -Protocol Unix | ForEach-Object { ConvertFrom-EscapedSocketName $_.LocalAddress } | Where-Object { $_ -match '[\r\n]' }
-                foreach ($name in $breaking) {
-                    $null = $script:brokenNames.Add($name)
-                    # PowerShell split ss's output at \r and \n alike, and the lines were joined with \n.
-                    $output = $output.Replace(($name -replace '\r\n|\r', "`n"), '(skipped)')
-                }
-                foreach ($line in $output -split "`n") {
+                foreach ($line in Get-SsLine -a -n -x -t -u -p -e) {
                     $users = ([regex]::Matches($line, 'pid=(\d+),fd=(\d+)') | ForEach-Object { "$($_.Groups[1].Value)/$($_.Groups[2].Value)" } | Sort-Object) -join ','
                     if ($line -match '^(u_str|u_dgr|u_seq)\s+(\S+)\s+(\d+)\s+(\d+)\s+(.*?)\s+(\d+)\s+(\S+)\s+(\d+)(\s.*)?$') {
                         # "u_str ESTAB 0 0 /path 123 * 124 users:(...)": the name ("*" for none), the inode, the peer's.
@@ -361,8 +369,10 @@ Describe 'Sysprog agrees with the kernel''s own tools' -Skip:(-not $IsLinux) {
             if (-not (Test-Tool ss)) { Set-ItResult -Skipped -Because 'ss (iproute2) is not installed: there is nothing to compare with'; return }
             $tool = {
                 $reading = New-Reading
-                foreach ($line in ss -H -l -n -x -t -u -e) {
-                    if ($line -match '^(u_str|u_dgr|u_seq)\s+(\S+)\s+\d+\s+\d+\s+.*?\s+(\d+)\s+\S+\s+\d+(\s.*)?$') { Add-Reading $reading "unix $($Matches[3])" "state=$($Matches[2])" }
+                foreach ($line in Get-SsLine -l -n -x -t -u -e) {
+                    if ($line -match '^(u_str|u_dgr|u_seq)\s+(\S+)\s+\d+\s+\d+\s+(.*?)\s+(\d+)\s+\S+\s+\d+(\s.*)?$') {
+                        if ($Matches[3] -ne '(skipped)') { Add-Reading $reading "unix $($Matches[4])" "state=$($Matches[2])" }
+                    }
                     elseif ($line -match '^(tcp|udp)\s+(\S+)\s+.*\bino:(\d+)') { Add-Reading $reading "$($Matches[1]) $($Matches[3])" "state=$($Matches[2])" }
                 }
                 $reading
@@ -370,6 +380,7 @@ Describe 'Sysprog agrees with the kernel''s own tools' -Skip:(-not $IsLinux) {
             $sysprog = {
                 $reading = New-Reading
                 foreach ($socket in Get-Socket -Listening) {
+                    if ($socket.Protocol -eq 'Unix' -and (ConvertFrom-EscapedSocketName $socket.LocalAddress) -match '[\r\n]') { continue }
                     Add-Reading $reading "$("$($socket.Protocol)".ToLowerInvariant()) $($socket.Inode)" "state=$($socket.State)"
                 }
                 $reading
