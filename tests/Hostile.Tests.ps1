@@ -17,8 +17,9 @@ Describe 'A hostile machine' -Skip:(-not $IsLinux) {
             # A shell command as the other user (nobody) when this is root; as this user otherwise, for the rows whose
             # point is the name or the kind of file rather than its owner. $1.. are the arguments after the command.
             param([Parameter(Mandatory)][string] $Command, [string[]] $ArgumentList = @())
-            $drop = if ($script:isRoot) { @('setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all') } else { @('env') }
-            & $drop[0] $drop[1..($drop.Count - 1)] sh -c $Command sh @ArgumentList
+            # @(...) keeps a one-word command a list: a bare 'env' would be indexed as its characters.
+            $drop = @(if ($script:isRoot) { 'setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all' } else { 'env' })
+            & $drop[0] @($drop | Select-Object -Skip 1) sh -c $Command sh @ArgumentList
             $LASTEXITCODE | Should -Be 0 -Because "planting ($Command $ArgumentList)"
         }
 

@@ -122,7 +122,8 @@ function Start-ChildSession {
     $null = New-Item -ItemType Directory -Path $folder
     $scriptPath = Join-Path $folder 'session.ps1'
     Set-Content -LiteralPath $scriptPath -Value $Script
-    $pwsh, $pwshArguments = Get-PwshCommand
+    # Unrolled: a pwsh executable comes back as a list of one, which would bind to -FilePath as a list.
+    $pwsh, $pwshArguments = Get-PwshCommand | ForEach-Object { $_ }
     $output = New-Pipe
     try {
         $arguments = @(@($pwshArguments) + @('-NoProfile', '-NonInteractive', '-File', $scriptPath, (Resolve-Path -LiteralPath $SysprogModulePath).ProviderPath) + $ArgumentList | Where-Object { $_ })
