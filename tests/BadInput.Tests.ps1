@@ -101,9 +101,9 @@ BeforeDiscovery {
         @{ Cmdlet = 'New-Socket'; Set = 'Name'; Valid = { @{ Name = "sysprog-bad-$([guid]::NewGuid().ToString('N'))"; Type = 'SeqPacket'; Backlog = 4; Confirm = $false } } }
         @{ Cmdlet = 'New-Socket'; Set = 'Address'; Valid = { @{ Address = '127.0.0.1'; Port = 0; AddressFamily = 'IPv4'; ReuseAddress = $true; ReusePort = $true; Type = 'Stream'; Backlog = 4; Confirm = $false } } }
         @{ Cmdlet = 'New-Socket'; Set = 'Unbound'; Valid = { @{ Unbound = $true; Family = 'IPv4'; Type = 'Datagram' } } }
-        @{ Cmdlet = 'Connect-Socket'; Set = 'Path'; Valid = { $s = New-Socket -Path (Join-Path $BadInputFolder "$([guid]::NewGuid().ToString('N')).sock"); @{ Path = $s.BoundPath; Type = 'Stream'; TimeoutSeconds = 1; Inheritable = $false } } }
-        @{ Cmdlet = 'Connect-Socket'; Set = 'Name'; Valid = { $s = New-Socket -Name "sysprog-bad-$([guid]::NewGuid().ToString('N'))"; @{ Name = $s.LocalEndpoint.AbstractName; TimeoutSeconds = 1 } } }
-        @{ Cmdlet = 'Connect-Socket'; Set = 'Address'; Valid = { $s = New-Socket -Address 127.0.0.1 -Port 0; @{ Address = '127.0.0.1'; Port = $s.LocalEndpoint.Port; AddressFamily = 'IPv4'; TimeoutSeconds = 1 } } }
+        @{ Cmdlet = 'Connect-Socket'; Set = 'Path'; Valid = { $s = New-Socket -Path (Join-Path $BadInputFolder "$([guid]::NewGuid().ToString('N')).sock") | Protect-FromCollection; @{ Path = $s.BoundPath; Type = 'Stream'; TimeoutSeconds = 1; Inheritable = $false } } }
+        @{ Cmdlet = 'Connect-Socket'; Set = 'Name'; Valid = { $s = New-Socket -Name "sysprog-bad-$([guid]::NewGuid().ToString('N'))" | Protect-FromCollection; @{ Name = $s.LocalEndpoint.AbstractName; TimeoutSeconds = 1 } } }
+        @{ Cmdlet = 'Connect-Socket'; Set = 'Address'; Valid = { $s = New-Socket -Address 127.0.0.1 -Port 0 | Protect-FromCollection; @{ Address = '127.0.0.1'; Port = $s.LocalEndpoint.Port; AddressFamily = 'IPv4'; TimeoutSeconds = 1 } } }
         @{ Cmdlet = 'New-SocketPair'; Valid = { @{ Type = 'Datagram'; Inheritable = $false } } }
         @{ Cmdlet = 'Receive-SocketConnection'; Valid = { $s = New-Socket -Name "sysprog-bad-$([guid]::NewGuid().ToString('N'))"; $null = Connect-Socket -Name $s.LocalEndpoint.AbstractName; @{ InputObject = $s; Count = 1; TimeoutSeconds = 0 } } }
         @{ Cmdlet = 'Send-SocketMessage'; Valid = { $p = New-SocketPair -Type Datagram; @{ Socket = $p.First; Value = 'hi'; Descriptor = @(New-EventFd); Encoding = 'utf8'; TimeoutSeconds = 0 } } }
@@ -370,6 +370,7 @@ Describe 'Bad input to every cmdlet parameter' -Skip:(-not $IsLinux) {
         if ($script:runspace) { $script:runspace.Dispose() }
         Remove-Item -LiteralPath $script:badInputFile -ErrorAction SilentlyContinue
         Remove-Item -LiteralPath $script:badInputFolder -Recurse -Force -ErrorAction SilentlyContinue
+        Close-ProtectedObject
         Remove-TestObjectAll
     }
 

@@ -112,6 +112,31 @@ function New-ModulePowerShell {
     [powershell]::Create($state)
 }
 
+function Protect-FromCollection {
+    # Holds an object a test made until Close-ProtectedObject closes it: a handle that only a script block's local
+    # variable refers to (a listener a valid call connects to) is otherwise collected, and its finalizer closes it
+    # under the test's feet. Kept process-wide, whichever runspace asks.
+    param([Parameter(Mandatory, ValueFromPipeline)] $InputObject)
+    process {
+        $kept = [AppDomain]::CurrentDomain.GetData('SysprogKeptAlive')
+        if ($null -eq $kept) {
+            [AppDomain]::CurrentDomain.SetData('SysprogKeptAlive', [System.Collections.Concurrent.ConcurrentQueue[object]]::new())
+            $kept = [AppDomain]::CurrentDomain.GetData('SysprogKeptAlive')
+        }
+        $kept.Enqueue($InputObject)
+        $InputObject
+    }
+}
+
+function Close-ProtectedObject {
+    # Closes what Protect-FromCollection held.
+    $kept = [AppDomain]::CurrentDomain.GetData('SysprogKeptAlive')
+    $object = $null
+    while ($kept -and $kept.TryDequeue([ref] $object)) {
+        if ($object -is [System.IDisposable]) { $object.Dispose() }
+    }
+}
+
 function Start-ChildSession {
     # Another pwsh running $Script (its text; the module's manifest is its first argument, $ArgumentList the rest),
     # with its stdout and stderr on a pipe whose read end this session keeps, optionally started with signals
