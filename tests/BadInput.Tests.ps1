@@ -32,9 +32,9 @@ BeforeDiscovery {
         @{ Cmdlet = 'New-Fifo'; Valid = { @{ Path = Join-Path $BadInputFolder "$([guid]::NewGuid()).fifo"; Mode = '600'; Confirm = $false } } }
         # Non-blocking, or a timeout of 0: a case never waits for a writer.
         @{ Cmdlet = 'Open-Fifo'; Valid = { @{ Path = (New-Fifo (Join-Path $BadInputFolder "$([guid]::NewGuid()).fifo")).FullName; Access = 'Read'; NonBlocking = $true; TimeoutSeconds = 0; Inheritable = $false } } }
-        @{ Cmdlet = 'Read-FileDescriptor'; Set = 'Available'; Valid = { $p = New-Pipe; Write-FileDescriptor $p 'hi'; @{ InputObject = $p.ReadEnd; Wait = $true; AsByteStream = $true; Encoding = 'utf8'; TimeoutSeconds = 0 } } }
-        @{ Cmdlet = 'Read-FileDescriptor'; Set = 'Count'; Valid = { $p = New-Pipe; Write-FileDescriptor $p 'hi'; @{ InputObject = $p.ReadEnd; Count = 2; Encoding = 'utf8'; TimeoutSeconds = 0 } } }
-        @{ Cmdlet = 'Read-FileDescriptor'; Set = 'Delimiter'; Valid = { $p = New-Pipe; Write-FileDescriptor $p 'hi'; @{ InputObject = $p.ReadEnd; Delimiter = "`n"; Wait = $true; TimeoutSeconds = 0 } } }
+        @{ Cmdlet = 'Read-FileDescriptor'; Set = 'Available'; Valid = { $p = New-Pipe | Protect-FromCollection; Write-FileDescriptor $p 'hi'; @{ InputObject = $p.ReadEnd; Wait = $true; AsByteStream = $true; Encoding = 'utf8'; TimeoutSeconds = 0 } } }
+        @{ Cmdlet = 'Read-FileDescriptor'; Set = 'Count'; Valid = { $p = New-Pipe | Protect-FromCollection; Write-FileDescriptor $p 'hi'; @{ InputObject = $p.ReadEnd; Count = 2; Encoding = 'utf8'; TimeoutSeconds = 0 } } }
+        @{ Cmdlet = 'Read-FileDescriptor'; Set = 'Delimiter'; Valid = { $p = New-Pipe | Protect-FromCollection; Write-FileDescriptor $p 'hi'; @{ InputObject = $p.ReadEnd; Delimiter = "`n"; Wait = $true; TimeoutSeconds = 0 } } }
         @{ Cmdlet = 'Write-FileDescriptor'; Valid = { @{ InputObject = (New-Pipe).WriteEnd; Value = 'hi'; NoNewline = $true; Encoding = 'utf8'; TimeoutSeconds = 0 } } }
         @{ Cmdlet = 'Set-Pipe'; Valid = { @{ InputObject = New-Pipe; Capacity = 8192; PassThru = $true; Confirm = $false } } }
         @{ Cmdlet = 'Close-Pipe'; Valid = { @{ InputObject = New-Pipe } } }
@@ -105,11 +105,11 @@ BeforeDiscovery {
         @{ Cmdlet = 'Connect-Socket'; Set = 'Name'; Valid = { $s = New-Socket -Name "sysprog-bad-$([guid]::NewGuid().ToString('N'))" | Protect-FromCollection; @{ Name = $s.LocalEndpoint.AbstractName; TimeoutSeconds = 1 } } }
         @{ Cmdlet = 'Connect-Socket'; Set = 'Address'; Valid = { $s = New-Socket -Address 127.0.0.1 -Port 0 | Protect-FromCollection; @{ Address = '127.0.0.1'; Port = $s.LocalEndpoint.Port; AddressFamily = 'IPv4'; TimeoutSeconds = 1 } } }
         @{ Cmdlet = 'New-SocketPair'; Valid = { @{ Type = 'Datagram'; Inheritable = $false } } }
-        @{ Cmdlet = 'Receive-SocketConnection'; Valid = { $s = New-Socket -Name "sysprog-bad-$([guid]::NewGuid().ToString('N'))"; $null = Connect-Socket -Name $s.LocalEndpoint.AbstractName; @{ InputObject = $s; Count = 1; TimeoutSeconds = 0 } } }
+        @{ Cmdlet = 'Receive-SocketConnection'; Valid = { $s = New-Socket -Name "sysprog-bad-$([guid]::NewGuid().ToString('N'))"; $null = Connect-Socket -Name $s.LocalEndpoint.AbstractName | Protect-FromCollection; @{ InputObject = $s; Count = 1; TimeoutSeconds = 0 } } }
         @{ Cmdlet = 'Send-SocketMessage'; Valid = { $p = New-SocketPair -Type Datagram; @{ Socket = $p.First; Value = 'hi'; Descriptor = @(New-EventFd); Encoding = 'utf8'; TimeoutSeconds = 0 } } }
-        @{ Cmdlet = 'Receive-SocketMessage'; Set = 'Count'; Valid = { $p = New-SocketPair; Send-SocketMessage $p.First 'hi'; @{ InputObject = $p.Second; Count = 1; TimeoutSeconds = 0 } } }
-        @{ Cmdlet = 'Receive-SocketMessage'; Set = 'Wait'; Valid = { $p = New-SocketPair; Send-SocketMessage $p.First 'hi'; @{ InputObject = $p.Second; Wait = $true; TimeoutSeconds = 0 } } }
-        @{ Cmdlet = 'Disconnect-Socket'; Valid = { $p = New-SocketPair; @{ InputObject = $p.First; Direction = 'Send'; Confirm = $false } } }
+        @{ Cmdlet = 'Receive-SocketMessage'; Set = 'Count'; Valid = { $p = New-SocketPair | Protect-FromCollection; Send-SocketMessage $p.First 'hi'; @{ InputObject = $p.Second; Count = 1; TimeoutSeconds = 0 } } }
+        @{ Cmdlet = 'Receive-SocketMessage'; Set = 'Wait'; Valid = { $p = New-SocketPair | Protect-FromCollection; Send-SocketMessage $p.First 'hi'; @{ InputObject = $p.Second; Wait = $true; TimeoutSeconds = 0 } } }
+        @{ Cmdlet = 'Disconnect-Socket'; Valid = { $p = New-SocketPair | Protect-FromCollection; @{ InputObject = $p.First; Direction = 'Send'; Confirm = $false } } }
         @{ Cmdlet = 'Close-Socket'; Valid = { @{ InputObject = New-SocketPair } } }
         @{ Cmdlet = 'Get-Socket'; Valid = { @{ Protocol = 'Unix'; State = 'LISTEN'; Port = 1; Path = '/nowhere/*'; ProcessId = $PID } } }
         @{ Cmdlet = 'New-SignalFd'; Valid = { @{ Signal = 'USR1' } } }
