@@ -281,6 +281,11 @@ public sealed record ProcessScheduling(int ProcessId, int ThreadId, string Threa
                 }
                 changed.Add(Read(process, thread, trace));
             }
+            if (threadId is not null)
+            {
+                // One thread asked for: nothing can be missed, no second listing.
+                break;
+            }
         }
         return changed;
     }
