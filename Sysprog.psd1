@@ -57,6 +57,7 @@
         'Invoke-SharedLibraryFunction'
         'Lock-File'
         'Lock-Memory'
+        'Measure-IpcMechanism'
         'Measure-TimerLatency'
         'New-EventFd'
         'New-Fifo'

@@ -108,6 +108,17 @@ internal static class Cli
         }
     }
 
+    /// <summary>
+    /// How to start this same program again with <paramref name="arguments"/>: the executable, and the words before
+    /// the arguments (the tool's dll when it runs as "dotnet sysprog.dll" rather than as its apphost).
+    /// </summary>
+    public static (string Program, IReadOnlyList<string> Arguments) Self(IEnumerable<string> arguments)
+    {
+        string host = Environment.ProcessPath ?? throw new InvalidOperationException("Cannot tell which executable is running.");
+        IEnumerable<string> words = Path.GetFileNameWithoutExtension(host) == "dotnet" ? arguments.Prepend(typeof(Cli).Assembly.Location) : arguments;
+        return (host, words.ToArray());
+    }
+
     public static void WriteJson<T>(T value) => Console.WriteLine(JsonSerializer.Serialize(value, Json));
 
     /// <summary>"  (a directory, not a semaphore)" after a listed entry that is not a usable object, nothing otherwise.</summary>

@@ -234,15 +234,11 @@ internal static class DemoCommand
     /// <summary>Starts this same program again, whether it runs as an apphost or as "dotnet sysprog.dll".</summary>
     private static Process Start(IEnumerable<string> arguments)
     {
-        string host = Environment.ProcessPath ?? throw new InvalidOperationException("Cannot tell which executable is running.");
+        (string host, IReadOnlyList<string> words) = Cli.Self(arguments);
         var info = new ProcessStartInfo(host) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        if (Path.GetFileNameWithoutExtension(host) == "dotnet")
+        foreach (string word in words)
         {
-            info.ArgumentList.Add(typeof(DemoCommand).Assembly.Location);
-        }
-        foreach (string argument in arguments)
-        {
-            info.ArgumentList.Add(argument);
+            info.ArgumentList.Add(word);
         }
         return Process.Start(info) ?? throw new InvalidOperationException($"Could not start {host}.");
     }

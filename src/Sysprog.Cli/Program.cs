@@ -45,6 +45,8 @@ var root = new Command("sysprog", "sysprog: Linux systems programming from the s
     ProcessCommands.BuildLatency(trace),
     SyscallCommands.BuildSyscalls(trace),
     SyscallCommands.BuildSyscall(trace),
+    IpcMeasureCommands.BuildMeasure(trace),
+    IpcMeasureCommands.BuildPeer(),
     DemoCommand.Build(trace),
     new HelpOption(),
     new VersionOption(),
