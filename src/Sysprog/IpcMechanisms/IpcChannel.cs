@@ -14,7 +14,10 @@ internal abstract class IpcChannel : IDisposable
     /// <summary>Fills <paramref name="message"/> with the next message, which must be exactly that long.</summary>
     public abstract void Receive(Span<byte> message, TimeSpan timeout, CancellationToken cancellationToken);
 
-    public abstract void Dispose();
+    /// <summary>Closes what the channel uses, narrating each close.</summary>
+    public abstract void Close(SyscallTrace? trace);
+
+    public void Dispose() => Close(null);
 
     protected static TimeoutException Late(string what, TimeSpan timeout) =>
         new($"{what}: nothing came from the other process within {Units.FormatDuration(timeout)}.");
@@ -45,10 +48,10 @@ internal sealed class DescriptorChannel(StreamDescriptor input, StreamDescriptor
         while (filled < message.Length);
     }
 
-    public override void Dispose()
+    public override void Close(SyscallTrace? trace)
     {
-        input.Dispose();
-        output.Dispose();
+        input.Close(trace);
+        output.Close(trace);
     }
 }
 
@@ -79,10 +82,10 @@ internal sealed class QueueChannel(MessageQueue outgoing, MessageQueue incoming,
         _received.AsSpan(0, length).CopyTo(message);
     }
 
-    public override void Dispose()
+    public override void Close(SyscallTrace? trace)
     {
-        outgoing.Dispose();
-        incoming.Dispose();
+        IpcMechanismBenchmark.CloseTraced(outgoing, trace);
+        IpcMechanismBenchmark.CloseTraced(incoming, trace);
     }
 }
 
@@ -126,7 +129,7 @@ internal sealed class SharedMemoryChannel : IpcChannel
     public override void Receive(Span<byte> message, TimeSpan timeout, CancellationToken cancellationToken) =>
         _incoming.Take(message, timeout, cancellationToken);
 
-    public override void Dispose() => _mapping.Dispose();
+    public override void Close(SyscallTrace? trace) => _mapping.Close(trace);
 
     private sealed class Ring(MemoryMapping mapping, PosixSemaphore full, PosixSemaphore empty, long start, int slots, int slotSize)
     {
@@ -176,10 +179,10 @@ internal sealed class EventFdChannel(EventFd outgoing, EventFd incoming) : IpcCh
         }
     }
 
-    public override void Dispose()
+    public override void Close(SyscallTrace? trace)
     {
-        outgoing.Dispose();
-        incoming.Dispose();
+        IpcMechanismBenchmark.CloseTraced(outgoing, trace);
+        IpcMechanismBenchmark.CloseTraced(incoming, trace);
     }
 }
 
@@ -206,5 +209,5 @@ internal sealed class SignalChannel(int otherProcessId, int outgoingSignal, Sign
         }
     }
 
-    public override void Dispose() => incoming.Dispose();
+    public override void Close(SyscallTrace? trace) => incoming.Close(trace);
 }

@@ -103,12 +103,17 @@ public static class IpcMechanismBenchmark
                 }
                 seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
             }
-            channel.Dispose();
+            channel.Close(trace);
             ProcessExit exit = peer.WaitForExit(options.MessageTimeout, cancellationToken, trace)
                 ?? throw new TimeoutException($"The peer process {peer.ProcessId} did not exit within {Units.FormatDuration(options.MessageTimeout)} of the last message.");
             if (!exit.Succeeded)
             {
                 throw PeerFailed(peer, exit, errors);
+            }
+            setup.Close(trace);
+            foreach (IDisposable used in new IDisposable[] { errors, input, output, peer })
+            {
+                CloseTraced(used, trace);
             }
             return new IpcMeasurement(traits, options.MessageSize, peer.ProcessId, timed, options.Messages, seconds);
         }
@@ -243,6 +248,20 @@ public static class IpcMechanismBenchmark
         return new InvalidOperationException($"The peer process {peer.ProcessId} ended ({exit}){(said.Length > 0 ? $": {NameEscaping.Escape(said)}" : " and said nothing")}.");
     }
 
+    /// <summary>Closes one of the objects a measurement uses, narrating the close; closing one twice does nothing.</summary>
+    internal static void CloseTraced(IDisposable used, SyscallTrace? trace)
+    {
+        switch (used)
+        {
+            case FileDescriptorObject descriptor: descriptor.Close(trace); break;
+            case Pipe pipe: pipe.Close(trace); break;
+            case SocketPair pair: pair.Close(trace); break;
+            case MessageQueue queue: queue.Close(trace); break;
+            case MemoryMapping mapping: mapping.Close(trace); break;
+            default: used.Dispose(); break;
+        }
+    }
+
     /// <summary>This side's objects for one mechanism, what the peer inherits, and the name it opens.</summary>
     private sealed class Setup : IDisposable
     {
@@ -281,13 +300,17 @@ public static class IpcMechanismBenchmark
 
         private bool _unnamed;
 
-        public void Dispose()
+        public void Dispose() => Close(null);
+
+        /// <summary>Removes the names if the peer never opened them, and closes what this side made.</summary>
+        public void Close(SyscallTrace? trace)
         {
             if (!_unnamed)
             {
+                _unnamed = true;
                 try
                 {
-                    Unname?.Invoke(null);
+                    Unname?.Invoke(trace);
                 }
                 catch (SysprogException e) when (e.Errno == Errno.ENOENT)
                 {
@@ -295,7 +318,7 @@ public static class IpcMechanismBenchmark
             }
             foreach (IDisposable owned in Owned)
             {
-                owned.Dispose();
+                CloseTraced(owned, trace);
             }
         }
     }
