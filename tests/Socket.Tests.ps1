@@ -274,6 +274,40 @@ Describe 'Sockets and anonymous shared memory' -Skip:(-not $IsLinux) {
                 Close-Socket $unix, $tcp, $udp
             }
         }
+
+        It 'shows a socket bound to an interface as ss does, with %interface before the port' {
+            # SO_BINDTODEVICE, which Sysprog does not set itself: a python3 process holds such a socket.
+            if (-not (Get-Command python3 -CommandType Application -ErrorAction SilentlyContinue)) {
+                Set-ItResult -Skipped -Because 'python3 is not installed: nothing here binds a socket to an interface'
+                return
+            }
+            $holder = Start-ChildProcess python3 -ArgumentList '-c', @'
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, b"lo")
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1], flush=True)
+sys.stdin.read()
+'@ -Descriptor @{ 0 = ($stdin = New-Pipe).ReadEnd; 1 = ($stdout = New-Pipe).WriteEnd }
+            try {
+                Close-Pipe $stdin.ReadEnd, $stdout.WriteEnd
+                $port = [int](Read-FileDescriptor $stdout.ReadEnd -Delimiter "`n" -TimeoutSeconds 30)
+                $listed = Get-Socket -Protocol Udp -ProcessId $holder.ProcessId | Where-Object LocalPort -EQ $port
+                $listed.Interface | Should -Be 'lo'
+                $listed.LocalAddress | Should -Be "127.0.0.1:$port"
+                $listed.LocalAddressWithInterface | Should -Be "127.0.0.1%lo:$port"
+                $listed.Local | Should -Be "127.0.0.1%lo:$port"
+                ($listed | Format-Table | Out-String -Width 80) | Should -Match ([regex]::Escape("127.0.0.1%lo:$port"))
+                if (Get-Command ss -CommandType Application -ErrorAction SilentlyContinue) {
+                    (& ss -uanp | Select-String -SimpleMatch "pid=$($holder.ProcessId),") | Should -Match ([regex]::Escape("127.0.0.1%lo:$port"))
+                }
+            }
+            finally {
+                Close-Pipe $stdin, $stdout
+                $null = Wait-ChildProcess $holder -TimeoutSeconds 10
+                Close-ChildProcess $holder
+            }
+        }
     }
 
     Context 'New-SharedMemory -Anonymous, Add-SharedMemorySeal' {

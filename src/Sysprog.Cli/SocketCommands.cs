@@ -46,7 +46,7 @@ internal static class SocketCommands
             Console.WriteLine($"{"Proto",-5} {"State",-10} {"Recv-Q",6} {"Send-Q",6} {"Local",-30} {"Peer",-24} Process");
             foreach (SocketInfo s in sockets)
             {
-                Console.WriteLine($"{s.Protocol.ToString().ToLowerInvariant(),-5} {s.State,-10} {s.ReceiveQueue,6} {s.SendQueue,6} {s.LocalAddress,-30} {s.PeerAddress ?? (s.PeerInode is ulong peer ? $"socket:[{peer}]" : ""),-24} {string.Join(", ", s.Holders)}");
+                Console.WriteLine($"{s.Protocol.ToString().ToLowerInvariant(),-5} {s.State,-10} {s.ReceiveQueue,6} {s.SendQueue,6} {s.LocalAddressWithInterface,-30} {s.PeerAddress ?? (s.PeerInode is ulong peer ? $"socket:[{peer}]" : ""),-24} {string.Join(", ", s.Holders)}");
             }
         }));
         return command;

@@ -81,6 +81,21 @@ public sealed class SocketInfo
     /// </summary>
     public string? Interface { get; internal init; }
 
+    /// <summary>
+    /// The local address as ss shows it: with the bound interface after a % before the port (127.0.0.53%lo:53,
+    /// [fe80::1]%eth0:22); the local address as it is where the socket is bound to no interface.
+    /// </summary>
+    public string LocalAddressWithInterface
+    {
+        get
+        {
+            int portSeparator = LocalAddress.LastIndexOf(':');
+            return Interface is null || LocalPort is null || portSeparator < 0
+                ? LocalAddress
+                : $"{LocalAddress[..portSeparator]}%{Interface}{LocalAddress[portSeparator..]}";
+        }
+    }
+
     public int? PeerPort { get; }
 
     /// <summary>Bytes waiting to be read (for a listening socket, connections waiting to be accepted); null where the table does not say.</summary>
