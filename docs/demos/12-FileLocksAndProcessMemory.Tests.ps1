@@ -102,6 +102,8 @@ $null = Lock-File $Path -TimeoutSeconds 0 -ErrorAction SilentlyContinue -ErrorVa
         $script:sleeper = Start-ChildProcess sleep -ArgumentList 600 -Environment @{ SYSPROG_DEMO_SECRET = 'open sesame' }
         $script:children.Add($script:sleeper)
         $child = $script:sleeper.ProcessId
+        # Asleep in sleep's own call, it has finished its execve: before that, env_start may not be set yet.
+        Wait-Until { @(Get-BlockedThread -ProcessId $child -Syscall clock_nanosleep, nanosleep).Count -gt 0 } | Should -BeTrue
         # Fields 48 and 49 after the command name: env_start and env_end, the strings execve copied to the new stack.
         $fields = ((Get-Content -LiteralPath "/proc/$child/stat" -Raw) -split '\) ')[-1] -split ' '
         $start, $end = [uint64]$fields[47], [uint64]$fields[48]
