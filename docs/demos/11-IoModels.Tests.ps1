@@ -19,10 +19,13 @@ Describe 'I/O models: non-blocking, poll and epoll, edge and one-shot, signal-dr
             process { if ($Record -is [System.Management.Automation.VerboseRecord] -and $Record.Message -match '^\w+\(.*\) = ') { $Record.Message } }
         }
         $script:sessions = [System.Collections.Generic.List[object]]::new()
+        $script:socketPath = Join-Path ([System.IO.Path]::GetTempPath()) "sysprog-demo-$PID-$([guid]::NewGuid().ToString('N').Substring(0, 8)).sock"
     }
 
     AfterAll {
         foreach ($session in $script:sessions) { Stop-ChildSession $session }
+        # The server removes its socket file when it stops; a server killed half-way cannot.
+        if (Test-Path -LiteralPath $script:socketPath) { Remove-Item -LiteralPath $script:socketPath }
         for ($i = $script:opened.Count - 1; $i -ge 0; $i--) { $script:opened[$i].Dispose() }
     }
 
@@ -132,7 +135,7 @@ Close-Pipe $p; Close-SignalFd $signals
     }
 
     It 'serves three clients and a timer on one thread with Invoke-EventLoop, driven from this session, until SIGTERM' {
-        $path = Join-Path ([System.IO.Path]::GetTempPath()) "sysprog-demo-$PID-$([guid]::NewGuid().ToString('N').Substring(0, 8)).sock"
+        $path = $script:socketPath
         $server = @'
 param($ModulePath, $Path)
 Import-Module $ModulePath

@@ -24,6 +24,9 @@ internal static class OtherIpcDemo
         bool traced = trace is not null;
         string folder = Directory.CreateTempSubdirectory("sysprog-demo-").FullName;
         string path = Path.Combine(folder, "demo.lock");
+        // Ctrl+C ends this process (the peers and the child, in its process group, get SIGINT too): the folder goes first.
+        ConsoleCancelEventHandler cleanUpOnCtrlC = (_, _) => Directory.Delete(folder, recursive: true);
+        Console.CancelKeyPress += cleanUpOnCtrlC;
         try
         {
             DemoCommand.Step(1, $"This process takes an exclusive flock on {path}; /proc/locks lists it.");
@@ -101,6 +104,7 @@ internal static class OtherIpcDemo
         }
         finally
         {
+            Console.CancelKeyPress -= cleanUpOnCtrlC;
             Directory.Delete(folder, recursive: true);
         }
     }
