@@ -30,7 +30,7 @@ Describe 'Other IPC: file locks between sessions, and another process''s memory'
 
     AfterAll {
         foreach ($session in $script:sessions) { Stop-ChildSession $session }
-        foreach ($lock in $script:held) { if (-not $lock.IsClosed) { Unlock-File $lock } }
+        foreach ($lock in $script:held) { if (-not $lock.IsReleased) { Unlock-File $lock } }
         foreach ($child in $script:children) {
             if (-not $child.HasExited) {
                 Stop-ChildProcess $child -Signal KILL -Confirm:$false
