@@ -137,53 +137,6 @@ function Close-ProtectedObject {
     }
 }
 
-function Start-ChildSession {
-    # Another pwsh running $Script (its text; the module's manifest is its first argument, $ArgumentList the rest),
-    # with its stdout and stderr on a pipe whose read end this session keeps, optionally started with signals
-    # blocked (Start-ChildProcess -BlockSignal) so that its signalfds are the kernel's. Stop-ChildSession ends it and
-    # removes what this made.
-    param([Parameter(Mandatory)][string] $Script, [string[]] $ArgumentList = @(), [string[]] $BlockSignal = @())
-    $folder = Join-Path ([System.IO.Path]::GetTempPath()) "child-session-$([guid]::NewGuid().ToString('N'))"
-    $null = New-Item -ItemType Directory -Path $folder
-    $scriptPath = Join-Path $folder 'session.ps1'
-    Set-Content -LiteralPath $scriptPath -Value $Script
-    # Unrolled: a pwsh executable comes back as a list of one, which would bind to -FilePath as a list.
-    $pwsh, $pwshArguments = Get-PwshCommand | ForEach-Object { $_ }
-    $output = New-Pipe
-    try {
-        $arguments = @(@($pwshArguments) + @('-NoProfile', '-NonInteractive', '-File', $scriptPath, (Resolve-Path -LiteralPath $SysprogModulePath).ProviderPath) + $ArgumentList | Where-Object { $_ })
-        $blocked = if ($BlockSignal.Count -gt 0) { @{ BlockSignal = $BlockSignal } } else { @{} }
-        $child = Start-ChildProcess $pwsh -ArgumentList $arguments -Descriptor @{ 1 = $output.WriteEnd; 2 = $output.WriteEnd } @blocked
-    }
-    catch {
-        Close-Pipe $output
-        Remove-Item -LiteralPath $folder -Recurse -Force
-        throw
-    }
-    # The child holds the write end now: this session's copy would keep the pipe from ending.
-    Close-Pipe $output.WriteEnd
-    [pscustomobject]@{ Child = $child; Output = $output.ReadEnd; Folder = $folder }
-}
-
-function Wait-ChildSession {
-    # Waits for a child session to end; its exit code and everything it wrote.
-    param([Parameter(Mandatory)] $Session, [double] $TimeoutSeconds = 120)
-    $exit = Wait-ChildProcess $Session.Child -TimeoutSeconds $TimeoutSeconds
-    [pscustomobject]@{ ExitCode = $exit.ExitCode; Text = (Read-FileDescriptor $Session.Output -Wait -TimeoutSeconds 30) -join '' }
-}
-
-function Stop-ChildSession {
-    # Kills a child session still running, and closes and removes what Start-ChildSession made.
-    param([Parameter(Mandatory)] $Session)
-    if (-not $Session.Child.HasExited) {
-        Stop-ChildProcess $Session.Child -Signal KILL -Confirm:$false
-        $null = Wait-ChildProcess $Session.Child -TimeoutSeconds 30
-    }
-    Close-ChildProcess $Session.Child
-    Close-Pipe $Session.Output
-    Remove-Item -LiteralPath $Session.Folder -Recurse -Force
-}
-
 function Measure-PipelineStop {
     # Starts what $Start adds to a module [powershell] (it gets the [powershell]), waits until its pipeline thread is
     # asleep in one of the system calls $BlockedIn names and $IsBlocked (given the [powershell] too; optional) says

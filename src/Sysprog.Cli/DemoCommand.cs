@@ -17,6 +17,8 @@ internal static class DemoCommand
         var command = new Command("demo", "Replay the course: mmap /etc/passwd, shared memory, lost and kept increments, /proc/PID/maps, a semaphore.")
         {
             producers, increments, EchoServer(trace),
+            Demos.IoModelsDemo.Build(trace),
+            Demos.OtherIpcDemo.Build(trace),
         };
         command.SetAction(r => Cli.Run(() => Run(r.GetValue(producers), r.GetValue(increments))));
         return command;
@@ -185,7 +187,7 @@ internal static class DemoCommand
         }
     }
 
-    private static void Step(int number, string text) => Console.WriteLine($"\n[{number}] {text}");
+    internal static void Step(int number, string text) => Console.WriteLine($"\n[{number}] {text}");
 
     private static void TryUnlink(string name)
     {

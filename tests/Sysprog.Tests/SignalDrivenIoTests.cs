@@ -91,6 +91,18 @@ public sealed class SignalDrivenIoTests : IDisposable
         }
     }
 
+    [Theory]
+    [InlineData(0x041, "POLLIN|POLLRDNORM")]
+    [InlineData(0x304, "POLLOUT|POLLWRNORM|POLLWRBAND")]
+    [InlineData(0x441, "POLLIN|POLLRDNORM|POLLMSG")]
+    [InlineData(0x082, "POLLPRI|POLLRDBAND")]
+    [InlineData(0x018, "POLLERR|POLLHUP")]
+    public void TheBand_NamesEveryBitTheKernelSetsForEachCode(long band, string named)
+    {
+        // The bands of fs/fcntl.c's band_table, one per si_code (POLL_IN, POLL_OUT, POLL_MSG, POLL_PRI, POLL_HUP): no bit left as a number.
+        Assert.Equal(named, new SignalRecord(Signals.SIGIO, null, null, 1, DateTime.Now, 3, band).BandName);
+    }
+
     [SkippableFact]
     public void ThisProcessAsOwner_IsRefused_WhileNothingHereReceivesTheSignal()
     {

@@ -15,6 +15,14 @@ internal static partial class Libc
     internal const short POLLRDHUP = 0x2000;
     internal const short POLLNVAL = 0x020;
 
+    // The finer bits the kernel also sets in a SIGIO's si_band (POLL_IN is POLLIN|POLLRDNORM, POLL_OUT
+    // POLLOUT|POLLWRNORM|POLLWRBAND, POLL_MSG adds POLLMSG, POLL_PRI is POLLPRI|POLLRDBAND): named, so a band reads whole.
+    internal const short POLLRDNORM = 0x040;
+    internal const short POLLRDBAND = 0x080;
+    internal const short POLLWRNORM = 0x100;
+    internal const short POLLWRBAND = 0x200;
+    internal const short POLLMSG = 0x400;
+
     [LibraryImport(LibcName, SetLastError = true)]
     internal static unsafe partial int poll(PollFd* fds, nuint count, int timeoutMilliseconds);
 
@@ -22,7 +30,8 @@ internal static partial class Libc
         TraceFormat.Flags(events, PollEventNames, "0");
 
     private static readonly (long, string)[] PollEventNames =
-        [(POLLIN, "POLLIN"), (POLLPRI, "POLLPRI"), (POLLOUT, "POLLOUT"), (POLLERR, "POLLERR"), (POLLHUP, "POLLHUP"), (POLLNVAL, "POLLNVAL"), (POLLRDHUP, "POLLRDHUP")];
+        [(POLLIN, "POLLIN"), (POLLPRI, "POLLPRI"), (POLLOUT, "POLLOUT"), (POLLERR, "POLLERR"), (POLLHUP, "POLLHUP"), (POLLNVAL, "POLLNVAL"),
+         (POLLRDNORM, "POLLRDNORM"), (POLLRDBAND, "POLLRDBAND"), (POLLWRNORM, "POLLWRNORM"), (POLLWRBAND, "POLLWRBAND"), (POLLMSG, "POLLMSG"), (POLLRDHUP, "POLLRDHUP")];
 }
 
 [StructLayout(LayoutKind.Sequential)]
