@@ -18,6 +18,10 @@ Describe 'Pipes and filters: processes joined by pipes, and FIFOs between sessio
             $script:pipes.Add($pipe)
             $pipe
         }
+        function Resolve-ProcLink([string] $Path) {
+            # Where a /proc link (a descriptor of another process) leads, or nothing once it has gone.
+            try { [System.IO.File]::ResolveLinkTarget($Path, $false).FullName } catch [System.IO.IOException] { }
+        }
         $script:fifo = Join-Path $TestDrive 'jobs'
     }
 
@@ -112,8 +116,16 @@ Describe 'Pipes and filters: processes joined by pipes, and FIFOs between sessio
         $script = "Import-Module '$SysprogModulePath'; `$w = Open-Fifo '$($script:fifo)' Write -TimeoutSeconds 60; Write-FileDescriptor `$w ""hello from pid `$PID""; Close-Pipe `$w"
         $other = Start-Demo $pwsh -ArgumentList (@($pwshArguments) + '-NoProfile', '-NonInteractive', '-Command', $script | Where-Object { $_ })
 
-        Wait-Until { @(Get-BlockedThread -ProcessId $other.ProcessId -Syscall open, openat).Count -gt 0 } -TimeoutSeconds 60 | Should -BeTrue -Because 'the other session waits for a reader'
-        Write-Narration "The other session (pid $($other.ProcessId)) sleeps in openat on the FIFO: a FIFO opened for writing waits for a reader."
+        # The call must open this FIFO: a .NET process has a thread of its own asleep opening the runtime's debugger
+        # FIFO. Open-Fifo opens the checked file through /proc/self/fd/N, followed here in the sleeper's own /proc.
+        Wait-Until {
+            $script:opening = Get-ProcessSyscall -Id $other.ProcessId | Where-Object {
+                $_.State -eq 'S' -and $_.Name -in 'open', 'openat' -and $_.Call -match '"(/proc/self/[^"]+)"' -and
+                    (Resolve-ProcLink ($Matches[1] -replace '^/proc/self/', "/proc/$($other.ProcessId)/")) -eq $script:fifo
+            }
+            $null -ne $script:opening
+        } -TimeoutSeconds 60 | Should -BeTrue -Because 'the other session waits for a reader'
+        Write-Narration "The other session (pid $($other.ProcessId)) sleeps in $($script:opening.Call), a descriptor of the FIFO: opened for writing, a FIFO waits for a reader."
 
         $reader = Open-Fifo $script:fifo Read -TimeoutSeconds 30
         try {
