@@ -17,6 +17,7 @@ internal static class DemoCommand
         var command = new Command("demo", "Replay the course: mmap /etc/passwd, shared memory, lost and kept increments, /proc/PID/maps, a semaphore.")
         {
             producers, increments, EchoServer(trace),
+            Demos.PipesDemo.Build(trace),
         };
         command.SetAction(r => Cli.Run(() => Run(r.GetValue(producers), r.GetValue(increments))));
         return command;
@@ -185,7 +186,7 @@ internal static class DemoCommand
         }
     }
 
-    private static void Step(int number, string text) => Console.WriteLine($"\n[{number}] {text}");
+    internal static void Step(int number, string text) => Console.WriteLine($"\n[{number}] {text}");
 
     private static void TryUnlink(string name)
     {
@@ -232,7 +233,7 @@ internal static class DemoCommand
     }
 
     /// <summary>Starts this same program again, whether it runs as an apphost or as "dotnet sysprog.dll".</summary>
-    private static Process Start(IEnumerable<string> arguments)
+    internal static Process Start(IEnumerable<string> arguments)
     {
         string host = Environment.ProcessPath ?? throw new InvalidOperationException("Cannot tell which executable is running.");
         var info = new ProcessStartInfo(host) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
