@@ -18,6 +18,7 @@ internal static class DemoCommand
         {
             producers, increments, EchoServer(trace),
             Demos.PipesDemo.Build(trace),
+            Demos.SocketsDemo.Build(trace),
         };
         command.SetAction(r => Cli.Run(() => Run(r.GetValue(producers), r.GetValue(increments))));
         return command;
