@@ -13,6 +13,7 @@ Describe 'Sockets: streams and datagrams, passing descriptors, TCP on loopback' 
             $script:opened.Add($Object)
             $Object
         }
+        $script:hasSs = [bool](Get-Command ss -CommandType Application -ErrorAction Ignore)
         function Start-Demo {
             $child = Start-ChildProcess @args
             $script:started.Add($child)
@@ -63,9 +64,9 @@ Describe 'Sockets: streams and datagrams, passing descriptors, TCP on loopback' 
         $listener = Add-Demo (New-Socket -Path $socketPath)
         $output = Add-Demo (New-Pipe)
         $pwsh, $pwshArguments = Get-PwshCommand
-        $script = "Import-Module '$SysprogModulePath'; `$s = Connect-Socket '$socketPath' -TimeoutSeconds 60; `$m = Receive-SocketMessage `$s -TimeoutSeconds 60; " +
+        $receiverScript = "Import-Module '$SysprogModulePath'; `$s = Connect-Socket '$socketPath' -TimeoutSeconds 60; `$m = Receive-SocketMessage `$s -TimeoutSeconds 60; " +
             "`$f = `$m.Descriptors[0]; ""`$(`$f.GetType().Name) `$(`$f.Kind) `$(`$f.Target)""; Read-FileDescriptor `$f -Wait -TimeoutSeconds 60; Close-Socket `$s"
-        $receiver = Start-Demo $pwsh -ArgumentList (@($pwshArguments) + '-NoProfile', '-NonInteractive', '-Command', $script | Where-Object { $_ }) -Descriptor @{ 1 = $output.WriteEnd }
+        $receiver = Start-Demo $pwsh -ArgumentList (@($pwshArguments) + '-NoProfile', '-NonInteractive', '-Command', $receiverScript | Where-Object { $_ }) -Descriptor @{ 1 = $output.WriteEnd }
         Close-Pipe $output.WriteEnd
 
         $connection = Add-Demo (Receive-SocketConnection $listener -TimeoutSeconds 60)
@@ -96,14 +97,16 @@ Describe 'Sockets: streams and datagrams, passing descriptors, TCP on loopback' 
         $clientPort = $connection.RemoteEndpoint.Port
         Write-Narration "bind to port 0 made the kernel pick $($script:port); bash (pid $($client.ProcessId)) connected from port $clientPort, sent ping and sleeps in read(2) for the answer."
 
-        # ss, which reads the same sock_diag tables, sees the connection from both ends.
-        $ss = @(& ss -tnH state established "( sport = :$($script:port) or dport = :$($script:port) )")
-        $ss -join "`n" | Should -Match "127\.0\.0\.1:$($script:port)\s+127\.0\.0\.1:$clientPort"
-        $ss -join "`n" | Should -Match "127\.0\.0\.1:$clientPort\s+127\.0\.0\.1:$($script:port)"
+        # ss, which reads the same sock_diag tables, sees the connection from both ends (where iproute2 is installed).
+        if ($script:hasSs) {
+            $ss = @(& ss -tnH state established "( sport = :$($script:port) or dport = :$($script:port) )")
+            $ss -join "`n" | Should -Match "127\.0\.0\.1:$($script:port)\s+127\.0\.0\.1:$clientPort"
+            $ss -join "`n" | Should -Match "127\.0\.0\.1:$clientPort\s+127\.0\.0\.1:$($script:port)"
+        }
         $mine = @(Get-Socket -Protocol Tcp -Port $script:port | Where-Object State -EQ 'ESTAB')
         $mine.PeerAddress | Should -Contain "127.0.0.1:$clientPort"
         $mine.PeerAddress | Should -Contain "127.0.0.1:$($script:port)"
-        Write-Narration "ss -tn lists both ends, 127.0.0.1:$($script:port) <-> 127.0.0.1:$clientPort, as Get-Socket does."
+        Write-Narration "$(if ($script:hasSs) { 'ss -tn lists' } else { 'ss is not installed here; Get-Socket lists' }) both ends, 127.0.0.1:$($script:port) <-> 127.0.0.1:$clientPort$(if ($script:hasSs) { ', as Get-Socket does' })."
 
         Write-FileDescriptor $connection 'pong'
         (Read-FileDescriptor $reply.ReadEnd -Wait -TimeoutSeconds 30) -join '' | Should -Be "pong`n"
@@ -112,8 +115,10 @@ Describe 'Sockets: streams and datagrams, passing descriptors, TCP on loopback' 
     }
 
     It 'lists the listener where ss -l does, and /proc/net/tcp shows its address in network byte order' {
-        $listening = @(& ss -tlnH "( sport = :$($script:port) )")
-        $listening -join "`n" | Should -Match "127\.0\.0\.1:$($script:port)\b"
+        if ($script:hasSs) {
+            $listening = @(& ss -tlnH "( sport = :$($script:port) )")
+            $listening -join "`n" | Should -Match "127\.0\.0\.1:$($script:port)\b"
+        }
         (Get-Socket -Protocol Tcp -Port $script:port -Listening).LocalAddress | Should -Be "127.0.0.1:$($script:port)"
 
         # 127.0.0.1 is the bytes 7F 00 00 01 in network (big-endian) order; /proc/net/tcp prints those four bytes
@@ -123,7 +128,8 @@ Describe 'Sockets: streams and datagrams, passing descriptors, TCP on loopback' 
         $local = '{0:X8}:{1:X4}' -f $asHostWord, $script:port
         $row = Get-Content /proc/net/tcp | Where-Object { ($_.Trim() -split '\s+')[1] -eq $local }
         ($row.Trim() -split '\s+')[3] | Should -Be '0A' -Because '0A is TCP_LISTEN'
-        Write-Narration "ss -tl lists 127.0.0.1:$($script:port), as Get-Socket -Listening does. /proc/net/tcp has it as $local (state 0A, LISTEN):"
+        Write-Narration "Get-Socket -Listening lists 127.0.0.1:$($script:port)$(if ($script:hasSs) { ', as ss -tl does' })."
+        Write-Narration "/proc/net/tcp has it as $local (state 0A, LISTEN):"
         Write-Narration "the address bytes $(($bytes | ForEach-Object { '{0:X2}' -f $_ }) -join ' ') read as a $(if ([BitConverter]::IsLittleEndian) { 'little' } else { 'big' })-endian word, and port $($script:port) as 0x$('{0:X4}' -f $script:port)."
     }
 

@@ -113,8 +113,8 @@ Describe 'Pipes and filters: processes joined by pipes, and FIFOs between sessio
 
     It 'joins two sessions through the FIFO: the other pwsh blocks in open until this one opens it to read' {
         $pwsh, $pwshArguments = Get-PwshCommand
-        $script = "Import-Module '$SysprogModulePath'; `$w = Open-Fifo '$($script:fifo)' Write -TimeoutSeconds 60; Write-FileDescriptor `$w ""hello from pid `$PID""; Close-Pipe `$w"
-        $other = Start-Demo $pwsh -ArgumentList (@($pwshArguments) + '-NoProfile', '-NonInteractive', '-Command', $script | Where-Object { $_ })
+        $writerScript = "Import-Module '$SysprogModulePath'; `$w = Open-Fifo '$($script:fifo)' Write -TimeoutSeconds 60; Write-FileDescriptor `$w ""hello from pid `$PID""; Close-Pipe `$w"
+        $other = Start-Demo $pwsh -ArgumentList (@($pwshArguments) + '-NoProfile', '-NonInteractive', '-Command', $writerScript | Where-Object { $_ })
 
         # The call must open this FIFO: a .NET process has a thread of its own asleep opening the runtime's debugger
         # FIFO. Open-Fifo opens the checked file through /proc/self/fd/N, followed here in the sleeper's own /proc.
