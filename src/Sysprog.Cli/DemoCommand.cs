@@ -17,6 +17,8 @@ internal static class DemoCommand
         var command = new Command("demo", "Replay the course: mmap /etc/passwd, shared memory, lost and kept increments, /proc/PID/maps, a semaphore.")
         {
             producers, increments, EchoServer(trace),
+            Demos.PipesDemo.Build(trace),
+            Demos.SocketsDemo.Build(trace),
             Demos.IoModelsDemo.Build(trace),
             Demos.OtherIpcDemo.Build(trace),
         };
@@ -234,7 +236,7 @@ internal static class DemoCommand
     }
 
     /// <summary>Starts this same program again, whether it runs as an apphost or as "dotnet sysprog.dll".</summary>
-    private static Process Start(IEnumerable<string> arguments)
+    internal static Process Start(IEnumerable<string> arguments)
     {
         (string host, IReadOnlyList<string> words) = Cli.Self(arguments);
         var info = new ProcessStartInfo(host) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };

@@ -11,7 +11,7 @@ namespace Sysprog.Cli.Demos;
 /// </summary>
 internal sealed class DemoPeer : IDisposable
 {
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan Patience = DemoSupport.Patience;
 
     private readonly ChildProcess _child;
     private readonly Pipe _output;
@@ -33,18 +33,8 @@ internal sealed class DemoPeer : IDisposable
     public static DemoPeer Start(IEnumerable<string> arguments, bool traced, IReadOnlyDictionary<int, IDescriptorObject>? descriptors = null,
         IReadOnlyCollection<int>? blockedSignals = null, IReadOnlyDictionary<string, string?>? environment = null, bool captureErrors = false)
     {
-        string host = Environment.ProcessPath ?? throw new InvalidOperationException("Cannot tell which executable is running.");
-        var argv = new List<string>();
-        if (Path.GetFileNameWithoutExtension(host) == "dotnet")
-        {
-            argv.Add(typeof(DemoPeer).Assembly.Location);
-        }
-        // Before the command: a "--" in the arguments (sysprog lock ... -- true) ends the options.
-        if (traced)
-        {
-            argv.Add("--trace");
-        }
-        argv.AddRange(arguments);
+        // --trace before the command: a "--" in the arguments (sysprog lock ... -- true) ends the options.
+        (string host, IReadOnlyList<string> argv) = Cli.Self(traced ? arguments.Prepend("--trace") : arguments);
         Pipe output = Pipe.Create();
         Pipe? errors = captureErrors ? Pipe.Create() : null;
         try
@@ -90,30 +80,7 @@ internal sealed class DemoPeer : IDisposable
     public string WaitUntilBlockedIn(params string[] syscalls) => WaitUntilBlockedIn(_child, syscalls);
 
     /// <summary>The same for any child process: asleep in one of <paramref name="syscalls"/>, it runs its program.</summary>
-    public static string WaitUntilBlockedIn(ChildProcess child, params string[] syscalls)
-    {
-        int processId = child.ProcessId;
-        DateTime deadline = DateTime.UtcNow + Patience;
-        while (true)
-        {
-            if (child.HasExited)
-            {
-                throw new InvalidOperationException($"pid {processId} ended ({child.Exit}) instead of blocking in {string.Join(" or ", syscalls)}");
-            }
-            foreach (ThreadSyscall thread in ProcessSyscalls.Read(processId))
-            {
-                if (thread.State == 'S' && thread.Name is string name && syscalls.Contains(name))
-                {
-                    return thread.Call;
-                }
-            }
-            if (DateTime.UtcNow >= deadline)
-            {
-                throw new TimeoutException($"pid {processId} did not block in {string.Join(" or ", syscalls)} within {Units.FormatDuration(Patience)}");
-            }
-            Thread.Sleep(10);
-        }
-    }
+    public static string WaitUntilBlockedIn(ChildProcess child, params string[] syscalls) => DemoSupport.WaitUntilBlocked(child, syscalls).Call;
 
     public void Signal(int signal) => _child.Signal(signal);
 
@@ -121,17 +88,7 @@ internal sealed class DemoPeer : IDisposable
     public (ProcessExit Exit, string Output, string Errors) Finish()
     {
         ProcessExit exit = _child.WaitForExit(Patience) ?? throw new TimeoutException($"peer {ProcessId} did not end within {Units.FormatDuration(Patience)}");
-        return (exit, ReadToEnd(_output), _errors is null ? "" : ReadToEnd(_errors));
-    }
-
-    private static string ReadToEnd(Pipe pipe)
-    {
-        var text = new StringBuilder();
-        while (pipe.ReadEnd.ReadAvailable(Patience) is { Length: > 0 } piece)
-        {
-            text.Append(Encoding.UTF8.GetString(piece));
-        }
-        return text.ToString();
+        return (exit, DemoSupport.ReadToEnd(_output.ReadEnd, null), _errors is null ? "" : DemoSupport.ReadToEnd(_errors.ReadEnd, null));
     }
 
     public void Dispose()
