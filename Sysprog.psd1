@@ -51,6 +51,7 @@
         'Get-SharedMemory'
         'Get-Socket'
         'Get-Syscall'
+        'Get-SysprogHandle'
         'Get-TerminalSize'
         'Invoke-EventLoop'
         'Invoke-MemoryMap'

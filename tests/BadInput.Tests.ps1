@@ -80,6 +80,7 @@ BeforeDiscovery {
         @{ Cmdlet = 'Set-FileAdvice'; Set = 'LiteralPath'; Valid = { @{ LiteralPath = $BadInputFile; Advice = 'WillNeed'; Offset = 0; Length = 4KB; PassThru = $true; Confirm = $false } } }
         @{ Cmdlet = 'Get-FileResidency'; Set = 'Path'; Valid = { @{ Path = $BadInputFile; Offset = 0; Length = 4KB } } }
         @{ Cmdlet = 'Get-FileResidency'; Set = 'LiteralPath'; Valid = { @{ LiteralPath = $BadInputFile; Offset = 0; Length = 4KB } } }
+        @{ Cmdlet = 'Get-SysprogHandle'; Valid = { @{ Kind = 'EventFd'; RunspaceId = 1 } } }
         @{ Cmdlet = 'Measure-IpcMechanism'; Valid = { @{ Mechanism = 'EventFd'; MessageSize = 8; RoundTrips = 2; Messages = 2 } } }
         @{ Cmdlet = 'Measure-TimerLatency'; Valid = { @{ IntervalMilliseconds = 0.2; Count = 5; Timer = 'TimerFd'; Policy = 'Other'; Priority = 0; LockMemory = $false; Cpu = 0; Histogram = $true } } }
         @{ Cmdlet = 'Get-TerminalSize'; Valid = { $global:CasePty = Start-Pty cat; @{ Path = $CasePty.SecondaryPath } } }

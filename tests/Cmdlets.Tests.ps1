@@ -49,6 +49,8 @@ BeforeDiscovery {
         @{ Cmdlet = 'Get-ProgramBreak'; Call = 'sbrk'; Run = { Get-ProgramBreak -Verbose } }
         @{ Cmdlet = 'Set-FileAdvice'; Call = 'posix_fadvise'; Run = { $f = Join-Path $TestDrive 'advice.bin'; [IO.File]::WriteAllBytes($f, [byte[]]::new(8192)); Set-FileAdvice $f WillNeed -PassThru -Verbose } }
         @{ Cmdlet = 'Get-FileResidency'; Call = 'mincore'; Run = { $f = Join-Path $TestDrive 'resident.bin'; [IO.File]::WriteAllBytes($f, [byte[]]::new(8192)); Get-FileResidency $f -Verbose } }
+        # Get-SysprogHandle makes no system call (it reads what the module holds): the call is the eventfd it lists.
+        @{ Cmdlet = 'Get-SysprogHandle'; Call = 'eventfd'; Run = { $e = New-EventFd -Verbose; Get-SysprogHandle -Kind EventFd -Verbose; Close-EventFd $e } }
         @{ Cmdlet = 'Measure-IpcMechanism'; Call = 'posix_spawnp'; Run = { Measure-IpcMechanism Pipe -RoundTrips 20 -Messages 20 -Verbose } }
         @{ Cmdlet = 'Measure-TimerLatency'; Call = 'clock_nanosleep'; Run = { Measure-TimerLatency -Count 20 -Verbose } }
         @{ Cmdlet = 'Get-TerminalSize'; Call = 'ioctl'; Run = { $p = Start-Pty cat; Get-TerminalSize $p.SecondaryPath -Verbose; Close-Pty $p } }

@@ -67,6 +67,7 @@ BeforeDiscovery {
         @{ Type = 'FileResidency'; Make = { $f = Join-Path $dir 'resident.bin'; [IO.File]::WriteAllBytes($f, [byte[]]::new(8192)); Get-FileResidency $f } }
         @{ Type = 'TimerLatencyResult'; Make = { Measure-TimerLatency -Count 20 } }
         @{ Type = 'IpcMeasurement'; Make = { Measure-IpcMechanism MessageQueue -RoundTrips 20 -Messages 20 } }
+        @{ Type = 'SysprogHandle'; Make = { $null = Keep (New-EventFd); Get-SysprogHandle -Kind EventFd | Select-Object -Last 1 } }
         @{ Type = 'LatencyBucket'; Make = { (Measure-TimerLatency -Count 20).Histogram | Select-Object -First 1 } }
         @{ Type = 'TerminalSize'; Make = { $p = Keep (Start-Pty cat); Get-TerminalSize $p.SecondaryPath } }
     )

@@ -21,6 +21,10 @@ public abstract class SysprogCmdlet : PSCmdlet, IDisposable
     internal static OpenHandles HandlesOfThisRunspace =>
         Runspace.DefaultRunspace is Runspace runspace ? HandlesByRunspace.GetValue(runspace, _ => new OpenHandles()) : HandlesWithoutRunspace;
 
+    /// <summary>Every runspace of this process that was given handles, with its tracker (null: given out where no runspace was current).</summary>
+    internal static IEnumerable<(Runspace? Runspace, OpenHandles Handles)> HandlesOfEveryRunspace() =>
+        HandlesByRunspace.Select(pair => ((Runspace?)pair.Key, pair.Value)).Append((null, HandlesWithoutRunspace)).ToList();
+
     /// <summary>Where this cmdlet's runspace tracks the handles it gives out.</summary>
     protected static OpenHandles Handles => HandlesOfThisRunspace;
 
