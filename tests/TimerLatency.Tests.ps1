@@ -51,6 +51,35 @@ Describe 'timer latency' -Skip:(-not $IsLinux) {
         @(Get-ProcessScheduling -AllThreads | Where-Object Policy -NE 'Other').Count | Should -Be @($before).Count
     }
 
+    It 'ends at -DurationSeconds, before its count' {
+        $clock = [System.Diagnostics.Stopwatch]::StartNew()
+        $result = Measure-TimerLatency -IntervalMilliseconds 1 -DurationSeconds 0.6
+        $clock.Elapsed.TotalMilliseconds | Should -BeGreaterOrEqual 600
+        $result.Samples | Should -BeGreaterThan 0
+        $result.Samples | Should -BeLessOrEqual 601
+        $result.Stopped | Should -BeFalse
+    }
+
+    It 'keeps what it measured when stopped, in $SysprogStoppedLatency' {
+        $ps = New-ModulePowerShell
+        try {
+            $null = $ps.AddScript('Measure-TimerLatency -IntervalMilliseconds 1 -Count 1000000')
+            $async = $ps.BeginInvoke()
+            # Progress says how many wake-ups were measured: stop once some were.
+            Wait-Until { @($ps.Streams.Progress | Where-Object StatusDescription -Match '^[1-9][\d,]* of ').Count -gt 0 } | Should -BeTrue
+            $ps.Stop()
+            $async.IsCompleted | Should -BeTrue
+            $kept = $ps.Runspace.SessionStateProxy.GetVariable('SysprogStoppedLatency')
+            $kept.Stopped | Should -BeTrue
+            $kept.Samples | Should -BeGreaterThan 0
+            $kept.Samples | Should -BeLessThan 1000000
+            $kept.LatenciesNanoseconds.Count | Should -Be $kept.Samples
+        }
+        finally {
+            $ps.Dispose()
+        }
+    }
+
     It 'stops promptly when the pipeline is stopped' {
         Assert-StopsPromptly -Start { param($ps) $null = $ps.AddScript('Measure-TimerLatency -IntervalMilliseconds 1000 -Count 1000 -Verbose') } -BlockedIn futex `
             -IsBlocked { param($ps) @(Get-ChildItem /proc/$PID/task | Where-Object { (Get-Content "$($_.FullName)/comm") -eq 'latency' -and (Get-Content "$($_.FullName)/wchan") -like '*nanosleep*' }).Count -eq 1 }

@@ -229,7 +229,8 @@ internal static class ProcessCommands
     public static Command BuildLatency(Option<bool> trace)
     {
         var interval = new Option<string>("--interval") { Description = "The period: 1ms, 200us is 0.2ms.", DefaultValueFactory = _ => "1ms" };
-        var count = new Option<int>("--count") { Description = "Wake-ups to measure.", DefaultValueFactory = _ => 1000 };
+        var count = new Option<int?>("--count") { Description = "Wake-ups to measure (default 1000, or as many as --duration holds)." };
+        var duration = new Option<string?>("--duration") { Description = "Stop after this long (10s, 5m) even before --count wake-ups, like cyclictest -D." };
         var fifo = new Option<int?>("--fifo") { Description = "Run the measuring thread SCHED_FIFO at this priority (1-99)." };
         var mlockall = new Option<bool>("--mlockall") { Description = "Lock all memory (mlockall) for the run." };
         var cpu = new Option<int?>("--cpu") { Description = "Pin the measuring thread to this CPU." };
@@ -239,15 +240,18 @@ internal static class ProcessCommands
         var csv = new Option<bool>("--csv") { Description = "Write the histogram as CSV: lower_us,upper_us,count." };
         var command = new Command("latency", "Measure timer wake-up latency like cyclictest: periodic absolute deadlines on CLOCK_MONOTONIC, min, median, p99, p99.9 and max lateness, and a histogram.")
         {
-            interval, count, fifo, mlockall, cpu, timerfd, json, samples, csv,
+            interval, count, duration, fifo, mlockall, cpu, timerfd, json, samples, csv,
         };
         command.SetAction(r => Cli.Run(() =>
         {
             using var cancel = new Cli.CtrlC();
+            TimeSpan period = Units.ParseDuration(r.GetValue(interval)!);
+            TimeSpan? bound = r.GetValue(duration) is string text ? Units.ParseDuration(text) : null;
             var options = new TimerLatencyOptions
             {
-                Interval = Units.ParseDuration(r.GetValue(interval)!),
-                Count = r.GetValue(count),
+                Interval = period,
+                Count = r.GetValue(count) ?? (bound is TimeSpan b ? TimerLatencyOptions.CountFor(b, period) : 1000),
+                Duration = bound,
                 Policy = r.GetValue(fifo) is null ? null : SchedulingPolicy.Fifo,
                 Priority = r.GetValue(fifo) ?? 0,
                 LockMemory = r.GetValue(mlockall),
@@ -255,6 +259,17 @@ internal static class ProcessCommands
                 Timer = r.GetValue(timerfd) ? LatencyTimer.TimerFd : LatencyTimer.ClockNanosleep,
             };
             TimerLatencyResult result = TimerLatency.Measure(options, cancel.Token, Cli.Trace(r, trace));
+            Write(r, result);
+            if (result.Stopped)
+            {
+                // As cyclictest does on SIGINT: the figures of what was measured, then the exit code of an interrupted run.
+                throw new OperationCanceledException($"stopped by Ctrl+C after {result.Samples:N0} of {options.Count:N0} wake-ups: the figures above are of those.");
+            }
+        }));
+        return command;
+
+        void Write(ParseResult r, TimerLatencyResult result)
+        {
             if (r.GetValue(csv))
             {
                 Console.WriteLine("lower_us,upper_us,count");
@@ -271,7 +286,7 @@ internal static class ProcessCommands
                 {
                     IntervalUs = Us(result.Interval), Timer = result.Timer.ToString(), result.Policy, result.MemoryLocked, result.Cpu, result.Samples,
                     MinUs = Us(result.Minimum), MedianUs = Us(result.Median), P99Us = Us(result.P99), P999Us = Us(result.P999), MaxUs = Us(result.Maximum),
-                    AverageUs = Us(result.Average), result.Overruns,
+                    AverageUs = Us(result.Average), result.Overruns, result.Stopped,
                     Histogram = result.Histogram.Select(b => new { b.LowerMicroseconds, UpperMicroseconds = double.IsPositiveInfinity(b.UpperMicroseconds) ? (double?)null : b.UpperMicroseconds, b.Count }),
                     LatenciesNs = r.GetValue(samples) ? result.LatenciesNanoseconds : null,
                 });
@@ -281,7 +296,6 @@ internal static class ProcessCommands
             Console.WriteLine($"min {Us(result.Minimum)}  median {Us(result.Median)}  p99 {Us(result.P99)}  p99.9 {Us(result.P999)}  max {Us(result.Maximum)}  avg {Us(result.Average)}  overruns {result.Overruns}");
             Console.WriteLine();
             Console.Write(result.FormatHistogram());
-        }));
-        return command;
+        }
     }
 }

@@ -108,8 +108,54 @@ public sealed class TimerLatencyTests
         Assert.InRange(clock.Elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(1));
     }
 
+    [Fact]
+    public void ARunStoppedAfterSomeWakeUps_KeepsWhatItMeasured()
+    {
+        using var cancellation = new CancellationTokenSource();
+        var seen = new List<int>();
+
+        // Progress comes on this thread while the measuring thread runs: cancel once it reports wake-ups measured.
+        TimerLatencyResult result = TimerLatency.Measure(new TimerLatencyOptions { Count = 100_000, Interval = TimeSpan.FromMilliseconds(1) }, cancellation.Token,
+            progress: measured =>
+            {
+                seen.Add(measured);
+                if (measured >= 20)
+                {
+                    cancellation.Cancel();
+                }
+            });
+
+        Assert.True(result.Stopped);
+        Assert.InRange(result.Samples, 20, 99_999);
+        Assert.Equal(result.Samples, result.LatenciesNanoseconds.Count);
+        Assert.Equal(result.Samples, result.Histogram.Sum(b => b.Count));
+        Assert.Equal(seen.Order(), seen);
+        Assert.InRange(result.Samples, seen[^1], int.MaxValue);
+    }
+
+    [Theory]
+    [InlineData(LatencyTimer.ClockNanosleep)]
+    [InlineData(LatencyTimer.TimerFd)]
+    public void ADuration_EndsTheRunBeforeItsCount(LatencyTimer timer)
+    {
+        var clock = Stopwatch.StartNew();
+
+        TimerLatencyResult result = TimerLatency.Measure(new TimerLatencyOptions
+        {
+            Count = 100_000, Interval = TimeSpan.FromMilliseconds(1), Duration = TimeSpan.FromMilliseconds(300), Timer = timer,
+        });
+
+        Assert.False(result.Stopped);
+        Assert.InRange(clock.Elapsed, TimeSpan.FromMilliseconds(300), TimeSpan.FromSeconds(30));
+        // At most one wake-up per period of the 300 ms, the last one at or after the end.
+        Assert.InRange(result.Samples, 1, 301);
+        Assert.Equal(1000, TimerLatencyOptions.CountFor(TimeSpan.FromSeconds(1), TimeSpan.FromMilliseconds(1)));
+        Assert.Equal(1, TimerLatencyOptions.CountFor(TimeSpan.FromMilliseconds(1), TimeSpan.FromSeconds(1)));
+    }
+
     [Theory]
     [InlineData("interval")]
+    [InlineData("duration")]
     [InlineData("count")]
     [InlineData("priority")]
     [InlineData("policy")]
@@ -120,6 +166,7 @@ public sealed class TimerLatencyTests
         {
             "interval" => new TimerLatencyOptions { Interval = TimeSpan.FromMicroseconds(1) },
             "count" => new TimerLatencyOptions { Count = 0 },
+            "duration" => new TimerLatencyOptions { Duration = TimeSpan.Zero },
             "priority" => new TimerLatencyOptions { Priority = 5 },
             "policy" => new TimerLatencyOptions { Policy = SchedulingPolicy.Idle },
             _ => new TimerLatencyOptions { Cpu = -1 },

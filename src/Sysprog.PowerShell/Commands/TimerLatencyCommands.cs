@@ -15,6 +15,11 @@ public sealed class MeasureTimerLatencyCommand : SysprogCmdlet
     [ValidateRange(1, 10_000_000)]
     public int Count { get; set; } = 1000;
 
+    /// <summary>Stop after this many seconds even before -Count wake-ups (cyclictest's -D); alone, it bounds the run by itself.</summary>
+    [Parameter]
+    [ValidateRange(0.001, 86400.0)]
+    public double? DurationSeconds { get; set; }
+
     [Parameter]
     public LatencyTimer Timer { get; set; } = LatencyTimer.ClockNanosleep;
 
@@ -41,19 +46,32 @@ public sealed class MeasureTimerLatencyCommand : SysprogCmdlet
 
     protected override void ProcessRecord()
     {
+        TimeSpan interval = TimeSpan.FromMilliseconds(IntervalMilliseconds);
+        TimeSpan? duration = DurationSeconds is double seconds ? TimeSpan.FromSeconds(seconds) : null;
+        bool countGiven = MyInvocation.BoundParameters.ContainsKey(nameof(Count));
         var options = new TimerLatencyOptions
         {
-            Interval = TimeSpan.FromMilliseconds(IntervalMilliseconds),
-            Count = Count,
+            Interval = interval,
+            Count = duration is TimeSpan bound && !countGiven ? TimerLatencyOptions.CountFor(bound, interval) : Count,
+            Duration = duration,
             Timer = Timer,
             Policy = Policy,
             Priority = Priority,
             LockMemory = LockMemory,
             Cpu = Cpu,
         };
-        TryRun($"{Count} wake-ups every {IntervalMilliseconds} ms", () =>
+        var progress = new ProgressRecord(1, "Measuring timer latency", "starting");
+        _running = System.Diagnostics.Stopwatch.StartNew();
+        TryRun($"{options.Count} wake-ups every {IntervalMilliseconds} ms", () =>
         {
-            TimerLatencyResult result = TimerLatency.Measure(options, Cancellation, Trace);
+            TimerLatencyResult result = TimerLatency.Measure(options, Cancellation, Trace, measured => ShowProgress(progress, measured, options));
+            progress.RecordType = ProgressRecordType.Completed;
+            ShowProgress(progress, result.Samples, options);
+            if (result.Stopped)
+            {
+                // A stopped pipeline takes no more output: what was measured stays in the caller's scope instead.
+                SessionState.PSVariable.Set(StoppedVariable, result);
+            }
             if (Histogram)
             {
                 WriteObject(result.Histogram, enumerateCollection: true);
@@ -63,5 +81,26 @@ public sealed class MeasureTimerLatencyCommand : SysprogCmdlet
                 WriteObject(result);
             }
         });
+    }
+
+    private System.Diagnostics.Stopwatch _running = new();
+
+    /// <summary>Where a run Ctrl+C stopped leaves what it measured: $SysprogStoppedLatency.</summary>
+    public const string StoppedVariable = "SysprogStoppedLatency";
+
+    private void ShowProgress(ProgressRecord progress, int measured, TimerLatencyOptions options)
+    {
+        progress.StatusDescription = $"{measured:N0} of {options.Count:N0} wake-ups every {Units.FormatDuration(options.Interval)}" +
+            (options.Duration is TimeSpan duration ? $", for {Units.FormatDuration(duration)} at most" : "");
+        double done = Math.Max((double)measured / options.Count, options.Duration is TimeSpan bound ? _running.Elapsed / bound : 0);
+        progress.PercentComplete = (int)Math.Min(100, 100 * done);
+        try
+        {
+            WriteProgress(progress);
+        }
+        catch (PipelineStoppedException)
+        {
+            // Stopping: the core ends the run within a period and keeps what it measured.
+        }
     }
 }

@@ -21,6 +21,9 @@ public sealed class TimerLatencyOptions
 
     public int Count { get; init; } = 1000;
 
+    /// <summary>Stop after this long even if <see cref="Count"/> wake-ups have not come (cyclictest's -D); null: only the count bounds the run.</summary>
+    public TimeSpan? Duration { get; init; }
+
     public LatencyTimer Timer { get; init; } = LatencyTimer.ClockNanosleep;
 
     /// <summary>Fifo or RR makes the measuring thread realtime at <see cref="Priority"/>; null leaves it SCHED_OTHER.</summary>
@@ -36,6 +39,10 @@ public sealed class TimerLatencyOptions
 
     internal const int MaxCount = 10_000_000;
 
+    /// <summary>The most wake-ups <paramref name="duration"/> can hold at <paramref name="interval"/>: the count for a run bounded by its duration alone.</summary>
+    public static int CountFor(TimeSpan duration, TimeSpan interval) =>
+        interval <= TimeSpan.Zero ? MaxCount : (int)Math.Clamp(Math.Ceiling(duration / interval), 1, MaxCount);
+
     internal void Validate()
     {
         if (Interval < TimeSpan.FromMicroseconds(10) || Interval > TimeSpan.FromSeconds(10))
@@ -45,6 +52,10 @@ public sealed class TimerLatencyOptions
         if (Count is < 1 or > MaxCount)
         {
             throw new ArgumentOutOfRangeException(nameof(Count), Count, $"Measure 1 to {MaxCount:N0} wake-ups.");
+        }
+        if (Duration is TimeSpan duration && (duration <= TimeSpan.Zero || duration > TimeSpan.FromDays(1)))
+        {
+            throw new ArgumentOutOfRangeException(nameof(Duration), duration, "A run lasts more than 0 and at most a day.");
         }
         if (!Enum.IsDefined(Timer))
         {
@@ -87,6 +98,9 @@ public sealed record TimerLatencyResult(TimeSpan Interval, LatencyTimer Timer, s
     TimeSpan Minimum, TimeSpan Median, TimeSpan P99, TimeSpan P999, TimeSpan Maximum, TimeSpan Average, long Overruns,
     IReadOnlyList<LatencyBucket> Histogram, IReadOnlyList<long> LatenciesNanoseconds)
 {
+    /// <summary>True when cancellation (Ctrl+C) ended the run early: the statistics are of the wake-ups measured until then.</summary>
+    public bool Stopped { get; init; }
+
     /// <summary>The histogram as text, one bar per line, as the terminal shows it.</summary>
     public string FormatHistogram()
     {
@@ -109,14 +123,19 @@ public sealed record TimerLatencyResult(TimeSpan Interval, LatencyTimer Timer, s
 public static class TimerLatency
 {
     /// <summary>
-    /// Runs <see cref="TimerLatencyOptions.Count"/> periods on a thread of its own (so the realtime policy and CPU pinning
-    /// are that thread's alone) and returns the statistics. Cancellation ends it within a period.
+    /// Runs <see cref="TimerLatencyOptions.Count"/> periods (or fewer, when <see cref="TimerLatencyOptions.Duration"/>
+    /// passes first) on a thread of its own (so the realtime policy and CPU pinning are that thread's alone) and returns
+    /// the statistics. Cancellation ends it within a period and keeps what was measured (<see cref="TimerLatencyResult.Stopped"/>);
+    /// it throws only when no wake-up was measured yet. <paramref name="progress"/> is called on the caller's thread
+    /// about four times a second with the wake-ups measured so far.
     /// </summary>
-    public static TimerLatencyResult Measure(TimerLatencyOptions options, CancellationToken cancellationToken = default, SyscallTrace? trace = null)
+    public static TimerLatencyResult Measure(TimerLatencyOptions options, CancellationToken cancellationToken = default, SyscallTrace? trace = null,
+        Action<int>? progress = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         long[] latencies = new long[options.Count];
+        var run = new LatencyRun();
         long overruns = 0;
         Exception? failure = null;
         bool locked = false;
@@ -137,8 +156,8 @@ public static class TimerLatency
                 {
                     Prepare(options, threadTrace);
                     overruns = options.Timer == LatencyTimer.TimerFd
-                        ? RunTimerFd(options, latencies, cancellationToken, threadTrace)
-                        : RunClockNanosleep(options, latencies, cancellationToken, threadTrace);
+                        ? RunTimerFd(options, latencies, run, cancellationToken, threadTrace)
+                        : RunClockNanosleep(options, latencies, run, cancellationToken, threadTrace);
                 }
                 catch (Exception e)
                 {
@@ -146,7 +165,10 @@ public static class TimerLatency
                 }
             }) { IsBackground = true, Name = "latency" };
             ResourceShortage.StartThread(thread, "timer latency thread");
-            thread.Join();
+            while (!thread.Join(ProgressEvery))
+            {
+                progress?.Invoke(Volatile.Read(ref run.Measured));
+            }
             lines.ForEach(line => trace!(line));
         }
         finally
@@ -160,8 +182,35 @@ public static class TimerLatency
         {
             System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(failure).Throw();
         }
+        int measured = Volatile.Read(ref run.Measured);
+        if (measured == 0)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+        }
         string policy = options.Policy is SchedulingPolicy p && p != SchedulingPolicy.Other ? $"{ProcessScheduling.NameOf(p)} {options.Priority}" : "SCHED_OTHER";
-        return Summarize(latencies, options.Interval, options.Timer, policy, options.LockMemory, options.Cpu, overruns);
+        return Summarize(latencies.AsSpan(0, measured).ToArray(), options.Interval, options.Timer, policy, options.LockMemory, options.Cpu, overruns)
+            with { Stopped = run.Stopped };
+    }
+
+    private static readonly TimeSpan ProgressEvery = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>What the measuring thread shares with the caller's while it runs: wake-ups measured, and whether cancellation ended it.</summary>
+    private sealed class LatencyRun
+    {
+        public int Measured;
+        public bool Stopped;
+
+        /// <summary>Counts one wake-up; false when the run is over (the duration passed, or cancellation came).</summary>
+        public bool Counted(int measured, long now, long endAt, CancellationToken cancellationToken)
+        {
+            Volatile.Write(ref Measured, measured);
+            if (cancellationToken.IsCancellationRequested)
+            {
+                Stopped = true;
+                return false;
+            }
+            return now < endAt;
+        }
     }
 
     private static long LockedBytes()
@@ -192,21 +241,31 @@ public static class TimerLatency
     private static Timespec At(long nanoseconds) => new() { Seconds = nanoseconds / 1_000_000_000, Nanoseconds = nanoseconds % 1_000_000_000 };
 
     /// <summary>The measuring loop: nothing in it allocates, so no collection lands in a period.</summary>
-    private static long RunClockNanosleep(TimerLatencyOptions options, long[] latencies, CancellationToken cancellationToken, SyscallTrace? trace)
+    private static long RunClockNanosleep(TimerLatencyOptions options, long[] latencies, LatencyRun run, CancellationToken cancellationToken, SyscallTrace? trace)
     {
         long interval = options.Interval.Ticks * 100;
         long overruns = 0;
         using ThreadInterrupt? interrupt = cancellationToken.CanBeCanceled ? ThreadInterrupt.TryArm(cancellationToken, null, trace, "latency") : null;
         long next = Now() + interval;
-        for (int i = 0; i < latencies.Length; i++)
+        long endAt = EndAt(options);
+        int i = 0;
+        for (; i < latencies.Length; i++)
         {
-            int result;
+            int result = 0;
             do
             {
-                cancellationToken.ThrowIfCancellationRequested();
+                if (cancellationToken.IsCancellationRequested)
+                {
+                    run.Stopped = true;
+                    break;
+                }
                 result = Libc.clock_nanosleep(Libc.CLOCK_MONOTONIC, Libc.TIMER_ABSTIME, At(next), IntPtr.Zero);
             }
             while (result == (int)Errno.EINTR);
+            if (run.Stopped)
+            {
+                break;
+            }
             // Only the first period is narrated: a line per period would be the measurement's own latency.
             Syscall.Check(SyscallResult.FromErrorNumber(result), i == 0 ? trace : null, "clock_nanosleep", "latency", $"CLOCK_MONOTONIC, TIMER_ABSTIME, {At(next)}, NULL");
             long now = Now();
@@ -217,12 +276,20 @@ public static class TimerLatency
                 next += interval;
                 overruns++;
             }
+            if (!run.Counted(i + 1, now, endAt, cancellationToken))
+            {
+                i++;
+                break;
+            }
         }
-        trace?.Invoke($"... {latencies.Length - 1} more clock_nanosleep calls, one per period, not narrated");
+        trace?.Invoke($"... {Math.Max(0, i - 1)} more clock_nanosleep calls, one per period, not narrated");
         return overruns;
     }
 
-    private static unsafe long RunTimerFd(TimerLatencyOptions options, long[] latencies, CancellationToken cancellationToken, SyscallTrace? trace)
+    /// <summary>The CLOCK_MONOTONIC time (ns) the run's duration ends, or never.</summary>
+    private static long EndAt(TimerLatencyOptions options) => options.Duration is TimeSpan duration ? Now() + duration.Ticks * 100 : long.MaxValue;
+
+    private static unsafe long RunTimerFd(TimerLatencyOptions options, long[] latencies, LatencyRun run, CancellationToken cancellationToken, SyscallTrace? trace)
     {
         long interval = options.Interval.Ticks * 100;
         using var timer = new SafeFdHandle(Syscall.Check(Libc.timerfd_create(Libc.CLOCK_MONOTONIC, Libc.TFD_CLOEXEC), trace, "timerfd_create", "latency",
@@ -234,16 +301,26 @@ public static class TimerLatency
         using ThreadInterrupt? interrupt = cancellationToken.CanBeCanceled ? ThreadInterrupt.TryArm(cancellationToken, null, trace, "latency") : null;
         long expired = 0;
         long overruns = 0;
-        for (int i = 0; i < latencies.Length; i++)
+        long endAt = EndAt(options);
+        int i = 0;
+        for (; i < latencies.Length; i++)
         {
-            ulong expirations;
-            SyscallResult read;
+            ulong expirations = 0;
+            SyscallResult read = default;
             do
             {
-                cancellationToken.ThrowIfCancellationRequested();
+                if (cancellationToken.IsCancellationRequested)
+                {
+                    run.Stopped = true;
+                    break;
+                }
                 read = Libc.read(timer.Fd, (byte*)&expirations, sizeof(ulong));
             }
             while (read.Errno == Errno.EINTR);
+            if (run.Stopped)
+            {
+                break;
+            }
             // Only the first period is narrated: a line per period would be the measurement's own latency.
             Syscall.CheckCount(read, i == 0 ? trace : null, "read", "latency timerfd", $"{timer.Fd}, [{expirations}], 8");
             long now = Now();
@@ -251,8 +328,13 @@ public static class TimerLatency
             expired += (long)expirations;
             overruns += (long)expirations - 1;
             latencies[i] = now - (start + (expired - 1) * interval);
+            if (!run.Counted(i + 1, now, endAt, cancellationToken))
+            {
+                i++;
+                break;
+            }
         }
-        trace?.Invoke($"... {latencies.Length - 1} more reads, one per period, not narrated");
+        trace?.Invoke($"... {Math.Max(0, i - 1)} more reads, one per period, not narrated");
         timer.Close(trace);
         return overruns;
     }
