@@ -104,33 +104,56 @@ Describe 'Get-IpcObject and Remove-IpcObject' -Skip:(-not $IsLinux) {
         }
     }
 
-    It 'says how many processes it could not inspect' {
-        if ((& id -u) -ne '0') {
-            # Unprivileged, this session is the one refused: by init's descriptors at least, unless init is its own.
-            $null = Get-ChildItem -LiteralPath /proc/1/fd -ErrorAction SilentlyContinue -ErrorVariable refused
-            if (-not $refused) {
-                Set-ItResult -Skipped -Because 'needs root, or a process of another user: every process here, init included, is this user''s'
-                return
+    It 'says how many processes it could not inspect, once an object it shows looks orphaned' {
+        # What the uninspected processes hold is unknown: it matters only to an object that looks orphaned.
+        $orphan = New-TestName
+        New-SharedMemory -Name $orphan -Size 4KB | Close-SharedMemory
+        try {
+            if ((& id -u) -ne '0') {
+                # Unprivileged, this session is the one refused: by init's descriptors at least, unless init is its own.
+                $null = Get-ChildItem -LiteralPath /proc/1/fd -ErrorAction SilentlyContinue -ErrorVariable refused
+                if (-not $refused) {
+                    Set-ItResult -Skipped -Because 'needs root, or a process of another user: every process here, init included, is this user''s'
+                    return
+                }
+                $output = Get-IpcObject -Name $orphan 3>&1 | Where-Object { $_ -is [System.Management.Automation.WarningRecord] } | ForEach-Object { "warning: $_" }
             }
-            $output = Get-IpcObject 3>&1 | Where-Object { $_ -is [System.Management.Automation.WarningRecord] } | ForEach-Object { "warning: $_" }
+            else {
+                # As nobody: this root session's descriptors and maps are closed to it.
+                # Copies of the module and of pwsh that nobody can read: the checkout may sit in a folder only root may
+                # enter (mktemp -d), and the PowerShell dotnet tool lives under root's home.
+                $readable = Join-Path ([System.IO.Path]::GetTempPath()) "sysprog-pester-module-$PID"
+                Copy-Item -LiteralPath (Split-Path (Resolve-Path $SysprogModulePath).ProviderPath) -Destination $readable -Recurse
+                Copy-Item -LiteralPath $PSHOME -Destination "$readable/pwsh" -Recurse
+                try {
+                    & chmod -R a+rX $readable
+                    $command = "Import-Module '$readable/Sysprog.psd1'; Get-IpcObject -Name '$orphan' 3>&1 | Where-Object { `$_ -is [System.Management.Automation.WarningRecord] } | ForEach-Object { `"warning: `$_`" }"
+                    $pwsh = Get-PwshCommand -PowerShellHome "$readable/pwsh"
+                    $output = & setpriv --reuid=65534 --regid=65534 --clear-groups env HOME=/tmp @pwsh -NoProfile -NonInteractive -Command $command 2>&1
+                }
+                finally {
+                    Remove-Item -LiteralPath $readable -Recurse -Force
+                }
+            }
+            "$output" | Should -Match 'warning: \d+ processes could not be inspected \(EACCES'
         }
-        else {
-            # As nobody: this root session's descriptors and maps are closed to it.
-            # Copies of the module and of pwsh that nobody can read: the checkout may sit in a folder only root may
-            # enter (mktemp -d), and the PowerShell dotnet tool lives under root's home.
-            $readable = Join-Path ([System.IO.Path]::GetTempPath()) "sysprog-pester-module-$PID"
-            Copy-Item -LiteralPath (Split-Path (Resolve-Path $SysprogModulePath).ProviderPath) -Destination $readable -Recurse
-            Copy-Item -LiteralPath $PSHOME -Destination "$readable/pwsh" -Recurse
-            try {
-                & chmod -R a+rX $readable
-                $command = "Import-Module '$readable/Sysprog.psd1'; Get-IpcObject 3>&1 | Where-Object { `$_ -is [System.Management.Automation.WarningRecord] } | ForEach-Object { `"warning: `$_`" }"
-                $pwsh = Get-PwshCommand -PowerShellHome "$readable/pwsh"
-                $output = & setpriv --reuid=65534 --regid=65534 --clear-groups env HOME=/tmp @pwsh -NoProfile -NonInteractive -Command $command 2>&1
-            }
-            finally {
-                Remove-Item -LiteralPath $readable -Recurse -Force
-            }
+        finally {
+            Remove-SharedMemory -Name $orphan -Confirm:$false
         }
-        "$output" | Should -Match 'warning: \d+ processes could not be inspected \(EACCES'
+    }
+
+    It 'warns of nothing when every object it shows has a holder it found' {
+        $name = New-TestName
+        $held = New-SharedMemory -Name $name -Size 4KB
+        try {
+            $listed = @(Get-IpcObject -Name $name -Kind SharedMemory -WarningVariable warned -WarningAction SilentlyContinue)
+            $listed.Count | Should -Be 1
+            $listed[0].IsOrphaned | Should -BeFalse
+            @($warned).Count | Should -Be 0 -Because 'nothing shown can be wrongly called orphaned, and no queue was asked for'
+        }
+        finally {
+            Close-SharedMemory $held
+            Remove-SharedMemory -Name $name -Confirm:$false
+        }
     }
 }

@@ -31,11 +31,8 @@ public sealed class GetIpcObjectCommand : SysprogCmdlet
             {
                 return;
             }
-            if (_inventory!.UninspectedWarning is string uninspected)
-            {
-                WriteWarning(uninspected);
-            }
-            if (!_inventory.MessageQueuesListed)
+            // Warned only when it matters to what was asked: queues, when queues are wanted.
+            if (!_inventory!.MessageQueuesListed && (Kind is null || Kind.Contains(IpcObjectKind.MessageQueue)))
             {
                 WriteWarning(IpcInventory.MessageQueuesNotListedWarning);
             }
@@ -43,10 +40,19 @@ public sealed class GetIpcObjectCommand : SysprogCmdlet
         foreach (string name in Name)
         {
             var pattern = new WildcardPattern(name, WildcardOptions.IgnoreCase);
-            WriteObject(_inventory!.Objects.Where(o => pattern.IsMatch(o.Name) && (Kind is null || Kind.Contains(o.Kind)) && (!Orphaned || o.IsOrphaned == true)),
-                enumerateCollection: true);
+            List<IpcObject> selected = _inventory!.Objects
+                .Where(o => pattern.IsMatch(o.Name) && (Kind is null || Kind.Contains(o.Kind)) && (!Orphaned || o.IsOrphaned == true)).ToList();
+            // Processes that could not be inspected change only the verdict "orphaned": warned once something shown has it.
+            if (!_warnedUninspected && _inventory.UninspectedWarning is string uninspected && selected.Any(o => o.IsOrphaned == true))
+            {
+                WriteWarning(uninspected);
+                _warnedUninspected = true;
+            }
+            WriteObject(selected, enumerateCollection: true);
         }
     }
+
+    private bool _warnedUninspected;
 }
 
 /// <summary>Remove-IpcObject: unlinks POSIX objects and removes System V ones (IPC_RMID), as Get-IpcObject gives them.</summary>
