@@ -23,6 +23,33 @@ Describe 'A hostile machine' -Skip:(-not $IsLinux) {
             $LASTEXITCODE | Should -Be 0 -Because "planting ($Command $ArgumentList)"
         }
 
+        # What the rows attack, as "Command -Parameter" or "sysprog words <argument>" / "sysprog words --option": each
+        # row names its targets before it runs (so a row skipped here still counts as a row), and the last context
+        # checks that every cmdlet and CLI command taking a path, a name, a descriptor or a process id has one.
+        $script:targets = [System.Collections.Generic.HashSet[string]]::new([StringComparer]::Ordinal)
+        function Add-Target {
+            param([Parameter(Mandatory)][string[]] $Target)
+            foreach ($one in $Target) { $null = $script:targets.Add($one) }
+        }
+
+        function Invoke-Sysprog {
+            # The CLI with these words, ended by timeout(1) (exit 124) should it wait: its exit code and its output and
+            # errors, the lines kept apart.
+            param([Parameter(Mandatory)][string[]] $Words, [int] $Seconds = 30)
+            $lines = @(& timeout $Seconds dotnet $SysprogCliPath @Words 2>&1 | ForEach-Object { "$_" })
+            [pscustomobject]@{ ExitCode = $LASTEXITCODE; Lines = $lines; Text = $lines -join "`n" }
+        }
+
+        function Split-Outcome {
+            # What a script block wrote, its errors apart from its output (a non-terminating error is one too).
+            param([Parameter(Mandatory)][scriptblock] $Action, [object[]] $ArgumentList = @())
+            $all = @(& $Action @ArgumentList 2>&1)
+            [pscustomobject]@{
+                Output = @($all | Where-Object { $_ -isnot [System.Management.Automation.ErrorRecord] })
+                Errors = @($all | Where-Object { $_ -is [System.Management.Automation.ErrorRecord] })
+            }
+        }
+
         function Skip-Attack {
             param([Parameter(Mandatory)][string] $Attack, [Parameter(Mandatory)][string] $Because)
             $script:skipped.Add($Attack)
@@ -121,6 +148,7 @@ Describe 'A hostile machine' -Skip:(-not $IsLinux) {
             @{ Attack = 'Open-Semaphore on a FIFO at sem.NAME'; Command = 'Open-Semaphore'; Planted = 'fifo'; Parameters = @{}; ErrorId = 'SemOpen.EINVAL'; Says = '*is a FIFO, not*' }
             @{ Attack = 'Open-Semaphore on a folder at sem.NAME'; Command = 'Open-Semaphore'; Planted = 'dir'; Parameters = @{}; ErrorId = 'SemOpen.EINVAL'; Says = '*is a directory, not*' }
         ) {
+            Add-Target "$Command -Name"
             $name = "/$($script:prefix)$Planted"
             $fifo = if ($Command -eq 'Open-Semaphore') { "/dev/shm/sem.$($script:prefix)fifo" } else { "/dev/shm/$($script:prefix)fifo" }
             $result = Invoke-Bounded -Seconds 10 -ArgumentList $Command, $name, $Parameters -Action {
@@ -141,6 +169,7 @@ Describe 'A hostile machine' -Skip:(-not $IsLinux) {
             @{ Words = @('shm', 'resize', '-', '--size', '4096') }
             @{ Words = @('shm', 'increment', '-') }
         ) {
+            Add-Target "sysprog $($Words[0]) $($Words[1]) <name>"
             # '-' stands for the name; a read-only open that waited would be ended by timeout(1), with 124.
             $arguments = @($Words | ForEach-Object { if ($_ -eq '-') { "/$($script:prefix)fifo" } else { $_ } })
             if ($arguments.Count -eq 2) { $arguments += "/$($script:prefix)fifo" }
@@ -177,6 +206,7 @@ Describe 'A hostile machine' -Skip:(-not $IsLinux) {
         It '<Command> -Name: one argument, the name as plain text, nothing run' -ForEach @(
             'Open-SharedMemory', 'Remove-SharedMemory', 'Open-Semaphore', 'Remove-Semaphore', 'Get-IpcObject' | ForEach-Object { @{ Command = $_ } }
         ) {
+            Add-Target "$Command -Name"
             $name = "/$($script:prefix)$Suffix"
             $typed = "$Command -Name /$($script:prefix)"
             $offered = @((TabExpansion2 -inputScript $typed -cursorColumn $typed.Length).CompletionMatches | Where-Object ListItemText -CEQ $name)
@@ -214,6 +244,7 @@ Describe 'A hostile machine' -Skip:(-not $IsLinux) {
             @{ Attack = 'Set-ProcessScheduling -Policy Batch with another process''s thread'; Change = @{ Policy = 'Batch' }; Call = 'SchedSetscheduler' }
             @{ Attack = 'Set-ProcessScheduling -Affinity with another process''s thread'; Change = @{ Affinity = 0 }; Call = 'SchedSetaffinity' }
         ) {
+            Add-Target 'Set-ProcessScheduling -ThreadId'
             $before = Get-ProcessScheduling -Id $script:other.ProcessId
             Set-ProcessScheduling -Id $PID -ThreadId $script:other.ProcessId @Change -Confirm:$false -ErrorAction SilentlyContinue -ErrorVariable failed
             $failed | Should -HaveCount 1
@@ -230,6 +261,7 @@ Describe 'A hostile machine' -Skip:(-not $IsLinux) {
             @{ Attack = 'Get-ProcessScheduling with another process''s thread'; Command = 'Get-ProcessScheduling' }
             @{ Attack = 'Get-ProcessSyscall with another process''s thread'; Command = 'Get-ProcessSyscall' }
         ) {
+            Add-Target "$Command -ThreadId"
             & $Command -Id $PID -ThreadId $script:other.ProcessId -ErrorAction SilentlyContinue -ErrorVariable failed | Should -BeNullOrEmpty
             $failed | Should -HaveCount 1
             $failed[0].FullyQualifiedErrorId | Should -BeLike '*.ESRCH,*'
@@ -237,6 +269,7 @@ Describe 'A hostile machine' -Skip:(-not $IsLinux) {
         }
 
         It 'sysprog sched PID --thread (another process''s thread) --nice: exit 1, ESRCH, nothing changed' {
+            Add-Target 'sysprog sched --thread'
             $output = & dotnet $SysprogCliPath sched $PID --thread $script:other.ProcessId --nice 9 2>&1
             $LASTEXITCODE | Should -Be 1
             "$output" | Should -BeLike '*ESRCH*'
@@ -251,6 +284,7 @@ Describe 'A hostile machine' -Skip:(-not $IsLinux) {
             @{ Attack = 'Set-ProcessScheduling -Policy Idle on one of this process''s threads given as -Id'; Target = 'thread id' }
             @{ Attack = 'Set-ProcessScheduling -Policy Idle on -ThreadId of this process'; Target = 'thread' }
         ) {
+            Add-Target 'Set-ProcessScheduling -Id'
             $thread = [int](Get-ChildItem "/proc/$PID/task" | Where-Object Name -NE "$PID" | Select-Object -First 1).Name
             $arguments = switch ($Target) {
                 'process' { @{ Id = $PID } }
@@ -266,6 +300,7 @@ Describe 'A hostile machine' -Skip:(-not $IsLinux) {
         }
 
         It 'sysprog sched self --policy idle is refused without --force' {
+            Add-Target 'sysprog sched <pid>'
             $output = & dotnet $SysprogCliPath sched self --policy idle 2>&1
             $LASTEXITCODE | Should -Not -Be 0
             "$output" | Should -BeLike '*SCHED_IDLE*'
@@ -349,6 +384,7 @@ try { Start-ChildProcess -FilePath true | Out-Null; 'started' } catch { $_.Excep
 
     Context 'Text another user chose, printed by the CLI' {
         It 'sysprog unix receive escapes the control characters of the text, a passed memfd''s name and the address' {
+            Add-Target 'sysprog unix receive <address>'
             $address = "@$($script:prefix)receive"
             $start = [System.Diagnostics.ProcessStartInfo]::new('dotnet')
             foreach ($word in $SysprogCliPath, 'unix', 'receive', $address, '--timeout', '30s') { $start.ArgumentList.Add($word) }
@@ -397,6 +433,253 @@ try { Start-ChildProcess -FilePath true | Out-Null; 'started' } catch { $_.Excep
                 Close-Pty $pty
             }
             $script:attacks.Add('Wait-Pty under a flood')
+        }
+    }
+
+    Context 'The id of a process that has ended' {
+        BeforeAll {
+            # Started, ended and reaped here: its pid is free until the kernel hands it out again, which the rows check.
+            $reaped = Start-ChildProcess -FilePath true
+            $null = Wait-ChildProcess $reaped -TimeoutSeconds 10
+            $script:dead = $reaped.ProcessId
+            Close-ChildProcess $reaped
+            $script:pipe = New-Pipe
+        }
+
+        AfterAll {
+            Close-Pipe $script:pipe
+        }
+
+        It '<Target> of an ended process: one error naming it and the errno, nothing else' -ForEach @(
+            @{ Target = 'Get-ProcessLimit -Id'; Run = { param($dead) Get-ProcessLimit -Id $dead } }
+            @{ Target = 'Get-ProcessMapping -Id'; Run = { param($dead) Get-ProcessMapping -Id $dead } }
+            @{ Target = 'Get-ProcessScheduling -Id'; Run = { param($dead) Get-ProcessScheduling -Id $dead } }
+            @{ Target = 'Get-ProcessScheduling -ThreadId'; Run = { param($dead) Get-ProcessScheduling -Id $PID -ThreadId $dead } }
+            @{ Target = 'Get-ProcessSyscall -Id'; Run = { param($dead) Get-ProcessSyscall -Id $dead } }
+            @{ Target = 'Get-ProcessSyscall -ThreadId'; Run = { param($dead) Get-ProcessSyscall -Id $PID -ThreadId $dead } }
+            @{ Target = 'Get-ProgramBreak -Id'; Run = { param($dead) Get-ProgramBreak -Id $dead } }
+            @{ Target = 'Read-ProcessMemory -Id'; Run = { param($dead) Read-ProcessMemory -Id $dead -Address 0x1000 -Count 1 } }
+            @{ Target = 'Write-ProcessMemory -Id'; Run = { param($dead) Write-ProcessMemory -Id $dead -Address 0x1000 -Int32 1 -Force -Confirm:$false } }
+            @{ Target = 'Set-ProcessLimit -Id'; Run = { param($dead) Set-ProcessLimit -Id $dead -Resource NoFile -Soft 100 -Confirm:$false } }
+            @{ Target = 'Set-ProcessScheduling -Id'; Run = { param($dead) Set-ProcessScheduling -Id $dead -Nice 5 -Confirm:$false } }
+            @{ Target = 'Set-ProcessScheduling -ThreadId'; Run = { param($dead) Set-ProcessScheduling -Id $PID -ThreadId $dead -Nice 5 -Confirm:$false } }
+            @{ Target = 'Set-FileDescriptor -OwnerProcessId'; Run = { param($dead) Set-FileDescriptor $script:pipe.ReadEnd -SignalDriven $true -OwnerProcessId $dead -Confirm:$false } }
+            @{ Target = 'Get-ChildProcess -Id'; Run = { param($dead) Get-ChildProcess -Id $dead } }
+        ) {
+            Add-Target $Target
+            Test-Path -LiteralPath "/proc/$script:dead" | Should -BeFalse -Because 'the ended process''s pid must not have been handed out again'
+            $before = Get-ProcessScheduling -Id $PID
+            $outcome = Split-Outcome $Run $script:dead
+            $outcome.Output | Should -BeNullOrEmpty
+            $outcome.Errors | Should -HaveCount 1
+            # A /proc entry that is gone is its open's ENOENT; a call on the pid is ESRCH; a child this session does
+            # not hold is a named refusal (no call made).
+            "$($outcome.Errors[0].FullyQualifiedErrorId)" | Should -Match '^(\w+\.(ESRCH|ENOENT)|NotFound),'
+            $outcome.Errors[0].Exception.Message | Should -BeLike "*$script:dead*"
+            (Get-ProcessScheduling -Id $PID).Nice | Should -Be $before.Nice
+            $script:attacks.Add("$Target of an ended process")
+        }
+
+        It '<Target> of an ended process lists nothing and fails nothing (it filters)' -ForEach @(
+            @{ Target = 'Get-FileLock -ProcessId'; Run = { param($dead) Get-FileLock -ProcessId $dead } }
+            @{ Target = 'Get-Socket -ProcessId'; Run = { param($dead) Get-Socket -ProcessId $dead } }
+        ) {
+            Add-Target $Target
+            $outcome = Split-Outcome $Run $script:dead
+            $outcome.Errors | Should -BeNullOrEmpty
+            $outcome.Output | Should -BeNullOrEmpty
+            $script:attacks.Add("$Target of an ended process")
+        }
+
+        It 'sysprog <Words> (DEAD, an ended process): exit 1 naming it and the errno' -ForEach @(
+            @{ Target = 'sysprog maps <pid>'; Words = 'maps', 'DEAD' }
+            @{ Target = 'sysprog brk <pid>'; Words = 'brk', 'DEAD' }
+            @{ Target = 'sysprog limits <pid>'; Words = 'limits', 'DEAD' }
+            @{ Target = 'sysprog peek <pid>'; Words = 'peek', 'DEAD', '0x1000' }
+            @{ Target = 'sysprog poke <pid>'; Words = 'poke', 'DEAD', '0x1000', '--int32', '1' }
+            @{ Target = 'sysprog sched <pid>'; Words = 'sched', 'DEAD' }
+            @{ Target = 'sysprog sched --thread'; Words = 'sched', 'SELF', '--thread', 'DEAD', '--nice', '5' }
+            @{ Target = 'sysprog syscall <pid>'; Words = 'syscall', 'DEAD' }
+            @{ Target = 'sysprog syscall --thread'; Words = 'syscall', 'SELF', '--thread', 'DEAD' }
+            @{ Target = 'sysprog eventfd read --from-pid'; Words = 'eventfd', 'read', '--from-pid', 'DEAD', '--fd', '3', '--timeout', '0' }
+            @{ Target = 'sysprog eventfd add --from-pid'; Words = 'eventfd', 'add', '--from-pid', 'DEAD', '--fd', '3', '--value', '1' }
+        ) {
+            Add-Target $Target
+            $run = Invoke-Sysprog @($Words | ForEach-Object { $_.Replace('DEAD', "$script:dead").Replace('SELF', "$PID") })
+            $run.ExitCode | Should -Be 1 -Because $run.Text
+            $run.Text | Should -Match 'ESRCH|ENOENT'
+            $run.Text | Should -BeLike "*$script:dead*"
+            $script:attacks.Add("$Target of an ended process")
+        }
+
+        It 'sysprog <Words> (DEAD, an ended process): lists nothing, exit 0 (it filters)' -ForEach @(
+            @{ Target = 'sysprog locks --pid'; Words = 'locks', '--pid', 'DEAD', '--json' }
+            @{ Target = 'sysprog sockets --pid'; Words = 'sockets', '--pid', 'DEAD', '--json' }
+        ) {
+            Add-Target $Target
+            $run = Invoke-Sysprog @($Words | ForEach-Object { $_.Replace('DEAD', "$script:dead") })
+            $run.ExitCode | Should -Be 0 -Because $run.Text
+            @($run.Text | ConvertFrom-Json) | Should -BeNullOrEmpty
+            $script:attacks.Add("$Target of an ended process")
+        }
+    }
+
+    # A folder like /tmp (sticky, world-writable) where nobody planted, before the session looks: a link to root's
+    # file, a link to root's folder, a FIFO, a folder, and a regular file of nobody's. Root's victims sit where only
+    # root writes; every row checks that the victim is as it was.
+    Context 'Paths another user planted in a sticky world-writable folder' {
+        BeforeAll {
+            $script:shared = (New-Item -ItemType Directory -Path (Join-Path ([IO.Path]::GetTempPath()) "$($script:prefix)shared")).FullName
+            & chmod 1777 $script:shared
+            $script:private = (New-Item -ItemType Directory -Path (Join-Path ([IO.Path]::GetTempPath()) "$($script:prefix)private")).FullName
+            & chmod 0700 $script:private
+            $script:victim = Join-Path $script:private 'victim'
+            Set-Content -LiteralPath $script:victim -Value "root's data"
+            $script:planted = @{
+                link = Join-Path $script:shared 'link'
+                dirlink = Join-Path $script:shared 'dirlink'
+                fifo = Join-Path $script:shared 'fifo'
+                folder = Join-Path $script:shared 'folder'
+                file = Join-Path $script:shared 'file'
+            }
+            if ($script:isRoot) {
+                Invoke-AsPlanter 'ln -s "$1" "$2" && ln -s "$3" "$4" && mkfifo -m 0666 "$5" && mkdir -m 0777 "$6" && echo nobody > "$7" && chmod 0666 "$7"' @(
+                    $script:victim, $script:planted.link, $script:private, $script:planted.dirlink, $script:planted.fifo, $script:planted.folder, $script:planted.file)
+            }
+        }
+
+        AfterAll {
+            # nobody's entries, removed as nobody (the sticky folder lets no one else but root), then the folders.
+            if ($script:isRoot) { Invoke-AsPlanter 'rm -rf "$1"/*' @($script:shared) }
+            Remove-Item -LiteralPath $script:shared, $script:private -Recurse -Force
+        }
+
+        It '<Target> at nobody''s <Planted>: <Outcome>' -ForEach @(
+            # A link of nobody's is never followed (the fs.protected_symlinks rule, whatever the sysctl says).
+            @{ Target = 'Add-InotifyWatch -Path'; Planted = 'link'; Run = { param($p) $i = New-Inotify; try { Add-InotifyWatch $i -Path $p } finally { Close-Inotify $i } } }
+            @{ Target = 'New-Inotify -Path'; Planted = 'link'; Run = { param($p) New-Inotify -Path $p } }
+            @{ Target = 'Get-ElfFile -Path'; Planted = 'link'; Run = { param($p) Get-ElfFile -Path $p } }
+            @{ Target = 'Get-ElfFile -LiteralPath'; Planted = 'link'; Run = { param($p) Get-ElfFile -LiteralPath $p } }
+            @{ Target = 'Get-ElfSymbol -Path'; Planted = 'link'; Run = { param($p) Get-ElfSymbol -Path $p } }
+            @{ Target = 'Get-ElfSymbol -LiteralPath'; Planted = 'link'; Run = { param($p) Get-ElfSymbol -LiteralPath $p } }
+            @{ Target = 'Resolve-ElfDependency -Path'; Planted = 'link'; Run = { param($p) Resolve-ElfDependency -Path $p } }
+            @{ Target = 'Resolve-ElfDependency -LiteralPath'; Planted = 'link'; Run = { param($p) Resolve-ElfDependency -LiteralPath $p } }
+            @{ Target = 'Get-FileResidency -Path'; Planted = 'link'; Run = { param($p) Get-FileResidency -Path $p } }
+            @{ Target = 'Get-FileResidency -LiteralPath'; Planted = 'link'; Run = { param($p) Get-FileResidency -LiteralPath $p } }
+            @{ Target = 'Set-FileAdvice -Path'; Planted = 'link'; Run = { param($p) Set-FileAdvice -Path $p -Advice WillNeed } }
+            @{ Target = 'Set-FileAdvice -LiteralPath'; Planted = 'link'; Run = { param($p) Set-FileAdvice -LiteralPath $p -Advice DontNeed } }
+            @{ Target = 'Get-TerminalSize -Path'; Planted = 'link'; Run = { param($p) Get-TerminalSize -Path $p } }
+            @{ Target = 'Set-TerminalSize -Path'; Planted = 'link'; Run = { param($p) Set-TerminalSize -Path $p -Rows 10 -Columns 10 -Confirm:$false } }
+            @{ Target = 'New-MemoryMap -Path'; Planted = 'link'; Run = { param($p) New-MemoryMap -Path $p } }
+            @{ Target = 'Invoke-MemoryMap -Path'; Planted = 'link'; Run = { param($p) Invoke-MemoryMap -Path $p -ScriptBlock { $_.Length } } }
+            @{ Target = 'Lock-File -Path'; Planted = 'link'; Run = { param($p) Lock-File -Path $p -TimeoutSeconds 0 } }
+            @{ Target = 'Test-FileLock -Path'; Planted = 'link'; Run = { param($p) Test-FileLock -Path $p } }
+            @{ Target = 'Open-Fifo -Path'; Planted = 'link'; Run = { param($p) Open-Fifo -Path $p -Access Read -NonBlocking } }
+            @{ Target = 'Open-SharedLibrary -Name'; Planted = 'link'; Run = { param($p) Open-SharedLibrary -Name $p } }
+            @{ Target = 'Connect-Socket -Path'; Planted = 'link'; Run = { param($p) Connect-Socket -Path $p -TimeoutSeconds 2 } }
+            @{ Target = 'Start-ChildProcess -FilePath'; Planted = 'link'; Run = { param($p) Start-ChildProcess -FilePath $p } }
+            @{ Target = 'Start-ChildProcess -WorkingDirectory'; Planted = 'dirlink'; Run = { param($p) Start-ChildProcess -FilePath true -WorkingDirectory $p } }
+            @{ Target = 'Start-ChildProcess -Descriptor'; Planted = 'link'; Run = { param($p) Start-ChildProcess -FilePath true -Descriptor @{ 1 = $p } } }
+            @{ Target = 'Start-Pty -FilePath'; Planted = 'link'; Run = { param($p) Start-Pty -FilePath $p } }
+            @{ Target = 'Start-Pty -WorkingDirectory'; Planted = 'dirlink'; Run = { param($p) Start-Pty -FilePath true -WorkingDirectory $p } }
+            # Creating at the name never goes through it: the name is taken.
+            @{ Target = 'New-Fifo -Path'; Planted = 'link'; Id = 'Mkfifoat.EEXIST'; Says = '*exists already*' }
+            @{ Target = 'New-Socket -Path'; Planted = 'link'; Id = 'Bind.EADDRINUSE'; Says = '*' }
+            # A FIFO where a file is wanted: a named error at once, never a wait for a writer.
+            @{ Target = 'Get-ElfFile -Path'; Planted = 'fifo'; Id = 'ElfFormat'; Says = '*not a regular file*'; Run = { param($p) Get-ElfFile -Path $p } }
+            @{ Target = 'Get-FileResidency -Path'; Planted = 'fifo'; Id = 'Mincore.EINVAL'; Says = '*Only a regular file*'; Run = { param($p) Get-FileResidency -Path $p } }
+            @{ Target = 'Set-FileAdvice -Path'; Planted = 'fifo'; Id = 'PosixFadvise.ESPIPE'; Says = '*no page cache*'; Run = { param($p) Set-FileAdvice -Path $p -Advice WillNeed } }
+            @{ Target = 'Get-TerminalSize -Path'; Planted = 'fifo'; Id = 'Open.EINVAL'; Says = '*is a FIFO*'; Run = { param($p) Get-TerminalSize -Path $p } }
+            @{ Target = 'Set-TerminalSize -Path'; Planted = 'fifo'; Id = 'Open.EINVAL'; Says = '*is a FIFO*'; Run = { param($p) Set-TerminalSize -Path $p -Rows 10 -Columns 10 -Confirm:$false } }
+            @{ Target = 'New-MemoryMap -Path'; Planted = 'fifo'; Id = '*'; Says = '*is a FIFO, which cannot be mapped*'; Run = { param($p) New-MemoryMap -Path $p } }
+            @{ Target = 'Lock-File -Path'; Planted = 'fifo'; Id = 'Open.EACCES'; Says = '*FIFO owned by nobody (uid 65534)*'; Run = { param($p) Lock-File -Path $p -TimeoutSeconds 0 } }
+            @{ Target = 'Start-ChildProcess -Descriptor'; Planted = 'fifo'; Id = 'Open.EACCES'; Says = '*FIFO owned by nobody (uid 65534)*'; Run = { param($p) Start-ChildProcess -FilePath true -Descriptor @{ 1 = $p } } }
+            @{ Target = 'Open-SharedLibrary -Name'; Planted = 'fifo'; Id = 'Open.EACCES'; Says = '*FIFO owned by nobody (uid 65534)*'; Run = { param($p) Open-SharedLibrary -Name $p } }
+            @{ Target = 'Start-ChildProcess -FilePath'; Planted = 'fifo'; Id = 'PosixSpawnp.EACCES'; Says = '*FIFO owned by nobody (uid 65534)*'; Run = { param($p) Start-ChildProcess -FilePath $p } }
+            # A folder where a file is wanted.
+            @{ Target = 'New-MemoryMap -Path'; Planted = 'folder'; Id = '*'; Says = '*is a directory; only files can be mapped*'; Run = { param($p) New-MemoryMap -Path $p } }
+            @{ Target = 'Open-SharedLibrary -Name'; Planted = 'folder'; Id = 'Open.EINVAL'; Says = '*is a directory, and only a regular file*'; Run = { param($p) Open-SharedLibrary -Name $p } }
+            @{ Target = 'Start-ChildProcess -Descriptor'; Planted = 'folder'; Id = 'Open.EISDIR'; Says = '*'; Run = { param($p) Start-ChildProcess -FilePath true -Descriptor @{ 1 = $p } } }
+            # nobody's regular file, which a write or a create must not take over (fs.protected_regular).
+            @{ Target = 'Start-ChildProcess -Descriptor'; Planted = 'file'; Id = 'Open.EACCES'; Says = '*owned by nobody (uid 65534)*'; Run = { param($p) Start-ChildProcess -FilePath true -Descriptor @{ 1 = $p } } }
+            @{ Target = 'Lock-File -Path'; Planted = 'file'; Id = 'Open.EACCES'; Says = '*owned by nobody (uid 65534)*'; Run = { param($p) Lock-File -Path $p -TimeoutSeconds 0 } }
+        ) {
+            Add-Target $Target
+            if (-not $script:isRoot) { Skip-Attack "$Target at another user's $Planted" 'planting as another user (nobody) needs root to switch to it'; return }
+            if (-not $Run) { $Run = [scriptblock]::Create("param(`$p) $($Target.Split(' ')[0]) $($Target.Split(' ')[1]) `$p") }
+            if (-not $Id) { $Id = '*.EACCES'; $Says = '*symbolic link*owned by nobody (uid 65534)*' }
+            $path = $script:planted[$Planted]
+            $result = Invoke-Bounded -Seconds 10 -ArgumentList $path -Action ([scriptblock]::Create("`$ErrorActionPreference = 'Stop'; & { $Run } @args")) -Release { & timeout 5 sh -c ': > "$1"' sh $script:planted.fifo }
+            $result.TimedOut | Should -BeFalse -Because "$Target must not wait on what was planted"
+            $result.Output | Should -BeNullOrEmpty
+            $result.Error | Should -Not -BeNullOrEmpty
+            "$($result.Error.FullyQualifiedErrorId)" | Should -BeLike "$Id,*"
+            $result.Error.Exception.Message | Should -BeLike $Says
+            Get-Content -LiteralPath $script:victim | Should -Be "root's data"
+            $script:attacks.Add("$Target at another user's $Planted")
+        }
+
+        It '<Target> at nobody''s <Planted>: lists nothing, fails nothing (it filters)' -ForEach @(
+            @{ Target = 'Get-FileLock -Path'; Planted = 'link'; Run = { param($p) Get-FileLock -Path $p } }
+            @{ Target = 'Get-Socket -Path'; Planted = 'link'; Run = { param($p) Get-Socket -Path $p } }
+        ) {
+            Add-Target $Target
+            if (-not $script:isRoot) { Skip-Attack "$Target at another user's $Planted" 'planting as another user (nobody) needs root to switch to it'; return }
+            $outcome = Split-Outcome $Run $script:planted[$Planted]
+            $outcome.Errors | Should -BeNullOrEmpty
+            $outcome.Output | Should -BeNullOrEmpty
+            $script:attacks.Add("$Target at another user's $Planted")
+        }
+
+        It 'sysprog <Words> at nobody''s <Planted>: a named error at once' -ForEach @(
+            @{ Target = 'sysprog elf <file>'; Planted = 'link'; Words = 'elf', 'PLANTED' }
+            @{ Target = 'sysprog ldd <file>'; Planted = 'link'; Words = 'ldd', 'PLANTED' }
+            @{ Target = 'sysprog dlopen <library>'; Planted = 'link'; Words = 'dlopen', 'PLANTED' }
+            @{ Target = 'sysprog residency <file>'; Planted = 'link'; Words = 'residency', 'PLANTED' }
+            @{ Target = 'sysprog watch <path>'; Planted = 'link'; Words = 'watch', 'PLANTED', '--count', '1', '--timeout', '1s' }
+            @{ Target = 'sysprog lock <path>'; Planted = 'link'; Words = 'lock', 'PLANTED', '--timeout', '0', 'true' }
+            @{ Target = 'sysprog map <path>'; Planted = 'link'; Words = 'map', 'PLANTED' }
+            @{ Target = 'sysprog fifo read <path>'; Planted = 'link'; Words = 'fifo', 'read', 'PLANTED', '--nonblock' }
+            @{ Target = 'sysprog fifo write <path>'; Planted = 'link'; Words = 'fifo', 'write', 'PLANTED', 'text', '--nonblock' }
+            @{ Target = 'sysprog spawn <command>'; Planted = 'link'; Words = 'spawn', 'PLANTED' }
+            @{ Target = 'sysprog spawn --fd'; Planted = 'link'; Words = 'spawn', '--fd', '1=PLANTED', 'true' }
+            @{ Target = 'sysprog spawn --cwd'; Planted = 'dirlink'; Words = 'spawn', '--cwd', 'PLANTED', 'true' }
+            @{ Target = 'sysprog pty <command>'; Planted = 'link'; Words = 'pty', 'PLANTED' }
+            @{ Target = 'sysprog unix connect <address>'; Planted = 'link'; Words = 'unix', 'connect', 'PLANTED', '--timeout', '2s' }
+            @{ Target = 'sysprog unix send <address>'; Planted = 'link'; Words = 'unix', 'send', 'PLANTED', 'text', '--timeout', '2s' }
+            @{ Target = 'sysprog unix listen <address>'; Planted = 'link'; Words = 'unix', 'listen', 'PLANTED'; Says = 'EADDRINUSE' }
+            @{ Target = 'sysprog fifo make <path>'; Planted = 'link'; Words = 'fifo', 'make', 'PLANTED'; Says = 'EEXIST' }
+            @{ Target = 'sysprog elf <file>'; Planted = 'fifo'; Words = 'elf', 'PLANTED'; Says = 'not a regular file'; ExitCode = 2 }
+            @{ Target = 'sysprog residency <file>'; Planted = 'fifo'; Words = 'residency', 'PLANTED'; Says = 'EINVAL' }
+            @{ Target = 'sysprog map <path>'; Planted = 'fifo'; Words = 'map', 'PLANTED'; Says = 'is a FIFO, which cannot be mapped'; ExitCode = 2 }
+            @{ Target = 'sysprog lock <path>'; Planted = 'fifo'; Words = 'lock', 'PLANTED', '--timeout', '0', 'true'; Says = 'EACCES' }
+            @{ Target = 'sysprog dlopen <library>'; Planted = 'fifo'; Words = 'dlopen', 'PLANTED'; Says = 'EACCES' }
+            @{ Target = 'sysprog spawn --fd'; Planted = 'fifo'; Words = 'spawn', '--fd', '1=PLANTED', 'true'; Says = 'EACCES' }
+            @{ Target = 'sysprog spawn --fd'; Planted = 'file'; Words = 'spawn', '--fd', '1=PLANTED', 'true'; Says = 'EACCES' }
+            @{ Target = 'sysprog lock <path>'; Planted = 'file'; Words = 'lock', 'PLANTED', '--timeout', '0', 'true'; Says = 'EACCES' }
+        ) {
+            Add-Target $Target
+            if (-not $script:isRoot) { Skip-Attack "$Target at another user's $Planted" 'planting as another user (nobody) needs root to switch to it'; return }
+            if (-not $Says) { $Says = 'EACCES' }
+            # Exit 2 where what is there is not the kind of file the command reads (bad input), 1 where a call failed.
+            if (-not $ExitCode) { $ExitCode = 1 }
+            $run = Invoke-Sysprog @($Words | ForEach-Object { $_.Replace('PLANTED', $script:planted[$Planted]) })
+            $run.ExitCode | Should -Be $ExitCode -Because "exit 124 is timeout(1) ending a wait: $($run.Text)"
+            $run.Text | Should -BeLike "*$Says*"
+            Get-Content -LiteralPath $script:victim | Should -Be "root's data"
+            $script:attacks.Add("$Target at another user's $Planted")
+        }
+
+        It 'sysprog <Words> at nobody''s <Planted>: lists nothing, exit 0 (it filters)' -ForEach @(
+            @{ Target = 'sysprog locks --path'; Planted = 'link'; Words = 'locks', '--path', 'PLANTED', '--json' }
+            @{ Target = 'sysprog sockets --path'; Planted = 'link'; Words = 'sockets', '--path', 'PLANTED', '--json' }
+        ) {
+            Add-Target $Target
+            if (-not $script:isRoot) { Skip-Attack "$Target at another user's $Planted" 'planting as another user (nobody) needs root to switch to it'; return }
+            $run = Invoke-Sysprog @($Words | ForEach-Object { $_.Replace('PLANTED', $script:planted[$Planted]) })
+            $run.ExitCode | Should -Be 0 -Because $run.Text
+            @($run.Text | ConvertFrom-Json) | Should -BeNullOrEmpty
+            $script:attacks.Add("$Target at another user's $Planted")
         }
     }
 }
