@@ -635,6 +635,25 @@ public sealed class SocketTests : IDisposable
     }
 
     [Fact]
+    public void AnAbstractNameWithControlCharacters_ListedEscaped_IsReachedByItsEscapedForm()
+    {
+        // What another user can bind: a newline, then text shaped like a /proc/net/unix row, and ESC.
+        string raw = $"sysprog-test-{Guid.NewGuid():N}\nu_str LISTEN 0 0 @forged\u001b[31m";
+        using Socket listener = Socket.CreateBound(SocketEndpoint.Abstract(raw));
+        string shown = listener.LocalEndpoint.ToString();
+        Assert.DoesNotContain('\n', shown);
+        Assert.Contains("\\nu_str", shown, StringComparison.Ordinal);
+
+        SocketEndpoint passedBack = SocketEndpoint.ParseUnix(shown);
+        using Socket client = Socket.CreateConnected(passedBack, timeout: TimeSpan.FromSeconds(10))!;
+
+        Assert.Equal(raw, passedBack.AbstractName);
+        Assert.Equal(shown, client.RemoteEndpoint!.ToString());
+        Assert.Throws<ArgumentException>(() => SocketEndpoint.Abstract(@"a\q"));
+        Assert.Throws<ArgumentException>(() => SocketEndpoint.Abstract(@"bytes\xff\xfe"));
+    }
+
+    [Fact]
     public void ListeningUnixAddresses_AreThePathsAndNamesThatListen()
     {
         string path = PathIn("completed.sock");

@@ -80,9 +80,23 @@ public sealed class SocketEndpoint : IEquatable<SocketEndpoint>
     private static SocketEndpoint Abstract(string name, string parameter)
     {
         ArgumentException.ThrowIfNullOrEmpty(name, parameter);
-        ValidateUnixName(name, $"The abstract name @{name}", parameter);
-        return new SocketEndpoint(SocketFamily.Unix, null, name, null, 0);
+        // Any user can bind an abstract name with a newline or ESC in it, and listings show it escaped (\n, \x1b, a
+        // backslash as \\): the escaped form passed back names the same socket, as with the other names (NameEscaping).
+        byte[] bytes = NameEscaping.Unescape(name, parameter);
+        string unescaped;
+        try
+        {
+            unescaped = StrictUtf8.GetString(bytes);
+        }
+        catch (DecoderFallbackException)
+        {
+            throw new ArgumentException($"The abstract name @{name} holds bytes that are not UTF-8, which a socket address here cannot hold yet.", parameter);
+        }
+        ValidateUnixName(unescaped, $"The abstract name @{name}", parameter);
+        return new SocketEndpoint(SocketFamily.Unix, null, unescaped, null, 0);
     }
+
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     /// <summary>An IP address and port (0 to 65535; 0 asks the kernel to choose when binding).</summary>
     public static SocketEndpoint Internet(IPAddress address, int port)
