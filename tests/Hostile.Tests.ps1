@@ -541,10 +541,13 @@ try { Start-ChildProcess -FilePath true | Out-Null; 'started' } catch { $_.Excep
                 fifo = Join-Path $script:shared 'fifo'
                 folder = Join-Path $script:shared 'folder'
                 file = Join-Path $script:shared 'file'
+                # Where a library search path (-LibraryPath, --library-path) would find libc.
+                library = Join-Path $script:shared 'libc.so.6'
             }
             if ($script:isRoot) {
-                Invoke-AsPlanter 'ln -s "$1" "$2" && ln -s "$3" "$4" && mkfifo -m 0666 "$5" && mkdir -m 0777 "$6" && echo nobody > "$7" && chmod 0666 "$7"' @(
-                    $script:victim, $script:planted.link, $script:private, $script:planted.dirlink, $script:planted.fifo, $script:planted.folder, $script:planted.file)
+                Invoke-AsPlanter 'ln -s "$1" "$2" && ln -s "$3" "$4" && mkfifo -m 0666 "$5" && mkdir -m 0777 "$6" && echo nobody > "$7" && chmod 0666 "$7" && ln -s "$1" "$8"' @(
+                    $script:victim, $script:planted.link, $script:private, $script:planted.dirlink, $script:planted.fifo, $script:planted.folder, $script:planted.file,
+                    $script:planted.library)
             }
         }
 
@@ -556,6 +559,7 @@ try { Start-ChildProcess -FilePath true | Out-Null; 'started' } catch { $_.Excep
 
         It '<Target> at nobody''s <Planted>: <Outcome>' -ForEach @(
             # A link of nobody's is never followed (the fs.protected_symlinks rule, whatever the sysctl says).
+            @{ Target = 'Remove-InotifyWatch -Path'; Planted = 'link'; Id = '*'; Says = '*has no active watch on*'; Run = { param($p) $i = New-Inotify; try { Remove-InotifyWatch -InputObject $i -Path $p } finally { Close-Inotify $i } } }
             @{ Target = 'Add-InotifyWatch -Path'; Planted = 'link'; Run = { param($p) $i = New-Inotify; try { Add-InotifyWatch $i -Path $p } finally { Close-Inotify $i } } }
             @{ Target = 'New-Inotify -Path'; Planted = 'link'; Run = { param($p) New-Inotify -Path $p } }
             @{ Target = 'Get-ElfFile -Path'; Planted = 'link'; Run = { param($p) Get-ElfFile -Path $p } }
@@ -647,6 +651,7 @@ try { Start-ChildProcess -FilePath true | Out-Null; 'started' } catch { $_.Excep
             @{ Target = 'sysprog pty <command>'; Planted = 'link'; Words = 'pty', 'PLANTED' }
             @{ Target = 'sysprog unix connect <address>'; Planted = 'link'; Words = 'unix', 'connect', 'PLANTED', '--timeout', '2s' }
             @{ Target = 'sysprog unix send <address>'; Planted = 'link'; Words = 'unix', 'send', 'PLANTED', 'text', '--timeout', '2s' }
+            @{ Target = 'sysprog unix send --file'; Planted = 'link'; Words = 'unix', 'send', '@nothing-listens-here', 'text', '--file', 'PLANTED', '--timeout', '2s' }
             @{ Target = 'sysprog unix listen <address>'; Planted = 'link'; Words = 'unix', 'listen', 'PLANTED'; Says = 'EADDRINUSE' }
             @{ Target = 'sysprog fifo make <path>'; Planted = 'link'; Words = 'fifo', 'make', 'PLANTED'; Says = 'EEXIST' }
             @{ Target = 'sysprog elf <file>'; Planted = 'fifo'; Words = 'elf', 'PLANTED'; Says = 'not a regular file'; ExitCode = 2 }
@@ -670,6 +675,19 @@ try { Start-ChildProcess -FilePath true | Out-Null; 'started' } catch { $_.Excep
             $script:attacks.Add("$Target at another user's $Planted")
         }
 
+        It 'Resolve-ElfDependency -LibraryPath and sysprog ldd --library-path pass over nobody''s link to libc, naming it, and find the real one' {
+            Add-Target 'Resolve-ElfDependency -LibraryPath', 'sysprog ldd --library-path'
+            if (-not $script:isRoot) { Skip-Attack 'a library search path with another user''s link' 'planting as another user (nobody) needs root to switch to it'; return }
+            $libc = Resolve-ElfDependency -LiteralPath /bin/true -LibraryPath $script:shared | Where-Object Name -EQ 'libc.so.6'
+            $libc.IsFound | Should -BeTrue
+            $libc.Path | Should -Not -BeLike "$($script:shared)*"
+            "$($libc.Refused)" | Should -BeLike "*$($script:planted.library)*EACCES*"
+            $run = Invoke-Sysprog 'ldd', '/bin/true', '--library-path', $script:shared
+            $run.ExitCode | Should -Be 0 -Because $run.Text
+            $run.Text | Should -BeLike "*passed over: $($script:planted.library): EACCES*"
+            $script:attacks.Add('a library search path with another user''s link')
+        }
+
         It 'sysprog <Words> at nobody''s <Planted>: lists nothing, exit 0 (it filters)' -ForEach @(
             @{ Target = 'sysprog locks --path'; Planted = 'link'; Words = 'locks', '--path', 'PLANTED', '--json' }
             @{ Target = 'sysprog sockets --path'; Planted = 'link'; Words = 'sockets', '--path', 'PLANTED', '--json' }
@@ -680,6 +698,431 @@ try { Start-ChildProcess -FilePath true | Out-Null; 'started' } catch { $_.Excep
             $run.ExitCode | Should -Be 0 -Because $run.Text
             @($run.Text | ConvertFrom-Json) | Should -BeNullOrEmpty
             $script:attacks.Add("$Target at another user's $Planted")
+        }
+    }
+
+    # Names with ESC, a newline and a byte that is no UTF-8, made by another user (nobody, when this is root): a
+    # shared memory object of 4 KiB, a semaphore of value 0 and a queue, once for the cmdlets and once for the CLI.
+    # Each is listed once, escaped, and its escaped name passed back reaches exactly that object.
+    Context 'Objects another user named with control characters and invalid UTF-8' {
+        BeforeAll {
+            $script:mqueueFs = [Sysprog.MessageQueue]::IsMqueueFsMounted()
+            $script:shown = @{}
+            foreach ($user in 'cmdlet', 'cli') {
+                $stem = "$($script:prefix)$user-"
+                # printf makes the bytes inside sh: none of them passes through .NET's strings.
+                Invoke-AsPlanter 'n="$1$(printf "c\033[31m\n\377")"; head -c 4096 /dev/zero > "/dev/shm/$n" && head -c 32 /dev/zero > "/dev/shm/sem.$n" && { [ "$2" = no ] || : > "/dev/mqueue/$n"; }' @(
+                    $stem, $(if ($script:mqueueFs) { 'yes' } else { 'no' }))
+                $script:shown[$user] = "/$($stem)c\x1b[31m\n\xff"
+            }
+        }
+
+        AfterAll {
+            if ($script:isRoot) { Invoke-AsPlanter 'rm -f /dev/mqueue/*"$1"*' @($script:prefix) }
+            Get-ChildItem -LiteralPath /dev/mqueue -Filter "*$($script:prefix)*" -Force -ErrorAction Ignore | Remove-Item -Force
+        }
+
+        It '<Target> with the escaped name: <Expect>' -ForEach @(
+            @{ Target = 'Get-SharedMemory -Name'; Expect = 'listed once, escaped'; Run = { param($name) @(Get-SharedMemory -Name "$($name.Substring(0, $name.Length - 14))*").Name } }
+            @{ Target = 'Get-Semaphore -Name'; Expect = 'listed once, escaped'; Run = { param($name) @(Get-Semaphore -Name "$($name.Substring(0, $name.Length - 14))*").Name } }
+            @{ Target = 'Get-MessageQueue -Name'; Queue = $true; Expect = 'listed once, escaped'; Run = { param($name) @(Get-MessageQueue -Name "$($name.Substring(0, $name.Length - 14))*").Name } }
+            @{ Target = 'Get-IpcObject -Name'; Expect = 'listed once, escaped'; Run = { param($name) @(Get-IpcObject -Name ([WildcardPattern]::Escape($name)) -Kind SharedMemory).Name } }
+            @{ Target = 'Open-SharedMemory -Name'; Expect = 'opened'; Run = { param($name) $m = Open-SharedMemory -Name $name; try { $m.Name } finally { Close-SharedMemory $m } } }
+            @{ Target = 'New-MemoryMap -Name'; Expect = 'mapped'; Run = { param($name) $m = New-MemoryMap -Name $name -Protection Read -WarningAction SilentlyContinue; try { $name; $null = $m.Length } finally { Close-MemoryMap $m } } }
+            @{ Target = 'Invoke-MemoryMap -Name'; Expect = 'mapped'; Run = { param($name) Invoke-MemoryMap -Name $name -Protection Read -WarningAction SilentlyContinue -ScriptBlock { $null = $_.Length }; $name } }
+            @{ Target = 'Resize-SharedMemory -Name'; Expect = 'resized'; Run = { param($name) Resize-SharedMemory -Name $name -Size 8KB -Confirm:$false; if ((Get-SharedMemory -Name $name).Size -eq 8KB) { $name } } }
+            @{ Target = 'Open-Semaphore -Name'; Expect = 'opened'; Run = { param($name) $s = Open-Semaphore -Name $name -WarningAction SilentlyContinue; try { $s.Name } finally { Close-Semaphore $s } } }
+            @{ Target = 'Unlock-Semaphore -Name'; Expect = 'posted'; Run = { param($name) Unlock-Semaphore -Name $name -WarningAction SilentlyContinue; if ((Get-Semaphore -Name $name).Value -eq 1) { $name } } }
+            @{ Target = 'Wait-Semaphore -Name'; Expect = 'taken'; Run = { param($name) Wait-Semaphore -Name $name -TimeoutSeconds 0 -WarningAction SilentlyContinue; if ((Get-Semaphore -Name $name).Value -eq 0) { $name } } }
+            @{ Target = 'Open-MessageQueue -Name'; Queue = $true; Expect = 'opened'; Run = { param($name) $q = Open-MessageQueue -Name $name; try { $q.Name } finally { Close-MessageQueue $q } } }
+            @{ Target = 'Send-MqMessage -Queue'; Queue = $true; Expect = 'sent'; Run = { param($name) Send-MqMessage -Queue $name -InputObject 'hello' -TimeoutSeconds 0; $name } }
+            @{ Target = 'Receive-MqMessage -Queue'; Queue = $true; Expect = 'received'; Run = { param($name) if ((Receive-MqMessage -Queue $name -TimeoutSeconds 0).Text -eq 'hello') { $name } } }
+            @{ Target = 'New-SharedMemory -Name'; Expect = 'EEXIST naming it'; Run = { param($name) New-SharedMemory -Name $name -Size 4KB } }
+            @{ Target = 'New-Semaphore -Name'; Expect = 'EEXIST naming it'; Run = { param($name) New-Semaphore -Name $name } }
+            @{ Target = 'New-MessageQueue -Name'; Queue = $true; Expect = 'EEXIST naming it'; Run = { param($name) New-MessageQueue -Name $name } }
+            @{ Target = 'Remove-SharedMemory -Name'; Expect = 'removed'; Run = { param($name) Remove-SharedMemory -Name $name -Confirm:$false; if (-not (Get-SharedMemory -Name $name -ErrorAction SilentlyContinue)) { $name } } }
+            @{ Target = 'Remove-Semaphore -Name'; Expect = 'removed'; Run = { param($name) Remove-Semaphore -Name $name -Confirm:$false; if (-not (Get-Semaphore -Name $name -ErrorAction SilentlyContinue)) { $name } } }
+            @{ Target = 'Remove-MessageQueue -Name'; Queue = $true; Expect = 'removed'; Run = { param($name) Remove-MessageQueue -Name $name -Confirm:$false; if (-not (Get-MessageQueue -Name $name -ErrorAction SilentlyContinue)) { $name } } }
+        ) {
+            Add-Target $Target
+            if ($Queue -and -not $script:mqueueFs) { Skip-Attack "$Target with another user's control characters" 'the mqueue filesystem is not mounted on /dev/mqueue'; return }
+            $name = $script:shown.cmdlet
+            $outcome = Split-Outcome $Run $name
+            if ($Expect -eq 'EEXIST naming it') {
+                $outcome.Output | Should -BeNullOrEmpty
+                $outcome.Errors | Should -HaveCount 1
+                "$($outcome.Errors[0].FullyQualifiedErrorId)" | Should -BeLike '*.EEXIST,*'
+                $outcome.Errors[0].Exception.Message | Should -BeLike "*$([WildcardPattern]::Escape($name))*"
+            }
+            else {
+                $outcome.Errors | Should -BeNullOrEmpty
+                # Exactly the one object, by its escaped name, and no raw control character anywhere.
+                $outcome.Output | Should -HaveCount 1
+                $outcome.Output[0] | Should -BeExactly $name
+            }
+            $script:attacks.Add("$Target with another user's control characters")
+        }
+
+        It 'sysprog <Words> with the escaped name: exit <ExitCode>' -ForEach @(
+            @{ Target = 'sysprog shm list <pattern>'; Words = 'shm', 'list', 'PATTERN'; Listed = 1 }
+            @{ Target = 'sysprog sem list <pattern>'; Words = 'sem', 'list', 'PATTERN'; Listed = 1 }
+            @{ Target = 'sysprog mq list <pattern>'; Words = 'mq', 'list', 'PATTERN'; Listed = 1; Queue = $true }
+            @{ Target = 'sysprog shm read <name>'; Words = 'shm', 'read', 'NAME', '--count', '4' }
+            @{ Target = 'sysprog shm write <name>'; Words = 'shm', 'write', 'NAME', 'text' }
+            @{ Target = 'sysprog shm resize <name>'; Words = 'shm', 'resize', 'NAME', '--size', '8192' }
+            @{ Target = 'sysprog shm increment <name>'; Words = 'shm', 'increment', 'NAME', '--offset', '64' }
+            @{ Target = 'sysprog sem value <name>'; Words = 'sem', 'value', 'NAME'; Says = '0' }
+            @{ Target = 'sysprog sem post <name>'; Words = 'sem', 'post', 'NAME' }
+            @{ Target = 'sysprog shm increment --semaphore'; Words = 'shm', 'increment', 'NAME', '--offset', '64', '--semaphore', 'NAME' }
+            @{ Target = 'sysprog sem wait <name>'; Words = 'sem', 'wait', 'NAME', '--timeout', '0' }
+            # Opened by name, then refused at the address nothing listens at: the name reached the object (no ENOENT).
+            @{ Target = 'sysprog unix send --shm'; Words = 'unix', 'send', '@nothing-listens-here', 'text', '--shm', 'NAME', '--timeout', '2s'; ExitCode = 1; Says = 'ECONNREFUSED' }
+            @{ Target = 'sysprog unix send --mq'; Words = 'unix', 'send', '@nothing-listens-here', 'text', '--mq', 'NAME', '--timeout', '2s'; Queue = $true; ExitCode = 1; Says = 'ECONNREFUSED' }
+            @{ Target = 'sysprog mq attributes <name>'; Words = 'mq', 'attributes', 'NAME'; Queue = $true; Listed = 1 }
+            @{ Target = 'sysprog mq send <name>'; Words = 'mq', 'send', 'NAME', 'hello', '--timeout', '0'; Queue = $true }
+            @{ Target = 'sysprog mq receive <name>'; Words = 'mq', 'receive', 'NAME', '--timeout', '0'; Queue = $true; Says = 'hello' }
+            @{ Target = 'sysprog shm create <name>'; Words = 'shm', 'create', 'NAME', '--size', '4096'; ExitCode = 1; Says = 'EEXIST' }
+            @{ Target = 'sysprog sem create <name>'; Words = 'sem', 'create', 'NAME'; ExitCode = 1; Says = 'EEXIST' }
+            @{ Target = 'sysprog mq create <name>'; Words = 'mq', 'create', 'NAME'; Queue = $true; ExitCode = 1; Says = 'EEXIST' }
+            @{ Target = 'sysprog shm remove <name>'; Words = 'shm', 'remove', 'NAME'; Gone = '/dev/shm/' }
+            @{ Target = 'sysprog sem remove <name>'; Words = 'sem', 'remove', 'NAME'; Gone = '/dev/shm/sem.' }
+            @{ Target = 'sysprog mq remove <name>'; Words = 'mq', 'remove', 'NAME'; Queue = $true; Gone = '/dev/mqueue/' }
+        ) {
+            Add-Target $Target
+            if ($Queue -and -not $script:mqueueFs) { Skip-Attack "$Target with another user's control characters" 'the mqueue filesystem is not mounted on /dev/mqueue'; return }
+            if ($null -eq $ExitCode) { $ExitCode = 0 }
+            $name = $script:shown.cli
+            $run = Invoke-Sysprog @($Words | ForEach-Object { $_.Replace('PATTERN', "$($name.Substring(0, $name.Length - 14))*").Replace('NAME', $name) })
+            $run.ExitCode | Should -Be $ExitCode -Because $run.Text
+            $run.Text | Should -Not -Match '[\x00-\x08\x0b-\x1f\x7f]' -Because 'no control character reaches the terminal raw'
+            if ($Says) { $run.Text | Should -BeLike "*$Says*" }
+            if ($Listed) { @($run.Lines | Where-Object { $_.Contains($name) }) | Should -HaveCount $Listed }
+            if ($Gone) { @(Get-ChildItem -Path "$Gone$($script:prefix)cli-*" -Force -ErrorAction Ignore) | Should -BeNullOrEmpty }
+            $script:attacks.Add("$Target with another user's control characters")
+        }
+    }
+
+    # A neighbour (nobody, when this is root) listens on an abstract UNIX socket whose name holds a newline and, after
+    # it, text shaped like a row of /proc/net/unix and of ss. Every listing shows it as one escaped entry, and the
+    # escaped name passed back reaches that socket.
+    Context 'A neighbour''s UNIX socket whose name forges a row' {
+        BeforeAll {
+            $script:neighbourName = "$($script:prefix)neighbour`nu_str LISTEN 0 0 @forged 1 * 0"
+            $script:neighbourShown = "@$($script:prefix)neighbour\nu_str LISTEN 0 0 @forged 1 * 0"
+            $start = [System.Diagnostics.ProcessStartInfo]::new($(if ($script:isRoot) { 'setpriv' } else { 'env' }))
+            $bind = 'use Socket; socket(S, AF_UNIX, SOCK_STREAM, 0) or die; bind(S, pack_sockaddr_un("\0" . $ARGV[0])) or die "bind: $!"; listen(S, 8) or die; $| = 1; print "ready\n"; <STDIN>'
+            $words = @('perl', '-e', $bind, $script:neighbourName)
+            if ($script:isRoot) { $words = @('--reuid=65534', '--regid=65534', '--clear-groups') + $words }
+            foreach ($word in $words) { $start.ArgumentList.Add($word) }
+            $start.RedirectStandardInput = $true
+            $start.RedirectStandardOutput = $true
+            $script:neighbour = [System.Diagnostics.Process]::Start($start)
+            $script:neighbour.StandardOutput.ReadLine() | Should -Be 'ready'
+        }
+
+        AfterAll {
+            # Its stdin's end ends it.
+            $script:neighbour.StandardInput.Close()
+            $script:neighbour.WaitForExit(10000) | Should -BeTrue
+        }
+
+        It 'Get-Socket lists it once, escaped, and no forged socket' {
+            Add-Target 'Get-Socket -Path'
+            $listed = @(Get-Socket -Protocol Unix)
+            @($listed | Where-Object LocalAddress -CEQ $script:neighbourShown) | Should -HaveCount 1
+            @($listed | Where-Object LocalAddress -EQ '@forged') | Should -BeNullOrEmpty
+            @(Get-Socket -Path "@$($script:prefix)neighbour*").LocalAddress | Should -BeExactly $script:neighbourShown
+            $table = $listed | Out-String -Width 300
+            $table | Should -Not -Match '[\x00-\x08\x0b-\x1f\x7f]'
+            @($table -split "`n" | Where-Object { $_ -like 'u_str*' }) | Should -BeNullOrEmpty
+            $script:attacks.Add('Get-Socket with a forged row in a socket name')
+        }
+
+        It 'sysprog sockets shows it on one line, escaped, and --json as one entry' {
+            Add-Target 'sysprog sockets --path'
+            $run = Invoke-Sysprog 'sockets', '--protocol', 'unix'
+            $run.ExitCode | Should -Be 0 -Because $run.Text
+            @($run.Lines | Where-Object { $_.Contains('@forged') }) | Should -HaveCount 1
+            @($run.Lines | Where-Object { $_.Contains($script:neighbourShown) }) | Should -HaveCount 1
+            $json = Invoke-Sysprog 'sockets', '--path', "@$($script:prefix)neighbour*", '--json'
+            $json.ExitCode | Should -Be 0 -Because $json.Text
+            @($json.Text | ConvertFrom-Json) | Should -HaveCount 1
+            $script:attacks.Add('sysprog sockets with a forged row in a socket name')
+        }
+
+        It 'Connect-Socket -Name with the escaped name reaches it; New-Socket -Name there is EADDRINUSE naming it' {
+            Add-Target 'Connect-Socket -Name', 'New-Socket -Name'
+            $client = Connect-Socket -Name $script:neighbourShown.Substring(1) -TimeoutSeconds 10
+            try {
+                "$($client.RemoteEndpoint)" | Should -BeExactly $script:neighbourShown
+            }
+            finally {
+                Close-Socket $client
+            }
+            New-Socket -Name $script:neighbourShown.Substring(1) -ErrorAction SilentlyContinue -ErrorVariable failed | Should -BeNullOrEmpty
+            $failed | Should -HaveCount 1
+            $failed[0].FullyQualifiedErrorId | Should -BeLike 'Bind.EADDRINUSE,*'
+            $failed[0].Exception.Message | Should -BeLike "*$([WildcardPattern]::Escape($script:neighbourShown))*"
+            $script:attacks.Add('Connect-Socket and New-Socket with a forged row in a socket name')
+        }
+
+        It 'sysprog unix <Words> with the escaped name: exit <ExitCode>' -ForEach @(
+            @{ Target = 'sysprog unix send <address>'; Words = 'unix', 'send', 'ADDRESS', 'hello', '--timeout', '5s'; ExitCode = 0 }
+            @{ Target = 'sysprog unix listen <address>'; Words = 'unix', 'listen', 'ADDRESS'; ExitCode = 1; Says = 'EADDRINUSE' }
+            @{ Target = 'sysprog demo echo <address>'; Words = 'demo', 'echo', 'ADDRESS', '--timeout', '1s'; ExitCode = 1; Says = 'EADDRINUSE' }
+        ) {
+            Add-Target $Target
+            $run = Invoke-Sysprog @($Words | ForEach-Object { $_.Replace('ADDRESS', $script:neighbourShown) })
+            $run.ExitCode | Should -Be $ExitCode -Because $run.Text
+            $run.Text | Should -Not -Match '[\x00-\x08\x0b-\x1f\x7f]'
+            if ($Says) { $run.Text | Should -BeLike "*$Says*" }
+            $script:attacks.Add("$Target with a forged row in a socket name")
+        }
+    }
+
+    # Descriptors given to a command: one already closed, a number this process has not open (what another process's
+    # descriptor number is here), an object that holds no descriptor, and a descriptor of another kind. Each is a
+    # named error before anything is started or sent.
+    Context 'Descriptors that are closed, not open here, or of the wrong kind' {
+        BeforeAll {
+            $script:closedEventFd = New-EventFd
+            Close-EventFd $script:closedEventFd
+            # The highest number this process could have open, which it has not.
+            $script:notOpen = [int](Get-ProcessLimit -Resource NoFile).Soft - 1
+            $script:pair = New-SocketPair
+            $script:mapping = New-MemoryMap -Anonymous -Size 4KB
+        }
+
+        AfterAll {
+            Close-Socket $script:pair.First, $script:pair.Second
+            Close-MemoryMap $script:mapping
+        }
+
+        It '<Target> given <What>: <Says>, nothing started or sent' -ForEach @(
+            @{ Target = 'Start-ChildProcess -Descriptor'; What = 'a closed eventfd'; Id = 'ObjectClosed'; Says = '*closed*'; Run = { Start-ChildProcess -FilePath true -Descriptor @{ 3 = $script:closedEventFd } } }
+            @{ Target = 'Start-ChildProcess -Descriptor'; What = 'a number not open here'; Id = '*.EBADF'; Says = '*EBADF*'; Run = { Start-ChildProcess -FilePath true -Descriptor @{ 3 = $script:notOpen } } }
+            @{ Target = 'Start-ChildProcess -Descriptor'; What = 'a mapping (no descriptor)'; Id = '*'; Says = '*descriptor*'; Run = { Start-ChildProcess -FilePath true -Descriptor @{ 3 = $script:mapping } } }
+            @{ Target = 'Send-SocketMessage -Descriptor'; What = 'a closed eventfd'; Id = 'ObjectClosed'; Says = '*closed*'; Run = { Send-SocketMessage $script:pair.First 'x' -Descriptor $script:closedEventFd } }
+            @{ Target = 'Send-SocketMessage -Descriptor'; What = 'a number not open here'; Id = '*'; Says = '*'; Run = { Send-SocketMessage $script:pair.First 'x' -Descriptor $script:notOpen } }
+            @{ Target = 'Send-SocketMessage -Descriptor'; What = 'a mapping (no descriptor)'; Id = '*'; Says = '*'; Run = { Send-SocketMessage $script:pair.First 'x' -Descriptor $script:mapping } }
+        ) {
+            Add-Target $Target
+            $children = @(Get-ChildProcess).Count
+            $outcome = Split-Outcome $Run
+            $outcome.Output | Should -BeNullOrEmpty
+            $outcome.Errors | Should -HaveCount 1
+            "$($outcome.Errors[0].FullyQualifiedErrorId)" | Should -BeLike "$Id,*"
+            $outcome.Errors[0].Exception.Message | Should -BeLike $Says
+            @(Get-ChildProcess).Count | Should -Be $children
+            # With -TimeoutSeconds 0 an empty socket gives a WouldBlock record, not a message.
+            Receive-SocketMessage $script:pair.Second -TimeoutSeconds 0 | Where-Object { $_ -is [Sysprog.SocketMessage] } | Should -BeNullOrEmpty -Because 'nothing was sent'
+            $script:attacks.Add("$Target given $What")
+        }
+
+        It 'sysprog <Words> (<What>): exit <ExitCode>, naming the descriptor' -ForEach @(
+            @{ Target = 'sysprog eventfd read --fd'; What = 'a number not open here'; Words = 'eventfd', 'read', '--fd', 'NOTOPEN', '--timeout', '0'; ExitCode = 1; Says = '*EBADF*' }
+            @{ Target = 'sysprog eventfd add --fd'; What = 'a number not open here'; Words = 'eventfd', 'add', '--fd', 'NOTOPEN', '--value', '1'; ExitCode = 1; Says = '*EBADF*' }
+            @{ Target = 'sysprog eventfd read --fd'; What = 'stdin, not an eventfd'; Words = 'eventfd', 'read', '--fd', '0', '--timeout', '0'; ExitCode = 2; Says = '*not an eventfd*' }
+            @{ Target = 'sysprog eventfd read --from-pid'; What = 'another process''s stdin, not an eventfd'; Words = 'eventfd', 'read', '--from-pid', 'OTHER', '--fd', '0', '--timeout', '0'; ExitCode = 2; Says = '*not an eventfd*' }
+            @{ Target = 'sysprog poll --fd'; What = 'a number not open here'; Words = 'poll', '--fd', 'NOTOPEN', '--timeout', '0'; ExitCode = 1; Says = '*EBADF*' }
+            @{ Target = 'sysprog spawn --fd'; What = 'a number not open here'; Words = 'spawn', '--fd', '3=NOTOPEN', 'true'; ExitCode = 1; Says = '*EBADF*' }
+        ) {
+            Add-Target $Target
+            $other = Start-ChildProcess -FilePath sleep -ArgumentList 60 -Descriptor @{ 0 = '/dev/null' }
+            try {
+                $run = Invoke-Sysprog @($Words | ForEach-Object { $_.Replace('NOTOPEN', "$script:notOpen").Replace('OTHER', "$($other.ProcessId)") })
+            }
+            finally {
+                $other | Stop-ChildProcess -Signal KILL
+                $null = $other | Wait-ChildProcess -TimeoutSeconds 10
+                $other | Close-ChildProcess
+            }
+            $run.ExitCode | Should -Be $ExitCode -Because $run.Text
+            $run.Text | Should -BeLike $Says
+            $script:attacks.Add("$Target given $What")
+        }
+    }
+
+    # The kinds whose waits tests/WaitEnding.Tests.ps1 does not end by a Close in another runspace: a Close there
+    # ends the wait here within 300 ms with the ObjectClosed error, as for every kind that waits.
+    Context 'A Close in another runspace, for the kinds the wait-ending table leaves out' {
+        It 'ends <Command> on <Kind> when it is closed there, within 300 ms, with ObjectClosed' -ForEach @(
+            @{ Kind = 'a poll set'; Command = 'Wait-PollSet'; BlockedIn = 'epoll_wait', 'epoll_pwait', 'epoll_pwait2' }
+            @{ Kind = 'a pty, waiting for a pattern'; Command = 'Wait-Pty'; BlockedIn = 'poll', 'ppoll' }
+            @{ Kind = 'a full queue'; Command = 'Send-MqMessage'; BlockedIn = 'poll', 'ppoll' }
+            @{ Kind = 'a full pipe'; Command = 'Write-FileDescriptor'; BlockedIn = 'poll', 'ppoll' }
+            @{ Kind = 'an eventfd at its maximum'; Command = 'Write-EventFd'; BlockedIn = 'poll', 'ppoll' }
+            # A blocking socket's send waits inside sendmsg itself.
+            @{ Kind = 'a full socket'; Command = 'Send-SocketMessage'; BlockedIn = 'sendmsg' }
+            @{ Kind = 'a datagram socket'; Command = 'Receive-SocketMessage'; BlockedIn = 'poll', 'ppoll' }
+            @{ Kind = 'a FIFO'; Command = 'Read-FileDescriptor'; BlockedIn = 'poll', 'ppoll' }
+            @{ Kind = 'a pipe'; Command = 'Wait-FileDescriptor'; BlockedIn = 'epoll_wait', 'epoll_pwait', 'epoll_pwait2' }
+        ) {
+            $cleanUp = $null
+            switch ($Kind) {
+                'a poll set' {
+                    $eventFd = New-EventFd
+                    $object = New-PollSet $eventFd
+                    $parameters = @{ InputObject = $object }
+                    $close = { Close-PollSet $object }
+                    $cleanUp = { Close-EventFd $eventFd }
+                }
+                'a pty, waiting for a pattern' {
+                    $object = Start-Pty cat
+                    $parameters = @{ InputObject = $object; Pattern = 'never printed' }
+                    $close = { Close-Pty $object }
+                }
+                'a full queue' {
+                    $name = New-TestName
+                    $object = New-MessageQueue -Name $name -MaxMessages 1 -MaxMessageSize 16
+                    Send-MqMessage -Queue $object -InputObject 'fills it'
+                    $parameters = @{ Queue = $object; InputObject = 'waits' }
+                    $close = { Close-MessageQueue $object }
+                    $cleanUp = { Remove-MessageQueue -Name $name -Confirm:$false }
+                }
+                'a full pipe' {
+                    $pipe = New-Pipe
+                    $capacity = (Set-Pipe $pipe -Capacity 4096 -PassThru).Capacity
+                    Write-FileDescriptor $pipe.WriteEnd ('x' * $capacity) -NoNewline
+                    $parameters = @{ InputObject = $pipe.WriteEnd; Value = 'waits' }
+                    $close = { Close-Pipe $pipe.WriteEnd }
+                    $cleanUp = { Close-Pipe $pipe }
+                }
+                'an eventfd at its maximum' {
+                    $object = New-EventFd
+                    Write-EventFd $object -Value ([uint64]::MaxValue - 1)
+                    $parameters = @{ InputObject = $object; Value = 1 }
+                    $close = { Close-EventFd $object }
+                }
+                'a full socket' {
+                    $pair = New-SocketPair
+                    # Filled until a send that may not wait writes a WouldBlock record (EAGAIN), so the next one waits.
+                    foreach ($i in 1..1000) {
+                        if (@(Send-SocketMessage $pair.First ('x' * 4096) -TimeoutSeconds 0 | Where-Object { $_ -is [Sysprog.WouldBlock] }).Count) { break }
+                    }
+                    $parameters = @{ Socket = $pair.First; Value = ('x' * 65536) }
+                    $close = { Close-Socket $pair.First }
+                    $cleanUp = { Close-Socket $pair.Second }
+                }
+                'a datagram socket' {
+                    $object = New-Socket -Name (New-TestName).Substring(1) -Type Datagram
+                    $parameters = @{ InputObject = $object; Wait = $true }
+                    $close = { Close-Socket $object }
+                }
+                'a FIFO' {
+                    $fifo = New-Fifo -Path (Join-Path ([IO.Path]::GetTempPath()) "$($script:prefix)fifo-close")
+                    # Both ends opened without waiting for the other, then the read end made blocking, so a read waits.
+                    $object = Open-Fifo -Path $fifo.FullName -Access Read -NonBlocking
+                    $writer = Open-Fifo -Path $fifo.FullName -Access Write -NonBlocking
+                    Set-FileDescriptor $object -NonBlocking $false
+                    $parameters = @{ InputObject = $object }
+                    $close = { Close-Pipe $object }
+                    $cleanUp = { Close-Pipe $writer; Remove-Item -LiteralPath $fifo.FullName }
+                }
+                'a pipe' {
+                    $pipe = New-Pipe
+                    $parameters = @{ InputObject = $pipe.ReadEnd }
+                    $close = { Close-Pipe $pipe.ReadEnd }
+                    $cleanUp = { Close-Pipe $pipe }
+                }
+            }
+            try {
+                $outcome = Measure-CloseElsewhere -Command $Command -Parameters $parameters -BlockedIn $BlockedIn -Close $close
+            }
+            finally {
+                & $close
+                if ($cleanUp) { & $cleanUp }
+            }
+            $outcome.Blocked | Should -BeTrue -Because "$Command must be blocked in $($BlockedIn -join ' or ') before the Close"
+            $outcome.WasRunning | Should -BeTrue
+            $outcome.Ended | Should -BeTrue -Because 'the Close must end the wait'
+            $outcome.Milliseconds | Should -BeLessThan 300
+            $outcome.Errors.Count | Should -Be 1
+            $outcome.Errors[0].FullyQualifiedErrorId | Should -BeLike 'ObjectClosed,*'
+            $outcome.Errors[0].Exception.Message | Should -BeLike '*was closed while*'
+            $script:attacks.Add("A Close in another runspace ending $Command on $Kind")
+        }
+    }
+
+    # Every cmdlet and CLI command that takes a path, a name, a descriptor or a process id has a row above for each
+    # such parameter. The list comes from the module and from the CLI's own command tree, so a new command or
+    # parameter without a row fails here; what takes such a word but names nothing another user makes is left out
+    # below, each with the reason (and a reason for something that no longer exists fails too).
+    Context 'Every command that takes a path, a name, a descriptor or a process id has a row' {
+        BeforeAll {
+            $script:exempt = @{
+                'Get-ElfSymbol -Name' = 'a filter over the symbols of the file -Path names (the file has its rows)'
+                'Get-IpcLimit -Name' = 'the name of a limit, from a fixed list'
+                'Get-SharedLibrary -Name' = 'a filter over the libraries this process has loaded'
+                'Get-SharedLibrarySymbol -Name' = 'a symbol looked up in a library already loaded'
+                'Invoke-SharedLibraryFunction -Name' = 'a symbol looked up in a library already loaded'
+                'Get-Syscall -Name' = 'a system call''s name, from the kernel''s table'
+                'sysprog syscalls <name>' = 'a system call''s name, from the kernel''s table'
+                'sysprog peek <address>' = 'a memory address (or symbol) in the process <pid> names, which has its rows'
+                'sysprog poke <address>' = 'a memory address (or symbol) in the process <pid> names, which has its rows'
+            }
+            $parameterWords = 'Path', 'LiteralPath', 'Name', 'FilePath', 'WorkingDirectory', 'LibraryPath', 'Queue', 'Descriptor', 'Id', 'ProcessId', 'ThreadId', 'OwnerProcessId'
+            $handles = [Sysprog.MessageQueue].Assembly
+            $script:cmdletTargets = @(foreach ($command in Get-Command -Module Sysprog -CommandType Cmdlet) {
+                    foreach ($parameter in $command.Parameters.Values) {
+                        # A handle object (a queue, a socket) given instead is not a word another user chooses.
+                        if ($parameter.Name -in $parameterWords -and $parameter.ParameterType.Assembly -ne $handles) { "$($command.Name) -$($parameter.Name)" }
+                    }
+                })
+
+            # The CLI's command tree, read from its assembly in a pwsh of its own (System.CommandLine is not loaded here):
+            # each leaf command's words, its arguments and its options.
+            $treeScript = Join-Path $TestDrive 'cli-tree.ps1'
+            Set-Content -LiteralPath $treeScript -Value @'
+param($cli)
+$assembly = [System.Reflection.Assembly]::LoadFrom($cli)
+$null = [System.Reflection.Assembly]::LoadFrom((Join-Path (Split-Path $cli) 'System.CommandLine.dll'))
+$trace = [System.CommandLine.Option[bool]]::new('--trace')
+function Write-Leaf($command, $above) {
+    $words = "$above $($command.Name)".Trim()
+    if ($command.Subcommands.Count -eq 0) { "$words|$(@($command.Arguments.Name) -join ',')|$(@($command.Options.Name) -join ',')" }
+    foreach ($sub in $command.Subcommands) { Write-Leaf $sub $words }
+}
+foreach ($type in $assembly.GetTypes()) {
+    foreach ($method in $type.GetMethods([System.Reflection.BindingFlags]'Public,Static')) {
+        if ($method.Name -like 'Build*' -and $method.ReturnType.FullName -eq 'System.CommandLine.Command') { Write-Leaf ($method.Invoke($null, @($trace))) '' }
+    }
+}
+'@
+            $pwsh, $pwshArguments = Get-PwshCommand
+            $leaves = @(& $pwsh $pwshArguments -NoProfile -NonInteractive -File $treeScript (Resolve-Path -LiteralPath $SysprogCliPath).ProviderPath)
+            $LASTEXITCODE | Should -Be 0 -Because "the CLI's command tree is read from its assembly: $leaves"
+            $argumentWords = 'path', 'file', 'library', 'address', 'name', 'pattern', 'pid'
+            $optionWords = '--fd', '--cwd', '--library-path', '--file', '--path', '--shm', '--mq', '--pid', '--from-pid', '--thread', '--semaphore'
+            $script:cliLeaves = $leaves
+            $script:cliTargets = @(foreach ($leaf in $leaves) {
+                    $words, $arguments, $options = $leaf -split '\|'
+                    foreach ($argument in $arguments -split ',' | Where-Object { $_ -in $argumentWords }) { "sysprog $words <$argument>" }
+                    foreach ($option in $options -split ',' | Where-Object { $_ -in $optionWords }) { "sysprog $words $option" }
+                })
+        }
+
+        It 'the module and the CLI list what they take (the lists are not empty)' {
+            $script:cmdletTargets.Count | Should -BeGreaterThan 50
+            $script:cliLeaves.Count | Should -BeGreaterThan 40
+            $script:cliTargets.Count | Should -BeGreaterThan 40
+            Write-Host "hostile: $($script:cmdletTargets.Count) cmdlet parameters and $($script:cliTargets.Count) CLI arguments and options take a path, a name, a descriptor or a process id"
+        }
+
+        It 'every such cmdlet parameter has a row, or a reason here' {
+            $missing = @($script:cmdletTargets | Where-Object { -not $script:targets.Contains($_) -and -not $script:exempt.ContainsKey($_) })
+            $missing | Should -BeNullOrEmpty -Because 'each takes a path, a name, a descriptor or a process id: add a row that attacks it'
+        }
+
+        It 'every such CLI argument and option has a row, or a reason here' {
+            $missing = @($script:cliTargets | Where-Object { -not $script:targets.Contains($_) -and -not $script:exempt.ContainsKey($_) })
+            $missing | Should -BeNullOrEmpty -Because 'each takes a path, a name, a descriptor or a process id: add a row that attacks it'
+        }
+
+        It 'every reason given is for something the module or the CLI still takes, and every row attacks one' {
+            $known = [System.Collections.Generic.HashSet[string]]::new([string[]] @($script:cmdletTargets + $script:cliTargets + 'sysprog spawn <command>', 'sysprog pty <command>'), [StringComparer]::Ordinal)
+            @($script:exempt.Keys | Where-Object { -not $known.Contains($_) }) | Should -BeNullOrEmpty
+            @($script:targets | Where-Object { -not $known.Contains($_) }) | Should -BeNullOrEmpty -Because 'a row names what it attacks as the module and the CLI spell it'
         }
     }
 }
