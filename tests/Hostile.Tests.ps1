@@ -557,7 +557,7 @@ try { Start-ChildProcess -FilePath true | Out-Null; 'started' } catch { $_.Excep
             Remove-Item -LiteralPath $script:shared, $script:private -Recurse -Force
         }
 
-        It '<Target> at nobody''s <Planted>: <Outcome>' -ForEach @(
+        It '<Target> at nobody''s <Planted>: a named error at once, nothing followed or waited for' -ForEach @(
             # A link of nobody's is never followed (the fs.protected_symlinks rule, whatever the sysctl says).
             @{ Target = 'Remove-InotifyWatch -Path'; Planted = 'link'; Id = '*'; Says = '*has no active watch on*'; Run = { param($p) $i = New-Inotify; try { Remove-InotifyWatch -InputObject $i -Path $p } finally { Close-Inotify $i } } }
             @{ Target = 'Add-InotifyWatch -Path'; Planted = 'link'; Run = { param($p) $i = New-Inotify; try { Add-InotifyWatch $i -Path $p } finally { Close-Inotify $i } } }
