@@ -635,6 +635,21 @@ public sealed class SocketTests : IDisposable
     }
 
     [Fact]
+    public void ConnectingToAFifo_IsRefused_SayingItIsAFifoNotASocket()
+    {
+        // What another user may have planted where a socket was expected: connect(2) refuses it like a socket no one
+        // listens on, and the message says what is there instead of claiming a socket.
+        string path = PathIn("planted");
+        Fifo.Create(path);
+
+        SysprogException refused = Assert.Throws<SysprogException>(() => Socket.CreateConnected(SocketEndpoint.Unix(path), timeout: Long));
+
+        Assert.Equal(Errno.ECONNREFUSED, refused.Errno);
+        Assert.Contains("it is a FIFO, not a socket", refused.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("a socket is bound there", refused.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void AnAbstractNameWithControlCharacters_ListedEscaped_IsReachedByItsEscapedForm()
     {
         // What another user can bind: a newline, then text shaped like a /proc/net/unix row, and ESC.

@@ -461,6 +461,9 @@ public sealed unsafe class Socket : StreamDescriptor
         Errno.ENOENT => $"There is no socket file at {endpoint}.",
         Errno.ECONNREFUSED when endpoint.Path is string path && SocketTable.IsStaleSocketFile(path) =>
             $"{path} is a stale socket file: no socket is bound to it any more.",
+        // A FIFO or a file another user put at the path refuses the same way: say what is there, not "a socket".
+        Errno.ECONNREFUSED when endpoint.Path is string path && FileStatus.OfPath(path) is { } status && (status.Mode & FileStatus.TypeMask) != FileStatus.Socket =>
+            $"Nothing can listen at {endpoint}: it is a {FileStatus.KindOf(status.Mode & FileStatus.TypeMask)}, not a socket.",
         Errno.ECONNREFUSED when Family == SocketFamily.Unix => $"Nothing listens at {endpoint} (a socket is bound there, but is not listening).",
         Errno.ECONNREFUSED => $"Nothing listens at {endpoint}.",
         Errno.EPROTOTYPE => $"The socket at {endpoint} is of another kind than {Kind}: connect with the kind it was made with.",
