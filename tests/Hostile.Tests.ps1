@@ -599,6 +599,7 @@ try { Start-ChildProcess -FilePath true | Out-Null; 'started' } catch { $_.Excep
             @{ Target = 'Lock-File -Path'; Planted = 'fifo'; Id = 'Open.EACCES'; Says = '*FIFO owned by nobody (uid 65534)*'; Run = { param($p) Lock-File -Path $p -TimeoutSeconds 0 } }
             @{ Target = 'Start-ChildProcess -Descriptor'; Planted = 'fifo'; Id = 'Open.EACCES'; Says = '*FIFO owned by nobody (uid 65534)*'; Run = { param($p) Start-ChildProcess -FilePath true -Descriptor @{ 1 = $p } } }
             @{ Target = 'Open-SharedLibrary -Name'; Planted = 'fifo'; Id = 'Open.EACCES'; Says = '*FIFO owned by nobody (uid 65534)*'; Run = { param($p) Open-SharedLibrary -Name $p } }
+            @{ Target = 'Connect-Socket -Path'; Planted = 'fifo'; Id = 'Connect.ECONNREFUSED'; Says = '*it is a FIFO, not a socket*'; Run = { param($p) Connect-Socket -Path $p -TimeoutSeconds 2 } }
             @{ Target = 'Start-ChildProcess -FilePath'; Planted = 'fifo'; Id = 'PosixSpawnp.EACCES'; Says = '*FIFO owned by nobody (uid 65534)*'; Run = { param($p) Start-ChildProcess -FilePath $p } }
             # A folder where a file is wanted.
             @{ Target = 'New-MemoryMap -Path'; Planted = 'folder'; Id = '*'; Says = '*is a directory; only files can be mapped*'; Run = { param($p) New-MemoryMap -Path $p } }
@@ -657,6 +658,7 @@ try { Start-ChildProcess -FilePath true | Out-Null; 'started' } catch { $_.Excep
             @{ Target = 'sysprog elf <file>'; Planted = 'fifo'; Words = 'elf', 'PLANTED'; Says = 'not a regular file'; ExitCode = 2 }
             @{ Target = 'sysprog residency <file>'; Planted = 'fifo'; Words = 'residency', 'PLANTED'; Says = 'EINVAL' }
             @{ Target = 'sysprog map <path>'; Planted = 'fifo'; Words = 'map', 'PLANTED'; Says = 'is a FIFO, which cannot be mapped'; ExitCode = 2 }
+            @{ Target = 'sysprog unix connect <address>'; Planted = 'fifo'; Words = 'unix', 'connect', 'PLANTED', '--timeout', '2s'; Says = 'it is a FIFO, not a socket' }
             @{ Target = 'sysprog lock <path>'; Planted = 'fifo'; Words = 'lock', 'PLANTED', '--timeout', '0', 'true'; Says = 'EACCES' }
             @{ Target = 'sysprog dlopen <library>'; Planted = 'fifo'; Words = 'dlopen', 'PLANTED'; Says = 'EACCES' }
             @{ Target = 'sysprog spawn --fd'; Planted = 'fifo'; Words = 'spawn', '--fd', '1=PLANTED', 'true'; Says = 'EACCES' }
