@@ -650,7 +650,7 @@ public sealed class SocketTests : IDisposable
     }
 
     [Fact]
-    public void AnAbstractNameWithControlCharacters_ListedEscaped_IsReachedByItsEscapedForm()
+    public void AnAbstractNameWithControlCharactersOrBytesNoUtf8_ListedEscaped_IsReachedByItsEscapedForm()
     {
         // What another user can bind: a newline, then text shaped like a /proc/net/unix row, and ESC.
         string raw = $"sysprog-test-{Guid.NewGuid():N}\nu_str LISTEN 0 0 @forged\u001b[31m";
@@ -665,7 +665,13 @@ public sealed class SocketTests : IDisposable
         Assert.Equal(raw, passedBack.AbstractName);
         Assert.Equal(shown, client.RemoteEndpoint!.ToString());
         Assert.Throws<ArgumentException>(() => SocketEndpoint.Abstract(@"a\q"));
-        Assert.Throws<ArgumentException>(() => SocketEndpoint.Abstract(@"bytes\xff\xfe"));
+
+        // Bytes that are no UTF-8, as any user may bind them: listed as \xHH, and that form reaches the socket.
+        using Socket bytes = Socket.CreateBound(SocketEndpoint.Abstract($@"sysprog-test-{Guid.NewGuid():N}-\xff\xfe"));
+        string bytesShown = bytes.LocalEndpoint.ToString();
+        Assert.EndsWith(@"-\xff\xfe", bytesShown, StringComparison.Ordinal);
+        using Socket bytesClient = Socket.CreateConnected(SocketEndpoint.ParseUnix(bytesShown), timeout: TimeSpan.FromSeconds(10))!;
+        Assert.Equal(bytesShown, bytesClient.RemoteEndpoint!.ToString());
     }
 
     [Fact]

@@ -942,7 +942,7 @@ public sealed unsafe class Socket : StreamDescriptor
     {
         null => "NULL",
         { Family: SocketFamily.Unix, Path: string path } => $"{{sa_family=AF_UNIX, sun_path={Quote(path)}}}",
-        { Family: SocketFamily.Unix, AbstractName: string name } => $"{{sa_family=AF_UNIX, sun_path=@{Quote(name)}}}",
+        { Family: SocketFamily.Unix, AbstractName: not null } => $"{{sa_family=AF_UNIX, sun_path=@{NameEscaping.Quote(endpoint.AbstractNameBytes)}}}",
         { Family: SocketFamily.Unix } => "{sa_family=AF_UNIX}",
         { Family: SocketFamily.IPv4 } => $"{{sa_family=AF_INET, sin_port=htons({endpoint.Port}), sin_addr=inet_addr({Quote(endpoint.Address!.ToString())})}}",
         _ => $"{{sa_family=AF_INET6, sin6_port=htons({endpoint.Port}), sin6_addr={Quote(endpoint.Address!.ToString())}}}",
