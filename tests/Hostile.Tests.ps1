@@ -805,14 +805,14 @@ try { Start-ChildProcess -FilePath true | Out-Null; 'started' } catch { $_.Excep
     }
 
     # A neighbour (nobody, when this is root) listens on an abstract UNIX socket whose name holds a newline and, after
-    # it, text shaped like a row of /proc/net/unix and of ss. Every listing shows it as one escaped entry, and the
-    # escaped name passed back reaches that socket.
+    # it, text shaped like a row of /proc/net/unix and of ss, and ends in two bytes that are no UTF-8. Every listing
+    # shows it as one escaped entry, and the escaped name passed back reaches that socket.
     Context 'A neighbour''s UNIX socket whose name forges a row' {
         BeforeAll {
             $script:neighbourName = "$($script:prefix)neighbour`nu_str LISTEN 0 0 @forged 1 * 0"
-            $script:neighbourShown = "@$($script:prefix)neighbour\nu_str LISTEN 0 0 @forged 1 * 0"
+            $script:neighbourShown = "@$($script:prefix)neighbour\nu_str LISTEN 0 0 @forged 1 * 0\xff\xfe"
             $start = [System.Diagnostics.ProcessStartInfo]::new($(if ($script:isRoot) { 'setpriv' } else { 'env' }))
-            $bind = 'use Socket; socket(S, AF_UNIX, SOCK_STREAM, 0) or die; bind(S, pack_sockaddr_un("\0" . $ARGV[0])) or die "bind: $!"; listen(S, 8) or die; $| = 1; print "ready\n"; <STDIN>'
+            $bind = 'use Socket; socket(S, AF_UNIX, SOCK_STREAM, 0) or die; bind(S, pack_sockaddr_un("\0" . $ARGV[0] . "\xff\xfe")) or die "bind: $!"; listen(S, 8) or die; $| = 1; print "ready\n"; <STDIN>'
             $words = @('perl', '-e', $bind, $script:neighbourName)
             if ($script:isRoot) { $words = @('--reuid=65534', '--regid=65534', '--clear-groups') + $words }
             foreach ($word in $words) { $start.ArgumentList.Add($word) }
