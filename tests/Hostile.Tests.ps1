@@ -549,6 +549,11 @@ try { Start-ChildProcess -FilePath true | Out-Null; 'started' } catch { $_.Excep
                     $script:victim, $script:planted.link, $script:private, $script:planted.dirlink, $script:planted.fifo, $script:planted.folder, $script:planted.file,
                     $script:planted.library)
             }
+            else {
+                # Unprivileged, this user plants the FIFO and the folder itself, for the rows whose point is the kind
+                # of file rather than its owner (AnyOwner); the rest skip.
+                Invoke-AsPlanter 'mkfifo -m 0666 "$1" && mkdir -m 0777 "$2"' @($script:planted.fifo, $script:planted.folder)
+            }
         }
 
         AfterAll {
@@ -590,27 +595,27 @@ try { Start-ChildProcess -FilePath true | Out-Null; 'started' } catch { $_.Excep
             @{ Target = 'New-Fifo -Path'; Planted = 'link'; Id = 'Mkfifoat.EEXIST'; Says = '*exists already*' }
             @{ Target = 'New-Socket -Path'; Planted = 'link'; Id = 'Bind.EADDRINUSE'; Says = '*' }
             # A FIFO where a file is wanted: a named error at once, never a wait for a writer.
-            @{ Target = 'Get-ElfFile -Path'; Planted = 'fifo'; Id = 'ElfFormat'; Says = '*not a regular file*'; Run = { param($p) Get-ElfFile -Path $p } }
-            @{ Target = 'Get-FileResidency -Path'; Planted = 'fifo'; Id = 'Mincore.EINVAL'; Says = '*Only a regular file*'; Run = { param($p) Get-FileResidency -Path $p } }
-            @{ Target = 'Set-FileAdvice -Path'; Planted = 'fifo'; Id = 'PosixFadvise.ESPIPE'; Says = '*no page cache*'; Run = { param($p) Set-FileAdvice -Path $p -Advice WillNeed } }
-            @{ Target = 'Get-TerminalSize -Path'; Planted = 'fifo'; Id = 'Open.EINVAL'; Says = '*is a FIFO*'; Run = { param($p) Get-TerminalSize -Path $p } }
-            @{ Target = 'Set-TerminalSize -Path'; Planted = 'fifo'; Id = 'Open.EINVAL'; Says = '*is a FIFO*'; Run = { param($p) Set-TerminalSize -Path $p -Rows 10 -Columns 10 -Confirm:$false } }
-            @{ Target = 'New-MemoryMap -Path'; Planted = 'fifo'; Id = '*'; Says = '*is a FIFO, which cannot be mapped*'; Run = { param($p) New-MemoryMap -Path $p } }
+            @{ Target = 'Get-ElfFile -Path'; Planted = 'fifo'; AnyOwner = $true; Id = 'ElfFormat'; Says = '*not a regular file*'; Run = { param($p) Get-ElfFile -Path $p } }
+            @{ Target = 'Get-FileResidency -Path'; Planted = 'fifo'; AnyOwner = $true; Id = 'Mincore.EINVAL'; Says = '*Only a regular file*'; Run = { param($p) Get-FileResidency -Path $p } }
+            @{ Target = 'Set-FileAdvice -Path'; Planted = 'fifo'; AnyOwner = $true; Id = 'PosixFadvise.ESPIPE'; Says = '*no page cache*'; Run = { param($p) Set-FileAdvice -Path $p -Advice WillNeed } }
+            @{ Target = 'Get-TerminalSize -Path'; Planted = 'fifo'; AnyOwner = $true; Id = 'Open.EINVAL'; Says = '*is a FIFO*'; Run = { param($p) Get-TerminalSize -Path $p } }
+            @{ Target = 'Set-TerminalSize -Path'; Planted = 'fifo'; AnyOwner = $true; Id = 'Open.EINVAL'; Says = '*is a FIFO*'; Run = { param($p) Set-TerminalSize -Path $p -Rows 10 -Columns 10 -Confirm:$false } }
+            @{ Target = 'New-MemoryMap -Path'; Planted = 'fifo'; AnyOwner = $true; Id = '*'; Says = '*is a FIFO, which cannot be mapped*'; Run = { param($p) New-MemoryMap -Path $p } }
             @{ Target = 'Lock-File -Path'; Planted = 'fifo'; Id = 'Open.EACCES'; Says = '*FIFO owned by nobody (uid 65534)*'; Run = { param($p) Lock-File -Path $p -TimeoutSeconds 0 } }
             @{ Target = 'Start-ChildProcess -Descriptor'; Planted = 'fifo'; Id = 'Open.EACCES'; Says = '*FIFO owned by nobody (uid 65534)*'; Run = { param($p) Start-ChildProcess -FilePath true -Descriptor @{ 1 = $p } } }
             @{ Target = 'Open-SharedLibrary -Name'; Planted = 'fifo'; Id = 'Open.EACCES'; Says = '*FIFO owned by nobody (uid 65534)*'; Run = { param($p) Open-SharedLibrary -Name $p } }
-            @{ Target = 'Connect-Socket -Path'; Planted = 'fifo'; Id = 'Connect.ECONNREFUSED'; Says = '*it is a FIFO, not a socket*'; Run = { param($p) Connect-Socket -Path $p -TimeoutSeconds 2 } }
+            @{ Target = 'Connect-Socket -Path'; Planted = 'fifo'; AnyOwner = $true; Id = 'Connect.ECONNREFUSED'; Says = '*it is a FIFO, not a socket*'; Run = { param($p) Connect-Socket -Path $p -TimeoutSeconds 2 } }
             @{ Target = 'Start-ChildProcess -FilePath'; Planted = 'fifo'; Id = 'PosixSpawnp.EACCES'; Says = '*FIFO owned by nobody (uid 65534)*'; Run = { param($p) Start-ChildProcess -FilePath $p } }
             # A folder where a file is wanted.
-            @{ Target = 'New-MemoryMap -Path'; Planted = 'folder'; Id = '*'; Says = '*is a directory; only files can be mapped*'; Run = { param($p) New-MemoryMap -Path $p } }
-            @{ Target = 'Open-SharedLibrary -Name'; Planted = 'folder'; Id = 'Open.EINVAL'; Says = '*is a directory, and only a regular file*'; Run = { param($p) Open-SharedLibrary -Name $p } }
-            @{ Target = 'Start-ChildProcess -Descriptor'; Planted = 'folder'; Id = 'Open.EISDIR'; Says = '*'; Run = { param($p) Start-ChildProcess -FilePath true -Descriptor @{ 1 = $p } } }
+            @{ Target = 'New-MemoryMap -Path'; Planted = 'folder'; AnyOwner = $true; Id = '*'; Says = '*is a directory; only files can be mapped*'; Run = { param($p) New-MemoryMap -Path $p } }
+            @{ Target = 'Open-SharedLibrary -Name'; Planted = 'folder'; AnyOwner = $true; Id = 'Open.EINVAL'; Says = '*is a directory, and only a regular file*'; Run = { param($p) Open-SharedLibrary -Name $p } }
+            @{ Target = 'Start-ChildProcess -Descriptor'; Planted = 'folder'; AnyOwner = $true; Id = 'Open.EISDIR'; Says = '*'; Run = { param($p) Start-ChildProcess -FilePath true -Descriptor @{ 1 = $p } } }
             # nobody's regular file, which a write or a create must not take over (fs.protected_regular).
             @{ Target = 'Start-ChildProcess -Descriptor'; Planted = 'file'; Id = 'Open.EACCES'; Says = '*owned by nobody (uid 65534)*'; Run = { param($p) Start-ChildProcess -FilePath true -Descriptor @{ 1 = $p } } }
             @{ Target = 'Lock-File -Path'; Planted = 'file'; Id = 'Open.EACCES'; Says = '*owned by nobody (uid 65534)*'; Run = { param($p) Lock-File -Path $p -TimeoutSeconds 0 } }
         ) {
             Add-Target $Target
-            if (-not $script:isRoot) { Skip-Attack "$Target at another user's $Planted" 'planting as another user (nobody) needs root to switch to it'; return }
+            if (-not $script:isRoot -and -not $AnyOwner) { Skip-Attack "$Target at another user's $Planted" 'planting as another user (nobody) needs root to switch to it'; return }
             if (-not $Run) { $Run = [scriptblock]::Create("param(`$p) $($Target.Split(' ')[0]) $($Target.Split(' ')[1]) `$p") }
             if (-not $Id) { $Id = '*.EACCES'; $Says = '*symbolic link*owned by nobody (uid 65534)*' }
             $path = $script:planted[$Planted]
@@ -655,10 +660,10 @@ try { Start-ChildProcess -FilePath true | Out-Null; 'started' } catch { $_.Excep
             @{ Target = 'sysprog unix send --file'; Planted = 'link'; Words = 'unix', 'send', '@nothing-listens-here', 'text', '--file', 'PLANTED', '--timeout', '2s' }
             @{ Target = 'sysprog unix listen <address>'; Planted = 'link'; Words = 'unix', 'listen', 'PLANTED'; Says = 'EADDRINUSE' }
             @{ Target = 'sysprog fifo make <path>'; Planted = 'link'; Words = 'fifo', 'make', 'PLANTED'; Says = 'EEXIST' }
-            @{ Target = 'sysprog elf <file>'; Planted = 'fifo'; Words = 'elf', 'PLANTED'; Says = 'not a regular file'; ExitCode = 2 }
-            @{ Target = 'sysprog residency <file>'; Planted = 'fifo'; Words = 'residency', 'PLANTED'; Says = 'EINVAL' }
-            @{ Target = 'sysprog map <path>'; Planted = 'fifo'; Words = 'map', 'PLANTED'; Says = 'is a FIFO, which cannot be mapped'; ExitCode = 2 }
-            @{ Target = 'sysprog unix connect <address>'; Planted = 'fifo'; Words = 'unix', 'connect', 'PLANTED', '--timeout', '2s'; Says = 'it is a FIFO, not a socket' }
+            @{ Target = 'sysprog elf <file>'; Planted = 'fifo'; AnyOwner = $true; Words = 'elf', 'PLANTED'; Says = 'not a regular file'; ExitCode = 2 }
+            @{ Target = 'sysprog residency <file>'; Planted = 'fifo'; AnyOwner = $true; Words = 'residency', 'PLANTED'; Says = 'EINVAL' }
+            @{ Target = 'sysprog map <path>'; Planted = 'fifo'; AnyOwner = $true; Words = 'map', 'PLANTED'; Says = 'is a FIFO, which cannot be mapped'; ExitCode = 2 }
+            @{ Target = 'sysprog unix connect <address>'; Planted = 'fifo'; AnyOwner = $true; Words = 'unix', 'connect', 'PLANTED', '--timeout', '2s'; Says = 'it is a FIFO, not a socket' }
             @{ Target = 'sysprog lock <path>'; Planted = 'fifo'; Words = 'lock', 'PLANTED', '--timeout', '0', 'true'; Says = 'EACCES' }
             @{ Target = 'sysprog dlopen <library>'; Planted = 'fifo'; Words = 'dlopen', 'PLANTED'; Says = 'EACCES' }
             @{ Target = 'sysprog spawn --fd'; Planted = 'fifo'; Words = 'spawn', '--fd', '1=PLANTED', 'true'; Says = 'EACCES' }
@@ -666,7 +671,7 @@ try { Start-ChildProcess -FilePath true | Out-Null; 'started' } catch { $_.Excep
             @{ Target = 'sysprog lock <path>'; Planted = 'file'; Words = 'lock', 'PLANTED', '--timeout', '0', 'true'; Says = 'EACCES' }
         ) {
             Add-Target $Target
-            if (-not $script:isRoot) { Skip-Attack "$Target at another user's $Planted" 'planting as another user (nobody) needs root to switch to it'; return }
+            if (-not $script:isRoot -and -not $AnyOwner) { Skip-Attack "$Target at another user's $Planted" 'planting as another user (nobody) needs root to switch to it'; return }
             if (-not $Says) { $Says = 'EACCES' }
             # Exit 2 where what is there is not the kind of file the command reads (bad input), 1 where a call failed.
             if (-not $ExitCode) { $ExitCode = 1 }
