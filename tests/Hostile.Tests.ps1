@@ -908,10 +908,10 @@ try { Start-ChildProcess -FilePath true | Out-Null; 'started' } catch { $_.Excep
         It '<Target> given <What>: <Says>, nothing started or sent' -ForEach @(
             @{ Target = 'Start-ChildProcess -Descriptor'; What = 'a closed eventfd'; Id = 'ObjectClosed'; Says = '*closed*'; Run = { Start-ChildProcess -FilePath true -Descriptor @{ 3 = $script:closedEventFd } } }
             @{ Target = 'Start-ChildProcess -Descriptor'; What = 'a number not open here'; Id = '*.EBADF'; Says = '*EBADF*'; Run = { Start-ChildProcess -FilePath true -Descriptor @{ 3 = $script:notOpen } } }
-            @{ Target = 'Start-ChildProcess -Descriptor'; What = 'a mapping (no descriptor)'; Id = '*'; Says = '*descriptor*'; Run = { Start-ChildProcess -FilePath true -Descriptor @{ 3 = $script:mapping } } }
+            @{ Target = 'Start-ChildProcess -Descriptor'; What = 'a mapping (no descriptor)'; Id = '*'; Says = '*-Descriptor 3 is MemoryMapping*'; Run = { Start-ChildProcess -FilePath true -Descriptor @{ 3 = $script:mapping } } }
             @{ Target = 'Send-SocketMessage -Descriptor'; What = 'a closed eventfd'; Id = 'ObjectClosed'; Says = '*closed*'; Run = { Send-SocketMessage $script:pair.First 'x' -Descriptor $script:closedEventFd } }
-            @{ Target = 'Send-SocketMessage -Descriptor'; What = 'a number not open here'; Id = '*'; Says = '*'; Run = { Send-SocketMessage $script:pair.First 'x' -Descriptor $script:notOpen } }
-            @{ Target = 'Send-SocketMessage -Descriptor'; What = 'a mapping (no descriptor)'; Id = '*'; Says = '*'; Run = { Send-SocketMessage $script:pair.First 'x' -Descriptor $script:mapping } }
+            @{ Target = 'Send-SocketMessage -Descriptor'; What = 'a number (it passes objects, not numbers)'; Id = '*'; Says = '*Int32 has no descriptor to pass*'; Run = { Send-SocketMessage $script:pair.First 'x' -Descriptor $script:notOpen } }
+            @{ Target = 'Send-SocketMessage -Descriptor'; What = 'a mapping (no descriptor)'; Id = '*'; Says = '*MemoryMapping has no descriptor to pass*'; Run = { Send-SocketMessage $script:pair.First 'x' -Descriptor $script:mapping } }
         ) {
             Add-Target $Target
             $children = @(Get-ChildProcess).Count
