@@ -23,6 +23,33 @@ Describe 'A hostile machine' -Skip:(-not $IsLinux) {
             $LASTEXITCODE | Should -Be 0 -Because "planting ($Command $ArgumentList)"
         }
 
+        # What the rows attack, as "Command -Parameter" or "sysprog words <argument>" / "sysprog words --option": each
+        # row names its targets before it runs (so a row skipped here still counts as a row), and the last context
+        # checks that every cmdlet and CLI command taking a path, a name, a descriptor or a process id has one.
+        $script:targets = [System.Collections.Generic.HashSet[string]]::new([StringComparer]::Ordinal)
+        function Add-Target {
+            param([Parameter(Mandatory)][string[]] $Target)
+            foreach ($one in $Target) { $null = $script:targets.Add($one) }
+        }
+
+        function Invoke-Sysprog {
+            # The CLI with these words, ended by timeout(1) (exit 124) should it wait: its exit code and its output and
+            # errors, the lines kept apart.
+            param([Parameter(Mandatory)][string[]] $Words, [int] $Seconds = 30)
+            $lines = @(& timeout $Seconds dotnet $SysprogCliPath @Words 2>&1 | ForEach-Object { "$_" })
+            [pscustomobject]@{ ExitCode = $LASTEXITCODE; Lines = $lines; Text = $lines -join "`n" }
+        }
+
+        function Split-Outcome {
+            # What a script block wrote, its errors apart from its output (a non-terminating error is one too).
+            param([Parameter(Mandatory)][scriptblock] $Action, [object[]] $ArgumentList = @())
+            $all = @(& $Action @ArgumentList 2>&1)
+            [pscustomobject]@{
+                Output = @($all | Where-Object { $_ -isnot [System.Management.Automation.ErrorRecord] })
+                Errors = @($all | Where-Object { $_ -is [System.Management.Automation.ErrorRecord] })
+            }
+        }
+
         function Skip-Attack {
             param([Parameter(Mandatory)][string] $Attack, [Parameter(Mandatory)][string] $Because)
             $script:skipped.Add($Attack)
@@ -121,6 +148,7 @@ Describe 'A hostile machine' -Skip:(-not $IsLinux) {
             @{ Attack = 'Open-Semaphore on a FIFO at sem.NAME'; Command = 'Open-Semaphore'; Planted = 'fifo'; Parameters = @{}; ErrorId = 'SemOpen.EINVAL'; Says = '*is a FIFO, not*' }
             @{ Attack = 'Open-Semaphore on a folder at sem.NAME'; Command = 'Open-Semaphore'; Planted = 'dir'; Parameters = @{}; ErrorId = 'SemOpen.EINVAL'; Says = '*is a directory, not*' }
         ) {
+            Add-Target "$Command -Name"
             $name = "/$($script:prefix)$Planted"
             $fifo = if ($Command -eq 'Open-Semaphore') { "/dev/shm/sem.$($script:prefix)fifo" } else { "/dev/shm/$($script:prefix)fifo" }
             $result = Invoke-Bounded -Seconds 10 -ArgumentList $Command, $name, $Parameters -Action {
@@ -141,6 +169,7 @@ Describe 'A hostile machine' -Skip:(-not $IsLinux) {
             @{ Words = @('shm', 'resize', '-', '--size', '4096') }
             @{ Words = @('shm', 'increment', '-') }
         ) {
+            Add-Target "sysprog $($Words[0]) $($Words[1]) <name>"
             # '-' stands for the name; a read-only open that waited would be ended by timeout(1), with 124.
             $arguments = @($Words | ForEach-Object { if ($_ -eq '-') { "/$($script:prefix)fifo" } else { $_ } })
             if ($arguments.Count -eq 2) { $arguments += "/$($script:prefix)fifo" }
@@ -177,6 +206,7 @@ Describe 'A hostile machine' -Skip:(-not $IsLinux) {
         It '<Command> -Name: one argument, the name as plain text, nothing run' -ForEach @(
             'Open-SharedMemory', 'Remove-SharedMemory', 'Open-Semaphore', 'Remove-Semaphore', 'Get-IpcObject' | ForEach-Object { @{ Command = $_ } }
         ) {
+            Add-Target "$Command -Name"
             $name = "/$($script:prefix)$Suffix"
             $typed = "$Command -Name /$($script:prefix)"
             $offered = @((TabExpansion2 -inputScript $typed -cursorColumn $typed.Length).CompletionMatches | Where-Object ListItemText -CEQ $name)
@@ -214,6 +244,7 @@ Describe 'A hostile machine' -Skip:(-not $IsLinux) {
             @{ Attack = 'Set-ProcessScheduling -Policy Batch with another process''s thread'; Change = @{ Policy = 'Batch' }; Call = 'SchedSetscheduler' }
             @{ Attack = 'Set-ProcessScheduling -Affinity with another process''s thread'; Change = @{ Affinity = 0 }; Call = 'SchedSetaffinity' }
         ) {
+            Add-Target 'Set-ProcessScheduling -ThreadId'
             $before = Get-ProcessScheduling -Id $script:other.ProcessId
             Set-ProcessScheduling -Id $PID -ThreadId $script:other.ProcessId @Change -Confirm:$false -ErrorAction SilentlyContinue -ErrorVariable failed
             $failed | Should -HaveCount 1
@@ -230,6 +261,7 @@ Describe 'A hostile machine' -Skip:(-not $IsLinux) {
             @{ Attack = 'Get-ProcessScheduling with another process''s thread'; Command = 'Get-ProcessScheduling' }
             @{ Attack = 'Get-ProcessSyscall with another process''s thread'; Command = 'Get-ProcessSyscall' }
         ) {
+            Add-Target "$Command -ThreadId"
             & $Command -Id $PID -ThreadId $script:other.ProcessId -ErrorAction SilentlyContinue -ErrorVariable failed | Should -BeNullOrEmpty
             $failed | Should -HaveCount 1
             $failed[0].FullyQualifiedErrorId | Should -BeLike '*.ESRCH,*'
@@ -237,6 +269,7 @@ Describe 'A hostile machine' -Skip:(-not $IsLinux) {
         }
 
         It 'sysprog sched PID --thread (another process''s thread) --nice: exit 1, ESRCH, nothing changed' {
+            Add-Target 'sysprog sched --thread'
             $output = & dotnet $SysprogCliPath sched $PID --thread $script:other.ProcessId --nice 9 2>&1
             $LASTEXITCODE | Should -Be 1
             "$output" | Should -BeLike '*ESRCH*'
@@ -251,6 +284,7 @@ Describe 'A hostile machine' -Skip:(-not $IsLinux) {
             @{ Attack = 'Set-ProcessScheduling -Policy Idle on one of this process''s threads given as -Id'; Target = 'thread id' }
             @{ Attack = 'Set-ProcessScheduling -Policy Idle on -ThreadId of this process'; Target = 'thread' }
         ) {
+            Add-Target 'Set-ProcessScheduling -Id'
             $thread = [int](Get-ChildItem "/proc/$PID/task" | Where-Object Name -NE "$PID" | Select-Object -First 1).Name
             $arguments = switch ($Target) {
                 'process' { @{ Id = $PID } }
@@ -266,6 +300,7 @@ Describe 'A hostile machine' -Skip:(-not $IsLinux) {
         }
 
         It 'sysprog sched self --policy idle is refused without --force' {
+            Add-Target 'sysprog sched <pid>'
             $output = & dotnet $SysprogCliPath sched self --policy idle 2>&1
             $LASTEXITCODE | Should -Not -Be 0
             "$output" | Should -BeLike '*SCHED_IDLE*'
@@ -349,6 +384,7 @@ try { Start-ChildProcess -FilePath true | Out-Null; 'started' } catch { $_.Excep
 
     Context 'Text another user chose, printed by the CLI' {
         It 'sysprog unix receive escapes the control characters of the text, a passed memfd''s name and the address' {
+            Add-Target 'sysprog unix receive <address>'
             $address = "@$($script:prefix)receive"
             $start = [System.Diagnostics.ProcessStartInfo]::new('dotnet')
             foreach ($word in $SysprogCliPath, 'unix', 'receive', $address, '--timeout', '30s') { $start.ArgumentList.Add($word) }
@@ -397,6 +433,703 @@ try { Start-ChildProcess -FilePath true | Out-Null; 'started' } catch { $_.Excep
                 Close-Pty $pty
             }
             $script:attacks.Add('Wait-Pty under a flood')
+        }
+    }
+
+    Context 'The id of a process that has ended' {
+        BeforeAll {
+            # Started, ended and reaped here: its pid is free until the kernel hands it out again, which the rows check.
+            $reaped = Start-ChildProcess -FilePath true
+            $null = Wait-ChildProcess $reaped -TimeoutSeconds 10
+            $script:dead = $reaped.ProcessId
+            Close-ChildProcess $reaped
+            $script:pipe = New-Pipe
+        }
+
+        AfterAll {
+            Close-Pipe $script:pipe
+        }
+
+        It '<Target> of an ended process: one error naming it and the errno, nothing else' -ForEach @(
+            @{ Target = 'Get-ProcessLimit -Id'; Run = { param($dead) Get-ProcessLimit -Id $dead } }
+            @{ Target = 'Get-ProcessMapping -Id'; Run = { param($dead) Get-ProcessMapping -Id $dead } }
+            @{ Target = 'Get-ProcessScheduling -Id'; Run = { param($dead) Get-ProcessScheduling -Id $dead } }
+            @{ Target = 'Get-ProcessScheduling -ThreadId'; Run = { param($dead) Get-ProcessScheduling -Id $PID -ThreadId $dead } }
+            @{ Target = 'Get-ProcessSyscall -Id'; Run = { param($dead) Get-ProcessSyscall -Id $dead } }
+            @{ Target = 'Get-ProcessSyscall -ThreadId'; Run = { param($dead) Get-ProcessSyscall -Id $PID -ThreadId $dead } }
+            @{ Target = 'Get-ProgramBreak -Id'; Run = { param($dead) Get-ProgramBreak -Id $dead } }
+            @{ Target = 'Read-ProcessMemory -Id'; Run = { param($dead) Read-ProcessMemory -Id $dead -Address 0x1000 -Count 1 } }
+            @{ Target = 'Write-ProcessMemory -Id'; Run = { param($dead) Write-ProcessMemory -Id $dead -Address 0x1000 -Int32 1 -Force -Confirm:$false } }
+            @{ Target = 'Set-ProcessLimit -Id'; Run = { param($dead) Set-ProcessLimit -Id $dead -Resource NoFile -Soft 100 -Confirm:$false } }
+            @{ Target = 'Set-ProcessScheduling -Id'; Run = { param($dead) Set-ProcessScheduling -Id $dead -Nice 5 -Confirm:$false } }
+            @{ Target = 'Set-ProcessScheduling -ThreadId'; Run = { param($dead) Set-ProcessScheduling -Id $PID -ThreadId $dead -Nice 5 -Confirm:$false } }
+            @{ Target = 'Set-FileDescriptor -OwnerProcessId'; Run = { param($dead) Set-FileDescriptor $script:pipe.ReadEnd -SignalDriven $true -OwnerProcessId $dead -Confirm:$false } }
+            @{ Target = 'Get-ChildProcess -Id'; Run = { param($dead) Get-ChildProcess -Id $dead } }
+        ) {
+            Add-Target $Target
+            Test-Path -LiteralPath "/proc/$script:dead" | Should -BeFalse -Because 'the ended process''s pid must not have been handed out again'
+            $before = Get-ProcessScheduling -Id $PID
+            $outcome = Split-Outcome $Run $script:dead
+            $outcome.Output | Should -BeNullOrEmpty
+            $outcome.Errors | Should -HaveCount 1
+            # A /proc entry that is gone is its open's ENOENT; a call on the pid is ESRCH; a child this session does
+            # not hold is a named refusal (no call made).
+            "$($outcome.Errors[0].FullyQualifiedErrorId)" | Should -Match '^(\w+\.(ESRCH|ENOENT)|NotFound),'
+            $outcome.Errors[0].Exception.Message | Should -BeLike "*$script:dead*"
+            (Get-ProcessScheduling -Id $PID).Nice | Should -Be $before.Nice
+            $script:attacks.Add("$Target of an ended process")
+        }
+
+        It '<Target> of an ended process lists nothing and fails nothing (it filters)' -ForEach @(
+            @{ Target = 'Get-FileLock -ProcessId'; Run = { param($dead) Get-FileLock -ProcessId $dead } }
+            @{ Target = 'Get-Socket -ProcessId'; Run = { param($dead) Get-Socket -ProcessId $dead } }
+        ) {
+            Add-Target $Target
+            $outcome = Split-Outcome $Run $script:dead
+            $outcome.Errors | Should -BeNullOrEmpty
+            $outcome.Output | Should -BeNullOrEmpty
+            $script:attacks.Add("$Target of an ended process")
+        }
+
+        It 'sysprog <Words> (DEAD, an ended process): exit 1 naming it and the errno' -ForEach @(
+            @{ Target = 'sysprog maps <pid>'; Words = 'maps', 'DEAD' }
+            @{ Target = 'sysprog brk <pid>'; Words = 'brk', 'DEAD' }
+            @{ Target = 'sysprog limits <pid>'; Words = 'limits', 'DEAD' }
+            @{ Target = 'sysprog peek <pid>'; Words = 'peek', 'DEAD', '0x1000' }
+            @{ Target = 'sysprog poke <pid>'; Words = 'poke', 'DEAD', '0x1000', '--int32', '1' }
+            @{ Target = 'sysprog sched <pid>'; Words = 'sched', 'DEAD' }
+            @{ Target = 'sysprog sched --thread'; Words = 'sched', 'SELF', '--thread', 'DEAD', '--nice', '5' }
+            @{ Target = 'sysprog syscall <pid>'; Words = 'syscall', 'DEAD' }
+            @{ Target = 'sysprog syscall --thread'; Words = 'syscall', 'SELF', '--thread', 'DEAD' }
+            @{ Target = 'sysprog eventfd read --from-pid'; Words = 'eventfd', 'read', '--from-pid', 'DEAD', '--fd', '3', '--timeout', '0' }
+            @{ Target = 'sysprog eventfd add --from-pid'; Words = 'eventfd', 'add', '--from-pid', 'DEAD', '--fd', '3', '--value', '1' }
+        ) {
+            Add-Target $Target
+            $run = Invoke-Sysprog @($Words | ForEach-Object { $_.Replace('DEAD', "$script:dead").Replace('SELF', "$PID") })
+            $run.ExitCode | Should -Be 1 -Because $run.Text
+            $run.Text | Should -Match 'ESRCH|ENOENT'
+            $run.Text | Should -BeLike "*$script:dead*"
+            $script:attacks.Add("$Target of an ended process")
+        }
+
+        It 'sysprog <Words> (DEAD, an ended process): lists nothing, exit 0 (it filters)' -ForEach @(
+            @{ Target = 'sysprog locks --pid'; Words = 'locks', '--pid', 'DEAD', '--json' }
+            @{ Target = 'sysprog sockets --pid'; Words = 'sockets', '--pid', 'DEAD', '--json' }
+        ) {
+            Add-Target $Target
+            $run = Invoke-Sysprog @($Words | ForEach-Object { $_.Replace('DEAD', "$script:dead") })
+            $run.ExitCode | Should -Be 0 -Because $run.Text
+            @($run.Text | ConvertFrom-Json) | Should -BeNullOrEmpty
+            $script:attacks.Add("$Target of an ended process")
+        }
+    }
+
+    # A folder like /tmp (sticky, world-writable) where nobody planted, before the session looks: a link to root's
+    # file, a link to root's folder, a FIFO, a folder, and a regular file of nobody's. Root's victims sit where only
+    # root writes; every row checks that the victim is as it was.
+    Context 'Paths another user planted in a sticky world-writable folder' {
+        BeforeAll {
+            $script:shared = (New-Item -ItemType Directory -Path (Join-Path ([IO.Path]::GetTempPath()) "$($script:prefix)shared")).FullName
+            & chmod 1777 $script:shared
+            $script:private = (New-Item -ItemType Directory -Path (Join-Path ([IO.Path]::GetTempPath()) "$($script:prefix)private")).FullName
+            & chmod 0700 $script:private
+            $script:victim = Join-Path $script:private 'victim'
+            Set-Content -LiteralPath $script:victim -Value "root's data"
+            $script:planted = @{
+                link = Join-Path $script:shared 'link'
+                dirlink = Join-Path $script:shared 'dirlink'
+                fifo = Join-Path $script:shared 'fifo'
+                folder = Join-Path $script:shared 'folder'
+                file = Join-Path $script:shared 'file'
+                # Where a library search path (-LibraryPath, --library-path) would find libc.
+                library = Join-Path $script:shared 'libc.so.6'
+            }
+            if ($script:isRoot) {
+                Invoke-AsPlanter 'ln -s "$1" "$2" && ln -s "$3" "$4" && mkfifo -m 0666 "$5" && mkdir -m 0777 "$6" && echo nobody > "$7" && chmod 0666 "$7" && ln -s "$1" "$8"' @(
+                    $script:victim, $script:planted.link, $script:private, $script:planted.dirlink, $script:planted.fifo, $script:planted.folder, $script:planted.file,
+                    $script:planted.library)
+            }
+            else {
+                # Unprivileged, this user plants the FIFO and the folder itself, for the rows whose point is the kind
+                # of file rather than its owner (AnyOwner); the rest skip.
+                Invoke-AsPlanter 'mkfifo -m 0666 "$1" && mkdir -m 0777 "$2"' @($script:planted.fifo, $script:planted.folder)
+            }
+        }
+
+        AfterAll {
+            # nobody's entries, removed as nobody (the sticky folder lets no one else but root), then the folders.
+            if ($script:isRoot) { Invoke-AsPlanter 'rm -rf "$1"/*' @($script:shared) }
+            Remove-Item -LiteralPath $script:shared, $script:private -Recurse -Force
+        }
+
+        It '<Target> at nobody''s <Planted>: a named error at once, nothing followed or waited for' -ForEach @(
+            # A link of nobody's is never followed (the fs.protected_symlinks rule, whatever the sysctl says).
+            @{ Target = 'Remove-InotifyWatch -Path'; Planted = 'link'; Id = '*'; Says = '*has no active watch on*'; Run = { param($p) $i = New-Inotify; try { Remove-InotifyWatch -InputObject $i -Path $p } finally { Close-Inotify $i } } }
+            @{ Target = 'Add-InotifyWatch -Path'; Planted = 'link'; Run = { param($p) $i = New-Inotify; try { Add-InotifyWatch $i -Path $p } finally { Close-Inotify $i } } }
+            @{ Target = 'New-Inotify -Path'; Planted = 'link'; Run = { param($p) New-Inotify -Path $p } }
+            @{ Target = 'Get-ElfFile -Path'; Planted = 'link'; Run = { param($p) Get-ElfFile -Path $p } }
+            @{ Target = 'Get-ElfFile -LiteralPath'; Planted = 'link'; Run = { param($p) Get-ElfFile -LiteralPath $p } }
+            @{ Target = 'Get-ElfSymbol -Path'; Planted = 'link'; Run = { param($p) Get-ElfSymbol -Path $p } }
+            @{ Target = 'Get-ElfSymbol -LiteralPath'; Planted = 'link'; Run = { param($p) Get-ElfSymbol -LiteralPath $p } }
+            @{ Target = 'Resolve-ElfDependency -Path'; Planted = 'link'; Run = { param($p) Resolve-ElfDependency -Path $p } }
+            @{ Target = 'Resolve-ElfDependency -LiteralPath'; Planted = 'link'; Run = { param($p) Resolve-ElfDependency -LiteralPath $p } }
+            @{ Target = 'Get-FileResidency -Path'; Planted = 'link'; Run = { param($p) Get-FileResidency -Path $p } }
+            @{ Target = 'Get-FileResidency -LiteralPath'; Planted = 'link'; Run = { param($p) Get-FileResidency -LiteralPath $p } }
+            @{ Target = 'Set-FileAdvice -Path'; Planted = 'link'; Run = { param($p) Set-FileAdvice -Path $p -Advice WillNeed } }
+            @{ Target = 'Set-FileAdvice -LiteralPath'; Planted = 'link'; Run = { param($p) Set-FileAdvice -LiteralPath $p -Advice DontNeed } }
+            @{ Target = 'Get-TerminalSize -Path'; Planted = 'link'; Run = { param($p) Get-TerminalSize -Path $p } }
+            @{ Target = 'Set-TerminalSize -Path'; Planted = 'link'; Run = { param($p) Set-TerminalSize -Path $p -Rows 10 -Columns 10 -Confirm:$false } }
+            @{ Target = 'New-MemoryMap -Path'; Planted = 'link'; Run = { param($p) New-MemoryMap -Path $p } }
+            @{ Target = 'Invoke-MemoryMap -Path'; Planted = 'link'; Run = { param($p) Invoke-MemoryMap -Path $p -ScriptBlock { $_.Length } } }
+            @{ Target = 'Lock-File -Path'; Planted = 'link'; Run = { param($p) Lock-File -Path $p -TimeoutSeconds 0 } }
+            @{ Target = 'Test-FileLock -Path'; Planted = 'link'; Run = { param($p) Test-FileLock -Path $p } }
+            @{ Target = 'Open-Fifo -Path'; Planted = 'link'; Run = { param($p) Open-Fifo -Path $p -Access Read -NonBlocking } }
+            @{ Target = 'Open-SharedLibrary -Name'; Planted = 'link'; Run = { param($p) Open-SharedLibrary -Name $p } }
+            @{ Target = 'Connect-Socket -Path'; Planted = 'link'; Run = { param($p) Connect-Socket -Path $p -TimeoutSeconds 2 } }
+            @{ Target = 'Start-ChildProcess -FilePath'; Planted = 'link'; Run = { param($p) Start-ChildProcess -FilePath $p } }
+            @{ Target = 'Start-ChildProcess -WorkingDirectory'; Planted = 'dirlink'; Run = { param($p) Start-ChildProcess -FilePath true -WorkingDirectory $p } }
+            @{ Target = 'Start-ChildProcess -Descriptor'; Planted = 'link'; Run = { param($p) Start-ChildProcess -FilePath true -Descriptor @{ 1 = $p } } }
+            @{ Target = 'Start-Pty -FilePath'; Planted = 'link'; Run = { param($p) Start-Pty -FilePath $p } }
+            @{ Target = 'Start-Pty -WorkingDirectory'; Planted = 'dirlink'; Run = { param($p) Start-Pty -FilePath true -WorkingDirectory $p } }
+            # Creating at the name never goes through it: the name is taken.
+            @{ Target = 'New-Fifo -Path'; Planted = 'link'; Id = 'Mkfifoat.EEXIST'; Says = '*exists already*' }
+            @{ Target = 'New-Socket -Path'; Planted = 'link'; Id = 'Bind.EADDRINUSE'; Says = '*' }
+            # A FIFO where a file is wanted: a named error at once, never a wait for a writer.
+            @{ Target = 'Get-ElfFile -Path'; Planted = 'fifo'; AnyOwner = $true; Id = 'ElfFormat'; Says = '*not a regular file*'; Run = { param($p) Get-ElfFile -Path $p } }
+            @{ Target = 'Get-FileResidency -Path'; Planted = 'fifo'; AnyOwner = $true; Id = 'Mincore.EINVAL'; Says = '*Only a regular file*'; Run = { param($p) Get-FileResidency -Path $p } }
+            @{ Target = 'Set-FileAdvice -Path'; Planted = 'fifo'; AnyOwner = $true; Id = 'PosixFadvise.ESPIPE'; Says = '*no page cache*'; Run = { param($p) Set-FileAdvice -Path $p -Advice WillNeed } }
+            @{ Target = 'Get-TerminalSize -Path'; Planted = 'fifo'; AnyOwner = $true; Id = 'Open.EINVAL'; Says = '*is a FIFO*'; Run = { param($p) Get-TerminalSize -Path $p } }
+            @{ Target = 'Set-TerminalSize -Path'; Planted = 'fifo'; AnyOwner = $true; Id = 'Open.EINVAL'; Says = '*is a FIFO*'; Run = { param($p) Set-TerminalSize -Path $p -Rows 10 -Columns 10 -Confirm:$false } }
+            @{ Target = 'New-MemoryMap -Path'; Planted = 'fifo'; AnyOwner = $true; Id = '*'; Says = '*is a FIFO, which cannot be mapped*'; Run = { param($p) New-MemoryMap -Path $p } }
+            @{ Target = 'Lock-File -Path'; Planted = 'fifo'; Id = 'Open.EACCES'; Says = '*FIFO owned by nobody (uid 65534)*'; Run = { param($p) Lock-File -Path $p -TimeoutSeconds 0 } }
+            @{ Target = 'Start-ChildProcess -Descriptor'; Planted = 'fifo'; Id = 'Open.EACCES'; Says = '*FIFO owned by nobody (uid 65534)*'; Run = { param($p) Start-ChildProcess -FilePath true -Descriptor @{ 1 = $p } } }
+            @{ Target = 'Open-SharedLibrary -Name'; Planted = 'fifo'; Id = 'Open.EACCES'; Says = '*FIFO owned by nobody (uid 65534)*'; Run = { param($p) Open-SharedLibrary -Name $p } }
+            @{ Target = 'Connect-Socket -Path'; Planted = 'fifo'; AnyOwner = $true; Id = 'Connect.ECONNREFUSED'; Says = '*it is a FIFO, not a socket*'; Run = { param($p) Connect-Socket -Path $p -TimeoutSeconds 2 } }
+            @{ Target = 'Start-ChildProcess -FilePath'; Planted = 'fifo'; Id = 'PosixSpawnp.EACCES'; Says = '*FIFO owned by nobody (uid 65534)*'; Run = { param($p) Start-ChildProcess -FilePath $p } }
+            # A folder where a file is wanted.
+            @{ Target = 'New-MemoryMap -Path'; Planted = 'folder'; AnyOwner = $true; Id = '*'; Says = '*is a directory; only files can be mapped*'; Run = { param($p) New-MemoryMap -Path $p } }
+            @{ Target = 'Open-SharedLibrary -Name'; Planted = 'folder'; AnyOwner = $true; Id = 'Open.EINVAL'; Says = '*is a directory, and only a regular file*'; Run = { param($p) Open-SharedLibrary -Name $p } }
+            @{ Target = 'Start-ChildProcess -Descriptor'; Planted = 'folder'; AnyOwner = $true; Id = 'Open.EISDIR'; Says = '*'; Run = { param($p) Start-ChildProcess -FilePath true -Descriptor @{ 1 = $p } } }
+            # nobody's regular file, which a write or a create must not take over (fs.protected_regular).
+            @{ Target = 'Start-ChildProcess -Descriptor'; Planted = 'file'; Id = 'Open.EACCES'; Says = '*owned by nobody (uid 65534)*'; Run = { param($p) Start-ChildProcess -FilePath true -Descriptor @{ 1 = $p } } }
+            @{ Target = 'Lock-File -Path'; Planted = 'file'; Id = 'Open.EACCES'; Says = '*owned by nobody (uid 65534)*'; Run = { param($p) Lock-File -Path $p -TimeoutSeconds 0 } }
+        ) {
+            Add-Target $Target
+            if (-not $script:isRoot -and -not $AnyOwner) { Skip-Attack "$Target at another user's $Planted" 'planting as another user (nobody) needs root to switch to it'; return }
+            if (-not $Run) { $Run = [scriptblock]::Create("param(`$p) $($Target.Split(' ')[0]) $($Target.Split(' ')[1]) `$p") }
+            if (-not $Id) { $Id = '*.EACCES'; $Says = '*symbolic link*owned by nobody (uid 65534)*' }
+            $path = $script:planted[$Planted]
+            $result = Invoke-Bounded -Seconds 10 -ArgumentList $path -Action ([scriptblock]::Create("`$ErrorActionPreference = 'Stop'; & { $Run } @args")) -Release { & timeout 5 sh -c ': > "$1"' sh $script:planted.fifo }
+            $result.TimedOut | Should -BeFalse -Because "$Target must not wait on what was planted"
+            $result.Output | Should -BeNullOrEmpty
+            $result.Error | Should -Not -BeNullOrEmpty
+            "$($result.Error.FullyQualifiedErrorId)" | Should -BeLike "$Id,*"
+            $result.Error.Exception.Message | Should -BeLike $Says
+            Get-Content -LiteralPath $script:victim | Should -Be "root's data"
+            $script:attacks.Add("$Target at another user's $Planted")
+        }
+
+        It '<Target> at nobody''s <Planted>: lists nothing, fails nothing (it filters)' -ForEach @(
+            @{ Target = 'Get-FileLock -Path'; Planted = 'link'; Run = { param($p) Get-FileLock -Path $p } }
+            @{ Target = 'Get-Socket -Path'; Planted = 'link'; Run = { param($p) Get-Socket -Path $p } }
+        ) {
+            Add-Target $Target
+            if (-not $script:isRoot) { Skip-Attack "$Target at another user's $Planted" 'planting as another user (nobody) needs root to switch to it'; return }
+            $outcome = Split-Outcome $Run $script:planted[$Planted]
+            $outcome.Errors | Should -BeNullOrEmpty
+            $outcome.Output | Should -BeNullOrEmpty
+            $script:attacks.Add("$Target at another user's $Planted")
+        }
+
+        It 'sysprog <Words> at nobody''s <Planted>: a named error at once' -ForEach @(
+            @{ Target = 'sysprog elf <file>'; Planted = 'link'; Words = 'elf', 'PLANTED' }
+            @{ Target = 'sysprog ldd <file>'; Planted = 'link'; Words = 'ldd', 'PLANTED' }
+            @{ Target = 'sysprog dlopen <library>'; Planted = 'link'; Words = 'dlopen', 'PLANTED' }
+            @{ Target = 'sysprog residency <file>'; Planted = 'link'; Words = 'residency', 'PLANTED' }
+            @{ Target = 'sysprog watch <path>'; Planted = 'link'; Words = 'watch', 'PLANTED', '--count', '1', '--timeout', '1s' }
+            @{ Target = 'sysprog lock <path>'; Planted = 'link'; Words = 'lock', 'PLANTED', '--timeout', '0', 'true' }
+            @{ Target = 'sysprog map <path>'; Planted = 'link'; Words = 'map', 'PLANTED' }
+            @{ Target = 'sysprog fifo read <path>'; Planted = 'link'; Words = 'fifo', 'read', 'PLANTED', '--nonblock' }
+            @{ Target = 'sysprog fifo write <path>'; Planted = 'link'; Words = 'fifo', 'write', 'PLANTED', 'text', '--nonblock' }
+            @{ Target = 'sysprog spawn <command>'; Planted = 'link'; Words = 'spawn', 'PLANTED' }
+            @{ Target = 'sysprog spawn --fd'; Planted = 'link'; Words = 'spawn', '--fd', '1=PLANTED', 'true' }
+            @{ Target = 'sysprog spawn --cwd'; Planted = 'dirlink'; Words = 'spawn', '--cwd', 'PLANTED', 'true' }
+            @{ Target = 'sysprog pty <command>'; Planted = 'link'; Words = 'pty', 'PLANTED' }
+            @{ Target = 'sysprog unix connect <address>'; Planted = 'link'; Words = 'unix', 'connect', 'PLANTED', '--timeout', '2s' }
+            @{ Target = 'sysprog unix send <address>'; Planted = 'link'; Words = 'unix', 'send', 'PLANTED', 'text', '--timeout', '2s' }
+            @{ Target = 'sysprog unix send --file'; Planted = 'link'; Words = 'unix', 'send', '@nothing-listens-here', 'text', '--file', 'PLANTED', '--timeout', '2s' }
+            @{ Target = 'sysprog unix listen <address>'; Planted = 'link'; Words = 'unix', 'listen', 'PLANTED'; Says = 'EADDRINUSE' }
+            @{ Target = 'sysprog fifo make <path>'; Planted = 'link'; Words = 'fifo', 'make', 'PLANTED'; Says = 'EEXIST' }
+            @{ Target = 'sysprog elf <file>'; Planted = 'fifo'; AnyOwner = $true; Words = 'elf', 'PLANTED'; Says = 'not a regular file'; ExitCode = 2 }
+            @{ Target = 'sysprog residency <file>'; Planted = 'fifo'; AnyOwner = $true; Words = 'residency', 'PLANTED'; Says = 'EINVAL' }
+            @{ Target = 'sysprog map <path>'; Planted = 'fifo'; AnyOwner = $true; Words = 'map', 'PLANTED'; Says = 'is a FIFO, which cannot be mapped'; ExitCode = 2 }
+            @{ Target = 'sysprog unix connect <address>'; Planted = 'fifo'; AnyOwner = $true; Words = 'unix', 'connect', 'PLANTED', '--timeout', '2s'; Says = 'it is a FIFO, not a socket' }
+            @{ Target = 'sysprog lock <path>'; Planted = 'fifo'; Words = 'lock', 'PLANTED', '--timeout', '0', 'true'; Says = 'EACCES' }
+            @{ Target = 'sysprog dlopen <library>'; Planted = 'fifo'; Words = 'dlopen', 'PLANTED'; Says = 'EACCES' }
+            @{ Target = 'sysprog spawn --fd'; Planted = 'fifo'; Words = 'spawn', '--fd', '1=PLANTED', 'true'; Says = 'EACCES' }
+            @{ Target = 'sysprog spawn --fd'; Planted = 'file'; Words = 'spawn', '--fd', '1=PLANTED', 'true'; Says = 'EACCES' }
+            @{ Target = 'sysprog lock <path>'; Planted = 'file'; Words = 'lock', 'PLANTED', '--timeout', '0', 'true'; Says = 'EACCES' }
+        ) {
+            Add-Target $Target
+            if (-not $script:isRoot -and -not $AnyOwner) { Skip-Attack "$Target at another user's $Planted" 'planting as another user (nobody) needs root to switch to it'; return }
+            if (-not $Says) { $Says = 'EACCES' }
+            # Exit 2 where what is there is not the kind of file the command reads (bad input), 1 where a call failed.
+            if (-not $ExitCode) { $ExitCode = 1 }
+            $run = Invoke-Sysprog @($Words | ForEach-Object { $_.Replace('PLANTED', $script:planted[$Planted]) })
+            $run.ExitCode | Should -Be $ExitCode -Because "exit 124 is timeout(1) ending a wait: $($run.Text)"
+            $run.Text | Should -BeLike "*$Says*"
+            Get-Content -LiteralPath $script:victim | Should -Be "root's data"
+            $script:attacks.Add("$Target at another user's $Planted")
+        }
+
+        It 'Resolve-ElfDependency -LibraryPath and sysprog ldd --library-path pass over nobody''s link to libc, naming it, and find the real one' {
+            Add-Target 'Resolve-ElfDependency -LibraryPath', 'sysprog ldd --library-path'
+            if (-not $script:isRoot) { Skip-Attack 'a library search path with another user''s link' 'planting as another user (nobody) needs root to switch to it'; return }
+            $libc = Resolve-ElfDependency -LiteralPath /bin/true -LibraryPath $script:shared | Where-Object Name -EQ 'libc.so.6'
+            $libc.IsFound | Should -BeTrue
+            $libc.Path | Should -Not -BeLike "$($script:shared)*"
+            "$($libc.Refused)" | Should -BeLike "*$($script:planted.library)*EACCES*"
+            $run = Invoke-Sysprog 'ldd', '/bin/true', '--library-path', $script:shared
+            $run.ExitCode | Should -Be 0 -Because $run.Text
+            $run.Text | Should -BeLike "*passed over: $($script:planted.library): EACCES*"
+            $script:attacks.Add('a library search path with another user''s link')
+        }
+
+        It 'sysprog <Words> at nobody''s <Planted>: lists nothing, exit 0 (it filters)' -ForEach @(
+            @{ Target = 'sysprog locks --path'; Planted = 'link'; Words = 'locks', '--path', 'PLANTED', '--json' }
+            @{ Target = 'sysprog sockets --path'; Planted = 'link'; Words = 'sockets', '--path', 'PLANTED', '--json' }
+        ) {
+            Add-Target $Target
+            if (-not $script:isRoot) { Skip-Attack "$Target at another user's $Planted" 'planting as another user (nobody) needs root to switch to it'; return }
+            $run = Invoke-Sysprog @($Words | ForEach-Object { $_.Replace('PLANTED', $script:planted[$Planted]) })
+            $run.ExitCode | Should -Be 0 -Because $run.Text
+            @($run.Text | ConvertFrom-Json) | Should -BeNullOrEmpty
+            $script:attacks.Add("$Target at another user's $Planted")
+        }
+    }
+
+    # Names with ESC, a newline and a byte that is no UTF-8, made by another user (nobody, when this is root): a
+    # shared memory object of 4 KiB, a semaphore of value 0 and a queue, once for the cmdlets and once for the CLI.
+    # Each is listed once, escaped, and its escaped name passed back reaches exactly that object.
+    Context 'Objects another user named with control characters and invalid UTF-8' {
+        BeforeAll {
+            $script:mqueueFs = [Sysprog.MessageQueue]::IsMqueueFsMounted()
+            $script:shown = @{}
+            foreach ($user in 'cmdlet', 'cli') {
+                $stem = "$($script:prefix)$user-"
+                # printf makes the bytes inside sh: none of them passes through .NET's strings.
+                Invoke-AsPlanter 'n="$1$(printf "c\033[31m\n\377")"; head -c 4096 /dev/zero > "/dev/shm/$n" && head -c 32 /dev/zero > "/dev/shm/sem.$n" && { [ "$2" = no ] || : > "/dev/mqueue/$n"; }' @(
+                    $stem, $(if ($script:mqueueFs) { 'yes' } else { 'no' }))
+                $script:shown[$user] = "/$($stem)c\x1b[31m\n\xff"
+            }
+        }
+
+        AfterAll {
+            if ($script:isRoot) { Invoke-AsPlanter 'rm -f /dev/mqueue/*"$1"*' @($script:prefix) }
+            Get-ChildItem -LiteralPath /dev/mqueue -Filter "*$($script:prefix)*" -Force -ErrorAction Ignore | Remove-Item -Force
+        }
+
+        It '<Target> with the escaped name: <Expect>' -ForEach @(
+            @{ Target = 'Get-SharedMemory -Name'; Expect = 'listed once, escaped'; Run = { param($name) @(Get-SharedMemory -Name "$($name.Substring(0, $name.Length - 14))*").Name } }
+            @{ Target = 'Get-Semaphore -Name'; Expect = 'listed once, escaped'; Run = { param($name) @(Get-Semaphore -Name "$($name.Substring(0, $name.Length - 14))*").Name } }
+            @{ Target = 'Get-MessageQueue -Name'; Queue = $true; Expect = 'listed once, escaped'; Run = { param($name) @(Get-MessageQueue -Name "$($name.Substring(0, $name.Length - 14))*").Name } }
+            @{ Target = 'Get-IpcObject -Name'; Expect = 'listed once, escaped'; Run = { param($name) @(Get-IpcObject -Name ([WildcardPattern]::Escape($name)) -Kind SharedMemory).Name } }
+            @{ Target = 'Open-SharedMemory -Name'; Expect = 'opened'; Run = { param($name) $m = Open-SharedMemory -Name $name; try { $m.Name } finally { Close-SharedMemory $m } } }
+            @{ Target = 'New-MemoryMap -Name'; Expect = 'mapped'; Run = { param($name) $m = New-MemoryMap -Name $name -Protection Read -WarningAction SilentlyContinue; try { $name; $null = $m.Length } finally { Close-MemoryMap $m } } }
+            @{ Target = 'Invoke-MemoryMap -Name'; Expect = 'mapped'; Run = { param($name) Invoke-MemoryMap -Name $name -Protection Read -WarningAction SilentlyContinue -ScriptBlock { $null = $_.Length }; $name } }
+            @{ Target = 'Resize-SharedMemory -Name'; Expect = 'resized'; Run = { param($name) Resize-SharedMemory -Name $name -Size 8KB -Confirm:$false; if ((Get-SharedMemory -Name $name).Size -eq 8KB) { $name } } }
+            @{ Target = 'Open-Semaphore -Name'; Expect = 'opened'; Run = { param($name) $s = Open-Semaphore -Name $name -WarningAction SilentlyContinue; try { $s.Name } finally { Close-Semaphore $s } } }
+            @{ Target = 'Unlock-Semaphore -Name'; Expect = 'posted'; Run = { param($name) Unlock-Semaphore -Name $name -WarningAction SilentlyContinue; if ((Get-Semaphore -Name $name).Value -eq 1) { $name } } }
+            @{ Target = 'Wait-Semaphore -Name'; Expect = 'taken'; Run = { param($name) Wait-Semaphore -Name $name -TimeoutSeconds 0 -WarningAction SilentlyContinue; if ((Get-Semaphore -Name $name).Value -eq 0) { $name } } }
+            @{ Target = 'Open-MessageQueue -Name'; Queue = $true; Expect = 'opened'; Run = { param($name) $q = Open-MessageQueue -Name $name; try { $q.Name } finally { Close-MessageQueue $q } } }
+            @{ Target = 'Send-MqMessage -Queue'; Queue = $true; Expect = 'sent'; Run = { param($name) Send-MqMessage -Queue $name -InputObject 'hello' -TimeoutSeconds 0; $name } }
+            @{ Target = 'Receive-MqMessage -Queue'; Queue = $true; Expect = 'received'; Run = { param($name) if ((Receive-MqMessage -Queue $name -TimeoutSeconds 0).Text -eq 'hello') { $name } } }
+            @{ Target = 'New-SharedMemory -Name'; Expect = 'EEXIST naming it'; Run = { param($name) New-SharedMemory -Name $name -Size 4KB } }
+            @{ Target = 'New-Semaphore -Name'; Expect = 'EEXIST naming it'; Run = { param($name) New-Semaphore -Name $name } }
+            @{ Target = 'New-MessageQueue -Name'; Queue = $true; Expect = 'EEXIST naming it'; Run = { param($name) New-MessageQueue -Name $name } }
+            @{ Target = 'Remove-SharedMemory -Name'; Expect = 'removed'; Run = { param($name) Remove-SharedMemory -Name $name -Confirm:$false; if (-not (Get-SharedMemory -Name $name -ErrorAction SilentlyContinue)) { $name } } }
+            @{ Target = 'Remove-Semaphore -Name'; Expect = 'removed'; Run = { param($name) Remove-Semaphore -Name $name -Confirm:$false; if (-not (Get-Semaphore -Name $name -ErrorAction SilentlyContinue)) { $name } } }
+            @{ Target = 'Remove-MessageQueue -Name'; Queue = $true; Expect = 'removed'; Run = { param($name) Remove-MessageQueue -Name $name -Confirm:$false; if (-not (Get-MessageQueue -Name $name -ErrorAction SilentlyContinue)) { $name } } }
+        ) {
+            Add-Target $Target
+            if ($Queue -and -not $script:mqueueFs) { Skip-Attack "$Target with another user's control characters" 'the mqueue filesystem is not mounted on /dev/mqueue'; return }
+            $name = $script:shown.cmdlet
+            $outcome = Split-Outcome $Run $name
+            if ($Expect -eq 'EEXIST naming it') {
+                $outcome.Output | Should -BeNullOrEmpty
+                $outcome.Errors | Should -HaveCount 1
+                "$($outcome.Errors[0].FullyQualifiedErrorId)" | Should -BeLike '*.EEXIST,*'
+                $outcome.Errors[0].Exception.Message | Should -BeLike "*$([WildcardPattern]::Escape($name))*"
+            }
+            else {
+                $outcome.Errors | Should -BeNullOrEmpty
+                # Exactly the one object, by its escaped name, and no raw control character anywhere.
+                $outcome.Output | Should -HaveCount 1
+                $outcome.Output[0] | Should -BeExactly $name
+            }
+            $script:attacks.Add("$Target with another user's control characters")
+        }
+
+        It 'sysprog <Words> with the escaped name: exit <ExitCode>' -ForEach @(
+            @{ Target = 'sysprog shm list <pattern>'; Words = 'shm', 'list', 'PATTERN'; Listed = 1 }
+            @{ Target = 'sysprog sem list <pattern>'; Words = 'sem', 'list', 'PATTERN'; Listed = 1 }
+            @{ Target = 'sysprog mq list <pattern>'; Words = 'mq', 'list', 'PATTERN'; Listed = 1; Queue = $true }
+            @{ Target = 'sysprog shm read <name>'; Words = 'shm', 'read', 'NAME', '--count', '4' }
+            @{ Target = 'sysprog shm write <name>'; Words = 'shm', 'write', 'NAME', 'text' }
+            @{ Target = 'sysprog shm resize <name>'; Words = 'shm', 'resize', 'NAME', '--size', '8192' }
+            @{ Target = 'sysprog shm increment <name>'; Words = 'shm', 'increment', 'NAME', '--offset', '64' }
+            @{ Target = 'sysprog sem value <name>'; Words = 'sem', 'value', 'NAME'; Says = '0' }
+            @{ Target = 'sysprog sem post <name>'; Words = 'sem', 'post', 'NAME' }
+            @{ Target = 'sysprog shm increment --semaphore'; Words = 'shm', 'increment', 'NAME', '--offset', '64', '--semaphore', 'NAME' }
+            @{ Target = 'sysprog sem wait <name>'; Words = 'sem', 'wait', 'NAME', '--timeout', '0' }
+            # Opened by name, then refused at the address nothing listens at: the name reached the object (no ENOENT).
+            @{ Target = 'sysprog unix send --shm'; Words = 'unix', 'send', '@nothing-listens-here', 'text', '--shm', 'NAME', '--timeout', '2s'; ExitCode = 1; Says = 'ECONNREFUSED' }
+            @{ Target = 'sysprog unix send --mq'; Words = 'unix', 'send', '@nothing-listens-here', 'text', '--mq', 'NAME', '--timeout', '2s'; Queue = $true; ExitCode = 1; Says = 'ECONNREFUSED' }
+            @{ Target = 'sysprog mq attributes <name>'; Words = 'mq', 'attributes', 'NAME'; Queue = $true; Listed = 1 }
+            @{ Target = 'sysprog mq send <name>'; Words = 'mq', 'send', 'NAME', 'hello', '--timeout', '0'; Queue = $true }
+            @{ Target = 'sysprog mq receive <name>'; Words = 'mq', 'receive', 'NAME', '--timeout', '0'; Queue = $true; Says = 'hello' }
+            @{ Target = 'sysprog shm create <name>'; Words = 'shm', 'create', 'NAME', '--size', '4096'; ExitCode = 1; Says = 'EEXIST' }
+            @{ Target = 'sysprog sem create <name>'; Words = 'sem', 'create', 'NAME'; ExitCode = 1; Says = 'EEXIST' }
+            @{ Target = 'sysprog mq create <name>'; Words = 'mq', 'create', 'NAME'; Queue = $true; ExitCode = 1; Says = 'EEXIST' }
+            @{ Target = 'sysprog shm remove <name>'; Words = 'shm', 'remove', 'NAME'; Gone = '/dev/shm/' }
+            @{ Target = 'sysprog sem remove <name>'; Words = 'sem', 'remove', 'NAME'; Gone = '/dev/shm/sem.' }
+            @{ Target = 'sysprog mq remove <name>'; Words = 'mq', 'remove', 'NAME'; Queue = $true; Gone = '/dev/mqueue/' }
+        ) {
+            Add-Target $Target
+            if ($Queue -and -not $script:mqueueFs) { Skip-Attack "$Target with another user's control characters" 'the mqueue filesystem is not mounted on /dev/mqueue'; return }
+            if ($null -eq $ExitCode) { $ExitCode = 0 }
+            $name = $script:shown.cli
+            $run = Invoke-Sysprog @($Words | ForEach-Object { $_.Replace('PATTERN', "$($name.Substring(0, $name.Length - 14))*").Replace('NAME', $name) })
+            $run.ExitCode | Should -Be $ExitCode -Because $run.Text
+            $run.Text | Should -Not -Match '[\x00-\x08\x0b-\x1f\x7f]' -Because 'no control character reaches the terminal raw'
+            if ($Says) { $run.Text | Should -BeLike "*$Says*" }
+            if ($Listed) { @($run.Lines | Where-Object { $_.Contains($name) }) | Should -HaveCount $Listed }
+            if ($Gone) { @(Get-ChildItem -Path "$Gone$($script:prefix)cli-*" -Force -ErrorAction Ignore) | Should -BeNullOrEmpty }
+            $script:attacks.Add("$Target with another user's control characters")
+        }
+    }
+
+    # A neighbour (nobody, when this is root) listens on an abstract UNIX socket whose name holds a newline and, after
+    # it, text shaped like a row of /proc/net/unix and of ss, and ends in two bytes that are no UTF-8. Every listing
+    # shows it as one escaped entry, and the escaped name passed back reaches that socket.
+    Context 'A neighbour''s UNIX socket whose name forges a row' {
+        BeforeAll {
+            $script:neighbourName = "$($script:prefix)neighbour`nu_str LISTEN 0 0 @forged 1 * 0"
+            $script:neighbourShown = "@$($script:prefix)neighbour\nu_str LISTEN 0 0 @forged 1 * 0\xff\xfe"
+            $start = [System.Diagnostics.ProcessStartInfo]::new($(if ($script:isRoot) { 'setpriv' } else { 'env' }))
+            $bind = 'use Socket; socket(S, AF_UNIX, SOCK_STREAM, 0) or die; bind(S, pack_sockaddr_un("\0" . $ARGV[0] . "\xff\xfe")) or die "bind: $!"; listen(S, 8) or die; $| = 1; print "ready\n"; <STDIN>'
+            $words = @('perl', '-e', $bind, $script:neighbourName)
+            if ($script:isRoot) { $words = @('--reuid=65534', '--regid=65534', '--clear-groups') + $words }
+            foreach ($word in $words) { $start.ArgumentList.Add($word) }
+            $start.RedirectStandardInput = $true
+            $start.RedirectStandardOutput = $true
+            $script:neighbour = [System.Diagnostics.Process]::Start($start)
+            $script:neighbour.StandardOutput.ReadLine() | Should -Be 'ready'
+        }
+
+        AfterAll {
+            # Its stdin's end ends it.
+            $script:neighbour.StandardInput.Close()
+            $script:neighbour.WaitForExit(10000) | Should -BeTrue
+        }
+
+        It 'Get-Socket lists it once, escaped, and no forged socket' {
+            Add-Target 'Get-Socket -Path'
+            $listed = @(Get-Socket -Protocol Unix)
+            @($listed | Where-Object LocalAddress -CEQ $script:neighbourShown) | Should -HaveCount 1
+            @($listed | Where-Object LocalAddress -EQ '@forged') | Should -BeNullOrEmpty
+            @(Get-Socket -Path "@$($script:prefix)neighbour*").LocalAddress | Should -BeExactly $script:neighbourShown
+            $table = $listed | Out-String -Width 300
+            $table | Should -Not -Match '[\x00-\x08\x0b-\x1f\x7f]'
+            @($table -split "`n" | Where-Object { $_ -like 'u_str*' }) | Should -BeNullOrEmpty
+            $script:attacks.Add('Get-Socket with a forged row in a socket name')
+        }
+
+        It 'sysprog sockets shows it on one line, escaped, and --json as one entry' {
+            Add-Target 'sysprog sockets --path'
+            $run = Invoke-Sysprog 'sockets', '--protocol', 'unix'
+            $run.ExitCode | Should -Be 0 -Because $run.Text
+            @($run.Lines | Where-Object { $_.Contains('@forged') }) | Should -HaveCount 1
+            @($run.Lines | Where-Object { $_.Contains($script:neighbourShown) }) | Should -HaveCount 1
+            $json = Invoke-Sysprog 'sockets', '--path', "@$($script:prefix)neighbour*", '--json'
+            $json.ExitCode | Should -Be 0 -Because $json.Text
+            @($json.Text | ConvertFrom-Json) | Should -HaveCount 1
+            $script:attacks.Add('sysprog sockets with a forged row in a socket name')
+        }
+
+        It 'Connect-Socket -Name with the escaped name reaches it; New-Socket -Name there is EADDRINUSE naming it' {
+            Add-Target 'Connect-Socket -Name', 'New-Socket -Name'
+            $client = Connect-Socket -Name $script:neighbourShown.Substring(1) -TimeoutSeconds 10
+            try {
+                "$($client.RemoteEndpoint)" | Should -BeExactly $script:neighbourShown
+            }
+            finally {
+                Close-Socket $client
+            }
+            New-Socket -Name $script:neighbourShown.Substring(1) -ErrorAction SilentlyContinue -ErrorVariable failed | Should -BeNullOrEmpty
+            $failed | Should -HaveCount 1
+            $failed[0].FullyQualifiedErrorId | Should -BeLike 'Bind.EADDRINUSE,*'
+            $failed[0].Exception.Message | Should -BeLike "*$([WildcardPattern]::Escape($script:neighbourShown))*"
+            $script:attacks.Add('Connect-Socket and New-Socket with a forged row in a socket name')
+        }
+
+        It 'sysprog unix <Words> with the escaped name: exit <ExitCode>' -ForEach @(
+            @{ Target = 'sysprog unix send <address>'; Words = 'unix', 'send', 'ADDRESS', 'hello', '--timeout', '5s'; ExitCode = 0 }
+            @{ Target = 'sysprog unix listen <address>'; Words = 'unix', 'listen', 'ADDRESS'; ExitCode = 1; Says = 'EADDRINUSE' }
+            @{ Target = 'sysprog demo echo <address>'; Words = 'demo', 'echo', 'ADDRESS', '--timeout', '1s'; ExitCode = 1; Says = 'EADDRINUSE' }
+        ) {
+            Add-Target $Target
+            $run = Invoke-Sysprog @($Words | ForEach-Object { $_.Replace('ADDRESS', $script:neighbourShown) })
+            $run.ExitCode | Should -Be $ExitCode -Because $run.Text
+            $run.Text | Should -Not -Match '[\x00-\x08\x0b-\x1f\x7f]'
+            if ($Says) { $run.Text | Should -BeLike "*$Says*" }
+            $script:attacks.Add("$Target with a forged row in a socket name")
+        }
+    }
+
+    # Descriptors given to a command: one already closed, a number this process has not open (what another process's
+    # descriptor number is here), an object that holds no descriptor, and a descriptor of another kind. Each is a
+    # named error before anything is started or sent.
+    Context 'Descriptors that are closed, not open here, or of the wrong kind' {
+        BeforeAll {
+            $script:closedEventFd = New-EventFd
+            Close-EventFd $script:closedEventFd
+            # The highest number this process could have open, which it has not.
+            $script:notOpen = [int](Get-ProcessLimit -Resource NoFile).Soft - 1
+            $script:pair = New-SocketPair
+            $script:mapping = New-MemoryMap -Anonymous -Size 4KB
+        }
+
+        AfterAll {
+            Close-Socket $script:pair.First, $script:pair.Second
+            Close-MemoryMap $script:mapping
+        }
+
+        It '<Target> given <What>: <Says>, nothing started or sent' -ForEach @(
+            @{ Target = 'Start-ChildProcess -Descriptor'; What = 'a closed eventfd'; Id = 'ObjectClosed'; Says = '*closed*'; Run = { Start-ChildProcess -FilePath true -Descriptor @{ 3 = $script:closedEventFd } } }
+            @{ Target = 'Start-ChildProcess -Descriptor'; What = 'a number not open here'; Id = '*.EBADF'; Says = '*EBADF*'; Run = { Start-ChildProcess -FilePath true -Descriptor @{ 3 = $script:notOpen } } }
+            @{ Target = 'Start-ChildProcess -Descriptor'; What = 'a mapping (no descriptor)'; Id = '*'; Says = '*-Descriptor 3 is MemoryMapping*'; Run = { Start-ChildProcess -FilePath true -Descriptor @{ 3 = $script:mapping } } }
+            @{ Target = 'Send-SocketMessage -Descriptor'; What = 'a closed eventfd'; Id = 'ObjectClosed'; Says = '*closed*'; Run = { Send-SocketMessage $script:pair.First 'x' -Descriptor $script:closedEventFd } }
+            @{ Target = 'Send-SocketMessage -Descriptor'; What = 'a number (it passes objects, not numbers)'; Id = '*'; Says = '*Int32 has no descriptor to pass*'; Run = { Send-SocketMessage $script:pair.First 'x' -Descriptor $script:notOpen } }
+            @{ Target = 'Send-SocketMessage -Descriptor'; What = 'a mapping (no descriptor)'; Id = '*'; Says = '*MemoryMapping has no descriptor to pass*'; Run = { Send-SocketMessage $script:pair.First 'x' -Descriptor $script:mapping } }
+        ) {
+            Add-Target $Target
+            $children = @(Get-ChildProcess).Count
+            $outcome = Split-Outcome $Run
+            $outcome.Output | Should -BeNullOrEmpty
+            $outcome.Errors | Should -HaveCount 1
+            "$($outcome.Errors[0].FullyQualifiedErrorId)" | Should -BeLike "$Id,*"
+            $outcome.Errors[0].Exception.Message | Should -BeLike $Says
+            @(Get-ChildProcess).Count | Should -Be $children
+            # With -TimeoutSeconds 0 an empty socket gives a WouldBlock record, not a message.
+            Receive-SocketMessage $script:pair.Second -TimeoutSeconds 0 | Where-Object { $_ -is [Sysprog.SocketMessage] } | Should -BeNullOrEmpty -Because 'nothing was sent'
+            $script:attacks.Add("$Target given $What")
+        }
+
+        It 'sysprog <Words> (<What>): exit <ExitCode>, naming the descriptor' -ForEach @(
+            @{ Target = 'sysprog eventfd read --fd'; What = 'a number not open here'; Words = 'eventfd', 'read', '--fd', 'NOTOPEN', '--timeout', '0'; ExitCode = 1; Says = '*EBADF*' }
+            @{ Target = 'sysprog eventfd add --fd'; What = 'a number not open here'; Words = 'eventfd', 'add', '--fd', 'NOTOPEN', '--value', '1'; ExitCode = 1; Says = '*EBADF*' }
+            @{ Target = 'sysprog eventfd read --fd'; What = 'stdin, not an eventfd'; Words = 'eventfd', 'read', '--fd', '0', '--timeout', '0'; ExitCode = 2; Says = '*not an eventfd*' }
+            @{ Target = 'sysprog eventfd read --from-pid'; What = 'another process''s stdin, not an eventfd'; Words = 'eventfd', 'read', '--from-pid', 'OTHER', '--fd', '0', '--timeout', '0'; ExitCode = 2; Says = '*not an eventfd*' }
+            @{ Target = 'sysprog poll --fd'; What = 'a number not open here'; Words = 'poll', '--fd', 'NOTOPEN', '--timeout', '0'; ExitCode = 1; Says = '*EBADF*' }
+            @{ Target = 'sysprog spawn --fd'; What = 'a number not open here'; Words = 'spawn', '--fd', '3=NOTOPEN', 'true'; ExitCode = 1; Says = '*EBADF*' }
+        ) {
+            Add-Target $Target
+            $other = Start-ChildProcess -FilePath sleep -ArgumentList 60 -Descriptor @{ 0 = '/dev/null' }
+            try {
+                $run = Invoke-Sysprog @($Words | ForEach-Object { $_.Replace('NOTOPEN', "$script:notOpen").Replace('OTHER', "$($other.ProcessId)") })
+            }
+            finally {
+                $other | Stop-ChildProcess -Signal KILL
+                $null = $other | Wait-ChildProcess -TimeoutSeconds 10
+                $other | Close-ChildProcess
+            }
+            $run.ExitCode | Should -Be $ExitCode -Because $run.Text
+            $run.Text | Should -BeLike $Says
+            $script:attacks.Add("$Target given $What")
+        }
+    }
+
+    # The kinds whose waits tests/WaitEnding.Tests.ps1 does not end by a Close in another runspace: a Close there
+    # ends the wait here within 300 ms with the ObjectClosed error, as for every kind that waits.
+    Context 'A Close in another runspace, for the kinds the wait-ending table leaves out' {
+        It 'ends <Command> on <Kind> when it is closed there, within 300 ms, with ObjectClosed' -ForEach @(
+            @{ Kind = 'a poll set'; Command = 'Wait-PollSet'; BlockedIn = 'epoll_wait', 'epoll_pwait', 'epoll_pwait2' }
+            @{ Kind = 'a pty, waiting for a pattern'; Command = 'Wait-Pty'; BlockedIn = 'poll', 'ppoll' }
+            @{ Kind = 'a full queue'; Command = 'Send-MqMessage'; BlockedIn = 'poll', 'ppoll' }
+            @{ Kind = 'a full pipe'; Command = 'Write-FileDescriptor'; BlockedIn = 'poll', 'ppoll' }
+            @{ Kind = 'an eventfd at its maximum'; Command = 'Write-EventFd'; BlockedIn = 'poll', 'ppoll' }
+            # A blocking socket's send waits inside sendmsg itself.
+            @{ Kind = 'a full socket'; Command = 'Send-SocketMessage'; BlockedIn = 'sendmsg' }
+            @{ Kind = 'a datagram socket'; Command = 'Receive-SocketMessage'; BlockedIn = 'poll', 'ppoll' }
+            @{ Kind = 'a FIFO'; Command = 'Read-FileDescriptor'; BlockedIn = 'poll', 'ppoll' }
+            @{ Kind = 'a pipe'; Command = 'Wait-FileDescriptor'; BlockedIn = 'epoll_wait', 'epoll_pwait', 'epoll_pwait2' }
+        ) {
+            $cleanUp = $null
+            switch ($Kind) {
+                'a poll set' {
+                    $eventFd = New-EventFd
+                    $object = New-PollSet $eventFd
+                    $parameters = @{ InputObject = $object }
+                    $close = { Close-PollSet $object }
+                    $cleanUp = { Close-EventFd $eventFd }
+                }
+                'a pty, waiting for a pattern' {
+                    $object = Start-Pty cat
+                    $parameters = @{ InputObject = $object; Pattern = 'never printed' }
+                    $close = { Close-Pty $object }
+                }
+                'a full queue' {
+                    $name = New-TestName
+                    $object = New-MessageQueue -Name $name -MaxMessages 1 -MaxMessageSize 16
+                    Send-MqMessage -Queue $object -InputObject 'fills it'
+                    $parameters = @{ Queue = $object; InputObject = 'waits' }
+                    $close = { Close-MessageQueue $object }
+                    $cleanUp = { Remove-MessageQueue -Name $name -Confirm:$false }
+                }
+                'a full pipe' {
+                    $pipe = New-Pipe
+                    $capacity = (Set-Pipe $pipe -Capacity 4096 -PassThru).Capacity
+                    Write-FileDescriptor $pipe.WriteEnd ('x' * $capacity) -NoNewline
+                    $parameters = @{ InputObject = $pipe.WriteEnd; Value = 'waits' }
+                    $close = { Close-Pipe $pipe.WriteEnd }
+                    $cleanUp = { Close-Pipe $pipe }
+                }
+                'an eventfd at its maximum' {
+                    $object = New-EventFd
+                    Write-EventFd $object -Value ([uint64]::MaxValue - 1)
+                    $parameters = @{ InputObject = $object; Value = 1 }
+                    $close = { Close-EventFd $object }
+                }
+                'a full socket' {
+                    $pair = New-SocketPair
+                    # Filled until a send that may not wait writes a WouldBlock record (EAGAIN), so the next one waits.
+                    foreach ($i in 1..1000) {
+                        if (@(Send-SocketMessage $pair.First ('x' * 4096) -TimeoutSeconds 0 | Where-Object { $_ -is [Sysprog.WouldBlock] }).Count) { break }
+                    }
+                    $parameters = @{ Socket = $pair.First; Value = ('x' * 65536) }
+                    $close = { Close-Socket $pair.First }
+                    $cleanUp = { Close-Socket $pair.Second }
+                }
+                'a datagram socket' {
+                    $object = New-Socket -Name (New-TestName).Substring(1) -Type Datagram
+                    $parameters = @{ InputObject = $object; Wait = $true }
+                    $close = { Close-Socket $object }
+                }
+                'a FIFO' {
+                    $fifo = New-Fifo -Path (Join-Path ([IO.Path]::GetTempPath()) "$($script:prefix)fifo-close")
+                    # Both ends opened without waiting for the other, then the read end made blocking, so a read waits.
+                    $object = Open-Fifo -Path $fifo.FullName -Access Read -NonBlocking
+                    $writer = Open-Fifo -Path $fifo.FullName -Access Write -NonBlocking
+                    Set-FileDescriptor $object -NonBlocking $false
+                    $parameters = @{ InputObject = $object }
+                    $close = { Close-Pipe $object }
+                    $cleanUp = { Close-Pipe $writer; Remove-Item -LiteralPath $fifo.FullName }
+                }
+                'a pipe' {
+                    $pipe = New-Pipe
+                    $parameters = @{ InputObject = $pipe.ReadEnd }
+                    $close = { Close-Pipe $pipe.ReadEnd }
+                    $cleanUp = { Close-Pipe $pipe }
+                }
+            }
+            try {
+                $outcome = Measure-CloseElsewhere -Command $Command -Parameters $parameters -BlockedIn $BlockedIn -Close $close
+            }
+            finally {
+                & $close
+                if ($cleanUp) { & $cleanUp }
+            }
+            $outcome.Blocked | Should -BeTrue -Because "$Command must be blocked in $($BlockedIn -join ' or ') before the Close"
+            $outcome.WasRunning | Should -BeTrue
+            $outcome.Ended | Should -BeTrue -Because 'the Close must end the wait'
+            $outcome.Milliseconds | Should -BeLessThan 300
+            $outcome.Errors.Count | Should -Be 1
+            $outcome.Errors[0].FullyQualifiedErrorId | Should -BeLike 'ObjectClosed,*'
+            $outcome.Errors[0].Exception.Message | Should -BeLike '*was closed while*'
+            $script:attacks.Add("A Close in another runspace ending $Command on $Kind")
+        }
+    }
+
+    # Every cmdlet and CLI command that takes a path, a name, a descriptor or a process id has a row above for each
+    # such parameter. The list comes from the module and from the CLI's own command tree, so a new command or
+    # parameter without a row fails here; what takes such a word but names nothing another user makes is left out
+    # below, each with the reason (and a reason for something that no longer exists fails too).
+    Context 'Every command that takes a path, a name, a descriptor or a process id has a row' {
+        BeforeAll {
+            $script:exempt = @{
+                'Get-ElfSymbol -Name' = 'a filter over the symbols of the file -Path names (the file has its rows)'
+                'Get-IpcLimit -Name' = 'the name of a limit, from a fixed list'
+                'Get-SharedLibrary -Name' = 'a filter over the libraries this process has loaded'
+                'Get-SharedLibrarySymbol -Name' = 'a symbol looked up in a library already loaded'
+                'Invoke-SharedLibraryFunction -Name' = 'a symbol looked up in a library already loaded'
+                'Get-Syscall -Name' = 'a system call''s name, from the kernel''s table'
+                'sysprog syscalls <name>' = 'a system call''s name, from the kernel''s table'
+                'sysprog peek <address>' = 'a memory address (or symbol) in the process <pid> names, which has its rows'
+                'sysprog poke <address>' = 'a memory address (or symbol) in the process <pid> names, which has its rows'
+            }
+            $parameterWords = 'Path', 'LiteralPath', 'Name', 'FilePath', 'WorkingDirectory', 'LibraryPath', 'Queue', 'Descriptor', 'Id', 'ProcessId', 'ThreadId', 'OwnerProcessId'
+            $handles = [Sysprog.MessageQueue].Assembly
+            $script:cmdletTargets = @(foreach ($command in Get-Command -Module Sysprog -CommandType Cmdlet) {
+                    foreach ($parameter in $command.Parameters.Values) {
+                        # A handle object (a queue, a socket) given instead is not a word another user chooses.
+                        if ($parameter.Name -in $parameterWords -and $parameter.ParameterType.Assembly -ne $handles) { "$($command.Name) -$($parameter.Name)" }
+                    }
+                })
+
+            # The CLI's command tree, read from its assembly in a pwsh of its own (System.CommandLine is not loaded here):
+            # each leaf command's words, its arguments and its options.
+            $treeScript = Join-Path $TestDrive 'cli-tree.ps1'
+            Set-Content -LiteralPath $treeScript -Value @'
+param($cli)
+$assembly = [System.Reflection.Assembly]::LoadFrom($cli)
+$null = [System.Reflection.Assembly]::LoadFrom((Join-Path (Split-Path $cli) 'System.CommandLine.dll'))
+$trace = [System.CommandLine.Option[bool]]::new('--trace')
+function Write-Leaf($command, $above) {
+    $words = "$above $($command.Name)".Trim()
+    if ($command.Subcommands.Count -eq 0) { "$words|$(@($command.Arguments.Name) -join ',')|$(@($command.Options.Name) -join ',')" }
+    foreach ($sub in $command.Subcommands) { Write-Leaf $sub $words }
+}
+foreach ($type in $assembly.GetTypes()) {
+    foreach ($method in $type.GetMethods([System.Reflection.BindingFlags]'Public,Static')) {
+        if ($method.Name -like 'Build*' -and $method.ReturnType.FullName -eq 'System.CommandLine.Command') { Write-Leaf ($method.Invoke($null, @($trace))) '' }
+    }
+}
+'@
+            $pwsh, $pwshArguments = Get-PwshCommand
+            $leaves = @(& $pwsh $pwshArguments -NoProfile -NonInteractive -File $treeScript (Resolve-Path -LiteralPath $SysprogCliPath).ProviderPath)
+            $LASTEXITCODE | Should -Be 0 -Because "the CLI's command tree is read from its assembly: $leaves"
+            $argumentWords = 'path', 'file', 'library', 'address', 'name', 'pattern', 'pid'
+            $optionWords = '--fd', '--cwd', '--library-path', '--file', '--path', '--shm', '--mq', '--pid', '--from-pid', '--thread', '--semaphore'
+            $script:cliLeaves = $leaves
+            $script:cliTargets = @(foreach ($leaf in $leaves) {
+                    $words, $arguments, $options = $leaf -split '\|'
+                    foreach ($argument in $arguments -split ',' | Where-Object { $_ -in $argumentWords }) { "sysprog $words <$argument>" }
+                    foreach ($option in $options -split ',' | Where-Object { $_ -in $optionWords }) { "sysprog $words $option" }
+                })
+        }
+
+        It 'the module and the CLI list what they take (the lists are not empty)' {
+            $script:cmdletTargets.Count | Should -BeGreaterThan 50
+            $script:cliLeaves.Count | Should -BeGreaterThan 40
+            $script:cliTargets.Count | Should -BeGreaterThan 40
+            Write-Host "hostile: $($script:cmdletTargets.Count) cmdlet parameters and $($script:cliTargets.Count) CLI arguments and options take a path, a name, a descriptor or a process id"
+        }
+
+        It 'every such cmdlet parameter has a row, or a reason here' {
+            $missing = @($script:cmdletTargets | Where-Object { -not $script:targets.Contains($_) -and -not $script:exempt.ContainsKey($_) })
+            $missing | Should -BeNullOrEmpty -Because 'each takes a path, a name, a descriptor or a process id: add a row that attacks it'
+        }
+
+        It 'every such CLI argument and option has a row, or a reason here' {
+            $missing = @($script:cliTargets | Where-Object { -not $script:targets.Contains($_) -and -not $script:exempt.ContainsKey($_) })
+            $missing | Should -BeNullOrEmpty -Because 'each takes a path, a name, a descriptor or a process id: add a row that attacks it'
+        }
+
+        It 'every reason given is for something the module or the CLI still takes, and every row attacks one' {
+            $known = [System.Collections.Generic.HashSet[string]]::new([string[]] @($script:cmdletTargets + $script:cliTargets + 'sysprog spawn <command>', 'sysprog pty <command>'), [StringComparer]::Ordinal)
+            @($script:exempt.Keys | Where-Object { -not $known.Contains($_) }) | Should -BeNullOrEmpty
+            @($script:targets | Where-Object { -not $known.Contains($_) }) | Should -BeNullOrEmpty -Because 'a row names what it attacks as the module and the CLI spell it'
         }
     }
 }

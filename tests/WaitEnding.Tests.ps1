@@ -6,35 +6,6 @@ Describe 'Waits ended from outside' -Skip:(-not $IsLinux) {
     BeforeAll {
         . (Join-Path $PSScriptRoot 'common.ps1')
         $script:folder = (New-Item -ItemType Directory -Path (Join-Path ([IO.Path]::GetTempPath()) "sysprog-pester-wait-$PID")).FullName
-
-        function Measure-CloseElsewhere {
-            # Runs $Command with $Parameters in a module [powershell] of its own, waits until its pipeline thread
-            # sleeps in one of the system calls $BlockedIn names, then runs $Close here. Returns whether it was blocked
-            # and still running then, how long it took to end after the Close began, and the errors it ended with.
-            param([Parameter(Mandatory)][string] $Command, [Parameter(Mandatory)][hashtable] $Parameters, [Parameter(Mandatory)][string[]] $BlockedIn,
-                [Parameter(Mandatory)][scriptblock] $Close)
-            $ps = New-ModulePowerShell
-            try {
-                $null = $ps.AddCommand($Command).AddParameters($Parameters)
-                $async = $ps.BeginInvoke()
-                $blocked = Wait-Until { @(Get-BlockedThread -Syscall $BlockedIn -ThreadName 'Pipeline Execut').Count -gt 0 }
-                $running = -not $async.IsCompleted
-                $clock = [System.Diagnostics.Stopwatch]::StartNew()
-                & $Close
-                $ended = $async.AsyncWaitHandle.WaitOne(5000)
-                $milliseconds = $clock.Elapsed.TotalMilliseconds
-                if ($ended) {
-                    try { $null = $ps.EndInvoke($async) } catch { }
-                }
-                else {
-                    $ps.Stop()
-                }
-                [pscustomobject]@{ Blocked = $blocked; WasRunning = $running; Ended = $ended; Milliseconds = $milliseconds; Errors = @($ps.Streams.Error) }
-            }
-            finally {
-                $ps.Dispose()
-            }
-        }
     }
 
     AfterAll {

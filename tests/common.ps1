@@ -161,6 +161,36 @@ function Measure-PipelineStop {
         $ps.Dispose()
     }
 }
+
+function Measure-CloseElsewhere {
+    # Runs $Command with $Parameters in a module [powershell] of its own, waits until its pipeline thread
+    # sleeps in one of the system calls $BlockedIn names, then runs $Close here. Returns whether it was blocked
+    # and still running then, how long it took to end after the Close began, and the errors it ended with.
+    param([Parameter(Mandatory)][string] $Command, [Parameter(Mandatory)][hashtable] $Parameters, [Parameter(Mandatory)][string[]] $BlockedIn,
+        [Parameter(Mandatory)][scriptblock] $Close)
+    $ps = New-ModulePowerShell
+    try {
+        $null = $ps.AddCommand($Command).AddParameters($Parameters)
+        $async = $ps.BeginInvoke()
+        $blocked = Wait-Until { @(Get-BlockedThread -Syscall $BlockedIn -ThreadName 'Pipeline Execut').Count -gt 0 }
+        $running = -not $async.IsCompleted
+        $clock = [System.Diagnostics.Stopwatch]::StartNew()
+        & $Close
+        $ended = $async.AsyncWaitHandle.WaitOne(5000)
+        $milliseconds = $clock.Elapsed.TotalMilliseconds
+        if ($ended) {
+            try { $null = $ps.EndInvoke($async) } catch { }
+        }
+        else {
+            $ps.Stop()
+        }
+        [pscustomobject]@{ Blocked = $blocked; WasRunning = $running; Ended = $ended; Milliseconds = $milliseconds; Errors = @($ps.Streams.Error) }
+    }
+    finally {
+        $ps.Dispose()
+    }
+}
+
 function Get-FdListing {
     # Every descriptor this session has open (/proc/$PID/fd), by number: its target and what fdinfo adds to tell its
     # object apart from another of the same kind (" (ino: 4711)", a pty's tty-index, an eventfd's eventfd-id; fixed

@@ -122,6 +122,20 @@ public sealed class SignalDrivenIoTests : IDisposable
     }
 
     [Fact]
+    public void AnOwnerWithNoProcess_FailsWithEsrchNamingThePid_AndLeavesOAsyncClear()
+    {
+        // Above the largest pid_max the kernel allows (2^22): no process has it, ever.
+        const int nobodysPid = 0x3FFFFFFF;
+        using Pipe pipe = Pipe.Create();
+
+        SysprogException failed = Assert.Throws<SysprogException>(() => pipe.ReadEnd.SetSignalDriven(true, Signals.SIGIO, nobodysPid));
+
+        Assert.Equal(Errno.ESRCH, failed.Errno);
+        Assert.Contains($"No process {nobodysPid}", failed.Message, StringComparison.Ordinal);
+        Assert.Equal(0, OpenFds.StatusFlags(pipe.ReadEnd.Fd) & Libc.O_ASYNC);
+    }
+
+    [Fact]
     public void AKindWithoutSignalDrivenIo_IsRefused_BeforeAnyCall()
     {
         EventFd eventFd = Track(EventFd.Create());

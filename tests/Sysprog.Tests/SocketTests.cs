@@ -635,6 +635,46 @@ public sealed class SocketTests : IDisposable
     }
 
     [Fact]
+    public void ConnectingToAFifo_IsRefused_SayingItIsAFifoNotASocket()
+    {
+        // What another user may have planted where a socket was expected: connect(2) refuses it like a socket no one
+        // listens on, and the message says what is there instead of claiming a socket.
+        string path = PathIn("planted");
+        Fifo.Create(path);
+
+        SysprogException refused = Assert.Throws<SysprogException>(() => Socket.CreateConnected(SocketEndpoint.Unix(path), timeout: Long));
+
+        Assert.Equal(Errno.ECONNREFUSED, refused.Errno);
+        Assert.Contains("it is a FIFO, not a socket", refused.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("a socket is bound there", refused.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AnAbstractNameWithControlCharactersOrBytesNoUtf8_ListedEscaped_IsReachedByItsEscapedForm()
+    {
+        // What another user can bind: a newline, then text shaped like a /proc/net/unix row, and ESC.
+        string raw = $"sysprog-test-{Guid.NewGuid():N}\nu_str LISTEN 0 0 @forged\u001b[31m";
+        using Socket listener = Socket.CreateBound(SocketEndpoint.Abstract(raw));
+        string shown = listener.LocalEndpoint.ToString();
+        Assert.DoesNotContain('\n', shown);
+        Assert.Contains("\\nu_str", shown, StringComparison.Ordinal);
+
+        SocketEndpoint passedBack = SocketEndpoint.ParseUnix(shown);
+        using Socket client = Socket.CreateConnected(passedBack, timeout: TimeSpan.FromSeconds(10))!;
+
+        Assert.Equal(raw, passedBack.AbstractName);
+        Assert.Equal(shown, client.RemoteEndpoint!.ToString());
+        Assert.Throws<ArgumentException>(() => SocketEndpoint.Abstract(@"a\q"));
+
+        // Bytes that are no UTF-8, as any user may bind them: listed as \xHH, and that form reaches the socket.
+        using Socket bytes = Socket.CreateBound(SocketEndpoint.Abstract($@"sysprog-test-{Guid.NewGuid():N}-\xff\xfe"));
+        string bytesShown = bytes.LocalEndpoint.ToString();
+        Assert.EndsWith(@"-\xff\xfe", bytesShown, StringComparison.Ordinal);
+        using Socket bytesClient = Socket.CreateConnected(SocketEndpoint.ParseUnix(bytesShown), timeout: TimeSpan.FromSeconds(10))!;
+        Assert.Equal(bytesShown, bytesClient.RemoteEndpoint!.ToString());
+    }
+
+    [Fact]
     public void ListeningUnixAddresses_AreThePathsAndNamesThatListen()
     {
         string path = PathIn("completed.sock");

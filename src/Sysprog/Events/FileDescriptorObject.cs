@@ -116,7 +116,10 @@ public abstract class FileDescriptorObject : IPollable, IDisposable
         if (enabled)
         {
             var owner = new FOwnerEx { Type = Libc.F_OWNER_PID, Pid = ownerProcessId ?? Environment.ProcessId };
-            Syscall.Check(Libc.fcntl(fd, Libc.F_SETOWN_EX, ref owner), trace, "fcntl", Description, $"{fd}, F_SETOWN_EX, {owner}");
+            // With F_OWNER_PID and a descriptor held, ESRCH (no such process) is the one way it fails: the error names
+            // the pid, which the descriptor's description alone does not.
+            Syscall.Check(Libc.fcntl(fd, Libc.F_SETOWN_EX, ref owner), trace, "fcntl", Description, $"{fd}, F_SETOWN_EX, {owner}",
+                $"No process {owner.Pid} to send the signals to.");
             Syscall.Check(Libc.fcntl(fd, Libc.F_SETSIG, signal), trace, "fcntl", Description, $"{fd}, F_SETSIG, {Sysprog.Signals.Name(signal)}");
         }
         int flags = Syscall.Check(Libc.fcntl(fd, Libc.F_GETFL, 0), trace, "fcntl", Description, $"{fd}, F_GETFL");

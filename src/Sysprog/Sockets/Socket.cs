@@ -461,6 +461,9 @@ public sealed unsafe class Socket : StreamDescriptor
         Errno.ENOENT => $"There is no socket file at {endpoint}.",
         Errno.ECONNREFUSED when endpoint.Path is string path && SocketTable.IsStaleSocketFile(path) =>
             $"{path} is a stale socket file: no socket is bound to it any more.",
+        // A FIFO or a file another user put at the path refuses the same way: say what is there, not "a socket".
+        Errno.ECONNREFUSED when endpoint.Path is string path && FileStatus.OfPath(path) is { } status && (status.Mode & FileStatus.TypeMask) != FileStatus.Socket =>
+            $"Nothing can listen at {endpoint}: it is a {FileStatus.KindOf(status.Mode & FileStatus.TypeMask)}, not a socket.",
         Errno.ECONNREFUSED when Family == SocketFamily.Unix => $"Nothing listens at {endpoint} (a socket is bound there, but is not listening).",
         Errno.ECONNREFUSED => $"Nothing listens at {endpoint}.",
         Errno.EPROTOTYPE => $"The socket at {endpoint} is of another kind than {Kind}: connect with the kind it was made with.",
@@ -939,7 +942,7 @@ public sealed unsafe class Socket : StreamDescriptor
     {
         null => "NULL",
         { Family: SocketFamily.Unix, Path: string path } => $"{{sa_family=AF_UNIX, sun_path={Quote(path)}}}",
-        { Family: SocketFamily.Unix, AbstractName: string name } => $"{{sa_family=AF_UNIX, sun_path=@{Quote(name)}}}",
+        { Family: SocketFamily.Unix, AbstractName: not null } => $"{{sa_family=AF_UNIX, sun_path=@{NameEscaping.Quote(endpoint.AbstractNameBytes)}}}",
         { Family: SocketFamily.Unix } => "{sa_family=AF_UNIX}",
         { Family: SocketFamily.IPv4 } => $"{{sa_family=AF_INET, sin_port=htons({endpoint.Port}), sin_addr=inet_addr({Quote(endpoint.Address!.ToString())})}}",
         _ => $"{{sa_family=AF_INET6, sin6_port=htons({endpoint.Port}), sin6_addr={Quote(endpoint.Address!.ToString())}}}",

@@ -41,16 +41,35 @@ public sealed class SocketEndpoint : IEquatable<SocketEndpoint>
         Family = family;
         Path = path;
         AbstractName = abstractName;
+        _abstractBytes = abstractName is null ? null : Encoding.UTF8.GetBytes(abstractName);
         Address = address;
         Port = port;
     }
+
+    /// <summary>An abstract name as its bytes: any user may bind one that is no UTF-8, and those bytes are the name.</summary>
+    private SocketEndpoint(byte[] abstractBytes)
+    {
+        Family = SocketFamily.Unix;
+        AbstractName = Encoding.UTF8.GetString(abstractBytes);
+        _abstractBytes = abstractBytes;
+    }
+
+    // The abstract name's bytes, which the sockaddr holds and ToString escapes (AbstractName decodes bytes that are no
+    // UTF-8 as U+FFFD, so it alone cannot name such a socket).
+    private readonly byte[]? _abstractBytes;
+
+    /// <summary>The abstract name's bytes as the kernel has them; empty for another kind of address.</summary>
+    internal ReadOnlySpan<byte> AbstractNameBytes => _abstractBytes;
 
     public SocketFamily Family { get; }
 
     /// <summary>A UNIX socket's filesystem path; null for an abstract or unnamed one.</summary>
     public string? Path { get; }
 
-    /// <summary>A UNIX socket's abstract name, without the '@' it is written with; null otherwise.</summary>
+    /// <summary>
+    /// A UNIX socket's abstract name, without the '@' it is written with; null otherwise. Bytes that are no UTF-8
+    /// read as U+FFFD here; <see cref="ToString"/> escapes them (\xHH), and that form names the socket again.
+    /// </summary>
     public string? AbstractName { get; }
 
     /// <summary>A UNIX socket with no name: unbound, one of a socketpair, or the connecting side of most connections.</summary>
@@ -80,8 +99,20 @@ public sealed class SocketEndpoint : IEquatable<SocketEndpoint>
     private static SocketEndpoint Abstract(string name, string parameter)
     {
         ArgumentException.ThrowIfNullOrEmpty(name, parameter);
-        ValidateUnixName(name, $"The abstract name @{name}", parameter);
-        return new SocketEndpoint(SocketFamily.Unix, null, name, null, 0);
+        // Any user can bind an abstract name with a newline, ESC or bytes that are no UTF-8 in it, and listings show it
+        // escaped (\n, \x1b, \xff, a backslash as \\): the escaped form passed back names the same socket, as with
+        // the other names (NameEscaping).
+        byte[] bytes = NameEscaping.Unescape(name, parameter);
+        if (bytes.AsSpan().Contains((byte)0))
+        {
+            throw new ArgumentException($"The abstract name @{name} contains a NUL character.", parameter);
+        }
+        if (bytes.Length > MaxUnixNameBytes)
+        {
+            throw new ArgumentException(
+                $"The abstract name @{name} is {bytes.Length} bytes; a UNIX socket address holds at most {MaxUnixNameBytes} (sun_path).", parameter);
+        }
+        return new SocketEndpoint(bytes);
     }
 
     /// <summary>An IP address and port (0 to 65535; 0 asks the kernel to choose when binding).</summary>
@@ -218,7 +249,7 @@ public sealed class SocketEndpoint : IEquatable<SocketEndpoint>
     /// <summary>Made once: error targets and equality use it on every call that names the endpoint. A path or abstract name is escaped (<see cref="NameEscaping"/>).</summary>
     public override string ToString() => _text ??= Family switch
     {
-        SocketFamily.Unix => Path is not null ? NameEscaping.Escape(Path) : AbstractName is not null ? "@" + NameEscaping.Escape(AbstractName) : "(unnamed)",
+        SocketFamily.Unix => Path is not null ? NameEscaping.Escape(Path) : _abstractBytes is not null ? "@" + NameEscaping.Escape(_abstractBytes) : "(unnamed)",
         SocketFamily.IPv6 => $"[{Address}]:{Port}",
         _ => $"{Address}:{Port}",
     };
@@ -239,9 +270,10 @@ public sealed class SocketEndpoint : IEquatable<SocketEndpoint>
             case SocketFamily.Unix when Path is not null:
                 // A path is NUL-terminated; the length counts the NUL, as SUN_LEN does.
                 return Libc.UnixPathOffset + Encoding.UTF8.GetBytes(Path, storage[Libc.UnixPathOffset..]) + 1;
-            case SocketFamily.Unix when AbstractName is not null:
+            case SocketFamily.Unix when _abstractBytes is not null:
                 // An abstract name starts with a NUL and is exactly as long as the length says: no terminator.
-                return Libc.UnixPathOffset + 1 + Encoding.UTF8.GetBytes(AbstractName, storage[(Libc.UnixPathOffset + 1)..]);
+                _abstractBytes.CopyTo(storage[(Libc.UnixPathOffset + 1)..]);
+                return Libc.UnixPathOffset + 1 + _abstractBytes.Length;
             case SocketFamily.Unix:
                 return Libc.UnixPathOffset;
             case SocketFamily.IPv4:
@@ -274,7 +306,7 @@ public sealed class SocketEndpoint : IEquatable<SocketEndpoint>
                 }
                 if (name[0] == 0)
                 {
-                    return new SocketEndpoint(SocketFamily.Unix, null, Encoding.UTF8.GetString(name[1..]), null, 0);
+                    return new SocketEndpoint(name[1..].ToArray());
                 }
                 int end = name.IndexOf((byte)0);
                 return new SocketEndpoint(SocketFamily.Unix, Encoding.UTF8.GetString(end < 0 ? name : name[..end]), null, null, 0);
