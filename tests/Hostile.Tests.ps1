@@ -613,6 +613,8 @@ try { Start-ChildProcess -FilePath true | Out-Null; 'started' } catch { $_.Excep
             # nobody's regular file, which a write or a create must not take over (fs.protected_regular).
             @{ Target = 'Start-ChildProcess -Descriptor'; Planted = 'file'; Id = 'Open.EACCES'; Says = '*owned by nobody (uid 65534)*'; Run = { param($p) Start-ChildProcess -FilePath true -Descriptor @{ 1 = $p } } }
             @{ Target = 'Lock-File -Path'; Planted = 'file'; Id = 'Open.EACCES'; Says = '*owned by nobody (uid 65534)*'; Run = { param($p) Lock-File -Path $p -TimeoutSeconds 0 } }
+            # nobody's folder where the lock file would be made: nobody could hold a lock on it for ever.
+            @{ Target = 'Lock-File -Path'; Planted = 'folder'; Id = 'Open.EACCES'; Says = '*directory owned by nobody (uid 65534)*'; Run = { param($p) Lock-File -Path $p -TimeoutSeconds 0 } }
         ) {
             Add-Target $Target
             if (-not $script:isRoot -and -not $AnyOwner) { Skip-Attack "$Target at another user's $Planted" 'planting as another user (nobody) needs root to switch to it'; return }
@@ -669,6 +671,7 @@ try { Start-ChildProcess -FilePath true | Out-Null; 'started' } catch { $_.Excep
             @{ Target = 'sysprog spawn --fd'; Planted = 'fifo'; Words = 'spawn', '--fd', '1=PLANTED', 'true'; Says = 'EACCES' }
             @{ Target = 'sysprog spawn --fd'; Planted = 'file'; Words = 'spawn', '--fd', '1=PLANTED', 'true'; Says = 'EACCES' }
             @{ Target = 'sysprog lock <path>'; Planted = 'file'; Words = 'lock', 'PLANTED', '--timeout', '0', 'true'; Says = 'EACCES' }
+            @{ Target = 'sysprog lock <path>'; Planted = 'folder'; Words = 'lock', 'PLANTED', '--timeout', '0', 'true'; Says = 'EACCES' }
         ) {
             Add-Target $Target
             if (-not $script:isRoot -and -not $AnyOwner) { Skip-Attack "$Target at another user's $Planted" 'planting as another user (nobody) needs root to switch to it'; return }

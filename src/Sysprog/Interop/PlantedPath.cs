@@ -88,7 +88,10 @@ internal static class PlantedPath
             try
             {
                 // The kernel applies protected_fifos/protected_regular in the folder the file is in, wherever the path led.
-                if ((create || foreignRefused) && !created && type is FileStatus.Regular or FileStatus.Fifo && at.IsPlanter(status.Uid, trace))
+                // A folder planted where this user would create its file (a lock file) is refused alike: its owner
+                // could hold a lock on it and keep this user from ever taking one.
+                if ((create || foreignRefused) && !created && (type is FileStatus.Regular or FileStatus.Fifo || create && type == FileStatus.Directory)
+                    && at.IsPlanter(status.Uid, trace))
                 {
                     throw create ? PlantedForCreation(full, at, type, status.Uid) : PlantedForReuse(full, at, type, status.Uid);
                 }
