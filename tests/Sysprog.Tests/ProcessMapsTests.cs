@@ -168,7 +168,7 @@ public class ProcessMapsTests
     {
         var e = Assert.Throws<SysprogException>(() => ProcessMaps.Read(int.MaxValue));
         Assert.Equal(Errno.ENOENT, e.Errno);
-        Assert.Equal($"open(\"/proc/{int.MaxValue}/maps\") failed: ENOENT (No such file or directory)", e.Message);
+        Assert.Equal($"open(\"/proc/{int.MaxValue}/maps\") failed: ENOENT (No such file or directory). No process {int.MaxValue}.", e.Message);
         Assert.Throws<ArgumentOutOfRangeException>(() => ProcessMaps.Read(0));
     }
 

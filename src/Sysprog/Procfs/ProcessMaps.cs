@@ -18,8 +18,16 @@ public static class ProcessMaps
             throw new ArgumentOutOfRangeException(nameof(processId), processId, "A process id is positive.");
         }
         string path = $"/proc/{processId}/{(detail ? "smaps" : "maps")}";
-        return Parse(processId, ProcFile.ReadAllText(path, trace).Split('\n'),
-            (printedPath, device, inode) => IsLiveFile(processId, printedPath, device, inode, trace));
+        string text;
+        try
+        {
+            text = ProcFile.ReadAllText(path, trace);
+        }
+        catch (SysprogException e) when (e.Errno == Errno.ENOENT && !Directory.Exists($"/proc/{processId}"))
+        {
+            throw new SysprogException(Errno.ENOENT, e.Call, path, $"No process {processId}.", e);
+        }
+        return Parse(processId, text.Split('\n'), (printedPath, device, inode) => IsLiveFile(processId, printedPath, device, inode, trace));
     }
 
     /// <summary>
