@@ -967,6 +967,8 @@ try { Start-ChildProcess -FilePath true | Out-Null; 'started' } catch { $_.Excep
             @{ Kind = 'a datagram socket'; Command = 'Receive-SocketMessage'; BlockedIn = 'poll', 'ppoll' }
             @{ Kind = 'a FIFO'; Command = 'Read-FileDescriptor'; BlockedIn = 'poll', 'ppoll' }
             @{ Kind = 'a pipe'; Command = 'Wait-FileDescriptor'; BlockedIn = 'epoll_wait', 'epoll_pwait', 'epoll_pwait2' }
+            @{ Kind = 'a pty whose program never reads'; Command = 'Write-Pty'; BlockedIn = 'poll', 'ppoll' }
+            @{ Kind = 'an event loop''s handle'; Command = 'Invoke-EventLoop'; BlockedIn = 'epoll_wait', 'epoll_pwait', 'epoll_pwait2' }
         ) {
             $cleanUp = $null
             switch ($Kind) {
@@ -1028,6 +1030,24 @@ try { Start-ChildProcess -FilePath true | Out-Null; 'started' } catch { $_.Excep
                     $parameters = @{ InputObject = $object }
                     $close = { Close-Pipe $object }
                     $cleanUp = { Close-Pipe $writer; Remove-Item -LiteralPath $fifo.FullName }
+                }
+                'a pty whose program never reads' {
+                    # Raw, so the line discipline takes input until its buffer is full; filled until a write that may
+                    # not wait writes a WouldBlock record, so the next one waits.
+                    $object = Start-Pty sleep 60
+                    Set-Pty $object -Raw
+                    foreach ($i in 1..1000) {
+                        if (@(Write-Pty $object ('x' * 4096) -NoNewline -TimeoutSeconds 0 | Where-Object { $_ -is [Sysprog.WouldBlock] }).Count) { break }
+                    }
+                    $parameters = @{ InputObject = $object; Text = ('y' * 65536); NoNewline = $true }
+                    $close = { Close-Pty $object }
+                }
+                'an event loop''s handle' {
+                    $object = New-EventFd
+                    $timer = New-TimerFd
+                    $parameters = @{ Handler = @{ $object = { Read-EventFd $_.Handle }; $timer = { Read-TimerFd $_.Handle } } }
+                    $close = { Close-EventFd $object }
+                    $cleanUp = { Close-TimerFd $timer }
                 }
                 'a pipe' {
                     $pipe = New-Pipe
