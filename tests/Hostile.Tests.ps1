@@ -1063,13 +1063,7 @@ try { Start-ChildProcess -FilePath true | Out-Null; 'started' } catch { $_.Excep
                 & $close
                 if ($cleanUp) { & $cleanUp }
             }
-            $outcome.Blocked | Should -BeTrue -Because "$Command must be blocked in $($BlockedIn -join ' or ') before the Close"
-            $outcome.WasRunning | Should -BeTrue
-            $outcome.Ended | Should -BeTrue -Because 'the Close must end the wait'
-            $outcome.Milliseconds | Should -BeLessThan 300
-            $outcome.Errors.Count | Should -Be 1
-            $outcome.Errors[0].FullyQualifiedErrorId | Should -BeLike 'ObjectClosed,*'
-            $outcome.Errors[0].Exception.Message | Should -BeLike '*was closed while*'
+            Assert-EndedByClose $outcome -Command $Command -BlockedIn $BlockedIn
             $script:attacks.Add("A Close in another runspace ending $Command on $Kind")
         }
     }

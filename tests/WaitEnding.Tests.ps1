@@ -168,13 +168,7 @@ Describe 'Waits ended from outside' -Skip:(-not $IsLinux) {
                     Close-ChildProcess $reaper
                 }
             }
-            $outcome.Blocked | Should -BeTrue -Because "$Command must be blocked in $($BlockedIn -join ' or ') before the Close"
-            $outcome.WasRunning | Should -BeTrue
-            $outcome.Ended | Should -BeTrue -Because 'the Close must end the wait'
-            $outcome.Milliseconds | Should -BeLessThan 300
-            $outcome.Errors.Count | Should -Be 1
-            $outcome.Errors[0].FullyQualifiedErrorId | Should -BeLike 'ObjectClosed,*'
-            $outcome.Errors[0].Exception.Message | Should -BeLike '*was closed while*'
+            Assert-EndedByClose $outcome -Command $Command -BlockedIn $BlockedIn
         }
     }
 }

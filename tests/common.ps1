@@ -191,6 +191,19 @@ function Measure-CloseElsewhere {
     }
 }
 
+function Assert-EndedByClose {
+    # What Measure-CloseElsewhere must find for every kind that waits: the command was blocked in the kernel and
+    # still running, and the Close ended it within 300 ms with the one ObjectClosed error.
+    param([Parameter(Mandatory)] $Outcome, [Parameter(Mandatory)][string] $Command, [Parameter(Mandatory)][string[]] $BlockedIn)
+    $Outcome.Blocked | Should -BeTrue -Because "$Command must be blocked in $($BlockedIn -join ' or ') before the Close"
+    $Outcome.WasRunning | Should -BeTrue
+    $Outcome.Ended | Should -BeTrue -Because 'the Close must end the wait'
+    $Outcome.Milliseconds | Should -BeLessThan 300
+    $Outcome.Errors.Count | Should -Be 1
+    $Outcome.Errors[0].FullyQualifiedErrorId | Should -BeLike 'ObjectClosed,*'
+    $Outcome.Errors[0].Exception.Message | Should -BeLike '*was closed while*'
+}
+
 function Get-FdListing {
     # Every descriptor this session has open (/proc/$PID/fd), by number: its target and what fdinfo adds to tell its
     # object apart from another of the same kind (" (ino: 4711)", a pty's tty-index, an eventfd's eventfd-id; fixed

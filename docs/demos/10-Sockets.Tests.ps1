@@ -22,13 +22,7 @@ Describe 'Sockets: streams and datagrams, passing descriptors, TCP on loopback' 
     }
 
     AfterAll {
-        foreach ($child in $script:started) {
-            if (-not $child.IsClosed -and -not $child.Exit) {
-                Stop-ChildProcess $child -Signal KILL
-                $null = Wait-ChildProcess $child
-            }
-            Close-ChildProcess $child
-        }
+        Stop-DemoChild $script:started
         foreach ($object in $script:opened) {
             if ($object -is [System.IO.Stream]) { $object.Dispose() }
             elseif ($object -is [Sysprog.Pipe]) { Close-Pipe $object }

@@ -31,13 +31,7 @@ Describe 'Other IPC: file locks between sessions, and another process''s memory'
     AfterAll {
         foreach ($session in $script:sessions) { Stop-ChildSession $session }
         foreach ($lock in $script:held) { if (-not $lock.IsReleased) { Unlock-File $lock } }
-        foreach ($child in $script:children) {
-            if (-not $child.HasExited) {
-                Stop-ChildProcess $child -Signal KILL -Confirm:$false
-                $null = Wait-ChildProcess $child -TimeoutSeconds 30
-            }
-            Close-ChildProcess $child
-        }
+        Stop-DemoChild $script:children
     }
 
     It 'takes an exclusive lock: the kernel lists it in /proc/locks, as Get-FileLock and lslocks show' {

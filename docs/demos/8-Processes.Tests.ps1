@@ -19,13 +19,7 @@ Describe 'Starting processes: spawn, fork and exec, watched' -Skip:(-not $IsLinu
     }
 
     AfterAll {
-        foreach ($child in $script:started) {
-            if (-not $child.IsClosed -and -not $child.Exit) {
-                Stop-ChildProcess $child -Signal KILL
-                $null = Wait-ChildProcess $child
-            }
-            Close-ChildProcess $child
-        }
+        Stop-DemoChild $script:started
     }
 
     It 'spawns a shell that stops itself before exec: its address space is the shell''s' {

@@ -26,13 +26,7 @@ Describe 'Pipes and filters: processes joined by pipes, and FIFOs between sessio
     }
 
     AfterAll {
-        foreach ($child in $script:started) {
-            if (-not $child.IsClosed -and -not $child.Exit) {
-                Stop-ChildProcess $child -Signal KILL
-                $null = Wait-ChildProcess $child
-            }
-            Close-ChildProcess $child
-        }
+        Stop-DemoChild $script:started
         foreach ($pipe in $script:pipes) { Close-Pipe $pipe }
     }
 

@@ -150,3 +150,16 @@ function Write-Narration {
     param([Parameter(Mandatory)][string] $Text)
     Write-Host "      $Text" -ForegroundColor DarkCyan
 }
+
+function Stop-DemoChild {
+    # Ends (SIGKILL) and reaps each child process a screenplay started that is still running, then closes it: what a
+    # screenplay's AfterAll does, whether its steps passed or not.
+    param([Parameter(Mandatory)][AllowEmptyCollection()][object[]] $Child)
+    foreach ($started in $Child) {
+        if (-not $started.IsClosed -and -not $started.Exit) {
+            Stop-ChildProcess $started -Signal KILL -Confirm:$false
+            $null = Wait-ChildProcess $started -TimeoutSeconds 30
+        }
+        Close-ChildProcess $started
+    }
+}
