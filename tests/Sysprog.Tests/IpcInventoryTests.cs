@@ -37,6 +37,22 @@ public sealed class IpcInventoryTests : IDisposable
     }
 
     [Fact]
+    public void Progress_CountsTheProcessesRead_OnTheCallersThread()
+    {
+        var told = new List<(int Read, int All, int Thread)>();
+
+        IpcInventory inventory = IpcInventory.Take(progress: (read, all) => told.Add((read, all, Environment.CurrentManagedThreadId)));
+
+        Assert.NotEmpty(told);
+        Assert.Equal(0, told[0].Read);
+        Assert.All(told, t => Assert.Equal(Environment.CurrentManagedThreadId, t.Thread));
+        Assert.Single(told.Select(t => t.All).Distinct());
+        Assert.Equal(told.Select(t => t.Read).Order(), told.Select(t => t.Read));
+        // What was read or refused was among those told (one that ended meanwhile is neither), and this process was read.
+        Assert.InRange(inventory.InspectedProcessCount + inventory.UninspectedProcesses.Count, 1, told[0].All);
+    }
+
+    [Fact]
     public void SharedMemory_IsHeldByItsDescriptorsAndMappings_AndOrphanedWhenTheyGo()
     {
         using (SharedMemory shm = SharedMemory.Create(_name, 8192))

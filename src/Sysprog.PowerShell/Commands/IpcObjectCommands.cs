@@ -27,7 +27,16 @@ public sealed class GetIpcObjectCommand : SysprogCmdlet
     {
         if (_inventory is null)
         {
-            if (!TryRun("IPC objects", () => _inventory = IpcInventory.Take(Trace)))
+            var progress = new ProgressRecord(1, "Finding the holders of IPC objects", "reading /proc/PID/fd and /proc/PID/maps");
+            bool taken = TryRun("IPC objects", () => _inventory = IpcInventory.Take(Trace, (read, all) =>
+            {
+                progress.StatusDescription = $"reading /proc/PID/fd and /proc/PID/maps: {read:N0} of {all:N0} processes";
+                progress.PercentComplete = all == 0 ? 100 : 100 * read / all;
+                WriteProgress(progress);
+            }));
+            progress.RecordType = ProgressRecordType.Completed;
+            WriteProgress(progress);
+            if (!taken)
             {
                 return;
             }
