@@ -120,8 +120,14 @@ Describe 'Remoting over SSH' -Skip:(-not $IsLinux) {
             # A session to one of the hosts under its own name: ssh is told the real address (-o HostName) and checks
             # the host's throwaway key under that name (HostKeyAlias) in this test's known_hosts only, never asking.
             param([Parameter(Mandatory)] $SshHost, [string] $HostName = $SshHost.Name)
-            New-PSSession -HostName $HostName -Port $SshHost.Port -UserName root -KeyFilePath $script:clientKey `
-                -Options (Get-SshOption -HostName $HostName) -ConnectingTimeout 60000 -ErrorAction Stop
+            try {
+                New-PSSession -HostName $HostName -Port $SshHost.Port -UserName root -KeyFilePath $script:clientKey `
+                    -Options (Get-SshOption -HostName $HostName) -ConnectingTimeout 60000 -ErrorAction Stop
+            }
+            catch {
+                # What sshd saw is the half of the story the client's error lacks.
+                throw "No session to $HostName (port $($SshHost.Port)): $($_.Exception.Message) sshd's log: $((Get-Content -LiteralPath $SshHost.Log -ErrorAction Ignore) -join ' / ')"
+            }
         }
 
         function Get-SshOption {
@@ -255,6 +261,131 @@ Describe 'Remoting over SSH' -Skip:(-not $IsLinux) {
                 Invoke-Command -Session $session { Close-SharedMemory $script:memory; Remove-SharedMemory -Name $using:name -Confirm:$false }
             }
             Test-Path -LiteralPath "/dev/shm$name" | Should -BeFalse
+        }
+    }
+
+    Context 'a fleet: three sshd, each in an IPC and mount namespace of its own, like three machines' {
+        BeforeAll {
+            if ($script:skipReason) { return }
+            $script:fleetNames = 'host-a', 'host-b', 'host-c'
+            foreach ($name in $script:fleetNames) {
+                $script:hosts[$name] = Start-SshHost -Name $name -OwnIpc
+                Add-Content -LiteralPath $script:knownHosts -Value "$name $($script:hosts[$name].HostKey)"
+            }
+            # All three are 127.0.0.1: each answers to its own name (so PSComputerName tells them apart) and port.
+            $script:fleetSession = @{}
+            $script:fleet = foreach ($name in $script:fleetNames) {
+                $script:fleetSession[$name] = New-SshSessionTo $script:hosts[$name]
+                $script:sessions.Add($script:fleetSession[$name])
+                $script:fleetSession[$name]
+            }
+            Invoke-Command -Session $script:fleet { Import-Module $using:SysprogModulePath -ErrorAction Stop }
+            $script:before = Invoke-Command -Session $script:fleet {
+                [pscustomobject]@{
+                    Shm = @(Get-ChildItem -LiteralPath /dev/shm -Name); Mqueue = @(Get-ChildItem -LiteralPath /dev/mqueue -Name)
+                    Objects = @(Get-IpcObject -WarningAction SilentlyContinue).Count
+                }
+            }
+
+            # What each machine gets: the same name on two of them, orphaned on one and held on the other, so that
+            # an object of one namespace showing in another would be seen.
+            $script:planted = @{
+                Common = New-TestName; AOrphan = New-TestName; BQueue = New-TestName; BSemaphore = New-TestName; CHeld = New-TestName
+            }
+            $names = $script:planted
+            Invoke-Command -Session $script:fleetSession['host-a'] {
+                New-SharedMemory -Name $using:names.Common -Size 4KB | Close-SharedMemory
+                New-SharedMemory -Name $using:names.AOrphan -Size 8KB | Close-SharedMemory
+            }
+            Invoke-Command -Session $script:fleetSession['host-b'] {
+                # Held by this session until it ends: not an orphan here, although host-a's object of the name is.
+                $script:held = New-SharedMemory -Name $using:names.Common -Size 4KB
+                New-MessageQueue -Name $using:names.BQueue -MaxMessages 4 -MaxMessageSize 64 | Close-MessageQueue
+                New-Semaphore -Name $using:names.BSemaphore -Value 1 | Close-Semaphore
+            }
+            $script:segmentId = Invoke-Command -Session $script:fleetSession['host-c'] {
+                $script:held = New-SharedMemory -Name $using:names.CHeld -Size 4KB
+                # A System V segment nobody attaches: ipcmk makes it and exits.
+                $made = ipcmk -M 4096
+                if ($LASTEXITCODE -or "$made" -notmatch 'id: (\d+)') { throw "ipcmk failed: $made" }
+                [int] $Matches[1]
+            }
+        }
+
+        It 'gives each machine its own /dev/shm, /dev/mqueue and System V objects, empty at the start' {
+            if ($script:skipReason) { Set-ItResult -Skipped -Because $script:skipReason; return }
+            $own = (Get-Item -LiteralPath /proc/self/ns/ipc).LinkTarget
+            $namespaces = @($script:fleetNames | ForEach-Object { $script:hosts[$_].IpcNamespace })
+            $namespaces | Should -Not -Contain $own
+            @($namespaces | Select-Object -Unique).Count | Should -Be 3
+            foreach ($start in $script:before) {
+                $start.Shm | Should -BeNullOrEmpty -Because "$($start.PSComputerName)'s /dev/shm is a fresh tmpfs"
+                $start.Mqueue | Should -BeNullOrEmpty -Because "$($start.PSComputerName)'s /dev/mqueue is a fresh mqueue filesystem"
+                $start.Objects | Should -Be 0 -Because "$($start.PSComputerName) starts with no IPC object at all"
+            }
+        }
+
+        It 'finds the orphans of all three with one command, grouped by host: exactly what was planted on each' {
+            if ($script:skipReason) { Set-ItResult -Skipped -Because $script:skipReason; return }
+            # The fleet command (README, about_Sysprog).
+            $byHost = Invoke-Command -Session $script:fleet { Get-IpcObject -Orphaned -WarningAction SilentlyContinue } |
+                Group-Object PSComputerName
+            $names = $script:planted
+            $found = @{}
+            foreach ($group in $byHost) { $found[$group.Name] = @($group.Group | ForEach-Object { "$($_.Kind) $($_.Name) $($_.Id)".Trim() } | Sort-Object) }
+            @($byHost.Name | Sort-Object) | Should -Be $script:fleetNames
+            $found['host-a'] | Should -Be @("SharedMemory $($names.AOrphan)", "SharedMemory $($names.Common)" | Sort-Object)
+            $found['host-b'] | Should -Be @("MessageQueue $($names.BQueue)", "Semaphore $($names.BSemaphore)" | Sort-Object)
+            $found['host-c'] | Should -HaveCount 1
+            $found['host-c'][0] | Should -Match "^SysVSharedMemory 0x[0-9a-f]{8} $($script:segmentId)$"
+            # The whole listings: what is held is held by each machine's own session, and listed only there.
+            $all = Invoke-Command -Session $script:fleet { Get-IpcObject -WarningAction SilentlyContinue }
+            $common = @($all | Where-Object Name -EQ $names.Common)
+            $common | ForEach-Object { "$($_.PSComputerName) $($_.State)" } | Sort-Object | Should -Be 'host-a orphaned', 'host-b held'
+            $held = @($all | Where-Object Name -EQ $names.CHeld)
+            $held.PSComputerName | Should -Be 'host-c'
+            $held.State | Should -Be 'held'
+            $remotePids = Invoke-Command -Session $script:fleetSession['host-c'] { $PID }
+            $held.Holders.ProcessId | Should -Be $remotePids
+            # Rendered by host with the module's view, the computer name aside.
+            $text = Invoke-Command -Session $script:fleet { Get-IpcObject -Orphaned -WarningAction SilentlyContinue } -HideComputerName |
+                Sort-Object PSComputerName | Format-Table -GroupBy PSComputerName | Out-String -Width 80
+            foreach ($name in $script:fleetNames) { $text | Should -Match "PSComputerName: $name" }
+            # The names are longer than the Name column leaves at 80 columns: their start shows.
+            $text | Should -Match ([regex]::Escape($names.AOrphan.Substring(0, 12)))
+            foreach ($line in $text -split '\r?\n') { $line.Length | Should -BeLessOrEqual 80 }
+        }
+
+        It 'leaves nothing planted on the fleet in this machine''s /dev/shm, /dev/mqueue or System V objects' {
+            if ($script:skipReason) { Set-ItResult -Skipped -Because $script:skipReason; return }
+            foreach ($name in $script:planted.Values) {
+                Test-Path -LiteralPath "/dev/shm$name" | Should -BeFalse
+                Test-Path -LiteralPath "/dev/shm/sem.$($name.Substring(1))" | Should -BeFalse
+                Test-MessageQueueName -Name $name | Should -BeFalse
+            }
+            @(Get-IpcObject -Kind SysVSharedMemory -WarningAction SilentlyContinue | Where-Object { $_.Id -eq $script:segmentId -and $_.Size -eq 4096 -and $_.State -eq 'orphaned' -and $_.Owner -eq 'root' }) |
+                Where-Object { $_.ChangeTime -gt (Get-Date).AddMinutes(-5) } | Should -BeNullOrEmpty
+        }
+
+        It 'ends with its sshd: processes reaped, namespaces gone, keys and folders removed' {
+            if ($script:skipReason) { Set-ItResult -Skipped -Because $script:skipReason; return }
+            foreach ($session in $script:sessions) { Remove-PSSession -Session $session }
+            $script:sessions.Clear()
+            foreach ($sshHost in $script:hosts.Values) {
+                Stop-SshHostProcess $sshHost.Process
+                $sshHost.Process.HasExited | Should -BeTrue
+            }
+            foreach ($sshHost in $script:hosts.Values) {
+                # The namespace lives as long as a process is in it: a session's pwsh ended by the kill is reaped by
+                # init, not by this process, so this waits for it (bounded), then asserts.
+                $null = Wait-Until -TimeoutSeconds 10 { -not (Get-NamespaceMember -Kind mnt -Namespace $sshHost.MountNamespace) }
+                @(Get-NamespaceMember -Kind mnt -Namespace $sshHost.MountNamespace) | Should -BeNullOrEmpty -Because "$($sshHost.Name)'s mount namespace ends with its last process"
+                if ($sshHost.Name -like 'host-*') {
+                    @(Get-NamespaceMember -Kind ipc -Namespace $sshHost.IpcNamespace) | Should -BeNullOrEmpty -Because "$($sshHost.Name)'s IPC namespace ends with it, and its objects with it"
+                }
+            }
+            Remove-Item -LiteralPath $script:sshFolder -Recurse -Force
+            Test-Path -LiteralPath $script:sshFolder | Should -BeFalse
         }
     }
 }
