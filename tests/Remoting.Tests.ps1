@@ -111,8 +111,9 @@ Describe 'Remoting over SSH' -Skip:(-not $IsLinux) {
             foreach ($entry in [System.IO.Directory]::EnumerateDirectories('/proc')) {
                 $id = Split-Path -Leaf $entry
                 if ($id -notmatch '^\d+$') { continue }
-                try { $link = [System.IO.File]::ResolveLinkTarget("$entry/ns/$Kind", $false) } catch { continue }
-                if ($link -and $link.ToString() -eq $Namespace) { [int] $id }
+                # The link's own text ("ipc:[4026532176]"), not a path resolved from it.
+                try { $link = [System.IO.FileInfo]::new("$entry/ns/$Kind").LinkTarget } catch { continue }
+                if ($link -eq $Namespace) { [int] $id }
             }
         }
 
@@ -186,8 +187,19 @@ Describe 'Remoting over SSH' -Skip:(-not $IsLinux) {
     }
 
     AfterAll {
+        # What a session started first (its pwsh ending would hand it to init, out of this tree's reach), then the
+        # sessions, whose sshd reaps them, then sshd with anything still under it.
+        if ($script:fleetSession -and $script:fleetSession['host-a'].State -eq 'Opened') {
+            Invoke-Command -Session $script:fleetSession['host-a'] -ErrorAction Ignore {
+                if ($script:peer -and -not $script:peer.HasExited) { $script:peer.Kill(); $script:peer.WaitForExit() }
+            }
+        }
         foreach ($session in $script:sessions) { Remove-PSSession -Session $session -ErrorAction Ignore }
         foreach ($process in $script:sshProcesses) { Stop-SshHostProcess $process }
+        # Whatever a failed test left in the namespaces made here is this test's: nothing else can be in them.
+        foreach ($sshHost in $script:hosts.Values) {
+            foreach ($id in Get-NamespaceMember -Kind mnt -Namespace $sshHost.MountNamespace) { Stop-Process -Id $id -Force -ErrorAction Ignore }
+        }
         if ($script:sshFolder -and (Test-Path -LiteralPath $script:sshFolder)) { Remove-Item -LiteralPath $script:sshFolder -Recurse -Force }
         # Part one made its objects in this machine's /dev/shm; the fleet's were in namespaces that are gone.
         if ($script:names.Count) { $script:names.Values | ForEach-Object { if (Test-Path -LiteralPath "/dev/shm$_") { Remove-SharedMemory -Name $_ -Confirm:$false } } }
@@ -356,6 +368,50 @@ Describe 'Remoting over SSH' -Skip:(-not $IsLinux) {
             foreach ($line in $text -split '\r?\n') { $line.Length | Should -BeLessOrEqual 80 }
         }
 
+        It 'does not take a process attaching another host''s segment of the same id for a holder of this host''s' {
+            if ($script:skipReason) { Set-ItResult -Skipped -Because $script:skipReason; return }
+            $cc = Find-Program cc
+            if (-not $cc) { Set-ItResult -Skipped -Because 'cc is not installed: the peer that attaches a segment is C'; return }
+            # Every IPC namespace numbers its segments from the same start, and /proc/PID/maps names an attached
+            # segment by its id alone: a peer on host-a attaching host-a's first segment maps the id of host-c's.
+            $peer = Join-Path $script:sshFolder 'attach-segment'
+            @'
+#include <sys/ipc.h>
+#include <sys/shm.h>
+#include <unistd.h>
+int main(void) {
+    int id = shmget(IPC_PRIVATE, 8192, IPC_CREAT | 0600);
+    if (id < 0 || shmat(id, 0, 0) == (void *)-1) return 1;
+    pause();
+    return 0;
+}
+'@ | & $cc -x c - -o $peer
+            $LASTEXITCODE | Should -Be 0 -Because 'cc builds the peer'
+            try {
+                $attached = Invoke-Command -Session $script:fleetSession['host-a'] {
+                    # A child of this session's pwsh, so that it ends with the session; nothing of it may reach the
+                    # session's own stdin and stdout, which are the SSH channel (it writes nothing: the file stays empty).
+                    $script:peer = Start-Process -FilePath $using:peer -PassThru -RedirectStandardInput /dev/null `
+                        -RedirectStandardOutput "$using:peer.out" -ErrorAction Stop
+                    $deadline = [DateTime]::UtcNow.AddSeconds(30)
+                    while (-not ($segment = Get-IpcObject -Kind SysVSharedMemory -WarningAction SilentlyContinue | Where-Object { $_.Holders.ProcessId -contains $script:peer.Id }) -and
+                        -not $script:peer.HasExited -and [DateTime]::UtcNow -lt $deadline) {
+                        Start-Sleep -Milliseconds 10
+                    }
+                    [pscustomobject]@{ PeerId = $script:peer.Id; Segment = $segment }
+                }
+                $attached.Segment | Should -Not -BeNullOrEmpty -Because 'the peer on host-a attaches its segment'
+                $attached.Segment.Id | Should -Be $script:segmentId -Because 'both namespaces give their first segment the same id, which is the case this checks'
+                $orphans = Invoke-Command -Session $script:fleet { Get-IpcObject -Orphaned -Kind SysVSharedMemory -WarningAction SilentlyContinue }
+                @($orphans | ForEach-Object { "$($_.PSComputerName) $($_.Id)" }) | Should -Be "host-c $($script:segmentId)"
+                $onC = Invoke-Command -Session $script:fleetSession['host-c'] { Get-IpcObject -Kind SysVSharedMemory -WarningAction SilentlyContinue }
+                $onC.Holders | Should -BeNullOrEmpty
+            }
+            finally {
+                Invoke-Command -Session $script:fleetSession['host-a'] { if ($script:peer) { $script:peer.Kill(); $script:peer.WaitForExit() } }
+            }
+        }
+
         It 'leaves nothing planted on the fleet in this machine''s /dev/shm, /dev/mqueue or System V objects' {
             if ($script:skipReason) { Set-ItResult -Skipped -Because $script:skipReason; return }
             foreach ($name in $script:planted.Values) {
@@ -372,6 +428,9 @@ Describe 'Remoting over SSH' -Skip:(-not $IsLinux) {
             foreach ($session in $script:sessions) { Remove-PSSession -Session $session }
             $script:sessions.Clear()
             foreach ($sshHost in $script:hosts.Values) {
+                # A session ends with its connection: its sshd process exits and the listener reaps it.
+                Wait-Until -TimeoutSeconds 20 { -not (Get-ChildProcessId -ParentId $sshHost.Process.Id -Name sshd) } |
+                    Should -BeTrue -Because "$($sshHost.Name)'s sshd reaps its ended sessions"
                 Stop-SshHostProcess $sshHost.Process
                 $sshHost.Process.HasExited | Should -BeTrue
             }
