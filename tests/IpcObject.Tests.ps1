@@ -62,7 +62,7 @@ Describe 'Get-IpcObject and Remove-IpcObject' -Skip:(-not $IsLinux) {
                 foreach ($id in [System.IO.Directory]::GetDirectories('/proc').ForEach({ Split-Path -Leaf $_ }).Where({ $_ -match '^\d+$' })) {
                     try {
                         if ([System.IO.File]::ReadAllText("/proc/$id/comm").Trim() -eq 'sleep' -and
-                            [System.IO.Directory]::GetFiles("/proc/$id/fd").Where({ "$([System.IO.File]::ResolveLinkTarget($_, $false))" -eq $path })) { [int] $id }
+                            [System.IO.Directory]::GetFiles("/proc/$id/fd").Where({ [System.IO.FileInfo]::new($_).LinkTarget -eq $path })) { [int] $id }
                     }
                     catch { continue }
                 }
