@@ -167,6 +167,11 @@ Describe 'Remoting over SSH' -Skip:(-not $IsLinux) {
         elseif (-not (Find-Program ssh) -or -not $script:sshKeygen) { $script:skipReason = 'the ssh client is not installed (Debian: openssh-client)' }
         elseif (-not $script:unshare) { $script:skipReason = 'unshare is not installed (Debian: util-linux)' }
         elseif ((id -u) -ne '0') { $script:skipReason = 'needs root: the key logs in as root, and unshare and mount need root' }
+        else {
+            # Root without CAP_SYS_ADMIN (a container's, say) may not make namespaces: asked of unshare itself.
+            $refusal = & $script:unshare --ipc --mount --propagation private /bin/true 2>&1
+            if ($LASTEXITCODE) { $script:skipReason = "unshare --ipc --mount is refused here: $refusal" }
+        }
         if ($script:skipReason) { return }
 
         # A private folder (0700, made by .NET) for keys, configuration and logs; removed after.
