@@ -48,6 +48,39 @@ Describe 'Get-IpcObject and Remove-IpcObject' -Skip:(-not $IsLinux) {
         }
     }
 
+    It 'does not take a file of another mount namespace''s /dev/shm for an object of this one, even of the same name' {
+        if ((id -u) -ne '0' -or -not (Get-Command unshare -CommandType Application -ErrorAction Ignore)) {
+            Set-ItResult -Skipped -Because 'needs root and unshare (util-linux) to give a process a /dev/shm of its own'
+            return
+        }
+        # A process with a /dev/shm of its own (as in a container, or an sshd started in namespaces) holds a file there
+        # of the very name this machine's orphan has: that file is not this object, nor an unlinked one of this /dev/shm.
+        $path = "/dev/shm$($script:orphan)"
+        $job = Start-Job { param($path) unshare --mount --propagation private sh -c "mount -t tmpfs sysprog-test-shm /dev/shm && : > '$path' && exec 3<'$path' && exec sleep 60" } -ArgumentList $path
+        try {
+            $holder = {
+                foreach ($id in [System.IO.Directory]::GetDirectories('/proc').ForEach({ Split-Path -Leaf $_ }).Where({ $_ -match '^\d+$' })) {
+                    try {
+                        if ([System.IO.File]::ReadAllText("/proc/$id/comm").Trim() -eq 'sleep' -and
+                            [System.IO.Directory]::GetFiles("/proc/$id/fd").Where({ [System.IO.FileInfo]::new($_).LinkTarget -eq $path })) { [int] $id }
+                    }
+                    catch { continue }
+                }
+            }
+            Wait-Until { & $holder } | Should -BeTrue -Because 'the process in its own mount namespace holds its file'
+            $objects = @(Get-IpcObject $script:orphan -WarningAction SilentlyContinue)
+            $objects | Should -HaveCount 1
+            $objects[0].IsUnlinked | Should -BeFalse
+            $objects[0].IsOrphaned | Should -BeTrue
+            $objects[0].Holders | Should -BeNullOrEmpty
+        }
+        finally {
+            Stop-Job $job
+            Remove-Job $job -Force
+            $job = $null
+        }
+    }
+
     It 'filters by kind, and lists System V objects by key and id' {
         $id = [int]((ipcmk -M 4096) -replace '\D', '')
         try {

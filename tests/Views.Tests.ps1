@@ -238,6 +238,13 @@ Describe 'Objects from a job' -Skip:(-not $IsLinux) {
         @($object.Holders.ProcessId)[0] | Should -BeOfType [int]
     }
 
+    It 'keeps an IPC object''s kind and how it is held as names, which filters compare with' {
+        $object = Get-FromJob IpcObject
+        $object.Kind | Should -BeExactly 'SharedMemory'
+        @(Get-FromJob IpcObject | Where-Object Kind -EQ SharedMemory).Count | Should -Be 1
+        @($object.Holders | Where-Object ProcessId -EQ $script:jobPid)[0].How | Should -Match 'Descriptor'
+    }
+
     It 'keeps a lock''s holder as a process id' {
         $lock = Get-FromJob FileLockInfo
         $lock.ProcessId | Should -Be $script:jobPid

@@ -99,7 +99,10 @@ public sealed class IpcInventory
 
         var clock = Stopwatch.StartNew();
         (uint, uint)? mqueueDevice = queuesListed && FileStatus.OfPath(MessageQueue.Directory) is StatX mqueue ? FileKey.DeviceOf(mqueue) : null;
-        var scan = new ProcessScan(byFile, segments, objects, mqueueDevice);
+        // A process in another mount namespace may have a /dev/shm of its own (a container, a machine's worth of
+        // namespaces): its files there are not this /dev/shm's, unlinked or not, so only this device's count.
+        (uint, uint)? shmDevice = FileStatus.OfPath(SharedMemory.Directory, followLinks: true) is StatX shm ? FileKey.DeviceOf(shm) : null;
+        var scan = new ProcessScan(byFile, segments, objects, mqueueDevice, shmDevice, ProcFile.ReadLink("/proc/self/ns/ipc", null));
         List<int> processIds = [.. ProcFile.ProcessIds()];
         for (int i = 0; i < processIds.Count; i++)
         {
@@ -208,7 +211,8 @@ public sealed class IpcInventory
     }
 
     /// <summary>Reads each process's descriptors and mappings and records what they hold.</summary>
-    private sealed class ProcessScan(Dictionary<FileKey, IpcObject> byFile, Dictionary<int, IpcObject> segments, List<IpcObject> objects, (uint Major, uint Minor)? mqueueDevice)
+    private sealed class ProcessScan(Dictionary<FileKey, IpcObject> byFile, Dictionary<int, IpcObject> segments, List<IpcObject> objects,
+        (uint Major, uint Minor)? mqueueDevice, (uint Major, uint Minor)? shmDevice, string ipcNamespace)
     {
         public int Inspected { get; private set; }
 
@@ -246,7 +250,7 @@ public sealed class IpcInventory
             {
                 return;
             }
-            if (FileStatusOrNull(fd) is not StatX status || !shm && (status.DevMajor, status.DevMinor) != mqueueDevice)
+            if (FileStatusOrNull(fd) is not StatX status || (status.DevMajor, status.DevMinor) != (shm ? shmDevice : mqueueDevice))
             {
                 return;
             }
@@ -264,8 +268,10 @@ public sealed class IpcInventory
             string path = fields[5].Trim();
             if (path.StartsWith("/SYSV", StringComparison.Ordinal))
             {
-                // An attached System V segment: the inode is its shmid.
-                if (segments.TryGetValue((int)inode, out IpcObject? segment))
+                // An attached System V segment: the inode is its shmid, which is only unique within an IPC namespace
+                // (every namespace's segments live on one kernel filesystem), so another namespace's segment of the
+                // same id is not this one.
+                if (segments.TryGetValue((int)inode, out IpcObject? segment) && InIpcNamespace(processId))
                 {
                     segment.AddHolder(processId, name, IpcHold.Mapping);
                 }
@@ -276,6 +282,10 @@ public sealed class IpcInventory
                 return;
             }
             var key = new FileKey(uint.Parse(major, NumberStyles.HexNumber, CultureInfo.InvariantCulture), uint.Parse(minor, NumberStyles.HexNumber, CultureInfo.InvariantCulture), inode);
+            if ((key.Major, key.Minor) != shmDevice)
+            {
+                return;
+            }
             Holder(key, path, null, null, fields[0].Split('-') is [string start, string end] ? (processId, start, end) : null).AddHolder(processId, name, IpcHold.Mapping);
         }
 
@@ -344,6 +354,20 @@ public sealed class IpcInventory
             }
             (int? value, string? problem) = PosixSemaphore.ReadValue(fd, path, null);
             return (status, value, problem);
+        }
+
+        /// <summary>Whether a process shares this one's IPC namespace (asked only of those that attach a segment).</summary>
+        private bool InIpcNamespace(int processId)
+        {
+            try
+            {
+                return ProcFile.ReadLink($"/proc/{processId}/ns/ipc", null) == ipcNamespace;
+            }
+            catch (SysprogException)
+            {
+                // It ended, or cannot be asked: its maps were readable a moment ago, so the former.
+                return false;
+            }
         }
 
         private static StatX? FileStatusOrNull(string fd)
