@@ -111,6 +111,21 @@ public partial class ContractTests
     }
 
     [Fact]
+    public void EveryEnumOfTheCore_CrossesAJobOrARemoteCallAsItsName()
+    {
+        string types = File.ReadAllText(Path.Combine(CmdletMetadata.RepoRoot, "module", "Sysprog.Types.ps1xml"));
+        var byName = Regex.Matches(types, "<Type>(.*?)</Type>", RegexOptions.Singleline)
+            .Select(m => m.Groups[1].Value)
+            .Where(t => Regex.IsMatch(t, @"<Name>SerializationMethod</Name>\s*<Value>String</Value>"))
+            .Select(t => Regex.Match(t, "<Name>([^<]+)</Name>").Groups[1].Value)
+            .ToHashSet();
+        string[] enums = typeof(SharedMemory).Assembly.GetExportedTypes().Where(t => t.IsEnum).Select(t => t.FullName!).Order(StringComparer.Ordinal).ToArray();
+        Assert.NotEmpty(enums);
+        string[] missing = enums.Where(e => !byName.Contains(e)).ToArray();
+        Assert.True(missing.Length == 0, $"Not serialized as names: {string.Join(", ", missing)}");
+    }
+
+    [Fact]
     public void TheManifest_ExportsExactlyTheCmdletsInTheAssembly()
     {
         string manifest = File.ReadAllText(Path.Combine(CmdletMetadata.RepoRoot, "Sysprog.psd1"));
