@@ -152,5 +152,14 @@ Describe 'Starting processes: spawn, fork and exec, watched' -Skip:(-not $IsLinu
             Write-Narration ("500 wake-ups every 1 ms: SCHED_OTHER median {0:N0} us, p99 {1:N0} us; SCHED_FIFO 80 median {2:N0} us, p99 {3:N0} us (this machine, this load)." -f
                 $plain.Median.TotalMicroseconds, $plain.P99.TotalMicroseconds, $fifo.Median.TotalMicroseconds, $fifo.P99.TotalMicroseconds)
         }
+        # The plot cyclictest's users make with gnuplot, drawn: counts on a log scale, so the few late wake-ups show.
+        $coloured = @($plain | Show-TimerLatency -Width 100)
+        $picture = @($coloured -replace "`e\[[0-9;]*m", '')
+        $picture | Where-Object Length -GT 100 | Should -BeNullOrEmpty
+        @($picture | Where-Object { $_ -match '^\s*[\d.>= -]+ \| #* +\d+( <- .*)?$' }) | Should -HaveCount $plain.Histogram.Count
+        foreach ($mark in 'min', 'median', 'p99', 'p99.9', 'max') {
+            $picture -match "<- (.*,)?$([regex]::Escape($mark))(,|$)" | Should -Not -BeNullOrEmpty -Because "the histogram marks $mark"
+        }
+        Write-Narration "SCHED_OTHER, drawn:`n$($coloured -join "`n")"
     }
 }
