@@ -154,6 +154,33 @@ public sealed class AddressSpacePictureTests
         Assert.Equal("width", Assert.Throws<ArgumentOutOfRangeException>(() => picture.ToText(int.MaxValue)).ParamName);
     }
 
+    [Fact]
+    public void TheCli_DrawsPlainTextWhenRedirected_AndTwoPidsSideBySide_AndSvgToAFile()
+    {
+        string svg = Path.Combine(Path.GetTempPath(), $"sysprog-picture-{Environment.ProcessId}.svg");
+        try
+        {
+            Peer.Result one = Peer.Run("maps", "self", "--picture", "--width", "80");
+            Peer.Result two = Peer.Run("maps", "self", Environment.ProcessId.ToString(CultureInfo.InvariantCulture), "--picture", "--width", "100");
+            Peer.Result file = Peer.Run("maps", Environment.ProcessId.ToString(CultureInfo.InvariantCulture), "--svg", svg);
+
+            Assert.Equal(0, one.ExitCode);
+            string[] lines = one.Output.TrimEnd('\n').Split('\n');
+            Assert.Matches(@"^pid \d+ \(\S+\): \d+ regions$", lines[0]);
+            Assert.All(lines, l => Assert.True(l.Length <= 80, l));
+            Assert.DoesNotContain('\e', one.Output); // redirected: no colour
+            Assert.Equal(0, two.ExitCode);
+            Assert.Matches($@"^pid \d+ \(\S+\): \d+ regions +\| pid {Environment.ProcessId} \(\S+\): \d+ regions$", two.Output.Split('\n')[1]);
+            Assert.Equal(0, file.ExitCode);
+            XNamespace ns = "http://www.w3.org/2000/svg";
+            Assert.Contains(XDocument.Load(svg).Descendants(ns + "g"), g => (string?)g.Attribute("class") == "region" && (string?)g.Attribute("data-kind") == "stack");
+        }
+        finally
+        {
+            File.Delete(svg);
+        }
+    }
+
     private static ulong Hex(XElement element, string attribute) =>
         ulong.Parse(((string)element.Attribute(attribute)!)[2..], NumberStyles.HexNumber, CultureInfo.InvariantCulture);
 }

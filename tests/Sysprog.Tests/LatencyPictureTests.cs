@@ -87,5 +87,29 @@ public sealed class LatencyPictureTests
         Assert.All(text.TrimEnd('\n').Split('\n'), l => Assert.True(Regex.Replace(l, @"\e\[[0-9;]*m", "").Length <= 80, l));
     }
 
+    [Fact]
+    public void TheCli_DrawsTheRunAndWritesItsSvg()
+    {
+        string svg = Path.Combine(Path.GetTempPath(), $"sysprog-latency-{Environment.ProcessId}.svg");
+        try
+        {
+            Peer.Result text = Peer.Run("latency", "--count", "50", "--interval", "500us", "--picture", "--width", "80");
+            Peer.Result file = Peer.Run("latency", "--count", "50", "--interval", "500us", "--svg", svg);
+
+            Assert.Equal(0, text.ExitCode);
+            string[] lines = text.Output.TrimEnd('\n').Split('\n');
+            Assert.StartsWith("50 wake-ups every 0.5ms", lines[0], StringComparison.Ordinal);
+            Assert.All(lines, l => Assert.True(l.Length <= 80, l));
+            Assert.Contains(lines, l => l.Contains("<- ", StringComparison.Ordinal) && l.Contains("max", StringComparison.Ordinal));
+            Assert.Equal(0, file.ExitCode);
+            XNamespace ns = "http://www.w3.org/2000/svg";
+            Assert.Equal("50", (string?)XDocument.Load(svg).Descendants(ns + "g").Single(g => (string?)g.Attribute("class") == "wakeups").Attribute("data-count"));
+        }
+        finally
+        {
+            File.Delete(svg);
+        }
+    }
+
     private static string Us(TimeSpan value) => (value.Ticks / 10.0).ToString("0.#", CultureInfo.InvariantCulture);
 }
