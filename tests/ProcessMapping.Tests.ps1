@@ -103,6 +103,24 @@ Describe 'Show-ProcessMapping' -Skip:(-not $IsLinux) {
         $lines[1] | Should -Match "^pid $($child.ProcessId) \(sleep\): \d+ regions +\| pid $PID \(pwsh\): \d+ regions$"
     }
 
+    It 'draws one process before and after an event: a snapshot with -Compare beside the process now' {
+        $PSStyle.OutputRendering = 'PlainText'
+        $before = Get-ProcessMapping
+        $map = New-MemoryMap -Anonymous -Size 64KB -Visibility Shared
+        try {
+            $lines = $before | Show-ProcessMapping -Compare $PID -Width 140
+            $address = '{0:x}' -f $map.Address.ToInt64()
+            $lines | Where-Object Length -GT 140 | Should -BeNullOrEmpty
+            # The new mapping is on the right (after) only, marked shared: % fill, rw-s, labelled shared memory.
+            $after = @($lines | Where-Object { $_ -match "\| +$address %+ +rw-s +64 KiB shared memory" })
+            $after | Should -HaveCount 1
+            $after[0] | Should -Not -Match "^ *$address "
+        }
+        finally {
+            Close-MemoryMap $map
+        }
+    }
+
     It 'writes SVG with -Path whose regions are the mapping rows, one to one' {
         $maps = Get-ProcessMapping -Id $child.ProcessId
         $file = Join-Path $TestDrive 'sleep.svg'
