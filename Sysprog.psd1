@@ -42,6 +42,8 @@
         'Get-MessageQueue'
         'Get-ProcessLimit'
         'Get-ProcessMapping'
+        'Show-ProcessMapping'
+        'Show-TimerLatency'
         'Get-ProcessScheduling'
         'Get-ProcessSyscall'
         'Get-ProgramBreak'

@@ -52,6 +52,8 @@ BeforeDiscovery {
         @{ Cmdlet = 'Close-MqNotification'; Valid = { @{ InputObject = New-MqNotification (New-MessageQueue -Name (New-TestName) -MaxMessages 2 -MaxMessageSize 64) } } }
         @{ Cmdlet = 'Get-MessageQueue'; Valid = { @{ Name = '/sysprog-pester-none*' } } }
         @{ Cmdlet = 'Get-ProcessMapping'; Valid = { @{ Id = $PID; Kind = 'Heap' } } }
+        @{ Cmdlet = 'Show-ProcessMapping'; Set = 'Id'; Valid = { @{ Id = $PID; Width = 80; Compare = $PID } } }
+        @{ Cmdlet = 'Show-ProcessMapping'; Set = 'InputObject'; Valid = { @{ InputObject = @(Get-ProcessMapping -Id $PID); Compare = $PID } } }
         @{ Cmdlet = 'Get-Semaphore'; Valid = { @{ Name = '/sysprog-pester-none*' } } }
         @{ Cmdlet = 'Get-SharedMemory'; Valid = { @{ Name = '/sysprog-pester-none*' } } }
         @{ Cmdlet = 'Invoke-EventLoop'; Valid = { $e = New-EventFd 1; @{ Handler = @{ $e = { $_.Loop.Stop() } }; TimeoutSeconds = 1 } } }
@@ -82,6 +84,7 @@ BeforeDiscovery {
         @{ Cmdlet = 'Get-FileResidency'; Set = 'LiteralPath'; Valid = { @{ LiteralPath = $BadInputFile; Offset = 0; Length = 4KB } } }
         @{ Cmdlet = 'Get-SysprogHandle'; Valid = { @{ Kind = 'EventFd'; RunspaceId = 1 } } }
         @{ Cmdlet = 'Measure-IpcMechanism'; Valid = { @{ Mechanism = 'EventFd'; MessageSize = 8; RoundTrips = 2; Messages = 2 } } }
+        @{ Cmdlet = 'Show-TimerLatency'; Valid = { @{ InputObject = Measure-TimerLatency -IntervalMilliseconds 0.2 -Count 5; Width = 80 } } }
         @{ Cmdlet = 'Measure-TimerLatency'; Valid = { @{ IntervalMilliseconds = 0.2; Count = 5; Timer = 'TimerFd'; Policy = 'Other'; Priority = 0; LockMemory = $false; Cpu = 0; Histogram = $true } } }
         @{ Cmdlet = 'Get-TerminalSize'; Valid = { $global:CasePty = Start-Pty cat; @{ Path = $CasePty.SecondaryPath } } }
         @{ Cmdlet = 'Set-TerminalSize'; Valid = { $global:CasePty = Start-Pty cat; @{ Path = $CasePty.SecondaryPath; Rows = 30; Columns = 90; PassThru = $true; Confirm = $false } } }
@@ -251,7 +254,7 @@ Describe 'Bad input to every cmdlet parameter' -Skip:(-not $IsLinux) {
         }
         $script:caseCount = 0
         # The table's size, exactly: a table that shrinks fails. The README states it.
-        $script:expectedCases = 5586
+        $script:expectedCases = 5782
 
         function Test-DeservedError {
             # Null when the error is the one a bad value of -$Parameter deserves; otherwise what is wrong with it.

@@ -53,6 +53,7 @@ BeforeDiscovery {
         @{ Cmdlet = 'Get-SysprogHandle'; Call = 'eventfd'; Run = { $e = New-EventFd -Verbose; Get-SysprogHandle -Kind EventFd -Verbose; Close-EventFd $e } }
         @{ Cmdlet = 'Measure-IpcMechanism'; Call = 'posix_spawnp'; Run = { Measure-IpcMechanism Pipe -RoundTrips 20 -Messages 20 -Verbose } }
         @{ Cmdlet = 'Measure-TimerLatency'; Call = 'clock_nanosleep'; Run = { Measure-TimerLatency -Count 20 -Verbose } }
+        @{ Cmdlet = 'Show-TimerLatency'; Call = 'write'; Run = { Measure-TimerLatency -Count 20 | Show-TimerLatency -Path (Join-Path $TestDrive "latency$(Get-Random).svg") -Verbose } }
         @{ Cmdlet = 'Get-TerminalSize'; Call = 'ioctl'; Run = { $p = Start-Pty cat; Get-TerminalSize $p.SecondaryPath -Verbose; Close-Pty $p } }
         @{ Cmdlet = 'Set-TerminalSize'; Call = 'ioctl'; Run = { $p = Start-Pty cat; Set-TerminalSize $p.SecondaryPath -Rows 30 -Columns 90 -PassThru -Verbose; Close-Pty $p } }
         @{ Cmdlet = 'Close-Pty'; Call = 'close'; Run = { $p = Start-Pty cat; Close-Pty $p -Verbose } }
@@ -76,6 +77,7 @@ BeforeDiscovery {
         @{ Cmdlet = 'Get-IpcObject'; Call = 'open'; Run = { New-SharedMemory -Name $n -Size 4KB | Close-SharedMemory; Get-IpcObject $n -Verbose -WarningAction SilentlyContinue } }
         @{ Cmdlet = 'Get-MessageQueue'; Call = 'mq_open'; NeedsMqueueFs = $true; Run = { New-MessageQueue -Name $n | Close-MessageQueue; Get-MessageQueue -Name $n -Verbose } }
         @{ Cmdlet = 'Get-ProcessMapping'; Call = 'open'; Run = { Get-ProcessMapping -Verbose | Select-Object -First 2 } }
+        @{ Cmdlet = 'Show-ProcessMapping'; Call = 'open'; Run = { Show-ProcessMapping -Width 80 -Verbose | Select-Object -First 2 } }
         @{ Cmdlet = 'Get-Semaphore'; Call = 'open'; Run = { New-Semaphore -Name $n -Value 2 | Close-Semaphore; Get-Semaphore -Name $n -Verbose } }
         @{ Cmdlet = 'Get-SharedMemory'; Call = 'statx'; Run = { New-SharedMemory -Name $n -Size 4KB | Close-SharedMemory; Get-SharedMemory -Name $n -Verbose } }
         @{ Cmdlet = 'Invoke-EventLoop'; Call = 'epoll_wait'; Run = { $e = New-EventFd 1; Invoke-EventLoop @{ $e = { Read-EventFd $_.Handle; $_.Loop.Stop() } } -Verbose; Close-EventFd $e } }

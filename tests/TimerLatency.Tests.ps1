@@ -85,3 +85,46 @@ Describe 'timer latency' -Skip:(-not $IsLinux) {
             -IsBlocked { param($ps) @(Get-ChildItem /proc/$PID/task | Where-Object { (Get-Content "$($_.FullName)/comm") -eq 'latency' -and (Get-Content "$($_.FullName)/wchan") -like '*nanosleep*' }).Count -eq 1 }
     }
 }
+
+Describe 'Show-TimerLatency' -Skip:(-not $IsLinux) {
+    BeforeAll {
+        . (Join-Path $PSScriptRoot 'common.ps1')
+        $script:rendering = $PSStyle.OutputRendering
+        $PSStyle.OutputRendering = 'PlainText'
+        $script:result = Measure-TimerLatency -IntervalMilliseconds 0.5 -Count 400
+    }
+
+    AfterAll {
+        $PSStyle.OutputRendering = $script:rendering
+    }
+
+    It 'draws the histogram and the wake-ups over time at 80 columns, every statistic marked, in plain text' {
+        $lines = $result | Show-TimerLatency -Width 80
+        $lines | Where-Object Length -GT 80 | Should -BeNullOrEmpty
+        ($lines -join "`n") | Should -Not -Match "`e"
+        $us = { param($t) ($t.Ticks / 10.0).ToString('0.#', [cultureinfo]::InvariantCulture) }
+        $lines[1] | Should -BeExactly ("min {0}  median {1}  p99 {2}  p99.9 {3}  max {4} us" -f (& $us $result.Minimum), (& $us $result.Median), (& $us $result.P99), (& $us $result.P999), (& $us $result.Maximum))
+        # One histogram line per bucket, its count at the end (before any mark).
+        $bars = @($lines | Where-Object { $_ -match '^\s*[\d.>= -]+ \| #* +(\d+)( <- .*)?$' })
+        $bars | Should -HaveCount $result.Histogram.Count
+        foreach ($mark in 'min', 'median', 'p99', 'p99.9', 'max') {
+            $lines -match "(<- |,| )$([regex]::Escape($mark))(,|$)" | Should -Not -BeNullOrEmpty -Because "$mark is marked"
+        }
+    }
+
+    It 'writes SVG with -Path: a bar per bucket with its count, and the five statistics' {
+        $file = Join-Path $TestDrive 'latency.svg'
+        Show-TimerLatency -InputObject $result -Path $file | Should -BeNullOrEmpty
+        [xml]$svg = Get-Content -Raw -LiteralPath $file
+        $groups = $svg.SelectNodes('//*[local-name()="g"]')
+        @($groups | Where-Object class -EQ 'bucket' | ForEach-Object { [long]$_.'data-count' }) | Should -Be @($result.Histogram | ForEach-Object Count)
+        @($groups | Where-Object class -EQ 'mark' | ForEach-Object 'data-name' | Select-Object -Unique) | Should -Be 'min', 'median', 'p99', 'p99.9', 'max'
+    }
+
+    It 'refuses a FIFO at -LiteralPath instead of waiting for a reader' {
+        $fifo = Join-Path $TestDrive 'reader.fifo'
+        New-Fifo -Path $fifo -Confirm:$false | Out-Null
+        { Show-TimerLatency -InputObject $result -LiteralPath $fifo -ErrorAction Stop } | Should -Throw -ErrorId 'Open.ENXIO,Sysprog.PowerShell.Commands.ShowTimerLatencyCommand'
+        Test-Path -LiteralPath $fifo | Should -BeTrue
+    }
+}

@@ -26,7 +26,8 @@ Describe 'Starting processes: spawn, fork and exec, watched' -Skip:(-not $IsLinu
         # The shell stops itself, then replaces itself with sleep: between the two we can look.
         $script:shell = Start-Demo sh -ArgumentList '-c', 'kill -STOP $$; exec sleep 60'
         Wait-Until { (Get-State $script:shell.ProcessId) -eq 'T' } | Should -BeTrue
-        $script:before = @(Get-ProcessMapping -Id $script:shell.ProcessId | Where-Object Path -Like '/*' | ForEach-Object Path | Sort-Object -Unique)
+        $script:beforeMaps = @(Get-ProcessMapping -Id $script:shell.ProcessId)
+        $script:before = @($script:beforeMaps | Where-Object Path -Like '/*' | ForEach-Object Path | Sort-Object -Unique)
 
         $script:before | Should -Contain $script:sh
         (Get-Content "/proc/$($script:shell.ProcessId)/comm") | Should -Be 'sh'
@@ -41,6 +42,29 @@ Describe 'Starting processes: spawn, fork and exec, watched' -Skip:(-not $IsLinu
         $after | Where-Object { $_ -like '*/sleep' } | Should -Not -BeNullOrEmpty
         $after | Should -Not -Contain $script:sh
         Write-Narration "After exec, pid $($script:shell.ProcessId) maps $($after -join ', '): nothing of the shell is left, the pidfd still holds the same process."
+    }
+
+    It 'draws the whiteboard: the same pid before and after its exec, side by side' {
+        $pid2 = $script:shell.ProcessId
+        $coloured = @($script:beforeMaps | Show-ProcessMapping -Compare $pid2 -Width 120)
+        # In colour where this host renders it (for the audience); the checks read the plain text.
+        $picture = @($coloured -replace "`e\[[0-9;]*m", '')
+        $column = (120 - 3) / 2 -as [int]
+        $left = $picture | Select-Object -Skip 1 | ForEach-Object { $_.PadRight($column).Substring(0, [Math]::Min($column, $_.Length)).TrimEnd() }
+        $right = $picture | Select-Object -Skip 1 | Where-Object { $_.Length -gt $column + 3 } | ForEach-Object { $_.Substring($column + 3) }
+
+        $picture | Where-Object Length -GT 120 | Should -BeNullOrEmpty
+        # The snapshot is named by the program it mapped (dash, for sh on Debian), the live process as it names itself.
+        $picture[1] | Should -Match "^pid $pid2 \($([regex]::Escape((Split-Path -Leaf $script:sh)))\): $($script:beforeMaps.Count) regions +\| pid $pid2 \(sleep\): \d+ regions$"
+        # Before: the shell's program and its C library; after: sleep's, and no line of the shell's program is left.
+        $left | Where-Object { $_.EndsWith("program $(Split-Path -Leaf $script:sh)") } | Should -Not -BeNullOrEmpty
+        $right | Where-Object { $_.EndsWith('program sleep') } | Should -Not -BeNullOrEmpty
+        $right | Where-Object { $_.EndsWith("program $(Split-Path -Leaf $script:sh)") } | Should -BeNullOrEmpty
+        foreach ($side in $left, $right) {
+            $side | Where-Object { $_ -match 'library libc\.so\.6$' } | Should -Not -BeNullOrEmpty
+            $side | Where-Object { $_.EndsWith('stack') } | Should -Not -BeNullOrEmpty
+        }
+        Write-Narration "The whiteboard, drawn: left the shell stopped before its exec, right the same pid running sleep.`n$($coloured -join "`n")"
     }
 
     It 'shows that the shell''s fork copied it: a subshell maps exactly what its parent does' {
@@ -122,5 +146,14 @@ Describe 'Starting processes: spawn, fork and exec, watched' -Skip:(-not $IsLinu
             Write-Narration ("500 wake-ups every 1 ms: SCHED_OTHER median {0:N0} us, p99 {1:N0} us; SCHED_FIFO 80 median {2:N0} us, p99 {3:N0} us (this machine, this load)." -f
                 $plain.Median.TotalMicroseconds, $plain.P99.TotalMicroseconds, $fifo.Median.TotalMicroseconds, $fifo.P99.TotalMicroseconds)
         }
+        # The plot cyclictest's users make with gnuplot, drawn: counts on a log scale, so the few late wake-ups show.
+        $coloured = @($plain | Show-TimerLatency -Width 100)
+        $picture = @($coloured -replace "`e\[[0-9;]*m", '')
+        $picture | Where-Object Length -GT 100 | Should -BeNullOrEmpty
+        @($picture | Where-Object { $_ -match '^\s*[\d.>= -]+ \| #* +\d+( <- .*)?$' }) | Should -HaveCount $plain.Histogram.Count
+        foreach ($mark in 'min', 'median', 'p99', 'p99.9', 'max') {
+            $picture -match "<- (.*,)?$([regex]::Escape($mark))(,|$)" | Should -Not -BeNullOrEmpty -Because "the histogram marks $mark"
+        }
+        Write-Narration "SCHED_OTHER, drawn:`n$($coloured -join "`n")"
     }
 }

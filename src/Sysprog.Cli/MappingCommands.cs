@@ -28,16 +28,29 @@ internal static class MappingCommands
         var pids = new Argument<string[]>("pid") { Description = "Process ids, or 'self'.", Arity = ArgumentArity.OneOrMore };
         var detail = new Option<bool>("--detail") { Description = "Read /proc/PID/smaps for Rss, Pss, Swap and Locked." };
         var json = new Option<bool>("--json") { Description = "Write JSON (addresses as hex strings, exact beyond 2^53)." };
-        var command = new Command("maps", "Show the memory mappings of processes (/proc/PID/maps).") { pids, detail, json };
+        var picture = new Option<bool>("--picture") { Description = "Draw the address space (two pids: side by side) instead of listing it." };
+        var svg = new Option<string?>("--svg") { Description = "With --picture, write the picture as SVG to this file instead." };
+        var width = new Option<int?>("--width") { Description = "With --picture, the columns to fit (default: the terminal's, or 80)." };
+        var command = new Command("maps", "Show the memory mappings of processes (/proc/PID/maps), or draw them (--picture).") { pids, detail, json, picture, svg, width };
         command.SetAction(r =>
         {
             int exit = Cli.Success;
             var all = new List<ProcessMapping>();
+            var pictured = new List<IReadOnlyList<ProcessMapping>>();
             foreach (string pid in r.GetValue(pids)!)
             {
                 // One unreadable process is an error for it alone; the others are still shown.
-                int code = Cli.Run(() => all.AddRange(ProcessMaps.Read(ParsePid(pid), r.GetValue(detail), Cli.Trace(r, trace))));
+                int code = Cli.Run(() =>
+                {
+                    IReadOnlyList<ProcessMapping> read = ProcessMaps.Read(ParsePid(pid), r.GetValue(detail), Cli.Trace(r, trace));
+                    all.AddRange(read);
+                    pictured.Add(read);
+                });
                 exit = Math.Max(exit, code);
+            }
+            if (r.GetValue(picture) || r.GetValue(svg) is not null)
+            {
+                return Math.Max(exit, Cli.Run(() => DrawPictures(pictured, r.GetValue(svg), r.GetValue(width), Cli.Trace(r, trace))));
             }
             if (r.GetValue(json))
             {
@@ -59,6 +72,46 @@ internal static class MappingCommands
         });
         return command;
     }
+
+    /// <summary>
+    /// One picture per process, or two side by side; SVG to a file with --svg. Colour only on a terminal and without
+    /// NO_COLOR (https://no-color.org), so a redirected picture is plain text.
+    /// </summary>
+    private static void DrawPictures(List<IReadOnlyList<ProcessMapping>> mappings, string? svgPath, int? width, SyscallTrace? trace)
+    {
+        if (mappings.Count == 0)
+        {
+            return;
+        }
+        List<AddressSpacePicture> pictures = mappings.Select(m => AddressSpacePicture.Lay(m, m.Count == 0 ? null : AddressSpacePicture.TitleOf(m[0].ProcessId))).ToList();
+        if (svgPath is not null)
+        {
+            if (pictures.Count > 2)
+            {
+                throw new ArgumentException("--svg draws one process, or two side by side: give at most two pids.");
+            }
+            PictureFile.Write(svgPath, pictures.Count == 2 ? AddressSpacePicture.ToSvg(pictures[0], pictures[1]) : pictures[0].ToSvg(), default, trace);
+            return;
+        }
+        int columns = PictureWidth(width);
+        bool color = PictureColor();
+        if (pictures.Count == 2)
+        {
+            Console.Write(AddressSpacePicture.ToText(pictures[0], pictures[1], columns, color));
+            return;
+        }
+        foreach (AddressSpacePicture p in pictures)
+        {
+            Console.Write(p.ToText(columns, color));
+        }
+    }
+
+    /// <summary>The columns a picture fits: as given, else the terminal's, else 80 (redirected).</summary>
+    internal static int PictureWidth(int? width) =>
+        width ?? (Console.IsOutputRedirected || Console.WindowWidth < AddressSpacePicture.MinimumWidth ? 80 : Math.Min(Console.WindowWidth, AddressSpacePicture.MaximumWidth));
+
+    /// <summary>Colour on a terminal only, and never under NO_COLOR (https://no-color.org).</summary>
+    internal static bool PictureColor() => !Console.IsOutputRedirected && string.IsNullOrEmpty(Environment.GetEnvironmentVariable("NO_COLOR"));
 
     private static int ParsePid(string text) =>
         text == "self" ? Environment.ProcessId

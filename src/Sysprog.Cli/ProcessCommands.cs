@@ -238,9 +238,12 @@ internal static class ProcessCommands
         var json = new Option<bool>("--json") { Description = "Write JSON: the statistics and histogram (with --samples, every latency in ns)." };
         var samples = new Option<bool>("--samples") { Description = "With --json: every latency too." };
         var csv = new Option<bool>("--csv") { Description = "Write the histogram as CSV: lower_us,upper_us,count." };
+        var picture = new Option<bool>("--picture") { Description = "Draw the histogram (log counts) and the wake-ups over time, with min, median, p99, p99.9 and max marked." };
+        var svg = new Option<string?>("--svg") { Description = "Write that picture as SVG to this file instead." };
+        var width = new Option<int?>("--width") { Description = "With --picture, the columns to fit (default: the terminal's, or 80)." };
         var command = new Command("latency", "Measure timer wake-up latency like cyclictest: periodic absolute deadlines on CLOCK_MONOTONIC, min, median, p99, p99.9 and max lateness, and a histogram.")
         {
-            interval, count, duration, fifo, mlockall, cpu, timerfd, json, samples, csv,
+            interval, count, duration, fifo, mlockall, cpu, timerfd, json, samples, csv, picture, svg, width,
         };
         command.SetAction(r => Cli.Run(() =>
         {
@@ -270,6 +273,16 @@ internal static class ProcessCommands
 
         void Write(ParseResult r, TimerLatencyResult result)
         {
+            if (r.GetValue(svg) is string file)
+            {
+                PictureFile.Write(file, LatencyPicture.ToSvg(result), default, Cli.Trace(r, trace));
+                return;
+            }
+            if (r.GetValue(picture))
+            {
+                Console.Write(LatencyPicture.ToText(result, MappingCommands.PictureWidth(r.GetValue(width)), MappingCommands.PictureColor()));
+                return;
+            }
             if (r.GetValue(csv))
             {
                 Console.WriteLine("lower_us,upper_us,count");

@@ -29,7 +29,7 @@ public sealed class BadInputTests : IDisposable
     private TimeSpan _lastElapsed;
 
     /// <summary>The table's size, exactly: a table that shrinks (a method no longer reached, a type's values gone) fails. The README states it.</summary>
-    internal const int ExpectedCases = 2490, ExpectedMethods = 299;
+    internal const int ExpectedCases = 2542, ExpectedMethods = 308;
     private readonly ITestOutputHelper _output;
     private readonly string _file = Path.Combine(Path.GetTempPath(), $"sysprog-badinput-{Environment.ProcessId}");
     private readonly HashSet<string> _before = Entries();
@@ -517,6 +517,11 @@ public sealed class BadInputTests : IDisposable
             yield return ("[100000 characters]", () => new[] { Huge });
             yield return ("[NUL]", () => new[] { "\0" });
         }
+        else if (type == typeof(IEnumerable<ProcessMapping>))
+        {
+            yield return ("empty", () => Array.Empty<ProcessMapping>());
+            yield return ("[null]", () => new ProcessMapping?[] { null });
+        }
         else if (type == typeof(MemoryMapping))
         {
             yield return ("closed", () => Closed(MemoryMapping.MapAnonymous(4096)));
@@ -600,6 +605,7 @@ public sealed class BadInputTests : IDisposable
             (nameof(Terminal), _, "path") => Keep(Pty.Start("cat")).SecondaryPath,
             (_, _, "rows") => 24,
             (_, _, "columns") => 80,
+            (_, _, "width") => 80,
             (nameof(EventFd), nameof(EventFd.FromProcess), "fd") or (nameof(FileDescriptor), nameof(FileDescriptor.Duplicate), "fd") => Keep(EventFd.Create()).Fd,
             (nameof(SpanEntryPoints), nameof(StreamDescriptor.Write), "stream") => Keep(Pipe.Create()).WriteEnd,
             (nameof(Socket), _, "endpoint") => Listening(made),
@@ -673,6 +679,9 @@ public sealed class BadInputTests : IDisposable
             _ when type == typeof(IReadOnlyList<IPollable>) => new IPollable[] { Keep(EventFd.Create(1)) },
             _ when type == typeof(Stream) => new MemoryStream(),
             _ when type == typeof(InotifyEvents) => InotifyEvents.Changes,
+            _ when type == typeof(IEnumerable<ProcessMapping>) => ProcessMaps.Read(Environment.ProcessId),
+            _ when type == typeof(AddressSpacePicture) => AddressSpacePicture.Lay(ProcessMaps.Read(Environment.ProcessId)),
+            _ when type == typeof(TimerLatencyResult) => TimerLatency.Summarize(new long[] { 1000, 3000, 2000 }, TimeSpan.FromMilliseconds(1)),
             _ when type == typeof(InotifyWatch) => Keep(Inotify.Create()).AddWatch(_folder),
             _ when type.IsEnum => Enum.GetValues(type).GetValue(0),
             _ when parameter.HasDefaultValue => parameter.DefaultValue,
@@ -790,6 +799,7 @@ public sealed class BadInputTests : IDisposable
             _ when type == typeof(MqNotification) => MqNotification.ByThread(Made(MessageQueue.Create(TestNames.New(), 4, 64))),
             _ when type == typeof(FileLock) => FileLock.Acquire(_file, FileLockKind.Ofd, FileLockMode.Shared, TimeSpan.Zero)!,
             _ when type == typeof(ProcessMapping) => new ValueHolder(ProcessMaps.Read(Environment.ProcessId)[0]),
+            _ when type == typeof(AddressSpacePicture) => new ValueHolder(AddressSpacePicture.Lay(ProcessMaps.Read(Environment.ProcessId))),
             _ when type == typeof(ElfFile) => new ValueHolder(ElfFile.Parse(ElfImageBuilder.Build(ElfClass.Elf64, ElfByteOrder.LittleEndian), "demo.so")),
             _ when type == typeof(ElfProgramHeader) => new ValueHolder(ElfFile.Parse(ElfImageBuilder.Build(ElfClass.Elf64, ElfByteOrder.LittleEndian), "demo.so").ProgramHeaders[0]),
             _ when type == typeof(LibraryResolver) => new ValueHolder(new LibraryResolver()),
