@@ -61,6 +61,13 @@ Describe 'Measure-IpcMechanism' -Skip:(-not $IsLinux) {
         }
     }
 
+    It 'pins both processes to the last CPU this session may use, unless told another or none' {
+        $last = ((Get-ProcessScheduling).Affinity | Measure-Object -Maximum).Maximum
+        (Measure-IpcMechanism EventFd -RoundTrips 5 -Messages 5).Cpu | Should -Be $last
+        (Measure-IpcMechanism EventFd -RoundTrips 5 -Messages 5 -Cpu 0).Cpu | Should -Be 0
+        (Measure-IpcMechanism EventFd -RoundTrips 5 -Messages 5 -AnyCpu).Cpu | Should -BeNullOrEmpty
+    }
+
     It 'states the trade-offs as the kernel has them' {
         $traits = [Sysprog.IpcMechanism].GetEnumValues() | ForEach-Object { [Sysprog.IpcMechanismTraits]::Of($_) }
         ($traits | Where-Object PassesDescriptors).Mechanism | Should -Be 'UnixStream', 'UnixDatagram'

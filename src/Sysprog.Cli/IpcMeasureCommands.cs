@@ -19,14 +19,24 @@ internal static class IpcMeasureCommands
         var size = new Option<int>("--size") { Description = "Bytes per message.", DefaultValueFactory = _ => new IpcMeasurementOptions().MessageSize };
         var roundTrips = new Option<int>("--round-trips") { Description = "Round trips timed per mechanism.", DefaultValueFactory = _ => new IpcMeasurementOptions().RoundTrips };
         var messages = new Option<int>("--messages") { Description = "Messages sent one way per mechanism, for throughput.", DefaultValueFactory = _ => new IpcMeasurementOptions().Messages };
+        var cpu = new Option<int?>("--cpu") { Description = "Run both processes on this CPU (default: the last this process may use)." };
+        var anyCpu = new Option<bool>("--any-cpu") { Description = "Pin neither process: wake-ups may cross CPUs (noisier, on a VM much slower when idle)." };
         var json = new Option<bool>("--json") { Description = "Write JSON: one object per mechanism." };
         var command = new Command("measure-ipc", "Choose an IPC mechanism: round-trip latency and throughput of each between this process and a peer process, with the trade-offs beside the numbers.")
         {
-            mechanisms, size, roundTrips, messages, json,
+            mechanisms, size, roundTrips, messages, cpu, anyCpu, json,
         };
         command.SetAction(r => Cli.Run(() =>
         {
-            var options = new IpcMeasurementOptions { MessageSize = r.GetValue(size), RoundTrips = r.GetValue(roundTrips), Messages = r.GetValue(messages) };
+            if (r.GetValue(anyCpu) && r.GetValue(cpu) is not null)
+            {
+                throw new ArgumentException("--cpu pins both processes to one CPU and --any-cpu pins neither: give one.");
+            }
+            var options = new IpcMeasurementOptions
+            {
+                MessageSize = r.GetValue(size), RoundTrips = r.GetValue(roundTrips), Messages = r.GetValue(messages),
+                Cpu = r.GetValue(anyCpu) ? null : r.GetValue(cpu) ?? IpcMechanismBenchmark.DefaultCpu(),
+            };
             IpcMechanism[] chosen = r.GetValue(mechanisms) is { Length: > 0 } given ? given.Distinct().ToArray() : Enum.GetValues<IpcMechanism>();
             SyscallTrace? t = Cli.Trace(r, trace);
             using var cancel = new Cli.CtrlC();
@@ -50,13 +60,14 @@ internal static class IpcMeasureCommands
                 {
                     Mechanism = m.Mechanism.ToString(), m.MessageSize, m.RoundTrips, m.RoundTripMinimumMicroseconds, m.RoundTripMedianMicroseconds,
                     m.RoundTripP99Microseconds, m.Messages, m.MessagesPerSecond, m.BytesPerSecond, m.NamedBy, m.Lifetime, m.KeepsMessageBoundaries,
-                    m.HasPriorities, m.PassesDescriptors, m.CrossesHosts,
+                    m.HasPriorities, m.PassesDescriptors, m.CrossesHosts, m.Cpu,
                 }));
             }
             else
             {
                 Console.WriteLine($"Between this process and a peer process, {options.MessageSize}-byte messages: round trips in");
-                Console.WriteLine($"microseconds ({options.RoundTrips:N0} timed), throughput over {options.Messages:N0} messages one way.");
+                Console.WriteLine($"microseconds ({options.RoundTrips:N0} timed), throughput over {options.Messages:N0} messages one way;");
+                Console.WriteLine(options.Cpu is int pinned ? $"both processes on CPU {pinned}." : "neither process pinned to a CPU.");
                 Console.WriteLine();
                 Console.WriteLine($"{"Mechanism",-12} {"Median",7} {"P99",7} {"Msg/s",10} {"MiB/s",7} {"Bounds",-6} {"Prio",-4} {"Fds",-3} {"Hosts",-5} Lifetime");
                 foreach (IpcMeasurement m in measured)

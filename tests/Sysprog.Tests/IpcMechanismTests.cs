@@ -106,6 +106,25 @@ public sealed class IpcMechanismTests
     }
 
     [Fact]
+    public void PinnedToOneCpu_BothSidesRunThere_AndThisThreadGetsItsCpusBack()
+    {
+        IReadOnlyList<int> before = ProcessScheduling.Get(Environment.ProcessId, ThreadWait.CurrentThreadId()).Affinity;
+        int cpu = before.Max();
+        var trace = new List<string>();
+
+        IpcMeasurement measured = IpcMechanismBenchmark.Measure(IpcMechanism.Pipe, CliPeer, new IpcMeasurementOptions { RoundTrips = 50, Messages = 50, Cpu = cpu }, default, trace.Add);
+
+        Assert.Equal(cpu, measured.Cpu);
+        Assert.Equal(before, ProcessScheduling.Get(Environment.ProcessId, ThreadWait.CurrentThreadId()).Affinity);
+        // Pinned before the spawn (the peer inherits it), given back after.
+        int pinned = trace.FindIndex(l => l.StartsWith("sched_setaffinity(", StringComparison.Ordinal));
+        int spawned = trace.FindIndex(l => l.StartsWith("posix_spawnp(", StringComparison.Ordinal));
+        Assert.InRange(pinned, 0, spawned);
+        Assert.True(trace.FindLastIndex(l => l.StartsWith("sched_setaffinity(", StringComparison.Ordinal)) > spawned);
+        Assert.Null(IpcMechanismBenchmark.Measure(IpcMechanism.EventFd, CliPeer, new IpcMeasurementOptions { RoundTrips = 5, Messages = 5 }).Cpu);
+    }
+
+    [Fact]
     public void BadOptions_AreRefusedBeforeAnyProcessStarts()
     {
         var spawned = new List<string>();
@@ -118,6 +137,7 @@ public sealed class IpcMechanismTests
             (new IpcMeasurementOptions { WarmUpRoundTrips = -1 }, "WarmUpRoundTrips"),
             (new IpcMeasurementOptions { MessageTimeout = TimeSpan.Zero }, "MessageTimeout"),
             (new IpcMeasurementOptions { PeerStartTimeout = TimeSpan.FromSeconds(-5) }, "PeerStartTimeout"),
+            (new IpcMeasurementOptions { Cpu = -1 }, "Cpu"),
         })
         {
             var refused = Assert.ThrowsAny<ArgumentException>(() => IpcMechanismBenchmark.Measure(IpcMechanism.Pipe, CliPeer, options, default, spawned.Add));

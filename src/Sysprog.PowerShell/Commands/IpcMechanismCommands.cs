@@ -6,7 +6,7 @@ namespace Sysprog.PowerShell.Commands;
 /// Measure-IpcMechanism: round-trip latency and throughput of each IPC mechanism between this session and a peer
 /// process (a pwsh like this one, running the core's peer), with each mechanism's trade-offs beside the numbers.
 /// </summary>
-[Cmdlet(VerbsDiagnostic.Measure, "IpcMechanism")]
+[Cmdlet(VerbsDiagnostic.Measure, "IpcMechanism", DefaultParameterSetName = "Pinned")]
 [OutputType(typeof(IpcMeasurement))]
 public sealed class MeasureIpcMechanismCommand : SysprogCmdlet
 {
@@ -27,9 +27,23 @@ public sealed class MeasureIpcMechanismCommand : SysprogCmdlet
     [ValidateRange(1, 10_000_000)]
     public int Messages { get; set; } = 20_000;
 
+    /// <summary>Both processes on this CPU; by default the last this session may use.</summary>
+    [Parameter(ParameterSetName = "Pinned")]
+    [ValidateRange(0, 8191)]
+    public int? Cpu { get; set; }
+
+    /// <summary>Pin neither process.</summary>
+    [Parameter(ParameterSetName = "AnyCpu", Mandatory = true)]
+    public SwitchParameter AnyCpu { get; set; }
+
     protected override void ProcessRecord()
     {
-        var options = new IpcMeasurementOptions { MessageSize = MessageSize, RoundTrips = RoundTrips, Messages = Messages };
+        int? cpu = null;
+        if (!AnyCpu && !TryRun("CPU affinity", () => cpu = Cpu ?? IpcMechanismBenchmark.DefaultCpu()))
+        {
+            return;
+        }
+        var options = new IpcMeasurementOptions { MessageSize = MessageSize, RoundTrips = RoundTrips, Messages = Messages, Cpu = cpu };
         IpcMechanism[] chosen = Mechanism is { Length: > 0 } given ? given.Distinct().ToArray() : Enum.GetValues<IpcMechanism>();
         var progress = new ProgressRecord(1, "Measuring IPC mechanisms", "starting");
         for (int i = 0; i < chosen.Length; i++)

@@ -20,6 +20,13 @@ public sealed class IpcMeasurementOptions
 
     public int WarmUpRoundTrips { get; init; } = 200;
 
+    /// <summary>
+    /// Runs this side and the peer on this one CPU (the measuring thread's affinity, which the peer inherits), so each
+    /// message is a switch between the two on one CPU; null leaves both where the scheduler puts them, where each
+    /// wake-up may cross CPUs and, on an idle virtual machine, wake a halted one (tens of microseconds of noise).
+    /// </summary>
+    public int? Cpu { get; init; }
+
     /// <summary>How long the peer may take to start and get ready (a pwsh takes a second or more on a loaded machine).</summary>
     public TimeSpan PeerStartTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
@@ -52,6 +59,10 @@ public sealed class IpcMeasurementOptions
         {
             throw new ArgumentOutOfRangeException(nameof(WarmUpRoundTrips), WarmUpRoundTrips, $"Warm up with 0 to {MaxCount:N0} round trips.");
         }
+        if (Cpu is < 0 or >= 8192)
+        {
+            throw new ArgumentOutOfRangeException(nameof(Cpu), Cpu, "A CPU number is 0 to 8191.");
+        }
         Timeouts.Validate(PeerStartTimeout, nameof(PeerStartTimeout));
         Timeouts.Validate(MessageTimeout, nameof(MessageTimeout));
         if (PeerStartTimeout <= TimeSpan.Zero || MessageTimeout <= TimeSpan.Zero)
@@ -68,9 +79,10 @@ public sealed class IpcMeasurementOptions
 public sealed class IpcMeasurement
 {
     internal IpcMeasurement(IpcMechanismTraits traits, int messageSize, int peerProcessId, double[] roundTripMicroseconds,
-        int messages, double throughputSeconds)
+        int messages, double throughputSeconds, int? cpu)
     {
         Traits = traits;
+        Cpu = cpu;
         MessageSize = messageSize;
         PeerProcessId = peerProcessId;
         RoundTrips = roundTripMicroseconds.Length;
@@ -89,6 +101,9 @@ public sealed class IpcMeasurement
     public IpcMechanism Mechanism => Traits.Mechanism;
 
     public int MessageSize { get; }
+
+    /// <summary>The one CPU both sides ran on; null where they were not pinned.</summary>
+    public int? Cpu { get; }
 
     /// <summary>The process at the other end (gone by the time this is read).</summary>
     public int PeerProcessId { get; }

@@ -31,6 +31,33 @@ public static class IpcMechanismBenchmark
         cancellationToken.ThrowIfCancellationRequested();
         int window = mechanism == IpcMechanism.Udp ? UdpWindow(options.MessageSize) : options.Messages;
         int roundTrips = options.WarmUpRoundTrips + options.RoundTrips;
+        if (options.Cpu is not int cpu)
+        {
+            return MeasureHere(mechanism, traits, window, roundTrips, peerCommand, options, cancellationToken, trace);
+        }
+        // The peer inherits the affinity of the thread that spawns it: this one, pinned for the measurement only.
+        int thread = Interop.Libc.gettid();
+        IReadOnlyList<int> before = ProcessScheduling.Get(Environment.ProcessId, thread, trace).Affinity;
+        ProcessScheduling.SetAffinity(Environment.ProcessId, [cpu], thread, trace);
+        try
+        {
+            return MeasureHere(mechanism, traits, window, roundTrips, peerCommand, options, cancellationToken, trace);
+        }
+        finally
+        {
+            ProcessScheduling.SetAffinity(Environment.ProcessId, before.ToArray(), thread, trace);
+        }
+    }
+
+    /// <summary>
+    /// The CPU a measurement is pinned to unless told otherwise: the last this process may run on, the one
+    /// bench/ pins to, away from CPU 0 where interrupts tend to land.
+    /// </summary>
+    public static int DefaultCpu() => ProcessScheduling.Get(Environment.ProcessId).Affinity.Max();
+
+    private static IpcMeasurement MeasureHere(IpcMechanism mechanism, IpcMechanismTraits traits, int window, int roundTrips, IpcPeerCommand peerCommand,
+        IpcMeasurementOptions options, CancellationToken cancellationToken, SyscallTrace? trace)
+    {
         using var setup = Prepare(mechanism, options, trace);
         using Pipe errors = Pipe.Create(trace: trace);
         using FileDescriptor input = FileDescriptor.Open("/dev/null", FileAccess.Read, trace);
@@ -115,7 +142,7 @@ public static class IpcMechanismBenchmark
             {
                 CloseTraced(used, trace);
             }
-            return new IpcMeasurement(traits, options.MessageSize, peer.ProcessId, timed, options.Messages, seconds);
+            return new IpcMeasurement(traits, options.MessageSize, peer.ProcessId, timed, options.Messages, seconds, options.Cpu);
         }
         catch
         {
