@@ -465,6 +465,7 @@ try { Start-ChildProcess -FilePath true | Out-Null; 'started' } catch { $_.Excep
             @{ Target = 'Set-ProcessScheduling -ThreadId'; Run = { param($dead) Set-ProcessScheduling -Id $PID -ThreadId $dead -Nice 5 -Confirm:$false } }
             @{ Target = 'Set-FileDescriptor -OwnerProcessId'; Run = { param($dead) Set-FileDescriptor $script:pipe.ReadEnd -SignalDriven $true -OwnerProcessId $dead -Confirm:$false } }
             @{ Target = 'Get-ChildProcess -Id'; Run = { param($dead) Get-ChildProcess -Id $dead } }
+            @{ Target = 'Show-ProcessMapping -Id'; Run = { param($dead) Show-ProcessMapping -Id $dead } }
         ) {
             Add-Target $Target
             Test-Path -LiteralPath "/proc/$script:dead" | Should -BeFalse -Because 'the ended process''s pid must not have been handed out again'
@@ -582,6 +583,11 @@ try { Start-ChildProcess -FilePath true | Out-Null; 'started' } catch { $_.Excep
             @{ Target = 'New-MemoryMap -Path'; Planted = 'link'; Run = { param($p) New-MemoryMap -Path $p } }
             @{ Target = 'Invoke-MemoryMap -Path'; Planted = 'link'; Run = { param($p) Invoke-MemoryMap -Path $p -ScriptBlock { $_.Length } } }
             @{ Target = 'Lock-File -Path'; Planted = 'link'; Run = { param($p) Lock-File -Path $p -TimeoutSeconds 0 } }
+            # An SVG written where nobody's link stands: the link is not followed (nor would nobody's file be truncated).
+            @{ Target = 'Show-ProcessMapping -Path'; Planted = 'link'; Run = { param($p) Show-ProcessMapping -Id $PID -Path $p } }
+            @{ Target = 'Show-ProcessMapping -LiteralPath'; Planted = 'link'; Run = { param($p) Show-ProcessMapping -Id $PID -LiteralPath $p } }
+            @{ Target = 'Show-TimerLatency -Path'; Planted = 'link'; Run = { param($p) Measure-TimerLatency -Count 5 | Show-TimerLatency -Path $p } }
+            @{ Target = 'Show-TimerLatency -LiteralPath'; Planted = 'link'; Run = { param($p) Measure-TimerLatency -Count 5 | Show-TimerLatency -LiteralPath $p } }
             @{ Target = 'Test-FileLock -Path'; Planted = 'link'; Run = { param($p) Test-FileLock -Path $p } }
             @{ Target = 'Open-Fifo -Path'; Planted = 'link'; Run = { param($p) Open-Fifo -Path $p -Access Read -NonBlocking } }
             @{ Target = 'Open-SharedLibrary -Name'; Planted = 'link'; Run = { param($p) Open-SharedLibrary -Name $p } }
@@ -613,6 +619,8 @@ try { Start-ChildProcess -FilePath true | Out-Null; 'started' } catch { $_.Excep
             # nobody's regular file, which a write or a create must not take over (fs.protected_regular).
             @{ Target = 'Start-ChildProcess -Descriptor'; Planted = 'file'; Id = 'Open.EACCES'; Says = '*owned by nobody (uid 65534)*'; Run = { param($p) Start-ChildProcess -FilePath true -Descriptor @{ 1 = $p } } }
             @{ Target = 'Lock-File -Path'; Planted = 'file'; Id = 'Open.EACCES'; Says = '*owned by nobody (uid 65534)*'; Run = { param($p) Lock-File -Path $p -TimeoutSeconds 0 } }
+            @{ Target = 'Show-ProcessMapping -Path'; Planted = 'file'; Id = 'Open.EACCES'; Says = '*owned by nobody (uid 65534)*'; Run = { param($p) Show-ProcessMapping -Id $PID -Path $p } }
+            @{ Target = 'Show-TimerLatency -LiteralPath'; Planted = 'fifo'; Id = 'Open.EACCES'; Says = '*FIFO owned by nobody (uid 65534)*'; Run = { param($p) Measure-TimerLatency -Count 5 | Show-TimerLatency -LiteralPath $p } }
             # nobody's folder where the lock file would be made: nobody could hold a lock on it for ever.
             @{ Target = 'Lock-File -Path'; Planted = 'folder'; Id = 'Open.EACCES'; Says = '*directory owned by nobody (uid 65534)*'; Run = { param($p) Lock-File -Path $p -TimeoutSeconds 0 } }
         ) {

@@ -43,7 +43,12 @@ public sealed class ShowProcessMappingCommand : PictureCmdlet
         }
         foreach (int processId in Id)
         {
-            TryRun(processId, () => Collect(processId).AddRange(ProcessMaps.Read(processId, trace: Trace)));
+            // Read before anything is collected: a process that cannot be read is an error, never an empty picture.
+            TryRun(processId, () =>
+            {
+                IReadOnlyList<ProcessMapping> read = ProcessMaps.Read(processId, trace: Trace);
+                Collect(processId).AddRange(read);
+            });
         }
     }
 

@@ -19,6 +19,7 @@ public static class IpcMechanismBenchmark
     private const int QueueCapacity = 10;
     private static readonly TimeSpan PeerMessageTimeout = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan ReadyPoll = TimeSpan.FromMilliseconds(250);
+    private static readonly TimeSpan PeerExitGrace = TimeSpan.FromSeconds(5);
 
     /// <summary>Measures <paramref name="mechanism"/> against a peer started with <paramref name="peerCommand"/>.</summary>
     public static IpcMeasurement Measure(IpcMechanism mechanism, IpcPeerCommand peerCommand, IpcMeasurementOptions? options = null,
@@ -257,9 +258,11 @@ public static class IpcMechanismBenchmark
             }
             catch (Exception e) when (e is TimeoutException or EndOfStreamException or IOException or SysprogException)
             {
-                if (peer.HasExited)
+                // A peer that died closed its ends as it went: the end of the stream can come before its pidfd says
+                // it ended, so the exit is waited for (briefly) before the failure is named.
+                if ((e is TimeoutException ? peer.WaitForExit(TimeSpan.Zero) : peer.WaitForExit(PeerExitGrace)) is ProcessExit ended)
                 {
-                    throw PeerFailed(peer, peer.WaitForExit(TimeSpan.Zero)!, errors);
+                    throw PeerFailed(peer, ended, errors);
                 }
                 if (e is not TimeoutException || deadline.Elapsed >= timeout)
                 {
