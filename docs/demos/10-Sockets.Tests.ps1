@@ -57,7 +57,8 @@ Describe 'Sockets: streams and datagrams, passing descriptors, TCP on loopback' 
         $socketPath = Join-Path $TestDrive 'courier.sock'
         $listener = Add-Demo (New-Socket -Path $socketPath)
         $output = Add-Demo (New-Pipe)
-        $pwsh, $pwshArguments = Get-PwshCommand
+        # Unrolled: a pwsh executable comes back as a list of one, which would bind to -FilePath as a list.
+        $pwsh, $pwshArguments = Get-PwshCommand | ForEach-Object { $_ }
         $receiverScript = "Import-Module '$SysprogModulePath'; `$s = Connect-Socket '$socketPath' -TimeoutSeconds 60; `$m = Receive-SocketMessage `$s -TimeoutSeconds 60; " +
             "`$f = `$m.Descriptors[0]; ""`$(`$f.GetType().Name) `$(`$f.Kind) `$(`$f.Target)""; Read-FileDescriptor `$f -Wait -TimeoutSeconds 60; Close-Socket `$s"
         $receiver = Start-Demo $pwsh -ArgumentList (@($pwshArguments) + '-NoProfile', '-NonInteractive', '-Command', $receiverScript | Where-Object { $_ }) -Descriptor @{ 1 = $output.WriteEnd }

@@ -106,7 +106,8 @@ Describe 'Pipes and filters: processes joined by pipes, and FIFOs between sessio
     }
 
     It 'joins two sessions through the FIFO: the other pwsh blocks in open until this one opens it to read' {
-        $pwsh, $pwshArguments = Get-PwshCommand
+        # Unrolled: a pwsh executable comes back as a list of one, which would bind to -FilePath as a list.
+        $pwsh, $pwshArguments = Get-PwshCommand | ForEach-Object { $_ }
         $writerScript = "Import-Module '$SysprogModulePath'; `$w = Open-Fifo '$($script:fifo)' Write -TimeoutSeconds 60; Write-FileDescriptor `$w ""hello from pid `$PID""; Close-Pipe `$w"
         $other = Start-Demo $pwsh -ArgumentList (@($pwshArguments) + '-NoProfile', '-NonInteractive', '-Command', $writerScript | Where-Object { $_ })
 
