@@ -188,7 +188,8 @@ public static class TimerLatency
             cancellationToken.ThrowIfCancellationRequested();
         }
         string policy = options.Policy is SchedulingPolicy p && p != SchedulingPolicy.Other ? $"{ProcessScheduling.NameOf(p)} {options.Priority}" : "SCHED_OTHER";
-        return Summarize(latencies.AsSpan(0, measured).ToArray(), options.Interval, options.Timer, policy, options.LockMemory, options.Cpu, overruns)
+        // Cut only a run that ended early: Summarize copies what it keeps, and a full run's samples can be tens of MB.
+        return Summarize(measured == latencies.Length ? latencies : latencies[..measured], options.Interval, options.Timer, policy, options.LockMemory, options.Cpu, overruns)
             with { Stopped = run.Stopped };
     }
 
